@@ -144,6 +144,7 @@ import { UsageRollupForgetRecordsOnly1732001100400 } from './1732001100400-usage
 import { EntitlementEventConsume1732001300000 } from './1732001300000-entitlement-event-consume.js';
 import { EntitlementEventReused1732001301000 } from './1732001301000-entitlement-event-reused.js';
 import { PricingRuleMaxOutputTokens1732001500000 } from './1732001500000-pricing-rule-max-output-tokens.js';
+import { SessionRecordExtras1732001510000 } from './1732001510000-session-record-extras.js';
 import { SubscriptionSchedules1732001600000 } from './1732001600000-subscription-schedules.js';
 import { PlanLotsExpireNow1732001610000 } from './1732001610000-plan-lots-expire-now.js';
 import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-end-at-the-change.js';
@@ -297,6 +298,7 @@ export const MIGRATIONS = [
   EntitlementEventConsume1732001300000,
   EntitlementEventReused1732001301000,
   PricingRuleMaxOutputTokens1732001500000,
+  SessionRecordExtras1732001510000,
   SubscriptionSchedules1732001600000,
   PlanLotsExpireNow1732001610000,
   PlanLotsEndAtTheChange1732001620000,

@@ -5,11 +5,14 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { RECORDINGS } from '../clients/meter/test/recordings.js';
+import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
+import { expireSessionNow } from './support/clock.js';
 import type { FixtureUser } from './support/fixtures.js';
 import {
   ANTHROPIC_KEY,
   creditsOf,
   type GatewayHarness,
+  holdOf,
   OPENAI_KEY,
   PRICES,
   recordOf,
@@ -74,6 +77,55 @@ describe('gateway endings', () => {
     expect(record.credits).toBe(
       Math.ceil((inputBound * PRICES.input + Buffer.byteLength('Hello!') * PRICES.output) / 10_000_000),
     );
+  });
+
+  it('leaves a request its instance never settles to the expiry, whose record still names it', async () => {
+    const account = await h.f.newUser({ credits: 1_000_000 });
+    const accountKey = (await h.f.apiKey(account, { permissions: ['gateway'] })).key;
+    const client = new OpenAI({ apiKey: accountKey, baseURL: `${h.origin}/v1`, maxRetries: 0 });
+    h.standIn.mode = 'hang';
+    const id = requestId();
+    const stop = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: h.model, messages, stream: true, max_tokens: 500 },
+      { headers: { 'x-request-id': id }, signal: stop.signal },
+    );
+    // A failing assertion below must not leave the stream (and the app's close) hanging.
+    setTimeout(() => stop.abort(), 30_000).unref();
+    // Read without leaving the loop (a break would close the stream): the client stays connected.
+    const chunks = stream[Symbol.asyncIterator]();
+    while (!(await chunks.next()).value?.choices[0]?.delta?.content);
+    // As if the instance had died mid-stream: its session comes due and the expiry job settles it.
+    const { rows: open } = await h.t.db.query(
+      `SELECT session_id FROM streaming_sessions WHERE user_id = $1 AND status = 'active'`,
+      [account.id],
+    );
+    expect(open).toHaveLength(1);
+    await expireSessionNow(h.t.db, open[0].session_id);
+    await h.t.app.get(SessionExpiryJob).expireAbandoned();
+    const record = await recordOf(h, id);
+    expect(record.service).toBe('gateway');
+    expect(record.usage_source).toBe('estimated');
+    expect(record.metadata.sessionId).toBe(open[0].session_id);
+    expect(record.metadata.gateway).toEqual({
+      requestId: id,
+      upstream: 'openai',
+      route: '/v1/chat/completions',
+      status: 0,
+      reason: 'expired',
+    });
+    // Charged the worst case it held as its estimate: the input bound at cacheWrite, 500 at reasoning.
+    expect(record.credits).toBe(holdOf(inputBound, 500).estimate);
+    // The instance's own settlement comes second and moves nothing: still one record.
+    stop.abort();
+    await until('the instance finds the request settled', () =>
+      h.t.logs.some((line) => line.includes(id) && line.includes('the session expiry settles it')),
+    );
+    const { rows } = await h.t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1`, [
+      account.id,
+    ]);
+    expect(rows[0].n).toBe(1);
+    expect(await h.f.available(account.id)).toBe(1_000_000 - record.credits);
   });
 
   it('charges a cut-off Anthropic stream the usage it reported so far', async () => {

@@ -106,6 +106,50 @@ describe('gateway refusals', () => {
     expect(await h.f.available(poor.id)).toBe(1);
   });
 
+  it('refuses an org key’s member past their limit with 402 MEMBER_LIMIT_EXCEEDED', async () => {
+    const before = h.standIn.requests.length;
+    const member = await h.f.newUser();
+    const orgId = uniqueId('gworg').toLowerCase();
+    await h.t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
+    // The pool covers the worst case many times over; the member's daily limit of 1 does not.
+    await h.t.db.query(
+      `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
+       INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
+       VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), 1, 'day')`,
+      [orgId, member.id],
+    );
+    await h.t.db.query(
+      `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 100000, 'admin',
+              now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`,
+      [orgId],
+    );
+    const orgKey = (await h.f.apiKey(member, { orgId, permissions: ['gateway'] })).key;
+    await expectOpenAIRefusal(await chat(orgKey), 402, 'MEMBER_LIMIT_EXCEEDED', before);
+    await expectAnthropicRefusal(await messages(orgKey), 402, 'MEMBER_LIMIT_EXCEEDED', before);
+    const { rows } = await h.t.db.query(
+      `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`,
+      [orgId],
+    );
+    expect(rows[0].n).toBe(100_000);
+  });
+
+  it('refuses past the hourly spend rate with 429 SPEND_RATE_LIMITED and Retry-After', async () => {
+    const before = h.standIn.requests.length;
+    const limited = await h.f.newUser({ credits: 100_000 });
+    await h.t.http
+      .put(`/api/credits/limits/${limited.id}`)
+      .set(bearer(tokenFor('admin', 'gateway-admin')))
+      .send({ maxCreditsPerHour: 1 })
+      .expect(200);
+    const limitedKey = (await h.f.apiKey(limited, { permissions: ['gateway'] })).key;
+    const res = await chat(limitedKey);
+    const after = Number(res.headers.get('retry-after'));
+    expect(Number.isInteger(after) && after >= 1 && after <= 3600).toBe(true);
+    await expectOpenAIRefusal(res, 429, 'SPEND_RATE_LIMITED', before);
+    await expectAnthropicRefusal(await messages(limitedKey), 429, 'SPEND_RATE_LIMITED', before);
+    expect(await h.f.available(limited.id)).toBe(100_000);
+  });
+
   it('holds the rule’s maxOutputTokens for a request that names no limit', async () => {
     const short = h.model.replace(/-model$/, '-short');
     const rule = await h.t.http

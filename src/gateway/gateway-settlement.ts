@@ -2,6 +2,7 @@ import type { GatewayUpstream } from '../config/gateway-config.js';
 import { isBaseTier } from '../pricing/dimensions.js';
 import type { PricingRuleView } from '../pricing/pricing.service.js';
 import type { ProviderUsage, Termination } from '../pricing/provider-usage.js';
+import type { RecordExtras } from '../streaming-sessions/settlement-plan.js';
 import type { GatewayRoute } from './routes.js';
 
 /** Why a gateway request's session was settled as it was (docs/gateway.md "Settlement"). */
@@ -31,6 +32,28 @@ export interface Outcome {
   outputBytes: number;
   /** Whether the request went upstream at all (a client gone during admission: it did not). */
   sentUpstream: boolean;
+}
+
+/**
+ * The record's service and `metadata.gateway` for a request: who asked what of which upstream, with
+ * how it ended. Stored at admission too (status 0: the service never learned what the client got,
+ * reason `expired`), so that the session expiry's record names the request when no instance settles it.
+ */
+export function recordExtras(
+  request: Pick<GatewayRequest, 'requestId' | 'upstream' | 'route'>,
+  ending: { status: number; reason: SettlementReason } & Record<string, unknown>,
+): RecordExtras {
+  return {
+    service: 'gateway',
+    metadata: {
+      gateway: {
+        requestId: request.requestId,
+        upstream: request.upstream.name,
+        route: `/v1${request.route.path}`,
+        ...ending,
+      },
+    },
+  };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -7,7 +7,13 @@ import type { AbortSessionDto } from '../streaming-sessions/dto/session-requests
 import type { RecordExtras } from '../streaming-sessions/settlement-plan.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import { GatewayMetrics } from './gateway-metrics.js';
-import { boundedCounts, type GatewayRequest, type Outcome, providerUsageOf } from './gateway-settlement.js';
+import {
+  boundedCounts,
+  type GatewayRequest,
+  type Outcome,
+  providerUsageOf,
+  recordExtras,
+} from './gateway-settlement.js';
 
 /**
  * The one settlement of a gateway request's session, by how it ended (docs/gateway.md "Settlement"):
@@ -30,20 +36,13 @@ export class GatewaySettlements {
   async settle(caller: AuthUser, request: GatewayRequest, outcome: Outcome): Promise<void> {
     const { sessionId } = request;
     const usage = outcome.usage && providerUsageOf(request, outcome.usage, outcome.serviceTier);
-    const extras = (extra: Record<string, unknown> = {}): RecordExtras => ({
-      service: 'gateway',
-      metadata: {
-        gateway: {
-          requestId: request.requestId,
-          upstream: request.upstream.name,
-          route: `/v1${request.route.path}`,
-          status: outcome.status,
-          reason: outcome.reason,
-          ...(usage?.unpricedUnits ? { unpricedUnits: usage.unpricedUnits } : {}),
-          ...extra,
-        },
-      },
-    });
+    const extras = (extra: Record<string, unknown> = {}): RecordExtras =>
+      recordExtras(request, {
+        status: outcome.status,
+        reason: outcome.reason,
+        ...(usage?.unpricedUnits ? { unpricedUnits: usage.unpricedUnits } : {}),
+        ...extra,
+      });
     const bounded: AbortSessionDto = {
       sessionId,
       ...boundedCounts(request, outcome.outputBytes),

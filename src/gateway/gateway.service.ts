@@ -18,7 +18,7 @@ import { StreamingSessionsService } from '../streaming-sessions/streaming-sessio
 import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
 import { forward } from './forward.js';
 import { GatewayMetrics } from './gateway-metrics.js';
-import type { GatewayRequest } from './gateway-settlement.js';
+import { type GatewayRequest, recordExtras } from './gateway-settlement.js';
 import { GatewaySettlements } from './gateway-settlements.js';
 import { errorBody, GatewayError } from './provider-errors.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
@@ -199,12 +199,23 @@ export class GatewayService {
     };
     split[`${worst!.input}Tokens`] += bounds.input;
     split[`${worst!.output}Tokens`] += bounds.output;
+    const request = {
+      requestId,
+      sessionId,
+      route,
+      upstream,
+      rule,
+      inputBound: bounds.input,
+      outputBound: bounds.output,
+    };
+    // Should this instance die before it settles, the expiry's record still names the request.
     await this.sessions.initialize(
       caller,
       { sessionId, modelId: model, ...split, serviceTier },
       this.config.gateway.upstreamTimeoutSeconds + 60,
+      recordExtras(request, { status: 0, reason: 'expired' }),
     );
-    return { requestId, sessionId, route, upstream, rule, inputBound: bounds.input, outputBound: bounds.output };
+    return request;
   }
 
   private log(request: GatewayRequest, status: number, reason: string, started: number): void {

@@ -17,6 +17,7 @@ import {
 } from '../pricing/token-kinds.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
+import type { RecordExtras } from './settlement-plan.js';
 
 /** streaming_sessions rows as the module's SQL selects them, and their mapper. */
 export interface SessionRow {
@@ -79,6 +80,8 @@ export interface NewSession {
   openedByApiKeyId: string | null;
   /** The organisation that holds and settles (userId: the member); null: the user's own account. */
   orgId: string | null;
+  /** An in-process caller's record service and metadata, for the expiry's record when it settles it. */
+  recordExtras: RecordExtras | null;
 }
 
 /** The estimate's kinds: all five columns, or none (streaming_sessions_estimate_split_check). */
@@ -86,11 +89,12 @@ const ESTIMATE_KIND_COLUMNS = kindList(estimateColumn);
 
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
   started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id, org_id,
-  account_price_id, service_tier, estimated_units`;
+  account_price_id, service_tier, estimated_units, record_extras`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
   $8::timestamptz, $9::uuid, ${TOKEN_KINDS.map((_, i) => `$${10 + i}::int`).join(', ')},
   $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid, $${12 + TOKEN_KINDS.length}::varchar,
-  $${13 + TOKEN_KINDS.length}::uuid, $${14 + TOKEN_KINDS.length}::varchar, $${15 + TOKEN_KINDS.length}::jsonb`;
+  $${13 + TOKEN_KINDS.length}::uuid, $${14 + TOKEN_KINDS.length}::varchar, $${15 + TOKEN_KINDS.length}::jsonb,
+  $${16 + TOKEN_KINDS.length}::jsonb`;
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
@@ -111,6 +115,7 @@ function sessionParams(s: NewSession): unknown[] {
     s.accountPriceId,
     s.serviceTier,
     s.estimatedUnits ? JSON.stringify(s.estimatedUnits) : null,
+    s.recordExtras ? JSON.stringify(s.recordExtras) : null,
   ];
 }
 
@@ -131,6 +136,7 @@ export interface DueSession extends EstimateColumns {
   started_at: Date;
   service_tier: string | null;
   estimated_units: Units | null;
+  record_extras: RecordExtras | null;
 }
 
 /** streaming_sessions: the money path's statements (initialize, settle, expire) and the active list. */
@@ -206,7 +212,7 @@ export class StreamingSessionsRepository {
   dueForExpiry(limit: number): Promise<DueSession[]> {
     return this.dataSource.query(
       `SELECT session_id, user_id, model_id, estimated_tokens, ${ESTIMATE_KIND_COLUMNS}, started_at, service_tier,
-              estimated_units FROM streaming_sessions
+              estimated_units, record_extras FROM streaming_sessions
         WHERE status = 'active' AND expires_at <= now()
         ORDER BY expires_at
         LIMIT $1`,

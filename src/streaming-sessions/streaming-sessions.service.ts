@@ -90,8 +90,16 @@ export class StreamingSessionsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** `ttlSeconds`: how long the session may stay open (default STREAMING_SESSION_TTL_SECONDS). */
-  async initialize(caller: AuthUser, dto: InitializeSessionDto, ttlSeconds?: number): Promise<SessionResponseDto> {
+  /**
+   * `ttlSeconds`: how long the session may stay open (default STREAMING_SESSION_TTL_SECONDS);
+   * `expiryExtras`: an in-process caller's record service and metadata should the expiry settle it.
+   */
+  async initialize(
+    caller: AuthUser,
+    dto: InitializeSessionDto,
+    ttlSeconds?: number,
+    expiryExtras: RecordExtras | null = null,
+  ): Promise<SessionResponseDto> {
     const payer = await this.payers.payer(caller, dto);
     const tokens = meteredCounts(dto.estimatedTokens, dto, 'estimatedTokens');
     const dimensions = meteredDimensions(dto);
@@ -123,6 +131,7 @@ export class StreamingSessionsService {
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
       orgId: payer.orgId,
+      recordExtras: expiryExtras,
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
@@ -269,7 +278,13 @@ export class StreamingSessionsService {
         },
         source: { ...ESTIMATED, serviceTier: due.service_tier, units: due.estimated_units },
         createdBy: 'system',
-        metadata: { sessionId: due.session_id, tokens: due.estimated_tokens, expiredAt: settledAt.toISOString() },
+        metadata: {
+          sessionId: due.session_id,
+          tokens: due.estimated_tokens,
+          expiredAt: settledAt.toISOString(),
+          ...due.record_extras?.metadata,
+        },
+        service: due.record_extras?.service,
       },
       settledAt,
     );

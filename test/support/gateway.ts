@@ -45,6 +45,8 @@ export interface GatewayHarness {
   /** A model the rule prices and both upstreams route. */
   model: string;
   users: string[];
+  /** The gateway's environment (upstreams and provider keys), for a server started as its own process. */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   const url = await standIn.start();
   const prefix = `gw${randomUUID().slice(0, 8)}`;
   const model = `${prefix}-model`;
-  const t = await startTestApp({
+  const gatewayEnv = {
     GATEWAY_UPSTREAMS: JSON.stringify([
       { name: 'openai', format: 'openai', baseUrl: url, apiKeyEnv: 'GW_SPEC_OPENAI_KEY', models: [`${prefix}-*`] },
       {
@@ -67,9 +69,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     ]),
     GW_SPEC_OPENAI_KEY: OPENAI_KEY,
     GW_SPEC_ANTHROPIC_KEY: ANTHROPIC_KEY,
-    METERING_TRUST: 'service',
-    ...env,
-  });
+  };
+  const t = await startTestApp({ ...gatewayEnv, METERING_TRUST: 'service', ...env });
   await t.app.listen(0, '127.0.0.1');
   const origin = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
   const users: string[] = [];
@@ -95,6 +96,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     origin,
     model,
     users,
+    env: gatewayEnv,
     close: async () => {
       await t.close();
       await standIn.close();

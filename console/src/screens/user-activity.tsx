@@ -112,7 +112,7 @@ export function UserUsage({ userId }: { userId: string }) {
         rowKey={(row) => row.id}
         columns={[
           { label: 'At (UTC)', render: (row) => utc(row.timestamp) },
-          { label: 'Service', render: (row) => row.service },
+          { label: 'Service', render: (row) => <Service record={row} /> },
           { label: 'Operation', render: (row) => row.operation },
           { label: 'Model', render: (row) => row.modelId ?? '—' },
           { label: 'Tokens', render: (row) => <TokenCounts record={row} /> },
@@ -203,6 +203,37 @@ export function dimensionsText(record: UsageRecordResponseDto): string {
   const units = Object.entries(record.units ?? {}).map(([name, count]) => `${name} × ${credits(count)}`);
   const parts = [...(record.serviceTier ? [record.serviceTier] : []), ...units];
   return parts.length === 0 ? '—' : parts.join(' · ');
+}
+
+/**
+ * A gateway record's request, from its metadata (`/v1/messages · anthropic · client_abort · 200`,
+ * status 0 when the service never learned it), and its request id; null for any other record.
+ */
+export function gatewayRequest(record: UsageRecordResponseDto): { summary: string; requestId: string } | null {
+  const gateway = record.metadata?.gateway;
+  if (gateway === null || typeof gateway !== 'object') return null;
+  const { route, upstream, reason, status, requestId } = gateway as Record<string, unknown>;
+  const summary = [route, upstream, reason, status === 0 ? 'no status' : status].map(String).join(' · ');
+  return { summary, requestId: String(requestId) };
+}
+
+/** The record's service, and for a gateway record the request it billed (its id names it in the logs). */
+function Service({ record }: { record: UsageRecordResponseDto }) {
+  const request = gatewayRequest(record);
+  if (request === null) return <>{record.service}</>;
+  return (
+    <Stack gap={0}>
+      <Text span size="sm">
+        {record.service}
+      </Text>
+      <Text span size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} aria-label="Gateway request">
+        {request.summary}
+      </Text>
+      <Text span size="xs" c="dimmed" ff="monospace">
+        {request.requestId}
+      </Text>
+    </Stack>
+  );
 }
 
 /** Where a record's counts came from (provider, reported, estimated) and how its stream ended, if told. */

@@ -68,6 +68,7 @@ export type SettlementRequest =
 @Check('streaming_sessions_estimated_cache_read_tokens_check', `estimated_cache_read_tokens >= 0`)
 @Check('streaming_sessions_estimated_cache_write_tokens_check', `estimated_cache_write_tokens >= 0`)
 @Check('streaming_sessions_estimated_reasoning_tokens_check', `estimated_reasoning_tokens >= 0`)
+@Check('streaming_sessions_record_extras_check', `jsonb_typeof(record_extras) = 'object'`)
 @Check(
   'streaming_sessions_estimate_split_check',
   `num_nulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
@@ -179,4 +180,8 @@ export class StreamingSession {
   /** The estimate's units (`{"<unit>": count}`), held with its tokens; null: none. */
   @Column({ name: 'estimated_units', type: 'jsonb', nullable: true })
   estimatedUnits: Record<string, number> | null;
+
+  /** An in-process caller's record service and metadata (the gateway's), for an expiry to write; null: none. */
+  @Column({ name: 'record_extras', type: 'jsonb', nullable: true })
+  recordExtras: Record<string, unknown> | null;
 }

@@ -1,0 +1,157 @@
+// node bench/gateway.mjs (after npm run build; npm run bench:gateway builds and runs it): what the
+// gateway adds (docs/gateway.md). A provider stand-in in this process answers OpenAI chat
+// completions at once; BENCH_GATEWAY_REQUESTS (default 2000) non-streamed requests, one at a time,
+// alternate between calling it directly and through the gateway (a key with the gateway scope, its
+// hold, forward and settlement), and the difference of the two latencies' p50 and p99 is what the
+// gateway adds. Streams measure the time from the stand-in writing its first event to the client
+// reading it, directly and through the gateway.
+import http from 'node:http';
+
+import pg from 'pg';
+
+import { accessToken, freshDatabase, log, seedUsers, startServer, startService } from './lib.mjs';
+
+const REQUESTS = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 2000);
+const STREAMS = Number(process.env.BENCH_GATEWAY_STREAMS ?? 300);
+const MODEL = 'bench-gateway-model';
+const PROVIDER_KEY = 'sk-bench-provider-key-0123456789';
+
+const usage = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 };
+const answer = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1_700_000_000,
+  model: MODEL,
+  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, friend!' }, finish_reason: 'stop' }],
+  usage,
+});
+const chunk = (delta, extra = {}) =>
+  `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: MODEL, choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
+
+/** When the stand-in wrote each stream's first event (performance.now(), by the request's marker). */
+const firstWritten = new Map();
+
+const standIn = http.createServer((req, res) => {
+  const parts = [];
+  req.on('data', (c) => parts.push(c));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    if (body.stream !== true) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(answer);
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    firstWritten.set(body.messages[0].content, performance.now());
+    res.write(chunk({ role: 'assistant', content: 'Hello' }));
+    res.write(chunk({ content: ' there' }));
+    res.write(
+      `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: MODEL, choices: [], usage })}\n\n`,
+    );
+    res.end('data: [DONE]\n\n');
+  });
+});
+await new Promise((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+const upstream = `http://127.0.0.1:${standIn.address().port}/v1`;
+
+const server = await startServer();
+const database = await freshDatabase(server.url, 'accounting_bench_gateway');
+let service;
+let db;
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const ms = (v) => Number(v.toFixed(2));
+
+try {
+  service = await startService(database.url, {
+    // As the other benches run it: NODE_ENV=production refuses an upstream on a private address.
+    NODE_ENV: 'test',
+    GATEWAY_UPSTREAMS: JSON.stringify([
+      { name: 'bench', format: 'openai', baseUrl: upstream, apiKeyEnv: 'BENCH_PROVIDER_KEY', models: [MODEL] },
+    ]),
+    BENCH_PROVIDER_KEY: PROVIDER_KEY,
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  });
+  db = new pg.Pool({ connectionString: database.url, max: 2 });
+  await seedUsers(db, 1, 1_000_000_000);
+  const admin = `Bearer ${accessToken('bench-admin', 'admin')}`;
+  const rule = await fetch(`${service.base}/api/pricing`, {
+    method: 'POST',
+    headers: { authorization: admin, 'content-type': 'application/json' },
+    body: JSON.stringify({ modelId: MODEL, pricePer1kTokens: '1', outputPricePer1kTokens: '2' }),
+  });
+  if (rule.status !== 201) throw new Error(`pricing rule: ${rule.status} ${await rule.text()}`);
+  const created = await fetch(`${service.base}/api/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken('bench-1')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench gateway', permissions: ['gateway'] }),
+  });
+  if (created.status !== 201) throw new Error(`api key: ${created.status} ${await created.text()}`);
+  const { key } = await created.json();
+
+  const request = (base, headers, stream, content = 'Say hello') =>
+    fetch(`${base}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: 100, stream }),
+    });
+  const targets = {
+    direct: { base: upstream, headers: { authorization: `Bearer ${PROVIDER_KEY}` } },
+    gateway: { base: `${service.base}/v1`, headers: { authorization: `Bearer ${key}` } },
+  };
+
+  /** One non-streamed request's latency, headers to the last byte of the body. */
+  const once = async ({ base, headers }) => {
+    const started = performance.now();
+    const res = await request(base, headers, false);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`status ${res.status}`);
+    return performance.now() - started;
+  };
+  /** One stream's first byte: from the stand-in writing it to the client reading it. */
+  const firstByte = async ({ base, headers }, i) => {
+    const marker = `bench-stream-${i}`;
+    const res = await request(base, headers, true, marker);
+    const reader = res.body.getReader();
+    await reader.read();
+    const at = performance.now();
+    while (!(await reader.read()).done);
+    return at - firstWritten.get(marker);
+  };
+
+  log('warming up...');
+  for (let i = 0; i < 200; i++) {
+    await once(targets.direct);
+    await once(targets.gateway);
+  }
+  log(`${REQUESTS} non-streamed requests each way...`);
+  const latency = { direct: [], gateway: [] };
+  for (let i = 0; i < REQUESTS; i++)
+    for (const name of i % 2 ? ['direct', 'gateway'] : ['gateway', 'direct'])
+      latency[name].push(await once(targets[name]));
+  log(`${STREAMS} streams each way...`);
+  const ttfb = { direct: [], gateway: [] };
+  for (let i = 0; i < STREAMS; i++)
+    for (const name of ['direct', 'gateway']) ttfb[name].push(await firstByte(targets[name], `${name}-${i}`));
+
+  const row = (what, values) => ({ what, p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)) });
+  console.table([
+    row('non-streamed, direct (ms)', latency.direct),
+    row('non-streamed, through the gateway (ms)', latency.gateway),
+    row('stream first byte, direct (ms)', ttfb.direct),
+    row('stream first byte, through the gateway (ms)', ttfb.gateway),
+  ]);
+  const added = (p) => ms(percentile(latency.gateway, p) - percentile(latency.direct, p));
+  const addedFirst = (p) => ms(percentile(ttfb.gateway, p) - percentile(ttfb.direct, p));
+  console.log(`gateway adds to a non-streamed answer: p50 ${added(50)} ms, p99 ${added(99)} ms`);
+  console.log(`gateway adds to a stream's first byte: p50 ${addedFirst(50)} ms, p99 ${addedFirst(99)} ms`);
+  const { rows } = await db.query(`SELECT count(*)::int AS n FROM usage_records WHERE service = 'gateway'`);
+  log(`${rows[0].n} gateway records written`);
+} finally {
+  await db?.end();
+  await service?.stop();
+  await database.drop();
+  await server.stop();
+  standIn.close();
+}
