@@ -93,6 +93,7 @@ const TABLE: Record<string, Case[]> = {
   listApiKeys: [{ on: 'user', query: 'userId', answers: { ...holderToo, supervisor: 403 } }],
   putSubscription: [{ on: 'user', answers: staffOnly, body: {} }],
   getSubscription: [{ on: 'user', answers: holderToo, prepare: subscribeAlice }],
+  previewSubscription: [{ on: 'user', answers: holderToo, body: {}, prepare: subscribeAlice }],
   deleteSubscription: [{ on: 'user', answers: staffOnly, prepare: subscribeAlice }],
   previewSubscription: [{ on: 'user', answers: holderToo, body: {} }],
   getRunway: [
@@ -118,6 +119,7 @@ const TABLE: Record<string, Case[]> = {
   setOrgAlertThresholds: [{ on: 'org', answers: orgStaff, body: { thresholds: [10] } }],
   putOrgSubscription: [{ on: 'org', answers: orgStaff, body: {} }],
   getOrgSubscription: [{ on: 'org', answers: orgReaders, prepare: subscribeOrg }],
+  previewOrgSubscription: [{ on: 'org', answers: orgReaders, body: {}, prepare: subscribeOrg }],
   deleteOrgSubscription: [{ on: 'org', answers: orgStaff, prepare: subscribeOrg }],
   previewOrgSubscription: [{ on: 'org', answers: orgReaders, body: {} }],
   setOrgModels: [{ on: 'org', answers: orgStaff, body: { models: null } }],

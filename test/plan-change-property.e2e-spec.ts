@@ -11,6 +11,7 @@ import { FinancePurchases } from './support/finance-purchases.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 import { Metering } from './support/metering.js';
+import { expectOrgInvariants } from './support/org-invariants.js';
 
 /**
  * Plan changes over random sequences (docs/plans.md "Changing plans", its three rules): subscription
@@ -18,7 +19,9 @@ import { Metering } from './support/metering.js';
  * plan edits, grants, records, holds, and time passing within and across periods, on two instances.
  * After each sequence: no allocation but a plan's ever lost a credit except by consumption, refund or
  * its own expiry (none was shortened or voided or rolled over); the plan credits granted in each
- * period stay within the largest plan held in it; every ledger and finance identity holds.
+ * period stay within the largest plan held in it; every ledger and finance identity holds. The same
+ * for an organisation's subscription (its member records against the pool; purchases, refunds and
+ * holds are the user's run only).
  */
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -81,6 +84,7 @@ describe('plan changes: the three rules over random sequences on two instances',
   let metering: Metering;
   let clock: { advance(ms: number): void };
   const users: string[] = [];
+  const orgs: string[] = [];
   const admin = principal('admin', 'pcp-admin');
   const supervisor = principal('supervisor', 'pcp-sup');
   const plans = {} as Record<PlanName, { id: string; credits: number }>;
@@ -112,24 +116,40 @@ describe('plan changes: the three rules over random sequences on two instances',
   });
   afterAll(async () => {
     await expectInvariants(t, users);
+    await expectOrgInvariants(t, orgs);
     await t2.close();
     await t.close();
   });
 
   const now = () => new Date(t.app.get<Clock>(CLOCK).now());
 
-  async function allocations(userId: string) {
+  type Owner = { userId: string } | { orgId: string };
+  const columnOf = (o: Owner) => ('orgId' in o ? 'org_id' : 'user_id');
+  const idOf = (o: Owner) => ('orgId' in o ? o.orgId : o.userId);
+  const subscriptionPath = (o: Owner) =>
+    'orgId' in o ? `/api/orgs/${o.orgId}/subscription` : `/api/users/${o.userId}/subscription`;
+
+  async function allocations(owner: Owner) {
     const { rows } = await t.db.query(
       `SELECT id, source, total_credits, period_start, expires_at FROM credit_allocations
-        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY allocated_at, id`,
-      [userId],
+        WHERE account_id = (SELECT account_id FROM accounts WHERE ${columnOf(owner)} = $1) ORDER BY allocated_at, id`,
+      [idOf(owner)],
     );
     return rows as { id: string; source: string; total_credits: number; period_start: Date | null; expires_at: Date }[];
   }
 
-  /** One sequence for a fresh user; `held` is the model: the largest plan credits held per period start. */
-  async function runSequence(ops: Op[]) {
+  /**
+   * One sequence for a fresh user, or a fresh org of a fresh owner; `held` is the model: the largest
+   * plan credits held per period start.
+   */
+  async function runSequence(ops: Op[], kind: 'user' | 'org' = 'user') {
     const user: FixtureUser = await f.newUser();
+    const orgId = kind === 'org' ? uniqueId('pcp-org').toLowerCase() : null;
+    if (orgId) {
+      orgs.push(orgId);
+      await t.http.post('/api/orgs').set(admin.auth).send({ orgId, name: 'Team', ownerUserId: user.id }).expect(201);
+    }
+    const owner: Owner = orgId ? { orgId } : { userId: user.id };
     const purchases = FinancePurchases.of(t.app, uniqueId('pcp'));
     const held = new Map<number, number>();
     const hold = (start: string | null, planId: string) => {
@@ -141,7 +161,7 @@ describe('plan changes: the three rules over random sequences on two instances',
     /** What each non-plan allocation's expiry was when first seen: a change must never move it. */
     const expiries = new Map<string, number>();
     const seeLots = async () => {
-      for (const a of await allocations(user.id))
+      for (const a of await allocations(owner))
         if (a.source !== 'plan' && !expiries.has(a.id)) expiries.set(a.id, a.expires_at.getTime());
     };
     const sessions: { id: string; held: number }[] = [];
@@ -152,6 +172,8 @@ describe('plan changes: the three rules over random sequences on two instances',
       await seeLots();
       // A second between steps: a restart's period never starts at the instant the one before did.
       clock.advance(1000);
+      // Purchases, refunds and holds are of a user's account in these helpers: the org's run skips them.
+      if (orgId && ['buy', 'refund', 'hold', 'settle'].includes(o.kind)) continue;
       switch (o.kind) {
         case 'put': {
           const body = Object.fromEntries(
@@ -162,13 +184,16 @@ describe('plan changes: the three rules over random sequences on two instances',
               anchor: o.anchor,
             }).filter(([, v]) => v !== undefined),
           );
-          const before = new Set((await allocations(user.id)).map((a) => a.id));
-          const said = await other.post(`/api/users/${user.id}/subscription/preview`).set(supervisor.auth).send(body);
-          const did = await http.put(`/api/users/${user.id}/subscription`).set(supervisor.auth).send(body);
+          const before = new Set((await allocations(owner)).map((a) => a.id));
+          const said = await other
+            .post(`${subscriptionPath(owner)}/preview`)
+            .set(supervisor.auth)
+            .send(body);
+          const did = await http.put(subscriptionPath(owner)).set(supervisor.auth).send(body);
           expect(did.status).toBe(said.status);
           expect([200, 400, 409]).toContain(did.status);
           if (did.status !== 200) break;
-          const granted = (await allocations(user.id))
+          const granted = (await allocations(owner))
             .filter((a) => !before.has(a.id) && a.source === 'plan')
             .reduce((s, a) => s + a.total_credits, 0);
           expect({
@@ -186,9 +211,7 @@ describe('plan changes: the three rules over random sequences on two instances',
           break;
         }
         case 'delete':
-          expect([200, 404]).toContain(
-            (await http.delete(`/api/users/${user.id}/subscription`).set(supervisor.auth)).status,
-          );
+          expect([200, 404]).toContain((await http.delete(subscriptionPath(owner)).set(supervisor.auth)).status);
           break;
         case 'buy':
           await purchases.buy(user.id, o.credits, o.credits * 7, 'usd');
@@ -201,7 +224,13 @@ describe('plan changes: the three rules over random sequences on two instances',
             });
           break;
         case 'grant':
-          await f.grant(user.id, { credits: o.credits, expiryDays: 1 + (o.credits % 5) });
+          if (orgId)
+            await t.http
+              .post('/api/credits/allocate')
+              .set(admin.auth)
+              .send({ orgId, credits: o.credits, expiryDays: 1 + (o.credits % 5) })
+              .expect(201);
+          else await f.grant(user.id, { credits: o.credits, expiryDays: 1 + (o.credits % 5) });
           break;
         case 'record':
           expect([201, 402]).toContain(
@@ -209,7 +238,7 @@ describe('plan changes: the three rules over random sequences on two instances',
               await http
                 .post('/api/usage/record')
                 .set(user.auth)
-                .send({ service: 'chat', operation: 'completion', credits: o.credits })
+                .send({ service: 'chat', operation: 'completion', credits: o.credits, ...(orgId ? { orgId } : {}) })
             ).status,
           );
           break;
@@ -233,18 +262,19 @@ describe('plan changes: the three rules over random sequences on two instances',
           plans[o.plan].credits = o.credits;
           break;
         case 'time': {
-          await passTime(t.db, user.id, o.ms);
+          await passTime(t.db, orgId ? { orgId } : user.id, o.ms);
           for (const [key, credits] of [...held]) {
             held.delete(key);
             held.set(key - o.ms, credits);
           }
           for (const [id, at] of expiries) expiries.set(id, at - o.ms);
-          const { rows } = await t.db.query(`SELECT id FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL`, [
-            user.id,
-          ]);
-          if (rows[0]) await t2.app.get(SubscriptionsService).renewDue(rows[0].id, { userId: user.id }, now());
+          const { rows } = await t.db.query(
+            `SELECT id FROM subscriptions WHERE ${columnOf(owner)} = $1 AND ended_at IS NULL`,
+            [idOf(owner)],
+          );
+          if (rows[0]) await t2.app.get(SubscriptionsService).renewDue(rows[0].id, owner, now());
           await t.app.get(CreditExpiryJob).expireDue();
-          const live = await t.http.get(`/api/users/${user.id}/subscription`).set(supervisor.auth);
+          const live = await t.http.get(subscriptionPath(owner)).set(supervisor.auth);
           if (live.status === 200) hold(live.body.currentPeriodStart, live.body.planId);
           break;
         }
@@ -254,14 +284,15 @@ describe('plan changes: the three rules over random sequences on two instances',
     await seeLots();
 
     // Rule 1: every allocation but a plan's keeps its expiry, and loses credits only by use, refund or expiry.
-    const lots = await allocations(user.id);
+    const lots = await allocations(owner);
     for (const a of lots.filter((l) => l.source !== 'plan'))
       expect([a.id, a.expires_at.getTime()]).toEqual([a.id, expiries.get(a.id)]);
     const { rows: lines } = await t.db.query(
       `SELECT a.source, l.kind, l.created_at >= a.expires_at AS after_expiry FROM credit_ledger l
          JOIN credit_allocations a ON a.id = l.allocation_id
-        WHERE a.account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND a.source <> 'plan' AND l.amount < 0`,
-      [user.id],
+        WHERE a.account_id = (SELECT account_id FROM accounts WHERE ${columnOf(owner)} = $1) AND a.source <> 'plan'
+          AND l.amount < 0`,
+      [idOf(owner)],
     );
     for (const line of lines) {
       expect(['debit', 'hold', 'refund', 'expire', 'freeze', 'debt']).toContain(line.kind);
@@ -274,6 +305,7 @@ describe('plan changes: the three rules over random sequences on two instances',
     for (const [start, granted] of periods)
       expect([start, granted]).toEqual([start, Math.min(granted, held.get(start) ?? 0)]);
     await expectInvariants(t, [user.id]);
+    if (orgId) await expectOrgInvariants(t, [orgId]);
   }
 
   it('property: no bought or given lot loses a credit to a change; plan credits per period within the bound', async () => {
@@ -281,5 +313,22 @@ describe('plan changes: the three rules over random sequences on two instances',
       fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 25 }), (ops) => runSequence(ops)),
       { numRuns: 25, seed: 77_077 },
     );
+  });
+
+  it('property: the same for an organisation’s subscription and its pool', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 25 }), (ops) => runSequence(ops, 'org')),
+      { numRuns: 15, seed: 77_078 },
+    );
+    // The runs reached the pools: plan grants to the orgs, and records charged to them.
+    const { rows } = await t.db.query(
+      `SELECT (SELECT count(*)::int FROM credit_allocations a JOIN accounts ac ON ac.account_id = a.account_id
+                WHERE ac.org_id = ANY($1) AND a.source = 'plan') AS plan_lots,
+              (SELECT count(*)::int FROM credit_ledger l JOIN accounts ac ON ac.account_id = l.account_id
+                WHERE ac.org_id = ANY($1) AND l.kind = 'debit') AS debits`,
+      [orgs],
+    );
+    expect(rows[0].plan_lots).toBeGreaterThan(orgs.length);
+    expect(rows[0].debits).toBeGreaterThan(0);
   });
 });

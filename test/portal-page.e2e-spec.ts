@@ -91,6 +91,11 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
       .send({ role: 'member', spendLimit: { credits: 500, period: 'month' } })
       .expect(200);
     await grant({ orgId, credits: 5000, expiryDays: 30 });
+    // A plan for both, or the Plan tab's read answers 404, which the browser logs. One credit a month.
+    const planId = `plan-${orgId}`;
+    await t.http.post('/api/plans').set(admin).send({ id: planId, name: 'Portal plan', credits: 1, period: 'month' });
+    for (const path of [`users/${userId}`, `orgs/${orgId}`])
+      await t.http.put(`/api/${path}/subscription`).set(admin).send({ planId }).expect(200);
     // On sale, yet this app names no PORTAL_BUY_URL: the portal offers no purchase.
     await t.http
       .post('/api/packages')
@@ -119,7 +124,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     {
       name: 'user',
       who: () => ({ userId }),
-      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Features', 'API keys'],
+      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Plan', 'Features', 'API keys'],
     },
     {
       name: 'member',
@@ -129,7 +134,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     {
       name: 'reader',
       who: () => ({ userId: readerId, orgId }),
-      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Features', 'API keys', 'Organisation'],
+      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Plan', 'Features', 'API keys', 'Organisation'],
     },
   ];
   for (const persona of personas) {

@@ -87,7 +87,7 @@ export class OrgPlanController {
 
   @IdempotentPost('preview')
   @HttpCode(200)
-  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' }, changesNothing: true })
+  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' }, portal: 'own', changesNothing: true })
   @ApiOperation({
     operationId: 'previewOrgSubscription',
     summary: 'What an org subscription PUT with this body would do (writes nothing; org readers, staff)',
@@ -104,7 +104,7 @@ export class OrgPlanController {
   }
 
   @Get()
-  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' } })
+  @Auth('user', { account: { org: 'reader', what: 'read its money and usage' }, portal: 'own' })
   @ApiOperation({
     operationId: 'getOrgSubscription',
     summary: 'An organisation’s live subscription (org readers, staff)',

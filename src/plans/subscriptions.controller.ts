@@ -69,7 +69,7 @@ export class SubscriptionsController {
 
   @IdempotentPost('preview')
   @HttpCode(200)
-  @Auth('user', { account: { user: 'holder' }, changesNothing: true })
+  @Auth('user', { account: { user: 'holder' }, portal: 'own', changesNothing: true })
   @ApiOperation({
     operationId: 'previewSubscription',
     summary: 'What a subscription PUT with this body would do (writes nothing; own, or staff)',
@@ -91,7 +91,7 @@ export class SubscriptionsController {
   }
 
   @Get()
-  @Auth('user', { account: { user: 'holder' } })
+  @Auth('user', { account: { user: 'holder' }, portal: 'own' })
   @ApiOperation({ operationId: 'getSubscription', summary: 'A user’s subscription (own; any user’s for supervisors)' })
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })

@@ -21,11 +21,13 @@ export async function expireSessionNow(db: pg.Pool, sessionId: string): Promise<
 }
 
 /**
- * As if `ms` milliseconds had passed for the user's plans and credits: their subscriptions and
+ * As if `ms` milliseconds had passed for the user's (or the org's) plans and credits: their subscriptions and
  * allocations move back in time by that much (the renewal and expiry jobs then see them as due).
  */
-export async function passTime(db: pg.Pool, userId: string, ms: number): Promise<void> {
+export async function passTime(db: pg.Pool, owner: string | { orgId: string }, ms: number): Promise<void> {
   const by = `${ms} milliseconds`;
+  // A user by id, or an organisation: the same move for the account that holds the subscription.
+  const [column, userId] = typeof owner === 'string' ? ['user_id', owner] : ['org_id', owner.orgId];
   // One transaction that the jobs see whole or not at all: a renewal run between a moved subscription
   // and its allocations would grant the new period, and then see its grant moved back a day too.
   // A plan's periods are unique per (subscription, period start, source), and the index is checked
@@ -38,18 +40,18 @@ export async function passTime(db: pg.Pool, userId: string, ms: number): Promise
     await client.query(
       `UPDATE subscriptions SET starts_at = starts_at - $2::interval, next_grant_at = next_grant_at - $2::interval,
               created_at = created_at - $2::interval, scheduled_at = scheduled_at - $2::interval
-        WHERE user_id = $1`,
+        WHERE ${column} = $1`,
       [userId, by],
     );
     await client.query(
       `UPDATE credit_allocations SET expires_at = expires_at - $2::interval, allocated_at = allocated_at - $2::interval,
               period_start = period_start - $2::interval - interval '1000 years'
-        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE ${column} = $1)`,
       [userId, by],
     );
     await client.query(
       `UPDATE credit_allocations SET period_start = period_start + interval '1000 years'
-        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND period_start IS NOT NULL`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE ${column} = $1) AND period_start IS NOT NULL`,
       [userId],
     );
     await client.query('COMMIT');

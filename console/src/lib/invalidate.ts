@@ -7,6 +7,7 @@ import {
   getOrgBalanceQueryKey,
   getOrgMemberQueryKey,
   getOrgQueryKey,
+  getOrgSubscriptionQueryKey,
   getPricingHistoryQueryKey,
   getPurchaseRefundableQueryKey,
   getUserOverviewQueryKey,
@@ -119,7 +120,12 @@ export const affected = {
     getUserOverviewQueryKey({ path: { userId } }),
     audit(),
   ],
-  subscription: (userId: string) => [...userCreditsChanged(userId), listPlansQueryKey()], // subscriber counts
+  /** A plan changed or ended: the account's credits, an org's subscription and the subscriber counts. */
+  subscription: (account: Account) => [
+    ...accountCreditsChanged(account),
+    ...(account.orgId !== undefined ? [getOrgSubscriptionQueryKey({ path: { orgId: account.orgId } })] : []),
+    listPlansQueryKey(),
+  ],
   session: (userId: string) => [
     ...userCreditsChanged(userId),
     listUserActiveSessionsQueryKey({ path: { userId } }),

@@ -8,6 +8,7 @@ import { FeaturesTab } from './features';
 import { dateTime } from './format';
 import { KeysTab } from './keys';
 import { OrgTab } from './org';
+import { PlanTab } from './plan';
 import { PurchasesTab } from './purchases';
 import { acceptOfferedToken, hasEnded, offeredToken, refuseOfferedToken, subscribe } from './session';
 import { StatementsTab } from './statements';
@@ -24,6 +25,7 @@ function tabsOf(session: PortalSession): Tab[] {
     ...(reader ? [{ id: 'usage', label: 'Usage' }] : []),
     ...(reader ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(reader ? [{ id: 'purchases', label: 'Purchases' }] : []),
+    ...(reader ? [{ id: 'plan', label: 'Plan' }] : []),
     { id: 'features', label: 'Features' },
     { id: 'keys', label: 'API keys' },
     ...(session.orgId !== null ? [{ id: 'org', label: 'Organisation' }] : []),
@@ -132,6 +134,7 @@ function Portal({ session }: { session: PortalSession }) {
           {active === 'usage' && <UsageTab session={session} />}
           {active === 'statements' && <StatementsTab session={session} />}
           {active === 'purchases' && <PurchasesTab session={session} />}
+          {active === 'plan' && <PlanTab session={session} />}
           {active === 'features' && <FeaturesTab session={session} />}
           {active === 'keys' && <KeysTab session={session} />}
           {active === 'org' && <OrgTab session={session} />}

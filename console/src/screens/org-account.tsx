@@ -2,11 +2,7 @@ import { Alert, Stack, Text } from '@mantine/core';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 
 import type { LedgerEntryDto } from '../api/generated';
-import {
-  getOrgLimitsOptions,
-  getOrgSubscriptionOptions,
-  listOrgLedgerInfiniteOptions,
-} from '../api/generated/@tanstack/react-query.gen';
+import { getOrgLimitsOptions, listOrgLedgerInfiniteOptions } from '../api/generated/@tanstack/react-query.gen';
 import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { credits, errorMessage, utc } from '../lib/format';
@@ -52,23 +48,6 @@ export function OrgLimits({ orgId }: { orgId: string }) {
       </Text>
       <Text>Debt: {credits(data?.debt)}</Text>
     </Stack>
-  );
-}
-
-/** The org's live subscription (GET /api/orgs/:orgId/subscription; 404 is "no plan"). */
-export function OrgPlan({ orgId }: { orgId: string }) {
-  const plan = useQuery({ ...getOrgSubscriptionOptions({ path: { orgId } }), retry: false });
-  const none = plan.isError && (plan.error as { message?: unknown }).message === 'Subscription not found';
-  if (plan.isError && !none) return <Failed error={plan.error} />;
-  const current = plan.data;
-  return (
-    <Text>
-      {current
-        ? `Plan ${current.planId}, period ${utc(current.currentPeriodStart)} – ${utc(current.currentPeriodEnd)}, next grant ${utc(current.nextGrantAt)}`
-        : none
-          ? 'No plan.'
-          : '—'}
-    </Text>
   );
 }
 

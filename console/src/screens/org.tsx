@@ -15,8 +15,9 @@ import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
 import { AccountFeatures } from './account-features';
 import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
-import { OrgLedger, OrgLimits, OrgPlan } from './org-account';
+import { OrgLedger, OrgLimits } from './org-account';
 import { OrgMembers } from './org-members';
+import { PlanControl } from './plan-control';
 import { Purchases } from './purchases';
 import { TransferCredits, Transfers } from './transfer-credits';
 
@@ -88,7 +89,7 @@ export function OrgScreen() {
           <OrgLimits orgId={orgId} />
         </Tabs.Panel>
         <Tabs.Panel value="plan" pt="md">
-          <OrgPlan orgId={orgId} />
+          <PlanControl account={{ orgId }} />
         </Tabs.Panel>
         <Tabs.Panel value="pricing" pt="md">
           <OrgPricing orgId={orgId} models={org.data?.models} />

@@ -1,17 +1,12 @@
-import { Button, Group, NumberInput, Select, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, NumberInput, Stack, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 
 import {
   abortSessionMutation,
-  deleteSubscriptionMutation,
   getAlertThresholdsOptions,
   getCreditLimitsOptions,
-  getUserOverviewOptions,
-  listPlansOptions,
   listUserActiveSessionsOptions,
-  previewSubscriptionMutation,
-  putSubscriptionMutation,
   setAlertThresholdsMutation,
   setCreditLimitsMutation,
 } from '../api/generated/@tanstack/react-query.gen';
@@ -123,150 +118,6 @@ export function UserLimits({ userId }: { userId: string }) {
           value={thresholds}
           onChange={(e) => setThresholds(e.currentTarget.value)}
         />
-      </ActionDialog>
-    </Stack>
-  );
-}
-
-type Timing = 'now' | 'period_end';
-type Allowance = 'difference' | 'prorated' | 'full';
-type Anchor = 'keep' | 'restart';
-
-export function UserPlan({ userId }: { userId: string }) {
-  const operator = useOperator();
-  const invalidate = useInvalidate();
-  // The user overview carries the subscription (null when none): no 404 to read.
-  const overview = useQuery(getUserOverviewOptions({ path: { userId } }));
-  const mayChange = operator.isAdmin || operator.userId !== userId; // SELF_GRANT_FORBIDDEN for supervisors
-  const plans = useQuery(listPlansOptions());
-  const [planId, setPlanId] = useState<string | null>(null);
-  const [timing, setTiming] = useState<Timing>('now');
-  const [allowance, setAllowance] = useState<Allowance>('difference');
-  const [anchor, setAnchor] = useState<Anchor>('keep');
-  const change = planId ? { planId, timing, allowance, anchor } : null;
-  const done = () => {
-    subscribe.close();
-    end.close();
-    void invalidate(affected.subscription(userId));
-  };
-  const put = useMutation({ ...putSubscriptionMutation(), onSuccess: done });
-  const remove = useMutation({ ...deleteSubscriptionMutation(), onSuccess: done });
-  // What the change would do, asked of the API (it writes nothing); asked again when the form changes.
-  const preview = useMutation(previewSubscriptionMutation());
-  const current = overview.data?.subscription;
-  const subscribe = useCommandDialog(() => {
-    put.reset();
-    preview.reset();
-    setPlanId(current?.planId ?? null);
-    setTiming('now');
-    setAllowance('difference');
-    setAnchor('keep');
-  });
-  const said = preview.data;
-  const end = useCommandDialog(() => remove.reset());
-  return (
-    <Stack>
-      <Text>
-        {current
-          ? `Plan ${current.planId}, period ${utc(current.currentPeriodStart)} – ${utc(current.currentPeriodEnd)}, next grant ${utc(current.nextGrantAt)}`
-          : 'No plan.'}
-      </Text>
-      {current?.scheduledChange && (
-        <Text>
-          Scheduled change: plan {current.scheduledChange.planId} from {utc(current.scheduledChange.effectiveAt)}
-        </Text>
-      )}
-      {mayChange && (
-        <Group>
-          <Button onClick={() => subscribe.open(true)}>{current ? 'Change plan' : 'Subscribe'}</Button>
-          {current && (
-            <Button color="red" variant="light" onClick={() => end.open(true)}>
-              End subscription
-            </Button>
-          )}
-        </Group>
-      )}
-      <ActionDialog
-        title={`Subscribe ${userId} to a plan`}
-        dialog={subscribe}
-        submitLabel="Subscribe"
-        pending={put.isPending}
-        error={put.error}
-        onSubmit={() => change && put.mutate({ path: { userId }, body: change, headers: subscribe.headers })}
-      >
-        <Select
-          label="Plan"
-          data={(plans.data?.items ?? [])
-            .filter((p) => p.isActive)
-            .map((p) => ({ value: p.id, label: `${p.name} (${credits(p.credits)} / ${p.period})` }))}
-          value={planId}
-          onChange={(v) => (setPlanId(v), preview.reset())}
-          required
-        />
-        <Select
-          label="When"
-          data={[
-            { value: 'now', label: 'Now' },
-            { value: 'period_end', label: 'At the end of the period' },
-          ]}
-          value={timing}
-          onChange={(v) => (setTiming((v ?? 'now') as Timing), preview.reset())}
-        />
-        <Select
-          label="Allowance"
-          data={[
-            { value: 'difference', label: 'The difference' },
-            { value: 'prorated', label: 'Prorated' },
-            { value: 'full', label: 'Full (new period)' },
-          ]}
-          value={allowance}
-          onChange={(v) => {
-            const next = (v ?? 'difference') as Allowance;
-            setAllowance(next);
-            if (next === 'full') setAnchor('restart');
-            preview.reset();
-          }}
-        />
-        <Select
-          label="Period"
-          data={[
-            { value: 'keep', label: 'Keep the period' },
-            { value: 'restart', label: 'Start a new period' },
-          ]}
-          value={anchor}
-          onChange={(v) => (setAnchor((v ?? 'keep') as Anchor), preview.reset())}
-        />
-        <Group>
-          <Button
-            variant="light"
-            disabled={!change}
-            loading={preview.isPending}
-            onClick={() => change && preview.mutate({ path: { userId }, body: change })}
-          >
-            Preview
-          </Button>
-        </Group>
-        {said && (
-          <Text aria-label="Preview">
-            {`Grants ${credits(said.creditsGrantedNow)} credits now, takes effect ${utc(said.effectiveAt)}; period ` +
-              `${utc(said.currentPeriodStart)} – ${utc(said.currentPeriodEnd)}, next grant ${utc(said.nextGrantAt)}; ` +
-              `${said.lots.length} ${said.lots.length === 1 ? 'lot' : 'lots'} (${credits(said.lots.reduce((n, l) => n + l.credits, 0))} credits) stay as they are`}
-          </Text>
-        )}
-        {preview.isError && (
-          <Text c="red">The change is refused: {String((preview.error as { message?: unknown }).message)}</Text>
-        )}
-      </ActionDialog>
-      <ActionDialog
-        title={`End the subscription of ${userId}`}
-        dialog={end}
-        submitLabel="End subscription"
-        color="red"
-        pending={remove.isPending}
-        error={remove.error}
-        onSubmit={() => remove.mutate({ path: { userId }, headers: end.headers })}
-      >
-        <Text>No further grants from plan {current?.planId}; credits already granted stay until they expire.</Text>
       </ActionDialog>
     </Stack>
   );

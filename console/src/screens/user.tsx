@@ -12,10 +12,11 @@ import { AccountFeatures } from './account-features';
 import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
 import { EventList } from './events';
+import { PlanControl } from './plan-control';
 import { Purchases } from './purchases';
 import { TransferCredits, Transfers } from './transfer-credits';
 import { UserLedger, UserUsage } from './user-activity';
-import { UserLimits, UserPlan, UserSessions } from './user-details';
+import { UserLimits, UserSessions } from './user-details';
 import { EraseUser } from './user-erase';
 import { UserApiKeys } from './user-keys';
 
@@ -90,7 +91,7 @@ export function UserScreen() {
           <UserLimits userId={userId} />
         </Tabs.Panel>
         <Tabs.Panel value="plan" pt="md">
-          <UserPlan userId={userId} />
+          <PlanControl account={{ userId }} />
         </Tabs.Panel>
         <Tabs.Panel value="pricing" pt="md">
           <AccountPricing account={{ userId }} planId={user?.subscription?.planId} />
