@@ -147,6 +147,7 @@ import { PricingRuleMaxOutputTokens1732001500000 } from './1732001500000-pricing
 import { SubscriptionSchedules1732001600000 } from './1732001600000-subscription-schedules.js';
 import { PlanLotsExpireNow1732001610000 } from './1732001610000-plan-lots-expire-now.js';
 import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-end-at-the-change.js';
+import { RunwayAlerts1732001700000 } from './1732001700000-runway-alerts.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -299,4 +300,5 @@ export const MIGRATIONS = [
   SubscriptionSchedules1732001600000,
   PlanLotsExpireNow1732001610000,
   PlanLotsEndAtTheChange1732001620000,
+  RunwayAlerts1732001700000,
 ];

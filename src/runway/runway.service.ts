@@ -9,6 +9,9 @@ import { RUNWAY_DEFAULT_DAYS, type RunwayQueryDto, type RunwayResponseDto } from
 import { DAY_MS, HORIZON_DAYS, perDay, projectRunway, type RunwayGrant } from './runway.js';
 import { RunwayRepository, type SubscriptionRow } from './runway.repository.js';
 
+/** What a projection needs of an account: the engine's key, and who owns it (its subscription's owner). */
+export type RunwayAccount = Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>;
+
 /** The day an account's credits run out (docs/credits.md "Runway"): read in one snapshot, then projected. */
 @Injectable()
 export class RunwayService {
@@ -23,6 +26,11 @@ export class RunwayService {
     const asOf = query.asOf === undefined ? new Date(now) : toDate(query.asOf);
     // A future asOf would read a ledger still being written: its answer could change.
     if (asOf.getTime() > now) throw new DomainError('VALIDATION', 'asOf must not be in the future');
+    return this.project(account, asOf, days);
+  }
+
+  /** The runway of `account` as of `asOf` over `days` of burn (the route's answer; the alert job's too). */
+  async project(account: RunwayAccount, asOf: Date, days: number): Promise<RunwayResponseDto> {
     const from = new Date(asOf.getTime() - days * DAY_MS);
     const read = await this.repo.snapshot(async (m) => ({
       burn: await this.repo.burn(m, account.accountId, from, asOf),
