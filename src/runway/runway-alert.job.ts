@@ -10,20 +10,12 @@ import { EventsService } from '../events/events.service.js';
 import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RUNWAY_DEFAULT_DAYS } from './dto/runway.dto.js';
-import { DAY_MS } from './runway.js';
+import { DAY_MS, thresholdsReached } from './runway.js';
 import { type RunwayAccount, RunwayService } from './runway.service.js';
 import { RunwayAlertsRepository } from './runway-alerts.repository.js';
 
 /** Accounts read per page: each is projected and alerted in a short transaction of its own. */
 const ALERT_PAGE = 200;
-
-/**
- * The thresholds of `thresholds` (days) that the run-out instant is within at `now`: a run-out 2.5
- * days away is within 7 and 3, not 1.
- */
-export function thresholdsReached(runsOutAt: number, now: number, thresholds: number[]): number[] {
-  return thresholds.filter((days) => runsOutAt - now <= days * DAY_MS);
-}
 
 /**
  * Hourly: `credits.runway` for each account with metered usage in the runway's default window whose
