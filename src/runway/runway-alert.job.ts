@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -11,7 +12,7 @@ import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RUNWAY_DEFAULT_DAYS } from './dto/runway.dto.js';
 import { DAY_MS, thresholdsReached } from './runway.js';
-import { type RunwayAccount, RunwayService } from './runway.service.js';
+import { RunwayService } from './runway.service.js';
 import { RunwayAlertsRepository } from './runway-alerts.repository.js';
 
 /** Accounts read per page: each is projected and alerted in a short transaction of its own. */
@@ -65,7 +66,7 @@ export class RunwayAlertJob {
    * recorded and one event tells the nearest (a run-out first seen 2 days away says 3, and 7 is not
    * sent after it: it would say less, later).
    */
-  private async alertOne(account: RunwayAccount, now: number, thresholds: number[]): Promise<boolean> {
+  private async alertOne(account: ResolvedAccount, now: number, thresholds: number[]): Promise<boolean> {
     const { runsOutAt } = await this.runway.project(account, new Date(now), RUNWAY_DEFAULT_DAYS);
     if (runsOutAt === null) return false;
     const reached = thresholdsReached(Date.parse(runsOutAt), now, thresholds);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { RunwayAccount } from './runway.service.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 
 /** `runway_alerts` (docs/credits.md "Runway alerts") and the accounts the alert job looks at. */
 @Injectable()
@@ -14,7 +14,7 @@ export class RunwayAlertsRepository {
    * `since`: an account that used nothing has no burn, so no run-out day to alert on. The ledger's
    * BRIN index on created_at keeps the scan to the window.
    */
-  async withRecentUsage(since: Date, afterId: string, batch: number): Promise<RunwayAccount[]> {
+  async withRecentUsage(since: Date, afterId: string, batch: number): Promise<ResolvedAccount[]> {
     const rows: { account_id: string; kind: 'user' | 'org'; owner_id: string }[] = await this.dataSource.query(
       `SELECT a.account_id, a.kind, COALESCE(a.user_id, a.org_id) AS owner_id
          FROM accounts a
@@ -25,7 +25,14 @@ export class RunwayAlertsRepository {
         LIMIT $3`,
       [since, afterId, batch],
     );
-    return rows.map((r) => ({ accountId: String(r.account_id), kind: r.kind, ownerId: r.owner_id }));
+    // Read as the job, not through a member: no member, no role.
+    return rows.map((r) => ({
+      accountId: String(r.account_id),
+      kind: r.kind,
+      ownerId: r.owner_id,
+      memberId: null,
+      memberRole: null,
+    }));
   }
 
   /**

@@ -9,9 +9,6 @@ import { RUNWAY_DEFAULT_DAYS, type RunwayQueryDto, type RunwayResponseDto } from
 import { DAY_MS, HORIZON_DAYS, perDay, projectRunway, type RunwayGrant } from './runway.js';
 import { RunwayRepository, type SubscriptionRow } from './runway.repository.js';
 
-/** What a projection needs of an account: the engine's key, and who owns it (its subscription's owner). */
-export type RunwayAccount = Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>;
-
 /** The day an account's credits run out (docs/credits.md "Runway"): read in one snapshot, then projected. */
 @Injectable()
 export class RunwayService {
@@ -30,7 +27,7 @@ export class RunwayService {
   }
 
   /** The runway of `account` as of `asOf` over `days` of burn (the route's answer; the alert job's too). */
-  async project(account: RunwayAccount, asOf: Date, days: number): Promise<RunwayResponseDto> {
+  async project(account: ResolvedAccount, asOf: Date, days: number): Promise<RunwayResponseDto> {
     const from = new Date(asOf.getTime() - days * DAY_MS);
     const read = await this.repo.snapshot(async (m) => ({
       burn: await this.repo.burn(m, account.accountId, from, asOf),
