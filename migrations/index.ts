@@ -149,6 +149,7 @@ import { SubscriptionSchedules1732001600000 } from './1732001600000-subscription
 import { PlanLotsExpireNow1732001610000 } from './1732001610000-plan-lots-expire-now.js';
 import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-end-at-the-change.js';
 import { UsageRecordsErase1732001621000 } from './1732001621000-usage-records-erase.js';
+import { RunwayAlerts1732001700000 } from './1732001700000-runway-alerts.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -303,4 +304,5 @@ export const MIGRATIONS = [
   PlanLotsExpireNow1732001610000,
   PlanLotsEndAtTheChange1732001620000,
   UsageRecordsErase1732001621000,
+  RunwayAlerts1732001700000,
 ];

@@ -43,6 +43,7 @@ import { PurchaseProviderEvent } from './purchases/entities/purchase-provider-ev
 import { PurchaseRefund } from './purchases/entities/purchase-refund.entity.js';
 import { PricingRerate } from './rerates/entities/pricing-rerate.entity.js';
 import { PricingRerateLane } from './rerates/entities/pricing-rerate-lane.entity.js';
+import { RunwayAlert } from './runway/entities/runway-alert.entity.js';
 import { StreamingSession } from './streaming-sessions/entities/streaming-session.entity.js';
 import { UsageCorrection } from './usage/entities/usage-correction.entity.js';
 import { UsageDailyTotal } from './usage/entities/usage-daily-total.entity.js';
@@ -105,4 +106,5 @@ export const ENTITIES = [
   ExportPart,
   PricingRerate,
   PricingRerateLane,
+  RunwayAlert,
 ];

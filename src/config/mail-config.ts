@@ -74,3 +74,20 @@ export function noticeHours(read: EnvReader): number[] {
   }
   return [...new Set(parts.map(Number))].sort((a, b) => b - a);
 }
+
+/**
+ * RUNWAY_ALERT_DAYS: a comma list of days (default 7,3,1), longest first: a `credits.runway` alert
+ * when the account's run-out day comes within one. Empty: no runway alerts.
+ */
+export function runwayAlertDays(read: EnvReader): number[] {
+  const value = read.env.RUNWAY_ALERT_DAYS ?? '7,3,1';
+  if (value.trim() === '') return [];
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length > 10 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) >= 1 && Number(p) <= 365)) {
+    read.problems.push(
+      `RUNWAY_ALERT_DAYS must be up to 10 comma-separated whole days (1–365), e.g. 7,3,1 (got "${value}")`,
+    );
+    return [7, 3, 1];
+  }
+  return [...new Set(parts.map(Number))].sort((a, b) => b - a);
+}

@@ -35,6 +35,11 @@ export interface EventPayloads {
     expiresAt: string;
     leadHours: number;
   };
+  /**
+   * The account's run-out day at its recent burn (docs/credits.md "Runway") came within `days` of
+   * RUNWAY_ALERT_DAYS: once per account, threshold and run-out day. `runsOutAt` is ISO-8601 UTC.
+   */
+  'credits.runway': { userId: string | null; orgId?: string; runsOutAt: string; days: number };
   /** An allocation's remaining credits expired; an organisation's: `orgId`, and `userId` null. */
   'credits.expired': { userId: string | null; orgId?: string; allocationId: string; credits: number };
   /** `orgId` when an organisation paid (`userId`: the member). */
@@ -163,6 +168,7 @@ export const EVENT_TYPES = [
   'credits.granted',
   'credits.expiring',
   'credits.expired',
+  'credits.runway',
   'usage.needs_review',
   'usage.corrected',
   'session.expired',

@@ -125,3 +125,21 @@ describe('unsubscribe tokens', () => {
     }
   });
 });
+
+describe('the credits.runway email', () => {
+  it('says the run-out instant and the threshold, for a user and for an organisation', () => {
+    const data = { userId: 'bob', runsOutAt: '2026-12-04T09:30:00.000Z', days: 3 };
+    const own = templates.render({ ...base, event: { kind: 'credits.runway', data } });
+    expect(own.subject).toBe('Acme <Chat>: your credits run out around 2026-12-04');
+    expect(own.text).toContain('run out around 2026-12-04 09:30 UTC: within 3 days.');
+    expect(own.html).toContain('<strong>2026-12-04 09:30 UTC</strong>: within 3 days.');
+    const org = templates.render({
+      ...base,
+      orgName: 'Acme Ltd',
+      event: { kind: 'credits.runway', data: { userId: null, orgId: 'acme', runsOutAt: data.runsOutAt, days: 1 } },
+    });
+    expect(org.subject).toBe("Acme <Chat>: Acme Ltd's credits run out around 2026-12-04");
+    expect(org.text).toContain('the credits of the account of Acme Ltd on Acme <Chat> run out');
+    expect(org.text).toContain('within 1 day.');
+  });
+});

@@ -51,6 +51,11 @@ function figuresOf(input: EmailEvent): Record<string, unknown> {
   if ('expiresAt' in input.data) figures.expiresAt = formatUtc(input.data.expiresAt);
   if (input.kind === 'credits.expiring') figures.lead = formatLead(input.data.leadHours);
   if (input.kind === 'purchase.refunded') figures.adminRefund = input.data.origin === 'admin';
+  if (input.kind === 'credits.runway') {
+    figures.runsOutAt = formatUtc(input.data.runsOutAt);
+    figures.runsOutOn = figures.runsOutAt === null ? '' : String(figures.runsOutAt).slice(0, 10);
+    figures.within = formatLead(input.data.days * 24);
+  }
   if (input.kind === 'feature.limit_reached') {
     figures.resets = input.data.period !== 'lifetime';
     figures.periodWord = input.data.period;

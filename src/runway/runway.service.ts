@@ -23,6 +23,11 @@ export class RunwayService {
     const asOf = query.asOf === undefined ? new Date(now) : toDate(query.asOf);
     // A future asOf would read a ledger still being written: its answer could change.
     if (asOf.getTime() > now) throw new DomainError('VALIDATION', 'asOf must not be in the future');
+    return this.project(account, asOf, days);
+  }
+
+  /** The runway of `account` as of `asOf` over `days` of burn (the route's answer; the alert job's too). */
+  async project(account: ResolvedAccount, asOf: Date, days: number): Promise<RunwayResponseDto> {
     const from = new Date(asOf.getTime() - days * DAY_MS);
     const read = await this.repo.snapshot(async (m) => ({
       burn: await this.repo.burn(m, account.accountId, from, asOf),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { DAY_MS, perDay, projectRunway, type RunwayInput } from './runway.js';
+import { DAY_MS, perDay, projectRunway, type RunwayInput, thresholdsReached } from './runway.js';
 
 const asOf = Date.UTC(2026, 10, 10);
 const at = (days: number) => asOf + days * DAY_MS;
@@ -68,5 +68,16 @@ describe('perDay', () => {
     expect(perDay(1n, 3)).toBe('0.3333');
     expect(perDay(2n, 3)).toBe('0.6667');
     expect(perDay(-5n, 3)).toBe('0.0000');
+  });
+});
+
+describe('thresholdsReached', () => {
+  it('answers the thresholds the run-out is within, at the boundary included', () => {
+    const now = Date.UTC(2026, 10, 1);
+    expect(thresholdsReached(now + 8 * DAY_MS, now, [7, 3, 1])).toEqual([]);
+    expect(thresholdsReached(now + 7 * DAY_MS, now, [7, 3, 1])).toEqual([7]);
+    expect(thresholdsReached(now + 7 * DAY_MS + 1, now, [7, 3, 1])).toEqual([]);
+    expect(thresholdsReached(now + 2.5 * DAY_MS, now, [7, 3, 1])).toEqual([7, 3]);
+    expect(thresholdsReached(now, now, [7, 3, 1])).toEqual([7, 3, 1]);
   });
 });

@@ -169,3 +169,11 @@ export function perDay(burned: bigint, days: number): string {
   const whole = tenThousandths / 10_000n;
   return `${whole}.${(tenThousandths % 10_000n).toString().padStart(4, '0')}`;
 }
+
+/**
+ * The thresholds of `thresholds` (days) that the run-out instant is within at `now`: a run-out 2.5
+ * days away is within 7 and 3, not 1.
+ */
+export function thresholdsReached(runsOutAt: number, now: number, thresholds: number[]): number[] {
+  return thresholds.filter((days) => runsOutAt - now <= days * DAY_MS);
+}

@@ -67,6 +67,8 @@ export async function startTestApp(
       WEBHOOK_WORKER_ENABLED: 'false',
       // Likewise for emails: only the email specs make and send them (to their own SMTP servers).
       EMAIL_WORKER_ENABLED: 'false',
+      // The hourly runway alerts would tell other spec files' users; the runway alert spec turns them on.
+      RUNWAY_ALERT_DAYS: '',
       // No DNS lookups of webhook URLs (the fuzz test posts example hosts): tests talk to 127.0.0.1
       // only. test/webhooks-ssrf.e2e-spec.ts turns the check on, with a fake resolver.
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',

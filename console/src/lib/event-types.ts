@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'credits.granted',
   'credits.expiring',
   'credits.expired',
+  'credits.runway',
   'usage.needs_review',
   'usage.corrected',
   'session.expired',

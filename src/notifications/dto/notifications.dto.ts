@@ -20,6 +20,7 @@ export class EmailPreferencesDto {
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'auto_recharge.disabled'?: boolean;
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'org.member_limit_reached'?: boolean;
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'feature.limit_reached'?: boolean;
+  @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'credits.runway'?: boolean;
 }
 
 export class PutPreferencesDto {

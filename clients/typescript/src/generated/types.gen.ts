@@ -3831,7 +3831,7 @@ export type OrgSubscriptionResponseDto = {
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -3854,14 +3854,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3879,7 +3879,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3903,7 +3903,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -3975,6 +3975,7 @@ export type EmailPreferencesDto = {
     'auto_recharge.disabled'?: boolean;
     'org.member_limit_reached'?: boolean;
     'feature.limit_reached'?: boolean;
+    'credits.runway'?: boolean;
 };
 
 export type PreferencesResponseDto = {
@@ -4000,7 +4001,7 @@ export type NotificationResponseDto = {
     /**
      * The event type it tells of
      */
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway';
     /**
      * Null until made
      */
@@ -4030,7 +4031,7 @@ export type NotificationDetailResponseDto = {
     /**
      * The event type it tells of
      */
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway';
     /**
      * Null until made
      */
@@ -4050,7 +4051,7 @@ export type NotificationDetailResponseDto = {
 
 export type UnsubscribedResponseDto = {
     userId: string;
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway';
     email: boolean;
 };
 
@@ -11436,7 +11437,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
