@@ -95,7 +95,6 @@ const TABLE: Record<string, Case[]> = {
   getSubscription: [{ on: 'user', answers: holderToo, prepare: subscribeAlice }],
   previewSubscription: [{ on: 'user', answers: holderToo, body: {}, prepare: subscribeAlice }],
   deleteSubscription: [{ on: 'user', answers: staffOnly, prepare: subscribeAlice }],
-  previewSubscription: [{ on: 'user', answers: holderToo, body: {} }],
   getRunway: [
     { on: 'user', query: 'userId', answers: holderToo },
     { on: 'org', query: 'orgId', answers: orgReaders },
@@ -121,7 +120,6 @@ const TABLE: Record<string, Case[]> = {
   getOrgSubscription: [{ on: 'org', answers: orgReaders, prepare: subscribeOrg }],
   previewOrgSubscription: [{ on: 'org', answers: orgReaders, body: {}, prepare: subscribeOrg }],
   deleteOrgSubscription: [{ on: 'org', answers: orgStaff, prepare: subscribeOrg }],
-  previewOrgSubscription: [{ on: 'org', answers: orgReaders, body: {} }],
   setOrgModels: [{ on: 'org', answers: orgStaff, body: { models: null } }],
   listAccountPrices: [
     { on: 'user', query: 'userId', answers: staffOnly },
