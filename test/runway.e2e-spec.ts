@@ -182,10 +182,10 @@ describe('runway: the day an account’s credits run out', () => {
     expect((await transfer(u.id, other.id, 200)).status).toBe(201);
     expect((await transfer(other.id, u.id, 100)).status).toBe(201);
     const base = settle();
-    await t.db.query(`UPDATE credit_allocations SET expires_at = $2 WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`, [
-      u.id,
-      new Date(base + 365 * DAY),
-    ]);
+    await t.db.query(
+      `UPDATE credit_allocations SET expires_at = $2 WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [u.id, new Date(base + 365 * DAY)],
+    );
     // 860 + 500 + 200 − 100 = 1460 at 10 a day.
     expect((await runway(u.auth).expect(200)).body).toMatchObject({
       burnPerDay: '10.0000',
