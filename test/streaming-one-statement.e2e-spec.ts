@@ -168,7 +168,7 @@ describe('streaming sessions in one statement', () => {
       // settled: BEGIN, the settlement, session.expired when it settled it, COMMIT.
       const [due, ...settlements] = statements;
       expect(due).toMatch(
-        /^SELECT session_id, user_id, model_id, estimated_tokens, estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens, estimated_cache_write_tokens, estimated_reasoning_tokens, started_at, service_tier,\s+estimated_units FROM streaming_sessions/,
+        /^SELECT session_id, user_id, model_id, estimated_tokens, estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens, estimated_cache_write_tokens, estimated_reasoning_tokens, started_at, service_tier,\s+estimated_units, record_extras FROM streaming_sessions/,
       );
       const transactions = settlements.join('\n').split('\nSTART TRANSACTION');
       for (const group of transactions) {
