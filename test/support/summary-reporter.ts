@@ -4,7 +4,11 @@ import type { Reporter, SerializedError, TestModule } from 'vitest/node';
  * Prints the plain closing line CI reads: "tests: N passed, N failed, N skipped". Besides failed
  * tests, a file or suite that failed on its own (a failing beforeAll/afterAll, an import error) and
  * every unhandled error count as one failure each, so the line never says "0 failed" for a red run.
+ * Before it, the slowest spec files with their time in tests and hooks.
  */
+/** How many of the slowest spec files the summary lists. */
+const SLOWEST = 15;
+
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0;
@@ -27,6 +31,15 @@ export default class SummaryReporter implements Reporter {
       if (module.state() === 'failed') failed += Math.max(failedSuites + moduleErrors, failedTests === 0 ? 1 : 0);
     }
     failed += unhandledErrors.length;
+    // The files that take the run's time (tests and hooks), so the run can be kept short.
+    const slowest = [...testModules]
+      .map((module) => ({ file: module.relativeModuleId, seconds: module.diagnostic().duration / 1000 }))
+      .sort((a, b) => b.seconds - a.seconds)
+      .slice(0, SLOWEST);
+    if (slowest.length > 0) {
+      process.stdout.write(`\nslowest files:\n`);
+      for (const { file, seconds } of slowest) process.stdout.write(`  ${seconds.toFixed(1).padStart(7)} s  ${file}\n`);
+    }
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
