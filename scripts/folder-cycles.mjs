@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run cycles: the import cycles between the folders of src/ (src/credits, src/usage…; the files
-// directly in src/ are the composition root, "(root)"), each with the imports that make it, then the
-// SQL references (a table or function of another folder named in SQL: scripts/sql-references.mjs) that
+// directly in src/ are the composition root, "(root)"), each with the imports that make it, the
+// cycles between its files (two files of one folder that import each other count too), then the SQL
+// references (a table or function of another folder named in SQL: scripts/sql-references.mjs) that
 // point back up the imports, each closing a cycle through SQL. test/unit/structure.spec.ts fails on
 // an import cycle and on a SQL reference back up that it does not list; this prints them.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -47,6 +48,24 @@ export function folderGraph(root = ROOT) {
       const key = `${from} -> ${to}`;
       if (!edges.has(key)) edges.set(key, []);
       edges.get(key).push(`${file} -> ${target}`);
+    }
+  }
+  return edges;
+}
+
+/**
+ * The imports between the files of src/ (specs aside): `edges` maps `src/a/x.ts -> src/a/y.ts` to
+ * itself, so folderCycles() reads it as it reads the folders' graph and finds the files that import
+ * each other, in one folder or across folders.
+ */
+export function fileGraph(root = ROOT) {
+  const edges = new Map();
+  for (const file of sourceFiles(root, 'src')) {
+    const text = readFileSync(path.join(root, file), 'utf8');
+    for (const match of text.matchAll(IMPORT)) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), match[1])).replace(/\.js$/, '.ts');
+      const key = `${file} -> ${target}`;
+      if (!edges.has(key)) edges.set(key, [key]);
     }
   }
   return edges;
@@ -145,11 +164,17 @@ function printCycles(cycles, what) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const cycles = folderCycles(folderGraph());
   printCycles(cycles, 'imports');
+  const files = folderCycles(fileGraph());
+  if (files.length === 0) console.log('No cycle of imports between the files of src/.');
+  for (const { folders, edges } of files) {
+    console.log(`A cycle of imports, ${folders.length} files: ${folders.join(', ')}`);
+    for (const { edge } of edges) console.log(`  ${edge}`);
+  }
   const back = sqlBackEdges();
   if (back.length === 0) console.log('No SQL reference points back up the imports.');
   for (const { edge, references } of back) {
     console.log(`SQL reference back up the imports: ${edge}`);
     for (const line of references) console.log(`      ${line}`);
   }
-  process.exitCode = cycles.length === 0 && back.length === 0 ? 0 : 1;
+  process.exitCode = cycles.length === 0 && files.length === 0 && back.length === 0 ? 0 : 1;
 }

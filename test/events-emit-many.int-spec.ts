@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 
 /**
- * emit_events() (a re-rate's chunk of `usage.corrected`) against emit_event() one event at a time:
- * the same events and the same webhook deliveries (active endpoints of the type or
+ * emit_events(), the one emitter (a re-rate's chunk of `usage.corrected`), and emit_event(), a batch
+ * of one through it: the same events and the same webhook deliveries (active endpoints of the type or
  * `*`). In a transaction rolled back, so no worker sees them.
  */
-describe('emit_events = emit_event for each', () => {
+describe('emit_event = emit_events of one', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -38,22 +38,25 @@ describe('emit_events = emit_event for each', () => {
       const type = 'usage.corrected';
       const users = ['emit-a', null, 'emit-c'];
       const data = users.map((u, i) => ({ userId: u, n: i }));
-      const many = await client.query<{ n: number }>(`SELECT emit_events($1, $2::varchar[], $3::jsonb[]) AS n`, [
+      const many = await client.query<{ ids: string[] }>(`SELECT emit_events($1, $2::varchar[], $3::jsonb[]) AS ids`, [
         type,
         users,
         data.map((d) => JSON.stringify(d)),
       ]);
-      expect(many.rows[0].n).toBe(3);
-      const written = await client.query<{ user_id: string | null; data: unknown; deliveries: string[] }>(
-        `SELECT e.user_id, e.data,
+      const written = await client.query<{ id: string; user_id: string | null; data: unknown; deliveries: string[] }>(
+        `SELECT e.id, e.user_id, e.data,
                 ARRAY(SELECT d.endpoint_id::text FROM webhook_deliveries d WHERE d.event_id = e.id ORDER BY 1) AS deliveries
            FROM events e WHERE e.type = $1 AND e.data ? 'n' AND e.created_at = now() ORDER BY (e.data ->> 'n')::int`,
         [type],
       );
       const expected = [endpoints.typed, endpoints.every].sort();
-      expect(written.rows).toEqual(data.map((d, i) => ({ user_id: users[i], data: d, deliveries: expected })));
+      expect(written.rows.map(({ id: _id, ...row }) => row)).toEqual(
+        data.map((d, i) => ({ user_id: users[i], data: d, deliveries: expected })),
+      );
+      // It answers the ids of the events it wrote, each once.
+      expect([...many.rows[0].ids].sort()).toEqual(written.rows.map((r) => r.id).sort());
 
-      // emit_event() of one of them writes the same deliveries.
+      // emit_event() of one (a batch of one through emit_events()) writes the same deliveries, and answers its id.
       const one = await client.query<{ id: string }>(`SELECT emit_event($1, 'emit-d', '{"n": 3}'::jsonb) AS id`, [
         type,
       ]);
@@ -62,9 +65,11 @@ describe('emit_events = emit_event for each', () => {
         [one.rows[0].id],
       );
       expect(single.rows[0].deliveries).toEqual(expected);
+      const event = await client.query(`SELECT user_id, data FROM events WHERE id = $1`, [one.rows[0].id]);
+      expect(event.rows).toEqual([{ user_id: 'emit-d', data: { n: 3 } }]);
 
-      const none = await client.query(`SELECT emit_events($1, '{}'::varchar[], '{}'::jsonb[]) AS n`, [type]);
-      expect(none.rows[0].n).toBe(0);
+      const none = await client.query(`SELECT emit_events($1, '{}'::varchar[], '{}'::jsonb[]) AS ids`, [type]);
+      expect(none.rows[0].ids).toEqual([]);
       await client.query('SAVEPOINT unequal');
       await expect(
         client.query(`SELECT emit_events($1, ARRAY['a', 'b']::varchar[], ARRAY['{}']::jsonb[])`, [type]),

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { AccountIds } from '../src/accounts/account-ids.js';
+import type { PublicAccount } from '../src/auth/account-access.js';
 import type { AuthUser } from '../src/auth/roles.js';
 import { Transactions } from '../src/database/transactions.js';
 import { EntitlementsService } from '../src/features/entitlements.service.js';
@@ -41,6 +43,8 @@ describe('feature checks that share a statement', () => {
       );
     return featureKey;
   }
+  /** A check naming its owner; `statement` resolves the owner to its account id, as the service does. */
+  type OwnerCheck = Omit<CheckQuery, 'accountId'> & { account: PublicAccount };
   const q = (user: FixtureUser | string, featureKey: string, consume: number | null, eventId: string | null = null) =>
     ({
       account: { userId: typeof user === 'string' ? user : user.id },
@@ -48,10 +52,19 @@ describe('feature checks that share a statement', () => {
       consume,
       eventId,
       at: new Date(),
-    }) satisfies CheckQuery;
+    }) satisfies OwnerCheck;
   /** One statement carrying these checks, on instance `app`. */
-  const statement = (items: CheckQuery[], app = t): Promise<(CheckRow | null)[]> =>
-    app.app.get(FeaturesRepository).checks(app.app.get(Transactions).statementManager, items);
+  const statement = async (items: OwnerCheck[], app = t): Promise<(CheckRow | null)[]> => {
+    const manager = app.app.get(Transactions).statementManager;
+    const ids = await app.app.get(AccountIds).ofMany(
+      manager,
+      items.map((item) => item.account),
+    );
+    return app.app.get(FeaturesRepository).checks(
+      manager,
+      items.map(({ account: _owner, ...item }, i) => ({ ...item, accountId: ids[i] })),
+    );
+  };
   const counted = async (userId: string, featureKey: string): Promise<number> => {
     const { rows } = await t.db.query(
       `SELECT COALESCE(sum(spent), 0)::int AS n FROM credit_cap_spend

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { LedgerRefs } from './credit-views.js';
 import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
@@ -88,20 +87,19 @@ export class CreditHoldsRepository {
   /** Statement texts by name (built once). */
   private readonly statements = new Map<string, string>();
 
-  constructor(@Inject(AccountIds) private readonly ids: AccountIds) {}
-
   /**
    * A hold and an INSERT in ONE statement, as a named (prepared) statement: nothing is held or
    * inserted when `then.unless` holds; the insert runs only when the hold happened. 'taken' when
    * `unless` held, or when the hold row or the insert met a unique key a concurrent statement took
-   * (the whole statement failed: nothing written, a surrounding transaction must end).
+   * (the whole statement failed: nothing written, a surrounding transaction must end). `accountId` is
+   * the payer's (null: no account), resolved by the caller.
    */
   async holdAndInsert<R>(
     manager: EntityManager,
+    accountId: string | null,
     hold: HoldSpec,
     then: InsertAfterHold,
   ): Promise<(TakeRow & { row: R | null }) | 'taken'> {
-    const accountId = await this.ids.of(manager, payer(hold).account);
     let text = this.statements.get(then.name);
     if (!text) {
       // The hold's amount comes from `asked`, so credits_hold() runs only when `asked` has its row.

@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
 import type { PublicAccount } from '../auth/account-access.js';
 import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
@@ -15,7 +14,7 @@ import type { TakeSpec } from './credits.repository.js';
 export interface BatchTakeStatement {
   /** The amounts in the order the events apply (checked before the statement is sent). */
   amounts: number[];
-  /** The account each event charges, in the same order (resolved to account ids by AccountIds). */
+  /** The account each event charges, in the same order (CreditsService resolves them to account ids). */
   accounts: PublicAccount[];
   /** CTE `batch_input`: one row, the batch's parameters as the caller's parts read them. */
   input: SqlPart;
@@ -105,15 +104,13 @@ function outcomes(answer: string | undefined): string {
 /** The batch take's statement: ONE round trip for every event of a batch, whoever's they are. */
 @Injectable()
 export class CreditsBatchRepository {
-  constructor(@Inject(AccountIds) private readonly ids: AccountIds) {}
-
+  /** `accountIds`: the account id of each of `statement.accounts` (null: no account), resolved by the caller. */
   async takeBatch(
     manager: EntityManager,
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
+    accountIds: (string | null)[],
     statement: BatchTakeStatement,
   ): Promise<(BatchTakeRow & Record<string, unknown>)[]> {
-    // The events' account ids: no statement for the accounts this instance knows (AccountIds).
-    const accountIds = await this.ids.ofMany(manager, statement.accounts);
     const part = (name: string, sql: string, materialized = false): NamedPart => ({
       name,
       sql,

@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
 import type { PublicAccount } from '../auth/account-access.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
@@ -114,7 +113,8 @@ const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom,
 
 /**
  * Who pays: the account (an organisation's when the charge names one, else the user's) and the
- * member who spent (an organisation's charge only), as AccountIds resolves them for the engine.
+ * member who spent (an organisation's charge only): the caller resolves the account to its id
+ * (CreditsService, through AccountIds) before the take.
  */
 export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: PublicAccount; member: string | null } {
   return take.orgId
@@ -219,21 +219,17 @@ export interface InsertAfterTake {
 
 @Injectable()
 export class CreditsRepository {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(AccountIds) private readonly ids: AccountIds,
-  ) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   get reader(): EntityManager {
     return this.dataSource.manager;
   }
 
   /**
-   * Lock the account row, check the spend controls, take FIFO and write: ONE round trip (the payer's
-   * account id from AccountIds, which makes no statement once it knows the account).
+   * Lock the account row, check the spend controls, take FIFO and write: ONE round trip. `accountId`
+   * is the payer's (null: no account, the take's no_account), resolved by the caller.
    */
-  async take(manager: EntityManager, take: TakeSpec): Promise<TakeRow> {
-    const accountId = await this.ids.of(manager, payer(take).account);
+  async take(manager: EntityManager, accountId: string | null, take: TakeSpec): Promise<TakeRow> {
     const rows: TakeRow[] = await manager.query(
       `SELECT ${TAKE_COLUMNS} FROM ${CREDITS_TAKE} taken`,
       takeParams(accountId, take),

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import {
   DomainError,
   InsufficientCreditsError,
@@ -40,6 +41,7 @@ import type {
 import {
   type AllocationRow,
   CreditsRepository,
+  payer,
   type TakeRow,
   type TakeSpec,
   toAllocation,
@@ -78,6 +80,7 @@ export class CreditsService {
     private readonly transfers: CreditTransfersRepository,
     private readonly purchases: CreditPurchasesRepository,
     private readonly caps: CreditCapsService,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
@@ -147,7 +150,8 @@ export class CreditsService {
     refs: LedgerRefs,
   ) {
     const spec = { ...this.spec(who.userId, amount, { kind: 'debit', mode: 'collect' }, refs), orgId: who.orgId };
-    const { collected, debt } = await this.taken(await this.repo.take(manager, spec), amount, 'debit');
+    const accountId = await this.ids.of(manager, payer(spec).account);
+    const { collected, debt } = await this.taken(await this.repo.take(manager, accountId, spec), amount, 'debit');
     return { collected, debt };
   }
 
@@ -167,7 +171,9 @@ export class CreditsService {
     then: BatchTakeStatement,
   ): Promise<BatchOutcome[]> {
     for (const amount of then.amounts) checkAmount(amount);
-    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, then);
+    // The events' account ids: no statement for the accounts this instance knows (AccountIds).
+    const accountIds = await this.ids.ofMany(manager, then.accounts);
+    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, accountIds, then);
     let debited = 0;
     let borrowed = 0;
     const outcomes = rows.map((row, i) => {
@@ -199,7 +205,8 @@ export class CreditsService {
     then: InsertAfterHold,
   ): Promise<{ row: R } | null> {
     const spec = { ...this.holdSpec(hold.userId, hold.amount, hold.refs), orgId: hold.orgId ?? null };
-    const result = await this.holds.holdAndInsert<R>(manager, spec, then);
+    const accountId = await this.ids.of(manager, payer(spec).account);
+    const result = await this.holds.holdAndInsert<R>(manager, accountId, spec, then);
     if (result === 'taken') return null;
     await this.taken(result, hold.amount, 'hold', hold);
     return { row: result.row as R };

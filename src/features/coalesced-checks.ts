@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { ownerIdOf } from '../auth/account-access.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
 import { type CheckQuery, type CheckRow, FeaturesRepository } from './features.repository.js';
 
 /**
- * Checks per statement. The consuming checks go out in lanes by owner (CONSUMING_LANES, one statement
+ * Checks per statement. The consuming checks go out in lanes by account (CONSUMING_LANES, one statement
  * in flight each): an account's checks always share a lane, so a lane's statements never wait on
  * each other's locks, and one account held by a long transaction stalls only its lane. The checks
  * that consume nothing share one lane of READ_IN_FLIGHT statements.
@@ -16,11 +15,9 @@ const MAX_BATCH = 64;
 const CONSUMING_LANES = 4;
 const READ_IN_FLIGHT = 2;
 
-/** An owner's lane: the same owner, the same lane (a sum of its characters, enough to spread ids). */
-function laneOf(owner: string): number {
-  let sum = 0;
-  for (let i = 0; i < owner.length; i += 1) sum += owner.charCodeAt(i);
-  return sum % CONSUMING_LANES;
+/** An account's lane: the same account, the same lane (its id modulo the lanes; no account: lane 0). */
+function laneOf(accountId: string | null): number {
+  return accountId === null ? 0 : Number(BigInt(accountId) % BigInt(CONSUMING_LANES));
 }
 
 /**
@@ -50,10 +47,10 @@ export class CoalescedChecks {
     private readonly repo: FeaturesRepository,
   ) {}
 
-  /** The check's row (null: its owner has no account), in a statement with the checks that arrive with it. */
+  /** The check's row (null: it names no account), in a statement with the checks that arrive with it. */
   check(query: CheckQuery): Promise<CheckRow | null> {
     if (query.consume === null) return this.reading.submit('read', query);
-    return this.consuming.submit(`consume:${laneOf(ownerIdOf(query.account))}`, query);
+    return this.consuming.submit(`consume:${laneOf(query.accountId)}`, query);
   }
 
   private send(items: CheckQuery[]): Promise<(CheckRow | null)[]> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { AccountIds } from '../accounts/account-ids.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   ACCOUNT_ACCESS,
@@ -46,6 +47,7 @@ export class EntitlementsService {
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly coalesced: CoalescedChecks,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   async setOverride(caller: AuthUser, featureKey: string, dto: SetEntitlementDto): Promise<EntitlementResponseDto> {
@@ -102,17 +104,20 @@ export class EntitlementsService {
   async check(caller: AuthUser, dto: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
     if (dto.eventId !== undefined && dto.consume === undefined)
       throw new DomainError('VALIDATION', 'eventId is given with consume only');
-    // The caller's own account is resolved with the check (AccountIds, no statement once known; no
-    // account: 404, as `own` answers); one named is resolved, and the rule applied, first.
+    // One named is resolved, and the rule applied, first; the caller's own account is resolved here
+    // (AccountIds, no statement once known; no account: 404, as `own` answers).
     let owner = ownAccount(caller);
+    let accountId: string | null = null;
     if (dto.userId !== undefined || dto.orgId !== undefined) {
       const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS);
       if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
       owner = publicAccount(account.kind, account.ownerId);
+      accountId = account.accountId;
     }
     if (dto.consume !== undefined && owner.orgId !== undefined) assertMaySpendFor(caller);
+    accountId ??= await this.ids.of(this.tx.statementManager, owner);
     const query = {
-      account: owner,
+      accountId,
       featureKey: dto.featureKey,
       consume: dto.consume ?? null,
       eventId: dto.eventId ?? null,

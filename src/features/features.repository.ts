@@ -1,8 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
-import type { PublicAccount } from '../auth/account-access.js';
 import { featureUseSql } from '../credits/credits.sql.js';
 import { queryPrepared } from '../database/statement-parts.js';
 import { Feature } from './entities/feature.entity.js';
@@ -96,9 +94,12 @@ const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_re
          FROM g LEFT JOIN c ON c.n = g.n LEFT JOIN u ON u.n = g.n
         ORDER BY g.n`;
 
-/** One check: whose account (its owner), which feature, the uses to consume and the check's eventId, at the app's clock. */
+/**
+ * One check: whose account (its id, resolved by the caller; null: the owner has none), which feature,
+ * the uses to consume and the check's eventId, at the app's clock.
+ */
 export interface CheckQuery {
-  account: PublicAccount;
+  accountId: string | null;
   featureKey: string;
   consume: number | null;
   eventId: string | null;
@@ -111,8 +112,6 @@ export interface CheckQuery {
  */
 @Injectable()
 export class FeaturesRepository {
-  constructor(@Inject(AccountIds) private readonly ids: AccountIds) {}
-
   /** Inserts the feature; null when the key is taken. */
   async insert(m: EntityManager, feature: Pick<Feature, 'featureKey' | 'name' | 'type'>): Promise<Feature | null> {
     const result = await m.createQueryBuilder().insert().into(Feature).values(feature).orIgnore().execute();
@@ -170,16 +169,12 @@ export class FeaturesRepository {
   }
 
   /**
-   * Checks, one statement (CHECKS_SQL): each check's row in the order given, or null when its owner
-   * has no account (nothing was read or consumed for it). Prepared, as balance's read is.
+   * Checks, one statement (CHECKS_SQL): each check's row in the order given, or null when it names no
+   * account (nothing was read or consumed for it). Prepared, as balance's read is.
    */
   async checks(m: EntityManager, checks: CheckQuery[]): Promise<(CheckRow | null)[]> {
-    const accountIds = await this.ids.ofMany(
-      m,
-      checks.map((q) => q.account),
-    );
-    const items = checks.map((q, i) => ({
-      accountId: accountIds[i],
+    const items = checks.map((q) => ({
+      accountId: q.accountId,
       featureKey: q.featureKey,
       consume: q.consume,
       eventId: q.eventId,

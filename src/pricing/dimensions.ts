@@ -1,11 +1,12 @@
 /**
  * Pricing dimensions beyond tokens (docs/pricing.md "Service tiers", "Units"): the one home of their
  * names, shapes and checks. A tier or a unit is data of the rule (`serviceTiers`, `unitPrices`), never
- * code: pricing-math.ts prices them, pricing.sql.ts is its SQL twin.
+ * code: pricing-math.ts prices them, pricing.sql.ts is its SQL twin. It reads prices as text
+ * (price-text.ts), never pricing-math.ts, which reads it.
  */
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_TOKENS } from '../common/validation/amounts.js';
-import { normalisePrice, PRICE_PATTERN } from './pricing-math.js';
+import { normalisePrice, PRICE_PATTERN } from './price-text.js';
 
 /** `{"<tier>": {"pricePercent": "50.00"}}` as stored and answered (2-place strings). */
 export type ServiceTiers = Record<string, { pricePercent: string }>;

@@ -3,13 +3,13 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { folderCycles, folderGraph, sqlBackEdges } from '../../scripts/folder-cycles.mjs';
+import { fileGraph, folderCycles, folderGraph, sqlBackEdges } from '../../scripts/folder-cycles.mjs';
 import { sqlGraph } from '../../scripts/sql-references.mjs';
 import { root, sourceFiles } from '../support/sources.js';
 
 /**
  * The shape of src/ (docs/architecture.md "Layers"): no two folders import each other, directly or
- * round a longer path, and no file is over 400 lines (docs/development.md). `npm run cycles` prints the cycles
+ * round a longer path, no two files either (in one folder or across), and no file is over 400 lines (docs/development.md). `npm run cycles` prints the cycles
  * with the imports that make them.
  */
 
@@ -46,6 +46,16 @@ describe('structure of src/', () => {
     const cycles = folderCycles(graph).map(
       ({ folders, edges }) => `${folders.join(', ')}:\n${edges.map((e) => `  ${e.edge} (${e.imports[0]})`).join('\n')}`,
     );
+    expect(cycles).toEqual([]);
+  });
+
+  it('reads the imports between files, in one folder too', () => {
+    expect(fileGraph(root).get('src/pricing/pricing-math.ts -> src/pricing/price-text.ts')).toBeDefined();
+    expect(fileGraph(root).get('src/usage/usage-batch.service.ts -> src/credits/credits.service.ts')).toBeDefined();
+  });
+
+  it('has no import cycle between files, in one folder or across (npm run cycles shows them)', () => {
+    const cycles = folderCycles(fileGraph(root)).map(({ folders }) => folders.join(' <-> '));
     expect(cycles).toEqual([]);
   });
 
