@@ -74,7 +74,7 @@ try {
       for (const v of round % 2 ? versions : [...versions].reverse()) {
         log(`${scenario}, ${round === 0 ? 'filling' : `round ${round}`}: ${v.label} ...`);
         const window = await measure(v, scenario);
-        // Round 0 fills every database (and warms every plan): it is not counted.
+        // The first pass fills every database (and warms every plan): it is not counted.
         if (round > 0) (v.results[scenario] ??= []).push(window);
       }
     }
