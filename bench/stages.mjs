@@ -4,13 +4,15 @@
 // STAGES_VERSIONS=none skips the run) runs on a fresh database of the same server with 1,000 users,
 // metering by the users themselves (METERING_TRUST=users: each user's JWT records its own usage, one
 // credit a record). A plain load generator (autocannon, 32 connections) sends the record for 200 and
-// for 1,000 users and the streaming pair (an admin's JWT naming the user); every scenario runs build
-// after build, A B C in odd rounds and C B A in even ones, after a first round that fills each
-// database. Per window: the rate, the service's Node CPU per request (its process.cpuUsage()), the
+// for 1,000 users, for the members of 5 organisations of 40 (each member's JWT naming its
+// organisation, on builds that have organisations) and the streaming pair (an admin's JWT naming the
+// user); every scenario runs build after build, A B C in odd rounds and C B A in even ones, after a
+// first round that fills each database. Per window: the rate, the service's Node CPU per request (its process.cpuUsage()), the
 // CPU of the database backends serving it, and, from PostgreSQL's per-database function statistics
 // (track_functions = 'all' set on the bench database only: the server's configuration is not
 // touched), each SQL function's own time per request and the rows written per request. pgbench TPC-B
 // at scale 10 with the same 32 clients is measured before and after, on the same server.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -43,13 +45,16 @@ const CONNECTIONS = 32;
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const USERS = 1000;
-const SCENARIOS = ['record, 200 users', 'record, 1,000 users', 'streaming pair'];
+const ORG = 'record, org members';
+const SCENARIOS = ['record, 200 users', 'record, 1,000 users', ORG, 'streaming pair'];
+const TARGET_ORG = 0.9;
 const TARGET = { older: 1.0, tpcb: 0.6 };
 
 const ids = userIds(USERS);
 const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
 const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
 const pick = (xs, n = xs.length) => xs[Math.floor(Math.random() * n)];
+const RECORD = { service: 'bench', operation: 'op', credits: 1 };
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const versions = [
@@ -72,6 +77,7 @@ try {
   for (let round = 0; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
       for (const v of round % 2 ? versions : [...versions].reverse()) {
+        if (scenario === ORG && v.members.length === 0) continue;
         log(`${scenario}, ${round === 0 ? 'filling' : `round ${round}`}: ${v.label} ...`);
         const window = await measure(v, scenario);
         // The first pass fills every database (and warms every plan): it is not counted.
@@ -108,6 +114,11 @@ async function prepare(v) {
   v.pool = new pg.Pool({ connectionString: v.database.url, max: 2 });
   const own = await import(pathToFileURL(path.join(v.root, 'bench/lib.mjs')).href);
   await own.seedUsers(v.pool, USERS, 1_000_000_000);
+  // 5 organisations of 40 members, where the build has organisations (bench/orgs.mjs).
+  const orgs = path.join(v.root, 'bench/orgs.mjs');
+  v.members = existsSync(orgs)
+    ? await (await import(pathToFileURL(orgs).href)).seedOrgs(v.pool, { orgs: 5, members: 40, credits: 2_000_000_000 })
+    : [];
   v.results = {};
 }
 
@@ -157,6 +168,14 @@ async function measure(v, scenario) {
       return { rate: s.pairsPerSecond, n: s.pairs, cpuMicros: s.cpuMicros, failed: s.failed };
     }
     const users = scenario === 'record, 200 users' ? 200 : USERS;
+    // A member records with its own JWT, charging its organisation.
+    const request =
+      scenario === ORG
+        ? () => {
+            const m = pick(v.members);
+            return { auth: `Bearer ${accessToken(m.userId)}`, body: { orgId: m.orgId, ...RECORD } };
+          }
+        : () => ({ auth: pick(tokens, users), body: RECORD });
     const { result: r, cpuMicros } = await withCpu(v.service, () =>
       autocannon({
         url: v.service.base,
@@ -166,11 +185,14 @@ async function measure(v, scenario) {
           {
             method: 'POST',
             path: '/api/usage/record',
-            setupRequest: (req) => ({
-              ...req,
-              headers: { 'content-type': 'application/json', authorization: pick(tokens, users) },
-              body: JSON.stringify({ service: 'bench', operation: 'op', credits: 1 }),
-            }),
+            setupRequest: (req) => {
+              const r = request();
+              return {
+                ...req,
+                headers: { 'content-type': 'application/json', authorization: r.auth },
+                body: JSON.stringify(r.body),
+              };
+            },
           },
         ],
       }),
@@ -200,13 +222,15 @@ function print() {
   );
   console.log('| scenario | build | rate (windows) | × first build | × TPC-B | Node CPU | database CPU | failed |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  const rate = (v, s) => mean(v.results[s].map((w) => w.rate));
+  const rate = (v, s) => (v.results[s] ? mean(v.results[s].map((w) => w.rate)) : NaN);
+  const measured = (s) => versions.filter((v) => v.results[s]);
+  const first = (s) => measured(s)[0];
   for (const s of SCENARIOS) {
-    for (const v of versions) {
+    for (const v of measured(s)) {
       const w = v.results[s];
       console.log(
         `| ${s} | ${v.label} (${v.commit.slice(0, 7)}) | ${fmt(rate(v, s))} (${w.map((x) => fmt(x.rate)).join('/')}) | ` +
-          `${(rate(v, s) / rate(older, s)).toFixed(2)}× | ${tpcbMean ? `${(rate(v, s) / tpcbMean).toFixed(2)}×` : '—'} | ` +
+          `${(rate(v, s) / rate(first(s), s)).toFixed(2)}× | ${tpcbMean ? `${(rate(v, s) / tpcbMean).toFixed(2)}×` : '—'} | ` +
           `${fmt(mean(w.map((x) => x.nodeMicros)))} µs | ${fmt(mean(w.map((x) => x.dbMicros)))} µs | ` +
           `${w.reduce((a, x) => a + x.failed, 0)} |`,
       );
@@ -216,28 +240,45 @@ function print() {
     console.log(
       `\n${s}: each SQL function's own time (wall clock: lock waits and time off the CPU included) and the rows written, per request (mean of the windows)\n`,
     );
-    const names = (key) => [...new Set(versions.flatMap((v) => v.results[s].flatMap((w) => Object.keys(w[key]))))];
-    console.log(`| | ${versions.map((v) => v.label).join(' | ')} |`);
-    console.log(`| --- | ${versions.map(() => '---').join(' | ')} |`);
+    const names = (key) => [...new Set(measured(s).flatMap((v) => v.results[s].flatMap((w) => Object.keys(w[key]))))];
+    console.log(
+      `| | ${measured(s)
+        .map((v) => v.label)
+        .join(' | ')} |`,
+    );
+    console.log(
+      `| --- | ${measured(s)
+        .map(() => '---')
+        .join(' | ')} |`,
+    );
     const cell = (v, key, name, unit) => {
       const x = mean(v.results[s].map((w) => w[key][name] ?? 0));
       return x ? `${unit === 'µs' ? fmt(x) : x.toFixed(2)}${unit === 'µs' ? ' µs' : ''}` : '—';
     };
     for (const name of names('functions').sort()) {
-      console.log(`| ${name}() | ${versions.map((v) => cell(v, 'functions', name, 'µs')).join(' | ')} |`);
+      console.log(
+        `| ${name}() | ${measured(s)
+          .map((v) => cell(v, 'functions', name, 'µs'))
+          .join(' | ')} |`,
+      );
     }
     for (const name of names('rows').sort()) {
-      console.log(`| rows of ${name} | ${versions.map((v) => cell(v, 'rows', name, 'rows')).join(' | ')} |`);
+      console.log(
+        `| rows of ${name} | ${measured(s)
+          .map((v) => cell(v, 'rows', name, 'rows'))
+          .join(' | ')} |`,
+      );
     }
   }
   const current = versions.at(-1);
   const checks = [
-    ...SCENARIOS.map((s) => [
+    ...SCENARIOS.filter((s) => s !== ORG).map((s) => [
       `${s} ≥ ${TARGET.older}× ${older.label}`,
       rate(current, s) / rate(older, s) >= TARGET.older,
     ]),
+    [`${ORG} ≥ ${TARGET_ORG}× a user's`, rate(current, ORG) / rate(current, SCENARIOS[0]) >= TARGET_ORG],
     ...(tpcbMean ? [[`record ≥ ${TARGET.tpcb}× TPC-B`, rate(current, SCENARIOS[0]) / tpcbMean >= TARGET.tpcb]] : []),
-    ['0 failed', versions.every((v) => SCENARIOS.every((s) => v.results[s].every((w) => w.failed === 0)))],
+    ['0 failed', versions.every((v) => SCENARIOS.every((s) => (v.results[s] ?? []).every((w) => w.failed === 0)))],
   ];
   console.log(`\nTargets: ${checks.map(([name, met]) => `${name}: ${met ? 'met' : 'NOT met'}`).join('; ')}`);
 }
