@@ -213,7 +213,8 @@ const BATCH_PARTS = {
  * statement for nothing.
  */
 const RECORD_ANSWER = `r."timestamp", r.metadata, r.provider_usage`;
-const ANSWERED_COLUMNS = `, "timestamp", metadata, provider_usage`;
+/** The records part that answers them too: one string, so a statement's shape is the same each call. */
+const ANSWERED_RECORDS = `${BATCH_PARTS.records}, "timestamp", metadata, provider_usage`;
 
 @Injectable()
 export class UsageRecordsRepository {
@@ -295,7 +296,7 @@ export class UsageRecordsRepository {
       accounts: items.map(({ input }) => ownerAccount(input.orgId ?? null, input.userId)),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
-      records: extras.answer ? BATCH_PARTS.records + ANSWERED_COLUMNS : BATCH_PARTS.records,
+      records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,
     };

@@ -1,0 +1,284 @@
+// npm run bench:stages: the record as an outside client sees it, and where its time goes, in builds
+// of this project side by side (docs/benchmarks.md "The record stage by stage"). Each build
+// (STAGES_VERSIONS, default e2b60bd, and this checkout; bench/builds.mjs builds a commit from git;
+// STAGES_VERSIONS=none skips the run) runs on a fresh database of the same server with 1,000 users,
+// metering by the users themselves (METERING_TRUST=users: each user's JWT records its own usage, one
+// credit a record). A plain load generator (autocannon, 32 connections) sends the record for 200 and
+// for 1,000 users, for the members of 5 organisations of 40 (each member's JWT naming its
+// organisation, on builds that have organisations) and the streaming pair (an admin's JWT naming the
+// user); every scenario runs build after build, A B C in odd rounds and C B A in even ones, after a
+// first round that fills each database. Per window: the rate, the service's Node CPU per request (its process.cpuUsage()), the
+// CPU of the database backends serving it, and, from PostgreSQL's per-database function statistics
+// (track_functions = 'all' set on the bench database only: the server's configuration is not
+// touched), each SQL function's own time per request and the rows written per request. pgbench TPC-B
+// at scale 10 with the same 32 clients is measured before and after, on the same server.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+import { buildOf, commitOf } from './builds.mjs';
+import {
+  accessToken,
+  freshDatabase,
+  hasPgbench,
+  log,
+  pgbench,
+  ROOT,
+  startServer,
+  startService,
+  statisticsNow,
+  tpsOf,
+  userIds,
+} from './lib.mjs';
+import { failures, withCpu, withDatabaseCpu } from './measure.mjs';
+import { runPairs } from './pair.mjs';
+
+const refs = (process.env.STAGES_VERSIONS ?? 'e2b60bd').split(',').filter((r) => r && r !== 'none');
+if (refs.length === 0) {
+  log('STAGES_VERSIONS=none: the stages run is skipped');
+  process.exit(0);
+}
+const CONNECTIONS = 32;
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const USERS = 1000;
+const ORG = 'record, org members';
+const SCENARIOS = ['record, 200 users', 'record, 1,000 users', ORG, 'streaming pair'];
+const TARGET_ORG = 0.9;
+const TARGET = { older: 1.0, tpcb: 0.6 };
+
+const ids = userIds(USERS);
+const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
+const meter = `Bearer ${accessToken('bench-meter', 'admin')}`;
+const pick = (xs, n = xs.length) => xs[Math.floor(Math.random() * n)];
+const RECORD = { service: 'bench', operation: 'op', credits: 1 };
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const versions = [
+  ...refs.map((ref) => ({ label: ref, commit: commitOf(ref), root: buildOf(ref) })),
+  { label: 'this checkout', commit: commitOf('HEAD'), root: ROOT },
+];
+
+const server = await startServer();
+const scratch = await freshDatabase(server.url, 'accounting_stages_pgbench');
+const tpcb = [];
+const tpcbNow = () => {
+  if (!hasPgbench()) return;
+  log('pgbench TPC-B, scale 10 ...');
+  tpcb.push(tpsOf(pgbench(['-c', String(CONNECTIONS), '-j', '2', '-T', String(DURATION), scratch.url])));
+};
+try {
+  if (hasPgbench()) pgbench(['-i', '-q', '-s', '10', scratch.url]);
+  tpcbNow();
+  for (const v of versions) await prepare(v);
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const scenario of SCENARIOS) {
+      for (const v of round % 2 ? versions : [...versions].reverse()) {
+        if (scenario === ORG && v.members.length === 0) continue;
+        log(`${scenario}, ${round === 0 ? 'filling' : `round ${round}`}: ${v.label} ...`);
+        const window = await measure(v, scenario);
+        // The first pass fills every database (and warms every plan): it is not counted.
+        if (round > 0) (v.results[scenario] ??= []).push(window);
+      }
+    }
+  }
+  tpcbNow();
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
+  for (const v of versions) await settle(v);
+} finally {
+  for (const v of versions) {
+    await v.pool?.end();
+    await v.service?.stop();
+    await v.database?.drop();
+  }
+  await scratch.drop();
+  await server.stop();
+}
+print();
+
+/** A build's database (function statistics on), service, users and warmed-up routes. */
+async function prepare(v) {
+  v.database = await freshDatabase(server.url, 'accounting_stages');
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`ALTER DATABASE ${v.database.name} SET track_functions = 'all'`);
+  await admin.end();
+  v.service = await startService(
+    v.database.url,
+    { NODE_ENV: 'test', METERING_TRUST: 'users', SWAGGER_ENABLED: 'false', LOG_FORMAT: 'json' },
+    { root: v.root },
+  );
+  v.pool = new pg.Pool({ connectionString: v.database.url, max: 2 });
+  const own = await import(pathToFileURL(path.join(v.root, 'bench/lib.mjs')).href);
+  await own.seedUsers(v.pool, USERS, 1_000_000_000);
+  // 5 organisations of 40 members, where the build has organisations (bench/orgs.mjs).
+  const orgs = path.join(v.root, 'bench/orgs.mjs');
+  v.members = existsSync(orgs)
+    ? await (await import(pathToFileURL(orgs).href)).seedOrgs(v.pool, { orgs: 5, members: 40, credits: 2_000_000_000 })
+    : [];
+  v.results = {};
+}
+
+/**
+ * Each function's own time (µs) and the rows written, summed over the database so far. A backend
+ * sends its statistics at the end of a transaction at most once a second, and the rest once it has
+ * been idle for 10 s: so a window's figures are read at the build's next window (the other builds'
+ * windows in between, while this one is idle), and after the last round once every build has been
+ * idle for longer than that.
+ */
+async function counters(pool) {
+  const { rows: functions } = await pool.query(
+    'SELECT funcname AS name, self_time * 1000 AS micros, calls FROM pg_stat_user_functions',
+  );
+  const { rows: tables } = await pool.query(
+    `SELECT relname AS name, n_tup_ins + n_tup_upd + n_tup_del AS rows FROM pg_stat_user_tables`,
+  );
+  return { functions, tables };
+}
+
+/** The statistics since `v`'s last window assigned to that window, per request. */
+async function settle(v) {
+  const now = await counters(v.pool);
+  if (v.open) Object.assign(v.open.window, perRequest(v.last, now, v.open.n));
+  v.last = now;
+  v.open = null;
+}
+
+/** What each function and table moved between two `counters`, per request. */
+function perRequest(before, after, n) {
+  const delta = (key, value) => {
+    const was = new Map(before[key].map((r) => [r.name, Number(r[value])]));
+    return Object.fromEntries(
+      after[key].map((r) => [r.name, (Number(r[value]) - (was.get(r.name) ?? 0)) / n]).filter(([, x]) => x > 0),
+    );
+  };
+  return { functions: delta('functions', 'micros'), rows: delta('tables', 'rows') };
+}
+
+/** One window of `scenario` on build `v`. */
+async function measure(v, scenario) {
+  await statisticsNow(v.pool);
+  await settle(v);
+  const { result, cpuMicros: dbMicros } = await withDatabaseCpu(v.pool, async () => {
+    if (scenario === 'streaming pair') {
+      const s = await runPairs(v.service, meter, () => pick(ids), CONNECTIONS, DURATION);
+      return { rate: s.pairsPerSecond, n: s.pairs, cpuMicros: s.cpuMicros, failed: s.failed };
+    }
+    const users = scenario === 'record, 200 users' ? 200 : USERS;
+    // A member records with its own JWT, charging its organisation.
+    const request =
+      scenario === ORG
+        ? () => {
+            const m = pick(v.members);
+            return { auth: `Bearer ${accessToken(m.userId)}`, body: { orgId: m.orgId, ...RECORD } };
+          }
+        : () => ({ auth: pick(tokens, users), body: RECORD });
+    const { result: r, cpuMicros } = await withCpu(v.service, () =>
+      autocannon({
+        url: v.service.base,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/usage/record',
+            setupRequest: (req) => {
+              const r = request();
+              return {
+                ...req,
+                headers: { 'content-type': 'application/json', authorization: r.auth },
+                body: JSON.stringify(r.body),
+              };
+            },
+          },
+        ],
+      }),
+    );
+    return { rate: r.requests.average, n: r.requests.total, cpuMicros, failed: failures(r) };
+  });
+  const n = Math.max(result.n, 1);
+  const window = {
+    rate: result.rate,
+    failed: result.failed,
+    nodeMicros: result.cpuMicros / n,
+    dbMicros: dbMicros / n,
+    functions: {},
+    rows: {},
+  };
+  v.open = { window, n };
+  return window;
+}
+
+function print() {
+  const fmt = (x) => Math.round(x).toLocaleString('en-US');
+  const tpcbMean = tpcb.length ? mean(tpcb) : null;
+  const older = versions[0];
+  console.log(
+    `\nThe record stage by stage (${ROUNDS} rounds of ${DURATION} s, ${CONNECTIONS} connections; ` +
+      `pgbench TPC-B scale 10: ${tpcb.map(fmt).join(' / ') || 'not measured'} tps)\n`,
+  );
+  console.log('| scenario | build | rate (windows) | × first build | × TPC-B | Node CPU | database CPU | failed |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const rate = (v, s) => (v.results[s] ? mean(v.results[s].map((w) => w.rate)) : NaN);
+  const measured = (s) => versions.filter((v) => v.results[s]);
+  const first = (s) => measured(s)[0];
+  for (const s of SCENARIOS) {
+    for (const v of measured(s)) {
+      const w = v.results[s];
+      console.log(
+        `| ${s} | ${v.label} (${v.commit.slice(0, 7)}) | ${fmt(rate(v, s))} (${w.map((x) => fmt(x.rate)).join('/')}) | ` +
+          `${(rate(v, s) / rate(first(s), s)).toFixed(2)}× | ${tpcbMean ? `${(rate(v, s) / tpcbMean).toFixed(2)}×` : '—'} | ` +
+          `${fmt(mean(w.map((x) => x.nodeMicros)))} µs | ${fmt(mean(w.map((x) => x.dbMicros)))} µs | ` +
+          `${w.reduce((a, x) => a + x.failed, 0)} |`,
+      );
+    }
+  }
+  for (const s of SCENARIOS) {
+    console.log(
+      `\n${s}: each SQL function's own time (wall clock: lock waits and time off the CPU included) and the rows written, per request (mean of the windows)\n`,
+    );
+    const names = (key) => [...new Set(measured(s).flatMap((v) => v.results[s].flatMap((w) => Object.keys(w[key]))))];
+    console.log(
+      `| | ${measured(s)
+        .map((v) => v.label)
+        .join(' | ')} |`,
+    );
+    console.log(
+      `| --- | ${measured(s)
+        .map(() => '---')
+        .join(' | ')} |`,
+    );
+    const cell = (v, key, name, unit) => {
+      const x = mean(v.results[s].map((w) => w[key][name] ?? 0));
+      return x ? `${unit === 'µs' ? fmt(x) : x.toFixed(2)}${unit === 'µs' ? ' µs' : ''}` : '—';
+    };
+    for (const name of names('functions').sort()) {
+      console.log(
+        `| ${name}() | ${measured(s)
+          .map((v) => cell(v, 'functions', name, 'µs'))
+          .join(' | ')} |`,
+      );
+    }
+    for (const name of names('rows').sort()) {
+      console.log(
+        `| rows of ${name} | ${measured(s)
+          .map((v) => cell(v, 'rows', name, 'rows'))
+          .join(' | ')} |`,
+      );
+    }
+  }
+  const current = versions.at(-1);
+  const checks = [
+    ...SCENARIOS.filter((s) => s !== ORG).map((s) => [
+      `${s} ≥ ${TARGET.older}× ${older.label}`,
+      rate(current, s) / rate(older, s) >= TARGET.older,
+    ]),
+    [`${ORG} ≥ ${TARGET_ORG}× a user's`, rate(current, ORG) / rate(current, SCENARIOS[0]) >= TARGET_ORG],
+    ...(tpcbMean ? [[`record ≥ ${TARGET.tpcb}× TPC-B`, rate(current, SCENARIOS[0]) / tpcbMean >= TARGET.tpcb]] : []),
+    ['0 failed', versions.every((v) => SCENARIOS.every((s) => (v.results[s] ?? []).every((w) => w.failed === 0)))],
+  ];
+  console.log(`\nTargets: ${checks.map(([name, met]) => `${name}: ${met ? 'met' : 'NOT met'}`).join('; ')}`);
+}

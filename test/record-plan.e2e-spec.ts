@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, token } from './support/app.js';
+import { type OwnDatabase, ownDatabase } from './support/own-database.js';
+
+/**
+ * The record statement's plan stays an index path (docs/benchmarks.md "The record stage by stage"):
+ * on a database of a few thousand accounts with fresh statistics, the statement POST
+ * /api/usage/record sends is run again in a transaction rolled back, with auto_explain (loaded in
+ * that session only) printing the plan of every statement it runs, those inside the engine's
+ * functions included. No statement may read a table of the hot path by a sequential scan: the record
+ * would then cost in proportion to the table, and no single-row figure would show it.
+ */
+const USERS = 3000;
+const HOT_TABLES = ['accounts', 'user_accounts', 'credit_allocations', 'credit_ledger', 'usage_records'];
+
+type Sent = { text: string; name?: string; values?: unknown[] };
+type Query = (this: pg.Client, config: unknown, ...rest: unknown[]) => unknown;
+
+describe('the record statement plan', () => {
+  let own: OwnDatabase;
+  let t: TestApp;
+  const sent: Sent[] = [];
+  const original = pg.Client.prototype.query as unknown as Query;
+
+  beforeAll(async () => {
+    own = await ownDatabase('record_plan');
+    t = await startTestApp({ DATABASE_URL: own.url, JOBS_ENABLED: 'false' });
+    await own.db.query(
+      `INSERT INTO user_accounts (user_id, email, username, role)
+       SELECT 'plan-' || g, 'plan-' || g || '@example.com', 'plan-' || g, 'user' FROM generate_series(1, $1) g`,
+      [USERS],
+    );
+    await own.db.query(
+      `WITH a AS (
+         INSERT INTO credit_allocations (account_id, total_credits, remaining_credits, allocated_by, expires_at, notes)
+         SELECT c.account_id, 1000, 1000, 'system', now() + interval '30 days', 'plan'
+           FROM accounts c WHERE c.user_id LIKE 'plan-%'
+         RETURNING id, account_id, total_credits)
+       INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, created_by)
+       SELECT a.account_id, c.user_id, a.id, 'grant', a.total_credits, a.total_credits, 'system'
+         FROM a JOIN accounts c ON c.account_id = a.account_id`,
+    );
+    await own.db.query('ANALYZE');
+    (pg.Client.prototype as unknown as { query: Query }).query = function (this: pg.Client, config, ...rest) {
+      const c = config as Sent | null;
+      if (typeof c?.name === 'string' && c.name.startsWith('usage_record_')) {
+        sent.push({ ...c, values: c.values ?? (rest[0] as unknown[]) });
+      }
+      return original.call(this, config, ...rest);
+    };
+  });
+
+  afterAll(async () => {
+    (pg.Client.prototype as unknown as { query: Query }).query = original;
+    await t?.close();
+    await own?.drop();
+  });
+
+  it('reads every hot table by an index, inside the engine too', async () => {
+    await t.http
+      .post('/api/usage/record')
+      .set(bearer(token({ sub: 'plan-7' })))
+      .send({ service: 'chat', operation: 'completion', credits: 1 })
+      .expect(201);
+    expect(sent).toHaveLength(1);
+    const [statement] = sent;
+    // The same events with a record id of their own: the replay must not meet the first record.
+    const events = JSON.parse(String(statement.values![1])) as { id: string }[];
+    const values = [...statement.values!];
+    values[1] = JSON.stringify(events.map((e) => ({ ...e, id: randomUUID() })));
+
+    const client = new pg.Client({ connectionString: own.url });
+    const plans: string[] = [];
+    client.on('notice', (notice) => {
+      if (/Query Text:/.test(notice.message ?? '')) plans.push(notice.message!);
+    });
+    await client.connect();
+    try {
+      await client.query("LOAD 'auto_explain'");
+      await client.query(
+        `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
+         SET auto_explain.log_analyze = on; SET auto_explain.log_level = notice; SET client_min_messages = notice`,
+      );
+      await client.query('BEGIN');
+      const { rows } = await client.query(statement.text, values);
+      expect(rows.map((r: { out_status: string }) => r.out_status)).toEqual(['ok']);
+      await client.query('ROLLBACK');
+    } finally {
+      await client.end();
+    }
+
+    // The take itself ran: the allocation read and written by its key, the line appended.
+    const all = plans.join('\n');
+    expect(all).toMatch(/Index Scan using credit_allocations_pkey on credit_allocations/);
+    expect(all).toMatch(/Insert on credit_ledger/);
+    expect(all).toMatch(/Insert on usage_records/);
+    const scans = plans.flatMap((plan) =>
+      plan
+        .split('\n')
+        .filter((line) => /Seq Scan on (\w+)/.test(line) && !/never executed/.test(line))
+        .map((line) => /Seq Scan on (\w+)/.exec(line)![1]),
+    );
+    expect(scans.filter((table) => HOT_TABLES.includes(table))).toEqual([]);
+  });
+});
