@@ -136,10 +136,12 @@ export class GatewayService {
     let request: GatewayRequest | null = null;
     try {
       const caller = await this.caller(req);
+      let at = this.metrics.stage('auth', started);
       await new Promise<void>((resolve, reject) =>
         readBody(req, res, (error?: unknown) => (error ? reject(bodyError(error)) : resolve())),
       );
       const body = parseBody(req.body);
+      at = this.metrics.stage('body', at);
       const model = body.model as string;
       const upstream = this.upstreamFor(route, model);
       const rule = await this.ruleOf(model);
@@ -149,11 +151,18 @@ export class GatewayService {
         input: inputBound(body),
         output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
       };
-      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId);
-      const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) =>
-        this.metrics.upstreamLatency(upstream.name, seconds),
-      );
+      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId, at);
+      at = performance.now();
+      let answeredAt: number | null = null;
+      const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) => {
+        this.metrics.upstreamLatency(upstream.name, seconds);
+        answeredAt = this.metrics.stage('upstream', at);
+      });
+      if (answeredAt !== null) this.metrics.stage('passthrough', answeredAt);
+      // After the answer's last byte: the client never waits for the settlement (docs/gateway.md).
+      const settling = performance.now();
       await this.settlements.settle(caller, request, outcome);
+      this.metrics.stage('settlement', settling);
       this.log(request, outcome.status, outcome.reason, started);
     } catch (error) {
       this.refuse(res, route.format, error, requestId);
@@ -175,6 +184,7 @@ export class GatewayService {
     body: Record<string, unknown>,
     bounds: { input: number; output: number },
     requestId: string,
+    since: number,
   ): Promise<GatewayRequest> {
     const model = rule.modelId;
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
@@ -208,6 +218,7 @@ export class GatewayService {
       inputBound: bounds.input,
       outputBound: bounds.output,
     };
+    const holding = this.metrics.stage('admission', since);
     // Should this instance die before it settles, the expiry's record still names the request.
     await this.sessions.initialize(
       caller,
@@ -215,6 +226,7 @@ export class GatewayService {
       this.config.gateway.upstreamTimeoutSeconds + 60,
       recordExtras(request, { status: 0, reason: 'expired' }),
     );
+    this.metrics.stage('hold', holding);
     return request;
   }
 
