@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import express, { type Request, type Response, Router } from 'express';
 
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
@@ -15,6 +15,7 @@ import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
+import { systemResolver } from '../webhooks/webhook-url.js';
 import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
 import { forward } from './forward.js';
 import { GatewayMetrics } from './gateway-metrics.js';
@@ -22,6 +23,7 @@ import { type GatewayRequest, recordExtras } from './gateway-settlement.js';
 import { GatewaySettlements } from './gateway-settlements.js';
 import { errorBody, GatewayError } from './provider-errors.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
+import { checkUpstreamHosts } from './upstream-hosts.js';
 
 /** The largest request body the gateway reads (images and long contexts), once the caller is known. */
 const BODY_LIMIT = '20mb';
@@ -61,7 +63,7 @@ function asGatewayError(error: unknown): GatewayError {
  * upstream reported (GatewaySettlements), the session's expiry standing behind a lost instance.
  */
 @Injectable()
-export class GatewayService {
+export class GatewayService implements OnModuleInit {
   private readonly logger = new Logger('Gateway');
 
   constructor(
@@ -76,6 +78,14 @@ export class GatewayService {
 
   get enabled(): boolean {
     return this.config.gateway.upstreams.length > 0;
+  }
+
+  /** The upstreams' host names resolve to public addresses only (the webhook rule), or start-up stops. */
+  async onModuleInit(): Promise<void> {
+    if (!this.enabled || this.config.webhooks.allowPrivateUrls) return;
+    const unresolved = await checkUpstreamHosts(this.config.gateway.upstreams, systemResolver);
+    if (unresolved.length > 0)
+      this.logger.warn({ msg: 'gateway upstream host names that do not resolve yet', upstreams: unresolved });
   }
 
   /** The Express router mounted at /v1 when upstreams are configured. */
