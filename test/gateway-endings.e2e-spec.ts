@@ -189,7 +189,7 @@ describe('gateway endings', () => {
     );
   });
 
-  it('counts requests, upstream latency and settlements by reason on /metrics', async () => {
+  it('counts requests, upstream latency, settlements by reason and stage times on /metrics', async () => {
     const res = await h.t.http.get('/metrics').set('Authorization', `Bearer ${METRICS}`);
     expect(res.status).toBe(200);
     // The specs above: one upstream error before output, one after, two client aborts, one unreachable.
@@ -199,6 +199,9 @@ describe('gateway endings', () => {
       /accounting_gateway_requests_total\{route="\/v1\/chat\/completions",status="500",outcome="upstream_error"\} 1/,
     );
     expect(res.text).toMatch(/accounting_gateway_upstream_seconds_count\{upstream="openai"\} [1-9]/);
+    // Every stage of an admitted request is timed (docs/gateway.md "Added latency").
+    for (const stage of ['auth', 'body', 'admission', 'hold', 'upstream', 'passthrough', 'settlement'])
+      expect(res.text).toMatch(new RegExp(`accounting_gateway_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
   });
 
   it('keeps the provider keys out of the logs and every table', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import express, { type Request, type Response, Router } from 'express';
 
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
@@ -15,6 +15,7 @@ import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
+import { systemResolver } from '../webhooks/webhook-url.js';
 import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
 import { forward } from './forward.js';
 import { GatewayMetrics } from './gateway-metrics.js';
@@ -22,6 +23,7 @@ import { type GatewayRequest, recordExtras } from './gateway-settlement.js';
 import { GatewaySettlements } from './gateway-settlements.js';
 import { errorBody, GatewayError } from './provider-errors.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
+import { checkUpstreamHosts } from './upstream-hosts.js';
 
 /** The largest request body the gateway reads (images and long contexts), once the caller is known. */
 const BODY_LIMIT = '20mb';
@@ -61,7 +63,7 @@ function asGatewayError(error: unknown): GatewayError {
  * upstream reported (GatewaySettlements), the session's expiry standing behind a lost instance.
  */
 @Injectable()
-export class GatewayService {
+export class GatewayService implements OnModuleInit {
   private readonly logger = new Logger('Gateway');
 
   constructor(
@@ -76,6 +78,14 @@ export class GatewayService {
 
   get enabled(): boolean {
     return this.config.gateway.upstreams.length > 0;
+  }
+
+  /** The upstreams' host names resolve to public addresses only (the webhook rule), or start-up stops. */
+  async onModuleInit(): Promise<void> {
+    if (!this.enabled || this.config.webhooks.allowPrivateUrls) return;
+    const unresolved = await checkUpstreamHosts(this.config.gateway.upstreams, systemResolver);
+    if (unresolved.length > 0)
+      this.logger.warn({ msg: 'gateway upstream host names that do not resolve yet', upstreams: unresolved });
   }
 
   /** The Express router mounted at /v1 when upstreams are configured. */
@@ -136,10 +146,12 @@ export class GatewayService {
     let request: GatewayRequest | null = null;
     try {
       const caller = await this.caller(req);
+      let at = this.metrics.stage('auth', started);
       await new Promise<void>((resolve, reject) =>
         readBody(req, res, (error?: unknown) => (error ? reject(bodyError(error)) : resolve())),
       );
       const body = parseBody(req.body);
+      at = this.metrics.stage('body', at);
       const model = body.model as string;
       const upstream = this.upstreamFor(route, model);
       const rule = await this.ruleOf(model);
@@ -149,11 +161,18 @@ export class GatewayService {
         input: inputBound(body),
         output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
       };
-      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId);
-      const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) =>
-        this.metrics.upstreamLatency(upstream.name, seconds),
-      );
+      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId, at);
+      at = performance.now();
+      let answeredAt: number | null = null;
+      const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) => {
+        this.metrics.upstreamLatency(upstream.name, seconds);
+        answeredAt = this.metrics.stage('upstream', at);
+      });
+      if (answeredAt !== null) this.metrics.stage('passthrough', answeredAt);
+      // After the answer's last byte: the client never waits for the settlement (docs/gateway.md).
+      const settling = performance.now();
       await this.settlements.settle(caller, request, outcome);
+      this.metrics.stage('settlement', settling);
       this.log(request, outcome.status, outcome.reason, started);
     } catch (error) {
       this.refuse(res, route.format, error, requestId);
@@ -175,6 +194,7 @@ export class GatewayService {
     body: Record<string, unknown>,
     bounds: { input: number; output: number },
     requestId: string,
+    since: number,
   ): Promise<GatewayRequest> {
     const model = rule.modelId;
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
@@ -208,6 +228,7 @@ export class GatewayService {
       inputBound: bounds.input,
       outputBound: bounds.output,
     };
+    const holding = this.metrics.stage('admission', since);
     // Should this instance die before it settles, the expiry's record still names the request.
     await this.sessions.initialize(
       caller,
@@ -215,6 +236,7 @@ export class GatewayService {
       this.config.gateway.upstreamTimeoutSeconds + 60,
       recordExtras(request, { status: 0, reason: 'expired' }),
     );
+    this.metrics.stage('hold', holding);
     return request;
   }
 
