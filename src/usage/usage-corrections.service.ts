@@ -12,6 +12,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
 import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds } from '../pricing/token-counts.js';
@@ -85,9 +86,15 @@ export class UsageCorrectionsService {
     @Inject(Changes) private readonly changes: Changes,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(MetricsService) metrics: MetricsService,
   ) {
-    this.turns = new CorrectionTurns(correctionTurnsOf(config.database.poolSize));
+    this.turns = new CorrectionTurns(correctionTurnsOf(config.database.poolSize), () => metrics.requestsInFlight);
     this.perRecord = config.corrections.perRecord;
+  }
+
+  /** Corrections running or waiting for their turn on this instance. */
+  get queued(): number {
+    return this.turns.queued;
   }
 
   /**
