@@ -151,6 +151,7 @@ import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-e
 import { UsageRecordsErase1732001621000 } from './1732001621000-usage-records-erase.js';
 import { RunwayAlerts1732001700000 } from './1732001700000-runway-alerts.js';
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
+import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -307,4 +308,5 @@ export const MIGRATIONS = [
   UsageRecordsErase1732001621000,
   RunwayAlerts1732001700000,
   CorrectionsOneShape1732002000000,
+  UsageRecordNet1732002001000,
 ];

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { recordNet } from './record-net.js';
+
 /** A usage record as a correction reads it, locked. */
 export interface CorrectedRecordRow {
   id: string;
@@ -67,15 +69,11 @@ export class UsageCorrectionsRepository {
     const rows: (CorrectedRecordRow & { found: CorrectionRow | null })[] = await manager.query(
       `SELECT r.id, r.user_id, r.org_id, r."timestamp", r.occurred_at, r.credits, r.model_id, r.service_tier, r.api_key_id,
               CASE WHEN r.service LIKE 'chat-streaming%' THEN r.metadata ->> 'sessionId' END AS session_id, r.review_status,
-              (r.credits + COALESCE(c.corrected, 0)
-               + CASE WHEN r.review_status = 'open' THEN r.shortfall + COALESCE(c.review, 0) ELSE 0 END)::int AS net,
-              c.n AS correction_count,
+              n.net_credits AS net, n.correction_count,
               (SELECT row_to_json(f) FROM (SELECT ${CORRECTION_COLUMNS} FROM usage_corrections
                                             WHERE record_id = r.id AND correction_id = $2) f) AS found
          FROM usage_records r
-         LEFT JOIN LATERAL (SELECT sum(x.delta - x.shortfall_delta) AS corrected, sum(x.review_delta) AS review,
-                                   count(*)::int AS n
-                              FROM usage_corrections x WHERE x.record_id = r.id) c ON true
+         CROSS JOIN LATERAL ${recordNet('r')} n
         WHERE r.id = $1`,
       [id, correctionId],
     );

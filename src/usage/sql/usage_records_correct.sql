@@ -6,8 +6,8 @@ AS $function$
   -- chunk many; docs/usage.md "Corrections"), in the caller's transaction: record p_record_ids[i] (each
   -- once) set to p_credits[i] credits by the correction p_correction_id with the reason p_reason, made
   -- by p_created_by, each step one statement over all the records:
-  --   1. the records locked, in id order, then their net read (their credits, what their corrections
-  --      moved, their open shortfall) and the correction p_correction_id they may already have;
+  --   1. the records locked, in id order, then their net read (usage_record_net(): their credits, what
+  --      their corrections moved, their open shortfall) and the correction p_correction_id they may already have;
   --   2. a correction id a record already has moves nothing and answers that correction (the same
   --      body: p_body_hashes[i], the hash of the body it stands for; another body fails);
   --   3. the credits of the records whose credits differ moved by the engine at once
@@ -46,10 +46,7 @@ AS $function$
     SELECT array_agg(u.user_id ORDER BY k.ord), array_agg(u.org_id ORDER BY k.ord), array_agg(u."timestamp" ORDER BY k.ord),
            array_agg(u.api_key_id ORDER BY k.ord), array_agg(u.review_status ORDER BY k.ord),
            array_agg(CASE WHEN u.service LIKE 'chat-streaming%' THEN u.metadata ->> 'sessionId' END ORDER BY k.ord),
-           array_agg((u.credits + COALESCE(c.corrected, 0)
-                      + CASE WHEN u.review_status = 'open' THEN u.shortfall + COALESCE(c.review, 0) ELSE 0 END)::int ORDER BY k.ord),
-           array_agg((CASE WHEN u.review_status = 'open' THEN u.shortfall + COALESCE(c.review, 0) ELSE 0 END)::int ORDER BY k.ord),
-           array_agg((u.shortfall + COALESCE(c.review, 0))::int ORDER BY k.ord),
+           array_agg(c.net_credits ORDER BY k.ord), array_agg(c.open_review ORDER BY k.ord), array_agg(c.review ORDER BY k.ord),
            -- the account that paid: the organisation's, else the user's (each by its own key)
            array_agg(CASE WHEN u.org_id IS NOT NULL THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = u.org_id)
                           ELSE (SELECT a.account_id FROM accounts a WHERE a.user_id = u.user_id) END ORDER BY k.ord),
@@ -59,8 +56,7 @@ AS $function$
            r_found, r_hash, v_missing
       FROM unnest(p_record_ids) WITH ORDINALITY AS k(id, ord)
       LEFT JOIN usage_records u ON u.id = k.id
-      LEFT JOIN LATERAL (SELECT sum(x.delta - x.shortfall_delta) AS corrected, sum(x.review_delta) AS review
-                           FROM usage_corrections x WHERE x.record_id = u.id) c ON true
+      LEFT JOIN LATERAL usage_record_net(u.id, u.credits, u.shortfall, u.review_status) c ON true
       LEFT JOIN usage_corrections f ON f.record_id = u.id AND f.correction_id = p_correction_id;
     IF v_missing IS NOT NULL OR array_position(p_record_ids, NULL) IS NOT NULL THEN
       RAISE EXCEPTION 'usage_records_correct: no usage record %', v_missing;
