@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { UsageCorrectionsService } from '../src/usage/usage-corrections.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
@@ -63,28 +65,31 @@ describe('corrections in parallel beside metering', () => {
 
   const p99 = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.ceil(ms.length * 0.99) - 1];
 
-  /**
-   * 200 corrections of `targets` (record ids, each used in turn) fired at once, beside the same
-   * metering load measured alone first: every correction answers 201, metering 201, and metering's
-   * p99 stays within a bound of its own.
-   */
-  async function parallelBesideMetering(targets: string[], accounts: string[]) {
-    const alone = await meter(150, 6);
-    expect(alone.refusals).toEqual([]);
-    const corrections = Array.from({ length: 200 }, (_, i) =>
-      t.http
-        .post(`/api/usage/records/${targets[i % targets.length]}/corrections`)
-        .set(admin.auth)
-        .send({ correctionId: `p-${i}`, reason: 'parallel', credits: (i * 7) % 23 }),
+  /** 200 corrections of `targets` (record ids, each used in turn) fired at once, named by `round`. */
+  function fire(targets: string[], round: number) {
+    let answered = 0;
+    const answers = Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        t.http
+          .post(`/api/usage/records/${targets[i % targets.length]}/corrections`)
+          .set(admin.auth)
+          .send({ correctionId: `p-${round}-${i}`, reason: 'parallel', credits: (i * 7) % 23 })
+          .then((res) => {
+            answered++;
+            return res;
+          }),
+      ),
     );
-    const [answers, beside] = await Promise.all([Promise.all(corrections), meter(150, 6)]);
+    return { answers, answered: () => answered };
+  }
+
+  /** Every correction answered 201, and each record's corrections applied one after the other. */
+  async function expectApplied(answers: { status: number; body: unknown }[], targets: string[]) {
     const statuses = answers.map((r) => r.status);
     expect(
       statuses.filter((s) => s !== 201),
       JSON.stringify(answers.find((r) => r.status !== 201)?.body),
     ).toEqual([]);
-    expect(beside.refusals).toEqual([]);
-    // Each record's corrections applied one after the other, each against the net before it.
     const { rows } = await t.db.query(
       `SELECT record_id, array_agg(previous_credits ORDER BY created_at, id) AS previous,
               array_agg(credits ORDER BY created_at, id) AS credits
@@ -94,14 +99,50 @@ describe('corrections in parallel beside metering', () => {
     for (const r of rows as { previous: number[]; credits: number[] }[]) {
       expect(r.previous.slice(1)).toEqual(r.credits.slice(0, -1));
     }
+  }
+
+  /**
+   * Metering of other accounts alone and beside 200 corrections of `targets`, alternated over three
+   * rounds so that both see the machine as it is then: every correction answers 201, metering 201,
+   * the invariants hold. In the first round metering starts with the 200 requests, so it shares the
+   * instance with their arrival too (every request parsed, authenticated and validated at once):
+   * its p99 stays under three times (or 2 s above) alone. In the next two, metering starts once the
+   * 200 are in the service, running or waiting for their turn, and ends before they do: its p99
+   * beside the corrections stays within twice its p99 alone.
+   */
+  async function parallelBesideMetering(targets: string[], accounts: string[]) {
+    const corrections = t.app.get(UsageCorrectionsService);
+    const alone: number[] = [];
+    const arriving: number[] = [];
+    const beside: number[] = [];
+    // Unmeasured: the first requests of a route pay for compiling its code and preparing its statements.
+    expect((await meter(60, 6)).refusals).toEqual([]);
+    for (let round = 0; round < 3; round++) {
+      const quiet = await meter(150, 6);
+      expect(quiet.refusals).toEqual([]);
+      alone.push(...quiet.ms);
+      const fired = fire(targets, round);
+      if (round > 0) {
+        // All 200 received: answered, or in the service's turns.
+        while (fired.answered() + corrections.queued < 200) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const metered = await meter(150, 6);
+      expect(metered.refusals).toEqual([]);
+      if (round > 0) {
+        // Every metering request ran beside corrections still to finish.
+        expect(corrections.queued).toBeGreaterThan(0);
+        beside.push(...metered.ms);
+      } else arriving.push(...metered.ms);
+      await expectApplied(await fired.answers, targets);
+    }
     await expectInvariants(t, [...accounts, ...meterers.map((m) => m.id)]);
-    // Twice alone is the aim; on two cores shared with other work the figures swing by seconds, so
-    // the bound is looser: it still fails when the pool jams (5 s and more before the fix).
-    const bound = Math.max(3 * p99(alone.ms), p99(alone.ms) + 2000);
+    const [a, b, c] = [p99(alone), p99(arriving), p99(beside)];
     console.log(
-      `metering p99 alone ${p99(alone.ms).toFixed(0)} ms, beside 200 corrections ${p99(beside.ms).toFixed(0)} ms`,
+      `metering p99 alone ${a.toFixed(0)} ms, beside 200 corrections ${c.toFixed(0)} ms (${(c / a).toFixed(2)}×), ` +
+        `as they arrive ${b.toFixed(0)} ms; load average ${loadavg()[0].toFixed(1)}`,
     );
-    expect(p99(beside.ms)).toBeLessThan(bound);
+    expect(b).toBeLessThan(Math.max(3 * a, a + 2000));
+    expect(c).toBeLessThan(2 * a);
   }
 
   it('200 corrections of one account at once: none waits for a second connection', async () => {

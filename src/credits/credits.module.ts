@@ -14,7 +14,6 @@ import { CreditAdminService } from './credit-admin.service.js';
 import { CreditCapEventIdsJob } from './credit-cap-event-ids.job.js';
 import { CreditCapsRepository } from './credit-caps.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
-import { CreditCorrectionsRepository } from './credit-corrections.repository.js';
 import { CreditCorrectionsService } from './credit-corrections.service.js';
 import { CreditExpiringNoticeJob } from './credit-expiring-notice.job.js';
 import { CreditFinanceRepository } from './credit-finance.repository.js';
@@ -93,7 +92,6 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AutoRechargeService,
     CreditCapsRepository,
     CreditCapsService,
-    CreditCorrectionsRepository,
     CreditCorrectionsService,
     CreditPlanLotsRepository,
     CreditPlanLotsService,

@@ -112,6 +112,9 @@ export class MetricsService {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** HTTP requests received and not yet answered (or closed), on this instance. */
+  requestsInFlight = 0;
+
   /** One HTTP request; `route` is the matched template (or UNMATCHED_ROUTE). The hot path: no allocation but the key. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     const key = `${route} ${method} ${status}`;

@@ -7,7 +7,7 @@ import type { CorrectionResult, RecordCorrection, RecordCorrector } from './reco
 /**
  * The corrections engine a re-rate writes through (RecordCorrector): the usage module's corrections,
  * a chunk's records in ONE statement (UsageCorrectionsService.correctMany(): each record as a
- * correction of one record, their credits moved together by credits_correct_many()), on the chunk's
+ * correction of one record, their credits moved together by credits_correct()), on the chunk's
  * transaction (the manager), so the re-rate's cursor commits with them. Tests may give one of their
  * own (`use()`) to drive the runner's faults.
  */

@@ -3,6 +3,7 @@ import type { SqlPart } from '../database/statement-parts.js';
 import { creditsSql, type SqlKinds } from '../pricing/pricing.sql.js';
 import type { RulePriceColumns } from '../pricing/pricing-rules.js';
 import { perKind, tokenColumn } from '../pricing/token-kinds.js';
+import { recordNetFigure } from './record-net.js';
 
 export const SIMULATION_GROUPS = ['model', 'account', 'day'] as const;
 export type SimulationGroup = (typeof SIMULATION_GROUPS)[number] | 'record';
@@ -96,8 +97,8 @@ export function recordPricingSql(rulesParam: string): {
   // until a correction names the record's cost again. A collect added what it took to the record's
   // credits: a collected review counts no more (its corrections' part was counted twice otherwise).
   const corrections = `FROM usage_corrections c WHERE c.record_id = u.id`;
-  const corrected = `COALESCE((SELECT sum(c.delta - c.shortfall_delta) ${corrections}), 0)`;
-  const review = `(u.shortfall + COALESCE((SELECT sum(c.review_delta) ${corrections}), 0))`;
+  const corrected = recordNetFigure('u', 'corrected');
+  const review = recordNetFigure('u', 'review');
   const counted = `(u.review_status = 'open' OR (u.review_status = 'resolved' AND u.resolution = 'write_off'
                     AND NOT EXISTS (SELECT 1 ${corrections} AND c.created_at > u.resolved_at)))`;
   const actual = `(u.credits + ${corrected} + CASE WHEN ${counted} THEN ${review} ELSE 0 END)`;

@@ -3,18 +3,16 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { ownerAccount } from '../accounts/account-ref.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type PublicAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { timeOrderedId } from '../common/time-ordered-id.js';
 import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditCorrectionsService } from '../credits/credit-corrections.service.js';
-import { namedInEvent } from '../events/event-types.js';
 import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds } from '../pricing/token-counts.js';
@@ -38,11 +36,6 @@ const CORRECTORS: AccountRule = {
   what: 'correct its usage',
   write: true,
 };
-
-/** The instant a record's caps counted it (its key's and member's periods): when it was written. */
-export function recordTime(record: Pick<CorrectedRecordRow, 'timestamp'>): Date {
-  return record.timestamp;
-}
 
 /** The body as the hash compares it: its fields sorted, so the same body in another order is the same. */
 export function bodyHash(body: CorrectUsageDto): string {
@@ -77,7 +70,8 @@ export function toCorrectionDto(row: CorrectionRow): UsageCorrectionResponseDto 
  * Corrections of usage records (docs/usage.md "Corrections"): what a record should have cost, set
  * once per correction id. The record is locked, its net read, the credits moved by the engine
  * (credits_correct(), under the account's lock), the correction written with its event and audit
- * entry, all in one transaction. The record itself never changes (its review state aside).
+ * entry, all in one transaction; one correction and a re-rate's many go through the same statement
+ * (usage_records_correct()). The record itself never changes (its review state aside).
  */
 @Injectable()
 export class UsageCorrectionsService {
@@ -92,9 +86,15 @@ export class UsageCorrectionsService {
     @Inject(Changes) private readonly changes: Changes,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(MetricsService) metrics: MetricsService,
   ) {
-    this.turns = new CorrectionTurns(correctionTurnsOf(config.database.poolSize));
+    this.turns = new CorrectionTurns(correctionTurnsOf(config.database.poolSize), () => metrics.requestsInFlight);
     this.perRecord = config.corrections.perRecord;
+  }
+
+  /** Corrections running or waiting for their turn on this instance. */
+  get queued(): number {
+    return this.turns.queued;
   }
 
   /**
@@ -119,7 +119,12 @@ export class UsageCorrectionsService {
     return this.turns.run(() => this.apply(recordId, body, hash, actor));
   }
 
-  /** correct() in its turn: one transaction, every statement on its one connection. */
+  /**
+   * correct() in its turn: one transaction, every statement on its one connection. The record is
+   * locked and read here (who owns it decides who may correct it, its net whether the correction gives
+   * credits back), then corrected as a batch of one (usage_records_correct()), as a re-rate corrects
+   * its chunks (correctMany()).
+   */
   private apply(
     recordId: string,
     body: CorrectUsageDto,
@@ -127,19 +132,18 @@ export class UsageCorrectionsService {
     actor: AuthUser,
   ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
     return this.changes.tx.run(async (m) => {
-      const record = await this.repo.lockRecord(m, recordId);
+      const record = await this.repo.lockRecord(m, recordId, body.correctionId);
       if (!record) throw new NotFoundError('Usage record');
       // Every statement on this transaction's connection: one asked of the pool while the record is
       // locked waits behind the other corrections holding the pool, which wait for this lock.
       const owner: PublicAccount = record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id };
       await this.access.resolve(actor, owner, CORRECTORS, 'supervisor', m);
-      const found = await this.repo.find(m, recordId, body.correctionId);
-      if (found) {
-        if (found.body_hash !== hash)
+      if (record.found) {
+        if (record.found.body_hash !== hash)
           throw new DomainError('CORRECTION_ID_REUSED', 'This correctionId was already used with a different body', {
             correctionId: body.correctionId,
           });
-        return { value: toCorrectionDto(found), replayed: true };
+        return { value: toCorrectionDto(record.found), replayed: true };
       }
       if (record.correction_count >= this.perRecord)
         throw new DomainError(
@@ -147,57 +151,34 @@ export class UsageCorrectionsService {
           `This record has taken its ${this.perRecord} corrections (CORRECTIONS_PER_RECORD)`,
         );
       const credits = await this.target(record, body);
-      const previous = record.credits + record.corrected + record.open_shortfall;
       // Credits given back to the caller's own account (or an org they belong to) are a grant to
       // themself: the separation of duties grants, transfers and plan changes keep.
-      if (credits < previous) await this.access.forGrant(actor, owner, 'correction', m);
-      const id = timeOrderedId();
-      const moved =
-        credits === previous
-          ? null
-          : await this.credits.correct(m, {
-              account: ownerAccount(record.org_id, record.user_id),
-              usageRecordId: record.id,
-              correctionId: id,
-              sessionId: record.session_id,
-              delta: credits - previous,
-              openShortfall: record.open_shortfall,
-              memberId: record.org_id !== null ? record.user_id : null,
-              apiKeyId: record.api_key_id,
-              recordAt: recordTime(record),
-              createdBy: actor.userId,
-            });
-      const shortfall = moved?.shortfall ?? 0;
-      // A shortfall on a record whose review is not open opens it again at that amount: what the
-      // review reads (shortfall + Σ review_delta) becomes exactly it.
-      const reopens = shortfall > 0 && record.review_status !== 'open';
-      const row = await this.repo.insert(m, {
-        id,
-        recordId: record.id,
+      if (credits < record.net) await this.access.forGrant(actor, owner, 'correction', m);
+      const [done] = await this.repo.correct(m, {
         correctionId: body.correctionId,
-        bodyHash: hash,
-        previousCredits: previous,
-        credits,
-        shortfallDelta: shortfall,
-        reviewDelta: reopens ? shortfall - record.review_base : shortfall,
         reason: body.reason,
         createdBy: actor.userId,
+        recordIds: [record.id],
+        credits: [credits],
+        bodyHashes: [hash],
+        ...this.credits.settings(),
       });
-      if (reopens) await this.repo.openReview(m, record.id);
-      const correction = toCorrectionDto(row);
-      if (correction.delta !== 0) {
-        await this.changes.events.emit(m, 'usage.corrected', {
-          ...namedInEvent(record.user_id, record.org_id),
-          recordId: record.id,
-          correctionId: correction.correctionId,
-          delta: correction.delta,
-          credits: correction.credits,
-        });
-      }
+      this.credits.counted(done.moved);
+      const correction: UsageCorrectionResponseDto = {
+        id: done.id,
+        recordId: record.id,
+        correctionId: body.correctionId,
+        previousCredits: done.previousCredits,
+        credits,
+        delta: done.delta,
+        reason: body.reason,
+        createdBy: actor.userId,
+        createdAt: done.createdAt.toISOString(),
+      };
       await this.changes.audit.record(m, {
         action: 'usage.correct',
         targetId: record.id,
-        before: { credits: previous },
+        before: { credits: done.previousCredits },
         after: { ...correction },
       });
       return { value: correction, replayed: false };
@@ -207,11 +188,11 @@ export class UsageCorrectionsService {
   /**
    * Many records each set to its credits by one correction (`correctionId`, `reason`) made by
    * `createdBy`, in the caller's transaction (`manager`): a re-rate's chunk. Each is what correct()
-   * does for the body `{correctionId, reason, credits}` from a service principal, in ONE statement
-   * (usage_records_correct(), src/usage/sql/), each step over all the records: the records locked,
-   * their nets read, their credits moved by credits_correct_many() under their accounts' locks (one
-   * take for what they add), the corrections, reviews and events written; a correction id a record
-   * already has moves nothing and answers that correction.
+   * does for the body `{correctionId, reason, credits}` from a service principal, through the same
+   * statement (usage_records_correct(), src/usage/sql/), each step over all the records: the records
+   * locked, their nets read, their credits moved by credits_correct() under their accounts' locks
+   * (one take for what they add), the corrections, reviews and events written; a correction id a
+   * record already has moves nothing and answers that correction.
    * What each moved: its delta (0: nothing).
    */
   async correctMany(
@@ -219,7 +200,7 @@ export class UsageCorrectionsService {
     correction: { correctionId: string; reason: string; createdBy: string },
     items: { recordId: string; credits: number }[],
   ): Promise<{ recordId: string; delta: number }[]> {
-    const rows = await this.repo.correctMany(manager, {
+    const rows = await this.repo.correct(manager, {
       correctionId: correction.correctionId,
       reason: correction.reason,
       createdBy: correction.createdBy,

@@ -22,6 +22,7 @@ export {
   toRow,
   type UsageRecordRow,
 } from './usage-record-rows.js';
+import { recordNetFigure } from './record-net.js';
 
 /** usage_records: its statements (the row types and their mappers: usage-record-rows.ts). */
 /** A record's token counts: the total and each kind (null: not given). */
@@ -75,21 +76,17 @@ export interface RecordsCursor {
 export const RECORD_VIEW_CORRECTIONS = 10;
 
 /**
- * A record's net credits and its corrections, beside RECORD_COLUMNS: its credits, what its
- * corrections moved (their deltas less the part that moved the open shortfall), and the shortfall its
- * review still has open (usage_record_open_shortfall(), inline); its last RECORD_VIEW_CORRECTIONS
+ * A record's net credits and its corrections, beside RECORD_COLUMNS: its net (usage_record_net(): its
+ * credits, what its corrections moved, and the shortfall its review still has open); its last RECORD_VIEW_CORRECTIONS
  * corrections, oldest of them first, and how many it has (a page stays small whatever they number).
  */
-const CORRECTED_COLUMNS = `credits + COALESCE((SELECT sum(c.delta - c.shortfall_delta) FROM usage_corrections c WHERE c.record_id = usage_records.id), 0)::int
-       + CASE WHEN review_status = 'open'
-              THEN shortfall + COALESCE((SELECT sum(c.review_delta) FROM usage_corrections c WHERE c.record_id = usage_records.id), 0)::int
-              ELSE 0 END AS net_credits,
+const CORRECTED_COLUMNS = `${recordNetFigure('usage_records', 'net_credits')} AS net_credits,
      (SELECT json_agg(json_build_object('id', c.id, 'correctionId', c.correction_id, 'delta', c.delta,
                                         'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
                       ORDER BY c.created_at, c.id)
         FROM (SELECT * FROM usage_corrections c WHERE c.record_id = usage_records.id
                ORDER BY c.created_at DESC, c.id DESC LIMIT ${RECORD_VIEW_CORRECTIONS}) c) AS corrections,
-     (SELECT count(*)::int FROM usage_corrections c WHERE c.record_id = usage_records.id) AS correction_count`;
+     ${recordNetFigure('usage_records', 'correction_count')} AS correction_count`;
 
 export type CorrectedRecordSqlRow = RecordSqlRow & {
   net_credits: number;

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import { recordNetFigure } from './record-net.js';
 
 /** A usage record as the review queue shows it. */
 export interface ReviewRow {
@@ -32,7 +33,7 @@ export interface ReviewRow {
 const reviewColumns = (
   from: string,
 ) => `id, user_id, org_id, "timestamp", ${cursorTimestampSql('"timestamp"')} AS cursor_t, service, operation,
-  credits, shortfall + COALESCE((SELECT sum(c.review_delta) FROM usage_corrections c WHERE c.record_id = ${from}.id), 0)::int AS shortfall,
+  credits, ${recordNetFigure(from, 'review')} AS shortfall,
   review_status, resolution, resolved_by, resolved_at, resolution_note, usage_source, termination`;
 const REVIEW_COLUMNS = reviewColumns('usage_records');
 

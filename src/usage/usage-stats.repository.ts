@@ -8,6 +8,7 @@ import type { RenewableHeavyRead } from '../database/heavy-reads.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { kindList, tokenColumn, type TokenColumns } from '../pricing/token-kinds.js';
+import { recordNetFigure } from './record-net.js';
 import type { SimulationRow } from './simulations.js';
 import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from './usage-records.repository.js';
 
@@ -41,12 +42,11 @@ const KIND_SUMS_WITH_MEMBER = kindList(
 );
 
 /**
- * What a record's corrections moved beside its credits (their deltas less the part that moved its open
- * shortfall): usage statistics count a record's net credits (docs/usage.md "Corrections"). The daily
- * rollups have them through usage_rollup_correction().
+ * What a record's corrections moved beside its credits (usage_record_net()'s `corrected`): usage
+ * statistics count a record's credits and that (docs/usage.md "Corrections"). The daily rollups have
+ * them through usage_rollup_correction().
  */
-const CORRECTED_CREDITS = `COALESCE((SELECT sum(c.delta - c.shortfall_delta) FROM usage_corrections c
-                                      WHERE c.record_id = usage_records.id), 0)`;
+const CORRECTED_CREDITS = recordNetFigure('usage_records', 'corrected');
 
 /**
  * The statistics' SQL: a user's from their records (index range), system-wide from the daily rollups

@@ -1,23 +1,23 @@
 CREATE OR REPLACE FUNCTION public.usage_records_correct(p_correction_id character varying, p_reason character varying, p_created_by character varying, p_record_ids uuid[], p_credits integer[], p_body_hashes character varying[], p_expiry_days integer, p_rate_default integer, p_thresholds integer[])
- RETURNS TABLE(out_record_id uuid, out_delta integer, out_moved bigint)
+ RETURNS TABLE(out_record_id uuid, out_delta integer, out_moved bigint, out_id uuid, out_previous integer, out_created_at timestamp with time zone)
  LANGUAGE plpgsql
 AS $function$
-  -- Many records corrected at once (a re-rate's chunk, docs/pricing.md "Re-rating"), in the caller's
-  -- transaction: record p_record_ids[i] (each once) set to p_credits[i] credits by the correction
-  -- p_correction_id with the reason p_reason, made by p_created_by, as one correction of the usage
-  -- module does it (docs/usage.md "Corrections", UsageCorrectionsService.correct()), each step one
-  -- statement over all the records:
-  --   1. the records locked, in id order, then their net read (their credits, what their corrections
-  --      moved, their open shortfall) and the correction p_correction_id they may already have;
-  --   2. a correction id a record already has moves nothing and answers that correction's delta (the
-  --      same body: p_body_hashes[i], the hash of the body it stands for; another body fails);
+  -- Usage records corrected, one or many alike (a single correction is a batch of one, a re-rate's
+  -- chunk many; docs/usage.md "Corrections"), in the caller's transaction: record p_record_ids[i] (each
+  -- once) set to p_credits[i] credits by the correction p_correction_id with the reason p_reason, made
+  -- by p_created_by, each step one statement over all the records:
+  --   1. the records locked, in id order, then their net read (usage_record_net(): their credits, what
+  --      their corrections moved, their open shortfall) and the correction p_correction_id they may already have;
+  --   2. a correction id a record already has moves nothing and answers that correction (the same
+  --      body: p_body_hashes[i], the hash of the body it stands for; another body fails);
   --   3. the credits of the records whose credits differ moved by the engine at once
-  --      (credits_correct_many(): their accounts locked, one take for what they add);
+  --      (credits_correct(): their accounts locked, one take for what they add);
   --   4. the usage_corrections rows written, the reviews a shortfall opens again, and the event
   --      `usage.corrected` of each record where something moved, in array order (emit_events(): one
   --      INSERT for them all).
-  -- Per record, in array order: its delta (net after minus before) and the credits it moved on the
-  -- balance (returned + regranted − collected − debt).
+  -- Per record, in array order: its delta (net after minus before), the credits it moved on the
+  -- balance (returned + regranted − collected − debt), and its correction's id, previous credits and
+  -- time.
   DECLARE
     n integer := COALESCE(cardinality(p_record_ids), 0);
     m record;
@@ -26,7 +26,7 @@ AS $function$
     -- per record, by position
     r_user varchar[]; r_org varchar[]; r_at timestamptz[]; r_key uuid[]; r_review varchar[]; r_session varchar[];
     r_previous integer[]; r_open integer[]; r_base integer[]; r_account bigint[];
-    r_found boolean[]; r_found_delta integer[]; r_hash varchar[];
+    r_found boolean[]; r_hash varchar[];
     r_cid uuid[]; r_shortfall integer[]; r_moved bigint[];
     -- the records whose credits move (positions)
     c_ord integer[];
@@ -46,21 +46,17 @@ AS $function$
     SELECT array_agg(u.user_id ORDER BY k.ord), array_agg(u.org_id ORDER BY k.ord), array_agg(u."timestamp" ORDER BY k.ord),
            array_agg(u.api_key_id ORDER BY k.ord), array_agg(u.review_status ORDER BY k.ord),
            array_agg(CASE WHEN u.service LIKE 'chat-streaming%' THEN u.metadata ->> 'sessionId' END ORDER BY k.ord),
-           array_agg((u.credits + COALESCE(c.corrected, 0)
-                      + CASE WHEN u.review_status = 'open' THEN u.shortfall + COALESCE(c.review, 0) ELSE 0 END)::int ORDER BY k.ord),
-           array_agg((CASE WHEN u.review_status = 'open' THEN u.shortfall + COALESCE(c.review, 0) ELSE 0 END)::int ORDER BY k.ord),
-           array_agg((u.shortfall + COALESCE(c.review, 0))::int ORDER BY k.ord),
+           array_agg(c.net_credits ORDER BY k.ord), array_agg(c.open_review ORDER BY k.ord), array_agg(c.review ORDER BY k.ord),
            -- the account that paid: the organisation's, else the user's (each by its own key)
            array_agg(CASE WHEN u.org_id IS NOT NULL THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = u.org_id)
                           ELSE (SELECT a.account_id FROM accounts a WHERE a.user_id = u.user_id) END ORDER BY k.ord),
-           array_agg(f.id IS NOT NULL ORDER BY k.ord), array_agg(f.delta ORDER BY k.ord), array_agg(f.body_hash ORDER BY k.ord),
+           array_agg(f.id IS NOT NULL ORDER BY k.ord), array_agg(f.body_hash ORDER BY k.ord),
            (array_agg(k.id ORDER BY k.ord) FILTER (WHERE u.id IS NULL))[1]
       INTO r_user, r_org, r_at, r_key, r_review, r_session, r_previous, r_open, r_base, r_account,
-           r_found, r_found_delta, r_hash, v_missing
+           r_found, r_hash, v_missing
       FROM unnest(p_record_ids) WITH ORDINALITY AS k(id, ord)
       LEFT JOIN usage_records u ON u.id = k.id
-      LEFT JOIN LATERAL (SELECT sum(x.delta - x.shortfall_delta) AS corrected, sum(x.review_delta) AS review
-                           FROM usage_corrections x WHERE x.record_id = u.id) c ON true
+      LEFT JOIN LATERAL usage_record_net(u.id, u.credits, u.shortfall, u.review_status) c ON true
       LEFT JOIN usage_corrections f ON f.record_id = u.id AND f.correction_id = p_correction_id;
     IF v_missing IS NOT NULL OR array_position(p_record_ids, NULL) IS NOT NULL THEN
       RAISE EXCEPTION 'usage_records_correct: no usage record %', v_missing;
@@ -82,7 +78,7 @@ AS $function$
      WHERE NOT x.found AND x.credits <> x.previous;
     IF c_ord IS NOT NULL THEN
       FOR m IN
-        SELECT * FROM credits_correct_many(
+        SELECT * FROM credits_correct(
           ARRAY(SELECT r_account[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
           ARRAY(SELECT p_record_ids[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
           ARRAY(SELECT r_cid[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
@@ -131,7 +127,8 @@ AS $function$
                                WHERE NOT x.found AND x.credits <> x.previous
                                ORDER BY x.ord));
     RETURN QUERY
-      SELECT x.record_id, CASE WHEN x.found THEN x.found_delta ELSE x.credits - r_previous[x.ord] END, r_moved[x.ord]
-        FROM unnest(p_record_ids, p_credits, r_found, r_found_delta) WITH ORDINALITY AS x(record_id, credits, found, found_delta, ord)
+      SELECT x.record_id, c.delta, r_moved[x.ord], c.id, c.previous_credits, c.created_at
+        FROM unnest(p_record_ids) WITH ORDINALITY AS x(record_id, ord)
+        JOIN usage_corrections c ON c.record_id = x.record_id AND c.correction_id = p_correction_id
        ORDER BY x.ord;
   END $function$;
