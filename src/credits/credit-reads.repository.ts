@@ -243,14 +243,15 @@ export class CreditReadsRepository {
       expected: string;
       actual: string;
     }[] = await runner.query(
-      // An allocation's funding entry is its `grant`, or for a transfer's lot its `transfer_in`.
+      // An allocation's funding entry is its `grant`, for a transfer's lot its `transfer_in`, for a
+      // volume step's give-back its `volume_adjustment`.
       `WITH sums AS (
            SELECT a.id, account_user_id(a.account_id) AS user_id, account_org_id(a.account_id) AS org_id, a.total_credits, a.remaining_credits,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind = f.kind), 0) AS granted,
                   COUNT(l.id) FILTER (WHERE l.kind = f.kind) AS grants
              FROM credit_allocations a
-            CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
+            CROSS JOIN LATERAL (SELECT CASE a.source WHEN 'transfer' THEN 'transfer_in' WHEN 'volume' THEN 'volume_adjustment' ELSE 'grant' END AS kind) f
              LEFT JOIN credit_ledger l ON l.allocation_id = a.id
             GROUP BY a.id, f.kind)
          SELECT 'remaining_mismatch' AS problem, user_id, org_id, id AS allocation_id,

@@ -39,6 +39,24 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   /** The service tier it was priced at (null: the base prices) and the units priced (null: none). */
   serviceTier: string | null;
   units: Units | null;
+  /** The volume step that priced its last token, from 0 (null: the rule has no steps). */
+  volumeStep: number | null;
+}
+
+/**
+ * What the take reads to price a record on a rule with volume steps (credit_volume_price()): the
+ * model, the steps, the record's tokens and exact un-rounded credits, when it occurred (null: now)
+ * and how long a give-back lasts after the period.
+ */
+export interface VolumeCharge {
+  model: string;
+  mode: string;
+  period: string;
+  steps: [number | null, string][];
+  tokens: number;
+  base: string;
+  at: string | null;
+  expiryDays: number;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -76,6 +94,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   units?: Units | null;
   /** When the usage happened, as given (ISO); absent: when it is written. */
   occurredAt?: string;
+  /** Its rule's volume steps: the take decides its credits (null or absent: `credits`). */
+  volume?: VolumeCharge | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -103,6 +123,7 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   account_price_id: string | null;
   service_tier: string | null;
   units: Units | null;
+  volume_step: number | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -120,6 +141,9 @@ export interface InsertedRecordSqlRow {
   timestamp: Date;
   metadata: Record<string, unknown> | null;
   provider_usage: ProviderUsage | null;
+  /** The credits the take decided (a rule with volume steps) and the step. */
+  credits?: number;
+  volume_step?: number | null;
 }
 
 /** The record a take's statement wrote: its input, and what the INSERT returned. */
@@ -134,7 +158,7 @@ export function insertedRecord(
     occurredAt: input.occurredAt === undefined ? row.timestamp : new Date(input.occurredAt),
     service: input.service,
     operation: input.operation,
-    credits: input.credits,
+    credits: row.credits ?? input.credits,
     modelId: input.modelId ?? null,
     tokens: input.tokens ?? null,
     ...perField((kind) => input[tokenField(kind)] ?? null),
@@ -151,6 +175,7 @@ export function insertedRecord(
     accountPriceId: input.accountPriceId ?? null,
     serviceTier: input.serviceTier ?? null,
     units: input.units ?? null,
+    volumeStep: row.volume_step ?? null,
   };
 }
 
@@ -180,6 +205,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     accountPriceId: r.account_price_id,
     serviceTier: r.service_tier,
     units: r.units,
+    volumeStep: r.volume_step,
   };
 }
 
@@ -209,5 +235,6 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     accountPriceId: row.accountPriceId,
     serviceTier: row.serviceTier,
     units: row.units,
+    volumeStep: row.volumeStep,
   };
 }
