@@ -219,6 +219,26 @@ describe('volume steps', () => {
     expect(spent(lines) - givenBack(lines)).toBe(751);
   });
 
+  it('calculate and a hold price at the step the total would reach', async () => {
+    const user = await f.newUser({ credits: 10_000 });
+    await record(user, graduated, 999);
+    const calc = await post('/api/credits/calculate', { userId: user.id, modelId: graduated, tokens: 3 });
+    expect(calc.status, JSON.stringify(calc.body)).toBe(200);
+    // 1 token at 100 % + 2 at 50 %
+    expect(calc.body).toMatchObject({ credits: 2, volumeStep: 1 });
+    const plain = await post('/api/credits/calculate', { userId: user.id, modelId: volume, tokens: 3 });
+    expect(plain.body).toMatchObject({ credits: 3, volumeStep: 0 });
+    // a hold of 2,001 estimated tokens from 999: 1 + 2,000 × 0.5 = 1,001 (not 2,001)
+    const before = await f.available(user.id);
+    const init = await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(user.auth)
+      .send({ sessionId: uniqueId('volhold'), modelId: graduated, estimatedTokens: 2001 });
+    expect(init.status, JSON.stringify(init.body)).toBe(201);
+    expect(init.body.estimatedCredits).toBe(1001);
+    expect(before - (await f.available(user.id))).toBe(init.body.allocatedCredits);
+  });
+
   it('a record on a rule without steps is priced as before, with no step', async () => {
     const plain = uniqueId('openai.plain');
     expect((await post('/api/pricing', { modelId: plain, pricePer1kTokens: '1000' })).status).toBe(201);

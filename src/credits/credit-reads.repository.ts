@@ -65,6 +65,22 @@ export class CreditReadsRepository {
   }
 
   /**
+   * What a write on a rule with volume steps would be charged now against the account's period total
+   * (credit_volume_price(), the take's own decision, read outside the lock: a quote, not a charge).
+   */
+  async volumePrice(
+    manager: EntityManager,
+    accountId: string | null,
+    volume: object,
+  ): Promise<{ credits: number; step: number }> {
+    const rows: { credits: number; step: number }[] = await manager.query(
+      `SELECT v.out_amount AS credits, v.out_step AS step FROM credit_volume_price($1::bigint, $2::jsonb) v`,
+      [accountId, JSON.stringify(volume)],
+    );
+    return rows[0];
+  }
+
+  /**
    * What the user could spend now: the available balance plus what the overdraft still covers
    * (what a record of that many credits would pass, key budget and spend rate aside). Prepared, as
    * the balance read is.

@@ -99,6 +99,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditPlanLotsService,
   ],
   exports: [
+    CreditQuotesService,
     CreditsErasureRepository,
     CreditAdminService,
     CreditCorrectionsService,

@@ -73,7 +73,39 @@ export function volumeStepAt(volume: VolumeSteps, position: number): number {
   return index < 0 ? volume.steps.length - 1 : index;
 }
 
-/** The steps as the take reads them: [[upTo or null, pricePercent], …]. */
-export function volumeStepsSql(volume: VolumeSteps): [number | null, string][] {
-  return volume.steps.map((step) => [step.upTo, step.pricePercent]);
+/**
+ * What the engine reads to price a write on a rule with volume steps (credit_volume_price()): the
+ * model, the steps, the write's tokens and exact un-rounded credits, when it occurred (null: now) and
+ * how long a give-back lasts after the period.
+ */
+export interface VolumeCharge {
+  model: string;
+  mode: string;
+  period: string;
+  steps: [number | null, string][];
+  tokens: number;
+  base: string;
+  at: string | null;
+  expiryDays: number;
+}
+
+/** A write's VolumeCharge from its quote's steps and exact credits. */
+export function volumeCharge(
+  model: string,
+  priced: { steps: VolumeSteps; exact: string },
+  tokens: number,
+  at: string | null,
+  expiryDays: number,
+): VolumeCharge {
+  const { mode, period, steps } = priced.steps;
+  return {
+    model,
+    mode,
+    period,
+    steps: steps.map((step) => [step.upTo, step.pricePercent]),
+    tokens,
+    base: priced.exact,
+    at,
+    expiryDays,
+  };
 }

@@ -1,6 +1,7 @@
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';
+import type { VolumeCharge } from '../pricing/volume-steps.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 
 /** A usage record's row types and their mappers: as stored, as inserted, as answered. */
@@ -41,22 +42,6 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   units: Units | null;
   /** The volume step that priced its last token, from 0 (null: the rule has no steps). */
   volumeStep: number | null;
-}
-
-/**
- * What the take reads to price a record on a rule with volume steps (credit_volume_price()): the
- * model, the steps, the record's tokens and exact un-rounded credits, when it occurred (null: now)
- * and how long a give-back lasts after the period.
- */
-export interface VolumeCharge {
-  model: string;
-  mode: string;
-  period: string;
-  steps: [number | null, string][];
-  tokens: number;
-  base: string;
-  at: string | null;
-  expiryDays: number;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {

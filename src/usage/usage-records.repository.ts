@@ -21,7 +21,6 @@ export {
   toRecordDto,
   toRow,
   type UsageRecordRow,
-  type VolumeCharge,
 } from './usage-record-rows.js';
 
 /** usage_records: its statements (the row types and their mappers: usage-record-rows.ts). */

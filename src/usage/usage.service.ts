@@ -17,7 +17,7 @@ import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
-import { volumeStepsSql } from '../pricing/volume-steps.js';
+import { type VolumeCharge, volumeCharge } from '../pricing/volume-steps.js';
 import { CoalescedRecords, RECORD_STATEMENT } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { occurredAtIn } from './late-usage.js';
@@ -27,7 +27,6 @@ import {
   type InsertedRecordSqlRow,
   toRecordDto,
   UsageRecordsRepository,
-  type VolumeCharge,
 } from './usage-records.repository.js';
 
 /** The checks createRecord makes on what other modules pass (the route's DTO has checked them already). */
@@ -114,17 +113,8 @@ export class UsageService {
       accountPriceId = quote.accountPriceId;
       providerCost = quote.providerCost;
       if (quote.volume !== null) {
-        const { steps, exact } = quote.volume;
-        volume = {
-          model: dto.modelId,
-          mode: steps.mode,
-          period: steps.period,
-          steps: volumeStepsSql(steps),
-          tokens: counts.total,
-          base: exact,
-          at: occurred?.iso ?? null,
-          expiryDays: this.config.corrections.expiryDays,
-        };
+        const expiryDays = this.config.corrections.expiryDays;
+        volume = volumeCharge(dto.modelId, quote.volume, counts.total, occurred?.iso ?? null, expiryDays);
       }
     }
     const input = {

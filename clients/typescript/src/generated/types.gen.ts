@@ -857,6 +857,10 @@ export type CalculateCreditsResponseDto = {
      * The account price’s discount ("12.50"); the prices shown are the rule’s, before it
      */
     discountPercent: string | null;
+    /**
+     * On a rule with volume steps: the step (from 0) the account’s period total would reach with these tokens, whose price `credits` is (what a record would be charged now); null: no steps
+     */
+    volumeStep: number | null;
 };
 
 export type AllocationResponseDto = {
