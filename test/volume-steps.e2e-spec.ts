@@ -269,6 +269,26 @@ describe('volume steps', () => {
     expect(totals.rows.map((r) => r.tokens)).toEqual([1002, 2]);
   });
 
+  it('a batch crossing a boundary prices each event at its place in the total', async () => {
+    const user = await f.newUser({ credits: 10_000 });
+    const event = (n: number) => ({
+      eventId: uniqueId('volbatch'),
+      userId: user.id,
+      service: 'chat',
+      operation: 'c',
+      modelId: graduated,
+      tokens: n,
+    });
+    const res = await post('/api/usage/records/batch', { events: [event(999), event(3), event(2)] });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    // 999; then 1 at 100 % + 2 at 50 % (1,001 exact → 1,001); then 2 at 50 % (1,002 exact → 1,002)
+    expect(
+      (res.body.results as { credits: number }[]).map((r) => r.credits),
+      JSON.stringify(res.body),
+    ).toEqual([999, 2, 1]);
+    expect(spent(await ledger(user.id))).toBe(1002);
+  });
+
   it("an organisation's members add to one total", async () => {
     const [one, two] = [await f.newUser(), await f.newUser()];
     const orgId = uniqueId('volorg').toLowerCase();
