@@ -150,6 +150,8 @@ import { PlanLotsExpireNow1732001610000 } from './1732001610000-plan-lots-expire
 import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-end-at-the-change.js';
 import { UsageRecordsErase1732001621000 } from './1732001621000-usage-records-erase.js';
 import { RunwayAlerts1732001700000 } from './1732001700000-runway-alerts.js';
+import { VolumeSteps1732001850000 } from './1732001850000-volume-steps.js';
+import { VolumeStepsFunctions1732001851000 } from './1732001851000-volume-steps-functions.js';
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
@@ -308,6 +310,8 @@ export const MIGRATIONS = [
   PlanLotsEndAtTheChange1732001620000,
   UsageRecordsErase1732001621000,
   RunwayAlerts1732001700000,
+  VolumeSteps1732001850000,
+  VolumeStepsFunctions1732001851000,
   CorrectionsOneShape1732002000000,
   UsageRecordNet1732002001000,
   OneEmitter1732002050000,

@@ -17,6 +17,7 @@ import { CreditLedgerDaysFilled } from './credits/entities/credit-ledger-days-fi
 import { CreditLedgerEntry } from './credits/entities/credit-ledger-entry.entity.js';
 import { CreditTransfer } from './credits/entities/credit-transfer.entity.js';
 import { CreditTransferLot } from './credits/entities/credit-transfer-lot.entity.js';
+import { CreditVolumeTotal } from './credits/entities/credit-volume-total.entity.js';
 import { EventRecord } from './events/entities/event.entity.js';
 import { WebhookDelivery } from './events/entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './events/entities/webhook-endpoint.entity.js';
@@ -69,6 +70,7 @@ export const ENTITIES = [
   CreditCapEventId,
   CreditTransfer,
   CreditTransferLot,
+  CreditVolumeTotal,
   AutoRechargeSettings,
   AutoRechargeAttempt,
   PricingRule,

@@ -1,11 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { AccountIds } from '../accounts/account-ids.js';
+import { ownerAccount } from '../accounts/account-ref.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { Transactions } from '../database/transactions.js';
 import { type Dimensions, NO_DIMENSIONS } from '../pricing/dimensions.js';
 import { PricingService, type Quote } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
+import { volumeCharge } from '../pricing/volume-steps.js';
+import { CreditReadsRepository } from './credit-reads.repository.js';
 
 /** Whose writes a caller may price: staff any account's, a user their own, a member their org's. */
 const QUOTE_ACCOUNTS: AccountRule = { user: 'holder', org: 'member', what: 'price its writes' };
@@ -20,6 +27,10 @@ export class CreditQuotesService {
   constructor(
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly reads: CreditReadsRepository,
   ) {}
 
   async quote(
@@ -28,11 +39,33 @@ export class CreditQuotesService {
     tokens: TokenKinds,
     named: { userId?: string; orgId?: string },
     dimensions: Dimensions = NO_DIMENSIONS,
-  ): Promise<Quote & { entitled: boolean }> {
+  ): Promise<Quote & { entitled: boolean; volumeStep: number | null }> {
     const party = await this.party(caller, named);
     // The calling key's list applies as it would to a write it sent.
     const entitled = await this.pricing.entitled(modelId, party, [caller.models ?? null]);
-    return { ...(await this.pricing.quote(modelId, tokens, undefined, party, dimensions)), entitled };
+    const quote = await this.pricing.quote(modelId, tokens, undefined, party, dimensions);
+    const stepped = await this.stepped(party, modelId, quote, tokens);
+    return { ...quote, ...stepped, entitled };
+  }
+
+  /**
+   * A quote on a rule with volume steps priced at the step the account's period total would reach
+   * (docs/pricing.md "Volume steps"): what a record of these tokens would be charged now. The quote as
+   * it is without steps (volumeStep null).
+   */
+  async stepped(
+    party: { userId: string; orgId?: string | null },
+    modelId: string,
+    quote: Quote,
+    tokens: TokenKinds,
+  ): Promise<{ credits: number; volumeStep: number | null }> {
+    if (quote.volume === null) return { credits: quote.credits, volumeStep: null };
+    const manager = this.tx.statementManager;
+    const accountId = await this.ids.of(manager, ownerAccount(party.orgId ?? null, party.userId));
+    const total = Object.values(tokens).reduce((sum, n) => sum + n, 0);
+    const charge = volumeCharge(modelId, quote.volume, total, null, this.config.corrections.expiryDays);
+    const { credits, step } = await this.reads.volumePrice(manager, accountId, charge);
+    return { credits, volumeStep: step };
   }
 
   /**

@@ -65,6 +65,22 @@ export class CreditReadsRepository {
   }
 
   /**
+   * What a write on a rule with volume steps would be charged now against the account's period total
+   * (credit_volume_price(), the take's own decision, read outside the lock: a quote, not a charge).
+   */
+  async volumePrice(
+    manager: EntityManager,
+    accountId: string | null,
+    volume: object,
+  ): Promise<{ credits: number; step: number }> {
+    const rows: { credits: number; step: number }[] = await manager.query(
+      `SELECT v.out_amount AS credits, v.out_step AS step FROM credit_volume_price($1::bigint, $2::jsonb) v`,
+      [accountId, JSON.stringify(volume)],
+    );
+    return rows[0];
+  }
+
+  /**
    * What the user could spend now: the available balance plus what the overdraft still covers
    * (what a record of that many credits would pass, key budget and spend rate aside). Prepared, as
    * the balance read is.
@@ -243,14 +259,15 @@ export class CreditReadsRepository {
       expected: string;
       actual: string;
     }[] = await runner.query(
-      // An allocation's funding entry is its `grant`, or for a transfer's lot its `transfer_in`.
+      // An allocation's funding entry is its `grant`, for a transfer's lot its `transfer_in`, for a
+      // volume step's give-back its `volume_adjustment`.
       `WITH sums AS (
            SELECT a.id, account_user_id(a.account_id) AS user_id, account_org_id(a.account_id) AS org_id, a.total_credits, a.remaining_credits,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved,
                   COALESCE(SUM(l.amount) FILTER (WHERE l.kind = f.kind), 0) AS granted,
                   COUNT(l.id) FILTER (WHERE l.kind = f.kind) AS grants
              FROM credit_allocations a
-            CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
+            CROSS JOIN LATERAL (SELECT CASE a.source WHEN 'transfer' THEN 'transfer_in' WHEN 'volume' THEN 'volume_adjustment' ELSE 'grant' END AS kind) f
              LEFT JOIN credit_ledger l ON l.allocation_id = a.id
             GROUP BY a.id, f.kind)
          SELECT 'remaining_mismatch' AS problem, user_id, org_id, id AS allocation_id,

@@ -22,6 +22,7 @@ export const LEDGER_KINDS = [
   'freeze',
   'unfreeze',
   'correction',
+  'volume_adjustment',
 ] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 

@@ -26,8 +26,9 @@ export interface BatchTakeStatement {
   events: string;
   /**
    * CTE `charges`, before any account lock: one row per new event, `ord` (its `out_ord`), `id` (the
-   * record its ledger lines will point at), `amount` and `member` (an org's: the member who spent,
-   * else null); the account it charges is `accounts[ord - 1]`.
+   * record its ledger lines will point at), `amount`, `member` (an org's: the member who spent,
+   * else null) and `volume` (its rule's volume steps, jsonb; null: none, `amount` is its price); the
+   * account it charges is `accounts[ord - 1]`.
    */
   charges: string;
   /**
@@ -77,9 +78,11 @@ export interface BatchTakeRow {
 const TAKES = `SELECT k.*
   FROM (SELECT array_agg(($5::bigint[])[c.ord::int] ORDER BY c.ord) AS accounts,
                array_agg(c.amount ORDER BY c.ord) AS amounts, array_agg(c.id ORDER BY c.ord) AS records,
-               array_agg(c.member ORDER BY c.ord) AS members
+               array_agg(c.member ORDER BY c.ord) AS members,
+               CASE WHEN bool_or(c.volume IS NOT NULL) THEN array_agg(c.volume ORDER BY c.ord) END AS volumes
           FROM charges c) i,
-       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, i.members) k`;
+       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, i.members,
+                                   p_volumes => i.volumes) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
 /**
  * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with

@@ -148,6 +148,7 @@ export class CreditsController {
       entitled: quote.entitled,
       accountPriceId: quote.accountPriceId,
       discountPercent: quote.discountPercent,
+      volumeStep: quote.volumeStep,
     };
   }
 

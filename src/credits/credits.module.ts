@@ -97,6 +97,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditPlanLotsService,
   ],
   exports: [
+    CreditQuotesService,
     CreditsErasureRepository,
     CreditAdminService,
     CreditCorrectionsService,

@@ -115,6 +115,8 @@ function lineOf(m: Movement): { kind: StatementKind; description: string } | nul
       return { kind: 'plan', description: `Rolled over from the period before${lot}` };
     case 'transfer_in':
       return { kind: 'transfer_in', description: `Transferred in${lot}` };
+    case 'volume_adjustment':
+      return { kind: 'correction', description: `Volume price given back${lot}` };
     case 'transfer_out':
       return { kind: 'transfer_out', description: `Transferred out${lot}` };
     case 'expire':

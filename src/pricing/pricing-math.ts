@@ -119,11 +119,29 @@ export function calculateCredits(
   dimensions: Dimensions = NO_DIMENSIONS,
   modelId?: string,
 ): bigint {
+  const numerator = exactCredits(tokens, prices, factor, dimensions, modelId);
+  return (numerator + EXACT_SCALE - 1n) / EXACT_SCALE;
+}
+
+/** The scale of exactCredits(): 10^15 (the prices' 10^4, per 1,000 tokens, the tier's and the factor's 10^4). */
+// (literal: dimensions.ts and this module import each other, so BASE_PERCENT is not yet set at load)
+export const EXACT_SCALE = 1000n * 10_000n * 10_000n * 10_000n;
+export const EXACT_PLACES = 15;
+
+/**
+ * calculateCredits() before its rounding, scaled by EXACT_SCALE: what a rule with volume steps hands
+ * the take, which steps it and rounds once over the period (docs/pricing.md "Volume steps").
+ */
+export function exactCredits(
+  tokens: TokenKinds,
+  prices: RulePrices,
+  factor: bigint = FULL_PRICE,
+  dimensions: Dimensions = NO_DIMENSIONS,
+  modelId?: string,
+): bigint {
   const tier = tierFactor(prices, dimensions.serviceTier, modelId);
   const sum = weighted(tokens, pricesFor(tokens, prices)) + 1000n * unitsWeighted(prices, dimensions.units, modelId);
-  const numerator = sum * tier * factor;
-  const denominator = 1000n * PRICE_SCALE * BASE_PERCENT * FULL_PRICE;
-  return (numerator + denominator - 1n) / denominator;
+  return sum * tier * factor;
 }
 
 /** Σ tokens of each kind × its cost per 1k / 1000, an exact decimal string with 7 places (4 + 3). */

@@ -4,6 +4,7 @@ import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import type { KindPrices, RulePrices } from './pricing-math.js';
 import { normalisePrice } from './pricing-math.js';
+import { checkVolume, type VolumeSteps } from './volume-steps.js';
 
 /** A rule's prices as stored: the columns a rule sets (NULL: the default of docs/money.md "Units and arithmetic"). */
 export type RulePriceColumns = Pick<
@@ -22,7 +23,7 @@ export type RulePriceColumns = Pick<
   | 'providerCacheWriteCostPer1kTokens'
   | 'providerReasoningCostPer1kTokens'
 > &
-  Partial<Pick<PricingRule, 'serviceTiers' | 'unitPrices' | 'maxOutputTokens'>>;
+  Partial<Pick<PricingRule, 'serviceTiers' | 'unitPrices' | 'maxOutputTokens' | 'volume'>>;
 
 export const PRICE_COLUMNS = [
   'pricePer1kTokens',
@@ -48,6 +49,8 @@ export interface PricingRuleView extends RulePriceColumns {
   providerCost: KindPrices | null;
   serviceTiers: ServiceTiers | null;
   unitPrices: UnitPrices | null;
+  /** Volume steps (null: none). */
+  volume: VolumeSteps | null;
   /** The gateway's output bound for the model (null: GATEWAY_MAX_OUTPUT_TOKENS). */
   maxOutputTokens: number | null;
   effectiveFrom: string;
@@ -93,7 +96,16 @@ export function ruleColumns(fields: PricingRuleFieldsDto, where = 'the rule'): R
     serviceTiers: serviceTiersOf(fields.serviceTiers, where),
     unitPrices: unitPricesOf(fields.unitPrices, where),
     maxOutputTokens: fields.maxOutputTokens ?? null,
+    volume: volumeOf(fields.volume, where),
   };
+}
+
+/** A rule's volume steps normalised (null: none); `where` names the rule in errors. */
+export function volumeOf(value: unknown, where = 'the rule'): VolumeSteps | null {
+  if (value === undefined || value === null) return null;
+  const checked = checkVolume(value);
+  if ('problem' in checked) throw new DomainError('VALIDATION', `${where}: ${checked.problem}`);
+  return checked.volume;
 }
 
 /** A rule's tiers normalised (null: none); `where` names the rule in errors. */
@@ -118,7 +130,8 @@ export function samePrices(a: RulePriceColumns, b: RulePriceColumns): boolean {
     PRICE_COLUMNS.every((column) => a[column] === b[column]) &&
     JSON.stringify(serviceTiersOf(a.serviceTiers)) === JSON.stringify(serviceTiersOf(b.serviceTiers)) &&
     JSON.stringify(unitPricesOf(a.unitPrices)) === JSON.stringify(unitPricesOf(b.unitPrices)) &&
-    (a.maxOutputTokens ?? null) === (b.maxOutputTokens ?? null)
+    (a.maxOutputTokens ?? null) === (b.maxOutputTokens ?? null) &&
+    JSON.stringify(volumeOf(a.volume)) === JSON.stringify(volumeOf(b.volume))
   );
 }
 
@@ -132,6 +145,7 @@ export function toView(rule: PricingRule): PricingRuleView {
     ...(columns as unknown as RulePriceColumns),
     serviceTiers: serviceTiersOf(rule.serviceTiers),
     unitPrices: unitPricesOf(rule.unitPrices),
+    volume: volumeOf(rule.volume),
   };
   return {
     maxOutputTokens: rule.maxOutputTokens ?? null,

@@ -1,4 +1,5 @@
 import type { ServiceTiers, UnitPrices } from './dimensions.js';
+import type { VolumeSteps } from './volume-steps.js';
 
 export interface Quote {
   modelId: string;
@@ -14,6 +15,11 @@ export interface Quote {
   source: 'rule' | 'default';
   /** The tier the credits were priced at (a hold of `auto`: the most expensive; null: the base prices). */
   serviceTier: string | null;
+  /**
+   * The rule's volume steps with the write's exact un-rounded credits (before the steps, a decimal
+   * with 15 places): the take steps and rounds them against the period's total; null: no steps.
+   */
+  volume: { steps: VolumeSteps; exact: string } | null;
 }
 
 /** A model's price now (GET /api/pricing/:modelId): each kind's price resolved. */

@@ -22,9 +22,12 @@ import type { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingRepository } from './pricing.repository.js';
 import { type CachedRule, PricingCache } from './pricing-cache.js';
 import {
-  calculateCredits,
   checkDimensions,
+  EXACT_PLACES,
+  EXACT_SCALE,
+  exactCredits,
   flatPrices,
+  formatScaled,
   normalisePrice,
   pricesFor,
   providerCost,
@@ -100,7 +103,8 @@ export class PricingService {
       hold && dimensions.serviceTier === AUTO_TIER
         ? { ...dimensions, serviceTier: worstTier(prices.serviceTiers ?? {}) }
         : dimensions;
-    const credits = calculateCredits(tokens, prices, factor, pricedAt, modelId);
+    const exact = exactCredits(tokens, prices, factor, pricedAt, modelId);
+    const credits = (exact + EXACT_SCALE - 1n) / EXACT_SCALE;
     if (credits > BigInt(MAX_CREDITS))
       throw new DomainError('VALIDATION', 'The token count prices beyond the largest credit amount');
     const costs = rule?.providerCost ?? null;
@@ -116,6 +120,7 @@ export class PricingService {
       providerCost: costs === null ? null : providerCost(tokens, costs),
       source: rule ? 'rule' : 'default',
       serviceTier: pricedAt.serviceTier,
+      volume: rule?.volume ? { steps: rule.volume, exact: formatScaled(exact, EXACT_PLACES) } : null,
     };
   }
 

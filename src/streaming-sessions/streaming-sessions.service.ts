@@ -12,6 +12,7 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { CreditQuotesService } from '../credits/credit-quotes.service.js';
 import { CreditsService } from '../credits/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
@@ -82,6 +83,7 @@ export class StreamingSessionsService {
     private readonly sessions: StreamingSessionsRepository,
     private readonly settlements: SessionSettlementsRepository,
     private readonly credits: CreditsService,
+    private readonly quotes: CreditQuotesService,
     private readonly pricing: PricingService,
     private readonly usage: UsageService,
     private readonly payers: PayerService,
@@ -111,7 +113,8 @@ export class StreamingSessionsService {
     await this.pricing.assertEntitled(dto.modelId, party, payer.keyModels);
     // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
     const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party, dimensions, true);
-    const estimatedCredits = quote.credits;
+    // On a rule with volume steps: held at the step the account's period total would reach.
+    const estimatedCredits = (await this.quotes.stepped(party, dto.modelId, quote, tokens.kinds)).credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
     const session = {

@@ -180,7 +180,13 @@ export class UsageBatchService {
     const eventId = item.eventId;
     switch (outcome.status) {
       case 'created':
-        return { eventId, status: 'created', usageRecordId: outcome.usageRecordId, credits: item.input.credits };
+        return {
+          eventId,
+          status: 'created',
+          usageRecordId: outcome.usageRecordId,
+          // on a rule with volume steps the take decided the credits: what it took (a strict debit's all)
+          credits: item.input.volume ? outcome.collected + outcome.debt : item.input.credits,
+        };
       case 'duplicate':
         return outcome.usageRecordId
           ? { eventId, status: 'duplicate', usageRecordId: outcome.usageRecordId }

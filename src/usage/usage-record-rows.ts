@@ -1,6 +1,7 @@
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';
+import type { VolumeCharge } from '../pricing/volume-steps.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 
 /** A usage record's row types and their mappers: as stored, as inserted, as answered. */
@@ -39,6 +40,8 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   /** The service tier it was priced at (null: the base prices) and the units priced (null: none). */
   serviceTier: string | null;
   units: Units | null;
+  /** The volume step that priced its last token, from 0 (null: the rule has no steps). */
+  volumeStep: number | null;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -76,6 +79,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   units?: Units | null;
   /** When the usage happened, as given (ISO); absent: when it is written. */
   occurredAt?: string;
+  /** Its rule's volume steps: the take decides its credits (null or absent: `credits`). */
+  volume?: VolumeCharge | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -103,6 +108,7 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   account_price_id: string | null;
   service_tier: string | null;
   units: Units | null;
+  volume_step: number | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -120,6 +126,9 @@ export interface InsertedRecordSqlRow {
   timestamp: Date;
   metadata: Record<string, unknown> | null;
   provider_usage: ProviderUsage | null;
+  /** The credits the take decided (a rule with volume steps) and the step. */
+  credits?: number;
+  volume_step?: number | null;
 }
 
 /** The record a take's statement wrote: its input, and what the INSERT returned. */
@@ -134,7 +143,7 @@ export function insertedRecord(
     occurredAt: input.occurredAt === undefined ? row.timestamp : new Date(input.occurredAt),
     service: input.service,
     operation: input.operation,
-    credits: input.credits,
+    credits: row.credits ?? input.credits,
     modelId: input.modelId ?? null,
     tokens: input.tokens ?? null,
     ...perField((kind) => input[tokenField(kind)] ?? null),
@@ -151,6 +160,7 @@ export function insertedRecord(
     accountPriceId: input.accountPriceId ?? null,
     serviceTier: input.serviceTier ?? null,
     units: input.units ?? null,
+    volumeStep: row.volume_step ?? null,
   };
 }
 
@@ -180,6 +190,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     accountPriceId: r.account_price_id,
     serviceTier: r.service_tier,
     units: r.units,
+    volumeStep: r.volume_step,
   };
 }
 
@@ -209,5 +220,6 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     accountPriceId: row.accountPriceId,
     serviceTier: row.serviceTier,
     units: row.units,
+    volumeStep: row.volumeStep,
   };
 }

@@ -97,7 +97,7 @@ export type CorrectedRecordSqlRow = RecordSqlRow & {
 export const RECORD_COLUMNS = `id, user_id, "timestamp", occurred_at, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
-  api_key_id, actor_id, org_id, account_price_id, service_tier, units`;
+  api_key_id, actor_id, org_id, account_price_id, service_tier, units, volume_step`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -154,6 +154,7 @@ const EVENT_FIELDS: [string, keyof CreateUsageRecordInput][] = [
   ['account_price_id', 'accountPriceId'],
   ['service_tier', 'serviceTier'],
   ['units', 'units'],
+  ['volume', 'volume'],
   ['occurred_at', 'occurredAt'],
 ];
 const KINDS = TOKEN_KINDS.length;
@@ -172,29 +173,35 @@ const KNOWN_PARAMS = 4 + KINDS + 5;
  */
 const BATCH_PARTS = {
   events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
-  charges: `SELECT e.out_ord AS ord, r.id, r.credits AS amount, CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member
+  charges: `SELECT e.out_ord AS ord, r.id, r.credits AS amount, CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member,
+                   r.volume
               FROM batch_input i
              CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(i.events) AS (id uuid, user_id varchar, org_id varchar,
-                                                                           credits int))
-                   WITH ORDINALITY AS r(id, user_id, org_id, credits, ord)
+                                                                           credits int, volume jsonb))
+                   WITH ORDINALITY AS r(id, user_id, org_id, credits, volume, ord)
               JOIN events e ON e.out_ord = r.ord AND e.out_status = 'new'`,
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
                                       actor_id, org_id, credits_named, request_id, account_price_id, service_tier, units,
-                                      occurred_at)
-            SELECT r.id, r.user_id, r.written_at, r.service, r.operation, r.credits, r.model_id, r.tokens,
+                                      occurred_at, volume_step)
+            SELECT r.id, r.user_id, r.written_at, r.service, r.operation,
+                   COALESCE((k.ok -> r.id::text ->> 0)::int, r.credits), r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
                    COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
                    COALESCE(r.credits_named, false), r.request_id, r.account_price_id, r.service_tier, r.units,
-                   COALESCE(r.occurred_at, r.written_at)
+                   COALESCE(r.occurred_at, r.written_at), (k.ok -> r.id::text ->> 1)::smallint
               FROM (SELECT e.*, clock_timestamp() AS written_at
                       FROM batch_input i
                      CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS e
-                    OFFSET 0) r
-             WHERE (SELECT jsonb_object_agg(t.out_usage_record_id::text, true) FROM takes t WHERE t.out_status = 'ok')
-                   ? r.id::text
+                    OFFSET 0) r,
+                   -- the events let through; one on a rule with volume steps with the credits and step the take decided
+                   (SELECT jsonb_object_agg(t.out_usage_record_id::text,
+                                            CASE WHEN t.out_volume_step IS NULL THEN '[]'::jsonb
+                                                 ELSE jsonb_build_array(t.out_collected + t.out_debt, t.out_volume_step) END) AS ok
+                      FROM takes t WHERE t.out_status = 'ok') k
+             WHERE k.ok ? r.id::text
              ORDER BY r.ordinality
             RETURNING id`,
   // One row always (an aggregate), also when nothing was refused.
@@ -209,9 +216,9 @@ const BATCH_PARTS = {
  * `records` returns for it only then: a batch's metadata (up to 16 KB an event) is not kept in the
  * statement for nothing.
  */
-const RECORD_ANSWER = `r."timestamp", r.metadata, r.provider_usage`;
+const RECORD_ANSWER = `r."timestamp", r.metadata, r.provider_usage, r.credits, r.volume_step`;
 /** The records part that answers them too: one string, so a statement's shape is the same each call. */
-const ANSWERED_RECORDS = `${BATCH_PARTS.records}, "timestamp", metadata, provider_usage`;
+const ANSWERED_RECORDS = `${BATCH_PARTS.records}, "timestamp", metadata, provider_usage, credits, volume_step`;
 
 @Injectable()
 export class UsageRecordsRepository {

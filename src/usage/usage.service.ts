@@ -17,6 +17,7 @@ import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
+import { type VolumeCharge, volumeCharge } from '../pricing/volume-steps.js';
 import { CoalescedRecords, RECORD_STATEMENT } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { occurredAtIn } from './late-usage.js';
@@ -97,6 +98,7 @@ export class UsageService {
     let pricingRuleId: string | null = null;
     let accountPriceId: string | null = null;
     let providerCost: string | null = null;
+    let volume: VolumeCharge | null = null;
     if (credits === undefined) {
       if (!dto.modelId || counts === null) {
         throw new DomainError(
@@ -110,6 +112,10 @@ export class UsageService {
       pricingRuleId = quote.pricingRuleId;
       accountPriceId = quote.accountPriceId;
       providerCost = quote.providerCost;
+      if (quote.volume !== null) {
+        const expiryDays = this.config.corrections.expiryDays;
+        volume = volumeCharge(dto.modelId, quote.volume, counts.total, occurred?.iso ?? null, expiryDays);
+      }
     }
     const input = {
       id: timeOrderedId(),
@@ -134,6 +140,7 @@ export class UsageService {
       serviceTier: dimensions.serviceTier,
       units: dimensions.units,
       ...(occurred === null ? {} : { occurredAt: occurred.iso }),
+      ...(volume === null ? {} : { volume }),
     };
     checkRecordInput(input);
     return input;

@@ -47,8 +47,8 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
      SELECT 'overspent', account_user_id(account_id), NULL, SUM(amount)
        FROM credit_ledger WHERE account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u)
       GROUP BY account_id
-     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'overdraft', 'debt')), 0)
-            > COALESCE(SUM(amount) FILTER (WHERE kind IN ('grant', 'transfer_in')), 0)
+     HAVING -COALESCE(SUM(amount) FILTER (WHERE kind NOT IN ('grant', 'transfer_in', 'volume_adjustment', 'overdraft', 'debt')), 0)
+            > COALESCE(SUM(amount) FILTER (WHERE kind IN ('grant', 'transfer_in', 'volume_adjustment')), 0)
      UNION ALL
      -- A user's debt is what overdraft entries borrowed, plus what debt entries made owed (purchase
      -- credits taken back after they were spent), minus what repay entries paid back.
@@ -81,11 +81,11 @@ export async function checkInvariants(t: Pick<TestApp, 'db' | 'http'>, users: st
 
   const allocationMismatch = await rows(
     db,
-    // The funding entry is the grant, or a transfer's lot's transfer_in.
+    // The funding entry is the grant, a transfer's lot's transfer_in, a volume give-back's volume_adjustment.
     `SELECT a.id, account_user_id(a.account_id) AS user_id, a.total_credits, a.remaining_credits,
             COALESCE(SUM(l.amount) FILTER (WHERE l.kind <> f.kind), 0) AS moved
        FROM credit_allocations a
-      CROSS JOIN LATERAL (SELECT CASE WHEN a.source = 'transfer' THEN 'transfer_in' ELSE 'grant' END AS kind) f
+      CROSS JOIN LATERAL (SELECT CASE a.source WHEN 'transfer' THEN 'transfer_in' WHEN 'volume' THEN 'volume_adjustment' ELSE 'grant' END AS kind) f
        LEFT JOIN credit_ledger l ON l.allocation_id = a.id
       WHERE a.account_id IN (SELECT (SELECT account_id FROM accounts WHERE user_id = u) FROM unnest($1::varchar[]) u)
       GROUP BY a.id, f.kind

@@ -18,6 +18,7 @@ import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
 import { DimensionFields, serviceTiersOf, TiersAndUnits, unitPricesOf } from './pricing-dimensions';
 import { Simulation } from './pricing-simulation';
+import { NO_VOLUME, VolumeFields, volumeFormOf, volumeOf, volumeText } from './pricing-volume';
 
 type Rule = PricingRuleResponseDto;
 
@@ -87,7 +88,22 @@ const ruleColumns: Column<Rule>[] = [
         ? '—'
         : `above ${credits(row.longContextThreshold)} tokens: in ${row.longContextPricePer1kTokens ?? '—'} · out ${row.longContextOutputPricePer1kTokens ?? '—'}`,
   },
-  { label: 'Tiers and units', render: (row) => <TiersAndUnits tiers={row.serviceTiers} units={row.unitPrices} /> },
+  {
+    label: 'Tiers, units and volume',
+    render: (row) => (
+      <>
+        {/* the dash of a rule without tiers and units only when it has no steps either */}
+        {(!row.volume || row.serviceTiers || row.unitPrices) && (
+          <TiersAndUnits tiers={row.serviceTiers} units={row.unitPrices} />
+        )}
+        {row.volume && (
+          <Text span size="xs" display="block">
+            {volumeText(row.volume)}
+          </Text>
+        )}
+      </>
+    ),
+  },
   { label: 'Provider cost', render: (row) => <ProviderCost row={row} /> },
   { label: 'From (UTC)', render: (row) => utc(row.effectiveFrom) },
   { label: 'To (UTC)', render: (row) => utc(row.effectiveTo) },
@@ -221,6 +237,7 @@ const EMPTY_RULE = {
   serviceTiers: '',
   unitPrices: '',
   effectiveFrom: '',
+  ...NO_VOLUME,
 };
 
 /** The rule in force now among a model's history (else its newest): what "Change prices" starts from. */
@@ -255,6 +272,7 @@ function formOf(rule: Rule): typeof EMPTY_RULE {
     unitPrices: Object.entries(rule.unitPrices ?? {})
       .map(([name, price]) => `${name}=${price}`)
       .join(' '),
+    ...volumeFormOf(rule.volume),
   };
 }
 
@@ -269,6 +287,8 @@ function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] | { pr
   if ('problem' in tiers) return tiers;
   const units = unitPricesOf(form.unitPrices);
   if ('problem' in units) return units;
+  const volume = volumeOf(form);
+  if ('problem' in volume) return volume;
   return {
     modelId: form.modelId.trim(),
     pricePer1kTokens: form.price.trim(),
@@ -282,6 +302,7 @@ function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] | { pr
     providerCostPer1kTokens: optional(form.providerCost),
     ...tiers,
     ...units,
+    ...volume,
     effectiveFrom: optional(form.effectiveFrom),
   };
 }
@@ -356,6 +377,7 @@ function NewRule({ onCreated, from }: { onCreated: (modelId: string) => void; fr
           tiers={{ value: form.serviceTiers, onChange: (value) => setForm({ ...form, serviceTiers: value }) }}
           units={{ value: form.unitPrices, onChange: (value) => setForm({ ...form, unitPrices: value }) }}
         />
+        <VolumeFields value={form} onChange={(volume) => setForm({ ...form, ...volume })} />
         {field('providerCost', 'Provider cost per 1k tokens')}
         {field('effectiveFrom', 'Effective from (ISO-8601 UTC, empty: now)')}
       </ActionDialog>

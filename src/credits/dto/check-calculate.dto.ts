@@ -173,4 +173,13 @@ export class CalculateCreditsResponseDto {
     description: 'The account price’s discount ("12.50"); the prices shown are the rule’s, before it',
   })
   discountPercent: string | null;
+
+  @ApiInteger({
+    nullable: true,
+    example: null,
+    description:
+      'On a rule with volume steps: the step (from 0) the account’s period total would reach with these tokens, ' +
+      'whose price `credits` is (what a record would be charged now); null: no steps',
+  })
+  volumeStep: number | null;
 }

@@ -6,7 +6,7 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
 /**
  * Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's
  * lot, a paid purchase, a promotion code, the credits a new user receives (promotional, both), or
- * credits a usage correction gave back whose lot had expired or been voided.
+ * credits a usage correction gave back whose lot had expired or been voided, or what a `volume` step gave back.
  */
 export const ALLOCATION_SOURCES = [
   'manual',
@@ -17,6 +17,7 @@ export const ALLOCATION_SOURCES = [
   'promotion',
   'signup',
   'correction',
+  'volume',
 ] as const;
 export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 
@@ -32,11 +33,11 @@ export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
 @Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
 @Check(
   'credit_allocations_source_check',
-  `source::text = ANY ('{manual,plan,rollover,transfer,purchase,promotion,signup,correction}'::text[])`,
+  `source::text = ANY ('{manual,plan,rollover,transfer,purchase,promotion,signup,correction,volume}'::text[])`,
 )
 @Check(
   'credit_allocations_plan_check',
-  `(source::text = ANY ('{manual,transfer,purchase,promotion,signup,correction}'::text[]) AND subscription_id IS NULL
+  `(source::text = ANY ('{manual,transfer,purchase,promotion,signup,correction,volume}'::text[]) AND subscription_id IS NULL
        AND plan_id IS NULL AND period_start IS NULL)
    OR (source::text = ANY ('{plan,rollover}'::text[]) AND subscription_id IS NOT NULL AND plan_id IS NOT NULL
        AND period_start IS NOT NULL)`,

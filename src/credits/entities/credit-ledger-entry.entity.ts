@@ -9,12 +9,12 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 @Entity({ name: 'credit_ledger' })
 @Check(
   'credit_ledger_kind_check',
-  `kind::text = ANY ('{grant,debit,hold,release,expire,void,rollover,repay,overdraft,transfer_out,transfer_in,refund,debt,freeze,unfreeze,correction}'::text[])`,
+  `kind::text = ANY ('{grant,debit,hold,release,expire,void,rollover,repay,overdraft,transfer_out,transfer_in,refund,debt,freeze,unfreeze,correction,volume_adjustment}'::text[])`,
 )
 @Check(
   'credit_ledger_sign_check',
-  `(kind::text = ANY ('{grant,release,transfer_in,unfreeze}'::text[]) AND amount >= 0)
-   OR (kind::text <> ALL ('{grant,release,transfer_in,unfreeze,correction}'::text[]) AND amount <= 0) OR kind::text = 'correction'`,
+  `(kind::text = ANY ('{grant,release,transfer_in,unfreeze,volume_adjustment}'::text[]) AND amount >= 0)
+   OR (kind::text <> ALL ('{grant,release,transfer_in,unfreeze,volume_adjustment,correction}'::text[]) AND amount <= 0) OR kind::text = 'correction'`,
 )
 @Check('credit_ledger_allocation_check', `(kind::text = ANY ('{overdraft,debt}'::text[])) = (allocation_id IS NULL)`)
 // (account_id, id DESC) (migration 1732000024900): @Index has no order.

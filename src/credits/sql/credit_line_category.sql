@@ -11,7 +11,7 @@ AS $function$
   SELECT CASE p_kind WHEN 'debit' THEN 'recognized' WHEN 'repay' THEN 'recognized' WHEN 'expire' THEN 'expired'
                      WHEN 'void' THEN 'voided' WHEN 'refund' THEN 'refunded'
                      WHEN 'transfer_out' THEN 'transferred_out' WHEN 'transfer_in' THEN 'transferred_in'
-                     WHEN 'correction' THEN 'corrected'
+                     WHEN 'correction' THEN 'corrected' WHEN 'volume_adjustment' THEN 'corrected'
                      WHEN 'grant' THEN CASE WHEN p_source = 'rollover' THEN NULL
                                             WHEN p_source = 'correction' THEN 'corrected'
                                             WHEN p_source = 'purchase' THEN 'purchased'

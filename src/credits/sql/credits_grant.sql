@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying, p_usage_record_id uuid DEFAULT NULL::uuid, p_correction_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying, p_usage_record_id uuid DEFAULT NULL::uuid, p_correction_id uuid DEFAULT NULL::uuid, p_line character varying DEFAULT 'grant'::character varying)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$
@@ -14,7 +14,8 @@ AS $function$
   -- valued allocation (docs/finance.md) is worth p_value_minor minor units of
   -- p_currency (a purchase's amount, an allocation's value, a priced plan's price, what a rollover
   -- keeps); its grant line brings that money in, its repay takes its share out as revenue. A usage
-  -- correction's allocation (credits_correct()) names its record and correction on its lines.
+  -- correction's allocation (credits_correct()) names its record and correction on its lines. p_line
+  -- names the line that brings the credits in (`volume_adjustment`: a volume step's give-back).
   DECLARE
     a credit_allocations%ROWTYPE;
     v_balance bigint;
@@ -45,14 +46,14 @@ AS $function$
     SELECT LEAST(c.debt, p_credits) INTO v_repay FROM credit_accounts c WHERE c.account_id = v_account AND c.debt > 0;
     v_repay := COALESCE(v_repay, 0);
     IF v_repay > 0 THEN
-      PERFORM credit_ledger_write(ARRAY[v_account, v_account], ARRAY[a.id, a.id], ARRAY['grant', 'repay']::varchar[],
+      PERFORM credit_ledger_write(ARRAY[v_account, v_account], ARRAY[a.id, a.id], ARRAY[p_line, 'repay']::varchar[],
                                   ARRAY[p_credits, -v_repay],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END,
                                         v_balance + CASE WHEN v_live THEN p_credits - v_repay ELSE 0 END],
                                   ARRAY[p_usage_record_id, p_usage_record_id]::uuid[], NULL, p_api_key_id, p_allocated_by,
                                   p_correction_id => p_correction_id);
     ELSE
-      PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY['grant']::varchar[], ARRAY[p_credits],
+      PERFORM credit_ledger_write(ARRAY[v_account], ARRAY[a.id], ARRAY[p_line]::varchar[], ARRAY[p_credits],
                                   ARRAY[v_balance + CASE WHEN v_live THEN p_credits ELSE 0 END],
                                   ARRAY[p_usage_record_id]::uuid[], NULL, p_api_key_id, p_allocated_by,
                                   p_correction_id => p_correction_id);

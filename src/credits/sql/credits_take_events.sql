@@ -1,5 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[])
- RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_volumes jsonb[] DEFAULT NULL::jsonb[])
+ RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb, out_volume_step integer)
  LANGUAGE plpgsql
 AS $function$
   -- The one take (docs/money.md "The take"): every debit and hold of credits, a batch of events in
@@ -15,7 +15,8 @@ AS $function$
   -- the organisation's lock. Each event's outcome is its own row (TigerBeetle's create_transfers:
   -- flags per transfer, a result per event); a refused event moves nothing, the later ones still
   -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
-  -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none).
+  -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none). p_volumes[i]: its rule's volume
+  -- steps (NULL: none, no volume statement); its amount decided here (credit_volume_price()), its step out_volume_step.
   DECLARE
     n integer;
     -- per event, by position
@@ -48,6 +49,7 @@ AS $function$
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
+    vp record; e_step integer[]; g_i integer[]; g_credits integer[]; g_expires timestamptz[]; -- volume steps, give-backs
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -224,6 +226,9 @@ AS $function$
         e_status[i] := 'not_a_member'; CONTINUE;
       END IF;
       v_amount := e_amount[i];
+      IF p_volumes[i] IS NOT NULL THEN -- volume steps: the amount decided under the lock, against the period's total
+        SELECT * INTO vp FROM credit_volume_price(u_acc[u], p_volumes[i]); v_amount := vp.out_amount; e_amount[i] := v_amount;
+      END IF;
       -- What the caps must leave room for: a hold asks for at least one credit, so a session cannot
       -- start on a key budget or an hourly window that is used up, whatever its estimate.
       v_ask := CASE WHEN e_take[i] = 'hold' THEN GREATEST(v_amount, 1) ELSE v_amount END;
@@ -294,6 +299,10 @@ AS $function$
       u_avail[u] := v_bal;
       e_status[i] := 'ok'; e_collected[i] := v_spent - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
       e_parts[i] := v_hold_parts;
+      IF p_volumes[i] IS NOT NULL THEN -- the period's total kept, now the event is let through; a give-back after the lines
+        PERFORM credit_volume_add(u_acc[u], p_volumes[i] ->> 'model', vp.out_period_start, vp.out_period_end, vp.out_tokens, vp.out_base, vp.out_cost);
+        e_step[i] := vp.out_step; IF vp.out_give_back > 0 THEN g_i := g_i || i; g_credits := g_credits || vp.out_give_back; g_expires := g_expires || vp.out_expires; END IF;
+      END IF;
       IF v_windowed AND v_spent > 0 THEN
         u_added[u] := u_added[u] + v_spent;
         u_used[u] := u_used[u] + v_spent; u_rated[u] := true; v_rated := true;
@@ -335,6 +344,9 @@ AS $function$
                   ORDER BY min(l.i)) g;
       END IF;
     END IF;
+    FOR k IN 1 .. COALESCE(cardinality(g_i), 0) LOOP -- volume give-backs, each an allocation (credit_volume_give_back())
+      PERFORM credit_volume_give_back(u_acc[e_u[g_i[k]]], g_credits[k], g_expires[k], e_record[g_i[k]], p_created_by, p_api_key_id);
+    END LOOP;
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.
     -- The members' counters, every member once (m_u, m_member: the distinct pairs) with what their
@@ -382,6 +394,6 @@ AS $function$
 
     RETURN QUERY
       SELECT g.i, e_status[g.i], e_record[g.i], e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i],
-             e_avail[g.i], e_head[g.i], e_parts[g.i]
+             e_avail[g.i], e_head[g.i], e_parts[g.i], e_step[g.i]
         FROM generate_series(1, n) AS g(i);
   END $function$;

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
 
 import { BilledPartyDto } from '../../auth/billed-party.dto.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import {
   checkServiceTiers,
   checkUnitPrices,
@@ -151,4 +152,11 @@ export class RecordDimensionsAnswerDto {
 
   @UnitsAnswer()
   units: Units | null;
+
+  @ApiInteger({
+    nullable: true,
+    example: null,
+    description: 'The volume step (from 0) that priced the record’s last token; null: its rule has no steps',
+  })
+  volumeStep: number | null;
 }

@@ -24,7 +24,9 @@ import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers
 import { IsOptional } from '../../common/validation/optional.js';
 import type { ServiceTiers, UnitPrices } from '../dimensions.js';
 import { PRICE_PATTERN, TOKEN_KINDS, type TokenKind } from '../pricing-math.js';
+import type { VolumeSteps } from '../volume-steps.js';
 import { ServiceTiersAnswer, ServiceTiersField, UnitPricesAnswer, UnitPricesField } from './dimensions.dto.js';
+import { VolumeAnswer, VolumeField } from './volume.dto.js';
 
 export const MAX_IMPORT_RULES = 500;
 
@@ -130,6 +132,9 @@ export class PricingRuleFieldsDto {
   @UnitPricesField()
   unitPrices?: Record<string, string | number>;
 
+  @VolumeField()
+  volume?: { mode: string; period: string; steps: { upTo: number | null; pricePercent: string | number }[] };
+
   @ApiIntegerOptional({
     example: 16384,
     minimum: 1,
@@ -233,6 +238,9 @@ export class PricingRuleResponseDto {
 
   @UnitPricesAnswer()
   unitPrices: UnitPrices | null;
+
+  @VolumeAnswer()
+  volume: VolumeSteps | null;
 
   @ApiInteger({ nullable: true, example: null, description: 'The gateway’s output bound (null: the default)' })
   maxOutputTokens: number | null;

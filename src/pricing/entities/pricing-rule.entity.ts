@@ -2,6 +2,7 @@ import { Check, Column, Entity, Exclusion, Index, PrimaryGeneratedColumn } from 
 
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { ServiceTiers, UnitPrices } from '../dimensions.js';
+import type { VolumeSteps } from '../volume-steps.js';
 import { PriceColumn } from './columns.js';
 
 /** A model's price for [effectiveFrom, effectiveTo); rules of one model never overlap (EXCLUDE). */
@@ -115,4 +116,8 @@ export class PricingRule {
   /** The gateway's output bound for a request of the model that names none (null: GATEWAY_MAX_OUTPUT_TOKENS). */
   @Column({ name: 'max_output_tokens', type: 'integer', nullable: true })
   maxOutputTokens: number | null;
+
+  /** Volume steps (migration 1732001850000, docs/pricing.md "Volume steps"); null: none. */
+  @Column({ type: 'jsonb', nullable: true })
+  volume: VolumeSteps | null;
 }

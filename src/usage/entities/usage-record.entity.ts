@@ -183,4 +183,8 @@ export class UsageRecord {
    */
   @TimestampColumn('occurred_at')
   occurredAt: Date;
+
+  /** The volume step that priced its last token, from 0 (migration 1732001850000; null: no steps). */
+  @Column({ name: 'volume_step', type: 'smallint', nullable: true })
+  volumeStep: number | null;
 }

@@ -108,6 +108,17 @@ export type PricingRuleFieldsDto = {
         [key: string]: string | number;
     };
     /**
+     * Volume steps (docs/pricing.md "Volume steps"): the account’s period total of the model’s tokens (a UTC month, or the plan period) prices each token at its step (`graduated`) or every token of a record at the step the total reached (`volume`, with a give-back when it reaches a cheaper step). At most 10 steps, `upTo` ascending and inclusive, the last null; pricePercent 0–1000 with at most 2 places, × every price of the rule.
+     */
+    volume?: {
+        mode?: 'graduated' | 'volume';
+        period?: 'month' | 'plan';
+        steps?: Array<{
+            upTo: number | null;
+            pricePercent: string | number;
+        }>;
+    };
+    /**
      * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
      */
     maxOutputTokens?: number;
@@ -498,6 +509,17 @@ export type PricingRuleResponseDto = {
         [key: string]: string;
     } | null;
     /**
+     * Volume steps; null: none
+     */
+    volume?: {
+        mode: 'graduated' | 'volume';
+        period: 'month' | 'plan';
+        steps: Array<{
+            upTo: number | null;
+            pricePercent: string;
+        }>;
+    } | null;
+    /**
      * The gateway’s output bound (null: the default)
      */
     maxOutputTokens: number | null;
@@ -643,6 +665,17 @@ export type CreatePricingRuleDto = {
         [key: string]: string | number;
     };
     /**
+     * Volume steps (docs/pricing.md "Volume steps"): the account’s period total of the model’s tokens (a UTC month, or the plan period) prices each token at its step (`graduated`) or every token of a record at the step the total reached (`volume`, with a give-back when it reaches a cheaper step). At most 10 steps, `upTo` ascending and inclusive, the last null; pricePercent 0–1000 with at most 2 places, × every price of the rule.
+     */
+    volume?: {
+        mode?: 'graduated' | 'volume';
+        period?: 'month' | 'plan';
+        steps?: Array<{
+            upTo: number | null;
+            pricePercent: string | number;
+        }>;
+    };
+    /**
      * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
      */
     maxOutputTokens?: number;
@@ -684,7 +717,7 @@ export type ActiveAllocationDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup' | 'correction';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup' | 'correction' | 'volume';
     /**
      * The plan, for plan and rollover
      */
@@ -824,13 +857,17 @@ export type CalculateCreditsResponseDto = {
      * The account price’s discount ("12.50"); the prices shown are the rule’s, before it
      */
     discountPercent: string | null;
+    /**
+     * On a rule with volume steps: the step (from 0) the account’s period total would reach with these tokens, whose price `credits` is (what a record would be charged now); null: no steps
+     */
+    volumeStep: number | null;
 };
 
 export type AllocationResponseDto = {
     /**
      * manual (allocate), plan (a period’s allowance), rollover (unused credits of the period before), transfer (a lot of a transfer from another account, its expiry kept) or purchase (a paid purchase, see purchaseId)
      */
-    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup' | 'correction';
+    source: 'manual' | 'plan' | 'rollover' | 'transfer' | 'purchase' | 'promotion' | 'signup' | 'correction' | 'volume';
     /**
      * The plan, for plan and rollover
      */
@@ -910,7 +947,7 @@ export type LedgerEntryDto = {
      * Null for overdraft entries: credits spent beyond the balance, owed as debt
      */
     allocationId: string | null;
-    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction';
+    kind: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction' | 'volume_adjustment';
     /**
      * Signed change of the allocation’s remaining credits
      */
@@ -1396,6 +1433,10 @@ export type UsageRecordResponseDto = {
     units: {
         [key: string]: number;
     } | null;
+    /**
+     * The volume step (from 0) that priced the record’s last token; null: its rule has no steps
+     */
+    volumeStep: number | null;
     id: string;
     userId: string;
     /**
@@ -1709,6 +1750,10 @@ export type UsageRecordViewDto = {
     units: {
         [key: string]: number;
     } | null;
+    /**
+     * The volume step (from 0) that priced the record’s last token; null: its rule has no steps
+     */
+    volumeStep: number | null;
     id: string;
     userId: string;
     /**
@@ -5543,7 +5588,7 @@ export type ListLedgerData = {
         /**
          * Only entries of this kind
          */
-        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction';
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction' | 'volume_adjustment';
         /**
          * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
          */
@@ -10819,7 +10864,7 @@ export type ListOrgLedgerData = {
         /**
          * Only entries of this kind
          */
-        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction';
+        kind?: 'grant' | 'debit' | 'hold' | 'release' | 'expire' | 'void' | 'rollover' | 'repay' | 'overdraft' | 'transfer_out' | 'transfer_in' | 'refund' | 'debt' | 'freeze' | 'unfreeze' | 'correction' | 'volume_adjustment';
         /**
          * Entries at or after; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
          */

@@ -1,0 +1,42 @@
+CREATE OR REPLACE FUNCTION public.credit_volume_price(p_account_id bigint, p_volume jsonb)
+ RETURNS TABLE(out_amount integer, out_step integer, out_give_back integer, out_period_start timestamp with time zone, out_period_end timestamp with time zone, out_tokens bigint, out_base numeric, out_cost numeric, out_expires timestamp with time zone)
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+  -- A record's credits on a rule with volume steps (docs/pricing.md "Volume steps"), decided by the
+  -- take under the account's lock against the account's period total for the model
+  -- (credit_volume_totals). p_volume: {model, mode, period, steps, tokens, base (the record's exact
+  -- un-rounded credits after tiers and discounts), at (when it occurred; null: now)}. The period's
+  -- exact stepped cost so far is kept un-rounded, and a record is charged ceil(cost after) -
+  -- ceil(cost before): the period's credits are always the rounded price of its total, however its
+  -- records fall. `volume`: when the record takes the total into a lower-priced step, what the
+  -- period's records paid above the new step comes back (out_give_back) and the cost restarts at the
+  -- new step's price of the whole total, its allocation expiring p_volume.expiryDays after the
+  -- period (out_expires). Writes nothing: credit_volume_add() keeps the outcome once
+  -- the take lets the record through.
+  DECLARE
+    v_at timestamptz := COALESCE((p_volume ->> 'at')::timestamptz, now());
+    v_tokens bigint := (p_volume ->> 'tokens')::bigint;
+    v_base numeric := (p_volume ->> 'base')::numeric;
+    t credit_volume_totals%ROWTYPE;
+    c record;
+    v_target numeric;
+  BEGIN
+    SELECT p.out_start, p.out_end INTO out_period_start, out_period_end
+      FROM credit_volume_period(p_account_id, p_volume ->> 'period', v_at) p;
+    SELECT * INTO t FROM credit_volume_totals v
+     WHERE v.account_id = p_account_id AND v.model_id = p_volume ->> 'model' AND v.period_start = out_period_start;
+    t.tokens := COALESCE(t.tokens, 0); t.base := COALESCE(t.base, 0); t.cost := COALESCE(t.cost, 0);
+    SELECT * INTO c FROM credit_volume_cost(p_volume ->> 'mode', p_volume -> 'steps', t.tokens, v_tokens, v_base);
+    out_tokens := t.tokens + v_tokens; out_base := t.base + v_base; out_cost := t.cost + c.out_cost;
+    out_amount := ceil(out_cost) - ceil(t.cost); out_step := c.out_step; out_give_back := 0;
+    out_expires := out_period_end + make_interval(days => (p_volume ->> 'expiryDays')::int);
+    IF p_volume ->> 'mode' = 'volume' AND t.tokens > 0 AND c.out_percent < c.out_before_percent THEN
+      v_target := out_base * c.out_percent / 100;
+      IF v_target < out_cost THEN
+        out_give_back := ceil(out_cost) - ceil(v_target);
+        out_cost := v_target;
+      END IF;
+    END IF;
+    RETURN NEXT;
+  END $function$;

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { Fixtures, tokenFor } from './support/fixtures.js';
+import { expectInvariants } from './support/invariants.js';
+
+const admin = bearer(tokenFor('admin', 'volume-race-admin'));
+
+/**
+ * Volume steps under a race (docs/pricing.md "Volume steps", "Decided under the lock"): 200 records of
+ * 7 tokens of one account at once, half on each of two instances, crossing the 1,000-token boundary
+ * (1 credit a token up to 1,000, 50 % beyond). Each token is priced once: the period's credits are
+ * the stepped price of its 1,400 tokens, to the credit.
+ */
+describe('volume steps: 200 parallel records on two instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let f: Fixtures;
+  const users: string[] = [];
+  const steps = [
+    { upTo: 1000, pricePercent: 100 },
+    { upTo: null, pricePercent: 50 },
+  ];
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startTestApp(), startTestApp()]);
+    f = new Fixtures(a, { users, prefix: 'volrace' });
+  });
+  afterAll(async () => {
+    await expectInvariants(a, users);
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  const race = async (mode: 'graduated' | 'volume') => {
+    const modelId = uniqueId(`openai.race-${mode}`);
+    const rule = await a.http
+      .post('/api/pricing')
+      .set(admin)
+      .send({ modelId, pricePer1kTokens: '1000', volume: { mode, period: 'month', steps } });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    // both instances know the rule before the race
+    for (const app of [a, b]) {
+      const price = await app.http.get(`/api/pricing/${modelId}`).set(admin);
+      expect(price.status).toBe(200);
+    }
+    const user = await f.newUser({ credits: 5000 });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 ? a : b).http
+          .post('/api/usage/record')
+          .set(admin)
+          .send({ userId: user.id, service: 'chat', operation: 'c', modelId, tokens: 7 }),
+      ),
+    );
+    expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+    const { rows } = await a.db.query(
+      `SELECT COALESCE(-sum(amount) FILTER (WHERE kind = 'debit'), 0)::int AS debited,
+              COALESCE(sum(amount) FILTER (WHERE kind = 'volume_adjustment'), 0)::int AS given_back,
+              (SELECT sum(credits)::int FROM usage_records WHERE user_id = $1) AS recorded,
+              (SELECT count(*)::int FROM usage_records WHERE user_id = $1 AND volume_step = 1) AS stepped
+         FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [user.id],
+    );
+    const totals = await a.db.query(
+      `SELECT tokens::int, base::text, cost::text FROM credit_volume_totals
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [user.id],
+    );
+    expect(totals.rows).toHaveLength(1);
+    expect(totals.rows[0].tokens).toBe(1400);
+    return { ...(rows[0] as { debited: number; given_back: number; recorded: number; stepped: number }) };
+  };
+
+  it('graduated: the period is charged the stepped price of its total exactly', async () => {
+    const r = await race('graduated');
+    // 1,000 × 1 + 400 × 0.5
+    expect(r.debited).toBe(1200);
+    expect(r.recorded).toBe(1200);
+    expect(r.given_back).toBe(0);
+    // the records after position 1,000 (from the 143rd: 142 × 7 = 994, the 143rd ends at 1,001)
+    expect(r.stepped).toBe(58);
+  });
+
+  it('volume: the give-backs make the period net the volume price of its total', async () => {
+    const r = await race('volume');
+    // 1,400 × 0.5
+    expect(r.debited - r.given_back).toBe(700);
+    expect(r.recorded).toBe(r.debited);
+    // the crossing record gives back once: the first 142 records paid 994, the crossing one 3.5 → 4
+    expect(r.given_back).toBe(994 + 4 - 501);
+  });
+});
