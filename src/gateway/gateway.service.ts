@@ -11,6 +11,7 @@ import { errorText } from '../common/errors/error-text.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
+import { type BudgetScopes, parseScopesHeader } from '../credits/budget-scopes.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
@@ -136,6 +137,8 @@ export class GatewayService {
     let request: GatewayRequest | null = null;
     try {
       const caller = await this.caller(req);
+      // The budget scopes the request counts against (docs/budgets.md); never sent upstream.
+      const scopes = parseScopesHeader(req.headers['x-budget-scopes']);
       await new Promise<void>((resolve, reject) =>
         readBody(req, res, (error?: unknown) => (error ? reject(bodyError(error)) : resolve())),
       );
@@ -149,7 +152,7 @@ export class GatewayService {
         input: inputBound(body),
         output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
       };
-      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId);
+      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId, scopes);
       const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) =>
         this.metrics.upstreamLatency(upstream.name, seconds),
       );
@@ -175,6 +178,7 @@ export class GatewayService {
     body: Record<string, unknown>,
     bounds: { input: number; output: number },
     requestId: string,
+    scopes?: BudgetScopes,
   ): Promise<GatewayRequest> {
     const model = rule.modelId;
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
@@ -211,7 +215,7 @@ export class GatewayService {
     // Should this instance die before it settles, the expiry's record still names the request.
     await this.sessions.initialize(
       caller,
-      { sessionId, modelId: model, ...split, serviceTier },
+      { sessionId, modelId: model, ...split, serviceTier, ...(scopes ? { scopes } : {}) },
       this.config.gateway.upstreamTimeoutSeconds + 60,
       recordExtras(request, { status: 0, reason: 'expired' }),
     );

@@ -1,3 +1,4 @@
+import { type BudgetScopes, scopesOf } from '../credits/budget-scopes.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';
@@ -39,6 +40,8 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   /** The service tier it was priced at (null: the base prices) and the units priced (null: none). */
   serviceTier: string | null;
   units: Units | null;
+  /** The budget scopes the write named (null: none). */
+  scopes: BudgetScopes | null;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -76,6 +79,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   units?: Units | null;
   /** When the usage happened, as given (ISO); absent: when it is written. */
   occurredAt?: string;
+  /** The budget scopes the write names (docs/budgets.md). */
+  scopes?: BudgetScopes | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -103,6 +108,10 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   account_price_id: string | null;
   service_tier: string | null;
   units: Units | null;
+  scope_project?: string | null;
+  scope_tags?: string[] | null;
+  scope_run?: string | null;
+  scope_session?: string | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -151,6 +160,7 @@ export function insertedRecord(
     accountPriceId: input.accountPriceId ?? null,
     serviceTier: input.serviceTier ?? null,
     units: input.units ?? null,
+    scopes: input.scopes ?? null,
   };
 }
 
@@ -180,6 +190,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     accountPriceId: r.account_price_id,
     serviceTier: r.service_tier,
     units: r.units,
+    scopes: scopesOf(r),
   };
 }
 
@@ -209,5 +220,6 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     accountPriceId: row.accountPriceId,
     serviceTier: row.serviceTier,
     units: row.units,
+    ...(row.scopes ? { scopes: row.scopes } : {}),
   };
 }

@@ -134,6 +134,7 @@ export class UsageService {
       serviceTier: dimensions.serviceTier,
       units: dimensions.units,
       ...(occurred === null ? {} : { occurredAt: occurred.iso }),
+      ...(dto.scopes ? { scopes: dto.scopes } : {}),
     };
     checkRecordInput(input);
     return input;

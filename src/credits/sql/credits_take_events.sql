@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[])
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_scopes jsonb[] DEFAULT NULL::jsonb[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
 AS $function$
@@ -15,7 +15,7 @@ AS $function$
   -- the organisation's lock. Each event's outcome is its own row (TigerBeetle's create_transfers:
   -- flags per transfer, a result per event); a refused event moves nothing, the later ones still
   -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
-  -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none).
+  -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none). Budgets by scope: p_scopes[i], below.
   DECLARE
     n integer;
     -- per event, by position
@@ -48,6 +48,9 @@ AS $function$
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
+    -- budgets by scope (credit_budget_caps()): each once (b_*); event i's at eb_b[e_bfrom[i] .. e_bto[i]], its caps bc_*
+    b_id bigint[] := '{}'; b_name varchar[]; b_limit bigint[]; b_start timestamptz[]; b_spent bigint[]; b_added bigint[]; b_acc bigint[];
+    eb_b integer[]; e_bfrom integer[]; e_bto integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -186,6 +189,9 @@ AS $function$
       END IF;
     END IF;
 
+    -- The budgets the events' scopes name (docs/budgets.md), under the locks; no scopes, no statement.
+    IF p_scopes IS NOT NULL THEN SELECT * INTO e_bfrom, e_bto, eb_b, b_id, b_name, b_limit, b_start, b_spent, b_added, b_acc FROM credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes); END IF;
+
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
     -- with each account's first and last allocation and its balance.
     IF cardinality(u_acc) = 1 THEN
@@ -236,12 +242,16 @@ AS $function$
       -- The one decision: the key's budget, the member's limit (what they spent in its period, this
       -- batch's events before included), then the hourly window (the stored buckets for the last hour
       -- plus what this batch has spent this minute), then the balance and headroom the events before left.
-      v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[],
-                                ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]],
-                                ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[],
+      IF e_bfrom[i] IS NOT NULL OR bc_codes <> '{}' THEN SELECT * INTO bc_codes, bc_used, bc_limits FROM credit_budget_event_caps(eb_b[e_bfrom[i]:e_bto[i]], b_spent, b_limit); END IF; -- then its budgets
+      v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[] || bc_codes,
+                                ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]] || bc_used,
+                                ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[] || bc_limits,
                                 u_avail[u], v_headroom);
       e_avail[i] := u_avail[u]; e_head[i] := v_headroom;
-      IF v_status <> 'ok' THEN
+      IF v_status LIKE 'budget:%' THEN -- the budget that cannot cover it, as BUDGET_EXCEEDED tells it
+        bk := substr(v_status, 8)::int; e_status[i] := 'budget_exceeded';
+        e_parts[i] := credit_budget_refusal(b_id[bk], b_name[bk], b_limit[bk], b_spent[bk], b_start[bk], b_acc[bk]); CONTINUE;
+      ELSIF v_status <> 'ok' THEN
         e_status[i] := v_status;
         IF v_status = 'rate_limited' THEN
           -- The window the retry is read from: the stored buckets still in the hour, and what this batch
@@ -307,6 +317,7 @@ AS $function$
         END IF;
         v_key_spent := v_key_spent + v_spent; v_key_charged := v_key_charged + v_spent; v_key_used := true;
       END IF;
+      IF e_bfrom[i] IS NOT NULL AND v_spent > 0 THEN SELECT * INTO b_spent, b_added FROM credit_budget_spend(eb_b[e_bfrom[i]:e_bto[i]], v_spent, b_id, b_start, b_limit, b_spent, b_added); END IF;
       IF mi IS NOT NULL AND v_spent > 0 THEN
         IF m_spent[mi] + v_spent >= m_limit[mi] THEN
           PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
@@ -359,6 +370,7 @@ AS $function$
                                  WITH ORDINALITY AS x(kept, added, slot)),
           updated_at = now();
     END IF;
+    IF 0 < ANY (b_added) THEN PERFORM credit_budget_count(b_id, b_acc, b_start, b_added); END IF;
     IF v_key_used THEN
       -- The events' limit_reached were sent in their order above; the spend is counted once.
       PERFORM credit_cap_spend_add('key', ARRAY[p_api_key_id::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[v_key_charged]);
