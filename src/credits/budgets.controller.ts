@@ -77,8 +77,12 @@ export class BudgetsController {
       },
     },
   })
-  @ApiCreatedResponse({ type: BudgetResponseDto, description: 'Created (200: the same creation again)' })
-  @ApiOkResponse({ type: BudgetResponseDto, description: 'The same budgetId and body again: the budget as it stands' })
+  @ApiCreatedResponse({ type: BudgetResponseDto, description: 'Created' })
+  @ApiOkResponse({
+    type: BudgetResponseDto,
+    description:
+      'Replayed: the same budgetId and body again; the budget as it stands, nothing changed, with `Idempotent-Replayed: true`',
+  })
   @ApiBadRequestResponse({
     description: 'Invalid body, a parent of another account or none, or a chain of more than 5',
     type: ErrorResponseDto,
@@ -127,6 +131,13 @@ export class BudgetsController {
     operationId: 'updateBudget',
     summary: 'Change a budget’s limit or expiry',
     description: `${WHO} A raised limit admits the next write at once; a change never resets what was used.`,
+  })
+  @ApiBody({
+    type: UpdateBudgetDto,
+    examples: {
+      raise: { summary: 'Raise the limit to 80,000 credits', value: { limitCredits: 80000 } },
+      expire: { summary: 'Let it expire at the end of the year', value: { expiresAt: '2099-12-31T00:00:00Z' } },
+    },
   })
   @ApiOkResponse({ type: BudgetResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })

@@ -6440,11 +6440,11 @@ export type CreateBudgetError = CreateBudgetErrors[keyof CreateBudgetErrors];
 
 export type CreateBudgetResponses = {
     /**
-     * The same budgetId and body again: the budget as it stands
+     * Replayed: the same budgetId and body again; the budget as it stands, nothing changed, with `Idempotent-Replayed: true`
      */
     200: BudgetResponseDto;
     /**
-     * Created (200: the same creation again)
+     * Created
      */
     201: BudgetResponseDto;
 };
