@@ -320,6 +320,22 @@ describe('budgets by scope', () => {
     });
   });
 
+  describe('telling', () => {
+    it('tells budget.reached on the first refusal in a period too, once', async () => {
+      const u = await f.newUser({ credits: 1000 });
+      const b = await budget(u.auth, { budgetId: id(), scope: { kind: 'run', id: 'refused' }, limitCredits: 5 });
+      expect((await record(u, 6, { run: 'refused' })).status).toBe(402);
+      expect((await record(u, 7, { run: 'refused' })).status).toBe(402);
+      const events = await t.db.query(
+        `SELECT data FROM events WHERE type = 'budget.reached' AND data->>'budgetId' = $1`,
+        [b.budgetId],
+      );
+      expect(events.rows.map((r) => r.data)).toEqual([
+        expect.objectContaining({ budgetId: b.budgetId, limit: 5, used: 0, scope: { kind: 'run', id: 'refused' } }),
+      ]);
+    });
+  });
+
   describe('stats by scope', () => {
     it('answers credits per project, tag, run and session equal to the ledger’s sums over random records', async () => {
       const u = await f.newUser({ credits: 100_000 });
