@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { moneyChecks, runBatches } from './batch.mjs';
+import { budgetRecord, seedBudgets } from './budgets.mjs';
 import { createDimensionsRule, dimensionRounds, dimensionSummary } from './dimensions.mjs';
 import { featureScenarios, seedFeatures } from './features.mjs';
 import {
@@ -263,6 +264,19 @@ try {
   const simulation = await simulate(service, meter);
   log(`simulation over ${simulation.records} records: ${simulation.seconds.toFixed(2)} s`);
   pricingSummary = { accountPriceRatio: summed(accountRounds.with) / summed(accountRounds.without), simulation };
+
+  // Budgets by scope (bench/budgets.mjs): records naming a project budget and a run budget under it,
+  // against records naming none, in interleaved rounds.
+  log(`running records with two budgets and without scopes in ${WEBHOOK_ROUNDS} interleaved rounds...`);
+  await seedBudgets(db, ids);
+  const budgetRounds = { without: [], with: [] };
+  for (let i = 0; i < WEBHOOK_ROUNDS; i++) {
+    budgetRounds.without.push(await measure(budgetRecord(false, randomId, meter), WEBHOOK_WINDOW));
+    budgetRounds.with.push(await measure(budgetRecord(true, randomId, meter), WEBHOOK_WINDOW));
+  }
+  results.push(combinedRow('POST /api/usage/record (budget rounds: no scopes)', budgetRounds.without));
+  results.push(combinedRow('POST /api/usage/record (budget rounds: two budgets)', budgetRounds.with));
+  log(`budgets: with/without = ${(summed(budgetRounds.with) / summed(budgetRounds.without)).toFixed(3)}`);
 
   // Spend controls: records through users' API keys without, then with a budget and an hourly limit
   // per user, metered as a gateway does it: the service names the user and the key (apiKeyId).

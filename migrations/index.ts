@@ -150,6 +150,8 @@ import { PlanLotsExpireNow1732001610000 } from './1732001610000-plan-lots-expire
 import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-end-at-the-change.js';
 import { UsageRecordsErase1732001621000 } from './1732001621000-usage-records-erase.js';
 import { RunwayAlerts1732001700000 } from './1732001700000-runway-alerts.js';
+import { Budgets1732001800000 } from './1732001800000-budgets.js';
+import { BudgetCaps1732001801000 } from './1732001801000-budget-caps.js';
 import { VolumeSteps1732001850000 } from './1732001850000-volume-steps.js';
 import { VolumeStepsFunctions1732001851000 } from './1732001851000-volume-steps-functions.js';
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
@@ -310,6 +312,8 @@ export const MIGRATIONS = [
   PlanLotsEndAtTheChange1732001620000,
   UsageRecordsErase1732001621000,
   RunwayAlerts1732001700000,
+  Budgets1732001800000,
+  BudgetCaps1732001801000,
   VolumeSteps1732001850000,
   VolumeStepsFunctions1732001851000,
   CorrectionsOneShape1732002000000,

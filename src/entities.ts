@@ -8,6 +8,7 @@ import { AutoRechargeAttempt } from './credits/entities/auto-recharge-attempt.en
 import { AutoRechargeSettings } from './credits/entities/auto-recharge-settings.entity.js';
 import { CreditAccount } from './credits/entities/credit-account.entity.js';
 import { CreditAllocation } from './credits/entities/credit-allocation.entity.js';
+import { CreditBudget } from './credits/entities/credit-budget.entity.js';
 import { CreditCap } from './credits/entities/credit-cap.entity.js';
 import { CreditCapEventId } from './credits/entities/credit-cap-event-id.entity.js';
 import { CreditCapSpend } from './credits/entities/credit-cap-spend.entity.js';
@@ -67,6 +68,7 @@ export const ENTITIES = [
   CreditAccount,
   CreditCap,
   CreditCapSpend,
+  CreditBudget,
   CreditCapEventId,
   CreditTransfer,
   CreditTransferLot,

@@ -103,6 +103,10 @@ const TABLE: Record<string, Case[]> = {
     { on: 'user', query: 'userId', answers: holderToo },
     { on: 'org', query: 'orgId', answers: orgReaders },
   ],
+  listBudgets: [
+    { on: 'user', query: 'userId', answers: holderToo },
+    { on: 'org', query: 'orgId', answers: orgReaders },
+  ],
   getOrg: [{ on: 'org', answers: orgMembers }],
   putOrgMember: [{ on: 'org', member: 'extra', answers: orgStaff, body: { role: 'member' } }],
   listOrgMembers: [{ on: 'org', answers: orgReaders }],

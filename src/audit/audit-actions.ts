@@ -56,6 +56,9 @@ export const AUDIT_ACTIONS = {
   'feature.create': 'feature',
   'feature.update': 'feature',
   'entitlement.set': 'user',
+  'budget.create': 'budget',
+  'budget.update': 'budget',
+  'budget.delete': 'budget',
 } as const;
 
 /**

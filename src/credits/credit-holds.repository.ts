@@ -2,8 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
-import type { LedgerRefs } from './credit-views.js';
+import { type BudgetScopes, scopesParam } from './budget-scopes.js';
+import type { LedgerRefs, SpendRefs } from './credit-views.js';
 import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
+
+/** What a caller asks to hold (CreditsService.holdAndInsert): whose, how much, for which session and scopes. */
+export interface HoldRequest {
+  userId: string;
+  orgId?: string | null;
+  amount: number;
+  refs: SpendRefs & { sessionId: string };
+  scopes?: BudgetScopes | null;
+}
 
 /** A hold: a strict take of kind `hold` for a session (TakeSpec with refs.sessionId set). */
 export type HoldSpec = Omit<TakeSpec, 'kind' | 'mode'> & { refs: LedgerRefs & { sessionId: string } };
@@ -48,12 +58,14 @@ export interface SettleStatement {
   writes: SqlPart[];
 }
 
-const HOLD_PARAMS = 8;
+const HOLD_PARAMS = 9;
 /**
  * credits_hold() with its amount given as `amount`: $1 the account id (null: none, the hold's
- * no_account), $3 session, $4 created by, $5 key, $6, $7 defaults, $8 the org's member.
+ * no_account), $3 session, $4 created by, $5 key, $6, $7 defaults, $8 the org's member, $9 the budget
+ * scopes (jsonb, null: none).
  */
-const creditsHold = (amount: string) => `credits_hold($1::bigint, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $8)`;
+const creditsHold = (amount: string) =>
+  `credits_hold($1::bigint, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $8, $9::jsonb)`;
 const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
   held.out_balance_after, held.out_parts, held.out_retry_after`;
 
@@ -67,6 +79,7 @@ function holdParams(accountId: string | null, hold: HoldSpec): unknown[] {
     hold.rateDefault,
     hold.thresholds,
     payer(hold).member,
+    scopesParam(hold.scopes),
   ];
 }
 

@@ -27,8 +27,8 @@ export interface BatchTakeStatement {
   /**
    * CTE `charges`, before any account lock: one row per new event, `ord` (its `out_ord`), `id` (the
    * record its ledger lines will point at), `amount`, `member` (an org's: the member who spent,
-   * else null) and `volume` (its rule's volume steps, jsonb; null: none, `amount` is its price); the
-   * account it charges is `accounts[ord - 1]`.
+   * else null), `volume` (its rule's volume steps, jsonb; null: none, `amount` is its price) and
+   * `scopes` (jsonb, the budget scopes it names; null: none); the account it charges is `accounts[ord - 1]`.
    */
   charges: string;
   /**
@@ -63,12 +63,15 @@ export interface BatchTakeRow {
     | 'insufficient'
     | 'key_limit'
     | 'member_limit'
-    | 'rate_limited';
+    | 'rate_limited'
+    | 'budget_exceeded';
   out_usage_record_id: string | null;
   out_collected: string;
   out_debt: string;
   out_balance: string;
   out_retry_after: number | null;
+  /** A refusal by a budget: which, and its state (credits_take_events()); else the hold's parts or []. */
+  out_parts: unknown;
 }
 
 /**
@@ -79,10 +82,11 @@ const TAKES = `SELECT k.*
   FROM (SELECT array_agg(($5::bigint[])[c.ord::int] ORDER BY c.ord) AS accounts,
                array_agg(c.amount ORDER BY c.ord) AS amounts, array_agg(c.id ORDER BY c.ord) AS records,
                array_agg(c.member ORDER BY c.ord) AS members,
-               CASE WHEN bool_or(c.volume IS NOT NULL) THEN array_agg(c.volume ORDER BY c.ord) END AS volumes
+               CASE WHEN bool_or(c.volume IS NOT NULL) THEN array_agg(c.volume ORDER BY c.ord) END AS volumes,
+               CASE WHEN bool_or(c.scopes IS NOT NULL) THEN array_agg(c.scopes ORDER BY c.ord) END AS scopes
           FROM charges c) i,
        LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, i.members,
-                                   p_volumes => i.volumes) k`;
+                                   p_volumes => i.volumes, p_scopes => i.scopes) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
 /**
  * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with
@@ -92,7 +96,7 @@ function outcomes(answer: string | undefined): string {
   return `SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
        CASE WHEN t.out_status = 'ok' OR e.out_status = 'duplicate' THEN e.out_usage_record_id END AS out_usage_record_id,
        COALESCE(t.out_collected, 0) AS out_collected, COALESCE(t.out_debt, 0) AS out_debt,
-       COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after${answer ? `, ${answer}` : ''}
+       COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after, t.out_parts${answer ? `, ${answer}` : ''}
   FROM events e
   LEFT JOIN takes t ON e.out_status = 'new' AND t.out_usage_record_id = e.out_usage_record_id${
     answer

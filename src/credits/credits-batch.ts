@@ -8,6 +8,7 @@ import {
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
 import type { BatchTakeRow } from './credits-batch.repository.js';
+import { budgetExceeded } from './credits-results.js';
 
 /** What happened to one event of a batch take. */
 export type BatchOutcome =
@@ -52,5 +53,7 @@ export function toBatchOutcome(row: BatchTakeRow, amount: number): BatchOutcome 
       return { status: 'refused', error: new NotAMemberError('', '') };
     case 'rate_limited':
       return { status: 'refused', error: new SpendRateLimitedError(row.out_retry_after ?? 3600) };
+    case 'budget_exceeded':
+      return { status: 'refused', error: budgetExceeded(row.out_parts) };
   }
 }

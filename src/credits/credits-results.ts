@@ -1,4 +1,5 @@
 import {
+  BudgetExceededError,
   DomainError,
   InsufficientCreditsError,
   KeyLimitExceededError,
@@ -55,6 +56,8 @@ export function takeResult(
       throw new InsufficientCreditsError(amount, Number(row.out_available) + Number(row.out_headroom));
     case 'key_limit':
       throw new KeyLimitExceededError(amount);
+    case 'budget_exceeded':
+      throw budgetExceeded(row.out_parts);
     case 'rate_limited':
       throw new SpendRateLimitedError(row.out_retry_after ?? 3600);
     case 'no_account':
@@ -68,6 +71,20 @@ export function takeResult(
         balanceAfter: Number(row.out_balance_after),
       };
   }
+}
+
+/** What the take tells of the budget that refused an event (credits_take_events(): its out_parts). */
+export interface BudgetRefusal {
+  budgetId: string;
+  limit: number | string;
+  used: number | string;
+  held: number | string;
+}
+
+/** BUDGET_EXCEEDED from the take's account of the budget that refused. */
+export function budgetExceeded(parts: unknown): BudgetExceededError {
+  const b = parts as BudgetRefusal;
+  return new BudgetExceededError(b.budgetId, Number(b.limit), Number(b.used), Number(b.held));
 }
 
 /** credits_settle's row; a refusal becomes its error. */

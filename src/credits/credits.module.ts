@@ -9,8 +9,11 @@ import { AccountLocksRepository } from './account-locks.repository.js';
 import { AutoRechargeController } from './auto-recharge.controller.js';
 import { AutoRechargeRepository } from './auto-recharge.repository.js';
 import { AutoRechargeService } from './auto-recharge.service.js';
+import { BudgetsController } from './budgets.controller.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAdminService } from './credit-admin.service.js';
+import { CreditBudgetsRepository } from './credit-budgets.repository.js';
+import { CreditBudgetsService } from './credit-budgets.service.js';
 import { CreditCapEventIdsJob } from './credit-cap-event-ids.job.js';
 import { CreditCapsRepository } from './credit-caps.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
@@ -39,6 +42,7 @@ import { CreditsBatchRepository } from './credits-batch.repository.js';
 import { CreditsErasureRepository } from './credits-erasure.repository.js';
 import { CreditAccount } from './entities/credit-account.entity.js';
 import { CreditAllocation } from './entities/credit-allocation.entity.js';
+import { CreditBudget } from './entities/credit-budget.entity.js';
 import { CreditCap } from './entities/credit-cap.entity.js';
 import { CreditCapEventId } from './entities/credit-cap-event-id.entity.js';
 import { CreditCapSpend } from './entities/credit-cap-spend.entity.js';
@@ -58,6 +62,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
       CreditAccount,
       CreditCap,
       CreditCapSpend,
+      CreditBudget,
       CreditCapEventId,
       CreditTransfer,
       CreditTransferLot,
@@ -65,7 +70,13 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     AccountsModule,
     PricingModule,
   ],
-  controllers: [CreditsController, CreditLimitsController, CreditTransfersController, AutoRechargeController],
+  controllers: [
+    CreditsController,
+    CreditLimitsController,
+    CreditTransfersController,
+    AutoRechargeController,
+    BudgetsController,
+  ],
   providers: [
     CreditsErasureRepository,
     CreditsService,
@@ -95,6 +106,8 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditCorrectionsService,
     CreditPlanLotsRepository,
     CreditPlanLotsService,
+    CreditBudgetsRepository,
+    CreditBudgetsService,
   ],
   exports: [
     CreditQuotesService,

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import type { PublicAccount } from '../auth/account-access.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
+import type { BudgetScopes } from './budget-scopes.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
 import { fromMinor } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
@@ -63,7 +64,15 @@ export interface LedgerRow {
 
 /** What the one take (credits_take_events()) answers for one event. */
 export interface TakeRow {
-  out_status: 'ok' | 'insufficient' | 'key_limit' | 'member_limit' | 'rate_limited' | 'no_account' | 'not_a_member';
+  out_status:
+    | 'ok'
+    | 'insufficient'
+    | 'key_limit'
+    | 'member_limit'
+    | 'rate_limited'
+    | 'budget_exceeded'
+    | 'no_account'
+    | 'not_a_member';
   /** The balance before the take. */
   out_available: string;
   /** What the overdraft could still cover (debits only). */
@@ -95,6 +104,8 @@ export interface TakeSpec {
   /** The defaults for users without their own settings. */
   rateDefault: number | null;
   thresholds: number[];
+  /** The budget scopes the write names (docs/budgets.md); absent: none, no budget is read. */
+  scopes?: BudgetScopes | null;
 }
 
 export const ALLOCATION_COLUMNS = `id, account_user_id(account_id) AS user_id, account_org_id(account_id) AS org_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,

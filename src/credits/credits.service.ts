@@ -19,6 +19,7 @@ import { CreditCapsService } from './credit-caps.service.js';
 import {
   CreditHoldsRepository,
   type GivenBack,
+  type HoldRequest,
   type HoldSpec,
   type InsertAfterHold,
   type SettleStatement,
@@ -199,12 +200,12 @@ export class CreditsService {
    * `unless`, or by a concurrent statement (a unique violation rolled the whole statement back).
    * Streaming initialize uses it: the session row goes in with its hold.
    */
-  async holdAndInsert<R>(
-    manager: EntityManager,
-    hold: { userId: string; orgId?: string | null; amount: number; refs: SpendRefs & { sessionId: string } },
-    then: InsertAfterHold,
-  ): Promise<{ row: R } | null> {
-    const spec = { ...this.holdSpec(hold.userId, hold.amount, hold.refs), orgId: hold.orgId ?? null };
+  async holdAndInsert<R>(manager: EntityManager, hold: HoldRequest, then: InsertAfterHold): Promise<{ row: R } | null> {
+    const spec = {
+      ...this.holdSpec(hold.userId, hold.amount, hold.refs),
+      orgId: hold.orgId ?? null,
+      scopes: hold.scopes,
+    };
     const accountId = await this.ids.of(manager, payer(spec).account);
     const result = await this.holds.holdAndInsert<R>(manager, accountId, spec, then);
     if (result === 'taken') return null;

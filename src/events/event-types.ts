@@ -70,6 +70,19 @@ export interface EventPayloads {
    * period); an organisation's account: `orgId`, and `userId` null (docs/features.md).
    */
   'feature.limit_reached': { userId: string | null; orgId?: string; featureKey: string; limit: number; period: string };
+  /**
+   * A budget by scope reached its limit, or refused a write, first in its period (docs/budgets.md);
+   * an organisation's account: `orgId`, and `userId` null.
+   */
+  'budget.reached': {
+    userId: string | null;
+    orgId?: string;
+    budgetId: string;
+    scope: { kind: string; id: string };
+    limit: number;
+    used: number;
+    period: string;
+  };
   /** `orgId` (and `userId` null) when the subscription is an organisation's. */
   'subscription.renewed': { userId: string | null; orgId?: string; planId: string; allocationId: string };
   /**
@@ -185,6 +198,7 @@ export const EVENT_TYPES = [
   'promotion.redeemed',
   'pricing.rerate.completed',
   'feature.limit_reached',
+  'budget.reached',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

@@ -11,6 +11,7 @@ import { errorText } from '../common/errors/error-text.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
+import { type BudgetScopes, parseScopesHeader } from '../credits/budget-scopes.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
@@ -147,6 +148,8 @@ export class GatewayService implements OnModuleInit {
     try {
       const caller = await this.caller(req);
       let at = this.metrics.stage('auth', started);
+      // The budget scopes the request counts against (docs/budgets.md); never sent upstream.
+      const scopes = parseScopesHeader(req.headers['x-budget-scopes']);
       await new Promise<void>((resolve, reject) =>
         readBody(req, res, (error?: unknown) => (error ? reject(bodyError(error)) : resolve())),
       );
@@ -161,7 +164,7 @@ export class GatewayService implements OnModuleInit {
         input: inputBound(body),
         output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
       };
-      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId, at);
+      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId, at, scopes);
       at = performance.now();
       let answeredAt: number | null = null;
       const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) => {
@@ -195,6 +198,7 @@ export class GatewayService implements OnModuleInit {
     bounds: { input: number; output: number },
     requestId: string,
     since: number,
+    scopes?: BudgetScopes,
   ): Promise<GatewayRequest> {
     const model = rule.modelId;
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
@@ -232,7 +236,7 @@ export class GatewayService implements OnModuleInit {
     // Should this instance die before it settles, the expiry's record still names the request.
     await this.sessions.initialize(
       caller,
-      { sessionId, modelId: model, ...split, serviceTier },
+      { sessionId, modelId: model, ...split, serviceTier, ...(scopes ? { scopes } : {}) },
       this.config.gateway.upstreamTimeoutSeconds + 60,
       recordExtras(request, { status: 0, reason: 'expired' }),
     );

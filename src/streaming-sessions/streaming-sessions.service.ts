@@ -152,6 +152,7 @@ export class StreamingSessionsService {
         orgId: payer.orgId,
         amount: allocatedCredits,
         refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
+        scopes: dto.scopes ?? null,
       },
       this.sessions.insertAfterHold(session),
     );

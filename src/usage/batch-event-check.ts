@@ -1,6 +1,7 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
 import { parseInstant } from '../common/validation/dates.js';
 import { isModelId, isOrgId } from '../common/validation/ids.js';
+import { scopesProblem } from '../credits/budget-scopes.js';
 import { tierProblem, unitsProblem } from '../pricing/dimensions.js';
 import { mapProviderUsage } from '../pricing/provider-usage.js';
 import { perField } from '../pricing/token-kinds.js';
@@ -25,6 +26,7 @@ const FIELDS: Record<keyof BatchEventDto, (value: unknown) => boolean> = {
   serviceTier: (v) => tierProblem(v) === null,
   units: (v) => unitsProblem(v) === null,
   occurredAt: (v) => parseInstant(v) !== null,
+  scopes: (v) => scopesProblem(v) === null,
 };
 const REQUIRED = ['eventId', 'service', 'operation'] as const;
 

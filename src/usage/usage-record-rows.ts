@@ -1,3 +1,4 @@
+import { type BudgetScopes, scopesOf } from '../credits/budget-scopes.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';
@@ -42,6 +43,8 @@ export interface UsageRecordRow extends TokenFields<number | null> {
   units: Units | null;
   /** The volume step that priced its last token, from 0 (null: the rule has no steps). */
   volumeStep: number | null;
+  /** The budget scopes the write named (null: none). */
+  scopes: BudgetScopes | null;
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
@@ -81,6 +84,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   occurredAt?: string;
   /** Its rule's volume steps: the take decides its credits (null or absent: `credits`). */
   volume?: VolumeCharge | null;
+  /** The budget scopes the write names (docs/budgets.md). */
+  scopes?: BudgetScopes | null;
 }
 
 export interface RecordSqlRow extends TokenColumns<number | null> {
@@ -109,6 +114,10 @@ export interface RecordSqlRow extends TokenColumns<number | null> {
   service_tier: string | null;
   units: Units | null;
   volume_step: number | null;
+  scope_project?: string | null;
+  scope_tags?: string[] | null;
+  scope_run?: string | null;
+  scope_session?: string | null;
 }
 
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
@@ -161,6 +170,7 @@ export function insertedRecord(
     serviceTier: input.serviceTier ?? null,
     units: input.units ?? null,
     volumeStep: row.volume_step ?? null,
+    scopes: input.scopes ?? null,
   };
 }
 
@@ -191,6 +201,7 @@ export function toRow(r: RecordSqlRow): UsageRecordRow {
     serviceTier: r.service_tier,
     units: r.units,
     volumeStep: r.volume_step,
+    scopes: scopesOf(r),
   };
 }
 
@@ -221,5 +232,6 @@ export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
     serviceTier: row.serviceTier,
     units: row.units,
     volumeStep: row.volumeStep,
+    ...(row.scopes ? { scopes: row.scopes } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
+import { scopeColumns, scopesParam } from '../credits/budget-scopes.js';
 import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { queryReplica } from '../database/replica-reads.js';
@@ -97,7 +98,8 @@ export type CorrectedRecordSqlRow = RecordSqlRow & {
 export const RECORD_COLUMNS = `id, user_id, "timestamp", occurred_at, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
   ${kindList(tokenColumn)}, metadata, pricing_rule_id,
   provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
-  api_key_id, actor_id, org_id, account_price_id, service_tier, units, volume_step`;
+  api_key_id, actor_id, org_id, account_price_id, service_tier, units, volume_step, scope_project, scope_tags, scope_run,
+  scope_session`;
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -174,24 +176,25 @@ const KNOWN_PARAMS = 4 + KINDS + 5;
 const BATCH_PARTS = {
   events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
   charges: `SELECT e.out_ord AS ord, r.id, r.credits AS amount, CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member,
-                   r.volume
+                   r.volume, r.scopes
               FROM batch_input i
              CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(i.events) AS (id uuid, user_id varchar, org_id varchar,
-                                                                           credits int, volume jsonb))
-                   WITH ORDINALITY AS r(id, user_id, org_id, credits, volume, ord)
+                                                                           credits int, volume jsonb, scopes jsonb))
+                   WITH ORDINALITY AS r(id, user_id, org_id, credits, volume, scopes, ord)
               JOIN events e ON e.out_ord = r.ord AND e.out_status = 'new'`,
   records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
                                       actor_id, org_id, credits_named, request_id, account_price_id, service_tier, units,
-                                      occurred_at, volume_step)
+                                      occurred_at, volume_step, scope_project, scope_tags, scope_run, scope_session)
             SELECT r.id, r.user_id, r.written_at, r.service, r.operation,
                    COALESCE((k.ok -> r.id::text ->> 0)::int, r.credits), r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
                    r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
                    COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
                    COALESCE(r.credits_named, false), r.request_id, r.account_price_id, r.service_tier, r.units,
-                   COALESCE(r.occurred_at, r.written_at), (k.ok -> r.id::text ->> 1)::smallint
+                   COALESCE(r.occurred_at, r.written_at), (k.ok -> r.id::text ->> 1)::smallint, r.scope_project, r.scope_tags,
+                   r.scope_run, r.scope_session
               FROM (SELECT e.*, clock_timestamp() AS written_at
                       FROM batch_input i
                      CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS e
@@ -293,6 +296,9 @@ export class UsageRecordsRepository {
       // Omitted for the common `reported` (the INSERT defaults it), and credits_named when false.
       if (input.usageSource !== undefined && input.usageSource !== 'reported') event.usage_source = input.usageSource;
       if (input.creditsNamed) event.credits_named = true;
+      // The budget scopes: for the take (`scopes`) and the record's columns; absent when none.
+      if (scopesParam(input.scopes) !== null)
+        Object.assign(event, { scopes: input.scopes }, scopeColumns(input.scopes));
       return event;
     });
     return {

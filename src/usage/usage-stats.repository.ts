@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import { ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
+import type { ScopeKind } from '../credits/budget-scopes.js';
 import type { RenewableHeavyRead } from '../database/heavy-reads.js';
 import { queryReplica } from '../database/replica-reads.js';
 import type { SqlPart } from '../database/statement-parts.js';
@@ -46,6 +47,9 @@ const KIND_SUMS_WITH_MEMBER = kindList(
  * statistics count a record's credits and that (docs/usage.md "Corrections"). The daily rollups have
  * them through usage_rollup_correction().
  */
+/** The most ids a breakdown by scope answers (the largest first). */
+const STATS_SCOPE_LIMIT = 1000;
+
 const CORRECTED_CREDITS = recordNetFigure('usage_records', 'corrected');
 
 /**
@@ -95,6 +99,27 @@ export class UsageStatsRepository {
                    FROM usage_records WHERE ${where}) r
           GROUP BY GROUPING SETS ((service), (day), (model_key), ${byMember ? '(user_id), ' : ''}())
           ORDER BY kind, key`,
+      params,
+    );
+  }
+
+  /**
+   * Net credits per id of a budget scope kind the account's records in the range named
+   * (docs/budgets.md): a record of two tags counts in both; records without one are left out.
+   */
+  scopeAggregates(
+    subject: PublicAccount,
+    range: DateRange,
+    kind: ScopeKind,
+  ): Promise<{ key: string; credits: string }[]> {
+    const { where, params } = subjectRange(subject, range);
+    const key = kind === 'tag' ? 'unnest(scope_tags)' : `scope_${kind}`;
+    return queryReplica(
+      this.dataSource,
+      `SELECT s.key, sum(s.credits) AS credits
+         FROM (SELECT ${key} AS key, credits + ${CORRECTED_CREDITS} AS credits FROM usage_records WHERE ${where}) s
+        WHERE s.key IS NOT NULL
+        GROUP BY s.key ORDER BY sum(s.credits) DESC, s.key LIMIT ${STATS_SCOPE_LIMIT}`,
       params,
     );
   }

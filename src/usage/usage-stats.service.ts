@@ -5,6 +5,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import type { PublicAccount } from '../auth/account-access.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { type DateRange, parseDateRange } from '../common/validation/date-range.js';
+import type { ScopeKind } from '../credits/budget-scopes.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { perKind, tokenColumn } from '../pricing/token-kinds.js';
 import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
@@ -42,13 +43,20 @@ export class UsageStatsService {
 
   async userStats(
     userId: string,
-    query: { startDate?: string; endDate?: string },
+    query: { startDate?: string; endDate?: string; groupBy?: ScopeKind },
     mustExist = false,
   ): Promise<UserUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
     if (mustExist && !(await this.accounts.exists(this.stats.reader, userId))) throw new NotFoundError('User');
-    const { aggs: _aggs, ...stats } = await this.accountStats({ userId }, range);
-    return { userId, ...stats };
+    const [{ aggs: _aggs, ...stats }, byScope] = await Promise.all([
+      this.accountStats({ userId }, range),
+      query.groupBy ? this.stats.scopeAggregates({ userId }, range, query.groupBy) : null,
+    ]);
+    return {
+      userId,
+      ...stats,
+      ...(byScope ? { byScope: Object.fromEntries(byScope.map((r) => [r.key, toCount(r.credits)])) } : {}),
+    };
   }
 
   /**

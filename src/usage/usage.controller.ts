@@ -31,10 +31,10 @@ import { ApiCsvExportRefusals } from './csv-export.decorator.js';
 import { csvExportFile } from './csv-export-file.js';
 import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
 import {
-  DateRangeQueryDto,
   ExportRecordsQueryDto,
   ListRecordsQueryDto,
   RecordUsageDto,
+  StatsQueryDto,
   SystemStatsQueryDto,
   UsageRecordResponseDto,
   UserIdParamDto,
@@ -256,7 +256,7 @@ export class UsageController {
   @ApiOperation({ operationId: 'getUsageStats', summary: "The caller's usage statistics (aggregated by the database)" })
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
-  stats(@CurrentUser() user: AuthUser, @Query() query: DateRangeQueryDto): Promise<UserUsageStatsResponseDto> {
+  stats(@CurrentUser() user: AuthUser, @Query() query: StatsQueryDto): Promise<UserUsageStatsResponseDto> {
     return this.statistics.userStats(user.userId, query);
   }
 
@@ -266,7 +266,7 @@ export class UsageController {
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
   @ApiNotFoundOf('User', 'Unknown user')
-  statsOf(@Param() params: UserIdParamDto, @Query() query: DateRangeQueryDto): Promise<UserUsageStatsResponseDto> {
+  statsOf(@Param() params: UserIdParamDto, @Query() query: StatsQueryDto): Promise<UserUsageStatsResponseDto> {
     return this.statistics.userStats(params.userId, query, true);
   }
 

@@ -141,6 +141,7 @@ export class UsageService {
       units: dimensions.units,
       ...(occurred === null ? {} : { occurredAt: occurred.iso }),
       ...(volume === null ? {} : { volume }),
+      ...(dto.scopes ? { scopes: dto.scopes } : {}),
     };
     checkRecordInput(input);
     return input;

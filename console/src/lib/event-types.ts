@@ -26,6 +26,7 @@ export const EVENT_TYPES = [
   'promotion.redeemed',
   'pricing.rerate.completed',
   'feature.limit_reached',
+  'budget.reached',
   'webhook.test',
 ] as const satisfies readonly EventType[];
 

@@ -6,6 +6,7 @@ export const DOMAIN_ERROR_STATUS = {
   INSUFFICIENT_CREDITS: 402,
   KEY_LIMIT_EXCEEDED: 402,
   MEMBER_LIMIT_EXCEEDED: 402,
+  BUDGET_EXCEEDED: 402,
   SPEND_RATE_LIMITED: 429,
   TOO_MANY_EXPORTS: 429,
   HEAVY_READS_BUSY: 429,
@@ -67,6 +68,7 @@ export const DOMAIN_ERROR_STATUS = {
   TIMEOUT: 503,
   ACCOUNT_ERASED: 409,
   FEATURE_EXISTS: 409,
+  BUDGET_EXISTS: 409,
   GRANT_INVALID: 400,
   FEATURE_NOT_METERED: 400,
 } as const;
@@ -127,6 +129,16 @@ export class MemberLimitExceededError extends DomainError {
       spentInPeriod,
       resetsAt,
     });
+  }
+}
+
+/**
+ * A budget by scope that the write names (or one of its parents) cannot cover it (nothing was
+ * written): the budget, its limit and what it used and held in its period (docs/budgets.md).
+ */
+export class BudgetExceededError extends DomainError {
+  constructor(budgetId: string, limit: number, used: number, held: number) {
+    super('BUDGET_EXCEEDED', `Budget ${budgetId} cannot cover this write`, { budgetId, limit, used, held });
   }
 }
 

@@ -47,4 +47,15 @@ export class CreditHold {
   /** What a refund or a lost dispute took back from this hold (docs/purchases.md "Taking credits back"). */
   @Column({ name: 'taken_back', type: 'integer', default: 0 })
   takenBack: number;
+
+  /** The budget scopes the hold named (null: none): its settlement's overrun names them too. */
+  @Column({ type: 'jsonb', nullable: true })
+  scopes: object | null;
+
+  /** The budgets (credit_budgets.id) the hold counted against, and the period start of each then. */
+  @Column({ name: 'budget_ids', type: 'bigint', array: true, nullable: true })
+  budgetIds: string[] | null;
+
+  @Column({ name: 'budget_starts', type: 'timestamptz', array: true, nullable: true })
+  budgetStarts: Date[] | null;
 }

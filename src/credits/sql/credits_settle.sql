@@ -12,6 +12,7 @@ AS $function$
     v_debt bigint := 0;
     v_account bigint := p_account_id;
     v_member varchar := p_member_id;
+    v_scopes jsonb;
   BEGIN
     -- The session of account p_account_id. An organisation's session names its member (p_member_id;
     -- null for a user's account): what the hold gives back comes off the member's counter on the day
@@ -48,10 +49,15 @@ AS $function$
       v_overrun := 0;
     END IF;
     IF v_overrun > 0 THEN
+      -- The overrun counts against the budgets the hold's scopes name (docs/budgets.md), never refused.
+      IF h.out_status = 'ok' THEN
+        SELECT c.scopes INTO v_scopes FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = v_account;
+      END IF;
       SELECT * INTO t FROM credits_take_events(p_created_by, h.out_api_key_id, p_rate_default, p_thresholds,
                                                ARRAY[v_account], ARRAY[v_overrun::int], ARRAY[p_usage_record_id],
                                                ARRAY[v_member], ARRAY['debit'], ARRAY['up_to'],
-                                               ARRAY[p_session_id]);
+                                               ARRAY[p_session_id],
+                                               p_scopes => CASE WHEN v_scopes IS NOT NULL THEN ARRAY[v_scopes] END);
       v_collected := t.out_collected;
       v_debt := t.out_debt;
     END IF;

@@ -9,7 +9,8 @@ AS $function$
   -- answers what credits_settle() needs of the hold too (out_taken_back: what refunds and lost
   -- disputes took back from it; out_held_at: when it was made), so the hold is read once.
   -- An exact settlement (nothing to give back) makes no call and writes the hold row only: it is
-  -- the streaming pair's finalize, and every statement costs its start-up.
+  -- the streaming pair's finalize, and every statement costs its start-up. A hold that counted against
+  -- budgets (credit_holds.budget_ids) gives the unused part back to them too.
   DECLARE
     g record;
     v_outstanding integer;
@@ -18,14 +19,17 @@ AS $function$
     v_key_start timestamptz;
     v_held bigint := 0;
     v_refund bigint;
+    v_budgets bigint[];
+    v_budget_starts timestamptz[];
   BEGIN
     IF p_charge IS NULL OR p_charge < 0 THEN
       RAISE EXCEPTION 'credits_settle_hold: charge must be a non-negative integer';
     END IF;
     PERFORM 1 FROM credits_lock_account_ids(ARRAY[p_account_id]);
     -- Session ids belong to their account: (session_id, account_id) names the hold.
-    SELECT c.outstanding, c.settled_at IS NOT NULL, c.api_key_id, c.key_period_start, c.taken_back, c.created_at
-      INTO v_outstanding, v_settled, v_key, v_key_start, out_taken_back, out_held_at
+    SELECT c.outstanding, c.settled_at IS NOT NULL, c.api_key_id, c.key_period_start, c.taken_back, c.created_at,
+           c.budget_ids, c.budget_starts
+      INTO v_outstanding, v_settled, v_key, v_key_start, out_taken_back, out_held_at, v_budgets, v_budget_starts
       FROM credit_holds c WHERE c.session_id = p_session_id AND c.account_id = p_account_id FOR UPDATE;
     out_held := 0; out_refund := 0; out_released := 0; out_expired := 0; out_voided := 0;
     IF NOT FOUND OR v_settled THEN
@@ -42,6 +46,11 @@ AS $function$
       IF v_key IS NOT NULL THEN
         -- back to the key's bucket of the period the hold counted in (a later period's is not touched)
         PERFORM credit_cap_spend_add('key', ARRAY[v_key::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[-v_refund]);
+      END IF;
+      IF v_budgets IS NOT NULL THEN
+        -- back to each budget's bucket of the period the hold counted in (docs/budgets.md)
+        PERFORM credit_cap_spend_add('budget', ARRAY[b.id::varchar], ARRAY[p_account_id], b.start, ARRAY[-v_refund])
+           FROM unnest(v_budgets, v_budget_starts) AS b(id, start);
       END IF;
     END IF;
     UPDATE credit_holds c SET outstanding = 0, settled_at = now()

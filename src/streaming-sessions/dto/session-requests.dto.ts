@@ -7,6 +7,7 @@ import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsModelId } from '../../common/validation/ids.js';
 import { ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { type BudgetScopes, BudgetScopesField } from '../../credits/budget-scopes.js';
 import { MeteredDimensionsDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageField, TerminationField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
@@ -65,6 +66,9 @@ export class TokenSplitDto extends MeteredDimensionsDto {
 export class InitializeSessionDto extends TokenSplitDto {
   @PaidByOrg()
   orgId?: string;
+
+  @BudgetScopesField()
+  scopes?: BudgetScopes;
 
   @ApiPropertyOptional({
     example: 'chat-7f3c2a9e-1b4d-4c1e-9f8a-2d6b5e4c3a21',

@@ -21,6 +21,7 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { IsModelId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { type BudgetScopes, BudgetScopesField } from '../../credits/budget-scopes.js';
 import { MeteredDimensionsDto, RecordDimensionsAnswerDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
@@ -33,7 +34,7 @@ import {
 } from '../../pricing/provider-usage.js';
 import { DateRangeQueryDto } from './usage-queries.dto.js';
 
-export { DateRangeQueryDto, SystemStatsQueryDto } from './usage-queries.dto.js';
+export { DateRangeQueryDto, StatsQueryDto, SystemStatsQueryDto } from './usage-queries.dto.js';
 
 /** Where a record with a shortfall stands in the review queue (usage-review.service.ts). */
 export const REVIEW_STATUSES = ['open', 'resolved'] as const;
@@ -66,6 +67,9 @@ function IsMetadata(options?: ValidationOptions) {
 export class RecordUsageDto extends MeteredDimensionsDto {
   @PaidByOrg()
   orgId?: string;
+
+  @BudgetScopesField()
+  scopes?: BudgetScopes;
 
   @ApiProperty({ example: 'chat', maxLength: 50, description: 'The product feature that was used' })
   @IsString()
@@ -186,6 +190,14 @@ export class RecordUsageDto extends MeteredDimensionsDto {
 export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ example: '0b6f3c1e-2f6a-4e8e-9a51-6f0f5c7d9a10', format: 'uuid' })
   id: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The budget scopes the write named (absent: none)',
+    example: { project: 'alpha', run: 'r-17' },
+  })
+  scopes?: BudgetScopes;
 
   @ApiProperty({ example: 'alice' })
   userId: string;

@@ -1,8 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
 
 import { IsInstant } from '../../common/validation/dates.js';
 import { ApiIntegerOptional, QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { SCOPE_KINDS, type ScopeKind } from '../../credits/budget-scopes.js';
 
 /** The date filters of the usage reads: records placed at their occurredAt. */
 export class DateRangeQueryDto {
@@ -21,6 +23,18 @@ export class DateRangeQueryDto {
   @IsOptional()
   @IsInstant()
   endDate?: string;
+}
+
+/** The date filters of the usage reads, and a breakdown by budget scope (docs/budgets.md). */
+export class StatsQueryDto extends DateRangeQueryDto {
+  @ApiPropertyOptional({
+    enum: SCOPE_KINDS,
+    description:
+      'Adds `byScope`: credits per id of this scope kind the records named (a record in two tags counts in both)',
+  })
+  @IsOptional()
+  @IsIn(SCOPE_KINDS)
+  groupBy?: ScopeKind;
 }
 
 export class SystemStatsQueryDto extends DateRangeQueryDto {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 import { CountsOf } from '../../common/validation/figures.js';
 import { ApiInteger } from '../../common/validation/integers.js';
@@ -65,6 +65,14 @@ export class UserUsageStatsResponseDto {
 
   @ApiProperty({ type: [UsageRecordResponseDto], description: 'The 10 newest records of the window, newest first' })
   recentActivity: UsageRecordResponseDto[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { alpha: 900, beta: 100 },
+    description: 'With `groupBy`: net credits per id of that scope kind (records without one are not counted)',
+  })
+  byScope?: Record<string, number>;
 }
 
 export class ModelMarginDto {

@@ -187,4 +187,16 @@ export class UsageRecord {
   /** The volume step that priced its last token, from 0 (migration 1732001850000; null: no steps). */
   @Column({ name: 'volume_step', type: 'smallint', nullable: true })
   volumeStep: number | null;
+  // Budget scopes (migration 1732001800000, docs/budgets.md): what the write named (null: nothing).
+  @Column({ name: 'scope_project', type: 'varchar', length: 200, nullable: true })
+  scopeProject: string | null;
+
+  @Column({ name: 'scope_tags', type: 'varchar', length: 200, array: true, nullable: true })
+  scopeTags: string[] | null;
+
+  @Column({ name: 'scope_run', type: 'varchar', length: 200, nullable: true })
+  scopeRun: string | null;
+
+  @Column({ name: 'scope_session', type: 'varchar', length: 200, nullable: true })
+  scopeSession: string | null;
 }

@@ -1260,6 +1260,95 @@ export type AutoRechargeAttemptResponseDto = {
     autoRechargeEnabled: boolean;
 };
 
+export type BudgetScopeDto = {
+    kind: 'project' | 'tag' | 'run' | 'session';
+    id: string;
+};
+
+export type CreateBudgetDto = {
+    budgetId: string;
+    /**
+     * The user whose account the budget caps (not with orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation whose account it caps
+     */
+    orgId?: string;
+    scope: BudgetScopeDto;
+    /**
+     * A budget of the same account this one counts under (a chain holds at most 5 budgets)
+     */
+    parentBudgetId?: string;
+    limitCredits: number;
+    /**
+     * UTC periods; lifetime never resets
+     */
+    period?: 'day' | 'week' | 'month' | 'lifetime';
+    /**
+     * After it the budget refuses nothing
+     */
+    expiresAt?: string;
+};
+
+export type BudgetResponseDto = {
+    budgetId: string;
+    /**
+     * A user’s account (absent for an organisation’s)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (absent for a user’s)
+     */
+    orgId?: string;
+    scope: BudgetScopeDto;
+    parentBudgetId: string | null;
+    limitCredits: number;
+    period: 'day' | 'week' | 'month' | 'lifetime';
+    expiresAt: string | null;
+    /**
+     * Past expiresAt: it refuses nothing
+     */
+    expired: boolean;
+    /**
+     * Credits charged under it in the period
+     */
+    used: number;
+    /**
+     * Credits held under it by open sessions
+     */
+    held: number;
+    /**
+     * What a write may still take under it: the least of its own and its ancestors’ room (≥ 0)
+     */
+    remaining: number;
+    /**
+     * null: lifetime
+     */
+    periodStart: string | null;
+    /**
+     * null: lifetime
+     */
+    resetsAt: string | null;
+    createdAt: string;
+    updatedAt: string;
+};
+
+export type BudgetListResponseDto = {
+    items: Array<BudgetResponseDto>;
+    nextCursor: string | null;
+};
+
+export type UpdateBudgetDto = {
+    limitCredits?: number;
+    /**
+     * null: never expires
+     */
+    expiresAt?: {
+        [key: string]: unknown;
+    } | null;
+};
+
 export type ModelMarginDto = {
     credits: number;
     /**
@@ -1369,6 +1458,15 @@ export type RecordUsageDto = {
      */
     orgId?: string;
     /**
+     * Budget scopes this write counts against (docs/budgets.md): `project`, `tag` (≤ 10), `run`, `session`, ids 1–200 characters. A scope with a budget on the paying account is enforced with its parents; one without is only recorded. A budget that cannot cover the write → 402 BUDGET_EXCEEDED.
+     */
+    scopes?: {
+        project?: string;
+        tag?: Array<string>;
+        run?: string;
+        session?: string;
+    };
+    /**
      * The product feature that was used
      */
     service: string;
@@ -1438,6 +1536,12 @@ export type UsageRecordResponseDto = {
      */
     volumeStep: number | null;
     id: string;
+    /**
+     * The budget scopes the write named (absent: none)
+     */
+    scopes?: {
+        [key: string]: unknown;
+    };
     userId: string;
     /**
      * When the record was written
@@ -1524,6 +1628,15 @@ export type BatchEventDto = {
      * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
      */
     orgId?: string;
+    /**
+     * Budget scopes this write counts against (docs/budgets.md): `project`, `tag` (≤ 10), `run`, `session`, ids 1–200 characters. A scope with a budget on the paying account is enforced with its parents; one without is only recorded. A budget that cannot cover the write → 402 BUDGET_EXCEEDED.
+     */
+    scopes?: {
+        project?: string;
+        tag?: Array<string>;
+        run?: string;
+        session?: string;
+    };
     /**
      * The product feature that was used
      */
@@ -1668,6 +1781,12 @@ export type UserUsageStatsResponseDto = {
      * The 10 newest records of the window, newest first
      */
     recentActivity: Array<UsageRecordResponseDto>;
+    /**
+     * With `groupBy`: net credits per id of that scope kind (records without one are not counted)
+     */
+    byScope?: {
+        [key: string]: number;
+    };
 };
 
 export type SystemUsageStatsResponseDto = {
@@ -1755,6 +1874,12 @@ export type UsageRecordViewDto = {
      */
     volumeStep: number | null;
     id: string;
+    /**
+     * The budget scopes the write named (absent: none)
+     */
+    scopes?: {
+        [key: string]: unknown;
+    };
     userId: string;
     /**
      * When the record was written
@@ -2067,6 +2192,15 @@ export type InitializeSessionDto = {
      * The organisation that pays, on behalf of the billed user, who must be an active member of it (403 `NOT_A_MEMBER`, nothing written). Its pool, its hourly limit, the member’s spend limit (402 `MEMBER_LIMIT_EXCEEDED`) and the key’s budget all apply. Default: the key’s organisation for a key of a membership, else the user’s own account pays.
      */
     orgId?: string;
+    /**
+     * Budget scopes this write counts against (docs/budgets.md): `project`, `tag` (≤ 10), `run`, `session`, ids 1–200 characters. A scope with a budget on the paying account is enforced with its parents; one without is only recorded. A budget that cannot cover the write → 402 BUDGET_EXCEEDED.
+     */
+    scopes?: {
+        project?: string;
+        tag?: Array<string>;
+        run?: string;
+        session?: string;
+    };
     /**
      * Unique per user (two users may use the same id); generated (UUID) when absent. An id the same user already used → 409.
      */
@@ -3814,6 +3948,12 @@ export type OrgUsageStatsResponseDto = {
      * The 10 newest records of the window, newest first
      */
     recentActivity: Array<UsageRecordResponseDto>;
+    /**
+     * With `groupBy`: net credits per id of that scope kind (records without one are not counted)
+     */
+    byScope?: {
+        [key: string]: number;
+    };
     orgId: string;
     /**
      * Credits charged to the org per member (the user who used them)
@@ -3876,7 +4016,7 @@ export type OrgSubscriptionResponseDto = {
 
 export type EventResponseDto = {
     id: string;
-    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
+    type: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'budget.reached' | 'webhook.test';
     createdAt: string;
     /**
      * The type's payload (see the event catalogue in docs/webhooks.md)
@@ -3899,14 +4039,14 @@ export type CreateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'budget.reached' | 'webhook.test' | '*'>;
     description?: string;
 };
 
 export type CreatedWebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'budget.reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3924,7 +4064,7 @@ export type CreatedWebhookResponseDto = {
 export type WebhookResponseDto = {
     id: string;
     url: string;
-    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'budget.reached' | 'webhook.test' | '*'>;
     description: string | null;
     isActive: boolean;
     /**
@@ -3948,7 +4088,7 @@ export type UpdateWebhookDto = {
     /**
      * Event types to receive, or ["*"] for every type
      */
-    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test' | '*'>;
+    events?: Array<'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'budget.reached' | 'webhook.test' | '*'>;
     description?: string | null;
     /**
      * false pauses the endpoint (its pending deliveries fail); true re-enables a disabled one
@@ -4114,7 +4254,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
     id: string;
 };
 
@@ -4122,7 +4262,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -6217,6 +6357,312 @@ export type FailAutoRechargeAttemptResponses = {
 
 export type FailAutoRechargeAttemptResponse = FailAutoRechargeAttemptResponses[keyof FailAutoRechargeAttemptResponses];
 
+export type ListBudgetsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        /**
+         * A user’s account (default: the caller’s own; not with orgId)
+         */
+        userId?: string;
+        /**
+         * An organisation’s account
+         */
+        orgId?: string;
+        /**
+         * Only the budgets of this scope kind
+         */
+        kind?: 'project' | 'tag' | 'run' | 'session';
+    };
+    url: '/api/budgets';
+};
+
+export type ListBudgetsErrors = {
+    /**
+     * Invalid query or cursor
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * userId or orgId names an account the caller may not see; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListBudgetsError = ListBudgetsErrors[keyof ListBudgetsErrors];
+
+export type ListBudgetsResponses = {
+    200: BudgetListResponseDto;
+};
+
+export type ListBudgetsResponse = ListBudgetsResponses[keyof ListBudgetsResponses];
+
+export type CreateBudgetData = {
+    body: CreateBudgetDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/budgets';
+};
+
+export type CreateBudgetErrors = {
+    /**
+     * Invalid body, a parent of another account or none, or a chain of more than 5
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * userId or orgId names an account the caller may not see
+     */
+    404: ErrorResponseDto;
+    /**
+     * BUDGET_EXISTS or ACCOUNT_ERASED; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type CreateBudgetError = CreateBudgetErrors[keyof CreateBudgetErrors];
+
+export type CreateBudgetResponses = {
+    /**
+     * Replayed: the same budgetId and body again; the budget as it stands, nothing changed, with `Idempotent-Replayed: true`
+     */
+    200: BudgetResponseDto;
+    /**
+     * Created
+     */
+    201: BudgetResponseDto;
+};
+
+export type CreateBudgetResponse = CreateBudgetResponses[keyof CreateBudgetResponses];
+
+export type DeleteBudgetData = {
+    body?: never;
+    path: {
+        budgetId: string;
+    };
+    query?: never;
+    url: '/api/budgets/{budgetId}';
+};
+
+export type DeleteBudgetErrors = {
+    /**
+     * Invalid budgetId
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * No such budget, or one of an account the caller may not see
+     */
+    404: ErrorResponseDto;
+    /**
+     * ACCOUNT_ERASED
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type DeleteBudgetError = DeleteBudgetErrors[keyof DeleteBudgetErrors];
+
+export type DeleteBudgetResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type DeleteBudgetResponse = DeleteBudgetResponses[keyof DeleteBudgetResponses];
+
+export type GetBudgetData = {
+    body?: never;
+    path: {
+        budgetId: string;
+    };
+    query?: never;
+    url: '/api/budgets/{budgetId}';
+};
+
+export type GetBudgetErrors = {
+    /**
+     * Invalid budgetId
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * No such budget, or one of an account the caller may not see
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetBudgetError = GetBudgetErrors[keyof GetBudgetErrors];
+
+export type GetBudgetResponses = {
+    200: BudgetResponseDto;
+};
+
+export type GetBudgetResponse = GetBudgetResponses[keyof GetBudgetResponses];
+
+export type UpdateBudgetData = {
+    body: UpdateBudgetDto;
+    path: {
+        budgetId: string;
+    };
+    query?: never;
+    url: '/api/budgets/{budgetId}';
+};
+
+export type UpdateBudgetErrors = {
+    /**
+     * Invalid body
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * No such budget, or one of an account the caller may not see
+     */
+    404: ErrorResponseDto;
+    /**
+     * ACCOUNT_ERASED
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type UpdateBudgetError = UpdateBudgetErrors[keyof UpdateBudgetErrors];
+
+export type UpdateBudgetResponses = {
+    200: BudgetResponseDto;
+};
+
+export type UpdateBudgetResponse = UpdateBudgetResponses[keyof UpdateBudgetResponses];
+
 export type RecordUsageData = {
     body: RecordUsageDto;
     headers?: {
@@ -6364,6 +6810,10 @@ export type GetUsageStatsData = {
          * Inclusive; a date-only value includes that whole UTC day
          */
         endDate?: string;
+        /**
+         * Adds `byScope`: credits per id of this scope kind the records named (a record in two tags counts in both)
+         */
+        groupBy?: 'project' | 'tag' | 'run' | 'session';
     };
     url: '/api/usage/stats';
 };
@@ -6421,6 +6871,10 @@ export type GetUserUsageStatsData = {
          * Inclusive; a date-only value includes that whole UTC day
          */
         endDate?: string;
+        /**
+         * Adds `byScope`: credits per id of this scope kind the records named (a record in two tags counts in both)
+         */
+        groupBy?: 'project' | 'tag' | 'run' | 'session';
     };
     url: '/api/usage/stats/{userId}';
 };
@@ -11482,7 +11936,7 @@ export type ListEventsData = {
          * Opaque cursor from a previous page’s nextCursor
          */
         cursor?: string;
-        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'webhook.test';
+        type?: 'balance.low' | 'balance.depleted' | 'credits.granted' | 'credits.expiring' | 'credits.expired' | 'credits.runway' | 'usage.needs_review' | 'usage.corrected' | 'session.expired' | 'api_key.limit_reached' | 'org.member_limit_reached' | 'subscription.renewed' | 'subscription.changed' | 'purchase.paid' | 'purchase.refunded' | 'purchase.disputed' | 'purchase.dispute_closed' | 'auto_recharge.requested' | 'auto_recharge.disabled' | 'promotion.redeemed' | 'pricing.rerate.completed' | 'feature.limit_reached' | 'budget.reached' | 'webhook.test';
         userId?: string;
     };
     url: '/api/events';
@@ -12323,8 +12777,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time

@@ -1,0 +1,71 @@
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+
+import { Account } from '../../accounts/entities/account.entity.js';
+import { TimestampColumn } from '../../database/timestamp-column.js';
+
+/**
+ * A budget by scope (migration 1732001800000, docs/budgets.md): what the writes naming one project,
+ * tag, agent run or session of an account may spend in a period, under an optional parent budget of
+ * the same account. A cap with a counter like a key's budget: its spend (used and held) is counted in
+ * credit_cap_spend (`budget`, subjectId its `id`), read and written by the engine under the account's lock.
+ */
+@Entity({ name: 'credit_budgets' })
+@Unique('credit_budgets_budget_id_key', ['budgetId'])
+@Unique('credit_budgets_scope_key', ['accountId', 'scopeKind', 'scopeId'])
+@Index('credit_budgets_parent_idx', ['parentBudgetId'])
+@Check('credit_budgets_scope_kind_check', `scope_kind IN ('project', 'tag', 'run', 'session')`)
+@Check('credit_budgets_period_check', `period IN ('day', 'week', 'month', 'lifetime')`)
+@Check('credit_budgets_credit_limit_check', `credit_limit >= 0`)
+export class CreditBudget {
+  @PrimaryGeneratedColumn('identity', {
+    type: 'bigint',
+    generatedIdentity: 'ALWAYS',
+    primaryKeyConstraintName: 'credit_budgets_pkey',
+  })
+  id: string;
+
+  /** The caller's id for it (1–100 of a-z 0-9 _ . : -): creation is idempotent by it. */
+  @Column({ name: 'budget_id', type: 'varchar', length: 100 })
+  budgetId: string;
+
+  @ForeignKey(() => Account, { name: 'credit_budgets_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
+
+  @Column({ name: 'scope_kind', type: 'varchar', length: 7 })
+  scopeKind: 'project' | 'tag' | 'run' | 'session';
+
+  @Column({ name: 'scope_id', type: 'varchar', length: 200 })
+  scopeId: string;
+
+  /** The parent (same account); deleting it leaves this budget without one. */
+  @ForeignKey(() => CreditBudget, (b) => b.budgetId, {
+    name: 'credit_budgets_parent_fkey',
+    onDelete: 'SET NULL',
+  })
+  @Column({ name: 'parent_budget_id', type: 'varchar', length: 100, nullable: true })
+  parentBudgetId: string | null;
+
+  @Column({ name: 'credit_limit', type: 'bigint' })
+  creditLimit: string;
+
+  @Column({ type: 'varchar', length: 8, default: 'lifetime' })
+  period: 'day' | 'week' | 'month' | 'lifetime';
+
+  /** After it the budget refuses nothing and is listed as expired. */
+  @TimestampColumn('expires_at', { nullable: true })
+  expiresAt: Date | null;
+
+  /** The period start budget.reached was sent for (once per budget and period). */
+  @TimestampColumn('reached_start', { nullable: true })
+  reachedStart: Date | null;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 50 })
+  createdBy: string;
+
+  @TimestampColumn('created_at', { defaultNow: true })
+  createdAt: Date;
+
+  @TimestampColumn('updated_at', { defaultNow: true })
+  updatedAt: Date;
+}
