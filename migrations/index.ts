@@ -150,6 +150,7 @@ import { PlanLotsExpireNow1732001610000 } from './1732001610000-plan-lots-expire
 import { PlanLotsEndAtTheChange1732001620000 } from './1732001620000-plan-lots-end-at-the-change.js';
 import { UsageRecordsErase1732001621000 } from './1732001621000-usage-records-erase.js';
 import { RunwayAlerts1732001700000 } from './1732001700000-runway-alerts.js';
+import { RecordWithoutClaim1732001910000 } from './1732001910000-record-without-claim.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -307,4 +308,5 @@ export const MIGRATIONS = [
   UsageRecordsErase1732001621000,
   RunwayAlerts1732001700000,
   OneEmitter1732002050000,
+  RecordWithoutClaim1732001910000,
 ];

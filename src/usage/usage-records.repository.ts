@@ -206,6 +206,13 @@ const BATCH_PARTS = {
              WHERE e.out_event_id IS NOT NULL`,
 } satisfies Omit<BatchTakeStatement, 'amounts' | 'accounts' | 'input' | 'label'>;
 
+/** Parts of a batch without eventIds: nothing claimed or given back, the events read inline (docs/benchmarks.md). */
+const UNCLAIMED_PARTS = {
+  events: `SELECT u.out_ord, u.out_event_id, u.out_status, u.out_usage_record_id
+             FROM batch_input i, LATERAL usage_events_unclaimed(i.events) u`,
+  release: `SELECT NULL::int AS nothing_claimed`, // one row, as BATCH_PARTS.release
+} satisfies Pick<BatchTakeStatement, 'events' | 'release'>;
+
 /**
  * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), under
  * the names of an InsertedRecordSqlRow, so insertedRecord() reads the row as it is; and what
@@ -296,6 +303,7 @@ export class UsageRecordsRepository {
       accounts: items.map(({ input }) => ownerAccount(input.orgId ?? null, input.userId)),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
+      ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : {}),
       records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,
