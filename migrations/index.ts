@@ -154,6 +154,7 @@ import { Budgets1732001800000 } from './1732001800000-budgets.js';
 import { BudgetCaps1732001801000 } from './1732001801000-budget-caps.js';
 import { VolumeSteps1732001850000 } from './1732001850000-volume-steps.js';
 import { VolumeStepsFunctions1732001851000 } from './1732001851000-volume-steps-functions.js';
+import { RecordWithoutClaim1732001910000 } from './1732001910000-record-without-claim.js';
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
@@ -316,6 +317,7 @@ export const MIGRATIONS = [
   BudgetCaps1732001801000,
   VolumeSteps1732001850000,
   VolumeStepsFunctions1732001851000,
+  RecordWithoutClaim1732001910000,
   CorrectionsOneShape1732002000000,
   UsageRecordNet1732002001000,
   OneEmitter1732002050000,

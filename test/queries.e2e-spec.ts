@@ -130,8 +130,9 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
       'POST /api/usage/record (records arriving together, credits named by a service principal for another account)',
       () => together(adminUser, u.id),
     );
-    // A record with an eventId: the same statement again (a record is a batch of one, whatever it carries).
-    await composed('queries/usage/record.sql', 'POST /api/usage/record (with eventId)', () =>
+    // A record with an eventId: the same statement with its ids claimed (usage_events_claim()); without one,
+    // nothing is claimed or given back, so that statement reads the events alone.
+    await composed('queries/usage/record-event.sql', 'POST /api/usage/record (with eventId)', () =>
       post('/api/usage/record', { ...usage, eventId: 'queries-record-1', credits: 1 }).expect(201),
     );
     await composed('queries/usage/batch.sql', 'POST /api/usage/records/batch', () =>

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import { scopeColumns, scopesParam } from '../credits/budget-scopes.js';
 import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
 import { ExportConnections } from '../database/export-connections.js';
@@ -24,6 +23,9 @@ export {
   type UsageRecordRow,
 } from './usage-record-rows.js';
 import { recordNetFigure } from './record-net.js';
+import { filterSql, type RecordsFilter } from './records-filter.js';
+
+export type { RecordsFilter } from './records-filter.js';
 
 /** usage_records: its statements (the row types and their mappers: usage-record-rows.ts). */
 /** A record's token counts: the total and each kind (null: not given). */
@@ -51,17 +53,6 @@ export interface RecordInStatement {
   accountPriceId?: string;
   /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
   metadata: SqlPart;
-}
-
-/** Which records a list or export reads; `after` is the keyset cursor (newest first). */
-export interface RecordsFilter {
-  userId?: string;
-  /** Only the records charged to this organisation (usage_records.org_id). */
-  orgId?: string;
-  service?: string;
-  modelId?: string;
-  range: DateRange;
-  after: { t: string; id: string } | null;
 }
 
 /** A server-side cursor in its own read-only snapshot. */
@@ -213,6 +204,13 @@ const BATCH_PARTS = {
              WHERE e.out_event_id IS NOT NULL`,
 } satisfies Omit<BatchTakeStatement, 'amounts' | 'accounts' | 'input' | 'label'>;
 
+/** Parts of a batch without eventIds: nothing claimed or given back, the events read inline (docs/benchmarks.md). */
+const UNCLAIMED_PARTS = {
+  events: `SELECT u.out_ord, u.out_event_id, u.out_status, u.out_usage_record_id
+             FROM batch_input i, LATERAL usage_events_unclaimed(i.events) u`,
+  release: `SELECT NULL::int AS nothing_claimed`, // one row, as BATCH_PARTS.release
+} satisfies Pick<BatchTakeStatement, 'events' | 'release'>;
+
 /**
  * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), under
  * the names of an InsertedRecordSqlRow, so insertedRecord() reads the row as it is; and what
@@ -306,6 +304,7 @@ export class UsageRecordsRepository {
       accounts: items.map(({ input }) => ownerAccount(input.orgId ?? null, input.userId)),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
+      ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : {}),
       records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,
@@ -370,33 +369,4 @@ export class UsageRecordsRepository {
       },
     };
   }
-}
-
-/** The WHERE clause of a records filter and its values. */
-function filterSql(filter: RecordsFilter): { where: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const conditions: string[] = [];
-  if (filter.userId !== undefined) {
-    params.push(filter.userId);
-    conditions.push(`user_id = $${params.length}`);
-  }
-  if (filter.orgId !== undefined) {
-    params.push(filter.orgId);
-    conditions.push(`org_id = $${params.length}`);
-  }
-  if (filter.service !== undefined) {
-    params.push(filter.service);
-    conditions.push(`service = $${params.length}`);
-  }
-  if (filter.modelId !== undefined) {
-    params.push(filter.modelId);
-    conditions.push(`model_id = $${params.length}`);
-  }
-  // Placed at when the usage occurred; paged (and ordered) by when it was written.
-  conditions.push(...rangeSql(filter.range, 'occurred_at', params));
-  if (filter.after) {
-    params.push(filter.after.t, filter.after.id);
-    conditions.push(`("timestamp", id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-  }
-  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }

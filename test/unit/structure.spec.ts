@@ -62,7 +62,7 @@ describe('structure of src/', () => {
   it('reads the SQL references between folders: tables by entity, functions by sql/ file', () => {
     const sql = sqlGraph(root);
     expect(sql.get('usage -> accounts')).toEqual(
-      expect.arrayContaining(['src/usage/sql/usage_events_claim.sql -> user_accounts']),
+      expect.arrayContaining(['src/usage/sql/usage_events_unclaimed.sql -> user_accounts']),
     );
     expect(sql.get('credits -> accounts')).toEqual(
       expect.arrayContaining(['src/credits/credit-accounts.repository.ts -> accounts']),

@@ -12,15 +12,14 @@ AS $function$
     v_incomplete boolean; v_ids integer; v_distinct integer;
   BEGIN
     -- One statement reads the events and checks them (each statement costs its start-up, and records
-    -- that arrive together send a few events at a time).
-    SELECT count(*)::int, array_agg(x.user_id ORDER BY x.ord), array_agg(x.event_id ORDER BY x.ord),
-           array_agg(x.id ORDER BY x.ord),
-           -- a lookup per event (a join was planned as a scan of every user, hashed, at every call)
-           array_agg(EXISTS (SELECT 1 FROM user_accounts a WHERE a.user_id = x.user_id) ORDER BY x.ord),
-           bool_or(x.user_id IS NULL OR x.id IS NULL), count(x.event_id)::int, count(DISTINCT x.event_id)::int
+    -- that arrive together send a few events at a time); which user is known is
+    -- usage_events_unclaimed()'s rule.
+    SELECT count(*)::int, array_agg(x.user_id ORDER BY x.out_ord), array_agg(x.out_event_id ORDER BY x.out_ord),
+           array_agg(x.id ORDER BY x.out_ord), array_agg(x.out_status = 'new' ORDER BY x.out_ord),
+           bool_or(x.user_id IS NULL OR x.id IS NULL), count(x.out_event_id)::int,
+           count(DISTINCT x.out_event_id)::int
       INTO n, e_user, e_event, e_record, e_known, v_incomplete, v_ids, v_distinct
-      FROM ROWS FROM (jsonb_to_recordset(p_events) AS (user_id varchar, event_id varchar, id uuid))
-           WITH ORDINALITY AS x(user_id, event_id, id, ord);
+      FROM usage_events_unclaimed(p_events) x;
     IF n = 0 THEN RETURN; END IF;
     IF v_incomplete THEN
       RAISE EXCEPTION 'usage_events_claim: every event needs a user and a record id';

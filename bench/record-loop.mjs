@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// node bench/record-loop.mjs <before.sql> [undo] [calls] [rounds] (after `nest build`): the record
+// route's statement (queries/usage/record.sql, one record of one credit without an eventId, on a
+// random user's account) sent self-committing on one connection, on a scratch database migrated to
+// the end and, with `undo` = N > 0, on a second one with its last N migrations undone running the
+// statement text in <before.sql> (the statement as sent before them: `git show <commit>:queries/usage/record.sql`),
+// alternated A B A B. Per record: the backend's CPU (read from /proc: TEST_DATABASE_URL's server must
+// run on this machine) and each SQL function's own time (track_functions = 'all' on that connection
+// only), so a stage's cost is seen in the statement as the route sends it (docs/benchmarks.md "The
+// record stage by stage").
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
+import { seedUsers } from './lib.mjs';
+
+const [beforeFile, undo = '0', calls = '2000', rounds = '3'] = process.argv.slice(2);
+if (!beforeFile)
+  throw new Error('Give the statement text before the change: node bench/record-loop.mjs <before.sql> …');
+const USERS = 1000;
+const statementOf = (file) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n');
+const HEAD = statementOf(new URL('../queries/usage/record.sql', import.meta.url));
+const BEFORE = statementOf(beforeFile);
+const user = (i) => `bench-${((i * 7919) % USERS) + 1}`;
+
+async function prepared(undoCount) {
+  const db = await engineScratch('record_loop', undoCount);
+  await seedUsers(db.client, USERS, 1_000_000_000);
+  await db.client.query('ANALYZE');
+  await db.client.query('SET synchronous_commit = off');
+  await db.client.query(`SET track_functions = 'all'`);
+  const ids = new Map(
+    (await db.client.query(`SELECT user_id, account_id::text AS id FROM accounts WHERE user_id IS NOT NULL`)).rows.map(
+      (r) => [r.user_id, r.id],
+    ),
+  );
+  return { ...db, ids, text: undoCount === 0 ? HEAD : BEFORE };
+}
+
+function record(db, i) {
+  const event = { id: randomUUID(), user_id: user(i), service: 'bench', operation: 'chat', credits: 1 };
+  return {
+    name: 'record',
+    text: db.text,
+    values: [user(i), JSON.stringify([event]), user(i), null, 1000, '{1000,10,0}', [db.ids.get(user(i))]],
+  };
+}
+
+/** Each function's own time so far in this database, ms (flushed first: the counters are per backend until then). */
+async function ownTimes(db) {
+  await db.client.query('SELECT pg_stat_force_next_flush()');
+  await db.client.query('SELECT 1');
+  await db.client.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await db.client.query(`SELECT funcname, self_time, calls FROM pg_stat_user_functions`);
+  return new Map(rows.map((r) => [r.funcname, { self: Number(r.self_time), calls: Number(r.calls) }]));
+}
+
+await withScratches(prepared, undo, async (dbs) => {
+  for (let r = 0; r < Number(rounds); r++) {
+    for (const db of r % 2 === 0 ? dbs : [...dbs].reverse()) {
+      await db.client.query('ANALYZE');
+      for (let i = 0; i < 200; i++) await db.client.query(record(db, i));
+      const fnBefore = await ownTimes(db);
+      const cpu = backendCpu(db.pid);
+      for (let i = 0; i < Number(calls); i++) await db.client.query(record(db, i));
+      const perRecord = ((backendCpu(db.pid) - cpu) / Number(calls)) * 1e6;
+      const fnAfter = await ownTimes(db);
+      const own = [...fnAfter]
+        .map(([name, t]) => [name, ((t.self - (fnBefore.get(name)?.self ?? 0)) * 1000) / Number(calls)])
+        .filter(([, us]) => us >= 1)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, us]) => `${name} ${us.toFixed(0)}`)
+        .join(', ');
+      console.log(
+        `round ${r + 1} ${db.label}: backend CPU ${perRecord.toFixed(0)} µs a record; own µs a record: ${own}`,
+      );
+    }
+  }
+});
