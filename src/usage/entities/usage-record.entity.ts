@@ -184,9 +184,6 @@ export class UsageRecord {
   @TimestampColumn('occurred_at')
   occurredAt: Date;
 
-  /** The volume step that priced its last token, from 0 (migration 1732001850000; null: no steps). */
-  @Column({ name: 'volume_step', type: 'smallint', nullable: true })
-  volumeStep: number | null;
   // Budget scopes (migration 1732001800000, docs/budgets.md): what the write named (null: nothing).
   @Column({ name: 'scope_project', type: 'varchar', length: 200, nullable: true })
   scopeProject: string | null;
@@ -199,4 +196,8 @@ export class UsageRecord {
 
   @Column({ name: 'scope_session', type: 'varchar', length: 200, nullable: true })
   scopeSession: string | null;
+
+  /** The volume step that priced its last token, from 0 (migration 1732001850000; null: no steps). */
+  @Column({ name: 'volume_step', type: 'smallint', nullable: true })
+  volumeStep: number | null;
 }
