@@ -152,6 +152,7 @@ import { UsageRecordsErase1732001621000 } from './1732001621000-usage-records-er
 import { RunwayAlerts1732001700000 } from './1732001700000-runway-alerts.js';
 import { Budgets1732001800000 } from './1732001800000-budgets.js';
 import { BudgetCaps1732001801000 } from './1732001801000-budget-caps.js';
+import { BudgetReachedEmail1732001820000 } from './1732001820000-budget-reached-email.js';
 import { VolumeSteps1732001850000 } from './1732001850000-volume-steps.js';
 import { VolumeStepsFunctions1732001851000 } from './1732001851000-volume-steps-functions.js';
 import { RecordWithoutClaim1732001910000 } from './1732001910000-record-without-claim.js';
@@ -315,6 +316,7 @@ export const MIGRATIONS = [
   RunwayAlerts1732001700000,
   Budgets1732001800000,
   BudgetCaps1732001801000,
+  BudgetReachedEmail1732001820000,
   VolumeSteps1732001850000,
   VolumeStepsFunctions1732001851000,
   RecordWithoutClaim1732001910000,

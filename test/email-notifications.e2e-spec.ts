@@ -277,7 +277,7 @@ describe('email notifications over SMTP', () => {
     const got = await t.http.get('/api/notifications/preferences').set(u.auth).expect(200);
     // Every kind that emails, feature.limit_reached included, in the preferences' order.
     expect(Object.keys(got.body.email)).toEqual([...EMAIL_KINDS]);
-    expect(EMAIL_KINDS).toHaveLength(10);
+    expect(EMAIL_KINDS).toHaveLength(11);
     const put = await t.http
       .put('/api/notifications/preferences')
       .set(u.auth)

@@ -111,7 +111,7 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   'trigger usage_records.usage_records_occurred_at':
     'CREATE TRIGGER usage_records_occurred_at BEFORE INSERT ON public.usage_records FOR EACH ROW WHEN ((new.occurred_at IS NULL)) EXECUTE FUNCTION usage_records_occurred_at()',
   'trigger events.email_notifications_queue':
-    "CREATE TRIGGER email_notifications_queue AFTER INSERT ON public.events FOR EACH ROW WHEN (((new.type)::text = ANY ((ARRAY['credits.expiring'::character varying, 'balance.low'::character varying, 'balance.depleted'::character varying, 'purchase.paid'::character varying, 'purchase.refunded'::character varying, 'promotion.redeemed'::character varying, 'auto_recharge.disabled'::character varying, 'org.member_limit_reached'::character varying, 'feature.limit_reached'::character varying, 'credits.runway'::character varying])::text[]))) EXECUTE FUNCTION email_notifications_queue()",
+    "CREATE TRIGGER email_notifications_queue AFTER INSERT ON public.events FOR EACH ROW WHEN (((new.type)::text = ANY ((ARRAY['credits.expiring'::character varying, 'balance.low'::character varying, 'balance.depleted'::character varying, 'purchase.paid'::character varying, 'purchase.refunded'::character varying, 'promotion.redeemed'::character varying, 'auto_recharge.disabled'::character varying, 'org.member_limit_reached'::character varying, 'feature.limit_reached'::character varying, 'credits.runway'::character varying, 'budget.reached'::character varying])::text[]))) EXECUTE FUNCTION email_notifications_queue()",
 };
 
 function optionsFor(url: string) {

@@ -143,3 +143,30 @@ describe('the credits.runway email', () => {
     expect(org.text).toContain('within 1 day.');
   });
 });
+
+describe('the budget.reached email', () => {
+  it('names the budget, its scope and figures; a period budget says when it restarts', () => {
+    const data = {
+      userId: 'bob',
+      budgetId: 'alpha-monthly',
+      scope: { kind: 'project', id: 'alpha' },
+      limit: 500,
+      used: 500,
+      period: 'month',
+    };
+    const own = templates.render({ ...base, event: { kind: 'budget.reached', data } });
+    expect(own.subject).toBe('Acme <Chat>: budget alpha-monthly of your account is reached');
+    expect(own.text).toContain('(project alpha) has reached its limit of 500 credits (500 used this month).');
+    expect(own.text).toContain('refused until the next month or until its limit is raised.');
+    expect(own.html).toContain('<strong>alpha-monthly</strong>');
+    const org = templates.render({
+      ...base,
+      orgName: 'Acme Ltd',
+      event: { kind: 'budget.reached', data: { ...data, userId: null, orgId: 'acme', period: 'lifetime', used: 7 } },
+    });
+    expect(org.subject).toBe("Acme <Chat>: budget alpha-monthly of Acme Ltd's account is reached");
+    expect(org.text).toContain('the budget alpha-monthly of the account of Acme Ltd (project alpha)');
+    expect(org.text).toContain('its limit of 500 credits (7 used).');
+    expect(org.text).not.toContain('next');
+  });
+});

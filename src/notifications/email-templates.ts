@@ -56,6 +56,11 @@ function figuresOf(input: EmailEvent): Record<string, unknown> {
     figures.runsOutOn = figures.runsOutAt === null ? '' : String(figures.runsOutAt).slice(0, 10);
     figures.within = formatLead(input.data.days * 24);
   }
+  if (input.kind === 'budget.reached') {
+    figures.scopeKind = input.data.scope?.kind;
+    figures.scopeId = input.data.scope?.id;
+    figures.resets = input.data.period !== 'lifetime';
+  }
   if (input.kind === 'feature.limit_reached') {
     figures.resets = input.data.period !== 'lifetime';
     figures.periodWord = input.data.period;

@@ -1,3 +1,4 @@
+import { type BudgetScopes, scopesParam } from '../credits/budget-scopes.js';
 import type { Dimensions, Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { splitFields, type TokenCounts } from '../pricing/token-counts.js';
@@ -12,6 +13,25 @@ export type SettledStatus = Exclude<SessionStatus, 'active'>;
 export interface RecordExtras {
   service: string;
   metadata: Record<string, unknown>;
+}
+
+/**
+ * What a session keeps for the record its settlement writes (streaming_sessions.record_extras): an
+ * in-process caller's service and metadata, and the budget scopes its initialize named, which the
+ * record of any settlement (finalize, abort, expiry, release) carries (docs/budgets.md).
+ */
+export interface SessionRecordExtras extends Partial<RecordExtras> {
+  scopes?: BudgetScopes;
+}
+
+/** The record extras a session keeps: null when there is nothing to keep. */
+export function sessionRecordExtras(
+  extras: RecordExtras | null,
+  scopes: BudgetScopes | null | undefined,
+): SessionRecordExtras | null {
+  const named = scopesParam(scopes) === null ? undefined : scopes!;
+  if (!extras && !named) return null;
+  return { ...extras, ...(named ? { scopes: named } : {}) };
 }
 
 /** The counts a settlement records: the total, and each kind when the caller split them. */

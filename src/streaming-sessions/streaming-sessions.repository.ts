@@ -17,7 +17,7 @@ import {
 } from '../pricing/token-kinds.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
-import type { RecordExtras } from './settlement-plan.js';
+import type { SessionRecordExtras } from './settlement-plan.js';
 
 /** streaming_sessions rows as the module's SQL selects them, and their mapper. */
 export interface SessionRow {
@@ -80,8 +80,11 @@ export interface NewSession {
   openedByApiKeyId: string | null;
   /** The organisation that holds and settles (userId: the member); null: the user's own account. */
   orgId: string | null;
-  /** An in-process caller's record service and metadata, for the expiry's record when it settles it. */
-  recordExtras: RecordExtras | null;
+  /**
+   * An in-process caller's record service and metadata, for the expiry's record when it settles it,
+   * and the budget scopes its initialize named, for the record of whatever settles it.
+   */
+  recordExtras: SessionRecordExtras | null;
 }
 
 /** The estimate's kinds: all five columns, or none (streaming_sessions_estimate_split_check). */
@@ -136,7 +139,7 @@ export interface DueSession extends EstimateColumns {
   started_at: Date;
   service_tier: string | null;
   estimated_units: Units | null;
-  record_extras: RecordExtras | null;
+  record_extras: SessionRecordExtras | null;
 }
 
 /** streaming_sessions: the money path's statements (initialize, settle, expire) and the active list. */

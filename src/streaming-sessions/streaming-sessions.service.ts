@@ -31,6 +31,7 @@ import {
   ESTIMATED,
   type RecordExtras,
   requestSource,
+  sessionRecordExtras,
   type SettledStatus,
   type SettlementPlan,
   type SettlementSource,
@@ -134,7 +135,7 @@ export class StreamingSessionsService {
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
       orgId: payer.orgId,
-      recordExtras: expiryExtras,
+      recordExtras: sessionRecordExtras(expiryExtras, dto.scopes),
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement

@@ -51,6 +51,8 @@ export interface RecordInStatement {
   orgId: string;
   /** The account price that priced it with the rule (uuid; absent: none). */
   accountPriceId?: string;
+  /** The budget scopes it names, as jsonb `{project?, tag?, run?, session?}` (absent or null: none). */
+  scopes?: string;
   /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
   metadata: SqlPart;
 }
@@ -241,8 +243,9 @@ export class UsageRecordsRepository {
     sql: RecordInStatement,
   ): SqlPart {
     const shortfall = `(${sql.shortfall})`;
+    const scopes = `(${sql.scopes ?? 'NULL::jsonb'})`;
     return {
-      sql: `INSERT INTO usage_records (${INSERT_COLUMNS})
+      sql: `INSERT INTO usage_records (${INSERT_COLUMNS}, scope_project, scope_tags, scope_run, scope_session)
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
                    $3::int, $4::jsonb || ${shiftParams(sql.metadata.sql, KNOWN_PARAMS)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
@@ -250,7 +253,10 @@ export class UsageRecordsRepository {
                    ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
                    $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId},
                    ${sql.orgId}, false, NULL, ${sql.accountPriceId ?? 'NULL'}::uuid,
-                   $${8 + KINDS}::varchar, $${9 + KINDS}::jsonb
+                   $${8 + KINDS}::varchar, $${9 + KINDS}::jsonb, ${scopes} ->> 'project',
+                   CASE WHEN jsonb_array_length(${scopes} -> 'tag') > 0
+                        THEN ARRAY(SELECT jsonb_array_elements_text(${scopes} -> 'tag'))::varchar(200)[] END,
+                   ${scopes} ->> 'run', ${scopes} ->> 'session'
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [

@@ -21,6 +21,7 @@ export class EmailPreferencesDto {
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'org.member_limit_reached'?: boolean;
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'feature.limit_reached'?: boolean;
   @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'credits.runway'?: boolean;
+  @ApiPropertyOptional({ example: true }) @IsOptional() @IsBoolean() 'budget.reached'?: boolean;
 }
 
 export class PutPreferencesDto {

@@ -4161,6 +4161,7 @@ export type EmailPreferencesDto = {
     'org.member_limit_reached'?: boolean;
     'feature.limit_reached'?: boolean;
     'credits.runway'?: boolean;
+    'budget.reached'?: boolean;
 };
 
 export type PreferencesResponseDto = {
@@ -4186,7 +4187,7 @@ export type NotificationResponseDto = {
     /**
      * The event type it tells of
      */
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway' | 'budget.reached';
     /**
      * Null until made
      */
@@ -4216,7 +4217,7 @@ export type NotificationDetailResponseDto = {
     /**
      * The event type it tells of
      */
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway' | 'budget.reached';
     /**
      * Null until made
      */
@@ -4236,7 +4237,7 @@ export type NotificationDetailResponseDto = {
 
 export type UnsubscribedResponseDto = {
     userId: string;
-    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway';
+    kind: 'credits.expiring' | 'balance.low' | 'balance.depleted' | 'purchase.paid' | 'purchase.refunded' | 'promotion.redeemed' | 'auto_recharge.disabled' | 'org.member_limit_reached' | 'feature.limit_reached' | 'credits.runway' | 'budget.reached';
     email: boolean;
 };
 
