@@ -124,7 +124,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     {
       name: 'user',
       who: () => ({ userId }),
-      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Plan', 'Features', 'API keys'],
+      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Plan', 'Budgets', 'Features', 'API keys'],
     },
     {
       name: 'member',
@@ -134,7 +134,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     {
       name: 'reader',
       who: () => ({ userId: readerId, orgId }),
-      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Plan', 'Features', 'API keys', 'Organisation'],
+      tabs: ['Balance', 'Usage', 'Statements', 'Purchases', 'Plan', 'Budgets', 'Features', 'API keys', 'Organisation'],
     },
   ];
   for (const persona of personas) {

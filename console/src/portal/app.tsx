@@ -4,6 +4,7 @@ import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { getMeOptions, getOrgOptions } from '../api/generated/@tanstack/react-query.gen';
 import { isOrgReader, loadSession, type PortalSession } from './account';
 import { BalanceTab } from './balance';
+import { BudgetsTab } from './budgets';
 import { FeaturesTab } from './features';
 import { dateTime } from './format';
 import { KeysTab } from './keys';
@@ -26,6 +27,7 @@ function tabsOf(session: PortalSession): Tab[] {
     ...(reader ? [{ id: 'statements', label: 'Statements' }] : []),
     ...(reader ? [{ id: 'purchases', label: 'Purchases' }] : []),
     ...(reader ? [{ id: 'plan', label: 'Plan' }] : []),
+    ...(reader ? [{ id: 'budgets', label: 'Budgets' }] : []),
     { id: 'features', label: 'Features' },
     { id: 'keys', label: 'API keys' },
     ...(session.orgId !== null ? [{ id: 'org', label: 'Organisation' }] : []),
@@ -135,6 +137,7 @@ function Portal({ session }: { session: PortalSession }) {
           {active === 'statements' && <StatementsTab session={session} />}
           {active === 'purchases' && <PurchasesTab session={session} />}
           {active === 'plan' && <PlanTab session={session} />}
+          {active === 'budgets' && <BudgetsTab session={session} />}
           {active === 'features' && <FeaturesTab session={session} />}
           {active === 'keys' && <KeysTab session={session} />}
           {active === 'org' && <OrgTab session={session} />}

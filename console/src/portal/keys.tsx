@@ -222,7 +222,7 @@ export function KeysTab({ session }: { session: PortalSession }) {
  * A cell of a table that becomes a card per row at a phone's width (`table.stacked`): the column's
  * name shown beside the figure there, hidden from screen readers, which have the column heading.
  */
-function Cell({ label, children }: { label: string; children: ReactNode }) {
+export function Cell({ label, children }: { label: string; children: ReactNode }) {
   return (
     <td>
       <span className="cell-label" aria-hidden="true">

@@ -12,6 +12,7 @@ import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
+import { AccountBudgets } from './account-budgets';
 import { AccountFeatures } from './account-features';
 import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
@@ -66,6 +67,7 @@ export function OrgScreen() {
           <Tabs.Tab value="plan">Plan</Tabs.Tab>
           <Tabs.Tab value="pricing">Pricing</Tabs.Tab>
           <Tabs.Tab value="features">Features</Tabs.Tab>
+          <Tabs.Tab value="budgets">Budgets</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="members" pt="md">
           <OrgMembers orgId={orgId} />
@@ -96,6 +98,9 @@ export function OrgScreen() {
         </Tabs.Panel>
         <Tabs.Panel value="features" pt="md">
           <AccountFeatures account={account} />
+        </Tabs.Panel>
+        <Tabs.Panel value="budgets" pt="md">
+          <AccountBudgets account={account} />
         </Tabs.Panel>
       </Tabs>
     </Stack>

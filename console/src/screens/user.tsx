@@ -8,6 +8,7 @@ import { cursorPaging, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { Stat } from '../components/stat';
 import { utc } from '../lib/format';
+import { AccountBudgets } from './account-budgets';
 import { AccountFeatures } from './account-features';
 import { AccountPricing } from './account-pricing';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
@@ -66,6 +67,7 @@ export function UserScreen() {
           <Tabs.Tab value="plan">Plan</Tabs.Tab>
           <Tabs.Tab value="pricing">Pricing</Tabs.Tab>
           <Tabs.Tab value="features">Features</Tabs.Tab>
+          <Tabs.Tab value="budgets">Budgets</Tabs.Tab>
           <Tabs.Tab value="purchases">Purchases</Tabs.Tab>
           <Tabs.Tab value="sessions">Sessions</Tabs.Tab>
           {operator.isAdmin && <Tabs.Tab value="events">Events</Tabs.Tab>}
@@ -98,6 +100,9 @@ export function UserScreen() {
         </Tabs.Panel>
         <Tabs.Panel value="features" pt="md">
           <AccountFeatures account={{ userId }} />
+        </Tabs.Panel>
+        <Tabs.Panel value="budgets" pt="md">
+          <AccountBudgets account={{ userId }} />
         </Tabs.Panel>
         <Tabs.Panel value="purchases" pt="md">
           <Purchases account={{ userId }} />
