@@ -40,13 +40,18 @@ export interface SettlementRow extends GivenBack {
   out_collected: string;
   out_debt: string;
   out_shortfall: string;
+  /** What the settlement charged: the session's charge, or on a rule with volume steps the stepped one. */
+  out_charge: number;
+  /** The step that priced its last token (null: a rule without steps). */
+  out_volume_step: number | null;
 }
 
 /**
  * A settlement statement built around credits_settle(): `session` is a SELECT of at most one row,
  * locked, with at least the columns `account_id` (the account that pays: the engine's id), `user_id`,
  * `org_id` (the organisation that pays, or null), `session_id`, `charge` (≤ the integer range when
- * `settle`) and `settle` (boolean: settle it in this statement); it becomes the CTE `settling`. Each
+ * `settle`), `volume` (the rule's volume steps as credits_take_events() takes them, the engine then
+ * deciding the charge; null: none) and `settle` (boolean: settle it in this statement); it becomes the CTE `settling`. Each
  * of `writes` (CTEs `write_1`…) runs only when the settlement happened: it may read `settling` and
  * `settled` (credits_settle()'s row, `out_*` columns) and answers at most one row (an INSERT/UPDATE
  * … RETURNING, or a SELECT), whose columns are named apart from the session's.
@@ -158,11 +163,12 @@ export class CreditHoldsRepository {
           name: 'settle_outcome',
           sql: `SELECT k.*
                   FROM (SELECT settling.account_id, settling.user_id, settling.org_id, settling.session_id,
-                               settling.charge::int AS charge
+                               settling.charge::int AS charge, settling.volume
                           FROM settling WHERE settling.settle) to_settle,
                        LATERAL credits_settle(to_settle.account_id::bigint, to_settle.session_id, to_settle.charge, $1,
                                               $2::uuid, $3::int, $4::int[],
-                                              CASE WHEN to_settle.org_id IS NOT NULL THEN to_settle.user_id END) k`,
+                                              CASE WHEN to_settle.org_id IS NOT NULL THEN to_settle.user_id END,
+                                              to_settle.volume) k`,
           params: [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds],
           materialized: true,
         },

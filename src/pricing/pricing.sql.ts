@@ -89,6 +89,20 @@ export function creditsSql(
   accountPrice?: string,
   dimensions?: SqlDimensions,
 ): string {
+  return `ceil(${exactCreditsSql(rule, tokens, defaultPrice, accountPrice, dimensions)})`;
+}
+
+/**
+ * creditsSql() before its rounding: the exact numeric credits, what a rule with volume steps hands
+ * the engine as the record's `base` (credit_volume_price()).
+ */
+export function exactCreditsSql(
+  rule: string,
+  tokens: SqlKinds,
+  defaultPrice: string,
+  accountPrice?: string,
+  dimensions?: SqlDimensions,
+): string {
   const price = kindPricesSql(rule, defaultPrice);
   const tier = (column: string) =>
     accountPrice ? `COALESCE(${accountPrice}.${column}, ${rule}.${column})` : `${rule}.${column}`;
@@ -101,10 +115,10 @@ export function creditsSql(
   price.input = `CASE WHEN ${long} THEN ${tier('long_context_price_per_1k_tokens')} ELSE ${price.input} END`;
   price.output = `CASE WHEN ${long} THEN ${tier('long_context_output_price_per_1k_tokens')} ELSE ${price.output} END`;
   const factor = accountPrice ? ` * ((100 - COALESCE(${accountPrice}.discount_percent, 0)) * 0.01)` : '';
-  if (!dimensions) return `ceil((${weightedSql(tokens, price)})${factor} * 0.001)`;
+  if (!dimensions) return `(${weightedSql(tokens, price)})${factor} * 0.001`;
   const units = unitsSql(rule, dimensions.units, accountPrice);
   const serviceTier = tierFactorSql(rule, dimensions.tier);
-  return `ceil(((${weightedSql(tokens, price)}) * 0.001 + ${units}) * (${serviceTier})${factor})`;
+  return `((${weightedSql(tokens, price)}) * 0.001 + ${units}) * (${serviceTier})${factor}`;
 }
 
 /**
@@ -127,4 +141,17 @@ export function providerCostSql(rule: string, tokens: SqlKinds): string {
 
 function weightedSql(tokens: SqlKinds, price: Record<TokenKind, string>): string {
   return TOKEN_KINDS.map((kind) => `${tokens[kind]}::numeric * ${price[kind]}`).join(' + ');
+}
+
+/**
+ * A rule's volume steps as the engine takes a write on them (VolumeCharge, credit_volume_price()), or
+ * NULL for a rule without: the write's model, total tokens and exact un-rounded credits (`base`), now
+ * as its instant, and how long a give-back lasts after the period (`expiryDays`).
+ */
+export function volumeChargeSql(rule: string, model: string, tokens: string, base: string, expiryDays: string): string {
+  return `CASE WHEN ${rule}.volume IS NOT NULL THEN jsonb_build_object(
+            'model', ${model}, 'mode', ${rule}.volume ->> 'mode', 'period', ${rule}.volume ->> 'period',
+            'steps', (SELECT jsonb_agg(jsonb_build_array(st.v -> 'upTo', st.v -> 'pricePercent') ORDER BY st.o)
+                        FROM jsonb_array_elements(${rule}.volume -> 'steps') WITH ORDINALITY AS st(v, o)),
+            'tokens', ${tokens}, 'base', ${base}, 'at', NULL, 'expiryDays', ${expiryDays}) END`;
 }

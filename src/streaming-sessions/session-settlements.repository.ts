@@ -4,7 +4,14 @@ import { payingAccountIdSql } from '../accounts/accounts.sql.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import type { Dimensions } from '../pricing/dimensions.js';
-import { creditsSql, dimensionProblemsSql, providerCostSql, type SqlKinds } from '../pricing/pricing.sql.js';
+import {
+  creditsSql,
+  dimensionProblemsSql,
+  exactCreditsSql,
+  providerCostSql,
+  type SqlKinds,
+  volumeChargeSql,
+} from '../pricing/pricing.sql.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { perKind, TOKEN_KINDS } from '../pricing/token-kinds.js';
 import type { RecordInStatement } from '../usage/usage-records.repository.js';
@@ -98,16 +105,21 @@ export class SessionSettlementsRepository {
     fallbackPrice: string | null,
     caller: { userId: string; apiKeyId: string | null },
     dimensions: Dimensions,
+    volume: { tokens: number; expiryDays: number },
   ): SqlPart {
-    // $1 session, $2 user, one per kind, the fallback price, the caller and its key, the tier and the units.
+    // $1 session, $2 user, one per kind, the fallback price, the caller and its key, the tier and the
+    // units, the total tokens and a volume give-back's days after the period.
     const kinds: SqlKinds = perKind((kind) => `$${3 + TOKEN_KINDS.indexOf(kind)}::int`);
     const fallback = `$${3 + TOKEN_KINDS.length}::numeric`;
     const callerId = `$${4 + TOKEN_KINDS.length}::varchar`;
     const callerKey = `$${5 + TOKEN_KINDS.length}::uuid`;
     const dims = { tier: `$${6 + TOKEN_KINDS.length}::varchar`, units: `$${7 + TOKEN_KINDS.length}::jsonb` };
+    const [total, expiryDays] = [`$${8 + TOKEN_KINDS.length}::bigint`, `$${9 + TOKEN_KINDS.length}::int`];
+    // On a rule with volume steps the engine decides the charge under the lock (credits_settle()).
+    const exact = exactCreditsSql('r', kinds, fallback, 'ap', dims);
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost, ${callerId} AS caller_id, ${callerKey} AS caller_key,
-                   p.unknown_tier, p.unpriced_unit,
+                   p.unknown_tier, p.unpriced_unit, ${volumeChargeSql('r', 'ss.model_id', total, exact, expiryDays)} AS volume,
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS}
                      AND NOT p.unknown_tier AND p.unpriced_unit IS NULL AS settle
               FROM streaming_sessions ss
@@ -128,25 +140,33 @@ export class SessionSettlementsRepository {
         caller.apiKeyId,
         dimensions.serviceTier,
         dimensions.units ? JSON.stringify(dimensions.units) : null,
+        volume.tokens,
+        volume.expiryDays,
       ],
     };
   }
 
   /**
    * A session still active and due, locked unless another worker has it (SKIP LOCKED), charged its
-   * estimate (never more than the hold).
+   * estimate (on a rule with volume steps, the estimate's tokens priced by the engine at the steps,
+   * against the period total as it is now).
    */
-  lockDueToExpire(sessionId: string, userId: string): SqlPart {
+  lockDueToExpire(sessionId: string, userId: string, expiryDays: number): SqlPart {
+    // On a rule with volume steps the estimate is priced at the steps by the engine, like a record.
+    const dims = { tier: 'ss.service_tier', units: 'ss.estimated_units' };
+    const exact = exactCreditsSql('r', ESTIMATE_KINDS, 'NULL::numeric', 'ap', dims);
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, ss.estimated_credits::numeric AS charge,
+                   ${volumeChargeSql('r', 'ss.model_id', 'ss.estimated_tokens', exact, '$3::int')} AS volume,
                    ss.opened_by AS caller_id, ss.opened_by_api_key_id AS caller_key,
                    ${providerCostSql('r', ESTIMATE_KINDS)} AS provider_cost, true AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+              LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                AND ss.status = 'active' AND ss.expires_at <= now()
                FOR UPDATE OF ss SKIP LOCKED`,
-      params: [sessionId, userId],
+      params: [sessionId, userId, expiryDays],
     };
   }
 
@@ -156,7 +176,7 @@ export class SessionSettlementsRepository {
    */
   lockToRelease(sessionId: string, userId: string, orgId: string, by: string): SqlPart {
     return {
-      sql: `SELECT ${LOCKED_COLUMNS}, 0::numeric AS charge, $4::varchar AS caller_id, NULL::uuid AS caller_key,
+      sql: `SELECT ${LOCKED_COLUMNS}, 0::numeric AS charge, NULL::jsonb AS volume, $4::varchar AS caller_id, NULL::uuid AS caller_key,
                    ${providerCostSql('r', NOTHING)} AS provider_cost, ss.status = 'active' AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
@@ -176,7 +196,8 @@ export class SessionSettlementsRepository {
       userId: 'settling.user_id',
       operation: 'settling.model_id',
       modelId: 'settling.model_id',
-      credits: 'settling.charge - settled.out_shortfall',
+      credits: 'settled.out_charge - settled.out_shortfall',
+      volumeStep: 'settled.out_volume_step',
       pricingRuleId: 'settling.pricing_rule_id',
       accountPriceId: 'settling.account_price_id',
       providerCost: 'settling.provider_cost',
@@ -189,7 +210,7 @@ export class SessionSettlementsRepository {
       // The budget scopes the initialize named (kept on the session), so stats by scope count it.
       scopes: `settling.record_extras -> 'scopes'`,
       metadata: {
-        sql: `jsonb_build_object('estimatedCredits', settling.estimated_credits, 'actualCredits', settling.charge,
+        sql: `jsonb_build_object('estimatedCredits', settling.estimated_credits, 'actualCredits', settled.out_charge,
                 'shortfall', settled.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
         params: [settledAt],
       },
@@ -205,7 +226,7 @@ export class SessionSettlementsRepository {
     return {
       sql: `UPDATE streaming_sessions ss
                SET status = $1::varchar, settled_at = $2::timestamptz, actual_tokens = $3::int,
-                   actual_credits = settling.charge::int, refund = settled.out_refund::int, shortfall = settled.out_shortfall::int,
+                   actual_credits = settled.out_charge, refund = settled.out_refund::int, shortfall = settled.out_shortfall::int,
                    usage_record_id = $4::uuid, settlement = jsonb_build_object('request', $5::jsonb)
               FROM settling, settled
              WHERE ss.session_id = settling.session_id AND ss.user_id = settling.user_id
@@ -230,7 +251,7 @@ export class SessionSettlementsRepository {
       before: `jsonb_build_object('userId', settling.user_id, 'sessionId', settling.session_id, 'status', 'active',
                  'openedBy', settling.opened_by, 'openedByApiKeyId', settling.opened_by_api_key_id)`,
       after: `jsonb_build_object('sessionId', settling.session_id, 'userId', settling.user_id, 'status', 'aborted',
-                'partialCredits', settling.charge::int, 'refund', settled.out_refund::int,
+                'partialCredits', settled.out_charge, 'refund', settled.out_refund::int,
                 'shortfall', settled.out_shortfall::int)`,
     };
   }

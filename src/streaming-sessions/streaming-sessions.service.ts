@@ -227,6 +227,7 @@ export class StreamingSessionsService {
       this.pricing.fallbackPrice(),
       { userId: caller.userId, apiKeyId: caller.apiKeyId ?? null },
       { serviceTier: source.serviceTier, units: source.units },
+      { tokens: tokens.total, expiryDays: this.config.corrections.expiryDays },
     );
     const counts = settlementTokens(tokens);
     const plan: SettlementPlan = {
@@ -272,7 +273,7 @@ export class StreamingSessionsService {
     const row = await this.settle(
       m,
       'streaming_session_expire',
-      this.settlements.lockDueToExpire(due.session_id, due.user_id),
+      this.settlements.lockDueToExpire(due.session_id, due.user_id, this.config.corrections.expiryDays),
       {
         status: 'expired',
         request: { kind: 'expire' },

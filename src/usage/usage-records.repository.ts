@@ -53,6 +53,8 @@ export interface RecordInStatement {
   accountPriceId?: string;
   /** The budget scopes it names, as jsonb `{project?, tag?, run?, session?}` (absent or null: none). */
   scopes?: string;
+  /** The volume step that priced its last token (smallint; absent: none). */
+  volumeStep?: string;
   /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
   metadata: SqlPart;
 }
@@ -245,7 +247,7 @@ export class UsageRecordsRepository {
     const shortfall = `(${sql.shortfall})`;
     const scopes = `(${sql.scopes ?? 'NULL::jsonb'})`;
     return {
-      sql: `INSERT INTO usage_records (${INSERT_COLUMNS}, scope_project, scope_tags, scope_run, scope_session)
+      sql: `INSERT INTO usage_records (${INSERT_COLUMNS}, scope_project, scope_tags, scope_run, scope_session, volume_step)
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
                    $3::int, $4::jsonb || ${shiftParams(sql.metadata.sql, KNOWN_PARAMS)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
@@ -256,7 +258,7 @@ export class UsageRecordsRepository {
                    $${8 + KINDS}::varchar, $${9 + KINDS}::jsonb, ${scopes} ->> 'project',
                    CASE WHEN jsonb_array_length(${scopes} -> 'tag') > 0
                         THEN ARRAY(SELECT jsonb_array_elements_text(${scopes} -> 'tag'))::varchar(200)[] END,
-                   ${scopes} ->> 'run', ${scopes} ->> 'session'
+                   ${scopes} ->> 'run', ${scopes} ->> 'session', (${sql.volumeStep ?? 'NULL'})::smallint
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [

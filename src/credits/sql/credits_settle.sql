@@ -1,5 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credits_settle(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying)
- RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint)
+CREATE OR REPLACE FUNCTION public.credits_settle(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying, p_volume jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint, out_charge integer, out_volume_step integer)
  LANGUAGE plpgsql
 AS $function$
   DECLARE
@@ -13,17 +13,27 @@ AS $function$
     v_account bigint := p_account_id;
     v_member varchar := p_member_id;
     v_scopes jsonb;
+    v_charge integer := p_charge;
+    vp record;
   BEGIN
+    -- On a rule with volume steps (p_volume, as credits_take_events() takes it) the charge is the
+    -- stepped price of the settlement's tokens, decided here under the account's lock against the
+    -- period total (credit_volume_price()), like a record's: p_charge is then ignored.
+    IF p_volume IS NOT NULL THEN
+      PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_account]);
+      SELECT * INTO vp FROM credit_volume_price(v_account, p_volume);
+      v_charge := vp.out_amount;
+    END IF;
     -- The session of account p_account_id. An organisation's session names its member (p_member_id;
     -- null for a user's account): what the hold gives back comes off the member's counter on the day
     -- the hold counted, and the overrun counts like a debit (credits_take_events()).
     -- The hold settled first (credits_settle_hold(): the account locked, the hold read once, what it
     -- kept beyond the charge given back). A session without a hold row (one that held nothing before
     -- every initialize wrote one): its whole charge is the overrun.
-    SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, p_charge, p_created_by, p_usage_record_id, v_member);
+    SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, v_charge, p_created_by, p_usage_record_id, v_member);
     IF h.out_status NOT IN ('ok', 'no_hold') THEN
       out_status := h.out_status; out_held := 0; out_kept := 0; out_refund := 0; out_collected := 0; out_debt := 0;
-      out_shortfall := 0; out_released := 0; out_expired := 0; out_voided := 0;
+      out_shortfall := 0; out_released := 0; out_expired := 0; out_voided := 0; out_charge := v_charge;
       RETURN NEXT;
       RETURN;
     ELSIF h.out_status = 'ok' THEN
@@ -39,7 +49,7 @@ AS $function$
     END IF;
     -- The overrun is owed, not asked: neither the key budget nor the spend rate refuses it (up_to),
     -- and it counts against the key the hold counted against.
-    v_overrun := p_charge - (h.out_held - h.out_refund);
+    v_overrun := v_charge - (h.out_held - h.out_refund);
     v_for_review := LEAST(GREATEST(v_overrun, 0), v_cut);
     v_overrun := v_overrun - v_for_review;
     -- A member removed while the session was open (sessions=drain) settles it, but the org pays at
@@ -65,5 +75,15 @@ AS $function$
     out_collected := v_collected; out_debt := v_debt;
     out_shortfall := GREATEST(v_overrun, 0) - v_collected - v_debt + v_for_review;
     out_released := h.out_released; out_expired := h.out_expired; out_voided := h.out_voided;
+    out_charge := v_charge;
+    IF p_volume IS NOT NULL THEN -- the period's total kept, and in volume mode what a cheaper step gives back
+      PERFORM credit_volume_add(v_account, p_volume ->> 'model', vp.out_period_start, vp.out_period_end, vp.out_tokens,
+                                vp.out_base, vp.out_cost);
+      out_volume_step := vp.out_step;
+      IF vp.out_give_back > 0 THEN
+        PERFORM credit_volume_give_back(v_account, vp.out_give_back, vp.out_expires, p_usage_record_id, p_created_by,
+                                        h.out_api_key_id);
+      END IF;
+    END IF;
     RETURN NEXT;
   END $function$;
