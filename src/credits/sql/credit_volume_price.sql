@@ -1,5 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_volume_price(p_account_id bigint, p_volume jsonb)
- RETURNS TABLE(out_amount integer, out_step integer, out_give_back integer, out_period_start timestamp with time zone, out_period_end timestamp with time zone, out_tokens bigint, out_base numeric, out_cost numeric, out_expires timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.credit_volume_price(p_account_id bigint, p_volume jsonb, OUT out_amount integer, OUT out_step integer, OUT out_give_back integer, OUT out_period_start timestamp with time zone, OUT out_period_end timestamp with time zone, OUT out_tokens bigint, OUT out_base numeric, OUT out_cost numeric, OUT out_expires timestamp with time zone)
+ RETURNS record
  LANGUAGE plpgsql
  STABLE
 AS $function$
@@ -18,25 +18,28 @@ AS $function$
     v_at timestamptz := COALESCE((p_volume ->> 'at')::timestamptz, now());
     v_tokens bigint := (p_volume ->> 'tokens')::bigint;
     v_base numeric := (p_volume ->> 'base')::numeric;
-    t credit_volume_totals%ROWTYPE;
+    t_tokens bigint; t_base numeric; t_cost numeric;
     c record;
     v_target numeric;
   BEGIN
-    SELECT p.out_start, p.out_end INTO out_period_start, out_period_end
-      FROM credit_volume_period(p_account_id, p_volume ->> 'period', v_at) p;
-    SELECT * INTO t FROM credit_volume_totals v
+    IF p_volume ->> 'period' = 'month' THEN -- credit_volume_period()'s month, without its statement
+      out_period_start := date_trunc('month', v_at, 'UTC'); out_period_end := out_period_start + interval '1 month';
+    ELSE
+      SELECT p.out_start, p.out_end INTO out_period_start, out_period_end
+        FROM credit_volume_period(p_account_id, p_volume ->> 'period', v_at) p;
+    END IF;
+    SELECT v.tokens, v.base, v.cost INTO t_tokens, t_base, t_cost FROM credit_volume_totals v
      WHERE v.account_id = p_account_id AND v.model_id = p_volume ->> 'model' AND v.period_start = out_period_start;
-    t.tokens := COALESCE(t.tokens, 0); t.base := COALESCE(t.base, 0); t.cost := COALESCE(t.cost, 0);
-    SELECT * INTO c FROM credit_volume_cost(p_volume ->> 'mode', p_volume -> 'steps', t.tokens, v_tokens, v_base);
-    out_tokens := t.tokens + v_tokens; out_base := t.base + v_base; out_cost := t.cost + c.out_cost;
-    out_amount := ceil(out_cost) - ceil(t.cost); out_step := c.out_step; out_give_back := 0;
+    t_tokens := COALESCE(t_tokens, 0); t_base := COALESCE(t_base, 0); t_cost := COALESCE(t_cost, 0);
+    c := credit_volume_cost(p_volume ->> 'mode', p_volume -> 'steps', t_tokens, v_tokens, v_base);
+    out_tokens := t_tokens + v_tokens; out_base := t_base + v_base; out_cost := t_cost + c.out_cost;
+    out_amount := ceil(out_cost) - ceil(t_cost); out_step := c.out_step; out_give_back := 0;
     out_expires := out_period_end + make_interval(days => (p_volume ->> 'expiryDays')::int);
-    IF p_volume ->> 'mode' = 'volume' AND t.tokens > 0 AND c.out_percent < c.out_before_percent THEN
+    IF p_volume ->> 'mode' = 'volume' AND t_tokens > 0 AND c.out_percent < c.out_before_percent THEN
       v_target := out_base * c.out_percent / 100;
       IF v_target < out_cost THEN
         out_give_back := ceil(out_cost) - ceil(v_target);
         out_cost := v_target;
       END IF;
     END IF;
-    RETURN NEXT;
   END $function$;

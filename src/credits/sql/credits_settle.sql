@@ -21,7 +21,7 @@ AS $function$
     -- period total (credit_volume_price()), like a record's: p_charge is then ignored.
     IF p_volume IS NOT NULL THEN
       PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_account]);
-      SELECT * INTO vp FROM credit_volume_price(v_account, p_volume);
+      vp := credit_volume_price(v_account, p_volume);
       v_charge := vp.out_amount;
     END IF;
     -- The session of account p_account_id. An organisation's session names its member (p_member_id;

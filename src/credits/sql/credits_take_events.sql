@@ -234,7 +234,7 @@ AS $function$
       END IF;
       v_amount := e_amount[i];
       IF p_volumes[i] IS NOT NULL THEN -- volume steps: the amount decided under the lock, against the period's total
-        SELECT * INTO vp FROM credit_volume_price(u_acc[u], p_volumes[i]); v_amount := vp.out_amount; e_amount[i] := v_amount;
+        vp := credit_volume_price(u_acc[u], p_volumes[i]); v_amount := vp.out_amount; e_amount[i] := v_amount;
       END IF;
       -- What the caps must leave room for: a hold asks for at least one credit, so a session cannot
       -- start on a key budget or an hourly window that is used up, whatever its estimate.
