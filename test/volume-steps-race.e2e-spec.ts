@@ -43,7 +43,8 @@ describe('volume steps: 200 parallel records on two instances', () => {
       const price = await app.http.get(`/api/pricing/${modelId}`).set(admin);
       expect(price.status).toBe(200);
     }
-    const user = await f.newUser({ credits: 5000 });
+    // one valued lot: 5,000 credits for 2,500.00 usd, 50 minor units a credit
+    const user = await f.newUser({ credits: { credits: 5000, value: { amount: '2500.00', currency: 'usd' } } });
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         (i % 2 ? a : b).http
@@ -57,8 +58,13 @@ describe('volume steps: 200 parallel records on two instances', () => {
       `SELECT COALESCE(-sum(amount) FILTER (WHERE kind = 'debit'), 0)::int AS debited,
               COALESCE(sum(amount) FILTER (WHERE kind = 'volume_adjustment'), 0)::int AS given_back,
               (SELECT sum(credits)::int FROM usage_records WHERE user_id = $1) AS recorded,
-              (SELECT count(*)::int FROM usage_records WHERE user_id = $1 AND volume_step = 1) AS stepped
-         FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+              (SELECT count(*)::int FROM usage_records WHERE user_id = $1 AND volume_step = 1) AS stepped,
+              COALESCE(-sum(value_minor) FILTER (WHERE kind = 'debit'), 0)::int AS debited_money,
+              COALESCE(sum(value_minor) FILTER (WHERE kind = 'volume_adjustment'), 0)::int AS money_back,
+              (SELECT sum(value_remaining_minor)::int FROM credit_allocations a WHERE a.account_id = credit_ledger.account_id
+                 AND a.currency = 'usd') AS liability
+         FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)
+        GROUP BY account_id`,
       [user.id],
     );
     const totals = await a.db.query(
@@ -68,7 +74,8 @@ describe('volume steps: 200 parallel records on two instances', () => {
     );
     expect(totals.rows).toHaveLength(1);
     expect(totals.rows[0].tokens).toBe(1400);
-    return { ...(rows[0] as { debited: number; given_back: number; recorded: number; stepped: number }) };
+    type Figures = { debited: number; given_back: number; recorded: number; stepped: number };
+    return { ...(rows[0] as Figures & { debited_money: number; money_back: number; liability: number }) };
   };
 
   it('graduated: the period is charged the stepped price of its total exactly', async () => {
@@ -77,6 +84,8 @@ describe('volume steps: 200 parallel records on two instances', () => {
     expect(r.debited).toBe(1200);
     expect(r.recorded).toBe(1200);
     expect(r.given_back).toBe(0);
+    expect(r.debited_money).toBe(1200 * 50);
+    expect(r.liability).toBe(250_000 - 1200 * 50);
     // the records after position 1,000 (from the 143rd: 142 × 7 = 994, the 143rd ends at 1,001)
     expect(r.stepped).toBe(58);
   });
@@ -88,5 +97,10 @@ describe('volume steps: 200 parallel records on two instances', () => {
     expect(r.recorded).toBe(r.debited);
     // the crossing record gives back once: the first 142 records paid 994, the crossing one 3.5 → 4
     expect(r.given_back).toBe(994 + 4 - 501);
+    // and the money to the minor unit: the period's net credits took 700 × 50, the give-back carried
+    // its 497 credits' 24,850 back into the liability
+    expect(r.debited_money - r.money_back).toBe(700 * 50);
+    expect(r.money_back).toBe(497 * 50);
+    expect(r.liability).toBe(250_000 - 700 * 50);
   });
 });

@@ -129,7 +129,8 @@ describe('volume steps: streaming settlements', () => {
   });
 
   it('volume: a settlement taking the total to the cheaper step gives back what was paid above it', async () => {
-    const user = await f.newUser({ credits: 10_000 });
+    // a valued lot, 2 minor units a credit: the give-back carries its credits' money back
+    const user = await f.newUser({ credits: { credits: 10_000, value: { amount: '200.00', currency: 'usd' } } });
     await record(user, volume, 999);
     const sessionId = await open(user, volume, 2);
     const fin = await t.http
@@ -142,6 +143,14 @@ describe('volume steps: streaming settlements', () => {
     const n = await net(user);
     expect(n.given_back).toBe(999 + 1 - 501);
     expect(n.spent - n.given_back).toBe(501);
+    const money = await t.db.query(
+      `SELECT COALESCE(sum(value_minor) FILTER (WHERE kind = 'volume_adjustment'), 0)::int AS back,
+              (SELECT sum(value_remaining_minor)::int FROM credit_allocations a
+                WHERE a.account_id = (SELECT account_id FROM accounts WHERE user_id = $1)) AS liability
+         FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [user.id],
+    );
+    expect(money.rows[0]).toEqual({ back: 499 * 2, liability: 20_000 - 501 * 2 });
   });
 
   it('an expired session is charged its estimate at the steps', async () => {

@@ -39,6 +39,16 @@ export class CreditVolumeTotal {
   @Column({ type: 'numeric' })
   cost: string;
 
+  /**
+   * On a `volume` rule: the money the period's charges took of valued lots, net of what its give-backs
+   * returned, in `currency` (the first valued lot's that paid; migration 1732002200000).
+   */
+  @Column({ name: 'value_minor', type: 'bigint', default: 0 })
+  valueMinor: string;
+
+  @Column({ type: 'varchar', length: 3, nullable: true })
+  currency: string | null;
+
   @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
 }

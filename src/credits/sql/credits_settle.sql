@@ -80,9 +80,13 @@ AS $function$
       PERFORM credit_volume_add(v_account, p_volume ->> 'model', vp.out_period_start, vp.out_period_end, vp.out_tokens,
                                 vp.out_base, vp.out_cost);
       out_volume_step := vp.out_step;
+      IF p_volume ->> 'mode' = 'volume' THEN
+        PERFORM credit_volume_money(ARRAY[v_account], ARRAY[p_volume ->> 'model'], ARRAY[vp.out_period_start],
+                                    ARRAY[p_usage_record_id], ARRAY[p_session_id]);
+      END IF;
       IF vp.out_give_back > 0 THEN
         PERFORM credit_volume_give_back(v_account, vp.out_give_back, vp.out_expires, p_usage_record_id, p_created_by,
-                                        h.out_api_key_id);
+                                        h.out_api_key_id, p_volume ->> 'model', vp.out_period_start);
       END IF;
     END IF;
     RETURN NEXT;

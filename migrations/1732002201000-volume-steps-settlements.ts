@@ -5,10 +5,24 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * text as it is from this migration on (up) and as it was before (down). Never edit; change the file
  * and generate another.
  */
-export class VolumeStepsSettlements1732002200000 implements MigrationInterface {
-  name = 'VolumeStepsSettlements1732002200000';
+export class VolumeStepsSettlements1732002201000 implements MigrationInterface {
+  name = 'VolumeStepsSettlements1732002201000';
 
   async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_line_value(p_left bigint, p_credits bigint, p_amount integer, p_kind character varying, p_told bigint, p_value bigint)
+ RETURNS bigint
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  -- The money a ledger line of p_amount credits moves on a valued allocation that has p_credits
+  -- credits and p_left minor units left before it (docs/finance.md "The money rule"): what its caller
+  -- says (p_told); else credits leaving take their share of the money left (credit_value_share()), a
+  -- grant, a transfer's arrival or a volume give-back fills its new lot with the lot's value (p_value). Null: credits
+  -- coming back without their money, which credit_ledger_write() refuses. LANGUAGE sql, so it inlines.
+  SELECT CASE WHEN p_told IS NOT NULL THEN p_told
+              WHEN p_amount <= 0 THEN -credit_value_share(p_left, -p_amount, p_credits)
+              WHEN p_kind IN ('grant', 'transfer_in', 'volume_adjustment') THEN p_value END
+$function$`);
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_volume_add(p_account_id bigint, p_model_id character varying, p_period_start timestamp with time zone, p_period_end timestamp with time zone, p_tokens bigint, p_base numeric, p_cost numeric)
  RETURNS void
  LANGUAGE plpgsql
@@ -63,6 +77,65 @@ AS $function$
     END LOOP;
     out_cost := CASE WHEN p_mode = 'graduated' AND p_tokens > 0 THEN p_base * v_weighted / (p_tokens * 100)
                      ELSE p_base * out_percent / 100 END;
+  END $function$`);
+    await q.query(
+      `DROP FUNCTION credit_volume_give_back(p_account_id bigint, p_credits integer, p_expires_at timestamp with time zone, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_volume_give_back(p_account_id bigint, p_credits integer, p_expires_at timestamp with time zone, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_model_id character varying, p_period_start timestamp with time zone)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+  -- What a \`volume\` step gives back (credit_volume_price() decided it): a new allocation of source
+  -- \`volume\`, brought in by a \`volume_adjustment\` line naming the record whose total reached the
+  -- cheaper step, through the one grant (it repays debt first, as every new credit does). Its money
+  -- (docs/finance.md "The money rule"): the value share of the period's money (credit_volume_money())
+  -- that its credits are of the period's charged credits before it (what comes back plus what the
+  -- total costs now, rounded up): floor(money × back / charged), taken off the period's money, so the
+  -- period's net money is what its net credits paid. A period no valued lot paid gives back no money.
+  DECLARE
+    v_value bigint;
+    v_currency varchar;
+  BEGIN
+    SELECT floor(t.value_minor::numeric * p_credits / (p_credits + ceil(t.cost)))::bigint, t.currency
+      INTO v_value, v_currency
+      FROM credit_volume_totals t
+     WHERE t.account_id = p_account_id AND t.model_id = p_model_id AND t.period_start = p_period_start
+       AND t.currency IS NOT NULL;
+    IF v_currency IS NOT NULL THEN
+      UPDATE credit_volume_totals t SET value_minor = t.value_minor - v_value
+       WHERE t.account_id = p_account_id AND t.model_id = p_model_id AND t.period_start = p_period_start;
+    END IF;
+    PERFORM credits_grant(p_account_id, p_credits, p_created_by, p_expires_at, NULL, 'volume', NULL, NULL, NULL, true,
+                          p_api_key_id => p_api_key_id, p_value_minor => v_value, p_currency => v_currency,
+                          p_usage_record_id => p_usage_record_id, p_line => 'volume_adjustment');
+  END $function$`);
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_volume_money(p_account_ids bigint[], p_models character varying[], p_starts timestamp with time zone[], p_usage_records uuid[], p_sessions character varying[])
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+  -- The money that charges on a \`volume\` rule took of valued lots, added to their period's total
+  -- (credit_volume_totals.value_minor) once their lines are written, so a give-back can carry its share
+  -- of it (credit_volume_give_back()). Charge i: account p_account_ids[i], model p_models[i], the
+  -- period from p_starts[i]; its lines are usage record p_usage_records[i]'s debits (and a settlement's
+  -- releases) and the holds of its session p_sessions[i] (null: none), net. The period keeps the
+  -- currency of the first valued lot that paid; lots of another currency add nothing. One statement
+  -- for a batch.
+  BEGIN
+    UPDATE credit_volume_totals t
+       SET value_minor = t.value_minor + m.value, currency = m.currency
+      FROM (SELECT x.acc, x.model, x.start, x.currency, sum(x.value)::bigint AS value
+              FROM (SELECT e.acc, e.model, e.start, l.currency AS line_currency, -l.value_minor AS value,
+                           COALESCE(v.currency, first_value(l.currency) OVER (PARTITION BY e.acc, e.model, e.start
+                                                                             ORDER BY l.id)) AS currency
+                      FROM unnest(p_account_ids, p_models, p_starts, p_usage_records, p_sessions) AS e(acc, model, start, rec, sess)
+                      JOIN credit_volume_totals v ON v.account_id = e.acc AND v.model_id = e.model AND v.period_start = e.start
+                      JOIN credit_ledger l ON l.account_id = e.acc
+                                          AND ((l.usage_record_id = e.rec AND l.kind IN ('debit', 'release'))
+                                               OR (l.session_id = e.sess AND l.kind = 'hold'))
+                     WHERE l.value_minor IS NOT NULL) x
+             WHERE x.line_currency = x.currency
+             GROUP BY x.acc, x.model, x.start, x.currency) m
+     WHERE t.account_id = m.acc AND t.model_id = m.model AND t.period_start = m.start;
   END $function$`);
     await q.query(`DROP FUNCTION credit_volume_price(p_account_id bigint, p_volume jsonb)`);
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_volume_price(p_account_id bigint, p_volume jsonb, OUT out_amount integer, OUT out_step integer, OUT out_give_back integer, OUT out_period_start timestamp with time zone, OUT out_period_end timestamp with time zone, OUT out_tokens bigint, OUT out_base numeric, OUT out_cost numeric, OUT out_expires timestamp with time zone)
@@ -195,9 +268,13 @@ AS $function$
       PERFORM credit_volume_add(v_account, p_volume ->> 'model', vp.out_period_start, vp.out_period_end, vp.out_tokens,
                                 vp.out_base, vp.out_cost);
       out_volume_step := vp.out_step;
+      IF p_volume ->> 'mode' = 'volume' THEN
+        PERFORM credit_volume_money(ARRAY[v_account], ARRAY[p_volume ->> 'model'], ARRAY[vp.out_period_start],
+                                    ARRAY[p_usage_record_id], ARRAY[p_session_id]);
+      END IF;
       IF vp.out_give_back > 0 THEN
         PERFORM credit_volume_give_back(v_account, vp.out_give_back, vp.out_expires, p_usage_record_id, p_created_by,
-                                        h.out_api_key_id);
+                                        h.out_api_key_id, p_volume ->> 'model', vp.out_period_start);
       END IF;
     END IF;
     RETURN NEXT;
@@ -254,7 +331,8 @@ AS $function$
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
-    vp record; e_step integer[]; g_i integer[]; g_credits integer[]; g_expires timestamptz[]; -- volume steps, give-backs
+    vp record; e_step integer[]; g_i integer[]; g_credits integer[]; g_expires timestamptz[]; g_start timestamptz[]; -- volume steps, give-backs
+    w_acc bigint[]; w_model varchar[]; w_start timestamptz[]; w_record uuid[]; -- the charges on \`volume\` rules, whose money the period keeps
     -- budgets by scope (credit_budget_caps()): each once (b_*); event i's at eb_b[e_bfrom[i] .. e_bto[i]], its caps bc_*
     b_id bigint[] := '{}'; b_name varchar[]; b_limit bigint[]; b_start timestamptz[]; b_spent bigint[]; b_added bigint[]; b_acc bigint[];
     eb_b integer[]; e_bfrom integer[]; e_bto integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
@@ -511,7 +589,8 @@ AS $function$
       e_parts[i] := v_hold_parts;
       IF p_volumes[i] IS NOT NULL THEN -- the period's total kept, now the event is let through; a give-back after the lines
         PERFORM credit_volume_add(u_acc[u], p_volumes[i] ->> 'model', vp.out_period_start, vp.out_period_end, vp.out_tokens, vp.out_base, vp.out_cost);
-        e_step[i] := vp.out_step; IF vp.out_give_back > 0 THEN g_i := g_i || i; g_credits := g_credits || vp.out_give_back; g_expires := g_expires || vp.out_expires; END IF;
+        e_step[i] := vp.out_step; IF vp.out_give_back > 0 THEN g_i := g_i || i; g_credits := g_credits || vp.out_give_back; g_expires := g_expires || vp.out_expires; g_start := g_start || vp.out_period_start; END IF;
+        IF p_volumes[i] ->> 'mode' = 'volume' THEN w_acc := w_acc || u_acc[u]; w_model := w_model || (p_volumes[i] ->> 'model'); w_start := w_start || vp.out_period_start; w_record := w_record || e_record[i]; END IF;
       END IF;
       IF v_windowed AND v_spent > 0 THEN
         u_added[u] := u_added[u] + v_spent;
@@ -555,8 +634,10 @@ AS $function$
                   ORDER BY min(l.i)) g;
       END IF;
     END IF;
+    IF w_acc IS NOT NULL THEN PERFORM credit_volume_money(w_acc, w_model, w_start, w_record, NULL); END IF; -- the lines' money, for a give-back
     FOR k IN 1 .. COALESCE(cardinality(g_i), 0) LOOP -- volume give-backs, each an allocation (credit_volume_give_back())
-      PERFORM credit_volume_give_back(u_acc[e_u[g_i[k]]], g_credits[k], g_expires[k], e_record[g_i[k]], p_created_by, p_api_key_id);
+      PERFORM credit_volume_give_back(u_acc[e_u[g_i[k]]], g_credits[k], g_expires[k], e_record[g_i[k]], p_created_by, p_api_key_id,
+                                      p_volumes[g_i[k]] ->> 'model', g_start[k]);
     END LOOP;
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.
@@ -1117,6 +1198,24 @@ AS $function$
     RETURN NEXT;
   END $function$`);
     await q.query(
+      `DROP FUNCTION credit_volume_money(p_account_ids bigint[], p_models character varying[], p_starts timestamp with time zone[], p_usage_records uuid[], p_sessions character varying[])`,
+    );
+    await q.query(
+      `DROP FUNCTION credit_volume_give_back(p_account_id bigint, p_credits integer, p_expires_at timestamp with time zone, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_model_id character varying, p_period_start timestamp with time zone)`,
+    );
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_volume_give_back(p_account_id bigint, p_credits integer, p_expires_at timestamp with time zone, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+  -- What a \`volume\` step gives back (credit_volume_price() decided it): a new allocation of source
+  -- \`volume\`, brought in by a \`volume_adjustment\` line naming the record whose total reached the
+  -- cheaper step, through the one grant (it repays debt first, as every new credit does).
+  BEGIN
+    PERFORM credits_grant(p_account_id, p_credits, p_created_by, p_expires_at, NULL, 'volume', NULL, NULL, NULL, true,
+                          p_api_key_id => p_api_key_id, p_usage_record_id => p_usage_record_id,
+                          p_line => 'volume_adjustment');
+  END $function$`);
+    await q.query(
       `DROP FUNCTION credit_volume_cost(p_mode character varying, p_steps jsonb, p_before bigint, p_tokens bigint, p_base numeric, OUT out_cost numeric, OUT out_step integer, OUT out_percent numeric, OUT out_before_percent numeric)`,
     );
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_volume_cost(p_mode character varying, p_steps jsonb, p_before bigint, p_tokens bigint, p_base numeric)
@@ -1162,6 +1261,20 @@ AS $function$
   VALUES (p_account_id, p_model_id, p_period_start, p_period_end, p_tokens, p_base, p_cost)
   ON CONFLICT (account_id, model_id, period_start)
   DO UPDATE SET tokens = EXCLUDED.tokens, base = EXCLUDED.base, cost = EXCLUDED.cost, updated_at = now()
+$function$`);
+    await q.query(`CREATE OR REPLACE FUNCTION public.credit_line_value(p_left bigint, p_credits bigint, p_amount integer, p_kind character varying, p_told bigint, p_value bigint)
+ RETURNS bigint
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  -- The money a ledger line of p_amount credits moves on a valued allocation that has p_credits
+  -- credits and p_left minor units left before it (docs/finance.md "The money rule"): what its caller
+  -- says (p_told); else credits leaving take their share of the money left (credit_value_share()), a
+  -- grant or a transfer's arrival fills its new lot with the lot's value (p_value). Null: credits
+  -- coming back without their money, which credit_ledger_write() refuses. LANGUAGE sql, so it inlines.
+  SELECT CASE WHEN p_told IS NOT NULL THEN p_told
+              WHEN p_amount <= 0 THEN -credit_value_share(p_left, -p_amount, p_credits)
+              WHEN p_kind IN ('grant', 'transfer_in') THEN p_value END
 $function$`);
   }
 }
