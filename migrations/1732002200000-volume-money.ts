@@ -8,7 +8,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  */
 export class VolumeMoney1732002200000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE credit_volume_totals ADD COLUMN value_minor bigint NOT NULL DEFAULT 0,
+    await q.query(`ALTER TABLE credit_volume_totals ADD COLUMN value_minor bigint NOT NULL DEFAULT '0',
                      ADD COLUMN currency varchar(3)`);
   }
 

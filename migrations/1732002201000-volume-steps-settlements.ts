@@ -331,8 +331,8 @@ AS $function$
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
-    vp record; e_step integer[]; g_i integer[]; g_credits integer[]; g_expires timestamptz[]; g_start timestamptz[]; -- volume steps, give-backs
-    w_acc bigint[]; w_model varchar[]; w_start timestamptz[]; w_record uuid[]; -- the charges on \`volume\` rules, whose money the period keeps
+    -- volume steps, give-backs, the charges on \`volume\` rules (w_), whose money the period keeps
+    vp record; e_step integer[]; g_i integer[]; g_credits integer[]; g_expires timestamptz[]; g_start timestamptz[]; w_acc bigint[]; w_model varchar[]; w_start timestamptz[]; w_record uuid[];
     -- budgets by scope (credit_budget_caps()): each once (b_*); event i's at eb_b[e_bfrom[i] .. e_bto[i]], its caps bc_*
     b_id bigint[] := '{}'; b_name varchar[]; b_limit bigint[]; b_start timestamptz[]; b_spent bigint[]; b_added bigint[]; b_acc bigint[];
     eb_b integer[]; e_bfrom integer[]; e_bto integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
@@ -636,8 +636,7 @@ AS $function$
     END IF;
     IF w_acc IS NOT NULL THEN PERFORM credit_volume_money(w_acc, w_model, w_start, w_record, NULL); END IF; -- the lines' money, for a give-back
     FOR k IN 1 .. COALESCE(cardinality(g_i), 0) LOOP -- volume give-backs, each an allocation (credit_volume_give_back())
-      PERFORM credit_volume_give_back(u_acc[e_u[g_i[k]]], g_credits[k], g_expires[k], e_record[g_i[k]], p_created_by, p_api_key_id,
-                                      p_volumes[g_i[k]] ->> 'model', g_start[k]);
+      PERFORM credit_volume_give_back(u_acc[e_u[g_i[k]]], g_credits[k], g_expires[k], e_record[g_i[k]], p_created_by, p_api_key_id, p_volumes[g_i[k]] ->> 'model', g_start[k]);
     END LOOP;
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.

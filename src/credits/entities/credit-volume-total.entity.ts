@@ -39,6 +39,9 @@ export class CreditVolumeTotal {
   @Column({ type: 'numeric' })
   cost: string;
 
+  @TimestampColumn('updated_at', { defaultNow: true })
+  updatedAt: Date;
+
   /**
    * On a `volume` rule: the money the period's charges took of valued lots, net of what its give-backs
    * returned, in `currency` (the first valued lot's that paid; migration 1732002200000).
@@ -48,7 +51,4 @@ export class CreditVolumeTotal {
 
   @Column({ type: 'varchar', length: 3, nullable: true })
   currency: string | null;
-
-  @TimestampColumn('updated_at', { defaultNow: true })
-  updatedAt: Date;
 }
