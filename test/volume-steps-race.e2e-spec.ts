@@ -44,7 +44,9 @@ describe('volume steps: 200 parallel records on two instances', () => {
       expect(price.status).toBe(200);
     }
     // one valued lot: 5,000 credits for 2,500.00 usd, 50 minor units a credit
-    const user = await f.newUser({ credits: { credits: 5000, value: { amount: '2500.00', currency: 'usd' } } });
+    const user = await f.newUser();
+    const lot = await f.allocate(user.id, { credits: 5000, value: { amount: '2500.00', currency: 'usd' } });
+    expect(lot.status, JSON.stringify(lot.body)).toBe(201);
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         (i % 2 ? a : b).http

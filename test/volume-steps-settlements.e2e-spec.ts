@@ -130,7 +130,9 @@ describe('volume steps: streaming settlements', () => {
 
   it('volume: a settlement taking the total to the cheaper step gives back what was paid above it', async () => {
     // a valued lot, 2 minor units a credit: the give-back carries its credits' money back
-    const user = await f.newUser({ credits: { credits: 10_000, value: { amount: '200.00', currency: 'usd' } } });
+    const user = await f.newUser();
+    const lot = await f.allocate(user.id, { credits: 10_000, value: { amount: '200.00', currency: 'usd' } });
+    expect(lot.status, JSON.stringify(lot.body)).toBe(201);
     await record(user, volume, 999);
     const sessionId = await open(user, volume, 2);
     const fin = await t.http
