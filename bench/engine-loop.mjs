@@ -10,6 +10,7 @@
 // records that arrive together are). CPU time, not wall time: a loaded machine moves it far less than a rate
 // (docs/benchmarks.md "Where the streaming pair's time went"). Needs TEST_DATABASE_URL's
 // server on this machine (it reads /proc).
+import { seedBudgets } from './budgets.mjs';
 import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 import { seedUsers } from './lib.mjs';
 import { seedOrgs } from './orgs.mjs';
@@ -69,6 +70,18 @@ const CALLS = {
                                                    ARRAY[NULL::uuid], 'org', NULL, ARRAY[$2::varchar])`,
           values: [org(i), `bench-${member(i)}`],
         },
+  // With ENGINE_LOOP_BUDGETS=1, the user's take naming a project budget and a run budget under it
+  // (bench/budgets.mjs), as a record with `scopes` sends it: against 'user take', what budgets cost.
+  ...(process.env.ENGINE_LOOP_BUDGETS
+    ? {
+        'budget take': (db, i) => ({
+          text: `SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$1::bigint], ARRAY[1],
+                                                   ARRAY[NULL::uuid], ARRAY[NULL::varchar],
+                                                   p_scopes => ARRAY['{"project":"bench-p","run":"bench-r"}'::jsonb])`,
+          values: [db.ids.get(user(i))],
+        }),
+      }
+    : {}),
   // 32 events in one statement, as the record route sends records that arrive together
   // (docs/money.md "Records that arrive together"): 32 users' records, and 32 org members'.
   ...(process.env.ENGINE_LOOP_TOGETHER
@@ -105,6 +118,11 @@ async function prepared(undoCount) {
   const { scratch, client, pid, byId, label } = await engineScratch('engine_loop', undoCount);
   await seedUsers(client, USERS, 1_000_000_000);
   await seedOrgs(client, { orgs: ORGS, members: MEMBERS, credits: 1_000_000_000 });
+  if (process.env.ENGINE_LOOP_BUDGETS)
+    await seedBudgets(
+      client,
+      Array.from({ length: USERS }, (_, k) => `bench-${k + 1}`),
+    );
   await client.query('ANALYZE');
   await client.query('SET synchronous_commit = off');
   const ids = byId

@@ -93,7 +93,13 @@ export async function freshDatabase(serverUrl, prefix) {
  * under another program (e.g. valgrind and its flags), which then needs a longer `readyWithinMs`;
  * `root` is the build to start (another commit's, bench/builds.mjs), this checkout by default.
  */
-export async function startService(databaseUrl, env = {}, { under = [], readyWithinMs = 60_000, root = ROOT } = {}) {
+// BENCH_READY_MS: how long a service may take to migrate its fresh database and answer (default 60 s;
+// a machine loaded by other work can take longer).
+export async function startService(
+  databaseUrl,
+  env = {},
+  { under = [], readyWithinMs = Number(process.env.BENCH_READY_MS ?? 60_000), root = ROOT } = {},
+) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra node flags for the service, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -159,6 +159,7 @@ import { RecordWithoutClaim1732001910000 } from './1732001910000-record-without-
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
+import { BudgetChainByKey1732002100000 } from './1732002100000-budget-chain-by-key.js';
 import { VolumeMoney1732002200000 } from './1732002200000-volume-money.js';
 import { VolumeStepsSettlements1732002201000 } from './1732002201000-volume-steps-settlements.js';
 
@@ -325,6 +326,7 @@ export const MIGRATIONS = [
   CorrectionsOneShape1732002000000,
   UsageRecordNet1732002001000,
   OneEmitter1732002050000,
+  BudgetChainByKey1732002100000,
   VolumeMoney1732002200000,
   VolumeStepsSettlements1732002201000,
 ];
