@@ -25,6 +25,7 @@ import { GatewaySettlements } from './gateway-settlements.js';
 import { errorBody, GatewayError } from './provider-errors.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
 import { checkUpstreamHosts } from './upstream-hosts.js';
+import { UpstreamPools } from './upstream-pools.js';
 
 /** The largest request body the gateway reads (images and long contexts), once the caller is known. */
 const BODY_LIMIT = '20mb';
@@ -74,6 +75,7 @@ export class GatewayService implements OnModuleInit {
     private readonly pricing: PricingService,
     private readonly settlements: GatewaySettlements,
     private readonly metrics: GatewayMetrics,
+    private readonly pools: UpstreamPools,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -167,10 +169,18 @@ export class GatewayService implements OnModuleInit {
       request = await this.admit(caller, route, upstream, rule, body, bounds, requestId, at, scopes);
       at = performance.now();
       let answeredAt: number | null = null;
-      const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) => {
-        this.metrics.upstreamLatency(upstream.name, seconds);
-        answeredAt = this.metrics.stage('upstream', at);
-      });
+      const outcome = await forward(
+        request,
+        this.pools.of(upstream),
+        req,
+        res,
+        body,
+        this.config.gateway.upstreamTimeoutSeconds,
+        (seconds) => {
+          this.metrics.upstreamLatency(upstream.name, seconds);
+          answeredAt = this.metrics.stage('upstream', at);
+        },
+      );
       if (answeredAt !== null) this.metrics.stage('passthrough', answeredAt);
       // After the answer's last byte: the client never waits for the settlement (docs/gateway.md).
       const settling = performance.now();
