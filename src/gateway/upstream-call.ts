@@ -9,6 +9,18 @@ import { StreamReader } from './usage-reader.js';
 /** The client's headers an upstream needs beside its key (the API version and betas Anthropic's SDK names). */
 const PASSED_HEADERS = ['accept', 'anthropic-version', 'anthropic-beta', 'openai-beta'];
 
+/** Each upstream's API root path (`/v1`), parsed once. */
+const roots = new WeakMap<GatewayUpstream, string>();
+
+function rootPath(upstream: GatewayUpstream): string {
+  let root = roots.get(upstream);
+  if (root === undefined) {
+    root = new URL(upstream.baseUrl).pathname.replace(/\/$/, '');
+    roots.set(upstream, root);
+  }
+  return root;
+}
+
 /**
  * One upstream request for the upstream's pool (UpstreamPools): its path, headers with the provider
  * key (never logged), the body in one buffer (sent with the headers in one write), and the signal
@@ -30,8 +42,7 @@ export function upstreamRequest(
     headers['x-api-key'] = upstream.apiKey;
     headers['anthropic-version'] ??= '2023-06-01';
   } else headers.authorization = `Bearer ${upstream.apiKey}`;
-  const root = new URL(upstream.baseUrl).pathname.replace(/\/$/, '');
-  return { method: 'POST', path: `${root}${route.path}`, headers, body, signal };
+  return { method: 'POST', path: `${rootPath(upstream)}${route.path}`, headers, body, signal };
 }
 
 /** Waits until `res` takes more (a slow client slows the upstream read: nothing is buffered beyond a chunk). */
