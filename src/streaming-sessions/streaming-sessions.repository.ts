@@ -172,7 +172,7 @@ export class StreamingSessionsRepository {
       name: onlyIf ? 'streaming_session_with_hold_if' : 'streaming_session_with_hold',
       insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${NEW_SESSION_VALUES}`,
       returning: SESSION_COLUMNS,
-      unless: onlyIf ? `${taken} OR NOT ${shiftParams(onlyIf.sql, params.length)}` : taken,
+      unless: onlyIf ? `${taken} OR NOT (${shiftParams(onlyIf.sql, params.length)})` : taken,
       params: onlyIf ? [...params, ...onlyIf.params] : params,
     };
   }
