@@ -78,6 +78,39 @@ describe('gateway refusals', () => {
     await expectOpenAIRefusal(await chat(expired.key), 401, 'UNAUTHORIZED', before);
   });
 
+  it('refuses a key revoked, expired or narrowed after a request it served, before the upstream', async () => {
+    // The key's lookup is remembered between requests; the hold's statement checks the key as it is.
+    const served = async (apiKey: string) => {
+      const res = await chat(apiKey);
+      expect(res.status, await res.text()).toBe(200);
+    };
+    const revoked = await h.f.apiKey(user, { permissions: ['gateway'] });
+    await served(revoked.key);
+    await h.t.http.delete(`/api/api-keys/${revoked.id}`).set(user.auth).expect(200);
+    let before = h.standIn.requests.length;
+    await expectOpenAIRefusal(await chat(revoked.key), 401, 'UNAUTHORIZED', before);
+    const expired = await h.f.apiKey(user, { permissions: ['gateway'] });
+    await served(expired.key);
+    await h.t.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1`, [expired.id]);
+    before = h.standIn.requests.length;
+    await expectAnthropicRefusal(await messages(expired.key), 401, 'UNAUTHORIZED', before);
+    const narrowed = await h.f.apiKey(user, { permissions: ['gateway'] });
+    await served(narrowed.key);
+    await h.t.http
+      .patch(`/api/api-keys/${narrowed.id}`)
+      .set(user.auth)
+      .send({ models: ['some-other-model'] })
+      .expect(200);
+    before = h.standIn.requests.length;
+    await expectOpenAIRefusal(await chat(narrowed.key), 403, 'MODEL_NOT_ENTITLED', before);
+    // Nothing held for the refused requests: the sessions of these keys are the three served ones.
+    const { rows } = await h.t.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM streaming_sessions WHERE opened_by_api_key_id = ANY($1::uuid[])`,
+      [[revoked.id, expired.id, narrowed.id]],
+    );
+    expect(rows[0].n).toBe(3);
+  });
+
   it('refuses a key without the gateway scope (a new key lacks it unless named)', async () => {
     const before = h.standIn.requests.length;
     const plain = await h.f.apiKey(user);

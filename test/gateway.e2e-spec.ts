@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { RECORDINGS } from '../clients/meter/test/recordings.js';
+import { ApiKeysService } from '../src/api-keys/api-keys.service.js';
 import {
   ANTHROPIC_KEY,
   creditsOf,
@@ -15,6 +16,7 @@ import {
 } from './support/gateway.js';
 import { expectInvariants } from './support/invariants.js';
 import type { Kinds } from './support/provider-stand-in.js';
+import { recordSent, type SentStatement } from './support/statements.js';
 
 /**
  * The gateway (docs/gateway.md) driven by the real OpenAI and Anthropic SDKs against a provider
@@ -101,6 +103,28 @@ describe('gateway: the provider APIs, metered', () => {
     expect((await recordOf(h, id)).credits).toBe(
       creditsOf({ input: 86, cacheRead: 1920, cacheWrite: 0, output: 108, reasoning: 192 }),
     );
+  });
+
+  it('looks a key up at its first request only: a later one sends its hold and no lookup', async () => {
+    const fresh = (await h.f.apiKey(await h.f.newUser({ credits: 100_000 }), { permissions: ['gateway'] })).key;
+    const chat = async () => {
+      const res = await fetch(`${h.origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fresh}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: h.model, messages }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    };
+    const named = (sent: SentStatement[], label: string) => sent.filter((s) => s.name?.startsWith(label)).length;
+    const first = await recordSent(chat);
+    expect(named(first.sent, 'api_key_authentication')).toBe(1);
+    expect(named(first.sent, 'streaming_session_with_hold_if')).toBe(1);
+    // The first use's last_used write is not this request's.
+    await h.t.app.get(ApiKeysService).touchesSettled();
+    const later = await recordSent(chat);
+    expect(named(later.sent, 'api_key_authentication')).toBe(0);
+    expect(named(later.sent, 'streaming_session_with_hold_if')).toBe(1);
   });
 
   it('charges the Responses API from response.completed and from response.incomplete', async () => {

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ApiKeysRepository } from '../src/api-keys/api-keys.repository.js';
 import type { AuthUser } from '../src/auth/roles.js';
 import { createRootLogger, requestLogging } from '../src/common/logging/logger.js';
 import { EntitlementsService } from '../src/features/entitlements.service.js';
@@ -170,6 +171,23 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     await composed('queries/streaming-sessions/initialize.sql', 'POST /api/streaming-sessions/initialize', async () => {
       first = (await session(1000)).body;
     });
+    // The gateway's hold (src/gateway/gateway.service.ts): the same statement, nothing held unless
+    // the key it was sent with still authenticates as an earlier request read it (src/api-keys/recent-keys.ts).
+    const gatewayKey = await f.apiKey(u, { permissions: ['gateway'] });
+    const keyCaller: AuthUser = { ...userCaller, via: 'api-key', apiKeyId: gatewayKey.id, scopes: ['gateway'] };
+    await composed('queries/streaming-sessions/initialize-if-key.sql', 'the gateway (POST /v1/*)', () =>
+      inRequest(keyCaller, () =>
+        t.app
+          .get(StreamingSessionsService)
+          .initialize(
+            keyCaller,
+            { modelId: SONNET, estimatedTokens: 1000 },
+            undefined,
+            null,
+            t.app.get(ApiKeysRepository).stillAuthenticates(gatewayKey.id, null),
+          ),
+      ),
+    );
     const second = (await session(1000)).body as { sessionId: string };
     const third = (await session(1000)).body as { sessionId: string };
     const settle = 'queries/streaming-sessions/settle.sql';
@@ -206,7 +224,7 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     expect(queries.map((q) => q.file)).toEqual(
       expect.arrayContaining(['queries/usage/record.sql', 'queries/features/check.sql']),
     );
-    expect(queries).toHaveLength(14);
+    expect(queries).toHaveLength(15);
   });
 
   it('the code sends what queries/*/*.sql say (else: npm run queries:generate)', () => {

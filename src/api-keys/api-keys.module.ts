@@ -13,6 +13,7 @@ import { ApiKeysErasureRepository } from './api-keys-erasure.repository.js';
 import { CoalescedKeyLookups } from './coalesced-key-lookups.js';
 import { ApiKey } from './entities/api-key.entity.js';
 import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
+import { RecentKeys } from './recent-keys.js';
 
 /**
  * API keys: management routes, and the 'api-key' passport strategy behind the global guard. The
@@ -30,8 +31,9 @@ import { InternalOrAdminGuard } from './internal-or-admin.guard.js';
     ApiKeyStrategy,
     InternalOrAdminGuard,
     PayerService,
+    RecentKeys,
     { provide: NAMED_KEYS, useExisting: ApiKeysRepository },
   ],
-  exports: [ApiKeysErasureRepository, ApiKeysService, PayerService],
+  exports: [ApiKeysErasureRepository, ApiKeysService, PayerService, RecentKeys],
 })
 export class ApiKeysModule {}

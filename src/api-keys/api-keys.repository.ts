@@ -6,7 +6,7 @@ import type { NamedKey } from '../accounts/payer.js';
 import type { NamedKeys } from '../accounts/payer.service.js';
 import { ADMIN_ONLY_SCOPES, type Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { queryPrepared } from '../database/statement-parts.js';
+import { queryPrepared, type SqlPart } from '../database/statement-parts.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
 /** A key as the routes show it, with what the database says about it now. */
@@ -172,6 +172,23 @@ export class ApiKeysRepository implements NamedKeys {
         WHERE k.key_hash = ANY($1::bytea[])`,
       params: [keyHashes, ADMIN_ONLY_SCOPES],
     });
+  }
+
+  /**
+   * A condition (a part of another module's statement) true while key `id` would still pass the
+   * authentication lookup above, with the same models list: not revoked, not expired, its owner
+   * still a member, its creator still an admin for a service key. A statement that runs on a key
+   * read earlier checks it so: a revocation or an expiry committed before that statement refuses it.
+   */
+  stillAuthenticates(id: string, models: string[] | null): SqlPart {
+    return {
+      sql: `EXISTS (SELECT 1 FROM api_keys k JOIN user_accounts u ON u.user_id = k.user_id
+               WHERE k.id = $1::uuid AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+                 AND NOT ${NOT_MEMBER_SQL}
+                 AND NOT (k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin')
+                 AND k.models IS NOT DISTINCT FROM $3::text[])`,
+      params: [id, ADMIN_ONLY_SCOPES, models],
+    };
   }
 
   /** Records a use, unless one was recorded in the last minute (by any instance). */

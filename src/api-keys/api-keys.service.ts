@@ -329,6 +329,11 @@ export class ApiKeysService {
     return { valid: true, row };
   }
 
+  /** A use of key `id` authenticated earlier (src/api-keys/recent-keys.ts), recorded as check() does. */
+  used(id: string): void {
+    this.touch(id);
+  }
+
   /**
    * Records the key's use without delaying the request: fire-and-forget, at most once a minute per
    * key (the in-memory map skips bursts, the WHERE clause other instances' recent writes).

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { Dispatcher } from 'undici';
 
 import type { GatewayRequest, Outcome } from './gateway-settlement.js';
 import { errorBody, GatewayError } from './provider-errors.js';
@@ -7,15 +8,15 @@ import { readAnswer, StreamReader } from './usage-reader.js';
 
 /**
  * The upstream headers a client gets: what its SDK reads to parse and pace the answer. Others (the
- * provider's organisation and project ids, its request ids, cookies, content-length and encoding that
- * fetch's decoding made untrue) stay here: the platform's account with the provider is not the user's.
+ * provider's organisation and project ids, its request ids, cookies, its framing) stay here: the
+ * platform's account with the provider is not the user's.
  */
 const PASSED_HEADERS = ['content-type', 'cache-control', 'retry-after'];
 
-function passHeaders(from: Headers, res: Response): void {
+function passHeaders(from: Dispatcher.ResponseData['headers'], res: Response): void {
   for (const name of PASSED_HEADERS) {
-    const value = from.get(name);
-    if (value !== null) res.setHeader(name, value);
+    const value = from[name];
+    if (value !== undefined) res.setHeader(name, value);
   }
 }
 
@@ -31,12 +32,13 @@ function badGateway(request: GatewayRequest, res: Response, timedOut: boolean): 
 }
 
 /**
- * Sends an admitted request upstream and its answer to the client, and tells how it ended (its
- * settlement's Outcome). The client going away cancels the upstream request at once (the same
+ * Sends an admitted request upstream (on `pool`, the upstream's connections) and its answer to the
+ * client, and tells how it ended (its settlement's Outcome). The client going away cancels the upstream request at once (the same
  * AbortController); GATEWAY_UPSTREAM_TIMEOUT_SECONDS bounds the whole exchange.
  */
 export async function forward(
   request: GatewayRequest,
+  pool: Dispatcher,
   req: Request,
   res: Response,
   body: Record<string, unknown>,
@@ -76,14 +78,16 @@ export async function forward(
   if (res.destroyed) return { ...outcome('client_abort', 0), outputBytes: 0, sentUpstream: false };
   try {
     const sentAt = performance.now();
-    const upstream = await fetch(...upstreamRequest(request.upstream, route, req.headers, sentBody, signal));
+    const upstream = await pool.request(upstreamRequest(request.upstream, route, req.headers, sentBody, signal));
     answered((performance.now() - sentAt) / 1000);
-    if (!upstream.ok || !streamed) {
-      const answer = Buffer.from(await upstream.arrayBuffer());
-      res.status(upstream.status);
+    const status = upstream.statusCode;
+    const ok = status >= 200 && status < 300;
+    if (!ok || !streamed) {
+      const answer = Buffer.from(await upstream.body.arrayBuffer());
+      res.status(status);
       passHeaders(upstream.headers, res);
       res.end(answer);
-      if (!upstream.ok) return { ...outcome('upstream_error', upstream.status), usage: null, outputBytes: 0 };
+      if (!ok) return { ...outcome('upstream_error', status), usage: null, outputBytes: 0 };
       let parsed: unknown = null;
       try {
         parsed = JSON.parse(answer.toString('utf8'));
@@ -93,7 +97,7 @@ export async function forward(
       const reported = readAnswer(route, parsed);
       return {
         reason: reported.usage ? 'reported' : 'upstream_error',
-        status: upstream.status,
+        status,
         usage: reported.usage,
         serviceTier: reported.serviceTier,
         termination: reported.usage ? reported.termination : 'upstream_error',
@@ -101,15 +105,13 @@ export async function forward(
         sentUpstream: true,
       };
     }
-    res.status(upstream.status);
+    res.status(status);
     passHeaders(upstream.headers, res);
     res.flushHeaders();
-    await pipeEvents(upstream.body!, res, reader, (usageChunk) => usageChunk && askUsage, { bytes: 0 });
+    await pipeEvents(upstream.body, res, reader, (usageChunk) => usageChunk && askUsage, { bytes: 0 });
     res.end();
-    if (cancel.signal.aborted) return outcome('client_abort', upstream.status);
-    return reader.usage && reader.ended
-      ? outcome('reported', upstream.status)
-      : outcome('upstream_error', upstream.status);
+    if (cancel.signal.aborted) return outcome('client_abort', status);
+    return reader.usage && reader.ended ? outcome('reported', status) : outcome('upstream_error', status);
   } catch {
     if (cancel.signal.aborted || res.destroyed) return outcome('client_abort', res.headersSent ? res.statusCode : 0);
     const timedOut = timeout.aborted;

@@ -7,11 +7,12 @@ import { StreamingSessionsModule } from '../streaming-sessions/streaming-session
 import { GatewayService } from './gateway.service.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { GatewaySettlements } from './gateway-settlements.js';
+import { UpstreamPools } from './upstream-pools.js';
 
 /** The provider APIs under /v1 (docs/gateway.md); app.factory mounts GatewayService's router when upstreams are configured. */
 @Module({
   imports: [ApiKeysModule, MetricsModule, PricingModule, StreamingSessionsModule],
-  providers: [GatewayService, GatewaySettlements, GatewayMetrics],
+  providers: [GatewayService, GatewaySettlements, GatewayMetrics, UpstreamPools],
   exports: [GatewayService],
 })
 export class GatewayModule {}

@@ -4,6 +4,7 @@ import { HttpException, Inject, Injectable, Logger, type OnModuleInit } from '@n
 import express, { type Request, type Response, Router } from 'express';
 
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { type RecentCaller, RecentKeys } from '../api-keys/recent-keys.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -12,10 +13,11 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
 import { type BudgetScopes, parseScopesHeader } from '../credits/budget-scopes.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
-import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
+import { SessionNotOpened, StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import { systemResolver } from '../webhooks/webhook-url.js';
 import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
 import { forward } from './forward.js';
@@ -25,6 +27,7 @@ import { GatewaySettlements } from './gateway-settlements.js';
 import { errorBody, GatewayError } from './provider-errors.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
 import { checkUpstreamHosts } from './upstream-hosts.js';
+import { UpstreamPools } from './upstream-pools.js';
 
 /** The largest request body the gateway reads (images and long contexts), once the caller is known. */
 const BODY_LIMIT = '20mb';
@@ -70,10 +73,12 @@ export class GatewayService implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: ApiKeysService,
+    private readonly recent: RecentKeys,
     private readonly sessions: StreamingSessionsService,
     private readonly pricing: PricingService,
     private readonly settlements: GatewaySettlements,
     private readonly metrics: GatewayMetrics,
+    private readonly pools: UpstreamPools,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -116,14 +121,34 @@ export class GatewayService implements OnModuleInit {
     res.status(refusal.status).set(refusal.headers).json(errorBody(format, refusal));
   }
 
-  private async caller(req: Request): Promise<AuthUser> {
+  private presented(req: Request): string {
     const key = presentedKey(req);
     if (key === null)
       throw new GatewayError(401, 'UNAUTHORIZED', 'An API key is required (Authorization: Bearer or x-api-key)');
-    const caller = await this.keys.authenticate(key);
+    return key;
+  }
+
+  private withScope(caller: AuthUser): AuthUser {
     if (!caller.scopes?.includes('gateway'))
       throw new GatewayError(403, 'FORBIDDEN', 'This API key lacks the gateway scope');
     return caller;
+  }
+
+  /** The caller, looked up now (GET /v1/models: no statement of its own checks the key). */
+  private async caller(req: Request): Promise<AuthUser> {
+    return this.withScope(await this.keys.authenticate(this.presented(req)));
+  }
+
+  /**
+   * A request's caller from its key as read by an earlier request (RecentKeys), with the condition
+   * its hold checks; `again`: forgotten and read now, as when that condition failed.
+   */
+  private async recentCaller(req: Request, again = false): Promise<RecentCaller> {
+    const key = this.presented(req);
+    if (again) this.recent.forget(key);
+    const found = await this.recent.authenticate(key);
+    this.withScope(found.caller);
+    return found;
   }
 
   private upstreamFor(route: GatewayRoute, model: string): GatewayUpstream | undefined {
@@ -146,7 +171,7 @@ export class GatewayService implements OnModuleInit {
     const started = performance.now();
     let request: GatewayRequest | null = null;
     try {
-      const caller = await this.caller(req);
+      let { caller, stillValid } = await this.recentCaller(req);
       let at = this.metrics.stage('auth', started);
       // The budget scopes the request counts against (docs/budgets.md); never sent upstream.
       const scopes = parseScopesHeader(req.headers['x-budget-scopes']);
@@ -164,13 +189,34 @@ export class GatewayService implements OnModuleInit {
         input: inputBound(body),
         output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
       };
-      request = await this.admit(caller, route, upstream, rule, body, bounds, requestId, at, scopes);
+      const admit = (who: AuthUser, onlyIf: SqlPart) =>
+        this.admit(who, route, upstream, rule, body, bounds, requestId, at, onlyIf, scopes);
+      try {
+        request = await admit(caller, stillValid);
+      } catch (error) {
+        if (!(error instanceof SessionNotOpened)) throw error;
+        // The key changed since it was read: read again (refused as any lookup refuses), held once more.
+        ({ caller, stillValid } = await this.recentCaller(req, true));
+        request = await admit(caller, stillValid).catch((again: unknown) => {
+          throw again instanceof SessionNotOpened
+            ? new GatewayError(401, 'UNAUTHORIZED', 'The API key changed during the request')
+            : again;
+        });
+      }
       at = performance.now();
       let answeredAt: number | null = null;
-      const outcome = await forward(request, req, res, body, this.config.gateway.upstreamTimeoutSeconds, (seconds) => {
-        this.metrics.upstreamLatency(upstream.name, seconds);
-        answeredAt = this.metrics.stage('upstream', at);
-      });
+      const outcome = await forward(
+        request,
+        this.pools.of(upstream),
+        req,
+        res,
+        body,
+        this.config.gateway.upstreamTimeoutSeconds,
+        (seconds) => {
+          this.metrics.upstreamLatency(upstream.name, seconds);
+          answeredAt = this.metrics.stage('upstream', at);
+        },
+      );
       if (answeredAt !== null) this.metrics.stage('passthrough', answeredAt);
       // After the answer's last byte: the client never waits for the settlement (docs/gateway.md).
       const settling = performance.now();
@@ -187,7 +233,8 @@ export class GatewayService implements OnModuleInit {
    * Holds the request's worst case as a streaming session (service `gateway`), before the first
    * upstream byte: the input bound at the rule's dearest input kind, the output bound at its dearest
    * output kind, at its dearest tier unless the request names one. Every rule of a metering write
-   * (model lists, key budgets, member limits, erasure, the balance) refuses here.
+   * (model lists, key budgets, member limits, erasure, the balance) refuses here, and the hold's
+   * statement checks the key is still as read (`keyStillValid`), so its lookup needs no statement.
    */
   private async admit(
     caller: AuthUser,
@@ -198,6 +245,7 @@ export class GatewayService implements OnModuleInit {
     bounds: { input: number; output: number },
     requestId: string,
     since: number,
+    keyStillValid: SqlPart,
     scopes?: BudgetScopes,
   ): Promise<GatewayRequest> {
     const model = rule.modelId;
@@ -239,6 +287,7 @@ export class GatewayService implements OnModuleInit {
       { sessionId, modelId: model, ...split, serviceTier, ...(scopes ? { scopes } : {}) },
       this.config.gateway.upstreamTimeoutSeconds + 60,
       recordExtras(request, { status: 0, reason: 'expired' }),
+      keyStillValid,
     );
     this.metrics.stage('hold', holding);
     return request;

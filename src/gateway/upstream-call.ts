@@ -1,5 +1,6 @@
 import { createParser } from 'eventsource-parser';
 import type { Response } from 'express';
+import type { Dispatcher } from 'undici';
 
 import type { GatewayUpstream } from '../config/gateway-config.js';
 import type { GatewayRoute } from './routes.js';
@@ -8,14 +9,30 @@ import { StreamReader } from './usage-reader.js';
 /** The client's headers an upstream needs beside its key (the API version and betas Anthropic's SDK names). */
 const PASSED_HEADERS = ['accept', 'anthropic-version', 'anthropic-beta', 'openai-beta'];
 
-/** One upstream request: its URL, headers with the provider key (never logged), and the signal that cancels it. */
+/** Each upstream's API root path (`/v1`), parsed once. */
+const roots = new WeakMap<GatewayUpstream, string>();
+
+function rootPath(upstream: GatewayUpstream): string {
+  let root = roots.get(upstream);
+  if (root === undefined) {
+    root = new URL(upstream.baseUrl).pathname.replace(/\/$/, '');
+    roots.set(upstream, root);
+  }
+  return root;
+}
+
+/**
+ * One upstream request for the upstream's pool (UpstreamPools): its path, headers with the provider
+ * key (never logged), the body in one buffer (sent with the headers in one write), and the signal
+ * that cancels it. No `accept-encoding`: the answer comes as the provider writes it, passed on as is.
+ */
 export function upstreamRequest(
   upstream: GatewayUpstream,
   route: GatewayRoute,
   clientHeaders: Record<string, string | string[] | undefined>,
   body: Buffer | string,
   signal: AbortSignal,
-): [string, RequestInit] {
+): Dispatcher.RequestOptions {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const name of PASSED_HEADERS) {
     const value = clientHeaders[name];
@@ -25,8 +42,7 @@ export function upstreamRequest(
     headers['x-api-key'] = upstream.apiKey;
     headers['anthropic-version'] ??= '2023-06-01';
   } else headers.authorization = `Bearer ${upstream.apiKey}`;
-  const bytes = typeof body === 'string' ? body : new Uint8Array(body);
-  return [`${upstream.baseUrl}${route.path}`, { method: 'POST', headers, body: bytes, signal, redirect: 'manual' }];
+  return { method: 'POST', path: `${rootPath(upstream)}${route.path}`, headers, body, signal };
 }
 
 /** Waits until `res` takes more (a slow client slows the upstream read: nothing is buffered beyond a chunk). */
@@ -49,7 +65,7 @@ function drained(res: Response): Promise<void> {
  * a broken upstream); `sent` tells the caller whether any output went out.
  */
 export async function pipeEvents(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   res: Response,
   reader: StreamReader,
   drop: (usageChunk: boolean) => boolean,
@@ -68,20 +84,13 @@ export async function pipeEvents(
     },
   });
   const decoder = new TextDecoder();
-  const chunks = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await chunks.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-      if (out === '') continue;
-      const text = out;
-      out = '';
-      sent.bytes += text.length;
-      if (res.destroyed) throw new Error('client gone');
-      if (!res.write(text)) await drained(res);
-    }
-  } finally {
-    chunks.releaseLock();
+  for await (const value of body) {
+    parser.feed(decoder.decode(value, { stream: true }));
+    if (out === '') continue;
+    const text = out;
+    out = '';
+    sent.bytes += text.length;
+    if (res.destroyed) throw new Error('client gone');
+    if (!res.write(text)) await drained(res);
   }
 }

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { InsertAfterHold } from '../credits/credit-holds.repository.js';
+import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';
@@ -161,15 +162,18 @@ export class StreamingSessionsRepository {
 
   /**
    * The session's INSERT for CreditsService.holdAndInsert: in the hold's statement, inserted only
-   * when the hold happened; nothing is held when the id is already used.
+   * when the hold happened; nothing is held when the id is already used, nor when `onlyIf` (a
+   * condition of another module, over its own parameters) is false.
    */
-  insertAfterHold(s: NewSession): InsertAfterHold {
+  insertAfterHold(s: NewSession, onlyIf?: SqlPart): InsertAfterHold {
+    const params = sessionParams(s);
+    const taken = `EXISTS (SELECT 1 FROM streaming_sessions WHERE session_id = $1::varchar AND user_id = $2::varchar)`;
     return {
-      name: 'streaming_session_with_hold',
+      name: onlyIf ? 'streaming_session_with_hold_if' : 'streaming_session_with_hold',
       insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${NEW_SESSION_VALUES}`,
       returning: SESSION_COLUMNS,
-      unless: `EXISTS (SELECT 1 FROM streaming_sessions WHERE session_id = $1::varchar AND user_id = $2::varchar)`,
-      params: sessionParams(s),
+      unless: onlyIf ? `${taken} OR NOT (${shiftParams(onlyIf.sql, params.length)})` : taken,
+      params: onlyIf ? [...params, ...onlyIf.params] : params,
     };
   }
 

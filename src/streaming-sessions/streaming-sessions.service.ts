@@ -53,6 +53,13 @@ const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
   expired: 'chat-streaming-expired',
 };
 
+/** initialize() with a condition opened nothing: the condition was false (or, never for a fresh id, the id was taken). */
+export class SessionNotOpened extends Error {
+  constructor() {
+    super('The session was not opened: its condition did not hold');
+  }
+}
+
 /** A finalize's or an abort's counts, where they came from, and what an in-process caller adds to its record. */
 interface SettlementInput {
   request: SettlementRequest;
@@ -102,6 +109,8 @@ export class StreamingSessionsService {
     dto: InitializeSessionDto,
     ttlSeconds?: number,
     expiryExtras: RecordExtras | null = null,
+    /** A condition the hold's statement checks (ApiKeysRepository.stillAuthenticates): false, nothing opens. */
+    onlyIf?: SqlPart,
   ): Promise<SessionResponseDto> {
     const payer = await this.payers.payer(caller, dto);
     const tokens = meteredCounts(dto.estimatedTokens, dto, 'estimatedTokens');
@@ -155,8 +164,9 @@ export class StreamingSessionsService {
         refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
         scopes: dto.scopes ?? null,
       },
-      this.sessions.insertAfterHold(session),
+      this.sessions.insertAfterHold(session, onlyIf),
     );
+    if (!held?.row && onlyIf) throw new SessionNotOpened();
     if (!held?.row) throw new DomainError('SESSION_EXISTS', `Session ${sessionId} already exists`);
     return toSessionDto(held.row);
   }
