@@ -160,6 +160,7 @@ import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-on
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
 import { TakeOfOneByExpressions1732002600000 } from './1732002600000-take-of-one-by-expressions.js';
+import { UsageRecordsReviewIdxDropped1732002610000 } from './1732002610000-usage-records-review-idx-dropped.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -325,4 +326,5 @@ export const MIGRATIONS = [
   UsageRecordNet1732002001000,
   OneEmitter1732002050000,
   TakeOfOneByExpressions1732002600000,
+  UsageRecordsReviewIdxDropped1732002610000,
 ];
