@@ -159,7 +159,7 @@ import { RecordWithoutClaim1732001910000 } from './1732001910000-record-without-
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
-import { TakeOfOneByExpressions1732002600000 } from './1732002600000-take-of-one-by-expressions.js';
+import { TakeAnswerPlannedOnce1732002600000 } from './1732002600000-take-answer-planned-once.js';
 import { UsageRecordsReviewIdxDropped1732002610000 } from './1732002610000-usage-records-review-idx-dropped.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -325,6 +325,6 @@ export const MIGRATIONS = [
   CorrectionsOneShape1732002000000,
   UsageRecordNet1732002001000,
   OneEmitter1732002050000,
-  TakeOfOneByExpressions1732002600000,
+  TakeAnswerPlannedOnce1732002600000,
   UsageRecordsReviewIdxDropped1732002610000,
 ];

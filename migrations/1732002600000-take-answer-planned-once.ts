@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * text as it is from this migration on (up) and as it was before (down). Never edit; change the file
  * and generate another.
  */
-export class TakeOfOneByExpressions1732002600000 implements MigrationInterface {
-  name = 'TakeOfOneByExpressions1732002600000';
+export class TakeAnswerPlannedOnce1732002600000 implements MigrationInterface {
+  name = 'TakeAnswerPlannedOnce1732002600000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_volumes jsonb[] DEFAULT NULL::jsonb[], p_scopes jsonb[] DEFAULT NULL::jsonb[])
@@ -82,11 +82,7 @@ AS $function$
              OR cardinality(e_member) IS DISTINCT FROM n
              OR cardinality(e_take) IS DISTINCT FROM n OR cardinality(e_mode) IS DISTINCT FROM n
              OR cardinality(e_session) IS DISTINCT FROM n;
-    IF NOT v_bad AND n = 1 THEN
-      -- a batch of one's event by expressions: PL/pgSQL evaluates them without starting a statement
-      v_bad := e_amount[1] IS NULL OR e_amount[1] < 0 OR e_take[1] IS NULL OR e_take[1] NOT IN ('debit', 'hold', 'correction')
-               OR e_mode[1] IS NULL OR e_mode[1] NOT IN ('strict', 'up_to', 'collect');
-    ELSIF NOT v_bad THEN
+    IF NOT v_bad THEN
       v_bad := EXISTS (SELECT 1 FROM unnest(e_amount, e_take, e_mode) AS x(amount, tk, md)
                         WHERE x.amount IS NULL OR x.amount < 0 OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold', 'correction')
                            OR x.md IS NULL OR x.md NOT IN ('strict', 'up_to', 'collect'));
@@ -349,10 +345,7 @@ AS $function$
     -- The lines, by the one writer: one call for the usual batch (one session, or none); lines of
     -- several sessions grouped by session, each group in the order it happened.
     IF l_n > 0 THEN
-      v_one_session := l_n = 1;
-      IF NOT v_one_session THEN
-        v_one_session := NOT EXISTS (SELECT 1 FROM unnest(l_session) s WHERE s IS DISTINCT FROM l_session[1]);
-      END IF;
+      v_one_session := NOT EXISTS (SELECT 1 FROM unnest(l_session) s WHERE s IS DISTINCT FROM l_session[1]);
       IF v_one_session THEN
         PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, l_session[1], p_api_key_id,
                                     p_created_by, l_member, p_correction_ids => l_correction);
@@ -408,9 +401,8 @@ AS $function$
     PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
     END IF;
 
-    -- A row per event, over e_status's positions: generate_series(1, n) was planned afresh at every
-    -- call (its generic plan sized for 1,000 rows, dearer than a plan made for n), unnest() keeps
-    -- one generic plan.
+    -- Over unnest(): generate_series(1, n)'s generic plan is sized for 1,000 rows, so PL/pgSQL planned
+    -- it afresh at every call (docs/benchmarks.md "The record stage by stage"); unnest()'s is kept.
     RETURN QUERY
       SELECT g.i::int, e_status[g.i], e_record[g.i], e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i],
              e_avail[g.i], e_head[g.i], e_parts[g.i], e_step[g.i]
