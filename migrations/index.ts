@@ -162,6 +162,8 @@ import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
 import { BudgetChainByKey1732002100000 } from './1732002100000-budget-chain-by-key.js';
 import { VolumeMoney1732002200000 } from './1732002200000-volume-money.js';
 import { VolumeStepsSettlements1732002201000 } from './1732002201000-volume-steps-settlements.js';
+import { TakeAnswerPlannedOnce1732002600000 } from './1732002600000-take-answer-planned-once.js';
+import { UsageRecordsReviewIdxDropped1732002610000 } from './1732002610000-usage-records-review-idx-dropped.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -329,4 +331,6 @@ export const MIGRATIONS = [
   BudgetChainByKey1732002100000,
   VolumeMoney1732002200000,
   VolumeStepsSettlements1732002201000,
+  TakeAnswerPlannedOnce1732002600000,
+  UsageRecordsReviewIdxDropped1732002610000,
 ];

@@ -393,8 +393,8 @@ AS $function$
     PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
     END IF;
 
+    -- Over unnest(), whose plan is kept; generate_series(1, n)'s was made afresh at every call.
     RETURN QUERY
-      SELECT g.i, e_status[g.i], e_record[g.i], e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i],
-             e_avail[g.i], e_head[g.i], e_parts[g.i], e_step[g.i]
-        FROM generate_series(1, n) AS g(i);
+      SELECT g.i::int, e_status[g.i], e_record[g.i], e_collected[g.i], e_debt[g.i], e_balance[g.i], e_retry[g.i],
+             e_avail[g.i], e_head[g.i], e_parts[g.i], e_step[g.i] FROM unnest(e_status) WITH ORDINALITY AS g(status, i);
   END $function$;

@@ -24,7 +24,6 @@ import { TokenCountColumn } from '../../pricing/entities/columns.js';
 @Index('usage_records_user_time_idx', { synchronize: false })
 @Index('usage_records_time_idx', { synchronize: false })
 @Index('usage_records_org_time_idx', ['orgId', 'timestamp'], { where: 'org_id IS NOT NULL' })
-@Index('usage_records_review_idx', ['timestamp'], { where: `billing_status = 'needs_review'` })
 @Index('usage_records_review_queue_idx', { synchronize: false })
 @Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
 @Index('usage_records_occurred_idx', ['occurredAt', 'id'])
