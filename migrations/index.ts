@@ -159,6 +159,7 @@ import { RecordWithoutClaim1732001910000 } from './1732001910000-record-without-
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
+import { AccountCarried1732002400000 } from './1732002400000-account-carried.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -323,4 +324,5 @@ export const MIGRATIONS = [
   CorrectionsOneShape1732002000000,
   UsageRecordNet1732002001000,
   OneEmitter1732002050000,
+  AccountCarried1732002400000,
 ];
