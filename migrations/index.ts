@@ -160,6 +160,7 @@ import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-on
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
 import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
 import { AccountCarried1732002400000 } from './1732002400000-account-carried.js';
+import { RecordAccountRead1732002401000 } from './1732002401000-record-account-read.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -325,4 +326,5 @@ export const MIGRATIONS = [
   UsageRecordNet1732002001000,
   OneEmitter1732002050000,
   AccountCarried1732002400000,
+  RecordAccountRead1732002401000,
 ];

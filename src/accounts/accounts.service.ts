@@ -184,7 +184,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     if (created && onCreated) await onCreated(manager, account.userId);
   }
 
-  /** The account an erasure is about, locked; null: no such user. */
+  /** The person an erasure is about, locked, with their account's id; null: no such user. */
   lockForErasure(manager: EntityManager, userId: string) {
     return this.users.lockForErasure(manager, userId);
   }
