@@ -80,7 +80,12 @@ export class AccountsRepository {
   async lockForErasure(
     manager: EntityManager,
     userId: string,
-  ): Promise<{ accountId: string | null; email: string | null; username: string | null; erasedAt: Date | null } | null> {
+  ): Promise<{
+    accountId: string | null;
+    email: string | null;
+    username: string | null;
+    erasedAt: Date | null;
+  } | null> {
     const rows: { account_id: string | null; email: string | null; username: string | null; erased_at: Date | null }[] =
       await manager.query(
         `SELECT a.account_id, u.email, u.username, u.erased_at
