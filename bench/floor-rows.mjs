@@ -20,10 +20,10 @@ export const FLOOR_EVENTS = 1000;
 const floorRows = (idFunction, users, events) => `
 WITH r AS (
   INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, billing_status, shortfall,
-                             usage_source, actor_id, credits_named, request_id)
-  SELECT ${idFunction}, 'bench-' || (1 + floor(random() * ${users})::int), clock_timestamp(), 'bench', 'op', 1,
-         'billed', 0, 'reported', 'bench-admin', true, '00000000-0000-4000-8000-000000000000'
-    FROM generate_series(1, ${events})
+                             usage_source, actor_id, credits_named, request_id, account_id)
+  SELECT ${idFunction}, u.user_id, clock_timestamp(), 'bench', 'op', 1,
+         'billed', 0, 'reported', 'bench-admin', true, '00000000-0000-4000-8000-000000000000', (SELECT a.account_id FROM accounts a WHERE a.user_id = u.user_id)
+    FROM (SELECT 'bench-' || (1 + floor(random() * ${users})::int) AS user_id FROM generate_series(1, ${events})) u
   RETURNING id, user_id),
 e AS (
   INSERT INTO usage_event_ids (owner, event_id, usage_record_id)

@@ -144,8 +144,9 @@ try {
   );
   await db.query(
     `WITH r AS (
-       INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id)
-       SELECT 'px-' || (1 + g % $2), now() - (g % 30) * interval '1 day', 'chat', 'completion', 1 + g % 5, 100 + g % 900, 'gpt-4o'
+       INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id, account_id)
+       SELECT 'px-' || (1 + g % $2), now() - (g % 30) * interval '1 day', 'chat', 'completion', 1 + g % 5, 100 + g % 900, 'gpt-4o',
+              (SELECT a.account_id FROM accounts a WHERE a.user_id = 'px-' || (1 + g % $2))
          FROM generate_series(1, $1) g
        RETURNING id, user_id, credits, timestamp)
      INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, created_by, created_at,
@@ -194,8 +195,9 @@ try {
   let failed = 0;
   for (let round = 0; round < ROUNDS; round++) {
     await db.query(
-      `INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id)
-       SELECT 'px-' || (1 + g % $2), now(), 'chat', 'completion', 1, 100, 'gpt-4o' FROM generate_series(1, $1) g`,
+      `INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id, account_id)
+       SELECT 'px-' || (1 + g % $2), now(), 'chat', 'completion', 1, 100, 'gpt-4o', (SELECT a.account_id FROM accounts a WHERE a.user_id = 'px-' || (1 + g % $2))
+         FROM generate_series(1, $1) g`,
       [ROUND_RECORDS, USERS],
     );
     const withExport = async () => {

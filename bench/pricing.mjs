@@ -62,11 +62,12 @@ export async function seedRecords(db, count, users) {
     await db.query(
       `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, tokens, input_tokens,
                                   output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-                                  pricing_rule_id, account_price_id)
+                                  pricing_rule_id, account_price_id, account_id)
        SELECT 'bench-' || (1 + g % $3), now() - (g % 2592000) * interval '1 second', 'chat', 'completion', 1, $4,
               5000, 1000 + g % 997, g % 613, g % 4001, g % 59, g % 31, $5::uuid,
               CASE WHEN g % 3 = 0 AND 1 + g % $3 <= $6 THEN
-                (SELECT ap.id FROM account_prices ap WHERE ap.user_id = 'bench-' || (1 + g % $3) LIMIT 1) END
+                (SELECT ap.id FROM account_prices ap WHERE ap.user_id = 'bench-' || (1 + g % $3) LIMIT 1) END,
+              (SELECT a.account_id FROM accounts a WHERE a.user_id = 'bench-' || (1 + g % $3))
          FROM generate_series($1::int, $2::int) g`,
       [start, Math.min(start + 250_000, count) - 1, users, PRICED_MODEL, ruleId, DISCOUNTED_USERS],
     );

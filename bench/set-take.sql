@@ -65,11 +65,11 @@ records AS (
                              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
                              metadata, pricing_rule_id, provider_cost, billing_status, shortfall, review_status,
                              usage_source, provider_usage, api_key_id, actor_id, org_id, credits_named, request_id,
-                             account_price_id)
+                             account_price_id, account_id)
   SELECT r.id, r.user_id, clock_timestamp(), r.service, r.operation, r.credits, r.model_id, r.tokens, r.input_tokens,
          r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens, r.metadata, r.pricing_rule_id,
          r.provider_cost, 'billed', 0, NULL, COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id,
-         r.actor_id, r.org_id, COALESCE(r.credits_named, false), r.request_id, r.account_price_id
+         r.actor_id, r.org_id, COALESCE(r.credits_named, false), r.request_id, r.account_price_id, o.account_id
     FROM jsonb_populate_recordset(NULL::usage_records, $2::jsonb) WITH ORDINALITY AS r
     JOIN ok o ON o.id = r.id
    ORDER BY r.ordinality

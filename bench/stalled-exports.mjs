@@ -32,9 +32,9 @@ const results = {};
 try {
   await seedUsers(db, CALLERS + 1, 1_000_000);
   await db.query(
-    `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, metadata)
+    `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, metadata, account_id)
      SELECT 'bench-' || u, now() - g * interval '1 second', 'chat', 'completion-' || g, 0,
-            jsonb_build_object('pad', repeat('x', 1000))
+            jsonb_build_object('pad', repeat('x', 1000)), (SELECT a.account_id FROM accounts a WHERE a.user_id = 'bench-' || u)
        FROM generate_series(1, ${CALLERS}) u, generate_series(1, ${RECORDS}) g`,
   );
   const url = new URL(service.base);

@@ -21,7 +21,8 @@ try {
   const started = Date.now();
   // 1,000 users × 90 days; 5 services, 4 models (a fifth of the records without one), provider costs.
   await db.query(
-    `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, tokens, pricing_rule_id, provider_cost)
+    `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, tokens, pricing_rule_id, provider_cost,
+                                account_id)
      SELECT 'bench-' || (1 + (g * 7919) % ${USERS}),
             now() - ((g * 104729) % (90 * 86400)) * interval '1 second',
             (ARRAY['chat', 'chat-streaming', 'embeddings', 'images', 'chat-streaming-aborted'])[1 + g % 5],
@@ -32,7 +33,8 @@ try {
                              'anthropic.claude-instant-v1', 'amazon.titan-text-express-v1'])[1 + (g / 5) % 4] END,
             (g * 13) % 4000,
             NULL,
-            CASE WHEN g % 5 = 0 THEN NULL ELSE ((g * 13) % 4000) * 0.0015 / 1000 END
+            CASE WHEN g % 5 = 0 THEN NULL ELSE ((g * 13) % 4000) * 0.0015 / 1000 END,
+            (SELECT a.account_id FROM accounts a WHERE a.user_id = 'bench-' || (1 + (g * 7919) % ${USERS}))
        FROM generate_series(1::bigint, ${RECORDS}::bigint) g`,
   );
   // The triggers left the records' rollup deltas pending; fold them as the 30-second job would.

@@ -162,6 +162,8 @@ import { OneEmitter1732002050000 } from './1732002050000-one-emitter.js';
 import { BudgetChainByKey1732002100000 } from './1732002100000-budget-chain-by-key.js';
 import { VolumeMoney1732002200000 } from './1732002200000-volume-money.js';
 import { VolumeStepsSettlements1732002201000 } from './1732002201000-volume-steps-settlements.js';
+import { AccountCarried1732002400000 } from './1732002400000-account-carried.js';
+import { RecordAccountRead1732002401000 } from './1732002401000-record-account-read.js';
 import { TakeAnswerPlannedOnce1732002600000 } from './1732002600000-take-answer-planned-once.js';
 import { UsageRecordsReviewIdxDropped1732002610000 } from './1732002610000-usage-records-review-idx-dropped.js';
 
@@ -331,6 +333,8 @@ export const MIGRATIONS = [
   BudgetChainByKey1732002100000,
   VolumeMoney1732002200000,
   VolumeStepsSettlements1732002201000,
+  AccountCarried1732002400000,
+  RecordAccountRead1732002401000,
   TakeAnswerPlannedOnce1732002600000,
   UsageRecordsReviewIdxDropped1732002610000,
 ];

@@ -29,10 +29,12 @@ describe.skipIf(!chromiumAvailable)('Console: a record’s gateway request', () 
       .expect(201);
     // The rows a gateway settlement and an expiry write (the settlement itself: test/gateway*.e2e-spec.ts).
     await t.db.query(
-      `INSERT INTO usage_records (user_id, service, operation, credits, model_id, metadata, "timestamp")
-       VALUES ($1, 'gateway', 'completion', 7, 'gpt-4o-mini', $2, now() - interval '2 hours'),
-              ($1, 'gateway', 'completion', 9, 'claude-sonnet-4-5', $3, now() - interval '1 hour'),
-              ($1, 'chat', 'completion', 3, 'gpt-4o-mini', '{"sessionId":"s"}', now())`,
+      `INSERT INTO usage_records (user_id, service, operation, credits, model_id, metadata, "timestamp", account_id)
+       SELECT v.*, a.account_id FROM (VALUES
+              ($1, 'gateway', 'completion', 7, 'gpt-4o-mini', $2::jsonb, now() - interval '2 hours'),
+              ($1, 'gateway', 'completion', 9, 'claude-sonnet-4-5', $3::jsonb, now() - interval '1 hour'),
+              ($1, 'chat', 'completion', 3, 'gpt-4o-mini', '{"sessionId":"s"}'::jsonb, now())) v
+       JOIN accounts a ON a.user_id = $1`,
       [
         userId,
         JSON.stringify({

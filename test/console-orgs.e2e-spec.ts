@@ -52,10 +52,10 @@ describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () =>
       .expect(200);
     // Usage charged to the org (the rows org metering writes; metering with orgId is another branch's).
     await t.db.query(
-      `INSERT INTO usage_records (user_id, org_id, service, operation, credits, model_id, "timestamp")
-       VALUES ($2, $1, 'chat', 'completion', 30, 'm1', now() - interval '2 hours'),
-              ($2, $1, 'chat', 'completion', 12, 'm1', now() - interval '1 hour'),
-              ($3, $1, 'embed', 'vector', 8, 'm2', now() - interval '1 hour')`,
+      `INSERT INTO usage_records (user_id, org_id, service, operation, credits, model_id, "timestamp", account_id)
+       VALUES ($2, $1, 'chat', 'completion', 30, 'm1', now() - interval '2 hours', (SELECT account_id FROM accounts WHERE org_id = $1::varchar)),
+              ($2, $1, 'chat', 'completion', 12, 'm1', now() - interval '1 hour', (SELECT account_id FROM accounts WHERE org_id = $1::varchar)),
+              ($3, $1, 'embed', 'vector', 8, 'm2', now() - interval '1 hour', (SELECT account_id FROM accounts WHERE org_id = $1::varchar))`,
       [orgId, memberId, ownerId],
     );
   }, 120_000);

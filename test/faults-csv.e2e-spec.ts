@@ -33,8 +33,8 @@ afterAll(async () => {
 async function userWithRecords(n: number) {
   const { id: sub, jwt } = await f.newUser();
   await t.db.query(
-    `INSERT INTO usage_records (id, user_id, service, operation, credits, billing_status, "timestamp")
-     SELECT gen_random_uuid(), $1, 'chat', 'op-' || i, 0, 'billed', now() - i * interval '1 second'
+    `INSERT INTO usage_records (id, user_id, service, operation, credits, billing_status, "timestamp", account_id)
+     SELECT gen_random_uuid(), $1, 'chat', 'op-' || i, 0, 'billed', now() - i * interval '1 second', (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
        FROM generate_series(1, $2) AS i`,
     [sub, n],
   );

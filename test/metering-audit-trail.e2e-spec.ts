@@ -113,7 +113,7 @@ describe('metering is its own audit trail', () => {
       ).toBe('ok');
       expect(
         await asService(
-          `INSERT INTO usage_records (user_id, service, operation, credits) VALUES ($1, 'chat', 'direct', 0)`,
+          `INSERT INTO usage_records (user_id, service, operation, credits, account_id) VALUES ($1, 'chat', 'direct', 0, (SELECT account_id FROM accounts WHERE user_id = $1::varchar))`,
           [u.id],
         ),
       ).toBe('ok');
@@ -226,7 +226,7 @@ describe('metering is its own audit trail', () => {
       await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
       await t.db.query(`INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')`, [orgId, m.id]);
       await t.db.query(
-        `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 30, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
+        `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1::varchar), 30, 'admin', now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL,
                                      false)`,
         [orgId],
       );

@@ -24,8 +24,8 @@ describe('statistics maps are capped with an (other) bucket', () => {
   it('10,000 model names: 1,000 keys and (other), the credits all counted, a small answer', async () => {
     const u = await f.newUser({ track: false });
     await t.db.query(
-      `INSERT INTO usage_records (user_id, service, operation, credits, model_id, "timestamp")
-       SELECT $1, 'chat', 'c', 1 + (i % 7), 'model-' || lpad(i::text, 5, '0'), now() - i * interval '1 ms'
+      `INSERT INTO usage_records (user_id, service, operation, credits, model_id, "timestamp", account_id)
+       SELECT $1, 'chat', 'c', 1 + (i % 7), 'model-' || lpad(i::text, 5, '0'), now() - i * interval '1 ms', (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
          FROM generate_series(1, 10000) AS i`,
       [u.id],
     );

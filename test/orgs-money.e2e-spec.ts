@@ -43,8 +43,8 @@ describe('organisation money', () => {
 
   async function orgWrites(orgId: string) {
     const { rows } = await t.db.query(
-      `SELECT (SELECT count(*)::int FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1)) AS allocations,
-              (SELECT count(*)::int FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1)) AS ledger`,
+      `SELECT (SELECT count(*)::int FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1::varchar)) AS allocations,
+              (SELECT count(*)::int FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1::varchar)) AS ledger`,
       [orgId],
     );
     return rows[0] as { allocations: number; ledger: number };
@@ -168,7 +168,7 @@ describe('organisation money', () => {
     const spend = (rows: [string, number][]) =>
       t.db.query(
         `INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
-         SELECT 'member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), d::timestamp AT TIME ZONE 'UTC', n
+         SELECT 'member', $2, (SELECT account_id FROM accounts WHERE org_id = $1::varchar), d::timestamp AT TIME ZONE 'UTC', n
            FROM unnest($3::text[], $4::int[]) AS r(d, n)`,
         [orgId, m.id, rows.map((r) => r[0]), rows.map((r) => r[1])],
       );
@@ -259,11 +259,11 @@ describe('organisation money', () => {
     ] as const)
       await t.http.put(`/api/orgs/${orgId}/members/${u.id}`).set(owner.auth).send({ role }).expect(200);
     await t.db.query(
-      `INSERT INTO usage_records (user_id, org_id, service, operation, credits, model_id, "timestamp")
-       VALUES ($2, $1, 'chat', 'completion', 30, 'm1', '2026-11-20T10:00:00Z'),
-              ($2, $1, 'chat', 'completion', 12, 'm1', '2026-11-21T10:00:00Z'),
-              ($3, $1, 'embed', 'vector', 8, 'm2', '2026-11-21T11:00:00Z'),
-              ($2, NULL, 'chat', 'completion', 1000, 'm1', '2026-11-21T12:00:00Z')`,
+      `INSERT INTO usage_records (user_id, org_id, service, operation, credits, model_id, "timestamp", account_id)
+       VALUES ($2, $1, 'chat', 'completion', 30, 'm1', '2026-11-20T10:00:00Z', (SELECT account_id FROM accounts WHERE org_id = $1::varchar)),
+              ($2, $1, 'chat', 'completion', 12, 'm1', '2026-11-21T10:00:00Z', (SELECT account_id FROM accounts WHERE org_id = $1::varchar)),
+              ($3, $1, 'embed', 'vector', 8, 'm2', '2026-11-21T11:00:00Z', (SELECT account_id FROM accounts WHERE org_id = $1::varchar)),
+              ($2, NULL, 'chat', 'completion', 1000, 'm1', '2026-11-21T12:00:00Z', (SELECT account_id FROM accounts WHERE user_id = $2::varchar))`,
       [orgId, a.id, b.id],
     );
     const stats = await t.http.get(`/api/orgs/${orgId}/usage/stats`).set(billing.auth).expect(200);
@@ -341,7 +341,7 @@ describe('organisation money', () => {
     expect((await t.http.get(`/api/orgs/${orgId}/limits`).set(owner.auth).expect(200)).body).toEqual(set.body);
     // The org's own rows: its credit account, not the owner's.
     const { rows } = await t.db.query(
-      `SELECT overdraft_limit, max_credits_per_hour, account_user_id(account_id) AS user_id FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1)`,
+      `SELECT overdraft_limit, max_credits_per_hour, account_user_id(account_id) AS user_id FROM credit_accounts WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1::varchar)`,
       [orgId],
     );
     expect(rows).toEqual([{ overdraft_limit: 300, max_credits_per_hour: 1000, user_id: null }]);
@@ -458,7 +458,7 @@ describe('organisation money', () => {
     expect(await subscriptions.renewDue(rows[0].id, { orgId }, nextWeek)).toBe(true);
     const { rows: allocations } = await t.db.query(
       `SELECT source, total_credits, account_user_id(account_id) AS user_id FROM credit_allocations
-        WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1) ORDER BY allocated_at`,
+        WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1::varchar) ORDER BY allocated_at`,
       [orgId],
     );
     expect(allocations).toEqual([

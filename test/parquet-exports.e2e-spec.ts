@@ -258,10 +258,10 @@ describe('an export read back with DuckDB', { timeout: 300_000 }, () => {
     // each row's creation, 23:30 UTC and 00:30 at +02:00 both on the 2nd of January.
     const u = await f.newUser();
     await own.db.query(
-      `INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id)
-       VALUES ($1, '2026-01-02 23:30:00+00', 'chat', 'completion', 1, 10, 'gpt-4o'),
-              ($1, '2026-01-03 00:30:00+02', 'chat', 'completion', 1, 10, 'gpt-4o'),
-              ($1, '2026-01-03 00:00:00+00', 'chat', 'completion', 1, 10, 'gpt-4o')`,
+      `INSERT INTO usage_records (user_id, timestamp, service, operation, credits, tokens, model_id, account_id)
+       VALUES ($1, '2026-01-02 23:30:00+00', 'chat', 'completion', 1, 10, 'gpt-4o', (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+              ($1, '2026-01-03 00:30:00+02', 'chat', 'completion', 1, 10, 'gpt-4o', (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+              ($1, '2026-01-03 00:00:00+00', 'chat', 'completion', 1, 10, 'gpt-4o', (SELECT account_id FROM accounts WHERE user_id = $1::varchar))`,
       [u.id],
     );
     await exportUntilCovered();

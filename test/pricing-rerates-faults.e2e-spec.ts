@@ -73,9 +73,9 @@ async function seed(t: TestApp): Promise<Seeded> {
   const first: string[] = [];
   for (let i = 0; i < FEW; i++) first.push(await meter());
   await t.db.query(
-    `INSERT INTO usage_records (user_id, service, operation, credits, model_id, tokens, credits_named, occurred_at)
+    `INSERT INTO usage_records (user_id, service, operation, credits, model_id, tokens, credits_named, occurred_at, account_id)
      SELECT $1, 'chat', 'completion', 0, $2, 1000, true,
-            (SELECT max(occurred_at) FROM usage_records WHERE id = ANY($4::uuid[])) + g * interval '1 microsecond'
+            (SELECT max(occurred_at) FROM usage_records WHERE id = ANY($4::uuid[])) + g * interval '1 microsecond', (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
        FROM generate_series(1, $3::int) g`,
     [user.id, model, RERATE_CHUNK - FEW, first],
   );
@@ -186,9 +186,9 @@ async function resumeAndExpectExactlyOnce(t: TestApp, seeded: Seeded, id: string
 
   // The balance moved by exactly the deltas, and it is the sum of the account's ledger.
   const { rows: balance } = await t.db.query(
-    `SELECT (SELECT SUM(remaining_credits) FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1))::int
+    `SELECT (SELECT SUM(remaining_credits) FROM credit_allocations WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1::varchar))::int
               AS remaining,
-            (SELECT SUM(amount) FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1))::int AS ledger`,
+            (SELECT SUM(amount) FROM credit_ledger WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1::varchar))::int AS ledger`,
     [seeded.user.id],
   );
   const expected = GRANTED - 2 * FEW * PRICED - delta;

@@ -99,9 +99,9 @@ describe('pricing re-rates', () => {
   async function seed(u: FixtureUser, priced: number, named: number, day = from): Promise<void> {
     await t.db.query(
       `INSERT INTO usage_records (user_id, service, operation, credits, model_id, tokens, pricing_rule_id,
-                                  credits_named, occurred_at)
+                                  credits_named, occurred_at, account_id)
        SELECT $1, 'chat', 'completion', 10, $2, 1000, CASE WHEN g <= $3::int THEN gen_random_uuid() END, g > $3::int,
-              $5::timestamptz + (g % 86000) * interval '1 second'
+              $5::timestamptz + (g % 86000) * interval '1 second', (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
          FROM generate_series(1, $3::int + $4::int) g`,
       [u.id, model, priced, named, day],
     );

@@ -248,10 +248,11 @@ describe('pricing simulations', () => {
       await db.query(
         `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens, input_tokens,
                                     output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, pricing_rule_id,
-                                    account_price_id)
-         SELECT id, user_id, "timestamp", service, operation, credits, model_id, tokens, input_tokens, output_tokens,
-                cache_read_tokens, cache_write_tokens, reasoning_tokens, pricing_rule_id, account_price_id
-           FROM jsonb_populate_recordset(NULL::usage_records, $1::jsonb)`,
+                                    account_price_id, account_id)
+         SELECT r.id, r.user_id, r."timestamp", r.service, r.operation, r.credits, r.model_id, r.tokens, r.input_tokens,
+                r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.reasoning_tokens, r.pricing_rule_id,
+                r.account_price_id, a.account_id
+           FROM jsonb_populate_recordset(NULL::usage_records, $1::jsonb) r JOIN accounts a ON a.user_id = r.user_id`,
         [JSON.stringify(chunk)],
       );
     }

@@ -223,8 +223,8 @@ describe('security findings: heavy reads', () => {
       meterer = await f.newUser({ credits: 1_000_000 });
       // Records enough that one simulation takes a while: 60,000 over the last ten days (rows, not metering).
       await own.db.query(
-        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, tokens, pricing_rule_id)
-         SELECT $1, now() - (g % 864000) * interval '1 second', 'chat', 'completion', 5, $2, 5000, $3::uuid
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, tokens, pricing_rule_id, account_id)
+         SELECT $1, now() - (g % 864000) * interval '1 second', 'chat', 'completion', 5, $2, 5000, $3::uuid, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
            FROM generate_series(1, 60000) g`,
         [meterer.id, modelId, rule.body.id],
       );

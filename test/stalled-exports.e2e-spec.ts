@@ -23,8 +23,8 @@ async function serve(t: TestApp) {
   const port = (server.address() as AddressInfo).port;
   const owner = await new Fixtures(t, { prefix: 'stall' }).newUser({ track: false });
   await t.db.query(
-    `INSERT INTO usage_records (user_id, service, operation, credits, metadata, "timestamp")
-     SELECT $1, 'chat', 'op-' || i, 0, jsonb_build_object('pad', repeat('x', 1000)), now() - i * interval '1 ms'
+    `INSERT INTO usage_records (user_id, service, operation, credits, metadata, "timestamp", account_id)
+     SELECT $1, 'chat', 'op-' || i, 0, jsonb_build_object('pad', repeat('x', 1000)), now() - i * interval '1 ms', (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
        FROM generate_series(1, $2) AS i`,
     [owner.id, RECORDS],
   );

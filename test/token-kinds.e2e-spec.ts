@@ -485,10 +485,10 @@ describe('token kinds', () => {
     const tag = randomUUID().slice(0, 8);
     await t.db.query(
       `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, tokens, input_tokens,
-                                  output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens) VALUES
-        ($1, '2002-03-04T10:00:00Z', 'chat', 'c', 17, $2, 21500, 1000, 500, 20000, 0, 0),
-        ($1, '2002-03-04T11:00:00Z', 'chat', 'c', 3, $2, 700, NULL, NULL, NULL, NULL, NULL),
-        ($1, '2002-03-05T00:00:00Z', 'chat', 'c', 1, $2, 49, 0, 0, 0, 40, 9)`,
+                                  output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, account_id) VALUES
+        ($1, '2002-03-04T10:00:00Z', 'chat', 'c', 17, $2, 21500, 1000, 500, 20000, 0, 0, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+        ($1, '2002-03-04T11:00:00Z', 'chat', 'c', 3, $2, 700, NULL, NULL, NULL, NULL, NULL, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+        ($1, '2002-03-05T00:00:00Z', 'chat', 'c', 1, $2, 49, 0, 0, 0, 40, 9, (SELECT account_id FROM accounts WHERE user_id = $1::varchar))`,
       [u.id, `m-${tag}`],
     );
     const stats = () =>

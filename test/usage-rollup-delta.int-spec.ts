@@ -60,8 +60,8 @@ describe('usage rollup triggers', () => {
   const insert = (rows: string) =>
     db.query(
       `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens, input_tokens,
-                                  output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, provider_cost)
-       SELECT gen_random_uuid(), $1, t, $2, op, c, m, tk, i, o, cr, cw, rs, pc
+                                  output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, provider_cost, account_id)
+       SELECT gen_random_uuid(), $1, t, $2, op, c, m, tk, i, o, cr, cw, rs, pc, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
          FROM (VALUES ${rows}) v(t, op, c, m, tk, i, o, cr, cw, rs, pc)`,
       [user, service],
     );

@@ -106,8 +106,8 @@ describe('statistics count every key, whatever its text', () => {
     // A window in 1998 only this test writes to (spec files share the database).
     const u = await f.newUser({ track: false });
     await t.db.query(
-      `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, provider_cost)
-       SELECT $1, '1998-03-01T12:00:00Z'::timestamptz + i::int * interval '1 minute', k, 'op', i::int, k, i * 0.5
+      `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, provider_cost, account_id)
+       SELECT $1, '1998-03-01T12:00:00Z'::timestamptz + i::int * interval '1 minute', k, 'op', i::int, k, i * 0.5, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
          FROM unnest($2::text[]) WITH ORDINALITY AS x(k, i)`,
       [u.id, KEYS],
     );

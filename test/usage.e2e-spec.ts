@@ -241,13 +241,13 @@ describe('usage', () => {
       fx = await f.newUser({ track: false });
       // Fixtures across days, services and models, inserted directly (timestamps in the past).
       await t.db.query(
-        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id) VALUES
-          ($1, '2024-03-01T00:00:00Z',     'chat',           'completion', 10, $2),
-          ($1, '2024-03-01T23:59:59.999Z', 'chat',           'summarise',   5, NULL),
-          ($1, '2024-03-02T12:00:00Z',     'chat-streaming', 'stream',      7, NULL),
-          ($1, '2024-03-02T12:30:00Z',     'embeddings',     'embed',       3, NULL),
-          ($1, '2024-03-03T00:00:00Z',     'embeddings',     'embed',      20, $3),
-          ($1, '2024-03-04T08:00:00Z',     'chat',           'completion',  1, $2)`,
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, account_id) VALUES
+          ($1, '2024-03-01T00:00:00Z',     'chat',           'completion', 10, $2, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($1, '2024-03-01T23:59:59.999Z', 'chat',           'summarise',   5, NULL, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($1, '2024-03-02T12:00:00Z',     'chat-streaming', 'stream',      7, NULL, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($1, '2024-03-02T12:30:00Z',     'embeddings',     'embed',       3, NULL, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($1, '2024-03-03T00:00:00Z',     'embeddings',     'embed',      20, $3, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($1, '2024-03-04T08:00:00Z',     'chat',           'completion',  1, $2, (SELECT account_id FROM accounts WHERE user_id = $1::varchar))`,
         [fx.id, HAIKU, SONNET],
       );
     });
@@ -302,8 +302,9 @@ describe('usage', () => {
     it('recentActivity holds the 10 newest records, newest first', async () => {
       const u = await f.newUser({ track: false });
       await t.db.query(
-        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits)
-         SELECT $1, '2024-05-01T00:00:00Z'::timestamptz + g * interval '1 minute', 'chat', 'op-' || g, g FROM generate_series(1, 12) g`,
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, account_id)
+         SELECT $1, '2024-05-01T00:00:00Z'::timestamptz + g * interval '1 minute', 'chat', 'op-' || g, g,
+                (SELECT account_id FROM accounts WHERE user_id = $1::varchar) FROM generate_series(1, 12) g`,
         [u.id],
       );
       const res = await t.http.get('/api/usage/stats').set(bearer(u.jwt)).expect(200);
@@ -341,12 +342,12 @@ describe('usage', () => {
       const c = await f.newUser({ track: false });
       const tag = randomUUID().slice(0, 6);
       await t.db.query(
-        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, provider_cost) VALUES
-          ($1, '2001-06-01T10:00:00Z', 'chat',        'completion', 100, 'm-' || $4, 0.5),
-          ($1, '2001-06-02T10:00:00Z', 'chat',        'completion',  50, 'm-' || $4, 0.25),
-          ($2, '2001-06-02T11:00:00Z', 'chat',        'free-chat',   30, NULL,       NULL),
-          ($2, '2001-06-03T23:59:59Z', 'images',      'draw',        20, NULL,       NULL),
-          ($3, '2001-06-03T00:00:00Z', 'embeddings',  'embed',       10, 'e-' || $4, 0.001)`,
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, provider_cost, account_id) VALUES
+          ($1, '2001-06-01T10:00:00Z', 'chat',        'completion', 100, 'm-' || $4, 0.5, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($1, '2001-06-02T10:00:00Z', 'chat',        'completion',  50, 'm-' || $4, 0.25, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($2, '2001-06-02T11:00:00Z', 'chat',        'free-chat',   30, NULL,       NULL, (SELECT account_id FROM accounts WHERE user_id = $2::varchar)),
+          ($2, '2001-06-03T23:59:59Z', 'images',      'draw',        20, NULL,       NULL, (SELECT account_id FROM accounts WHERE user_id = $2::varchar)),
+          ($3, '2001-06-03T00:00:00Z', 'embeddings',  'embed',       10, 'e-' || $4, 0.001, (SELECT account_id FROM accounts WHERE user_id = $3::varchar))`,
         [a.id, b.id, c.id, tag],
       );
       const q = 'startDate=2001-06-01&endDate=2001-06-03';
@@ -412,8 +413,8 @@ describe('usage', () => {
     it('pages newest first without duplicates or gaps while records are being inserted', async () => {
       const u = await f.newUser({ credits: 1_000, track: false });
       await t.db.query(
-        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits)
-         SELECT $1, '2024-06-01T00:00:00Z'::timestamptz + (g / 3) * interval '1 second' + (g % 3) * interval '1 microsecond', 'chat', 'op-' || g, 1
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, account_id)
+         SELECT $1, '2024-06-01T00:00:00Z'::timestamptz + (g / 3) * interval '1 second' + (g % 3) * interval '1 microsecond', 'chat', 'op-' || g, 1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
            FROM generate_series(1, 95) g`,
         [u.id],
       );
@@ -429,7 +430,7 @@ describe('usage', () => {
             .send({ service: 'chat', operation: `live-${i}`, credits: 1 })
             .expect(201);
           await t.db.query(
-            `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits) VALUES ($1, '2024-06-01T00:00:10Z', 'chat', 'late', 1)`,
+            `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, account_id) VALUES ($1, '2024-06-01T00:00:10Z', 'chat', 'late', 1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar))`,
             [u.id],
           );
         }
@@ -456,9 +457,9 @@ describe('usage', () => {
       const u = await f.newUser({ track: false });
       const other = await f.newUser({ track: false });
       await t.db.query(
-        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits) VALUES
-          ($1, '2024-07-01T00:00:00Z', 'chat', 'a', 1), ($1, '2024-07-02T00:00:00Z', 'images', 'b', 2),
-          ($1, '2024-07-03T00:00:00Z', 'chat', 'c', 3), ($2, '2024-07-01T00:00:00Z', 'chat', 'x', 9)`,
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, account_id) VALUES
+          ($1, '2024-07-01T00:00:00Z', 'chat', 'a', 1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)), ($1, '2024-07-02T00:00:00Z', 'images', 'b', 2, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)),
+          ($1, '2024-07-03T00:00:00Z', 'chat', 'c', 3, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)), ($2, '2024-07-01T00:00:00Z', 'chat', 'x', 9, (SELECT account_id FROM accounts WHERE user_id = $2::varchar))`,
         [u.id, other.id],
       );
       const own = await t.http.get('/api/usage/records').set(bearer(u.jwt)).expect(200);
@@ -481,9 +482,9 @@ describe('usage', () => {
     it('format=csv streams text/csv with a header row and one line per record', async () => {
       const u = await f.newUser({ track: false });
       await t.db.query(
-        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, metadata)
+        `INSERT INTO usage_records (user_id, "timestamp", service, operation, credits, model_id, metadata, account_id)
          SELECT $1, '2024-08-01T00:00:00Z'::timestamptz + g * interval '1 second', 'chat', 'op-' || g, g, $2,
-                CASE WHEN g = 1 THEN '{"note":"a, \\"quoted\\" value"}'::jsonb END
+                CASE WHEN g = 1 THEN '{"note":"a, \\"quoted\\" value"}'::jsonb END, (SELECT account_id FROM accounts WHERE user_id = $1::varchar)
            FROM generate_series(1, 2500) g`,
         [u.id, HAIKU],
       );

@@ -73,16 +73,30 @@ export class AccountsRepository {
     return rows.map((r) => r.user_id);
   }
 
-  /** The account an erasure is about, locked for it; null: no such user. */
+  /**
+   * The person an erasure is about, locked for it, with their account's id (null: none); null: no
+   * such user.
+   */
   async lockForErasure(
     manager: EntityManager,
     userId: string,
-  ): Promise<{ email: string | null; username: string | null; erasedAt: Date | null } | null> {
-    const rows: { email: string | null; username: string | null; erased_at: Date | null }[] = await manager.query(
-      `SELECT email, username, erased_at FROM user_accounts WHERE user_id = $1 FOR UPDATE`,
-      [userId],
-    );
-    return rows[0] ? { email: rows[0].email, username: rows[0].username, erasedAt: rows[0].erased_at } : null;
+  ): Promise<{
+    accountId: string | null;
+    email: string | null;
+    username: string | null;
+    erasedAt: Date | null;
+  } | null> {
+    const rows: { account_id: string | null; email: string | null; username: string | null; erased_at: Date | null }[] =
+      await manager.query(
+        `SELECT a.account_id, u.email, u.username, u.erased_at
+           FROM user_accounts u LEFT JOIN accounts a ON a.user_id = u.user_id
+          WHERE u.user_id = $1 FOR UPDATE OF u`,
+        [userId],
+      );
+    const row = rows[0];
+    return row
+      ? { accountId: row.account_id, email: row.email, username: row.username, erasedAt: row.erased_at }
+      : null;
   }
 
   /**

@@ -8,11 +8,12 @@ import {
 import type { EntityManager } from 'typeorm';
 
 import type { AuthUser, Role } from '../auth/roles.js';
-import { AccountErasedError } from '../common/errors/domain-error.js';
+import { AccountErasedError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/channel-listener.js';
 import { Transactions } from '../database/transactions.js';
+import { AccountIds } from './account-ids.js';
 import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';
 import { ErasedAccounts } from './erased-accounts.js';
 
@@ -22,7 +23,7 @@ const CACHE_LIMIT = 10_000;
  * What another module does when a user's account is created, inside the creating transaction (the
  * promotions module grants signup credits): both commit, or neither.
  */
-export type UserCreatedHook = (manager: EntityManager, userId: string) => Promise<void>;
+export type UserCreatedHook = (manager: EntityManager, created: { userId: string; accountId: string }) => Promise<void>;
 
 /** What of a token the account keeps: role, email, username. */
 const fingerprintOf = (user: Pick<AuthUser, 'email' | 'username' | 'role'>) =>
@@ -56,6 +57,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
+    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {
     this.listener = new ChannelListener({
       url: config.database.url ?? null,
@@ -140,7 +142,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     const erased = hook
       ? await this.tx.run(async (manager) => {
           const done = await this.users.upsertFromToken(user, fingerprint, manager);
-          if (done.created) await hook(manager, user.userId);
+          if (done.created) await this.created(manager, user.userId, hook);
           return done.erased;
         })
       : (await this.users.upsertFromToken(user, fingerprint)).erased;
@@ -181,10 +183,20 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     onCreated?: UserCreatedHook,
   ): Promise<void> {
     const created = await this.users.insertIfMissing(manager, { ...account, role: account.role ?? 'user' });
-    if (created && onCreated) await onCreated(manager, account.userId);
+    if (created && onCreated) await this.created(manager, account.userId, onCreated);
   }
 
-  /** The account an erasure is about, locked; null: no such user. */
+  /**
+   * Runs a created-hook with the account this transaction has just made (the user's trigger opens
+   * it; read in `manager`): the account module hands the id to what runs on it, which resolves no owner.
+   */
+  private async created(manager: EntityManager, userId: string, hook: UserCreatedHook): Promise<void> {
+    const accountId = await this.ids.of(manager, { userId });
+    if (accountId === null) throw new NotFoundError('User');
+    await hook(manager, { userId, accountId });
+  }
+
+  /** The person an erasure is about, locked, with their account's id; null: no such user. */
   lockForErasure(manager: EntityManager, userId: string) {
     return this.users.lockForErasure(manager, userId);
   }

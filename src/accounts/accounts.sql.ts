@@ -4,14 +4,12 @@ import type { AccountKind } from './entities/account.entity.js';
 const OWNER_COLUMN: Record<AccountKind, string> = { user: 'user_id', org: 'org_id' };
 
 /**
- * The account id of an owner as a SQL expression, for a statement that must name accounts by their
- * owners' rows (a list of users or orgs with their balances, a locked streaming session): the one index
- * lookup. Everywhere else AccountIds (account-ids.ts) gives the id before the statement. `ownerExpr`
- * is a column or a parameter; `kind` only picks one of two fixed column names.
+ * The accounts of a list's owners, as a JOIN clause: `accounts` as `alias`, `alias.account_id` the
+ * account of the row's owner `ownerExpr` (null: none), by the owner's unique key. A list of users or
+ * organisations with their balances names owners, not accounts (its rows are the owners): this join is
+ * where their accounts are found, the accounts module's read at the edge of the list. Every other
+ * statement reads the account id its row carries (a usage record, a session, a hold) or the one the
+ * edge resolved. `kind` only picks one of two fixed column names.
  */
-export const accountIdOfSql = (ownerExpr: string, kind: AccountKind): string =>
-  `(SELECT account_id FROM accounts WHERE ${OWNER_COLUMN[kind]} = ${ownerExpr})`;
-
-/** The account that pays for a row naming an organisation (null: none) and a user: the org's, else the user's. */
-export const payingAccountIdSql = (orgIdExpr: string, userIdExpr: string): string =>
-  `CASE WHEN ${orgIdExpr} IS NULL THEN ${accountIdOfSql(userIdExpr, 'user')} ELSE ${accountIdOfSql(orgIdExpr, 'org')} END`;
+export const withAccountSql = (ownerExpr: string, kind: AccountKind, alias: string): string =>
+  `LEFT JOIN accounts ${alias} ON ${alias}.${OWNER_COLUMN[kind]} = ${ownerExpr}`;

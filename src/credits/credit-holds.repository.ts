@@ -107,7 +107,8 @@ export class CreditHoldsRepository {
 
   /**
    * A hold and an INSERT in ONE statement, as a named (prepared) statement: nothing is held or
-   * inserted when `then.unless` holds; the insert runs only when the hold happened. 'taken' when
+   * inserted when `then.unless` holds; the insert runs only when the hold happened, and reads the CTE
+   * `held` (credits_hold()'s row and `account_id`, the account it held on). 'taken' when
    * `unless` held, or when the hold row or the insert met a unique key a concurrent statement took
    * (the whole statement failed: nothing written, a surrounding transaction must end). `accountId` is
    * the payer's (null: no account), resolved by the caller.
@@ -122,7 +123,7 @@ export class CreditHoldsRepository {
     if (!text) {
       // The hold's amount comes from `asked`, so credits_hold() runs only when `asked` has its row.
       text = `WITH asked AS MATERIALIZED (SELECT $2::int AS amount WHERE NOT (${shiftParams(then.unless, HOLD_PARAMS)})),
-               held AS MATERIALIZED (SELECT h.* FROM asked, LATERAL ${creditsHold('asked.amount')} h),
+               held AS MATERIALIZED (SELECT h.*, $1::bigint AS account_id FROM asked, LATERAL ${creditsHold('asked.amount')} h),
                inserted AS (${shiftParams(then.insert, HOLD_PARAMS)} FROM held WHERE held.out_status = 'ok'
                             RETURNING ${then.returning})
              SELECT ${HOLD_COLUMNS}, inserted.* FROM (SELECT 1) one LEFT JOIN held ON true LEFT JOIN inserted ON true`;

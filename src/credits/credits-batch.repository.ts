@@ -33,8 +33,8 @@ export interface BatchTakeStatement {
   charges: string;
   /**
    * CTE `records`, after the take: an INSERT … RETURNING `id` of the records of the events the take
-   * let through (it reads `takes`: `out_usage_record_id`, `out_status` 'ok'). A record is written
-   * once: a refused event never writes one.
+   * let through (it reads `takes`: `out_usage_record_id`, `out_status` 'ok', `out_account_id` the
+   * account it charged). A record is written once: a refused event never writes one.
    */
   records: string;
   /**
@@ -76,9 +76,10 @@ export interface BatchTakeRow {
 
 /**
  * The take: credits_take_events() over `charges` in event order, each with the account id of its
- * event ($5, one per event in event order; null: no account, the take's no_account).
+ * event ($5, one per event in event order; null: no account, the take's no_account), which each row
+ * carries on as `out_account_id` for the records the take lets through.
  */
-const TAKES = `SELECT k.*
+const TAKES = `SELECT k.*, i.accounts[k.out_ord] AS out_account_id
   FROM (SELECT array_agg(($5::bigint[])[c.ord::int] ORDER BY c.ord) AS accounts,
                array_agg(c.amount ORDER BY c.ord) AS amounts, array_agg(c.id ORDER BY c.ord) AS records,
                array_agg(c.member ORDER BY c.ord) AS members,

@@ -2,7 +2,7 @@
  * An account's available credits as a SQL expression (unexpired allocations' remaining credits; held
  * credits are already out of them), for modules that report a balance next to other columns: the
  * credits module's one rule, credit_available() (src/credits/sql/). `accountIdExpr` is the account id
- * (`accounts.account_id`; a list naming accounts by owner resolves it with src/accounts/accounts.sql.ts).
+ * (`accounts.account_id`; a list naming owners joins it with src/accounts/accounts.sql.ts).
  */
 export function availableCreditsSql(accountIdExpr: string): string {
   return `credit_available(${accountIdExpr})`;

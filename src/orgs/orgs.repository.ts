@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { accountIdOfSql } from '../accounts/accounts.sql.js';
+import { withAccountSql } from '../accounts/accounts.sql.js';
 import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { availableCreditsSql, debtSql, heldCreditsSql, spendableCreditsSql } from '../credits/credits.sql.js';
@@ -37,7 +37,10 @@ export interface MemberRow {
   pool: string;
 }
 
-const ORG_ACCOUNT = accountIdOfSql('o.org_id', 'org');
+/** An organisation's rows with its account (`oa`), and a membership's with its org's (`ma`). */
+const ORGS = `orgs o ${withAccountSql('o.org_id', 'org', 'oa')}`;
+const MEMBERS = `org_members m ${withAccountSql('m.org_id', 'org', 'ma')}`;
+const ORG_ACCOUNT = 'oa.account_id';
 
 const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.created_at')} AS created_t,
   (SELECT count(*) FROM org_members om WHERE om.org_id = o.org_id AND om.removed_at IS NULL)::bigint AS member_count,
@@ -47,7 +50,7 @@ const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.cre
 
 /** A membership as the member view shows it: with the pool's spendable credits (the credits module's rule). */
 const MEMBER_COLUMNS = `m.org_id, m.user_id, m.role, m.joined_at, m.removed_at,
-  ${spendableCreditsSql(accountIdOfSql('m.org_id', 'org'))} AS pool`;
+  ${spendableCreditsSql('ma.account_id')} AS pool`;
 
 /** The organisation tables' SQL (orgs, org_members): the org routes' reads and membership writes. */
 @Injectable()
@@ -59,7 +62,7 @@ export class OrgsRepository {
   }
 
   async findOrg(m: EntityManager, orgId: string): Promise<OrgRow | null> {
-    const rows: OrgRow[] = await m.query(`SELECT ${ORG_COLUMNS} FROM orgs o WHERE o.org_id = $1`, [orgId]);
+    const rows: OrgRow[] = await m.query(`SELECT ${ORG_COLUMNS} FROM ${ORGS} WHERE o.org_id = $1`, [orgId]);
     return rows[0] ?? null;
   }
 
@@ -92,7 +95,7 @@ export class OrgsRepository {
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
-      `SELECT ${ORG_COLUMNS} FROM orgs o ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT ${ORG_COLUMNS} FROM ${ORGS} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY o.created_at, o.org_id LIMIT $${params.length}`,
       params,
     );
@@ -109,7 +112,7 @@ export class OrgsRepository {
 
   async findMember(m: EntityManager, orgId: string, userId: string): Promise<MemberRow | null> {
     const rows: MemberRow[] = await m.query(
-      `SELECT ${MEMBER_COLUMNS} FROM org_members m WHERE m.org_id = $1 AND m.user_id = $2`,
+      `SELECT ${MEMBER_COLUMNS} FROM ${MEMBERS} WHERE m.org_id = $1 AND m.user_id = $2`,
       [orgId, userId],
     );
     return rows[0] ?? null;
@@ -150,7 +153,7 @@ export class OrgsRepository {
     }
     params.push(query.limit + 1);
     return this.dataSource.query(
-      `SELECT ${MEMBER_COLUMNS} FROM org_members m WHERE ${where.join(' AND ')}
+      `SELECT ${MEMBER_COLUMNS} FROM ${MEMBERS} WHERE ${where.join(' AND ')}
         ORDER BY m.user_id LIMIT $${params.length}`,
       params,
     );

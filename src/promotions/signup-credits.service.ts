@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
 import type { UserCreatedHook } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditsService } from '../credits/credits.service.js';
@@ -23,7 +21,6 @@ export class SignupCreditsService {
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
@@ -32,14 +29,14 @@ export class SignupCreditsService {
    * route for a grant ahead of a login), which run it in the creating transaction.
    */
   get onUserCreated(): UserCreatedHook | undefined {
-    return this.config.selling.signupCredits > 0 ? (manager, userId) => this.grant(manager, userId) : undefined;
+    return this.config.selling.signupCredits > 0
+      ? (manager, { accountId }) => this.grant(manager, accountId)
+      : undefined;
   }
 
-  private async grant(manager: EntityManager, userId: string): Promise<void> {
+  /** The grant on the account the creating transaction has just made (the accounts module names it). */
+  private async grant(manager: EntityManager, accountId: string): Promise<void> {
     const { signupCredits, signupCreditsExpiryDays } = this.config.selling;
-    // The account this transaction has just created (AccountIds reads it in `manager`).
-    const accountId = await this.ids.of(manager, { userId });
-    if (accountId === null) throw new NotFoundError('User');
     await this.credits.grantOnce(manager, {
       accountId,
       credits: signupCredits,

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { payingAccountIdSql } from '../accounts/accounts.sql.js';
 import { recordPricingSql } from '../usage/simulations.js';
 import type { RerateStatus } from './entities/pricing-rerate.entity.js';
 
@@ -174,8 +173,8 @@ export class ReratesRepository {
    * The next `limit` records of the range after the cursor, by (occurred_at, id), each priced by the
    * simulation's one rule (recordPricingSql()); ONE statement, one row back: the count, the last
    * record's key and only the records whose credits under the rules differ from what they cost now.
-   * Of several lanes, only the lane's records: those whose paying account's id (none: 0) is the lane
-   * modulo the lanes, so no two lanes correct records of one account.
+   * Of several lanes, only the lane's records: those whose paying account's id (the record's
+   * `account_id`) is the lane modulo the lanes, so no two lanes correct records of one account.
    */
   async chunk(
     manager: EntityManager,
@@ -202,7 +201,7 @@ export class ReratesRepository {
       const others = Array.from({ length: lane.lanes }, (_, k) => k).filter((k) => k !== lane.lane);
       params.push(lane.lanes, others);
       const n = params.length;
-      account += ` AND mod(COALESCE(${payingAccountIdSql('u.org_id', 'u.user_id')}, 0), $${n - 1}::int) <> ALL ($${n}::int[])`;
+      account += ` AND mod(u.account_id, $${n - 1}::int) <> ALL ($${n}::int[])`;
     }
     const rows: { examined: number; last_at: string | null; last_id: string | null; changes: [string, number][] }[] =
       await manager.query(

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 
-import { payingAccountIdSql } from '../accounts/accounts.sql.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import type { Dimensions } from '../pricing/dimensions.js';
@@ -66,11 +65,11 @@ const ESTIMATE_KINDS: SqlKinds = perKind(
 /** No token of any kind (a released session's cost). */
 const NOTHING: SqlKinds = perKind(() => '0');
 
-/** The locked session's columns, with the account that pays for it (its org's, else its user's). */
+/** The locked session's columns, with the account that pays for it (its org's, else its user's, kept at initialize). */
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id, ss.account_price_id,
   ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id, ss.org_id, ss.service_tier,
-  ss.estimated_units, ss.record_extras, ${payingAccountIdSql('ss.org_id', 'ss.user_id')} AS account_id`;
+  ss.estimated_units, ss.record_extras, ss.account_id`;
 
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
 const durationSql = (settledAt: string) =>
@@ -207,6 +206,7 @@ export class SessionSettlementsRepository {
       actorId: 'NULLIF(settling.caller_id, settling.user_id)',
       // The organisation that held for it pays the record too; user_id stays the member.
       orgId: 'settling.org_id',
+      accountId: 'settling.account_id',
       // The budget scopes the initialize named (kept on the session), so stats by scope count it.
       scopes: `settling.record_extras -> 'scopes'`,
       metadata: {

@@ -93,12 +93,12 @@ const ESTIMATE_KIND_COLUMNS = kindList(estimateColumn);
 
 const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
   started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id, org_id,
-  account_price_id, service_tier, estimated_units, record_extras`;
+  account_price_id, service_tier, estimated_units, record_extras, account_id`;
 const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
   $8::timestamptz, $9::uuid, ${TOKEN_KINDS.map((_, i) => `$${10 + i}::int`).join(', ')},
   $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid, $${12 + TOKEN_KINDS.length}::varchar,
   $${13 + TOKEN_KINDS.length}::uuid, $${14 + TOKEN_KINDS.length}::varchar, $${15 + TOKEN_KINDS.length}::jsonb,
-  $${16 + TOKEN_KINDS.length}::jsonb`;
+  $${16 + TOKEN_KINDS.length}::jsonb, held.account_id`;
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
@@ -162,8 +162,9 @@ export class StreamingSessionsRepository {
 
   /**
    * The session's INSERT for CreditsService.holdAndInsert: in the hold's statement, inserted only
-   * when the hold happened; nothing is held when the id is already used, nor when `onlyIf` (a
-   * condition of another module, over its own parameters) is false.
+   * when the hold happened, with the account it held on (`held.account_id`); nothing is held when
+   * the id is already used, nor when `onlyIf` (a condition of another module, over its own
+   * parameters) is false.
    */
   insertAfterHold(s: NewSession, onlyIf?: SqlPart): InsertAfterHold {
     const params = sessionParams(s);

@@ -49,6 +49,8 @@ export interface RecordInStatement {
   actorId: string;
   /** The organisation that paid (varchar, null: the user's own account). */
   orgId: string;
+  /** The account that paid (bigint: the engine's id, as the statement's money part read it). */
+  accountId: string;
   /** The account price that priced it with the rule (uuid; absent: none). */
   accountPriceId?: string;
   /** The budget scopes it names, as jsonb `{project?, tag?, run?, session?}` (absent or null: none). */
@@ -181,7 +183,8 @@ const BATCH_PARTS = {
                                       ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
                                       billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
                                       actor_id, org_id, credits_named, request_id, account_price_id, service_tier, units,
-                                      occurred_at, volume_step, scope_project, scope_tags, scope_run, scope_session)
+                                      occurred_at, volume_step, scope_project, scope_tags, scope_run, scope_session,
+                                      account_id)
             SELECT r.id, r.user_id, r.written_at, r.service, r.operation,
                    COALESCE((k.ok -> r.id::text ->> 0)::int, r.credits), r.model_id, r.tokens,
                    ${kindList((kind) => `r.${tokenColumn(kind)}`)},
@@ -189,15 +192,17 @@ const BATCH_PARTS = {
                    COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
                    COALESCE(r.credits_named, false), r.request_id, r.account_price_id, r.service_tier, r.units,
                    COALESCE(r.occurred_at, r.written_at), (k.ok -> r.id::text ->> 1)::smallint, r.scope_project, r.scope_tags,
-                   r.scope_run, r.scope_session
+                   r.scope_run, r.scope_session, (k.ok -> r.id::text ->> 2)::bigint
               FROM (SELECT e.*, clock_timestamp() AS written_at
                       FROM batch_input i
                      CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS e
                     OFFSET 0) r,
-                   -- the events let through; one on a rule with volume steps with the credits and step the take decided
+                   -- the events let through, each with the account it charged; one on a rule with volume steps
+                   -- with the credits and step the take decided
                    (SELECT jsonb_object_agg(t.out_usage_record_id::text,
-                                            CASE WHEN t.out_volume_step IS NULL THEN '[]'::jsonb
-                                                 ELSE jsonb_build_array(t.out_collected + t.out_debt, t.out_volume_step) END) AS ok
+                                            jsonb_build_array(CASE WHEN t.out_volume_step IS NOT NULL
+                                                                   THEN t.out_collected + t.out_debt END,
+                                                              t.out_volume_step, t.out_account_id)) AS ok
                       FROM takes t WHERE t.out_status = 'ok') k
              WHERE k.ok ? r.id::text
              ORDER BY r.ordinality
@@ -247,7 +252,7 @@ export class UsageRecordsRepository {
     const shortfall = `(${sql.shortfall})`;
     const scopes = `(${sql.scopes ?? 'NULL::jsonb'})`;
     return {
-      sql: `INSERT INTO usage_records (${INSERT_COLUMNS}, scope_project, scope_tags, scope_run, scope_session, volume_step)
+      sql: `INSERT INTO usage_records (${INSERT_COLUMNS}, scope_project, scope_tags, scope_run, scope_session, volume_step, account_id)
             SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
                    $3::int, $4::jsonb || ${shiftParams(sql.metadata.sql, KNOWN_PARAMS)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
@@ -258,7 +263,8 @@ export class UsageRecordsRepository {
                    $${8 + KINDS}::varchar, $${9 + KINDS}::jsonb, ${scopes} ->> 'project',
                    CASE WHEN jsonb_array_length(${scopes} -> 'tag') > 0
                         THEN ARRAY(SELECT jsonb_array_elements_text(${scopes} -> 'tag'))::varchar(200)[] END,
-                   ${scopes} ->> 'run', ${scopes} ->> 'session', (${sql.volumeStep ?? 'NULL'})::smallint
+                   ${scopes} ->> 'run', ${scopes} ->> 'session', (${sql.volumeStep ?? 'NULL'})::smallint,
+                   (${sql.accountId})::bigint
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [

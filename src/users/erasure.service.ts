@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 
-import { AccountIds } from '../accounts/account-ids.js';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { ApiKeysErasureRepository } from '../api-keys/api-keys-erasure.repository.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -30,7 +29,6 @@ export class ErasureService {
   constructor(
     private readonly tx: Transactions,
     private readonly accounts: AccountsService,
-    private readonly ids: AccountIds,
     private readonly audit: AuditService,
     private readonly notifications: NotificationsService,
     private readonly events: EventsService,
@@ -48,8 +46,12 @@ export class ErasureService {
       const account = await this.accounts.lockForErasure(manager, userId);
       if (!account) throw new NotFoundError('User');
       if (account.erasedAt) return { userId, erasedAt: account.erasedAt.toISOString() };
-      const accountId = await this.ids.of(manager, { userId });
-      const person: ErasedPerson = { userId, accountId, email: account.email, username: account.username };
+      const person: ErasedPerson = {
+        userId,
+        accountId: account.accountId,
+        email: account.email,
+        username: account.username,
+      };
       await this.notifications.erase(manager, person);
       await this.events.erase(manager, person);
       await this.idempotency.erase(manager, person);

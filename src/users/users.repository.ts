@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 
-import { accountIdOfSql } from '../accounts/accounts.sql.js';
+import { withAccountSql } from '../accounts/accounts.sql.js';
 import { UserAccount } from '../accounts/entities/user-account.entity.js';
 import type { Role } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
@@ -74,7 +74,7 @@ function toAccount(r: AccountSqlRow): AccountWithCredits {
   };
 }
 
-const USER_ACCOUNT = accountIdOfSql('u.user_id', 'user');
+const USER_ACCOUNT = 'ua.account_id';
 
 /** Accounts with their money, from the credits module's SQL parts. */
 const ACCOUNTS_WITH_CREDITS = `
@@ -82,7 +82,7 @@ const ACCOUNTS_WITH_CREDITS = `
          ${availableCreditsSql(USER_ACCOUNT)} AS total_credits,
          ${heldCreditsSql(USER_ACCOUNT)} AS held_credits,
          ${debtSql(USER_ACCOUNT)} AS debt
-    FROM user_accounts u`;
+    FROM user_accounts u ${withAccountSql('u.user_id', 'user', 'ua')}`;
 
 /** The users list and overview: user_accounts with their credits (the account rows themselves are src/accounts/'s). */
 @Injectable()

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
@@ -184,4 +185,12 @@ export class StreamingSession {
   /** An in-process caller's record service and metadata (the gateway's), for an expiry to write; null: none. */
   @Column({ name: 'record_extras', type: 'jsonb', nullable: true })
   recordExtras: Record<string, unknown> | null;
+
+  /**
+   * The account that paid (migration 1732002400000): the organisation's for its use, else the user's,
+   * resolved once at the edge; every later step reads it instead of resolving the owner again.
+   */
+  @ForeignKey(() => Account, { name: 'streaming_sessions_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
 }

@@ -1,5 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
@@ -199,4 +200,12 @@ export class UsageRecord {
   /** The volume step that priced its last token, from 0 (migration 1732001850000; null: no steps). */
   @Column({ name: 'volume_step', type: 'smallint', nullable: true })
   volumeStep: number | null;
+
+  /**
+   * The account that paid (migration 1732002400000): the organisation's for its use, else the user's,
+   * resolved once at the edge; every later step reads it instead of resolving the owner again.
+   */
+  @ForeignKey(() => Account, { name: 'usage_records_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
 }

@@ -47,9 +47,8 @@ AS $function$
            array_agg(u.api_key_id ORDER BY k.ord), array_agg(u.review_status ORDER BY k.ord),
            array_agg(CASE WHEN u.service LIKE 'chat-streaming%' THEN u.metadata ->> 'sessionId' END ORDER BY k.ord),
            array_agg(c.net_credits ORDER BY k.ord), array_agg(c.open_review ORDER BY k.ord), array_agg(c.review ORDER BY k.ord),
-           -- the account that paid: the organisation's, else the user's (each by its own key)
-           array_agg(CASE WHEN u.org_id IS NOT NULL THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = u.org_id)
-                          ELSE (SELECT a.account_id FROM accounts a WHERE a.user_id = u.user_id) END ORDER BY k.ord),
+           -- the account that paid, as the record carries it
+           array_agg(u.account_id ORDER BY k.ord),
            array_agg(f.id IS NOT NULL ORDER BY k.ord), array_agg(f.body_hash ORDER BY k.ord),
            (array_agg(k.id ORDER BY k.ord) FILTER (WHERE u.id IS NULL))[1]
       INTO r_user, r_org, r_at, r_key, r_review, r_session, r_previous, r_open, r_base, r_account,
