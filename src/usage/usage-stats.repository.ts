@@ -6,7 +6,7 @@ import { ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 import type { ScopeKind } from '../credits/budget-scopes.js';
 import type { RenewableHeavyRead } from '../database/heavy-reads.js';
-import { queryReplica } from '../database/replica-reads.js';
+import { queryReplica } from '../database/connections/replica-reads.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { kindList, tokenColumn, type TokenColumns } from '../pricing/token-kinds.js';
 import { recordNetFigure } from './record-net.js';

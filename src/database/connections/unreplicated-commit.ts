@@ -1,4 +1,4 @@
-import { OutcomeUnknownError } from '../common/errors/domain-error.js';
+import { OutcomeUnknownError } from '../../common/errors/domain-error.js';
 
 /** What a node-postgres client emits for a NOTICE or WARNING the server sends. */
 interface NoticeSource {

@@ -1,6 +1,6 @@
 import { type AfterQueryEvent, type EntitySubscriberInterface, EventSubscriber, type QueryRunner } from 'typeorm';
 
-import { connectionProblem } from '../common/errors/connection-errors.js';
+import { connectionProblem } from '../../common/errors/connection-errors.js';
 
 type PostgresRunner = QueryRunner & { releasePostgresConnection?: (err?: unknown) => Promise<void> };
 

@@ -6,8 +6,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
-import { buildDatabaseConfig } from '../config/app-config.js';
-import { buildDataSourceOptions } from './data-source-options.js';
+import { buildDatabaseConfig } from '../../config/app-config.js';
+import { buildDataSourceOptions } from '../data-source-options.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres.js';
 
 export interface ScratchDatabase {

@@ -1,8 +1,8 @@
 import type { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
-import type { Clock } from '../common/clock.js';
-import { errorText } from '../common/errors/error-text.js';
-import { ChannelListener } from './channel-listener.js';
+import type { Clock } from '../../common/clock.js';
+import { errorText } from '../../common/errors/error-text.js';
+import { ChannelListener } from '../connections/channel-listener.js';
 
 export interface OutboxWorkerOptions {
   /** The database whose commits NOTIFY the channel (the primary). */

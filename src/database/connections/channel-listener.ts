@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import pg from 'pg';
 
-import { errorText } from '../common/errors/error-text.js';
+import { errorText } from '../../common/errors/error-text.js';
 
 /** How soon a lost LISTEN connection is opened again. */
 const LISTEN_RETRY_MS = 2000;
