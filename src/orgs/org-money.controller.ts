@@ -21,12 +21,12 @@ import { CreditQueriesService } from '../credits/credit-queries.service.js';
 import { AllocationListResponseDto } from '../credits/dto/allocations.dto.js';
 import { LedgerListResponseDto } from '../credits/dto/ledger.dto.js';
 import { PutAlertThresholdsDto, PutCreditLimitsDto } from '../credits/dto/limits.dto.js';
-import { ApiCsvExportRefusals } from '../usage/csv-export.decorator.js';
-import { csvExportFile } from '../usage/csv-export-file.js';
+import { ApiCsvExportRefusals } from '../usage/csv/csv-export.decorator.js';
+import { csvExportFile } from '../usage/csv/csv-export-file.js';
 import { DateRangeQueryDto, ListRecordsQueryDto } from '../usage/dto/record-usage.dto.js';
 import { UsageRecordListResponseDto } from '../usage/dto/record-view.dto.js';
 import { UsageRecordsService } from '../usage/usage-records.service.js';
-import { UsageStatsService } from '../usage/usage-stats.service.js';
+import { UsageStatsService } from '../usage/stats/usage-stats.service.js';
 import {
   OrgAlertThresholdsResponseDto,
   OrgAllocationsQueryDto,

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { payingAccountIdSql } from '../accounts/accounts.sql.js';
-import { recordPricingSql } from '../usage/simulations.js';
+import { recordPricingSql } from '../usage/simulations/simulations.js';
 import type { RerateStatus } from './entities/pricing-rerate.entity.js';
 
 /** A re-rate as stored (bigints as text). */

@@ -11,25 +11,25 @@ import { PricingModule } from '../pricing/pricing.module.js';
 import { CoalescedRecords } from './coalesced-records.js';
 import { UsageCorrection } from './entities/usage-correction.entity.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
-import { SimulationsController } from './simulations.controller.js';
-import { SimulationsService } from './simulations.service.js';
+import { SimulationsController } from './simulations/simulations.controller.js';
+import { SimulationsService } from './simulations/simulations.service.js';
 import { UsageController } from './usage.controller.js';
 import { UsageService } from './usage.service.js';
 import { UsageAuditRepository } from './usage-audit.repository.js';
-import { UsageBatchService } from './usage-batch.service.js';
-import { UsageCorrectionsController } from './usage-corrections.controller.js';
-import { UsageCorrectionsRepository } from './usage-corrections.repository.js';
-import { UsageCorrectionsService } from './usage-corrections.service.js';
+import { UsageBatchService } from './batch/usage-batch.service.js';
+import { UsageCorrectionsController } from './corrections/usage-corrections.controller.js';
+import { UsageCorrectionsRepository } from './corrections/usage-corrections.repository.js';
+import { UsageCorrectionsService } from './corrections/usage-corrections.service.js';
 import { UsageErasureRepository } from './usage-erasure.repository.js';
-import { UsageEventIdsJob } from './usage-event-ids.job.js';
-import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
+import { UsageEventIdsJob } from './batch/usage-event-ids.job.js';
+import { UsageEventIdsRepository } from './batch/usage-event-ids.repository.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
 import { UsageRecordsService } from './usage-records.service.js';
-import { UsageReviewController } from './usage-review.controller.js';
-import { UsageReviewRepository } from './usage-review.repository.js';
-import { UsageReviewService } from './usage-review.service.js';
-import { UsageStatsRepository } from './usage-stats.repository.js';
-import { UsageStatsService } from './usage-stats.service.js';
+import { UsageReviewController } from './review/usage-review.controller.js';
+import { UsageReviewRepository } from './review/usage-review.repository.js';
+import { UsageReviewService } from './review/usage-review.service.js';
+import { UsageStatsRepository } from './stats/usage-stats.repository.js';
+import { UsageStatsService } from './stats/usage-stats.service.js';
 
 @Module({
   imports: [

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { cursorTimestampSql } from '../common/http/pagination.js';
-import { recordNetFigure } from './record-net.js';
+import { cursorTimestampSql } from '../../common/http/pagination.js';
+import { recordNetFigure } from '../record-net.js';
 
 /** A usage record as the review queue shows it. */
 export interface ReviewRow {

@@ -1,12 +1,12 @@
-import { MAX_CREDITS, MAX_TOKENS } from '../common/validation/amounts.js';
-import { parseInstant } from '../common/validation/dates.js';
-import { isModelId, isOrgId } from '../common/validation/ids.js';
-import { scopesProblem } from '../credits/budget-scopes.js';
-import { tierProblem, unitsProblem } from '../pricing/dimensions.js';
-import { mapProviderUsage } from '../pricing/provider-usage.js';
-import { perField } from '../pricing/token-kinds.js';
-import { type BatchEventDto } from './dto/record-batch.dto.js';
-import { metadataProblem } from './dto/record-usage.dto.js';
+import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
+import { parseInstant } from '../../common/validation/dates.js';
+import { isModelId, isOrgId } from '../../common/validation/ids.js';
+import { scopesProblem } from '../../credits/budget-scopes.js';
+import { tierProblem, unitsProblem } from '../../pricing/dimensions.js';
+import { mapProviderUsage } from '../../pricing/provider-usage.js';
+import { perField } from '../../pricing/token-kinds.js';
+import { type BatchEventDto } from '../dto/record-batch.dto.js';
+import { metadataProblem } from '../dto/record-usage.dto.js';
 
 /** Each field BatchEventDto declares, with a check that accepts only what its decorators accept. */
 const text = (max: number) => (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= max;

@@ -12,15 +12,15 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { SELF_GRANT_MESSAGES } from '../auth/access.js';
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
-import type { AuthUser } from '../auth/roles.js';
-import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto, UnprocessableResponseDto } from '../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
-import { CorrectUsageDto, UsageCorrectionResponseDto } from './dto/correction.dto.js';
+import { SELF_GRANT_MESSAGES } from '../../auth/access.js';
+import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { commonErrorExamples, domainErrorExample } from '../../common/errors/error-examples.js';
+import { ErrorResponseDto, UnprocessableResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
+import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
+import { CorrectUsageDto, UsageCorrectionResponseDto } from '../dto/correction.dto.js';
 import { UsageCorrectionsService } from './usage-corrections.service.js';
 
 @ApiTags('usage')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { recordNet } from './record-net.js';
+import { recordNet } from '../record-net.js';
 
 /** A usage record as a correction reads it, locked. */
 export interface CorrectedRecordRow {

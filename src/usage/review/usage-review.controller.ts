@@ -1,14 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
-import type { AuthUser } from '../auth/roles.js';
-import { StaffRead } from '../auth/staff-read.decorator.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto, ReviewQueryDto } from './dto/review.dto.js';
+import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { StaffRead } from '../../auth/staff-read.decorator.js';
+import { domainErrorExample } from '../../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
+import { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto, ReviewQueryDto } from '../dto/review.dto.js';
 import { UsageReviewService } from './usage-review.service.js';
 
 @ApiTags('credits')

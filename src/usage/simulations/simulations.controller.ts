@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Inject } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth } from '../auth/auth.decorator.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { ApiHeavyReadRefusals } from '../database/heavy-read-refusals.decorator.js';
-import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
+import { Auth } from '../../auth/auth.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiHeavyReadRefusals } from '../../database/heavy-read-refusals.decorator.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
+import { SimulationDto, SimulationResponseDto } from '../dto/simulations.dto.js';
 import { SimulationsService } from './simulations.service.js';
 
 /**

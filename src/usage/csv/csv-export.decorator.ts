@@ -1,9 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiServiceUnavailableResponse, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 
-import { domainErrorExample } from '../common/errors/error-examples.js';
-import { RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
-import { EXPORTS_PER_USER } from './usage-records.service.js';
+import { domainErrorExample } from '../../common/errors/error-examples.js';
+import { RetryLaterResponseDto } from '../../common/errors/error-response.dto.js';
+import { EXPORTS_PER_USER } from '../usage-records.service.js';
 
 /**
  * The refusals of a route that streams a CSV export: the caller's export slots, the exports' pool.

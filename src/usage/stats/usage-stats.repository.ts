@@ -2,16 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { ownerIdOf, type PublicAccount } from '../auth/account-access.js';
-import { type DateRange, rangeSql } from '../common/validation/date-range.js';
-import type { ScopeKind } from '../credits/budget-scopes.js';
-import type { RenewableHeavyRead } from '../database/heavy-reads.js';
-import { queryReplica } from '../database/connections/replica-reads.js';
-import type { SqlPart } from '../database/statement-parts.js';
-import { kindList, tokenColumn, type TokenColumns } from '../pricing/token-kinds.js';
-import { recordNetFigure } from './record-net.js';
-import type { SimulationRow } from './simulations.js';
-import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from './usage-records.repository.js';
+import { ownerIdOf, type PublicAccount } from '../../auth/account-access.js';
+import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
+import type { ScopeKind } from '../../credits/budget-scopes.js';
+import type { RenewableHeavyRead } from '../../database/heavy-reads.js';
+import { queryReplica } from '../../database/connections/replica-reads.js';
+import type { SqlPart } from '../../database/statement-parts.js';
+import { kindList, tokenColumn, type TokenColumns } from '../../pricing/token-kinds.js';
+import { recordNetFigure } from '../record-net.js';
+import type { SimulationRow } from '../simulations/simulations.js';
+import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from '../usage-records.repository.js';
 
 /** One aggregate of the statistics: a breakdown entry (by service, day, model or user) or the total. */
 export interface AggRow extends Partial<TokenColumns<string | null>> {

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 
-import { DomainError } from '../common/errors/domain-error.js';
-import { toDate } from '../common/validation/dates.js';
-import { HeavyReads } from '../database/heavy-reads.js';
-import { ruleColumns } from '../pricing/pricing-rules.js';
-import type { SimulationDto, SimulationResponseDto } from './dto/simulations.dto.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { toDate } from '../../common/validation/dates.js';
+import { HeavyReads } from '../../database/heavy-reads.js';
+import { ruleColumns } from '../../pricing/pricing-rules.js';
+import type { SimulationDto, SimulationResponseDto } from '../dto/simulations.dto.js';
 import { simulationDays, type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
-import { UsageStatsRepository } from './usage-stats.repository.js';
+import { UsageStatsRepository } from '../stats/usage-stats.repository.js';
 
 /** The longest range a simulation reads, in days. */
 export const MAX_SIMULATION_DAYS = 400;

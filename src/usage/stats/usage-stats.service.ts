@@ -1,15 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
-import { AccountsService } from '../accounts/accounts.service.js';
-import type { PublicAccount } from '../auth/account-access.js';
-import { NotFoundError } from '../common/errors/domain-error.js';
-import { type DateRange, parseDateRange } from '../common/validation/date-range.js';
-import type { ScopeKind } from '../credits/budget-scopes.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import { perKind, tokenColumn } from '../pricing/token-kinds.js';
-import type { SystemUsageStatsResponseDto, TokensByKindDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
-import { toRecordDto, toRow } from './usage-records.repository.js';
+import { AccountsService } from '../../accounts/accounts.service.js';
+import type { PublicAccount } from '../../auth/account-access.js';
+import { NotFoundError } from '../../common/errors/domain-error.js';
+import { type DateRange, parseDateRange } from '../../common/validation/date-range.js';
+import type { ScopeKind } from '../../credits/budget-scopes.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { perKind, tokenColumn } from '../../pricing/token-kinds.js';
+import type {
+  SystemUsageStatsResponseDto,
+  TokensByKindDto,
+  UserUsageStatsResponseDto,
+} from '../dto/usage-stats.dto.js';
+import { toRecordDto, toRow } from '../usage-records.repository.js';
 import { type AggRow, type DimensionAggRow, UsageStatsRepository } from './usage-stats.repository.js';
 
 /** An organisation's statistics: the user shape with `orgId` for `userId`, and credits per member. */

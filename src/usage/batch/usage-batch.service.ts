@@ -2,25 +2,25 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
-import { accountKey } from '../accounts/account-ref.js';
-import { ErasedAccounts } from '../accounts/erased-accounts.js';
-import { payerOf } from '../accounts/payer.js';
-import type { AuthUser } from '../auth/roles.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import { CreditsService } from '../credits/credits.service.js';
-import type { BatchOutcome } from '../credits/credits-batch.js';
-import { Transactions } from '../database/transactions.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { accountKey } from '../../accounts/account-ref.js';
+import { ErasedAccounts } from '../../accounts/erased-accounts.js';
+import { payerOf } from '../../accounts/payer.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { CreditsService } from '../../credits/credits.service.js';
+import type { BatchOutcome } from '../../credits/credits-batch.js';
+import { Transactions } from '../../database/transactions.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
 import { quickBatchEvent } from './batch-event-check.js';
 import {
   BatchEventDto,
   type BatchEventResultDto,
   type RecordBatchDto,
   type RecordBatchResponseDto,
-} from './dto/record-batch.dto.js';
-import { UsageService } from './usage.service.js';
-import type { CreateUsageRecordInput } from './usage-records.repository.js';
-import { UsageRecordsRepository } from './usage-records.repository.js';
+} from '../dto/record-batch.dto.js';
+import { UsageService } from '../usage.service.js';
+import type { CreateUsageRecordInput } from '../usage-records.repository.js';
+import { UsageRecordsRepository } from '../usage-records.repository.js';
 
 type Prepared = {
   index: number;

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import { HourlyCleanupJob, inBatches } from '../metrics/batch-jobs.js';
-import { eventIdRetentionDays } from './late-usage.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { HourlyCleanupJob, inBatches } from '../../metrics/batch-jobs.js';
+import { eventIdRetentionDays } from '../late-usage.js';
 import { UsageEventIdsRepository } from './usage-event-ids.repository.js';
 
 /** Hourly: deletes event ids past their retention, in batches (safe with several instances). */

@@ -1,9 +1,9 @@
-import { accountKeySql } from '../accounts/account-ref.js';
-import type { SqlPart } from '../database/statement-parts.js';
-import { creditsSql, type SqlKinds } from '../pricing/pricing.sql.js';
-import type { RulePriceColumns } from '../pricing/pricing-rules.js';
-import { perKind, tokenColumn } from '../pricing/token-kinds.js';
-import { recordNetFigure } from './record-net.js';
+import { accountKeySql } from '../../accounts/account-ref.js';
+import type { SqlPart } from '../../database/statement-parts.js';
+import { creditsSql, type SqlKinds } from '../../pricing/pricing.sql.js';
+import type { RulePriceColumns } from '../../pricing/pricing-rules.js';
+import { perKind, tokenColumn } from '../../pricing/token-kinds.js';
+import { recordNetFigure } from '../record-net.js';
 
 export const SIMULATION_GROUPS = ['model', 'account', 'day'] as const;
 export type SimulationGroup = (typeof SIMULATION_GROUPS)[number] | 'record';

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AuditService } from '../audit/audit.service.js';
-import type { AuthUser } from '../auth/roles.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
-import { decodeTimeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination.js';
-import { isUuid } from '../common/validation/ids.js';
-import { CreditAccountsRepository } from '../credits/credit-accounts.repository.js';
-import { CreditsService } from '../credits/credits.service.js';
-import { Transactions } from '../database/transactions.js';
-import type { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto } from './dto/review.dto.js';
+import { AuditService } from '../../audit/audit.service.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, toPage } from '../../common/http/pagination.js';
+import { isUuid } from '../../common/validation/ids.js';
+import { CreditAccountsRepository } from '../../credits/credit-accounts.repository.js';
+import { CreditsService } from '../../credits/credits.service.js';
+import { Transactions } from '../../database/transactions.js';
+import type { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto } from '../dto/review.dto.js';
 import { type ReviewRow, UsageReviewRepository } from './usage-review.repository.js';
 
 const MAX_DEBTORS = 500;
