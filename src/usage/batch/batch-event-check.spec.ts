@@ -5,8 +5,8 @@ import { validateSync } from 'class-validator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { quickBatchEvent } from './batch-event-check.js';
 import { BatchEventDto } from '../dto/record-batch.dto.js';
+import { quickBatchEvent } from './batch-event-check.js';
 
 const fullyValid = (raw: unknown) =>
   validateSync(plainToInstance(BatchEventDto, raw), { whitelist: true, forbidNonWhitelisted: true }).length === 0;

@@ -7,11 +7,10 @@ import { ErasedAccounts } from '../../accounts/erased-accounts.js';
 import { payerOf } from '../../accounts/payer.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { CreditsService } from '../../credits/credits.service.js';
-import type { BatchOutcome } from '../../credits/credits-batch.js';
+import { CreditsService } from '../../credits/engine/credits.service.js';
+import type { BatchOutcome } from '../../credits/engine/credits-batch.js';
 import { Transactions } from '../../database/transactions.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { quickBatchEvent } from './batch-event-check.js';
 import {
   BatchEventDto,
   type BatchEventResultDto,
@@ -21,6 +20,7 @@ import {
 import { UsageService } from '../usage.service.js';
 import type { CreateUsageRecordInput } from '../usage-records.repository.js';
 import { UsageRecordsRepository } from '../usage-records.repository.js';
+import { quickBatchEvent } from './batch-event-check.js';
 
 type Prepared = {
   index: number;

@@ -10,14 +10,14 @@ import { DomainError, NotFoundError } from '../../common/errors/domain-error.js'
 import { isUuid } from '../../common/validation/ids.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { CreditCorrectionsService } from '../../credits/credit-corrections.service.js';
+import { CreditCorrectionsService } from '../../credits/engine/credit-corrections.service.js';
 import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { PricingService } from '../../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../../pricing/provider-usage.js';
 import { hasKinds } from '../../pricing/token-counts.js';
-import { CorrectionTurns, correctionTurnsOf } from './correction-turns.js';
 import type { CorrectUsageDto, UsageCorrectionResponseDto } from '../dto/correction.dto.js';
+import { CorrectionTurns, correctionTurnsOf } from './correction-turns.js';
 import {
   type CorrectedRecordRow,
   type CorrectionRow,

@@ -5,8 +5,8 @@ import { toDate } from '../../common/validation/dates.js';
 import { HeavyReads } from '../../database/heavy-reads.js';
 import { ruleColumns } from '../../pricing/pricing-rules.js';
 import type { SimulationDto, SimulationResponseDto } from '../dto/simulations.dto.js';
-import { simulationDays, type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
 import { UsageStatsRepository } from '../stats/usage-stats.repository.js';
+import { simulationDays, type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
 
 /** The longest range a simulation reads, in days. */
 export const MAX_SIMULATION_DAYS = 400;
