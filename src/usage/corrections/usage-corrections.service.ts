@@ -19,6 +19,7 @@ import { hasKinds } from '../../pricing/token-counts.js';
 import type { CorrectUsageDto, UsageCorrectionResponseDto } from '../dto/correction.dto.js';
 import { CorrectionTurns, correctionTurnsOf } from './correction-turns.js';
 import {
+  type CorrectedRecord,
   type CorrectedRecordRow,
   type CorrectionRow,
   UsageCorrectionsRepository,
@@ -122,8 +123,8 @@ export class UsageCorrectionsService {
   /**
    * correct() in its turn: one transaction, every statement on its one connection. The record is
    * locked and read here (who owns it decides who may correct it, its net whether the correction gives
-   * credits back), then corrected as a batch of one (usage_records_correct()), as a re-rate corrects
-   * its chunks (correctMany()).
+   * credits back), then corrected as a batch of one through correctMany(), the statement a re-rate's
+   * chunks go through (usage_records_correct()).
    */
   private apply(
     recordId: string,
@@ -154,16 +155,11 @@ export class UsageCorrectionsService {
       // Credits given back to the caller's own account (or an org they belong to) are a grant to
       // themself: the separation of duties grants, transfers and plan changes keep.
       if (credits < record.net) await this.access.forGrant(actor, owner, 'correction', m);
-      const [done] = await this.repo.correct(m, {
-        correctionId: body.correctionId,
-        reason: body.reason,
-        createdBy: actor.userId,
-        recordIds: [record.id],
-        credits: [credits],
-        bodyHashes: [hash],
-        ...this.credits.settings(),
-      });
-      this.credits.counted(done.moved);
+      const [done] = await this.correctMany(
+        m,
+        { correctionId: body.correctionId, reason: body.reason, createdBy: actor.userId },
+        [{ recordId: record.id, credits, bodyHash: hash }],
+      );
       const correction: UsageCorrectionResponseDto = {
         id: done.id,
         recordId: record.id,
@@ -193,26 +189,30 @@ export class UsageCorrectionsService {
    * locked, their nets read, their credits moved by credits_correct() under their accounts' locks
    * (one take for what they add), the corrections, reviews and events written; a correction id a
    * record already has moves nothing and answers that correction.
-   * What each moved: its delta (0: nothing).
+   * An item's `bodyHash` is the hash of the body that asked for it (correct()'s own body); without
+   * one, the hash of `{correctionId, reason, credits}`, the body a re-rate's correction stands for.
+   * What each moved: its delta (0: nothing), with its correction's id, previous credits and time.
    */
   async correctMany(
     manager: EntityManager,
     correction: { correctionId: string; reason: string; createdBy: string },
-    items: { recordId: string; credits: number }[],
-  ): Promise<{ recordId: string; delta: number }[]> {
+    items: { recordId: string; credits: number; bodyHash?: string }[],
+  ): Promise<CorrectedRecord[]> {
     const rows = await this.repo.correct(manager, {
       correctionId: correction.correctionId,
       reason: correction.reason,
       createdBy: correction.createdBy,
       recordIds: items.map((i) => i.recordId),
       credits: items.map((i) => i.credits),
-      bodyHashes: items.map((i) =>
-        bodyHash({ correctionId: correction.correctionId, reason: correction.reason, credits: i.credits }),
+      bodyHashes: items.map(
+        (i) =>
+          i.bodyHash ??
+          bodyHash({ correctionId: correction.correctionId, reason: correction.reason, credits: i.credits }),
       ),
       ...this.credits.settings(),
     });
     this.credits.counted(rows.reduce((sum, r) => sum + Math.abs(r.moved), 0));
-    return rows.map((r) => ({ recordId: r.recordId, delta: r.delta }));
+    return rows;
   }
 
   /** What the body says the record should have cost: its credits, or its counts priced at the record's time. */
