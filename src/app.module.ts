@@ -42,6 +42,7 @@ import { RunwayModule } from './runway/runway.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
+import { UserSubscriptionsModule } from './users/user-subscriptions.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
@@ -89,6 +90,7 @@ export class AppModule {
         // subscription routes in the OpenAPI document (its request examples run in that order).
         FeaturesModule,
         PlansModule,
+        UserSubscriptionsModule,
         PurchasesModule,
         FinanceModule,
         RunwayModule,

@@ -15,9 +15,13 @@ import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js
 import { ACCOUNT_ERASED_CONFLICT, domainErrorExample } from '../common/errors/error-examples.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { PutSubscriptionDto, SubscriptionPreviewResponseDto, SubscriptionResponseDto } from './dto/subscription.dto.js';
-import { CHANGE_CONFLICTS, CHANGE_EXAMPLES, CHANGE_REFUSALS } from './subscription-docs.js';
-import { SubscriptionsService } from './subscriptions.service.js';
+import {
+  PutSubscriptionDto,
+  SubscriptionPreviewResponseDto,
+  SubscriptionResponseDto,
+} from '../plans/dto/subscription.dto.js';
+import { CHANGE_CONFLICTS, CHANGE_EXAMPLES, CHANGE_REFUSALS } from '../plans/subscription-docs.js';
+import { SubscriptionsService } from '../plans/subscriptions.service.js';
 
 /**
  * A supervisor's change of the subscription of the user the path names: staff reach any user, and a
