@@ -11,7 +11,7 @@ import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { AccountLocksRepository } from '../credits/engine/account-locks.repository.js';
-import { type CapRow, CreditCapsService } from '../credits/limits/credit-caps.service.js';
+import { type CapRow, CreditCapsService } from '../credits/engine/credit-caps.service.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import type { MemberResponseDto, PutMemberDto, RemovedMemberResponseDto } from './dto/member.dto.js';
 import { type LockedMember, type MemberRow, OrgsRepository } from './orgs.repository.js';

@@ -14,9 +14,8 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { SqlPart } from '../../database/statement-parts.js';
 import { Transactions } from '../../database/transactions.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { CreditCapsService } from '../limits/credit-caps.service.js';
-import { CreditTransfersRepository } from '../transfers/credit-transfers.repository.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import { CreditCapsService } from './credit-caps.service.js';
 import {
   CreditHoldsRepository,
   type GivenBack,
@@ -26,6 +25,7 @@ import {
   type SettleStatement,
 } from './credit-holds.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type {
   AllocationView,
   FreezeInput,

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AccountIds } from '../../accounts/account-ids.js';
-import type { MemberLimitState } from '../engine/credits-results.js';
 import { type CapRow, type CapSubject, CreditCapsRepository } from './credit-caps.repository.js';
+import type { MemberLimitState } from './credits-results.js';
 
 export type { CapRow } from './credit-caps.repository.js';
 

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { publicAccount } from '../../auth/account-access.js';
 import { cursorTimestampSql } from '../../common/http/pagination.js';
-import type { TransferView } from '../engine/credit-views.js';
+import type { TransferView } from './credit-views.js';
 
 /** What credits_transfer() answers (migration 1732000033100). */
 export interface TransferRow {
