@@ -30,6 +30,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { OrgStatementsModule } from './orgs/org-statements.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
@@ -98,6 +99,7 @@ export class AppModule {
         ReconciliationsModule,
         ExportsModule,
         StatementsModule,
+        OrgStatementsModule,
         OrgsModule,
         EventsModule,
         WebhooksModule,
