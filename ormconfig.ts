@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 
 import { buildDatabaseConfig } from './src/config/app-config.js';
 import { buildDataSourceOptions } from './src/database/data-source-options.js';
-import { runningEmbeddedUrl, startEmbeddedPostgres } from './src/database/embedded-postgres.js';
+import { runningEmbeddedUrl, startEmbeddedPostgres } from './src/database/server/embedded-postgres.js';
 import { ENTITIES } from './src/entities.js';
 
 /**

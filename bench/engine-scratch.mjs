@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 
 import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
 import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
-import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+import { createScratchDatabase } from '../dist/src/database/server/scratch-database.js';
 import { processCpuSeconds } from './measure.mjs';
 
 /**

@@ -44,7 +44,7 @@ async function reachable(url) {
 /** A PostgreSQL server: the local one on 127.0.0.1:5432 when reachable, else an embedded one. */
 export async function startServer() {
   if (await reachable(LOCAL_SERVER)) return { url: LOCAL_SERVER, kind: 'local PostgreSQL', stop: async () => {} };
-  const { startEmbeddedPostgres } = await import(path.join(ROOT, 'dist/src/database/embedded-postgres.js'));
+  const { startEmbeddedPostgres } = await import(path.join(ROOT, 'dist/src/database/server/embedded-postgres.js'));
   const dir = await mkdtemp(path.join(tmpdir(), 'accounting-bench-'));
   await chmod(dir, 0o755);
   const db = await startEmbeddedPostgres({

@@ -13,7 +13,9 @@ import pg from 'pg';
 
 import { accessToken, log, ROOT, startServer, startService, withDatabase } from './lib.mjs';
 
-const { CreditFinanceRepository } = await import(path.join(ROOT, 'dist/src/credits/credit-finance.repository.js'));
+const { CreditFinanceRepository } = await import(
+  path.join(ROOT, 'dist/src/credits/finance-feed/credit-finance.repository.js')
+);
 
 const RUNS = Number(process.env.BENCH_PAGES_RUNS ?? 3);
 const DAY = 86_400_000;

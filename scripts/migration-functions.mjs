@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
-import { createScratchDatabase } from '../dist/src/database/scratch-database.js';
+import { createScratchDatabase } from '../dist/src/database/server/scratch-database.js';
 import {
   declaredName,
   fileText,
@@ -18,7 +18,7 @@ import {
   liveFunctions,
   normaliseFunctionText,
   signature,
-} from '../dist/src/database/sql-functions.js';
+} from '../dist/src/database/server/sql-functions.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const slug = (process.argv[2] ?? 'functions')

@@ -30,6 +30,7 @@ import { HealthModule } from './health/health.module.js';
 import { IdempotencyModule } from './idempotency/idempotency.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
+import { OrgStatementsModule } from './orgs/org-statements.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
@@ -42,6 +43,7 @@ import { RunwayModule } from './runway/runway.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { UsageModule } from './usage/usage.module.js';
+import { UserSubscriptionsModule } from './users/user-subscriptions.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 
@@ -89,6 +91,7 @@ export class AppModule {
         // subscription routes in the OpenAPI document (its request examples run in that order).
         FeaturesModule,
         PlansModule,
+        UserSubscriptionsModule,
         PurchasesModule,
         FinanceModule,
         RunwayModule,
@@ -96,6 +99,7 @@ export class AppModule {
         ReconciliationsModule,
         ExportsModule,
         StatementsModule,
+        OrgStatementsModule,
         OrgsModule,
         EventsModule,
         WebhooksModule,

@@ -6,7 +6,7 @@ import { createApp } from './app.factory.js';
 import { createRootLogger } from './common/logging/logger.js';
 import { checkDatabase, checkPortFree, portProblem, StartupError } from './common/startup/startup-checks.js';
 import { type AppConfig, buildAppConfig, ConfigValidationError } from './config/app-config.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/server/embedded-postgres.js';
 import { checkServiceRole } from './database/service-role.js';
 import { drainAndClose } from './health/graceful-shutdown.js';
 

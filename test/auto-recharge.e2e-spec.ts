@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AccountIds } from '../src/accounts/account-ids.js';
-import { AutoRechargeService } from '../src/credits/auto-recharge.service.js';
+import { AutoRechargeService } from '../src/credits/auto-recharge/auto-recharge.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiringNoticeJob } from '../src/credits/credit-expiring-notice.job.js';
+import { CreditExpiringNoticeJob } from '../src/credits/notices/credit-expiring-notice.job.js';
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { passTime } from './support/clock.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';

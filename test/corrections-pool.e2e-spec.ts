@@ -3,7 +3,7 @@ import { loadavg } from 'node:os';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { UsageCorrectionsService } from '../src/usage/usage-corrections.service.js';
+import { UsageCorrectionsService } from '../src/usage/corrections/usage-corrections.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';

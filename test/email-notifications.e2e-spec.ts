@@ -1,7 +1,7 @@
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiringNoticeJob } from '../src/credits/credit-expiring-notice.job.js';
+import { CreditExpiringNoticeJob } from '../src/credits/notices/credit-expiring-notice.job.js';
 import { EmailWorker } from '../src/notifications/email.worker.js';
 import { EMAIL_KINDS } from '../src/notifications/email-kinds.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';

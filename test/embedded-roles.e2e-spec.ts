@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { buildDatabaseConfig } from '../src/config/app-config.js';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/server/embedded-postgres.js';
 import { migrateAsOwner } from '../src/database/service-role.js';
 
 // docs/operations.md "Two database roles", without configuration: the embedded database (npm start without a

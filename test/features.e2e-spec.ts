@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CLOCK, type Clock } from '../src/common/clock.js';
-import { CreditCapEventIdsJob } from '../src/credits/credit-cap-event-ids.job.js';
+import { CreditCapEventIdsJob } from '../src/credits/limits/credit-cap-event-ids.job.js';
 import { FeaturesRepository } from '../src/features/features.repository.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { featureKey, Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PricingService } from '../src/pricing/pricing.service.js';
-import { UsageEventIdsJob } from '../src/usage/usage-event-ids.job.js';
+import { UsageEventIdsJob } from '../src/usage/batch/usage-event-ids.job.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { UsageStatsService } from '../src/usage/usage-stats.service.js';
+import { UsageStatsService } from '../src/usage/stats/usage-stats.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 const METRICS_TOKEN = 'metrics-test-token-that-is-long-enough-0123';

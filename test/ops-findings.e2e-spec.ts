@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { UsageStatsService } from '../src/usage/usage-stats.service.js';
+import { UsageStatsService } from '../src/usage/stats/usage-stats.service.js';
 import { WebhookResolver } from '../src/webhooks/webhook-runtime.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';

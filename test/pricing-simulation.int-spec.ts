@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AccountPriceView, applyAccountPrice } from '../src/pricing/account-prices.js';
 import { calculateCredits, type TokenKinds } from '../src/pricing/pricing-math.js';
 import { type RulePriceColumns, rulePrices } from '../src/pricing/pricing-rules.js';
-import { type SimulationInput, type SimulationRow, simulationSql } from '../src/usage/simulations.js';
+import { type SimulationInput, type SimulationRow, simulationSql } from '../src/usage/simulations/simulations.js';
 
 /** mulberry32: a seeded generator, so a failing range can be made again (PRICING_SIM_SEED). */
 function generator(seed: number): () => number {

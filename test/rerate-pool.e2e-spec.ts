@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RecordCorrectors } from '../src/rerates/record-correctors.js';
 import { RerateRunner } from '../src/rerates/rerate-runner.js';
-import { UsageCorrectionsService } from '../src/usage/usage-corrections.service.js';
+import { UsageCorrectionsService } from '../src/usage/corrections/usage-corrections.service.js';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';

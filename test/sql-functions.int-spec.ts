@@ -9,7 +9,7 @@ import {
   type LiveFunction,
   liveFunctions,
   normaliseFunctionText,
-} from '../src/database/sql-functions.js';
+} from '../src/database/server/sql-functions.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SessionExpiryJob } from '../src/streaming-sessions/session-expiry.job.js';
-import { UsageStatsService } from '../src/usage/usage-stats.service.js';
+import { UsageStatsService } from '../src/usage/stats/usage-stats.service.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { UsageEventIdsJob } from '../src/usage/usage-event-ids.job.js';
+import { UsageEventIdsJob } from '../src/usage/batch/usage-event-ids.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { UsageStatsService } from '../src/usage/usage-stats.service.js';
+import { UsageStatsService } from '../src/usage/stats/usage-stats.service.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditExpiringNoticeJob } from '../src/credits/credit-expiring-notice.job.js';
+import { CreditExpiringNoticeJob } from '../src/credits/notices/credit-expiring-notice.job.js';
 import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { SubscriptionRenewalJob } from '../src/plans/subscription-renewal.job.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';

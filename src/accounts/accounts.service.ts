@@ -11,7 +11,7 @@ import type { AuthUser, Role } from '../auth/roles.js';
 import { AccountErasedError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { ChannelListener } from '../database/channel-listener.js';
+import { ChannelListener } from '../database/connections/channel-listener.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountIds } from './account-ids.js';
 import { ACCOUNT_CHANNEL, AccountsRepository } from './accounts.repository.js';

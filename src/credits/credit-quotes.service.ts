@@ -12,7 +12,7 @@ import { type Dimensions, NO_DIMENSIONS } from '../pricing/dimensions.js';
 import { PricingService, type Quote } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { volumeCharge } from '../pricing/volume-steps.js';
-import { CreditReadsRepository } from './credit-reads.repository.js';
+import { CreditReadsRepository } from './balances/credit-reads.repository.js';
 
 /** Whose writes a caller may price: staff any account's, a user their own, a member their org's. */
 const QUOTE_ACCOUNTS: AccountRule = { user: 'holder', org: 'member', what: 'price its writes' };

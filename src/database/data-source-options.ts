@@ -2,7 +2,7 @@ import type { DataSourceOptions } from 'typeorm';
 
 import { MIGRATIONS } from '../../migrations/index.js';
 import type { DatabaseConfig } from '../config/app-config.js';
-import { DiscardBrokenConnections } from './discard-broken-connections.js';
+import { DiscardBrokenConnections } from './connections/discard-broken-connections.js';
 
 /**
  * The one place that turns configuration into TypeORM options; used by the app (via
@@ -17,7 +17,7 @@ export function buildDataSourceOptions(
 ): DataSourceOptions {
   return {
     type: 'postgres',
-    // DB_READ_URL: only reads that ask for the replica go there (src/database/replica-reads.ts).
+    // DB_READ_URL: only reads that ask for the replica go there (src/database/connections/replica-reads.ts).
     // TypeORM would also send every query-builder and find read outside a transaction to it
     // (its default): an account or balance read right after a write would miss it.
     ...(db.readUrl

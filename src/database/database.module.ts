@@ -14,8 +14,8 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { DatabaseProbe } from './connections/database-probe.js';
 import { buildDataSourceOptions } from './data-source-options.js';
-import { DatabaseProbe } from './database-probe.js';
 import { ExportConnections } from './export-connections.js';
 import { HeavyReads } from './heavy-reads.js';
 import { migrateAsOwner } from './service-role.js';

@@ -7,7 +7,7 @@ import { connectionProblem } from '../common/errors/connection-errors.js';
 import { HeavyReadsBusyError, HeavyReadTimeoutError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { lowerBackendPriority } from './backend-priority.js';
+import { lowerBackendPriority } from './connections/backend-priority.js';
 import { connectionSettings } from './data-source-options.js';
 
 /** What a heavy read's work is given: statements on its own connection, in one read-only snapshot. */

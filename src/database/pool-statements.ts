@@ -2,7 +2,7 @@ import { EntityManager, QueryFailedError } from 'typeorm';
 
 import { connectionProblem } from '../common/errors/connection-errors.js';
 import { OutcomeUnknownError } from '../common/errors/domain-error.js';
-import { commitReplicated } from './unreplicated-commit.js';
+import { commitReplicated } from './connections/unreplicated-commit.js';
 
 interface PooledClient {
   query(sql: string, params?: unknown[]): Promise<RawResult | RawResult[]>;

@@ -6,8 +6,8 @@ import { DataSource, EntityManager } from 'typeorm';
 
 import { connectionProblem } from '../common/errors/connection-errors.js';
 import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
+import { commitReplicated } from './connections/unreplicated-commit.js';
 import { PoolStatementManager } from './pool-statements.js';
-import { commitReplicated } from './unreplicated-commit.js';
 
 interface Ambient {
   manager: EntityManager;

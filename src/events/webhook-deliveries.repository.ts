@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox-claim.js';
+import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox/outbox-claim.js';
 import type { DeliveryStatus } from './entities/webhook-delivery.entity.js';
 import type { EventType } from './event-types.js';
 import { EVENT_CREATED_AT_SQL } from './events.repository.js';

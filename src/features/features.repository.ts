@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { featureUseSql } from '../credits/credits.sql.js';
+import { featureUseSql } from '../credits/balances/credits.sql.js';
 import { queryPrepared } from '../database/statement-parts.js';
 import { Feature } from './entities/feature.entity.js';
 import { FeatureOverride } from './entities/feature-override.entity.js';

@@ -1,4 +1,4 @@
-import { csvLine, csvText } from '../usage/usage-csv.js';
+import { csvLine, csvText } from '../usage/csv/usage-csv.js';
 import type { LiabilityAccountDto, PeriodFiguresDto } from './dto/finance.dto.js';
 import { MONEY_IN, MONEY_OUT, MONEY_WITHIN } from './finance-figures.js';
 

@@ -6,9 +6,9 @@ import type { PublicAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';
-import { CreditFinanceRepository } from '../credits/credit-finance.repository.js';
-import { CreditLedgerDaysJob } from '../credits/credit-ledger-days.job.js';
 import { fromMinor, minorUnits } from '../credits/currencies.js';
+import { CreditFinanceRepository } from '../credits/finance-feed/credit-finance.repository.js';
+import { CreditLedgerDaysJob } from '../credits/finance-feed/credit-ledger-days.job.js';
 import { type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
 import type {
   AccountRollForwardDto,

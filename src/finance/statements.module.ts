@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 
+import { StatementAnswers } from './statement-route.js';
 import { StatementsController } from './statements.controller.js';
 import { StatementsRepository } from './statements.repository.js';
 import { StatementsService } from './statements.service.js';
@@ -7,6 +8,7 @@ import { StatementsService } from './statements.service.js';
 /** Monthly statements of an account, in JSON, CSV and PDF (docs/statements.md). */
 @Module({
   controllers: [StatementsController],
-  providers: [StatementsRepository, StatementsService],
+  providers: [StatementsRepository, StatementsService, StatementAnswers],
+  exports: [StatementAnswers],
 })
 export class StatementsModule {}

@@ -6,7 +6,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/auth.decorator.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { DatabaseProbe } from '../database/database-probe.js';
+import { DatabaseProbe } from '../database/connections/database-probe.js';
 import { ShutdownState } from './shutdown-state.js';
 
 /** How long the database may take to answer readiness. */

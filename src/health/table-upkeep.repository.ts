@@ -1,6 +1,6 @@
 import pg from 'pg';
 
-import { lowerBackendPriority } from '../database/backend-priority.js';
+import { lowerBackendPriority } from '../database/connections/backend-priority.js';
 
 /** A table the upkeep takes: its quoted name, and whether it is vacuumed (then analyzed) or only analyzed. */
 export interface DueTable {

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { EMAIL_RE, type ErasedPerson, erasureParams, NAME_RE } from '../common/erasure.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox-claim.js';
+import { CLAIM_STILL_OWN, claimDueCtes } from '../database/outbox/outbox-claim.js';
 import { SqlFilter } from '../database/sql-filter.js';
 import type { EmailKind } from './email-kinds.js';
 import type { EmailEvent } from './email-templates.js';

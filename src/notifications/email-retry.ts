@@ -1,7 +1,7 @@
-import { nextAttempt, retryDelay, type RetrySchedule } from '../database/outbox-retry.js';
+import { nextAttempt, retryDelay, type RetrySchedule } from '../database/outbox/outbox-retry.js';
 
 /**
- * When a failed email is tried again (the outbox core's rule, `src/database/outbox-retry.ts`): from
+ * When a failed email is tried again (the outbox core's rule, `src/database/outbox/outbox-retry.ts`): from
  * 30 s (with ±25 % jitter, so the first retry comes within a minute), doubling up to an hour, for 3
  * days after the email was queued; a failure after that is final (`failed`).
  */

@@ -16,17 +16,17 @@ import type { AccountRule, ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { CreditLimitsService } from '../credits/credit-limits.service.js';
-import { CreditQueriesService } from '../credits/credit-queries.service.js';
+import { CreditQueriesService } from '../credits/balances/credit-queries.service.js';
 import { AllocationListResponseDto } from '../credits/dto/allocations.dto.js';
 import { LedgerListResponseDto } from '../credits/dto/ledger.dto.js';
 import { PutAlertThresholdsDto, PutCreditLimitsDto } from '../credits/dto/limits.dto.js';
-import { ApiCsvExportRefusals } from '../usage/csv-export.decorator.js';
-import { csvExportFile } from '../usage/csv-export-file.js';
+import { CreditLimitsService } from '../credits/limits/credit-limits.service.js';
+import { ApiCsvExportRefusals } from '../usage/csv/csv-export.decorator.js';
+import { csvExportFile } from '../usage/csv/csv-export-file.js';
 import { DateRangeQueryDto, ListRecordsQueryDto } from '../usage/dto/record-usage.dto.js';
 import { UsageRecordListResponseDto } from '../usage/dto/record-view.dto.js';
+import { UsageStatsService } from '../usage/stats/usage-stats.service.js';
 import { UsageRecordsService } from '../usage/usage-records.service.js';
-import { UsageStatsService } from '../usage/usage-stats.service.js';
 import {
   OrgAlertThresholdsResponseDto,
   OrgAllocationsQueryDto,

@@ -13,7 +13,6 @@ import { PlansRepository } from './plans.repository.js';
 import { PlansService } from './plans.service.js';
 import { SubscriptionPeriods } from './subscription-periods.service.js';
 import { SubscriptionRenewalJob } from './subscription-renewal.job.js';
-import { SubscriptionsController } from './subscriptions.controller.js';
 import { SubscriptionsService } from './subscriptions.service.js';
 
 @Module({
@@ -25,7 +24,6 @@ import { SubscriptionsService } from './subscriptions.service.js';
     EventsModule,
     PricingModule,
   ],
-  controllers: [SubscriptionsController],
   providers: [
     PlansRepository,
     PlansService,

@@ -10,7 +10,7 @@ import { accountKey } from '../accounts/account-ref.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { ChannelListener } from '../database/channel-listener.js';
+import { ChannelListener } from '../database/connections/channel-listener.js';
 import { type CachedAccountPrice, type ModelList, toAccountPriceView } from './account-prices.js';
 import { PRICING_CHANNEL, PricingRepository } from './pricing.repository.js';
 import { type PricingRuleView, toView } from './pricing-rules.js';

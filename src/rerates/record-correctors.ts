@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { UsageCorrectionsService } from '../usage/usage-corrections.service.js';
+import { UsageCorrectionsService } from '../usage/corrections/usage-corrections.service.js';
 import type { CorrectionResult, RecordCorrection, RecordCorrector } from './record-corrector.js';
 
 /**

@@ -3,8 +3,8 @@ import { DataSource } from 'typeorm';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { DiscardBrokenConnections } from '../database/connections/discard-broken-connections.js';
 import { connectionSettings } from '../database/data-source-options.js';
-import { DiscardBrokenConnections } from '../database/discard-broken-connections.js';
 
 /** The application name of a re-rate's connections (its lease's and its lanes'), in pg_stat_activity. */
 export const RERATE_APPLICATION_NAME = 'accounting-pricing-rerates';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { recordPricingSql } from '../usage/simulations.js';
+import { recordPricingSql } from '../usage/simulations/simulations.js';
 import type { RerateStatus } from './entities/pricing-rerate.entity.js';
 
 /** A re-rate as stored (bigints as text). */

@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import { scopeColumns, scopesParam } from '../credits/budget-scopes.js';
-import type { BatchTakeStatement } from '../credits/credits-batch.repository.js';
+import { scopeColumns, scopesParam } from '../credits/engine/budget-scopes.js';
+import type { BatchTakeStatement } from '../credits/engine/credits-batch.repository.js';
+import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
-import { queryReplica } from '../database/replica-reads.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import { kindList, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import { type CreateUsageRecordInput, type RecordSqlRow, toRow, type UsageRecordRow } from './usage-record-rows.js';

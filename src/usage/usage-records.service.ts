@@ -9,10 +9,10 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TOKEN_COLUMNS, TOKEN_FIELDS } from '../pricing/token-kinds.js';
-import { CsvExportStream } from './csv-export-stream.js';
+import { CsvExportStream } from './csv/csv-export-stream.js';
+import { ExportSlots } from './csv/export-slots.js';
+import { csvLine, csvNumber, csvText } from './csv/usage-csv.js';
 import type { UsageRecordViewDto } from './dto/record-view.dto.js';
-import { ExportSlots } from './export-slots.js';
-import { csvLine, csvNumber, csvText } from './usage-csv.js';
 import {
   type RecordsFilter,
   type RecordSqlRow,

@@ -27,8 +27,9 @@ import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { answerReplayed } from '../idempotency/replayed-create.interceptor.js';
 import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
-import { ApiCsvExportRefusals } from './csv-export.decorator.js';
-import { csvExportFile } from './csv-export-file.js';
+import { UsageBatchService } from './batch/usage-batch.service.js';
+import { ApiCsvExportRefusals } from './csv/csv-export.decorator.js';
+import { csvExportFile } from './csv/csv-export-file.js';
 import { RecordBatchDto, RecordBatchResponseDto } from './dto/record-batch.dto.js';
 import {
   ExportRecordsQueryDto,
@@ -41,10 +42,9 @@ import {
 } from './dto/record-usage.dto.js';
 import { UsageRecordListResponseDto } from './dto/record-view.dto.js';
 import { ModelMarginDto, SystemUsageStatsResponseDto, UserUsageStatsResponseDto } from './dto/usage-stats.dto.js';
+import { UsageStatsService } from './stats/usage-stats.service.js';
 import { UsageService } from './usage.service.js';
-import { UsageBatchService } from './usage-batch.service.js';
 import { UsageRecordsService } from './usage-records.service.js';
-import { UsageStatsService } from './usage-stats.service.js';
 
 /** The CSV both record routes can answer, as their 200 documents it (a string with a header row). */
 const USAGE_RECORDS_CSV = {

@@ -20,7 +20,8 @@ import { UsersService } from './users.service.js';
 
 /**
  * The user routes (/api/users): the list, one user, the overview, the erasure of a person (which asks
- * each module keeping the person's email or username to take them out). The account rows are src/accounts/'s.
+ * each module keeping the person's email or username to take them out); a user's subscription is
+ * UserSubscriptionsModule's. The account rows are src/accounts/'s.
  */
 @Module({
   imports: [

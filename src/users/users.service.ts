@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { decodeCountCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
-import { CreditLimitsService } from '../credits/credit-limits.service.js';
+import { CreditLimitsService } from '../credits/limits/credit-limits.service.js';
 import { SubscriptionsService } from '../plans/subscriptions.service.js';
 import type { UserListItemDto, UserResponseDto } from './dto/user.dto.js';
 import type { UserOverviewDto } from './dto/user-overview.dto.js';

@@ -4,7 +4,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { errorText } from '../common/errors/error-text.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { OutboxWorker } from '../database/outbox-worker.js';
+import { OutboxWorker } from '../database/outbox/outbox-worker.js';
 import {
   type ClaimedDelivery,
   DELIVERY_CHANNEL,

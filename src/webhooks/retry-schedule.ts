@@ -1,7 +1,7 @@
-import { nextAttempt, retryDelay, type RetrySchedule } from '../database/outbox-retry.js';
+import { nextAttempt, retryDelay, type RetrySchedule } from '../database/outbox/outbox-retry.js';
 
 /**
- * When a failed delivery is tried again (the outbox core's rule, `src/database/outbox-retry.ts`):
+ * When a failed delivery is tried again (the outbox core's rule, `src/database/outbox/outbox-retry.ts`):
  * from 5 s, doubling up to 6 hours, with ±25 % jitter, for at least 3 days after the delivery was
  * queued; a failure after that is final.
  */

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
-import { createScratchDatabase } from '../../src/database/scratch-database.js';
+import { createScratchDatabase } from '../../src/database/server/scratch-database.js';
 import { serviceRoleGrants } from '../../src/database/service-role.js';
 import { REFUSED_SERVICE } from './refused-records.js';
 

@@ -27,7 +27,7 @@ describe('structure of src/', () => {
 
   it('reads the imports between folders', () => {
     expect(graph.get('usage -> credits')).toEqual(
-      expect.arrayContaining(['src/usage/usage-batch.service.ts -> src/credits/credits.service.ts']),
+      expect.arrayContaining(['src/usage/batch/usage-batch.service.ts -> src/credits/engine/credits.service.ts']),
     );
   });
 
@@ -51,7 +51,9 @@ describe('structure of src/', () => {
 
   it('reads the imports between files, in one folder too', () => {
     expect(fileGraph(root).get('src/pricing/pricing-math.ts -> src/pricing/price-text.ts')).toBeDefined();
-    expect(fileGraph(root).get('src/usage/usage-batch.service.ts -> src/credits/credits.service.ts')).toBeDefined();
+    expect(
+      fileGraph(root).get('src/usage/batch/usage-batch.service.ts -> src/credits/engine/credits.service.ts'),
+    ).toBeDefined();
   });
 
   it('has no import cycle between files, in one folder or across (npm run cycles shows them)', () => {
@@ -65,7 +67,7 @@ describe('structure of src/', () => {
       expect.arrayContaining(['src/usage/sql/usage_events_unclaimed.sql -> user_accounts']),
     );
     expect(sql.get('credits -> accounts')).toEqual(
-      expect.arrayContaining(['src/credits/credit-accounts.repository.ts -> accounts']),
+      expect.arrayContaining(['src/credits/limits/credit-accounts.repository.ts -> accounts']),
     );
   });
 

@@ -7,7 +7,7 @@ import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { MAX_IMPORT_RULES, PricingRuleFieldsDto } from '../../pricing/dto/pricing.dto.js';
-import { SIMULATION_GROUPS } from '../simulations.js';
+import { SIMULATION_GROUPS } from '../simulations/simulations.js';
 
 export class SimulationDto {
   @ApiProperty({ example: '2026-11-01T00:00:00.000Z', description: 'Start of the range (inclusive)' })

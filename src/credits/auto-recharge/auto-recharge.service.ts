@@ -1,0 +1,242 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AccountIds } from '../../accounts/account-ids.js';
+import { AuditService } from '../../audit/audit.service.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  isStaff,
+  ownerIdOf,
+  type PublicAccount,
+  publicAccount,
+} from '../../auth/account-access.js';
+import { isServicePrincipal } from '../../auth/metering.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { Transactions } from '../../database/transactions.js';
+import type {
+  AutoRechargeAttemptDto,
+  AutoRechargeAttemptResponseDto,
+  AutoRechargeResponseDto,
+  PutAutoRechargeDto,
+} from '../dto/auto-recharge.dto.js';
+import { AccountLocksRepository } from '../engine/account-locks.repository.js';
+import {
+  type AutoRechargeAttemptRow,
+  AutoRechargeRepository,
+  type AutoRechargeSettingsRow,
+  type SucceedOutcome,
+} from './auto-recharge.repository.js';
+
+/** How many attempts the GET answers, newest first. */
+export const RECENT_ATTEMPTS = 50;
+export const DEFAULT_MIN_INTERVAL_MINUTES = 60;
+/**
+ * The shortest interval the account's own user or an org manager may set: a shorter one let a user's
+ * token try a card every few seconds through the platform (card testing). Staff may set any.
+ */
+export const MIN_OWN_INTERVAL_MINUTES = 5;
+/** The failures in a row after which auto-recharge turns itself off (auto_recharge_fail()). */
+export const FAILURES_TO_DISABLE = 3;
+
+const ATTEMPT = 'Auto-recharge attempt';
+
+/**
+ * Auto-recharge (docs/auto-recharge.md): an account's settings, read and
+ * replaced under the account lock; the attempts the takes open (auto_recharge_check()), failed by the
+ * platform here and closed by the purchase made for them (`assertAttemptOpen` at its creation,
+ * `succeedAttempt` when it is paid, both in the purchase's transaction).
+ */
+/** Who reads an account's auto-recharge: the user, the org's readers, staff. */
+export const AUTO_RECHARGE_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its auto-recharge' };
+/** Who sets it: the user, the org's owners and admins, staff. */
+const AUTO_RECHARGE_WRITERS: AccountRule = { user: 'holder', org: 'manager', what: 'set its auto-recharge' };
+
+@Injectable()
+export class AutoRechargeService {
+  constructor(
+    private readonly repo: AutoRechargeRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
+  ) {}
+
+  async get(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<AutoRechargeResponseDto> {
+    const account = await this.authorised(caller, named, 'read');
+    const m = this.tx.statementManager;
+    const accountId = await this.ids.of(m, account);
+    if (accountId === null) throw notFound(account);
+    return this.view(
+      account,
+      await this.repo.settings(m, accountId),
+      await this.repo.attempts(m, accountId, RECENT_ATTEMPTS),
+    );
+  }
+
+  async put(caller: AuthUser, body: PutAutoRechargeDto): Promise<AutoRechargeResponseDto> {
+    if (body.userId === undefined && body.orgId === undefined) {
+      throw new DomainError('VALIDATION', 'Give userId or orgId: the account whose auto-recharge this is');
+    }
+    const maxCreditsPerMonth = body.maxCreditsPerMonth ?? null;
+    if (maxCreditsPerMonth !== null && maxCreditsPerMonth < body.rechargeCredits) {
+      throw new DomainError(
+        'VALIDATION',
+        'maxCreditsPerMonth must be at least rechargeCredits, or no attempt could open',
+      );
+    }
+    const minIntervalMinutes = body.minIntervalMinutes ?? DEFAULT_MIN_INTERVAL_MINUTES;
+    const staff = isStaff(caller);
+    if (!staff && minIntervalMinutes < MIN_OWN_INTERVAL_MINUTES) {
+      throw new DomainError(
+        'VALIDATION',
+        `minIntervalMinutes must be at least ${MIN_OWN_INTERVAL_MINUTES} (only supervisors and admins may set less)`,
+      );
+    }
+    const account = await this.authorised(caller, body, 'write');
+    return this.tx.run(async (m) => {
+      const accountId = await this.ids.of(m, account);
+      if (accountId === null || !(await this.locks.lockId(m, accountId))) throw notFound(account);
+      const before = await this.repo.settings(m, accountId);
+      // Turned itself off after failures in a row: the card keeps failing, and only staff decide to
+      // try again (with a fresh count); anyone else may still change it while it stays off.
+      const turnedOff = before !== null && !before.enabled && before.consecutiveFailures >= FAILURES_TO_DISABLE;
+      if (turnedOff && body.enabled && !staff) {
+        throw new DomainError(
+          'FORBIDDEN',
+          `Auto-recharge turned itself off after ${FAILURES_TO_DISABLE} failed attempts in a row: ` +
+            'only supervisors and admins may turn it back on',
+        );
+      }
+      const after = await this.repo.put(
+        m,
+        accountId,
+        {
+          enabled: body.enabled,
+          belowCredits: body.belowCredits,
+          rechargeCredits: body.rechargeCredits,
+          maxCreditsPerMonth,
+          minIntervalMinutes,
+        },
+        caller.userId,
+        turnedOff && body.enabled,
+      );
+      // Audited whoever sets it (the account's own user too): it lets the platform charge their card.
+      await this.audit.record(m, {
+        action: 'auto_recharge.set',
+        targetId: ownerIdOf(account),
+        before: before && { ...account, ...before },
+        after: { ...account, ...after },
+        whoever: true,
+      });
+      return this.view(account, after, await this.repo.attempts(m, accountId, RECENT_ATTEMPTS));
+    });
+  }
+
+  /** The platform could not collect an attempt's payment (a service principal says so). */
+  async fail(caller: AuthUser, id: string, reason: string | null): Promise<AutoRechargeAttemptResponseDto> {
+    if (!isServicePrincipal(caller)) {
+      throw new DomainError(
+        'FORBIDDEN',
+        'Only service principals (an admin token, or an API key with usage:ingest) may fail an auto-recharge attempt',
+      );
+    }
+    return this.tx.run(async (m) => {
+      const outcome = await this.repo.fail(m, id, reason);
+      if (outcome === 'not_found') throw new NotFoundError(ATTEMPT);
+      if (outcome === 'succeeded') {
+        throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', 'This auto-recharge attempt succeeded: it cannot fail');
+      }
+      const attempt = (await this.repo.attempt(m, id)) as AutoRechargeAttemptRow;
+      const settings = await this.repo.settings(m, attempt.accountId);
+      const after = {
+        ...attemptView(attempt),
+        ...publicAccount(attempt.kind, attempt.ownerId),
+        reason: attempt.reason,
+        autoRechargeEnabled: !!settings?.enabled,
+      };
+      if (outcome === 'failed') {
+        await this.audit.record(m, {
+          action: 'auto_recharge.fail',
+          targetId: id,
+          before: { ...after, status: 'open', closedAt: null, reason: null },
+          after: { ...after, consecutiveFailures: settings?.consecutiveFailures ?? 0 },
+          whoever: true,
+        });
+      }
+      return after;
+    });
+  }
+
+  /**
+   * For the purchase created with `autoRechargeAttemptId` (in its transaction): the attempt must be the
+   * account's own (else 404, as for an unknown id) and still open (else 409).
+   */
+  async assertAttemptOpen(manager: EntityManager, attemptId: string, accountId: string): Promise<void> {
+    const attempt = await this.repo.attempt(manager, attemptId);
+    if (!attempt || attempt.accountId !== accountId) {
+      throw new NotFoundError(ATTEMPT);
+    }
+    if (attempt.status !== 'open') {
+      throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', `This auto-recharge attempt has ${attempt.status}`);
+    }
+  }
+
+  /**
+   * The one call of the purchase's paid path (in its transaction): closes the attempt as succeeded.
+   * Never throws for the attempt's state: the purchase was paid whatever happened to it
+   * (`failed`: it was failed before the payment came; it stays failed).
+   */
+  async succeedAttempt(manager: EntityManager, attemptId: string, accountId: string): Promise<SucceedOutcome> {
+    return this.repo.succeed(manager, attemptId, accountId);
+  }
+
+  /**
+   * The account named, when the caller may read or change its auto-recharge: a user's own account, any
+   * account for supervisors and admins (by JWT), an organisation's for its managers (change) or its
+   * readers (read).
+   */
+  private async authorised(
+    caller: AuthUser,
+    named: { userId?: string; orgId?: string },
+    mode: 'read' | 'write',
+  ): Promise<PublicAccount> {
+    // The access rule (src/auth/account-access.ts): the guard applied the read rule to the query; the
+    // body of a PUT names its account here.
+    if (mode === 'write') await this.access.resolve(caller, named, AUTO_RECHARGE_WRITERS);
+    if (named.orgId !== undefined) return { orgId: named.orgId };
+    return { userId: named.userId ?? caller.userId };
+  }
+
+  private view(
+    account: PublicAccount,
+    settings: AutoRechargeSettingsRow | null,
+    attempts: AutoRechargeAttemptRow[],
+  ): AutoRechargeResponseDto {
+    return {
+      ...account,
+      enabled: settings?.enabled ?? false,
+      belowCredits: settings?.belowCredits ?? null,
+      rechargeCredits: settings?.rechargeCredits ?? null,
+      maxCreditsPerMonth: settings?.maxCreditsPerMonth ?? null,
+      minIntervalMinutes: settings?.minIntervalMinutes ?? DEFAULT_MIN_INTERVAL_MINUTES,
+      consecutiveFailures: settings?.consecutiveFailures ?? 0,
+      attempts: attempts.map(attemptView),
+    };
+  }
+}
+
+const notFound = (account: PublicAccount) => new NotFoundError(account.orgId !== undefined ? 'Organisation' : 'User');
+
+function attemptView(a: AutoRechargeAttemptRow): AutoRechargeAttemptDto {
+  return {
+    id: a.id,
+    credits: a.credits,
+    status: a.status,
+    openedAt: a.openedAt.toISOString(),
+    closedAt: a.closedAt?.toISOString() ?? null,
+  };
+}

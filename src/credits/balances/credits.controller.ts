@@ -1,0 +1,223 @@
+import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Param, Query, type Type } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+
+import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { StaffRead } from '../../auth/staff-read.decorator.js';
+import { StaffUserRoute } from '../../auth/staff-user-route.decorator.js';
+import { NotFoundError } from '../../common/errors/domain-error.js';
+import { unknownModelExample } from '../../common/errors/error-examples.js';
+import { ErrorResponseDto, UnprocessableResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
+import { kindExamples } from '../../pricing/dto/token-kinds.dto.js';
+import { meteredCounts, meteredDimensions } from '../../pricing/provider-usage.js';
+import { CreditAdminService } from '../credit-admin.service.js';
+import { CreditQuotesService } from '../credit-quotes.service.js';
+import {
+  AllocationListResponseDto,
+  AllocationResponseDto,
+  ListAllocationsQueryDto,
+  VoidAllocationDto,
+} from '../dto/allocations.dto.js';
+import { BalanceResponseDto } from '../dto/balance.dto.js';
+import {
+  CalculateCreditsDto,
+  CalculateCreditsResponseDto,
+  CheckCreditsDto,
+  CheckCreditsResponseDto,
+} from '../dto/check-calculate.dto.js';
+import { LedgerListResponseDto, LedgerQueryDto } from '../dto/ledger.dto.js';
+import { CreditSummaryResponseDto } from '../dto/summary.dto.js';
+import { CreditQueriesService } from './credit-queries.service.js';
+
+/**
+ * A read of a user's own credits (`credits:read`, a portal session of their own) or, for supervisors,
+ * of the user `userId` names (404 when unknown). Listed last to first: applyDecorators applies them
+ * in order, a stack from its last line up, so the document is the one the stack written out made.
+ */
+function HolderRead(operationId: string, summary: string, ok: Type<unknown>): MethodDecorator {
+  return applyDecorators(
+    ApiNotFoundOf('User', 'Unknown user (supervisors)'),
+    ApiOkResponse({ type: ok }),
+    ApiOperation({ operationId, summary }),
+    Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' }),
+  );
+}
+
+@ApiTags('credits')
+@Controller('api/credits')
+export class CreditsController {
+  constructor(
+    @Inject(CreditAdminService) private readonly admin: CreditAdminService,
+    @Inject(CreditQueriesService) private readonly queries: CreditQueriesService,
+    @Inject(CreditQuotesService) private readonly quotes: CreditQuotesService,
+  ) {}
+
+  @Get('balance')
+  @Auth('user', { scope: 'credits:read', portal: 'own' })
+  @ApiOperation({
+    operationId: 'getBalance',
+    summary: 'The caller’s available credits, held credits and active allocations',
+  })
+  @ApiOkResponse({ type: BalanceResponseDto })
+  balance(@CurrentUser() user: AuthUser): Promise<BalanceResponseDto> {
+    return this.queries.balance(user.userId);
+  }
+
+  @Get('balance/:userId')
+  @StaffUserRoute('supervisor')
+  @ApiOperation({ operationId: 'getUserBalance', summary: 'A user’s balance (supervisor)' })
+  @ApiOkResponse({ type: BalanceResponseDto })
+  async balanceOf(@Param('userId') userId: string): Promise<BalanceResponseDto> {
+    if (!(await this.queries.userExists(userId))) throw new NotFoundError('User');
+    return this.queries.balance(userId);
+  }
+
+  @IdempotentPost('check')
+  @HttpCode(200)
+  @Auth('user', { scope: 'credits:read', portal: 'own', changesNothing: true })
+  @ApiOperation({
+    operationId: 'checkCredits',
+    summary: 'Whether the caller has at least `credits` available (changes nothing)',
+  })
+  @ApiBody({
+    type: CheckCreditsDto,
+    examples: { check: { summary: 'Can the caller spend 25 credits?', value: { credits: 25 } } },
+  })
+  @ApiOkResponse({ type: CheckCreditsResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  async check(@CurrentUser() user: AuthUser, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
+    const available = await this.queries.spendable(user.userId);
+    return { sufficient: available >= body.credits, requiredCredits: body.credits, availableCredits: available };
+  }
+
+  @IdempotentPost('calculate')
+  @HttpCode(200)
+  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true })
+  @ApiOperation({
+    operationId: 'calculateCredits',
+    summary: 'Credits a token count costs with the model’s current price (exact)',
+    description:
+      'Give `tokens`, or the counts per kind (`inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, ' +
+      '`reasoningTokens`, each at its price), not both.',
+  })
+  @ApiBody({
+    type: CalculateCreditsDto,
+    examples: {
+      byTokens: {
+        summary: 'One token count',
+        value: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', tokens: 12000 },
+      },
+      byInputOutput: {
+        summary: 'Input and output tokens, each at its price',
+        value: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0', inputTokens: 9000, outputTokens: 3000 },
+      },
+      ...kindExamples((modelId, tokens) => ({ modelId, ...tokens })),
+    },
+  })
+  @ApiOkResponse({ type: CalculateCreditsResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
+  @ApiUnprocessableEntityResponse({
+    description: 'Unknown model while PRICING_STRICT=true',
+    type: UnprocessableResponseDto,
+    examples: unknownModelExample,
+  })
+  async calculate(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: CalculateCreditsDto,
+  ): Promise<CalculateCreditsResponseDto> {
+    const counts = meteredCounts(body.tokens, body, 'tokens');
+    const quote = await this.quotes.quote(caller, body.modelId, counts.kinds, body, meteredDimensions(body));
+    return {
+      modelId: body.modelId,
+      tokens: counts.total,
+      credits: quote.credits,
+      pricePer1kTokens: quote.pricePer1kTokens,
+      outputPricePer1kTokens: quote.outputPricePer1kTokens,
+      source: quote.source,
+      entitled: quote.entitled,
+      accountPriceId: quote.accountPriceId,
+      discountPercent: quote.discountPercent,
+      volumeStep: quote.volumeStep,
+    };
+  }
+
+  @Get('allocations')
+  @HolderRead(
+    'listAllocations',
+    'Allocations, newest first (own; any user’s for supervisors)',
+    AllocationListResponseDto,
+  )
+  async allocations(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListAllocationsQueryDto,
+  ): Promise<AllocationListResponseDto> {
+    const userId = await this.targetUser(user, query.userId);
+    return this.queries.listAllocations({ ...query, accountId: await this.queries.userAccountId(userId) });
+  }
+
+  @IdempotentPost('allocations/:id/void')
+  @HttpCode(200)
+  @Auth('admin')
+  @ApiOperation({
+    operationId: 'voidAllocation',
+    summary: 'Void an allocation (admin)',
+    description:
+      'Its remaining credits leave through a `void` ledger entry. Voiding again answers 200 and changes nothing.',
+  })
+  @ApiParam({ name: 'id', format: 'uuid', example: '5b0f3a52-8d4e-4f7e-9c1a-2f1e3d4c5b6a' })
+  @ApiBody({
+    type: VoidAllocationDto,
+    required: false,
+    description: 'Optional: a request without a body is fine',
+    examples: {
+      withReason: { summary: 'Say why (kept on the ledger entry)', value: { reason: 'Granted to the wrong account' } },
+      withoutReason: { summary: 'No reason', value: {} },
+    },
+  })
+  @ApiOkResponse({ type: AllocationResponseDto })
+  @ApiNotFoundOf('Allocation', 'Unknown allocation')
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  void(
+    @CurrentUser() user: AuthUser,
+    @Param('id') id: string,
+    @Body() body: VoidAllocationDto,
+  ): Promise<AllocationResponseDto> {
+    return this.admin.void(user, id, body.reason ?? null);
+  }
+
+  @Get('ledger')
+  @HolderRead('listLedger', 'Ledger entries, newest first (own; any user’s for supervisors)', LedgerListResponseDto)
+  async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
+    const userId = await this.targetUser(user, query.userId);
+    return this.queries.listLedger({ ...query, accountId: await this.queries.userAccountId(userId) });
+  }
+
+  @Get('summary')
+  @StaffRead(
+    'admin',
+    CreditSummaryResponseDto,
+    'getCreditSummary',
+    'The liability summary: credits available, held, owed and expiring; 30 UTC days of movements (admin)',
+  )
+  summary(): Promise<CreditSummaryResponseDto> {
+    return this.queries.summary();
+  }
+
+  /** The caller's own account, or the one named (the access rule let the caller reach it), which must exist. */
+  private async targetUser(user: AuthUser, requested: string | undefined): Promise<string> {
+    if (requested === undefined || requested === user.userId) return user.userId;
+    if (!(await this.queries.userExists(requested))) throw new NotFoundError('User');
+    return requested;
+  }
+}

@@ -1,0 +1,177 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+
+import type { ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { domainErrorExample } from '../../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
+import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
+import {
+  BudgetIdParamDto,
+  BudgetListResponseDto,
+  BudgetResponseDto,
+  CreateBudgetDto,
+  ListBudgetsQueryDto,
+  UpdateBudgetDto,
+} from '../dto/budgets.dto.js';
+import { BUDGET_READERS, CreditBudgetsService } from './credit-budgets.service.js';
+
+const WHO =
+  'Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s ' +
+  'owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED.';
+
+const CONFLICTS = {
+  exists: domainErrorExample('BUDGET_EXISTS', 'Budget alpha-monthly exists with another body', 'Another body'),
+  erased: domainErrorExample('ACCOUNT_ERASED', 'The account was erased', 'The account named was erased'),
+};
+
+@ApiTags('budgets')
+@Controller('api/budgets')
+export class BudgetsController {
+  constructor(private readonly budgets: CreditBudgetsService) {}
+
+  @IdempotentPost(undefined, { replays: true })
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({
+    operationId: 'createBudget',
+    summary: 'Cap what a project, tag, agent run or session of an account may spend',
+    description:
+      `${WHO} The same budgetId with the same body again → 200 with the budget as it stands; another body → 409 ` +
+      'BUDGET_EXISTS (also when the scope has a budget on the account). A parent belongs to the same account; a ' +
+      'chain holds at most 5 budgets.',
+  })
+  @ApiBody({
+    type: CreateBudgetDto,
+    examples: {
+      project: {
+        summary: 'At most 50,000 credits a month for project alpha',
+        value: {
+          budgetId: 'alpha-monthly',
+          userId: 'alice',
+          scope: { kind: 'project', id: 'alpha' },
+          limitCredits: 50000,
+          period: 'month',
+        },
+      },
+      run: {
+        summary: 'An agent run under it, at most 2,000 credits',
+        value: {
+          budgetId: 'alpha-run-17',
+          userId: 'alice',
+          scope: { kind: 'run', id: 'r-17' },
+          parentBudgetId: 'alpha-monthly',
+          limitCredits: 2000,
+        },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: BudgetResponseDto, description: 'Created' })
+  @ApiOkResponse({
+    type: BudgetResponseDto,
+    description:
+      'Replayed: the same budgetId and body again; the budget as it stands, nothing changed, with `Idempotent-Replayed: true`',
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid body, a parent of another account or none, or a chain of more than 5',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
+  @ApiConflictResponse({ description: 'BUDGET_EXISTS or ACCOUNT_ERASED', type: ErrorResponseDto, examples: CONFLICTS })
+  async create(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: CreateBudgetDto,
+  ): Promise<CreateOutcome<BudgetResponseDto>> {
+    const { budget, created } = await this.budgets.create(caller, body);
+    return { value: budget, replayed: !created };
+  }
+
+  @Get()
+  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS, portal: 'own' })
+  @ApiOperation({
+    operationId: 'listBudgets',
+    summary: 'An account’s budgets by budgetId, with what each used and held in its period',
+    description: `The caller’s own account, a user’s (userId) or an organisation’s (orgId). ${WHO}`,
+  })
+  @ApiOkResponse({ type: BudgetListResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid query or cursor', type: ErrorResponseDto })
+  @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
+  list(
+    @CurrentUser() caller: AuthUser,
+    @Query() query: ListBudgetsQueryDto,
+    @NamedAccount() named: ResolvedAccount | null,
+  ): Promise<BudgetListResponseDto> {
+    return this.budgets.list(caller, named, query);
+  }
+
+  @Get(':budgetId')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({ operationId: 'getBudget', summary: 'A budget with what it used and held in its period' })
+  @ApiOkResponse({ type: BudgetResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid budgetId', type: ErrorResponseDto })
+  @ApiNotFoundOf('Budget', 'No such budget, or one of an account the caller may not see')
+  get(@CurrentUser() caller: AuthUser, @Param() params: BudgetIdParamDto): Promise<BudgetResponseDto> {
+    return this.budgets.get(caller, params.budgetId);
+  }
+
+  @Patch(':budgetId')
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({
+    operationId: 'updateBudget',
+    summary: 'Change a budget’s limit or expiry',
+    description: `${WHO} A raised limit admits the next write at once; a change never resets what was used.`,
+  })
+  @ApiBody({
+    type: UpdateBudgetDto,
+    examples: {
+      raise: { summary: 'Raise the limit to 80,000 credits', value: { limitCredits: 80000 } },
+      expire: { summary: 'Let it expire at the end of the year', value: { expiresAt: '2099-12-31T00:00:00Z' } },
+    },
+  })
+  @ApiOkResponse({ type: BudgetResponseDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
+  @ApiNotFoundOf('Budget', 'No such budget, or one of an account the caller may not see')
+  @ApiConflictResponse({
+    description: 'ACCOUNT_ERASED',
+    type: ErrorResponseDto,
+    examples: { erased: CONFLICTS.erased },
+  })
+  update(
+    @CurrentUser() caller: AuthUser,
+    @Param() params: BudgetIdParamDto,
+    @Body() body: UpdateBudgetDto,
+  ): Promise<BudgetResponseDto> {
+    return this.budgets.update(caller, params.budgetId, body);
+  }
+
+  @Delete(':budgetId')
+  @HttpCode(204)
+  @Auth('user', { scope: 'credits:read' })
+  @ApiOperation({
+    operationId: 'deleteBudget',
+    summary: 'Delete a budget (its children keep no parent)',
+    description: WHO,
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiBadRequestResponse({ description: 'Invalid budgetId', type: ErrorResponseDto })
+  @ApiNotFoundOf('Budget', 'No such budget, or one of an account the caller may not see')
+  @ApiConflictResponse({
+    description: 'ACCOUNT_ERASED',
+    type: ErrorResponseDto,
+    examples: { erased: CONFLICTS.erased },
+  })
+  async delete(@CurrentUser() caller: AuthUser, @Param() params: BudgetIdParamDto): Promise<void> {
+    await this.budgets.delete(caller, params.budgetId);
+  }
+}

@@ -1,0 +1,215 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AuditService } from '../../audit/audit.service.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  publicAccount,
+  type ResolvedAccount,
+} from '../../auth/account-access.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
+import { parseInstant } from '../../common/validation/dates.js';
+import { Transactions } from '../../database/transactions.js';
+import type { BudgetResponseDto, CreateBudgetDto, ListBudgetsQueryDto, UpdateBudgetDto } from '../dto/budgets.dto.js';
+import { AccountLocksRepository } from '../engine/account-locks.repository.js';
+import { type BudgetRow, CreditBudgetsRepository } from './credit-budgets.repository.js';
+
+/** A chain holds at most this many budgets: a budget and four ancestors (docs/budgets.md). */
+export const MAX_BUDGET_CHAIN = 5;
+
+/**
+ * Who sets and reads an account's budgets: staff (supervisor and up), the user themself (a token or
+ * a key with `credits:read`), an organisation's owners, admins and billing members. A write naming
+ * an erased user's account is 409 ACCOUNT_ERASED.
+ */
+export const BUDGET_SETTERS: AccountRule = { user: 'holder', org: 'reader', what: 'set its budgets', write: true };
+export const BUDGET_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its budgets' };
+
+const instant = (value: string) => new Date(parseInstant(value)!.ms);
+
+export function toBudgetDto(row: BudgetRow): BudgetResponseDto {
+  const limit = Number(row.credit_limit);
+  const spent = Number(row.spent);
+  const held = Math.min(Number(row.held), spent);
+  const own = limit - spent;
+  const room = row.room === null ? own : Math.min(own, Number(row.room));
+  return {
+    budgetId: row.budget_id,
+    ...(row.org_id !== null ? { orgId: row.org_id } : { userId: row.user_id! }),
+    scope: { kind: row.scope_kind, id: row.scope_id },
+    parentBudgetId: row.parent_budget_id,
+    limitCredits: limit,
+    period: row.period,
+    expiresAt: row.expires_at?.toISOString() ?? null,
+    expired: row.expired,
+    used: spent - held,
+    held,
+    remaining: Math.max(0, room),
+    periodStart: row.period_start?.toISOString() ?? null,
+    resetsAt: row.resets_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/**
+ * Budgets by scope (docs/budgets.md): an account's caps on what one project, tag, agent run or
+ * session may spend. Each change runs under the account's lock, so it lands between two takes: a
+ * raised limit admits the next write at once, and no change resets what was used.
+ */
+@Injectable()
+export class CreditBudgetsService {
+  constructor(
+    private readonly repo: CreditBudgetsRepository,
+    private readonly locks: AccountLocksRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+  ) {}
+
+  /** Creates it; the same budgetId and body again answers it (`created` false), another body is 409. */
+  async create(caller: AuthUser, dto: CreateBudgetDto): Promise<{ budget: BudgetResponseDto; created: boolean }> {
+    const account = await this.writer(caller, { userId: dto.userId, orgId: dto.orgId });
+    const period = dto.period ?? 'lifetime';
+    const expiresAt = dto.expiresAt === undefined ? null : instant(dto.expiresAt);
+    return this.tx.run(async (m) => {
+      await this.lock(m, account.accountId);
+      const existing = await this.repo.find(m, dto.budgetId);
+      if (existing) return { budget: this.same(existing, account, dto, period, expiresAt), created: false };
+      if (dto.parentBudgetId !== undefined) {
+        const parent = await this.repo.find(m, dto.parentBudgetId);
+        if (!parent || parent.account_id !== account.accountId)
+          throw new DomainError('VALIDATION', 'parentBudgetId must name a budget of the same account');
+        if ((await this.repo.chainLength(m, dto.parentBudgetId)) + 1 > MAX_BUDGET_CHAIN)
+          throw new DomainError('VALIDATION', `a chain holds at most ${MAX_BUDGET_CHAIN} budgets`);
+      }
+      const taken = await this.repo.findScope(m, account.accountId, dto.scope.kind, dto.scope.id);
+      if (taken !== null)
+        throw new DomainError('BUDGET_EXISTS', `Budget ${taken} already caps this scope of the account`);
+      const inserted = await this.repo.insert(m, {
+        budgetId: dto.budgetId,
+        accountId: account.accountId,
+        scopeKind: dto.scope.kind,
+        scopeId: dto.scope.id,
+        parentBudgetId: dto.parentBudgetId ?? null,
+        limit: dto.limitCredits,
+        period,
+        expiresAt,
+        createdBy: caller.userId,
+      });
+      // Another account's budget took the id meanwhile (each creation locks its own account only).
+      if (!inserted) throw new DomainError('BUDGET_EXISTS', `Budget ${dto.budgetId} exists with another body`);
+      const budget = toBudgetDto((await this.repo.find(m, dto.budgetId))!);
+      await this.audit.record(m, {
+        action: 'budget.create',
+        targetId: dto.budgetId,
+        before: null,
+        after: budget,
+      });
+      return { budget, created: true };
+    });
+  }
+
+  /** The same creation again: the budget as it stands; any difference is 409 BUDGET_EXISTS. */
+  private same(
+    row: BudgetRow,
+    account: ResolvedAccount,
+    dto: CreateBudgetDto,
+    period: string,
+    expiresAt: Date | null,
+  ): BudgetResponseDto {
+    const same =
+      row.account_id === account.accountId &&
+      row.scope_kind === dto.scope.kind &&
+      row.scope_id === dto.scope.id &&
+      row.parent_budget_id === (dto.parentBudgetId ?? null) &&
+      Number(row.credit_limit) === dto.limitCredits &&
+      row.period === period &&
+      (row.expires_at?.getTime() ?? null) === (expiresAt?.getTime() ?? null);
+    if (!same) throw new DomainError('BUDGET_EXISTS', `Budget ${dto.budgetId} exists with another body`);
+    return toBudgetDto(row);
+  }
+
+  async update(caller: AuthUser, budgetId: string, dto: UpdateBudgetDto): Promise<BudgetResponseDto> {
+    const before = await this.reachable(caller, budgetId, 'write');
+    return this.tx.run(async (m) => {
+      await this.lock(m, before.account_id);
+      await this.repo.update(m, budgetId, {
+        limit: dto.limitCredits,
+        expiresAt: dto.expiresAt === undefined ? undefined : dto.expiresAt === null ? null : instant(dto.expiresAt),
+      });
+      const after = await this.repo.find(m, budgetId);
+      if (!after) throw new NotFoundError('Budget');
+      const budget = toBudgetDto(after);
+      await this.audit.record(m, {
+        action: 'budget.update',
+        targetId: budgetId,
+        before: toBudgetDto(before),
+        after: budget,
+      });
+      return budget;
+    });
+  }
+
+  async delete(caller: AuthUser, budgetId: string): Promise<void> {
+    const before = await this.reachable(caller, budgetId, 'write');
+    await this.tx.run(async (m) => {
+      await this.lock(m, before.account_id);
+      await this.repo.delete(m, before.id);
+      await this.audit.record(m, {
+        action: 'budget.delete',
+        targetId: budgetId,
+        before: toBudgetDto(before),
+        after: null,
+      });
+    });
+  }
+
+  async get(caller: AuthUser, budgetId: string): Promise<BudgetResponseDto> {
+    return toBudgetDto(await this.reachable(caller, budgetId, 'read'));
+  }
+
+  /** An account's budgets by budgetId: the one named (the guard resolved it), else the caller's own. */
+  async list(
+    caller: AuthUser,
+    named: ResolvedAccount | null,
+    query: ListBudgetsQueryDto,
+  ): Promise<Page<BudgetResponseDto>> {
+    const account = named ?? (await this.access.own(caller));
+    const after = decodeIdCursor(query.cursor, 'text')?.id ?? null;
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const rows = await this.tx.run((m) =>
+      this.repo.list(m, account.accountId, { kind: query.kind ?? null, after }, limit + 1),
+    );
+    return toPage(rows, limit, toBudgetDto, (row) => ({ id: row.budget_id }));
+  }
+
+  /** The budget, when the caller may reach its account under the rule (else 404, or 403 / 409). */
+  private async reachable(caller: AuthUser, budgetId: string, mode: 'read' | 'write'): Promise<BudgetRow> {
+    const row = await this.tx.run((m) => this.repo.find(m, budgetId));
+    if (!row) throw new NotFoundError('Budget');
+    const owner = row.org_id !== null ? { orgId: row.org_id } : { userId: row.user_id! };
+    if (mode === 'write') await this.writer(caller, owner);
+    else if (!(await this.access.mayReach(caller, owner, BUDGET_READERS))) throw new NotFoundError('Budget');
+    return row;
+  }
+
+  /** The account a budget write names, under BUDGET_SETTERS (404 / 403; an erased user's: 409). */
+  private async writer(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<ResolvedAccount> {
+    const account =
+      named.userId === undefined && named.orgId === undefined
+        ? await this.access.own(caller)
+        : await this.access.resolve(caller, named, BUDGET_SETTERS, 'user');
+    if (!account) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'User');
+    this.access.writable(publicAccount(account.kind, account.ownerId));
+    return account;
+  }
+
+  private async lock(m: EntityManager, accountId: string): Promise<void> {
+    if (!(await this.locks.lockId(m, accountId))) throw new NotFoundError('Account');
+  }
+}

@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { type EntityManager, QueryFailedError } from 'typeorm';
+
+import {
+  type NamedPart,
+  queryParts,
+  queryPrepared,
+  shiftParams,
+  type SqlPart,
+} from '../../database/statement-parts.js';
+import { type BudgetScopes, scopesParam } from './budget-scopes.js';
+import type { LedgerRefs, SpendRefs } from './credit-views.js';
+import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
+
+/** What a caller asks to hold (CreditsService.holdAndInsert): whose, how much, for which session and scopes. */
+export interface HoldRequest {
+  userId: string;
+  orgId?: string | null;
+  amount: number;
+  refs: SpendRefs & { sessionId: string };
+  scopes?: BudgetScopes | null;
+}
+
+/** A hold: a strict take of kind `hold` for a session (TakeSpec with refs.sessionId set). */
+export type HoldSpec = Omit<TakeSpec, 'kind' | 'mode'> & { refs: LedgerRefs & { sessionId: string } };
+
+/** An INSERT in the hold's statement (see holdAndInsert). */
+export interface InsertAfterHold extends InsertAfterTake {
+  /** A condition over the insert's own `params`: when true, nothing is held or inserted. */
+  unless: string;
+}
+
+/** What credits_give_back() wrote, per ledger kind (release +, expire and void −). */
+export interface GivenBack {
+  out_released: string;
+  out_expired: string;
+  out_voided: string;
+}
+
+/** credits_settle()'s row: the hold settled, the overrun taken, the shortfall. */
+export interface SettlementRow extends GivenBack {
+  out_status: 'ok' | 'already_settled';
+  out_held: string;
+  out_kept: string;
+  out_refund: string;
+  out_collected: string;
+  out_debt: string;
+  out_shortfall: string;
+  /** What the settlement charged: the session's charge, or on a rule with volume steps the stepped one. */
+  out_charge: number;
+  /** The step that priced its last token (null: a rule without steps). */
+  out_volume_step: number | null;
+}
+
+/**
+ * A settlement statement built around credits_settle(): `session` is a SELECT of at most one row,
+ * locked, with at least the columns `account_id` (the account that pays: the engine's id), `user_id`,
+ * `org_id` (the organisation that pays, or null), `session_id`, `charge` (≤ the integer range when
+ * `settle`), `volume` (the rule's volume steps as credits_take_events() takes them, the engine then
+ * deciding the charge; null: none) and `settle` (boolean: settle it in this statement); it becomes the CTE `settling`. Each
+ * of `writes` (CTEs `write_1`…) runs only when the settlement happened: it may read `settling` and
+ * `settled` (credits_settle()'s row, `out_*` columns) and answers at most one row (an INSERT/UPDATE
+ * … RETURNING, or a SELECT), whose columns are named apart from the session's.
+ */
+export interface SettleStatement {
+  /** A name for the prepared statement (one statement text per name). */
+  name: string;
+  session: SqlPart;
+  writes: SqlPart[];
+}
+
+const HOLD_PARAMS = 9;
+/**
+ * credits_hold() with its amount given as `amount`: $1 the account id (null: none, the hold's
+ * no_account), $3 session, $4 created by, $5 key, $6, $7 defaults, $8 the org's member, $9 the budget
+ * scopes (jsonb, null: none).
+ */
+const creditsHold = (amount: string) =>
+  `credits_hold($1::bigint, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $8, $9::jsonb)`;
+const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
+  held.out_balance_after, held.out_parts, held.out_retry_after`;
+
+function holdParams(accountId: string | null, hold: HoldSpec): unknown[] {
+  return [
+    accountId,
+    hold.amount,
+    hold.refs.sessionId,
+    hold.refs.createdBy,
+    hold.apiKeyId ?? null,
+    hold.rateDefault,
+    hold.thresholds,
+    payer(hold).member,
+    scopesParam(hold.scopes),
+  ];
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    error instanceof QueryFailedError &&
+    (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code === '23505'
+  );
+}
+
+/**
+ * credit_holds (a streaming session's outstanding hold, the budgeted key it counted against): the
+ * statements built around credits_hold() and credits_settle() (migration 1732000014000), which give
+ * back and settle through credits_give_back() and credits_settle_hold(). Only CreditsService uses it.
+ */
+@Injectable()
+export class CreditHoldsRepository {
+  /** Statement texts by name (built once). */
+  private readonly statements = new Map<string, string>();
+
+  /**
+   * A hold and an INSERT in ONE statement, as a named (prepared) statement: nothing is held or
+   * inserted when `then.unless` holds; the insert runs only when the hold happened, and reads the CTE
+   * `held` (credits_hold()'s row and `account_id`, the account it held on). 'taken' when
+   * `unless` held, or when the hold row or the insert met a unique key a concurrent statement took
+   * (the whole statement failed: nothing written, a surrounding transaction must end). `accountId` is
+   * the payer's (null: no account), resolved by the caller.
+   */
+  async holdAndInsert<R>(
+    manager: EntityManager,
+    accountId: string | null,
+    hold: HoldSpec,
+    then: InsertAfterHold,
+  ): Promise<(TakeRow & { row: R | null }) | 'taken'> {
+    let text = this.statements.get(then.name);
+    if (!text) {
+      // The hold's amount comes from `asked`, so credits_hold() runs only when `asked` has its row.
+      text = `WITH asked AS MATERIALIZED (SELECT $2::int AS amount WHERE NOT (${shiftParams(then.unless, HOLD_PARAMS)})),
+               held AS MATERIALIZED (SELECT h.*, $1::bigint AS account_id FROM asked, LATERAL ${creditsHold('asked.amount')} h),
+               inserted AS (${shiftParams(then.insert, HOLD_PARAMS)} FROM held WHERE held.out_status = 'ok'
+                            RETURNING ${then.returning})
+             SELECT ${HOLD_COLUMNS}, inserted.* FROM (SELECT 1) one LEFT JOIN held ON true LEFT JOIN inserted ON true`;
+      this.statements.set(then.name, text);
+    }
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await queryPrepared(manager, then.name, {
+        sql: text,
+        params: [...holdParams(accountId, hold), ...then.params],
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'taken';
+      throw error;
+    }
+    const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
+    if (out.out_status === null) return 'taken';
+    return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
+  }
+
+  /**
+   * A settlement statement (SettleStatement) as ONE named statement. Null when `session` found no
+   * row; `settlement` null when it was not to be settled.
+   */
+  async settleAndWrite<R>(
+    manager: EntityManager,
+    settle: { createdBy: string; usageRecordId: string; rateDefault: number | null; thresholds: number[] },
+    statement: SettleStatement,
+  ): Promise<{ settlement: SettlementRow | null; row: R } | null> {
+    const writes = statement.writes.map((w, i): NamedPart => ({ name: `write_${i + 1}`, ...w }));
+    const rows = await queryParts<Record<string, unknown>>(
+      manager,
+      statement.name,
+      [
+        { name: 'settling', ...statement.session, materialized: true },
+        // The charge reaches credits_settle() through `to_settle`, so it runs only for a row to settle.
+        {
+          name: 'settle_outcome',
+          sql: `SELECT k.*
+                  FROM (SELECT settling.account_id, settling.user_id, settling.org_id, settling.session_id,
+                               settling.charge::int AS charge, settling.volume
+                          FROM settling WHERE settling.settle) to_settle,
+                       LATERAL credits_settle(to_settle.account_id::bigint, to_settle.session_id, to_settle.charge, $1,
+                                              $2::uuid, $3::int, $4::int[],
+                                              CASE WHEN to_settle.org_id IS NOT NULL THEN to_settle.user_id END,
+                                              to_settle.volume) k`,
+          params: [settle.createdBy, settle.usageRecordId, settle.rateDefault, settle.thresholds],
+          materialized: true,
+        },
+        {
+          name: 'settled',
+          sql: `SELECT * FROM settle_outcome WHERE settle_outcome.out_status = 'ok'`,
+          params: [],
+          materialized: true,
+        },
+        ...writes,
+      ],
+      {
+        sql: `SELECT settling.*, settle_outcome.* ${writes.map((w) => `, ${w.name}.*`).join('')}
+                FROM settling LEFT JOIN settle_outcome ON true ${writes.map((w) => `LEFT JOIN ${w.name} ON true`).join(' ')}`,
+        params: [],
+      },
+    );
+    if (rows.length === 0) return null;
+    const { out, rest } = splitOutColumns<SettlementRow>(rows[0]);
+    return { settlement: out.out_status === null ? null : out, row: rest as R };
+  }
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { Transactions } from '../../database/transactions.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { AccountLocksRepository } from './account-locks.repository.js';
+import { CreditPlanLotsRepository, type LiveLotRow } from './credit-plan-lots.repository.js';
+import type { AllocationView, GrantInput } from './credit-views.js';
+import { CreditsRepository, toAllocation } from './credits.repository.js';
+
+/**
+ * What a plan change asks of the engine besides a grant (docs/plans.md "Changing plans"): the lots
+ * it reads, and a restart's rollover and expiry of the old period's plan lots. Each under the
+ * account's lock, in the caller's transaction, through the engine's functions.
+ */
+@Injectable()
+export class CreditPlanLotsService {
+  constructor(
+    private readonly repo: CreditPlanLotsRepository,
+    private readonly credits: CreditsRepository,
+    private readonly locks: AccountLocksRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  /** The account's lots unexpired at `at` (the caller holds the account's lock). */
+  liveLots(manager: EntityManager, accountId: string, at: Date): Promise<LiveLotRow[]> {
+    return this.repo.liveLots(manager, accountId, at);
+  }
+
+  /**
+   * Up to `cap` of what allocation `fromId` has left moves to a new `rollover` allocation of the
+   * period `into` (credits_rollover()); null when there was nothing to move or it was moved already.
+   */
+  async rolloverLot(
+    manager: EntityManager,
+    input: { accountId: string; fromId: string; cap: number; expiresAt: Date; into: NonNullable<GrantInput['plan']> },
+  ): Promise<AllocationView | null> {
+    await this.locks.lockId(manager, input.accountId);
+    const row = await this.credits.rollover(manager, {
+      accountId: input.accountId,
+      from: input.fromId,
+      cap: input.cap,
+      expiresAt: input.expiresAt,
+      plan: input.into,
+    });
+    if (!row) return null;
+    this.moved('rollover', row.total_credits);
+    this.moved('grant', row.total_credits);
+    return toAllocation(row);
+  }
+
+  /**
+   * Up to `cap` unused credits of the plan allocation subscription `fromSubscriptionId` got for the
+   * period starting at `fromPeriodStart` move into the period `into` (a renewal's rollover, also when
+   * the period ends with a change of plan); null when there was none or nothing to move.
+   */
+  async rolloverPeriod(
+    manager: EntityManager,
+    input: {
+      accountId: string;
+      fromSubscriptionId: string;
+      fromPeriodStart: Date;
+      cap: number;
+      expiresAt: Date;
+      into: NonNullable<GrantInput['plan']>;
+    },
+  ): Promise<AllocationView | null> {
+    await this.locks.lockId(manager, input.accountId);
+    const old = await this.credits.lockPeriodGrant(manager, input.fromSubscriptionId, input.fromPeriodStart);
+    if (!old) return null;
+    return this.rolloverLot(manager, { ...input, fromId: old.id });
+  }
+
+  /**
+   * The live plan lots `ids` end at `at` (a restart's instant, where its period starts), what they
+   * had left leaving now through `expire` lines (credits_expire_now()).
+   */
+  async expireNow(manager: EntityManager, accountId: string, ids: string[], at: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const thresholds = this.config.credits.lowBalanceThresholds;
+    const credits = await this.repo.expireNow(manager, { accountId, ids, at, thresholds });
+    this.moved('expire', credits);
+    return credits;
+  }
+
+  private moved(kind: 'rollover' | 'grant' | 'expire', amount: number): void {
+    if (amount !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved(kind, amount));
+  }
+}

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import type { PublicAccount } from '../../auth/account-access.js';
+import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../../database/statement-parts.js';
+import type { TakeSpec } from './credits.repository.js';
+
+/**
+ * A batch take statement (CreditsService.debitAndInsertMany) built around the one take,
+ * credits_take_events(): the caller's parts and the take (a strict debit per event) as named CTEs of
+ * ONE statement, in the order they run; a record alone is a batch of one. The caller's parts read the
+ * CTEs before them by name.
+ */
+export interface BatchTakeStatement {
+  /** The amounts in the order the events apply (checked before the statement is sent). */
+  amounts: number[];
+  /** The account each event charges, in the same order (CreditsService resolves them to account ids). */
+  accounts: PublicAccount[];
+  /** CTE `batch_input`: one row, the batch's parameters as the caller's parts read them. */
+  input: SqlPart;
+  /**
+   * CTE `events`, before any account lock: one row per event, `out_ord` its 1-based position,
+   * `out_status` new | duplicate | unknown_user, `out_usage_record_id` the record a new event creates
+   * (a duplicate's: the first one's).
+   */
+  events: string;
+  /**
+   * CTE `charges`, before any account lock: one row per new event, `ord` (its `out_ord`), `id` (the
+   * record its ledger lines will point at), `amount`, `member` (an org's: the member who spent,
+   * else null), `volume` (its rule's volume steps, jsonb; null: none, `amount` is its price) and
+   * `scopes` (jsonb, the budget scopes it names; null: none); the account it charges is `accounts[ord - 1]`.
+   */
+  charges: string;
+  /**
+   * CTE `records`, after the take: an INSERT … RETURNING `id` of the records of the events the take
+   * let through (it reads `takes`: `out_usage_record_id`, `out_status` 'ok', `out_account_id` the
+   * account it charged). A record is written once: a refused event never writes one.
+   */
+  records: string;
+  /**
+   * CTE `released`, after the take (one row): reads `refused` (`usage_record_id`, one row per new
+   * event the take refused) and undoes what `events` claimed for them.
+   */
+  release: string;
+  /**
+   * Optional columns of each created event's record in its outcome row: a select list over `r`, a
+   * row of `records` (whose RETURNING must give them), NULL for the other events.
+   */
+  answer?: string;
+  /** The prepared statement's label (its name: the label and a hash of the text). */
+  label: string;
+}
+
+/** One row of a batch take statement, per event. */
+export interface BatchTakeRow {
+  out_ord: number;
+  out_status:
+    | 'ok'
+    | 'duplicate'
+    | 'unknown_user'
+    | 'no_account'
+    | 'not_a_member'
+    | 'insufficient'
+    | 'key_limit'
+    | 'member_limit'
+    | 'rate_limited'
+    | 'budget_exceeded';
+  out_usage_record_id: string | null;
+  out_collected: string;
+  out_debt: string;
+  out_balance: string;
+  out_retry_after: number | null;
+  /** A refusal by a budget: which, and its state (credits_take_events()); else the hold's parts or []. */
+  out_parts: unknown;
+}
+
+/**
+ * The take: credits_take_events() over `charges` in event order, each with the account id of its
+ * event ($5, one per event in event order; null: no account, the take's no_account), which each row
+ * carries on as `out_account_id` for the records the take lets through.
+ */
+const TAKES = `SELECT k.*, i.accounts[k.out_ord] AS out_account_id
+  FROM (SELECT array_agg(($5::bigint[])[c.ord::int] ORDER BY c.ord) AS accounts,
+               array_agg(c.amount ORDER BY c.ord) AS amounts, array_agg(c.id ORDER BY c.ord) AS records,
+               array_agg(c.member ORDER BY c.ord) AS members,
+               CASE WHEN bool_or(c.volume IS NOT NULL) THEN array_agg(c.volume ORDER BY c.ord) END AS volumes,
+               CASE WHEN bool_or(c.scopes IS NOT NULL) THEN array_agg(c.scopes ORDER BY c.ord) END AS scopes
+          FROM charges c) i,
+       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, i.members,
+                                   p_volumes => i.volumes, p_scopes => i.scopes) k`;
+const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
+/**
+ * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with
+ * `answer`, those columns of a created event's record.
+ */
+function outcomes(answer: string | undefined): string {
+  return `SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
+       CASE WHEN t.out_status = 'ok' OR e.out_status = 'duplicate' THEN e.out_usage_record_id END AS out_usage_record_id,
+       COALESCE(t.out_collected, 0) AS out_collected, COALESCE(t.out_debt, 0) AS out_debt,
+       COALESCE(t.out_balance, 0) AS out_balance, t.out_retry_after, t.out_parts${answer ? `, ${answer}` : ''}
+  FROM events e
+  LEFT JOIN takes t ON e.out_status = 'new' AND t.out_usage_record_id = e.out_usage_record_id${
+    answer
+      ? `
+  LEFT JOIN records r ON t.out_status = 'ok' AND r.id = t.out_usage_record_id`
+      : ''
+  }
+ CROSS JOIN released
+ ORDER BY e.out_ord`;
+}
+
+/** The caller's parts of a batch take statement, in the order they are placed, and its input's count. */
+const shapeOf = (s: BatchTakeStatement): (string | number | undefined)[] => [
+  s.input.sql,
+  s.input.params.length,
+  s.events,
+  s.charges,
+  s.records,
+  s.release,
+  s.answer,
+];
+
+/**
+ * Statement texts by shape (the caller's parts, the same strings from one call to the next): the
+ * text of a shape is built once per process. Building it (every part's placeholders renumbered, the parts joined) cost
+ * a record about 30 µs of Node CPU, and its few kilobytes were hashed again to find the prepared
+ * name (docs/benchmarks.md "The record stage by stage").
+ */
+const texts: { shape: (string | number | undefined)[]; sql: string }[] = [];
+
+/**
+ * The statement: the caller's parts and the take as named CTEs in the order they run; its
+ * parameters are the caller's input ($1…), then the take's.
+ */
+function statementText(statement: BatchTakeStatement): string {
+  const shape = shapeOf(statement);
+  const known = texts.find((t) => t.shape.every((part, i) => part === shape[i]));
+  if (known) return known.sql;
+  const part = (name: string, sql: string, materialized = false): NamedPart => ({
+    name,
+    sql,
+    params: [],
+    materialized,
+  });
+  // Placeholders stand in for the parameters: only their number shapes the text.
+  const input: NamedPart = { name: 'batch_input', ...statement.input, materialized: true };
+  const takes: NamedPart = { name: 'takes', sql: TAKES, params: [null, null, null, null, null], materialized: true };
+  const { sql } = withParts(
+    [
+      input,
+      part('events', statement.events, true),
+      part('charges', statement.charges),
+      takes,
+      part('records', statement.records),
+      part('refused', REFUSED),
+      part('released', statement.release, true),
+    ],
+    { sql: outcomes(statement.answer), params: [] },
+  );
+  texts.push({ shape, sql });
+  return sql;
+}
+
+/** The batch take's statement: ONE round trip for every event of a batch, whoever's they are. */
+@Injectable()
+export class CreditsBatchRepository {
+  /** `accountIds`: the account id of each of `statement.accounts` (null: no account), resolved by the caller. */
+  async takeBatch(
+    manager: EntityManager,
+    take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
+    accountIds: (string | null)[],
+    statement: BatchTakeStatement,
+  ): Promise<(BatchTakeRow & Record<string, unknown>)[]> {
+    const params = [
+      ...statement.input.params,
+      take.createdBy,
+      take.apiKeyId ?? null,
+      take.rateDefault,
+      take.thresholds,
+      accountIds,
+    ];
+    // Named: PostgreSQL parses and plans each shape once per connection (a record's small batches too).
+    return queryPrepared(manager, statement.label, { sql: statementText(statement), params });
+  }
+}

@@ -1,0 +1,398 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+
+import { AccountIds } from '../../accounts/account-ids.js';
+import {
+  DomainError,
+  InsufficientCreditsError,
+  NotAMemberError,
+  NotFoundError,
+} from '../../common/errors/domain-error.js';
+import { isUuid } from '../../common/validation/ids.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { SqlPart } from '../../database/statement-parts.js';
+import { Transactions } from '../../database/transactions.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import { AccountLocksRepository } from './account-locks.repository.js';
+import { CreditCapsService } from './credit-caps.service.js';
+import {
+  CreditHoldsRepository,
+  type GivenBack,
+  type HoldRequest,
+  type HoldSpec,
+  type InsertAfterHold,
+  type SettleStatement,
+} from './credit-holds.repository.js';
+import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { CreditTransfersRepository } from './credit-transfers.repository.js';
+import type {
+  AllocationView,
+  FreezeInput,
+  GrantInput,
+  LedgerKind,
+  LedgerRefs,
+  RolloverInput,
+  Settlement,
+  SpendRefs,
+  TakeBackInput,
+  TakenBack,
+  TransferView,
+} from './credit-views.js';
+import {
+  type AllocationRow,
+  CreditsRepository,
+  payer,
+  type TakeRow,
+  type TakeSpec,
+  toAllocation,
+} from './credits.repository.js';
+import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
+import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
+import {
+  checkAmount,
+  checkSettled,
+  givenBackByKind,
+  memberLimitError,
+  takeResult,
+  toSettlement,
+} from './credits-results.js';
+
+/** Due allocations per round of the expiry job (credits_expire_due() locks their accounts together). */
+const EXPIRY_BATCH = 500;
+
+/**
+ * The ONE way credits move (docs/money.md). Every movement happens inside the caller's transaction
+ * (the `manager`), starts with the user's account-row lock (one user's movements serialise, different
+ * users never wait on each other), changes `credit_allocations.remaining_credits` and writes one
+ * ledger entry per allocation touched, so `remaining = total + Σ non-grant ledger amounts` holds at
+ * every commit. No code outside src/credits/ writes a credit table (test/unit/money-path.spec.ts).
+ */
+@Injectable()
+export class CreditsService {
+  constructor(
+    private readonly repo: CreditsRepository,
+    private readonly holds: CreditHoldsRepository,
+    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+    private readonly batchRepo: CreditsBatchRepository,
+    private readonly transfers: CreditTransfersRepository,
+    private readonly purchases: CreditPurchasesRepository,
+    private readonly caps: CreditCapsService,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+  ) {}
+
+  /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
+  private async taken(
+    row: TakeRow,
+    amount: number,
+    kind: 'debit' | 'hold',
+    who: { userId: string; orgId?: string | null } | null = null,
+  ) {
+    // A member's limit refused it: the body says where the limit stands (read now, after the refusal).
+    const member =
+      row.out_status === 'member_limit' && who?.orgId
+        ? await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId)
+        : null;
+    const result = takeResult(row, amount, who, member);
+    this.moved(kind, result.collected);
+    this.moved('overdraft', result.debt);
+    return result;
+  }
+
+  /**
+   * A batch take's refusal of a charge of `amount` as the single take reports it: the batch answers
+   * a member's refusals by code (toBatchOutcome), the single take says whose they are, and where the
+   * member's limit stands (read now, after the refusal). Other refusals are the same either way.
+   */
+  async singleRefusal(
+    error: DomainError,
+    amount: number,
+    who: { orgId: string | null; userId: string },
+  ): Promise<DomainError> {
+    if (!who.orgId) return error;
+    if (error.code === 'MEMBER_LIMIT_EXCEEDED') {
+      const member = await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId);
+      return memberLimitError(amount, member);
+    }
+    // An unknown org (no account) answers as one the user is not a member of: no org-id oracle.
+    if (error.code === 'NOT_A_MEMBER' || error.code === 'NOT_FOUND') return new NotAMemberError(who.orgId, who.userId);
+    return error;
+  }
+
+  /** Counts credits moved by ledger kind once (and only if) the movement commits. */
+  private moved(kind: LedgerKind, amount: number): void {
+    if (amount !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved(kind, amount));
+  }
+
+  /** The defaults of the spend controls, for users without their own settings. */
+  private controls() {
+    return { rateDefault: this.config.credits.spendRatePerHour, thresholds: this.config.credits.lowBalanceThresholds };
+  }
+
+  /** A take of the kind and mode given: its amount checked, the key split off the ledger refs. */
+  private spec(userId: string, amount: number, how: Pick<TakeSpec, 'kind' | 'mode'>, refs: SpendRefs): TakeSpec {
+    checkAmount(amount);
+    const { apiKeyId, ...ledgerRefs } = refs;
+    return { userId, amount, ...how, refs: ledgerRefs, apiKeyId, ...this.controls() };
+  }
+
+  /**
+   * Collects a reviewed shortfall now: from the balance as far as it goes, the rest as debt whatever
+   * the overdraft limit (the review queue's `collect`). From the account that paid the record: the
+   * organisation's (`orgId`, the member `userId` spent it) or the user's own.
+   */
+  async collect(
+    manager: EntityManager,
+    who: { userId: string; orgId: string | null },
+    amount: number,
+    refs: LedgerRefs,
+  ) {
+    const spec = { ...this.spec(who.userId, amount, { kind: 'debit', mode: 'collect' }, refs), orgId: who.orgId };
+    const accountId = await this.ids.of(manager, payer(spec).account);
+    const { collected, debt } = await this.taken(await this.repo.take(manager, accountId, spec), amount, 'debit');
+    return { collected, debt };
+  }
+
+  /**
+   * Strict debits and their rows (a metered record each) for many events, of any accounts, in ONE
+   * statement (one round trip; a record alone is a batch of one): the caller's parts decide which
+   * events apply (`events`: a duplicate or an unknown user moves nothing) and write their rows
+   * (`records`); then every account is locked (account-id order) and per event in array order the
+   * one take (credits_take_events()) makes a strict debit: soonest-expiring allocations first (ties:
+   * oldest), what the balance lacks from the overdraft as debt, the ledger lines pointing at the row; the caller's `release` undoes its rows of the
+   * events refused. A refusal (its error, not thrown) moves nothing for that event only; the later
+   * events still apply.
+   */
+  async debitAndInsertMany(
+    manager: EntityManager,
+    refs: { createdBy: string; apiKeyId?: string | null },
+    then: BatchTakeStatement,
+  ): Promise<BatchOutcome[]> {
+    for (const amount of then.amounts) checkAmount(amount);
+    // The events' account ids: no statement for the accounts this instance knows (AccountIds).
+    const accountIds = await this.ids.ofMany(manager, then.accounts);
+    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, accountIds, then);
+    let debited = 0;
+    let borrowed = 0;
+    const outcomes = rows.map((row, i) => {
+      const outcome = toBatchOutcome(row, then.amounts[i]);
+      if (outcome.status === 'created') {
+        debited += outcome.collected;
+        borrowed += outcome.debt;
+      }
+      return outcome;
+    });
+    this.moved('debit', debited);
+    this.moved('overdraft', borrowed);
+    return outcomes;
+  }
+
+  /**
+   * A hold for a streaming session and an INSERT in ONE statement (one round trip; its own
+   * transaction when the manager is the pool's). The hold is a strict take of kind `hold` (with the
+   * session id) that never uses the overdraft and counts against the key budget and the spend rate;
+   * how much came from each allocation stays in the ledger, so the settlement gives it back to the
+   * same rows. Nothing happens when `then.unless` holds, the row is inserted only when the hold
+   * happened, and a refusal throws its error with nothing written. Null when the key is taken: by
+   * `unless`, or by a concurrent statement (a unique violation rolled the whole statement back).
+   * Streaming initialize uses it: the session row goes in with its hold.
+   */
+  async holdAndInsert<R>(manager: EntityManager, hold: HoldRequest, then: InsertAfterHold): Promise<{ row: R } | null> {
+    const spec = {
+      ...this.holdSpec(hold.userId, hold.amount, hold.refs),
+      orgId: hold.orgId ?? null,
+      scopes: hold.scopes,
+    };
+    const accountId = await this.ids.of(manager, payer(spec).account);
+    const result = await this.holds.holdAndInsert<R>(manager, accountId, spec, then);
+    if (result === 'taken') return null;
+    await this.taken(result, hold.amount, 'hold', hold);
+    return { row: result.row as R };
+  }
+
+  private holdSpec(userId: string, amount: number, refs: SpendRefs & { sessionId: string }): HoldSpec {
+    if (!refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
+    checkAmount(amount);
+    const { apiKeyId, ...ledgerRefs } = refs;
+    return { userId, amount, refs: ledgerRefs, apiKeyId, ...this.controls() };
+  }
+
+  /**
+   * A streaming settlement in ONE statement (SettleStatement): the caller's `session` part locks the
+   * session row and prices it; when it is to be settled, credits_settle() keeps up to the hold of
+   * the charge from the soonest-expiring held parts, gives the rest back to the allocations it came
+   * from, latest expiry first, with their expiry unchanged (and to the hold's key), takes the overrun
+   * from the balance then the overdraft (through the hold's key, never refused), and answers the
+   * shortfall; the caller's `writes` (its usage record, the session row) run in the same statement.
+   * Null when the session part found no row; `settlement` null when it was not to be settled
+   * (nothing moved). A hold settled already → ALREADY_SETTLED (409).
+   */
+  async settleSession<R>(
+    manager: EntityManager,
+    refs: { createdBy: string; usageRecordId: string },
+    statement: SettleStatement,
+  ): Promise<{ row: R; settlement: Settlement | null } | null> {
+    const result = await this.holds.settleAndWrite<R>(manager, { ...refs, ...this.controls() }, statement);
+    if (!result?.settlement) return result && { row: result.row, settlement: null };
+    const settlement = toSettlement(checkSettled(result.settlement));
+    this.givenBack(result.settlement);
+    this.moved('debit', settlement.collected);
+    this.moved('overdraft', settlement.debt);
+    return { row: result.row, settlement };
+  }
+
+  /** Takes the account lock of an account a grant or a rollover names (its id: the caller resolved it). */
+  private async lock(manager: EntityManager, accountId: string): Promise<void> {
+    if (!(await this.locks.lockId(manager, accountId))) throw new NotFoundError('Account');
+  }
+
+  /** Counts what a give-back wrote, once it commits. */
+  private givenBack(row: GivenBack): void {
+    for (const [kind, amount] of givenBackByKind(row)) this.moved(kind, amount);
+  }
+
+  /** New allocation with a `grant` ledger entry (+total). The account must exist (404 otherwise). */
+  async grant(manager: EntityManager, input: GrantInput): Promise<AllocationView> {
+    const granted = await this.grantOnce(manager, input);
+    if (!granted) throw new DomainError('PERIOD_ALREADY_GRANTED', 'This period was granted already');
+    return granted;
+  }
+
+  /**
+   * A grant that exists at most once: a plan period's grant or rollover (`input.plan`), or a paid
+   * purchase's allocation (`input.purchaseId`), that was already made answers null and writes nothing
+   * (a unique index decides, so concurrent attempts and other instances cannot grant twice). credits_grant() repays the debt first and arms
+   * the balance alerts again.
+   */
+  async grantOnce(manager: EntityManager, input: GrantInput): Promise<AllocationView | null> {
+    await this.lock(manager, input.accountId);
+    const row = await this.repo.grant(manager, input.accountId, input);
+    return row && this.granted(row);
+  }
+
+  /** A new allocation's metrics, once its grant commits (credits_grant() told credits.granted). */
+  private granted(row: AllocationRow): AllocationView {
+    this.moved('grant', row.total_credits);
+    this.moved('repay', row.total_credits - row.remaining_credits);
+    return toAllocation(row);
+  }
+
+  /**
+   * Rolls up to `cap` unused credits of a subscription's plan allocation for the period starting at
+   * `from` over into a new allocation (`source: rollover`) for the next period: a `rollover` entry
+   * takes them out of the old allocation, a `grant` entry puts them in the new one
+   * (credits_rollover()). Null when there is nothing to roll over or it was rolled over already.
+   */
+  async rollover(manager: EntityManager, input: RolloverInput): Promise<AllocationView | null> {
+    await this.lock(manager, input.accountId);
+    const old = await this.repo.lockPeriodGrant(manager, input.into.subscriptionId, input.from);
+    if (!old) return null;
+    const created = await this.repo.rollover(manager, {
+      accountId: input.accountId,
+      from: old.id,
+      cap: input.cap,
+      expiresAt: input.expiresAt,
+      plan: input.into,
+    });
+    if (!created) return null;
+    this.moved('rollover', created.total_credits);
+    return this.granted(created);
+  }
+
+  /**
+   * Moves `credits` from one account to another (credits_transfer(), both accounts locked in account id
+   * order): soonest-expiring first from what the source may spend (held credits and the overdraft
+   * never move), each part arriving as a new allocation (`source: transfer`) with the expiry of the one
+   * it left. Short → INSUFFICIENT_CREDITS, an unknown account (a null id) → 404, the same account →
+   * 400; nothing written then. The new allocations tell `credits.granted` as every new allocation does.
+   */
+  async transfer(
+    manager: EntityManager,
+    input: { from: string | null; to: string | null; credits: number; reason: string | null; createdBy: string },
+  ): Promise<TransferView> {
+    checkAmount(input.credits);
+    const row = await this.transfers.transfer(manager, input, this.config.credits.lowBalanceThresholds);
+    if (row.out_status === 'no_source' || row.out_status === 'no_destination') throw new NotFoundError('Account');
+    if (row.out_status === 'same_account')
+      throw new DomainError('VALIDATION', 'from and to must be different accounts');
+    if (row.out_status === 'insufficient') throw new InsufficientCreditsError(input.credits, Number(row.out_available));
+    const view = (await this.transfers.find(manager, row.out_transfer_id!))!;
+    this.moved('transfer_out', input.credits);
+    this.moved('transfer_in', input.credits);
+    return view;
+  }
+
+  /**
+   * Voids an allocation: its remaining credits leave through one `void` entry and it is marked voided
+   * (credits_void()). Voiding again is an idempotent no-op that answers the allocation as it is.
+   */
+  async void(
+    manager: EntityManager,
+    allocationId: string,
+    input: { voidedBy: string; reason?: string | null },
+  ): Promise<{ before: AllocationView; after: AllocationView }> {
+    const found = isUuid(allocationId) ? await this.repo.findAllocation(manager, allocationId) : null;
+    if (!found) throw new NotFoundError('Allocation');
+    await this.locks.lockId(manager, found.account_id);
+    const row = await this.repo.lockAllocation(manager, allocationId);
+    const before = toAllocation(row);
+    if (row.voided_at !== null && row.remaining_credits === 0) return { before, after: before };
+    const voided = await this.repo.void(manager, allocationId, {
+      voidedBy: input.voidedBy,
+      reason: input.reason ?? null,
+      thresholds: this.config.credits.lowBalanceThresholds,
+    });
+    this.moved('void', row.remaining_credits);
+    return { before, after: toAllocation(voided!) };
+  }
+
+  /**
+   * The expiry job's work through credits_expire_due(): every account with allocations due, those of
+   * the EXPIRY_BATCH soonest-expired at a time, each round ONE statement under those accounts' locks
+   * (so its balance alerts and a take's are decided one after the other). Answers the number of
+   * `expire` entries. A plan period's allocation waits past its expiry for its renewal (which may
+   * roll some over): the caller, the plans module's expiry job, hands down `renewing`, a part
+   * answering `(subscription_id, next_grant_at)` of each live subscription whose next grant is due,
+   * read in each round's own statement.
+   */
+  async expireDue(renewing?: SqlPart): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds, renewing);
+      this.metrics.creditsMoved('expire', round.credits);
+      total += round.expired;
+      if (round.due < EXPIRY_BATCH) return total;
+    }
+  }
+
+  /** A purchase's allocation: its live remaining credits and what a dispute froze of it. */
+  purchaseAllocation(manager: EntityManager, purchaseId: string) {
+    return this.purchases.allocationOf(manager, purchaseId);
+  }
+
+  /**
+   * Takes credits back from a purchase's allocation (credits_take_back()): what it has left (`refund`),
+   * then with `allowDebt` what was spent of it as debt; without it, more than it has writes nothing.
+   */
+  async takeBack(manager: EntityManager, input: TakeBackInput): Promise<TakenBack> {
+    const result = await this.purchases.takeBack(manager, { ...input, thresholds: this.controls().thresholds });
+    this.moved('refund', result.taken);
+    this.moved('debt', result.debt);
+    return result;
+  }
+
+  /** The money the allocation's latest refund took, minor units (the rule's share: docs/finance.md). */
+  lastRefundMinor(manager: EntityManager, allocationId: string): Promise<bigint> {
+    return this.purchases.lastRefundMinor(manager, allocationId);
+  }
+
+  /** Freezes (a dispute opened) or unfreezes a purchase allocation's credits (credits_freeze()). */
+  async freeze(manager: EntityManager, input: FreezeInput): Promise<number> {
+    const n = await this.purchases.freeze(manager, { ...input, thresholds: this.controls().thresholds });
+    this.moved(input.freeze ? 'freeze' : 'unfreeze', n);
+    return n;
+  }
+}

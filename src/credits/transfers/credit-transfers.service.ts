@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { AccountIds } from '../../accounts/account-ids.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../../auth/access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount, sameAccount } from '../../auth/account-access.js';
+import { type AuthUser, roleSatisfies } from '../../auth/roles.js';
+import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
+import { Transactions } from '../../database/transactions.js';
+import type { CreateTransferDto } from '../dto/transfers.dto.js';
+import { CreditTransfersRepository } from '../engine/credit-transfers.repository.js';
+import type { TransferView } from '../engine/credit-views.js';
+import { CreditsService } from '../engine/credits.service.js';
+
+/**
+ * A body's or a query's `{userId}` or `{orgId}` (the public account in its input form, AccountRefDto)
+ * as the public account; anything else is a 400.
+ */
+export function accountName(ref: { userId?: string; orgId?: string }): PublicAccount {
+  if (ref.userId !== undefined && ref.orgId === undefined) return { userId: ref.userId };
+  if (ref.orgId !== undefined && ref.userId === undefined) return { orgId: ref.orgId };
+  throw new DomainError('VALIDATION', 'give exactly one of userId and orgId');
+}
+
+const unknown = (account: PublicAccount) => new NotFoundError(account.userId !== undefined ? 'User' : 'Organisation');
+
+/** Transfers between accounts (docs/money.md "Transfers"): supervisors, audited. */
+@Injectable()
+export class CreditTransfersService {
+  constructor(
+    private readonly credits: CreditsService,
+    private readonly repo: CreditTransfersRepository,
+    @Inject(Transactions) private readonly tx: Transactions,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountIds) private readonly ids: AccountIds,
+  ) {}
+
+  /**
+   * One transfer in one transaction, with its audit entry. Separation of duties: below admin, nobody
+   * transfers into their own account or into an organisation they are an active member of.
+   */
+  async transfer(caller: AuthUser, body: CreateTransferDto): Promise<TransferView> {
+    const from = accountName(body.from);
+    const to = accountName(body.to);
+    if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
+    if (to.userId !== undefined) assertNotOwnGrant(caller, to.userId, 'transfer');
+    // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts);
+    // the resolver names the caller as the org's member when they are one (separation of duties).
+    for (const side of [from, to]) {
+      this.access.writable(side);
+      if (side.orgId === undefined) continue;
+      const org = await this.access.forWrite(caller, side.orgId, { member: false });
+      if (side === to && org.memberId !== null && !roleSatisfies(caller.role, 'admin'))
+        throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
+    }
+    return this.tx.run(async (manager) => {
+      // The two accounts' ids, read in the transfer's transaction: an owner without one is a 404.
+      const [fromId, toId] = await this.ids.ofMany(manager, [from, to]);
+      if (fromId === null) throw unknown(from);
+      if (toId === null) throw unknown(to);
+      const view = await this.credits.transfer(manager, {
+        from: fromId,
+        to: toId,
+        credits: body.credits,
+        reason: body.reason ?? null,
+        createdBy: caller.userId,
+      });
+      await this.audit.record(manager, { action: 'credits.transfer', targetId: view.id, before: null, after: view });
+      return view;
+    });
+  }
+
+  /** An account's transfers, either way, or every transfer, newest first. Unknown account → 404. */
+  async list(query: { userId?: string; orgId?: string; limit?: number; cursor?: string }): Promise<Page<TransferView>> {
+    const named = query.userId === undefined && query.orgId === undefined ? null : accountName(query);
+    const after = decodeTimeCursor(query.cursor, 'uuid');
+    const account = named && (await this.access.account(named));
+    if (named && !account) throw unknown(named);
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const rows = await this.repo.list({ accountId: account?.accountId ?? null, after, limit });
+    return toPage(
+      rows,
+      limit,
+      ({ cursorT: _, ...view }) => view,
+      (r) => ({ t: r.cursorT, id: r.id }),
+    );
+  }
+}

@@ -1,0 +1,88 @@
+import { Injectable } from '@nestjs/common';
+
+import { DomainError } from '../../common/errors/domain-error.js';
+import { toDate } from '../../common/validation/dates.js';
+import { HeavyReads } from '../../database/heavy-reads.js';
+import { ruleColumns } from '../../pricing/pricing-rules.js';
+import type { SimulationDto, SimulationResponseDto } from '../dto/simulations.dto.js';
+import { UsageStatsRepository } from '../stats/usage-stats.repository.js';
+import { simulationDays, type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
+
+/** The longest range a simulation reads, in days. */
+export const MAX_SIMULATION_DAYS = 400;
+
+/**
+ * A simulation's (or a re-rate's) range and rules checked: `to` after `from`, at most 400 days apart
+ * (RANGE_TOO_LONG), each model once, each rule's prices as a price rule takes them.
+ */
+export function simulationInput(
+  dto: Pick<SimulationDto, 'from' | 'to' | 'rules' | 'userId' | 'orgId'>,
+): Omit<SimulationInput, 'groupBy'> {
+  if (dto.userId !== undefined && dto.orgId !== undefined) {
+    throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
+  }
+  const from = toDate(dto.from);
+  const to = toDate(dto.to);
+  if (to.getTime() <= from.getTime()) throw new DomainError('VALIDATION', 'to must be after from');
+  if (to.getTime() - from.getTime() > MAX_SIMULATION_DAYS * 86_400_000) {
+    throw new DomainError('RANGE_TOO_LONG', `from and to may be at most ${MAX_SIMULATION_DAYS} days apart`);
+  }
+  const seen = new Set<string>();
+  const rules = dto.rules.map((fields, index) => {
+    const where = `rules[${index}] (${fields.modelId})`;
+    if (seen.has(fields.modelId)) throw new DomainError('VALIDATION', `${where}: the model is given twice`);
+    seen.add(fields.modelId);
+    return { modelId: fields.modelId, ...ruleColumns(fields, where) };
+  });
+  return { from, to, rules, userId: dto.userId, orgId: dto.orgId };
+}
+
+/**
+ * POST /api/pricing/simulations: what a range of records would have cost under other rules. It lives
+ * with the records it reads (usage), pricing them with pricing's one SQL rule (creditsSql()), as a
+ * heavy read (src/database/heavy-reads.ts): gated, timed, on connections of their own.
+ */
+@Injectable()
+export class SimulationsService {
+  constructor(
+    private readonly repository: UsageStatsRepository,
+    private readonly heavy: HeavyReads,
+  ) {}
+
+  async simulate(dto: SimulationDto): Promise<SimulationResponseDto> {
+    return this.run({ ...simulationInput(dto), groupBy: dto.groupBy });
+  }
+
+  /** The statement run and summed (`record` grouping: one row per record, for tests). */
+  async run(input: Parameters<typeof simulationSql>[0] & { groupBy: SimulationGroup }): Promise<SimulationResponseDto> {
+    const statements = simulationDays(input.from, input.to).map(([from, to]) => simulationSql({ ...input, from, to }));
+    const found = await this.heavy.run((db) => this.repository.simulate(db, statements));
+    // A key's rows of every day summed (exactly: as numeric text), in the keys' byte order.
+    const byKey = new Map<string, { records: bigint; actual: bigint; simulated: bigint }>();
+    for (const r of found) {
+      const sums = byKey.get(r.key) ?? { records: 0n, actual: 0n, simulated: 0n };
+      sums.records += BigInt(r.records);
+      sums.actual += BigInt(r.actual_credits);
+      sums.simulated += BigInt(r.simulated_credits);
+      byKey.set(r.key, sums);
+    }
+    const rows = [...byKey.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, sums]) => ({
+        key,
+        records: Number(sums.records),
+        actualCredits: Number(sums.actual),
+        simulatedCredits: Number(sums.simulated),
+      }));
+    const sum = (pick: (row: (typeof rows)[number]) => number) => rows.reduce((n, row) => n + pick(row), 0);
+    const actualCredits = sum((r) => r.actualCredits);
+    const simulatedCredits = sum((r) => r.simulatedCredits);
+    return {
+      records: sum((r) => r.records),
+      actualCredits,
+      simulatedCredits,
+      difference: simulatedCredits - actualCredits,
+      rows,
+    };
+  }
+}

@@ -1,0 +1,157 @@
+import { accountKeySql } from '../../accounts/account-ref.js';
+import type { SqlPart } from '../../database/statement-parts.js';
+import { creditsSql, type SqlKinds } from '../../pricing/pricing.sql.js';
+import type { RulePriceColumns } from '../../pricing/pricing-rules.js';
+import { perKind, tokenColumn } from '../../pricing/token-kinds.js';
+import { recordNetFigure } from '../record-net.js';
+
+export const SIMULATION_GROUPS = ['model', 'account', 'day'] as const;
+export type SimulationGroup = (typeof SIMULATION_GROUPS)[number] | 'record';
+
+/** A simulation's question: the records of [from, to), of one account or all, re-priced with `rules`. */
+export interface SimulationInput {
+  from: Date;
+  to: Date;
+  rules: (RulePriceColumns & { modelId: string })[];
+  userId?: string;
+  orgId?: string;
+  groupBy: SimulationGroup;
+}
+
+export interface SimulationRow {
+  key: string;
+  records: string;
+  actual_credits: string;
+  simulated_credits: string;
+}
+
+/**
+ * A record's counts of each kind as pricing saw them: a single count (no split) is all input, as
+ * token-counts.ts prices it.
+ */
+const RECORD_KINDS: SqlKinds = perKind((kind) =>
+  kind === 'input' ? `COALESCE(u.input_tokens, u.tokens, 0)` : `COALESCE(u.${tokenColumn(kind)}, 0)`,
+);
+
+/** The simulated rules' columns, as jsonb_to_recordset reads them. */
+const SIM_COLUMNS = `model_id varchar, price_per_1k_tokens numeric, output_price_per_1k_tokens numeric,
+  cache_read_price_per_1k_tokens numeric, cache_write_price_per_1k_tokens numeric, reasoning_price_per_1k_tokens numeric,
+  long_context_threshold int, long_context_price_per_1k_tokens numeric, long_context_output_price_per_1k_tokens numeric,
+  service_tiers jsonb, unit_prices jsonb`;
+
+const KEYS: Record<SimulationGroup, string> = {
+  model: `COALESCE(u.model_id, u.operation)`,
+  account: accountKeySql('u.org_id', 'u.user_id'),
+  day: `to_char(u.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  record: `u.id::text`,
+};
+
+/** The simulated rules as the `sim` relation reads them (jsonb_to_recordset over `rulesParam`). */
+export function simulationRulesJson(rules: SimulationInput['rules']): string {
+  return JSON.stringify(
+    rules.map((r) => ({
+      model_id: r.modelId,
+      price_per_1k_tokens: r.pricePer1kTokens,
+      output_price_per_1k_tokens: r.outputPricePer1kTokens,
+      cache_read_price_per_1k_tokens: r.cacheReadPricePer1kTokens,
+      cache_write_price_per_1k_tokens: r.cacheWritePricePer1kTokens,
+      reasoning_price_per_1k_tokens: r.reasoningPricePer1kTokens,
+      long_context_threshold: r.longContextThreshold,
+      long_context_price_per_1k_tokens: r.longContextPricePer1kTokens,
+      long_context_output_price_per_1k_tokens: r.longContextOutputPricePer1kTokens,
+      service_tiers: r.serviceTiers ?? null,
+      unit_prices: r.unitPrices ?? null,
+    })),
+  );
+}
+
+/**
+ * The one price of a record under simulated rules, shared by simulations and re-rates (so a re-rate
+ * corrects exactly what the simulation of the same body shows): over `usage_records u`, `from` joins
+ * the simulated rules (`sim`, the `rulesParam` JSON) and the record's account price; `actual` is what
+ * the record costs now, `repriced` is true when the rules price it again (the service priced it, from a
+ * rule or an account price, and its model has a simulated rule), and `simulated` is its credits under
+ * the rules (its actual credits when not repriced).
+ *
+ * Each repriced record is priced by creditsSql() — the arithmetic a settlement prices with, which
+ * test/pricing-simulation.int-spec.ts holds equal to the live TypeScript price record by record —
+ * with its account price applied over the simulated rule, from its counts whatever it was charged.
+ * A record's actual credits are its price: the credits taken plus a settlement's shortfall that no
+ * review collected (open, or written off; a collect adds the shortfall to its credits), so the rules
+ * in force answer a difference of 0 on a record under review too; its corrections move it as they
+ * move its net (docs/usage.md "Corrections"), so after a re-rate its simulation answers a difference of 0. Every other record (credits named,
+ * default-priced, a model without a simulated rule) counts with its actual credits.
+ */
+export function recordPricingSql(rulesParam: string): {
+  from: string;
+  actual: string;
+  repriced: string;
+  simulated: string;
+} {
+  // Its tier and units at the simulated rule's prices (a tier it lacks: the base prices; a unit it does not price: 0).
+  const dimensions = { tier: 'u.service_tier', units: 'u.units' };
+  const credits = creditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap', dimensions);
+  // Corrections move a record's price by what they moved (delta − shortfall_delta); its shortfall is
+  // its review's amount (the settlement's and the corrections' parts: shortfall + Σ review_delta), as
+  // the corrections service reads a record's net: counted while the review is open, and written off
+  // until a correction names the record's cost again. A collect added what it took to the record's
+  // credits: a collected review counts no more (its corrections' part was counted twice otherwise).
+  const corrections = `FROM usage_corrections c WHERE c.record_id = u.id`;
+  const corrected = recordNetFigure('u', 'corrected');
+  const review = recordNetFigure('u', 'review');
+  const counted = `(u.review_status = 'open' OR (u.review_status = 'resolved' AND u.resolution = 'write_off'
+                    AND NOT EXISTS (SELECT 1 ${corrections} AND c.created_at > u.resolved_at)))`;
+  const actual = `(u.credits + ${corrected} + CASE WHEN ${counted} THEN ${review} ELSE 0 END)`;
+  const repriced = `(s.model_id IS NOT NULL AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL))`;
+  return {
+    from: `usage_records u
+            LEFT JOIN (SELECT * FROM jsonb_to_recordset(${rulesParam}::jsonb) AS x(${SIM_COLUMNS})) s
+                   ON s.model_id = u.model_id
+            LEFT JOIN account_prices ap ON ap.id = u.account_price_id`,
+    actual,
+    repriced,
+    simulated: `CASE WHEN ${repriced} THEN ${credits} ELSE ${actual} END`,
+  };
+}
+
+/**
+ * ONE aggregate statement over the range (the database streams the records through it; none reaches
+ * Node), each record priced by recordPricingSql(). It writes nothing.
+ */
+export function simulationSql(input: SimulationInput): SqlPart {
+  const params: unknown[] = [input.from, input.to, simulationRulesJson(input.rules)];
+  let account = '';
+  if (input.orgId !== undefined) {
+    params.push(input.orgId);
+    account = `AND u.org_id = $4::varchar`;
+  } else if (input.userId !== undefined) {
+    params.push(input.userId);
+    account = `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
+  }
+  const priced = recordPricingSql('$3');
+  return {
+    sql: `SELECT ${KEYS[input.groupBy]} AS key, count(*)::text AS records,
+                 COALESCE(sum(${priced.actual}), 0)::text AS actual_credits,
+                 COALESCE(sum(${priced.simulated}), 0)::text AS simulated_credits
+            FROM ${priced.from}
+           WHERE u.occurred_at >= $1::timestamptz AND u.occurred_at < $2::timestamptz ${account}
+           GROUP BY 1
+           ORDER BY 1`,
+    params,
+  };
+}
+
+/**
+ * The range cut into days from its start (the last one shorter), each read by a statement of its own
+ * in a snapshot of its own: none holds back the database's clean-up of metering's updates for longer
+ * than a day's records take to read.
+ */
+export function simulationDays(from: Date, to: Date): [Date, Date][] {
+  const days: [Date, Date][] = [];
+  for (let start = from.getTime(); start < to.getTime(); start += DAY_MS) {
+    days.push([new Date(start), new Date(Math.min(start + DAY_MS, to.getTime()))]);
+  }
+  return days;
+}
+
+const DAY_MS = 86_400_000;
