@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { buildPortal, openPage, PORTAL_SHOTS, seriousViolations } from './support/portal-browser.js';
+import { buildPortal, openPage, PORTAL_SHOTS, saveShot, seriousViolations } from './support/portal-browser.js';
 
 /**
  * Budgets by scope on the screens (docs/portal.md, docs/console.md): the portal's Budgets tab lists
@@ -182,7 +182,7 @@ describe.skipIf(!chromiumAvailable)('Budgets on the portal and the console', () 
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
       const label = page.locator(`tr[data-budget="${p}-alpha"] .cell-label`).first();
       expect(await label.isVisible()).toBe(width === 375);
-      await page.screenshot({ path: join(PORTAL_SHOTS, `budgets-user-${width}.png`), fullPage: true });
+      await saveShot(page, join(PORTAL_SHOTS, `budgets-user-${width}.png`));
       expect([width, await seriousViolations(page)]).toEqual([width, []]);
       expect(errors).toEqual([]);
       await context.close();
@@ -196,7 +196,7 @@ describe.skipIf(!chromiumAvailable)('Budgets on the portal and the console', () 
     await page.goto(url);
     await poll(() => portalRows(page)).toEqual(portalExpected(budgets));
     expect((await portalRows(page))[0].text).toContain('Per month');
-    await page.screenshot({ path: join(PORTAL_SHOTS, 'budgets-org-375-dark.png'), fullPage: true });
+    await saveShot(page, join(PORTAL_SHOTS, 'budgets-org-375-dark.png'));
     expect(await seriousViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, CONSOLE_SHOTS, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
-import { buildPortal, openPage, PORTAL_SHOTS } from './support/portal-browser.js';
+import { buildPortal, openPage, PORTAL_SHOTS, saveShot } from './support/portal-browser.js';
 
 /**
  * Corrections and re-rates in the pages (docs/console.md, docs/portal.md): an admin corrects a record
@@ -147,7 +147,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: corrections and re-rate
     expect(text.startsWith('4')).toBe(true);
     expect(text).toContain('10 charged, -6 corrected');
     const path = join(PORTAL_SHOTS, 'corrections-usage.png');
-    await page.screenshot({ path, fullPage: true });
+    await saveShot(page, path);
     copyFileSync(path, '/tmp/console-corrections-portal.png');
     expect(errors).toEqual([]);
     await context.close();

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { buildPortal, openPage, PORTAL_SHOTS } from './support/portal-browser.js';
+import { buildPortal, openPage, PORTAL_SHOTS, saveShot } from './support/portal-browser.js';
 
 /**
  * Service tiers and units in the pages (docs/console.md "What the screens show", docs/portal.md): a price rule made
@@ -198,7 +198,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
     expect(texts[1]).toContain('tier flex · web_search_call × 3');
     expect(texts[2]).toContain('tier flex');
     expect(texts[2]).not.toContain('web_search_call');
-    await page.screenshot({ path: join(PORTAL_SHOTS, 'dimensions-usage.png'), fullPage: true });
+    await saveShot(page, join(PORTAL_SHOTS, 'dimensions-usage.png'));
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -7,7 +7,14 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import { buildPortal, CHROMIUM, chromiumAvailable, openPage, PORTAL_SHOTS } from './support/portal-browser.js';
+import {
+  buildPortal,
+  CHROMIUM,
+  chromiumAvailable,
+  openPage,
+  PORTAL_SHOTS,
+  saveShot,
+} from './support/portal-browser.js';
 
 /**
  * The embeddable elements on a page of another origin: one listed in PORTAL_ALLOWED_ORIGINS shows
@@ -104,7 +111,7 @@ describe.skipIf(!chromiumAvailable)('The embeddable elements on another origin',
     await poll(() => summary.textContent()).toContain('25 credits in all');
     const frame = page.frameLocator('iframe');
     await poll(() => frame.getByRole('tab', { name: 'Balance' }).isVisible()).toBe(true);
-    await page.screenshot({ path: join(PORTAL_SHOTS, 'embed-allowed-1280-light.png'), fullPage: true });
+    await saveShot(page, join(PORTAL_SHOTS, 'embed-allowed-1280-light.png'));
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -130,7 +137,7 @@ describe.skipIf(!chromiumAvailable)('The embeddable elements on another origin',
       [baseUrl, session.token],
     );
     expect(status).toBe('refused');
-    await page.screenshot({ path: join(PORTAL_SHOTS, 'embed-refused-1280-dark.png'), fullPage: true });
+    await saveShot(page, join(PORTAL_SHOTS, 'embed-refused-1280-dark.png'));
     await context.close();
   });
 });

@@ -13,6 +13,7 @@ import {
   chromiumAvailable,
   openPage,
   PORTAL_SHOTS,
+  saveShot,
   seriousViolations,
 } from './support/portal-browser.js';
 
@@ -112,8 +113,8 @@ describe.skipIf(!chromiumAvailable)('The portal’s Features tab', () => {
         );
         expect(await row('Image generation').locator('td').allTextContents()).toEqual(['100 a day', '12', '88', reset]);
         const name = `features-user-${width}-${scheme}`;
-        await page.screenshot({ path: join(PORTAL_SHOTS, `${name}.png`), fullPage: true });
-        await page.screenshot({ path: `/tmp/features-ui-portal-${width}-${scheme}.png`, fullPage: true });
+        await saveShot(page, join(PORTAL_SHOTS, `${name}.png`));
+        await saveShot(page, `/tmp/features-ui-portal-${width}-${scheme}.png`);
         expect([name, await seriousViolations(page)]).toEqual([name, []]);
         expect(errors).toEqual([]);
         await context.close();
@@ -149,7 +150,7 @@ describe.skipIf(!chromiumAvailable)('The portal’s Features tab', () => {
       .first();
     expect(await contextCell.textContent()).toBe('Not included');
     expect(await contextCell.getAttribute('class')).toBeNull();
-    await page.screenshot({ path: '/tmp/features-ui-portal-org.png', fullPage: true });
+    await saveShot(page, '/tmp/features-ui-portal-org.png');
     expect(await seriousViolations(page)).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();

@@ -5,7 +5,14 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import { buildPortal, CHROMIUM, chromiumAvailable, openPage, seriousViolations } from './support/portal-browser.js';
+import {
+  buildPortal,
+  CHROMIUM,
+  chromiumAvailable,
+  openPage,
+  saveShot,
+  seriousViolations,
+} from './support/portal-browser.js';
 
 /**
  * The portal at 375 px (a phone): no tab is wider than the screen, and the API keys tab shows its
@@ -70,7 +77,7 @@ describe.skipIf(!chromiumAvailable)('The portal at 375 px', () => {
       await page.getByRole('tab', { name: 'API keys' }).click();
       const keys = page.getByRole('region', { name: 'API keys' });
       await poll(() => keys.getByRole('button', { name: /^Revoke / }).count()).toBe(2);
-      await page.screenshot({ path: `/tmp/portal-narrow-keys-${scheme}.png`, fullPage: true });
+      await saveShot(page, `/tmp/portal-narrow-keys-${scheme}.png`);
       expect(await overflow(page, '[role=region][aria-label="API keys"]')).toEqual({ page: 0, element: 0 });
       // Every figure of a key is still there, each with its column's name.
       const first = keys.getByRole('row').filter({ hasText: 'Production backend (eu-west)' });
@@ -83,7 +90,7 @@ describe.skipIf(!chromiumAvailable)('The portal at 375 px', () => {
       await page.setViewportSize({ width: 1280, height: 800 });
       await poll(() => labels.first().isVisible()).toBe(false);
       expect(await keys.getByRole('columnheader', { name: 'Budget' }).isVisible()).toBe(true);
-      await page.screenshot({ path: `/tmp/portal-narrow-keys-1280-${scheme}.png` });
+      await saveShot(page, `/tmp/portal-narrow-keys-1280-${scheme}.png`, { fullPage: false });
       expect(await overflow(page, '[role=region][aria-label="API keys"]')).toEqual({ page: 0, element: 0 });
       expect(errors).toEqual([]);
       await context.close();

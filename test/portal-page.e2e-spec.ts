@@ -12,6 +12,7 @@ import {
   chromiumAvailable,
   openPage,
   PORTAL_SHOTS,
+  saveShot,
   seriousViolations,
 } from './support/portal-browser.js';
 
@@ -153,7 +154,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
             await poll(() => page.getByRole('tabpanel').getByRole('heading').first().isVisible()).toBe(true);
             await poll(() => page.getByText('Loading…').count()).toBe(0);
             const name = `${persona.name}-${tab.toLowerCase().replace(/ /g, '-')}-${width}-${scheme}`;
-            await page.screenshot({ path: join(PORTAL_SHOTS, `${name}.png`), fullPage: true });
+            await saveShot(page, join(PORTAL_SHOTS, `${name}.png`));
             expect([name, await seriousViolations(page)]).toEqual([name, []]);
           }
           expect(errors).toEqual([]);
@@ -239,7 +240,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     const region = await page.getByRole('region', { name: 'Statement lines' }).textContent();
     for (const what of ['Grant', 'Purchase', 'Usage', '9,99']) expect(region).toContain(what);
     expect(await page.getByRole('region', { name: 'Usage by service' }).textContent()).toContain('embeddings');
-    await page.screenshot({ path: join(PORTAL_SHOTS, 'user-statements-1280-de.png'), fullPage: true });
+    await saveShot(page, join(PORTAL_SHOTS, 'user-statements-1280-de.png'));
 
     const downloaded = async (button: string) => {
       const [download] = await Promise.all([
@@ -272,7 +273,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     await poll(() => org.page.getByTestId('closing').textContent()).toBe(
       new Intl.NumberFormat('en-US').format(orgApi.closingCredits),
     );
-    await org.page.screenshot({ path: join(PORTAL_SHOTS, 'reader-statements-375-dark.png'), fullPage: true });
+    await saveShot(org.page, join(PORTAL_SHOTS, 'reader-statements-375-dark.png'));
     expect(await seriousViolations(org.page)).toEqual([]);
     await org.context.close();
   }, 120_000);
@@ -314,7 +315,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     await poll(focused).toBe('Revoke key');
     await page.keyboard.press('Enter');
     await poll(async () => (await t.http.get(`/api/api-keys/${made.id}`).set(as(userId))).body.isActive).toBe(false);
-    await page.screenshot({ path: join(PORTAL_SHOTS, 'keyboard-keys-1280-dark.png'), fullPage: true });
+    await saveShot(page, join(PORTAL_SHOTS, 'keyboard-keys-1280-dark.png'));
     await context.close();
   });
 
@@ -326,7 +327,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     await t.http.delete(`/api/portal/sessions/${session.id}`).set(admin).expect(204);
     await page.getByRole('tab', { name: 'Usage' }).click();
     await poll(() => page.locator('body').innerText()).toBe(ENDED);
-    await page.screenshot({ path: join(PORTAL_SHOTS, 'ended-375-light.png'), fullPage: true });
+    await saveShot(page, join(PORTAL_SHOTS, 'ended-375-light.png'));
     expect(await seriousViolations(page)).toEqual([]);
 
     const expired = await mint({ userId });
@@ -403,7 +404,7 @@ describe.skipIf(!chromiumAvailable)('The portal’s Buy credits links (PORTAL_BU
         await link.focus();
         expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('A');
         await poll(() => page.getByText('Loading…').count()).toBe(0);
-        await page.screenshot({ path: join(PORTAL_SHOTS, `buy-${who.name}-purchases-${width}.png`), fullPage: true });
+        await saveShot(page, join(PORTAL_SHOTS, `buy-${who.name}-purchases-${width}.png`));
         expect(await seriousViolations(page)).toEqual([]);
         expect(errors).toEqual([]);
         await context.close();

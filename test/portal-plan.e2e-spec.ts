@@ -13,6 +13,7 @@ import {
   chromiumAvailable,
   openPage,
   PORTAL_SHOTS,
+  saveShot,
   seriousViolations,
 } from './support/portal-browser.js';
 
@@ -175,7 +176,7 @@ describe('The portal’s plan', () => {
           `${at(sub.currentPeriodStart)} – ${at(sub.currentPeriodEnd)}`,
           at(sub.currentPeriodEnd),
         ]);
-        await page.screenshot({ path: join(PORTAL_SHOTS, `plan-user-${width}.png`), fullPage: true });
+        await saveShot(page, join(PORTAL_SHOTS, `plan-user-${width}.png`));
         expect([width, await seriousViolations(page)]).toEqual([width, []]);
         // A plan that does not exist: the API's words, nothing else.
         await page.getByLabel('Plan id').fill('no-such-plan');
@@ -193,7 +194,7 @@ describe('The portal’s plan', () => {
       const { page, context, errors } = await openPage(browser!, { width: 1280, scheme: 'dark' });
       await page.goto(session.url);
       await poll(() => page.getByRole('definition').first().textContent()).toBe(pro);
-      await page.screenshot({ path: join(PORTAL_SHOTS, 'plan-org-1280-dark.png'), fullPage: true });
+      await saveShot(page, join(PORTAL_SHOTS, 'plan-org-1280-dark.png'));
       expect(await seriousViolations(page)).toEqual([]);
       expect(errors).toEqual([]);
       await context.close();

@@ -5,7 +5,14 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import { buildPortal, CHROMIUM, chromiumAvailable, openPage, seriousViolations } from './support/portal-browser.js';
+import {
+  buildPortal,
+  CHROMIUM,
+  chromiumAvailable,
+  openPage,
+  saveShot,
+  seriousViolations,
+} from './support/portal-browser.js';
 
 /**
  * W10: the portal took any `#token=` over the session it held, so a page of someone else's could
@@ -73,7 +80,7 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     const dialog = page.getByRole('dialog', { name: 'Open a different session?' });
     await poll(() => dialog.isVisible()).toBe(true);
     expect(page.url()).not.toContain('token=');
-    await page.screenshot({ path: '/tmp/security-portal-switch-dialog.png' });
+    await saveShot(page, '/tmp/security-portal-switch-dialog.png', { fullPage: false });
     expect(await seriousViolations(page)).toEqual([]);
     // The focus starts on the safe answer; Escape keeps the session held as well.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Keep my session');
@@ -94,7 +101,7 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     await page.getByRole('button', { name: 'Switch to the link’s session' }).click();
     await poll(() => page.getByText(sender).count()).toBeGreaterThan(0);
     expect(sentWith.has(theirs)).toBe(true);
-    await page.screenshot({ path: '/tmp/security-portal-switched.png' });
+    await saveShot(page, '/tmp/security-portal-switched.png', { fullPage: false });
 
     // The link with the token already held opens without a question.
     await page.goto(`${base}/portal?tab=keys#token=${theirs}`);
@@ -114,7 +121,7 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     const href = new URL((await link.getAttribute('href'))!);
     expect(Object.fromEntries(href.searchParams)).toEqual({ src: 'portal', userId: victim, packageId });
     expect(href.href).not.toContain(sender);
-    await page.screenshot({ path: '/tmp/security-portal-buy.png', fullPage: true });
+    await saveShot(page, '/tmp/security-portal-buy.png');
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);

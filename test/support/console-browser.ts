@@ -8,7 +8,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { expect } from 'vitest';
 
 import { startTestApp, type TestApp } from './app.js';
-import { CHROMIUM, chromiumAvailable, refuseOtherHosts } from './portal-browser.js';
+import { CHROMIUM, chromiumAvailable, refuseOtherHosts, saveShot } from './portal-browser.js';
 
 export { chromiumAvailable };
 
@@ -143,5 +143,5 @@ export async function shot(page: Page, name: string): Promise<void> {
   await settled(page);
   // From the top: a full-page shot of a scrolled page draws the fixed header where it was scrolled to.
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(CONSOLE_SHOTS, `${name}.png`), fullPage: true });
+  await saveShot(page, join(CONSOLE_SHOTS, `${name}.png`));
 }

@@ -57,6 +57,22 @@ export async function openPage(
   return { page, context, errors };
 }
 
+/**
+ * A screenshot to look at, at `path` (the whole page unless `fullPage` is false): the picture is the
+ * test's artefact, not its assertion. Chromium draws a tall page in one capture; with both cores busy
+ * that once took over Playwright's 15 s, so a capture gets a minute and, after a timeout, one more try.
+ */
+export async function saveShot(page: Page, path: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.screenshot({ path, fullPage: options.fullPage ?? true, timeout: 60_000 });
+      return;
+    } catch (error) {
+      if (attempt === 2 || !(error instanceof Error && error.name === 'TimeoutError')) throw error;
+    }
+  }
+}
+
 /** Lets the page reach 127.0.0.1 (and blob:, data:) only; any other request is refused and noted. */
 export async function refuseOtherHosts(page: Page, errors: string[]): Promise<void> {
   await page.route('**/*', (route) => {
