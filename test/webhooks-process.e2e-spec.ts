@@ -58,7 +58,7 @@ describe('webhook delivery across a SIGKILL', () => {
     (await own.db.query(`SELECT status, attempts FROM webhook_deliveries WHERE event_id = $1`, [eventId])).rows[0];
 
   beforeAll(async () => {
-    const [database] = await Promise.all([ownDatabase('wh_process'), buildServer(outDir, { check: true })]);
+    const [database] = await Promise.all([ownDatabase('wh_process'), buildServer(outDir)]);
     own = database;
     receiver = await WebhookReceiver.start();
   }, 180_000);

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -14,6 +17,8 @@ declare module 'vitest' {
     /** The same database as the service's own role, which owns nothing (what the apps connect as). */
     serviceDatabaseUrl: string;
     adminDatabaseUrl: string;
+    /** The run's folder for the one compiled server the process specs copy (build-server.ts). */
+    serverBuilds: string;
   }
 }
 
@@ -29,18 +34,26 @@ interface TestDatabase {
  * one's teardown drops it. Global setups of all projects run in this one process, so the shared
  * handle lives on globalThis (each project loads this file as a module of its own).
  */
-const shared = globalThis as { accountingTestDatabase?: { users: number; ready: Promise<TestDatabase> } };
+const shared = globalThis as {
+  accountingTestDatabase?: { users: number; ready: Promise<TestDatabase>; serverBuilds: string };
+};
 
 export default async function setup(project: TestProject) {
-  const entry = (shared.accountingTestDatabase ??= { users: 0, ready: createTestDatabase() });
+  const entry = (shared.accountingTestDatabase ??= {
+    users: 0,
+    ready: createTestDatabase(),
+    serverBuilds: mkdtempSync(join(tmpdir(), 'accounting-server-build-')),
+  });
   entry.users++;
   const { databaseUrl, serviceDatabaseUrl, serverUrl, teardown } = await entry.ready;
   project.provide('databaseUrl', databaseUrl);
   project.provide('serviceDatabaseUrl', serviceDatabaseUrl);
   project.provide('adminDatabaseUrl', serverUrl);
+  project.provide('serverBuilds', entry.serverBuilds);
   return async () => {
     if (--entry.users > 0) return;
     delete shared.accountingTestDatabase;
+    rmSync(entry.serverBuilds, { recursive: true, force: true });
     await teardown();
   };
 }
