@@ -31,6 +31,9 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.spec.ts', 'test/unit/**/*.spec.ts'],
           environment: 'node',
+          // A few unit specs run a script or read every tracked file: beside two e2e workers on two
+          // cores that took over vitest's 5 s default, a time no unit spec asserts.
+          testTimeout: 30_000,
         },
       },
       {
