@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { PublicAccount } from '../auth/account-access.js';
+import { BoundedMap } from '../common/bounded-map.js';
 import { Transactions } from '../database/transactions.js';
 import { accountKey } from './account-ref.js';
 import { AccountsRepository } from './accounts.repository.js';
@@ -27,7 +28,7 @@ const keyOf = (owner: PublicAccount): string => accountKey({ userId: owner.userI
  */
 @Injectable()
 export class AccountIds {
-  private readonly known = new Map<string, string>();
+  private readonly known = new BoundedMap<string, string>(CACHE_LIMIT);
   /** What a transaction read and has not committed yet: good within it (it sees what it created). */
   private readonly pending = new WeakMap<EntityManager, Map<string, string>>();
 
@@ -95,9 +96,6 @@ export class AccountIds {
   }
 
   private remember(read: Map<string, string>): void {
-    for (const [key, id] of read) {
-      if (this.known.size >= CACHE_LIMIT) this.known.delete(this.known.keys().next().value as string);
-      this.known.set(key, id);
-    }
+    for (const [key, id] of read) this.known.set(key, id);
   }
 }

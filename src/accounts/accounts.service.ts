@@ -8,6 +8,7 @@ import {
 import type { EntityManager } from 'typeorm';
 
 import type { AuthUser, Role } from '../auth/roles.js';
+import { BoundedMap } from '../common/bounded-map.js';
 import { AccountErasedError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -39,7 +40,7 @@ const fingerprintOf = (user: Pick<AuthUser, 'email' | 'username' | 'role'>) =>
 @Injectable()
 export class AccountsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Accounts');
-  private readonly known = new Map<string, string>();
+  private readonly known = new BoundedMap<string, string>(CACHE_LIMIT);
   /** The syncs in flight: their own NOTIFY (or another's of the same token) changes nothing known. */
   private readonly writing = new Map<string, string>();
   /** Bumped whenever everything is forgotten: a sync that raced with it does not remember its result. */
@@ -125,8 +126,6 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     }
     const raced = this.raced.delete(user.userId);
     if (!this.listener.listening || generation !== this.generation || raced) return;
-    this.known.delete(user.userId);
-    if (this.known.size >= CACHE_LIMIT) this.known.delete(this.known.keys().next().value as string);
     this.known.set(user.userId, fingerprint);
   }
 

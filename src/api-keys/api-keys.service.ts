@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, isStaff } from '../auth/account-access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
+import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -47,7 +48,7 @@ const TOUCH_MEMORY_LIMIT = 10_000;
 export class ApiKeysService {
   private readonly logger = new Logger('ApiKeys');
   /** key id → when this process last wrote its `last_used` (skips most writes without a query). */
-  private readonly touched = new Map<string, number>();
+  private readonly touched = new BoundedMap<string, number>(TOUCH_MEMORY_LIMIT);
   /** The `last_used` writes still running (requests do not wait for them). */
   private readonly touching = new Set<Promise<void>>();
 
@@ -342,8 +343,6 @@ export class ApiKeysService {
     const now = this.clock.now();
     const last = this.touched.get(id);
     if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
-    this.touched.delete(id);
-    if (this.touched.size >= TOUCH_MEMORY_LIMIT) this.touched.delete(this.touched.keys().next().value as string);
     this.touched.set(id, now);
     const write: Promise<void> = this.keys
       .touch(id)

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { AuthUser } from '../auth/roles.js';
+import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { hashApiKey } from './api-key-secret.js';
@@ -27,7 +28,7 @@ export interface RecentCaller {
  */
 @Injectable()
 export class RecentKeys {
-  private readonly known = new Map<string, { caller: AuthUser; at: number }>();
+  private readonly known = new BoundedMap<string, { caller: AuthUser; at: number }>(MEMORY_LIMIT);
 
   constructor(
     private readonly keys: ApiKeysService,
@@ -47,7 +48,6 @@ export class RecentKeys {
     } else {
       this.known.delete(hash);
       caller = await this.keys.authenticate(key);
-      if (this.known.size >= MEMORY_LIMIT) this.known.delete(this.known.keys().next().value as string);
       this.known.set(hash, { caller, at: now });
     }
     return { caller, stillValid: this.repository.stillAuthenticates(caller.apiKeyId!, caller.models ?? null) };

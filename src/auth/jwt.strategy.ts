@@ -7,6 +7,7 @@ import type { Request } from 'express';
 import jsonwebtoken from 'jsonwebtoken';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 
+import { BoundedMap } from '../common/bounded-map.js';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { type AuthUser, normaliseRole } from './roles.js';
@@ -106,7 +107,7 @@ const oneEmail = (value: unknown): string | null =>
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  private readonly accepted = new Map<string, CachedToken>();
+  private readonly accepted = new BoundedMap<string, CachedToken>(CACHE_LIMIT);
   /** The time claims of users produced by `validate`, until the guard remembers their token. */
   private readonly claimsOf = new WeakMap<AuthUser, TimeClaims>();
   private readonly rules: Pick<JwtConfig, 'maxTtlSeconds' | 'issuer' | 'audience'>;
@@ -187,7 +188,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       return undefined;
     }
     // Least recently used goes first when full.
-    this.accepted.delete(token);
     this.accepted.set(token, entry);
     const user: AuthUser = { ...entry.user };
     await this.accounts.syncFromToken(user);
@@ -199,7 +199,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const claims = this.claimsOf.get(user);
     const token = bearerToken(req);
     if (!claims || !token) return;
-    if (this.accepted.size >= CACHE_LIMIT) this.accepted.delete(this.accepted.keys().next().value as string);
     this.accepted.set(token, { ...claims, user: Object.freeze({ ...user }), until: Date.now() + CACHE_TTL_MS });
   }
 }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { PublicAccount } from '../auth/account-access.js';
+import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';
@@ -71,7 +72,7 @@ interface Page<T> {
 @Injectable()
 export class FinanceService {
   /** The figures of all accounts a page summed, by roll-forward, and when its read began (totalsOfPage()). */
-  private readonly totals = new Map<string, { figures: RollForward; at: number }>();
+  private readonly totals = new BoundedMap<string, { figures: RollForward; at: number }>(TOTALS_KEPT);
 
   constructor(
     private readonly reads: CreditFinanceRepository,
@@ -189,9 +190,7 @@ export class FinanceService {
     const now = this.clock.now();
     if (plan.after !== null && kept !== undefined && now - kept.at <= ROLL_FORWARD_TOTALS_REUSE_MS) return kept.figures;
     const figures = await this.allAccounts(db, plan);
-    this.totals.delete(key);
     this.totals.set(key, { figures, at: now });
-    if (this.totals.size > TOTALS_KEPT) this.totals.delete(this.totals.keys().next().value!);
     return figures;
   }
 
