@@ -72,7 +72,7 @@ describe('meter.check, on the real service', () => {
   }
 
   beforeAll(async () => {
-    const [database] = await Promise.all([ownDatabase('kit_check'), buildServer(outDir, { check: true })]);
+    const [database] = await Promise.all([ownDatabase('kit_check'), buildServer(outDir)]);
     own = database;
     service = spawnService(mainJs, root, {
       NODE_ENV: 'test',
