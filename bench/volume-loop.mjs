@@ -1,19 +1,21 @@
 #!/usr/bin/env node
-// node bench/volume-loop.mjs [calls] [rounds] (after `nest build`): the take of one record
+// node bench/volume-loop.mjs [calls] [rounds] [undo] (after `nest build`): the take of one record
 // (credits_take_events(), a batch of one) on a rule with volume steps (three graduated steps over the
 // month, as bench/volume-run.mjs's rule) and on a rule without, sent self-committing on one
 // connection to a scratch database migrated to the end, on random users of 1,000, the sides
-// alternated. With ENGINE_EDITED=<file.sql,…>, a second scratch database with those files run (the
+// alternated; with `undo` = N > 0, on a second one with its last N migrations undone too (the engine
+// before them), the databases alternated. With ENGINE_EDITED=<file.sql,…>, a second scratch database with those files run (the
 // functions as edited, before their migration is made), alternated with the first. Per take: the
 // backend's CPU (read from /proc: TEST_DATABASE_URL's server must run on this machine) and each SQL
-// function's own time and calls (track_functions = 'all' on that connection only), so the volume
+// function's own time and calls (track_functions = 'all' on that connection only; VOLUME_LOOP_TRACK=off:
+// none, the CPU of the takes alone), so the volume
 // tail's cost is seen apart from HTTP (docs/benchmarks.md "What volume steps cost the record").
 import { randomUUID } from 'node:crypto';
 
 import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
 import { seedUsers } from './lib.mjs';
 
-const [calls = '2000', rounds = '3'] = process.argv.slice(2);
+const [calls = '2000', rounds = '3', undo = '0'] = process.argv.slice(2);
 const USERS = 1000;
 const STEPS = [
   [100_000, '100'],
@@ -27,7 +29,8 @@ async function prepared(undoCount) {
   await seedUsers(db.client, USERS, 1_000_000_000);
   await db.client.query('ANALYZE');
   await db.client.query('SET synchronous_commit = off');
-  await db.client.query(`SET track_functions = 'all'`);
+  // timing every call costs the backend CPU too: VOLUME_LOOP_TRACK=off measures the takes alone
+  if (process.env.VOLUME_LOOP_TRACK !== 'off') await db.client.query(`SET track_functions = 'all'`);
   const ids = new Map(
     (await db.client.query(`SELECT user_id, account_id::text AS id FROM accounts WHERE user_id IS NOT NULL`)).rows.map(
       (r) => [r.user_id, r.id],
@@ -69,7 +72,7 @@ async function ownTimes(db) {
   return new Map(rows.map((r) => [r.funcname, { self: Number(r.self_time), calls: Number(r.calls) }]));
 }
 
-await withScratches(prepared, 0, async (dbs) => {
+await withScratches(prepared, undo, async (dbs) => {
   const cpu = new Map();
   for (let r = 0; r < Number(rounds); r++) {
     for (const db of r % 2 === 0 ? dbs : [...dbs].reverse()) {
