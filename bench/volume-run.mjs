@@ -2,11 +2,12 @@
 // rule with volume steps (docs/pricing.md "Volume steps": the take decides the stepped price against
 // the account's period total) against the same record on a rule without steps, alone on a fresh
 // database with 1,000 users, in BENCH_ROUNDS interleaved rounds (default 8) of BENCH_DURATION / 2
-// seconds each (default 5), compared by summed requests and Node CPU per request.
+// seconds each (default 5), compared by summed requests, Node CPU per request and the database's CPU
+// per request (its backends', /proc: the database server must run on this machine).
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, postLoad, seedUsers, startServer, startService, userIds } from './lib.mjs';
-import { combinedRow, withCpu } from './measure.mjs';
+import { combinedRow, withCpu, withDatabaseCpu } from './measure.mjs';
 
 const USERS = 1000;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -47,6 +48,12 @@ const run = (model, duration) =>
     }),
   });
 
+/** A window measured: the service's Node CPU, and the database's backends' CPU over the same window. */
+const measure = async (model) => {
+  const { result, cpuMicros: dbMicros } = await withDatabaseCpu(db, () => withCpu(service, () => run(model, WINDOW)));
+  return { ...result, dbMicros };
+};
+
 try {
   await seedUsers(db, USERS, 1_000_000_000);
   await createRule(MODELS.plain, {});
@@ -68,18 +75,22 @@ try {
   const rounds = { plain: [], stepped: [] };
   for (let i = 0; i < ROUNDS; i++) {
     const order = i % 2 === 0 ? ['plain', 'stepped'] : ['stepped', 'plain'];
-    for (const side of order) rounds[side].push(await withCpu(service, () => run(MODELS[side], WINDOW)));
+    for (const side of order) rounds[side].push(await measure(MODELS[side]));
   }
   const plain = combinedRow('POST /api/usage/record (rule without steps, rounds)', rounds.plain);
   const stepped = combinedRow('POST /api/usage/record (rule with volume steps, rounds)', rounds.stepped);
-  console.table([plain, stepped]);
   const summed = (windows) => windows.reduce((sum, w) => sum + w.result.requests.total, 0);
+  const dbPerRequest = (windows) => windows.reduce((sum, w) => sum + w.dbMicros, 0) / summed(windows);
+  plain['DB µs/req'] = Number(dbPerRequest(rounds.plain).toFixed(1));
+  stepped['DB µs/req'] = Number(dbPerRequest(rounds.stepped).toFixed(1));
+  console.table([plain, stepped]);
   const perRound = rounds.plain.map((p, i) =>
     (rounds.stepped[i].result.requests.total / p.result.requests.total).toFixed(3),
   );
   console.log(
     `with steps / without: ${(summed(rounds.stepped) / summed(rounds.plain)).toFixed(3)} by requests ` +
-      `(per round ${perRound.join(', ')}), ${(stepped['CPU µs/req'] / plain['CPU µs/req']).toFixed(3)} by Node CPU per request`,
+      `(per round ${perRound.join(', ')}), ${(stepped['CPU µs/req'] / plain['CPU µs/req']).toFixed(3)} by Node CPU per request, ` +
+      `${(stepped['DB µs/req'] / plain['DB µs/req']).toFixed(3)} by database CPU per request`,
   );
 } finally {
   await db.end();

@@ -5,7 +5,7 @@ AS $function$
   -- What a `volume` step gives back (credit_volume_price() decided it): a new allocation of source
   -- `volume`, brought in by a `volume_adjustment` line naming the record whose total reached the
   -- cheaper step, through the one grant (it repays debt first, as every new credit does). Its money
-  -- (docs/finance.md "The money rule"): the value share of the period's money (credit_volume_money())
+  -- (docs/finance.md "The money rule"): the value share of the period's money (credit_volume_charges())
   -- that its credits are of the period's charged credits before it (what comes back plus what the
   -- total costs now, rounded up): floor(money × back / charged), taken off the period's money, so the
   -- period's net money is what its net credits paid. A period no valued lot paid gives back no money.

@@ -12,8 +12,10 @@ AS $function$
   -- records fall. `volume`: when the record takes the total into a lower-priced step, what the
   -- period's records paid above the new step comes back (out_give_back) and the cost restarts at the
   -- new step's price of the whole total, its allocation expiring p_volume.expiryDays after the
-  -- period (out_expires). Writes nothing: credit_volume_add() keeps the outcome once
-  -- the take lets the record through.
+  -- period (out_expires). p_volume.before (the take's, for a batch): the totals after the batch's
+  -- earlier charges on the model, [{start, tokens, base, cost}] in order, not kept yet; the last of the
+  -- period stands for its row. Writes nothing: credit_volume_charges() keeps the outcome once the
+  -- take lets the record through.
   DECLARE
     v_at timestamptz := COALESCE((p_volume ->> 'at')::timestamptz, now());
     v_tokens bigint := (p_volume ->> 'tokens')::bigint;
@@ -28,8 +30,16 @@ AS $function$
       SELECT p.out_start, p.out_end INTO out_period_start, out_period_end
         FROM credit_volume_period(p_account_id, p_volume ->> 'period', v_at) p;
     END IF;
-    SELECT v.tokens, v.base, v.cost INTO t_tokens, t_base, t_cost FROM credit_volume_totals v
-     WHERE v.account_id = p_account_id AND v.model_id = p_volume ->> 'model' AND v.period_start = out_period_start;
+    IF p_volume ? 'before' THEN -- the batch's earlier charges on the model, not kept yet: the period's last
+      SELECT b.tokens, b.base, b.cost INTO t_tokens, t_base, t_cost
+        FROM ROWS FROM (jsonb_to_recordset(p_volume -> 'before') AS (start timestamptz, tokens bigint, base numeric, cost numeric))
+             WITH ORDINALITY AS b(start, tokens, base, cost, ord)
+       WHERE b.start = out_period_start ORDER BY b.ord DESC LIMIT 1;
+    END IF;
+    IF t_tokens IS NULL THEN
+      SELECT v.tokens, v.base, v.cost INTO t_tokens, t_base, t_cost FROM credit_volume_totals v
+       WHERE v.account_id = p_account_id AND v.model_id = p_volume ->> 'model' AND v.period_start = out_period_start;
+    END IF;
     t_tokens := COALESCE(t_tokens, 0); t_base := COALESCE(t_base, 0); t_cost := COALESCE(t_cost, 0);
     c := credit_volume_cost(p_volume ->> 'mode', p_volume -> 'steps', t_tokens, v_tokens, v_base);
     out_tokens := t_tokens + v_tokens; out_base := t_base + v_base; out_cost := t_cost + c.out_cost;

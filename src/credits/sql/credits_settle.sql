@@ -15,19 +15,21 @@ AS $function$
     v_scopes jsonb;
     v_charge integer := p_charge;
     vp record;
+    v_kept integer;
   BEGIN
-    -- On a rule with volume steps (p_volume, as credits_take_events() takes it) the charge is the
-    -- stepped price of the settlement's tokens, decided here under the account's lock against the
+    -- The account locked once, for the whole settlement (credits_settle_hold() and the volume price
+    -- run under it). On a rule with volume steps (p_volume, as credits_take_events() takes it) the
+    -- charge is the stepped price of the settlement's tokens, decided under the lock against the
     -- period total (credit_volume_price()), like a record's: p_charge is then ignored.
+    PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_account]);
     IF p_volume IS NOT NULL THEN
-      PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_account]);
       vp := credit_volume_price(v_account, p_volume);
       v_charge := vp.out_amount;
     END IF;
     -- The session of account p_account_id. An organisation's session names its member (p_member_id;
     -- null for a user's account): what the hold gives back comes off the member's counter on the day
     -- the hold counted, and the overrun counts like a debit (credits_take_events()).
-    -- The hold settled first (credits_settle_hold(): the account locked, the hold read once, what it
+    -- The hold settled first (credits_settle_hold(): the hold read once, what it
     -- kept beyond the charge given back). A session without a hold row (one that held nothing before
     -- every initialize wrote one): its whole charge is the overrun.
     SELECT * INTO h FROM credits_settle_hold(v_account, p_session_id, v_charge, p_created_by, p_usage_record_id, v_member);
@@ -76,18 +78,12 @@ AS $function$
     out_shortfall := GREATEST(v_overrun, 0) - v_collected - v_debt + v_for_review;
     out_released := h.out_released; out_expired := h.out_expired; out_voided := h.out_voided;
     out_charge := v_charge;
-    IF p_volume IS NOT NULL THEN -- the period's total kept, and in volume mode what a cheaper step gives back
-      PERFORM credit_volume_add(v_account, p_volume ->> 'model', vp.out_period_start, vp.out_period_end, vp.out_tokens,
-                                vp.out_base, vp.out_cost);
+    IF p_volume IS NOT NULL THEN -- the volume tail, a batch of one: the period's total, the lines' money, the give-back
       out_volume_step := vp.out_step;
-      IF p_volume ->> 'mode' = 'volume' THEN
-        PERFORM credit_volume_money(ARRAY[v_account], ARRAY[p_volume ->> 'model'], ARRAY[vp.out_period_start],
-                                    ARRAY[p_usage_record_id], ARRAY[p_session_id]);
-      END IF;
-      IF vp.out_give_back > 0 THEN
-        PERFORM credit_volume_give_back(v_account, vp.out_give_back, vp.out_expires, p_usage_record_id, p_created_by,
-                                        h.out_api_key_id, p_volume ->> 'model', vp.out_period_start);
-      END IF;
+      v_kept := credit_volume_charges(ARRAY[v_account], ARRAY[p_volume ->> 'model'], ARRAY[p_volume ->> 'mode'],
+                                      ARRAY[vp.out_period_start], ARRAY[vp.out_period_end], ARRAY[vp.out_tokens],
+                                      ARRAY[vp.out_base], ARRAY[vp.out_cost], ARRAY[vp.out_give_back], ARRAY[vp.out_expires],
+                                      ARRAY[p_usage_record_id], ARRAY[p_session_id], p_created_by, h.out_api_key_id);
     END IF;
     RETURN NEXT;
   END $function$;

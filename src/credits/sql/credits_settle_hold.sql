@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION public.credits_settle_hold(p_account_id bigint, p_ses
  LANGUAGE plpgsql
 AS $function$
   -- The hold of session p_session_id on account p_account_id settled at p_charge (credits_settle(),
-  -- its one caller): what the session holds beyond the charge goes back (credits_give_back()), the
+  -- its one caller, which holds the account's lock): what the session holds beyond the charge goes back (credits_give_back()), the
   -- key's counter with it, and the hold row is marked settled. 'no_hold' when the account has no hold
   -- row for the session (nothing written), 'already_settled' when it was settled before. The row
   -- answers what credits_settle() needs of the hold too (out_taken_back: what refunds and lost
@@ -25,7 +25,6 @@ AS $function$
     IF p_charge IS NULL OR p_charge < 0 THEN
       RAISE EXCEPTION 'credits_settle_hold: charge must be a non-negative integer';
     END IF;
-    PERFORM 1 FROM credits_lock_account_ids(ARRAY[p_account_id]);
     -- Session ids belong to their account: (session_id, account_id) names the hold.
     SELECT c.outstanding, c.settled_at IS NOT NULL, c.api_key_id, c.key_period_start, c.taken_back, c.created_at,
            c.budget_ids, c.budget_starts

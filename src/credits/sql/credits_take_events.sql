@@ -50,8 +50,8 @@ AS $function$
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
-    -- volume steps, give-backs, the charges on `volume` rules (w_), whose money the period keeps
-    vp record; e_step integer[]; g_i integer[]; g_credits integer[]; g_expires timestamptz[]; g_start timestamptz[]; w_acc bigint[]; w_model varchar[]; w_start timestamptz[]; w_record uuid[];
+    -- volume steps: the charges let through (w_), kept after the lines (credit_volume_charges())
+    vp record; v_volume jsonb; e_step integer[]; w_acc bigint[]; w_model varchar[]; w_mode varchar[]; w_start timestamptz[]; w_end timestamptz[]; w_tokens bigint[]; w_base numeric[]; w_cost numeric[]; w_give integer[]; w_expires timestamptz[]; w_record uuid[];
     -- budgets by scope (credit_budget_caps()): each once (b_*); event i's at eb_b[e_bfrom[i] .. e_bto[i]], its caps bc_*
     b_id bigint[] := '{}'; b_name varchar[]; b_limit bigint[]; b_start timestamptz[]; b_spent bigint[]; b_added bigint[]; b_acc bigint[];
     eb_b integer[]; e_bfrom integer[]; e_bto integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
@@ -235,7 +235,9 @@ AS $function$
       END IF;
       v_amount := e_amount[i];
       IF p_volumes[i] IS NOT NULL THEN -- volume steps: the amount decided under the lock, against the period's total
-        vp := credit_volume_price(u_acc[u], p_volumes[i]); v_amount := vp.out_amount; e_amount[i] := v_amount;
+        v_volume := p_volumes[i]; -- after the batch's earlier charges on the model, not kept yet (p_volume.before)
+        IF u_acc[u] = ANY (w_acc) THEN v_volume := v_volume || jsonb_build_object('before', (SELECT jsonb_agg(jsonb_build_object('start', w.s, 'tokens', w.t, 'base', w.b, 'cost', w.c) ORDER BY w.k) FROM unnest(w_acc, w_model, w_start, w_tokens, w_base, w_cost) WITH ORDINALITY AS w(a, m, s, t, b, c, k) WHERE w.a = u_acc[u] AND w.m = v_volume ->> 'model')); END IF;
+        vp := credit_volume_price(u_acc[u], v_volume); v_amount := vp.out_amount; e_amount[i] := v_amount;
       END IF;
       -- What the caps must leave room for: a hold asks for at least one credit, so a session cannot
       -- start on a key budget or an hourly window that is used up, whatever its estimate.
@@ -306,10 +308,9 @@ AS $function$
       u_avail[u] := v_bal;
       e_status[i] := 'ok'; e_collected[i] := v_spent - v_od; e_debt[i] := v_od; e_balance[i] := v_bal;
       e_parts[i] := v_hold_parts;
-      IF p_volumes[i] IS NOT NULL THEN -- the period's total kept, now the event is let through; a give-back after the lines
-        PERFORM credit_volume_add(u_acc[u], p_volumes[i] ->> 'model', vp.out_period_start, vp.out_period_end, vp.out_tokens, vp.out_base, vp.out_cost);
-        e_step[i] := vp.out_step; IF vp.out_give_back > 0 THEN g_i := g_i || i; g_credits := g_credits || vp.out_give_back; g_expires := g_expires || vp.out_expires; g_start := g_start || vp.out_period_start; END IF;
-        IF p_volumes[i] ->> 'mode' = 'volume' THEN w_acc := w_acc || u_acc[u]; w_model := w_model || (p_volumes[i] ->> 'model'); w_start := w_start || vp.out_period_start; w_record := w_record || e_record[i]; END IF;
+      IF p_volumes[i] IS NOT NULL THEN -- the charge let through: its period's total, money and give-back kept after the lines
+        e_step[i] := vp.out_step; w_acc := w_acc || u_acc[u]; w_model := w_model || (v_volume ->> 'model'); w_mode := w_mode || (v_volume ->> 'mode'); w_start := w_start || vp.out_period_start; w_end := w_end || vp.out_period_end;
+        w_tokens := w_tokens || vp.out_tokens; w_base := w_base || vp.out_base; w_cost := w_cost || vp.out_cost; w_give := w_give || vp.out_give_back; w_expires := w_expires || vp.out_expires; w_record := w_record || e_record[i];
       END IF;
       IF v_windowed AND v_spent > 0 THEN
         u_added[u] := u_added[u] + v_spent;
@@ -353,10 +354,9 @@ AS $function$
                   ORDER BY min(l.i)) g;
       END IF;
     END IF;
-    IF w_acc IS NOT NULL THEN PERFORM credit_volume_money(w_acc, w_model, w_start, w_record, NULL); END IF; -- the lines' money, for a give-back
-    FOR k IN 1 .. COALESCE(cardinality(g_i), 0) LOOP -- volume give-backs, each an allocation (credit_volume_give_back())
-      PERFORM credit_volume_give_back(u_acc[e_u[g_i[k]]], g_credits[k], g_expires[k], e_record[g_i[k]], p_created_by, p_api_key_id, p_volumes[g_i[k]] ->> 'model', g_start[k]);
-    END LOOP;
+    IF w_acc IS NOT NULL THEN -- the volume tail: the periods' totals, the lines' money, the give-backs
+      k := credit_volume_charges(w_acc, w_model, w_mode, w_start, w_end, w_tokens, w_base, w_cost, w_give, w_expires, w_record, NULL, p_created_by, p_api_key_id);
+    END IF;
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.
     -- The members' counters, every member once (m_u, m_member: the distinct pairs) with what their
