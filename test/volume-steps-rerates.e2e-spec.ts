@@ -19,6 +19,7 @@ describe('simulations and re-rates at volume steps', () => {
   const users: string[] = [];
   const flat = uniqueId('openai.flat');
   const stepped = uniqueId('openai.stepped');
+  const graduated = uniqueId('openai.graduated');
   const steps = [
     { upTo: 1000, pricePercent: 100 },
     { upTo: 3000, pricePercent: 50 },
@@ -32,6 +33,14 @@ describe('simulations and re-rates at volume steps', () => {
   const from = new Date(Date.now() - 10 * 60_000).toISOString();
   const to = new Date(Date.now() + 10 * 60_000).toISOString();
   const post = (path: string, body: object) => t.http.post(path).set(admin).send(body);
+  /** A graduated rule whose credits fall between integers: kinds at other prices and a tier. */
+  const livelyRule = {
+    modelId: graduated,
+    pricePer1kTokens: '700',
+    outputPricePer1kTokens: '1300',
+    serviceTiers: { flex: { pricePercent: 50 } },
+    volume: { mode: 'graduated', period: 'month', steps },
+  };
 
   /** One record after the other (their order by occurredAt is the order they are written in). */
   async function meter(user: FixtureUser, model: string, tokens: number[], extra: object = {}): Promise<string[]> {
@@ -92,14 +101,14 @@ describe('simulations and re-rates at volume steps', () => {
   beforeAll(async () => {
     t = await startTestApp();
     f = new Fixtures(t, { users, prefix: 'vrr' });
-    for (const body of [rule(flat), rule(stepped, 'volume')]) {
+    for (const body of [rule(flat), rule(stepped, 'volume'), livelyRule]) {
       const res = await post('/api/pricing', body);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
     // Late usage is priced by the rule in force when it occurred (set by SQL: the route refuses a past start).
     await t.db.query(
-      `UPDATE pricing_rules SET effective_from = now() - interval '75 days' WHERE model_id IN ($1, $2)`,
-      [flat, stepped],
+      `UPDATE pricing_rules SET effective_from = now() - interval '75 days' WHERE model_id IN ($1, $2, $3)`,
+      [flat, stepped, graduated],
     );
   });
   afterAll(async () => {
@@ -199,6 +208,43 @@ describe('simulations and re-rates at volume steps', () => {
     expect(await nets(ids)).toEqual([500, 0, 501]);
     expect(await f.available(u.id)).toBe(before);
     expect(await simulate(u, [rule(stepped, 'volume')])).toMatchObject({ actualCredits: 501, difference: 0 });
+    await expectInvariants(t, [u.id]);
+  });
+
+  it('with the rules in force, a graduated month the take priced differs by 0 and a re-rate corrects nothing', async () => {
+    const u = await f.newUser({ credits: 100_000 });
+    const price = await post('/api/pricing/accounts', {
+      userId: u.id,
+      modelId: graduated,
+      discountPercent: '12.5',
+      effectiveFrom: new Date().toISOString(),
+    });
+    expect(price.status, JSON.stringify(price.body)).toBe(201);
+    // 30 records of seeded sizes across both boundaries, single counts and split ones, some at flex.
+    let seed = 78;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return 1 + (seed % n);
+    };
+    const charged: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const counts = i % 3 === 0 ? { inputTokens: next(300), outputTokens: next(200) } : { tokens: next(350) };
+      const res = await post('/api/usage/record', {
+        userId: u.id,
+        service: 'chat',
+        operation: 'c',
+        modelId: graduated,
+        ...counts,
+        ...(i % 4 === 1 ? { serviceTier: 'flex' } : {}),
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      charged.push(res.body.credits as number);
+    }
+    const inForce = [livelyRule];
+    const sim = await simulate(u, inForce);
+    expect(sim.actualCredits).toBe(charged.reduce((a, b) => a + b, 0));
+    expect(sim).toMatchObject({ records: 30, difference: 0 });
+    expect(await rerate(u, inForce)).toMatchObject({ records: 30, corrected: 0, delta: 0 });
     await expectInvariants(t, [u.id]);
   });
 });
