@@ -170,12 +170,16 @@ export function recordPricingSql(
 export function volumePricedSql(rulesParam: string, scope: string, upTo: string): string {
   const base = exactCreditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap', RECORD_DIMENSIONS);
   const order = 'ORDER BY u.occurred_at, u.id';
+  // A month's records share its start: the period is looked up once an account, model and month.
   return `volume_periods AS MATERIALIZED (
-      SELECT DISTINCT x.account_id, x.model_id, p.out_start, p.out_end, s.volume ->> 'mode' AS mode
-        FROM (${scope}) x
-        JOIN ${simRulesSql(rulesParam)} s ON s.model_id = x.model_id AND s.volume IS NOT NULL
-        CROSS JOIN LATERAL credit_volume_period(x.account_id, s.volume ->> 'period', x.occurred_at) p
-       WHERE x.pricing_rule_id IS NOT NULL OR x.account_price_id IS NOT NULL),
+      SELECT DISTINCT x.account_id, x.model_id, p.out_start, p.out_end, x.mode
+        FROM (SELECT DISTINCT x.account_id, x.model_id, s.volume ->> 'mode' AS mode, s.volume ->> 'period' AS period,
+                     CASE WHEN s.volume ->> 'period' = 'month' THEN date_trunc('month', x.occurred_at, 'UTC')
+                          ELSE x.occurred_at END AS at
+                FROM (${scope}) x
+                JOIN ${simRulesSql(rulesParam)} s ON s.model_id = x.model_id AND s.volume IS NOT NULL
+               WHERE x.pricing_rule_id IS NOT NULL OR x.account_price_id IS NOT NULL) x
+        CROSS JOIN LATERAL credit_volume_period(x.account_id, x.period, x.at) p),
     volume_priced AS MATERIALIZED (
       SELECT g.ids[w.out_ord] AS id, w.out_credits AS credits
         FROM (SELECT k.mode, min((s.volume -> 'steps')::text)::jsonb AS steps,
@@ -186,7 +190,9 @@ export function volumePricedSql(rulesParam: string, scope: string, upTo: string)
                                     AND u.occurred_at >= k.out_start AND u.occurred_at < k.out_end
                 JOIN ${simRulesSql(rulesParam)} s ON s.model_id = u.model_id
                 LEFT JOIN account_prices ap ON ap.id = u.account_price_id
+               -- the periods' bounds as one range of the (occurred_at, id) index, the join keeps each period's own
                WHERE u.occurred_at >= (SELECT min(out_start) FROM volume_periods)
+                 AND u.occurred_at < (SELECT max(out_end) FROM volume_periods)
                  AND (k.mode = 'volume' OR ${upTo})
                  AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL)
                GROUP BY k.account_id, k.model_id, k.out_start, k.mode) g
