@@ -247,4 +247,32 @@ describe('simulations and re-rates at volume steps', () => {
     expect(await rerate(u, inForce)).toMatchObject({ records: 30, corrected: 0, delta: 0 });
     await expectInvariants(t, [u.id]);
   });
+
+  it("an organisation's members add to one total in a simulation and a re-rate", async () => {
+    const [one, two] = [await f.newUser(), await f.newUser()];
+    const orgId = uniqueId('vrorg').toLowerCase();
+    await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
+    for (const m of [one, two]) {
+      await t.db.query(`INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')`, [orgId, m.id]);
+    }
+    await t.db.query(
+      `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 10000, 'admin',
+                                   now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`,
+      [orgId],
+    );
+    const ids = [...(await meter(one, flat, [800], { orgId })), ...(await meter(two, flat, [400], { orgId }))];
+    // 801..1,200 of the organisation's total: 200 at 100 % and 200 at 50 %.
+    const rules = [rule(flat, 'graduated')];
+    const sim = await post('/api/pricing/simulations', { from, to, orgId, groupBy: 'account', rules });
+    expect(sim.status, JSON.stringify(sim.body)).toBe(200);
+    expect(sim.body).toMatchObject({ records: 2, actualCredits: 1200, simulatedCredits: 1100, difference: -100 });
+    const rerateId = uniqueId('vr');
+    const started = await post('/api/pricing/rerates', { rerateId, from, to, orgId, rules, reason: 'steps' });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    await t.app.get(RerateRunner).settled();
+    const done = await t.http.get(`/api/pricing/rerates/${started.body.id}`).set(admin).expect(200);
+    expect(done.body).toMatchObject({ status: 'completed', records: 2, corrected: 1, delta: -100 });
+    expect(await nets(ids)).toEqual([800, 300]);
+    await expectInvariants(t, [one.id, two.id]);
+  });
 });
