@@ -169,7 +169,7 @@ export function recordPricingSql(
  */
 export function volumePricedSql(rulesParam: string, scope: string, upTo: string): string {
   const base = exactCreditsSql('s', RECORD_KINDS, 'NULL::numeric', 'ap', RECORD_DIMENSIONS);
-  const order = 'ORDER BY u.occurred_at, u.id';
+  const order = 'ORDER BY r.occurred_at, r.id';
   // A month's records share its start: the period is looked up once an account, model and month.
   return `volume_periods AS MATERIALIZED (
       SELECT DISTINCT x.account_id, x.model_id, p.out_start, p.out_end, x.mode
@@ -180,22 +180,26 @@ export function volumePricedSql(rulesParam: string, scope: string, upTo: string)
                 JOIN ${simRulesSql(rulesParam)} s ON s.model_id = x.model_id AND s.volume IS NOT NULL
                WHERE x.pricing_rule_id IS NOT NULL OR x.account_price_id IS NOT NULL) x
         CROSS JOIN LATERAL credit_volume_period(x.account_id, x.period, x.at) p),
+    volume_records AS MATERIALIZED (
+      -- each record's exact credits before the steps, priced before the periods' sort: it sorts narrow rows
+      SELECT k.account_id, k.model_id, k.out_start, k.mode, s.volume -> 'steps' AS steps, u.id, u.occurred_at,
+             COALESCE(u.tokens, 0)::bigint AS tokens, ${base} AS base
+        FROM volume_periods k
+        JOIN usage_records u ON u.account_id = k.account_id AND u.model_id = k.model_id
+                            AND u.occurred_at >= k.out_start AND u.occurred_at < k.out_end
+        JOIN ${simRulesSql(rulesParam)} s ON s.model_id = u.model_id
+        LEFT JOIN account_prices ap ON ap.id = u.account_price_id
+       -- the periods' bounds as one range of the (occurred_at, id) index, the join keeps each period's own
+       WHERE u.occurred_at >= (SELECT min(out_start) FROM volume_periods)
+         AND u.occurred_at < (SELECT max(out_end) FROM volume_periods)
+         AND (k.mode = 'volume' OR ${upTo})
+         AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL)),
     volume_priced AS MATERIALIZED (
       SELECT g.ids[w.out_ord] AS id, w.out_credits AS credits
-        FROM (SELECT k.mode, min((s.volume -> 'steps')::text)::jsonb AS steps,
-                     array_agg(u.id ${order}) AS ids, array_agg(COALESCE(u.tokens, 0)::bigint ${order}) AS tokens,
-                     array_agg(${base} ${order}) AS bases
-                FROM volume_periods k
-                JOIN usage_records u ON u.account_id = k.account_id AND u.model_id = k.model_id
-                                    AND u.occurred_at >= k.out_start AND u.occurred_at < k.out_end
-                JOIN ${simRulesSql(rulesParam)} s ON s.model_id = u.model_id
-                LEFT JOIN account_prices ap ON ap.id = u.account_price_id
-               -- the periods' bounds as one range of the (occurred_at, id) index, the join keeps each period's own
-               WHERE u.occurred_at >= (SELECT min(out_start) FROM volume_periods)
-                 AND u.occurred_at < (SELECT max(out_end) FROM volume_periods)
-                 AND (k.mode = 'volume' OR ${upTo})
-                 AND (u.pricing_rule_id IS NOT NULL OR u.account_price_id IS NOT NULL)
-               GROUP BY k.account_id, k.model_id, k.out_start, k.mode) g
+        FROM (SELECT min(r.mode) AS mode, min(r.steps::text)::jsonb AS steps, array_agg(r.id ${order}) AS ids,
+                     array_agg(r.tokens ${order}) AS tokens, array_agg(r.base ${order}) AS bases
+                FROM volume_records r
+               GROUP BY r.account_id, r.model_id, r.out_start) g
         CROSS JOIN LATERAL credit_volume_walk(g.mode, g.steps, g.tokens, g.bases) w)`;
 }
 
