@@ -75,13 +75,28 @@ export async function seedRecords(db, count, users) {
   await db.query('ANALYZE usage_records');
 }
 
-/** POST /api/pricing/simulations over every seeded record, once: its time and its answer. */
-export async function simulate(service, adminAuthorization) {
+/**
+ * POST /api/pricing/simulations over every seeded record, once: its time and its answer. `volume`
+ * ("graduated" or "volume"): the simulated rule carries monthly volume steps in that mode.
+ */
+export async function simulate(service, adminAuthorization, volume) {
+  const steps = [
+    { upTo: 50_000_000, pricePercent: 100 },
+    { upTo: 200_000_000, pricePercent: 80 },
+    { upTo: null, pricePercent: 60 },
+  ];
   const started = performance.now();
   const answer = await post(service.base, adminAuthorization, '/api/pricing/simulations', {
     from: new Date(Date.now() - 31 * 86_400_000).toISOString(),
     to: new Date(Date.now() + 60_000).toISOString(),
-    rules: [{ modelId: PRICED_MODEL, pricePer1kTokens: '2.5', outputPricePer1kTokens: '12' }],
+    rules: [
+      {
+        modelId: PRICED_MODEL,
+        pricePer1kTokens: '2.5',
+        outputPricePer1kTokens: '12',
+        ...(volume ? { volume: { mode: volume, period: 'month', steps } } : {}),
+      },
+    ],
     groupBy: 'day',
   });
   return { seconds: (performance.now() - started) / 1000, records: answer.records, rows: answer.rows.length };

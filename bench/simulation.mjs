@@ -1,5 +1,7 @@
 // node bench/simulation.mjs (after npm run build): the simulation scenario of npm run bench alone, on a
 // fresh database: 1,000,000 records, one POST /api/pricing/simulations, its time (target under 5 s).
+// BENCH_SIMULATION_VOLUME=graduated|volume: then the same simulation of a rule with volume steps too,
+// after the one without, A B interleaved BENCH_SIMULATION_ROUNDS times (default 1).
 import pg from 'pg';
 
 import { accessToken, freshDatabase, log, seedUsers, startServer, startService } from './lib.mjs';
@@ -16,8 +18,16 @@ try {
   await seedAccountPrices(service, db, admin);
   log(`seeding ${RECORDS} records...`);
   await seedRecords(db, RECORDS, 1000);
-  const result = await simulate(service, admin);
-  console.log(`simulation over ${result.records} records: ${result.seconds.toFixed(2)} s (${result.rows} days)`);
+  const volume = process.env.BENCH_SIMULATION_VOLUME;
+  for (let round = 0; round < Number(process.env.BENCH_SIMULATION_ROUNDS ?? 1); round++) {
+    for (const steps of volume ? [undefined, volume] : [undefined]) {
+      const result = await simulate(service, admin, steps);
+      const what = steps ? `at ${steps} steps` : 'without steps';
+      console.log(
+        `simulation ${what} over ${result.records} records: ${result.seconds.toFixed(2)} s (${result.rows} days)`,
+      );
+    }
+  }
 } finally {
   await db.end();
   await service.stop();

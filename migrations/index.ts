@@ -166,6 +166,7 @@ import { AccountCarried1732002400000 } from './1732002400000-account-carried.js'
 import { RecordAccountRead1732002401000 } from './1732002401000-record-account-read.js';
 import { TakeAnswerPlannedOnce1732002600000 } from './1732002600000-take-answer-planned-once.js';
 import { UsageRecordsReviewIdxDropped1732002610000 } from './1732002610000-usage-records-review-idx-dropped.js';
+import { VolumeWalk1732003000000 } from './1732003000000-volume-walk.js';
 import { VolumeTail1732003300000 } from './1732003300000-volume-tail.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -338,5 +339,6 @@ export const MIGRATIONS = [
   RecordAccountRead1732002401000,
   TakeAnswerPlannedOnce1732002600000,
   UsageRecordsReviewIdxDropped1732002610000,
+  VolumeWalk1732003000000,
   VolumeTail1732003300000,
 ];

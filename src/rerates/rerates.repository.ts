@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { recordPricingSql } from '../usage/simulations/simulations.js';
+import { recordPricingSql, rulesHaveVolume, volumePricedSql } from '../usage/simulations/simulations.js';
 import type { RerateStatus } from './entities/pricing-rerate.entity.js';
 
 /** A re-rate as stored (bigints as text). */
@@ -171,8 +171,9 @@ export class ReratesRepository {
 
   /**
    * The next `limit` records of the range after the cursor, by (occurred_at, id), each priced by the
-   * simulation's one rule (recordPricingSql()); ONE statement, one row back: the count, the last
-   * record's key and only the records whose credits under the rules differ from what they cost now.
+   * simulation's one rule (recordPricingSql(), at volume steps volumePricedSql()); ONE statement, one
+   * row back: the count, the last record's key and only the records whose credits under the rules
+   * differ from what they cost now.
    * Of several lanes, only the lane's records: those whose paying account's id (the record's
    * `account_id`) is the lane modulo the lanes, so no two lanes correct records of one account.
    */
@@ -183,7 +184,8 @@ export class ReratesRepository {
     limit: number,
     lane: RerateLane,
   ): Promise<RerateChunk> {
-    const priced = recordPricingSql('$1');
+    const volume = rulesHaveVolume(request.rules);
+    const priced = recordPricingSql('$1', volume);
     const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
     let account = '';
     if (request.orgId !== null) {
@@ -203,17 +205,31 @@ export class ReratesRepository {
       const n = params.length;
       account += ` AND mod(u.account_id, $${n - 1}::int) <> ALL ($${n}::int[])`;
     }
+    const range = `u.occurred_at >= $2::timestamptz AND u.occurred_at < $3::timestamptz
+              AND (u.occurred_at, u.id) > ($4::timestamptz, $5::uuid) ${account}`;
+    // On rules with volume steps a record's price depends on the records of its period before it: the
+    // chunk's records are picked first, then their periods walked up to the chunk's last record.
+    const chunk = volume
+      ? `picked AS MATERIALIZED (
+           SELECT u.* FROM usage_records u WHERE ${range} ORDER BY u.occurred_at, u.id LIMIT $6),
+         ${volumePricedSql('$1', 'SELECT * FROM picked', '(u.occurred_at, u.id) <= (SELECT p.occurred_at, p.id FROM picked p ORDER BY p.occurred_at DESC, p.id DESC LIMIT 1)')},
+         chunk AS MATERIALIZED (
+           SELECT u.id, u.occurred_at, ${priced.actual} AS actual, ${priced.simulated} AS simulated, ${priced.back} AS back
+             FROM ${priced.from}
+            WHERE u.id IN (SELECT id FROM picked))`
+      : `chunk AS MATERIALIZED (
+           SELECT u.id, u.occurred_at, ${priced.actual} AS actual, ${priced.simulated} AS simulated, ${priced.back} AS back
+             FROM ${priced.from}
+            WHERE ${range}
+            ORDER BY u.occurred_at, u.id
+            LIMIT $6)`;
+    // A record's credits are set to its price plus what volume steps gave back on it (kept apart as
+    // its give-back's allocation): its price net of the give-back is then its simulated price.
     const rows: { examined: number; last_at: string | null; last_id: string | null; changes: [string, number][] }[] =
       await manager.query(
-        `WITH chunk AS MATERIALIZED (
-           SELECT u.id, u.occurred_at, ${priced.actual} AS actual, ${priced.simulated} AS simulated
-             FROM ${priced.from}
-            WHERE u.occurred_at >= $2::timestamptz AND u.occurred_at < $3::timestamptz
-              AND (u.occurred_at, u.id) > ($4::timestamptz, $5::uuid) ${account}
-            ORDER BY u.occurred_at, u.id
-            LIMIT $6)
+        `WITH ${chunk}
          SELECT (SELECT count(*) FROM chunk)::int AS examined, l.occurred_at::text AS last_at, l.id AS last_id,
-                COALESCE((SELECT json_agg(json_build_array(c.id, c.simulated) ORDER BY c.occurred_at, c.id)
+                COALESCE((SELECT json_agg(json_build_array(c.id, c.simulated + c.back) ORDER BY c.occurred_at, c.id)
                             FROM chunk c WHERE c.simulated <> c.actual), '[]'::json) AS changes
            FROM (SELECT 1) one
            LEFT JOIN LATERAL (SELECT occurred_at, id FROM chunk ORDER BY occurred_at DESC, id DESC LIMIT 1) l ON true`,
