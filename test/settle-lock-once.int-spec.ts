@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 
 /**
- * A settlement takes its account's lock once (docs/money.md "finalize, abort, expiry"):
+ * A settlement takes its account's lock once (docs/money.md "The account lock"):
  * credits_settle() locks before it prices a charge on a rule with volume steps, and
  * credits_settle_hold() runs under that lock without taking it again. Counted by the backend's
  * function statistics not yet flushed (pg_stat_xact_user_functions), the transaction rolled back.
