@@ -142,17 +142,17 @@ export class CreditsService {
   /**
    * Collects a reviewed shortfall now: from the balance as far as it goes, the rest as debt whatever
    * the overdraft limit (the review queue's `collect`). From the account that paid the record: the
-   * organisation's (`orgId`, the member `userId` spent it) or the user's own.
+   * organisation's (`orgId`, the member `userId` spent it) or the user's own: `accountId`, which the
+   * record carries.
    */
   async collect(
     manager: EntityManager,
-    who: { userId: string; orgId: string | null },
+    who: { accountId: string; userId: string; orgId: string | null },
     amount: number,
     refs: LedgerRefs,
   ) {
     const spec = { ...this.spec(who.userId, amount, { kind: 'debit', mode: 'collect' }, refs), orgId: who.orgId };
-    const accountId = await this.ids.of(manager, payer(spec).account);
-    const { collected, debt } = await this.taken(await this.repo.take(manager, accountId, spec), amount, 'debit');
+    const { collected, debt } = await this.taken(await this.repo.take(manager, who.accountId, spec), amount, 'debit');
     return { collected, debt };
   }
 
