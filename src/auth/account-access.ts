@@ -86,6 +86,12 @@ export interface ResolvedAccount {
   memberRole: OrgRole | null;
 }
 
+/** The user account the access guard resolved for a route (NamedAccount), which must exist: 404 otherwise. */
+export function existingUser(account: ResolvedAccount | null): ResolvedAccount {
+  if (!account) throw new NotFoundError('User');
+  return account;
+}
+
 /**
  * What a write naming an account in its body needs (the resolver's `forWrite`): `member`: the caller
  * must be an active member of the org it names; `org`/`what`: and of this role, for the 403.

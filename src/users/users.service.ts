@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { decodeCountCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
-import { CreditLimitsService } from '../credits/limits/credit-limits.service.js';
+import { CreditLimitsService, type UserAccount } from '../credits/limits/credit-limits.service.js';
 import { SubscriptionsService } from '../plans/subscriptions.service.js';
 import type { UserListItemDto, UserResponseDto } from './dto/user.dto.js';
 import type { UserOverviewDto } from './dto/user-overview.dto.js';
@@ -54,13 +54,13 @@ export class UsersService {
   }
 
   /** One user for operators: the account and its money, plan, limits and alert thresholds. */
-  async overview(userId: string): Promise<UserOverviewDto> {
-    const found = await this.users.findWithCredits(userId);
+  async overview(account: UserAccount): Promise<UserOverviewDto> {
+    const found = await this.users.findWithCredits(account.ownerId);
     if (!found) throw new NotFoundError('User');
     const [limits, alerts, subscription] = await Promise.all([
-      this.limits.get(userId),
-      this.limits.getAlerts(userId),
-      this.subscriptions.find(userId),
+      this.limits.get(account),
+      this.limits.getAlerts(account),
+      this.subscriptions.find(account.ownerId),
     ]);
     return {
       ...toListItem(found),
