@@ -107,10 +107,11 @@ export class AccountResolver implements AccountAccess {
     owner: PublicAccount,
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
-  ): Promise<void> {
-    const role = owner.orgId !== undefined ? (await this.standing(owner, caller.userId, manager)).role : null;
-    decideGrant(caller, owner, role, what);
+  ): Promise<string | null> {
+    const read = await this.standing(owner, caller.userId, manager);
+    decideGrant(caller, owner, read.role, what);
     this.writable(owner);
+    return read.accountId;
   }
 
   writable(owner: PublicAccount): void {
