@@ -160,6 +160,7 @@ export class StreamingSessionsService {
         userId: payer.userId,
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
         orgId: payer.orgId,
+        accountId: payer.accountId,
         amount: allocatedCredits,
         refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
         scopes: dto.scopes ?? null,

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../../accounts/account-ids.js';
 import {
   DomainError,
   InsufficientCreditsError,
@@ -42,7 +41,6 @@ import type {
 import {
   type AllocationRow,
   CreditsRepository,
-  payer,
   type TakeRow,
   type TakeSpec,
   toAllocation,
@@ -81,7 +79,6 @@ export class CreditsService {
     private readonly transfers: CreditTransfersRepository,
     private readonly purchases: CreditPurchasesRepository,
     private readonly caps: CreditCapsService,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
@@ -172,9 +169,7 @@ export class CreditsService {
     then: BatchTakeStatement,
   ): Promise<BatchOutcome[]> {
     for (const amount of then.amounts) checkAmount(amount);
-    // The events' account ids: no statement for the accounts this instance knows (AccountIds).
-    const accountIds = await this.ids.ofMany(manager, then.accounts);
-    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, accountIds, then);
+    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, then);
     let debited = 0;
     let borrowed = 0;
     const outcomes = rows.map((row, i) => {
@@ -206,8 +201,7 @@ export class CreditsService {
       orgId: hold.orgId ?? null,
       scopes: hold.scopes,
     };
-    const accountId = await this.ids.of(manager, payer(spec).account);
-    const result = await this.holds.holdAndInsert<R>(manager, accountId, spec, then);
+    const result = await this.holds.holdAndInsert<R>(manager, hold.accountId, spec, then);
     if (result === 'taken') return null;
     await this.taken(result, hold.amount, 'hold', hold);
     return { row: result.row as R };
