@@ -124,7 +124,7 @@ export class StreamingSessionsService {
     // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
     const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party, dimensions, true);
     // On a rule with volume steps: held at the step the account's period total would reach.
-    const estimatedCredits = (await this.quotes.stepped(party, dto.modelId, quote, tokens.kinds)).credits;
+    const estimatedCredits = (await this.quotes.stepped(payer.accountId, dto.modelId, quote, tokens.kinds)).credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
     const session = {

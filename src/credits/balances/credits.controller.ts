@@ -104,7 +104,7 @@ export class CreditsController {
 
   @IdempotentPost('calculate')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true })
+  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true, own: 'account' })
   @ApiOperation({
     operationId: 'calculateCredits',
     summary: 'Credits a token count costs with the model’s current price (exact)',
@@ -137,9 +137,10 @@ export class CreditsController {
   async calculate(
     @CurrentUser() caller: AuthUser,
     @Body() body: CalculateCreditsDto,
+    @NamedAccount() own: ResolvedAccount,
   ): Promise<CalculateCreditsResponseDto> {
     const counts = meteredCounts(body.tokens, body, 'tokens');
-    const quote = await this.quotes.quote(caller, body.modelId, counts.kinds, body, meteredDimensions(body));
+    const quote = await this.quotes.quote(caller, own, body.modelId, counts.kinds, body, meteredDimensions(body));
     return {
       modelId: body.modelId,
       tokens: counts.total,
