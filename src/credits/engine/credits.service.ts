@@ -86,12 +86,12 @@ export class CreditsService {
     row: TakeRow,
     amount: number,
     kind: 'debit' | 'hold',
-    who: { userId: string; orgId?: string | null } | null = null,
+    who: { userId: string; orgId?: string | null; accountId: string | null } | null = null,
   ) {
     // A member's limit refused it: the body says where the limit stands (read now, after the refusal).
     const member =
       row.out_status === 'member_limit' && who?.orgId
-        ? await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId)
+        ? await this.caps.memberLimit(this.tx.statementManager, who.accountId, who.userId)
         : null;
     const result = takeResult(row, amount, who, member);
     this.moved(kind, result.collected);
@@ -107,11 +107,11 @@ export class CreditsService {
   async singleRefusal(
     error: DomainError,
     amount: number,
-    who: { orgId: string | null; userId: string },
+    who: { orgId: string | null; userId: string; accountId: string | null },
   ): Promise<DomainError> {
     if (!who.orgId) return error;
     if (error.code === 'MEMBER_LIMIT_EXCEEDED') {
-      const member = await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId);
+      const member = await this.caps.memberLimit(this.tx.statementManager, who.accountId, who.userId);
       return memberLimitError(amount, member);
     }
     // An unknown org (no account) answers as one the user is not a member of: no org-id oracle.
