@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { decodeCountCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
-import { CreditLimitsService, type UserAccount } from '../credits/limits/credit-limits.service.js';
+import { CreditLimitsService } from '../credits/limits/credit-limits.service.js';
 import { SubscriptionsService } from '../plans/subscriptions.service.js';
 import type { UserListItemDto, UserResponseDto } from './dto/user.dto.js';
 import type { UserOverviewDto } from './dto/user-overview.dto.js';
@@ -54,7 +55,7 @@ export class UsersService {
   }
 
   /** One user for operators: the account and its money, plan, limits and alert thresholds. */
-  async overview(account: UserAccount): Promise<UserOverviewDto> {
+  async overview(account: ResolvedAccount): Promise<UserOverviewDto> {
     const found = await this.users.findWithCredits(account.ownerId);
     if (!found) throw new NotFoundError('User');
     const [limits, alerts, subscription] = await Promise.all([

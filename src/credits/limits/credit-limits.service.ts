@@ -11,8 +11,6 @@ import { AccountLocksRepository } from '../engine/account-locks.repository.js';
 import type { CreditAccount } from '../entities/credit-account.entity.js';
 import { CreditAccountsRepository, type CreditSettings } from './credit-accounts.repository.js';
 
-/** A user's account as the edge resolved it (the route's `userId`). */
-export type UserAccount = Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>;
 /** An account's limits without its owner (a user's routes add `userId`, an org's `orgId`). */
 export type AccountLimitsView = Omit<CreditLimitsResponseDto, 'userId'>;
 /** An account's alert thresholds: its own (`own`) or the defaults. */
@@ -35,7 +33,7 @@ export class CreditLimitsService {
   ) {}
 
   /** A user's limits: the user's account as the edge resolved it. */
-  async get(account: UserAccount): Promise<CreditLimitsResponseDto> {
+  async get(account: ResolvedAccount): Promise<CreditLimitsResponseDto> {
     return { userId: account.ownerId, ...(await this.limitsOf(account.accountId)) };
   }
 
@@ -45,7 +43,7 @@ export class CreditLimitsService {
   }
 
   async put(
-    account: UserAccount,
+    account: ResolvedAccount,
     body: { overdraftLimit?: number; maxCreditsPerHour?: number | null },
   ): Promise<CreditLimitsResponseDto> {
     return { userId: account.ownerId, ...(await this.putFor(account, body, 'credits.limits.set')) };
@@ -66,7 +64,7 @@ export class CreditLimitsService {
     return this.limitsView(await this.update(account, settings, action));
   }
 
-  async putAlerts(account: UserAccount, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
+  async putAlerts(account: ResolvedAccount, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
     const view = await this.putAlertsFor(account, thresholds);
     return { userId: account.ownerId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
@@ -82,7 +80,7 @@ export class CreditLimitsService {
   }
 
   /** The thresholds in force for the user: their own (`user`), else LOW_BALANCE_THRESHOLDS (`default`). */
-  async getAlerts(account: UserAccount): Promise<AlertThresholdsResponseDto> {
+  async getAlerts(account: ResolvedAccount): Promise<AlertThresholdsResponseDto> {
     const view = await this.alertsOf(account.accountId);
     return { userId: account.ownerId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
