@@ -327,10 +327,17 @@ describe('batch take = single takes', () => {
               singleOutcomes.push(refusal(error));
             }
           }
+          // The batch service resolves each event's account at the edge; this batch is one user's.
+          const [accountId] = (
+            await t.db.query(`SELECT account_id::text AS id FROM accounts WHERE user_id = $1`, [viaBatch])
+          ).rows.map((r: { id: string }) => r.id);
           const items = await Promise.all(
             amounts.map(async (amount) => ({
               eventId: uniqueId('win'),
-              input: await usage.prepare(viaBatch, { service: 'window', operation: 'op', credits: amount }),
+              input: {
+                ...(await usage.prepare(viaBatch, { service: 'window', operation: 'op', credits: amount })),
+                accountId,
+              },
             })),
           );
           const outcomes = await credits.debitAndInsertMany(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AccountIds } from '../src/accounts/account-ids.js';
-import type { PublicAccount } from '../src/auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount } from '../src/auth/account-access.js';
 import type { AuthUser } from '../src/auth/roles.js';
 import { Transactions } from '../src/database/transactions.js';
 import { EntitlementsService } from '../src/features/entitlements.service.js';
@@ -122,8 +122,10 @@ describe('feature checks that share a statement', () => {
     // Through the route's coalescer: the same eventId sent together answers one answer, counted once.
     const service = t.app.get(EntitlementsService);
     const caller: AuthUser = { userId: user.id, role: 'user', email: null, username: null, via: 'jwt' };
+    // The caller's own account, as the access guard resolves it for the route.
+    const own = await t.app.get<AccountAccess>(ACCOUNT_ACCESS).own(caller);
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => service.check(caller, { featureKey: a, consume: 4, eventId: 'evt-3' })),
+      Array.from({ length: 6 }, () => service.check(caller, own, { featureKey: a, consume: 4, eventId: 'evt-3' })),
     );
     expect(answers).toEqual(answers.map(() => answers[0]));
     expect(answers[0]).toMatchObject({ allowed: true, used: 7, remaining: 3 });
@@ -177,14 +179,16 @@ describe('feature checks that share a statement', () => {
     };
     const service = t.app.get(EntitlementsService);
     const caller: AuthUser = { userId: user.id, role: 'user', email: null, username: null, via: 'jwt' };
+    // The caller's own account, as the access guard resolves it for the route.
+    const own = await t.app.get<AccountAccess>(ACCOUNT_ACCESS).own(caller);
     const settled = await (async () => {
       try {
         return await Promise.allSettled([
-          service.check(caller, { featureKey: good, consume: 1, eventId: 'g-1' }),
-          service.check(caller, { featureKey: broken, consume: 1 }),
-          service.check(caller, { featureKey: good, consume: 1 }),
-          service.check(caller, { featureKey: good, consume: 1, eventId: 'g-1' }),
-          service.check(caller, { featureKey: good, consume: 1 }),
+          service.check(caller, own, { featureKey: good, consume: 1, eventId: 'g-1' }),
+          service.check(caller, own, { featureKey: broken, consume: 1 }),
+          service.check(caller, own, { featureKey: good, consume: 1 }),
+          service.check(caller, own, { featureKey: good, consume: 1, eventId: 'g-1' }),
+          service.check(caller, own, { featureKey: good, consume: 1 }),
         ]);
       } finally {
         repo.checks = checks;

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ApiKeysRepository } from '../src/api-keys/api-keys.repository.js';
+import { ACCOUNT_ACCESS, type AccountAccess } from '../src/auth/account-access.js';
 import type { AuthUser } from '../src/auth/roles.js';
 import { createRootLogger, requestLogging } from '../src/common/logging/logger.js';
 import { EntitlementsService } from '../src/features/entitlements.service.js';
@@ -160,9 +161,12 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     );
     // Checks that arrive together (src/features/coalesced-checks.ts): the same statement, carrying both.
     const userCaller: AuthUser = { userId: u.id, role: 'user', email: null, username: null, via: 'jwt' };
+    const own = await t.app.get<AccountAccess>(ACCOUNT_ACCESS).own(userCaller);
     await composed('queries/features/check.sql', 'POST /api/entitlements/check (checks arriving together)', () =>
       inRequest(userCaller, () =>
-        Promise.all([1, 2].map(() => t.app.get(EntitlementsService).check(userCaller, { featureKey, consume: 1 }))),
+        Promise.all(
+          [1, 2].map(() => t.app.get(EntitlementsService).check(userCaller, own, { featureKey, consume: 1 })),
+        ),
       ),
     );
     const session = (estimatedTokens: number) =>

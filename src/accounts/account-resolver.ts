@@ -44,8 +44,17 @@ export class AccountResolver implements AccountAccess {
     private readonly erased: ErasedAccounts,
   ) {}
 
-  /** The standing of `userId` in the account `owner` names, its id remembered (AccountIds). */
-  private async standing(owner: PublicAccount, userId: string, manager?: EntityManager) {
+  /**
+   * The standing of `userId` in the account `owner` names, its id remembered (AccountIds). A user's
+   * account has no roles: its id alone, without a statement once this instance has seen it.
+   */
+  private async standing(
+    owner: PublicAccount,
+    userId: string,
+    manager?: EntityManager,
+  ): Promise<{ accountId: string | null; role: OrgRole | null }> {
+    if (owner.orgId === undefined)
+      return { accountId: await this.ids.of(manager ?? this.accounts.pool, owner), role: null };
     const read = await this.accounts.standing(kindOf(owner), ownerIdOf(owner), userId, manager);
     if (read.accountId !== null) this.ids.learned(manager, owner, read.accountId);
     return read;
@@ -98,10 +107,11 @@ export class AccountResolver implements AccountAccess {
     owner: PublicAccount,
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
-  ): Promise<void> {
-    const role = owner.orgId !== undefined ? (await this.standing(owner, caller.userId, manager)).role : null;
-    decideGrant(caller, owner, role, what);
+  ): Promise<string | null> {
+    const read = await this.standing(owner, caller.userId, manager);
+    decideGrant(caller, owner, read.role, what);
     this.writable(owner);
+    return read.accountId;
   }
 
   writable(owner: PublicAccount): void {

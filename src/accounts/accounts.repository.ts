@@ -128,6 +128,11 @@ export class AccountsRepository {
     return (result.raw as unknown[]).length > 0;
   }
 
+  /** The pool's manager (a read outside any transaction). */
+  get pool(): EntityManager {
+    return this.accounts.manager;
+  }
+
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return manager.existsBy(UserAccount, { userId });
   }

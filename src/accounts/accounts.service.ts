@@ -174,25 +174,32 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   /**
    * Creates the account if it does not exist yet (used when credits are granted ahead of a login);
-   * `onCreated`, the caller's, runs in `manager` when this call creates it.
+   * `onCreated`, the caller's, runs in `manager` when this call creates it. Answers the account's id.
    */
   async createIfMissing(
     manager: EntityManager,
     account: { userId: string; email: string | null; username: string | null; role?: Role },
     onCreated?: UserCreatedHook,
-  ): Promise<void> {
+  ): Promise<string> {
     const created = await this.users.insertIfMissing(manager, { ...account, role: account.role ?? 'user' });
-    if (created && onCreated) await this.created(manager, account.userId, onCreated);
+    const accountId = await this.accountOf(manager, account.userId);
+    if (created && onCreated) await onCreated(manager, { userId: account.userId, accountId });
+    return accountId;
+  }
+
+  /** Runs a created-hook with the account this transaction has just made. */
+  private async created(manager: EntityManager, userId: string, hook: UserCreatedHook): Promise<void> {
+    await hook(manager, { userId, accountId: await this.accountOf(manager, userId) });
   }
 
   /**
-   * Runs a created-hook with the account this transaction has just made (the user's trigger opens
-   * it; read in `manager`): the account module hands the id to what runs on it, which resolves no owner.
+   * The account of a user this transaction may have just made (the user's trigger opens it; read in
+   * `manager`): the account module hands the id to what runs on it, which resolves no owner.
    */
-  private async created(manager: EntityManager, userId: string, hook: UserCreatedHook): Promise<void> {
+  private async accountOf(manager: EntityManager, userId: string): Promise<string> {
     const accountId = await this.ids.of(manager, { userId });
     if (accountId === null) throw new NotFoundError('User');
-    await hook(manager, { userId, accountId });
+    return accountId;
   }
 
   /** The person an erasure is about, locked, with their account's id; null: no such user. */

@@ -3,8 +3,18 @@ import type { EntityManager } from 'typeorm';
 
 import type { AuthUser } from '../auth/roles.js';
 import { Transactions } from '../database/transactions.js';
+import { AccountIds } from './account-ids.js';
+import { ownerAccount } from './account-ref.js';
 import { ErasedAccounts } from './erased-accounts.js';
-import { type NamedKey, type NamedParty, type Payer, payerOf, throughNamedKey } from './payer.js';
+import {
+  type NamedKey,
+  type NamedParty,
+  type Payer,
+  payerAccount,
+  payerOf,
+  type PayerParty,
+  throughNamedKey,
+} from './payer.js';
 
 /**
  * Where the payer reads a key a service principal names: the keys' module, which owns `api_keys` and
@@ -16,9 +26,10 @@ export interface NamedKeys {
 }
 
 /**
- * Who pays for a metering write (src/accounts/payer.ts decides): the one place every metering route
- * asks. A write naming a key (`apiKeyId`) reads it first, in a statement of its own; any other is
- * decided without a statement.
+ * Who pays for a metering write (src/accounts/payer.ts decides), and the account that pays: the one
+ * place every metering route asks, the edge of a metering write. A write naming a key (`apiKeyId`)
+ * reads it first, in a statement of its own; any other is decided without a statement, and its
+ * account is read once per instance (AccountIds), so the hot routes make no statement for it.
  */
 @Injectable()
 export class PayerService {
@@ -26,15 +37,32 @@ export class PayerService {
     @Inject(NAMED_KEYS) private readonly keys: NamedKeys,
     private readonly tx: Transactions,
     private readonly erased: ErasedAccounts,
+    private readonly ids: AccountIds,
   ) {}
 
   async payer(caller: AuthUser, named: NamedParty): Promise<Payer> {
     const party = payerOf(caller, named);
     // An erased person is billed nothing more (docs/erasure.md): known in memory, no statement.
     this.erased.assertNotErased(party.userId);
-    if (named.apiKeyId === undefined) return party;
+    if (named.apiKeyId === undefined) return this.withAccount(party);
     const through = throughNamedKey(party, named, await this.keys.ownerOf(this.tx.statementManager, named.apiKeyId));
     this.erased.assertNotErased(through.userId);
-    return through;
+    return this.withAccount(through);
+  }
+
+  /**
+   * The accounts that pay for events that each name their payer (a batch's: the billed user, and the
+   * org that pays for them), in their order (null: none), in at most one statement for those not
+   * known yet.
+   */
+  accountsOf(payers: readonly { userId: string; orgId: string | null }[]): Promise<(string | null)[]> {
+    return this.ids.ofMany(
+      this.tx.statementManager,
+      payers.map((p) => ownerAccount(p.orgId, p.userId)),
+    );
+  }
+
+  private async withAccount(party: PayerParty): Promise<Payer> {
+    return { ...party, accountId: await this.ids.of(this.tx.statementManager, payerAccount(party)) };
   }
 }

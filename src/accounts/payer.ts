@@ -32,7 +32,15 @@ export interface Payer {
    * every model): each must allow the model it names (docs/pricing.md "Model entitlements").
    */
   keyModels: (readonly string[] | null)[];
+  /**
+   * The id of the account that pays (payerAccount()), resolved with the payer at the edge (null: it has
+   * none): the take charges it, and the record and the session carry it.
+   */
+  accountId: string | null;
 }
+
+/** The payer as decided from the credential and the body, before its account is read. */
+export type PayerParty = Omit<Payer, 'accountId'>;
 
 /** Who acted (docs/audit.md "Who acted, beyond the audit log"): the key that wrote a record, and its writer when not the billed user. */
 export interface Actor {
@@ -82,7 +90,7 @@ export const payerAccount = (payer: Pick<Payer, 'userId' | 'orgId'>): PublicAcco
  * through its own key; anyone else bills their own account through the key they called with and may
  * name neither a user nor a key.
  */
-export function payerOf(caller: AuthUser, named: NamedParty): Payer {
+export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
   if (!isServicePrincipal(caller)) {
     if (named.userId !== undefined || named.apiKeyId !== undefined) {
       throw new DomainError(
@@ -123,7 +131,7 @@ export function payerOf(caller: AuthUser, named: NamedParty): Payer {
  * charges its organisation (another org named → NOT_A_MEMBER). Another user's key and an unknown one
  * answer alike (the answer tells nobody which ids exist); a revoked or expired one is refused too.
  */
-export function throughNamedKey(party: Payer, named: NamedParty, key: NamedKey | null): Payer {
+export function throughNamedKey(party: PayerParty, named: NamedParty, key: NamedKey | null): PayerParty {
   if (!key || key.userId !== party.userId) {
     throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${party.userId}`);
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { MeteringTrust } from '../config/app-config.js';
 import { AccessGuard } from './access.guard.js';
-import { Auth, AUTH_RULE, Public } from './auth.decorator.js';
+import { Auth, AUTH_RULE, Public, RESOLVED_ACCOUNT } from './auth.decorator.js';
 import type { AuthUser } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
 
@@ -18,6 +18,9 @@ class Routes {
   // Even if someone asks for a scope on a supervisor route, keys stay out.
   @Auth('supervisor', { scope: 'credits:read' }) supervisorWithScope() {}
   @Auth('user', { scope: 'usage:write', meters: true }) meter() {}
+  @Auth('user', { scope: 'credits:read', own: 'user' }) ownUser() {}
+  @Auth('user', { scope: 'credits:read', own: 'account' }) ownAccount() {}
+  @Auth('user', { scope: 'credits:read', account: { user: 'holder' }, own: 'user' }) namedOrOwn() {}
   undecorated() {}
 }
 
@@ -32,16 +35,20 @@ const apiKey = (scopes: AuthUser['scopes']): AuthUser => ({
   apiKeyId: 'k1',
 });
 
-function contextFor(handler: keyof Routes, user?: AuthUser): ExecutionContext {
+function contextFor(handler: keyof Routes, user?: AuthUser, request: object = {}): ExecutionContext {
   return {
     getHandler: () => Routes.prototype[handler],
     getClass: () => Routes,
-    switchToHttp: () => ({ getRequest: () => ({ user }) }),
+    switchToHttp: () => ({ getRequest: () => Object.assign(request, { user }) }),
   } as unknown as ExecutionContext;
 }
 
 /** These routes name no account and no caller holds a portal token (account-access.spec.ts tests the account rule). */
-const NO_ORGS = { resolve: async () => null, admitPortal: () => undefined };
+const NO_ORGS = {
+  resolve: async () => null,
+  admitPortal: () => undefined,
+  own: () => Promise.reject(new Error('no own account here')),
+};
 
 const guards: Record<MeteringTrust, AccessGuard> = {
   users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, NO_ORGS),
@@ -115,6 +122,37 @@ describe('AccessGuard', () => {
       expect(allowed('meter', user, 'service'), `${who} under service`).toBe(service);
       expect(allowed('meter', user, 'users'), `${who} under users`).toBe(users);
     }
+  });
+
+  it("resolves the caller's own account for a route acting on it, unless the request names one", async () => {
+    const asked: { how: string; orgId?: string }[] = [];
+    const access = {
+      admitPortal: () => undefined,
+      resolve: async (_caller: AuthUser, named: { userId?: string }) => {
+        asked.push({ how: `resolve ${named.userId}` });
+        return { accountId: '7', kind: 'user' as const, ownerId: named.userId!, memberId: null, memberRole: null };
+      },
+      own: async (caller: AuthUser) => {
+        asked.push({ how: 'own', orgId: caller.orgId });
+        return { accountId: '3', kind: 'user' as const, ownerId: caller.userId, memberId: null, memberRole: null };
+      },
+    };
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access);
+    const orgKey = { ...apiKey(['credits:read']), orgId: 'o1' };
+    const resolvedFor = async (handler: keyof Routes, user: AuthUser, query: Record<string, string> = {}) => {
+      const request: Record<symbol, unknown> & { query: Record<string, string> } = { query };
+      expect(await guard.canActivate(contextFor(handler, user, request))).toBe(true);
+      return request[RESOLVED_ACCOUNT];
+    };
+
+    expect(await resolvedFor('ownUser', orgKey)).toMatchObject({ accountId: '3' });
+    expect(await resolvedFor('ownAccount', orgKey)).toMatchObject({ accountId: '3' });
+    expect(await resolvedFor('namedOrOwn', jwtUser('supervisor'), { userId: 'u2' })).toMatchObject({ accountId: '7' });
+    // `user`: the key's user's own account, not its org's; `account`: the caller's own as the key has it.
+    expect(asked).toEqual([{ how: 'own', orgId: undefined }, { how: 'own', orgId: 'o1' }, { how: 'resolve u2' }]);
+    // A route that acts on no own account resolves nothing.
+    expect(await resolvedFor('creditsRead', jwtUser('user'))).toBeUndefined();
+    expect(asked).toHaveLength(3);
   });
 
   it('Auth() records the rule the guard reads', () => {

@@ -18,7 +18,7 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: CachedReflector,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'meteringTrust'>,
-    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'resolve' | 'admitPortal'>,
+    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'resolve' | 'admitPortal' | 'own'>,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -43,38 +43,38 @@ export class AccessGuard implements CanActivate {
       if (rule.apiKeyScope !== 'any' && !serviceKey && !user.scopes?.includes(rule.apiKeyScope)) {
         throw new ForbiddenException(`API key lacks the scope ${rule.apiKeyScope}`);
       }
-      return rule.account ? this.account(user, request, rule) : true;
+      return rule.account || rule.own ? this.account(user, request, rule) : true;
     }
     // A route naming an account answers 404 to whoever may not see it before any role is judged.
-    if (rule.account) return this.account(user, request, rule);
+    if (rule.account || rule.own) return this.account(user, request, rule);
     if (!roleSatisfies(user.role, rule.role)) {
       throw new ForbiddenException(`Requires role ${rule.role}`);
     }
     return true;
   }
 
+  /**
+   * The account the request names under the route's rule, else (`own`) the caller's own: resolved
+   * here, once, for the handler (NamedAccount). Decided now, answered after validation
+   * (AnswerAccess): bad input is a 400 whoever asks.
+   */
   private async account(
     user: AuthUser,
     request: { params?: Record<string, unknown>; query?: Record<string, unknown> },
     rule: AuthRule,
   ): Promise<boolean> {
-    const account = rule.account!;
+    const account = rule.account ?? {};
     const named = { userId: namedIn(request, 'userId'), orgId: namedIn(request, 'orgId') };
-    if ((account.org && named.orgId !== undefined) || (account.user && named.userId !== undefined)) {
-      // Decided now, answered after validation (AnswerAccess): bad input is a 400 whoever asks.
-      try {
-        (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = await this.access.resolve(
-          user,
-          named,
-          account,
-          rule.role,
-        );
-      } catch (refusal) {
-        (request as Record<symbol, unknown>)[ACCESS_REFUSAL] = refusal;
-      }
-    } else if (!roleSatisfies(user.role, rule.role)) {
-      // No account named: the caller's own, or every account's (staff lists), behind the route's role.
-      throw new ForbiddenException(`Requires role ${rule.role}`);
+    const names = (account.org && named.orgId !== undefined) || (account.user && named.userId !== undefined);
+    // No account named: the caller's own, or every account's (staff lists), behind the route's role.
+    if (!names && !roleSatisfies(user.role, rule.role)) throw new ForbiddenException(`Requires role ${rule.role}`);
+    if (!names && !rule.own) return true;
+    try {
+      (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = names
+        ? await this.access.resolve(user, named, account, rule.role)
+        : await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user);
+    } catch (refusal) {
+      (request as Record<symbol, unknown>)[ACCESS_REFUSAL] = refusal;
     }
     return true;
   }

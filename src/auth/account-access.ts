@@ -86,6 +86,12 @@ export interface ResolvedAccount {
   memberRole: OrgRole | null;
 }
 
+/** The user account the access guard resolved for a route (NamedAccount), which must exist: 404 otherwise. */
+export function existingUser(account: ResolvedAccount | null): ResolvedAccount {
+  if (!account) throw new NotFoundError('User');
+  return account;
+}
+
 /**
  * What a write naming an account in its body needs (the resolver's `forWrite`): `member`: the caller
  * must be an active member of the org it names; `org`/`what`: and of this role, for the 403.
@@ -136,14 +142,15 @@ export interface AccountAccess {
    * Separation of duties for a grant, a transfer in, a plan change or a downward correction of `owner` (403
    * SELF_GRANT_FORBIDDEN below admin for the caller's own account or an org they are an active member
    * of), read in `manager`'s transaction: membership at the time of the change. An erased user's
-   * account: 409 ACCOUNT_ERASED, as every write naming it.
+   * account: 409 ACCOUNT_ERASED, as every write naming it. Answers the account's id, read with the
+   * decision (null: the owner has none yet): the write takes it and resolves no owner again.
    */
   forGrant(
     caller: AuthUser,
     owner: PublicAccount,
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
-  ): Promise<void>;
+  ): Promise<string | null>;
   /** A write naming `owner`: 409 ACCOUNT_ERASED when it is an erased user's account (docs/erasure.md). */
   writable(owner: PublicAccount): void;
   /** An org's account with `userId` as an active member (what a portal session for them needs), else 403 NOT_A_MEMBER. */

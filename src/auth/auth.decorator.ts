@@ -44,7 +44,17 @@ export interface AuthRule {
   portal?: PortalReach;
   /** A POST that changes nothing (a check, a quote): a `read` portal session may call it too. */
   changesNothing?: true;
+  /**
+   * The route acts on the caller's own account when it names none: the access guard resolves it and
+   * hands it to the handler as NamedAccount, so no service resolves an owner. `user`: the caller's
+   * user account whatever the credential; `account`: the caller's own (a portal session's, an org
+   * key's org, else the user's: AccountAccess `own`).
+   */
+  own?: OwnReach;
 }
+
+/** Which own account a route acts on when it names none (AuthRule `own`). */
+export type OwnReach = 'user' | 'account';
 
 /** Where the access guard leaves the account rule's refusal for AnswerAccess. */
 export const ACCESS_REFUSAL = Symbol('ACCESS_REFUSAL');
@@ -90,6 +100,7 @@ export function Auth(
     account?: AccountRule;
     portal?: PortalReach;
     changesNothing?: true;
+    own?: OwnReach;
   } = {},
 ) {
   const rule: AuthRule = {
@@ -100,6 +111,7 @@ export function Auth(
     ...(options.account ? { account: options.account } : {}),
     ...(options.portal ? { portal: options.portal } : {}),
     ...(options.changesNothing ? { changesNothing: true } : {}),
+    ...(options.own ? { own: options.own } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
   const who = options.account
@@ -117,7 +129,7 @@ export function Auth(
       '`usage:ingest`) may call it: anyone else gets `METERING_REQUIRES_SERVICE`.'
     : '';
   return applyDecorators(
-    ...(options.account ? [AnswerAccess()] : []),
+    ...(options.account || options.own ? [AnswerAccess()] : []),
     SetMetadata(AUTH_RULE, rule),
     ApiBearerAuth(BEARER_SCHEME),
     ...(keysAllowed ? [ApiSecurity(API_KEY_SCHEME), ApiExtension(REQUIRED_SCOPE_EXTENSION, rule.apiKeyScope)] : []),
@@ -147,7 +159,8 @@ function accountWho(account: AccountRule, role: Role): string {
 
 /**
  * The account the route names in its path or query, as the access guard resolved it under the route's
- * account rule (null: it names none). Handlers take it instead of resolving the owner again.
+ * account rule, else the caller's own on a route that acts on it (`own`); null: none. Handlers take
+ * it instead of resolving the owner again.
  */
 export const NamedAccount = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): ResolvedAccount | null =>

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AccountIds } from '../accounts/account-ids.js';
 import { AccountsService, type UserCreatedHook } from '../accounts/accounts.service.js';
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -29,7 +28,6 @@ export class CreditAdminService {
     private readonly reads: CreditReadsRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
@@ -59,9 +57,10 @@ export class CreditAdminService {
       ? toDate(body.expiresAt)
       : new Date(this.clock.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
-      await this.access.forGrant(caller, account, 'credits', manager);
+      // The account granted to, read with the decision in this transaction, or as it was just created.
+      let accountId = await this.access.forGrant(caller, account, 'credits', manager);
       if (account.userId !== undefined && body.email && body.username) {
-        await this.accounts.createIfMissing(
+        accountId = await this.accounts.createIfMissing(
           manager,
           {
             userId: account.userId,
@@ -71,8 +70,6 @@ export class CreditAdminService {
           onCreated,
         );
       }
-      // The account granted to, read in this transaction (it may have just been created).
-      const accountId = await this.ids.of(manager, account);
       if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
       const granted = await this.credits.grant(manager, {
         accountId,

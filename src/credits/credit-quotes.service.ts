@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AccountIds } from '../accounts/account-ids.js';
-import { ownerAccount } from '../accounts/account-ref.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type ResolvedAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -27,41 +25,41 @@ export class CreditQuotesService {
   constructor(
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountIds) private readonly ids: AccountIds,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly reads: CreditReadsRepository,
   ) {}
 
+  /** `own`: the caller's own account, as the access guard resolved it, priced when the body names none. */
   async quote(
     caller: AuthUser,
+    own: ResolvedAccount,
     modelId: string,
     tokens: TokenKinds,
     named: { userId?: string; orgId?: string },
     dimensions: Dimensions = NO_DIMENSIONS,
   ): Promise<Quote & { entitled: boolean; volumeStep: number | null }> {
-    const party = await this.party(caller, named);
+    const { party, accountId } = await this.party(caller, own, named);
     // The calling key's list applies as it would to a write it sent.
     const entitled = await this.pricing.entitled(modelId, party, [caller.models ?? null]);
     const quote = await this.pricing.quote(modelId, tokens, undefined, party, dimensions);
-    const stepped = await this.stepped(party, modelId, quote, tokens);
+    const stepped = await this.stepped(accountId, modelId, quote, tokens);
     return { ...quote, ...stepped, entitled };
   }
 
   /**
    * A quote on a rule with volume steps priced at the step the account's period total would reach
    * (docs/pricing.md "Volume steps"): what a record of these tokens would be charged now. The quote as
-   * it is without steps (volumeStep null).
+   * it is without steps (volumeStep null). `accountId`: the account's, resolved at the edge (null: none).
    */
   async stepped(
-    party: { userId: string; orgId?: string | null },
+    accountId: string | null,
     modelId: string,
     quote: Quote,
     tokens: TokenKinds,
   ): Promise<{ credits: number; volumeStep: number | null }> {
     if (quote.volume === null) return { credits: quote.credits, volumeStep: null };
     const manager = this.tx.statementManager;
-    const accountId = await this.ids.of(manager, ownerAccount(party.orgId ?? null, party.userId));
     const total = Object.values(tokens).reduce((sum, n) => sum + n, 0);
     const charge = volumeCharge(modelId, quote.volume, total, null, this.config.corrections.expiryDays);
     const { credits, step } = await this.reads.volumePrice(manager, accountId, charge);
@@ -70,19 +68,26 @@ export class CreditQuotesService {
 
   /**
    * The account quoted: the one named (staff: any; others: their own, or an org they are an active
-   * member of, else 404 as for any outsider), else the caller's (an org key's: its org).
+   * member of, else 404 as for any outsider), else the caller's own (an org key's: its org), with
+   * the account's id as the resolver read it.
    */
   private async party(
     caller: AuthUser,
+    own: ResolvedAccount,
     named: { userId?: string; orgId?: string },
-  ): Promise<{ userId: string; orgId: string | null }> {
+  ): Promise<{ party: { userId: string; orgId: string | null }; accountId: string | null }> {
     if (named.userId !== undefined && named.orgId !== undefined) {
       throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
     }
-    if (named.userId === undefined && named.orgId === undefined)
-      return { userId: caller.userId, orgId: caller.orgId ?? null };
+    if (named.userId === undefined && named.orgId === undefined) {
+      const orgId = own.kind === 'org' ? own.ownerId : null;
+      return { party: { userId: orgId === null ? own.ownerId : caller.userId, orgId }, accountId: own.accountId };
+    }
     // The one resolver and its rule (src/accounts/account-resolver.ts): staff any account, a user their own, a member their org's.
-    await this.access.resolve(caller, named, QUOTE_ACCOUNTS);
-    return { userId: named.userId ?? caller.userId, orgId: named.orgId ?? null };
+    const account = await this.access.resolve(caller, named, QUOTE_ACCOUNTS);
+    return {
+      party: { userId: named.userId ?? caller.userId, orgId: named.orgId ?? null },
+      accountId: account?.accountId ?? null,
+    };
   }
 }

@@ -38,7 +38,7 @@ export class EntitlementsController {
 
   @IdempotentPost('check')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', serviceKeys: true })
+  @Auth('user', { scope: 'credits:read', serviceKeys: true, own: 'account' })
   @ApiOperation({
     operationId: 'checkEntitlement',
     summary: 'Whether an account may use a feature now; with consume, uses it',
@@ -124,8 +124,12 @@ export class EntitlementsController {
   @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see', {
     unknownOrg: domainErrorExample('NOT_FOUND', 'Org not found', 'Unknown org'),
   })
-  check(@CurrentUser() caller: AuthUser, @Body() body: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
-    return this.entitlements.check(caller, body);
+  check(
+    @CurrentUser() caller: AuthUser,
+    @Body() body: CheckEntitlementDto,
+    @NamedAccount() own: ResolvedAccount,
+  ): Promise<CheckEntitlementResponseDto> {
+    return this.entitlements.check(caller, own, body);
   }
 
   @Get()

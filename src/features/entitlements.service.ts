@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AccountIds } from '../accounts/account-ids.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   ACCOUNT_ACCESS,
   type AccountAccess,
   type AccountRule,
-  ownAccount,
   publicAccount,
   type ResolvedAccount,
 } from '../auth/account-access.js';
@@ -47,7 +45,6 @@ export class EntitlementsService {
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly coalesced: CoalescedChecks,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   async setOverride(caller: AuthUser, featureKey: string, dto: SetEntitlementDto): Promise<EntitlementResponseDto> {
@@ -101,21 +98,20 @@ export class EntitlementsService {
     return toPage(rows, limit, toEntitlementDto, (r) => ({ id: r.featureKey }));
   }
 
-  async check(caller: AuthUser, dto: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
+  /** `own`: the caller's own account as the access guard resolved it, checked when the body names none. */
+  async check(caller: AuthUser, own: ResolvedAccount, dto: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
     if (dto.eventId !== undefined && dto.consume === undefined)
       throw new DomainError('VALIDATION', 'eventId is given with consume only');
-    // One named is resolved, and the rule applied, first; the caller's own account is resolved here
-    // (AccountIds, no statement once known; no account: 404, as `own` answers).
-    let owner = ownAccount(caller);
-    let accountId: string | null = null;
+    // One named in the body is resolved, and the rule applied, here (the edge of a body).
+    let account = own;
     if (dto.userId !== undefined || dto.orgId !== undefined) {
-      const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS);
-      if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
-      owner = publicAccount(account.kind, account.ownerId);
-      accountId = account.accountId;
+      const named = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS);
+      if (!named) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
+      account = named;
     }
+    const owner = publicAccount(account.kind, account.ownerId);
+    const accountId = account.accountId;
     if (dto.consume !== undefined && owner.orgId !== undefined) assertMaySpendFor(caller);
-    accountId ??= await this.ids.of(this.tx.statementManager, owner);
     const query = {
       accountId,
       featureKey: dto.featureKey,

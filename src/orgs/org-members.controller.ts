@@ -9,7 +9,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -94,8 +95,12 @@ export class OrgMembersController {
   @OrgRoute()
   @ApiOkResponse({ type: MemberListResponseDto })
   @OrgRoleForbidden('read its members')
-  list(@Param('orgId') orgId: string, @Query() query: ListMembersQueryDto): Promise<MemberListResponseDto> {
-    return this.members.list(orgId, query);
+  list(
+    @Param('orgId') _orgId: string,
+    @Query() query: ListMembersQueryDto,
+    @NamedAccount() org: ResolvedAccount,
+  ): Promise<MemberListResponseDto> {
+    return this.members.list(org, query);
   }
 
   @Get(':userId')
@@ -108,8 +113,12 @@ export class OrgMembersController {
   @ApiParam({ name: 'userId', example: 'bob' })
   @ApiOkResponse({ type: MemberResponseDto })
   @OrgRoleForbidden('read its members')
-  get(@Param('orgId') orgId: string, @Param('userId') userId: string): Promise<MemberResponseDto> {
-    return this.members.get(orgId, userId);
+  get(
+    @Param('orgId') _orgId: string,
+    @Param('userId') userId: string,
+    @NamedAccount() org: ResolvedAccount,
+  ): Promise<MemberResponseDto> {
+    return this.members.get(org, userId);
   }
 
   @Delete(':userId')

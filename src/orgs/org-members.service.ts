@@ -5,7 +5,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { OrgRecordsService } from '../accounts/org-records.service.js';
 import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, isStaff } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, isStaff, type ResolvedAccount } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -36,16 +36,20 @@ export class OrgMembersService {
   ) {}
 
   /** The memberships with their limits (the credits module's caps) and what each spent at the app's clock. */
-  private async withCaps(m: EntityManager, orgId: string, rows: MemberRow[]): Promise<MemberView[]> {
+  private async withCaps(m: EntityManager, accountId: string | null, rows: MemberRow[]): Promise<MemberView[]> {
     const ids = rows.map((r) => r.user_id);
-    const caps = await this.caps.memberCaps(m, orgId, ids, this.now());
+    const caps = await this.caps.memberCaps(m, accountId, ids, this.now());
     return rows.map((r) => ({ ...r, cap: caps.get(r.user_id) ?? null }));
   }
 
-  /** One membership's view (null: never a member). */
-  private async memberView(m: EntityManager, orgId: string, userId: string): Promise<MemberView | null> {
-    const row = await this.repo.findMember(m, orgId, userId);
-    return row && (await this.withCaps(m, orgId, [row]))[0];
+  /** One membership's view (null: never a member); the org's account is `accountId`. */
+  private async memberView(
+    m: EntityManager,
+    org: { orgId: string; accountId: string | null },
+    userId: string,
+  ): Promise<MemberView | null> {
+    const row = await this.repo.findMember(m, org.orgId, userId);
+    return row && (await this.withCaps(m, org.accountId, [row]))[0];
   }
 
   /** The instant the member views are computed at (the app's clock: tests set it). */
@@ -62,12 +66,14 @@ export class OrgMembersService {
       const wasOwner = active && current.role === 'owner';
       if (!standing.staff && standing.role !== 'owner' && (body.role === 'owner' || wasOwner))
         throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
-      const before = current && (await this.memberView(m, orgId, userId));
+      const org = { orgId, accountId: standing.accountId };
+      const before = current && (await this.memberView(m, org, userId));
       assertMayChangeMember(caller, standing, userId, current, before?.cap ?? null, body);
       if (wasOwner && body.role !== 'owner') await this.assertNotLastOwner(m, orgId, userId);
       await this.records.putMember(m, { orgId, userId, role: body.role });
-      if (body.spendLimit !== undefined) await this.caps.setMemberCap(m, orgId, userId, body.spendLimit);
-      const after = toMemberView((await this.memberView(m, orgId, userId))!);
+      if (body.spendLimit !== undefined && standing.accountId !== null)
+        await this.caps.setMemberCap(m, standing.accountId, userId, body.spendLimit);
+      const after = toMemberView((await this.memberView(m, org, userId))!);
       await this.changes.audit.record(m, {
         action: 'org.member.set',
         targetId: orgId,
@@ -80,24 +86,28 @@ export class OrgMembersService {
   }
 
   /** One member's view: for that member, the org's readers and staff. */
-  async get(orgId: string, userId: string): Promise<MemberResponseDto> {
-    const row = await this.memberView(this.changes.tx.statementManager, orgId, userId);
+  async get(org: ResolvedAccount, userId: string): Promise<MemberResponseDto> {
+    const row = await this.memberView(
+      this.changes.tx.statementManager,
+      { orgId: org.ownerId, accountId: org.accountId },
+      userId,
+    );
     if (!row) throw new NotFoundError('Member');
     return toMemberView(row);
   }
 
   async list(
-    orgId: string,
+    org: ResolvedAccount,
     query: { includeRemoved?: boolean; limit?: number; cursor?: string },
   ): Promise<Page<MemberResponseDto>> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.repo.listMembers({
-      orgId,
+      orgId: org.ownerId,
       includeRemoved: query.includeRemoved ?? false,
       afterUserId: decodeIdCursor(query.cursor, 'text')?.id ?? null,
       limit,
     });
-    const views = await this.withCaps(this.changes.tx.statementManager, orgId, rows);
+    const views = await this.withCaps(this.changes.tx.statementManager, org.accountId, rows);
     return toPage(views, limit, toMemberView, (r) => ({ id: r.user_id }));
   }
 
@@ -124,11 +134,12 @@ export class OrgMembersService {
       if (current.role === 'owner' && !leaving && !standing.staff && standing.role !== 'owner')
         throw new DomainError('ORG_ROLE_FORBIDDEN', 'Only owners (and staff) may make or change an owner');
       if (current.role === 'owner') await this.assertNotLastOwner(m, orgId, userId);
-      const before = toMemberView((await this.memberView(m, orgId, userId))!);
+      const org = { orgId, accountId: standing.accountId };
+      const before = toMemberView((await this.memberView(m, org, userId))!);
       await this.records.removeMember(m, orgId, userId);
       const revokedKeys = await this.apiKeys.revokeOrgKeys(m, orgId, userId);
       const releasedSessions = sessions === 'release' ? await this.releaseSessions(m, caller, orgId, userId) : 0;
-      const after = toMemberView((await this.memberView(m, orgId, userId))!);
+      const after = toMemberView((await this.memberView(m, org, userId))!);
       await this.changes.audit.record(m, {
         action: 'org.member.remove',
         targetId: orgId,

@@ -10,7 +10,8 @@ import {
 } from '@nestjs/swagger';
 
 import { ORG_SELF_GRANT_MESSAGES } from '../auth/access.js';
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import {
@@ -99,8 +100,12 @@ export class OrgPlanController {
   @ApiBadRequestResponse(CHANGE_REFUSALS)
   @ApiConflictResponse(CHANGE_CONFLICTS)
   @OrgRoleForbidden('read its money and usage')
-  preview(@Param('orgId') orgId: string, @Body() body: PutSubscriptionDto): Promise<SubscriptionPreviewResponseDto> {
-    return this.subscriptions.previewFor({ orgId }, body);
+  preview(
+    @Param('orgId') _orgId: string,
+    @Body() body: PutSubscriptionDto,
+    @NamedAccount() org: ResolvedAccount,
+  ): Promise<SubscriptionPreviewResponseDto> {
+    return this.subscriptions.previewFor(org, body);
   }
 
   @Get()

@@ -4,7 +4,15 @@ import type { EntityManager } from 'typeorm';
 import { AccountIds } from '../accounts/account-ids.js';
 import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, kindOf, ownerIdOf, type PublicAccount } from '../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  kindOf,
+  ownerIdOf,
+  type PublicAccount,
+  publicAccount,
+  type ResolvedAccount,
+} from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -71,8 +79,8 @@ export class SubscriptionsService {
   async putFor(caller: AuthUser, account: PublicAccount, dto: PutSubscriptionDto): Promise<SubscriptionView> {
     this.checkStartsAt(dto);
     return this.tx.run(async (m) => {
-      await this.access.forGrant(caller, account, 'subscription', m);
-      const accountId = await this.lock(m, account);
+      // The account, read with the separation-of-duties decision, then locked.
+      const accountId = await this.lock(m, await this.access.forGrant(caller, account, 'subscription', m));
       if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
@@ -140,11 +148,11 @@ export class SubscriptionsService {
    * What `put` with this body would do now, written nowhere: the same decision from the same reads
    * (in a transaction of its own, without the lock a write would take).
    */
-  async previewFor(account: PublicAccount, dto: PutSubscriptionDto): Promise<SubscriptionPreviewView> {
+  async previewFor(resolved: ResolvedAccount, dto: PutSubscriptionDto): Promise<SubscriptionPreviewView> {
     this.checkStartsAt(dto);
+    const account = publicAccount(resolved.kind, resolved.ownerId);
+    const accountId = resolved.accountId;
     return this.tx.run(async (m) => {
-      const accountId = await this.ids.of(m, account);
-      if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
       const now = new Date(this.clock.now());
       const { plan, change, options } = await this.decide(m, account, accountId, dto, now, false);
       return {
@@ -246,8 +254,7 @@ export class SubscriptionsService {
   async removeFor(caller: AuthUser, account: PublicAccount): Promise<SubscriptionView> {
     const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
-      await this.access.forGrant(caller, account, 'subscription', m);
-      const accountId = await this.lock(m, account);
+      const accountId = await this.lock(m, await this.access.forGrant(caller, account, 'subscription', m));
       const live = await this.repo.lockLiveSubscription(m, account);
       const plan = live && (await this.repo.findPlan(m, live.planId));
       if (!live || !plan || accountId === null) throw new NotFoundError('Subscription');
@@ -286,7 +293,8 @@ export class SubscriptionsService {
    */
   renewDue(id: string, account: PublicAccount, asOf: Date): Promise<boolean> {
     return this.tx.run(async (m) => {
-      const accountId = await this.lock(m, account);
+      // A subscription names its owner, not its account: the one resolution left after the edge.
+      const accountId = await this.lock(m, await this.ids.of(m, account));
       const sub = await this.repo.lockIfDue(m, id, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;
@@ -297,12 +305,8 @@ export class SubscriptionsService {
     });
   }
 
-  /**
-   * Takes the lock of the account a subscription is of (its id from AccountIds, the subscription
-   * naming its owner); its id, null when it has none.
-   */
-  private async lock(m: EntityManager, account: PublicAccount): Promise<string | null> {
-    const accountId = await this.ids.of(m, account);
+  /** Takes the lock of the account a subscription is of; its id, null when it has none. */
+  private async lock(m: EntityManager, accountId: string | null): Promise<string | null> {
     return accountId !== null && (await this.locks.lockId(m, accountId)) ? accountId : null;
   }
 }

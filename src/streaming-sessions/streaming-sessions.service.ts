@@ -124,7 +124,7 @@ export class StreamingSessionsService {
     // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
     const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party, dimensions, true);
     // On a rule with volume steps: held at the step the account's period total would reach.
-    const estimatedCredits = (await this.quotes.stepped(party, dto.modelId, quote, tokens.kinds)).credits;
+    const estimatedCredits = (await this.quotes.stepped(payer.accountId, dto.modelId, quote, tokens.kinds)).credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
     const session = {
@@ -160,6 +160,7 @@ export class StreamingSessionsService {
         userId: payer.userId,
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
         orgId: payer.orgId,
+        accountId: payer.accountId,
         amount: allocatedCredits,
         refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
         scopes: dto.scopes ?? null,

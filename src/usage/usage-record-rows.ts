@@ -72,6 +72,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   providerUsage?: ProviderUsage | null;
   /** The organisation that pays, on behalf of the member `userId`. */
   orgId?: string | null;
+  /** The id of the account that pays, resolved at the edge with the payer (null or absent: none). */
+  accountId?: string | null;
   /** The credits were given, not priced from tokens. */
   creditsNamed?: boolean;
   /** The request that wrote it, kept when the record is an audit entry (credits named, `actorId` set). */

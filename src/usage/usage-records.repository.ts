@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { ownerAccount } from '../accounts/account-ref.js';
 import { scopeColumns, scopesParam } from '../credits/engine/budget-scopes.js';
 import type { BatchTakeStatement } from '../credits/engine/credits-batch.repository.js';
 import { queryReplica } from '../database/connections/replica-reads.js';
@@ -211,7 +210,7 @@ const BATCH_PARTS = {
   release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id))
               FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
              WHERE e.out_event_id IS NOT NULL`,
-} satisfies Omit<BatchTakeStatement, 'amounts' | 'accounts' | 'input' | 'label'>;
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'accountIds' | 'input' | 'label'>;
 
 /** Parts of a batch without eventIds: nothing claimed or given back, the events read inline (docs/benchmarks.md). */
 const UNCLAIMED_PARTS = {
@@ -315,7 +314,7 @@ export class UsageRecordsRepository {
     });
     return {
       amounts: items.map(({ input }) => input.credits),
-      accounts: items.map(({ input }) => ownerAccount(input.orgId ?? null, input.userId)),
+      accountIds: items.map(({ input }) => input.accountId ?? null),
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
       ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : {}),

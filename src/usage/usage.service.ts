@@ -155,7 +155,10 @@ export class UsageService {
    */
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const payer = await this.payers.payer(caller, dto);
-    const input = await this.prepare(payer.userId, dto, payer.actor, payer.orgId, payer.keyModels);
+    const input = {
+      ...(await this.prepare(payer.userId, dto, payer.actor, payer.orgId, payer.keyModels)),
+      accountId: payer.accountId,
+    };
     // Outside a request's transaction, a record without an eventId goes with the records that arrive
     // with it: the same statement, with more events.
     if (dto.eventId === undefined && !this.tx.inTransaction) return this.coalesced.record(payer, input);

@@ -9,7 +9,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { existingUser, type ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { ACCOUNT_ERASED_CONFLICT, domainErrorExample } from '../common/errors/error-examples.js';
@@ -90,8 +91,12 @@ export class SubscriptionsController {
     unknownPlan: domainErrorExample('NOT_FOUND', 'Plan not found', 'Unknown plan'),
   })
   @ApiConflictResponse(CHANGE_CONFLICTS)
-  preview(@Param('userId') userId: string, @Body() body: PutSubscriptionDto): Promise<SubscriptionPreviewResponseDto> {
-    return this.subscriptions.previewFor({ userId }, body);
+  preview(
+    @Param('userId') _userId: string,
+    @Body() body: PutSubscriptionDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<SubscriptionPreviewResponseDto> {
+    return this.subscriptions.previewFor(existingUser(account), body);
   }
 
   @Get()

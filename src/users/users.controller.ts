@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { existingUser, type ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { StaffRead } from '../auth/staff-read.decorator.js';
 import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
@@ -53,8 +54,11 @@ export class UsersController {
       'limits and the low-balance alert thresholds in force.',
   })
   @ApiOkResponse({ type: UserOverviewDto })
-  overview(@Param('userId') userId: string): Promise<UserOverviewDto> {
-    return this.users.overview(userId);
+  overview(
+    @Param('userId') _userId: string,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<UserOverviewDto> {
+    return this.users.overview(existingUser(account));
   }
 
   @IdempotentPost(':userId/erasure')

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { decodeCountCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { CreditLimitsService } from '../credits/limits/credit-limits.service.js';
@@ -54,13 +55,13 @@ export class UsersService {
   }
 
   /** One user for operators: the account and its money, plan, limits and alert thresholds. */
-  async overview(userId: string): Promise<UserOverviewDto> {
-    const found = await this.users.findWithCredits(userId);
+  async overview(account: ResolvedAccount): Promise<UserOverviewDto> {
+    const found = await this.users.findWithCredits(account.ownerId);
     if (!found) throw new NotFoundError('User');
     const [limits, alerts, subscription] = await Promise.all([
-      this.limits.get(userId),
-      this.limits.getAlerts(userId),
-      this.subscriptions.find(userId),
+      this.limits.get(account),
+      this.limits.getAlerts(account),
+      this.subscriptions.find(account.ownerId),
     ]);
     return {
       ...toListItem(found),

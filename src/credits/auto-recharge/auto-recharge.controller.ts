@@ -9,7 +9,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import { existingUser, type ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
@@ -86,7 +87,7 @@ export class AutoRechargeController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: AUTO_RECHARGE_READERS })
+  @Auth('user', { scope: 'credits:read', account: AUTO_RECHARGE_READERS, own: 'user' })
   @ApiOperation({
     operationId: 'getAutoRecharge',
     summary: 'An account’s auto-recharge settings and its recent attempts, newest first',
@@ -94,8 +95,11 @@ export class AutoRechargeController {
   })
   @ApiOkResponse({ type: AutoRechargeResponseDto })
   @SettingsRefusals({ post: false, scope: 'credits:read' })
-  get(@CurrentUser() user: AuthUser, @Query() query: AutoRechargeAccountDto): Promise<AutoRechargeResponseDto> {
-    return this.autoRecharge.get(user, query);
+  get(
+    @Query() _query: AutoRechargeAccountDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<AutoRechargeResponseDto> {
+    return this.autoRecharge.get(existingUser(account));
   }
 
   @IdempotentPost('attempts/:id/fail')

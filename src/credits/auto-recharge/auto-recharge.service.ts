@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../../accounts/account-ids.js';
 import { AuditService } from '../../audit/audit.service.js';
 import {
   ACCOUNT_ACCESS,
@@ -11,6 +10,7 @@ import {
   ownerIdOf,
   type PublicAccount,
   publicAccount,
+  type ResolvedAccount,
 } from '../../auth/account-access.js';
 import { isServicePrincipal } from '../../auth/metering.js';
 import type { AuthUser } from '../../auth/roles.js';
@@ -61,19 +61,16 @@ export class AutoRechargeService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountIds) private readonly ids: AccountIds,
     @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
   ) {}
 
-  async get(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<AutoRechargeResponseDto> {
-    const account = await this.authorised(caller, named, 'read');
+  /** The settings of the account the route names, else the caller's own, as the access guard resolved it. */
+  async get(resolved: ResolvedAccount): Promise<AutoRechargeResponseDto> {
     const m = this.tx.statementManager;
-    const accountId = await this.ids.of(m, account);
-    if (accountId === null) throw notFound(account);
     return this.view(
-      account,
-      await this.repo.settings(m, accountId),
-      await this.repo.attempts(m, accountId, RECENT_ATTEMPTS),
+      publicAccount(resolved.kind, resolved.ownerId),
+      await this.repo.settings(m, resolved.accountId),
+      await this.repo.attempts(m, resolved.accountId, RECENT_ATTEMPTS),
     );
   }
 
@@ -96,9 +93,12 @@ export class AutoRechargeService {
         `minIntervalMinutes must be at least ${MIN_OWN_INTERVAL_MINUTES} (only supervisors and admins may set less)`,
       );
     }
-    const account = await this.authorised(caller, body, 'write');
+    const account: PublicAccount = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId! };
+    // The access rule (src/auth/account-access.ts) on the account the body names: the resolver's read
+    // of it is the edge of a body (null: it has no account).
+    const resolved = await this.access.resolve(caller, body, AUTO_RECHARGE_WRITERS);
     return this.tx.run(async (m) => {
-      const accountId = await this.ids.of(m, account);
+      const accountId = resolved?.accountId ?? null;
       if (accountId === null || !(await this.locks.lockId(m, accountId))) throw notFound(account);
       const before = await this.repo.settings(m, accountId);
       // Turned itself off after failures in a row: the card keeps failing, and only staff decide to
@@ -199,18 +199,6 @@ export class AutoRechargeService {
    * account for supervisors and admins (by JWT), an organisation's for its managers (change) or its
    * readers (read).
    */
-  private async authorised(
-    caller: AuthUser,
-    named: { userId?: string; orgId?: string },
-    mode: 'read' | 'write',
-  ): Promise<PublicAccount> {
-    // The access rule (src/auth/account-access.ts): the guard applied the read rule to the query; the
-    // body of a PUT names its account here.
-    if (mode === 'write') await this.access.resolve(caller, named, AUTO_RECHARGE_WRITERS);
-    if (named.orgId !== undefined) return { orgId: named.orgId };
-    return { userId: named.userId ?? caller.userId };
-  }
-
   private view(
     account: PublicAccount,
     settings: AutoRechargeSettingsRow | null,

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../../accounts/account-ids.js';
-import { AccountsService } from '../../accounts/accounts.service.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
 import { CLOCK, type Clock } from '../../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { parseDateRange } from '../../common/validation/date-range.js';
@@ -17,7 +16,7 @@ import type {
   ReconcileCheck,
   ReconcileMismatch,
 } from '../engine/credit-views.js';
-import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } from '../engine/credits.repository.js';
+import { type AllocationRow, toAllocation, toLedgerEntry } from '../engine/credits.repository.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 
 /** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */
@@ -25,11 +24,8 @@ import { CreditReadsRepository } from './credit-reads.repository.js';
 export class CreditQueriesService {
   constructor(
     private readonly reads: CreditReadsRepository,
-    private readonly credits: CreditsRepository,
-    @Inject(AccountsService) private readonly accounts: AccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
@@ -49,19 +45,14 @@ export class CreditQueriesService {
     return this.reads.planCreditsInForce(manager, accountId, at);
   }
 
-  /** The available balance plus what the user's account's overdraft still covers. */
-  async spendable(userId: string): Promise<number> {
-    const manager = this.readManager;
-    return this.reads.spendable(manager, await this.userAccountId(userId));
+  /** The available balance plus what the account's overdraft still covers (the edge resolved it). */
+  async spendable(accountId: string): Promise<number> {
+    return this.reads.spendable(this.readManager, accountId);
   }
 
-  async balance(userId: string): Promise<BalanceView> {
-    return { userId, ...(await this.accountBalance(await this.userAccountId(userId))) };
-  }
-
-  /** The account id of a user a user route names (AccountIds; null: none). */
-  userAccountId(userId: string): Promise<string | null> {
-    return this.ids.of(this.readManager, { userId });
+  /** A user's balance: the user's account as the edge resolved it. */
+  async balance(account: Pick<ResolvedAccount, 'accountId' | 'ownerId'>): Promise<BalanceView> {
+    return { userId: account.ownerId, ...(await this.accountBalance(account.accountId)) };
   }
 
   /**
@@ -89,10 +80,6 @@ export class CreditQueriesService {
         purchaseId: a.purchase_id,
       })),
     };
-  }
-
-  userExists(userId: string): Promise<boolean> {
-    return this.accounts.exists(this.credits.reader, userId);
   }
 
   /** Allocations newest first; expired ones only with includeExpired. */

@@ -9,11 +9,11 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import { existingUser, type ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { StaffRead } from '../../auth/staff-read.decorator.js';
 import { StaffUserRoute } from '../../auth/staff-user-route.decorator.js';
-import { NotFoundError } from '../../common/errors/domain-error.js';
 import { unknownModelExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
@@ -49,7 +49,7 @@ function HolderRead(operationId: string, summary: string, ok: Type<unknown>): Me
     ApiNotFoundOf('User', 'Unknown user (supervisors)'),
     ApiOkResponse({ type: ok }),
     ApiOperation({ operationId, summary }),
-    Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own' }),
+    Auth('user', { scope: 'credits:read', account: { user: 'holder' }, portal: 'own', own: 'user' }),
   );
 }
 
@@ -63,28 +63,30 @@ export class CreditsController {
   ) {}
 
   @Get('balance')
-  @Auth('user', { scope: 'credits:read', portal: 'own' })
+  @Auth('user', { scope: 'credits:read', portal: 'own', own: 'user' })
   @ApiOperation({
     operationId: 'getBalance',
     summary: 'The caller’s available credits, held credits and active allocations',
   })
   @ApiOkResponse({ type: BalanceResponseDto })
-  balance(@CurrentUser() user: AuthUser): Promise<BalanceResponseDto> {
-    return this.queries.balance(user.userId);
+  balance(@NamedAccount() own: ResolvedAccount): Promise<BalanceResponseDto> {
+    return this.queries.balance(own);
   }
 
   @Get('balance/:userId')
   @StaffUserRoute('supervisor')
   @ApiOperation({ operationId: 'getUserBalance', summary: 'A user’s balance (supervisor)' })
   @ApiOkResponse({ type: BalanceResponseDto })
-  async balanceOf(@Param('userId') userId: string): Promise<BalanceResponseDto> {
-    if (!(await this.queries.userExists(userId))) throw new NotFoundError('User');
-    return this.queries.balance(userId);
+  balanceOf(
+    @Param('userId') _userId: string,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<BalanceResponseDto> {
+    return this.queries.balance(existingUser(account));
   }
 
   @IdempotentPost('check')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', portal: 'own', changesNothing: true })
+  @Auth('user', { scope: 'credits:read', portal: 'own', changesNothing: true, own: 'user' })
   @ApiOperation({
     operationId: 'checkCredits',
     summary: 'Whether the caller has at least `credits` available (changes nothing)',
@@ -95,14 +97,14 @@ export class CreditsController {
   })
   @ApiOkResponse({ type: CheckCreditsResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  async check(@CurrentUser() user: AuthUser, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
-    const available = await this.queries.spendable(user.userId);
+  async check(@NamedAccount() own: ResolvedAccount, @Body() body: CheckCreditsDto): Promise<CheckCreditsResponseDto> {
+    const available = await this.queries.spendable(own.accountId);
     return { sufficient: available >= body.credits, requiredCredits: body.credits, availableCredits: available };
   }
 
   @IdempotentPost('calculate')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true })
+  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true, own: 'account' })
   @ApiOperation({
     operationId: 'calculateCredits',
     summary: 'Credits a token count costs with the model’s current price (exact)',
@@ -135,9 +137,10 @@ export class CreditsController {
   async calculate(
     @CurrentUser() caller: AuthUser,
     @Body() body: CalculateCreditsDto,
+    @NamedAccount() own: ResolvedAccount,
   ): Promise<CalculateCreditsResponseDto> {
     const counts = meteredCounts(body.tokens, body, 'tokens');
-    const quote = await this.quotes.quote(caller, body.modelId, counts.kinds, body, meteredDimensions(body));
+    const quote = await this.quotes.quote(caller, own, body.modelId, counts.kinds, body, meteredDimensions(body));
     return {
       modelId: body.modelId,
       tokens: counts.total,
@@ -158,12 +161,11 @@ export class CreditsController {
     'Allocations, newest first (own; any user’s for supervisors)',
     AllocationListResponseDto,
   )
-  async allocations(
-    @CurrentUser() user: AuthUser,
+  allocations(
     @Query() query: ListAllocationsQueryDto,
+    @NamedAccount() account: ResolvedAccount | null,
   ): Promise<AllocationListResponseDto> {
-    const userId = await this.targetUser(user, query.userId);
-    return this.queries.listAllocations({ ...query, accountId: await this.queries.userAccountId(userId) });
+    return this.queries.listAllocations({ ...query, accountId: existingUser(account).accountId });
   }
 
   @IdempotentPost('allocations/:id/void')
@@ -198,9 +200,11 @@ export class CreditsController {
 
   @Get('ledger')
   @HolderRead('listLedger', 'Ledger entries, newest first (own; any user’s for supervisors)', LedgerListResponseDto)
-  async ledger(@CurrentUser() user: AuthUser, @Query() query: LedgerQueryDto): Promise<LedgerListResponseDto> {
-    const userId = await this.targetUser(user, query.userId);
-    return this.queries.listLedger({ ...query, accountId: await this.queries.userAccountId(userId) });
+  ledger(
+    @Query() query: LedgerQueryDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<LedgerListResponseDto> {
+    return this.queries.listLedger({ ...query, accountId: existingUser(account).accountId });
   }
 
   @Get('summary')
@@ -212,12 +216,5 @@ export class CreditsController {
   )
   summary(): Promise<CreditSummaryResponseDto> {
     return this.queries.summary();
-  }
-
-  /** The caller's own account, or the one named (the access rule let the caller reach it), which must exist. */
-  private async targetUser(user: AuthUser, requested: string | undefined): Promise<string> {
-    if (requested === undefined || requested === user.userId) return user.userId;
-    if (!(await this.queries.userExists(requested))) throw new NotFoundError('User');
-    return requested;
   }
 }

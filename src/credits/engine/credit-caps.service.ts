@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../../accounts/account-ids.js';
 import { type CapRow, type CapSubject, CreditCapsRepository } from './credit-caps.repository.js';
 import type { MemberLimitState } from './credits-results.js';
 
@@ -20,14 +19,11 @@ export interface CapLimit {
  */
 @Injectable()
 export class CreditCapsService {
-  constructor(
-    private readonly repo: CreditCapsRepository,
-    @Inject(AccountIds) private readonly ids: AccountIds,
-  ) {}
+  constructor(private readonly repo: CreditCapsRepository) {}
 
-  /** A member of `orgId` as a cap's subject: the org's account. */
-  private async member(m: EntityManager, orgId: string): Promise<CapSubject> {
-    return { kind: 'member', accountId: await this.ids.of(m, { orgId }) };
+  /** A member of an org as a cap's subject: the org's account (`accountId`, resolved at the edge). */
+  private member(accountId: string | null): CapSubject {
+    return { kind: 'member', accountId };
   }
 
   /** The budgets of these keys that have one, with what each counted in its period now. */
@@ -42,25 +38,33 @@ export class CreditCapsService {
       : this.repo.set(m, { kind: 'key' }, keyId, { ...limit, ownerId });
   }
 
-  /** The limits of these members of the org that have one, with what each spent in its period at `at`. */
-  async memberCaps(m: EntityManager, orgId: string, userIds: string[], at: Date | null): Promise<Map<string, CapRow>> {
+  /**
+   * The limits of these members of the org (its account: `accountId`) that have one, with what each
+   * spent in its period at `at`.
+   */
+  async memberCaps(
+    m: EntityManager,
+    accountId: string | null,
+    userIds: string[],
+    at: Date | null,
+  ): Promise<Map<string, CapRow>> {
     if (userIds.length === 0) return new Map();
-    return this.repo.find(m, await this.member(m, orgId), userIds, at);
+    return this.repo.find(m, this.member(accountId), userIds, at);
   }
 
   /**
    * A member's limit as a refusal reports it: the limit, what they spent from the org in its current
    * period (open holds included) and when the period ends; null without a limit.
    */
-  async memberLimit(m: EntityManager, orgId: string, userId: string): Promise<MemberLimitState | null> {
-    const cap = (await this.memberCaps(m, orgId, [userId], null)).get(userId);
+  async memberLimit(m: EntityManager, accountId: string | null, userId: string): Promise<MemberLimitState | null> {
+    const cap = (await this.memberCaps(m, accountId, [userId], null)).get(userId);
     // A member's periods (day, week, month) always end.
     return cap ? { limit: cap.limit, spentInPeriod: cap.spentInPeriod, resetsAt: cap.resetsAt!.toISOString() } : null;
   }
 
-  /** Sets (or, with null, removes) a member's spend limit in the org. */
-  async setMemberCap(m: EntityManager, orgId: string, userId: string, limit: CapLimit | null): Promise<void> {
-    const subject = await this.member(m, orgId);
+  /** Sets (or, with null, removes) a member's spend limit in the org (its account: `accountId`). */
+  async setMemberCap(m: EntityManager, accountId: string, userId: string, limit: CapLimit | null): Promise<void> {
+    const subject = this.member(accountId);
     return limit === null
       ? this.repo.clear(m, subject, userId)
       : this.repo.set(m, subject, userId, { ...limit, ownerId: null });

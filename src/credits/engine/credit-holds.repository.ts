@@ -16,6 +16,8 @@ import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSp
 export interface HoldRequest {
   userId: string;
   orgId?: string | null;
+  /** The id of the account that pays (the org's, else the user's), resolved at the edge (null: none). */
+  accountId: string | null;
   amount: number;
   refs: SpendRefs & { sessionId: string };
   scopes?: BudgetScopes | null;

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { PublicAccount } from '../../auth/account-access.js';
 import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
 
@@ -14,8 +13,8 @@ import type { TakeSpec } from './credits.repository.js';
 export interface BatchTakeStatement {
   /** The amounts in the order the events apply (checked before the statement is sent). */
   amounts: number[];
-  /** The account each event charges, in the same order (CreditsService resolves them to account ids). */
-  accounts: PublicAccount[];
+  /** The id of the account each event charges, in the same order (null: none), resolved at the edge. */
+  accountIds: (string | null)[];
   /** CTE `batch_input`: one row, the batch's parameters as the caller's parts read them. */
   input: SqlPart;
   /**
@@ -28,7 +27,7 @@ export interface BatchTakeStatement {
    * CTE `charges`, before any account lock: one row per new event, `ord` (its `out_ord`), `id` (the
    * record its ledger lines will point at), `amount`, `member` (an org's: the member who spent,
    * else null), `volume` (its rule's volume steps, jsonb; null: none, `amount` is its price) and
-   * `scopes` (jsonb, the budget scopes it names; null: none); the account it charges is `accounts[ord - 1]`.
+   * `scopes` (jsonb, the budget scopes it names; null: none); the account it charges is `accountIds[ord - 1]`.
    */
   charges: string;
   /**
@@ -164,11 +163,9 @@ function statementText(statement: BatchTakeStatement): string {
 /** The batch take's statement: ONE round trip for every event of a batch, whoever's they are. */
 @Injectable()
 export class CreditsBatchRepository {
-  /** `accountIds`: the account id of each of `statement.accounts` (null: no account), resolved by the caller. */
   async takeBatch(
     manager: EntityManager,
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
-    accountIds: (string | null)[],
     statement: BatchTakeStatement,
   ): Promise<(BatchTakeRow & Record<string, unknown>)[]> {
     const params = [
@@ -177,7 +174,7 @@ export class CreditsBatchRepository {
       take.apiKeyId ?? null,
       take.rateDefault,
       take.thresholds,
-      accountIds,
+      statement.accountIds,
     ];
     // Named: PostgreSQL parses and plans each shape once per connection (a record's small batches too).
     return queryPrepared(manager, statement.label, { sql: statementText(statement), params });

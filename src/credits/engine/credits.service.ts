@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../../accounts/account-ids.js';
 import {
   DomainError,
   InsufficientCreditsError,
@@ -42,7 +41,6 @@ import type {
 import {
   type AllocationRow,
   CreditsRepository,
-  payer,
   type TakeRow,
   type TakeSpec,
   toAllocation,
@@ -81,7 +79,6 @@ export class CreditsService {
     private readonly transfers: CreditTransfersRepository,
     private readonly purchases: CreditPurchasesRepository,
     private readonly caps: CreditCapsService,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
@@ -89,12 +86,12 @@ export class CreditsService {
     row: TakeRow,
     amount: number,
     kind: 'debit' | 'hold',
-    who: { userId: string; orgId?: string | null } | null = null,
+    who: { userId: string; orgId?: string | null; accountId: string | null } | null = null,
   ) {
     // A member's limit refused it: the body says where the limit stands (read now, after the refusal).
     const member =
       row.out_status === 'member_limit' && who?.orgId
-        ? await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId)
+        ? await this.caps.memberLimit(this.tx.statementManager, who.accountId, who.userId)
         : null;
     const result = takeResult(row, amount, who, member);
     this.moved(kind, result.collected);
@@ -110,11 +107,11 @@ export class CreditsService {
   async singleRefusal(
     error: DomainError,
     amount: number,
-    who: { orgId: string | null; userId: string },
+    who: { orgId: string | null; userId: string; accountId: string | null },
   ): Promise<DomainError> {
     if (!who.orgId) return error;
     if (error.code === 'MEMBER_LIMIT_EXCEEDED') {
-      const member = await this.caps.memberLimit(this.tx.statementManager, who.orgId, who.userId);
+      const member = await this.caps.memberLimit(this.tx.statementManager, who.accountId, who.userId);
       return memberLimitError(amount, member);
     }
     // An unknown org (no account) answers as one the user is not a member of: no org-id oracle.
@@ -142,17 +139,17 @@ export class CreditsService {
   /**
    * Collects a reviewed shortfall now: from the balance as far as it goes, the rest as debt whatever
    * the overdraft limit (the review queue's `collect`). From the account that paid the record: the
-   * organisation's (`orgId`, the member `userId` spent it) or the user's own.
+   * organisation's (`orgId`, the member `userId` spent it) or the user's own: `accountId`, which the
+   * record carries.
    */
   async collect(
     manager: EntityManager,
-    who: { userId: string; orgId: string | null },
+    who: { accountId: string; userId: string; orgId: string | null },
     amount: number,
     refs: LedgerRefs,
   ) {
     const spec = { ...this.spec(who.userId, amount, { kind: 'debit', mode: 'collect' }, refs), orgId: who.orgId };
-    const accountId = await this.ids.of(manager, payer(spec).account);
-    const { collected, debt } = await this.taken(await this.repo.take(manager, accountId, spec), amount, 'debit');
+    const { collected, debt } = await this.taken(await this.repo.take(manager, who.accountId, spec), amount, 'debit');
     return { collected, debt };
   }
 
@@ -172,9 +169,7 @@ export class CreditsService {
     then: BatchTakeStatement,
   ): Promise<BatchOutcome[]> {
     for (const amount of then.amounts) checkAmount(amount);
-    // The events' account ids: no statement for the accounts this instance knows (AccountIds).
-    const accountIds = await this.ids.ofMany(manager, then.accounts);
-    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, accountIds, then);
+    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, then);
     let debited = 0;
     let borrowed = 0;
     const outcomes = rows.map((row, i) => {
@@ -206,8 +201,7 @@ export class CreditsService {
       orgId: hold.orgId ?? null,
       scopes: hold.scopes,
     };
-    const accountId = await this.ids.of(manager, payer(spec).account);
-    const result = await this.holds.holdAndInsert<R>(manager, accountId, spec, then);
+    const result = await this.holds.holdAndInsert<R>(manager, hold.accountId, spec, then);
     if (result === 'taken') return null;
     await this.taken(result, hold.amount, 'hold', hold);
     return { row: result.row as R };

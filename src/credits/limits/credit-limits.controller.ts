@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
+import { existingUser, type ResolvedAccount } from '../../auth/account-access.js';
+import { NamedAccount } from '../../auth/auth.decorator.js';
 import { StaffUserRoute } from '../../auth/staff-user-route.decorator.js';
 import {
   AlertThresholdsResponseDto,
@@ -34,8 +36,12 @@ export class CreditLimitsController {
     },
   })
   @ApiOkResponse({ type: CreditLimitsResponseDto })
-  put(@Param('userId') userId: string, @Body() body: PutCreditLimitsDto): Promise<CreditLimitsResponseDto> {
-    return this.limits.put(userId, body);
+  put(
+    @Param('userId') _userId: string,
+    @Body() body: PutCreditLimitsDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<CreditLimitsResponseDto> {
+    return this.limits.put(existingUser(account), body);
   }
 
   @Get('limits/:userId')
@@ -45,8 +51,11 @@ export class CreditLimitsController {
     summary: 'A user’s overdraft, hourly spend limit and debt (supervisor)',
   })
   @ApiOkResponse({ type: CreditLimitsResponseDto })
-  get(@Param('userId') userId: string): Promise<CreditLimitsResponseDto> {
-    return this.limits.get(userId);
+  get(
+    @Param('userId') _userId: string,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<CreditLimitsResponseDto> {
+    return this.limits.get(existingUser(account));
   }
 
   @Get('alerts/:userId')
@@ -57,8 +66,11 @@ export class CreditLimitsController {
     description: 'Their own when set (`source: user`), else LOW_BALANCE_THRESHOLDS (`source: default`).',
   })
   @ApiOkResponse({ type: AlertThresholdsResponseDto })
-  getAlerts(@Param('userId') userId: string): Promise<AlertThresholdsResponseDto> {
-    return this.limits.getAlerts(userId);
+  getAlerts(
+    @Param('userId') _userId: string,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<AlertThresholdsResponseDto> {
+    return this.limits.getAlerts(existingUser(account));
   }
 
   @Put('alerts/:userId')
@@ -76,7 +88,11 @@ export class CreditLimitsController {
     },
   })
   @ApiOkResponse({ type: AlertThresholdsResponseDto })
-  putAlerts(@Param('userId') userId: string, @Body() body: PutAlertThresholdsDto): Promise<AlertThresholdsResponseDto> {
-    return this.limits.putAlerts(userId, body.thresholds);
+  putAlerts(
+    @Param('userId') _userId: string,
+    @Body() body: PutAlertThresholdsDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<AlertThresholdsResponseDto> {
+    return this.limits.putAlerts(existingUser(account), body.thresholds);
   }
 }

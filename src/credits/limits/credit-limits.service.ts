@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AccountIds } from '../../accounts/account-ids.js';
-import { AccountsService } from '../../accounts/accounts.service.js';
 import type { AuditAction } from '../../audit/audit-actions.js';
 import type { ResolvedAccount } from '../../auth/account-access.js';
 import { Changes } from '../../changes/changes.js';
@@ -29,16 +27,14 @@ export interface AccountAlertsView {
 export class CreditLimitsService {
   constructor(
     private readonly accounts: CreditAccountsRepository,
-    @Inject(AccountsService) private readonly users: AccountsService,
     @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
     @Inject(Changes) private readonly changes: Changes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
-  async get(userId: string): Promise<CreditLimitsResponseDto> {
-    if (!(await this.users.exists(this.changes.tx.statementManager, userId))) throw new NotFoundError('User');
-    return { userId, ...(await this.limitsOf(await this.userAccountId(userId))) };
+  /** A user's limits: the user's account as the edge resolved it. */
+  async get(account: ResolvedAccount): Promise<CreditLimitsResponseDto> {
+    return { userId: account.ownerId, ...(await this.limitsOf(account.accountId)) };
   }
 
   /** The account's limits (it must exist: the caller checked). */
@@ -47,10 +43,10 @@ export class CreditLimitsService {
   }
 
   async put(
-    userId: string,
+    account: ResolvedAccount,
     body: { overdraftLimit?: number; maxCreditsPerHour?: number | null },
   ): Promise<CreditLimitsResponseDto> {
-    return { userId, ...(await this.putFor(await this.userAccount(userId), body, 'credits.limits.set')) };
+    return { userId: account.ownerId, ...(await this.putFor(account, body, 'credits.limits.set')) };
   }
 
   /**
@@ -68,9 +64,9 @@ export class CreditLimitsService {
     return this.limitsView(await this.update(account, settings, action));
   }
 
-  async putAlerts(userId: string, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
-    const view = await this.putAlertsFor(await this.userAccount(userId), thresholds);
-    return { userId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
+  async putAlerts(account: ResolvedAccount, thresholds: number[]): Promise<AlertThresholdsResponseDto> {
+    const view = await this.putAlertsFor(account, thresholds);
+    return { userId: account.ownerId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
 
   /** Replaces the account's low-balance thresholds (largest first, no repeats). */
@@ -84,26 +80,13 @@ export class CreditLimitsService {
   }
 
   /** The thresholds in force for the user: their own (`user`), else LOW_BALANCE_THRESHOLDS (`default`). */
-  async getAlerts(userId: string): Promise<AlertThresholdsResponseDto> {
-    if (!(await this.users.exists(this.changes.tx.statementManager, userId))) throw new NotFoundError('User');
-    const view = await this.alertsOf(await this.userAccountId(userId));
-    return { userId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
+  async getAlerts(account: ResolvedAccount): Promise<AlertThresholdsResponseDto> {
+    const view = await this.alertsOf(account.accountId);
+    return { userId: account.ownerId, thresholds: view.thresholds, source: view.own ? 'user' : 'default' };
   }
 
   async alertsOf(accountId: string | null): Promise<AccountAlertsView> {
     return this.alertsView(await this.accounts.find(accountId, this.changes.tx.statementManager));
-  }
-
-  /** The account id of a user a user route names (AccountIds; null: none). */
-  private userAccountId(userId: string): Promise<string | null> {
-    return this.ids.of(this.changes.tx.statementManager, { userId });
-  }
-
-  /** A user route's account for a settings change: 404 for a user without one. */
-  private async userAccount(userId: string): Promise<Pick<ResolvedAccount, 'accountId' | 'kind' | 'ownerId'>> {
-    const accountId = await this.userAccountId(userId);
-    if (accountId === null) throw new NotFoundError('User');
-    return { accountId, kind: 'user', ownerId: userId };
   }
 
   private alertsView(row: CreditAccount | null): AccountAlertsView {

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AccountIds } from '../../accounts/account-ids.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../../auth/access.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount, sameAccount } from '../../auth/account-access.js';
@@ -34,7 +33,6 @@ export class CreditTransfersService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
@@ -46,18 +44,24 @@ export class CreditTransfersService {
     const to = accountName(body.to);
     if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
     if (to.userId !== undefined) assertNotOwnGrant(caller, to.userId, 'transfer');
-    // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts);
-    // the resolver names the caller as the org's member when they are one (separation of duties).
+    // The two accounts as the resolver reads what the body names (the edge of a body): an org that
+    // does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts), and the
+    // resolver names the caller as the org's member when they are one (separation of duties); a user
+    // without an account is a 404.
+    const ids: (string | null)[] = [];
     for (const side of [from, to]) {
       this.access.writable(side);
-      if (side.orgId === undefined) continue;
+      if (side.orgId === undefined) {
+        ids.push((await this.access.account(side, 'write'))?.accountId ?? null);
+        continue;
+      }
       const org = await this.access.forWrite(caller, side.orgId, { member: false });
       if (side === to && org.memberId !== null && !roleSatisfies(caller.role, 'admin'))
         throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
+      ids.push(org.accountId);
     }
+    const [fromId, toId] = ids;
     return this.tx.run(async (manager) => {
-      // The two accounts' ids, read in the transfer's transaction: an owner without one is a 404.
-      const [fromId, toId] = await this.ids.ofMany(manager, [from, to]);
       if (fromId === null) throw unknown(from);
       if (toId === null) throw unknown(to);
       const view = await this.credits.transfer(manager, {

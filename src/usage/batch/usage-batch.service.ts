@@ -5,6 +5,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import { accountKey } from '../../accounts/account-ref.js';
 import { ErasedAccounts } from '../../accounts/erased-accounts.js';
 import { payerOf } from '../../accounts/payer.js';
+import { PayerService } from '../../accounts/payer.service.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { CreditsService } from '../../credits/engine/credits.service.js';
@@ -80,6 +81,7 @@ export class UsageBatchService {
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly records: UsageRecordsRepository,
     @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
+    @Inject(PayerService) private readonly payers: PayerService,
   ) {}
 
   async recordBatch(caller: AuthUser, body: RecordBatchDto): Promise<RecordBatchResponseDto> {
@@ -107,6 +109,12 @@ export class UsageBatchService {
       accepted.push({ index, ...prepared });
     }
 
+    // Each event's paying account, resolved here, at the edge, for all of them at once (no statement
+    // for the accounts this instance knows): the take charges the ids it is given.
+    const accountIds = await this.payers.accountsOf(
+      accepted.map(({ input }) => ({ userId: input.userId, orgId: input.orgId ?? null })),
+    );
+    accepted.forEach((item, i) => (item.input.accountId = accountIds[i]));
     // In an Idempotency-Key transaction the batch is one statement of it (its answer is stored with
     // it); otherwise each part is a statement and a transaction of its own, sent side by side.
     const parts = this.tx.inTransaction ? [accepted] : partsByAccount(accepted, BATCH_PARTS);

@@ -62,9 +62,9 @@ export class UsageReviewRepository {
     );
   }
 
-  async lock(manager: EntityManager, id: string): Promise<ReviewRow | null> {
-    const rows: ReviewRow[] = await manager.query(
-      `SELECT ${REVIEW_COLUMNS} FROM usage_records WHERE id = $1 FOR UPDATE OF usage_records`,
+  async lock(manager: EntityManager, id: string): Promise<(ReviewRow & { account_id: string }) | null> {
+    const rows: (ReviewRow & { account_id: string })[] = await manager.query(
+      `SELECT ${REVIEW_COLUMNS}, account_id FROM usage_records WHERE id = $1 FOR UPDATE OF usage_records`,
       [id],
     );
     return rows[0] ?? null;

@@ -73,10 +73,15 @@ export class UsageReviewService {
       if (row.review_status !== 'open') throw new DomainError('REVIEW_NOT_OPEN', 'This record has nothing to review');
       let collected = 0;
       if (dto.action === 'collect' && row.shortfall > 0) {
-        const taken = await this.credits.collect(m, { userId: row.user_id, orgId: row.org_id }, row.shortfall, {
-          createdBy: caller.userId,
-          usageRecordId: row.id,
-        });
+        const taken = await this.credits.collect(
+          m,
+          { accountId: row.account_id, userId: row.user_id, orgId: row.org_id },
+          row.shortfall,
+          {
+            createdBy: caller.userId,
+            usageRecordId: row.id,
+          },
+        );
         collected = taken.collected + taken.debt;
       }
       const resolved = await this.review.resolve(m, id, {
