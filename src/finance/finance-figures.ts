@@ -1,4 +1,4 @@
-import { fromMinor } from '../credits/currencies.js';
+import { fromMinor } from '../engine/currencies.js';
 import type { FrozenSum, MovementSum } from '../credits/finance-feed/credit-finance.repository.js';
 
 /** The roll-forward's money keys, in the order of the identity (docs/finance.md). */

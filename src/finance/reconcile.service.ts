@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { CreditQueriesService } from '../credits/balances/credit-queries.service.js';
-import type { ReconcileMismatch } from '../credits/engine/credit-views.js';
+import type { ReconcileMismatch } from '../engine/credit-views.js';
 import { PurchasesService } from '../purchases/purchases.service.js';
 
 /**

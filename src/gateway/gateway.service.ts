@@ -12,7 +12,7 @@ import { errorText } from '../common/errors/error-text.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
-import { type BudgetScopes, parseScopesHeader } from '../credits/engine/budget-scopes.js';
+import { type BudgetScopes, parseScopesHeader } from '../engine/budget-scopes.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';

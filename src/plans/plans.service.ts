@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
-import { fromMinor, toMinor } from '../credits/currencies.js';
+import { fromMinor, toMinor } from '../engine/currencies.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import type { CreatePlanDto, PlanResponseDto, PlanWithCountResponseDto, UpdatePlanDto } from './dto/plans.dto.js';

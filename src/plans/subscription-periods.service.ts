@@ -3,9 +3,9 @@ import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
 import { CreditQueriesService } from '../credits/balances/credit-queries.service.js';
-import { CreditPlanLotsService } from '../credits/engine/credit-plan-lots.service.js';
-import type { AllocationView } from '../credits/engine/credit-views.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { CreditPlanLotsService } from '../engine/credit-plan-lots.service.js';
+import type { AllocationView } from '../engine/credit-views.js';
+import { CreditsService } from '../engine/credits.service.js';
 import { namedInEvent } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { PricingService } from '../pricing/pricing.service.js';

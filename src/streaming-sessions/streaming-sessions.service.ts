@@ -13,7 +13,7 @@ import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { CreditQuotesService } from '../credits/credit-quotes.service.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { CreditsService } from '../engine/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { NO_DIMENSIONS, unknownServiceTier, unpricedUnit } from '../pricing/dimensions.js';

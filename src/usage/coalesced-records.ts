@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { Payer } from '../accounts/payer.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
-import type { BatchOutcome } from '../credits/engine/credits-batch.js';
+import { CreditsService } from '../engine/credits.service.js';
+import type { BatchOutcome } from '../engine/credits-batch.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';

@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import { scopeColumns, scopesParam } from '../credits/engine/budget-scopes.js';
-import type { BatchTakeStatement } from '../credits/engine/credits-batch.repository.js';
+import { scopeColumns, scopesParam } from '../engine/budget-scopes.js';
+import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
 import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';

@@ -11,7 +11,7 @@ import { timeOrderedId } from '../common/time-ordered-id.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { CreditsService } from '../engine/credits.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';

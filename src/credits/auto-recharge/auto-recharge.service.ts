@@ -22,7 +22,7 @@ import type {
   AutoRechargeResponseDto,
   PutAutoRechargeDto,
 } from '../dto/auto-recharge.dto.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
+import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
 import {
   type AutoRechargeAttemptRow,
   AutoRechargeRepository,

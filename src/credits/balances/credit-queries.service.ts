@@ -16,8 +16,8 @@ import type {
   LedgerKind,
   ReconcileCheck,
   ReconcileMismatch,
-} from '../engine/credit-views.js';
-import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } from '../engine/credits.repository.js';
+} from '../../engine/credit-views.js';
+import { type AllocationRow, CreditsRepository, toAllocation, toLedgerEntry } from '../../engine/credits.repository.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 
 /** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */

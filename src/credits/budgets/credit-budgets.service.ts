@@ -15,7 +15,7 @@ import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/h
 import { parseInstant } from '../../common/validation/dates.js';
 import { Transactions } from '../../database/transactions.js';
 import type { BudgetResponseDto, CreateBudgetDto, ListBudgetsQueryDto, UpdateBudgetDto } from '../dto/budgets.dto.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
+import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
 import { type BudgetRow, CreditBudgetsRepository } from './credit-budgets.repository.js';
 
 /** A chain holds at most this many budgets: a budget and four ancestors (docs/budgets.md). */

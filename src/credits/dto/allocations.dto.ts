@@ -11,7 +11,7 @@ import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.j
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
-import { IsMoney, MoneyDto } from './money.dto.js';
+import { IsMoney, MoneyDto } from '../../engine/dto/money.dto.js';
 
 export class AllocateCreditsDto {
   @ApiPropertyOptional({

@@ -8,7 +8,7 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
-import { MAX_SCOPE_ID, SCOPE_KINDS, type ScopeKind } from '../engine/budget-scopes.js';
+import { MAX_SCOPE_ID, SCOPE_KINDS, type ScopeKind } from '../../engine/budget-scopes.js';
 
 export const BUDGET_ID_PATTERN = /^[a-z0-9_.:-]{1,100}$/;
 export const BUDGET_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;

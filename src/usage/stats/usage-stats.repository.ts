@@ -4,7 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import { ownerIdOf, type PublicAccount } from '../../auth/account-access.js';
 import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
-import type { ScopeKind } from '../../credits/engine/budget-scopes.js';
+import type { ScopeKind } from '../../engine/budget-scopes.js';
 import { queryReplica } from '../../database/connections/replica-reads.js';
 import type { RenewableHeavyRead } from '../../database/heavy-reads.js';
 import type { SqlPart } from '../../database/statement-parts.js';

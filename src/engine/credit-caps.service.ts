@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../../accounts/account-ids.js';
+import { AccountIds } from '../accounts/account-ids.js';
 import { type CapRow, type CapSubject, CreditCapsRepository } from './credit-caps.repository.js';
 import type { MemberLimitState } from './credits-results.js';
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { PublicAccount } from '../../auth/account-access.js';
-import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../../database/statement-parts.js';
+import type { PublicAccount } from '../auth/account-access.js';
+import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
 
 /**

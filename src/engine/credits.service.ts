@@ -1,19 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../../accounts/account-ids.js';
+import { AccountIds } from '../accounts/account-ids.js';
 import {
   DomainError,
   InsufficientCreditsError,
   NotAMemberError,
   NotFoundError,
-} from '../../common/errors/domain-error.js';
-import { isUuid } from '../../common/validation/ids.js';
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.module.js';
-import type { SqlPart } from '../../database/statement-parts.js';
-import { Transactions } from '../../database/transactions.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
+} from '../common/errors/domain-error.js';
+import { isUuid } from '../common/validation/ids.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { SqlPart } from '../database/statement-parts.js';
+import { Transactions } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
 import {

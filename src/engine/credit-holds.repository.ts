@@ -7,7 +7,7 @@ import {
   queryPrepared,
   shiftParams,
   type SqlPart,
-} from '../../database/statement-parts.js';
+} from '../database/statement-parts.js';
 import { type BudgetScopes, scopesParam } from './budget-scopes.js';
 import type { LedgerRefs, SpendRefs } from './credit-views.js';
 import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
