@@ -4,19 +4,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
-import { PricingModule } from '../pricing/pricing.module.js';
-import { AutoRechargeController } from './auto-recharge/auto-recharge.controller.js';
-import { AutoRechargeRepository } from './auto-recharge/auto-recharge.repository.js';
-import { AutoRechargeService } from './auto-recharge/auto-recharge.service.js';
-import { CreditQueriesService } from './balances/credit-queries.service.js';
-import { CreditReadsRepository } from './balances/credit-reads.repository.js';
-import { CreditsController } from './balances/credits.controller.js';
-import { BudgetsController } from './budgets/budgets.controller.js';
-import { CreditBudgetsRepository } from './budgets/credit-budgets.repository.js';
-import { CreditBudgetsService } from './budgets/credit-budgets.service.js';
-import { CreditAdminService } from './credit-admin.service.js';
-import { CreditQuotesService } from './credit-quotes.service.js';
 import { AccountLocksRepository } from '../engine/account-locks.repository.js';
+import { AutoRechargeRepository } from '../engine/auto-recharge/auto-recharge.repository.js';
+import { CreditBudgetsRepository } from '../engine/budgets/credit-budgets.repository.js';
+import { CreditAccountsRepository } from '../engine/credit-accounts.repository.js';
 import { CreditCapsRepository } from '../engine/credit-caps.repository.js';
 import { CreditCapsService } from '../engine/credit-caps.service.js';
 import { CreditCorrectionsService } from '../engine/credit-corrections.service.js';
@@ -39,10 +30,16 @@ import { CreditHold } from '../engine/entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from '../engine/entities/credit-ledger-entry.entity.js';
 import { CreditTransfer } from '../engine/entities/credit-transfer.entity.js';
 import { CreditTransferLot } from '../engine/entities/credit-transfer-lot.entity.js';
-import { CreditFinanceRepository } from './finance-feed/credit-finance.repository.js';
-import { CreditLedgerDaysJob } from './finance-feed/credit-ledger-days.job.js';
-import { CreditLedgerDaysRepository } from './finance-feed/credit-ledger-days.repository.js';
-import { CreditAccountsRepository } from './limits/credit-accounts.repository.js';
+import { PricingModule } from '../pricing/pricing.module.js';
+import { AutoRechargeController } from './auto-recharge/auto-recharge.controller.js';
+import { AutoRechargeService } from './auto-recharge/auto-recharge.service.js';
+import { CreditQueriesService } from './balances/credit-queries.service.js';
+import { CreditReadsRepository } from './balances/credit-reads.repository.js';
+import { CreditsController } from './balances/credits.controller.js';
+import { BudgetsController } from './budgets/budgets.controller.js';
+import { CreditBudgetsService } from './budgets/credit-budgets.service.js';
+import { CreditAdminService } from './credit-admin.service.js';
+import { CreditQuotesService } from './credit-quotes.service.js';
 import { CreditCapEventIdsJob } from './limits/credit-cap-event-ids.job.js';
 import { CreditLimitsController } from './limits/credit-limits.controller.js';
 import { CreditLimitsService } from './limits/credit-limits.service.js';
@@ -96,9 +93,6 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     CreditTransfersRepository,
     CreditTransfersService,
     CreditPurchasesRepository,
-    CreditFinanceRepository,
-    CreditLedgerDaysRepository,
-    CreditLedgerDaysJob,
     AutoRechargeRepository,
     AutoRechargeService,
     CreditCapsRepository,
@@ -121,8 +115,6 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     CreditLimitsService,
     AccountLocksRepository,
     AutoRechargeService,
-    CreditFinanceRepository,
-    CreditLedgerDaysJob,
     CreditPlanLotsService,
   ],
 })

@@ -8,8 +8,8 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';
 import { fromMinor, minorUnits } from '../engine/currencies.js';
-import { CreditFinanceRepository } from '../credits/finance-feed/credit-finance.repository.js';
-import { CreditLedgerDaysJob } from '../credits/finance-feed/credit-ledger-days.job.js';
+import { CreditFinanceRepository } from './feed/credit-finance.repository.js';
+import { CreditLedgerDaysJob } from './feed/credit-ledger-days.job.js';
 import { type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
 import type {
   AccountRollForwardDto,

@@ -9,7 +9,9 @@ import { linesMatching, sourceFiles } from '../support/sources.js';
  * the one take (credits_take_events()), in TypeScript or in a function file; every other module moves credits through
  * CreditsService. Migrations create them.
  */
-const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take_events\s*\(/i;
+// The ledger's sums by day (credit_ledger_days, credit_ledger_days_filled) are the finance feed's
+// (src/finance/feed/), derived from the ledger and moving no credit.
+const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_(?!ledger_days)\w+|credits_take_events\s*\(/i;
 
 const sources = (dir: string) =>
   sourceFiles(dir, (name) => (name.endsWith('.ts') && !name.endsWith('.spec.ts')) || name.endsWith('.sql'));
@@ -33,6 +35,8 @@ describe('the money path', () => {
     expect(WRITES.test('UPDATE credit_cap_spend SET spent = 0')).toBe(true);
     expect(WRITES.test('INSERT INTO credit_accounts (account_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('SELECT remaining_credits FROM credit_allocations')).toBe(false);
+    expect(WRITES.test('INSERT INTO credit_ledger (member_id) VALUES ($1)')).toBe(true);
+    expect(WRITES.test('INSERT INTO credit_ledger_days (day) VALUES ($1)')).toBe(false);
     expect(WRITES.test('SELECT spent FROM credit_cap_spend s WHERE s.subject_id = k.id::varchar')).toBe(false);
     expect(sources('src').some((f) => f.endsWith('credits.repository.ts'))).toBe(true);
     expect(sources('src').some((f) => f.endsWith('credits_take_events.sql'))).toBe(true);

@@ -66,8 +66,8 @@ describe('structure of src/', () => {
     expect(sql.get('usage -> accounts')).toEqual(
       expect.arrayContaining(['src/usage/sql/usage_events_unclaimed.sql -> user_accounts']),
     );
-    expect(sql.get('credits -> accounts')).toEqual(
-      expect.arrayContaining(['src/credits/limits/credit-accounts.repository.ts -> accounts']),
+    expect(sql.get('engine -> accounts')).toEqual(
+      expect.arrayContaining(['src/engine/credit-accounts.repository.ts -> accounts']),
     );
   });
 

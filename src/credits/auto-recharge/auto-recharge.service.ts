@@ -28,7 +28,7 @@ import {
   AutoRechargeRepository,
   type AutoRechargeSettingsRow,
   type SucceedOutcome,
-} from './auto-recharge.repository.js';
+} from '../../engine/auto-recharge/auto-recharge.repository.js';
 
 /** How many attempts the GET answers, newest first. */
 export const RECENT_ATTEMPTS = 50;

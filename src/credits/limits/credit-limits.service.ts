@@ -11,7 +11,7 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AlertThresholdsResponseDto, CreditLimitsResponseDto } from '../dto/limits.dto.js';
 import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
 import type { CreditAccount } from '../../engine/entities/credit-account.entity.js';
-import { CreditAccountsRepository, type CreditSettings } from './credit-accounts.repository.js';
+import { CreditAccountsRepository, type CreditSettings } from '../../engine/credit-accounts.repository.js';
 
 /** An account's limits without its owner (a user's routes add `userId`, an org's `orgId`). */
 export type AccountLimitsView = Omit<CreditLimitsResponseDto, 'userId'>;
