@@ -5,6 +5,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { CreditAllocateController } from './credit-allocate.controller.js';
 import { Promotion } from './entities/promotion.entity.js';
@@ -30,6 +31,7 @@ import { SignupCreditsService } from './signup-credits.service.js';
     AuditModule,
     ChangesModule,
     CreditsModule,
+    EngineModule,
     EventsModule,
   ],
   controllers: [CreditAllocateController, PromotionsController],
