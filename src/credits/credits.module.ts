@@ -4,21 +4,28 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
 import { EngineModule } from '../engine/engine.module.js';
+import { StatementsModule } from '../finance/statements.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
+import { PromotionsModule } from '../promotions/promotions.module.js';
+import { PurchasesModule } from '../purchases/purchases.module.js';
 import { AutoRechargeController } from './auto-recharge/auto-recharge.controller.js';
 import { AutoRechargeService } from './auto-recharge/auto-recharge.service.js';
 import { CreditQueriesService } from './balances/credit-queries.service.js';
 import { CreditReadsRepository } from './balances/credit-reads.repository.js';
 import { CreditsController } from './balances/credits.controller.js';
+import { ReconcileController } from './balances/reconcile.controller.js';
+import { ReconcileService } from './balances/reconcile.service.js';
 import { BudgetsController } from './budgets/budgets.controller.js';
 import { CreditBudgetsService } from './budgets/credit-budgets.service.js';
 import { CreditAdminService } from './credit-admin.service.js';
+import { CreditAllocateController } from './credit-allocate.controller.js';
 import { CreditQuotesService } from './credit-quotes.service.js';
 import { CreditCapEventIdsJob } from './limits/credit-cap-event-ids.job.js';
 import { CreditLimitsController } from './limits/credit-limits.controller.js';
 import { CreditLimitsService } from './limits/credit-limits.service.js';
 import { CreditExpiringNoticeJob } from './notices/credit-expiring-notice.job.js';
 import { CreditJobsRepository } from './notices/credit-jobs.repository.js';
+import { StatementsController } from './statements/statements.controller.js';
 import { CreditTransfersController } from './transfers/credit-transfers.controller.js';
 import { CreditTransfersService } from './transfers/credit-transfers.service.js';
 
@@ -28,13 +35,25 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
  * notices, quotes and the admin movements. Every credit they move goes through the engine.
  */
 @Module({
-  imports: [AuditModule, ChangesModule, AccountsModule, PricingModule, EngineModule],
+  imports: [
+    AuditModule,
+    ChangesModule,
+    AccountsModule,
+    PricingModule,
+    EngineModule,
+    PurchasesModule,
+    PromotionsModule,
+    StatementsModule,
+  ],
   controllers: [
     CreditsController,
     CreditLimitsController,
     CreditTransfersController,
     AutoRechargeController,
     BudgetsController,
+    ReconcileController,
+    CreditAllocateController,
+    StatementsController,
   ],
   providers: [
     CreditAdminService,
@@ -48,6 +67,7 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     CreditTransfersService,
     AutoRechargeService,
     CreditBudgetsService,
+    ReconcileService,
   ],
   exports: [CreditQuotesService, CreditAdminService, CreditQueriesService, CreditLimitsService, AutoRechargeService],
 })
