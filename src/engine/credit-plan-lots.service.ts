@@ -32,6 +32,15 @@ export class CreditPlanLotsService {
   }
 
   /**
+   * What the user's plan allocations in force at `at` granted (docs/money.md, "Plans and rollover"):
+   * a new plan allowance grants only what it adds to that. Read it under the user's account lock
+   * (`AccountLocksRepository.lockId`) in the transaction that grants, so no concurrent grant can slip in.
+   */
+  creditsInForce(manager: EntityManager, accountId: string, at: Date): Promise<number> {
+    return this.repo.creditsInForce(manager, accountId, at);
+  }
+
+  /**
    * Up to `cap` of what allocation `fromId` has left moves to a new `rollover` allocation of the
    * period `into` (credits_rollover()); null when there was nothing to move or it was moved already.
    */

@@ -40,15 +40,6 @@ export class CreditQueriesService {
     return this.tx.statementManager;
   }
 
-  /**
-   * What the user's plan allocations in force at `at` granted (docs/money.md, "Plans and rollover"):
-   * a new plan allowance grants only what it adds to that. Read it under the user's account lock
-   * (`AccountLocksRepository.lockId`) in the transaction that grants, so no concurrent grant can slip in.
-   */
-  async planCreditsInForce(manager: EntityManager, accountId: string, at: Date): Promise<number> {
-    return this.reads.planCreditsInForce(manager, accountId, at);
-  }
-
   /** The available balance plus what the user's account's overdraft still covers. */
   async spendable(userId: string): Promise<number> {
     const manager = this.readManager;
