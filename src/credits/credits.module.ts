@@ -8,6 +8,7 @@ import { StatementsModule } from '../finance/statements.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { PromotionsModule } from '../promotions/promotions.module.js';
 import { PurchasesModule } from '../purchases/purchases.module.js';
+import { RunwayModule } from '../runway/runway.module.js';
 import { AutoRechargeController } from './auto-recharge/auto-recharge.controller.js';
 import { AutoRechargeService } from './auto-recharge/auto-recharge.service.js';
 import { CreditQueriesService } from './balances/credit-queries.service.js';
@@ -25,6 +26,7 @@ import { CreditLimitsController } from './limits/credit-limits.controller.js';
 import { CreditLimitsService } from './limits/credit-limits.service.js';
 import { CreditExpiringNoticeJob } from './notices/credit-expiring-notice.job.js';
 import { CreditJobsRepository } from './notices/credit-jobs.repository.js';
+import { RunwayController } from './runway/runway.controller.js';
 import { StatementsController } from './statements/statements.controller.js';
 import { CreditTransfersController } from './transfers/credit-transfers.controller.js';
 import { CreditTransfersService } from './transfers/credit-transfers.service.js';
@@ -44,6 +46,7 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     PurchasesModule,
     PromotionsModule,
     StatementsModule,
+    RunwayModule,
   ],
   controllers: [
     CreditsController,
@@ -54,6 +57,7 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     ReconcileController,
     CreditAllocateController,
     StatementsController,
+    RunwayController,
   ],
   providers: [
     CreditAdminService,
