@@ -9,6 +9,7 @@ import { PricingModule } from '../pricing/pricing.module.js';
 import { PromotionsModule } from '../promotions/promotions.module.js';
 import { PurchasesModule } from '../purchases/purchases.module.js';
 import { RunwayModule } from '../runway/runway.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { AutoRechargeController } from './auto-recharge/auto-recharge.controller.js';
 import { AutoRechargeService } from './auto-recharge/auto-recharge.service.js';
 import { CreditQueriesService } from './balances/credit-queries.service.js';
@@ -26,6 +27,7 @@ import { CreditLimitsController } from './limits/credit-limits.controller.js';
 import { CreditLimitsService } from './limits/credit-limits.service.js';
 import { CreditExpiringNoticeJob } from './notices/credit-expiring-notice.job.js';
 import { CreditJobsRepository } from './notices/credit-jobs.repository.js';
+import { ReviewQueueController } from './review/review-queue.controller.js';
 import { RunwayController } from './runway/runway.controller.js';
 import { StatementsController } from './statements/statements.controller.js';
 import { CreditTransfersController } from './transfers/credit-transfers.controller.js';
@@ -47,6 +49,7 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     PromotionsModule,
     StatementsModule,
     RunwayModule,
+    UsageModule,
   ],
   controllers: [
     CreditsController,
@@ -58,6 +61,7 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     CreditAllocateController,
     StatementsController,
     RunwayController,
+    ReviewQueueController,
   ],
   providers: [
     CreditAdminService,

@@ -68,6 +68,7 @@ import { UsageRecordsService } from './usage-records.service.js';
     UsageRecordsService,
     UsageCorrectionsService,
     UsageAuditRepository,
+    UsageReviewService,
   ],
 })
 export class UsageModule {}
