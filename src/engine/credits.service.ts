@@ -66,7 +66,7 @@ const EXPIRY_BATCH = 500;
  * (the `manager`), starts with the user's account-row lock (one user's movements serialise, different
  * users never wait on each other), changes `credit_allocations.remaining_credits` and writes one
  * ledger entry per allocation touched, so `remaining = total + Σ non-grant ledger amounts` holds at
- * every commit. No code outside src/credits/ writes a credit table (test/unit/money-path.spec.ts).
+ * every commit. No code outside src/engine/ and src/credits/ writes a credit table (test/unit/money-path.spec.ts).
  */
 @Injectable()
 export class CreditsService {
