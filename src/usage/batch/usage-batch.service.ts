@@ -7,9 +7,9 @@ import { ErasedAccounts } from '../../accounts/erased-accounts.js';
 import { payerOf } from '../../accounts/payer.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
+import { Transactions } from '../../database/transactions.js';
 import { CreditsService } from '../../engine/credits.service.js';
 import type { BatchOutcome } from '../../engine/credits-batch.js';
-import { Transactions } from '../../database/transactions.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import {
   BatchEventDto,
