@@ -2,7 +2,7 @@
 // The route prefixes served by a module that does not own them (docs/architecture.md "How the
 // structure is counted"): a prefix `/api/<x>/…` is owned by the folder src/<x>/ when there is one; a
 // controller of another folder serving it (by its `@Controller()` path or, under a bare
-// `@Controller('api')`, by a method's path) prints one line, `<file>: /api/<x> (owner src/<x>/)`.
+// `@Controller('api')`, by a method's path: `@Get()`… and `@IdempotentPost()`) prints one line, `<file>: /api/<x> (owner src/<x>/)`.
 // Prefixes that name no folder (`/api/entitlements`, `/api/payments`) are not counted.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +19,7 @@ function controllers(dir) {
 }
 
 const CONTROLLER = /@Controller\(\s*'([^']*)'/;
-const ROUTE = /@(?:Get|Post|Put|Patch|Delete)\(\s*'([^']*)'/g;
+const ROUTE = /@(?:Get|Post|Put|Patch|Delete|IdempotentPost)\(\s*'([^']*)'/g;
 
 for (const file of controllers('src')) {
   const text = readFileSync(path.join(ROOT, file), 'utf8');

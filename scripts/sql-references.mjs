@@ -1,6 +1,6 @@
 // The references between folders of src/ that imports do not show: SQL. A table belongs to the folder
-// whose entity names it (`@Entity({ name: 'credit_ledger' })` in src/credits/…), a function to the folder
-// whose sql/ holds its file (src/credits/sql/credits_grant.sql). Every SQL text of a folder (its sql/
+// whose entity names it (`@Entity({ name: 'credit_ledger' })` in src/engine/entities/…), a function to the folder
+// whose sql/ holds its file (src/engine/sql/credits_grant.sql). Every SQL text of a folder (its sql/
 // files, the template literals of its TypeScript, and the snapshots of the statements it composes,
 // queries/<folder>/*.sql at the root) that reads or writes another folder's table or calls its function
 // is an edge `from -> to`, as an import is; npm run cycles adds these edges to the import graph, so a
@@ -61,7 +61,7 @@ function sqlTexts(root) {
 
 /**
  * The SQL references between folders of src/: `edges` maps `from -> to` to the references behind it
- * (`src/credits/sql/credits_take.sql -> org_members`), as folderGraph() maps imports.
+ * (`src/engine/sql/credits_take.sql -> org_members`), as folderGraph() maps imports.
  */
 export function sqlGraph(root) {
   const { tables, functions } = sqlOwners(root);

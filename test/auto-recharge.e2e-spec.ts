@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AccountIds } from '../src/accounts/account-ids.js';
-import { AutoRechargeService } from '../src/credits/auto-recharge/auto-recharge.service.js';
+import { AutoRechargeAttempts } from '../src/engine/auto-recharge/auto-recharge-attempts.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
@@ -266,7 +266,7 @@ describe('auto-recharge', () => {
   });
 
   it('the purchase’s two calls: the attempt is checked open and the account’s, then succeeded once', async () => {
-    const service = t.app.get(AutoRechargeService);
+    const service = t.app.get(AutoRechargeAttempts);
     const manager = t.app.get(DataSource).manager;
     const u = await f.newUser({ credits: 100 });
     const other = await f.newUser();
@@ -286,24 +286,24 @@ describe('auto-recharge', () => {
     const ids = t.app.get(AccountIds);
     const mine = (await ids.of(manager, { userId: u.id }))!;
 
-    await expect(service.assertAttemptOpen(manager, id, mine)).resolves.toBeUndefined();
+    await expect(service.assertOpen(manager, id, mine)).resolves.toBeUndefined();
     for (const account of [(await ids.of(manager, { userId: other.id }))!, '0']) {
-      await expect(service.assertAttemptOpen(manager, id, account)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      expect(await service.succeedAttempt(manager, id, account)).toBe('not_found');
+      await expect(service.assertOpen(manager, id, account)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await service.succeed(manager, id, account)).toBe('not_found');
     }
-    await expect(service.assertAttemptOpen(manager, randomUUID(), mine)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(service.assertAttemptOpen(manager, first, mine)).rejects.toMatchObject({
+    await expect(service.assertOpen(manager, randomUUID(), mine)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(service.assertOpen(manager, first, mine)).rejects.toMatchObject({
       code: 'AUTO_RECHARGE_ATTEMPT_CLOSED',
     });
 
     expect((await get(u.auth)).body.consecutiveFailures).toBe(1);
-    expect(await service.succeedAttempt(manager, id, mine)).toBe('succeeded');
-    expect(await service.succeedAttempt(manager, id, mine)).toBe('already_succeeded');
+    expect(await service.succeed(manager, id, mine)).toBe('succeeded');
+    expect(await service.succeed(manager, id, mine)).toBe('already_succeeded');
     const view = (await get(u.auth)).body;
     expect(view.consecutiveFailures).toBe(0);
     expect(view.attempts.map((a: { status: string }) => a.status)).toEqual(['succeeded', 'failed']);
     expect(view.attempts[0].closedAt).not.toBeNull();
-    await expect(service.assertAttemptOpen(manager, id, mine)).rejects.toMatchObject({
+    await expect(service.assertOpen(manager, id, mine)).rejects.toMatchObject({
       code: 'AUTO_RECHARGE_ATTEMPT_CLOSED',
     });
     // A succeeded attempt cannot fail.

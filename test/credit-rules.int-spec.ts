@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 /**
- * The credits module's small shared rules (src/credits/sql/credit_key_period_*.sql), which the takes
+ * The credits module's small shared rules (src/engine/sql/credit_key_period_*.sql), which the takes
  * and the API keys' answers call, on the migrated database with the instant given.
  */
 let db: pg.Pool;

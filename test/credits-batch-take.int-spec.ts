@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { AuthUser } from '../src/auth/roles.js';
 import { DomainError, SpendRateLimitedError } from '../src/common/errors/domain-error.js';
-import { CreditsService } from '../src/credits/engine/credits.service.js';
+import { CreditsService } from '../src/engine/credits.service.js';
 import { UsageBatchService } from '../src/usage/batch/usage-batch.service.js';
 import { UsageService } from '../src/usage/usage.service.js';
 import { UsageRecordsRepository } from '../src/usage/usage-records.repository.js';

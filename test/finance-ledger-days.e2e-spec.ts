@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditLedgerDaysJob } from '../src/credits/finance-feed/credit-ledger-days.job.js';
+import { CreditLedgerDaysJob } from '../src/finance/feed/credit-ledger-days.job.js';
 import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
 import { freezeClock } from './support/clock.js';

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditFinanceRepository } from '../src/credits/finance-feed/credit-finance.repository.js';
-import { CreditLedgerDaysJob } from '../src/credits/finance-feed/credit-ledger-days.job.js';
+import { CreditFinanceRepository } from '../src/finance/feed/credit-finance.repository.js';
+import { CreditLedgerDaysJob } from '../src/finance/feed/credit-ledger-days.job.js';
 import { periodsOf, type RollForward, rollForwards } from '../src/finance/finance-figures.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { CURRENCIES, FinanceWorker, type Operation } from './support/finance-operations.js';

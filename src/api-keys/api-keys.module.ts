@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { NAMED_KEYS, PayerService } from '../accounts/payer.service.js';
 import { AuditModule } from '../audit/audit.module.js';
-import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { ApiKeyStrategy } from './api-key.strategy.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
@@ -21,7 +21,7 @@ import { RecentKeys } from './recent-keys.js';
  * reads are: a module below this one cannot import it.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKey]), AccountsModule, AuditModule, CreditsModule],
+  imports: [TypeOrmModule.forFeature([ApiKey]), AccountsModule, AuditModule, EngineModule],
   controllers: [ApiKeysController],
   providers: [
     ApiKeysErasureRepository,

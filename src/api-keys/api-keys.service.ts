@@ -11,8 +11,8 @@ import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/ht
 import { toDate } from '../common/validation/dates.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { CreditCapsService } from '../credits/engine/credit-caps.service.js';
 import { Transactions } from '../database/transactions.js';
+import { CreditCapsService } from '../engine/credit-caps.service.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import { budgetOf, isServiceKey, type KeyView, knownScopes, toDto } from './api-key-view.js';
 import { ApiKeysRepository, type KeyLookup, type KeyOwner, type StoredApiKey } from './api-keys.repository.js';

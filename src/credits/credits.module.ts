@@ -1,74 +1,55 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
+import { EngineModule } from '../engine/engine.module.js';
+import { StatementsModule } from '../finance/statements.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
+import { PromotionsModule } from '../promotions/promotions.module.js';
+import { PurchasesModule } from '../purchases/purchases.module.js';
+import { RunwayModule } from '../runway/runway.module.js';
+import { UsageModule } from '../usage/usage.module.js';
 import { AutoRechargeController } from './auto-recharge/auto-recharge.controller.js';
-import { AutoRechargeRepository } from './auto-recharge/auto-recharge.repository.js';
 import { AutoRechargeService } from './auto-recharge/auto-recharge.service.js';
 import { CreditQueriesService } from './balances/credit-queries.service.js';
 import { CreditReadsRepository } from './balances/credit-reads.repository.js';
 import { CreditsController } from './balances/credits.controller.js';
+import { ReconcileController } from './balances/reconcile.controller.js';
+import { ReconcileService } from './balances/reconcile.service.js';
 import { BudgetsController } from './budgets/budgets.controller.js';
-import { CreditBudgetsRepository } from './budgets/credit-budgets.repository.js';
 import { CreditBudgetsService } from './budgets/credit-budgets.service.js';
 import { CreditAdminService } from './credit-admin.service.js';
+import { CreditAllocateController } from './credit-allocate.controller.js';
 import { CreditQuotesService } from './credit-quotes.service.js';
-import { AccountLocksRepository } from './engine/account-locks.repository.js';
-import { CreditCapsRepository } from './engine/credit-caps.repository.js';
-import { CreditCapsService } from './engine/credit-caps.service.js';
-import { CreditCorrectionsService } from './engine/credit-corrections.service.js';
-import { CreditHoldsRepository } from './engine/credit-holds.repository.js';
-import { CreditPlanLotsRepository } from './engine/credit-plan-lots.repository.js';
-import { CreditPlanLotsService } from './engine/credit-plan-lots.service.js';
-import { CreditPurchasesRepository } from './engine/credit-purchases.repository.js';
-import { CreditTransfersRepository } from './engine/credit-transfers.repository.js';
-import { CreditsRepository } from './engine/credits.repository.js';
-import { CreditsService } from './engine/credits.service.js';
-import { CreditsBatchRepository } from './engine/credits-batch.repository.js';
-import { CreditsErasureRepository } from './engine/credits-erasure.repository.js';
-import { CreditAccount } from './entities/credit-account.entity.js';
-import { CreditAllocation } from './entities/credit-allocation.entity.js';
-import { CreditBudget } from './entities/credit-budget.entity.js';
-import { CreditCap } from './entities/credit-cap.entity.js';
-import { CreditCapEventId } from './entities/credit-cap-event-id.entity.js';
-import { CreditCapSpend } from './entities/credit-cap-spend.entity.js';
-import { CreditHold } from './entities/credit-hold.entity.js';
-import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
-import { CreditTransfer } from './entities/credit-transfer.entity.js';
-import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
-import { CreditFinanceRepository } from './finance-feed/credit-finance.repository.js';
-import { CreditLedgerDaysJob } from './finance-feed/credit-ledger-days.job.js';
-import { CreditLedgerDaysRepository } from './finance-feed/credit-ledger-days.repository.js';
-import { CreditAccountsRepository } from './limits/credit-accounts.repository.js';
 import { CreditCapEventIdsJob } from './limits/credit-cap-event-ids.job.js';
 import { CreditLimitsController } from './limits/credit-limits.controller.js';
 import { CreditLimitsService } from './limits/credit-limits.service.js';
 import { CreditExpiringNoticeJob } from './notices/credit-expiring-notice.job.js';
 import { CreditJobsRepository } from './notices/credit-jobs.repository.js';
+import { ReviewQueueController } from './review/review-queue.controller.js';
+import { RunwayController } from './runway/runway.controller.js';
+import { StatementsController } from './statements/statements.controller.js';
 import { CreditTransfersController } from './transfers/credit-transfers.controller.js';
 import { CreditTransfersService } from './transfers/credit-transfers.service.js';
 
+/**
+ * The credits tenants (docs/architecture.md): the routes of `/api/credits` and the rules above the
+ * engine (src/engine/), each a room: balances and reads, auto-recharge, transfers, limits, budgets,
+ * notices, quotes and the admin movements. Every credit they move goes through the engine.
+ */
 @Module({
   imports: [
     AuditModule,
     ChangesModule,
-    TypeOrmModule.forFeature([
-      CreditAllocation,
-      CreditLedgerEntry,
-      CreditHold,
-      CreditAccount,
-      CreditCap,
-      CreditCapSpend,
-      CreditBudget,
-      CreditCapEventId,
-      CreditTransfer,
-      CreditTransferLot,
-    ]),
     AccountsModule,
     PricingModule,
+    EngineModule,
+    PurchasesModule,
+    PromotionsModule,
+    StatementsModule,
+    RunwayModule,
+    UsageModule,
   ],
   controllers: [
     CreditsController,
@@ -76,54 +57,26 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     CreditTransfersController,
     AutoRechargeController,
     BudgetsController,
+    ReconcileController,
+    CreditAllocateController,
+    StatementsController,
+    RunwayController,
+    ReviewQueueController,
   ],
   providers: [
-    CreditsErasureRepository,
-    CreditsService,
     CreditAdminService,
     CreditLimitsService,
-    CreditAccountsRepository,
-    CreditsRepository,
-    CreditHoldsRepository,
     CreditJobsRepository,
     CreditReadsRepository,
     CreditQueriesService,
     CreditQuotesService,
     CreditExpiringNoticeJob,
     CreditCapEventIdsJob,
-    CreditsBatchRepository,
-    AccountLocksRepository,
-    CreditTransfersRepository,
     CreditTransfersService,
-    CreditPurchasesRepository,
-    CreditFinanceRepository,
-    CreditLedgerDaysRepository,
-    CreditLedgerDaysJob,
-    AutoRechargeRepository,
     AutoRechargeService,
-    CreditCapsRepository,
-    CreditCapsService,
-    CreditCorrectionsService,
-    CreditPlanLotsRepository,
-    CreditPlanLotsService,
-    CreditBudgetsRepository,
     CreditBudgetsService,
+    ReconcileService,
   ],
-  exports: [
-    CreditQuotesService,
-    CreditsErasureRepository,
-    CreditAdminService,
-    CreditCorrectionsService,
-    CreditCapsService,
-    CreditsService,
-    CreditQueriesService,
-    CreditAccountsRepository,
-    CreditLimitsService,
-    AccountLocksRepository,
-    AutoRechargeService,
-    CreditFinanceRepository,
-    CreditLedgerDaysJob,
-    CreditPlanLotsService,
-  ],
+  exports: [CreditQuotesService, CreditAdminService, CreditQueriesService, CreditLimitsService, AutoRechargeService],
 })
 export class CreditsModule {}

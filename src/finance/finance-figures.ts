@@ -1,5 +1,5 @@
-import { fromMinor } from '../credits/currencies.js';
-import type { FrozenSum, MovementSum } from '../credits/finance-feed/credit-finance.repository.js';
+import { fromMinor } from '../engine/currencies.js';
+import type { FrozenSum, MovementSum } from './feed/credit-finance.repository.js';
 
 /** The roll-forward's money keys, in the order of the identity (docs/finance.md). */
 export const MONEY_IN = ['purchased', 'sold', 'transferredIn'] as const;

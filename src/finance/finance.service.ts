@@ -7,10 +7,8 @@ import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';
-import { fromMinor, minorUnits } from '../credits/currencies.js';
-import { CreditFinanceRepository } from '../credits/finance-feed/credit-finance.repository.js';
-import { CreditLedgerDaysJob } from '../credits/finance-feed/credit-ledger-days.job.js';
 import { type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
+import { fromMinor, minorUnits } from '../engine/currencies.js';
 import type {
   AccountRollForwardDto,
   LiabilityAccountDto,
@@ -19,6 +17,8 @@ import type {
   RollForwardQueryDto,
   RollForwardResponseDto,
 } from './dto/finance.dto.js';
+import { CreditFinanceRepository } from './feed/credit-finance.repository.js';
+import { CreditLedgerDaysJob } from './feed/credit-ledger-days.job.js';
 import { LIABILITY_CSV_HEADER, liabilityCsvRows, ROLL_FORWARD_CSV_HEADER, rollForwardCsvRows } from './finance-csv.js';
 import { periodsOf, type RollForward, rollForwards } from './finance-figures.js';
 

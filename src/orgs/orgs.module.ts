@@ -8,6 +8,7 @@ import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { StreamingSessionsModule } from '../streaming-sessions/streaming-sessions.module.js';
 import { UsageModule } from '../usage/usage.module.js';
@@ -31,6 +32,7 @@ import { OrgsService } from './orgs.service.js';
     AuditModule,
     ChangesModule,
     CreditsModule,
+    EngineModule,
     UsageModule,
     PlansModule,
     StreamingSessionsModule,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { CreditsService } from '../engine/credits.service.js';
 import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PlansRepository } from './plans.repository.js';

@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
-import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
@@ -19,7 +19,7 @@ import { SubscriptionsService } from './subscriptions.service.js';
   imports: [
     TypeOrmModule.forFeature([Plan, Subscription]),
     AuditModule,
-    CreditsModule,
+    EngineModule,
     AccountsModule,
     EventsModule,
     PricingModule,

@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { ownerAccount } from '../accounts/account-ref.js';
-import { CreditQueriesService } from '../credits/balances/credit-queries.service.js';
-import { CreditPlanLotsService } from '../credits/engine/credit-plan-lots.service.js';
-import type { AllocationView } from '../credits/engine/credit-views.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { CreditPlanLotsService } from '../engine/credit-plan-lots.service.js';
+import type { AllocationView } from '../engine/credit-views.js';
+import { CreditsService } from '../engine/credits.service.js';
 import { namedInEvent } from '../events/event-types.js';
 import { EventsService } from '../events/events.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
@@ -34,7 +33,6 @@ export class SubscriptionPeriods {
     private readonly repo: PlansRepository,
     private readonly credits: CreditsService,
     private readonly lots: CreditPlanLotsService,
-    private readonly creditQueries: CreditQueriesService,
     private readonly events: EventsService,
     private readonly pricing: PricingService,
   ) {}
@@ -76,7 +74,7 @@ export class SubscriptionPeriods {
             period,
           },
         );
-      const credits = plan.credits - (await this.creditQueries.planCreditsInForce(m, accountId, asOf));
+      const credits = plan.credits - (await this.lots.creditsInForce(m, accountId, asOf));
       granted = await this.grant(m, accountId, sub, plan, period, credits, by);
       if (granted && cause === 'renewal' && period.index > 0)
         await this.events.emit(m, 'subscription.renewed', {

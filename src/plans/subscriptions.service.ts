@@ -17,9 +17,9 @@ import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
-import { AccountLocksRepository } from '../credits/engine/account-locks.repository.js';
-import { CreditPlanLotsService } from '../credits/engine/credit-plan-lots.service.js';
 import { Transactions } from '../database/transactions.js';
+import { AccountLocksRepository } from '../engine/account-locks.repository.js';
+import { CreditPlanLotsService } from '../engine/credit-plan-lots.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import type {
   PutSubscriptionDto,

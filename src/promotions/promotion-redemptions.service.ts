@@ -16,7 +16,7 @@ import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { CreditsService } from '../engine/credits.service.js';
 import { namedInEvent } from '../events/event-types.js';
 import type { RedeemPromotionDto, RedemptionResponseDto } from './dto/promotions.dto.js';
 import type { Promotion } from './entities/promotion.entity.js';

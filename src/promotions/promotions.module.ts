@@ -4,9 +4,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
-import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
-import { CreditAllocateController } from './credit-allocate.controller.js';
 import { Promotion } from './entities/promotion.entity.js';
 import { PromotionFailure } from './entities/promotion-failure.entity.js';
 import { PromotionRedemption } from './entities/promotion-redemption.entity.js';
@@ -29,10 +28,10 @@ import { SignupCreditsService } from './signup-credits.service.js';
     AccountsModule,
     AuditModule,
     ChangesModule,
-    CreditsModule,
+    EngineModule,
     EventsModule,
   ],
-  controllers: [CreditAllocateController, PromotionsController],
+  controllers: [PromotionsController],
   providers: [
     PromotionsRepository,
     PromotionsService,
@@ -41,6 +40,6 @@ import { SignupCreditsService } from './signup-credits.service.js';
     PromotionFailuresJob,
     SignupAccountSync,
   ],
-  exports: [SignupAccountSync],
+  exports: [SignupAccountSync, SignupCreditsService],
 })
 export class PromotionsModule {}

@@ -5,7 +5,7 @@ import type { UserCreatedHook } from '../accounts/accounts.service.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { CreditsService } from '../engine/credits.service.js';
 
 const DAY_MS = 86_400_000;
 

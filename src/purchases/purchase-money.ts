@@ -1,4 +1,4 @@
-import { minorUnits, type MoneyLimits } from '../credits/currencies.js';
+import { minorUnits, type MoneyLimits } from '../engine/currencies.js';
 
 /**
  * A purchase's money, exactly (docs/purchases.md): amounts are decimal strings of at most 2 places,

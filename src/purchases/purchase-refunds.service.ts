@@ -3,8 +3,8 @@ import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors/domain-error.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
 import { Transactions } from '../database/transactions.js';
+import { CreditsService } from '../engine/credits.service.js';
 import { EventsService } from '../events/events.service.js';
 import { amountOfMinor, creditsForRefund, fromCents, toCents } from './purchase-money.js';
 import { PAID_STATUSES, type ProviderEventType, type PurchaseStatus } from './purchase-status.js';

@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
-import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { Package } from './entities/package.entity.js';
 import { Purchase } from './entities/purchase.entity.js';
@@ -27,7 +27,7 @@ import { StripeWebhookService } from './stripe/stripe-webhook.service.js';
     AccountsModule,
     AuditModule,
     ChangesModule,
-    CreditsModule,
+    EngineModule,
     EventsModule,
   ],
   controllers: [PurchasesController, StripeWebhookController, PackagesController],

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import type { ReconcileMismatch } from '../credits/engine/credit-views.js';
+import type { ReconcileMismatch } from '../engine/credit-views.js';
 import type { PurchaseStatus, RefundOrigin } from './purchase-status.js';
 
 /** A purchase row as the queries answer it, with its allocation's id (null until paid). */

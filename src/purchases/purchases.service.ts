@@ -14,10 +14,10 @@ import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
-import { AutoRechargeService } from '../credits/auto-recharge/auto-recharge.service.js';
-import { toMinor } from '../credits/currencies.js';
-import type { ReconcileMismatch } from '../credits/engine/credit-views.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
+import { AutoRechargeAttempts } from '../engine/auto-recharge/auto-recharge-attempts.service.js';
+import type { ReconcileMismatch } from '../engine/credit-views.js';
+import { CreditsService } from '../engine/credits.service.js';
+import { toMinor } from '../engine/currencies.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { PackagesService } from './packages/packages.service.js';
 import { amountOfMinor, shareOfAmount, shareOfValue, toCents } from './purchase-money.js';
@@ -75,7 +75,7 @@ export class PurchasesService {
     private readonly repo: PurchasesRepository,
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(Changes) private readonly changes: Changes,
-    @Inject(AutoRechargeService) private readonly autoRecharge: AutoRechargeService,
+    @Inject(AutoRechargeAttempts) private readonly attempts: AutoRechargeAttempts,
     @Inject(PackagesService) private readonly packages: PackagesService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
@@ -97,7 +97,7 @@ export class PurchasesService {
       const sold = await this.sold(manager, body);
       if (body.autoRechargeAttemptId !== undefined) {
         // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
-        await this.autoRecharge.assertAttemptOpen(manager, body.autoRechargeAttemptId, accountId);
+        await this.attempts.assertOpen(manager, body.autoRechargeAttemptId, accountId);
       }
       const row = await this.repo.insert(manager, {
         accountId,
@@ -215,12 +215,12 @@ export class PurchasesService {
   /**
    * ── AUTO-RECHARGE HOOK (the one place) ──
    * A paid purchase created with `autoRechargeAttemptId` closes that attempt as succeeded, in this
-   * transaction, after the grant (AutoRechargeService.succeedAttempt(), auto_recharge_succeed()). It
+   * transaction, after the grant (AutoRechargeAttempts.succeed(), auto_recharge_succeed()). It
    * never refuses the payment: an attempt failed meanwhile stays failed, and the credits were paid for.
    */
   private async closeAutoRechargeAttempt(manager: EntityManager, row: PurchaseRow): Promise<void> {
     if (row.auto_recharge_attempt_id === null) return;
-    await this.autoRecharge.succeedAttempt(manager, row.auto_recharge_attempt_id, row.account_id);
+    await this.attempts.succeed(manager, row.auto_recharge_attempt_id, row.account_id);
   }
 
   /** Failed or expired: from pending_payment only; nothing is granted. */

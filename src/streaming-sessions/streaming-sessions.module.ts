@@ -5,6 +5,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { UsageModule } from '../usage/usage.module.js';
@@ -23,6 +24,7 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
     AccountsModule,
     ApiKeysModule,
     CreditsModule,
+    EngineModule,
     EventsModule,
     PricingModule,
     UsageModule,

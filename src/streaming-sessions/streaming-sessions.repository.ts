@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import type { InsertAfterHold } from '../credits/engine/credit-holds.repository.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
+import type { InsertAfterHold } from '../engine/credit-holds.repository.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';

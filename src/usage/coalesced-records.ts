@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { Payer } from '../accounts/payer.js';
-import { CreditsService } from '../credits/engine/credits.service.js';
-import type { BatchOutcome } from '../credits/engine/credits-batch.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
+import { CreditsService } from '../engine/credits.service.js';
+import type { BatchOutcome } from '../engine/credits-batch.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {

@@ -1,4 +1,4 @@
-import { type BudgetScopes, scopesOf } from '../credits/engine/budget-scopes.js';
+import { type BudgetScopes, scopesOf } from '../engine/budget-scopes.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { scopeColumns, scopesParam } from '../credits/engine/budget-scopes.js';
-import type { BatchTakeStatement } from '../credits/engine/credits-batch.repository.js';
 import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
+import { scopeColumns, scopesParam } from '../engine/budget-scopes.js';
+import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
 import { kindList, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import { type CreateUsageRecordInput, type RecordSqlRow, toRow, type UsageRecordRow } from './usage-record-rows.js';
 

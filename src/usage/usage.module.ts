@@ -5,7 +5,7 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
-import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { UsageBatchService } from './batch/usage-batch.service.js';
@@ -37,7 +37,7 @@ import { UsageRecordsService } from './usage-records.service.js';
     ApiKeysModule,
     AuditModule,
     ChangesModule,
-    CreditsModule,
+    EngineModule,
     PricingModule,
     AccountsModule,
     EventsModule,
@@ -68,6 +68,7 @@ import { UsageRecordsService } from './usage-records.service.js';
     UsageRecordsService,
     UsageCorrectionsService,
     UsageAuditRepository,
+    UsageReviewService,
   ],
 })
 export class UsageModule {}

@@ -5,8 +5,8 @@ import { ApiKeysErasureRepository } from '../api-keys/api-keys-erasure.repositor
 import { AuditService } from '../audit/audit.service.js';
 import type { ErasedPerson } from '../common/erasure.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
-import { CreditsErasureRepository } from '../credits/engine/credits-erasure.repository.js';
 import { Transactions } from '../database/transactions.js';
+import { CreditsErasureRepository } from '../engine/credits-erasure.repository.js';
 import { EventsService } from '../events/events.service.js';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { NotificationsService } from '../notifications/notifications.service.js';

@@ -6,6 +6,7 @@ import { UserAccount } from '../accounts/entities/user-account.entity.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PlansModule } from '../plans/plans.module.js';
@@ -29,6 +30,7 @@ import { UsersService } from './users.service.js';
     ApiKeysModule,
     AuditModule,
     CreditsModule,
+    EngineModule,
     EventsModule,
     NotificationsModule,
     PlansModule,

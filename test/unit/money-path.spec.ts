@@ -5,18 +5,25 @@ import { describe, expect, it } from 'vitest';
 import { linesMatching, sourceFiles } from '../support/sources.js';
 
 /**
- * One money path (docs/money.md): only the credits module writes the credit tables (credit_*) or calls
+ * One money path (docs/money.md): only the engine and the credits tenants write the credit tables (credit_*) or calls
  * the one take (credits_take_events()), in TypeScript or in a function file; every other module moves credits through
  * CreditsService. Migrations create them.
  */
-const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_\w+|credits_take_events\s*\(/i;
+// The ledger's sums by day (credit_ledger_days, credit_ledger_days_filled) are the finance feed's
+// (src/finance/feed/), derived from the ledger and moving no credit.
+const WRITES = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_(?!ledger_days)\w+|credits_take_events\s*\(/i;
 
 const sources = (dir: string) =>
   sourceFiles(dir, (name) => (name.endsWith('.ts') && !name.endsWith('.spec.ts')) || name.endsWith('.sql'));
 
+/** The engine (src/engine/) and its tenants (src/credits/): the only folders that name the credit tables. */
+const MONEY_FOLDERS = ['engine', 'credits'].map((folder) => `src${path.sep}${folder}${path.sep}`);
+const outsideMoney = (file: string) => !MONEY_FOLDERS.some((folder) => file.startsWith(folder));
+const insideMoney = () => MONEY_FOLDERS.flatMap((folder) => sources(folder.slice(0, -1)));
+
 describe('the money path', () => {
-  it('no file outside src/credits/ writes a credit table or calls the take', () => {
-    const outside = sources('src').filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`));
+  it('no file outside src/engine/ and src/credits/ writes a credit table or calls the take', () => {
+    const outside = sources('src').filter(outsideMoney);
     const offenders = linesMatching(outside, WRITES);
     expect(offenders).toEqual([]);
   });
@@ -28,6 +35,8 @@ describe('the money path', () => {
     expect(WRITES.test('UPDATE credit_cap_spend SET spent = 0')).toBe(true);
     expect(WRITES.test('INSERT INTO credit_accounts (account_id) VALUES ($1)')).toBe(true);
     expect(WRITES.test('SELECT remaining_credits FROM credit_allocations')).toBe(false);
+    expect(WRITES.test('INSERT INTO credit_ledger (member_id) VALUES ($1)')).toBe(true);
+    expect(WRITES.test('INSERT INTO credit_ledger_days (day) VALUES ($1)')).toBe(false);
     expect(WRITES.test('SELECT spent FROM credit_cap_spend s WHERE s.subject_id = k.id::varchar')).toBe(false);
     expect(sources('src').some((f) => f.endsWith('credits.repository.ts'))).toBe(true);
     expect(sources('src').some((f) => f.endsWith('credits_take_events.sql'))).toBe(true);
@@ -36,19 +45,19 @@ describe('the money path', () => {
   /**
    * Every movement inside the engine (docs/money.md "Where each rule lives"): no TypeScript anywhere,
    * the credits module's repositories and jobs included, writes credit_ledger or credit_allocations;
-   * they are written only by the engine's SQL functions (src/credits/sql/), and among those only
+   * they are written only by the engine's SQL functions (src/engine/sql/), and among those only
    * credit_ledger_write() appends to the ledger or changes an allocation's remaining credits.
    */
   const LEDGER_OR_ALLOCATIONS = /(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+"?credit_(ledger|allocations)\b/i;
   const LEDGER_APPEND = /INSERT\s+INTO\s+"?credit_ledger\b/i;
   const REMAINING_SET = /\bremaining_credits\s*=\s*[a-z]/i;
-  const WRITER = `src${path.sep}credits${path.sep}sql${path.sep}credit_ledger_write.sql`;
+  const WRITER = `src${path.sep}engine${path.sep}sql${path.sep}credit_ledger_write.sql`;
 
   it('no route or job writes credit_ledger or credit_allocations but through the engine’s functions', () => {
     const typescript = sourceFiles('src', (name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'));
     expect(linesMatching(typescript, LEDGER_OR_ALLOCATIONS)).toEqual([]);
     const functions = sources('src').filter((f) => f.endsWith('.sql'));
-    const outsideEngine = functions.filter((f) => !f.startsWith(`src${path.sep}credits${path.sep}sql${path.sep}`));
+    const outsideEngine = functions.filter((f) => !f.startsWith(`src${path.sep}engine${path.sep}sql${path.sep}`));
     expect(linesMatching(outsideEngine, LEDGER_OR_ALLOCATIONS)).toEqual([]);
     const others = functions.filter((f) => f !== WRITER);
     expect(linesMatching(others, LEDGER_APPEND)).toEqual([]);
@@ -71,16 +80,16 @@ describe('the money path', () => {
 
   /**
    * Caps owned by credits (docs/spend-controls.md): the one spend counter of every cap is read and
-   * written only inside src/credits/; other modules read a cap's spend through credit_cap_spent() and
+   * written only inside src/engine/ and src/credits/; other modules read a cap's spend through credit_cap_spent() and
    * never count or send a cap's event themselves.
    */
   const CAP_COUNTER = /\bcredit_cap_spend\b|\bcredit_cap_spend_add\s*\(|\bcredit_cap_limit_event\s*\(/i;
 
-  it('no file outside src/credits/ reads or writes the caps’ spend counter', () => {
-    const outside = sources('src').filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`));
+  it('no file outside src/engine/ and src/credits/ reads or writes the caps’ spend counter', () => {
+    const outside = sources('src').filter(outsideMoney);
     expect(linesMatching(outside, CAP_COUNTER)).toEqual([]);
     // the credits module does (so the empty answer means something)
-    const inside = sources(`src${path.sep}credits`);
+    const inside = insideMoney();
     expect(linesMatching(inside, CAP_COUNTER).length).toBeGreaterThan(3);
   });
 
@@ -90,10 +99,10 @@ describe('the money path', () => {
    */
   const CAP_LIMITS = /\bcredit_caps\b|\bcredit_cap_spent\s*\(/i;
 
-  it('no file outside src/credits/ reads or writes the caps’ limits or reads their spend', () => {
-    const outside = sources('src').filter((file) => !file.startsWith(`src${path.sep}credits${path.sep}`));
+  it('no file outside src/engine/ and src/credits/ reads or writes the caps’ limits or reads their spend', () => {
+    const outside = sources('src').filter(outsideMoney);
     expect(linesMatching(outside, CAP_LIMITS)).toEqual([]);
-    const inside = sources(`src${path.sep}credits`);
+    const inside = insideMoney();
     expect(linesMatching(inside, CAP_LIMITS).length).toBeGreaterThan(3);
     expect(CAP_LIMITS.test('SELECT c.credit_limit FROM credit_caps c')).toBe(true);
     expect(CAP_LIMITS.test('credit_cap_spent(c.subject_kind, c.subject_id, c.account_id, c.period, now())')).toBe(true);

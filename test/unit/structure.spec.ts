@@ -26,8 +26,8 @@ describe('structure of src/', () => {
   const graph = folderGraph(root);
 
   it('reads the imports between folders', () => {
-    expect(graph.get('usage -> credits')).toEqual(
-      expect.arrayContaining(['src/usage/batch/usage-batch.service.ts -> src/credits/engine/credits.service.ts']),
+    expect(graph.get('usage -> engine')).toEqual(
+      expect.arrayContaining(['src/usage/batch/usage-batch.service.ts -> src/engine/credits.service.ts']),
     );
   });
 
@@ -52,7 +52,7 @@ describe('structure of src/', () => {
   it('reads the imports between files, in one folder too', () => {
     expect(fileGraph(root).get('src/pricing/pricing-math.ts -> src/pricing/price-text.ts')).toBeDefined();
     expect(
-      fileGraph(root).get('src/usage/batch/usage-batch.service.ts -> src/credits/engine/credits.service.ts'),
+      fileGraph(root).get('src/usage/batch/usage-batch.service.ts -> src/engine/credits.service.ts'),
     ).toBeDefined();
   });
 
@@ -66,8 +66,8 @@ describe('structure of src/', () => {
     expect(sql.get('usage -> accounts')).toEqual(
       expect.arrayContaining(['src/usage/sql/usage_events_unclaimed.sql -> user_accounts']),
     );
-    expect(sql.get('credits -> accounts')).toEqual(
-      expect.arrayContaining(['src/credits/limits/credit-accounts.repository.ts -> accounts']),
+    expect(sql.get('engine -> accounts')).toEqual(
+      expect.arrayContaining(['src/engine/credit-accounts.repository.ts -> accounts']),
     );
   });
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../../audit/audit.service.js';
 import {
@@ -16,19 +15,18 @@ import { isServicePrincipal } from '../../auth/metering.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
+import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
+import {
+  type AutoRechargeAttemptRow,
+  AutoRechargeRepository,
+  type AutoRechargeSettingsRow,
+} from '../../engine/auto-recharge/auto-recharge.repository.js';
 import type {
   AutoRechargeAttemptDto,
   AutoRechargeAttemptResponseDto,
   AutoRechargeResponseDto,
   PutAutoRechargeDto,
 } from '../dto/auto-recharge.dto.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
-import {
-  type AutoRechargeAttemptRow,
-  AutoRechargeRepository,
-  type AutoRechargeSettingsRow,
-  type SucceedOutcome,
-} from './auto-recharge.repository.js';
 
 /** How many attempts the GET answers, newest first. */
 export const RECENT_ATTEMPTS = 50;
@@ -46,8 +44,7 @@ const ATTEMPT = 'Auto-recharge attempt';
 /**
  * Auto-recharge (docs/auto-recharge.md): an account's settings, read and
  * replaced under the account lock; the attempts the takes open (auto_recharge_check()), failed by the
- * platform here and closed by the purchase made for them (`assertAttemptOpen` at its creation,
- * `succeedAttempt` when it is paid, both in the purchase's transaction).
+ * platform here and closed by the purchase made for them (the engine's `AutoRechargeAttempts`).
  */
 /** Who reads an account's auto-recharge: the user, the org's readers, staff. */
 export const AUTO_RECHARGE_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its auto-recharge' };
@@ -169,29 +166,6 @@ export class AutoRechargeService {
       }
       return after;
     });
-  }
-
-  /**
-   * For the purchase created with `autoRechargeAttemptId` (in its transaction): the attempt must be the
-   * account's own (else 404, as for an unknown id) and still open (else 409).
-   */
-  async assertAttemptOpen(manager: EntityManager, attemptId: string, accountId: string): Promise<void> {
-    const attempt = await this.repo.attempt(manager, attemptId);
-    if (!attempt || attempt.accountId !== accountId) {
-      throw new NotFoundError(ATTEMPT);
-    }
-    if (attempt.status !== 'open') {
-      throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', `This auto-recharge attempt has ${attempt.status}`);
-    }
-  }
-
-  /**
-   * The one call of the purchase's paid path (in its transaction): closes the attempt as succeeded.
-   * Never throws for the attempt's state: the purchase was paid whatever happened to it
-   * (`failed`: it was failed before the payment came; it stays failed).
-   */
-  async succeedAttempt(manager: EntityManager, attemptId: string, accountId: string): Promise<SucceedOutcome> {
-    return this.repo.succeed(manager, attemptId, accountId);
   }
 
   /**

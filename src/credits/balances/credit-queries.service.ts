@@ -15,8 +15,8 @@ import type {
   LedgerKind,
   ReconcileCheck,
   ReconcileMismatch,
-} from '../engine/credit-views.js';
-import { type AllocationRow, toAllocation, toLedgerEntry } from '../engine/credits.repository.js';
+} from '../../engine/credit-views.js';
+import { type AllocationRow, toAllocation, toLedgerEntry } from '../../engine/credits.repository.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 
 /** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */
@@ -34,15 +34,6 @@ export class CreditQueriesService {
    */
   get readManager(): EntityManager {
     return this.tx.statementManager;
-  }
-
-  /**
-   * What the user's plan allocations in force at `at` granted (docs/money.md, "Plans and rollover"):
-   * a new plan allowance grants only what it adds to that. Read it under the user's account lock
-   * (`AccountLocksRepository.lockId`) in the transaction that grants, so no concurrent grant can slip in.
-   */
-  async planCreditsInForce(manager: EntityManager, accountId: string, at: Date): Promise<number> {
-    return this.reads.planCreditsInForce(manager, accountId, at);
   }
 
   /** The available balance plus what the account's overdraft still covers (the edge resolved it). */

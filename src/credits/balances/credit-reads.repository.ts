@@ -5,8 +5,8 @@ import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { cursorTimestampSql } from '../../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
 import { queryPrepared } from '../../database/statement-parts.js';
-import type { CreditSummaryView, LedgerKind, ReconcileCheck, ReconcileMismatch } from '../engine/credit-views.js';
-import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from '../engine/credits.repository.js';
+import type { CreditSummaryView, LedgerKind, ReconcileCheck, ReconcileMismatch } from '../../engine/credit-views.js';
+import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from '../../engine/credits.repository.js';
 
 /**
  * Reconcile's transfer checks (docs/money.md "Transfers"), each row a `transfer_mismatch`: a transfer
@@ -92,21 +92,6 @@ export class CreditReadsRepository {
                             WHERE account_id = $1::bigint), 0))::bigint AS n`,
       params: [accountId],
     });
-    return Number(rows[0].n);
-  }
-
-  /**
-   * Σ credits granted by the user's plan allocations unexpired at `at` (voided, spent or rolled over
-   * ones too: what counts is what was granted, not what is left). A plan allocation is granted only
-   * once its period has begun, so these are the ones whose period holds `at`; not testing the start
-   * too keeps a grant made by a caller whose clock runs a little ahead in the sum.
-   */
-  async planCreditsInForce(manager: EntityManager, accountId: string | null, at: Date): Promise<number> {
-    const rows: { n: string }[] = await manager.query(
-      `SELECT COALESCE(SUM(total_credits), 0)::bigint AS n FROM credit_allocations
-        WHERE account_id = $1::bigint AND source = 'plan' AND expires_at > $2`,
-      [accountId, at],
-    );
     return Number(rows[0].n);
   }
 

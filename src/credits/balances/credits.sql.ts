@@ -1,7 +1,7 @@
 /**
  * An account's available credits as a SQL expression (unexpired allocations' remaining credits; held
  * credits are already out of them), for modules that report a balance next to other columns: the
- * credits module's one rule, credit_available() (src/credits/sql/). `accountIdExpr` is the account id
+ * credits module's one rule, credit_available() (src/engine/sql/). `accountIdExpr` is the account id
  * (`accounts.account_id`; a list naming owners joins it with src/accounts/accounts.sql.ts).
  */
 export function availableCreditsSql(accountIdExpr: string): string {

@@ -14,9 +14,9 @@ import { DomainError, NotFoundError } from '../../common/errors/domain-error.js'
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { parseInstant } from '../../common/validation/dates.js';
 import { Transactions } from '../../database/transactions.js';
+import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
+import { type BudgetRow, CreditBudgetsRepository } from '../../engine/budgets/credit-budgets.repository.js';
 import type { BudgetResponseDto, CreateBudgetDto, ListBudgetsQueryDto, UpdateBudgetDto } from '../dto/budgets.dto.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
-import { type BudgetRow, CreditBudgetsRepository } from './credit-budgets.repository.js';
 
 /** A chain holds at most this many budgets: a budget and four ancestors (docs/budgets.md). */
 export const MAX_BUDGET_CHAIN = 5;

@@ -10,8 +10,8 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
+import { IsMoney, MoneyDto } from '../../engine/dto/money.dto.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
-import { IsMoney, MoneyDto } from './money.dto.js';
 
 export class AllocateCreditsDto {
   @ApiPropertyOptional({

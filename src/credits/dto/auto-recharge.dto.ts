@@ -9,7 +9,7 @@ import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.j
 import {
   AUTO_RECHARGE_ATTEMPT_STATUSES,
   type AutoRechargeAttemptStatus,
-} from '../entities/auto-recharge-attempt.entity.js';
+} from '../../engine/entities/auto-recharge-attempt.entity.js';
 
 /** The longest `minIntervalMinutes`: 31 days. */
 export const MAX_RECHARGE_INTERVAL_MINUTES = 31 * 24 * 60;

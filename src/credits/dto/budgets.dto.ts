@@ -8,11 +8,15 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
-import { MAX_SCOPE_ID, SCOPE_KINDS, type ScopeKind } from '../engine/budget-scopes.js';
+import {
+  BUDGET_PERIODS,
+  type BudgetPeriod,
+  MAX_SCOPE_ID,
+  SCOPE_KINDS,
+  type ScopeKind,
+} from '../../engine/budget-scopes.js';
 
 export const BUDGET_ID_PATTERN = /^[a-z0-9_.:-]{1,100}$/;
-export const BUDGET_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
-export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 /** A budget's limit: credits, exact up to 2^53 − 1 in JSON. */
 export const MAX_BUDGET_CREDITS = Number.MAX_SAFE_INTEGER;
 

@@ -6,7 +6,7 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { LEDGER_KINDS, type LedgerKind } from '../engine/credit-views.js';
+import { LEDGER_KINDS, type LedgerKind } from '../../engine/credit-views.js';
 
 export class LedgerQueryDto extends PageQueryDto {
   @OptionalUserId('Whose ledger (default: the caller; others need supervisor)')

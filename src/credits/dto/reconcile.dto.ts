@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { ApiInteger } from '../../common/validation/integers.js';
-import { RECONCILE_PROBLEMS, type ReconcileMismatch } from '../engine/credit-views.js';
+import { RECONCILE_PROBLEMS, type ReconcileMismatch } from '../../engine/credit-views.js';
 
 export class ReconcileMismatchDto {
   @ApiProperty({

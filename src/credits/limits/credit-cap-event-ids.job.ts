@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { Transactions } from '../../database/transactions.js';
+import { CreditCapsRepository } from '../../engine/credit-caps.repository.js';
 import { HourlyCleanupJob, inBatches } from '../../metrics/batch-jobs.js';
-import { CreditCapsRepository } from '../engine/credit-caps.repository.js';
 
 /** A consuming check's eventId is kept at least 35 days (docs/features.md "Checks"). */
 export const CAP_EVENT_ID_RETENTION_DAYS = 35;

@@ -6,10 +6,10 @@ import { Changes } from '../../changes/changes.js';
 import { NotFoundError } from '../../common/errors/domain-error.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
+import { CreditAccountsRepository, type CreditSettings } from '../../engine/credit-accounts.repository.js';
+import type { CreditAccount } from '../../engine/entities/credit-account.entity.js';
 import type { AlertThresholdsResponseDto, CreditLimitsResponseDto } from '../dto/limits.dto.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
-import type { CreditAccount } from '../entities/credit-account.entity.js';
-import { CreditAccountsRepository, type CreditSettings } from './credit-accounts.repository.js';
 
 /** An account's limits without its owner (a user's routes add `userId`, an org's `orgId`). */
 export type AccountLimitsView = Omit<CreditLimitsResponseDto, 'userId'>;

@@ -7,10 +7,10 @@ import { type AuthUser, roleSatisfies } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { Transactions } from '../../database/transactions.js';
+import { CreditTransfersRepository } from '../../engine/credit-transfers.repository.js';
+import type { TransferView } from '../../engine/credit-views.js';
+import { CreditsService } from '../../engine/credits.service.js';
 import type { CreateTransferDto } from '../dto/transfers.dto.js';
-import { CreditTransfersRepository } from '../engine/credit-transfers.repository.js';
-import type { TransferView } from '../engine/credit-views.js';
-import { CreditsService } from '../engine/credits.service.js';
 
 /**
  * A body's or a query's `{userId}` or `{orgId}` (the public account in its input form, AccountRefDto)

@@ -7,7 +7,7 @@ import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
-import { IsMoney, MoneyDto } from '../../credits/dto/money.dto.js';
+import { IsMoney, MoneyDto } from '../../engine/dto/money.dto.js';
 import { PLAN_PERIODS, type PlanPeriod } from '../periods.js';
 
 /** A plan's `features`, as creating and changing it take them. */

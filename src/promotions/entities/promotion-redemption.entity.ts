@@ -1,8 +1,8 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import { CreditAllocation } from '../../credits/entities/credit-allocation.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
+import { CreditAllocation } from '../../engine/entities/credit-allocation.entity.js';
 import { Promotion } from './promotion.entity.js';
 
 /**

@@ -7,7 +7,7 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { IsAmountOf, IsCurrency } from '../../credits/dto/money.dto.js';
+import { IsAmountOf, IsCurrency } from '../../engine/dto/money.dto.js';
 import { PACKAGE_ID, PACKAGE_ID_MESSAGE } from '../packages/packages.dto.js';
 import { AMOUNT_PATTERN, PURCHASE_MONEY } from '../purchase-money.js';
 import {

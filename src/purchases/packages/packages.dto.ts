@@ -18,7 +18,7 @@ import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { IsCurrency, IsMoney } from '../../credits/dto/money.dto.js';
+import { IsCurrency, IsMoney } from '../../engine/dto/money.dto.js';
 import { PURCHASE_MONEY } from '../purchase-money.js';
 
 /** A package id: 3–50 of a-z 0-9 - _. */

@@ -7,7 +7,7 @@ import { FlatBody } from '../../common/validation/body-validation.pipe.js';
 import { IsModelId } from '../../common/validation/ids.js';
 import { ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { type BudgetScopes, BudgetScopesField } from '../../credits/engine/budget-scopes.js';
+import { type BudgetScopes, BudgetScopesField } from '../../engine/budget-scopes.js';
 import { MeteredDimensionsDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageField, TerminationField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';

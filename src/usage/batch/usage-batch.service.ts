@@ -8,9 +8,9 @@ import { payerOf } from '../../accounts/payer.js';
 import { PayerService } from '../../accounts/payer.service.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
-import { CreditsService } from '../../credits/engine/credits.service.js';
-import type { BatchOutcome } from '../../credits/engine/credits-batch.js';
 import { Transactions } from '../../database/transactions.js';
+import { CreditsService } from '../../engine/credits.service.js';
+import type { BatchOutcome } from '../../engine/credits-batch.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import {
   BatchEventDto,

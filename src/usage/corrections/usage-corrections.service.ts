@@ -10,7 +10,7 @@ import { DomainError, NotFoundError } from '../../common/errors/domain-error.js'
 import { isUuid } from '../../common/validation/ids.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { CreditCorrectionsService } from '../../credits/engine/credit-corrections.service.js';
+import { CreditCorrectionsService } from '../../engine/credit-corrections.service.js';
 import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { PricingService } from '../../pricing/pricing.service.js';

@@ -21,7 +21,7 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { IsModelId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { type BudgetScopes, BudgetScopesField } from '../../credits/engine/budget-scopes.js';
+import { type BudgetScopes, BudgetScopesField } from '../../engine/budget-scopes.js';
 import { MeteredDimensionsDto, RecordDimensionsAnswerDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';

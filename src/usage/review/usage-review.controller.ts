@@ -1,32 +1,23 @@
-import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 
 import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
-import { StaffRead } from '../../auth/staff-read.decorator.js';
 import { domainErrorExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
-import { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto, ReviewQueryDto } from '../dto/review.dto.js';
+import { ResolveRecordDto, ReviewItemDto } from '../dto/review.dto.js';
 import { UsageReviewService } from './usage-review.service.js';
 
+/**
+ * A shortfall resolved on its record (`POST /api/usage/records/:id/resolve`): written off, or collected
+ * now. The queue that lists them is the credits tenants' route (`GET /api/credits/review`).
+ */
 @ApiTags('credits')
 @Controller('api')
 export class UsageReviewController {
   constructor(private readonly review: UsageReviewService) {}
-
-  @Get('credits/review')
-  @StaffRead(
-    'admin',
-    ReviewListResponseDto,
-    'listReviewQueue',
-    'The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)',
-    'status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.',
-  )
-  list(@Query() query: ReviewQueryDto): Promise<ReviewListResponseDto> {
-    return this.review.list(query);
-  }
 
   @IdempotentPost('usage/records/:id/resolve')
   @HttpCode(200)

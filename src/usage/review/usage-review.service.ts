@@ -5,9 +5,9 @@ import type { AuthUser } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, toPage } from '../../common/http/pagination.js';
 import { isUuid } from '../../common/validation/ids.js';
-import { CreditsService } from '../../credits/engine/credits.service.js';
-import { CreditAccountsRepository } from '../../credits/limits/credit-accounts.repository.js';
 import { Transactions } from '../../database/transactions.js';
+import { CreditAccountsRepository } from '../../engine/credit-accounts.repository.js';
+import { CreditsService } from '../../engine/credits.service.js';
 import type { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto } from '../dto/review.dto.js';
 import { type ReviewRow, UsageReviewRepository } from './usage-review.repository.js';
 

@@ -4,10 +4,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 import { ownerIdOf, type PublicAccount } from '../../auth/account-access.js';
 import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
-import type { ScopeKind } from '../../credits/engine/budget-scopes.js';
 import { queryReplica } from '../../database/connections/replica-reads.js';
 import type { RenewableHeavyRead } from '../../database/heavy-reads.js';
 import type { SqlPart } from '../../database/statement-parts.js';
+import type { ScopeKind } from '../../engine/budget-scopes.js';
 import { kindList, tokenColumn, type TokenColumns } from '../../pricing/token-kinds.js';
 import { recordNetFigure } from '../record-net.js';
 import type { SimulationRow } from '../simulations/simulations.js';

@@ -5,7 +5,7 @@ import { AccountsService } from '../../accounts/accounts.service.js';
 import type { PublicAccount } from '../../auth/account-access.js';
 import { NotFoundError } from '../../common/errors/domain-error.js';
 import { type DateRange, parseDateRange } from '../../common/validation/date-range.js';
-import type { ScopeKind } from '../../credits/engine/budget-scopes.js';
+import type { ScopeKind } from '../../engine/budget-scopes.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { perKind, tokenColumn } from '../../pricing/token-kinds.js';
 import type {

@@ -471,6 +471,74 @@ export const updateBudget = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
+ * Check every allocation against its ledger (admin)
+ */
+export const reconcileCredits = <ThrowOnError extends boolean = false>(options?: Options<ReconcileCreditsData, ThrowOnError>): RequestResult<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError> => (options?.client ?? client).get<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/reconcile',
+    ...options
+});
+
+/**
+ * Grant credits that expire (supervisor)
+ *
+ * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const allocateCredits = <ThrowOnError extends boolean = false>(options: Options<AllocateCreditsData, ThrowOnError>): RequestResult<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError> => (options.client ?? client).post<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/allocate',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The caller’s statement of a month
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getStatement = <ThrowOnError extends boolean = false>(options?: Options<GetStatementData, ThrowOnError>): RequestResult<GetStatementResponses, GetStatementErrors, ThrowOnError> => (options?.client ?? client).get<GetStatementResponses, GetStatementErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/credits/statement',
+    ...options
+});
+
+/**
+ * A user’s statement of a month (supervisor)
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getUserStatement = <ThrowOnError extends boolean = false>(options: Options<GetUserStatementData, ThrowOnError>): RequestResult<GetUserStatementResponses, GetUserStatementErrors, ThrowOnError> => (options.client ?? client).get<GetUserStatementResponses, GetUserStatementErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/statement/{userId}',
+    ...options
+});
+
+/**
+ * When the account’s credits run out at its recent burn
+ *
+ * The caller’s own account (a portal session’s, an org key’s org), a user’s with `userId` (staff) or an organisation’s with `orgId` (its readers, staff). The burn is the mean per day of metered usage net of corrections over `days`; the projection spends the balance soonest-expiring lot first, lets lots expire, and adds plan grants and auto-recharge still to come.
+ */
+export const getRunway = <ThrowOnError extends boolean = false>(options?: Options<GetRunwayData, ThrowOnError>): RequestResult<GetRunwayResponses, GetRunwayErrors, ThrowOnError> => (options?.client ?? client).get<GetRunwayResponses, GetRunwayErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
+    url: '/api/credits/runway',
+    ...options
+});
+
+/**
+ * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
+ *
+ * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
+ */
+export const listReviewQueue = <ThrowOnError extends boolean = false>(options?: Options<ListReviewQueueData, ThrowOnError>): RequestResult<ListReviewQueueResponses, ListReviewQueueErrors, ThrowOnError> => (options?.client ?? client).get<ListReviewQueueResponses, ListReviewQueueErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/credits/review',
+    ...options
+});
+
+/**
  * Record usage and debit its credits (one transaction)
  *
  * A service principal (an admin token, or an API key with `usage:ingest`) names the billed user with `userId` and may name the user’s key the usage went through with `apiKeyId` (it counts against that key’s budget). Without `credits`, `modelId` and `tokens` (or the counts per kind: `inputTokens`, `outputTokens`, `cacheReadTokens`, `cacheWriteTokens`, `reasoningTokens`) are required and the credits are calculated exactly from the price in effect, each kind at its price. Instead of the counts, `providerUsage` gives the provider’s own usage object (`openai.chat`, `openai.responses`, `anthropic`, `gemini`), which the service maps to the kinds (usageSource `provider`; the object is kept with the record). The record and its debit commit together; when the balance is short nothing is written (402). Supports `Idempotency-Key`. With `eventId`, an id the caller used before (here or in recordUsageBatch, within 35 days) records nothing and answers the original record with 200 and `Idempotent-Replayed: true`.
@@ -546,17 +614,6 @@ export const listUsageRecords = <ThrowOnError extends boolean = false>(options?:
 export const exportUsageRecordsCsv = <ThrowOnError extends boolean = false>(options?: Options<ExportUsageRecordsCsvData, ThrowOnError>): RequestResult<ExportUsageRecordsCsvResponses, ExportUsageRecordsCsvErrors, ThrowOnError> => (options?.client ?? client).get<ExportUsageRecordsCsvResponses, ExportUsageRecordsCsvErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
     url: '/api/usage/records/export',
-    ...options
-});
-
-/**
- * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
- *
- * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
- */
-export const listReviewQueue = <ThrowOnError extends boolean = false>(options?: Options<ListReviewQueueData, ThrowOnError>): RequestResult<ListReviewQueueResponses, ListReviewQueueErrors, ThrowOnError> => (options?.client ?? client).get<ListReviewQueueResponses, ListReviewQueueErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/review',
     ...options
 });
 
@@ -1073,15 +1130,6 @@ export const updatePackage = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
- * Check every allocation against its ledger (admin)
- */
-export const reconcileCredits = <ThrowOnError extends boolean = false>(options?: Options<ReconcileCreditsData, ThrowOnError>): RequestResult<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError> => (options?.client ?? client).get<ReconcileCreditsResponses, ReconcileCreditsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/reconcile',
-    ...options
-});
-
-/**
  * The liability’s roll-forward by month or day: revenue, breakage, refunds (supervisor)
  *
  * For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` counts credits of promotional allocations. `groupBy=account` adds a page of the accounts with a movement or a balance in the range (`limit`, `cursor`, `nextCursor`); `format=csv` streams text/csv, every account from the cursor on. A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after HEAVY_READ_TIMEOUT_SECONDS (503 TIMEOUT).
@@ -1101,32 +1149,6 @@ export const getFinanceLiability = <ThrowOnError extends boolean = false>(option
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/finance/liability',
     ...options
-});
-
-/**
- * When the account’s credits run out at its recent burn
- *
- * The caller’s own account (a portal session’s, an org key’s org), a user’s with `userId` (staff) or an organisation’s with `orgId` (its readers, staff). The burn is the mean per day of metered usage net of corrections over `days`; the projection spends the balance soonest-expiring lot first, lets lots expire, and adds plan grants and auto-recharge still to come.
- */
-export const getRunway = <ThrowOnError extends boolean = false>(options?: Options<GetRunwayData, ThrowOnError>): RequestResult<GetRunwayResponses, GetRunwayErrors, ThrowOnError> => (options?.client ?? client).get<GetRunwayResponses, GetRunwayErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
-    url: '/api/credits/runway',
-    ...options
-});
-
-/**
- * Grant credits that expire (supervisor)
- *
- * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const allocateCredits = <ThrowOnError extends boolean = false>(options: Options<AllocateCreditsData, ThrowOnError>): RequestResult<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError> => (options.client ?? client).post<AllocateCreditsResponses, AllocateCreditsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/allocate',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
 });
 
 /**
@@ -1239,28 +1261,6 @@ export const runExport = <ThrowOnError extends boolean = false>(options?: Option
 export const listExportRuns = <ThrowOnError extends boolean = false>(options?: Options<ListExportRunsData, ThrowOnError>): RequestResult<ListExportRunsResponses, ListExportRunsErrors, ThrowOnError> => (options?.client ?? client).get<ListExportRunsResponses, ListExportRunsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/exports',
-    ...options
-});
-
-/**
- * The caller’s statement of a month
- *
- * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
- */
-export const getStatement = <ThrowOnError extends boolean = false>(options?: Options<GetStatementData, ThrowOnError>): RequestResult<GetStatementResponses, GetStatementErrors, ThrowOnError> => (options?.client ?? client).get<GetStatementResponses, GetStatementErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
-    url: '/api/credits/statement',
-    ...options
-});
-
-/**
- * A user’s statement of a month (supervisor)
- *
- * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
- */
-export const getUserStatement = <ThrowOnError extends boolean = false>(options: Options<GetUserStatementData, ThrowOnError>): RequestResult<GetUserStatementResponses, GetUserStatementErrors, ThrowOnError> => (options.client ?? client).get<GetUserStatementResponses, GetUserStatementErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/api/credits/statement/{userId}',
     ...options
 });
 

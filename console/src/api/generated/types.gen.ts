@@ -1349,6 +1349,241 @@ export type UpdateBudgetDto = {
     } | null;
 };
 
+export type ReconcileMismatchDto = {
+    /**
+     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits
+     */
+    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'purchase_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
+    /**
+     * Null for an organisation’s account
+     */
+    userId: string | null;
+    /**
+     * The organisation (null for a user’s)
+     */
+    orgId: string | null;
+    allocationId: string | null;
+    sessionId: string | null;
+    /**
+     * What the ledger says
+     */
+    expected: number;
+    /**
+     * What the row says
+     */
+    actual: number;
+};
+
+export type ReconcileResponseDto = {
+    checkedAllocations: number;
+    mismatches: Array<ReconcileMismatchDto>;
+};
+
+export type MoneyDto = {
+    /**
+     * More than 0, at most the currency’s minor unit places
+     */
+    amount: string;
+    /**
+     * ISO 4217, lowercase
+     */
+    currency: string;
+};
+
+export type AllocateCreditsDto = {
+    /**
+     * The user granted to (give exactly one of userId and orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
+     */
+    orgId?: string;
+    credits: number;
+    /**
+     * Days until expiry (not with expiresAt)
+     */
+    expiryDays?: number;
+    /**
+     * Exact expiry instant, in the future (not with expiryDays)
+     */
+    expiresAt?: string;
+    notes?: string;
+    /**
+     * With username: creates the account when it does not exist yet
+     */
+    email?: string;
+    username?: string;
+    /**
+     * What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is valued (docs/finance.md). Absent: promotional.
+     */
+    value?: MoneyDto;
+};
+
+export type StatementLineDto = {
+    /**
+     * The UTC day
+     */
+    date: string;
+    kind: 'purchase' | 'grant' | 'plan' | 'promotion' | 'transfer_in' | 'transfer_out' | 'usage' | 'expiry' | 'refund' | 'chargeback' | 'void' | 'debt' | 'correction';
+    /**
+     * Signed: what the line added to the credits
+     */
+    credits: number;
+    /**
+     * The money of the line’s credits (decimal, signed like them), when they were paid for; absent for promotional credits, and on a usage line whose credits came from lots of several currencies
+     */
+    value?: string;
+    /**
+     * The currency of `value`
+     */
+    currency?: string;
+    description: string;
+};
+
+export type StatementUsageDto = {
+    /**
+     * Credits of the month’s usage records by service
+     */
+    byService: {
+        [key: string]: number;
+    };
+    /**
+     * By model (`none`: records without one)
+     */
+    byModel: {
+        [key: string]: number;
+    };
+    /**
+     * Credits by the service tier the records were priced at (`default`: the base prices)
+     */
+    byServiceTier: {
+        [key: string]: number;
+    };
+    /**
+     * Counts of each unit the records priced (such as web_search_call)
+     */
+    unitsByName: {
+        [key: string]: number;
+    };
+};
+
+export type StatementResponseDto = {
+    /**
+     * A user’s account (or orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (or userId)
+     */
+    orgId?: string;
+    month: string;
+    /**
+     * Credits at the start of the month
+     */
+    openingCredits: number;
+    /**
+     * Credits at the end of the month (now, for the current one): openingCredits + Σ lines’ credits. Credits held by an open session still count: a hold has not consumed them
+     */
+    closingCredits: number;
+    lines: Array<StatementLineDto>;
+    usage: StatementUsageDto;
+};
+
+export type RunwayBasisDto = {
+    /**
+     * The days the burn is the mean of
+     */
+    days: number;
+    /**
+     * Usage records and settled streaming sessions whose usage or corrections fall in those days
+     */
+    records: number;
+};
+
+export type RunwayResponseDto = {
+    /**
+     * Credits per day: the metered usage net of corrections over `basis.days`, divided by them, as a decimal string rounded half up to four places (the projection uses the exact quotient). Grants, purchases, transfers and expiries are not burn; "0.0000" when the window used nothing (or gave back more than it used).
+     */
+    burnPerDay: string;
+    /**
+     * Credits available at asOf (unexpired lots; held credits excluded)
+     */
+    balance: number;
+    /**
+     * When the balance reaches 0 at that burn, counting lots expiring before they are spent, plan grants and auto-recharge still to come; its UTC date is the run-out day. Null when there is no burn or the balance lasts beyond 366 days.
+     */
+    runsOutAt: string | null;
+    /**
+     * `burn`: spent to 0; `expiry`: an expiry emptied the balance first; null with runsOutAt null
+     */
+    cause: 'burn' | 'expiry' | null;
+    /**
+     * Credits of the balance that expire before the burn spends them (before runsOutAt, or within 366 days; whole credits, rounded down)
+     */
+    expiringBeforeUse: number;
+    basis: RunwayBasisDto;
+};
+
+export type ReviewItemDto = {
+    userId: string;
+    /**
+     * When the record was written
+     */
+    timestamp: string;
+    service: string;
+    operation: string;
+    /**
+     * What the record charged when it was written (it never changes)
+     */
+    credits: number;
+    /**
+     * Where the counts came from: `provider` (the provider’s usage object, providerUsage), `reported` (token counts or credits given), `estimated` (a streaming session expired, or aborted without counts)
+     */
+    usageSource: 'provider' | 'reported' | 'estimated';
+    /**
+     * How a streamed answer ended, as its finalize or abort reported it (null: not reported, not a session)
+     */
+    termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
+    usageRecordId: string;
+    /**
+     * What the settlement could not collect
+     */
+    shortfall: number;
+    /**
+     * open while it waits for an admin, resolved once written off or collected (never null here)
+     */
+    reviewStatus: 'open' | 'resolved';
+    resolution: 'write_off' | 'collect' | null;
+    resolvedBy: string | null;
+    resolvedAt: string | null;
+    note: string | null;
+};
+
+export type DebtorDto = {
+    /**
+     * The user; null for an organisation's debt
+     */
+    userId: string | null;
+    /**
+     * The organisation, for an organisation's debt only
+     */
+    orgId?: string;
+    debt: number;
+};
+
+export type ReviewListResponseDto = {
+    /**
+     * Usage records with a shortfall, newest first
+     */
+    items: Array<ReviewItemDto>;
+    nextCursor: string | null;
+    /**
+     * Accounts (users and organisations) with debt, largest first (status=open, first page only; at most 500)
+     */
+    debts: Array<DebtorDto>;
+};
+
 export type ModelMarginDto = {
     credits: number;
     /**
@@ -1964,65 +2199,6 @@ export type UsageRecordListResponseDto = {
     nextCursor: string | null;
 };
 
-export type ReviewItemDto = {
-    userId: string;
-    /**
-     * When the record was written
-     */
-    timestamp: string;
-    service: string;
-    operation: string;
-    /**
-     * What the record charged when it was written (it never changes)
-     */
-    credits: number;
-    /**
-     * Where the counts came from: `provider` (the provider’s usage object, providerUsage), `reported` (token counts or credits given), `estimated` (a streaming session expired, or aborted without counts)
-     */
-    usageSource: 'provider' | 'reported' | 'estimated';
-    /**
-     * How a streamed answer ended, as its finalize or abort reported it (null: not reported, not a session)
-     */
-    termination: 'completed' | 'max_tokens' | 'client_abort' | 'upstream_error' | null;
-    usageRecordId: string;
-    /**
-     * What the settlement could not collect
-     */
-    shortfall: number;
-    /**
-     * open while it waits for an admin, resolved once written off or collected (never null here)
-     */
-    reviewStatus: 'open' | 'resolved';
-    resolution: 'write_off' | 'collect' | null;
-    resolvedBy: string | null;
-    resolvedAt: string | null;
-    note: string | null;
-};
-
-export type DebtorDto = {
-    /**
-     * The user; null for an organisation's debt
-     */
-    userId: string | null;
-    /**
-     * The organisation, for an organisation's debt only
-     */
-    orgId?: string;
-    debt: number;
-};
-
-export type ReviewListResponseDto = {
-    /**
-     * Usage records with a shortfall, newest first
-     */
-    items: Array<ReviewItemDto>;
-    nextCursor: string | null;
-    /**
-     * Accounts (users and organisations) with debt, largest first (status=open, first page only; at most 500)
-     */
-    debts: Array<DebtorDto>;
-};
-
 export type ResolveRecordDto = {
     /**
      * write_off: forgive the shortfall; collect: take it from the balance now (what it lacks becomes debt)
@@ -2631,17 +2807,6 @@ export type UpdateApiKeyDto = {
     models?: Array<string> | null;
 };
 
-export type MoneyDto = {
-    /**
-     * More than 0, at most the currency’s minor unit places
-     */
-    amount: string;
-    /**
-     * ISO 4217, lowercase
-     */
-    currency: string;
-};
-
 export type CreatePlanDto = {
     /**
      * Lowercase letters, digits, -
@@ -3202,36 +3367,6 @@ export type UpdatePackageDto = {
     active?: boolean;
 };
 
-export type ReconcileMismatchDto = {
-    /**
-     * remaining_mismatch: remaining ≠ total + Σ entries other than its grant (a transfer’s lot: its transfer_in); negative_remaining; grant_mismatch: not exactly one grant (transfer_in) of +total; hold_mismatch: an open hold ≠ its hold/release entries; rollover_mismatch: a rollover allocation ≠ the credits its rollover entries took from the period before; debt_mismatch: a user’s debt ≠ what overdraft entries borrowed, plus what debt entries made owed (purchase credits taken back after they were spent), minus what repay entries paid back; transfer_mismatch: a transfer allocation ≠ its lot, an allocation’s transfer_out entries ≠ the lots taken from it, or a transfer’s lots ≠ its credits; purchase_mismatch: a wholly refunded or charged-back purchase’s allocation still has credits
-     */
-    problem: 'remaining_mismatch' | 'negative_remaining' | 'grant_mismatch' | 'hold_mismatch' | 'rollover_mismatch' | 'purchase_mismatch' | 'debt_mismatch' | 'transfer_mismatch';
-    /**
-     * Null for an organisation’s account
-     */
-    userId: string | null;
-    /**
-     * The organisation (null for a user’s)
-     */
-    orgId: string | null;
-    allocationId: string | null;
-    sessionId: string | null;
-    /**
-     * What the ledger says
-     */
-    expected: number;
-    /**
-     * What the row says
-     */
-    actual: number;
-};
-
-export type ReconcileResponseDto = {
-    checkedAllocations: number;
-    mismatches: Array<ReconcileMismatchDto>;
-};
-
 export type PeriodFiguresDto = {
     /**
      * The liability at the start
@@ -3365,71 +3500,6 @@ export type LiabilityResponseDto = {
     total: string;
     accounts: Array<LiabilityAccountDto>;
     nextCursor: string | null;
-};
-
-export type RunwayBasisDto = {
-    /**
-     * The days the burn is the mean of
-     */
-    days: number;
-    /**
-     * Usage records and settled streaming sessions whose usage or corrections fall in those days
-     */
-    records: number;
-};
-
-export type RunwayResponseDto = {
-    /**
-     * Credits per day: the metered usage net of corrections over `basis.days`, divided by them, as a decimal string rounded half up to four places (the projection uses the exact quotient). Grants, purchases, transfers and expiries are not burn; "0.0000" when the window used nothing (or gave back more than it used).
-     */
-    burnPerDay: string;
-    /**
-     * Credits available at asOf (unexpired lots; held credits excluded)
-     */
-    balance: number;
-    /**
-     * When the balance reaches 0 at that burn, counting lots expiring before they are spent, plan grants and auto-recharge still to come; its UTC date is the run-out day. Null when there is no burn or the balance lasts beyond 366 days.
-     */
-    runsOutAt: string | null;
-    /**
-     * `burn`: spent to 0; `expiry`: an expiry emptied the balance first; null with runsOutAt null
-     */
-    cause: 'burn' | 'expiry' | null;
-    /**
-     * Credits of the balance that expire before the burn spends them (before runsOutAt, or within 366 days; whole credits, rounded down)
-     */
-    expiringBeforeUse: number;
-    basis: RunwayBasisDto;
-};
-
-export type AllocateCreditsDto = {
-    /**
-     * The user granted to (give exactly one of userId and orgId)
-     */
-    userId?: string;
-    /**
-     * The organisation granted to, instead of a user (give exactly one of userId and orgId)
-     */
-    orgId?: string;
-    credits: number;
-    /**
-     * Days until expiry (not with expiresAt)
-     */
-    expiryDays?: number;
-    /**
-     * Exact expiry instant, in the future (not with expiryDays)
-     */
-    expiresAt?: string;
-    notes?: string;
-    /**
-     * With username: creates the account when it does not exist yet
-     */
-    email?: string;
-    username?: string;
-    /**
-     * What the credits were paid for outside the payment provider (an invoice, a contract): the allocation is valued (docs/finance.md). Absent: promotional.
-     */
-    value?: MoneyDto;
 };
 
 export type CreatePromotionDto = {
@@ -3665,76 +3735,6 @@ export type ExportRunResponseDto = {
 export type ExportRunListResponseDto = {
     items: Array<ExportRunResponseDto>;
     nextCursor: string | null;
-};
-
-export type StatementLineDto = {
-    /**
-     * The UTC day
-     */
-    date: string;
-    kind: 'purchase' | 'grant' | 'plan' | 'promotion' | 'transfer_in' | 'transfer_out' | 'usage' | 'expiry' | 'refund' | 'chargeback' | 'void' | 'debt' | 'correction';
-    /**
-     * Signed: what the line added to the credits
-     */
-    credits: number;
-    /**
-     * The money of the line’s credits (decimal, signed like them), when they were paid for; absent for promotional credits, and on a usage line whose credits came from lots of several currencies
-     */
-    value?: string;
-    /**
-     * The currency of `value`
-     */
-    currency?: string;
-    description: string;
-};
-
-export type StatementUsageDto = {
-    /**
-     * Credits of the month’s usage records by service
-     */
-    byService: {
-        [key: string]: number;
-    };
-    /**
-     * By model (`none`: records without one)
-     */
-    byModel: {
-        [key: string]: number;
-    };
-    /**
-     * Credits by the service tier the records were priced at (`default`: the base prices)
-     */
-    byServiceTier: {
-        [key: string]: number;
-    };
-    /**
-     * Counts of each unit the records priced (such as web_search_call)
-     */
-    unitsByName: {
-        [key: string]: number;
-    };
-};
-
-export type StatementResponseDto = {
-    /**
-     * A user’s account (or orgId)
-     */
-    userId?: string;
-    /**
-     * An organisation’s account (or userId)
-     */
-    orgId?: string;
-    month: string;
-    /**
-     * Credits at the start of the month
-     */
-    openingCredits: number;
-    /**
-     * Credits at the end of the month (now, for the current one): openingCredits + Σ lines’ credits. Credits held by an open session still count: a hold has not consumed them
-     */
-    closingCredits: number;
-    lines: Array<StatementLineDto>;
-    usage: StatementUsageDto;
 };
 
 export type CreateOrgDto = {
@@ -6664,6 +6664,354 @@ export type UpdateBudgetResponses = {
 
 export type UpdateBudgetResponse = UpdateBudgetResponses[keyof UpdateBudgetResponses];
 
+export type ReconcileCreditsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/credits/reconcile';
+};
+
+export type ReconcileCreditsErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ReconcileCreditsError = ReconcileCreditsErrors[keyof ReconcileCreditsErrors];
+
+export type ReconcileCreditsResponses = {
+    200: ReconcileResponseDto;
+};
+
+export type ReconcileCreditsResponse = ReconcileCreditsResponses[keyof ReconcileCreditsResponses];
+
+export type AllocateCreditsData = {
+    body: AllocateCreditsDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/credits/allocate';
+};
+
+export type AllocateCreditsErrors = {
+    /**
+     * Invalid body (credits, expiry in the past, both expiry forms...)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
+     *
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user and no email+username to create it
+     */
+    404: ErrorResponseDto;
+    /**
+     * A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type AllocateCreditsError = AllocateCreditsErrors[keyof AllocateCreditsErrors];
+
+export type AllocateCreditsResponses = {
+    201: AllocationResponseDto;
+};
+
+export type AllocateCreditsResponse = AllocateCreditsResponses[keyof AllocateCreditsResponses];
+
+export type GetStatementData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400
+         */
+        month?: string;
+        format?: 'json' | 'csv' | 'pdf';
+    };
+    url: '/api/credits/statement';
+};
+
+export type GetStatementErrors = {
+    /**
+     * month is not YYYY-MM, or has not begun
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetStatementError = GetStatementErrors[keyof GetStatementErrors];
+
+export type GetStatementResponses = {
+    /**
+     * The statement (JSON; text/csv or application/pdf with `format`)
+     */
+    200: StatementResponseDto;
+};
+
+export type GetStatementResponse = GetStatementResponses[keyof GetStatementResponses];
+
+export type GetUserStatementData = {
+    body?: never;
+    path: {
+        userId: string;
+    };
+    query?: {
+        /**
+         * The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400
+         */
+        month?: string;
+        format?: 'json' | 'csv' | 'pdf';
+    };
+    url: '/api/credits/statement/{userId}';
+};
+
+export type GetUserStatementErrors = {
+    /**
+     * month is not YYYY-MM, or has not begun
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetUserStatementError = GetUserStatementErrors[keyof GetUserStatementErrors];
+
+export type GetUserStatementResponses = {
+    /**
+     * The statement (JSON; text/csv or application/pdf with `format`)
+     */
+    200: StatementResponseDto;
+};
+
+export type GetUserStatementResponse = GetUserStatementResponses[keyof GetUserStatementResponses];
+
+export type GetRunwayData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A user’s account (default: the caller’s own; others need supervisor; not with orgId)
+         */
+        userId?: string;
+        /**
+         * An organisation’s account (its readers, staff; not with userId)
+         */
+        orgId?: string;
+        /**
+         * The burn is the mean per day of the metered usage of this many days before asOf
+         */
+        days?: number;
+        /**
+         * Project from this past instant (default: now), reading only what was written before it: the same ledger and the same asOf give the same answer
+         */
+        asOf?: string;
+    };
+    url: '/api/credits/runway';
+};
+
+export type GetRunwayErrors = {
+    /**
+     * Invalid query, or asOf in the future
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * userId or orgId names an account the caller may not see; or: An account the caller may not see (as one that does not exist)
+     */
+    404: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type GetRunwayError = GetRunwayErrors[keyof GetRunwayErrors];
+
+export type GetRunwayResponses = {
+    200: RunwayResponseDto;
+};
+
+export type GetRunwayResponse = GetRunwayResponses[keyof GetRunwayResponses];
+
+export type ListReviewQueueData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+        status?: 'open' | 'resolved';
+    };
+    url: '/api/credits/review';
+};
+
+export type ListReviewQueueErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListReviewQueueError = ListReviewQueueErrors[keyof ListReviewQueueErrors];
+
+export type ListReviewQueueResponses = {
+    200: ReviewListResponseDto;
+};
+
+export type ListReviewQueueResponse = ListReviewQueueResponses[keyof ListReviewQueueResponses];
+
 export type RecordUsageData = {
     body: RecordUsageDto;
     headers?: {
@@ -7142,59 +7490,6 @@ export type ExportUsageRecordsCsvResponses = {
 };
 
 export type ExportUsageRecordsCsvResponse = ExportUsageRecordsCsvResponses[keyof ExportUsageRecordsCsvResponses];
-
-export type ListReviewQueueData = {
-    body?: never;
-    path?: never;
-    query?: {
-        limit?: number;
-        /**
-         * Opaque cursor from a previous page’s nextCursor
-         */
-        cursor?: string;
-        status?: 'open' | 'resolved';
-    };
-    url: '/api/credits/review';
-};
-
-export type ListReviewQueueErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires role admin or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type ListReviewQueueError = ListReviewQueueErrors[keyof ListReviewQueueErrors];
-
-export type ListReviewQueueResponses = {
-    200: ReviewListResponseDto;
-};
-
-export type ListReviewQueueResponse = ListReviewQueueResponses[keyof ListReviewQueueResponses];
 
 export type ResolveUsageRecordData = {
     body: ResolveRecordDto;
@@ -9594,52 +9889,6 @@ export type UpdatePackageResponses = {
 
 export type UpdatePackageResponse = UpdatePackageResponses[keyof UpdatePackageResponses];
 
-export type ReconcileCreditsData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/api/credits/reconcile';
-};
-
-export type ReconcileCreditsErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires role admin or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type ReconcileCreditsError = ReconcileCreditsErrors[keyof ReconcileCreditsErrors];
-
-export type ReconcileCreditsResponses = {
-    200: ReconcileResponseDto;
-};
-
-export type ReconcileCreditsResponse = ReconcileCreditsResponses[keyof ReconcileCreditsResponses];
-
 export type GetFinanceRollForwardData = {
     body?: never;
     path?: never;
@@ -9780,139 +10029,6 @@ export type GetFinanceLiabilityResponses = {
 };
 
 export type GetFinanceLiabilityResponse = GetFinanceLiabilityResponses[keyof GetFinanceLiabilityResponses];
-
-export type GetRunwayData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * A user’s account (default: the caller’s own; others need supervisor; not with orgId)
-         */
-        userId?: string;
-        /**
-         * An organisation’s account (its readers, staff; not with userId)
-         */
-        orgId?: string;
-        /**
-         * The burn is the mean per day of the metered usage of this many days before asOf
-         */
-        days?: number;
-        /**
-         * Project from this past instant (default: now), reading only what was written before it: the same ledger and the same asOf give the same answer
-         */
-        asOf?: string;
-    };
-    url: '/api/credits/runway';
-};
-
-export type GetRunwayErrors = {
-    /**
-     * Invalid query, or asOf in the future
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * userId or orgId names an account the caller may not see; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type GetRunwayError = GetRunwayErrors[keyof GetRunwayErrors];
-
-export type GetRunwayResponses = {
-    200: RunwayResponseDto;
-};
-
-export type GetRunwayResponse = GetRunwayResponses[keyof GetRunwayResponses];
-
-export type AllocateCreditsData = {
-    body: AllocateCreditsDto;
-    headers?: {
-        /**
-         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
-         */
-        'Idempotency-Key'?: string;
-    };
-    path?: never;
-    query?: never;
-    url: '/api/credits/allocate';
-};
-
-export type AllocateCreditsErrors = {
-    /**
-     * Invalid body (credits, expiry in the past, both expiry forms...)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * A supervisor naming their own account: `code` SELF_GRANT_FORBIDDEN, nothing written (separation of duties; admins may)
-     *
-     * Requires role supervisor or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Unknown user and no email+username to create it
-     */
-    404: ErrorResponseDto;
-    /**
-     * A request with this Idempotency-Key is still in progress
-     */
-    409: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * This Idempotency-Key was already used with a different request
-     */
-    422: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type AllocateCreditsError = AllocateCreditsErrors[keyof AllocateCreditsErrors];
-
-export type AllocateCreditsResponses = {
-    201: AllocationResponseDto;
-};
-
-export type AllocateCreditsResponse = AllocateCreditsResponses[keyof AllocateCreditsResponses];
 
 export type ListPromotionsData = {
     body?: never;
@@ -10497,122 +10613,6 @@ export type ListExportRunsResponses = {
 };
 
 export type ListExportRunsResponse = ListExportRunsResponses[keyof ListExportRunsResponses];
-
-export type GetStatementData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400
-         */
-        month?: string;
-        format?: 'json' | 'csv' | 'pdf';
-    };
-    url: '/api/credits/statement';
-};
-
-export type GetStatementErrors = {
-    /**
-     * month is not YYYY-MM, or has not begun
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type GetStatementError = GetStatementErrors[keyof GetStatementErrors];
-
-export type GetStatementResponses = {
-    /**
-     * The statement (JSON; text/csv or application/pdf with `format`)
-     */
-    200: StatementResponseDto;
-};
-
-export type GetStatementResponse = GetStatementResponses[keyof GetStatementResponses];
-
-export type GetUserStatementData = {
-    body?: never;
-    path: {
-        userId: string;
-    };
-    query?: {
-        /**
-         * The UTC month, `YYYY-MM` (default: the current one); a month that has not begun → 400
-         */
-        month?: string;
-        format?: 'json' | 'csv' | 'pdf';
-    };
-    url: '/api/credits/statement/{userId}';
-};
-
-export type GetUserStatementErrors = {
-    /**
-     * month is not YYYY-MM, or has not begun
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Unknown user; or: An account the caller may not see (as one that does not exist)
-     */
-    404: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type GetUserStatementError = GetUserStatementErrors[keyof GetUserStatementErrors];
-
-export type GetUserStatementResponses = {
-    /**
-     * The statement (JSON; text/csv or application/pdf with `format`)
-     */
-    200: StatementResponseDto;
-};
-
-export type GetUserStatementResponse = GetUserStatementResponses[keyof GetUserStatementResponses];
 
 export type GetOrgStatementData = {
     body?: never;

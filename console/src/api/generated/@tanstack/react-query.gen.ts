@@ -1001,6 +1001,155 @@ export const updateBudgetMutation = (options?: Partial<Options<UpdateBudgetData>
     return mutationOptions;
 };
 
+export const reconcileCreditsQueryKey = (options?: Options<ReconcileCreditsData>) => createQueryKey('reconcileCredits', options);
+
+/**
+ * Check every allocation against its ledger (admin)
+ */
+export const reconcileCreditsOptions = (options?: Options<ReconcileCreditsData>) => queryOptions<ReconcileCreditsResponse, ReconcileCreditsError, ReconcileCreditsResponse, ReturnType<typeof reconcileCreditsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await reconcileCredits({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: reconcileCreditsQueryKey(options)
+});
+
+/**
+ * Grant credits that expire (supervisor)
+ *
+ * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
+ */
+export const allocateCreditsMutation = (options?: Partial<Options<AllocateCreditsData>>): UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> => {
+    const mutationOptions: UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await allocateCredits({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getStatementQueryKey = (options?: Options<GetStatementData>) => createQueryKey('getStatement', options);
+
+/**
+ * The caller’s statement of a month
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getStatementOptions = (options?: Options<GetStatementData>) => queryOptions<GetStatementResponse, GetStatementError, GetStatementResponse, ReturnType<typeof getStatementQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getStatement({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getStatementQueryKey(options)
+});
+
+export const getUserStatementQueryKey = (options: Options<GetUserStatementData>) => createQueryKey('getUserStatement', options);
+
+/**
+ * A user’s statement of a month (supervisor)
+ *
+ * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
+ */
+export const getUserStatementOptions = (options: Options<GetUserStatementData>) => queryOptions<GetUserStatementResponse, GetUserStatementError, GetUserStatementResponse, ReturnType<typeof getUserStatementQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getUserStatement({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getUserStatementQueryKey(options)
+});
+
+export const getRunwayQueryKey = (options?: Options<GetRunwayData>) => createQueryKey('getRunway', options);
+
+/**
+ * When the account’s credits run out at its recent burn
+ *
+ * The caller’s own account (a portal session’s, an org key’s org), a user’s with `userId` (staff) or an organisation’s with `orgId` (its readers, staff). The burn is the mean per day of metered usage net of corrections over `days`; the projection spends the balance soonest-expiring lot first, lets lots expire, and adds plan grants and auto-recharge still to come.
+ */
+export const getRunwayOptions = (options?: Options<GetRunwayData>) => queryOptions<GetRunwayResponse, GetRunwayError, GetRunwayResponse, ReturnType<typeof getRunwayQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getRunway({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getRunwayQueryKey(options)
+});
+
+export const listReviewQueueQueryKey = (options?: Options<ListReviewQueueData>) => createQueryKey('listReviewQueue', options);
+
+/**
+ * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
+ *
+ * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
+ */
+export const listReviewQueueOptions = (options?: Options<ListReviewQueueData>) => queryOptions<ListReviewQueueResponse, ListReviewQueueError, ListReviewQueueResponse, ReturnType<typeof listReviewQueueQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listReviewQueue({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listReviewQueueQueryKey(options)
+});
+
+export const listReviewQueueInfiniteQueryKey = (options?: Options<ListReviewQueueData>): QueryKey<Options<ListReviewQueueData>> => createQueryKey('listReviewQueue', options, true);
+
+/**
+ * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
+ *
+ * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
+ */
+export const listReviewQueueInfiniteOptions = (options?: Options<ListReviewQueueData>) => {
+    const opts = infiniteQueryOptions<ListReviewQueueResponse, ListReviewQueueError, InfiniteData<ListReviewQueueResponse>, QueryKey<Options<ListReviewQueueData>>, string | Pick<QueryKey<Options<ListReviewQueueData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+    // @ts-ignore
+    {
+        queryFn: async ({ pageParam, queryKey, signal }) => {
+            // @ts-ignore
+            const page: Pick<QueryKey<Options<ListReviewQueueData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+                query: {
+                    cursor: pageParam
+                }
+            };
+            const params = createInfiniteParams(queryKey, page);
+            const { data } = await listReviewQueue({
+                ...options,
+                ...params,
+                signal,
+                throwOnError: true
+            });
+            return data;
+        },
+        queryKey: listReviewQueueInfiniteQueryKey(options)
+    });
+    return opts as Omit<typeof opts, 'initialData'>;
+};
+
 /**
  * Record usage and debit its credits (one transaction)
  *
@@ -1193,58 +1342,6 @@ export const exportUsageRecordsCsvInfiniteOptions = (options?: Options<ExportUsa
             return data;
         },
         queryKey: exportUsageRecordsCsvInfiniteQueryKey(options)
-    });
-    return opts as Omit<typeof opts, 'initialData'>;
-};
-
-export const listReviewQueueQueryKey = (options?: Options<ListReviewQueueData>) => createQueryKey('listReviewQueue', options);
-
-/**
- * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
- *
- * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
- */
-export const listReviewQueueOptions = (options?: Options<ListReviewQueueData>) => queryOptions<ListReviewQueueResponse, ListReviewQueueError, ListReviewQueueResponse, ReturnType<typeof listReviewQueueQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await listReviewQueue({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: listReviewQueueQueryKey(options)
-});
-
-export const listReviewQueueInfiniteQueryKey = (options?: Options<ListReviewQueueData>): QueryKey<Options<ListReviewQueueData>> => createQueryKey('listReviewQueue', options, true);
-
-/**
- * The review queue: shortfalls to resolve and accounts (users and organisations) with debt (admin)
- *
- * status=open (default) lists what waits for a person; resolved lists what was decided, and by whom.
- */
-export const listReviewQueueInfiniteOptions = (options?: Options<ListReviewQueueData>) => {
-    const opts = infiniteQueryOptions<ListReviewQueueResponse, ListReviewQueueError, InfiniteData<ListReviewQueueResponse>, QueryKey<Options<ListReviewQueueData>>, string | Pick<QueryKey<Options<ListReviewQueueData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
-    // @ts-ignore
-    {
-        queryFn: async ({ pageParam, queryKey, signal }) => {
-            // @ts-ignore
-            const page: Pick<QueryKey<Options<ListReviewQueueData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
-                query: {
-                    cursor: pageParam
-                }
-            };
-            const params = createInfiniteParams(queryKey, page);
-            const { data } = await listReviewQueue({
-                ...options,
-                ...params,
-                signal,
-                throwOnError: true
-            });
-            return data;
-        },
-        queryKey: listReviewQueueInfiniteQueryKey(options)
     });
     return opts as Omit<typeof opts, 'initialData'>;
 };
@@ -2270,24 +2367,6 @@ export const updatePackageMutation = (options?: Partial<Options<UpdatePackageDat
     return mutationOptions;
 };
 
-export const reconcileCreditsQueryKey = (options?: Options<ReconcileCreditsData>) => createQueryKey('reconcileCredits', options);
-
-/**
- * Check every allocation against its ledger (admin)
- */
-export const reconcileCreditsOptions = (options?: Options<ReconcileCreditsData>) => queryOptions<ReconcileCreditsResponse, ReconcileCreditsError, ReconcileCreditsResponse, ReturnType<typeof reconcileCreditsQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await reconcileCredits({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: reconcileCreditsQueryKey(options)
-});
-
 export const getFinanceRollForwardQueryKey = (options: Options<GetFinanceRollForwardData>) => createQueryKey('getFinanceRollForward', options);
 
 /**
@@ -2390,45 +2469,6 @@ export const getFinanceLiabilityInfiniteOptions = (options: Options<GetFinanceLi
         queryKey: getFinanceLiabilityInfiniteQueryKey(options)
     });
     return opts as Omit<typeof opts, 'initialData'>;
-};
-
-export const getRunwayQueryKey = (options?: Options<GetRunwayData>) => createQueryKey('getRunway', options);
-
-/**
- * When the account’s credits run out at its recent burn
- *
- * The caller’s own account (a portal session’s, an org key’s org), a user’s with `userId` (staff) or an organisation’s with `orgId` (its readers, staff). The burn is the mean per day of metered usage net of corrections over `days`; the projection spends the balance soonest-expiring lot first, lets lots expire, and adds plan grants and auto-recharge still to come.
- */
-export const getRunwayOptions = (options?: Options<GetRunwayData>) => queryOptions<GetRunwayResponse, GetRunwayError, GetRunwayResponse, ReturnType<typeof getRunwayQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getRunway({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getRunwayQueryKey(options)
-});
-
-/**
- * Grant credits that expire (supervisor)
- *
- * An unknown user is created when `email` and `username` are given; otherwise 404. Expiry: `expiryDays` (default 30) or `expiresAt`, not both. A supervisor may not allocate to their own account (403 SELF_GRANT_FORBIDDEN); an admin may.
- */
-export const allocateCreditsMutation = (options?: Partial<Options<AllocateCreditsData>>): UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> => {
-    const mutationOptions: UseMutationOptions<AllocateCreditsResponse, AllocateCreditsError, Options<AllocateCreditsData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await allocateCredits({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
 };
 
 export const listPromotionsQueryKey = (options?: Options<ListPromotionsData>) => createQueryKey('listPromotions', options);
@@ -2731,46 +2771,6 @@ export const listExportRunsInfiniteOptions = (options?: Options<ListExportRunsDa
     });
     return opts as Omit<typeof opts, 'initialData'>;
 };
-
-export const getStatementQueryKey = (options?: Options<GetStatementData>) => createQueryKey('getStatement', options);
-
-/**
- * The caller’s statement of a month
- *
- * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
- */
-export const getStatementOptions = (options?: Options<GetStatementData>) => queryOptions<GetStatementResponse, GetStatementError, GetStatementResponse, ReturnType<typeof getStatementQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getStatement({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getStatementQueryKey(options)
-});
-
-export const getUserStatementQueryKey = (options: Options<GetUserStatementData>) => createQueryKey('getUserStatement', options);
-
-/**
- * A user’s statement of a month (supervisor)
- *
- * One line per movement of the month (UTC) — `purchase`, `grant`, `plan`, `promotion`, `transfer_in`, `transfer_out`, `expiry`, `refund`, `chargeback`, `void`, `debt` — and one `usage` line per UTC day summing that day’s usage (records, settled sessions, overdrafts). `openingCredits + Σ lines’ credits = closingCredits`; credits held by an open session still count in the closing. `format=csv` answers text/csv (opening, lines, closing), `format=pdf` application/pdf.
- */
-export const getUserStatementOptions = (options: Options<GetUserStatementData>) => queryOptions<GetUserStatementResponse, GetUserStatementError, GetUserStatementResponse, ReturnType<typeof getUserStatementQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getUserStatement({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getUserStatementQueryKey(options)
-});
 
 export const getOrgStatementQueryKey = (options: Options<GetOrgStatementData>) => createQueryKey('getOrgStatement', options);
 

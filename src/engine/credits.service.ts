@@ -6,13 +6,13 @@ import {
   InsufficientCreditsError,
   NotAMemberError,
   NotFoundError,
-} from '../../common/errors/domain-error.js';
-import { isUuid } from '../../common/validation/ids.js';
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.module.js';
-import type { SqlPart } from '../../database/statement-parts.js';
-import { Transactions } from '../../database/transactions.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
+} from '../common/errors/domain-error.js';
+import { isUuid } from '../common/validation/ids.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { SqlPart } from '../database/statement-parts.js';
+import { Transactions } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
 import {
@@ -64,7 +64,7 @@ const EXPIRY_BATCH = 500;
  * (the `manager`), starts with the user's account-row lock (one user's movements serialise, different
  * users never wait on each other), changes `credit_allocations.remaining_credits` and writes one
  * ledger entry per allocation touched, so `remaining = total + Σ non-grant ledger amounts` holds at
- * every commit. No code outside src/credits/ writes a credit table (test/unit/money-path.spec.ts).
+ * every commit. No code outside src/engine/ and src/credits/ writes a credit table (test/unit/money-path.spec.ts).
  */
 @Injectable()
 export class CreditsService {

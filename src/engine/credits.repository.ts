@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { PublicAccount } from '../../auth/account-access.js';
-import { type SqlPart, withParts } from '../../database/statement-parts.js';
-import { fromMinor } from '../currencies.js';
-import type { AllocationSource } from '../entities/credit-allocation.entity.js';
+import type { PublicAccount } from '../auth/account-access.js';
+import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { BudgetScopes } from './budget-scopes.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
+import { fromMinor } from './currencies.js';
+import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /** No subscription's renewal is due: what the expiry job reads before a module hands it its part. */
 const NO_RENEWALS: SqlPart = {

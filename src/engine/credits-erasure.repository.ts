@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { accountErasureParams, EMAIL_RE, type ErasedPerson, type ErasedRows, NAME_RE } from '../../common/erasure.js';
+import { accountErasureParams, EMAIL_RE, type ErasedPerson, type ErasedRows, NAME_RE } from '../common/erasure.js';
 
 /**
  * An erasure's pass over the credit tables' words (docs/erasure.md): credits_erase_words(), the

@@ -6,7 +6,7 @@ import {
   NotAMemberError,
   NotFoundError,
   SpendRateLimitedError,
-} from '../../common/errors/domain-error.js';
+} from '../common/errors/domain-error.js';
 import type { BatchTakeRow } from './credits-batch.repository.js';
 import { budgetExceeded } from './credits-results.js';
 

@@ -2,7 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
-import type { FinanceCategory, LedgerKind } from '../engine/credit-views.js';
+import type { FinanceCategory, LedgerKind } from '../credit-views.js';
 import { CreditAllocation } from './credit-allocation.entity.js';
 
 /** Append-only (a trigger refuses UPDATE and DELETE): one signed movement of one allocation. */

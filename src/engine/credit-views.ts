@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
 
-import type { PublicAccount } from '../../auth/account-access.js';
-import type { MoneyView } from '../currencies.js';
-import type { AllocationSource } from '../entities/credit-allocation.entity.js';
+import type { PublicAccount } from '../auth/account-access.js';
+import type { MoneyView } from './currencies.js';
+import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
 /** What the credits module hands out: plain views, never rows or entities. */
 export const LEDGER_KINDS = [

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.module.js';
-import { Transactions } from '../../database/transactions.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { Transactions } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 
 /** What the engine's credits_correct() takes from the configuration. */
 export interface CorrectionSettings {

@@ -6,10 +6,10 @@ import type { AuthUser } from '../auth/roles.js';
 import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { CreditAdminService } from '../credits/credit-admin.service.js';
-import { AllocateCreditsDto, AllocationResponseDto } from '../credits/dto/allocations.dto.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { SignupCreditsService } from './signup-credits.service.js';
+import { SignupCreditsService } from '../promotions/signup-credits.service.js';
+import { CreditAdminService } from './credit-admin.service.js';
+import { AllocateCreditsDto, AllocationResponseDto } from './dto/allocations.dto.js';
 
 /**
  * The manual grant (`POST /api/credits/allocate`, tagged `credits`), served here, above credits and

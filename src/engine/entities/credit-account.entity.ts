@@ -39,7 +39,7 @@ export class CreditAccount {
 
   /**
    * The balance alerts armed: thresholds at or below it (null: all). Lowered to the balance by a
-   * crossing, raised to it by a grant (src/credits/sql/credit_balance_alerts.sql). Last: added by
+   * crossing, raised to it by a grant (src/engine/sql/credit_balance_alerts.sql). Last: added by
    * migration 1732000018100.
    */
   @Column({ name: 'alerts_armed_up_to', type: 'bigint', nullable: true })

@@ -13,7 +13,7 @@ export interface AllocationOfPurchase {
 }
 
 /**
- * The engine's movements of a purchase's allocation (src/credits/sql/): take back, freeze. Its grant is
+ * The engine's movements of a purchase's allocation (src/engine/sql/): take back, freeze. Its grant is
  * every grant's (CreditsRepository.grant() with the purchase id and its value).
  */
 @Injectable()

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { AppConfig } from '../../config/app-config.js';
-import { APP_CONFIG } from '../../config/config.module.js';
-import { Transactions } from '../../database/transactions.js';
-import { MetricsService } from '../../metrics/metrics.service.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { Transactions } from '../database/transactions.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditPlanLotsRepository, type LiveLotRow } from './credit-plan-lots.repository.js';
 import type { AllocationView, GrantInput } from './credit-views.js';
@@ -29,6 +29,15 @@ export class CreditPlanLotsService {
   /** The account's lots unexpired at `at` (the caller holds the account's lock). */
   liveLots(manager: EntityManager, accountId: string, at: Date): Promise<LiveLotRow[]> {
     return this.repo.liveLots(manager, accountId, at);
+  }
+
+  /**
+   * What the user's plan allocations in force at `at` granted (docs/money.md, "Plans and rollover"):
+   * a new plan allowance grants only what it adds to that. Read it under the user's account lock
+   * (`AccountLocksRepository.lockId`) in the transaction that grants, so no concurrent grant can slip in.
+   */
+  creditsInForce(manager: EntityManager, accountId: string, at: Date): Promise<number> {
+    return this.repo.creditsInForce(manager, accountId, at);
   }
 
   /**

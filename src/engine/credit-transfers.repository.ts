@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { publicAccount } from '../../auth/account-access.js';
-import { cursorTimestampSql } from '../../common/http/pagination.js';
+import { publicAccount } from '../auth/account-access.js';
+import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { TransferView } from './credit-views.js';
 
 /** What credits_transfer() answers (migration 1732000033100). */

@@ -7,7 +7,7 @@ import {
   NotAMemberError,
   NotFoundError,
   SpendRateLimitedError,
-} from '../../common/errors/domain-error.js';
+} from '../common/errors/domain-error.js';
 import type { GivenBack, SettlementRow } from './credit-holds.repository.js';
 import type { LedgerKind, Settlement } from './credit-views.js';
 import type { TakeRow } from './credits.repository.js';

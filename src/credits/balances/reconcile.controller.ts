@@ -1,8 +1,8 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 
-import { StaffRead } from '../auth/staff-read.decorator.js';
-import { ReconcileResponseDto } from '../credits/dto/reconcile.dto.js';
+import { StaffRead } from '../../auth/staff-read.decorator.js';
+import { ReconcileResponseDto } from '../dto/reconcile.dto.js';
 import { ReconcileService } from './reconcile.service.js';
 
 /** Reconcile, a route of the credits API served here, above the credits and purchases modules it checks. */

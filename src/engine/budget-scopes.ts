@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, ValidateBy } from 'class-validator';
 
-import { DomainError } from '../../common/errors/domain-error.js';
+import { DomainError } from '../common/errors/domain-error.js';
 
 /**
  * The budget scopes a metering write names (docs/budgets.md "Naming scopes"): a project, up to ten
@@ -20,6 +20,9 @@ export const SCOPE_KINDS = ['project', 'tag', 'run', 'session'] as const;
 export type ScopeKind = (typeof SCOPE_KINDS)[number];
 export const MAX_SCOPE_TAGS = 10;
 export const MAX_SCOPE_ID = 200;
+/** The periods a budget counts its spend over. */
+export const BUDGET_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
 /** The scopes as the engine takes them (null when they name nothing: the take reads no budget). */
 export function scopesParam(scopes: BudgetScopes | null | undefined): string | null {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../../database/statement-parts.js';
+import { type NamedPart, queryPrepared, type SqlPart, withParts } from '../database/statement-parts.js';
 import type { TakeSpec } from './credits.repository.js';
 
 /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
-import { CreditAccount } from '../entities/credit-account.entity.js';
+import { CreditAccount } from './entities/credit-account.entity.js';
 
 export type CreditSettings = Partial<
   Pick<CreditAccount, 'overdraftLimit' | 'maxCreditsPerHour' | 'lowBalanceThresholds'>

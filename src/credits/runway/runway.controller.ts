@@ -1,15 +1,15 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { ACCOUNT_ACCESS, type AccountAccess, orgRoleRefusal, type ResolvedAccount } from '../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
-import { isOrgReader } from '../auth/org-roles.js';
-import type { AuthUser } from '../auth/roles.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { RunwayQueryDto, RunwayResponseDto } from './dto/runway.dto.js';
-import { RunwayService } from './runway.service.js';
+import { ACCOUNT_ACCESS, type AccountAccess, orgRoleRefusal, type ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import { isOrgReader } from '../../auth/org-roles.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { RunwayQueryDto, RunwayResponseDto } from '../../runway/dto/runway.dto.js';
+import { RunwayService } from '../../runway/runway.service.js';
 
 const WHAT = 'read its money and usage';
 

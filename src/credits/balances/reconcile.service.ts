@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { CreditQueriesService } from '../credits/balances/credit-queries.service.js';
-import type { ReconcileMismatch } from '../credits/engine/credit-views.js';
-import { PurchasesService } from '../purchases/purchases.service.js';
+import type { ReconcileMismatch } from '../../engine/credit-views.js';
+import { PurchasesService } from '../../purchases/purchases.service.js';
+import { CreditQueriesService } from './credit-queries.service.js';
 
 /**
  * Reconcile (GET /api/credits/reconcile): the credits module's checks of every allocation, hold and

@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 
-import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
-import type { AuthUser } from '../auth/roles.js';
-import { StaffUserRoute } from '../auth/staff-user-route.decorator.js';
-import { StatementQueryDto } from './dto/statements.dto.js';
-import { StatementAnswers, StatementRoute } from './statement-route.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { StaffUserRoute } from '../../auth/staff-user-route.decorator.js';
+import { StatementQueryDto } from '../../finance/dto/statements.dto.js';
+import { StatementAnswers, StatementRoute } from '../../finance/statement-route.js';
 
 /** Monthly statements: the caller's own, a user's (staff); an organisation's is src/orgs/' (OrgStatementController). */
 @ApiTags('credits')

@@ -27,6 +27,21 @@ export class CreditPlanLotsRepository {
   }
 
   /**
+   * Σ credits granted by the user's plan allocations unexpired at `at` (voided, spent or rolled over
+   * ones too: what counts is what was granted, not what is left). A plan allocation is granted only
+   * once its period has begun, so these are the ones whose period holds `at`; not testing the start
+   * too keeps a grant made by a caller whose clock runs a little ahead in the sum.
+   */
+  async creditsInForce(manager: EntityManager, accountId: string, at: Date): Promise<number> {
+    const rows: { n: string }[] = await manager.query(
+      `SELECT COALESCE(SUM(total_credits), 0)::bigint AS n FROM credit_allocations
+        WHERE account_id = $1::bigint AND source = 'plan' AND expires_at > $2`,
+      [accountId, at],
+    );
+    return Number(rows[0].n);
+  }
+
+  /**
    * Ends the account's live plan lots `ids` at `at`, the change's instant (credits_expire_now()):
    * the credits they had left, which leave now.
    */

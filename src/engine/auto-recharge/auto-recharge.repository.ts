@@ -25,9 +25,9 @@ export interface AutoRechargeAttemptRow {
   reason: string | null;
 }
 
-/** What auto_recharge_succeed() answers (src/credits/sql/auto_recharge_succeed.sql). */
+/** What auto_recharge_succeed() answers (src/engine/sql/auto_recharge_succeed.sql). */
 export type SucceedOutcome = 'succeeded' | 'already_succeeded' | 'failed' | 'not_found';
-/** What auto_recharge_fail() answers (src/credits/sql/auto_recharge_fail.sql). */
+/** What auto_recharge_fail() answers (src/engine/sql/auto_recharge_fail.sql). */
 export type FailOutcome = 'failed' | 'already_failed' | 'succeeded' | 'not_found';
 
 const SETTINGS_COLUMNS = `s.enabled, s.below_credits AS "belowCredits", s.recharge_credits AS "rechargeCredits",

@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
-import {
-  type NamedPart,
-  queryParts,
-  queryPrepared,
-  shiftParams,
-  type SqlPart,
-} from '../../database/statement-parts.js';
+import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import { type BudgetScopes, scopesParam } from './budget-scopes.js';
 import type { LedgerRefs, SpendRefs } from './credit-views.js';
 import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
