@@ -57,7 +57,7 @@ describe('docs/architecture.md: the owner of every table', () => {
   it("names as each table's module the folder of its entity", () => {
     const owners = tableOwners(readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8'));
     const entityFolders = sqlOwners(ROOT).tables;
-    expect(entityFolders.get('credit_ledger')).toBe('credits');
+    expect(entityFolders.get('credit_ledger')).toBe('engine');
     const differ = [...entityFolders]
       .filter(([table, folder]) => owners.get(table) !== folder)
       .map(([table, folder]) => `${table}: entity in src/${folder}/, docs say ${owners.get(table)}`);
