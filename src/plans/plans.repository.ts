@@ -100,10 +100,11 @@ export class PlansRepository {
     });
   }
 
+  /** Inserts the owner's new subscription with its account's id (`sub.accountId`, the one the caller locked). */
   async insertSubscription(
     manager: EntityManager,
     account: PublicAccount,
-    sub: Pick<Subscription, 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
+    sub: Pick<Subscription, 'accountId' | 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
   ): Promise<Subscription> {
     const { identifiers } = await manager.insert(Subscription, {
       ...sub,

@@ -105,6 +105,7 @@ export class SubscriptionsService {
       } else {
         if (live) await this.repo.endSubscription(m, live.id, caller.userId);
         const created = await this.repo.insertSubscription(m, account, {
+          accountId,
           planId: plan.id,
           startsAt: steps.anchor,
           nextGrantAt: steps.period?.end ?? steps.anchor,
