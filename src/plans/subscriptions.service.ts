@@ -286,8 +286,9 @@ export class SubscriptionsService {
   }
 
   /**
-   * One due subscription of the renewal job, in its own transaction: false when it was not due any
-   * more or another instance holds it.
+   * One due subscription of the renewal job, in its own transaction, with the account its row
+   * carries (`accountId`, read with the due list): false when it was not due any more, is not that
+   * account's, or another instance holds it.
    */
   renewDue(id: string, accountId: string, asOf: Date): Promise<boolean> {
     return this.tx.run(async (m) => {
