@@ -168,6 +168,7 @@ import { TakeAnswerPlannedOnce1732002600000 } from './1732002600000-take-answer-
 import { UsageRecordsReviewIdxDropped1732002610000 } from './1732002610000-usage-records-review-idx-dropped.js';
 import { VolumeWalk1732003000000 } from './1732003000000-volume-walk.js';
 import { VolumeTail1732003300000 } from './1732003300000-volume-tail.js';
+import { SubscriptionAccount1732003400000 } from './1732003400000-subscription-account.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -341,4 +342,5 @@ export const MIGRATIONS = [
   UsageRecordsReviewIdxDropped1732002610000,
   VolumeWalk1732003000000,
   VolumeTail1732003300000,
+  SubscriptionAccount1732003400000,
 ];

@@ -451,11 +451,14 @@ describe('organisation money', () => {
       .send({ id: planId, name: 'Weekly', credits: 100, period: 'week', rolloverCap: 30 })
       .expect(201);
     await t.http.put(`/api/orgs/${orgId}/subscription`).set(sup.auth).send({ planId }).expect(200);
-    const { rows } = await t.db.query(`SELECT id FROM subscriptions WHERE org_id = $1 AND ended_at IS NULL`, [orgId]);
+    const { rows } = await t.db.query(
+      `SELECT id, account_id FROM subscriptions WHERE org_id = $1 AND ended_at IS NULL`,
+      [orgId],
+    );
     const subscriptions = t.app.get(SubscriptionsService);
     // Renew this subscription only (the job would renew every due one of the shared database).
     const nextWeek = new Date(Date.now() + 7 * 86_400_000 + 60_000);
-    expect(await subscriptions.renewDue(rows[0].id, { orgId }, nextWeek)).toBe(true);
+    expect(await subscriptions.renewDue(rows[0].id, rows[0].account_id, nextWeek)).toBe(true);
     const { rows: allocations } = await t.db.query(
       `SELECT source, total_credits, account_user_id(account_id) AS user_id FROM credit_allocations
         WHERE account_id = (SELECT account_id FROM accounts WHERE org_id = $1::varchar) ORDER BY allocated_at`,

@@ -106,10 +106,10 @@ describe('kill -9 while a scheduled plan change is applied', () => {
       [user.id],
     );
     expect(left).toEqual([{ plan_id: plans.free, live: true, scheduled_plan_id: plans.pro }]);
-    const { rows: due } = await t.db.query(`SELECT id FROM subscriptions WHERE user_id = $1`, [user.id]);
+    const { rows: due } = await t.db.query(`SELECT id, account_id FROM subscriptions WHERE user_id = $1`, [user.id]);
     const subscriptions = t.app.get(SubscriptionsService);
-    expect(await subscriptions.renewDue(due[0].id, { userId: user.id }, new Date())).toBe(true);
-    expect(await subscriptions.renewDue(due[0].id, { userId: user.id }, new Date())).toBe(false);
+    expect(await subscriptions.renewDue(due[0].id, due[0].account_id, new Date())).toBe(true);
+    expect(await subscriptions.renewDue(due[0].id, due[0].account_id, new Date())).toBe(false);
 
     const { rows: subs } = await t.db.query(
       `SELECT plan_id, ended_at IS NULL AS live FROM subscriptions WHERE user_id = $1 ORDER BY created_at`,

@@ -299,11 +299,12 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
 
     await passTime(t.db, user.id, DAY + 60_000);
     const subscriptions = t.app.get(SubscriptionsService);
-    const { rows } = await t.db.query(`SELECT id FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL`, [
-      user.id,
-    ]);
-    expect(await subscriptions.renewDue(rows[0].id, { userId: user.id }, now())).toBe(true);
-    expect(await subscriptions.renewDue(rows[0].id, { userId: user.id }, now())).toBe(false);
+    const { rows } = await t.db.query(
+      `SELECT id, account_id FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL`,
+      [user.id],
+    );
+    expect(await subscriptions.renewDue(rows[0].id, rows[0].account_id, now())).toBe(true);
+    expect(await subscriptions.renewDue(rows[0].id, rows[0].account_id, now())).toBe(false);
     const after = await t.http
       .get(path({ userId: user.id }))
       .set(user.auth)
@@ -352,10 +353,11 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
 
     for (const user of [kept, deleted]) await passTime(t.db, user.id, DAY + 60_000);
     const subscriptions = t.app.get(SubscriptionsService);
-    const { rows } = await t.db.query(`SELECT id FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL`, [
-      kept.id,
-    ]);
-    expect(await subscriptions.renewDue(rows[0].id, { userId: kept.id }, now())).toBe(true);
+    const { rows } = await t.db.query(
+      `SELECT id, account_id FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL`,
+      [kept.id],
+    );
+    expect(await subscriptions.renewDue(rows[0].id, rows[0].account_id, now())).toBe(true);
     expect((await allocations(kept.id)).map((a) => [a.source, a.plan_id])).toEqual([
       ['plan', plans.big],
       ['rollover', plans.big],
@@ -377,11 +379,12 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
       await put(user.id, 'free').expect(200);
       await put(user.id, 'pro', { timing: 'period_end', anchor: 'restart' }).expect(200);
       await passTime(t.db, user.id, DAY + 60_000);
-      const { rows } = await t.db.query(`SELECT id FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL`, [
-        user.id,
-      ]);
+      const { rows } = await t.db.query(
+        `SELECT id, account_id FROM subscriptions WHERE user_id = $1 AND ended_at IS NULL`,
+        [user.id],
+      );
       const results = await Promise.all(
-        [t, ...others].map((app) => app.app.get(SubscriptionsService).renewDue(rows[0].id, { userId: user.id }, now())),
+        [t, ...others].map((app) => app.app.get(SubscriptionsService).renewDue(rows[0].id, rows[0].account_id, now())),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect((await allocations(user.id)).map((a) => [a.plan_id, a.total_credits])).toEqual([
@@ -461,9 +464,15 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
     });
     const scheduled = await orgPut('small', { timing: 'period_end' }).expect(200);
     expect(scheduled.body).toMatchObject({ orgId, planId: plans.pro, scheduledChange: { planId: plans.small } });
-    const { rows } = await t.db.query(`SELECT id FROM subscriptions WHERE org_id = $1 AND ended_at IS NULL`, [orgId]);
+    const { rows } = await t.db.query(
+      `SELECT id, account_id FROM subscriptions WHERE org_id = $1 AND ended_at IS NULL`,
+      [orgId],
+    );
     const end = new Date(new Date(scheduled.body.currentPeriodEnd).getTime() + 60_000);
-    expect(await t.app.get(SubscriptionsService).renewDue(rows[0].id, org, end)).toBe(true);
+    // The row is renewed only with the account it carries: another account's id takes nothing.
+    const { rows: other } = await t.db.query(`SELECT account_id FROM accounts WHERE user_id = $1`, [owner.id]);
+    expect(await t.app.get(SubscriptionsService).renewDue(rows[0].id, other[0].account_id, end)).toBe(false);
+    expect(await t.app.get(SubscriptionsService).renewDue(rows[0].id, rows[0].account_id, end)).toBe(true);
     const events = await changedEvents(org);
     expect(events.map((e) => [e.userId, e.fromPlanId, e.toPlanId, e.creditsGranted])).toEqual([
       [null, null, plans.free, 100],
@@ -478,6 +487,17 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
       { plan_id: plans.free, total_credits: 100 },
       { plan_id: plans.pro, total_credits: 4900 },
       { plan_id: plans.small, total_credits: 500 },
+    ]);
+    // Each subscription, written by a PUT or by the applied schedule, carries the org's account.
+    const { rows: carried } = await t.db.query(
+      `SELECT s.plan_id, s.account_id = a.account_id AS org_account FROM subscriptions s JOIN accounts a ON a.org_id = s.org_id
+        WHERE s.org_id = $1 ORDER BY s.created_at`,
+      [orgId],
+    );
+    expect(carried).toEqual([
+      { plan_id: plans.free, org_account: true },
+      { plan_id: plans.pro, org_account: true },
+      { plan_id: plans.small, org_account: true },
     ]);
   });
 });

@@ -269,10 +269,10 @@ describe('plan changes: the three rules over random sequences on two instances',
           }
           for (const [id, at] of expiries) expiries.set(id, at - o.ms);
           const { rows } = await t.db.query(
-            `SELECT id FROM subscriptions WHERE ${columnOf(owner)} = $1 AND ended_at IS NULL`,
+            `SELECT id, account_id FROM subscriptions WHERE ${columnOf(owner)} = $1 AND ended_at IS NULL`,
             [idOf(owner)],
           );
-          if (rows[0]) await t2.app.get(SubscriptionsService).renewDue(rows[0].id, owner, now());
+          if (rows[0]) await t2.app.get(SubscriptionsService).renewDue(rows[0].id, rows[0].account_id, now());
           await t.app.get(CreditExpiryJob).expireDue();
           const live = await t.http.get(subscriptionPath(owner)).set(supervisor.auth);
           if (live.status === 200) hold(live.body.currentPeriodStart, live.body.planId);

@@ -68,8 +68,8 @@ describe('pricing_changed notifications', () => {
     expect(await announcedBy(`UPDATE plans SET models = ARRAY['anthropic.*'] WHERE id = $1`, [planId])).toEqual([]);
     const orgId = `notify-${randomUUID().slice(0, 8)}`;
     await db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
-    const subscribe = `INSERT INTO subscriptions (org_id, plan_id, starts_at, next_grant_at, created_by)
-                       VALUES ($1, $2, now(), now(), 'admin')`;
+    const subscribe = `INSERT INTO subscriptions (org_id, account_id, plan_id, starts_at, next_grant_at, created_by)
+                       VALUES ($1, (SELECT account_id FROM accounts WHERE org_id = $1::varchar), $2, now(), now(), 'admin')`;
     expect(await announcedBy(subscribe, [orgId, planId])).toEqual([]);
     expect(await announcedBy(`UPDATE subscriptions SET ended_at = now() WHERE org_id = $1`, [orgId])).toEqual([]);
     const { rows } = await db.query(`SELECT account_id FROM accounts WHERE org_id = $1`, [orgId]);

@@ -106,8 +106,8 @@ describe('runway: the day an account’s credits run out', () => {
     // Started 3 days ago: the next period begins on day 4 and grants 70 expiring on day 11. Spent first
     // (it expires sooner), it lasts 3½ days; the 20 left of the lot then last one more.
     await t.db.query(
-      `INSERT INTO subscriptions (user_id, plan_id, starts_at, next_grant_at, created_by, created_at)
-       VALUES ($1, $2, $3, $4, 'test', $3)`,
+      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
+       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
       [u.id, planId, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
     );
     expect((await runway(u.auth).expect(200)).body).toMatchObject({

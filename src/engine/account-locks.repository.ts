@@ -5,7 +5,7 @@ import type { EntityManager } from 'typeorm';
  * The account lock (docs/money.md "The account lock"), credits_lock_account_ids(): every movement of credits, and
  * every change of what a movement reads (money settings, subscriptions), takes it first in its
  * transaction. One account's movements serialise; different accounts never wait on each other. Callers
- * name the account by its id: the resolver's, or AccountIds' for an owner a row or a job names.
+ * name the account by its id: the one the edge resolved, or the one the row they work on carries.
  */
 @Injectable()
 export class AccountLocksRepository {

@@ -100,10 +100,11 @@ export class PlansRepository {
     });
   }
 
+  /** Inserts the owner's new subscription with its account's id (`sub.accountId`, the one the caller locked). */
   async insertSubscription(
     manager: EntityManager,
     account: PublicAccount,
-    sub: Pick<Subscription, 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
+    sub: Pick<Subscription, 'accountId' | 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
   ): Promise<Subscription> {
     const { identifiers } = await manager.insert(Subscription, {
       ...sub,
@@ -141,19 +142,22 @@ export class PlansRepository {
   }
 
   /** Live subscriptions whose next period has started (the renewal job's work), oldest due first. */
-  async dueSubscriptions(asOf: Date, limit: number): Promise<Pick<Subscription, 'id' | 'userId' | 'orgId'>[]> {
+  async dueSubscriptions(asOf: Date, limit: number): Promise<Pick<Subscription, 'id' | 'accountId'>[]> {
     return this.subscriptions.find({
-      select: { id: true, userId: true, orgId: true },
+      select: { id: true, accountId: true },
       where: { endedAt: IsNull(), nextGrantAt: LessThanOrEqual(asOf) },
       order: { nextGrantAt: 'ASC' },
       take: limit,
     });
   }
 
-  /** The subscription, locked, if it is still live and due; skipped when another instance holds it. */
-  lockIfDue(manager: EntityManager, id: string, asOf: Date): Promise<Subscription | null> {
+  /**
+   * The subscription, locked, if it is still live, due and the account `accountId`'s; skipped when
+   * another instance holds it.
+   */
+  lockIfDue(manager: EntityManager, id: string, accountId: string, asOf: Date): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { id, endedAt: IsNull(), nextGrantAt: LessThanOrEqual(asOf) },
+      where: { id, accountId, endedAt: IsNull(), nextGrantAt: LessThanOrEqual(asOf) },
       lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
     });
   }

@@ -160,6 +160,7 @@ export class SubscriptionPeriods {
     const anchor = scheduledAnchor === 'keep' && plan.period === oldPlan.period ? sub.startsAt : effectiveAt;
     await this.repo.endSubscription(m, sub.id, 'system');
     const created = await this.repo.insertSubscription(m, ownerAccount(sub.orgId, sub.userId!), {
+      accountId,
       planId: plan.id,
       startsAt: anchor,
       nextGrantAt: anchor,

@@ -5,7 +5,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { loggingCount } from '../metrics/batch-jobs.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PlansRepository } from './plans.repository.js';
-import { accountOf, SubscriptionsService } from './subscriptions.service.js';
+import { SubscriptionsService } from './subscriptions.service.js';
 
 /** Often enough that a period's grant arrives within 60 s of its start. */
 const RENEWAL_INTERVAL_MS = 15_000;
@@ -41,7 +41,7 @@ export class SubscriptionRenewalJob {
       const due = (await this.repo.dueSubscriptions(asOf, BATCH)).filter((s) => !seen.has(s.id));
       for (const sub of due) {
         seen.add(sub.id);
-        if (await this.subscriptions.renewDue(sub.id, accountOf(sub), asOf)) renewed++;
+        if (await this.subscriptions.renewDue(sub.id, sub.accountId, asOf)) renewed++;
       }
       if (due.length < BATCH) return renewed;
     }

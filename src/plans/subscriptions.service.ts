@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { AccountIds } from '../accounts/account-ids.js';
-import { ownerAccount } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import {
   ACCOUNT_ACCESS,
@@ -60,7 +58,6 @@ export class SubscriptionsService {
     private readonly pricing: PricingService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountIds) private readonly ids: AccountIds,
   ) {}
 
   /**
@@ -105,6 +102,7 @@ export class SubscriptionsService {
       } else {
         if (live) await this.repo.endSubscription(m, live.id, caller.userId);
         const created = await this.repo.insertSubscription(m, account, {
+          accountId,
           planId: plan.id,
           startsAt: steps.anchor,
           nextGrantAt: steps.period?.end ?? steps.anchor,
@@ -288,19 +286,21 @@ export class SubscriptionsService {
   }
 
   /**
-   * One due subscription of the renewal job, in its own transaction: false when it was not due any
-   * more or another instance holds it.
+   * One due subscription of the renewal job, in its own transaction, with the account its row
+   * carries (`accountId`, read with the due list): false when it was not due any more, is not that
+   * account's, or another instance holds it.
    */
-  renewDue(id: string, account: PublicAccount, asOf: Date): Promise<boolean> {
+  renewDue(id: string, accountId: string, asOf: Date): Promise<boolean> {
     return this.tx.run(async (m) => {
-      // A subscription names its owner, not its account: the one resolution left after the edge.
-      const accountId = await this.lock(m, await this.ids.of(m, account));
-      const sub = await this.repo.lockIfDue(m, id, asOf);
+      // The account the row carries, as the due list read it: its lock first, then the row's (taken
+      // only if the row is that account's).
+      if (!(await this.locks.lockId(m, accountId))) return false;
+      const sub = await this.repo.lockIfDue(m, id, accountId, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;
       if (sub.scheduledAt && sub.scheduledAt.getTime() <= asOf.getTime())
-        await this.periods.applySchedule(m, accountId!, sub, plan, asOf);
-      else await this.periods.renew(m, accountId!, sub, plan, asOf, 'system', 'renewal');
+        await this.periods.applySchedule(m, accountId, sub, plan, asOf);
+      else await this.periods.renew(m, accountId, sub, plan, asOf, 'system', 'renewal');
       return true;
     });
   }
@@ -309,11 +309,6 @@ export class SubscriptionsService {
   private async lock(m: EntityManager, accountId: string | null): Promise<string | null> {
     return accountId !== null && (await this.locks.lockId(m, accountId)) ? accountId : null;
   }
-}
-
-/** The account a subscription is of: its user's, or its organisation's. */
-export function accountOf(sub: Pick<Subscription, 'userId' | 'orgId'>): PublicAccount {
-  return ownerAccount(sub.orgId, sub.userId!);
 }
 
 /** A subscription's view without its owner (a user's routes add `userId`, an org's `orgId`). */

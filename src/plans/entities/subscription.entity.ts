@@ -1,12 +1,14 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import { Plan } from './plan.entity.js';
 
 /**
- * A user's (or an organisation's) subscription to a plan, anchored at `startsAt`. `nextGrantAt` is the start of the next
+ * A user's (or an organisation's) subscription to a plan, anchored at `startsAt`, with the
+ * subscriber's account (`accountId`). `nextGrantAt` is the start of the next
  * period to grant (the renewal job's due list). Ended subscriptions stay as history: the last one
  * ended tells a re-created subscription which period it is in (no new allowance by re-subscribing).
  */
@@ -82,4 +84,12 @@ export class Subscription {
 
   @Column({ name: 'scheduled_anchor', type: 'varchar', length: 7, nullable: true })
   scheduledAnchor: 'keep' | 'restart' | null;
+
+  /**
+   * The subscriber's account (the user's, or the organisation's), written with the row by the PUT
+   * that locked it; the renewal job locks and grants to it (migration 1732003400000).
+   */
+  @ForeignKey(() => Account, { name: 'subscriptions_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
 }
