@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { buildDatabaseConfig } from '../dist/src/config/app-config.js';
 import { buildDataSourceOptions } from '../dist/src/database/data-source-options.js';
 import { createScratchDatabase } from '../dist/src/database/server/scratch-database.js';
+import { seedUsers } from './lib.mjs';
 import { processCpuSeconds } from './measure.mjs';
 
 /**
@@ -49,6 +50,24 @@ export async function engineScratch(prefix, undoCount) {
   ).rows;
   const label = edited ? 'edited' : undoCount > 0 ? `undo ${undoCount}` : 'head';
   return { scratch, client, pid, byId, label };
+}
+
+/**
+ * An engineScratch() with `users` bench users of `credits` each, analyzed, commits not waited for,
+ * function timing on unless `trackFunctions` is false, and `ids`: each bench user's account id.
+ */
+export async function seededScratch(prefix, undoCount, { users, credits, trackFunctions = true }) {
+  const db = await engineScratch(prefix, undoCount);
+  await seedUsers(db.client, users, credits);
+  await db.client.query('ANALYZE');
+  await db.client.query('SET synchronous_commit = off');
+  if (trackFunctions) await db.client.query(`SET track_functions = 'all'`);
+  const ids = new Map(
+    (await db.client.query(`SELECT user_id, account_id::text AS id FROM accounts WHERE user_id IS NOT NULL`)).rows.map(
+      (r) => [r.user_id, r.id],
+    ),
+  );
+  return { ...db, ids };
 }
 
 /**

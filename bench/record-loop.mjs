@@ -14,8 +14,7 @@ import { readFileSync } from 'node:fs';
 
 import pg from 'pg';
 
-import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
-import { seedUsers } from './lib.mjs';
+import { backendCpu, seededScratch, withScratches } from './engine-scratch.mjs';
 
 const [beforeFile, undo = '0', calls = '2000', rounds = '3'] = process.argv.slice(2);
 if (!beforeFile)
@@ -34,17 +33,8 @@ const RATE = process.env.RECORD_LOOP_RATE === 'none' ? null : Number(process.env
 const user = (i) => `bench-${((i * 7919) % USERS) + 1}`;
 
 async function prepared(undoCount) {
-  const db = await engineScratch('record_loop', undoCount);
-  await seedUsers(db.client, USERS, 1_000_000_000);
-  await db.client.query('ANALYZE');
-  await db.client.query('SET synchronous_commit = off');
-  await db.client.query(`SET track_functions = 'all'`);
-  const ids = new Map(
-    (await db.client.query(`SELECT user_id, account_id::text AS id FROM accounts WHERE user_id IS NOT NULL`)).rows.map(
-      (r) => [r.user_id, r.id],
-    ),
-  );
-  return { ...db, ids, text: undoCount === 0 ? HEAD : BEFORE };
+  const db = await seededScratch('record_loop', undoCount, { users: USERS, credits: 1_000_000_000 });
+  return { ...db, text: undoCount === 0 ? HEAD : BEFORE };
 }
 
 function record(db, i) {

@@ -12,8 +12,7 @@
 // tail's cost is seen apart from HTTP (docs/benchmarks.md "What volume steps cost the record").
 import { randomUUID } from 'node:crypto';
 
-import { backendCpu, engineScratch, withScratches } from './engine-scratch.mjs';
-import { seedUsers } from './lib.mjs';
+import { backendCpu, seededScratch, withScratches } from './engine-scratch.mjs';
 
 const [calls = '2000', rounds = '3', undo = '0'] = process.argv.slice(2);
 const USERS = 1000;
@@ -25,18 +24,9 @@ const STEPS = [
 const user = (i) => `bench-${((i * 7919) % USERS) + 1}`;
 
 async function prepared(undoCount) {
-  const db = await engineScratch('volume_loop', undoCount);
-  await seedUsers(db.client, USERS, 1_000_000_000);
-  await db.client.query('ANALYZE');
-  await db.client.query('SET synchronous_commit = off');
   // timing every call costs the backend CPU too: VOLUME_LOOP_TRACK=off measures the takes alone
-  if (process.env.VOLUME_LOOP_TRACK !== 'off') await db.client.query(`SET track_functions = 'all'`);
-  const ids = new Map(
-    (await db.client.query(`SELECT user_id, account_id::text AS id FROM accounts WHERE user_id IS NOT NULL`)).rows.map(
-      (r) => [r.user_id, r.id],
-    ),
-  );
-  return { ...db, ids };
+  const trackFunctions = process.env.VOLUME_LOOP_TRACK !== 'off';
+  return seededScratch('volume_loop', undoCount, { users: USERS, credits: 1_000_000_000, trackFunctions });
 }
 
 /** One record's take: 1,200 input and 300 output tokens at 2.5 and 10 a thousand (6 credits exact). */
