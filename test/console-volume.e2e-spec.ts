@@ -25,7 +25,8 @@ describe.skipIf(!chromiumAvailable)('Console: volume steps on a price rule', () 
     await served?.close();
   });
 
-  it('makes a rule with graduated steps in its form, shown in its history', async () => {
+  // Its screenshots may take up to two minutes on a loaded machine (saveShot's tries).
+  it('makes a rule with graduated steps in its form, shown in its history', { timeout: 180_000 }, async () => {
     const { page, errors, context } = await served.open();
     await served.signIn(page, admin());
     await page.getByRole('navigation').getByRole('link', { name: 'Pricing' }).click();
@@ -39,14 +40,15 @@ describe.skipIf(!chromiumAvailable)('Console: volume steps on a price rule', () 
     await dialog.getByText('Volume steps: write upTo=percent pairs, the last *=percent ("1000")').waitFor();
     expect(await dialog.getByRole('button', { name: 'Create rule' }).isDisabled()).toBe(true);
     await steps.fill('1000=100 3000=50 *=25');
-    await shot(page, 'volume-rule-form');
+    await shot(page, 'volume-rule-form', { fullPage: false });
     await dialog.getByRole('button', { name: 'Create rule' }).click();
     const history = page.getByRole('table', { name: `History of ${model}` });
     const row = history.getByRole('row').nth(1);
     await poll(() => row.textContent()).toContain(
       'Graduated, month: ≤1,000 100.00 % · ≤3,000 50.00 % · beyond 25.00 %',
     );
-    await shot(page, 'volume-history');
+    await row.scrollIntoViewIfNeeded();
+    await shot(page, 'volume-history', { fullPage: false });
     const rules = await t.http.get(`/api/pricing/${model}/history`).set(bearer(admin())).expect(200);
     expect(rules.body.items[0].volume).toEqual({
       mode: 'graduated',

@@ -137,11 +137,15 @@ export async function settled(page: Page): Promise<void> {
   await poll(() => page.evaluate(() => document.getAnimations().length)).toBe(0);
 }
 
-/** A full-page screenshot `<name>.png` in CONSOLE_SHOTS. */
-export async function shot(page: Page, name: string): Promise<void> {
+/**
+ * A screenshot `<name>.png` in CONSOLE_SHOTS: the full page, or (`fullPage: false`) the viewport, for a
+ * screen whose page lists what every spec file made in the shared database (the price rules): its
+ * full height grows with the run, and so does the time Chromium takes to draw it.
+ */
+export async function shot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
   // A dialog fades in: shoot once it is settled, not halfway through.
   await settled(page);
   // From the top: a full-page shot of a scrolled page draws the fixed header where it was scrolled to.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await saveShot(page, join(CONSOLE_SHOTS, `${name}.png`));
+  if (options.fullPage !== false) await page.evaluate(() => window.scrollTo(0, 0));
+  await saveShot(page, join(CONSOLE_SHOTS, `${name}.png`), options);
 }
