@@ -28,7 +28,7 @@ AS $function$
     v_tags integer;
     v_kind varchar;
     v_sid varchar;
-    v_seen bigint[];
+    v_seen varchar[];
     v_depth integer;
   BEGIN
     out_from := array_fill(NULL::integer, ARRAY[cardinality(p_scopes)]); out_to := out_from; out_caps := '{}';
@@ -50,8 +50,8 @@ AS $function$
          WHERE c.account_id = v_acc AND c.scope_kind = v_kind AND c.scope_id = v_sid;
         v_depth := 0;
         WHILE b.id IS NOT NULL LOOP
-          IF NOT b.id = ANY (v_seen) THEN
-            v_seen := v_seen || b.id;
+          IF NOT b.budget_id = ANY (v_seen) THEN
+            v_seen := v_seen || b.budget_id;
             IF b.expires_at IS NULL OR b.expires_at > now() THEN
               k := k + 1;
               bk := array_position(out_id, b.id);
@@ -64,16 +64,16 @@ AS $function$
               out_from[ev] := COALESCE(out_from[ev], k); out_to[ev] := k;
             END IF;
           END IF;
-          -- A parent already read had its own parents read after it (the lookup finds none), and the
-          -- depth bound never cuts a chain of 5.
-          EXIT WHEN b.parent_budget_id IS NULL OR v_depth = 4;
+          -- A parent already read had its own parents read after it, and the depth bound never cuts a
+          -- chain of 5.
+          EXIT WHEN b.parent_budget_id IS NULL OR b.parent_budget_id = ANY (v_seen) OR v_depth = 4;
           v_depth := v_depth + 1;
           SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start, COALESCE(sp.spent, 0) AS spent INTO b
             FROM credit_budgets c CROSS JOIN LATERAL (SELECT credit_key_period_start(c.period, now()) AS start) st
             LEFT JOIN LATERAL (SELECT x.spent FROM credit_cap_spend x
                                 WHERE x.subject_kind = 'budget' AND x.subject_id = c.id::varchar AND x.account_id = v_acc
                                   AND x.period_start = st.start OFFSET 0) sp ON true
-           WHERE c.budget_id = b.parent_budget_id AND c.account_id = v_acc AND NOT c.id = ANY (v_seen);
+           WHERE c.budget_id = b.parent_budget_id AND c.account_id = v_acc;
         END LOOP;
       END LOOP;
     END LOOP;
