@@ -105,6 +105,12 @@ function stageRows(before, after) {
 }
 
 try {
+  // Each SQL function's own time, on the bench database only (as bench:stages): the account lock's
+  // is its wait for the lock, a hold waiting for the same account's settlement.
+  const owner = new pg.Client({ connectionString: database.url });
+  await owner.connect();
+  await owner.query(`ALTER DATABASE ${database.name} SET track_functions = 'all'`);
+  await owner.end();
   service = await startService(database.url, {
     // As the other benches run it: NODE_ENV=production refuses an upstream on a private address.
     NODE_ENV: 'test',
@@ -223,6 +229,13 @@ try {
     `CPU per direct request (the bench's client and stand-in together): ${Math.round((directCpu.user + directCpu.system) / REQUESTS)} µs`,
   );
   console.log(`upstream connections opened for ${REQUESTS} gateway requests: ${opened}`);
+  const lock = await db.query(
+    `SELECT calls::int, self_time FROM pg_stat_user_functions WHERE funcname = 'credits_lock_account_ids'`,
+  );
+  if (lock.rows[0])
+    console.log(
+      `account lock (holds and settlements, the whole run): ${lock.rows[0].calls} calls, ${ms(lock.rows[0].self_time / lock.rows[0].calls)} ms mean wait`,
+    );
   console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${loadAfter} after`);
   const { rows } = await db.query(`SELECT count(*)::int AS n FROM usage_records WHERE service = 'gateway'`);
   log(`${rows[0].n} gateway records written`);

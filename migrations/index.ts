@@ -169,6 +169,8 @@ import { UsageRecordsReviewIdxDropped1732002610000 } from './1732002610000-usage
 import { VolumeWalk1732003000000 } from './1732003000000-volume-walk.js';
 import { VolumeTail1732003300000 } from './1732003300000-volume-tail.js';
 import { SubscriptionAccount1732003400000 } from './1732003400000-subscription-account.js';
+import { BudgetChainWalkedInCaps1732003700000 } from './1732003700000-budget-chain-walked-in-caps.js';
+import { BudgetChainParentReadOnce1732003710000 } from './1732003710000-budget-chain-parent-read-once.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -343,4 +345,6 @@ export const MIGRATIONS = [
   VolumeWalk1732003000000,
   VolumeTail1732003300000,
   SubscriptionAccount1732003400000,
+  BudgetChainWalkedInCaps1732003700000,
+  BudgetChainParentReadOnce1732003710000,
 ];

@@ -20,6 +20,11 @@ function passHeaders(from: Dispatcher.ResponseData['headers'], res: Response): v
   }
 }
 
+/** Why an upstream request was cancelled: made once, as abort() would make a DOMException each time. */
+const DEPARTED = new Error('the client went away');
+const TIMED_OUT = new Error('GATEWAY_UPSTREAM_TIMEOUT_SECONDS passed');
+const ENDED = new Error('the exchange ended');
+
 /** The 502 of an upstream that could not be reached or did not answer in time. */
 function badGateway(request: GatewayRequest, res: Response, timedOut: boolean): void {
   if (res.headersSent || res.destroyed) return;
@@ -47,10 +52,19 @@ export async function forward(
   answered: (seconds: number) => void = () => {},
 ): Promise<Outcome> {
   const { route } = request;
+  // One controller and one timer for the client's departure and the timeout: AbortSignal.timeout()
+  // and AbortSignal.any() cost each request a signal more, and abort() without a reason a
+  // DOMException with its stack (a fifth of a millisecond a request in the service's profile).
   const cancel = new AbortController();
-  const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
+  const ending = { departed: false, timedOut: false };
+  const timer = setTimeout(() => {
+    ending.timedOut = true;
+    cancel.abort(TIMED_OUT);
+  }, timeoutSeconds * 1000).unref();
   const onClose = () => {
-    if (!res.writableFinished) cancel.abort();
+    if (res.writableFinished) return;
+    ending.departed = true;
+    cancel.abort(DEPARTED);
   };
   res.on('close', onClose);
   const streamed = route.streams && body.stream === true;
@@ -73,7 +87,7 @@ export async function forward(
     outputBytes: reader.outputBytes,
     sentUpstream: true,
   });
-  const signal = AbortSignal.any([cancel.signal, timeout]);
+  const { signal } = cancel;
   // Gone during admission: nothing goes upstream, and nothing is charged.
   if (res.destroyed) return { ...outcome('client_abort', 0), outputBytes: 0, sentUpstream: false };
   try {
@@ -110,17 +124,17 @@ export async function forward(
     res.flushHeaders();
     await pipeEvents(upstream.body, res, reader, (usageChunk) => usageChunk && askUsage, { bytes: 0 });
     res.end();
-    if (cancel.signal.aborted) return outcome('client_abort', status);
+    if (ending.departed) return outcome('client_abort', status);
     return reader.usage && reader.ended ? outcome('reported', status) : outcome('upstream_error', status);
   } catch {
-    if (cancel.signal.aborted || res.destroyed) return outcome('client_abort', res.headersSent ? res.statusCode : 0);
-    const timedOut = timeout.aborted;
-    badGateway(request, res, timedOut);
+    if (ending.departed || res.destroyed) return outcome('client_abort', res.headersSent ? res.statusCode : 0);
+    badGateway(request, res, ending.timedOut);
     if (!res.writableEnded) res.end();
     return outcome('upstream_error', res.statusCode);
   } finally {
+    clearTimeout(timer);
     res.off('close', onClose);
     // Whatever ended the exchange, the upstream request ends with it (a no-op once it was read to its end).
-    cancel.abort();
+    if (!signal.aborted) cancel.abort(ENDED);
   }
 }

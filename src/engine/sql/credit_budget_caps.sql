@@ -7,28 +7,74 @@ AS $function$
   -- locks: event i of account p_account_ids[i] (NULL: none) names scopes p_scopes[i] (NULL: none).
   -- One row: every budget once (out_id, its budgetId, limit, period start, what it used and held in
   -- the period, 0 added so far, its account), and per event the positions of its budgets in refusal order,
-  -- out_caps[out_from[i] .. out_to[i]] (out_from[i] NULL: none), each from credit_budget_chain(),
-  -- called by scalars, event by event (a statement over unnest() is planned anew at every call).
+  -- out_caps[out_from[i] .. out_to[i]] (out_from[i] NULL: none): the project's chain, the tags' in
+  -- their order, the run's, then the session's, each budget followed by its ancestors (a chain holds
+  -- at most 5), each once. A budget expired now refuses nothing and counts nothing, but its parents
+  -- still apply. The same walk as credit_budget_chain(), made here by lookups by key: a scope without
+  -- a budget costs one probe, a budget one more for its counter, a parent already read none (a run
+  -- under its project's budget reads the project once). Walked here rather than read from
+  -- credit_budget_chain() row by row: that call and its rows cost a budgeted record as much as the
+  -- lookups themselves (docs/benchmarks.md "What budgets cost the record").
+  -- A budget's period never changes (a PATCH changes its limit and expiry), so what it used and held
+  -- is its one bucket of the period now (credit_cap_spend), read by its key. (OFFSET 0 keeps that read
+  -- a lookup by the whole key: pulled up into the join, the planner probed by kind and account alone
+  -- and walked every budget's counters.)
   DECLARE
-    c record;
+    b record;
     k integer := 0;
     bk integer;
+    v_acc bigint;
+    v_scopes jsonb;
+    v_tags integer;
+    v_kind varchar;
+    v_sid varchar;
+    v_seen varchar[];
+    v_depth integer;
   BEGIN
     out_from := array_fill(NULL::integer, ARRAY[cardinality(p_scopes)]); out_to := out_from; out_caps := '{}';
     out_id := '{}'; out_name := '{}'; out_limit := '{}'; out_start := '{}'; out_spent := '{}'; out_account := '{}';
     FOR ev IN 1 .. cardinality(p_scopes) LOOP
-      CONTINUE WHEN p_scopes[ev] IS NULL OR p_account_ids[ev] IS NULL;
-      FOR c IN SELECT * FROM credit_budget_chain(p_account_ids[ev], p_scopes[ev], now()) LOOP
-        k := k + 1;
-        bk := array_position(out_id, c.id);
-        IF bk IS NULL THEN
-          out_id := out_id || c.id; out_name := out_name || c.budget_id; out_limit := out_limit || c.credit_limit;
-          out_start := out_start || c.period_start; out_spent := out_spent || c.spent;
-          out_account := out_account || p_account_ids[ev];
-          bk := cardinality(out_id);
-        END IF;
-        out_caps := out_caps || bk;
-        out_from[ev] := COALESCE(out_from[ev], k); out_to[ev] := k;
+      v_acc := p_account_ids[ev]; v_scopes := p_scopes[ev];
+      CONTINUE WHEN v_scopes IS NULL OR v_acc IS NULL;
+      v_tags := CASE WHEN jsonb_typeof(v_scopes -> 'tag') = 'array' THEN jsonb_array_length(v_scopes -> 'tag') ELSE 0 END;
+      v_seen := '{}';
+      FOR s IN 1 .. v_tags + 3 LOOP
+        v_kind := CASE WHEN s = 1 THEN 'project' WHEN s <= v_tags + 1 THEN 'tag' WHEN s = v_tags + 2 THEN 'run' ELSE 'session' END;
+        v_sid := CASE WHEN v_kind = 'tag' THEN v_scopes -> 'tag' ->> (s - 2) ELSE v_scopes ->> v_kind END;
+        CONTINUE WHEN v_sid IS NULL;
+        SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start, COALESCE(sp.spent, 0) AS spent INTO b
+          FROM credit_budgets c CROSS JOIN LATERAL (SELECT credit_key_period_start(c.period, now()) AS start) st
+          LEFT JOIN LATERAL (SELECT x.spent FROM credit_cap_spend x
+                              WHERE x.subject_kind = 'budget' AND x.subject_id = c.id::varchar AND x.account_id = v_acc
+                                AND x.period_start = st.start OFFSET 0) sp ON true
+         WHERE c.account_id = v_acc AND c.scope_kind = v_kind AND c.scope_id = v_sid;
+        v_depth := 0;
+        WHILE b.id IS NOT NULL LOOP
+          IF NOT b.budget_id = ANY (v_seen) THEN
+            v_seen := v_seen || b.budget_id;
+            IF b.expires_at IS NULL OR b.expires_at > now() THEN
+              k := k + 1;
+              bk := array_position(out_id, b.id);
+              IF bk IS NULL THEN
+                out_id := out_id || b.id; out_name := out_name || b.budget_id; out_limit := out_limit || b.credit_limit;
+                out_start := out_start || b.start; out_spent := out_spent || b.spent; out_account := out_account || v_acc;
+                bk := cardinality(out_id);
+              END IF;
+              out_caps := out_caps || bk;
+              out_from[ev] := COALESCE(out_from[ev], k); out_to[ev] := k;
+            END IF;
+          END IF;
+          -- A parent already read had its own parents read after it, and the depth bound never cuts a
+          -- chain of 5.
+          EXIT WHEN b.parent_budget_id IS NULL OR b.parent_budget_id = ANY (v_seen) OR v_depth = 4;
+          v_depth := v_depth + 1;
+          SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start, COALESCE(sp.spent, 0) AS spent INTO b
+            FROM credit_budgets c CROSS JOIN LATERAL (SELECT credit_key_period_start(c.period, now()) AS start) st
+            LEFT JOIN LATERAL (SELECT x.spent FROM credit_cap_spend x
+                                WHERE x.subject_kind = 'budget' AND x.subject_id = c.id::varchar AND x.account_id = v_acc
+                                  AND x.period_start = st.start OFFSET 0) sp ON true
+           WHERE c.budget_id = b.parent_budget_id AND c.account_id = v_acc;
+        END LOOP;
       END LOOP;
     END LOOP;
     out_added := array_fill(0::bigint, ARRAY[cardinality(out_id)]);

@@ -251,7 +251,7 @@ AS $function$
       -- The one decision: the key's budget, the member's limit (what they spent in its period, this
       -- batch's events before included), then the hourly window (the stored buckets for the last hour
       -- plus what this batch has spent this minute), then the balance and headroom the events before left.
-      IF e_bfrom[i] IS NOT NULL OR bc_codes <> '{}' THEN SELECT * INTO bc_codes, bc_used, bc_limits FROM credit_budget_event_caps(eb_b[e_bfrom[i]:e_bto[i]], b_spent, b_limit); END IF; -- then its budgets
+      IF e_bfrom[i] IS NOT NULL OR bc_codes <> '{}' THEN bc_codes := '{}'; bc_used := '{}'; bc_limits := '{}'; FOREACH bk IN ARRAY COALESCE(eb_b[e_bfrom[i]:e_bto[i]], '{}') LOOP bc_codes := bc_codes || ('budget:' || bk)::varchar; bc_used := bc_used || b_spent[bk]; bc_limits := bc_limits || b_limit[bk]; END LOOP; END IF; -- then its budgets, each a cap 'budget:<position>' (assignments: a statement a record cost more)
       v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[] || bc_codes,
                                 ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]] || bc_used,
                                 ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[] || bc_limits,
@@ -325,7 +325,7 @@ AS $function$
         END IF;
         v_key_spent := v_key_spent + v_spent; v_key_charged := v_key_charged + v_spent; v_key_used := true;
       END IF;
-      IF e_bfrom[i] IS NOT NULL AND v_spent > 0 THEN SELECT * INTO b_spent, b_added FROM credit_budget_spend(eb_b[e_bfrom[i]:e_bto[i]], v_spent, b_id, b_start, b_limit, b_spent, b_added); END IF;
+      IF e_bfrom[i] IS NOT NULL AND v_spent > 0 THEN FOREACH bk IN ARRAY eb_b[e_bfrom[i]:e_bto[i]] LOOP IF b_spent[bk] < b_limit[bk] AND b_spent[bk] + v_spent >= b_limit[bk] THEN PERFORM credit_budget_reached(b_id[bk], b_start[bk], b_spent[bk] + v_spent); END IF; b_spent[bk] := b_spent[bk] + v_spent; b_added[bk] := b_added[bk] + v_spent; END LOOP; END IF; -- counted (budget.reached when it brings one to its limit)
       IF mi IS NOT NULL AND v_spent > 0 THEN
         IF m_spent[mi] + v_spent >= m_limit[mi] THEN
           PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
