@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors/domain-error.js';
 /**
  * The budget scopes a metering write names (docs/budgets.md "Naming scopes"): a project, up to ten
  * tags, an agent run and a session, each id 1–200 characters. The engine enforces the budgets they
- * name on the paying account (credit_budget_caps() in the take, credit_budget_chain() for a hold); a record keeps them.
+ * name on the paying account (credit_budget_caps() in the take, for a hold too); a record keeps them.
  */
 export interface BudgetScopes {
   project?: string;

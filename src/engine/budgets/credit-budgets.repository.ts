@@ -31,15 +31,16 @@ export interface BudgetRow {
 /**
  * A budget's columns and its state now: its spend in the period (credit_cap_spent()), the part of it
  * open holds keep (their credit_holds rows name the budget and the period they counted in), and its
- * chain's least room (credit_budget_chain(), the engine's own reading, from the budget's own scope).
+ * chain's least room (credit_budget_caps(), the engine's own walk, from the budget's own scope).
  */
 const BUDGET_SELECT = `SELECT b.id, b.budget_id, b.account_id, a.user_id, a.org_id, b.scope_kind, b.scope_id,
        b.parent_budget_id, b.credit_limit, b.period, b.expires_at, (b.expires_at IS NOT NULL AND b.expires_at <= now()) AS expired,
        sp.spent, COALESCE(hd.held, 0) AS held,
-       (SELECT min(c.credit_limit - c.spent)
-          FROM credit_budget_chain(b.account_id,
-                                   jsonb_build_object(b.scope_kind, CASE WHEN b.scope_kind = 'tag' THEN jsonb_build_array(b.scope_id)
-                                                                         ELSE to_jsonb(b.scope_id) END), now()) c) AS room,
+       (SELECT min(c.out_limit[x.k] - c.out_spent[x.k])
+          FROM credit_budget_caps(ARRAY[b.account_id],
+                                  ARRAY[jsonb_build_object(b.scope_kind, CASE WHEN b.scope_kind = 'tag' THEN jsonb_build_array(b.scope_id)
+                                                                              ELSE to_jsonb(b.scope_id) END)]) c
+         CROSS JOIN LATERAL unnest(c.out_caps) AS x(k)) AS room,
        NULLIF(credit_key_period_start(b.period, now()), '-infinity') AS period_start,
        credit_key_period_end(b.period, now()) AS resets_at, b.created_at, b.updated_at
   FROM credit_budgets b

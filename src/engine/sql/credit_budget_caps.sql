@@ -10,11 +10,12 @@ AS $function$
   -- out_caps[out_from[i] .. out_to[i]] (out_from[i] NULL: none): the project's chain, the tags' in
   -- their order, the run's, then the session's, each budget followed by its ancestors (a chain holds
   -- at most 5), each once. A budget expired now refuses nothing and counts nothing, but its parents
-  -- still apply. The same walk as credit_budget_chain(), made here by lookups by key: a scope without
-  -- a budget costs one probe, a budget one more for its counter, a parent already read none (a run
-  -- under its project's budget reads the project once). Walked here rather than read from
-  -- credit_budget_chain() row by row: that call and its rows cost a budgeted record as much as the
-  -- lookups themselves (docs/benchmarks.md "What budgets cost the record").
+  -- still apply. The one walk of a chain: a hold reads the budgets it counted against here, and a
+  -- budget's room on the budgets routes is its chain's least here too. Made by lookups by key: a scope
+  -- without a budget costs one probe, a budget one more for its counter, a parent already read none (a
+  -- run under its project's budget reads the project once), with no row per budget: a set-returning
+  -- walk's call and rows cost a budgeted record as much as the lookups themselves (docs/benchmarks.md
+  -- "What budgets cost the record").
   -- A budget's period never changes (a PATCH changes its limit and expiry), so what it used and held
   -- is its one bucket of the period now (credit_cap_spend), read by its key. (OFFSET 0 keeps that read
   -- a lookup by the whole key: pulled up into the join, the planner probed by kind and account alone

@@ -31,8 +31,10 @@ AS $function$
                          WHERE s.subject_kind = 'key' AND s.subject_id = p_api_key_id::varchar AND s.account_id = 0) END,
              p_scopes, b.ids, b.starts
         FROM accounts a
-        LEFT JOIN LATERAL (SELECT array_agg(c.id ORDER BY c.ord) AS ids, array_agg(c.period_start ORDER BY c.ord) AS starts
-                             FROM credit_budget_chain(p_account_id, p_scopes, now()) c) b ON p_scopes IS NOT NULL
+        -- the budgets the take counted the hold against (credit_budget_caps(), the take's own walk), in its order
+        LEFT JOIN LATERAL (SELECT array_agg(c.out_id[x.k] ORDER BY x.o) AS ids, array_agg(c.out_start[x.k] ORDER BY x.o) AS starts
+                             FROM credit_budget_caps(ARRAY[p_account_id], ARRAY[p_scopes]) c
+                            CROSS JOIN LATERAL unnest(c.out_caps) WITH ORDINALITY AS x(k, o)) b ON p_scopes IS NOT NULL
        WHERE a.account_id = p_account_id
       -- An organisation's session ids are its members' (unique per member, not per account): a hold
       -- row of the org for this id is another member's session (or an earlier one), never topped up.
