@@ -171,6 +171,7 @@ import { VolumeTail1732003300000 } from './1732003300000-volume-tail.js';
 import { SubscriptionAccount1732003400000 } from './1732003400000-subscription-account.js';
 import { BudgetChainWalkedInCaps1732003700000 } from './1732003700000-budget-chain-walked-in-caps.js';
 import { BudgetChainParentReadOnce1732003710000 } from './1732003710000-budget-chain-parent-read-once.js';
+import { ErasureDownKeepsJsonEraseFirst1732004000000 } from './1732004000000-erasure-down-keeps-json-erase-first.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -347,4 +348,5 @@ export const MIGRATIONS = [
   SubscriptionAccount1732003400000,
   BudgetChainWalkedInCaps1732003700000,
   BudgetChainParentReadOnce1732003710000,
+  ErasureDownKeepsJsonEraseFirst1732004000000,
 ];
