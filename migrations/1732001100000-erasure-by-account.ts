@@ -161,6 +161,17 @@ AS $function$
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE OR REPLACE FUNCTION public.json_mentions(doc jsonb, p_email text, p_username text)
+ RETURNS boolean
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+      -- Whether json_erase() would change the document: a cheap test on its text first (the email in any
+      -- case, the username as a JSON string), so an erasure rewrites only the rows that name the person.
+      SELECT doc IS NOT NULL
+         AND (strpos(lower(doc::text), lower(p_email)) > 0 OR strpos(doc::text, to_jsonb(p_username)::text) > 0)
+         AND json_erase(doc, p_email, p_username) IS DISTINCT FROM doc
+$function$`);
     await q.query(`CREATE OR REPLACE FUNCTION public.json_erase(doc jsonb, p_email text, p_username text)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -186,17 +197,6 @@ AS $function$
             RETURN doc;
         END CASE;
       END $function$`);
-    await q.query(`CREATE OR REPLACE FUNCTION public.json_mentions(doc jsonb, p_email text, p_username text)
- RETURNS boolean
- LANGUAGE sql
- IMMUTABLE
-AS $function$
-      -- Whether json_erase() would change the document: a cheap test on its text first (the email in any
-      -- case, the username as a JSON string), so an erasure rewrites only the rows that name the person.
-      SELECT doc IS NOT NULL
-         AND (strpos(lower(doc::text), lower(p_email)) > 0 OR strpos(doc::text, to_jsonb(p_username)::text) > 0)
-         AND json_erase(doc, p_email, p_username) IS DISTINCT FROM doc
-$function$`);
     await q.query(`DROP FUNCTION credits_erase_words(p_account_id bigint, p_email_re text, p_name_re text)`);
     await q.query(
       `DROP FUNCTION audit_log_erase(p_user_id character varying, p_target_types character varying[], p_target_ids character varying[])`,
