@@ -172,6 +172,7 @@ import { SubscriptionAccount1732003400000 } from './1732003400000-subscription-a
 import { BudgetChainWalkedInCaps1732003700000 } from './1732003700000-budget-chain-walked-in-caps.js';
 import { BudgetChainParentReadOnce1732003710000 } from './1732003710000-budget-chain-parent-read-once.js';
 import { BudgetChainWalkedOnce1732003800000 } from './1732003800000-budget-chain-walked-once.js';
+import { BudgetCountersByKey1732003810000 } from './1732003810000-budget-counters-by-key.js';
 import { ErasureDownKeepsJsonEraseFirst1732004000000 } from './1732004000000-erasure-down-keeps-json-erase-first.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -350,5 +351,6 @@ export const MIGRATIONS = [
   BudgetChainWalkedInCaps1732003700000,
   BudgetChainParentReadOnce1732003710000,
   BudgetChainWalkedOnce1732003800000,
+  BudgetCountersByKey1732003810000,
   ErasureDownKeepsJsonEraseFirst1732004000000,
 ];

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_s
  RETURNS TABLE(out_from integer[], out_to integer[], out_caps integer[], out_id bigint[], out_name character varying[], out_limit bigint[], out_start timestamp with time zone[], out_spent bigint[], out_added bigint[], out_account bigint[])
  LANGUAGE plpgsql
  STABLE
+ SET enable_seqscan TO 'off'
 AS $function$
   -- The budgets a take's events name (docs/budgets.md), for credits_take_events() under the accounts'
   -- locks: event i of account p_account_ids[i] (NULL: none) names scopes p_scopes[i] (NULL: none).
@@ -19,7 +20,9 @@ AS $function$
   -- A budget's period never changes (a PATCH changes its limit and expiry), so what it used and held
   -- is its one bucket of the period now (credit_cap_spend), read by its key. (OFFSET 0 keeps that read
   -- a lookup by the whole key: pulled up into the join, the planner probed by kind and account alone
-  -- and walked every budget's counters.)
+  -- and walked every budget's counters.) Sequential scans are off: every read here is a lookup by
+  -- key, and a session keeps the plans it made while the counters' table was small or its statistics
+  -- were an empty table's, where a scan of every counter looked cheapest.
   DECLARE
     b record;
     k integer := 0;
