@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SubscriptionRenewalJob } from '../src/plans/subscription-renewal.job.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { passTime } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -267,6 +269,41 @@ describe('volume steps', () => {
       [user.id],
     );
     expect(totals.rows.map((r) => r.tokens)).toEqual([1002, 2]);
+  });
+
+  it("period plan: the total runs over the account's plan period, and a month without a plan", async () => {
+    const modelId = uniqueId('openai.planvol');
+    const rule = await post('/api/pricing', {
+      modelId,
+      pricePer1kTokens: '1000',
+      volume: { mode: 'graduated', period: 'plan', steps },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    await t.db.query(`UPDATE pricing_rules SET effective_from = now() - interval '75 days' WHERE model_id = $1`, [
+      modelId,
+    ]);
+    const planId = uniqueId('volplan').toLowerCase().slice(0, 50);
+    expect((await post('/api/plans', { id: planId, name: planId, credits: 5000, period: 'day' })).status).toBe(201);
+    const user = await f.newUser({ credits: 10_000 });
+    // Before the plan: the UTC month (a day back, or the month's first instant on the 1st).
+    const now = new Date();
+    const earlier = new Date(Math.max(now.getTime() - 86_400_000, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)));
+    expect(await record(user, modelId, 999, { occurredAt: earlier.toISOString() })).toMatchObject({ volumeStep: 0 });
+    const sub = await t.http.put(`/api/users/${user.id}/subscription`).set(admin).send({ planId });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(200);
+    // The plan's first day starts a total of its own: 2 tokens at 100 %, not across the month's 1,000.
+    expect(await record(user, modelId, 999)).toMatchObject({ credits: 999, volumeStep: 0 });
+    expect(await record(user, modelId, 2)).toMatchObject({ credits: 2, volumeStep: 1 });
+    // The next plan period starts from 0 again.
+    await passTime(t.db, user.id, 86_400_000 + 60_000);
+    await t.app.get(SubscriptionRenewalJob).run();
+    expect(await record(user, modelId, 1000)).toMatchObject({ credits: 1000, volumeStep: 0 });
+    const totals = await t.db.query(
+      `SELECT tokens::int FROM credit_volume_totals
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY period_start`,
+      [user.id],
+    );
+    expect(totals.rows.map((r) => r.tokens).sort((a, b) => a - b)).toEqual([999, 1000, 1001]);
   });
 
   it('a batch crossing a boundary prices each event at its place in the total', async () => {
