@@ -195,6 +195,35 @@ describe('runway: the day an account’s credits run out', () => {
     });
   });
 
+  it('usage into the overdraft is burn when it is used; the debt a top-up repays is not burn again', async () => {
+    const u = await f.newUser({ credits: 100 });
+    await t.http.put(`/api/credits/limits/${u.id}`).set(admin).send({ overdraftLimit: 100 }).expect(200);
+    // 140 used: 100 from the lot, 40 into the overdraft.
+    await f.recordUsage(u, 140).expect(201);
+    settle();
+    expect((await runway(u.auth).expect(200)).body).toMatchObject({
+      burnPerDay: '10.0000',
+      balance: 0,
+      basis: { days: 14, records: 1 },
+    });
+    clock.now = wall;
+    // A top-up of 500 pays the 40 of debt back: 460 left, and still 140 used in the window.
+    await f.grant(u.id, 500);
+    const base = settle();
+    await t.db.query(
+      `UPDATE credit_allocations SET expires_at = $2 WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [u.id, new Date(base + 365 * DAY)],
+    );
+    expect((await runway(u.auth).expect(200)).body).toEqual({
+      burnPerDay: '10.0000',
+      balance: 460,
+      runsOutAt: iso(base + 46 * DAY),
+      cause: 'burn',
+      expiringBeforeUse: 0,
+      basis: { days: 14, records: 1 },
+    });
+  });
+
   it('the same asOf gives the same answer after more writes', async () => {
     const u = await f.newUser({ credits: 1000 });
     await f.recordUsage(u, 140).expect(201);

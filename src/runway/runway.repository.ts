@@ -49,18 +49,20 @@ export class RunwayRepository {
   }
 
   /**
-   * Metered usage in [from, to): the lines finance recognizes as revenue (records, overruns, debt
-   * repaid) and the usage corrections' lines (`recognized`, `corrected`), plus each streaming session
-   * settled in the window (its hold less what went back); grants, purchases, transfers and expiries
-   * are other categories. A session whose hold all went back used nothing and is no record.
+   * Metered usage in [from, to): the lines of records and overruns, what they took of the lots (`debit`,
+   * finance's `recognized`) and beyond the balance (`overdraft`: usage when it is used, not when a
+   * later grant repays it, so a `repay` is no burn), and the usage corrections' lines (`corrected`),
+   * plus each streaming session settled in the window (its hold less what went back); grants,
+   * purchases, transfers and expiries are other kinds. A session whose hold all went back used
+   * nothing and is no record.
    */
   async burn(manager: EntityManager, accountId: string, from: Date, to: Date): Promise<BurnRow> {
     const rows: { burned: string; records: number }[] = await manager.query(
       `SELECT COALESCE(-SUM(u.amount), 0)::bigint::text AS burned, COUNT(DISTINCT u.record)::int AS records
          FROM (SELECT l.amount, COALESCE(l.usage_record_id::text, l.session_id) AS record
                  FROM credit_ledger l
-                WHERE l.account_id = $1 AND l.category IN ('recognized', 'corrected')
-                  AND l.created_at >= $2 AND l.created_at < $3
+                WHERE l.account_id = $1 AND l.created_at >= $2 AND l.created_at < $3
+                  AND (l.kind = 'overdraft' OR (l.category IN ('recognized', 'corrected') AND l.kind <> 'repay'))
                UNION ALL
                SELECT SUM(l.amount), 'session:' || h.session_id
                  FROM credit_holds h
