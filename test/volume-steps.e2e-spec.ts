@@ -287,7 +287,9 @@ describe('volume steps', () => {
     const user = await f.newUser({ credits: 10_000 });
     // Before the plan: the UTC month (a day back, or the month's first instant on the 1st).
     const now = new Date();
-    const earlier = new Date(Math.max(now.getTime() - 86_400_000, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)));
+    const earlier = new Date(
+      Math.max(now.getTime() - 86_400_000, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+    );
     expect(await record(user, modelId, 999, { occurredAt: earlier.toISOString() })).toMatchObject({ volumeStep: 0 });
     const sub = await t.http.put(`/api/users/${user.id}/subscription`).set(admin).send({ planId });
     expect(sub.status, JSON.stringify(sub.body)).toBe(200);
