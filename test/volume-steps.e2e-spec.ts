@@ -174,6 +174,20 @@ describe('volume steps', () => {
     expect(await record(edge, graduated, 4)).toMatchObject({ credits: 1, volumeStep: 2 });
   });
 
+  it('tokens of every kind add to the total: a record of input and output tokens', async () => {
+    const user = await f.newUser({ credits: 10_000 });
+    // 1,200 tokens from 0: 1,000 at 100 % + 200 at 50 %
+    expect(await record(user, graduated, 0, { tokens: undefined, inputTokens: 600, outputTokens: 600 })).toMatchObject({
+      credits: 1100,
+      volumeStep: 1,
+    });
+    const totals = await t.db.query(
+      `SELECT tokens::int FROM credit_volume_totals WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [user.id],
+    );
+    expect(totals.rows).toEqual([{ tokens: 1200 }]);
+  });
+
   it('steps multiply with service tiers and account discounts', async () => {
     const user = await f.newUser({ credits: 10_000 });
     const price = await post('/api/pricing/accounts', {
