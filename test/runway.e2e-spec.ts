@@ -224,6 +224,35 @@ describe('runway: the day an account’s credits run out', () => {
     });
   });
 
+  it('a streaming session is one record of the burn, its overrun included', async () => {
+    const modelId = uniqueId('runway.model');
+    await t.http.post('/api/pricing').set(admin).send({ modelId, pricePer1kTokens: '1000' }).expect(201);
+    const u = await f.newUser({ credits: 1000 });
+    const sessionId = uniqueId('runway-session');
+    await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(u.auth)
+      .send({ sessionId, modelId, estimatedTokens: 100 })
+      .expect(201);
+    // 100 held, 140 used: the hold and 40 more.
+    const fin = await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(u.auth)
+      .send({ sessionId, actualTokens: 140 })
+      .expect(200);
+    expect(fin.body.actualCredits).toBe(140);
+    const base = settle();
+    await expireAt(u, base, [365]);
+    expect((await runway(u.auth).expect(200)).body).toEqual({
+      burnPerDay: '10.0000',
+      balance: 860,
+      runsOutAt: iso(base + 86 * DAY),
+      cause: 'burn',
+      expiringBeforeUse: 0,
+      basis: { days: 14, records: 1 },
+    });
+  });
+
   it('the same asOf gives the same answer after more writes', async () => {
     const u = await f.newUser({ credits: 1000 });
     await f.recordUsage(u, 140).expect(201);

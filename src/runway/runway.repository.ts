@@ -54,12 +54,12 @@ export class RunwayRepository {
    * later grant repays it, so a `repay` is no burn), and the usage corrections' lines (`corrected`),
    * plus each streaming session settled in the window (its hold less what went back); grants,
    * purchases, transfers and expiries are other kinds. A session whose hold all went back used
-   * nothing and is no record.
+   * nothing and is no record; a session's overrun lines are the session's one record, as its hold.
    */
   async burn(manager: EntityManager, accountId: string, from: Date, to: Date): Promise<BurnRow> {
     const rows: { burned: string; records: number }[] = await manager.query(
       `SELECT COALESCE(-SUM(u.amount), 0)::bigint::text AS burned, COUNT(DISTINCT u.record)::int AS records
-         FROM (SELECT l.amount, COALESCE(l.usage_record_id::text, l.session_id) AS record
+         FROM (SELECT l.amount, COALESCE('session:' || l.session_id, l.usage_record_id::text) AS record
                  FROM credit_ledger l
                 WHERE l.account_id = $1 AND l.created_at >= $2 AND l.created_at < $3
                   AND (l.kind = 'overdraft' OR (l.category IN ('recognized', 'corrected') AND l.kind <> 'repay'))
