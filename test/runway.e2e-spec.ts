@@ -118,6 +118,39 @@ describe('runway: the day an account’s credits run out', () => {
     });
   });
 
+  it("a plan change scheduled for the period's end: the grants to come are the new plan's", async () => {
+    const u = await f.newUser({ credits: 380 });
+    await f.recordUsage(u, 280).expect(201);
+    const [big, small] = [uniqueId('runway-big').slice(0, 50), uniqueId('runway-small').slice(0, 50)];
+    for (const [id, credits] of [
+      [big, 70],
+      [small, 10],
+    ] as const)
+      await t.http.post('/api/plans').set(admin).send({ id, name: id, credits, period: 'week' }).expect(201);
+    const base = settle();
+    // Started 3 days ago (its period's grant spent or gone): the next period begins on day 4.
+    await t.db.query(
+      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
+       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
+      [u.id, big, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
+    );
+    const change = await t.http
+      .put(`/api/users/${u.id}/subscription`)
+      .set(admin)
+      .send({ planId: small, timing: 'period_end' });
+    expect(change.status, JSON.stringify(change.body)).toBe(200);
+    expect(change.body.scheduledChange).toEqual({ planId: small, effectiveAt: iso(base + 4 * DAY) });
+    await expireAt(u, base, [365]);
+    // 100 at 20 a day: 20 left on day 4, when the small plan grants 10 (expiring on day 11, spent
+    // first): half a day, then the 20 one more day.
+    expect((await runway(u.auth).expect(200)).body).toMatchObject({
+      burnPerDay: '20.0000',
+      balance: 100,
+      runsOutAt: iso(base + 5.5 * DAY),
+      cause: 'burn',
+    });
+  });
+
   it('an auto-recharge to come: 100 more when the balance falls below 50, once in 31 days', async () => {
     const u = await f.newUser({ credits: 240 });
     await f.recordUsage(u, 140).expect(201);

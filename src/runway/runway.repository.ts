@@ -20,6 +20,8 @@ export interface SubscriptionRow {
   startsAt: Date;
   credits: number;
   period: PlanPeriod;
+  /** A change scheduled for the period's end: the plan it starts then, and how it is anchored (null: none). */
+  scheduled: { at: Date; credits: number; period: PlanPeriod; anchor: 'keep' | 'restart' } | null;
 }
 
 export interface RechargeRow {
@@ -89,21 +91,42 @@ export class RunwayRepository {
     return rows.map((r) => ({ credits: Number(r.credits), expiresAt: r.expires_at }));
   }
 
-  /** The account's subscription in force at `asOf` with its active plan (null: none, or a plan that grants nothing). */
+  /**
+   * The account's subscription in force at `asOf` with its active plan (null: none, or a plan that
+   * grants nothing), and the change it has scheduled for its period's end, if any.
+   */
   async subscription(
     manager: EntityManager,
     owner: { kind: 'user' | 'org'; ownerId: string },
     asOf: Date,
   ): Promise<SubscriptionRow | null> {
-    const rows: { starts_at: Date; credits: number; period: PlanPeriod }[] = await manager.query(
-      `SELECT s.starts_at, p.credits, p.period
-         FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+    const rows: {
+      starts_at: Date;
+      credits: number;
+      period: PlanPeriod;
+      scheduled_at: Date | null;
+      scheduled_anchor: 'keep' | 'restart' | null;
+      scheduled_credits: number | null;
+      scheduled_period: PlanPeriod | null;
+    }[] = await manager.query(
+      `SELECT s.starts_at, p.credits, p.period, s.scheduled_at, s.scheduled_anchor,
+              n.credits AS scheduled_credits, n.period AS scheduled_period
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id LEFT JOIN plans n ON n.id = s.scheduled_plan_id
         WHERE ${owner.kind === 'org' ? 's.org_id' : 's.user_id'} = $1
           AND s.created_at < $2 AND (s.ended_at IS NULL OR s.ended_at > $2) AND p.is_active AND p.credits > 0
         ORDER BY s.created_at DESC LIMIT 1`,
       [owner.ownerId, asOf],
     );
-    return rows[0] ? { startsAt: rows[0].starts_at, credits: rows[0].credits, period: rows[0].period } : null;
+    const r = rows[0];
+    if (!r) return null;
+    const scheduled =
+      r.scheduled_at !== null &&
+      r.scheduled_anchor !== null &&
+      r.scheduled_credits !== null &&
+      r.scheduled_period !== null
+        ? { at: r.scheduled_at, credits: r.scheduled_credits, period: r.scheduled_period, anchor: r.scheduled_anchor }
+        : null;
+    return { startsAt: r.starts_at, credits: r.credits, period: r.period, scheduled };
   }
 
   /**
