@@ -160,6 +160,25 @@ describe('volume steps', () => {
     expect(views[0].id).toBe(rec.id);
   });
 
+  it('a record refused adds nothing to the total', async () => {
+    const user = await f.newUser({ credits: 500 });
+    const refused = await post('/api/usage/record', {
+      userId: user.id,
+      service: 'chat',
+      operation: 'c',
+      modelId: graduated,
+      tokens: 999,
+    });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(402);
+    // 999 + 2 would cross into the 50 % step; from an empty total both tokens are at 100 %.
+    expect(await record(user, graduated, 2)).toMatchObject({ credits: 2, volumeStep: 0 });
+    const totals = await t.db.query(
+      `SELECT tokens::int FROM credit_volume_totals WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [user.id],
+    );
+    expect(totals.rows).toEqual([{ tokens: 2 }]);
+  });
+
   it('graduated: a record spanning two and three steps is split at each boundary', async () => {
     const two = await f.newUser({ credits: 10_000 });
     await record(two, graduated, 500);
