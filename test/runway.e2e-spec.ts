@@ -151,6 +151,42 @@ describe('runway: the day an account’s credits run out', () => {
     });
   });
 
+  it('a debt is repaid first from the grants to come', async () => {
+    // A (300, sooner) pays the usage; taken back whole, its 140 spent are owed. B's 500 are the balance.
+    const u = await f.newUser({
+      credits: [
+        { credits: 300, expiryDays: 30 },
+        { credits: 500, expiryDays: 60 },
+      ],
+    });
+    await f.recordUsage(u, 140).expect(201);
+    const taken = await t.db.query(
+      `SELECT out_taken, out_debt FROM credits_take_back($1::uuid, 300, true, 0, 'test', ARRAY[]::int[])`,
+      [u.allocationIds[0]],
+    );
+    expect(taken.rows[0]).toEqual({ out_taken: 160, out_debt: 140 });
+    const planId = uniqueId('runway-debt-plan').slice(0, 50);
+    await t.db.query(`INSERT INTO plans (id, name, credits, period, created_by) VALUES ($1, $1, 35, 'week', 'test')`, [
+      planId,
+    ]);
+    const base = settle();
+    await expireAt(u, base, [365, 365]);
+    await t.db.query(
+      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
+       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
+      [u.id, planId, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
+    );
+    // The grants of days 4, 11, 18 and 25 pay the 140 back: B alone burns 10 a day to day 32 (180
+    // left). From then each week's 35 lasts 3½ days and B pays the other 3½ (35): on day 67 B has 5,
+    // the grant lasts to day 70½ and B's 5 half a day more.
+    expect((await runway(u.auth).expect(200)).body).toMatchObject({
+      burnPerDay: '10.0000',
+      balance: 500,
+      runsOutAt: iso(base + 71 * DAY),
+      cause: 'burn',
+    });
+  });
+
   it('an auto-recharge to come: 100 more when the balance falls below 50, once in 31 days', async () => {
     const u = await f.newUser({ credits: 240 });
     await f.recordUsage(u, 140).expect(201);

@@ -91,6 +91,17 @@ export class RunwayRepository {
     return rows.map((r) => ({ credits: Number(r.credits), expiresAt: r.expires_at }));
   }
 
+  /** The account's debt at `asOf`: what its overdraft and debt lines owed, less what repay lines paid back. */
+  async debt(manager: EntityManager, accountId: string, asOf: Date): Promise<number> {
+    const rows: { debt: string }[] = await manager.query(
+      `SELECT COALESCE(SUM(CASE WHEN l.kind = 'repay' THEN l.amount ELSE -l.amount END), 0)::bigint::text AS debt
+         FROM credit_ledger l
+        WHERE l.account_id = $1 AND l.kind IN ('overdraft', 'debt', 'repay') AND l.created_at < $2`,
+      [accountId, asOf],
+    );
+    return Math.max(Number(rows[0].debt), 0);
+  }
+
   /**
    * The account's subscription in force at `asOf` with its active plan (null: none, or a plan that
    * grants nothing), and the change it has scheduled for its period's end, if any.

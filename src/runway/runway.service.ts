@@ -32,6 +32,7 @@ export class RunwayService {
     const read = await this.repo.snapshot(async (m) => ({
       burn: await this.repo.burn(m, account.accountId, from, asOf),
       lots: await this.repo.lots(m, account.accountId, asOf),
+      debt: await this.repo.debt(m, account.accountId, asOf),
       subscription: await this.repo.subscription(m, account, asOf),
       recharge: await this.repo.recharge(m, account.accountId, asOf),
     }));
@@ -41,6 +42,7 @@ export class RunwayService {
       days,
       burned: read.burn.burned,
       lots: read.lots.map((lot) => ({ credits: lot.credits, expiresAt: lot.expiresAt.getTime() })),
+      debt: read.debt,
       grants: read.subscription ? planGrants(read.subscription, asOf.getTime()) : [],
       recharge: r && {
         below: r.below,
