@@ -141,6 +141,35 @@ describe('runway alerts: credits.runway once per account, threshold and run-out 
     expect(await alertTwiceOnTwo()).toBe(0);
   });
 
+  it('usage by streaming sessions alone is looked at too', async () => {
+    const modelId = uniqueId('rwa.model');
+    await a.http.post('/api/pricing').set(admin()).send({ modelId, pricePer1kTokens: '1000' }).expect(201);
+    const u = await newUser(1000, 0);
+    const sessionId = uniqueId('rwa-session');
+    await a.http
+      .post('/api/streaming-sessions/initialize')
+      .set(u.auth)
+      .send({ sessionId, modelId, estimatedTokens: 200 })
+      .expect(201);
+    // Held 200, 60 of them released: 140 used, a burn of 10 a day.
+    const fin = await a.http
+      .post('/api/streaming-sessions/finalize')
+      .set(u.auth)
+      .send({ sessionId, actualTokens: 140 })
+      .expect(200);
+    expect(fin.body.actualCredits).toBe(140);
+    const expiry = settle() + 5 * DAY;
+    await expireAt(u.lotId, expiry);
+    expect((await a.http.get('/api/credits/runway').set(u.auth).expect(200)).body).toMatchObject({
+      burnPerDay: '10.0000',
+      runsOutAt: new Date(expiry).toISOString(),
+    });
+    expect(await alertTwiceOnTwo()).toBe(1);
+    expect(await runwayEvents(u.userId)).toEqual([
+      { userId: u.userId, runsOutAt: new Date(expiry).toISOString(), days: 7 },
+    ]);
+  });
+
   it('no usage, or a run-out beyond every threshold: nothing', async () => {
     const idle = await newUser(100, 0);
     const far = await newUser(10_000, 14);

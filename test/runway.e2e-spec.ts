@@ -118,6 +118,75 @@ describe('runway: the day an account’s credits run out', () => {
     });
   });
 
+  it("a plan change scheduled for the period's end: the grants to come are the new plan's", async () => {
+    const u = await f.newUser({ credits: 380 });
+    await f.recordUsage(u, 280).expect(201);
+    const [big, small] = [uniqueId('runway-big').slice(0, 50), uniqueId('runway-small').slice(0, 50)];
+    for (const [id, credits] of [
+      [big, 70],
+      [small, 10],
+    ] as const)
+      await t.http.post('/api/plans').set(admin).send({ id, name: id, credits, period: 'week' }).expect(201);
+    const base = settle();
+    // Started 3 days ago (its period's grant spent or gone): the next period begins on day 4.
+    await t.db.query(
+      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
+       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
+      [u.id, big, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
+    );
+    const change = await t.http
+      .put(`/api/users/${u.id}/subscription`)
+      .set(admin)
+      .send({ planId: small, timing: 'period_end' });
+    expect(change.status, JSON.stringify(change.body)).toBe(200);
+    expect(change.body.scheduledChange).toEqual({ planId: small, effectiveAt: iso(base + 4 * DAY) });
+    await expireAt(u, base, [365]);
+    // 100 at 20 a day: 20 left on day 4, when the small plan grants 10 (expiring on day 11, spent
+    // first): half a day, then the 20 one more day.
+    expect((await runway(u.auth).expect(200)).body).toMatchObject({
+      burnPerDay: '20.0000',
+      balance: 100,
+      runsOutAt: iso(base + 5.5 * DAY),
+      cause: 'burn',
+    });
+  });
+
+  it('a debt is repaid first from the grants to come', async () => {
+    // A (300, sooner) pays the usage; taken back whole, its 140 spent are owed. B's 500 are the balance.
+    const u = await f.newUser({
+      credits: [
+        { credits: 300, expiryDays: 30 },
+        { credits: 500, expiryDays: 60 },
+      ],
+    });
+    await f.recordUsage(u, 140).expect(201);
+    const taken = await t.db.query(
+      `SELECT out_taken, out_debt FROM credits_take_back($1::uuid, 300, true, 0, 'test', ARRAY[]::int[])`,
+      [u.allocationIds[0]],
+    );
+    expect(taken.rows[0]).toEqual({ out_taken: 160, out_debt: 140 });
+    const planId = uniqueId('runway-debt-plan').slice(0, 50);
+    await t.db.query(`INSERT INTO plans (id, name, credits, period, created_by) VALUES ($1, $1, 35, 'week', 'test')`, [
+      planId,
+    ]);
+    const base = settle();
+    await expireAt(u, base, [365, 365]);
+    await t.db.query(
+      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
+       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
+      [u.id, planId, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
+    );
+    // The grants of days 4, 11, 18 and 25 pay the 140 back: B alone burns 10 a day to day 32 (180
+    // left). From then each week's 35 lasts 3½ days and B pays the other 3½ (35): on day 67 B has 5,
+    // the grant lasts to day 70½ and B's 5 half a day more.
+    expect((await runway(u.auth).expect(200)).body).toMatchObject({
+      burnPerDay: '10.0000',
+      balance: 500,
+      runsOutAt: iso(base + 71 * DAY),
+      cause: 'burn',
+    });
+  });
+
   it('an auto-recharge to come: 100 more when the balance falls below 50, once in 31 days', async () => {
     const u = await f.newUser({ credits: 240 });
     await f.recordUsage(u, 140).expect(201);
@@ -191,6 +260,64 @@ describe('runway: the day an account’s credits run out', () => {
       burnPerDay: '10.0000',
       balance: 1460,
       runsOutAt: iso(base + 146 * DAY),
+      basis: { days: 14, records: 1 },
+    });
+  });
+
+  it('usage into the overdraft is burn when it is used; the debt a top-up repays is not burn again', async () => {
+    const u = await f.newUser({ credits: 100 });
+    await t.http.put(`/api/credits/limits/${u.id}`).set(admin).send({ overdraftLimit: 100 }).expect(200);
+    // 140 used: 100 from the lot, 40 into the overdraft.
+    await f.recordUsage(u, 140).expect(201);
+    settle();
+    expect((await runway(u.auth).expect(200)).body).toMatchObject({
+      burnPerDay: '10.0000',
+      balance: 0,
+      basis: { days: 14, records: 1 },
+    });
+    clock.now = wall;
+    // A top-up of 500 pays the 40 of debt back: 460 left, and still 140 used in the window.
+    await f.grant(u.id, 500);
+    const base = settle();
+    await t.db.query(
+      `UPDATE credit_allocations SET expires_at = $2 WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [u.id, new Date(base + 365 * DAY)],
+    );
+    expect((await runway(u.auth).expect(200)).body).toEqual({
+      burnPerDay: '10.0000',
+      balance: 460,
+      runsOutAt: iso(base + 46 * DAY),
+      cause: 'burn',
+      expiringBeforeUse: 0,
+      basis: { days: 14, records: 1 },
+    });
+  });
+
+  it('a streaming session is one record of the burn, its overrun included', async () => {
+    const modelId = uniqueId('runway.model');
+    await t.http.post('/api/pricing').set(admin).send({ modelId, pricePer1kTokens: '1000' }).expect(201);
+    const u = await f.newUser({ credits: 1000 });
+    const sessionId = uniqueId('runway-session');
+    await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(u.auth)
+      .send({ sessionId, modelId, estimatedTokens: 100 })
+      .expect(201);
+    // 100 held, 140 used: the hold and 40 more.
+    const fin = await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(u.auth)
+      .send({ sessionId, actualTokens: 140 })
+      .expect(200);
+    expect(fin.body.actualCredits).toBe(140);
+    const base = settle();
+    await expireAt(u, base, [365]);
+    expect((await runway(u.auth).expect(200)).body).toEqual({
+      burnPerDay: '10.0000',
+      balance: 860,
+      runsOutAt: iso(base + 86 * DAY),
+      cause: 'burn',
+      expiringBeforeUse: 0,
       basis: { days: 14, records: 1 },
     });
   });

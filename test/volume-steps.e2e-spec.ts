@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SubscriptionRenewalJob } from '../src/plans/subscription-renewal.job.js';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { passTime } from './support/clock.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -158,6 +160,25 @@ describe('volume steps', () => {
     expect(views[0].id).toBe(rec.id);
   });
 
+  it('a record refused adds nothing to the total', async () => {
+    const user = await f.newUser({ credits: 500 });
+    const refused = await post('/api/usage/record', {
+      userId: user.id,
+      service: 'chat',
+      operation: 'c',
+      modelId: graduated,
+      tokens: 999,
+    });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(402);
+    // 999 + 2 would cross into the 50 % step; from an empty total both tokens are at 100 %.
+    expect(await record(user, graduated, 2)).toMatchObject({ credits: 2, volumeStep: 0 });
+    const totals = await t.db.query(
+      `SELECT tokens::int FROM credit_volume_totals WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [user.id],
+    );
+    expect(totals.rows).toEqual([{ tokens: 2 }]);
+  });
+
   it('graduated: a record spanning two and three steps is split at each boundary', async () => {
     const two = await f.newUser({ credits: 10_000 });
     await record(two, graduated, 500);
@@ -170,6 +191,20 @@ describe('volume steps', () => {
     // exactly to the second boundary (3000): 1000 + 1000; the next token is in the third step
     expect(await record(edge, graduated, 3000)).toMatchObject({ credits: 2000, volumeStep: 1 });
     expect(await record(edge, graduated, 4)).toMatchObject({ credits: 1, volumeStep: 2 });
+  });
+
+  it('tokens of every kind add to the total: a record of input and output tokens', async () => {
+    const user = await f.newUser({ credits: 10_000 });
+    // 1,200 tokens from 0: 1,000 at 100 % + 200 at 50 %
+    expect(await record(user, graduated, 0, { tokens: undefined, inputTokens: 600, outputTokens: 600 })).toMatchObject({
+      credits: 1100,
+      volumeStep: 1,
+    });
+    const totals = await t.db.query(
+      `SELECT tokens::int FROM credit_volume_totals WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1)`,
+      [user.id],
+    );
+    expect(totals.rows).toEqual([{ tokens: 1200 }]);
   });
 
   it('steps multiply with service tiers and account discounts', async () => {
@@ -267,6 +302,43 @@ describe('volume steps', () => {
       [user.id],
     );
     expect(totals.rows.map((r) => r.tokens)).toEqual([1002, 2]);
+  });
+
+  it("period plan: the total runs over the account's plan period, and a month without a plan", async () => {
+    const modelId = uniqueId('openai.planvol');
+    const rule = await post('/api/pricing', {
+      modelId,
+      pricePer1kTokens: '1000',
+      volume: { mode: 'graduated', period: 'plan', steps },
+    });
+    expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+    await t.db.query(`UPDATE pricing_rules SET effective_from = now() - interval '75 days' WHERE model_id = $1`, [
+      modelId,
+    ]);
+    const planId = uniqueId('volplan').toLowerCase().slice(0, 50);
+    expect((await post('/api/plans', { id: planId, name: planId, credits: 5000, period: 'day' })).status).toBe(201);
+    const user = await f.newUser({ credits: 10_000 });
+    // Before the plan: the UTC month (a day back, or the month's first instant on the 1st).
+    const now = new Date();
+    const earlier = new Date(
+      Math.max(now.getTime() - 86_400_000, Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+    );
+    expect(await record(user, modelId, 999, { occurredAt: earlier.toISOString() })).toMatchObject({ volumeStep: 0 });
+    const sub = await t.http.put(`/api/users/${user.id}/subscription`).set(admin).send({ planId });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(200);
+    // The plan's first day starts a total of its own: 2 tokens at 100 %, not across the month's 1,000.
+    expect(await record(user, modelId, 999)).toMatchObject({ credits: 999, volumeStep: 0 });
+    expect(await record(user, modelId, 2)).toMatchObject({ credits: 2, volumeStep: 1 });
+    // The next plan period starts from 0 again.
+    await passTime(t.db, user.id, 86_400_000 + 60_000);
+    await t.app.get(SubscriptionRenewalJob).run();
+    expect(await record(user, modelId, 1000)).toMatchObject({ credits: 1000, volumeStep: 0 });
+    const totals = await t.db.query(
+      `SELECT tokens::int FROM credit_volume_totals
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY period_start`,
+      [user.id],
+    );
+    expect(totals.rows.map((r) => r.tokens).sort((a, b) => a - b)).toEqual([999, 1000, 1001]);
   });
 
   it('a batch crossing a boundary prices each event at its place in the total', async () => {

@@ -10,9 +10,10 @@ export class RunwayAlertsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Up to `batch` accounts, by id after `afterId`, with metered usage (the runway's burn lines) since
-   * `since`: an account that used nothing has no burn, so no run-out day to alert on. The ledger's
-   * BRIN index on created_at keeps the scan to the window.
+   * Up to `batch` accounts, by id after `afterId`, with metered usage since `since` (the runway's
+   * burn: its ledger lines, or a streaming session settled): an account that used nothing has no burn,
+   * so no run-out day to alert on. The ledger's BRIN index on created_at and credit_holds' on
+   * settled_at keep the scans to the window.
    */
   async withRecentUsage(since: Date, afterId: string, batch: number): Promise<ResolvedAccount[]> {
     const rows: { account_id: string; kind: 'user' | 'org'; owner_id: string }[] = await this.dataSource.query(
@@ -20,7 +21,11 @@ export class RunwayAlertsRepository {
          FROM accounts a
         WHERE a.account_id > $2::bigint
           AND a.account_id IN (SELECT l.account_id FROM credit_ledger l
-                                WHERE l.category::text = ANY ('{recognized,corrected}'::text[]) AND l.created_at >= $1)
+                                WHERE l.created_at >= $1
+                                  AND (l.kind = 'overdraft' OR (l.category::text = ANY ('{recognized,corrected}'::text[])
+                                                                AND l.kind <> 'repay'))
+                               UNION ALL
+                               SELECT h.account_id FROM credit_holds h WHERE h.settled_at >= $1)
         ORDER BY a.account_id
         LIMIT $3`,
       [since, afterId, batch],

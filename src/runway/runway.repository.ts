@@ -20,6 +20,8 @@ export interface SubscriptionRow {
   startsAt: Date;
   credits: number;
   period: PlanPeriod;
+  /** A change scheduled for the period's end: the plan it starts then, and how it is anchored (null: none). */
+  scheduled: { at: Date; credits: number; period: PlanPeriod; anchor: 'keep' | 'restart' } | null;
 }
 
 export interface RechargeRow {
@@ -49,18 +51,20 @@ export class RunwayRepository {
   }
 
   /**
-   * Metered usage in [from, to): the lines finance recognizes as revenue (records, overruns, debt
-   * repaid) and the usage corrections' lines (`recognized`, `corrected`), plus each streaming session
-   * settled in the window (its hold less what went back); grants, purchases, transfers and expiries
-   * are other categories. A session whose hold all went back used nothing and is no record.
+   * Metered usage in [from, to): the lines of records and overruns, what they took of the lots (`debit`,
+   * finance's `recognized`) and beyond the balance (`overdraft`: usage when it is used, not when a
+   * later grant repays it, so a `repay` is no burn), and the usage corrections' lines (`corrected`),
+   * plus each streaming session settled in the window (its hold less what went back); grants,
+   * purchases, transfers and expiries are other kinds. A session whose hold all went back used
+   * nothing and is no record; a session's overrun lines are the session's one record, as its hold.
    */
   async burn(manager: EntityManager, accountId: string, from: Date, to: Date): Promise<BurnRow> {
     const rows: { burned: string; records: number }[] = await manager.query(
       `SELECT COALESCE(-SUM(u.amount), 0)::bigint::text AS burned, COUNT(DISTINCT u.record)::int AS records
-         FROM (SELECT l.amount, COALESCE(l.usage_record_id::text, l.session_id) AS record
+         FROM (SELECT l.amount, COALESCE('session:' || l.session_id, l.usage_record_id::text) AS record
                  FROM credit_ledger l
-                WHERE l.account_id = $1 AND l.category IN ('recognized', 'corrected')
-                  AND l.created_at >= $2 AND l.created_at < $3
+                WHERE l.account_id = $1 AND l.created_at >= $2 AND l.created_at < $3
+                  AND (l.kind = 'overdraft' OR (l.category IN ('recognized', 'corrected') AND l.kind <> 'repay'))
                UNION ALL
                SELECT SUM(l.amount), 'session:' || h.session_id
                  FROM credit_holds h
@@ -87,21 +91,53 @@ export class RunwayRepository {
     return rows.map((r) => ({ credits: Number(r.credits), expiresAt: r.expires_at }));
   }
 
-  /** The account's subscription in force at `asOf` with its active plan (null: none, or a plan that grants nothing). */
+  /** The account's debt at `asOf`: what its overdraft and debt lines owed, less what repay lines paid back. */
+  async debt(manager: EntityManager, accountId: string, asOf: Date): Promise<number> {
+    const rows: { debt: string }[] = await manager.query(
+      `SELECT COALESCE(SUM(CASE WHEN l.kind = 'repay' THEN l.amount ELSE -l.amount END), 0)::bigint::text AS debt
+         FROM credit_ledger l
+        WHERE l.account_id = $1 AND l.kind IN ('overdraft', 'debt', 'repay') AND l.created_at < $2`,
+      [accountId, asOf],
+    );
+    return Math.max(Number(rows[0].debt), 0);
+  }
+
+  /**
+   * The account's subscription in force at `asOf` with its active plan (null: none, or a plan that
+   * grants nothing), and the change it has scheduled for its period's end, if any.
+   */
   async subscription(
     manager: EntityManager,
     owner: { kind: 'user' | 'org'; ownerId: string },
     asOf: Date,
   ): Promise<SubscriptionRow | null> {
-    const rows: { starts_at: Date; credits: number; period: PlanPeriod }[] = await manager.query(
-      `SELECT s.starts_at, p.credits, p.period
-         FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+    const rows: {
+      starts_at: Date;
+      credits: number;
+      period: PlanPeriod;
+      scheduled_at: Date | null;
+      scheduled_anchor: 'keep' | 'restart' | null;
+      scheduled_credits: number | null;
+      scheduled_period: PlanPeriod | null;
+    }[] = await manager.query(
+      `SELECT s.starts_at, p.credits, p.period, s.scheduled_at, s.scheduled_anchor,
+              n.credits AS scheduled_credits, n.period AS scheduled_period
+         FROM subscriptions s JOIN plans p ON p.id = s.plan_id LEFT JOIN plans n ON n.id = s.scheduled_plan_id
         WHERE ${owner.kind === 'org' ? 's.org_id' : 's.user_id'} = $1
           AND s.created_at < $2 AND (s.ended_at IS NULL OR s.ended_at > $2) AND p.is_active AND p.credits > 0
         ORDER BY s.created_at DESC LIMIT 1`,
       [owner.ownerId, asOf],
     );
-    return rows[0] ? { startsAt: rows[0].starts_at, credits: rows[0].credits, period: rows[0].period } : null;
+    const r = rows[0];
+    if (!r) return null;
+    const scheduled =
+      r.scheduled_at !== null &&
+      r.scheduled_anchor !== null &&
+      r.scheduled_credits !== null &&
+      r.scheduled_period !== null
+        ? { at: r.scheduled_at, credits: r.scheduled_credits, period: r.scheduled_period, anchor: r.scheduled_anchor }
+        : null;
+    return { startsAt: r.starts_at, credits: r.credits, period: r.period, scheduled };
   }
 
   /**

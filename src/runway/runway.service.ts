@@ -32,6 +32,7 @@ export class RunwayService {
     const read = await this.repo.snapshot(async (m) => ({
       burn: await this.repo.burn(m, account.accountId, from, asOf),
       lots: await this.repo.lots(m, account.accountId, asOf),
+      debt: await this.repo.debt(m, account.accountId, asOf),
       subscription: await this.repo.subscription(m, account, asOf),
       recharge: await this.repo.recharge(m, account.accountId, asOf),
     }));
@@ -41,6 +42,7 @@ export class RunwayService {
       days,
       burned: read.burn.burned,
       lots: read.lots.map((lot) => ({ credits: lot.credits, expiresAt: lot.expiresAt.getTime() })),
+      debt: read.debt,
       grants: read.subscription ? planGrants(read.subscription, asOf.getTime()) : [],
       recharge: r && {
         below: r.below,
@@ -64,15 +66,29 @@ export class RunwayService {
 
 /**
  * The plan's grants after `asOf` within the horizon: each period starting then grants the plan's
- * credits, expiring at the period's end (the renewal job's grant; rollover is not projected).
+ * credits, expiring at the period's end (the renewal job's grant; rollover is not projected). A change
+ * scheduled for the period's end replaces the plan from then: its periods grant the new plan's credits,
+ * anchored at the subscription's start (`keep`, the same period length) or at the change.
  */
 function planGrants(sub: SubscriptionRow, asOf: number): RunwayGrant[] {
-  const grants: RunwayGrant[] = [];
   const end = asOf + HORIZON_DAYS * DAY_MS;
-  let k = periodIndexAt(sub.startsAt, sub.period, new Date(asOf)) + 1;
-  for (let at = periodStart(sub.startsAt, sub.period, k).getTime(); at <= end;) {
-    const next = periodStart(sub.startsAt, sub.period, ++k).getTime();
-    grants.push({ at, credits: sub.credits, expiresAt: next });
+  const until = sub.scheduled ? Math.min(sub.scheduled.at.getTime(), end + 1) : end + 1;
+  const grants = periodGrants(sub.startsAt, sub.period, sub.credits, asOf, until);
+  if (sub.scheduled) {
+    const { at, credits, period, anchor } = sub.scheduled;
+    const from = anchor === 'keep' && period === sub.period ? sub.startsAt : at;
+    grants.push(...periodGrants(from, period, credits, Math.max(asOf, at.getTime() - 1), end + 1));
+  }
+  return grants;
+}
+
+/** The grants of periods of `period` from `anchor` that start after `after` and before `until`. */
+function periodGrants(anchor: Date, period: SubscriptionRow['period'], credits: number, after: number, until: number) {
+  const grants: RunwayGrant[] = [];
+  let k = periodIndexAt(anchor, period, new Date(after)) + 1;
+  for (let at = periodStart(anchor, period, k).getTime(); at < until;) {
+    const next = periodStart(anchor, period, ++k).getTime();
+    grants.push({ at, credits, expiresAt: next });
     at = next;
   }
   return grants;

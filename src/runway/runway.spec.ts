@@ -30,6 +30,21 @@ describe('projectRunway', () => {
     expect(projectRunway({ ...base, burned: -20n, lots: [{ credits: 5, expiresAt: null }] }).runsOutAt).toBeNull();
   });
 
+  it('a debt takes its share of the grants and top-ups to come first', () => {
+    const grants = [
+      { at: at(2), credits: 30, expiresAt: null },
+      { at: at(4), credits: 30, expiresAt: null },
+    ];
+    const lots = [{ credits: 50, expiresAt: null }];
+    // Without a debt: 50 + 60 at 10 a day.
+    expect(projectRunway({ ...base, lots, grants }).runsOutAt).toBe(at(11));
+    // 40 owed: the first grant repays 30, the second 10 and brings 20.
+    expect(projectRunway({ ...base, lots, grants, debt: 40 }).runsOutAt).toBe(at(7));
+    const recharge = { below: 10, credits: 100, intervalMs: 40 * DAY_MS, monthCap: null, lastAt: null, monthUsed: 0 };
+    // A top-up of 100 when 50 falls below 10 (day 4), 25 of it owed: 125 credits in all, 12½ days.
+    expect(projectRunway({ ...base, lots, recharge, debt: 25 }).runsOutAt).toBe(at(12.5));
+  });
+
   it('a grant arriving as a lot expires keeps the runway going', () => {
     const projection = projectRunway({
       ...base,

@@ -43,6 +43,8 @@ export interface RunwayInput {
   /** Credits burned over the `days` before `asOf` (net of corrections; 0 or less: no burn). */
   burned: bigint;
   lots: RunwayLot[];
+  /** Whole credits the account owes at `asOf`: a grant or a top-up to come repays it first. */
+  debt?: number;
   grants: RunwayGrant[];
   recharge: RunwayRecharge | null;
 }
@@ -84,8 +86,13 @@ export function projectRunway(input: RunwayInput): RunwayProjection {
   const lots: Lot[] = input.lots
     .filter((lot) => lot.credits > 0)
     .map((lot) => ({ left: BigInt(lot.credits) * scale, expiresAt: lot.expiresAt, existing: true, seq: seq++ }));
+  let debt = Math.max(input.debt ?? 0, 0);
+  /** A grant or a top-up arriving: it repays the debt first (as credits_grant() does), the rest is a lot. */
   const add = (credits: number, expiresAt: number | null) => {
-    lots.push({ left: BigInt(credits) * scale, expiresAt, existing: false, seq: seq++ });
+    const repaid = Math.min(debt, credits);
+    debt -= repaid;
+    if (credits - repaid <= 0) return;
+    lots.push({ left: BigInt(credits - repaid) * scale, expiresAt, existing: false, seq: seq++ });
     lots.sort(spendOrder);
   };
   lots.sort(spendOrder);
