@@ -6,7 +6,9 @@ import { AccountResolver } from './accounts/account-resolver.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { AuditRoutesModule } from './audit/audit-routes.module.js';
 import { AuditLogModule } from './audit-log/audit-log.module.js';
+import { AuditLogService } from './audit-log/audit-log.service.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
@@ -22,6 +24,7 @@ import { ENTITIES } from './entities.js';
 import { EventsModule } from './events/events.module.js';
 import { ExportsModule } from './exports/exports.module.js';
 import { FeaturesModule } from './features/features.module.js';
+import { FeaturesService } from './features/features.service.js';
 import { FinanceModule } from './finance/finance.module.js';
 import { ReconciliationsModule } from './finance/reconciliations.module.js';
 import { StatementsModule } from './finance/statements.module.js';
@@ -32,6 +35,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrgStatementsModule } from './orgs/org-statements.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
+import { PlanRoutesModule } from './plans/plan-routes.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
@@ -87,8 +91,9 @@ export class AppModule {
         StreamingSessionsModule,
         GatewayModule,
         ApiKeysModule,
-        // Features before plans: the plan catalogue's routes, which features serves, stay ahead of the
-        // subscription routes in the OpenAPI document (its request examples run in that order).
+        // The plan catalogue's routes ahead of the features' and of the subscription routes in the OpenAPI
+        // document (its request examples run in that order); features hands them the grant check.
+        PlanRoutesModule.forRoot({ imports: [FeaturesModule], grants: FeaturesService }),
         FeaturesModule,
         PlansModule,
         UserSubscriptionsModule,
@@ -105,7 +110,7 @@ export class AppModule {
         WebhooksModule,
         NotificationsModule,
         AuditModule,
-        AuditLogModule,
+        AuditRoutesModule.forRoot({ imports: [AuditLogModule], auditLog: AuditLogService }),
         PortalModule,
       ],
       providers: [
