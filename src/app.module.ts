@@ -39,13 +39,17 @@ import { PlanRoutesModule } from './plans/plan-routes.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
+import { RerateRoutesModule } from './pricing/rerates/rerate-routes.module.js';
+import { SimulationRoutesModule } from './pricing/simulations/simulation-routes.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { SignupAccountSync } from './promotions/signup-account-sync.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { ReratesModule } from './rerates/rerates.module.js';
+import { ReratesService } from './rerates/rerates.service.js';
 import { RunwayModule } from './runway/runway.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
+import { SimulationsService } from './usage/simulations/simulations.service.js';
 import { UsageModule } from './usage/usage.module.js';
 import { UserSubscriptionsModule } from './users/user-subscriptions.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -73,9 +77,9 @@ export class AppModule {
         ThrottlingModule,
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
-        // Its routes before any module that imports pricing's: GET /api/pricing/rerates is not the price
-        // of a model called `rerates` (GET /api/pricing/:modelId); Nest routes in module order.
-        ReratesModule,
+        // The re-rate routes before pricing's: GET /api/pricing/rerates is not the price of a model
+        // called `rerates` (GET /api/pricing/:modelId); Nest routes in module order.
+        RerateRoutesModule.forRoot({ imports: [ReratesModule], rerates: ReratesService }),
         AccountsModule,
         AuthModule.forRoot({
           imports: [AccountsModule, PromotionsModule],
@@ -88,6 +92,7 @@ export class AppModule {
         PricingModule,
         CreditsModule,
         UsageModule,
+        SimulationRoutesModule.forRoot({ imports: [UsageModule], simulator: SimulationsService }),
         StreamingSessionsModule,
         GatewayModule,
         ApiKeysModule,

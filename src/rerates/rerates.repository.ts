@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import { recordPricingSql, rulesHaveVolume, volumePricedSql } from '../usage/simulations/simulations.js';
-import type { RerateStatus } from './entities/pricing-rerate.entity.js';
+import type { RerateStatus } from '../pricing/dto/rerates.dto.js';
 
 /** A re-rate as stored (bigints as text). */
 export interface RerateRow {
