@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 
-import { AUDIT_LOG, type AuditLog } from './audit-log.js';
 import { AuditLogController } from './audit-log.controller.js';
+import { AUDIT_LOG, type AuditLog } from './audit-log.js';
 
 /**
  * The audit log's route (GET /api/audit). Its reader sits above usage, which imports audit, so the

@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
-import { ApiInteger } from '../../common/validation/integers.js';
 import { CorrectionReason, CreditsDelta } from '../../common/validation/corrections.js';
+import { ApiInteger } from '../../common/validation/integers.js';
 import { SimulationDto } from './simulations.dto.js';
 
 /** A re-rate's states (`pricing_rerates.status`, the rerates module's table). */
