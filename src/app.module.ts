@@ -6,7 +6,9 @@ import { AccountResolver } from './accounts/account-resolver.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { AuditRoutesModule } from './audit/audit-routes.module.js';
 import { AuditLogModule } from './audit-log/audit-log.module.js';
+import { AuditLogService } from './audit-log/audit-log.service.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
@@ -22,6 +24,7 @@ import { ENTITIES } from './entities.js';
 import { EventsModule } from './events/events.module.js';
 import { ExportsModule } from './exports/exports.module.js';
 import { FeaturesModule } from './features/features.module.js';
+import { FeaturesService } from './features/features.service.js';
 import { FinanceModule } from './finance/finance.module.js';
 import { ReconciliationsModule } from './finance/reconciliations.module.js';
 import { StatementsModule } from './finance/statements.module.js';
@@ -32,16 +35,21 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrgStatementsModule } from './orgs/org-statements.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
+import { PlanRoutesModule } from './plans/plan-routes.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
 import { PricingModule } from './pricing/pricing.module.js';
+import { RerateRoutesModule } from './pricing/rerates/rerate-routes.module.js';
+import { SimulationRoutesModule } from './pricing/simulations/simulation-routes.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { SignupAccountSync } from './promotions/signup-account-sync.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { ReratesModule } from './rerates/rerates.module.js';
+import { ReratesService } from './rerates/rerates.service.js';
 import { RunwayModule } from './runway/runway.module.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
+import { SimulationsService } from './usage/simulations/simulations.service.js';
 import { UsageModule } from './usage/usage.module.js';
 import { UserSubscriptionsModule } from './users/user-subscriptions.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -69,9 +77,9 @@ export class AppModule {
         ThrottlingModule,
         // Every job is safe with several instances; JOBS_ENABLED=false leaves them to other instances.
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
-        // Its routes before any module that imports pricing's: GET /api/pricing/rerates is not the price
-        // of a model called `rerates` (GET /api/pricing/:modelId); Nest routes in module order.
-        ReratesModule,
+        // The re-rate routes before pricing's: GET /api/pricing/rerates is not the price of a model
+        // called `rerates` (GET /api/pricing/:modelId); Nest routes in module order.
+        RerateRoutesModule.forRoot({ imports: [ReratesModule], rerates: ReratesService }),
         AccountsModule,
         AuthModule.forRoot({
           imports: [AccountsModule, PromotionsModule],
@@ -84,11 +92,13 @@ export class AppModule {
         PricingModule,
         CreditsModule,
         UsageModule,
+        SimulationRoutesModule.forRoot({ imports: [UsageModule], simulator: SimulationsService }),
         StreamingSessionsModule,
         GatewayModule,
         ApiKeysModule,
-        // Features before plans: the plan catalogue's routes, which features serves, stay ahead of the
-        // subscription routes in the OpenAPI document (its request examples run in that order).
+        // The plan catalogue's routes ahead of the features' and of the subscription routes in the OpenAPI
+        // document (its request examples run in that order); features hands them the grant check.
+        PlanRoutesModule.forRoot({ imports: [FeaturesModule], grants: FeaturesService }),
         FeaturesModule,
         PlansModule,
         UserSubscriptionsModule,
@@ -105,7 +115,7 @@ export class AppModule {
         WebhooksModule,
         NotificationsModule,
         AuditModule,
-        AuditLogModule,
+        AuditRoutesModule.forRoot({ imports: [AuditLogModule], auditLog: AuditLogService }),
         PortalModule,
       ],
       providers: [

@@ -2,15 +2,15 @@ import { Module } from '@nestjs/common';
 
 import { AuditModule } from '../audit/audit.module.js';
 import { UsageModule } from '../usage/usage.module.js';
-import { AuditLogController } from './audit-log.controller.js';
 import { AuditLogService } from './audit-log.service.js';
 
 /**
- * The audit log's route (GET /api/audit), above the audit and usage modules whose entries it reads.
+ * The audit log's reader, above the audit and usage modules whose entries it reads; the composition
+ * root hands it to the audit module's route (`AUDIT_LOG`, `AuditRoutesModule.forRoot()`).
  */
 @Module({
   imports: [AuditModule, UsageModule],
-  controllers: [AuditLogController],
   providers: [AuditLogService],
+  exports: [AuditLogService],
 })
 export class AuditLogModule {}

@@ -12,16 +12,16 @@ import { EntitlementsService } from './entitlements.service.js';
 import { FeaturesController } from './features.controller.js';
 import { FeaturesRepository } from './features.repository.js';
 import { FeaturesService } from './features.service.js';
-import { PlansController } from './plans.controller.js';
 
 /**
  * Features and entitlements (docs/features.md): the catalogue, overrides, the check. Above plans (whose
- * grants it reads, and whose catalogue routes it serves, handing their writes the grant check) and credits (whose cap functions count a metered
- * feature's use).
+ * grants it reads, and whose catalogue routes the composition root hands its grant check,
+ * `FeaturesService.grantCheck`) and credits (whose cap functions count a metered feature's use).
  */
 @Module({
   imports: [TypeOrmModule.forFeature([Feature, FeatureOverride]), AccountsModule, AuditModule, PlansModule],
-  controllers: [PlansController, FeaturesController, EntitlementsController],
+  controllers: [FeaturesController, EntitlementsController],
   providers: [FeaturesRepository, FeaturesService, EntitlementsService, CoalescedChecks],
+  exports: [FeaturesService],
 })
 export class FeaturesModule {}

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
+import type { PlanGrants } from '../plans/plan-grants.js';
 import type { FeatureGrantCheck } from '../plans/plans.service.js';
 import type { CreateFeatureDto, FeatureResponseDto } from './dto/features.dto.js';
 import type { Feature } from './entities/feature.entity.js';
@@ -23,7 +24,7 @@ export function toFeatureDto(f: Feature): FeatureResponseDto {
 
 /** The feature catalogue (docs/features.md): create, rename, list; and the check of a plan's grants. */
 @Injectable()
-export class FeaturesService {
+export class FeaturesService implements PlanGrants {
   constructor(
     private readonly repo: FeaturesRepository,
     @Inject(Transactions) private readonly tx: Transactions,
@@ -31,8 +32,9 @@ export class FeaturesService {
   ) {}
 
   /**
-   * A plan's `features` are grants of this catalogue: the plan routes (plans.controller.ts, here) hand
-   * this check to the plans module's writes, which run it in their transaction.
+   * A plan's `features` are grants of this catalogue: the plan routes (src/plans/plans.controller.ts,
+   * handed this service as their `PLAN_GRANTS` by the composition root) hand this check to the plans
+   * module's writes, which run it in their transaction.
    */
   readonly grantCheck: FeatureGrantCheck = (m, grants) => this.assertGrants(m, grants);
 

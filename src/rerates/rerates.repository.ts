@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import type { RerateStatus } from '../pricing/dto/rerates.dto.js';
 import { recordPricingSql, rulesHaveVolume, volumePricedSql } from '../usage/simulations/simulations.js';
-import type { RerateStatus } from './entities/pricing-rerate.entity.js';
 
 /** A re-rate as stored (bigints as text). */
 export interface RerateRow {

@@ -12,9 +12,10 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { HeavyReads } from '../database/heavy-reads.js';
 import { Transactions } from '../database/transactions.js';
 import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
+import type { CreateRerateDto, RerateResponseDto } from '../pricing/dto/rerates.dto.js';
+import type { RerateDesk } from '../pricing/rerates/rerate-desk.js';
 import { simulationRulesJson } from '../usage/simulations/simulations.js';
 import { simulationInput } from '../usage/simulations/simulations.service.js';
-import type { CreateRerateDto, RerateResponseDto } from './dto/rerates.dto.js';
 import { RerateRunner } from './rerate-runner.js';
 import { type RerateRequest, type RerateRow, ReratesRepository } from './rerates.repository.js';
 
@@ -27,7 +28,7 @@ import { type RerateRequest, type RerateRow, ReratesRepository } from './rerates
  * of a user or an organisation has one account, so one lane.
  */
 @Injectable()
-export class ReratesService {
+export class ReratesService implements RerateDesk {
   constructor(
     private readonly repo: ReratesRepository,
     private readonly runner: RerateRunner,

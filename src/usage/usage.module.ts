@@ -20,7 +20,6 @@ import { UsageRecord } from './entities/usage-record.entity.js';
 import { UsageReviewController } from './review/usage-review.controller.js';
 import { UsageReviewRepository } from './review/usage-review.repository.js';
 import { UsageReviewService } from './review/usage-review.service.js';
-import { SimulationsController } from './simulations/simulations.controller.js';
 import { SimulationsService } from './simulations/simulations.service.js';
 import { UsageStatsRepository } from './stats/usage-stats.repository.js';
 import { UsageStatsService } from './stats/usage-stats.service.js';
@@ -42,7 +41,7 @@ import { UsageRecordsService } from './usage-records.service.js';
     AccountsModule,
     EventsModule,
   ],
-  controllers: [UsageController, UsageReviewController, UsageCorrectionsController, SimulationsController],
+  controllers: [UsageController, UsageReviewController, UsageCorrectionsController],
   providers: [
     UsageErasureRepository,
     CoalescedRecords,
@@ -69,6 +68,7 @@ import { UsageRecordsService } from './usage-records.service.js';
     UsageCorrectionsService,
     UsageAuditRepository,
     UsageReviewService,
+    SimulationsService,
   ],
 })
 export class UsageModule {}

@@ -1,9 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 
 import { TimestampColumn } from '../../database/timestamp-column.js';
-
-export const RERATE_STATUSES = ['running', 'completed', 'failed'] as const;
-export type RerateStatus = (typeof RERATE_STATUSES)[number];
+import type { RerateStatus } from '../../pricing/dto/rerates.dto.js';
 
 /**
  * One re-rate (migrations 1732000812000, 1732000960000): its request as given, its progress, and how

@@ -3,8 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { toDate } from '../../common/validation/dates.js';
 import { HeavyReads } from '../../database/heavy-reads.js';
+import type { SimulationDto, SimulationResponseDto } from '../../pricing/dto/simulations.dto.js';
 import { ruleColumns } from '../../pricing/pricing-rules.js';
-import type { SimulationDto, SimulationResponseDto } from '../dto/simulations.dto.js';
+import type { PriceSimulator } from '../../pricing/simulations/price-simulator.js';
 import { UsageStatsRepository } from '../stats/usage-stats.repository.js';
 import { simulationDays, type SimulationGroup, type SimulationInput, simulationSql } from './simulations.js';
 
@@ -43,7 +44,7 @@ export function simulationInput(
  * heavy read (src/database/heavy-reads.ts): gated, timed, on connections of their own.
  */
 @Injectable()
-export class SimulationsService {
+export class SimulationsService implements PriceSimulator {
   constructor(
     private readonly repository: UsageStatsRepository,
     private readonly heavy: HeavyReads,

@@ -1,11 +1,11 @@
 import { accountKeySql } from '../../accounts/account-ref.js';
 import type { SqlPart } from '../../database/statement-parts.js';
+import type { SIMULATION_GROUPS } from '../../pricing/dto/simulations.dto.js';
 import { creditsSql, exactCreditsSql, type SqlKinds } from '../../pricing/pricing.sql.js';
 import type { RulePriceColumns } from '../../pricing/pricing-rules.js';
 import { perKind, tokenColumn } from '../../pricing/token-kinds.js';
 import { recordNetFigure } from '../record-net.js';
 
-export const SIMULATION_GROUPS = ['model', 'account', 'day'] as const;
 export type SimulationGroup = (typeof SIMULATION_GROUPS)[number] | 'record';
 
 /** A simulation's question: the records of [from, to), of one account or all, re-priced with `rules`. */

@@ -1,16 +1,17 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiTags } from '@nestjs/swagger';
 
-import { AuditListResponseDto, AuditQueryDto } from '../audit/dto/audit.dto.js';
 import { StaffRead } from '../auth/staff-read.decorator.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { DEFAULT_LIMIT } from '../common/http/pagination.js';
-import { AuditLogService } from './audit-log.service.js';
+import { AUDIT_LOG, type AuditLog } from './audit-log.js';
+import { AuditListResponseDto, AuditQueryDto } from './dto/audit.dto.js';
 
+/** The audit log (GET /api/audit), read through the reader the composition root hands in (`AUDIT_LOG`). */
 @ApiTags('audit')
 @Controller('api/audit')
 export class AuditLogController {
-  constructor(private readonly auditLog: AuditLogService) {}
+  constructor(@Inject(AUDIT_LOG) private readonly auditLog: AuditLog) {}
 
   @Get()
   @StaffRead(

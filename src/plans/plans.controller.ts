@@ -22,21 +22,21 @@ import {
   PlanListResponseDto,
   PlanResponseDto,
   UpdatePlanDto,
-} from '../plans/dto/plans.dto.js';
-import { PlansService } from '../plans/plans.service.js';
-import { FeaturesService } from './features.service.js';
+} from './dto/plans.dto.js';
+import { PLAN_GRANTS, type PlanGrants } from './plan-grants.js';
+import { PlansService } from './plans.service.js';
 
 /**
- * The plan catalogue's routes (tagged `plans`), served here, above the plans module: a plan's
- * `features` are grants of this module's catalogue, so each write hands the plans module the check
- * (FeaturesService.assertGrants), which it runs in its transaction.
+ * The plan catalogue's routes (tagged `plans`): a plan's `features` are grants of the features
+ * module's catalogue, so each write hands `PlansService` the check the composition root handed in
+ * (`PLAN_GRANTS`, the features module's `grantCheck`), which it runs in its transaction.
  */
 @ApiTags('plans')
 @Controller('api/plans')
 export class PlansController {
   constructor(
     @Inject(PlansService) private readonly plans: PlansService,
-    @Inject(FeaturesService) private readonly features: FeaturesService,
+    @Inject(PLAN_GRANTS) private readonly grants: PlanGrants,
   ) {}
 
   @IdempotentPost()
@@ -62,7 +62,7 @@ export class PlansController {
     examples: { exists: domainErrorExample('PLAN_EXISTS', 'Plan pro already exists', 'The id is taken') },
   })
   create(@CurrentUser() user: AuthUser, @Body() body: CreatePlanDto): Promise<PlanResponseDto> {
-    return this.plans.create(user.userId, body, this.features.grantCheck);
+    return this.plans.create(user.userId, body, this.grants.grantCheck);
   }
 
   @Get()
@@ -89,6 +89,6 @@ export class PlansController {
   @ApiOkResponse({ type: PlanResponseDto })
   @ApiNotFoundOf('Plan', 'Unknown plan')
   update(@Param('id') id: string, @Body() body: UpdatePlanDto): Promise<PlanResponseDto> {
-    return this.plans.update(id, body, this.features.grantCheck);
+    return this.plans.update(id, body, this.grants.grantCheck);
   }
 }

@@ -6,16 +6,16 @@ import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { ApiHeavyReadRefusals } from '../../database/heavy-read-refusals.decorator.js';
 import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
 import { SimulationDto, SimulationResponseDto } from '../dto/simulations.dto.js';
-import { SimulationsService } from './simulations.service.js';
+import { PRICE_SIMULATOR, type PriceSimulator } from './price-simulator.js';
 
 /**
- * Simulations (docs/pricing.md "Simulations"): a pricing question answered over the usage records, so
- * it is served beside them; its path is pricing's.
+ * Simulations (docs/pricing.md "Simulations"): a pricing question answered over the usage records, by
+ * the simulator the composition root hands in (`PRICE_SIMULATOR`, the usage module's).
  */
 @ApiTags('pricing')
 @Controller('api/pricing')
 export class SimulationsController {
-  constructor(@Inject(SimulationsService) private readonly simulations: SimulationsService) {}
+  constructor(@Inject(PRICE_SIMULATOR) private readonly simulations: PriceSimulator) {}
 
   @IdempotentPost('simulations')
   @Auth('supervisor')

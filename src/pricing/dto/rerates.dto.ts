@@ -2,10 +2,13 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { CorrectionReason, CreditsDelta } from '../../common/validation/corrections.js';
 import { ApiInteger } from '../../common/validation/integers.js';
-import { CorrectionReason, CreditsDelta } from '../../usage/dto/correction.dto.js';
-import { SimulationDto } from '../../usage/dto/simulations.dto.js';
-import { RERATE_STATUSES, type RerateStatus } from '../entities/pricing-rerate.entity.js';
+import { SimulationDto } from './simulations.dto.js';
+
+/** A re-rate's states (`pricing_rerates.status`, the rerates module's table). */
+export const RERATE_STATUSES = ['running', 'completed', 'failed'] as const;
+export type RerateStatus = (typeof RERATE_STATUSES)[number];
 
 export class CreateRerateDto extends OmitType(SimulationDto, ['groupBy'] as const) {
   @ApiProperty({

@@ -6,8 +6,10 @@ import { IsInstant } from '../../common/validation/dates.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { MAX_IMPORT_RULES, PricingRuleFieldsDto } from '../../pricing/dto/pricing.dto.js';
-import { SIMULATION_GROUPS } from '../simulations/simulations.js';
+import { MAX_IMPORT_RULES, PricingRuleFieldsDto } from './pricing.dto.js';
+
+/** How a simulation's answer is grouped (the usage module's simulation also groups by record). */
+export const SIMULATION_GROUPS = ['model', 'account', 'day'] as const;
 
 export class SimulationDto {
   @ApiProperty({ example: '2026-11-01T00:00:00.000Z', description: 'Start of the range (inclusive)' })

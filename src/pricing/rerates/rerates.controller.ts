@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -10,23 +10,26 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
-import type { AuthUser } from '../auth/roles.js';
-import { StaffRead } from '../auth/staff-read.decorator.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { ApiHeavyReadsBusy } from '../database/heavy-read-refusals.decorator.js';
-import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.js';
-import { CreateRerateDto, ListReratesQueryDto, RerateListResponseDto, RerateResponseDto } from './dto/rerates.dto.js';
-import { ReratesService } from './rerates.service.js';
+import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { StaffRead } from '../../auth/staff-read.decorator.js';
+import { domainErrorExample } from '../../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { ApiHeavyReadsBusy } from '../../database/heavy-read-refusals.decorator.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
+import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
+import { CreateRerateDto, ListReratesQueryDto, RerateListResponseDto, RerateResponseDto } from '../dto/rerates.dto.js';
+import { RERATE_DESK, type RerateDesk } from './rerate-desk.js';
 
-/** Re-rates (docs/pricing.md "Re-rating"): a simulation applied, one correction a record. */
+/**
+ * Re-rates (docs/pricing.md "Re-rating"): a simulation applied, one correction a record, by the
+ * rerates module's service, which the composition root hands in (`RERATE_DESK`).
+ */
 @ApiTags('pricing')
 @Controller('api/pricing/rerates')
 export class ReratesController {
-  constructor(private readonly rerates: ReratesService) {}
+  constructor(@Inject(RERATE_DESK) private readonly rerates: RerateDesk) {}
 
   @IdempotentPost(undefined, { replays: true })
   @HttpCode(202)
