@@ -46,6 +46,13 @@ describe('runway: the day an account’s credits run out', () => {
       ]);
   };
   const iso = (ms: number) => new Date(ms).toISOString();
+  /** `u` subscribed to `planId` since `startsAt`, its next period (and grant) at `nextGrantAt` (ms). */
+  const subscribedSince = (u: FixtureUser, planId: string, startsAt: number, nextGrantAt: number) =>
+    t.db.query(
+      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
+       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
+      [u.id, planId, new Date(startsAt), new Date(nextGrantAt)],
+    );
 
   it('steady burn: 140 credits in 14 days from 1000 leave 860, 86 days of runway', async () => {
     const u = await f.newUser({ credits: 1000 });
@@ -105,11 +112,7 @@ describe('runway: the day an account’s credits run out', () => {
     ]);
     // Started 3 days ago: the next period begins on day 4 and grants 70 expiring on day 11. Spent first
     // (it expires sooner), it lasts 3½ days; the 20 left of the lot then last one more.
-    await t.db.query(
-      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
-       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
-      [u.id, planId, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
-    );
+    await subscribedSince(u, planId, base - 3 * DAY, base + 4 * DAY);
     expect((await runway(u.auth).expect(200)).body).toMatchObject({
       burnPerDay: '20.0000',
       balance: 100,
@@ -129,11 +132,7 @@ describe('runway: the day an account’s credits run out', () => {
       await t.http.post('/api/plans').set(admin).send({ id, name: id, credits, period: 'week' }).expect(201);
     const base = settle();
     // Started 3 days ago (its period's grant spent or gone): the next period begins on day 4.
-    await t.db.query(
-      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
-       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
-      [u.id, big, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
-    );
+    await subscribedSince(u, big, base - 3 * DAY, base + 4 * DAY);
     const change = await t.http
       .put(`/api/users/${u.id}/subscription`)
       .set(admin)
@@ -171,11 +170,7 @@ describe('runway: the day an account’s credits run out', () => {
     ]);
     const base = settle();
     await expireAt(u, base, [365, 365]);
-    await t.db.query(
-      `INSERT INTO subscriptions (user_id, account_id, plan_id, starts_at, next_grant_at, created_by, created_at)
-       VALUES ($1, (SELECT account_id FROM accounts WHERE user_id = $1::varchar), $2, $3, $4, 'test', $3)`,
-      [u.id, planId, new Date(base - 3 * DAY), new Date(base + 4 * DAY)],
-    );
+    await subscribedSince(u, planId, base - 3 * DAY, base + 4 * DAY);
     // The grants of days 4, 11, 18 and 25 pay the 140 back: B alone burns 10 a day to day 32 (180
     // left). From then each week's 35 lasts 3½ days and B pays the other 3½ (35): on day 67 B has 5,
     // the grant lasts to day 70½ and B's 5 half a day more.
