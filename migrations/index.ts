@@ -174,6 +174,8 @@ import { BudgetChainParentReadOnce1732003710000 } from './1732003710000-budget-c
 import { BudgetChainWalkedOnce1732003800000 } from './1732003800000-budget-chain-walked-once.js';
 import { BudgetCountersByKey1732003810000 } from './1732003810000-budget-counters-by-key.js';
 import { ErasureDownKeepsJsonEraseFirst1732004000000 } from './1732004000000-erasure-down-keeps-json-erase-first.js';
+import { BudgetSpendOnItsRow1732004100000 } from './1732004100000-budget-spend-on-its-row.js';
+import { BudgetSpendFunctions1732004110000 } from './1732004110000-budget-spend-functions.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -353,4 +355,6 @@ export const MIGRATIONS = [
   BudgetChainWalkedOnce1732003800000,
   BudgetCountersByKey1732003810000,
   ErasureDownKeepsJsonEraseFirst1732004000000,
+  BudgetSpendOnItsRow1732004100000,
+  BudgetSpendFunctions1732004110000,
 ];

@@ -253,13 +253,13 @@ describe('budgets by scope', () => {
       const dayStart = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
       expect(b.periodStart).toBe(dayStart.toISOString());
       expect(b.resetsAt).toBe(new Date(dayStart.getTime() + 86_400_000).toISOString());
-      // Yesterday's bucket, at the limit: another period, so it counts nothing today.
-      const row = await t.db.query(`SELECT id FROM credit_budgets WHERE budget_id = $1`, [b.budgetId]);
+      // Yesterday's count, at the limit: another period, so it counts nothing today.
       await t.db.query(
-        `INSERT INTO credit_cap_spend (subject_kind, subject_id, account_id, period_start, spent)
-         SELECT 'budget', $1, account_id, date_trunc('day', now(), 'UTC') - interval '1 day', 10 FROM credit_budgets WHERE id = $2`,
-        [String(row.rows[0].id), row.rows[0].id],
+        `UPDATE credit_budgets SET spent = 10, spent_start = date_trunc('day', now(), 'UTC') - interval '1 day'
+          WHERE budget_id = $1`,
+        [b.budgetId],
       );
+      expect(await view(b.budgetId as string)).toMatchObject({ used: 0 });
       expect((await record(u, 10, { project: 'daily' })).status).toBe(201);
       expect((await record(u, 1, { project: 'daily' })).status).toBe(402);
       expect(await view(b.budgetId as string)).toMatchObject({ used: 10 });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CHECKS } from '../migrations/1732000170000-compact-checks.js';
 
 /**
- * The tables every metered movement writes (a record, a hold, a settlement, a batch) keep the lists
+ * The tables every metered movement writes (a record, a hold, a settlement, a batch; a budget's row
+ * when a write names it) keep the lists
  * of their CHECK constraints as one array constant (migration 1732000170000): PostgreSQL reads
  * every check of a table back from its stored text at each statement that writes the table, and an
  * `IN ('a', 'b', …)` list is stored as one cast constant per value. The checks were about a sixth
@@ -15,6 +16,7 @@ const HOT_TABLES = [
   'credit_allocations',
   'credit_holds',
   'credit_cap_spend',
+  'credit_budgets',
   'credit_accounts',
   'usage_records',
   'usage_event_ids',

@@ -17,7 +17,7 @@ export interface BudgetRow {
   period: BudgetPeriod;
   expires_at: Date | null;
   expired: boolean;
-  /** Used and held together (its credit_cap_spend bucket of the period). */
+  /** Used and held together (its row's counter, when it counts the period now). */
   spent: string;
   held: string;
   /** The least of credit_limit − spent over its chain (null: the budget expired and has no live parent). */
@@ -29,13 +29,14 @@ export interface BudgetRow {
 }
 
 /**
- * A budget's columns and its state now: its spend in the period (credit_cap_spent()), the part of it
+ * A budget's columns and its state now: its spend in the period (its row's counter), the part of it
  * open holds keep (their credit_holds rows name the budget and the period they counted in), and its
  * chain's least room (credit_budget_caps(), the engine's own walk, from the budget's own scope).
  */
 const BUDGET_SELECT = `SELECT b.id, b.budget_id, b.account_id, a.user_id, a.org_id, b.scope_kind, b.scope_id,
        b.parent_budget_id, b.credit_limit, b.period, b.expires_at, (b.expires_at IS NOT NULL AND b.expires_at <= now()) AS expired,
-       sp.spent, COALESCE(hd.held, 0) AS held,
+       CASE WHEN b.spent_start = credit_key_period_start(b.period, now()) THEN b.spent ELSE 0 END AS spent,
+       COALESCE(hd.held, 0) AS held,
        (SELECT min(c.out_limit[x.k] - c.out_spent[x.k])
           FROM credit_budget_caps(ARRAY[b.account_id],
                                   ARRAY[jsonb_build_object(b.scope_kind, CASE WHEN b.scope_kind = 'tag' THEN jsonb_build_array(b.scope_id)
@@ -45,7 +46,6 @@ const BUDGET_SELECT = `SELECT b.id, b.budget_id, b.account_id, a.user_id, a.org_
        credit_key_period_end(b.period, now()) AS resets_at, b.created_at, b.updated_at
   FROM credit_budgets b
   JOIN accounts a ON a.account_id = b.account_id
- CROSS JOIN LATERAL credit_cap_spent('budget', b.id::varchar, b.account_id, b.period, now()) sp
   LEFT JOIN LATERAL (SELECT sum(h.outstanding) AS held
                        FROM credit_holds h CROSS JOIN LATERAL unnest(h.budget_ids, h.budget_starts) AS x(id, start)
                       WHERE h.account_id = b.account_id AND h.settled_at IS NULL AND x.id = b.id
@@ -64,7 +64,7 @@ export interface NewBudget {
   createdBy: string;
 }
 
-/** credit_budgets: budgets by scope (docs/budgets.md); their spend is the engine's (credit_cap_spend). */
+/** credit_budgets: budgets by scope (docs/budgets.md); their spend counters are the engine's. */
 @Injectable()
 export class CreditBudgetsRepository {
   async find(m: EntityManager, budgetId: string): Promise<BudgetRow | null> {
@@ -132,9 +132,8 @@ export class CreditBudgetsRepository {
     );
   }
 
-  /** Deletes it and its counters (its children keep no parent). */
+  /** Deletes it, its counter with it (its children keep no parent). */
   async delete(m: EntityManager, id: string): Promise<void> {
-    await m.query(`DELETE FROM credit_cap_spend WHERE subject_kind = 'budget' AND subject_id = $1::varchar`, [id]);
     await m.query(`DELETE FROM credit_budgets WHERE id = $1`, [id]);
   }
 }

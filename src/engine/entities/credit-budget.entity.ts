@@ -6,16 +6,18 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
 /**
  * A budget by scope (migration 1732001800000, docs/budgets.md): what the writes naming one project,
  * tag, agent run or session of an account may spend in a period, under an optional parent budget of
- * the same account. A cap with a counter like a key's budget: its spend (used and held) is counted in
- * credit_cap_spend (`budget`, subjectId its `id`), read and written by the engine under the account's lock.
+ * the same account. A cap with its counter on its own row: what it used and held in its period now
+ * (`spent`, of the period starting at `spentStart`), read and written by the engine under the
+ * account's lock (migration 1732004100000).
  */
 @Entity({ name: 'credit_budgets' })
 @Unique('credit_budgets_budget_id_key', ['budgetId'])
 @Unique('credit_budgets_scope_key', ['accountId', 'scopeKind', 'scopeId'])
 @Index('credit_budgets_parent_idx', ['parentBudgetId'])
-@Check('credit_budgets_scope_kind_check', `scope_kind IN ('project', 'tag', 'run', 'session')`)
-@Check('credit_budgets_period_check', `period IN ('day', 'week', 'month', 'lifetime')`)
+@Check('credit_budgets_scope_kind_check', `scope_kind::text = ANY ('{project,tag,run,session}'::text[])`)
+@Check('credit_budgets_period_check', `period::text = ANY ('{day,week,month,lifetime}'::text[])`)
 @Check('credit_budgets_credit_limit_check', `credit_limit >= 0`)
+@Check('credit_budgets_spent_check', `spent >= 0`)
 export class CreditBudget {
   @PrimaryGeneratedColumn('identity', {
     type: 'bigint',
@@ -68,4 +70,15 @@ export class CreditBudget {
 
   @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
+
+  /**
+   * Used and held in the period starting at `spentStart` (a budget's period never changes, so only
+   * the period now is kept: another period's start reads as 0 spent). Written by the engine only.
+   */
+  @Column({ type: 'bigint', default: 0 })
+  spent: string;
+
+  /** The period `spent` counts (`-infinity` for `lifetime`); null until the budget counts a charge. */
+  @TimestampColumn('spent_start', { nullable: true })
+  spentStart: Date | null;
 }

@@ -8,13 +8,13 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
  * the payer's pool, never a wallet.
  */
 @Entity({ name: 'credit_cap_spend' })
-@Check('credit_cap_spend_subject_kind_check', `subject_kind::text = ANY ('{key,member,feature,budget}'::text[])`)
+@Check('credit_cap_spend_subject_kind_check', `subject_kind::text = ANY ('{key,member,feature}'::text[])`)
 @Check('credit_cap_spend_spent_check', `spent >= 0`)
 export class CreditCapSpend {
   /**
    * `key` (subjectId: the API key's id), `member` (subjectId: the member's user id) or `feature`
-   * (subjectId: the feature's key; its bucket is its grant's period, `lifetime` one from -infinity) or
-   * `budget` (subjectId: credit_budgets.id; its bucket is the budget's period, used and held together).
+   * (subjectId: the feature's key; its bucket is its grant's period, `lifetime` one from -infinity).
+   * A budget by scope keeps its counter on its own row (credit_budgets.spent).
    */
   @PrimaryColumn({
     name: 'subject_kind',
@@ -22,7 +22,7 @@ export class CreditCapSpend {
     length: 7,
     primaryKeyConstraintName: 'credit_cap_spend_pkey',
   })
-  subjectKind: 'key' | 'member' | 'feature' | 'budget';
+  subjectKind: 'key' | 'member' | 'feature';
 
   @PrimaryColumn({ name: 'subject_id', type: 'varchar', length: 64, primaryKeyConstraintName: 'credit_cap_spend_pkey' })
   subjectId: string;

@@ -13,16 +13,14 @@ AS $function$
   -- at most 5), each once. A budget expired now refuses nothing and counts nothing, but its parents
   -- still apply. The one walk of a chain: a hold reads the budgets it counted against here, and a
   -- budget's room on the budgets routes is its chain's least here too. Made by lookups by key: a scope
-  -- without a budget costs one probe, a budget one more for its counter, a parent already read none (a
-  -- run under its project's budget reads the project once), with no row per budget: a set-returning
-  -- walk's call and rows cost a budgeted record as much as the lookups themselves (docs/benchmarks.md
-  -- "What budgets cost the record").
+  -- costs one probe, a parent already read none (a run under its project's budget reads the project
+  -- once), with no row per budget: a set-returning walk's call and rows cost a budgeted record as much
+  -- as the lookups themselves (docs/benchmarks.md "What budgets cost the record").
   -- A budget's period never changes (a PATCH changes its limit and expiry), so what it used and held
-  -- is its one bucket of the period now (credit_cap_spend), read by its key. (OFFSET 0 keeps that read
-  -- a lookup by the whole key: pulled up into the join, the planner probed by kind and account alone
-  -- and walked every budget's counters.) Sequential scans are off: every read here is a lookup by
-  -- key, and a session keeps the plans it made while the counters' table was small or its statistics
-  -- were an empty table's, where a scan of every counter looked cheapest.
+  -- is its row's own counter, `spent` of the period starting at `spent_start` (another period's: 0),
+  -- read with the budget by the same lookup. Sequential scans are off: every read here is a lookup
+  -- by key, and a session keeps the plans it made while the table was small or its statistics were
+  -- an empty table's, where a scan looked cheapest.
   DECLARE
     b record;
     k integer := 0;
@@ -46,11 +44,9 @@ AS $function$
         v_kind := CASE WHEN s = 1 THEN 'project' WHEN s <= v_tags + 1 THEN 'tag' WHEN s = v_tags + 2 THEN 'run' ELSE 'session' END;
         v_sid := CASE WHEN v_kind = 'tag' THEN v_scopes -> 'tag' ->> (s - 2) ELSE v_scopes ->> v_kind END;
         CONTINUE WHEN v_sid IS NULL;
-        SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start, COALESCE(sp.spent, 0) AS spent INTO b
+        SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start,
+               CASE WHEN c.spent_start = st.start THEN c.spent ELSE 0 END AS spent INTO b
           FROM credit_budgets c CROSS JOIN LATERAL (SELECT credit_key_period_start(c.period, now()) AS start) st
-          LEFT JOIN LATERAL (SELECT x.spent FROM credit_cap_spend x
-                              WHERE x.subject_kind = 'budget' AND x.subject_id = c.id::varchar AND x.account_id = v_acc
-                                AND x.period_start = st.start OFFSET 0) sp ON true
          WHERE c.account_id = v_acc AND c.scope_kind = v_kind AND c.scope_id = v_sid;
         v_depth := 0;
         WHILE b.id IS NOT NULL LOOP
@@ -72,11 +68,9 @@ AS $function$
           -- chain of 5.
           EXIT WHEN b.parent_budget_id IS NULL OR b.parent_budget_id = ANY (v_seen) OR v_depth = 4;
           v_depth := v_depth + 1;
-          SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start, COALESCE(sp.spent, 0) AS spent INTO b
+          SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start,
+                 CASE WHEN c.spent_start = st.start THEN c.spent ELSE 0 END AS spent INTO b
             FROM credit_budgets c CROSS JOIN LATERAL (SELECT credit_key_period_start(c.period, now()) AS start) st
-            LEFT JOIN LATERAL (SELECT x.spent FROM credit_cap_spend x
-                                WHERE x.subject_kind = 'budget' AND x.subject_id = c.id::varchar AND x.account_id = v_acc
-                                  AND x.period_start = st.start OFFSET 0) sp ON true
            WHERE c.budget_id = b.parent_budget_id AND c.account_id = v_acc;
         END LOOP;
       END LOOP;

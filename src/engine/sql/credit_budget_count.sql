@@ -3,26 +3,20 @@ CREATE OR REPLACE FUNCTION public.credit_budget_count(p_ids bigint[], p_accounts
  LANGUAGE plpgsql
  SET enable_seqscan TO 'off'
 AS $function$
-  -- What a take added to its budgets (docs/budgets.md): budget p_ids[i] of account p_accounts[i]
-  -- counts p_added[i] more in its bucket of the period starting at p_starts[i], under the account's
-  -- lock. Each bucket is updated by its whole key (every bucket after a period's first write), and
-  -- inserted when absent (a period's first write): a plain update, where INSERT … ON CONFLICT DO
-  -- UPDATE first probed for the conflict and locked the row it found before updating it. A statement
-  -- a budget, each a lookup by the whole key whatever the table's statistics say: the one UPDATE
-  -- joined to unnest() it replaces was planned, while the table was still small or its statistics
-  -- were those of an empty table, as a walk of every budget's buckets, and a session keeps its plan
-  -- (docs/benchmarks.md "What budgets cost the record"). Sequential scans are off for the same
-  -- reason: no plan here ever needs one.
+  -- What a take added to its budgets, or a settlement gave back (docs/budgets.md): budget p_ids[i] of
+  -- account p_accounts[i] (each once) counts p_added[i] more (less, when negative) in the period
+  -- starting at p_starts[i], under the account's lock. The counter is the budget row's own (spent,
+  -- spent_start): an addition in a later period than the row's starts the period's count at it, and
+  -- a give-back to a period the row no longer counts changes nothing (and never takes it below 0).
+  -- One UPDATE for them all, each row by its key (the LIMIT never cuts a row: the plan kept expects
+  -- a row or so, a lookup by key, whatever the table's statistics say), so the table's checks are
+  -- read back once a take, not once a budget.
   BEGIN
-    FOR i IN 1 .. cardinality(p_ids) LOOP
-      CONTINUE WHEN p_added[i] <= 0;
-      UPDATE credit_cap_spend s SET spent = s.spent + p_added[i]
-       WHERE s.subject_kind = 'budget' AND s.subject_id = p_ids[i]::varchar AND s.account_id = p_accounts[i]
-         AND s.period_start = p_starts[i];
-      IF NOT FOUND THEN
-        INSERT INTO credit_cap_spend AS s (subject_kind, subject_id, account_id, period_start, spent)
-        VALUES ('budget', p_ids[i]::varchar, p_accounts[i], p_starts[i], p_added[i])
-        ON CONFLICT (subject_kind, subject_id, account_id, period_start) DO UPDATE SET spent = s.spent + EXCLUDED.spent;
-      END IF;
-    END LOOP;
+    UPDATE credit_budgets b
+       SET spent = CASE WHEN b.spent_start = x.start THEN GREATEST(b.spent + x.added, 0) ELSE x.added END,
+           spent_start = x.start
+      FROM (SELECT * FROM unnest(p_ids, p_accounts, p_starts, p_added) AS x(id, account_id, start, added)
+             WHERE x.added <> 0 LIMIT cardinality(p_ids)) x
+     WHERE b.id = x.id AND b.account_id = x.account_id
+       AND (b.spent_start = x.start OR (x.added > 0 AND (b.spent_start IS NULL OR b.spent_start < x.start)));
   END $function$;

@@ -47,9 +47,9 @@ AS $function$
         PERFORM credit_cap_spend_add('key', ARRAY[v_key::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[-v_refund]);
       END IF;
       IF v_budgets IS NOT NULL THEN
-        -- back to each budget's bucket of the period the hold counted in (docs/budgets.md)
-        PERFORM credit_cap_spend_add('budget', ARRAY[b.id::varchar], ARRAY[p_account_id], b.start, ARRAY[-v_refund])
-           FROM unnest(v_budgets, v_budget_starts) AS b(id, start);
+        -- back to each budget's count of the period the hold counted in (docs/budgets.md)
+        PERFORM credit_budget_count(v_budgets, array_fill(p_account_id, ARRAY[cardinality(v_budgets)]), v_budget_starts,
+                                    array_fill(-v_refund, ARRAY[cardinality(v_budgets)]));
       END IF;
     END IF;
     UPDATE credit_holds c SET outstanding = 0, settled_at = now()
