@@ -4,7 +4,7 @@ import { type EntityManager, QueryFailedError } from 'typeorm';
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import { type BudgetScopes, scopesParam } from './budget-scopes.js';
 import type { LedgerRefs, SpendRefs } from './credit-views.js';
-import { type InsertAfterTake, payer, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
+import { type InsertAfterTake, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
 
 /** What a caller asks to hold (CreditsService.holdAndInsert): whose, how much, for which session and scopes. */
 export interface HoldRequest {
@@ -85,7 +85,7 @@ function holdParams(accountId: string | null, hold: HoldSpec): unknown[] {
     hold.apiKeyId ?? null,
     hold.rateDefault,
     hold.thresholds,
-    payer(hold).member,
+    hold.member,
     scopesParam(hold.scopes),
   ];
 }

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import type { PublicAccount } from '../auth/account-access.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
 import type { BudgetScopes } from './budget-scopes.js';
 import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
@@ -88,10 +87,11 @@ export interface TakeRow {
 
 /** What a take is, besides its amount: the ledger references and the spend controls in play. */
 export interface TakeSpec {
-  /** The user whose account pays; with `orgId`, the member who spent from the organisation's. */
-  userId: string;
-  /** The organisation that pays (its account), on behalf of the member `userId`; absent: the user's own. */
-  orgId?: string | null;
+  /**
+   * The member who spent from an organisation's account (the engine checks the membership and the
+   * member's limit); null: a user's own account. The account itself is the id the caller passes.
+   */
+  member: string | null;
   amount: number;
   kind: 'debit' | 'hold';
   /**
@@ -122,19 +122,7 @@ const CREDITS_TAKE = `credits_take_events($7, $8::uuid, $9::int, $10::int[], ARR
 const TAKE_COLUMNS = `taken.out_status, taken.out_available, taken.out_headroom, taken.out_collected, taken.out_debt,
   taken.out_balance AS out_balance_after, taken.out_parts, taken.out_retry_after`;
 
-/**
- * Who pays: the account (an organisation's when the charge names one, else the user's) and the
- * member who spent (an organisation's charge only): the caller resolves the account to its id
- * (CreditsService, through AccountIds) before the take.
- */
-export function payer(take: Pick<TakeSpec, 'userId' | 'orgId'>): { account: PublicAccount; member: string | null } {
-  return take.orgId
-    ? { account: { orgId: take.orgId }, member: take.userId }
-    : { account: { userId: take.userId }, member: null };
-}
-
 function takeParams(accountId: string | null, take: TakeSpec): unknown[] {
-  const who = payer(take);
   return [
     accountId,
     take.amount,
@@ -146,7 +134,7 @@ function takeParams(accountId: string | null, take: TakeSpec): unknown[] {
     take.apiKeyId ?? null,
     take.rateDefault,
     take.thresholds,
-    who.member,
+    take.member,
   ];
 }
 

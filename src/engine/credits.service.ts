@@ -130,10 +130,10 @@ export class CreditsService {
   }
 
   /** A take of the kind and mode given: its amount checked, the key split off the ledger refs. */
-  private spec(userId: string, amount: number, how: Pick<TakeSpec, 'kind' | 'mode'>, refs: SpendRefs): TakeSpec {
+  private spec(member: string | null, amount: number, how: Pick<TakeSpec, 'kind' | 'mode'>, refs: SpendRefs): TakeSpec {
     checkAmount(amount);
     const { apiKeyId, ...ledgerRefs } = refs;
-    return { userId, amount, ...how, refs: ledgerRefs, apiKeyId, ...this.controls() };
+    return { member, amount, ...how, refs: ledgerRefs, apiKeyId, ...this.controls() };
   }
 
   /**
@@ -148,7 +148,8 @@ export class CreditsService {
     amount: number,
     refs: LedgerRefs,
   ) {
-    const spec = { ...this.spec(who.userId, amount, { kind: 'debit', mode: 'collect' }, refs), orgId: who.orgId };
+    const member = who.orgId ? who.userId : null;
+    const spec = this.spec(member, amount, { kind: 'debit', mode: 'collect' }, refs);
     const { collected, debt } = await this.taken(await this.repo.take(manager, who.accountId, spec), amount, 'debit');
     return { collected, debt };
   }
@@ -196,22 +197,19 @@ export class CreditsService {
    * Streaming initialize uses it: the session row goes in with its hold.
    */
   async holdAndInsert<R>(manager: EntityManager, hold: HoldRequest, then: InsertAfterHold): Promise<{ row: R } | null> {
-    const spec = {
-      ...this.holdSpec(hold.userId, hold.amount, hold.refs),
-      orgId: hold.orgId ?? null,
-      scopes: hold.scopes,
-    };
+    const member = hold.orgId ? hold.userId : null;
+    const spec = { ...this.holdSpec(member, hold.amount, hold.refs), scopes: hold.scopes };
     const result = await this.holds.holdAndInsert<R>(manager, hold.accountId, spec, then);
     if (result === 'taken') return null;
     await this.taken(result, hold.amount, 'hold', hold);
     return { row: result.row as R };
   }
 
-  private holdSpec(userId: string, amount: number, refs: SpendRefs & { sessionId: string }): HoldSpec {
+  private holdSpec(member: string | null, amount: number, refs: SpendRefs & { sessionId: string }): HoldSpec {
     if (!refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
     checkAmount(amount);
     const { apiKeyId, ...ledgerRefs } = refs;
-    return { userId, amount, refs: ledgerRefs, apiKeyId, ...this.controls() };
+    return { member, amount, refs: ledgerRefs, apiKeyId, ...this.controls() };
   }
 
   /**
