@@ -135,12 +135,13 @@ export class OrgMoneyController {
   @OrgRoleForbidden(READ_MONEY)
   async usageRecords(
     @CurrentUser() user: AuthUser,
-    @Param('orgId') orgId: string,
+    @Param('orgId') _orgId: string,
     @Query() query: ListRecordsQueryDto,
+    @NamedAccount() account: ResolvedAccount,
   ): Promise<UsageRecordListResponseDto | StreamableFile> {
     if (query.format === 'csv')
-      return csvExportFile(await this.records.streamRecordsCsv(user, query, orgId), this.logger);
-    return this.records.listRecords(user, query, orgId);
+      return csvExportFile(await this.records.streamRecordsCsv(user, query, account), this.logger);
+    return this.records.listRecords(user, query, account);
   }
 
   @Put('limits')

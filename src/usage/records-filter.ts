@@ -1,10 +1,15 @@
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 
 /** Which records a list or export reads; `after` is the keyset cursor (newest first). */
 export interface RecordsFilter {
+  /** Only the records charged to this account, as the route resolved it (an organisation's). */
+  account?: Pick<ResolvedAccount, 'kind' | 'ownerId'>;
+  /**
+   * Only this user's use (usage_records.user_id): of their own account and, as a member, of their
+   * organisations'; within `account`, one member's.
+   */
   userId?: string;
-  /** Only the records charged to this organisation (usage_records.org_id). */
-  orgId?: string;
   service?: string;
   modelId?: string;
   range: DateRange;
@@ -19,9 +24,12 @@ export function filterSql(filter: RecordsFilter): { where: string; params: unkno
     params.push(filter.userId);
     conditions.push(`user_id = $${params.length}`);
   }
-  if (filter.orgId !== undefined) {
-    params.push(filter.orgId);
-    conditions.push(`org_id = $${params.length}`);
+  if (filter.account !== undefined) {
+    // By the account's owner column: an organisation's records are read through their index
+    // (org_id, "timestamp"), newest first, as the list pages them.
+    params.push(filter.account.ownerId);
+    const n = params.length;
+    conditions.push(filter.account.kind === 'org' ? `org_id = $${n}` : `user_id = $${n} AND org_id IS NULL`);
   }
   if (filter.service !== undefined) {
     params.push(filter.service);

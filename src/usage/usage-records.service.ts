@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { isStaff } from '../auth/account-access.js';
+import { isStaff, type ResolvedAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { TooManyExportsError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -106,22 +106,22 @@ export class UsageRecordsService {
   }
 
   /**
-   * The filter of an organisation's records: those charged to it, of one member when `userId` is
-   * given. Who may read them the org routes decided (org readers, staff).
+   * The filter of an organisation's records: those charged to its account (the one the org route's
+   * access rule resolved: org readers, staff), of one member when `userId` is given.
    */
-  private orgFilter(orgId: string, query: RecordsQuery): RecordsFilter {
+  private orgFilter(account: ResolvedAccount, query: RecordsQuery): RecordsFilter {
     const range = parseDateRange(query.startDate, query.endDate);
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    return { orgId, userId: query.userId, service: query.service, modelId: query.modelId, range, after };
+    return { account, userId: query.userId, service: query.service, modelId: query.modelId, range, after };
   }
 
   /** Keyset paging on ("timestamp", id), newest first: rows inserted meanwhile never shift a page. */
   async listRecords(
     caller: AuthUser,
     query: RecordsQuery & { limit?: number },
-    orgId?: string,
+    org?: ResolvedAccount,
   ): Promise<Page<UsageRecordViewDto>> {
-    const filter = orgId === undefined ? this.recordsFilter(caller, query) : this.orgFilter(orgId, query);
+    const filter = org === undefined ? this.recordsFilter(caller, query) : this.orgFilter(org, query);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.records.list(filter, limit + 1);
     // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip or repeat rows).
@@ -145,8 +145,8 @@ export class UsageRecordsService {
    * is checked, the caller's export slot taken and the cursor opened before the answer starts, so bad
    * input, a third export of one user (429) and database errors are clean error responses.
    */
-  async streamRecordsCsv(caller: AuthUser, query: RecordsQuery, orgId?: string): Promise<CsvExportStream> {
-    const filter = orgId === undefined ? this.recordsFilter(caller, query) : this.orgFilter(orgId, query);
+  async streamRecordsCsv(caller: AuthUser, query: RecordsQuery, org?: ResolvedAccount): Promise<CsvExportStream> {
+    const filter = org === undefined ? this.recordsFilter(caller, query) : this.orgFilter(org, query);
     const { stallTimeoutMs } = this.config.csvExports;
     const { giveBack, refused } = this.exports.tryTake(caller.userId);
     if (!giveBack) {
