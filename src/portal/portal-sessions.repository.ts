@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import type { PortalScope } from './entities/portal-session.entity.js';
 
 /** What authentication needs of a session, in one indexed lookup by the token's digest. */
@@ -18,8 +19,11 @@ export interface PortalSessionLookup {
 
 export interface NewPortalSession {
   tokenHash: Buffer;
-  userId: string;
-  orgId: string | null;
+  /**
+   * The account the session reaches, as the one access rule resolved it: the user's own, or an
+   * organisation's with the user as its member (the row names the user and, for an org's, the org).
+   */
+  account: Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'>;
   scope: PortalScope;
   createdBy: string;
   createdByKeyId: string | null;
@@ -50,16 +54,14 @@ export class PortalSessionsRepository {
     return rows[0].n;
   }
 
-  async userExists(manager: EntityManager, userId: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(`SELECT 1 FROM user_accounts WHERE user_id = $1`, [userId]);
-    return rows.length > 0;
-  }
-
   async insert(manager: EntityManager, s: NewPortalSession): Promise<{ id: string; expiresAt: Date }> {
+    const org = s.account.kind === 'org';
+    const userId = org ? s.account.memberId : s.account.ownerId;
+    if (userId === null) throw new Error("A portal session of an organisation's account names its member");
     const rows: Array<{ id: string; expires_at: Date }> = await manager.query(
       `INSERT INTO portal_sessions (token_hash, user_id, org_id, scope, created_by, created_by_key_id, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, expires_at`,
-      [s.tokenHash, s.userId, s.orgId, s.scope, s.createdBy, s.createdByKeyId, s.expiresAt],
+      [s.tokenHash, userId, org ? s.account.ownerId : null, s.scope, s.createdBy, s.createdByKeyId, s.expiresAt],
     );
     return { id: rows[0].id, expiresAt: rows[0].expires_at };
   }

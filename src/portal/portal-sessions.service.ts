@@ -39,11 +39,12 @@ export class PortalSessionsService {
   async create(caller: AuthUser, dto: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
     assertServicePrincipal(caller);
     return this.transactions.run(async (manager) => {
-      if (!(await this.sessions.userExists(manager, dto.userId))) throw new NotFoundError('User');
       // An erased person gets no session (it would mint keys for them): 409 ACCOUNT_ERASED.
-      this.access.writable({ userId: dto.userId });
-      // An org's session is for one of its active members (else 403 NOT_A_MEMBER): the one access rule.
-      if (dto.orgId !== undefined) await this.access.memberOf(dto.orgId, dto.userId, manager);
+      const own = await this.access.account({ userId: dto.userId }, 'write');
+      if (!own) throw new NotFoundError('User');
+      // An org's session is for one of its active members (else 403 NOT_A_MEMBER): the one access rule,
+      // which answers the org's account with the user as its member. The session reaches that account.
+      const account = dto.orgId === undefined ? own : await this.access.memberOf(dto.orgId, dto.userId, manager);
       const token = generatePortalToken();
       const ttl = dto.ttlSeconds ?? DEFAULT_PORTAL_TTL_SECONDS;
       const session = {
@@ -55,7 +56,10 @@ export class PortalSessionsService {
       };
       const expiry = new Date(this.clock.now() + ttl * 1000);
       const { id, expiresAt } = await this.sessions.insert(manager, {
-        ...session,
+        account,
+        scope: session.scope,
+        createdBy: session.createdBy,
+        createdByKeyId: session.createdByKeyId,
         tokenHash: hashPortalToken(token),
         expiresAt: expiry,
       });
