@@ -6,12 +6,12 @@ import { type BudgetScopes, scopesParam } from './budget-scopes.js';
 import type { LedgerRefs, SpendRefs } from './credit-views.js';
 import { type InsertAfterTake, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
 
-/** What a caller asks to hold (CreditsService.holdAndInsert): whose, how much, for which session and scopes. */
+/** What a caller asks to hold (CreditsService.holdAndInsert): on which account, how much, for which session and scopes. */
 export interface HoldRequest {
-  userId: string;
-  orgId?: string | null;
   /** The id of the account that pays (the org's, else the user's), resolved at the edge (null: none). */
   accountId: string | null;
+  /** The member who spends from an organisation's account (its limit counts the hold); null: a user's own. */
+  member: string | null;
   amount: number;
   refs: SpendRefs & { sessionId: string };
   scopes?: BudgetScopes | null;

@@ -38,20 +38,16 @@ export function memberLimitError(amount: number, member: MemberLimitState | null
 }
 
 /**
- * The one take's row (one event) as numbers; a refusal becomes its error (nothing was written). An organisation's
- * refusals name the org and member (`who`) and the member's limit (`member`, read after the refusal).
+ * The one take's row (one event) as numbers; a refusal becomes its error (nothing was written). A
+ * member's refusals by code, as the batch's (toBatchOutcome): the caller names whose they are and
+ * where the member's limit stands (CreditsService.singleRefusal()).
  */
-export function takeResult(
-  row: TakeRow,
-  amount: number,
-  who: { orgId?: string | null; userId: string } | null = null,
-  member: MemberLimitState | null = null,
-) {
+export function takeResult(row: TakeRow, amount: number) {
   switch (row.out_status) {
     case 'not_a_member':
-      throw new NotAMemberError(who?.orgId ?? '', who?.userId ?? '');
+      throw new NotAMemberError('', '');
     case 'member_limit':
-      throw memberLimitError(amount, member);
+      throw memberLimitError(amount, null);
     case 'insufficient':
       throw new InsufficientCreditsError(amount, Number(row.out_available) + Number(row.out_headroom));
     case 'key_limit':
@@ -61,8 +57,7 @@ export function takeResult(
     case 'rate_limited':
       throw new SpendRateLimitedError(row.out_retry_after ?? 3600);
     case 'no_account':
-      // An organisation that does not exist answers as one the user is not a member of: no org-id oracle.
-      if (who?.orgId) throw new NotAMemberError(who.orgId, who.userId);
+      // An organisation's answers as one the user is not a member of (singleRefusal()): no org-id oracle.
       throw new NotFoundError('User');
     case 'ok':
       return {

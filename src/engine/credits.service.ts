@@ -81,28 +81,19 @@ export class CreditsService {
     private readonly caps: CreditCapsService,
   ) {}
 
-  /** A take's outcome, its refusal thrown; what it moved is counted once it commits. */
-  private async taken(
-    row: TakeRow,
-    amount: number,
-    kind: 'debit' | 'hold',
-    who: { userId: string; orgId?: string | null; accountId: string | null } | null = null,
-  ) {
-    // A member's limit refused it: the body says where the limit stands (read now, after the refusal).
-    const member =
-      row.out_status === 'member_limit' && who?.orgId
-        ? await this.caps.memberLimit(this.tx.statementManager, who.accountId, who.userId)
-        : null;
-    const result = takeResult(row, amount, who, member);
+  /** A take's outcome, its refusal thrown (by code: singleRefusal() names whose); what it moved is counted once it commits. */
+  private taken(row: TakeRow, amount: number, kind: 'debit' | 'hold') {
+    const result = takeResult(row, amount);
     this.moved(kind, result.collected);
     this.moved('overdraft', result.debt);
     return result;
   }
 
   /**
-   * A batch take's refusal of a charge of `amount` as the single take reports it: the batch answers
-   * a member's refusals by code (toBatchOutcome), the single take says whose they are, and where the
-   * member's limit stands (read now, after the refusal). Other refusals are the same either way.
+   * A refusal of a charge of `amount` (a batch take's, or a hold's) as the single take reports it: the
+   * engine answers a member's refusals by code (toBatchOutcome, takeResult), the single take says
+   * whose they are, and where the member's limit stands (read now, after the refusal). Other refusals
+   * are the same either way.
    */
   async singleRefusal(
     error: DomainError,
@@ -150,7 +141,7 @@ export class CreditsService {
   ) {
     const member = who.orgId ? who.userId : null;
     const spec = this.spec(member, amount, { kind: 'debit', mode: 'collect' }, refs);
-    const { collected, debt } = await this.taken(await this.repo.take(manager, who.accountId, spec), amount, 'debit');
+    const { collected, debt } = this.taken(await this.repo.take(manager, who.accountId, spec), amount, 'debit');
     return { collected, debt };
   }
 
@@ -192,16 +183,25 @@ export class CreditsService {
    * session id) that never uses the overdraft and counts against the key budget and the spend rate;
    * how much came from each allocation stays in the ledger, so the settlement gives it back to the
    * same rows. Nothing happens when `then.unless` holds, the row is inserted only when the hold
-   * happened, and a refusal throws its error with nothing written. Null when the key is taken: by
-   * `unless`, or by a concurrent statement (a unique violation rolled the whole statement back).
-   * Streaming initialize uses it: the session row goes in with its hold.
+   * happened, and a refusal answers its error (`refused`, by code: the caller names whose it is
+   * through singleRefusal()) with nothing written. Null when the key is taken: by `unless`, or by a
+   * concurrent statement (a unique violation rolled the whole statement back). Streaming initialize
+   * uses it: the session row goes in with its hold.
    */
-  async holdAndInsert<R>(manager: EntityManager, hold: HoldRequest, then: InsertAfterHold): Promise<{ row: R } | null> {
-    const member = hold.orgId ? hold.userId : null;
-    const spec = { ...this.holdSpec(member, hold.amount, hold.refs), scopes: hold.scopes };
+  async holdAndInsert<R>(
+    manager: EntityManager,
+    hold: HoldRequest,
+    then: InsertAfterHold,
+  ): Promise<{ row: R } | { refused: DomainError } | null> {
+    const spec = { ...this.holdSpec(hold.member, hold.amount, hold.refs), scopes: hold.scopes };
     const result = await this.holds.holdAndInsert<R>(manager, hold.accountId, spec, then);
     if (result === 'taken') return null;
-    await this.taken(result, hold.amount, 'hold', hold);
+    try {
+      this.taken(result, hold.amount, 'hold');
+    } catch (error) {
+      if (error instanceof DomainError) return { refused: error };
+      throw error;
+    }
     return { row: result.row as R };
   }
 

@@ -157,16 +157,17 @@ export class StreamingSessionsService {
     const held = await this.credits.holdAndInsert<SessionRow>(
       this.tx.statementManager,
       {
-        userId: payer.userId,
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
-        orgId: payer.orgId,
         accountId: payer.accountId,
+        member: payer.orgId === null ? null : payer.userId,
         amount: allocatedCredits,
         refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
         scopes: dto.scopes ?? null,
       },
       this.sessions.insertAfterHold(session, onlyIf),
     );
+    // A refusal says whose it is (the payer's org and member), as a record's does.
+    if (held && 'refused' in held) throw await this.credits.singleRefusal(held.refused, allocatedCredits, payer);
     if (!held?.row && onlyIf) throw new SessionNotOpened();
     if (!held?.row) throw new DomainError('SESSION_EXISTS', `Session ${sessionId} already exists`);
     return toSessionDto(held.row);
