@@ -10,10 +10,10 @@ export interface Handed<T> {
 }
 
 /**
- * The dynamic module of routes whose reader sits above their owner (docs/architecture.md "How the
- * structure is counted", route prefixes served by a non-owner): `module` serves `controllers` with `token` filled by the provider
- * the composition root hands in, so the owner's folder never imports the reader's. `imports`: what the
- * controllers need of the owner's own folder.
+ * The dynamic module of routes whose reader sits above their owner, a route prefix served by a
+ * non-owner (docs/architecture.md "How the structure is counted"): `module` serves `controllers` with
+ * `token` filled by the provider the composition root hands in, so the owner's folder never imports
+ * the reader's. `imports`: what the controllers need of the owner's own folder.
  */
 export function handedRoutes<T>(
   module: Type,
