@@ -79,7 +79,7 @@ export class AppModule {
         ...(jobsEnabled({ ...process.env, ...env }) ? [ScheduleModule.forRoot()] : []),
         // The re-rate routes before pricing's: GET /api/pricing/rerates is not the price of a model
         // called `rerates` (GET /api/pricing/:modelId); Nest routes in module order.
-        RerateRoutesModule.forRoot({ imports: [ReratesModule], rerates: ReratesService }),
+        RerateRoutesModule.forRoot({ imports: [ReratesModule], use: ReratesService }),
         AccountsModule,
         AuthModule.forRoot({
           imports: [AccountsModule, PromotionsModule],
@@ -92,13 +92,13 @@ export class AppModule {
         PricingModule,
         CreditsModule,
         UsageModule,
-        SimulationRoutesModule.forRoot({ imports: [UsageModule], simulator: SimulationsService }),
+        SimulationRoutesModule.forRoot({ imports: [UsageModule], use: SimulationsService }),
         StreamingSessionsModule,
         GatewayModule,
         ApiKeysModule,
         // The plan catalogue's routes ahead of the features' and of the subscription routes in the OpenAPI
         // document (its request examples run in that order); features hands them the grant check.
-        PlanRoutesModule.forRoot({ imports: [FeaturesModule], grants: FeaturesService }),
+        PlanRoutesModule.forRoot({ imports: [FeaturesModule], use: FeaturesService }),
         FeaturesModule,
         PlansModule,
         UserSubscriptionsModule,
@@ -115,7 +115,7 @@ export class AppModule {
         WebhooksModule,
         NotificationsModule,
         AuditModule,
-        AuditRoutesModule.forRoot({ imports: [AuditLogModule], auditLog: AuditLogService }),
+        AuditRoutesModule.forRoot({ imports: [AuditLogModule], use: AuditLogService }),
         PortalModule,
       ],
       providers: [

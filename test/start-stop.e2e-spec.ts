@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 
 import {
   type FreshCopy,
@@ -47,6 +47,23 @@ describe('npm start, stopped and failing as a person expects', () => {
   const start = (env: Record<string, string | undefined>) => {
     const s = startCopy(copy.dir, env);
     started.push(s);
+    // A test that fails before it has stopped its service would leave it running, with its embedded
+    // PostgreSQL on the copy's data directory: the next test's start would find that directory in
+    // use and the one after a PostgreSQL left under the copy, three failures for one. Stopped here
+    // as Ctrl-C stops it; a service that does not stop is killed.
+    onTestFinished(async () => {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+      try {
+        s.interrupt();
+        await withTimeout(s.exit, 20_000, 'stopped after its test');
+      } catch {
+        try {
+          process.kill(-s.child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
     return s;
   };
 

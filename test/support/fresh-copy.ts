@@ -38,7 +38,10 @@ export async function freshCopy(options: { parent?: string; mode?: number } = {}
 export interface StartedCopy {
   child: ChildProcess;
   output: () => string;
-  /** The port from the first start-up line (`API      http://localhost:<port>/api`); rejects on exit. */
+  /**
+   * The port from the first start-up line (`API      http://localhost:<port>/api`), once the start-up
+   * banner has been read whole (up to its last line, `Console  …`); rejects on exit.
+   */
   port: Promise<number>;
   /** npm's exit code, or the signal that ended it (npm ends itself with the signal its script got). */
   exit: Promise<number | NodeJS.Signals | null>;
@@ -79,8 +82,12 @@ export function startCopy(dir: string, env: Record<string, string | undefined>):
   const port = new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      // The service writes its banner's three lines one write each, and a read of the pipe usually
+      // ends after the first: resolving there left a test that reads the banner to count on the
+      // other two having been read by the time it looks.
       const match = /API\s+http:\/\/localhost:(\d+)\/api/.exec(output);
-      if (match) resolve(Number(match[1]));
+      if (match && /Console\s+http:\/\/localhost:\d+\/admin.*\n/.test(output.slice(match.index)))
+        resolve(Number(match[1]));
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);

@@ -10,7 +10,7 @@ import type {
 /**
  * What the re-rate routes (/api/pricing/rerates) ask: start one, list them, read one. Re-rates
  * correct usage records, above pricing, so the composition root hands the rerates module's service
- * in (`RerateRoutesModule.forRoot({ imports: [ReratesModule], rerates: ReratesService })`).
+ * in (`RerateRoutesModule.forRoot({ imports: [ReratesModule], use: ReratesService })`).
  */
 export interface RerateDesk {
   start(caller: AuthUser, body: CreateRerateDto): Promise<CreateOutcome<RerateResponseDto>>;

@@ -1,5 +1,6 @@
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 
+import { type Handed, handedRoutes } from '../../common/handed-routes.js';
 import { RERATE_DESK, type RerateDesk } from './rerate-desk.js';
 import { ReratesController } from './rerates.controller.js';
 
@@ -9,12 +10,7 @@ import { ReratesController } from './rerates.controller.js';
  */
 @Module({})
 export class RerateRoutesModule {
-  static forRoot(reader: { imports: Type[]; rerates: Type<RerateDesk> }): DynamicModule {
-    return {
-      module: RerateRoutesModule,
-      imports: reader.imports,
-      controllers: [ReratesController],
-      providers: [{ provide: RERATE_DESK, useExisting: reader.rerates }],
-    };
+  static forRoot(rerates: Handed<RerateDesk>): DynamicModule {
+    return handedRoutes(RerateRoutesModule, [ReratesController], RERATE_DESK, rerates);
   }
 }

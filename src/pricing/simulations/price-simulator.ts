@@ -4,7 +4,7 @@ import type { SimulationDto, SimulationResponseDto } from '../dto/simulations.dt
  * What POST /api/pricing/simulations asks: a range of usage records priced again under other rules.
  * The records are the usage module's, above pricing (every metered write is priced through pricing's
  * cache), so the composition root hands the simulator in (`SimulationRoutesModule.forRoot({ imports:
- * [UsageModule], simulator: SimulationsService })`).
+ * [UsageModule], use: SimulationsService })`).
  */
 export interface PriceSimulator {
   simulate(body: SimulationDto): Promise<SimulationResponseDto>;

@@ -1,5 +1,6 @@
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 
+import { type Handed, handedRoutes } from '../../common/handed-routes.js';
 import { PRICE_SIMULATOR, type PriceSimulator } from './price-simulator.js';
 import { SimulationsController } from './simulations.controller.js';
 
@@ -9,12 +10,7 @@ import { SimulationsController } from './simulations.controller.js';
  */
 @Module({})
 export class SimulationRoutesModule {
-  static forRoot(reader: { imports: Type[]; simulator: Type<PriceSimulator> }): DynamicModule {
-    return {
-      module: SimulationRoutesModule,
-      imports: reader.imports,
-      controllers: [SimulationsController],
-      providers: [{ provide: PRICE_SIMULATOR, useExisting: reader.simulator }],
-    };
+  static forRoot(simulator: Handed<PriceSimulator>): DynamicModule {
+    return handedRoutes(SimulationRoutesModule, [SimulationsController], PRICE_SIMULATOR, simulator);
   }
 }
