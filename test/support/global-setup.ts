@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 
 import { createScratchDatabase } from '../../src/database/server/scratch-database.js';
 import { serviceRoleGrants } from '../../src/database/service-role.js';
+import { noCommitFlush } from './commit-flush.js';
 import { REFUSED_SERVICE } from './refused-records.js';
 import { until } from './until.js';
 
@@ -75,6 +76,9 @@ export default async function setup(project: TestProject) {
 async function createTestDatabase(): Promise<TestDatabase> {
   const scratch = await createScratchDatabase({ serverUrl: process.env.TEST_DATABASE_URL, prefix: 'accounting_test' });
   const migratedTemplate = await copyAsTemplate(scratch);
+  await withClient(scratch.serverUrl, (client) =>
+    client.query(noCommitFlush(new URL(scratch.databaseUrl).pathname.slice(1))),
+  );
   const role = `accounting_test_service_${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   await withClient(scratch.databaseUrl, async (client) => {

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 
 import { buildDatabaseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
+import { noCommitFlush } from './commit-flush.js';
 
 /** One statement on the test server's admin connection; answers its rows. */
 async function admin(sql: string, params: unknown[] = []): Promise<{ n?: number }[]> {
@@ -64,6 +65,7 @@ export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
   const name = `${base.pathname.slice(1)}_${suffix}_${randomBytes(3).toString('hex')}`;
   const template = inject('migratedTemplate');
   await admin(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
+  await admin(noCommitFlush(name));
   const url = new URL(base);
   url.pathname = `/${name}`;
   if (!template) await migrate(url.toString());
