@@ -86,7 +86,7 @@ function portalExpected(budgets: Budget[]) {
 
 describe.skipIf(!chromiumAvailable)('Budgets on the portal and the console', () => {
   beforeAll(async () => {
-    served = await ServedConsole.start({ PORTAL_DIR: buildPortal() }, 'budgets-screens-');
+    served = await ServedConsole.start({ PORTAL_DIR: await buildPortal() }, 'budgets-screens-');
     ({ t, baseUrl } = served);
     for (const sub of [adminId, userId, otherId]) {
       await t.http

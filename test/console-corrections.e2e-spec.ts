@@ -46,7 +46,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: corrections and re-rate
   let recordId: string;
 
   beforeAll(async () => {
-    portalDir = buildPortal();
+    portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     served = await ServedConsole.start({ PORTAL_DIR: portalDir }, 'console-corr-');
     ({ t, baseUrl } = served);

@@ -25,7 +25,7 @@ const admin = () => token({ sub: adminId, role: 'admin' });
 
 describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units in a browser', () => {
   beforeAll(async () => {
-    portalDir = buildPortal();
+    portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     served = await ServedConsole.start({ PORTAL_DIR: portalDir }, 'console-dims-');
     ({ t, baseUrl } = served);

@@ -62,7 +62,7 @@ describe.skipIf(!chromiumAvailable)('The embeddable elements on another origin',
   let allowed: Server;
   let other: Server;
   beforeAll(async () => {
-    portalDir = buildPortal();
+    portalDir = await buildPortal();
     ({ server: allowed, origin: allowedOrigin } = await pageServer());
     ({ server: other, origin: otherOrigin } = await pageServer());
     t = await startTestApp({ PORTAL_DIR: portalDir, PORTAL_ALLOWED_ORIGINS: allowedOrigin });

@@ -48,7 +48,7 @@ describe.skipIf(!chromiumAvailable)('The portal’s Features tab', () => {
   beforeAll(async () => {
     // A database of its own: the tab lists every feature, and other spec files create features.
     own = await ownDatabase('portal_features');
-    portalDir = buildPortal();
+    portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     t = await startTestApp({ PORTAL_DIR: portalDir, DATABASE_URL: own.url });
     await t.app.listen(0, '127.0.0.1');

@@ -42,7 +42,7 @@ describe.skipIf(!chromiumAvailable)('The portal at 375 px', () => {
   const user = bearer(token({ sub: userId }));
 
   beforeAll(async () => {
-    dir = buildPortal();
+    dir = await buildPortal();
     t = await startTestApp({ PORTAL_DIR: dir });
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;

@@ -55,7 +55,7 @@ async function tabs(page: Page): Promise<string[]> {
 
 describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
   beforeAll(async () => {
-    portalDir = buildPortal();
+    portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     t = await startTestApp({ PORTAL_DIR: portalDir });
     await t.app.listen(0, '127.0.0.1');
@@ -351,7 +351,7 @@ describe.skipIf(!chromiumAvailable)('The portal’s Buy credits links (PORTAL_BU
   let chrome: Browser;
 
   beforeAll(async () => {
-    dir = buildPortal();
+    dir = await buildPortal();
     app = await startTestApp({ PORTAL_DIR: dir, PORTAL_BUY_URL: BUY });
     await app.app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}`;

@@ -64,7 +64,7 @@ describe('The portal’s plan', () => {
   beforeAll(async () => {
     // A database of its own: the counts of what a preview writes are of the whole database.
     own = await ownDatabase('portal_plan');
-    portalDir = buildPortal();
+    portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     t = await startTestApp({ PORTAL_DIR: portalDir, DATABASE_URL: own.url });
     await t.app.listen(0, '127.0.0.1');

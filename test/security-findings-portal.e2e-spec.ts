@@ -39,7 +39,7 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
     (await t.http.post('/api/portal/sessions').set(admin).send({ userId }).expect(201)).body.token as string;
 
   beforeAll(async () => {
-    dir = buildPortal();
+    dir = await buildPortal();
     t = await startTestApp({ PORTAL_DIR: dir, PORTAL_BUY_URL: BUY });
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;

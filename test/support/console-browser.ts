@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 import { startTestApp, type TestApp } from './app.js';
+import { buildFrontend } from './frontend-build.js';
 import { CHROMIUM, chromiumAvailable, refuseOtherHosts, saveShot } from './portal-browser.js';
 
 export { chromiumAvailable };
@@ -32,8 +31,8 @@ export const CONSOLE_SHOTS =
 export const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 15_000 });
 
 /**
- * The app serving a fresh build of console/ at /admin (a few seconds to build: a test never sees a
- * stale bundle) on a free port of 127.0.0.1, the only host a page may reach, and a Chromium to read
+ * The app serving a fresh build of console/ at /admin (this run's, see buildFrontend: a test never
+ * sees a stale bundle) on a free port of 127.0.0.1, the only host a page may reach, and a Chromium to read
  * it with. Makes the screenshot folder too.
  */
 export class ServedConsole {
@@ -46,15 +45,9 @@ export class ServedConsole {
 
   /** `env` is the test app's (CONSOLE_DIR set to the build); `prefix` names the build's temporary folder. */
   static async start(env: Record<string, string> = {}, prefix = 'console-'): Promise<ServedConsole> {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
+    const dir = await buildFrontend('console', prefix);
     let t: TestApp | undefined;
     try {
-      const vite = join('node_modules', 'vite', 'bin', 'vite.js');
-      execFileSync(
-        process.execPath,
-        [vite, 'build', '--config', 'console/vite.config.ts', '--outDir', dir, '--logLevel', 'warn'],
-        { stdio: 'inherit' },
-      );
       mkdirSync(CONSOLE_SHOTS, { recursive: true });
       t = await startTestApp({ ...env, CONSOLE_DIR: dir });
       await t.app.listen(0, '127.0.0.1');

@@ -8,7 +8,9 @@ import type { TestProject } from 'vitest/node';
 
 import { createScratchDatabase } from '../../src/database/server/scratch-database.js';
 import { serviceRoleGrants } from '../../src/database/service-role.js';
+import { noCommitFlush } from './commit-flush.js';
 import { REFUSED_SERVICE } from './refused-records.js';
+import { until } from './until.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,11 +21,17 @@ declare module 'vitest' {
     adminDatabaseUrl: string;
     /** The run's folder for the one compiled server the process specs copy (build-server.ts). */
     serverBuilds: string;
+    /**
+     * A migrated database nothing connects to, for specs that need a database of their own: they
+     * copy it (own-database.ts), which takes well under a second; migrating takes seconds.
+     */
+    migratedTemplate: string;
   }
 }
 
 interface TestDatabase {
   databaseUrl: string;
+  migratedTemplate: string;
   serviceDatabaseUrl: string;
   serverUrl: string;
   teardown: () => Promise<void>;
@@ -45,8 +53,9 @@ export default async function setup(project: TestProject) {
     serverBuilds: mkdtempSync(join(tmpdir(), 'accounting-server-build-')),
   });
   entry.users++;
-  const { databaseUrl, serviceDatabaseUrl, serverUrl, teardown } = await entry.ready;
+  const { databaseUrl, serviceDatabaseUrl, serverUrl, migratedTemplate, teardown } = await entry.ready;
   project.provide('databaseUrl', databaseUrl);
+  project.provide('migratedTemplate', migratedTemplate);
   project.provide('serviceDatabaseUrl', serviceDatabaseUrl);
   project.provide('adminDatabaseUrl', serverUrl);
   project.provide('serverBuilds', entry.serverBuilds);
@@ -66,6 +75,10 @@ export default async function setup(project: TestProject) {
  */
 async function createTestDatabase(): Promise<TestDatabase> {
   const scratch = await createScratchDatabase({ serverUrl: process.env.TEST_DATABASE_URL, prefix: 'accounting_test' });
+  const migratedTemplate = await copyAsTemplate(scratch);
+  await withClient(scratch.serverUrl, (client) =>
+    client.query(noCommitFlush(new URL(scratch.databaseUrl).pathname.slice(1))),
+  );
   const role = `accounting_test_service_${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('hex');
   await withClient(scratch.databaseUrl, async (client) => {
@@ -92,7 +105,9 @@ async function createTestDatabase(): Promise<TestDatabase> {
     databaseUrl: scratch.databaseUrl,
     serviceDatabaseUrl: service.toString(),
     serverUrl: scratch.serverUrl,
+    migratedTemplate,
     teardown: async () => {
+      await withClient(scratch.serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${migratedTemplate}`));
       await scratch.drop();
       // The role's privileges went with the database; the server is gone when it was embedded.
       if (process.env.TEST_DATABASE_URL) {
@@ -100,6 +115,28 @@ async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+/**
+ * A copy of the just-migrated run database, before anything else is added to it, that refuses
+ * connections: CREATE DATABASE … TEMPLATE needs a source nobody is connected to, and nothing (an
+ * autovacuum worker aside, which PostgreSQL stops) can connect to this one.
+ */
+async function copyAsTemplate(scratch: { databaseUrl: string; serverUrl: string }): Promise<string> {
+  const source = new URL(scratch.databaseUrl).pathname.slice(1);
+  const template = `${source}_template`;
+  await withClient(scratch.serverUrl, async (client) => {
+    // The migrations' connections may still be closing (a pool's end() answers first).
+    await until(
+      `the migrations' sessions on ${source} have closed`,
+      async () => (await client.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1`, [source])).rowCount === 0,
+      10_000,
+      50,
+    );
+    await client.query(`CREATE DATABASE ${template} TEMPLATE ${source}`);
+    await client.query(`ALTER DATABASE ${template} WITH ALLOW_CONNECTIONS false`);
+  });
+  return template;
 }
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 
 import { buildDatabaseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
+import { noCommitFlush } from './commit-flush.js';
 
 /** One statement on the test server's admin connection; answers its rows. */
 async function admin(sql: string, params: unknown[] = []): Promise<{ n?: number }[]> {
@@ -56,15 +57,18 @@ export interface OwnDatabase {
 /**
  * A migrated database of the spec file's own. Delivery workers claim every due delivery in their
  * database, so specs that run them (or move their clock days ahead) must not share one with the
- * spec files running beside them.
+ * spec files running beside them. A copy of the run's migrated template (global-setup.ts), which is
+ * what the migrations make, in a fraction of the time; migrated here when there is none.
  */
 export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
   const base = new URL(inject('databaseUrl'));
   const name = `${base.pathname.slice(1)}_${suffix}_${randomBytes(3).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
+  const template = inject('migratedTemplate');
+  await admin(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
+  await admin(noCommitFlush(name));
   const url = new URL(base);
   url.pathname = `/${name}`;
-  await migrate(url.toString());
+  if (!template) await migrate(url.toString());
   const db = new pg.Pool({ connectionString: url.toString(), max: 4 });
   // DROP … WITH (FORCE) may reach a connection still closing: its error then is no test's failure.
   db.on('error', () => undefined);

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+import { buildFrontend } from './frontend-build.js';
 
 /** The portal in Chromium: its build, pages that collect errors, and axe-core run inside the page. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,16 +17,12 @@ const axeSource = (): string => {
   return require('axe-core').source as string;
 };
 
-/** A fresh build of the portal and embed.js for this run (a few seconds): never a stale bundle. */
-export function buildPortal(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'portal-'));
-  const vite = join('node_modules', 'vite', 'bin', 'vite.js');
-  for (const config of ['console/vite.portal.config.ts', 'console/vite.embed.config.ts']) {
-    execFileSync(process.execPath, [vite, 'build', '--config', config, '--outDir', dir, '--logLevel', 'warn'], {
-      stdio: 'inherit',
-    });
-  }
-  return dir;
+/**
+ * A fresh build of the portal and embed.js for this run, in a folder of the caller's own to remove:
+ * never a stale bundle (built once per run, see buildFrontend).
+ */
+export function buildPortal(): Promise<string> {
+  return buildFrontend('portal', 'portal-');
 }
 
 export interface PortalPage {
