@@ -126,10 +126,17 @@ async function copyAsTemplate(scratch: { databaseUrl: string; serverUrl: string 
   const source = new URL(scratch.databaseUrl).pathname.slice(1);
   const template = `${source}_template`;
   await withClient(scratch.serverUrl, async (client) => {
-    // The migrations' connections may still be closing (a pool's end() answers first).
+    // The migrations' connections may still be closing (a pool's end() answers first). An autovacuum
+    // worker on it is not waited for: CREATE DATABASE stops it itself.
     await until(
       `the migrations' sessions on ${source} have closed`,
-      async () => (await client.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1`, [source])).rowCount === 0,
+      async () =>
+        (
+          await client.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND backend_type IS DISTINCT FROM 'autovacuum worker'`,
+            [source],
+          )
+        ).rowCount === 0,
       10_000,
       50,
     );
