@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { inject } from 'vitest';
 
-import { until } from './until.js';
+import { onceARun } from './run-once.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -18,33 +18,20 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * every file `dist/` has. Throws when `src/main.js` was not emitted.
  *
  * Compiled once per test run (15 s of both cores here, once asked for by eleven specs): the first
- * spec to ask compiles into the run's folder (global-setup's `serverBuilds`), any other waits for it,
+ * spec to ask compiles into the run's folder (global-setup's `serverBuilds`, onceARun()), any other waits for it,
  * and each gets a copy of its own to start, kill and break. A spec run outside the suite's global
  * setup compiles its own.
  */
 export async function buildServer(outDir: string): Promise<string> {
   const folder = inject('serverBuilds');
   if (folder) {
-    await sharedBuild(folder);
-    await cp(path.join(folder, 'build'), outDir, { recursive: true });
+    await cp(await onceARun(folder, 'server build', compile), outDir, { recursive: true });
   } else {
     await compile(outDir);
   }
   const mainJs = path.join(outDir, 'src', 'main.js');
   if (!existsSync(mainJs)) throw new Error(`build failed: ${mainJs} missing`);
   return mainJs;
-}
-
-/** The run's build in `folder`/build: the spec that makes `folder`/lock first compiles it. */
-async function sharedBuild(folder: string): Promise<void> {
-  const done = path.join(folder, 'done');
-  try {
-    await mkdir(path.join(folder, 'lock'));
-  } catch {
-    await until("the run's server build is done", () => existsSync(done), 240_000, 200);
-    return;
-  }
-  await compile(path.join(folder, 'build')).finally(() => writeFile(done, ''));
 }
 
 async function compile(outDir: string): Promise<void> {

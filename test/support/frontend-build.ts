@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 import { inject } from 'vitest';
 
-import { until } from './until.js';
+import { onceARun } from './run-once.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,7 +26,7 @@ export type Frontend = keyof typeof CONFIGS;
  *
  * Built once per test run (a few seconds of both cores, once asked for by eighteen specs for the
  * console and ten for the portal): the first spec to ask builds it into the run's folder
- * (global-setup's `serverBuilds`), any other waits for it, and each gets a copy of its own. So a test
+ * (global-setup's `serverBuilds`, onceARun()), any other waits for it, and each gets a copy of its own. So a test
  * never sees a bundle older than the run. A spec run outside the suite's global setup builds its own.
  */
 export async function buildFrontend(frontend: Frontend, prefix: string): Promise<string> {
@@ -34,9 +34,8 @@ export async function buildFrontend(frontend: Frontend, prefix: string): Promise
   try {
     const folder = inject('serverBuilds');
     if (folder) {
-      const shared = path.join(folder, frontend);
-      await sharedBuild(shared, frontend);
-      await cp(path.join(shared, 'build'), dir, { recursive: true });
+      const shared = await onceARun(path.join(folder, frontend), `${frontend} build`, (out) => build(frontend, out));
+      await cp(shared, dir, { recursive: true });
     } else {
       await build(frontend, dir);
     }
@@ -44,30 +43,6 @@ export async function buildFrontend(frontend: Frontend, prefix: string): Promise
     return dir;
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-}
-
-/**
- * The run's build in `shared`/build: the spec that makes `shared`/lock first builds it; a failed
- * build fails every spec that waits for it, with the build's own message.
- */
-async function sharedBuild(shared: string, frontend: Frontend): Promise<void> {
-  const done = path.join(shared, 'done');
-  const failed = path.join(shared, 'failed');
-  await mkdir(shared, { recursive: true });
-  try {
-    await mkdir(path.join(shared, 'lock'));
-  } catch {
-    await until(`the run's ${frontend} build is done`, () => existsSync(done) || existsSync(failed), 240_000, 100);
-    if (existsSync(failed)) throw new Error(`the run's ${frontend} build failed: ${await readFile(failed, 'utf8')}`);
-    return;
-  }
-  try {
-    await build(frontend, path.join(shared, 'build'));
-    await writeFile(done, '');
-  } catch (error) {
-    await writeFile(failed, error instanceof Error ? error.message : String(error));
     throw error;
   }
 }
