@@ -107,11 +107,21 @@ AS $function$
     -- every movement's lock): one account's movements serialise with all others, and two batches take
     -- their locks in the same order; with each its organisation (null: a user's), read only when an
     -- event names a member (a batch of users' records pays no lookup). Settings read under the lock.
-    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord),
-           array_agg(CASE WHEN v_members THEN account_org_id(l.id) END ORDER BY u.ord)
-      INTO u_known, u_acc, u_org
-      FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
-      LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
+    -- Two statements, not one with `CASE WHEN v_members`: its custom plan drops the organisations'
+    -- lookups when no event names a member, so PL/pgSQL planned it afresh at every batch.
+    IF v_members THEN
+      SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord),
+             array_agg(account_org_id(l.id) ORDER BY u.ord)
+        INTO u_known, u_acc, u_org
+        FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
+        LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
+    ELSE
+      SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord)
+        INTO u_known, u_acc
+        FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
+        LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
+      u_org := array_fill(NULL::varchar, ARRAY[cardinality(u_acc)]);
+    END IF;
     -- The organisations' members of the batch, read under their organisation's lock: whether each is
     -- one (and removed), their limit and what they spent in its period.
     SELECT array_agg(d.u ORDER BY d.u, d.member), array_agg(d.member ORDER BY d.u, d.member) INTO m_u, m_member
@@ -212,10 +222,12 @@ AS $function$
       FROM credit_allocations_fifo(u_acc) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
       JOIN unnest(u_acc) WITH ORDINALITY AS u(account_id, ord) ON u.account_id = f.out_account_id;
     a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}');
+    -- (each account by its place in u_acc: unnest() rather than generate_series() over its length,
+    -- whose custom plan counts the rows and beat the generic one at every batch)
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.last, 0) ORDER BY u.ord),
            array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
       INTO u_ptr, u_last, u_avail
-      FROM generate_series(1, cardinality(u_acc)) AS u(ord)
+      FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
       LEFT JOIN (SELECT a.u, min(a.i)::int AS first, max(a.i)::int AS last, sum(a.rem)::bigint AS total
                    FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
                   GROUP BY a.u) g ON g.u = u.ord;
