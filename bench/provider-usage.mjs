@@ -39,6 +39,8 @@ export async function createBenchRule(base, adminAuthorization) {
       outputPricePer1kTokens: '15',
       cacheReadPricePer1kTokens: '0.3',
       cacheWritePricePer1kTokens: '3.75',
+      // the usage's web search, priced as a unit (docs/provider-usage.md): unpriced, the record is refused
+      unitPrices: { web_search_call: '10' },
     }),
   });
   if (res.status !== 201) throw new Error(`bench pricing rule: ${res.status} ${await res.text()}`);
