@@ -55,23 +55,25 @@ export class GatewaySettlements {
             caller,
             { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
             extras(),
+            true,
           );
         } catch (error) {
           // Usage the service cannot read (a count beyond its total, an oversized object): the answer
           // has gone, so the request is charged as one cut off, never more than its hold.
           if (!(error instanceof DomainError) || error.status >= 500) throw error;
-          await this.sessions.abort(caller, bounded, extras({ usageRefused: error.message }));
+          await this.sessions.abort(caller, bounded, extras({ usageRefused: error.message }), true);
         }
       } else if (usage) {
         await this.sessions.abort(
           caller,
           { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
           extras(),
+          true,
         );
       } else if (!outcome.sentUpstream || (outcome.reason === 'upstream_error' && outcome.outputBytes === 0)) {
-        await this.sessions.abort(caller, { sessionId, termination: outcome.termination }, extras());
+        await this.sessions.abort(caller, { sessionId, termination: outcome.termination }, extras(), true);
       } else {
-        await this.sessions.abort(caller, bounded, extras());
+        await this.sessions.abort(caller, bounded, extras(), true);
       }
       this.metrics.settled(outcome.reason);
     } catch (error) {

@@ -66,7 +66,15 @@ interface SettlementInput {
   tokens: TokenCounts;
   source: SettlementSource;
   extras?: RecordExtras;
+  /** Whether nobody waits for the settlement's answer (see `finalize`). */
+  unwaited?: boolean;
 }
+
+/**
+ * The part that commits a settlement without waiting for its WAL flush (the transaction's own
+ * `synchronous_commit`): its locks are let go a flush sooner.
+ */
+const UNFLUSHED: SqlPart = { sql: `SELECT set_config('synchronous_commit', 'off', true) AS unflushed`, params: [] };
 
 /**
  * Streaming sessions: a hold of `ceil(estimate × 6/5)` credits while a chat answer streams, settled
@@ -173,8 +181,20 @@ export class StreamingSessionsService {
     return toSessionDto(held.row);
   }
 
-  /** `extras`: the record's service and metadata of an in-process caller (the gateway). */
-  async finalize(caller: AuthUser, dto: FinalizeSessionDto, extras?: RecordExtras): Promise<FinalizeResponseDto> {
+  /**
+   * `extras`: the record's service and metadata of an in-process caller (the gateway). `unwaited`:
+   * that caller's client has its answer already and nobody waits for this one, so the settlement
+   * commits without waiting for its WAL flush and lets the account's lock go a flush sooner (the next
+   * hold of the account waited for it). Should the database server crash before the flush, the
+   * settlement is lost whole and the session's expiry settles it, as when the instance dies
+   * (docs/gateway.md "Settlement").
+   */
+  async finalize(
+    caller: AuthUser,
+    dto: FinalizeSessionDto,
+    extras?: RecordExtras,
+    unwaited = false,
+  ): Promise<FinalizeResponseDto> {
     const tokens = meteredCounts(dto.actualTokens, dto, 'actualTokens');
     const dimensions = meteredDimensions(dto);
     const success = dto.success ?? true;
@@ -189,13 +209,19 @@ export class StreamingSessionsService {
       caller,
       await this.payers.payer(caller, dto),
       dto.sessionId,
-      { request, tokens, source, extras },
+      { request, tokens, source, extras, unwaited },
       success ? 'completed' : 'failed',
     );
     return finalizeAnswer(settled);
   }
 
-  async abort(caller: AuthUser, dto: AbortSessionDto, extras?: RecordExtras): Promise<AbortResponseDto> {
+  /** `extras` and `unwaited`: as finalize's. */
+  async abort(
+    caller: AuthUser,
+    dto: AbortSessionDto,
+    extras?: RecordExtras,
+    unwaited = false,
+  ): Promise<AbortResponseDto> {
     // Without any count (tokensGenerated, the counts per kind or providerUsage) the abort charges 0
     // tokens, recorded as `estimated`: nobody reported what was used.
     const counted =
@@ -213,7 +239,14 @@ export class StreamingSessionsService {
     // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
     const audit = this.audit.inStatement('session.abort', this.settlements.abortAudit());
     return abortAnswer(
-      await this.settleByCaller(caller, payer, dto.sessionId, { request, tokens, source, extras }, 'aborted', audit),
+      await this.settleByCaller(
+        caller,
+        payer,
+        dto.sessionId,
+        { request, tokens, source, extras, unwaited },
+        'aborted',
+        audit,
+      ),
     );
   }
 
@@ -228,7 +261,7 @@ export class StreamingSessionsService {
     caller: AuthUser,
     payer: Payer,
     sessionId: string,
-    { request, tokens, source, extras }: SettlementInput,
+    { request, tokens, source, extras, unwaited }: SettlementInput,
     status: SettledStatus,
     audit: SqlPart | null = null,
   ): Promise<SettledSession> {
@@ -256,15 +289,11 @@ export class StreamingSessionsService {
       },
       service: extras?.service,
     };
-    const name = audit ? 'streaming_session_abort' : 'streaming_session_settle';
-    const row = await this.settle(
-      this.tx.statementManager,
-      name,
-      session,
-      plan,
-      new Date(this.clock.now()),
-      audit ? [audit] : [],
-    );
+    const name = `${audit ? 'streaming_session_abort' : 'streaming_session_settle'}${unwaited ? '_unwaited' : ''}`;
+    const row = await this.settle(this.tx.statementManager, name, session, plan, new Date(this.clock.now()), [
+      ...(audit ? [audit] : []),
+      ...(unwaited ? [UNFLUSHED] : []),
+    ]);
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
     if (row.settle && settled) return settled;
