@@ -176,6 +176,7 @@ import { BudgetCountersByKey1732003810000 } from './1732003810000-budget-counter
 import { ErasureDownKeepsJsonEraseFirst1732004000000 } from './1732004000000-erasure-down-keeps-json-erase-first.js';
 import { BudgetSpendOnItsRow1732004100000 } from './1732004100000-budget-spend-on-its-row.js';
 import { BudgetSpendFunctions1732004110000 } from './1732004110000-budget-spend-functions.js';
+import { BudgetTakeLeastRoom1732004400000 } from './1732004400000-budget-take-least-room.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -357,4 +358,5 @@ export const MIGRATIONS = [
   ErasureDownKeepsJsonEraseFirst1732004000000,
   BudgetSpendOnItsRow1732004100000,
   BudgetSpendFunctions1732004110000,
+  BudgetTakeLeastRoom1732004400000,
 ];
