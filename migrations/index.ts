@@ -177,6 +177,7 @@ import { ErasureDownKeepsJsonEraseFirst1732004000000 } from './1732004000000-era
 import { BudgetSpendOnItsRow1732004100000 } from './1732004100000-budget-spend-on-its-row.js';
 import { BudgetSpendFunctions1732004110000 } from './1732004110000-budget-spend-functions.js';
 import { BudgetTakeLeastRoom1732004400000 } from './1732004400000-budget-take-least-room.js';
+import { BudgetCapsFewerSteps1732004410000 } from './1732004410000-budget-caps-fewer-steps.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -359,4 +360,5 @@ export const MIGRATIONS = [
   BudgetSpendOnItsRow1732004100000,
   BudgetSpendFunctions1732004110000,
   BudgetTakeLeastRoom1732004400000,
+  BudgetCapsFewerSteps1732004410000,
 ];
