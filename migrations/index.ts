@@ -180,6 +180,7 @@ import { BudgetTakeLeastRoom1732004400000 } from './1732004400000-budget-take-le
 import { BudgetCapsFewerSteps1732004410000 } from './1732004410000-budget-caps-fewer-steps.js';
 import { BudgetSettingsCheck1732004420000 } from './1732004420000-budget-settings-check.js';
 import { BudgetSettingsByTrigger1732004430000 } from './1732004430000-budget-settings-by-trigger.js';
+import { BudgetCapsOneRow1732004440000 } from './1732004440000-budget-caps-one-row.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -365,4 +366,5 @@ export const MIGRATIONS = [
   BudgetCapsFewerSteps1732004410000,
   BudgetSettingsCheck1732004420000,
   BudgetSettingsByTrigger1732004430000,
+  BudgetCapsOneRow1732004440000,
 ];

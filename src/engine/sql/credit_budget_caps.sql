@@ -1,13 +1,14 @@
-CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_scopes jsonb[])
- RETURNS TABLE(out_from integer[], out_to integer[], out_caps integer[], out_id bigint[], out_name character varying[], out_limit bigint[], out_start timestamp with time zone[], out_spent bigint[], out_added bigint[], out_account bigint[])
+CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_scopes jsonb[], OUT out_from integer[], OUT out_to integer[], OUT out_caps integer[], OUT out_id bigint[], OUT out_name character varying[], OUT out_limit bigint[], OUT out_start timestamp with time zone[], OUT out_spent bigint[], OUT out_added bigint[], OUT out_account bigint[])
+ RETURNS record
  LANGUAGE plpgsql
  STABLE
  SET enable_seqscan TO 'off'
 AS $function$
   -- The budgets a take's events name (docs/budgets.md), for credits_take_events() under the accounts'
   -- locks: event i of account p_account_ids[i] (NULL: none) names scopes p_scopes[i] (NULL: none).
-  -- One row: every budget once (out_id, its budgetId, limit, period start, what it used and held in
-  -- the period, 0 added so far, its account), and per event the positions of its budgets in refusal order,
+  -- Its one row (a record, not a set: a take calls it as an expression, with no statement of its own):
+  -- every budget once (out_id, its budgetId, limit, period start, what it used and held in the
+  -- period, 0 added so far, its account), and per event the positions of its budgets in refusal order,
   -- out_caps[out_from[i] .. out_to[i]] (out_from[i] NULL: none): the project's chain, the tags' in
   -- their order, the run's, then the session's, each budget followed by its ancestors (a chain holds
   -- at most 5), each once. A budget expired now refuses nothing and counts nothing, but its parents
@@ -72,5 +73,4 @@ AS $function$
       END LOOP;
     END LOOP;
     out_added := array_fill(0::bigint, ARRAY[cardinality(out_id)]);
-    RETURN NEXT;
   END $function$;
