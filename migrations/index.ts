@@ -178,6 +178,11 @@ import { BudgetSpendOnItsRow1732004100000 } from './1732004100000-budget-spend-o
 import { BudgetSpendFunctions1732004110000 } from './1732004110000-budget-spend-functions.js';
 import { HoldRowPlannedOnce1732004300000 } from './1732004300000-hold-row-planned-once.js';
 import { BatchTakePlannedOnce1732004310000 } from './1732004310000-batch-take-planned-once.js';
+import { BudgetTakeLeastRoom1732004400000 } from './1732004400000-budget-take-least-room.js';
+import { BudgetCapsFewerSteps1732004410000 } from './1732004410000-budget-caps-fewer-steps.js';
+import { BudgetSettingsCheck1732004420000 } from './1732004420000-budget-settings-check.js';
+import { BudgetSettingsByTrigger1732004430000 } from './1732004430000-budget-settings-by-trigger.js';
+import { BudgetCapsOneRow1732004440000 } from './1732004440000-budget-caps-one-row.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -361,4 +366,9 @@ export const MIGRATIONS = [
   BudgetSpendFunctions1732004110000,
   HoldRowPlannedOnce1732004300000,
   BatchTakePlannedOnce1732004310000,
+  BudgetTakeLeastRoom1732004400000,
+  BudgetCapsFewerSteps1732004410000,
+  BudgetSettingsCheck1732004420000,
+  BudgetSettingsByTrigger1732004430000,
+  BudgetCapsOneRow1732004440000,
 ];

@@ -54,6 +54,7 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE INDEX user_accounts_email_idx ON public.user_accounts USING btree (lower((email)::text))',
   // Storage parameters: no entity option sets them.
   'table credit_allocations': 'fillfactor=85',
+  'table credit_budgets': 'fillfactor=50',
   // Rollup deltas are an append-only queue without a primary key, and an entity needs one.
   'table usage_rollup_pending': '',
   'column usage_rollup_pending.day': '1 date NOT NULL',
@@ -94,6 +95,10 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE TRIGGER accounts_for_user AFTER INSERT ON public.user_accounts FOR EACH ROW EXECUTE FUNCTION accounts_for_user()',
   'trigger orgs.accounts_for_org':
     'CREATE TRIGGER accounts_for_org AFTER INSERT ON public.orgs FOR EACH ROW EXECUTE FUNCTION accounts_for_org()',
+  // A budget's settings (kind, period, limit): checked by a trigger, not CHECKs, so the counter's UPDATE
+  // reads no check (migration 1732004430000).
+  'trigger credit_budgets.credit_budgets_check':
+    'CREATE TRIGGER credit_budgets_check BEFORE INSERT OR UPDATE OF scope_kind, period, credit_limit ON public.credit_budgets FOR EACH ROW EXECUTE FUNCTION credit_budgets_check()',
   'trigger credit_ledger.credit_ledger_append_only':
     'CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only()',
   'trigger usage_records.usage_rollup_insert':

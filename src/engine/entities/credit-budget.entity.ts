@@ -8,15 +8,14 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
  * tag, agent run or session of an account may spend in a period, under an optional parent budget of
  * the same account. A cap with its counter on its own row: what it used and held in its period now
  * (`spent`, of the period starting at `spentStart`), read and written by the engine under the
- * account's lock (migration 1732004100000).
+ * account's lock (migration 1732004100000). Its scope's kind, period and limit are checked by the
+ * trigger credit_budgets_check (migration 1732004430000: CHECKs cost every UPDATE of the counter),
+ * and its pages keep room for the counter's row versions (fillfactor 50).
  */
 @Entity({ name: 'credit_budgets' })
 @Unique('credit_budgets_budget_id_key', ['budgetId'])
 @Unique('credit_budgets_scope_key', ['accountId', 'scopeKind', 'scopeId'])
 @Index('credit_budgets_parent_idx', ['parentBudgetId'])
-@Check('credit_budgets_scope_kind_check', `scope_kind::text = ANY ('{project,tag,run,session}'::text[])`)
-@Check('credit_budgets_period_check', `period::text = ANY ('{day,week,month,lifetime}'::text[])`)
-@Check('credit_budgets_credit_limit_check', `credit_limit >= 0`)
 @Check('credit_budgets_spent_check', `spent >= 0`)
 export class CreditBudget {
   @PrimaryGeneratedColumn('identity', {

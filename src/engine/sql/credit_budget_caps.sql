@@ -1,13 +1,14 @@
-CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_scopes jsonb[])
- RETURNS TABLE(out_from integer[], out_to integer[], out_caps integer[], out_id bigint[], out_name character varying[], out_limit bigint[], out_start timestamp with time zone[], out_spent bigint[], out_added bigint[], out_account bigint[])
+CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_scopes jsonb[], OUT out_from integer[], OUT out_to integer[], OUT out_caps integer[], OUT out_id bigint[], OUT out_name character varying[], OUT out_limit bigint[], OUT out_start timestamp with time zone[], OUT out_spent bigint[], OUT out_added bigint[], OUT out_account bigint[])
+ RETURNS record
  LANGUAGE plpgsql
  STABLE
  SET enable_seqscan TO 'off'
 AS $function$
   -- The budgets a take's events name (docs/budgets.md), for credits_take_events() under the accounts'
   -- locks: event i of account p_account_ids[i] (NULL: none) names scopes p_scopes[i] (NULL: none).
-  -- One row: every budget once (out_id, its budgetId, limit, period start, what it used and held in
-  -- the period, 0 added so far, its account), and per event the positions of its budgets in refusal order,
+  -- Its one row (a record, not a set: a take calls it as an expression, with no statement of its own):
+  -- every budget once (out_id, its budgetId, limit, period start, what it used and held in the
+  -- period, 0 added so far, its account), and per event the positions of its budgets in refusal order,
   -- out_caps[out_from[i] .. out_to[i]] (out_from[i] NULL: none): the project's chain, the tags' in
   -- their order, the run's, then the session's, each budget followed by its ancestors (a chain holds
   -- at most 5), each once. A budget expired now refuses nothing and counts nothing, but its parents
@@ -23,8 +24,6 @@ AS $function$
   -- an empty table's, where a scan looked cheapest.
   DECLARE
     b record;
-    k integer := 0;
-    bk integer;
     v_acc bigint;
     v_scopes jsonb;
     v_tags integer;
@@ -44,37 +43,34 @@ AS $function$
         v_kind := CASE WHEN s = 1 THEN 'project' WHEN s <= v_tags + 1 THEN 'tag' WHEN s = v_tags + 2 THEN 'run' ELSE 'session' END;
         v_sid := CASE WHEN v_kind = 'tag' THEN v_scopes -> 'tag' ->> (s - 2) ELSE v_scopes ->> v_kind END;
         CONTINUE WHEN v_sid IS NULL;
-        SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start,
-               CASE WHEN c.spent_start = st.start THEN c.spent ELSE 0 END AS spent INTO b
-          FROM credit_budgets c CROSS JOIN LATERAL (SELECT credit_key_period_start(c.period, now()) AS start) st
+        SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at,
+               credit_key_period_start(c.period, now()) AS start, c.spent, c.spent_start INTO b
+          FROM credit_budgets c
          WHERE c.account_id = v_acc AND c.scope_kind = v_kind AND c.scope_id = v_sid;
         v_depth := 0;
         WHILE b.id IS NOT NULL LOOP
           IF NOT b.budget_id = ANY (v_seen) THEN
             v_seen := v_seen || b.budget_id;
             IF b.expires_at IS NULL OR b.expires_at > now() THEN
-              k := k + 1;
-              bk := array_position(out_id, b.id);
-              IF bk IS NULL THEN
+              IF NOT b.id = ANY (out_id) THEN
                 out_id := out_id || b.id; out_name := out_name || b.budget_id; out_limit := out_limit || b.credit_limit;
-                out_start := out_start || b.start; out_spent := out_spent || b.spent; out_account := out_account || v_acc;
-                bk := cardinality(out_id);
+                out_start := out_start || b.start; out_account := out_account || v_acc;
+                out_spent := out_spent || CASE WHEN b.spent_start = b.start THEN b.spent ELSE 0 END;
               END IF;
-              out_caps := out_caps || bk;
-              out_from[ev] := COALESCE(out_from[ev], k); out_to[ev] := k;
+              out_caps := out_caps || array_position(out_id, b.id);
+              out_from[ev] := COALESCE(out_from[ev], cardinality(out_caps)); out_to[ev] := cardinality(out_caps);
             END IF;
           END IF;
           -- A parent already read had its own parents read after it, and the depth bound never cuts a
           -- chain of 5.
           EXIT WHEN b.parent_budget_id IS NULL OR b.parent_budget_id = ANY (v_seen) OR v_depth = 4;
           v_depth := v_depth + 1;
-          SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at, st.start,
-                 CASE WHEN c.spent_start = st.start THEN c.spent ELSE 0 END AS spent INTO b
-            FROM credit_budgets c CROSS JOIN LATERAL (SELECT credit_key_period_start(c.period, now()) AS start) st
+          SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at,
+                 credit_key_period_start(c.period, now()) AS start, c.spent, c.spent_start INTO b
+            FROM credit_budgets c
            WHERE c.budget_id = b.parent_budget_id AND c.account_id = v_acc;
         END LOOP;
       END LOOP;
     END LOOP;
     out_added := array_fill(0::bigint, ARRAY[cardinality(out_id)]);
-    RETURN NEXT;
   END $function$;

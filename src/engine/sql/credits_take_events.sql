@@ -52,9 +52,10 @@ AS $function$
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
     -- volume steps: the charges let through (w_), kept after the lines (credit_volume_charges())
     vp record; v_volume jsonb; e_step integer[]; w_acc bigint[]; w_model varchar[]; w_mode varchar[]; w_start timestamptz[]; w_end timestamptz[]; w_tokens bigint[]; w_base numeric[]; w_cost numeric[]; w_give integer[]; w_expires timestamptz[]; w_record uuid[];
-    -- budgets by scope (credit_budget_caps()): each once (b_*); event i's at eb_b[e_bfrom[i] .. e_bto[i]], its caps bc_*
-    b_id bigint[] := '{}'; b_name varchar[]; b_limit bigint[]; b_start timestamptz[]; b_spent bigint[]; b_added bigint[]; b_acc bigint[];
-    eb_b integer[]; e_bfrom integer[]; e_bto integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
+    -- budgets by scope: credit_budget_caps()'s one row (v_caps: each budget once, event i's at out_caps[e_bfrom[i] ..
+    -- out_to[i]]), what the take added to each (b_added), an event's cap bc_* (their least room, v_room)
+    v_caps record; b_added bigint[];
+    e_bfrom integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}'; v_room bigint;
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -204,7 +205,14 @@ AS $function$
     END IF;
 
     -- The budgets the events' scopes name (docs/budgets.md), under the locks; no scopes, no statement.
-    IF p_scopes IS NOT NULL THEN SELECT * INTO e_bfrom, e_bto, eb_b, b_id, b_name, b_limit, b_start, b_spent, b_added, b_acc FROM credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes); END IF;
+    IF p_scopes IS NULL THEN NULL; -- a batch of one's account as it is (its id, or NULL when unknown): no statement over e_u
+    ELSIF n = 1 THEN
+      v_caps := credit_budget_caps(ARRAY[v_acc], p_scopes);
+      e_bfrom := v_caps.out_from; b_added := v_caps.out_added; bc_codes := '{budget:}'; bc_used := '{0}';
+    ELSE
+      v_caps := credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes);
+      e_bfrom := v_caps.out_from; b_added := v_caps.out_added; bc_codes := '{budget:}'; bc_used := '{0}';
+    END IF;
 
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
     -- with each account's first and last allocation and its balance.
@@ -263,15 +271,15 @@ AS $function$
       -- The one decision: the key's budget, the member's limit (what they spent in its period, this
       -- batch's events before included), then the hourly window (the stored buckets for the last hour
       -- plus what this batch has spent this minute), then the balance and headroom the events before left.
-      IF e_bfrom[i] IS NOT NULL OR bc_codes <> '{}' THEN bc_codes := '{}'; bc_used := '{}'; bc_limits := '{}'; FOREACH bk IN ARRAY COALESCE(eb_b[e_bfrom[i]:e_bto[i]], '{}') LOOP bc_codes := bc_codes || ('budget:' || bk)::varchar; bc_used := bc_used || b_spent[bk]; bc_limits := bc_limits || b_limit[bk]; END LOOP; END IF; -- then its budgets, each a cap 'budget:<position>' (assignments: a statement a record cost more)
+      IF e_bfrom[i] IS NOT NULL OR bc_codes <> '{}' THEN v_room := NULL; FOREACH bk IN ARRAY COALESCE(v_caps.out_caps[e_bfrom[i]:v_caps.out_to[i]], '{}') LOOP v_room := LEAST(v_room, v_caps.out_limit[bk] - v_caps.out_spent[bk] - b_added[bk]); END LOOP; bc_limits := ARRAY[v_room]; END IF; -- then its budgets, as one cap 'budget:' of their least room (none: no limit)
       v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[] || bc_codes,
                                 ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]] || bc_used,
                                 ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[] || bc_limits,
                                 u_avail[u], v_headroom);
       e_avail[i] := u_avail[u]; e_head[i] := v_headroom;
       IF v_status LIKE 'budget:%' THEN -- the budget that cannot cover it, as BUDGET_EXCEEDED tells it
-        bk := substr(v_status, 8)::int; e_status[i] := 'budget_exceeded';
-        e_parts[i] := credit_budget_refusal(b_id[bk], b_name[bk], b_limit[bk], b_spent[bk], b_start[bk], b_acc[bk]); CONTINUE;
+        FOREACH bk IN ARRAY v_caps.out_caps[e_bfrom[i]:v_caps.out_to[i]] LOOP EXIT WHEN v_caps.out_spent[bk] + b_added[bk] + v_ask > v_caps.out_limit[bk]; END LOOP; e_status[i] := 'budget_exceeded'; -- the first in refusal order
+        e_parts[i] := credit_budget_refusal(v_caps.out_id[bk], v_caps.out_name[bk], v_caps.out_limit[bk], v_caps.out_spent[bk] + b_added[bk], v_caps.out_start[bk], v_caps.out_account[bk]); CONTINUE;
       ELSIF v_status <> 'ok' THEN
         e_status[i] := v_status;
         IF v_status = 'rate_limited' THEN
@@ -337,7 +345,7 @@ AS $function$
         END IF;
         v_key_spent := v_key_spent + v_spent; v_key_charged := v_key_charged + v_spent; v_key_used := true;
       END IF;
-      IF e_bfrom[i] IS NOT NULL AND v_spent > 0 THEN FOREACH bk IN ARRAY eb_b[e_bfrom[i]:e_bto[i]] LOOP IF b_spent[bk] < b_limit[bk] AND b_spent[bk] + v_spent >= b_limit[bk] THEN PERFORM credit_budget_reached(b_id[bk], b_start[bk], b_spent[bk] + v_spent); END IF; b_spent[bk] := b_spent[bk] + v_spent; b_added[bk] := b_added[bk] + v_spent; END LOOP; END IF; -- counted (budget.reached when it brings one to its limit)
+      IF e_bfrom[i] IS NOT NULL AND v_spent > 0 THEN IF v_spent >= v_room THEN FOREACH bk IN ARRAY v_caps.out_caps[e_bfrom[i]:v_caps.out_to[i]] LOOP IF v_caps.out_spent[bk] + b_added[bk] < v_caps.out_limit[bk] AND v_caps.out_spent[bk] + b_added[bk] + v_spent >= v_caps.out_limit[bk] THEN PERFORM credit_budget_reached(v_caps.out_id[bk], v_caps.out_start[bk], v_caps.out_spent[bk] + b_added[bk] + v_spent); END IF; END LOOP; END IF; FOREACH bk IN ARRAY v_caps.out_caps[e_bfrom[i]:v_caps.out_to[i]] LOOP b_added[bk] := b_added[bk] + v_spent; END LOOP; END IF; -- counted (budget.reached when it brings one to its limit: only when the charge reaches the least room)
       IF mi IS NOT NULL AND v_spent > 0 THEN
         IF m_spent[mi] + v_spent >= m_limit[mi] THEN
           PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
@@ -393,7 +401,7 @@ AS $function$
                                  WITH ORDINALITY AS x(kept, added, slot)),
           updated_at = now();
     END IF;
-    IF 0 < ANY (b_added) THEN PERFORM credit_budget_count(b_id, b_acc, b_start, b_added); END IF;
+    IF 0 < ANY (b_added) THEN PERFORM credit_budget_count(v_caps.out_id, v_caps.out_account, v_caps.out_start, b_added); END IF;
     IF v_key_used THEN
       -- The events' limit_reached were sent in their order above; the spend is counted once.
       PERFORM credit_cap_spend_add('key', ARRAY[p_api_key_id::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[v_key_charged]);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bench/budgets-callgrind.sh [file.sql …] (after `npx nest build`; needs valgrind and PostgreSQL's
+# server binaries): the PostgreSQL instructions of a take, counted by callgrind, so the figure does not
+# depend on the machine's load (docs/benchmarks.md "What budgets cost the record"). A database like the
+# engine loop's (bench/engine-loop.mjs with ENGINE_LOOP_BUDGETS=1: 1,000 users, each with a project
+# budget and a run budget under it), migrated to this checkout's end on TEST_DATABASE_URL's server, is
+# copied into a cluster of its own (initdb in a temporary directory, a Unix socket only), the SQL files
+# given run on it (an edited function, say), and 22,000 takes warm it up (half without scopes, half
+# naming both budgets; its counters written many times over), then a vacuum. Each count runs a
+# single-user backend (`postgres --single`, fsync off) on a fresh copy of that cluster under callgrind:
+# WARM takes (default 60), then TAKES more (default 300), each on another user, one self-committing
+# statement a take; the count of the warm-up alone is subtracted and the rest divided by TAKES. Prints
+# the instructions a take without scopes ('user take') and naming the two budgets ('budget take').
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
+WARM=${WARM:-60}
+TAKES=${TAKES:-300}
+WORK=$(mktemp -d /tmp/budgets-callgrind.XXXXXX)
+PORT=${CALLGRIND_PORT:-5617}
+: "${TEST_DATABASE_URL:?set TEST_DATABASE_URL (the server the seeded database is made on)}"
+# PostgreSQL refuses to run as root: as root, its processes run as the postgres user.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres "$WORK"
+trap 'as_pg "$BIN/pg_ctl" -D "$WORK/base" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres)
+
+# The seeded database on TEST_DATABASE_URL's server, dumped and dropped.
+URL=$(cd "$ROOT" && node --input-type=module -e "
+  import { seedBudgets } from './bench/budgets.mjs';
+  import { engineScratch } from './bench/engine-scratch.mjs';
+  import { seedUsers } from './bench/lib.mjs';
+  import { seedOrgs } from './bench/orgs.mjs';
+  const { scratch, client } = await engineScratch('budgets_callgrind', 0);
+  await seedUsers(client, 1000, 1_000_000_000);
+  await seedOrgs(client, { orgs: 5, members: 40, credits: 1_000_000_000 });
+  await seedBudgets(client, Array.from({ length: 1000 }, (_, k) => 'bench-' + (k + 1)));
+  await client.query('ANALYZE');
+  await client.end();
+  console.log(scratch.databaseUrl);" | tail -1)
+pg_dump -Fc "$URL" > "$WORK/seed.dump"
+psql -X -q "${URL%/*}/postgres" -c "DROP DATABASE \"${URL##*/}\""
+
+as_pg "$BIN/initdb" -D "$WORK/base" -U postgres -A trust >/dev/null
+as_pg "$BIN/pg_ctl" -D "$WORK/base" -l "$WORK/base.log" -w \
+  -o "-p $PORT -k $WORK -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+"${PSQL[@]}" -d postgres -c 'CREATE DATABASE bench'
+pg_restore -h "$WORK" -p "$PORT" -U postgres -d bench "$WORK/seed.dump"
+for file in "$@"; do "${PSQL[@]}" -d bench -f "$file" >/dev/null; done
+
+take() { # kind, account id expression: the engine loop's statement
+  local scopes=''
+  [ "$1" = budget ] && scopes=", p_scopes => ARRAY['{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb]"
+  echo "SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$2::bigint], ARRAY[1], ARRAY[NULL::uuid], ARRAY[NULL::varchar]$scopes);"
+}
+for kind in user budget; do
+  { echo '\set a random(2, 1001)'; take "$kind" ':a'; } > "$WORK/$kind.pgb"
+done
+pgbench -h "$WORK" -p "$PORT" -U postgres -n -M prepared -c 1 -t 22000 -f "$WORK/user.pgb" -f "$WORK/budget.pgb" bench >/dev/null
+"${PSQL[@]}" -d bench -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+as_pg "$BIN/pg_ctl" -D "$WORK/base" -w stop >/dev/null
+
+count() { # kind, takes after the warm-up: instructions of the whole single-user run
+  local dir="$WORK/run-$1-$2"
+  cp -a "$WORK/base" "$dir"
+  {
+    take "$1" '$1' | sed 's/^SELECT/PREPARE t(bigint) AS SELECT/'
+    echo
+    # each on another of the 1,000 users (account ids 2 to 1001)
+    for ((i = 0; i < WARM + $2; i++)); do printf 'EXECUTE t(%d);\n\n' $(((i * 7919) % 1000 + 2)); done
+  } > "$dir.in"
+  as_pg valgrind --tool=callgrind --callgrind-out-file="$dir.cg" --dump-instr=no \
+    "$BIN/postgres" --single -D "$dir" -F -j -c autovacuum=off bench < "$dir.in" > "$dir.out" 2> "$dir.err"
+  if grep -q ERROR "$dir.out"; then grep -m3 ERROR "$dir.out" >&2; exit 1; fi
+  grep -E '^(summary|totals):' "$dir.cg" | head -1 | awk '{print $2}'
+}
+for kind in user budget; do
+  warm=$(count "$kind" 0)
+  all=$(count "$kind" "$TAKES")
+  printf '%s take: %d instructions\n' "$kind" $(((all - warm) / TAKES))
+done
