@@ -183,6 +183,7 @@ import { BudgetCapsFewerSteps1732004410000 } from './1732004410000-budget-caps-f
 import { BudgetSettingsCheck1732004420000 } from './1732004420000-budget-settings-check.js';
 import { BudgetSettingsByTrigger1732004430000 } from './1732004430000-budget-settings-by-trigger.js';
 import { BudgetCapsOneRow1732004440000 } from './1732004440000-budget-caps-one-row.js';
+import { BatchTakePlansWithBudgetLeastRoom1732004600000 } from './1732004600000-batch-take-plans-with-budget-least-room.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -371,4 +372,5 @@ export const MIGRATIONS = [
   BudgetSettingsCheck1732004420000,
   BudgetSettingsByTrigger1732004430000,
   BudgetCapsOneRow1732004440000,
+  BatchTakePlansWithBudgetLeastRoom1732004600000,
 ];

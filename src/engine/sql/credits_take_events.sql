@@ -54,8 +54,7 @@ AS $function$
     vp record; v_volume jsonb; e_step integer[]; w_acc bigint[]; w_model varchar[]; w_mode varchar[]; w_start timestamptz[]; w_end timestamptz[]; w_tokens bigint[]; w_base numeric[]; w_cost numeric[]; w_give integer[]; w_expires timestamptz[]; w_record uuid[];
     -- budgets by scope: credit_budget_caps()'s one row (v_caps: each budget once, event i's at out_caps[e_bfrom[i] ..
     -- out_to[i]]), what the take added to each (b_added), an event's cap bc_* (their least room, v_room)
-    v_caps record; b_added bigint[];
-    e_bfrom integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}'; v_room bigint;
+    v_caps record; b_added bigint[]; e_bfrom integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}'; v_room bigint;
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -108,21 +107,10 @@ AS $function$
     -- every movement's lock): one account's movements serialise with all others, and two batches take
     -- their locks in the same order; with each its organisation (null: a user's), read only when an
     -- event names a member (a batch of users' records pays no lookup). Settings read under the lock.
-    -- Two statements, not one with `CASE WHEN v_members`: its custom plan drops the organisations'
-    -- lookups when no event names a member, so PL/pgSQL planned it afresh at every batch.
-    IF v_members THEN
-      SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord),
-             array_agg(account_org_id(l.id) ORDER BY u.ord)
-        INTO u_known, u_acc, u_org
-        FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
-        LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
-    ELSE
-      SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord)
-        INTO u_known, u_acc
-        FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
-        LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
-      u_org := array_fill(NULL::varchar, ARRAY[cardinality(u_acc)]);
-    END IF;
+    SELECT array_agg(l.id IS NOT NULL ORDER BY u.ord), array_agg(l.id ORDER BY u.ord) INTO u_known, u_acc
+      FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
+      LEFT JOIN credits_lock_account_ids(u_acc) AS l(id) ON l.id = u.account_id;
+    IF v_members THEN u_org := (SELECT array_agg(account_org_id(x.a) ORDER BY x.o) FROM unnest(u_acc) WITH ORDINALITY AS x(a, o)); END IF; -- apart: with the lock, as `CASE WHEN v_members`, planned at every call
     -- The organisations' members of the batch, read under their organisation's lock: whether each is
     -- one (and removed), their limit and what they spent in its period.
     SELECT array_agg(d.u ORDER BY d.u, d.member), array_agg(d.member ORDER BY d.u, d.member) INTO m_u, m_member
@@ -205,14 +193,8 @@ AS $function$
     END IF;
 
     -- The budgets the events' scopes name (docs/budgets.md), under the locks; no scopes, no statement.
-    IF p_scopes IS NULL THEN NULL; -- a batch of one's account as it is (its id, or NULL when unknown): no statement over e_u
-    ELSIF n = 1 THEN
-      v_caps := credit_budget_caps(ARRAY[v_acc], p_scopes);
-      e_bfrom := v_caps.out_from; b_added := v_caps.out_added; bc_codes := '{budget:}'; bc_used := '{0}';
-    ELSE
-      v_caps := credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes);
-      e_bfrom := v_caps.out_from; b_added := v_caps.out_added; bc_codes := '{budget:}'; bc_used := '{0}';
-    END IF;
+    IF p_scopes IS NOT NULL THEN v_caps := credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes);
+      e_bfrom := v_caps.out_from; b_added := v_caps.out_added; bc_codes := '{budget:}'; bc_used := '{0}'; END IF;
 
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
     -- with each account's first and last allocation and its balance.
@@ -230,12 +212,10 @@ AS $function$
       FROM credit_allocations_fifo(u_acc) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord)
       JOIN unnest(u_acc) WITH ORDINALITY AS u(account_id, ord) ON u.account_id = f.out_account_id;
     a_id := COALESCE(a_id, '{}'); a_rem := COALESCE(a_rem, '{}');
-    -- (each account by its place in u_acc: unnest() rather than generate_series() over its length,
-    -- whose custom plan counts the rows and beat the generic one at every batch)
     SELECT array_agg(COALESCE(g.first, 0) ORDER BY u.ord), array_agg(COALESCE(g.last, 0) ORDER BY u.ord),
            array_agg(COALESCE(g.total, 0) ORDER BY u.ord)
       INTO u_ptr, u_last, u_avail
-      FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord)
+      FROM unnest(u_acc) WITH ORDINALITY AS u(account_id, ord) -- (not generate_series() over its length: planned at every call)
       LEFT JOIN (SELECT a.u, min(a.i)::int AS first, max(a.i)::int AS last, sum(a.rem)::bigint AS total
                    FROM unnest(a_u, a_rem) WITH ORDINALITY AS a(u, rem, i)
                   GROUP BY a.u) g ON g.u = u.ord;
