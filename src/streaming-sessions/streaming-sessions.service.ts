@@ -23,7 +23,7 @@ import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts
 import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
-import type { AbortResponseDto, FinalizeResponseDto, SessionResponseDto } from './dto/session-responses.dto.js';
+import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SettlementRequest } from './entities/streaming-session.entity.js';
 import { SessionSettlementsRepository, settledColumns, type SettlingRow } from './session-settlements.repository.js';
 import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
@@ -69,12 +69,6 @@ interface SettlementInput {
   /** Whether nobody waits for the settlement's answer (see `finalize`). */
   unwaited?: boolean;
 }
-
-/**
- * The part that commits a settlement without waiting for its WAL flush (the transaction's own
- * `synchronous_commit`): its locks are let go a flush sooner.
- */
-const UNFLUSHED: SqlPart = { sql: `SELECT set_config('synchronous_commit', 'off', true) AS unflushed`, params: [] };
 
 /**
  * Streaming sessions: a hold of `ceil(estimate × 6/5)` credits while a chat answer streams, settled
@@ -182,19 +176,10 @@ export class StreamingSessionsService {
   }
 
   /**
-   * `extras`: the record's service and metadata of an in-process caller (the gateway). `unwaited`:
-   * that caller's client has its answer already and nobody waits for this one, so the settlement
-   * commits without waiting for its WAL flush and lets the account's lock go a flush sooner (the next
-   * hold of the account waited for it). Should the database server crash before the flush, the
-   * settlement is lost whole and the session's expiry settles it, as when the instance dies
-   * (docs/gateway.md "Settlement").
+   * `extras`: the record's service and metadata of an in-process caller (the gateway); `unwaited`:
+   * nobody waits for the answer, so the commit does not wait for its flush (docs/gateway.md).
    */
-  async finalize(
-    caller: AuthUser,
-    dto: FinalizeSessionDto,
-    extras?: RecordExtras,
-    unwaited = false,
-  ): Promise<FinalizeResponseDto> {
+  async finalize(caller: AuthUser, dto: FinalizeSessionDto, extras?: RecordExtras, unwaited = false) {
     const tokens = meteredCounts(dto.actualTokens, dto, 'actualTokens');
     const dimensions = meteredDimensions(dto);
     const success = dto.success ?? true;
@@ -216,12 +201,7 @@ export class StreamingSessionsService {
   }
 
   /** `extras` and `unwaited`: as finalize's. */
-  async abort(
-    caller: AuthUser,
-    dto: AbortSessionDto,
-    extras?: RecordExtras,
-    unwaited = false,
-  ): Promise<AbortResponseDto> {
+  async abort(caller: AuthUser, dto: AbortSessionDto, extras?: RecordExtras, unwaited = false) {
     // Without any count (tokensGenerated, the counts per kind or providerUsage) the abort charges 0
     // tokens, recorded as `estimated`: nobody reported what was used.
     const counted =
@@ -238,16 +218,8 @@ export class StreamingSessionsService {
     // An abort by another credential than the one that opened the session (a stuck session, stopped by
     // an operator) is audited, in the settlement's own statement: the opener's abort is metering.
     const audit = this.audit.inStatement('session.abort', this.settlements.abortAudit());
-    return abortAnswer(
-      await this.settleByCaller(
-        caller,
-        payer,
-        dto.sessionId,
-        { request, tokens, source, extras, unwaited },
-        'aborted',
-        audit,
-      ),
-    );
+    const input = { request, tokens, source, extras, unwaited };
+    return abortAnswer(await this.settleByCaller(caller, payer, dto.sessionId, input, 'aborted', audit));
   }
 
   /**
@@ -292,7 +264,7 @@ export class StreamingSessionsService {
     const name = `${audit ? 'streaming_session_abort' : 'streaming_session_settle'}${unwaited ? '_unwaited' : ''}`;
     const row = await this.settle(this.tx.statementManager, name, session, plan, new Date(this.clock.now()), [
       ...(audit ? [audit] : []),
-      ...(unwaited ? [UNFLUSHED] : []),
+      ...(unwaited ? [this.settlements.unflushed()] : []),
     ]);
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
