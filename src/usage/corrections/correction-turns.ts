@@ -84,8 +84,8 @@ export class CorrectionTurns {
       }),
     );
     void this.run(async () => {
-      // A body that came with the headers is parsed once this middleware has returned.
-      await Promise.resolve();
+      // A body that came with the headers is parsed after them, in the same turn of the event loop.
+      if (!req.complete) await new Promise((resolve) => setImmediate(resolve));
       if (gone) return;
       if (!req.complete) return next();
       const turn: HeldTurn = { open: true };
