@@ -20,9 +20,10 @@ interface HeldTurn {
  * corrections waiting or running here.
  *
  * A correction request takes its turn as it arrives (`intake`, before its body is parsed, its caller
- * authenticated and its body validated): 200 requests taken in at once cost the instance's one
- * thread as much as metering 200 records, all in the same moment. Taken in in their turns, that work
- * is spread over the corrections' run, one request at a time beside the other requests.
+ * authenticated and its body validated): taken in at once, 200 requests cost the instance's one
+ * thread the better part of a millisecond each, all in the same moment, and metering in flight
+ * waited for all of them. Taken in in their turns, that work is spread over the corrections' run,
+ * one request at a time beside the other requests.
  */
 export class CorrectionTurns {
   private running = 0;
@@ -71,8 +72,9 @@ export class CorrectionTurns {
   /**
    * Express middleware for the corrections route: a POST waits for its turn before anything reads
    * it, and holds it until its answer is sent and its correction (if it got that far) is done. One
-   * whose client went away while it waited is not taken in; one whose body is still coming when its
-   * turn comes is taken in without it (a slow client holds no turn: its correction takes its own).
+   * whose client went away while it waited is not read; one whose body is still coming a turn of the
+   * event loop after its turn came goes on without holding it (a slow client holds up no other
+   * correction: its correction takes a turn of its own in `run`).
    */
   readonly intake = (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== 'POST') return next();
