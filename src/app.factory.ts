@@ -13,7 +13,12 @@ import {
 } from './admin/console-static.js';
 import { AppModule } from './app.module.js';
 import { deferBody, deferCsvBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
-import { BATCH_ROUTE, PRICE_SHEET_ROUTE, RECONCILIATIONS_ROUTE } from './common/http/deferred-routes.js';
+import {
+  BATCH_ROUTE,
+  CORRECTIONS_ROUTE,
+  PRICE_SHEET_ROUTE,
+  RECONCILIATIONS_ROUTE,
+} from './common/http/deferred-routes.js';
 import { formBody, requestShape } from './common/http/request-shape.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
@@ -27,6 +32,7 @@ import { setupSwagger } from './openapi/openapi.js';
 import { corsOrigins, defaultPortalDir, PORTAL_PATH, portalMiddleware } from './portal/portal-static.js';
 import { stripeRawBody } from './purchases/stripe/raw-body.js';
 import { STRIPE_WEBHOOK_ROUTE } from './purchases/stripe/stripe-events.js';
+import { UsageCorrectionsService } from './usage/corrections/usage-corrections.service.js';
 
 export interface CreateAppOptions {
   /** Overrides for process.env (tests). */
@@ -93,6 +99,9 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(httpMetrics(app.get(MetricsService)));
   app.use(requestLogging(root));
   app.use(app.get(ShutdownState).middleware);
+  // Corrections take their turns as they arrive, before anything else reads them (docs/usage.md
+  // "Corrections"): 200 at once are taken in one at a time beside the other requests.
+  app.use(CORRECTIONS_ROUTE, app.get(UsageCorrectionsService).intake);
   app.use(helmet({ contentSecurityPolicy: false }));
   // The provider APIs (docs/gateway.md), outside /api and before any body parsing: each route reads
   // its body once the key is known, and answers in its provider's shape. Off: /v1/* is a plain 404.

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { UsageCorrectionsService } from '../src/usage/corrections/usage-corrections.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
+import { type BurstAnswer, BurstClient } from './support/burst-client.js';
 import { Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -20,16 +21,21 @@ describe('corrections in parallel beside metering', () => {
   const users: string[] = [];
   const admin = principal('admin', 'cpool-admin');
   let meterers: FixtureUser[];
+  let burst: BurstClient;
 
   beforeAll(async () => {
     // The tests' pool of 10: 200 requests queue for it, as they would for any pool.
     t = await startTestApp();
     f = new Fixtures(t, { users, prefix: 'cpool', granter: admin.jwt });
     await t.http.get('/api/users/me').set(admin.auth).expect(200);
-    meterers = [];
-    for (let i = 0; i < 4; i++) meterers.push(await f.newUser({ credits: 1_000_000 }));
+    // Listening for the burst client; supertest's requests use the same server.
+    await t.app.listen(0, '127.0.0.1');
+    burst = new BurstClient(t);
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await burst?.close();
+    await t?.close();
+  });
 
   /** `n` records of `credits` each for the user, in one batch: their ids. */
   async function records(u: FixtureUser, n: number, credits: number): Promise<string[]> {
@@ -65,30 +71,24 @@ describe('corrections in parallel beside metering', () => {
 
   const p99 = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.ceil(ms.length * 0.99) - 1];
 
-  /** 200 corrections of `targets` (record ids, each used in turn) fired at once, named by `round`. */
+  /**
+   * 200 corrections of `targets` (record ids, each used in turn) fired at once, named by `round`,
+   * from the burst client's own thread (their client is another program, as a script would be).
+   */
   function fire(targets: string[], round: number) {
-    let answered = 0;
-    const answers = Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        t.http
-          .post(`/api/usage/records/${targets[i % targets.length]}/corrections`)
-          .set(admin.auth)
-          .send({ correctionId: `p-${round}-${i}`, reason: 'parallel', credits: (i * 7) % 23 })
-          .then((res) => {
-            answered++;
-            return res;
-          }),
-      ),
-    );
-    return { answers, answered: () => answered };
+    const requests = Array.from({ length: 200 }, (_, i) => ({
+      path: `/api/usage/records/${targets[i % targets.length]}/corrections`,
+      body: { correctionId: `p-${round}-${i}`, reason: 'parallel', credits: (i * 7) % 23 },
+    }));
+    return burst.fire(requests, admin.auth);
   }
 
   /** Every correction answered 201, and each record's corrections applied one after the other. */
-  async function expectApplied(answers: { status: number; body: unknown }[], targets: string[]) {
+  async function expectApplied(answers: BurstAnswer[], targets: string[]) {
     const statuses = answers.map((r) => r.status);
     expect(
       statuses.filter((s) => s !== 201),
-      JSON.stringify(answers.find((r) => r.status !== 201)?.body),
+      answers.find((r) => r.status !== 201)?.body,
     ).toEqual([]);
     const { rows } = await t.db.query(
       `SELECT record_id, array_agg(previous_credits ORDER BY created_at, id) AS previous,
@@ -102,53 +102,67 @@ describe('corrections in parallel beside metering', () => {
   }
 
   /**
-   * Metering of other accounts alone and beside 200 corrections of `targets`, alternated over three
+   * Metering of other accounts alone and beside 200 corrections of `targets`, alternated over four
    * rounds so that both see the machine as it is then: every correction answers 201, metering 201,
-   * the invariants hold. In the first round metering starts with the 200 requests, so it shares the
-   * instance with their arrival too (every request parsed, authenticated and validated at once):
-   * its p99 stays under three times (or 2 s above) alone. In the next three, metering starts once the
-   * 200 are in the service, running or waiting for their turn, and ends before they do: its p99
-   * beside the corrections stays under the same bound in every round, and within twice the p99 alone
-   * of the same round in at least one (other spec files share the machine, and their load can only
-   * slow a round down, never speed it up).
+   * the invariants hold. In each round metering runs alone, then starts together with the 200
+   * requests (it shares the instance with their arrival and their first turns), then runs once all
+   * 200 are in the service, waiting for their turn or running, and ends before they do. Its p99 as
+   * they arrive and its p99 beside them each stay within twice its p99 alone in at least one round;
+   * over the four rounds beside them within two and a half times (or 100 ms above), as they arrive
+   * within three times (or 400 ms above).
    */
   async function parallelBesideMetering(targets: string[], accounts: string[]) {
     const corrections = t.app.get(UsageCorrectionsService);
+    // Four accounts metered, new for each test: each meters about 500 times in it, and THROTTLE_LIMIT
+    // (1,000 a minute) counts a user's requests over both tests.
+    meterers = [];
+    for (let i = 0; i < 4; i++) meterers.push(await f.newUser({ credits: 1_000_000 }));
     const alone: number[] = [];
     const arriving: number[] = [];
     const beside: number[] = [];
-    const ratios: number[] = [];
-    // Unmeasured: the first requests of a route pay for compiling its code and preparing its statements.
+    const rounds: string[] = [];
+    const ratios = { arriving: [] as number[], beside: [] as number[] };
+    // Unmeasured: the first requests of a route pay for compiling its code, and each pool connection
+    // for preparing its statements the first time it runs them.
     expect((await meter(60, 6)).refusals).toEqual([]);
+    const warming = await fire(targets, -1);
+    expect((await meter(150, 6)).refusals).toEqual([]);
+    await expectApplied(await warming.answers, targets);
     for (let round = 0; round < 4; round++) {
       const quiet = await meter(150, 6);
       expect(quiet.refusals).toEqual([]);
-      alone.push(...quiet.ms);
-      const fired = fire(targets, round);
-      if (round > 0) {
-        // All 200 received: answered, or in the service's turns.
-        while (fired.answered() + corrections.queued < 200) await new Promise((resolve) => setImmediate(resolve));
-      }
+      const fired = await fire(targets, round);
+      const first = await meter(150, 6);
+      expect(first.refusals).toEqual([]);
+      // All 200 received: answered, or in the service's turns (each takes its turn as it arrives).
+      while (fired.answered() + corrections.queued < 200) await new Promise((resolve) => setImmediate(resolve));
       const metered = await meter(150, 6);
       expect(metered.refusals).toEqual([]);
-      if (round > 0) {
-        // Every metering request ran beside corrections still to finish.
-        expect(corrections.queued).toBeGreaterThan(0);
-        beside.push(...metered.ms);
-        ratios.push(p99(metered.ms) / p99(quiet.ms));
-      } else arriving.push(...metered.ms);
+      // Every metering request ran beside corrections still to finish.
+      expect(corrections.queued).toBeGreaterThan(0);
+      alone.push(...quiet.ms);
+      arriving.push(...first.ms);
+      beside.push(...metered.ms);
+      rounds.push([quiet, first, metered].map((m) => p99(m.ms).toFixed(0)).join('/'));
+      ratios.arriving.push(p99(first.ms) / p99(quiet.ms));
+      ratios.beside.push(p99(metered.ms) / p99(quiet.ms));
       await expectApplied(await fired.answers, targets);
     }
     await expectInvariants(t, [...accounts, ...meterers.map((m) => m.id)]);
     const [a, b, c] = [p99(alone), p99(arriving), p99(beside)];
     console.log(
-      `metering p99 alone ${a.toFixed(0)} ms, beside 200 corrections ${c.toFixed(0)} ms (${(c / a).toFixed(2)}×; ` +
-        `by round ${ratios.map((r) => r.toFixed(2)).join(', ')}), as they arrive ${b.toFixed(0)} ms; ` +
+      `metering p99 alone ${a.toFixed(0)} ms, as 200 corrections arrive ${b.toFixed(0)} ms (${(b / a).toFixed(2)}×), ` +
+        `beside them ${c.toFixed(0)} ms (${(c / a).toFixed(2)}×); by round (alone/arriving/beside) ${rounds.join(', ')}; ` +
         `load average ${loadavg()[0].toFixed(1)}`,
     );
-    expect(b).toBeLessThan(Math.max(3 * a, a + 2000));
-    expect(c).toBeLessThan(Math.max(3 * a, a + 2000));
-    expect(Math.min(...ratios)).toBeLessThan(2);
+    // Within twice alone in at least one round; over the four, beside them within two and a half
+    // times and as they arrive within three (or 100 and 400 ms above alone, where that is more: at a
+    // p99 alone of 20-40 ms one pause of a shared machine, a collection or another program's burst,
+    // decides the ratio). The margins are what a shared two-core machine needed (docs/usage.md).
+    expect(Math.min(...ratios.arriving)).toBeLessThan(2);
+    expect(Math.min(...ratios.beside)).toBeLessThan(2);
+    expect(b).toBeLessThan(Math.max(3 * a, a + 400));
+    expect(c).toBeLessThan(Math.max(2.5 * a, a + 100));
   }
 
   it('200 corrections of one account at once: none waits for a second connection', async () => {

@@ -8,3 +8,9 @@ export const PRICE_SHEET_ROUTE = '/api/pricing/import';
 
 /** Stripe's payout reconciliation report: `text/csv` up to 20 MB, read once its caller is an admin. */
 export const RECONCILIATIONS_ROUTE = '/api/finance/reconciliations';
+
+/**
+ * A usage record's corrections: each request waits for its turn (CorrectionTurns.intake) before its
+ * body is read, its caller authenticated and its body validated.
+ */
+export const CORRECTIONS_ROUTE = '/api/usage/records/:id/corrections';

@@ -1,3 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+import type { NextFunction, Request, Response } from 'express';
+
+/** The turn a correction request took on arrival: open until the correction it carries joins it. */
+interface HeldTurn {
+  open: boolean;
+  /** The correction that joined it, settled (its caller has its outcome). */
+  work?: Promise<void>;
+}
+
 /**
  * Turns for corrections on this instance, a queue that yields to the other requests: at most `size`
  * corrections run at once while nothing else is in flight, ONE while anything else is (metering,
@@ -7,17 +18,24 @@
  * quarter of the pool and the cores' share that goes with it, and the metering of every other account
  * would wait behind them. `others()` counts the requests in flight on the instance that are not
  * corrections waiting or running here.
+ *
+ * A correction request takes its turn as it arrives (`intake`, before its body is parsed, its caller
+ * authenticated and its body validated): taken in at once, 200 requests cost the instance's one
+ * thread the better part of a millisecond each, all in the same moment, and metering in flight
+ * waited for all of them. Taken in in their turns, that work is spread over the corrections' run,
+ * one request at a time beside the other requests.
  */
 export class CorrectionTurns {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly held = new AsyncLocalStorage<HeldTurn>();
 
   constructor(
     readonly size: number,
     private readonly inFlight: () => number = () => 0,
   ) {}
 
-  /** Corrections running or waiting here. */
+  /** Corrections running or waiting here (requests taken in by `intake` included). */
   get queued(): number {
     return this.running + this.waiting.length;
   }
@@ -27,8 +45,21 @@ export class CorrectionTurns {
     return this.inFlight() > this.queued ? 1 : this.size;
   }
 
-  /** Runs `work` in its turn; the turn passes on whatever `work` does. */
+  /**
+   * Runs `work` in its turn; the turn passes on whatever `work` does. Called while serving a request
+   * that `intake` took in, `work` runs in that request's turn (once: a second call takes its own).
+   */
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.held.getStore();
+    if (turn?.open) {
+      turn.open = false;
+      const done = work();
+      turn.work = done.then(
+        () => undefined,
+        () => undefined,
+      );
+      return done;
+    }
     if (this.running >= this.width) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {
@@ -37,6 +68,35 @@ export class CorrectionTurns {
       this.pass();
     }
   }
+
+  /**
+   * Express middleware for the corrections route: a POST waits for its turn before anything reads
+   * it, and holds it until its answer is sent and its correction (if it got that far) is done. One
+   * whose client went away while it waited is not read; one whose body is still coming a turn of the
+   * event loop after its turn came goes on without holding it (a slow client holds up no other
+   * correction: its correction takes a turn of its own in `run`).
+   */
+  readonly intake = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.method !== 'POST') return next();
+    let gone = false;
+    const closed = new Promise<void>((resolve) =>
+      res.once('close', () => {
+        gone = true;
+        resolve();
+      }),
+    );
+    void this.run(async () => {
+      // A body that came with the headers is parsed after them, in the same turn of the event loop.
+      if (!req.complete) await new Promise((resolve) => setImmediate(resolve));
+      if (gone) return;
+      if (!req.complete) return next();
+      const turn: HeldTurn = { open: true };
+      this.held.run(turn, next);
+      await closed;
+      turn.open = false;
+      await turn.work;
+    });
+  };
 
   /**
    * A turn ends: it goes straight to the next in line (running stays as it is) or is freed, and when

@@ -98,6 +98,11 @@ export class UsageCorrectionsService {
     return this.turns.queued;
   }
 
+  /** Express middleware for the corrections route: a request waits for its turn before it is read. */
+  get intake(): CorrectionTurns['intake'] {
+    return this.turns.intake;
+  }
+
   /**
    * Corrects record `recordId` to what `body` says it should have cost, as `actor`; `replayed` when
    * the correction id was used on the record before (the first answer, nothing moved). A job calls it
