@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -162,6 +164,16 @@ describe('the Stripe webhook', () => {
       { action: 'purchase.create', actor_user_id: 'stripe-platform', actor_role: 'admin', actor_via: 'jwt' },
       { action: 'purchase.paid', actor_user_id: 'stripe', actor_role: 'system', actor_via: 'webhook' },
     ]);
+    // The audit API answers the webhook's entry within its documented schema (role and via enums).
+    const listed = await t.http.get('/api/audit').query({ targetId: id }).set(service).expect(200);
+    const { properties } = (JSON.parse(readFileSync('openapi.json', 'utf8')) as OpenApiActor).components.schemas
+      .AuditActorDto;
+    const actors = (listed.body.items as { actor: { role?: string; via: string } }[]).map((e) => e.actor);
+    expect(actors.map((a) => a.via)).toEqual(['webhook', 'jwt']); // newest first
+    for (const a of actors) {
+      expect(properties.via.enum).toContain(a.via);
+      expect(properties.role.enum).toContain(a.role);
+    }
   });
 
   it('a paid session of another amount or currency grants nothing (a cheaper link naming the purchase)', async () => {
@@ -307,3 +319,8 @@ describe('the Stripe webhook', () => {
     }
   });
 });
+
+/** The audit actor's schema in the committed OpenAPI document. */
+interface OpenApiActor {
+  components: { schemas: { AuditActorDto: { properties: { role: { enum: string[] }; via: { enum: string[] } } } } };
+}

@@ -52,15 +52,19 @@ export class AuditActorDto {
   userId: string;
 
   @ApiPropertyOptional({
-    enum: ROLES,
+    enum: [...ROLES, 'system'],
     example: 'admin',
     description:
-      'The role at the time of the change; absent on `usage.record` entries, which are the usage records themselves',
+      'The role at the time of the change (`system` for a provider webhook); absent on `usage.record` entries, which are the usage records themselves',
   })
   role?: string;
 
-  @ApiProperty({ enum: ['jwt', 'api-key'], example: 'jwt' })
-  via: 'jwt' | 'api-key';
+  @ApiProperty({
+    enum: ['jwt', 'api-key', 'webhook'],
+    example: 'jwt',
+    description: '`webhook`: a change a payment provider webhook made (a Stripe purchase or refund)',
+  })
+  via: 'jwt' | 'api-key' | 'webhook';
 
   @ApiPropertyOptional({
     format: 'uuid',

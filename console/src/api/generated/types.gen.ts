@@ -4244,10 +4244,13 @@ export type UnsubscribedResponseDto = {
 export type AuditActorDto = {
     userId: string;
     /**
-     * The role at the time of the change; absent on `usage.record` entries, which are the usage records themselves
+     * The role at the time of the change (`system` for a provider webhook); absent on `usage.record` entries, which are the usage records themselves
      */
-    role?: 'user' | 'supervisor' | 'admin';
-    via: 'jwt' | 'api-key';
+    role?: 'user' | 'supervisor' | 'admin' | 'system';
+    /**
+     * `webhook`: a change a payment provider webhook made (a Stripe purchase or refund)
+     */
+    via: 'jwt' | 'api-key' | 'webhook';
     /**
      * When via is api-key
      */
