@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { BATCH_PARTS, partsByAccount } from '../src/usage/batch/usage-batch.service.js';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { type CreatedApiKey, Fixtures, type FixtureUser, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
@@ -79,6 +80,12 @@ describe('round trips of the hot routes', () => {
     serviceKey = await f.apiKey(meter, { name: 'trips-gateway', permissions: ['usage:ingest'] });
     u = await f.newUser({ credits: 100_000 });
     many = await Promise.all(Array.from({ length: 10 }, () => f.newUser({ credits: 10_000 })));
+    // The batch's parts are by account (a hash of its id): ten random users can all fall in one part
+    // (about 1 in 500), and the count would then read one statement. The batch spans every part.
+    const events = (users: FixtureUser[]) =>
+      Array.from({ length: 100 }, (_, i) => ({ input: { userId: users[i % users.length].id } }));
+    while (partsByAccount(events(many), BATCH_PARTS).length < BATCH_PARTS)
+      many[many.length - 1] = await f.newUser({ credits: 10_000 });
     member = await f.newUser();
     orgId = uniqueId('trips-org').toLowerCase();
     await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
