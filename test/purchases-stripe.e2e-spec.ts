@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
+import { root } from './support/sources.js';
 
 const SECRET = 'whsec_test_0123456789abcdefghijklmnopqrstuv';
 const ROUTE = '/api/payments/stripe/webhook';
@@ -166,8 +168,8 @@ describe('the Stripe webhook', () => {
     ]);
     // The audit API answers the webhook's entry within its documented schema (role and via enums).
     const listed = await t.http.get('/api/audit').query({ targetId: id }).set(service).expect(200);
-    const { properties } = (JSON.parse(readFileSync('openapi.json', 'utf8')) as OpenApiActor).components.schemas
-      .AuditActorDto;
+    const { properties } = (JSON.parse(readFileSync(path.join(root, 'openapi.json'), 'utf8')) as OpenApiActor)
+      .components.schemas.AuditActorDto;
     const actors = (listed.body.items as { actor: { role?: string; via: string } }[]).map((e) => e.actor);
     expect(actors.map((a) => a.via)).toEqual(['webhook', 'jwt']); // newest first
     for (const a of actors) {

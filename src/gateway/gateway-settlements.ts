@@ -35,6 +35,9 @@ export class GatewaySettlements {
 
   async settle(caller: AuthUser, request: GatewayRequest, outcome: Outcome): Promise<void> {
     const { sessionId } = request;
+    // The client has its answer: nobody waits for this settlement's, so its commit does not wait for
+    // the WAL flush (docs/gateway.md "Added latency").
+    const unwaited = true;
     const usage = outcome.usage && providerUsageOf(request, outcome.usage, outcome.serviceTier);
     const extras = (extra: Record<string, unknown> = {}): RecordExtras =>
       recordExtras(request, {
@@ -55,25 +58,25 @@ export class GatewaySettlements {
             caller,
             { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
             extras(),
-            true,
+            unwaited,
           );
         } catch (error) {
           // Usage the service cannot read (a count beyond its total, an oversized object): the answer
           // has gone, so the request is charged as one cut off, never more than its hold.
           if (!(error instanceof DomainError) || error.status >= 500) throw error;
-          await this.sessions.abort(caller, bounded, extras({ usageRefused: error.message }), true);
+          await this.sessions.abort(caller, bounded, extras({ usageRefused: error.message }), unwaited);
         }
       } else if (usage) {
         await this.sessions.abort(
           caller,
           { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
           extras(),
-          true,
+          unwaited,
         );
       } else if (!outcome.sentUpstream || (outcome.reason === 'upstream_error' && outcome.outputBytes === 0)) {
-        await this.sessions.abort(caller, { sessionId, termination: outcome.termination }, extras(), true);
+        await this.sessions.abort(caller, { sessionId, termination: outcome.termination }, extras(), unwaited);
       } else {
-        await this.sessions.abort(caller, bounded, extras(), true);
+        await this.sessions.abort(caller, bounded, extras(), unwaited);
       }
       this.metrics.settled(outcome.reason);
     } catch (error) {
