@@ -202,6 +202,21 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     await composed('queries/streaming-sessions/abort.sql', 'POST /api/streaming-sessions/abort', () =>
       post('/api/streaming-sessions/abort', { sessionId: second.sessionId, tokensGenerated: 100 }).expect(200),
     );
+    // The gateway's settlement (src/gateway/gateway-settlements.ts): finalize's statement with the
+    // part that commits it without waiting for its WAL flush, since nobody waits for its answer.
+    const fourth = (await session(1000)).body as { sessionId: string };
+    await composed('queries/streaming-sessions/settle-unwaited.sql', 'the gateway (after its answer)', () =>
+      inRequest(userCaller, () =>
+        t.app
+          .get(StreamingSessionsService)
+          .finalize(
+            userCaller,
+            { sessionId: fourth.sessionId, actualTokens: 500 },
+            { service: 'gateway', metadata: {} },
+            true,
+          ),
+      ),
+    );
     // The job's settlement of one due session (SessionExpiryJob → StreamingSessionsService.expire),
     // called for this session alone: another spec's job run may settle it first, and the statement
     // is sent all the same.
@@ -228,7 +243,7 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     expect(queries.map((q) => q.file)).toEqual(
       expect.arrayContaining(['queries/usage/record.sql', 'queries/features/check.sql']),
     );
-    expect(queries).toHaveLength(15);
+    expect(queries).toHaveLength(16);
   });
 
   it('the code sends what queries/*/*.sql say (else: npm run queries:generate)', () => {
