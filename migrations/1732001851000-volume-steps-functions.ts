@@ -30,40 +30,6 @@ AS $function$
                                             ELSE 'granted' END
          END
 $function$`);
-    await q.query(`CREATE OR REPLACE FUNCTION public.credit_take_alerts(p_accounts bigint[], p_event_accounts integer[], p_before bigint[], p_after bigint[], p_status character varying[], p_thresholds integer[])
- RETURNS void
- LANGUAGE plpgsql
-AS $function$
-  -- The balance alerts of a take's movements (credits_take_events()), in the order they happened,
-  -- each decided by credit_balance_alerts() (which also keeps which thresholds are armed). Event i
-  -- moved account p_accounts[p_event_accounts[i]] from p_before[i] to p_after[i] when p_status[i] is
-  -- 'ok'; an account without thresholds of its own has p_thresholds. Only the movements that cross a
-  -- threshold or reach 0 make a call: for the others the function does nothing.
-  BEGIN
-    PERFORM credit_balance_alerts(mv.account_id, mv.before, mv.after, mv.thresholds)
-       FROM (SELECT p_accounts[e.u] AS account_id, e.before, e.after, COALESCE(c.low_balance_thresholds, p_thresholds) AS thresholds
-               FROM unnest(p_event_accounts, p_before, p_after, p_status) WITH ORDINALITY AS e(u, before, after, status, ord)
-               LEFT JOIN credit_accounts c ON c.account_id = p_accounts[e.u]
-              WHERE e.status = 'ok' AND e.after < e.before
-              ORDER BY e.ord) mv
-      WHERE (mv.before > 0 AND mv.after <= 0) OR EXISTS (SELECT 1 FROM unnest(mv.thresholds) t WHERE mv.before >= t AND mv.after < t);
-  END $function$`);
-    await q.query(`CREATE OR REPLACE FUNCTION public.credit_take_retry_after(p_account_id bigint, p_minute bigint, p_added bigint, p_ask bigint, p_limit integer)
- RETURNS integer
- LANGUAGE plpgsql
- STABLE
-AS $function$
-  -- A take's event refused by the account's hourly limit (credits_take_events()): the seconds until
-  -- p_ask fits (credit_spend_retry_after()), read from the window of the stored buckets still in the
-  -- hour at p_minute and what the take's events before it spent this minute (p_added).
-  DECLARE
-    w integer[];
-  BEGIN
-    SELECT credit_spend_window(c.spend_window, c.spend_minute, p_minute) INTO w
-      FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.account_id = p_account_id;
-    w[(p_minute % 60) + 1] := w[(p_minute % 60) + 1] + p_added;
-    RETURN credit_spend_retry_after(w, p_minute, p_ask, p_limit);
-  END $function$`);
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_volume_add(p_account_id bigint, p_model_id character varying, p_period_start timestamp with time zone, p_period_end timestamp with time zone, p_tokens bigint, p_base numeric, p_cost numeric)
  RETURNS void
  LANGUAGE sql
@@ -250,9 +216,9 @@ AS $function$
     RETURN QUERY SELECT * FROM credit_allocations c WHERE c.id = a.id;
   END $function$`);
     await q.query(
-      `DROP FUNCTION credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[], p_takes character varying[], p_modes character varying[], p_sessions character varying[], p_corrections uuid[], p_scopes jsonb[])`,
+      `DROP FUNCTION credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[], p_takes character varying[], p_modes character varying[], p_sessions character varying[], p_corrections uuid[])`,
     );
-    await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_volumes jsonb[] DEFAULT NULL::jsonb[], p_scopes jsonb[] DEFAULT NULL::jsonb[])
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_volumes jsonb[] DEFAULT NULL::jsonb[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb, out_volume_step integer)
  LANGUAGE plpgsql
 AS $function$
@@ -271,7 +237,6 @@ AS $function$
   -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
   -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none). p_volumes[i]: its rule's volume
   -- steps (NULL: none, no volume statement); its amount decided here (credit_volume_price()), its step out_volume_step.
-  -- Budgets by scope: p_scopes[i], below.
   DECLARE
     n integer;
     -- per event, by position
@@ -286,7 +251,7 @@ AS $function$
     u_acc bigint[]; u_org varchar[]; u_known boolean[]; u_avail bigint[]; u_overdraft integer[]; u_owed bigint[];
     u_ptr integer[]; u_last integer[];
     -- per account: hourly limit, spend window (flat: 60 slots an account, as credit_accounts keeps them), its sum
-    u_limit integer[]; u_used bigint[]; u_rated boolean[]; u_added bigint[];
+    u_limit integer[]; u_used bigint[]; u_rated boolean[]; u_added bigint[]; w integer[];
     v_recharge boolean; v_rated boolean := false;
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
     -- the accounts' live allocations, by account, then FIFO
@@ -305,9 +270,6 @@ AS $function$
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
     vp record; e_step integer[]; g_i integer[]; g_credits integer[]; g_expires timestamptz[]; -- volume steps, give-backs
-    -- budgets by scope (credit_budget_caps()): each once (b_*); event i's at eb_b[e_bfrom[i] .. e_bto[i]], its caps bc_*
-    b_id bigint[] := '{}'; b_name varchar[]; b_limit bigint[]; b_start timestamptz[]; b_spent bigint[]; b_added bigint[]; b_acc bigint[];
-    eb_b integer[]; e_bfrom integer[]; e_bto integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -446,9 +408,6 @@ AS $function$
       END IF;
     END IF;
 
-    -- The budgets the events' scopes name (docs/budgets.md), under the locks; no scopes, no statement.
-    IF p_scopes IS NOT NULL THEN SELECT * INTO e_bfrom, e_bto, eb_b, b_id, b_name, b_limit, b_start, b_spent, b_added, b_acc FROM credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes); END IF;
-
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
     -- with each account's first and last allocation and its balance.
     IF cardinality(u_acc) = 1 THEN
@@ -502,19 +461,20 @@ AS $function$
       -- The one decision: the key's budget, the member's limit (what they spent in its period, this
       -- batch's events before included), then the hourly window (the stored buckets for the last hour
       -- plus what this batch has spent this minute), then the balance and headroom the events before left.
-      IF e_bfrom[i] IS NOT NULL OR bc_codes <> '{}' THEN SELECT * INTO bc_codes, bc_used, bc_limits FROM credit_budget_event_caps(eb_b[e_bfrom[i]:e_bto[i]], b_spent, b_limit); END IF; -- then its budgets
-      v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[] || bc_codes,
-                                ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]] || bc_used,
-                                ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[] || bc_limits,
+      v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[],
+                                ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]],
+                                ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[],
                                 u_avail[u], v_headroom);
       e_avail[i] := u_avail[u]; e_head[i] := v_headroom;
-      IF v_status LIKE 'budget:%' THEN -- the budget that cannot cover it, as BUDGET_EXCEEDED tells it
-        bk := substr(v_status, 8)::int; e_status[i] := 'budget_exceeded';
-        e_parts[i] := credit_budget_refusal(b_id[bk], b_name[bk], b_limit[bk], b_spent[bk], b_start[bk], b_acc[bk]); CONTINUE;
-      ELSIF v_status <> 'ok' THEN
+      IF v_status <> 'ok' THEN
         e_status[i] := v_status;
         IF v_status = 'rate_limited' THEN
-          e_retry[i] := credit_take_retry_after(u_acc[u], v_minute, u_added[u], v_ask, u_limit[u]);
+          -- The window the retry is read from: the stored buckets still in the hour, and what this batch
+          -- has spent this minute.
+          SELECT credit_spend_window(c.spend_window, c.spend_minute, v_minute) INTO w
+            FROM (SELECT 1) one LEFT JOIN credit_accounts c ON c.account_id = u_acc[u];
+          w[(v_minute % 60) + 1] := w[(v_minute % 60) + 1] + u_added[u];
+          e_retry[i] := credit_spend_retry_after(w, v_minute, v_ask, u_limit[u]);
         ELSIF v_status = 'insufficient' THEN
           e_balance[i] := u_avail[u] + v_headroom;
         END IF;
@@ -576,7 +536,6 @@ AS $function$
         END IF;
         v_key_spent := v_key_spent + v_spent; v_key_charged := v_key_charged + v_spent; v_key_used := true;
       END IF;
-      IF e_bfrom[i] IS NOT NULL AND v_spent > 0 THEN SELECT * INTO b_spent, b_added FROM credit_budget_spend(eb_b[e_bfrom[i]:e_bto[i]], v_spent, b_id, b_start, b_limit, b_spent, b_added); END IF;
       IF mi IS NOT NULL AND v_spent > 0 THEN
         IF m_spent[mi] + v_spent >= m_limit[mi] THEN
           PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
@@ -632,14 +591,23 @@ AS $function$
                                  WITH ORDINALITY AS x(kept, added, slot)),
           updated_at = now();
     END IF;
-    IF 0 < ANY (b_added) THEN PERFORM credit_budget_count(b_id, b_acc, b_start, b_added); END IF;
     IF v_key_used THEN
       -- The events' limit_reached were sent in their order above; the spend is counted once.
       PERFORM credit_cap_spend_add('key', ARRAY[p_api_key_id::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[v_key_charged]);
     END IF;
 
-    -- The balance alerts, in the order the movements happened (credit_take_alerts()).
-    IF v_alerts THEN PERFORM credit_take_alerts(u_acc, e_u, e_before, e_balance, e_status, p_thresholds); END IF;
+    -- The balance alerts, in the order the movements happened, decided by credit_balance_alerts()
+    -- (it also keeps which thresholds are armed).
+    IF v_alerts THEN
+    PERFORM credit_balance_alerts(mv.account_id, mv.before, mv.after, mv.thresholds)
+       FROM (SELECT u_acc[e.u] AS account_id, e.before, e.after, COALESCE(c.low_balance_thresholds, p_thresholds) AS thresholds
+               FROM unnest(e_u, e_before, e_balance, e_status) WITH ORDINALITY AS e(u, before, after, status, ord)
+               LEFT JOIN credit_accounts c ON c.account_id = u_acc[e.u]
+              WHERE e.status = 'ok' AND e.after < e.before
+              ORDER BY e.ord) mv
+      -- only the movements that cross a threshold or reach 0: for the others the function does nothing
+      WHERE (mv.before > 0 AND mv.after <= 0) OR EXISTS (SELECT 1 FROM unnest(mv.thresholds) t WHERE mv.before >= t AND mv.after < t);
+    END IF;
     IF v_recharge THEN
     PERFORM auto_recharge_check(b.account_id, b.avail) FROM unnest(u_acc, u_avail) WITH ORDINALITY AS b(account_id, avail, u) JOIN credit_accounts c ON c.account_id = b.account_id AND c.recharge_below > b.avail WHERE EXISTS (SELECT 1 FROM unnest(e_u, e_status, e_collected, e_debt) AS e(u, status, taken, debt) WHERE e.u = b.u AND e.status = 'ok' AND e.taken + e.debt > 0);
     END IF;
@@ -653,9 +621,9 @@ AS $function$
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(
-      `DROP FUNCTION credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[], p_takes character varying[], p_modes character varying[], p_sessions character varying[], p_corrections uuid[], p_volumes jsonb[], p_scopes jsonb[])`,
+      `DROP FUNCTION credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[], p_takes character varying[], p_modes character varying[], p_sessions character varying[], p_corrections uuid[], p_volumes jsonb[])`,
     );
-    await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_scopes jsonb[] DEFAULT NULL::jsonb[])
+    await q.query(`CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb)
  LANGUAGE plpgsql
 AS $function$
@@ -672,7 +640,7 @@ AS $function$
   -- the organisation's lock. Each event's outcome is its own row (TigerBeetle's create_transfers:
   -- flags per transfer, a result per event); a refused event moves nothing, the later ones still
   -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
-  -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none). Budgets by scope: p_scopes[i], below.
+  -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none).
   DECLARE
     n integer;
     -- per event, by position
@@ -705,9 +673,6 @@ AS $function$
     acc credit_accounts%ROWTYPE; v_thresholds integer[]; v_alerts boolean := false; v_top_threshold integer;
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
-    -- budgets by scope (credit_budget_caps()): each once (b_*); event i's at eb_b[e_bfrom[i] .. e_bto[i]], its caps bc_*
-    b_id bigint[] := '{}'; b_name varchar[]; b_limit bigint[]; b_start timestamptz[]; b_spent bigint[]; b_added bigint[]; b_acc bigint[];
-    eb_b integer[]; e_bfrom integer[]; e_bto integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
   BEGIN
     e_acc := p_account_ids; e_amount := p_amounts; e_record := p_usage_records;
     n := COALESCE(cardinality(e_acc), 0);
@@ -846,9 +811,6 @@ AS $function$
       END IF;
     END IF;
 
-    -- The budgets the events' scopes name (docs/budgets.md), under the locks; no scopes, no statement.
-    IF p_scopes IS NOT NULL THEN SELECT * INTO e_bfrom, e_bto, eb_b, b_id, b_name, b_limit, b_start, b_spent, b_added, b_acc FROM credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes); END IF;
-
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
     -- with each account's first and last allocation and its balance.
     IF cardinality(u_acc) = 1 THEN
@@ -899,16 +861,12 @@ AS $function$
       -- The one decision: the key's budget, the member's limit (what they spent in its period, this
       -- batch's events before included), then the hourly window (the stored buckets for the last hour
       -- plus what this batch has spent this minute), then the balance and headroom the events before left.
-      IF e_bfrom[i] IS NOT NULL OR bc_codes <> '{}' THEN SELECT * INTO bc_codes, bc_used, bc_limits FROM credit_budget_event_caps(eb_b[e_bfrom[i]:e_bto[i]], b_spent, b_limit); END IF; -- then its budgets
-      v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[] || bc_codes,
-                                ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]] || bc_used,
-                                ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[] || bc_limits,
+      v_status := credit_decide(v_strict, v_amount, v_ask, ARRAY['key_limit', 'member_limit', 'rate_limited']::varchar[],
+                                ARRAY[v_key_spent, COALESCE(m_spent[mi], 0), u_used[u]],
+                                ARRAY[v_key_limit, m_limit[mi], CASE WHEN v_windowed THEN u_limit[u] END]::bigint[],
                                 u_avail[u], v_headroom);
       e_avail[i] := u_avail[u]; e_head[i] := v_headroom;
-      IF v_status LIKE 'budget:%' THEN -- the budget that cannot cover it, as BUDGET_EXCEEDED tells it
-        bk := substr(v_status, 8)::int; e_status[i] := 'budget_exceeded';
-        e_parts[i] := credit_budget_refusal(b_id[bk], b_name[bk], b_limit[bk], b_spent[bk], b_start[bk], b_acc[bk]); CONTINUE;
-      ELSIF v_status <> 'ok' THEN
+      IF v_status <> 'ok' THEN
         e_status[i] := v_status;
         IF v_status = 'rate_limited' THEN
           -- The window the retry is read from: the stored buckets still in the hour, and what this batch
@@ -974,7 +932,6 @@ AS $function$
         END IF;
         v_key_spent := v_key_spent + v_spent; v_key_charged := v_key_charged + v_spent; v_key_used := true;
       END IF;
-      IF e_bfrom[i] IS NOT NULL AND v_spent > 0 THEN SELECT * INTO b_spent, b_added FROM credit_budget_spend(eb_b[e_bfrom[i]:e_bto[i]], v_spent, b_id, b_start, b_limit, b_spent, b_added); END IF;
       IF mi IS NOT NULL AND v_spent > 0 THEN
         IF m_spent[mi] + v_spent >= m_limit[mi] THEN
           PERFORM credit_cap_limit_event('member', e_member[i], u_acc[u], m_limit[mi], m_period[mi], m_spent[mi], v_spent);
@@ -1027,7 +984,6 @@ AS $function$
                                  WITH ORDINALITY AS x(kept, added, slot)),
           updated_at = now();
     END IF;
-    IF 0 < ANY (b_added) THEN PERFORM credit_budget_count(b_id, b_acc, b_start, b_added); END IF;
     IF v_key_used THEN
       -- The events' limit_reached were sent in their order above; the spend is counted once.
       PERFORM credit_cap_spend_add('key', ARRAY[p_api_key_id::varchar], ARRAY[NULL::bigint], v_key_start, ARRAY[v_key_charged]);
@@ -1134,12 +1090,6 @@ AS $function$
     );
     await q.query(
       `DROP FUNCTION credit_volume_add(p_account_id bigint, p_model_id character varying, p_period_start timestamp with time zone, p_period_end timestamp with time zone, p_tokens bigint, p_base numeric, p_cost numeric)`,
-    );
-    await q.query(
-      `DROP FUNCTION credit_take_retry_after(p_account_id bigint, p_minute bigint, p_added bigint, p_ask bigint, p_limit integer)`,
-    );
-    await q.query(
-      `DROP FUNCTION credit_take_alerts(p_accounts bigint[], p_event_accounts integer[], p_before bigint[], p_after bigint[], p_status character varying[], p_thresholds integer[])`,
     );
     await q.query(`CREATE OR REPLACE FUNCTION public.credit_line_category(p_kind character varying, p_source character varying, p_value bigint)
  RETURNS character varying

@@ -154,7 +154,9 @@ import { Budgets1732001800000 } from './1732001800000-budgets.js';
 import { BudgetCaps1732001801000 } from './1732001801000-budget-caps.js';
 import { BudgetReachedEmail1732001820000 } from './1732001820000-budget-reached-email.js';
 import { VolumeSteps1732001850000 } from './1732001850000-volume-steps.js';
+import { TakeEventsBeforeVolumeSteps1732001850500 } from './1732001850500-take-events-before-volume-steps.js';
 import { VolumeStepsFunctions1732001851000 } from './1732001851000-volume-steps-functions.js';
+import { VolumeStepsWithBudgets1732001851500 } from './1732001851500-volume-steps-with-budgets.js';
 import { RecordWithoutClaim1732001910000 } from './1732001910000-record-without-claim.js';
 import { CorrectionsOneShape1732002000000 } from './1732002000000-corrections-one-shape.js';
 import { UsageRecordNet1732002001000 } from './1732002001000-usage-record-net.js';
@@ -343,7 +345,9 @@ export const MIGRATIONS = [
   BudgetCaps1732001801000,
   BudgetReachedEmail1732001820000,
   VolumeSteps1732001850000,
+  TakeEventsBeforeVolumeSteps1732001850500,
   VolumeStepsFunctions1732001851000,
+  VolumeStepsWithBudgets1732001851500,
   RecordWithoutClaim1732001910000,
   CorrectionsOneShape1732002000000,
   UsageRecordNet1732002001000,
