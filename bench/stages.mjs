@@ -6,7 +6,9 @@
 // credit a record). A plain load generator (autocannon, 32 connections) sends the record for 200 and
 // for 1,000 users, for the members of 5 organisations of 40 (each member's JWT naming its
 // organisation, on builds that have organisations) and the streaming pair (an admin's JWT naming the
-// user); every scenario runs build after build, A B C in odd rounds and C B A in even ones, after a
+// user), the balance and the credits check by users' own JWTs, and, on builds that have features,
+// the entitlement check of a boolean feature and of a metered one consuming one use
+// (bench/features.mjs; STAGES_SCENARIOS names a few); every scenario runs build after build, A B C in odd rounds and C B A in even ones, after a
 // first round that fills each database. Per window: the rate, the service's Node CPU per request (its process.cpuUsage()), the
 // CPU of the database backends serving it, and, from PostgreSQL's per-database function statistics
 // (track_functions = 'all' set on the bench database only: the server's configuration is not
@@ -46,8 +48,23 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const USERS = 1000;
 const ORG = 'record, org members';
-const SCENARIOS = ['record, 200 users', 'record, 1,000 users', ORG, 'streaming pair'];
+const PAIR = 'streaming pair';
+const BALANCE = 'balance';
+const CHECK = 'check';
+const FEATURE = 'entitlement check';
+const CONSUME = 'entitlement check, consuming 1';
+const ALL = ['record, 200 users', 'record, 1,000 users', ORG, PAIR, BALANCE, CHECK, FEATURE, CONSUME];
+// STAGES_SCENARIOS=<a,b>: only these (the names above); all by default.
+const SCENARIOS = process.env.STAGES_SCENARIOS
+  ? process.env.STAGES_SCENARIOS.split(',').map((name) => {
+      if (!ALL.includes(name)) throw new Error(`STAGES_SCENARIOS: unknown ${name}, one of ${ALL.join('; ')}`);
+      return name;
+    })
+  : ALL;
+/** Scenarios a build has only where it has features (bench/features.mjs): the entitlement checks. */
+const FEATURES = new Set([FEATURE, CONSUME]);
 const TARGET_ORG = 0.9;
+const TARGET_FEATURE = 0.9;
 const TARGET = { older: 1.0, tpcb: 0.6 };
 
 const ids = userIds(USERS);
@@ -77,7 +94,7 @@ try {
   for (let round = 0; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
       for (const v of round % 2 ? versions : [...versions].reverse()) {
-        if (scenario === ORG && v.members.length === 0) continue;
+        if ((scenario === ORG && v.members.length === 0) || (FEATURES.has(scenario) && !v.features)) continue;
         log(`${scenario}, ${round === 0 ? 'filling' : `round ${round}`}: ${v.label} ...`);
         const window = await measure(v, scenario);
         // The first pass fills every database (and warms every plan): it is not counted.
@@ -119,6 +136,13 @@ async function prepare(v) {
   v.members = existsSync(orgs)
     ? await (await import(pathToFileURL(orgs).href)).seedOrgs(v.pool, { orgs: 5, members: 40, credits: 2_000_000_000 })
     : [];
+  // A boolean and a metered feature granted to every user, where the build has features.
+  const features = path.join(v.root, 'bench/features.mjs');
+  if (existsSync(features)) {
+    const own = await import(pathToFileURL(features).href);
+    await own.seedFeatures(v.service, v.pool, meter);
+    v.features = own.FEATURE_KEYS;
+  }
   v.results = {};
 }
 
@@ -163,19 +187,25 @@ async function measure(v, scenario) {
   await statisticsNow(v.pool);
   await settle(v);
   const { result, cpuMicros: dbMicros } = await withDatabaseCpu(v.pool, async () => {
-    if (scenario === 'streaming pair') {
+    if (scenario === PAIR) {
       const s = await runPairs(v.service, meter, () => pick(ids), CONNECTIONS, DURATION);
       return { rate: s.pairsPerSecond, n: s.pairs, cpuMicros: s.cpuMicros, failed: s.failed };
     }
     const users = scenario === 'record, 200 users' ? 200 : USERS;
-    // A member records with its own JWT, charging its organisation.
+    // A member records with its own JWT, charging its organisation; every other request is a random
+    // user's own, on its own account.
+    const own = (method, route, body) => () => ({ method, route, auth: pick(tokens, users), body });
     const request =
-      scenario === ORG
-        ? () => {
-            const m = pick(v.members);
-            return { auth: `Bearer ${accessToken(m.userId)}`, body: { orgId: m.orgId, ...RECORD } };
-          }
-        : () => ({ auth: pick(tokens, users), body: RECORD });
+      {
+        [ORG]: () => {
+          const m = pick(v.members);
+          return { auth: `Bearer ${accessToken(m.userId)}`, body: { orgId: m.orgId, ...RECORD } };
+        },
+        [BALANCE]: own('GET', '/api/credits/balance'),
+        [CHECK]: own('POST', '/api/credits/check', { credits: 1 }),
+        [FEATURE]: own('POST', '/api/entitlements/check', { featureKey: v.features?.flag }),
+        [CONSUME]: own('POST', '/api/entitlements/check', { featureKey: v.features?.metered, consume: 1 }),
+      }[scenario] ?? own('POST', '/api/usage/record', RECORD);
     const { result: r, cpuMicros } = await withCpu(v.service, () =>
       autocannon({
         url: v.service.base,
@@ -183,14 +213,14 @@ async function measure(v, scenario) {
         duration: DURATION,
         requests: [
           {
-            method: 'POST',
-            path: '/api/usage/record',
             setupRequest: (req) => {
               const r = request();
               return {
                 ...req,
-                headers: { 'content-type': 'application/json', authorization: r.auth },
-                body: JSON.stringify(r.body),
+                method: r.method ?? 'POST',
+                path: r.route ?? '/api/usage/record',
+                headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), authorization: r.auth },
+                body: r.body ? JSON.stringify(r.body) : undefined,
               };
             },
           },
@@ -271,13 +301,30 @@ function print() {
     }
   }
   const current = versions.at(-1);
+  const has = (...names) => names.every((name) => current.results[name]);
+  const [user200, user1000] = ALL;
   const checks = [
-    ...SCENARIOS.filter((s) => s !== ORG).map((s) => [
+    ...SCENARIOS.filter((s) => s !== ORG && !FEATURES.has(s) && older.results[s]).map((s) => [
       `${s} ≥ ${TARGET.older}× ${older.label}`,
       rate(current, s) / rate(older, s) >= TARGET.older,
     ]),
-    [`${ORG} ≥ ${TARGET_ORG}× a user's`, rate(current, ORG) / rate(current, SCENARIOS[0]) >= TARGET_ORG],
-    ...(tpcbMean ? [[`record ≥ ${TARGET.tpcb}× TPC-B`, rate(current, SCENARIOS[0]) / tpcbMean >= TARGET.tpcb]] : []),
+    ...(has(ORG, user200)
+      ? [[`${ORG} ≥ ${TARGET_ORG}× a user's`, rate(current, ORG) / rate(current, user200) >= TARGET_ORG]]
+      : []),
+    ...(has(FEATURE, BALANCE)
+      ? [[`${FEATURE} ≥ ${TARGET_FEATURE}× balance`, rate(current, FEATURE) / rate(current, BALANCE) >= TARGET_FEATURE]]
+      : []),
+    ...(has(CONSUME, user1000)
+      ? [
+          [
+            `${CONSUME} ≥ ${TARGET_FEATURE}× a record`,
+            rate(current, CONSUME) / rate(current, user1000) >= TARGET_FEATURE,
+          ],
+        ]
+      : []),
+    ...(tpcbMean && has(user200)
+      ? [[`record ≥ ${TARGET.tpcb}× TPC-B`, rate(current, user200) / tpcbMean >= TARGET.tpcb]]
+      : []),
     ['0 failed', versions.every((v) => SCENARIOS.every((s) => (v.results[s] ?? []).every((w) => w.failed === 0)))],
   ];
   console.log(`\nTargets: ${checks.map(([name, met]) => `${name}: ${met ? 'met' : 'NOT met'}`).join('; ')}`);
