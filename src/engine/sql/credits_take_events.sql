@@ -192,8 +192,8 @@ AS $function$
       END IF;
     END IF;
 
-    -- The budgets the events' scopes name (docs/budgets.md), under the locks; no scopes, no statement.
-    IF p_scopes IS NOT NULL THEN v_caps := credit_budget_caps((SELECT array_agg(CASE WHEN u_known[x.u] THEN u_acc[x.u] END ORDER BY x.i) FROM unnest(e_u) WITH ORDINALITY AS x(u, i)), p_scopes);
+    -- The budgets the events' scopes name (docs/budgets.md), under the locks, by the events' account ids (an unknown one has none); no scopes, no statement.
+    IF p_scopes IS NOT NULL THEN v_caps := credit_budget_caps(e_acc, p_scopes);
       e_bfrom := v_caps.out_from; b_added := v_caps.out_added; bc_codes := '{budget:}'; bc_used := '{0}'; END IF;
 
     -- The accounts' live allocations, locked, soonest-expiring first (ties: oldest), grouped by account,
