@@ -1,8 +1,19 @@
-import type { PublicAccount } from '../auth/account-access.js';
+import type { PublicAccount, ResolvedAccount } from '../auth/account-access.js';
 
 /** The account of a row or a charge that names an organisation or, without one, its user. */
 export const ownerAccount = (orgId: string | null, userId: string): PublicAccount =>
   orgId === null ? { userId } : { orgId };
+
+/**
+ * The account a row or a charge names (an organisation's or, without one, its user's) as the resolved
+ * account names it: its kind and its owner's id.
+ */
+export const accountNamed = (orgId: string | null, userId: string): Pick<ResolvedAccount, 'kind' | 'ownerId'> =>
+  orgId ? { kind: 'org', ownerId: orgId } : { kind: 'user', ownerId: userId };
+
+/** accountKey() of an account by its kind and its owner's id (`user:<id>`, `org:<id>`). */
+export const kindKey = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string =>
+  `${account.kind}:${account.ownerId}`;
 
 /**
  * The key naming an account in a map or a cache (`user:<id>`, `org:<id>`): the organisation's when the

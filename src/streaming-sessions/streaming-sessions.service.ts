@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { accountNamed } from '../accounts/account-ref.js';
 import type { Payer } from '../accounts/payer.js';
 import { PayerService } from '../accounts/payer.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -121,7 +122,7 @@ export class StreamingSessionsService {
     const startedAt = new Date(this.clock.now());
     const expiresAt = new Date(startedAt.getTime() + (ttlSeconds ?? this.config.streamingSessionTtlSeconds) * 1000);
     // What the account may use and pays, from the pricing cache: no statement of its own.
-    const party = { userId: payer.userId, orgId: payer.orgId };
+    const party = accountNamed(payer.orgId, payer.userId);
     await this.pricing.assertEntitled(dto.modelId, party, payer.keyModels);
     // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
     const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party, dimensions, true);

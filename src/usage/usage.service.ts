@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { accountNamed } from '../accounts/account-ref.js';
 import type { Actor, Payer } from '../accounts/payer.js';
 import { PayerService } from '../accounts/payer.service.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -92,7 +93,7 @@ export class UsageService {
       dto.occurredAt === undefined
         ? null
         : occurredAtIn(dto.occurredAt, this.clock.now(), this.config.corrections.lateUsageDays);
-    const party = { userId, orgId };
+    const party = accountNamed(orgId, userId);
     await this.pricing.assertEntitled(dto.modelId || null, party, keyModels);
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
