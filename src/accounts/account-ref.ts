@@ -11,6 +11,16 @@ export const ownerAccount = (orgId: string | null, userId: string): PublicAccoun
 export const accountNamed = (orgId: string | null, userId: string): Pick<ResolvedAccount, 'kind' | 'ownerId'> =>
   orgId ? { kind: 'org', ownerId: orgId } : { kind: 'user', ownerId: userId };
 
+/**
+ * The account a charge names, with the member who spends: an organisation's used by its member
+ * `userId`, else `userId`'s own (no member).
+ */
+export const chargedAccount = (
+  orgId: string | null,
+  userId: string,
+): Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'> =>
+  orgId ? { kind: 'org', ownerId: orgId, memberId: userId } : { kind: 'user', ownerId: userId, memberId: null };
+
 /** accountKey() of an account by its kind and its owner's id (`user:<id>`, `org:<id>`). */
 export const kindKey = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string =>
   `${account.kind}:${account.ownerId}`;

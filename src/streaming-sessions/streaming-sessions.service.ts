@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { accountNamed } from '../accounts/account-ref.js';
+import { chargedAccount } from '../accounts/account-ref.js';
 import type { Payer } from '../accounts/payer.js';
 import { PayerService } from '../accounts/payer.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -122,17 +122,17 @@ export class StreamingSessionsService {
     const startedAt = new Date(this.clock.now());
     const expiresAt = new Date(startedAt.getTime() + (ttlSeconds ?? this.config.streamingSessionTtlSeconds) * 1000);
     // What the account may use and pays, from the pricing cache: no statement of its own.
-    const party = accountNamed(payer.orgId, payer.userId);
-    await this.pricing.assertEntitled(dto.modelId, party, payer.keyModels);
+    const account = chargedAccount(payer.orgId, payer.userId);
+    await this.pricing.assertEntitled(dto.modelId, account, payer.keyModels);
     // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
-    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party, dimensions, true);
+    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, account, dimensions, true);
     // On a rule with volume steps: held at the step the account's period total would reach.
     const estimatedCredits = (await this.quotes.stepped(payer.accountId, dto.modelId, quote, tokens.kinds)).credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
     const session = {
       sessionId,
-      userId: payer.userId,
+      account,
       modelId: dto.modelId,
       estimatedTokens: tokens.total,
       estimateSplit: tokens.split,
@@ -146,7 +146,6 @@ export class StreamingSessionsService {
       estimatedUnits: dimensions.units,
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
-      orgId: payer.orgId,
       recordExtras: sessionRecordExtras(expiryExtras, dto.scopes),
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
