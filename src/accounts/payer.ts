@@ -1,4 +1,4 @@
-import type { PublicAccount } from '../auth/account-access.js';
+import type { PublicAccount, ResolvedAccount } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
@@ -58,9 +58,11 @@ export interface NamedParty {
 
 /** What the payer needs to know of a key a service principal names (`apiKeyId`), as the keys' module reads it. */
 export interface NamedKey {
-  userId: string;
-  /** A key of a membership: the organisation it charges. */
-  orgId: string | null;
+  /**
+   * The account the key charges: its owner's own, or for a key of a membership the organisation's,
+   * with its owner as the member who spends (chargedAccount()).
+   */
+  charges: Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'>;
   /** Neither revoked nor expired. A key of a membership whose owner left is active: the charge answers NOT_A_MEMBER. */
   active: boolean;
   models: string[] | null;
@@ -132,10 +134,10 @@ export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
  * answer alike (the answer tells nobody which ids exist); a revoked or expired one is refused too.
  */
 export function throughNamedKey(party: PayerParty, named: NamedParty, key: NamedKey | null): PayerParty {
-  if (!key || key.userId !== party.userId) {
+  if (!key || (key.charges.memberId ?? key.charges.ownerId) !== party.userId) {
     throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${party.userId}`);
   }
   if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
-  const orgId = payingOrg(named.orgId, key.orgId, party.userId);
+  const orgId = payingOrg(named.orgId, key.charges.kind === 'org' ? key.charges.ownerId : null, party.userId);
   return { ...party, orgId, keyModels: [...party.keyModels, key.models] };
 }

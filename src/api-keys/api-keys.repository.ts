@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 
+import { chargedAccount } from '../accounts/account-ref.js';
 import type { NamedKey } from '../accounts/payer.js';
 import type { NamedKeys } from '../accounts/payer.service.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, knownScopes, type Scope } from '../auth/roles.js';
@@ -257,13 +258,15 @@ export class ApiKeysRepository implements NamedKeys {
    * write whose service principal names it (src/accounts/payer.ts); null if none.
    */
   async ownerOf(manager: EntityManager, id: string): Promise<NamedKey | null> {
-    const rows: NamedKey[] = await manager.query(
-      `SELECT k.user_id AS "userId", k.org_id AS "orgId", k.models,
-              k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
-         FROM api_keys k WHERE k.id = $1`,
-      [id],
-    );
-    return rows[0] ?? null;
+    const rows: { user_id: string; org_id: string | null; models: string[] | null; active: boolean }[] =
+      await manager.query(
+        `SELECT k.user_id, k.org_id, k.models,
+                k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
+           FROM api_keys k WHERE k.id = $1`,
+        [id],
+      );
+    const row = rows[0];
+    return row ? { charges: chargedAccount(row.org_id, row.user_id), active: row.active, models: row.models } : null;
   }
 
   /** Revokes the keys created in a portal session; answers how many were still unrevoked. */
