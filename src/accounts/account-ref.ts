@@ -21,6 +21,14 @@ export const chargedAccount = (
 ): Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'> =>
   orgId ? { kind: 'org', ownerId: orgId, memberId: userId } : { kind: 'user', ownerId: userId, memberId: null };
 
+/** The user a charged account bills: the member who spends an organisation's, else its owner. */
+export const billedUser = (account: Pick<ResolvedAccount, 'ownerId' | 'memberId'>): string =>
+  account.memberId ?? account.ownerId;
+
+/** The organisation a charged account is (null: a user's own). */
+export const payingOrgOf = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string | null =>
+  account.kind === 'org' ? account.ownerId : null;
+
 /** accountKey() of an account by its kind and its owner's id (`user:<id>`, `org:<id>`). */
 export const kindKey = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string =>
   `${account.kind}:${account.ownerId}`;

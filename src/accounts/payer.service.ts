@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import type { AuthUser } from '../auth/roles.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountIds } from './account-ids.js';
-import { ownerAccount } from './account-ref.js';
+import { billedUser, ownerAccount } from './account-ref.js';
 import { ErasedAccounts } from './erased-accounts.js';
 import {
   type NamedKey,
@@ -43,10 +43,10 @@ export class PayerService {
   async payer(caller: AuthUser, named: NamedParty): Promise<Payer> {
     const party = payerOf(caller, named);
     // An erased person is billed nothing more (docs/erasure.md): known in memory, no statement.
-    this.erased.assertNotErased(party.userId);
+    this.erased.assertNotErased(billedUser(party.account));
     if (named.apiKeyId === undefined) return this.withAccount(party);
     const through = throughNamedKey(party, named, await this.keys.ownerOf(this.tx.statementManager, named.apiKeyId));
-    this.erased.assertNotErased(through.userId);
+    this.erased.assertNotErased(billedUser(through.account));
     return this.withAccount(through);
   }
 

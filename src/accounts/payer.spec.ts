@@ -35,8 +35,7 @@ describe('payerOf', () => {
     const payer = payerOf(key('bob'), {});
     expect(payerAccount(payer)).toEqual({ userId: 'bob' });
     expect(payer).toEqual({
-      userId: 'bob',
-      orgId: null,
+      account: { kind: 'user', ownerId: 'bob', memberId: null },
       apiKeyId: 'key-of-bob',
       createdBy: 'bob',
       actor: { apiKeyId: 'key-of-bob', actorId: null },
@@ -58,8 +57,7 @@ describe('payerOf', () => {
     const payer = payerOf(serviceKey, { userId: 'alice', orgId: 'acme' });
     expect(payerAccount(payer)).toEqual({ orgId: 'acme' });
     expect(payer).toMatchObject({
-      userId: 'alice',
-      orgId: 'acme',
+      account: { kind: 'org', ownerId: 'acme', memberId: 'alice' },
       apiKeyId: 'key-of-svc',
       createdBy: 'svc',
       actor: { apiKeyId: 'key-of-svc', actorId: 'svc' },
@@ -70,7 +68,7 @@ describe('payerOf', () => {
   it('charges the organisation of a membership’s key, and refuses another org it names', () => {
     const member = key('bob', { orgId: 'acme' });
     expect(payerAccount(payerOf(member, {}))).toEqual({ orgId: 'acme' });
-    expect(payerOf(member, { orgId: 'acme' }).orgId).toBe('acme');
+    expect(payerOf(member, { orgId: 'acme' }).account).toEqual({ kind: 'org', ownerId: 'acme', memberId: 'bob' });
     expect(code(() => payerOf(member, { orgId: 'other' }))).toBe('NOT_A_MEMBER');
   });
 });

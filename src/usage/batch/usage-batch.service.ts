@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
-import { accountKey } from '../../accounts/account-ref.js';
+import { accountKey, billedUser } from '../../accounts/account-ref.js';
 import { ErasedAccounts } from '../../accounts/erased-accounts.js';
 import { payerOf } from '../../accounts/payer.js';
 import { PayerService } from '../../accounts/payer.service.js';
@@ -173,10 +173,10 @@ export class UsageBatchService {
       // does (the engine checks the membership per event); a batch event names no key, so the batch
       // counts against the calling key.
       const payer = payerOf(caller, { userId, orgId });
-      this.erased.assertNotErased(payer.userId);
+      this.erased.assertNotErased(billedUser(payer.account));
       return {
         eventId,
-        input: await this.usage.prepare(payer.userId, record, payer.actor, payer.orgId, payer.keyModels),
+        input: await this.usage.prepare(payer.account, record, payer.actor, payer.keyModels),
       };
     } catch (error) {
       if (error instanceof DomainError) return refusal(error);
