@@ -148,7 +148,6 @@ const EVENT_FIELDS: [string, keyof CreateUsageRecordInput][] = [
   ['provider_usage', 'providerUsage'],
   ['api_key_id', 'apiKeyId'],
   ['actor_id', 'actorId'],
-  ['org_id', 'orgId'],
   ['request_id', 'requestId'],
   ['account_price_id', 'accountPriceId'],
   ['service_tier', 'serviceTier'],
@@ -299,7 +298,9 @@ export class UsageRecordsRepository {
     // batch builds a thousand of these, and an object literal of every column spread with the token
     // kinds' was a tenth of the batch's Node CPU, with its garbage.
     const events = items.map(({ eventId, input }) => {
-      const event: Record<string, unknown> = { id: input.id, user_id: input.userId };
+      const { account } = input;
+      const event: Record<string, unknown> = { id: input.id, user_id: account.memberId ?? account.ownerId };
+      if (account.kind === 'org') event.org_id = account.ownerId;
       if (eventId !== null) event.event_id = eventId;
       for (const [column, field] of EVENT_FIELDS) {
         const value = input[field];

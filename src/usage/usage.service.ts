@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { Actor, Payer } from '../accounts/payer.js';
 import { PayerService } from '../accounts/payer.service.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -118,7 +117,7 @@ export class UsageService {
     }
     const input = {
       id: timeOrderedId(),
-      userId: billedUser(account),
+      account,
       service: dto.service,
       operation: dto.operation,
       credits,
@@ -132,7 +131,6 @@ export class UsageService {
       providerUsage: dto.providerUsage ?? null,
       apiKeyId: actor?.apiKeyId ?? null,
       actorId: actor?.actorId ?? null,
-      orgId: payingOrgOf(account),
       creditsNamed: dto.credits !== undefined,
       requestId: dto.credits !== undefined && actor?.actorId ? requestIdNow() : null,
       accountPriceId,
