@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { chargedAccount } from '../src/accounts/account-ref.js';
 import type { AuthUser } from '../src/auth/roles.js';
 import { DomainError, SpendRateLimitedError } from '../src/common/errors/domain-error.js';
 import { CreditsService } from '../src/engine/credits.service.js';
@@ -335,7 +336,11 @@ describe('batch take = single takes', () => {
             amounts.map(async (amount) => ({
               eventId: uniqueId('win'),
               input: {
-                ...(await usage.prepare(viaBatch, { service: 'window', operation: 'op', credits: amount })),
+                ...(await usage.prepare(chargedAccount(null, viaBatch), {
+                  service: 'window',
+                  operation: 'op',
+                  credits: amount,
+                })),
                 accountId,
               },
             })),

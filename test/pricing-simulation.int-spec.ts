@@ -115,7 +115,13 @@ describe('pricing simulations', () => {
   };
 
   const simulate = async (rules: Rule[]): Promise<Map<string, number>> => {
-    const input: SimulationInput = { from: FROM, to: TO, rules, userId, groupBy: 'record' };
+    const input: SimulationInput = {
+      from: FROM,
+      to: TO,
+      rules,
+      account: { kind: 'user', ownerId: userId },
+      groupBy: 'record',
+    };
     const { sql, params } = simulationSql(input);
     const rows = (await db.query<SimulationRow>(sql, params)).rows;
     return new Map(rows.map((r) => [r.key, Number(r.simulated_credits)]));
@@ -272,7 +278,13 @@ describe('pricing simulations', () => {
       records.some((r) => r.single && r.tokens.input % 1000 === 1 && r.credits === (r.tokens.input - 1) / 1000 + 1),
     ).toBe(true);
     // The whole range at once, as the route sums it.
-    const { sql, params } = simulationSql({ from: FROM, to: TO, rules: inForce, userId, groupBy: 'model' });
+    const { sql, params } = simulationSql({
+      from: FROM,
+      to: TO,
+      rules: inForce,
+      account: { kind: 'user', ownerId: userId },
+      groupBy: 'model',
+    });
     const rows = (await db.query<SimulationRow>(sql, params)).rows;
     const total = (k: keyof SimulationRow) => rows.reduce((n, r) => n + Number(r[k]), 0);
     expect(total('simulated_credits') - total('actual_credits')).toBe(0);

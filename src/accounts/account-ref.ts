@@ -1,8 +1,37 @@
-import type { PublicAccount } from '../auth/account-access.js';
+import type { PublicAccount, ResolvedAccount } from '../auth/account-access.js';
 
 /** The account of a row or a charge that names an organisation or, without one, its user. */
 export const ownerAccount = (orgId: string | null, userId: string): PublicAccount =>
   orgId === null ? { userId } : { orgId };
+
+/**
+ * The account a row or a charge names (an organisation's or, without one, its user's) as the resolved
+ * account names it: its kind and its owner's id.
+ */
+export const accountNamed = (orgId: string | null, userId: string): Pick<ResolvedAccount, 'kind' | 'ownerId'> =>
+  orgId ? { kind: 'org', ownerId: orgId } : { kind: 'user', ownerId: userId };
+
+/**
+ * The account a charge names, with the member who spends: an organisation's used by its member
+ * `userId`, else `userId`'s own (no member).
+ */
+export const chargedAccount = (
+  orgId: string | null,
+  userId: string,
+): Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'> =>
+  orgId ? { kind: 'org', ownerId: orgId, memberId: userId } : { kind: 'user', ownerId: userId, memberId: null };
+
+/** The user a charged account bills: the member who spends an organisation's, else its owner. */
+export const billedUser = (account: Pick<ResolvedAccount, 'ownerId' | 'memberId'>): string =>
+  account.memberId ?? account.ownerId;
+
+/** The organisation a charged account is (null: a user's own). */
+export const payingOrgOf = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string | null =>
+  account.kind === 'org' ? account.ownerId : null;
+
+/** accountKey() of an account by its kind and its owner's id (`user:<id>`, `org:<id>`). */
+export const kindKey = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string =>
+  `${account.kind}:${account.ownerId}`;
 
 /**
  * The key naming an account in a map or a cache (`user:<id>`, `org:<id>`): the organisation's when the

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { publicAccount, type ResolvedAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountIds } from './account-ids.js';
-import { ownerAccount } from './account-ref.js';
+import { billedUser } from './account-ref.js';
 import { ErasedAccounts } from './erased-accounts.js';
 import {
   type NamedKey,
@@ -43,10 +44,10 @@ export class PayerService {
   async payer(caller: AuthUser, named: NamedParty): Promise<Payer> {
     const party = payerOf(caller, named);
     // An erased person is billed nothing more (docs/erasure.md): known in memory, no statement.
-    this.erased.assertNotErased(party.userId);
+    this.erased.assertNotErased(billedUser(party.account));
     if (named.apiKeyId === undefined) return this.withAccount(party);
     const through = throughNamedKey(party, named, await this.keys.ownerOf(this.tx.statementManager, named.apiKeyId));
-    this.erased.assertNotErased(through.userId);
+    this.erased.assertNotErased(billedUser(through.account));
     return this.withAccount(through);
   }
 
@@ -55,10 +56,10 @@ export class PayerService {
    * org that pays for them), in their order (null: none), in at most one statement for those not
    * known yet.
    */
-  accountsOf(payers: readonly { userId: string; orgId: string | null }[]): Promise<(string | null)[]> {
+  accountsOf(payers: readonly Pick<ResolvedAccount, 'kind' | 'ownerId'>[]): Promise<(string | null)[]> {
     return this.ids.ofMany(
       this.tx.statementManager,
-      payers.map((p) => ownerAccount(p.orgId, p.userId)),
+      payers.map((p) => publicAccount(p.kind, p.ownerId)),
     );
   }
 

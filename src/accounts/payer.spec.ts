@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { AuthUser } from '../auth/roles.js';
+import { chargedAccount } from './account-ref.js';
 import { type NamedKey, payerAccount, payerOf, throughNamedKey } from './payer.js';
 
 const jwt = (userId: string, role: AuthUser['role'] = 'user'): AuthUser => ({
@@ -18,7 +19,7 @@ const key = (userId: string, extra: Partial<AuthUser> = {}): AuthUser => ({
   ...extra,
 });
 const serviceKey = key('svc', { scopes: ['usage:ingest'], models: ['m-1'] });
-const aliceKey: NamedKey = { userId: 'alice', orgId: null, active: true, models: ['m-2'] };
+const aliceKey: NamedKey = { charges: chargedAccount(null, 'alice'), active: true, models: ['m-2'] };
 
 const code = (f: () => unknown) => {
   try {
@@ -34,8 +35,7 @@ describe('payerOf', () => {
     const payer = payerOf(key('bob'), {});
     expect(payerAccount(payer)).toEqual({ userId: 'bob' });
     expect(payer).toEqual({
-      userId: 'bob',
-      orgId: null,
+      account: { kind: 'user', ownerId: 'bob', memberId: null },
       apiKeyId: 'key-of-bob',
       createdBy: 'bob',
       actor: { apiKeyId: 'key-of-bob', actorId: null },
@@ -57,8 +57,7 @@ describe('payerOf', () => {
     const payer = payerOf(serviceKey, { userId: 'alice', orgId: 'acme' });
     expect(payerAccount(payer)).toEqual({ orgId: 'acme' });
     expect(payer).toMatchObject({
-      userId: 'alice',
-      orgId: 'acme',
+      account: { kind: 'org', ownerId: 'acme', memberId: 'alice' },
       apiKeyId: 'key-of-svc',
       createdBy: 'svc',
       actor: { apiKeyId: 'key-of-svc', actorId: 'svc' },
@@ -69,7 +68,7 @@ describe('payerOf', () => {
   it('charges the organisation of a membership’s key, and refuses another org it names', () => {
     const member = key('bob', { orgId: 'acme' });
     expect(payerAccount(payerOf(member, {}))).toEqual({ orgId: 'acme' });
-    expect(payerOf(member, { orgId: 'acme' }).orgId).toBe('acme');
+    expect(payerOf(member, { orgId: 'acme' }).account).toEqual({ kind: 'org', ownerId: 'acme', memberId: 'bob' });
     expect(code(() => payerOf(member, { orgId: 'other' }))).toBe('NOT_A_MEMBER');
   });
 });
@@ -89,12 +88,18 @@ describe('throughNamedKey', () => {
 
   it('answers an unknown key, another user’s and a revoked one with API_KEY_MISMATCH', () => {
     expect(code(() => throughNamedKey(party, named, null))).toBe('API_KEY_MISMATCH');
-    expect(code(() => throughNamedKey(party, named, { ...aliceKey, userId: 'bob' }))).toBe('API_KEY_MISMATCH');
+    expect(code(() => throughNamedKey(party, named, { ...aliceKey, charges: chargedAccount(null, 'bob') }))).toBe(
+      'API_KEY_MISMATCH',
+    );
+    // A key of bob's membership of an org alice's name happens to be: bob's key, not alice's.
+    expect(code(() => throughNamedKey(party, named, { ...aliceKey, charges: chargedAccount('alice', 'bob') }))).toBe(
+      'API_KEY_MISMATCH',
+    );
     expect(code(() => throughNamedKey(party, named, { ...aliceKey, active: false }))).toBe('API_KEY_MISMATCH');
   });
 
   it('charges the organisation of a named membership key, and refuses another org named beside it', () => {
-    const orgKey = { ...aliceKey, orgId: 'acme' };
+    const orgKey = { ...aliceKey, charges: chargedAccount('acme', 'alice') };
     expect(payerAccount(throughNamedKey(party, named, orgKey))).toEqual({ orgId: 'acme' });
     const other = { ...named, orgId: 'other' };
     expect(code(() => throughNamedKey(payerOf(serviceKey, other), other, orgKey))).toBe('NOT_A_MEMBER');

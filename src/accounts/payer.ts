@@ -1,8 +1,8 @@
-import type { PublicAccount } from '../auth/account-access.js';
+import { type PublicAccount, publicAccount, type ResolvedAccount } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
-import { ownerAccount } from './account-ref.js';
+import { billedUser, chargedAccount, payingOrgOf } from './account-ref.js';
 
 /**
  * Who pays for a metering write (docs/trust-model.md "Who pays, decided in one place"): the account
@@ -11,13 +11,12 @@ import { ownerAccount } from './account-ref.js';
  * takes it from here.
  */
 export interface Payer {
-  /** The billed user: the account's owner, or (`orgId` set) the member who used what the organisation pays for. */
-  userId: string;
   /**
-   * The organisation that pays (the engine checks that `userId` is an active member); null: the user's
-   * account. With `userId`, the `{userId, orgId}` the pricing and credits modules take.
+   * The account that pays, with the member who spends it: a user's own (the billed user its owner),
+   * or an organisation's used by its member, the billed user (the engine checks that they are an
+   * active member). billedUser() and payingOrgOf() read the two.
    */
-  orgId: string | null;
+  account: Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'>;
   /**
    * The key the usage goes through, whose budget counts it and which the ledger names: the billed
    * user's key a service principal named, else the caller's own key (null: a JWT, naming none).
@@ -58,9 +57,11 @@ export interface NamedParty {
 
 /** What the payer needs to know of a key a service principal names (`apiKeyId`), as the keys' module reads it. */
 export interface NamedKey {
-  userId: string;
-  /** A key of a membership: the organisation it charges. */
-  orgId: string | null;
+  /**
+   * The account the key charges: its owner's own, or for a key of a membership the organisation's,
+   * with its owner as the member who spends (chargedAccount()).
+   */
+  charges: Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'>;
   /** Neither revoked nor expired. A key of a membership whose owner left is active: the charge answers NOT_A_MEMBER. */
   active: boolean;
   models: string[] | null;
@@ -80,9 +81,9 @@ function payingOrg(named: string | undefined, keyOrg: string | null | undefined,
   return named ?? keyOrg ?? null;
 }
 
-/** The account that pays: the organisation's when one does, else the billed user's own. */
-export const payerAccount = (payer: Pick<Payer, 'userId' | 'orgId'>): PublicAccount =>
-  ownerAccount(payer.orgId, payer.userId);
+/** The account that pays, in the public shape: the organisation's when one does, else the billed user's own. */
+export const payerAccount = (payer: Pick<Payer, 'account'>): PublicAccount =>
+  publicAccount(payer.account.kind, payer.account.ownerId);
 
 /**
  * The payer of a write that names no key (a batch event names none): a service principal bills
@@ -100,8 +101,7 @@ export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
     }
     const orgId = payingOrg(named.orgId, caller.orgId, caller.userId);
     return {
-      userId: caller.userId,
-      orgId,
+      account: chargedAccount(orgId, caller.userId),
       apiKeyId: caller.apiKeyId ?? null,
       createdBy: caller.userId,
       actor: actorOf(caller, caller.userId),
@@ -116,8 +116,7 @@ export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
   // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
   const orgId = named.orgId ?? null;
   return {
-    userId,
-    orgId,
+    account: chargedAccount(orgId, userId),
     apiKeyId: named.apiKeyId ?? caller.apiKeyId ?? null,
     createdBy: caller.userId,
     actor: actorOf(caller, userId),
@@ -132,10 +131,11 @@ export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
  * answer alike (the answer tells nobody which ids exist); a revoked or expired one is refused too.
  */
 export function throughNamedKey(party: PayerParty, named: NamedParty, key: NamedKey | null): PayerParty {
-  if (!key || key.userId !== party.userId) {
-    throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${party.userId}`);
+  const userId = billedUser(party.account);
+  if (!key || billedUser(key.charges) !== userId) {
+    throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${userId}`);
   }
   if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
-  const orgId = payingOrg(named.orgId, key.orgId, party.userId);
-  return { ...party, orgId, keyModels: [...party.keyModels, key.models] };
+  const orgId = payingOrg(named.orgId, payingOrgOf(key.charges), userId);
+  return { ...party, account: chargedAccount(orgId, userId), keyModels: [...party.keyModels, key.models] };
 }

@@ -1,6 +1,6 @@
 /* How an API key is shown: the stored row, what the database says of it now, and its budget. */
 
-import { ADMIN_ONLY_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
+import { ADMIN_ONLY_SCOPES, knownScopes } from '../auth/roles.js';
 import type { CapRow } from '../engine/credit-caps.service.js';
 import type { StoredApiKey } from './api-keys.repository.js';
 import type { ApiKeyResponseDto } from './dto/api-key.dto.js';
@@ -13,13 +13,6 @@ export function isServiceKey(key: ApiKey): boolean {
 }
 
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
-/**
- * The scopes a key acts with: what it was given (admin-only ones only an admin could give). Unknown
- * strings in the column (a scope since retired) grant nothing.
- */
-export const knownScopes = (values: string[]): Scope[] =>
-  values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
 
 /** A key with its budget (the credits module's cap: null without one). */
 export interface KeyView extends StoredApiKey {

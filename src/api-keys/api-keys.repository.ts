@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 
+import { chargedAccount } from '../accounts/account-ref.js';
 import type { NamedKey } from '../accounts/payer.js';
 import type { NamedKeys } from '../accounts/payer.service.js';
-import { ADMIN_ONLY_SCOPES, type Scope } from '../auth/roles.js';
+import { ADMIN_ONLY_SCOPES, type AuthUser, knownScopes, type Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { queryPrepared, type SqlPart } from '../database/statement-parts.js';
+import type { InvalidKeyReason } from './dto/api-key.dto.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
 /** A key as the routes show it, with what the database says about it now. */
@@ -20,25 +22,20 @@ export interface StoredApiKey {
   creatorIsAdmin: boolean;
 }
 
-/** What authentication needs, in one indexed lookup by hash. */
-export interface KeyLookup {
-  id: string;
-  userId: string;
-  permissions: string[];
-  /** The organisation a key of a membership charges (null: the owner's account). */
-  orgId: string | null;
-  /** A key of a membership whose owner is no longer an active member of the org. */
-  notMember: boolean;
-  /** A service key whose creator (its owner) is no longer an admin. */
-  creatorNotAdmin: boolean;
-  revoked: boolean;
-  expired: boolean;
+/** A presented key as authentication reads it, in one indexed lookup by hash. */
+export interface KeyAuthentication {
+  /**
+   * The caller the key stands for: its owner with role `user`, limited to its scopes, its models
+   * and, for a key of a membership, the organisation it charges (`orgId`).
+   */
+  caller: AuthUser & { apiKeyId: string; scopes: Scope[] };
+  /**
+   * Why it no longer authenticates (null: it does), the first that holds: revoked, expired, a key of a
+   * membership whose owner left the org, a service key whose creator is no longer an admin.
+   */
+  refusal: InvalidKeyReason | null;
   /** `last_used` is older than a minute (or unset): worth recording this use. */
   touchDue: boolean;
-  /** The models the key may meter (null: every model). */
-  models: string[] | null;
-  email: string | null;
-  username: string | null;
 }
 
 export type NewApiKey = Pick<
@@ -157,14 +154,28 @@ export class ApiKeysRepository implements NamedKeys {
   async findForAuthentication(
     manager: EntityManager,
     keyHashes: Buffer[],
-  ): Promise<(KeyLookup & { keyHash: Buffer })[]> {
+  ): Promise<(KeyAuthentication & { keyHash: Buffer })[]> {
     // Named: parsed and planned once per connection, as every statement of the hot routes is.
-    return queryPrepared<KeyLookup & { keyHash: Buffer }>(manager, 'api_key_authentication', {
+    const rows = await queryPrepared<{
+      keyHash: Buffer;
+      id: string;
+      userId: string;
+      permissions: string[];
+      orgId: string | null;
+      models: string[] | null;
+      refusal: InvalidKeyReason | null;
+      touchDue: boolean;
+      email: string | null;
+      username: string | null;
+    }>(manager, 'api_key_authentication', {
       sql: `SELECT k.key_hash AS "keyHash", k.id, k.user_id AS "userId", k.permissions, k.org_id AS "orgId", k.models,
-              ${NOT_MEMBER_SQL} AS "notMember",
-              (k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin') AS "creatorNotAdmin",
-              k.revoked_at IS NOT NULL AS revoked,
-              (k.expires_at IS NOT NULL AND k.expires_at <= now()) AS expired,
+              CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
+                   WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired'
+                   WHEN ${NOT_MEMBER_SQL} THEN 'not_a_member'
+                   -- A service key's privilege is its creator's: it works only while they are an admin (a
+                   -- demoted admin's key could otherwise still meter anyone and create and pay purchases).
+                   WHEN k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin' THEN 'creator_not_admin'
+              END AS refusal,
               (k.last_used IS NULL OR k.last_used < now() - interval '1 minute') AS "touchDue",
               u.email, u.username
          FROM api_keys k
@@ -172,6 +183,22 @@ export class ApiKeysRepository implements NamedKeys {
         WHERE k.key_hash = ANY($1::bytea[])`,
       params: [keyHashes, ADMIN_ONLY_SCOPES],
     });
+    return rows.map((row) => ({
+      keyHash: row.keyHash,
+      caller: {
+        userId: row.userId,
+        role: 'user',
+        email: row.email,
+        username: row.username,
+        via: 'api-key',
+        scopes: knownScopes(row.permissions),
+        apiKeyId: row.id,
+        ...(row.orgId === null ? {} : { orgId: row.orgId }),
+        ...(row.models === null ? {} : { models: row.models }),
+      },
+      refusal: row.refusal,
+      touchDue: row.touchDue,
+    }));
   }
 
   /**
@@ -231,13 +258,15 @@ export class ApiKeysRepository implements NamedKeys {
    * write whose service principal names it (src/accounts/payer.ts); null if none.
    */
   async ownerOf(manager: EntityManager, id: string): Promise<NamedKey | null> {
-    const rows: NamedKey[] = await manager.query(
-      `SELECT k.user_id AS "userId", k.org_id AS "orgId", k.models,
-              k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
-         FROM api_keys k WHERE k.id = $1`,
-      [id],
-    );
-    return rows[0] ?? null;
+    const rows: { user_id: string; org_id: string | null; models: string[] | null; active: boolean }[] =
+      await manager.query(
+        `SELECT k.user_id, k.org_id, k.models,
+                k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AS active
+           FROM api_keys k WHERE k.id = $1`,
+        [id],
+      );
+    const row = rows[0];
+    return row ? { charges: chargedAccount(row.org_id, row.user_id), active: row.active, models: row.models } : null;
   }
 
   /** Revokes the keys created in a portal session; answers how many were still unrevoked. */

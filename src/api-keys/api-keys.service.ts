@@ -14,8 +14,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditCapsService } from '../engine/credit-caps.service.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
-import { budgetOf, isServiceKey, type KeyView, knownScopes, toDto } from './api-key-view.js';
-import { ApiKeysRepository, type KeyLookup, type KeyOwner, type StoredApiKey } from './api-keys.repository.js';
+import { budgetOf, isServiceKey, type KeyView, toDto } from './api-key-view.js';
+import { ApiKeysRepository, type KeyAuthentication, type KeyOwner, type StoredApiKey } from './api-keys.repository.js';
 import { CoalescedKeyLookups } from './coalesced-key-lookups.js';
 import type {
   ApiKeyResponseDto,
@@ -38,7 +38,7 @@ function auditedKeyChange(caller: AuthUser, key: ApiKey): boolean {
   return key.userId !== caller.userId || isServiceKey(key);
 }
 
-type KeyCheck = { valid: true; row: KeyLookup } | { valid: false; reason: InvalidKeyReason };
+type KeyCheck = { valid: true; caller: KeyAuthentication['caller'] } | { valid: false; reason: InvalidKeyReason };
 
 /** `last_used` is written at most once a minute per key. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -281,18 +281,7 @@ export class ApiKeysService {
                 : 'Invalid API key',
       );
     }
-    const { row } = check;
-    return {
-      userId: row.userId,
-      role: 'user',
-      email: row.email,
-      username: row.username,
-      via: 'api-key',
-      scopes: knownScopes(row.permissions),
-      apiKeyId: row.id,
-      ...(row.orgId === null ? {} : { orgId: row.orgId }),
-      ...(row.models === null ? {} : { models: row.models }),
-    };
+    return check.caller;
   }
 
   /**
@@ -309,25 +298,20 @@ export class ApiKeysService {
     if (!check.valid) return { valid: false, reason: check.reason };
     return {
       valid: true,
-      keyId: check.row.id,
-      userId: check.row.userId,
-      permissions: knownScopes(check.row.permissions),
-      orgId: check.row.orgId,
+      keyId: check.caller.apiKeyId,
+      userId: check.caller.userId,
+      permissions: check.caller.scopes,
+      orgId: check.caller.orgId ?? null,
     };
   }
 
   private async check(key: string): Promise<KeyCheck> {
     if (!looksLikeApiKey(key)) return { valid: false, reason: 'unknown' };
-    const row = await this.lookups.find(hashApiKey(key));
-    if (!row) return { valid: false, reason: 'unknown' };
-    if (row.revoked) return { valid: false, reason: 'revoked' };
-    if (row.expired) return { valid: false, reason: 'expired' };
-    if (row.notMember) return { valid: false, reason: 'not_a_member' };
-    // A service key's privilege is its creator's: it works only while they are an admin (a demoted
-    // admin's key could otherwise still meter anyone and create and pay purchases).
-    if (row.creatorNotAdmin) return { valid: false, reason: 'creator_not_admin' };
-    if (row.touchDue) this.touch(row.id);
-    return { valid: true, row };
+    const found = await this.lookups.find(hashApiKey(key));
+    if (!found) return { valid: false, reason: 'unknown' };
+    if (found.refusal !== null) return { valid: false, reason: found.refusal };
+    if (found.touchDue) this.touch(found.caller.apiKeyId);
+    return { valid: true, caller: found.caller };
   }
 
   /** A use of key `id` authenticated earlier (src/api-keys/recent-keys.ts), recorded as check() does. */

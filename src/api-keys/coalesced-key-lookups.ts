@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
-import { ApiKeysRepository, type KeyLookup } from './api-keys.repository.js';
+import { ApiKeysRepository, type KeyAuthentication } from './api-keys.repository.js';
 
 /**
  * Keys per statement, and statements in flight. A gateway that meters every user presents one
@@ -23,7 +23,7 @@ const IN_FLIGHT = 2;
  */
 @Injectable()
 export class CoalescedKeyLookups {
-  private readonly coalescer = new Coalescer<Buffer, KeyLookup | null>((_lane, hashes) => this.send(hashes), {
+  private readonly coalescer = new Coalescer<Buffer, KeyAuthentication | null>((_lane, hashes) => this.send(hashes), {
     maxBatch: MAX_BATCH,
     maxInFlight: IN_FLIGHT,
     // A statement the server refused is tried again one lookup at a time; a lost connection fails them all.
@@ -41,17 +41,17 @@ export class CoalescedKeyLookups {
   }
 
   /** The key whose hash is `keyHash` (null: none), read in a statement that starts after this call. */
-  find(keyHash: Buffer): Promise<KeyLookup | null> {
+  find(keyHash: Buffer): Promise<KeyAuthentication | null> {
     // Inside a request's transaction (POST /api/api-keys/verify under an Idempotency-Key) the lookup
     // joins it: its own statement on the transaction's connection.
     if (this.tx.inTransaction) return this.send([keyHash]).then(([row]) => row);
     return this.coalescer.submit('authentication', keyHash);
   }
 
-  private async send(hashes: Buffer[]): Promise<(KeyLookup | null)[]> {
+  private async send(hashes: Buffer[]): Promise<(KeyAuthentication | null)[]> {
     const distinct = [...new Map(hashes.map((h) => [h.toString('hex'), h])).values()];
     const rows = await this.keys.findForAuthentication(this.tx.statementManager, distinct);
-    const byHash = new Map(rows.map(({ keyHash, ...row }) => [keyHash.toString('hex'), row]));
+    const byHash = new Map<string, KeyAuthentication>(rows.map((row) => [row.keyHash.toString('hex'), row]));
     return hashes.map((h) => byHash.get(h.toString('hex')) ?? null);
   }
 }

@@ -33,6 +33,13 @@ export type Scope = (typeof SCOPES)[number];
 export const ADMIN_ONLY_SCOPES: readonly Scope[] = ['usage:ingest'];
 
 /**
+ * The scopes a key acts with: what it was given (admin-only ones only an admin could give). Unknown
+ * strings in the column (a scope since retired) grant nothing.
+ */
+export const knownScopes = (values: string[]): Scope[] =>
+  values.filter((v): v is Scope => (SCOPES as readonly string[]).includes(v));
+
+/**
  * `gateway`: the key may call the provider APIs under /v1 (docs/gateway.md), which spend credits on the
  * owner's behalf with no other step: a key has it only when its creator names it.
  */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { accountNamed } from '../accounts/account-ref.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type ResolvedAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -75,18 +76,15 @@ export class CreditQuotesService {
     caller: AuthUser,
     own: ResolvedAccount,
     named: { userId?: string; orgId?: string },
-  ): Promise<{ party: { userId: string; orgId: string | null }; accountId: string | null }> {
+  ): Promise<{ party: Pick<ResolvedAccount, 'kind' | 'ownerId'>; accountId: string | null }> {
     if (named.userId !== undefined && named.orgId !== undefined) {
       throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
     }
-    if (named.userId === undefined && named.orgId === undefined) {
-      const orgId = own.kind === 'org' ? own.ownerId : null;
-      return { party: { userId: orgId === null ? own.ownerId : caller.userId, orgId }, accountId: own.accountId };
-    }
+    if (named.userId === undefined && named.orgId === undefined) return { party: own, accountId: own.accountId };
     // The one resolver and its rule (src/accounts/account-resolver.ts): staff any account, a user their own, a member their org's.
     const account = await this.access.resolve(caller, named, QUOTE_ACCOUNTS);
     return {
-      party: { userId: named.userId ?? caller.userId, orgId: named.orgId ?? null },
+      party: accountNamed(named.orgId ?? null, named.userId ?? caller.userId),
       accountId: account?.accountId ?? null,
     };
   }

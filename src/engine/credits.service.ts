@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import {
   DomainError,
   InsufficientCreditsError,
@@ -98,15 +99,16 @@ export class CreditsService {
   async singleRefusal(
     error: DomainError,
     amount: number,
-    who: { orgId: string | null; userId: string; accountId: string | null },
+    who: { account: Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'>; accountId: string | null },
   ): Promise<DomainError> {
-    if (!who.orgId) return error;
+    const { kind, ownerId, memberId } = who.account;
+    if (kind !== 'org' || memberId === null) return error;
     if (error.code === 'MEMBER_LIMIT_EXCEEDED') {
-      const member = await this.caps.memberLimit(this.tx.statementManager, who.accountId, who.userId);
+      const member = await this.caps.memberLimit(this.tx.statementManager, who.accountId, memberId);
       return memberLimitError(amount, member);
     }
     // An unknown org (no account) answers as one the user is not a member of: no org-id oracle.
-    if (error.code === 'NOT_A_MEMBER' || error.code === 'NOT_FOUND') return new NotAMemberError(who.orgId, who.userId);
+    if (error.code === 'NOT_A_MEMBER' || error.code === 'NOT_FOUND') return new NotAMemberError(ownerId, memberId);
     return error;
   }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpException, Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import express, { type Request, type Response, Router } from 'express';
 
+import { accountNamed } from '../accounts/account-ref.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { type RecentCaller, RecentKeys } from '../api-keys/recent-keys.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -250,7 +251,7 @@ export class GatewayService implements OnModuleInit {
   ): Promise<GatewayRequest> {
     const model = rule.modelId;
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
-    const party = { userId: caller.userId, orgId: caller.orgId ?? null };
+    const party = accountNamed(caller.orgId ?? null, caller.userId);
     const at = new Date(this.clock.now());
     let worst: { credits: number; input: string; output: string } | null = null;
     for (const input of INPUT_KINDS)
@@ -312,7 +313,7 @@ export class GatewayService implements OnModuleInit {
     const requestId = this.requestId(req, res);
     try {
       const caller = await this.caller(req);
-      const party = { userId: caller.userId, orgId: caller.orgId ?? null };
+      const party = accountNamed(caller.orgId ?? null, caller.userId);
       const data = [];
       for (const rule of await this.pricing.current()) {
         const upstream = this.config.gateway.upstreams.find((u) => u.models.some((p) => p.test(rule.modelId)));

@@ -3,19 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
+import type { AuthUser } from '../auth/roles.js';
 import type { PortalScope } from './entities/portal-session.entity.js';
-
-/** What authentication needs of a session, in one indexed lookup by the token's digest. */
-export interface PortalSessionLookup {
-  id: string;
-  userId: string;
-  orgId: string | null;
-  scope: PortalScope;
-  email: string | null;
-  username: string | null;
-  /** Ended, or past `expires_at` at the instant asked. */
-  over: boolean;
-}
 
 export interface NewPortalSession {
   tokenHash: Buffer;
@@ -90,7 +79,16 @@ export class PortalSessionsRepository {
     return row ? { userId: row.user_id, orgId: row.org_id, expiresAt: row.expires_at } : null;
   }
 
-  async lookup(manager: EntityManager, tokenHash: Buffer, at: Date): Promise<PortalSessionLookup | null> {
+  /**
+   * The caller a session's token stands for, in one indexed lookup by the token's digest: the user,
+   * with the least role, limited to the session's account (`portal`). `over`: ended, or past
+   * `expires_at` at the instant asked.
+   */
+  async lookup(
+    manager: EntityManager,
+    tokenHash: Buffer,
+    at: Date,
+  ): Promise<{ caller: AuthUser; over: boolean } | null> {
     const rows: Array<{
       id: string;
       user_id: string;
@@ -109,12 +107,15 @@ export class PortalSessionsRepository {
     const row = rows[0];
     if (!row) return null;
     return {
-      id: row.id,
-      userId: row.user_id,
-      orgId: row.org_id,
-      scope: row.scope,
-      email: row.email,
-      username: row.username,
+      caller: {
+        userId: row.user_id,
+        // The token is the user's with the least role, whatever their JWTs say: staff routes stay out.
+        role: 'user',
+        email: row.email,
+        username: row.username,
+        via: 'jwt',
+        portal: { sessionId: row.id, orgId: row.org_id, scope: row.scope },
+      },
       over: row.over,
     };
   }

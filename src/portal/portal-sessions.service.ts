@@ -117,15 +117,7 @@ export class PortalSessionsService {
         )
       : null;
     if (!found || found.over) throw new UnauthorizedException('This portal session has ended or expired');
-    return {
-      userId: found.userId,
-      // The token is the user's with the least role, whatever their JWTs say: staff routes stay out.
-      role: 'user',
-      email: found.email,
-      username: found.username,
-      via: 'jwt',
-      portal: { sessionId: found.id, orgId: found.orgId, scope: found.scope },
-    };
+    return found.caller;
   }
 }
 

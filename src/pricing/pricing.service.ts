@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { accountKey } from '../accounts/account-ref.js';
+import { kindKey } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
@@ -38,11 +39,8 @@ import type { PriceView, Quote } from './pricing-views.js';
 
 export type { PricingRuleView } from './pricing-rules.js';
 
-/** The account a write bills (an org's when it pays): whose prices and model lists apply. */
-export interface PricedParty {
-  userId: string;
-  orgId?: string | null;
-}
+/** The account a write bills (an org's when it pays), by kind and owner: whose prices and model lists apply. */
+type Priced = Pick<ResolvedAccount, 'kind' | 'ownerId'>;
 
 export type { PriceView, Quote } from './pricing-views.js';
 
@@ -90,14 +88,14 @@ export class PricingService {
     modelId: string,
     tokens: TokenKinds,
     at: Date = new Date(this.clock.now()),
-    party: PricedParty | null = null,
+    party: Priced | null = null,
     dimensions: Dimensions = NO_DIMENSIONS,
     hold = false,
   ): Promise<Quote> {
     const snapshot = await this.cache.snapshot();
     const { rule, fallback } = this.ruleOrFallback(snapshot.rules, modelId, at);
     const accountPrice =
-      party === null ? null : accountPriceAt(snapshot.accountPrices.get(accountKey(party)), modelId, at.getTime());
+      party === null ? null : accountPriceAt(snapshot.accountPrices.get(kindKey(party)), modelId, at.getTime());
     const { prices, factor } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices(fallback!), accountPrice);
     const pricedAt =
       hold && dimensions.serviceTier === AUTO_TIER
@@ -129,11 +127,11 @@ export class PricingService {
    * UNPRICED_UNIT): a settlement's tier and units checked before its statement, at the rule and account
    * price its session was opened with (those in force when it started).
    */
-  async checkDimensions(modelId: string, at: Date, party: PricedParty, dimensions: Dimensions): Promise<void> {
+  async checkDimensions(modelId: string, at: Date, party: Priced, dimensions: Dimensions): Promise<void> {
     if (dimensions.units === null && isBaseTier(dimensions.serviceTier)) return;
     const snapshot = await this.cache.snapshot();
     const rule = this.ruleAt(snapshot.rules, modelId, at.getTime());
-    const accountPrice = accountPriceAt(snapshot.accountPrices.get(accountKey(party)), modelId, at.getTime());
+    const accountPrice = accountPriceAt(snapshot.accountPrices.get(kindKey(party)), modelId, at.getTime());
     const { prices } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices('0'), accountPrice);
     checkDimensions(prices, dimensions, modelId);
   }
@@ -142,26 +140,26 @@ export class PricingService {
    * Whether every model list in force for a write allows the model: the keys' it goes through
    * (`keyLists`), the paying org's own, and the paying account's plan's.
    */
-  async entitled(modelId: string | null, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<boolean> {
+  async entitled(modelId: string | null, party: Priced, keyLists: readonly ModelList[] = []): Promise<boolean> {
     if (!entitled(modelId, keyLists)) return false;
-    const lists = (await this.cache.snapshot()).modelLists.get(accountKey(party));
+    const lists = (await this.cache.snapshot()).modelLists.get(kindKey(party));
     return lists === undefined || entitled(modelId, lists);
   }
 
   /** MODEL_NOT_ENTITLED (403) unless `entitled()` (null: a write naming no model). */
-  async assertEntitled(modelId: string | null, party: PricedParty, keyLists: readonly ModelList[] = []): Promise<void> {
+  async assertEntitled(modelId: string | null, party: Priced, keyLists: readonly ModelList[] = []): Promise<void> {
     if (!(await this.entitled(modelId, party, keyLists))) throw notEntitled(modelId);
   }
 
   /** The account price in force now for an account's model, if any. */
-  async accountPriceNow(modelId: string, party: PricedParty): Promise<AccountPriceView | null> {
+  async accountPriceNow(modelId: string, party: Priced): Promise<AccountPriceView | null> {
     const snapshot = await this.cache.snapshot();
-    return accountPriceAt(snapshot.accountPrices.get(accountKey(party)), modelId, this.clock.now());
+    return accountPriceAt(snapshot.accountPrices.get(kindKey(party)), modelId, this.clock.now());
   }
 
   /** The model lists in force for an account beyond its keys' (its org's own, its plan's). */
-  async modelListsOf(party: PricedParty): Promise<ModelList[]> {
-    return (await this.cache.snapshot()).modelLists.get(accountKey(party)) ?? [];
+  async modelListsOf(party: Priced): Promise<ModelList[]> {
+    return (await this.cache.snapshot()).modelLists.get(kindKey(party)) ?? [];
   }
 
   /** The price of a model at an instant: its rule, else the default (or 422 in strict mode). */

@@ -192,7 +192,8 @@ export class SessionSettlementsRepository {
   recordValues(settledAt: Date): RecordInStatement {
     return {
       from: 'settling, settled',
-      userId: 'settling.user_id',
+      // The session's account pays the record too: user_id stays the member of an org's.
+      account: 'settling',
       operation: 'settling.model_id',
       modelId: 'settling.model_id',
       credits: 'settled.out_charge - settled.out_shortfall',
@@ -204,9 +205,6 @@ export class SessionSettlementsRepository {
       // The settling credential (an expiry: the one that opened it).
       apiKeyId: 'settling.caller_key',
       actorId: 'NULLIF(settling.caller_id, settling.user_id)',
-      // The organisation that held for it pays the record too; user_id stays the member.
-      orgId: 'settling.org_id',
-      accountId: 'settling.account_id',
       // The budget scopes the initialize named (kept on the session), so stats by scope count it.
       scopes: `settling.record_extras -> 'scopes'`,
       metadata: {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { InsertAfterHold } from '../engine/credit-holds.repository.js';
@@ -61,7 +62,11 @@ export function toSessionDto(row: SessionRow): SessionResponseDto {
 
 export interface NewSession {
   sessionId: string;
-  userId: string;
+  /**
+   * The account that holds and settles, with the member who spends an organisation's: the row names
+   * the billed user (the member, else the owner) and, for an org's, the org.
+   */
+  account: Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'>;
   modelId: string;
   estimatedTokens: number;
   /** The estimate's count of each kind, when it was given split. */
@@ -79,8 +84,6 @@ export interface NewSession {
   /** The credential that opens it: its user (a JWT's, a key's owner) and its key (null: a JWT). */
   openedBy: string;
   openedByApiKeyId: string | null;
-  /** The organisation that holds and settles (userId: the member); null: the user's own account. */
-  orgId: string | null;
   /**
    * An in-process caller's record service and metadata, for the expiry's record when it settles it,
    * and the budget scopes its initialize named, for the record of whatever settles it.
@@ -102,9 +105,10 @@ const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
+  const org = s.account.kind === 'org';
   return [
     s.sessionId,
-    s.userId,
+    org ? s.account.memberId : s.account.ownerId,
     s.modelId,
     s.estimatedTokens,
     s.estimatedCredits,
@@ -115,7 +119,7 @@ function sessionParams(s: NewSession): unknown[] {
     ...TOKEN_KINDS.map((kind) => estimate[tokenField(kind)]),
     s.openedBy,
     s.openedByApiKeyId,
-    s.orgId,
+    org ? s.account.ownerId : null,
     s.accountPriceId,
     s.serviceTier,
     s.estimatedUnits ? JSON.stringify(s.estimatedUnits) : null,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { billedUser } from '../accounts/account-ref.js';
 import type { Payer } from '../accounts/payer.js';
 import { PayerService } from '../accounts/payer.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -121,17 +122,17 @@ export class StreamingSessionsService {
     const startedAt = new Date(this.clock.now());
     const expiresAt = new Date(startedAt.getTime() + (ttlSeconds ?? this.config.streamingSessionTtlSeconds) * 1000);
     // What the account may use and pays, from the pricing cache: no statement of its own.
-    const party = { userId: payer.userId, orgId: payer.orgId };
-    await this.pricing.assertEntitled(dto.modelId, party, payer.keyModels);
+    const { account } = payer;
+    await this.pricing.assertEntitled(dto.modelId, account, payer.keyModels);
     // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
-    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, party, dimensions, true);
+    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, account, dimensions, true);
     // On a rule with volume steps: held at the step the account's period total would reach.
     const estimatedCredits = (await this.quotes.stepped(payer.accountId, dto.modelId, quote, tokens.kinds)).credits;
     const allocatedCredits = holdFor(estimatedCredits);
 
     const session = {
       sessionId,
-      userId: payer.userId,
+      account,
       modelId: dto.modelId,
       estimatedTokens: tokens.total,
       estimateSplit: tokens.split,
@@ -145,7 +146,6 @@ export class StreamingSessionsService {
       estimatedUnits: dimensions.units,
       openedBy: caller.userId,
       openedByApiKeyId: caller.apiKeyId ?? null,
-      orgId: payer.orgId,
       recordExtras: sessionRecordExtras(expiryExtras, dto.scopes),
     };
     // ONE statement: the credits module's hold (it locks the account, then the allocations) and the
@@ -161,7 +161,7 @@ export class StreamingSessionsService {
       {
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
         accountId: payer.accountId,
-        member: payer.orgId === null ? null : payer.userId,
+        member: account.memberId,
         amount: allocatedCredits,
         refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
         scopes: dto.scopes ?? null,
@@ -239,7 +239,7 @@ export class StreamingSessionsService {
   ): Promise<SettledSession> {
     const session = this.settlements.lockToSettle(
       sessionId,
-      payer.userId,
+      billedUser(payer.account),
       tokens.kinds,
       this.pricing.fallbackPrice(),
       { userId: caller.userId, apiKeyId: caller.apiKeyId ?? null },

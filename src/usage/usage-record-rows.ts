@@ -1,3 +1,5 @@
+import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { type BudgetScopes, scopesOf } from '../engine/budget-scopes.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
@@ -48,7 +50,11 @@ export interface UsageRecordRow extends TokenFields<number | null> {
 }
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
-  userId: string;
+  /**
+   * The account that pays, with the member who spends an organisation's (the payer's): the record's
+   * `user_id` is the billed user (billedUser()), its `org_id` the organisation (payingOrgOf()).
+   */
+  account: Pick<ResolvedAccount, 'kind' | 'ownerId' | 'memberId'>;
   service: string;
   operation: string;
   credits: number;
@@ -70,8 +76,6 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   termination?: Termination | null;
   /** The providerUsage as sent (usageSource `provider`). */
   providerUsage?: ProviderUsage | null;
-  /** The organisation that pays, on behalf of the member `userId`. */
-  orgId?: string | null;
   /** The id of the account that pays, resolved at the edge with the payer (null or absent: none). */
   accountId?: string | null;
   /** The credits were given, not priced from tokens. */
@@ -149,7 +153,7 @@ export function insertedRecord(
 ): UsageRecordRow {
   return {
     id: input.id,
-    userId: input.userId,
+    userId: billedUser(input.account),
     timestamp: row.timestamp,
     occurredAt: input.occurredAt === undefined ? row.timestamp : new Date(input.occurredAt),
     service: input.service,
@@ -167,7 +171,7 @@ export function insertedRecord(
     providerUsage: row.provider_usage,
     apiKeyId: input.apiKeyId ?? null,
     actorId: input.actorId ?? null,
-    orgId: input.orgId ?? null,
+    orgId: payingOrgOf(input.account),
     accountPriceId: input.accountPriceId ?? null,
     serviceTier: input.serviceTier ?? null,
     units: input.units ?? null,

@@ -36,7 +36,12 @@ type SourceColumn = 'usageSource' | 'termination' | 'providerUsage' | 'serviceTi
 export interface RecordInStatement {
   /** The FROM clause of the INSERT … SELECT (at most one row). */
   from: string;
-  userId: string;
+  /**
+   * The alias of the row in `from` that names the account that paid, as a record does: its
+   * `user_id` (the billed user: the member of an org's), `org_id` (null: the user's own account)
+   * and `account_id` (the engine's id, as the statement's money part read it).
+   */
+  account: string;
   operation: string;
   modelId: string;
   credits: string;
@@ -46,10 +51,6 @@ export interface RecordInStatement {
   /** The API key that wrote it (uuid) and who, when not the billed user (varchar). */
   apiKeyId: string;
   actorId: string;
-  /** The organisation that paid (varchar, null: the user's own account). */
-  orgId: string;
-  /** The account that paid (bigint: the engine's id, as the statement's money part read it). */
-  accountId: string;
   /** The account price that priced it with the rule (uuid; absent: none). */
   accountPriceId?: string;
   /** The budget scopes it names, as jsonb `{project?, tag?, run?, session?}` (absent or null: none). */
@@ -147,7 +148,6 @@ const EVENT_FIELDS: [string, keyof CreateUsageRecordInput][] = [
   ['provider_usage', 'providerUsage'],
   ['api_key_id', 'apiKeyId'],
   ['actor_id', 'actorId'],
-  ['org_id', 'orgId'],
   ['request_id', 'requestId'],
   ['account_price_id', 'accountPriceId'],
   ['service_tier', 'serviceTier'],
@@ -252,18 +252,18 @@ export class UsageRecordsRepository {
     const scopes = `(${sql.scopes ?? 'NULL::jsonb'})`;
     return {
       sql: `INSERT INTO usage_records (${INSERT_COLUMNS}, scope_project, scope_tags, scope_run, scope_session, volume_step, account_id)
-            SELECT $1::uuid, ${sql.userId}, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
+            SELECT $1::uuid, ${sql.account}.user_id, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
                    $3::int, $4::jsonb || ${shiftParams(sql.metadata.sql, KNOWN_PARAMS)}, ${sql.pricingRuleId},
                    ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
                    ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END,
                    ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
                    $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId},
-                   ${sql.orgId}, false, NULL, ${sql.accountPriceId ?? 'NULL'}::uuid,
+                   ${sql.account}.org_id, false, NULL, ${sql.accountPriceId ?? 'NULL'}::uuid,
                    $${8 + KINDS}::varchar, $${9 + KINDS}::jsonb, ${scopes} ->> 'project',
                    CASE WHEN jsonb_array_length(${scopes} -> 'tag') > 0
                         THEN ARRAY(SELECT jsonb_array_elements_text(${scopes} -> 'tag'))::varchar(200)[] END,
                    ${scopes} ->> 'run', ${scopes} ->> 'session', (${sql.volumeStep ?? 'NULL'})::smallint,
-                   (${sql.accountId})::bigint
+                   (${sql.account}.account_id)::bigint
               FROM ${sql.from}
             RETURNING id AS usage_record_id`,
       params: [
@@ -298,7 +298,9 @@ export class UsageRecordsRepository {
     // batch builds a thousand of these, and an object literal of every column spread with the token
     // kinds' was a tenth of the batch's Node CPU, with its garbage.
     const events = items.map(({ eventId, input }) => {
-      const event: Record<string, unknown> = { id: input.id, user_id: input.userId };
+      const { account } = input;
+      const event: Record<string, unknown> = { id: input.id, user_id: account.memberId ?? account.ownerId };
+      if (account.kind === 'org') event.org_id = account.ownerId;
       if (eventId !== null) event.event_id = eventId;
       for (const [column, field] of EVENT_FIELDS) {
         const value = input[field];

@@ -66,10 +66,9 @@ export class UsageService {
    * keys' `keyModels`, the paying org's, the plan's) → MODEL_NOT_ENTITLED, from the cache: no statement.
    */
   async prepare(
-    userId: string,
+    account: Payer['account'],
     dto: Omit<RecordUsageDto, 'orgId'>,
     actor: Actor | null = null,
-    orgId: string | null = null,
     keyModels: Payer['keyModels'] = [],
   ): Promise<CreateUsageRecordInput & { id: string }> {
     // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
@@ -92,8 +91,7 @@ export class UsageService {
       dto.occurredAt === undefined
         ? null
         : occurredAtIn(dto.occurredAt, this.clock.now(), this.config.corrections.lateUsageDays);
-    const party = { userId, orgId };
-    await this.pricing.assertEntitled(dto.modelId || null, party, keyModels);
+    await this.pricing.assertEntitled(dto.modelId || null, account, keyModels);
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
     let accountPriceId: string | null = null;
@@ -107,7 +105,7 @@ export class UsageService {
         );
       }
       const at = occurred === null ? undefined : new Date(occurred.ms);
-      const quote = await this.pricing.quote(dto.modelId, counts.kinds, at, party, dimensions);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds, at, account, dimensions);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
       accountPriceId = quote.accountPriceId;
@@ -119,7 +117,7 @@ export class UsageService {
     }
     const input = {
       id: timeOrderedId(),
-      userId,
+      account,
       service: dto.service,
       operation: dto.operation,
       credits,
@@ -133,7 +131,6 @@ export class UsageService {
       providerUsage: dto.providerUsage ?? null,
       apiKeyId: actor?.apiKeyId ?? null,
       actorId: actor?.actorId ?? null,
-      orgId,
       creditsNamed: dto.credits !== undefined,
       requestId: dto.credits !== undefined && actor?.actorId ? requestIdNow() : null,
       accountPriceId,
@@ -156,7 +153,7 @@ export class UsageService {
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const payer = await this.payers.payer(caller, dto);
     const input = {
-      ...(await this.prepare(payer.userId, dto, payer.actor, payer.orgId, payer.keyModels)),
+      ...(await this.prepare(payer.account, dto, payer.actor, payer.keyModels)),
       accountId: payer.accountId,
     };
     // Outside a request's transaction, a record without an eventId goes with the records that arrive

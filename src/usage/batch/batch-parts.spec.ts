@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
+import { chargedAccount } from '../../accounts/account-ref.js';
 import { partsByAccount } from './usage-batch.service.js';
 
-const event = (userId: string, orgId?: string, n = 0) => ({ input: { userId, orgId }, n });
+const event = (userId: string, orgId?: string, n = 0) => ({
+  input: { account: chargedAccount(orgId ?? null, userId) },
+  n,
+});
 
 describe('partsByAccount', () => {
   it("keeps each account's events in one part, in array order, and loses none", () => {
@@ -22,7 +26,8 @@ describe('partsByAccount', () => {
       const ns = part.map((e) => e.n);
       expect([...ns].sort((a, b) => a - b)).toEqual(ns);
       for (const e of part) {
-        const account = e.input.orgId ? `org:${e.input.orgId}` : `user:${e.input.userId}`;
+        const { kind, ownerId } = e.input.account;
+        const account = `${kind}:${ownerId}`;
         expect(partOf.get(account) ?? p).toBe(p);
         partOf.set(account, p);
       }

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
-import { accountKey } from '../../accounts/account-ref.js';
+import { billedUser, kindKey, payingOrgOf } from '../../accounts/account-ref.js';
 import { ErasedAccounts } from '../../accounts/erased-accounts.js';
 import { payerOf } from '../../accounts/payer.js';
 import { PayerService } from '../../accounts/payer.service.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
@@ -45,14 +46,14 @@ const PART_MIN = 32;
  * every event of one account in the same part, in array order. One part below PART_MIN events a part:
  * there a statement's fixed cost weighs more than the wait for another batch's locks.
  */
-export function partsByAccount<T extends { input: { userId: string; orgId?: string | null } }>(
+export function partsByAccount<T extends { input: { account: Pick<ResolvedAccount, 'kind' | 'ownerId'> } }>(
   items: T[],
   n: number,
 ): T[][] {
   if (n <= 1 || items.length < PART_MIN * n) return [items];
   const parts: T[][] = Array.from({ length: n }, () => []);
   for (const item of items) {
-    const key = accountKey(item.input);
+    const key = kindKey(item.input.account);
     let hash = 0;
     for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
     parts[(hash >>> 0) % n].push(item);
@@ -111,9 +112,7 @@ export class UsageBatchService {
 
     // Each event's paying account, resolved here, at the edge, for all of them at once (no statement
     // for the accounts this instance knows): the take charges the ids it is given.
-    const accountIds = await this.payers.accountsOf(
-      accepted.map(({ input }) => ({ userId: input.userId, orgId: input.orgId ?? null })),
-    );
+    const accountIds = await this.payers.accountsOf(accepted.map(({ input }) => input.account));
     accepted.forEach((item, i) => (item.input.accountId = accountIds[i]));
     // In an Idempotency-Key transaction the batch is one statement of it (its answer is stored with
     // it); otherwise each part is a statement and a transaction of its own, sent side by side.
@@ -173,10 +172,10 @@ export class UsageBatchService {
       // does (the engine checks the membership per event); a batch event names no key, so the batch
       // counts against the calling key.
       const payer = payerOf(caller, { userId, orgId });
-      this.erased.assertNotErased(payer.userId);
+      this.erased.assertNotErased(billedUser(payer.account));
       return {
         eventId,
-        input: await this.usage.prepare(payer.userId, record, payer.actor, payer.orgId, payer.keyModels),
+        input: await this.usage.prepare(payer.account, record, payer.actor, payer.keyModels),
       };
     } catch (error) {
       if (error instanceof DomainError) return refusal(error);
@@ -203,9 +202,10 @@ export class UsageBatchService {
         const { code } = outcome.error;
         if (code === 'INSUFFICIENT_CREDITS') this.tx.afterCommit(() => this.metrics.insufficientCredits());
         // An event naming an org that does not exist answers as one whose member the user is not.
-        if (code === 'NOT_A_MEMBER' || (code === 'NOT_FOUND' && item.input.orgId)) {
-          const { userId, orgId } = item.input;
-          return { eventId, status: 'invalid', error: `NOT_A_MEMBER: ${userId} is not an active member of ${orgId}` };
+        const { account } = item.input;
+        if (code === 'NOT_A_MEMBER' || (code === 'NOT_FOUND' && account.kind === 'org')) {
+          const error = `NOT_A_MEMBER: ${billedUser(account)} is not an active member of ${payingOrgOf(account)}`;
+          return { eventId, status: 'invalid', error };
         }
         return code === 'NOT_FOUND'
           ? { eventId, status: 'invalid', error: refusal(outcome.error) }

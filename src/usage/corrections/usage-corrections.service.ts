@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { accountNamed } from '../../accounts/account-ref.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type PublicAccount } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { Changes } from '../../changes/changes.js';
@@ -227,7 +228,7 @@ export class UsageCorrectionsService {
       throw new DomainError('VALIDATION', 'The record names no model to price counts with: give credits');
     const counts = meteredCounts(body.tokens, body, 'tokens');
     const dimensions = meteredDimensions({ ...body, serviceTier: record.service_tier ?? undefined });
-    const party = { userId: record.user_id, orgId: record.org_id };
+    const party = accountNamed(record.org_id, record.user_id);
     // Priced by the rule and account price in force when the usage happened.
     const quote = await this.pricing.quote(record.model_id, counts.kinds, record.occurred_at, party, dimensions);
     return quote.credits;

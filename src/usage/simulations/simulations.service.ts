@@ -35,7 +35,13 @@ export function simulationInput(
     seen.add(fields.modelId);
     return { modelId: fields.modelId, ...ruleColumns(fields, where) };
   });
-  return { from, to, rules, userId: dto.userId, orgId: dto.orgId };
+  const account =
+    dto.orgId !== undefined
+      ? { kind: 'org' as const, ownerId: dto.orgId }
+      : dto.userId !== undefined
+        ? { kind: 'user' as const, ownerId: dto.userId }
+        : undefined;
+  return account === undefined ? { from, to, rules } : { from, to, rules, account };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { accountKeySql } from '../../accounts/account-ref.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { SqlPart } from '../../database/statement-parts.js';
 import type { SIMULATION_GROUPS } from '../../pricing/dto/simulations.dto.js';
 import { creditsSql, exactCreditsSql, type SqlKinds } from '../../pricing/pricing.sql.js';
@@ -13,8 +14,8 @@ export interface SimulationInput {
   from: Date;
   to: Date;
   rules: (RulePriceColumns & { modelId: string })[];
-  userId?: string;
-  orgId?: string;
+  /** The account whose records, by its kind and owner (absent: every account's). */
+  account?: Pick<ResolvedAccount, 'kind' | 'ownerId'>;
   groupBy: SimulationGroup;
 }
 
@@ -210,12 +211,10 @@ export function volumePricedSql(rulesParam: string, scope: string, upTo: string)
 export function simulationSql(input: SimulationInput): SqlPart {
   const params: unknown[] = [input.from, input.to, simulationRulesJson(input.rules)];
   let account = '';
-  if (input.orgId !== undefined) {
-    params.push(input.orgId);
-    account = `AND u.org_id = $4::varchar`;
-  } else if (input.userId !== undefined) {
-    params.push(input.userId);
-    account = `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
+  if (input.account !== undefined) {
+    params.push(input.account.ownerId);
+    account =
+      input.account.kind === 'org' ? `AND u.org_id = $4::varchar` : `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
   }
   const range = `u.occurred_at >= $1::timestamptz AND u.occurred_at < $2::timestamptz ${account}`;
   const volume = input.rules.some((rule) => rule.volume);
