@@ -184,6 +184,7 @@ import { BudgetSettingsCheck1732004420000 } from './1732004420000-budget-setting
 import { BudgetSettingsByTrigger1732004430000 } from './1732004430000-budget-settings-by-trigger.js';
 import { BudgetCapsOneRow1732004440000 } from './1732004440000-budget-caps-one-row.js';
 import { BatchTakePlansWithBudgetLeastRoom1732004600000 } from './1732004600000-batch-take-plans-with-budget-least-room.js';
+import { ShorterHotChecks1732004800000 } from './1732004800000-shorter-hot-checks.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -373,4 +374,5 @@ export const MIGRATIONS = [
   BudgetSettingsByTrigger1732004430000,
   BudgetCapsOneRow1732004440000,
   BatchTakePlansWithBudgetLeastRoom1732004600000,
+  ShorterHotChecks1732004800000,
 ];
