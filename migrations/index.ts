@@ -187,6 +187,8 @@ import { BudgetSettingsByTrigger1732004430000 } from './1732004430000-budget-set
 import { BudgetCapsOneRow1732004440000 } from './1732004440000-budget-caps-one-row.js';
 import { BatchTakePlansWithBudgetLeastRoom1732004600000 } from './1732004600000-batch-take-plans-with-budget-least-room.js';
 import { BudgetCapsByEventAccounts1732004750000 } from './1732004750000-budget-caps-by-event-accounts.js';
+import { ShorterHotChecks1732004800000 } from './1732004800000-shorter-hot-checks.js';
+import { GiveBackSumsInLoop1732004810000 } from './1732004810000-give-back-sums-in-loop.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -379,4 +381,6 @@ export const MIGRATIONS = [
   BudgetCapsOneRow1732004440000,
   BatchTakePlansWithBudgetLeastRoom1732004600000,
   BudgetCapsByEventAccounts1732004750000,
+  ShorterHotChecks1732004800000,
+  GiveBackSumsInLoop1732004810000,
 ];

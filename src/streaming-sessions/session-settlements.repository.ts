@@ -4,7 +4,6 @@ import { MAX_CREDITS } from '../common/validation/amounts.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import type { Dimensions } from '../pricing/dimensions.js';
 import {
-  creditsSql,
   dimensionProblemsSql,
   exactCreditsSql,
   providerCostSql,
@@ -115,19 +114,25 @@ export class SessionSettlementsRepository {
     const dims = { tier: `$${6 + TOKEN_KINDS.length}::varchar`, units: `$${7 + TOKEN_KINDS.length}::jsonb` };
     const [total, expiryDays] = [`$${8 + TOKEN_KINDS.length}::bigint`, `$${9 + TOKEN_KINDS.length}::int`];
     // On a rule with volume steps the engine decides the charge under the lock (credits_settle()).
+    // The price is computed once, in a subquery the planner keeps (OFFSET 0): flattened, its
+    // expressions were copied to each place that names them (the charge, the settle test twice, the
+    // volume's base, the unpriced unit twice), each compiled at every call and most evaluated too,
+    // 4 % of the streaming pair's PostgreSQL instructions (docs/benchmarks.md "Where the streaming pair's
+    // time went").
     const exact = exactCreditsSql('r', kinds, fallback, 'ap', dims);
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost, ${callerId} AS caller_id, ${callerKey} AS caller_key,
-                   p.unknown_tier, p.unpriced_unit, ${volumeChargeSql('r', 'ss.model_id', total, exact, expiryDays)} AS volume,
+                   p.unknown_tier, p.unpriced_unit, ${volumeChargeSql('r', 'ss.model_id', total, 'p.base', expiryDays)} AS volume,
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS}
                      AND NOT p.unknown_tier AND p.unpriced_unit IS NULL AS settle
               FROM streaming_sessions ss
               LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
               LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              CROSS JOIN LATERAL (
-               SELECT ${creditsSql('r', kinds, fallback, 'ap', dims)} AS charge,
-                      ${providerCostSql('r', kinds)} AS provider_cost,
-                      ${dimensionProblemsSql('r', dims, 'ap')}) p
+               SELECT ceil(x.base) AS charge, x.base, x.provider_cost, x.unknown_tier, x.unpriced_unit
+                 FROM (SELECT ${exact} AS base,
+                              ${providerCostSql('r', kinds)} AS provider_cost,
+                              ${dimensionProblemsSql('r', dims, 'ap')} OFFSET 0) x) p
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                FOR UPDATE OF ss`,
       params: [

@@ -12,6 +12,9 @@ AS $function$
     v_balances bigint[] := '{}';
     v_kinds varchar[] := '{}';
     v_values bigint[] := '{}';
+    v_released bigint := 0;
+    v_expired bigint := 0;
+    v_voided bigint := 0;
   BEGIN
     IF p_amount IS NULL OR p_amount < 0 THEN
       RAISE EXCEPTION 'credits_give_back: amount must be a non-negative integer';
@@ -38,6 +41,7 @@ AS $function$
       IF r.live AND NOT r.frozen THEN v_balance := v_balance + v_give; END IF;
       v_ids := v_ids || r.allocation_id; v_amounts := v_amounts || v_give;
       v_balances := v_balances || v_balance; v_kinds := v_kinds || 'release'::varchar;
+      v_released := v_released + v_give;
       -- The money held for the lot that the credits kept do not take (docs/finance.md) goes back with them.
       v_values := v_values || (r.held_value - credit_value_share(r.held_value, r.outstanding - v_give, r.outstanding));
       IF NOT r.live OR r.frozen THEN
@@ -47,6 +51,9 @@ AS $function$
         v_balances := v_balances || v_balance; v_values := v_values || NULL::bigint;
         v_kinds := v_kinds || CASE WHEN NOT r.live AND r.voided THEN 'void'
                                    WHEN NOT r.live THEN 'expire' ELSE 'freeze' END::varchar;
+        IF NOT r.live AND r.voided THEN v_voided := v_voided - v_give;
+        ELSIF NOT r.live THEN v_expired := v_expired - v_give;
+        END IF;
       END IF;
     END LOOP;
     IF v_left > 0 THEN
@@ -57,9 +64,8 @@ AS $function$
                                 array_fill(p_usage_record_id, ARRAY[cardinality(v_ids)]), p_session_id, p_api_key_id,
                                 p_created_by, array_fill(p_member_id, ARRAY[cardinality(v_ids)]), v_values);
 
-    RETURN QUERY
-      SELECT COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'release'), 0)::bigint,
-             COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'expire'), 0)::bigint,
-             COALESCE(SUM(v.amount) FILTER (WHERE v.kind = 'void'), 0)::bigint
-        FROM unnest(v_amounts, v_kinds) AS v(amount, kind);
+    -- The lines' sums by kind, kept as they were written: a statement over the arrays cost its
+    -- start-up at every settlement that gives credits back (the streaming pair's finalize).
+    out_released := v_released; out_expired := v_expired; out_voided := v_voided;
+    RETURN NEXT;
   END $function$;
