@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -13,12 +15,7 @@ import {
 } from './admin/console-static.js';
 import { AppModule } from './app.module.js';
 import { deferBody, deferCsvBody, jsonUnlessDeferred } from './common/http/deferred-body.js';
-import {
-  BATCH_ROUTE,
-  CORRECTIONS_ROUTE,
-  PRICE_SHEET_ROUTE,
-  RECONCILIATIONS_ROUTE,
-} from './common/http/deferred-routes.js';
+import { BATCH_ROUTE, PRICE_SHEET_ROUTE, RECONCILIATIONS_ROUTE } from './common/http/deferred-routes.js';
 import { formBody, requestShape } from './common/http/request-shape.js';
 import { createRootLogger, PinoLoggerService, requestLogging } from './common/logging/logger.js';
 import { type AppConfig, buildAppConfig } from './config/app-config.js';
@@ -99,9 +96,14 @@ export async function createApp(options: CreateAppOptions = {}): Promise<NestExp
   app.use(httpMetrics(app.get(MetricsService)));
   app.use(requestLogging(root));
   app.use(app.get(ShutdownState).middleware);
-  // Corrections take their turns as they arrive, before anything else reads them (docs/usage.md
-  // "Corrections"): 200 at once are taken in one at a time beside the other requests.
-  app.use(CORRECTIONS_ROUTE, app.get(UsageCorrectionsService).intake);
+  // Corrections take their turns as they arrive, ahead of the app (docs/usage.md "Corrections"): 200
+  // at once cost the thread their connections and heads only, and enter the app one at a time beside
+  // the other requests.
+  const server = app.getHttpServer();
+  const express = app.getHttpAdapter().getInstance() as (req: IncomingMessage, res: ServerResponse) => void;
+  if (!server.listeners('request').includes(express)) throw new Error('the HTTP server does not serve the app');
+  server.removeListener('request', express);
+  server.on('request', app.get(UsageCorrectionsService).aheadOf(express));
   app.use(helmet({ contentSecurityPolicy: false }));
   // The provider APIs (docs/gateway.md), outside /api and before any body parsing: each route reads
   // its body once the key is known, and answers in its provider's shape. Off: /v1/* is a plain 404.

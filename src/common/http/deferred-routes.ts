@@ -10,7 +10,8 @@ export const PRICE_SHEET_ROUTE = '/api/pricing/import';
 export const RECONCILIATIONS_ROUTE = '/api/finance/reconciliations';
 
 /**
- * A usage record's corrections: each request waits for its turn (CorrectionTurns.intake) before its
- * body is read, its caller authenticated and its body validated.
+ * A usage record's corrections (`/api/usage/records/:id/corrections`, as Express matches it: any
+ * case, a trailing slash, a query): each request waits for its turn (CorrectionTurns.intake) before
+ * the app reads it, so before its body is read, its caller authenticated and its body validated.
  */
-export const CORRECTIONS_ROUTE = '/api/usage/records/:id/corrections';
+export const CORRECTIONS_PATH = /^\/api\/usage\/records\/[^/?#]+\/corrections\/?(?:[?#]|$)/i;

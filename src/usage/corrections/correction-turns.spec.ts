@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { Request, Response } from 'express';
 import { describe, expect, it } from 'vitest';
 
+import { CORRECTIONS_PATH } from '../../common/http/deferred-routes.js';
 import { CorrectionTurns, correctionTurnsOf } from './correction-turns.js';
 
 describe('CorrectionTurns', () => {
@@ -35,8 +36,9 @@ describe('CorrectionTurns', () => {
   });
 
   it('yields to other requests: one at a time while any is in flight, its size again once they are gone', async () => {
+    // Corrections run by `run` alone (a job's) are no requests: the requests in flight are the others.
     let others = 3;
-    const turns: CorrectionTurns = new CorrectionTurns(2, (): number => others + turns.queued);
+    const turns = new CorrectionTurns(2, () => others);
     let now = 0;
     const most: number[] = [];
     const gates: (() => void)[] = [];
@@ -67,9 +69,13 @@ describe('CorrectionTurns', () => {
   });
 
   /** A request as `intake` sees it: its method, whether its body is in, and a response that closes. */
-  function exchange(method = 'POST', complete = true) {
+  function exchange(method = 'POST', complete = true, url = '/api/usage/records/r1/corrections') {
     const res = new EventEmitter();
-    return { req: { method, complete } as Request, res: res as unknown as Response, close: () => res.emit('close') };
+    return {
+      req: { method, complete, url } as IncomingMessage,
+      res: res as unknown as ServerResponse,
+      close: () => res.emit('close'),
+    };
   }
   const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -148,6 +154,69 @@ describe('CorrectionTurns', () => {
     // `gone` is not read; `slow` goes on without a turn (its correction would take its own); `after` has the turn.
     expect([taken, turns.queued]).toEqual([['first', 'slow', 'after'], 1]);
     after.close();
+    await tick();
+    expect(turns.queued).toBe(0);
+  });
+
+  it('counts the requests it handed on to the app as its own, not as other requests in flight', async () => {
+    // The app counts every request it serves (the metrics middleware); the corrections waiting ahead
+    // of it are not among them yet.
+    let others = 1;
+    let inApp = 0;
+    const turns = new CorrectionTurns(2, () => others + inApp);
+    const taken: number[] = [];
+    const requests = Array.from({ length: 3 }, (_, i) => {
+      const x = exchange();
+      x.res.once('close', () => inApp--);
+      turns.intake(x.req, x.res, () => {
+        inApp++;
+        taken.push(i);
+      });
+      return x;
+    });
+    await tick();
+    // One request of another kind in flight: one correction at a time.
+    expect([taken, turns.queued]).toEqual([[0], 3]);
+    others = 0;
+    requests[0].close();
+    await tick();
+    // Only corrections in the app: two at once.
+    expect([taken, turns.queued]).toEqual([[0, 1, 2], 2]);
+    requests[1].close();
+    requests[2].close();
+    await tick();
+    expect(turns.queued).toBe(0);
+  });
+
+  it('ahead of the app: a correction waits for its turn before the app sees it, any other request goes straight on', async () => {
+    const turns = new CorrectionTurns(1);
+    const seen: string[] = [];
+    const listener = turns.aheadOf((req) => seen.push(`${req.method} ${req.url}`), CORRECTIONS_PATH);
+    const first = exchange();
+    const second = exchange('POST', true, '/API/usage/records/r2/corrections/?dry=1');
+    listener(first.req, first.res);
+    listener(second.req, second.res);
+    for (const [method, url] of [
+      ['GET', '/api/usage/records/r1/corrections'],
+      ['POST', '/api/usage/record'],
+      ['POST', '/api/usage/records/r1/corrections/x'],
+    ]) {
+      const x = exchange(method, true, url);
+      listener(x.req, x.res);
+    }
+    await tick();
+    // The first correction had its turn at once; the second waits for it.
+    expect(seen).toEqual([
+      'POST /api/usage/records/r1/corrections',
+      'GET /api/usage/records/r1/corrections',
+      'POST /api/usage/record',
+      'POST /api/usage/records/r1/corrections/x',
+    ]);
+    expect(turns.queued).toBe(2);
+    first.close();
+    await tick();
+    expect(seen.at(-1)).toBe('POST /API/usage/records/r2/corrections/?dry=1');
+    second.close();
     await tick();
     expect(turns.queued).toBe(0);
   });

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { NextFunction, Request, Response } from 'express';
+import { markArrival } from '../../metrics/http-metrics.middleware.js';
 
 /** The turn a correction request took on arrival: open until the correction it carries joins it. */
 interface HeldTurn {
@@ -16,17 +17,20 @@ interface HeldTurn {
  * its record's and its account's locks while holding a pool connection, and its statements take the
  * same two cores as metering's: 200 at once (a script fixing a day of records) would otherwise take a
  * quarter of the pool and the cores' share that goes with it, and the metering of every other account
- * would wait behind them. `others()` counts the requests in flight on the instance that are not
- * corrections waiting or running here.
+ * would wait behind them. `inFlight()` counts the requests in the app (Express): the requests that
+ * `intake` handed on are not counted as others.
  *
- * A correction request takes its turn as it arrives (`intake`, before its body is parsed, its caller
- * authenticated and its body validated): taken in at once, 200 requests cost the instance's one
- * thread the better part of a millisecond each, all in the same moment, and metering in flight
- * waited for all of them. Taken in in their turns, that work is spread over the corrections' run,
- * one request at a time beside the other requests.
+ * A correction request takes its turn as it arrives (`intake`, ahead of the app: before its body is
+ * parsed, its caller authenticated, its body validated, and before the app's first middlewares):
+ * taken in at once, 200 requests cost the instance's one thread the better part of a millisecond
+ * each, all in the same moment, and metering in flight waited for all of them. Taken in in their
+ * turns, that work is spread over the corrections' run, one request at a time beside the other
+ * requests; what is left at arrival is the connection and the request's head.
  */
 export class CorrectionTurns {
   private running = 0;
+  /** Requests `intake` handed on to the app whose answer is not sent yet (counted by `inFlight()`). */
+  private handedOn = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly held = new AsyncLocalStorage<HeldTurn>();
 
@@ -42,7 +46,7 @@ export class CorrectionTurns {
 
   /** How many may run now: `size` alone, one beside other requests. */
   private get width(): number {
-    return this.inFlight() > this.queued ? 1 : this.size;
+    return this.inFlight() > this.handedOn ? 1 : this.size;
   }
 
   /**
@@ -70,13 +74,14 @@ export class CorrectionTurns {
   }
 
   /**
-   * Express middleware for the corrections route: a POST waits for its turn before anything reads
-   * it, and holds it until its answer is sent and its correction (if it got that far) is done. One
-   * whose client went away while it waited is not read; one whose body is still coming a turn of the
-   * event loop after its turn came goes on without holding it (a slow client holds up no other
-   * correction: its correction takes a turn of its own in `run`).
+   * For the corrections route, ahead of the app (`aheadOf`): a POST waits for its turn before
+   * anything reads it, and holds it until its answer is sent and its correction (if it got that far)
+   * is done; `next` hands it on to the app. One whose client went away while it waited is not read;
+   * one whose body is still coming a turn of the event loop after its turn came goes on without
+   * holding it (a slow client holds up no other correction: its correction takes a turn of its own
+   * in `run`).
    */
-  readonly intake = (req: Request, res: Response, next: NextFunction): void => {
+  readonly intake = (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     if (req.method !== 'POST') return next();
     let gone = false;
     const closed = new Promise<void>((resolve) =>
@@ -85,18 +90,37 @@ export class CorrectionTurns {
         resolve();
       }),
     );
+    const handOn = (): void => {
+      this.handedOn++;
+      res.once('close', () => this.handedOn--);
+      next();
+    };
     void this.run(async () => {
       // A body that came with the headers is parsed after them, in the same turn of the event loop.
       if (!req.complete) await new Promise((resolve) => setImmediate(resolve));
       if (gone) return;
-      if (!req.complete) return next();
+      if (!req.complete) return handOn();
       const turn: HeldTurn = { open: true };
-      this.held.run(turn, next);
+      this.held.run(turn, handOn);
       await closed;
       turn.open = false;
       await turn.work;
     });
   };
+
+  /**
+   * The server's request listener: a request for `path` goes through `intake` before `app` (the
+   * Express application, so its middlewares run only once the request's turn came), every other
+   * straight to `app`.
+   */
+  aheadOf(app: (req: IncomingMessage, res: ServerResponse) => void, path: RegExp) {
+    return (req: IncomingMessage, res: ServerResponse): void => {
+      if (req.method === 'POST' && path.test(req.url ?? '')) {
+        markArrival(req);
+        this.intake(req, res, () => app(req, res));
+      } else app(req, res);
+    };
+  }
 
   /**
    * A turn ends: it goes straight to the next in line (running stays as it is) or is freed, and when

@@ -8,6 +8,7 @@ import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type PublicAccoun
 import type { AuthUser } from '../../auth/roles.js';
 import { Changes } from '../../changes/changes.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { CORRECTIONS_PATH } from '../../common/http/deferred-routes.js';
 import { isUuid } from '../../common/validation/ids.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
@@ -99,9 +100,12 @@ export class UsageCorrectionsService {
     return this.turns.queued;
   }
 
-  /** Express middleware for the corrections route: a request waits for its turn before it is read. */
-  get intake(): CorrectionTurns['intake'] {
-    return this.turns.intake;
+  /**
+   * The server's request listener in front of `app`: a correction request waits for its turn before
+   * the app reads it (CorrectionTurns.intake); any other request goes straight on.
+   */
+  aheadOf(app: Parameters<CorrectionTurns['aheadOf']>[0]): ReturnType<CorrectionTurns['aheadOf']> {
+    return this.turns.aheadOf(app, CORRECTIONS_PATH);
   }
 
   /**
