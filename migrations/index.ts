@@ -189,6 +189,7 @@ import { BatchTakePlansWithBudgetLeastRoom1732004600000 } from './1732004600000-
 import { BudgetCapsByEventAccounts1732004750000 } from './1732004750000-budget-caps-by-event-accounts.js';
 import { ShorterHotChecks1732004800000 } from './1732004800000-shorter-hot-checks.js';
 import { GiveBackSumsInLoop1732004810000 } from './1732004810000-give-back-sums-in-loop.js';
+import { CountsChecks1732004900000 } from './1732004900000-counts-checks.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -383,4 +384,5 @@ export const MIGRATIONS = [
   BudgetCapsByEventAccounts1732004750000,
   ShorterHotChecks1732004800000,
   GiveBackSumsInLoop1732004810000,
+  CountsChecks1732004900000,
 ];

@@ -6,8 +6,8 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /** What a streaming session still holds; the per-allocation split lives in the ledger. */
 @Entity({ name: 'credit_holds' })
-@Check('credit_holds_outstanding_check', `outstanding >= 0`)
-@Check('credit_holds_taken_back_check', `taken_back >= 0`)
+// Every count at least 0 (NULL passes): one check for all, read at each write (migration 1732004900000).
+@Check('credit_holds_counts_check', `LEAST(outstanding, taken_back) >= 0`)
 @Index('credit_holds_account_idx', ['accountId'], { where: 'settled_at IS NULL' })
 // The settlements of a period: when a hold's used credits are recognized (migration 1732000052000).
 @Index('credit_holds_settled_idx', ['settledAt'], { where: 'settled_at IS NOT NULL' })

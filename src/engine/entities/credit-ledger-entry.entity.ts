@@ -13,8 +13,9 @@ import { CreditAllocation } from './credit-allocation.entity.js';
 )
 @Check(
   'credit_ledger_sign_check',
-  `(kind::text = ANY ('{grant,release,transfer_in,unfreeze,volume_adjustment}'::text[]) AND amount >= 0)
-   OR (kind::text <> ALL ('{grant,release,transfer_in,unfreeze,volume_adjustment,correction}'::text[]) AND amount <= 0) OR kind::text = 'correction'`,
+  `CASE WHEN kind::text = 'correction' THEN true
+     WHEN kind::text = ANY ('{grant,release,transfer_in,unfreeze,volume_adjustment}'::text[]) THEN amount >= 0
+     ELSE amount <= 0 END`,
 )
 @Check('credit_ledger_allocation_check', `(kind::text = ANY ('{overdraft,debt}'::text[])) = (allocation_id IS NULL)`)
 // (account_id, id DESC) (migration 1732000024900): @Index has no order.

@@ -47,37 +47,27 @@ export type SettlementRequest =
 
 /** One streaming session (migration 1732000003000); written with SQL by StreamingSessionsRepository. */
 @Entity({ name: 'streaming_sessions' })
-@Check('streaming_sessions_estimated_tokens_check', `estimated_tokens >= 0`)
-@Check('streaming_sessions_estimated_credits_check', `estimated_credits >= 0`)
+// Every count at least 0 (NULL passes): one check for all, read at each write (migration 1732004900000).
+@Check(
+  'streaming_sessions_counts_check',
+  `LEAST(estimated_tokens, estimated_credits, actual_tokens, actual_credits, refund, shortfall, estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens, estimated_cache_write_tokens, estimated_reasoning_tokens) >= 0`,
+)
 @Check('streaming_sessions_status_check', `status::text = ANY ('{active,completed,failed,aborted,expired}'::text[])`)
-@Check('streaming_sessions_actual_tokens_check', `actual_tokens >= 0`)
-@Check('streaming_sessions_actual_credits_check', `actual_credits >= 0`)
-@Check('streaming_sessions_refund_check', `refund >= 0`)
-@Check('streaming_sessions_shortfall_check', `shortfall >= 0`)
 @Check('streaming_sessions_allocated_check', `allocated_credits >= estimated_credits`)
 @Check('streaming_sessions_expiry_check', `expires_at > started_at`)
 @Check(
   'streaming_sessions_settled_check',
-  `(status = 'active' AND settled_at IS NULL AND actual_credits IS NULL AND refund IS NULL AND shortfall IS NULL
-     AND usage_record_id IS NULL)
-   OR (status <> 'active' AND settled_at IS NOT NULL AND actual_credits IS NOT NULL AND refund IS NOT NULL
-     AND shortfall IS NOT NULL AND usage_record_id IS NOT NULL)`,
+  `num_nonnulls(settled_at, actual_credits, refund, shortfall, usage_record_id)
+   = CASE WHEN status::text = 'active' THEN 0 ELSE 5 END`,
 )
 @Check('streaming_sessions_refund_within_hold_check', `refund <= allocated_credits`)
-@Check('streaming_sessions_estimated_input_tokens_check', `estimated_input_tokens >= 0`)
-@Check('streaming_sessions_estimated_output_tokens_check', `estimated_output_tokens >= 0`)
-@Check('streaming_sessions_estimated_cache_read_tokens_check', `estimated_cache_read_tokens >= 0`)
-@Check('streaming_sessions_estimated_cache_write_tokens_check', `estimated_cache_write_tokens >= 0`)
-@Check('streaming_sessions_estimated_reasoning_tokens_check', `estimated_reasoning_tokens >= 0`)
 @Check('streaming_sessions_record_extras_check', `jsonb_typeof(record_extras) = 'object'`)
 @Check(
   'streaming_sessions_estimate_split_check',
-  `num_nulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
-             estimated_cache_write_tokens, estimated_reasoning_tokens) = 5
-   OR (num_nulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
-                 estimated_cache_write_tokens, estimated_reasoning_tokens) = 0
-       AND estimated_input_tokens + estimated_output_tokens + estimated_cache_read_tokens
-         + estimated_cache_write_tokens + estimated_reasoning_tokens = estimated_tokens)`,
+  `COALESCE(estimated_input_tokens + estimated_output_tokens + estimated_cache_read_tokens + estimated_cache_write_tokens
+             + estimated_reasoning_tokens = estimated_tokens,
+             num_nonnulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
+                          estimated_cache_write_tokens, estimated_reasoning_tokens) = 0)`,
 )
 @Index('streaming_sessions_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('streaming_sessions_user_status_idx', ['userId', 'status', 'startedAt'])

@@ -11,13 +11,11 @@ import { TokenCountColumn } from '../../pricing/entities/columns.js';
  * modelled by TypeORM) append every change to the daily rollups' pending deltas.
  */
 @Entity({ name: 'usage_records' })
-@Check('usage_records_credits_check', `credits >= 0`)
-@Check('usage_records_tokens_check', `tokens >= 0`)
-@Check('usage_records_input_tokens_check', `input_tokens >= 0`)
-@Check('usage_records_output_tokens_check', `output_tokens >= 0`)
-@Check('usage_records_cache_read_tokens_check', `cache_read_tokens >= 0`)
-@Check('usage_records_cache_write_tokens_check', `cache_write_tokens >= 0`)
-@Check('usage_records_reasoning_tokens_check', `reasoning_tokens >= 0`)
+// Every count at least 0 (NULL passes): one check for all, read at each write (migration 1732004900000).
+@Check(
+  'usage_records_counts_check',
+  `LEAST(credits, tokens, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, shortfall) >= 0`,
+)
 @Check('usage_records_provider_cost_check', `provider_cost >= 0`)
 @Check('usage_records_billing_status_check', `billing_status::text = ANY ('{billed,needs_review}'::text[])`)
 // Descending keys with INCLUDE columns TypeORM cannot describe; the migration keeps them,
@@ -29,7 +27,6 @@ import { TokenCountColumn } from '../../pricing/entities/columns.js';
 @Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
 @Index('usage_records_occurred_idx', ['occurredAt', 'id'])
 @Index('usage_records_dimensions_idx', ['timestamp'], { where: 'service_tier IS NOT NULL OR units IS NOT NULL' })
-@Check('usage_records_shortfall_check', `shortfall >= 0`)
 @Check('usage_records_review_status_check', `review_status::text = ANY ('{open,resolved}'::text[])`)
 @Check('usage_records_resolution_check', `resolution::text = ANY ('{write_off,collect}'::text[])`)
 @Check('usage_records_usage_source_check', `usage_source::text = ANY ('{provider,reported,estimated}'::text[])`)
