@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
@@ -105,10 +106,9 @@ const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::
 
 function sessionParams(s: NewSession): unknown[] {
   const estimate = splitFields(s.estimateSplit);
-  const org = s.account.kind === 'org';
   return [
     s.sessionId,
-    org ? s.account.memberId : s.account.ownerId,
+    billedUser(s.account),
     s.modelId,
     s.estimatedTokens,
     s.estimatedCredits,
@@ -119,7 +119,7 @@ function sessionParams(s: NewSession): unknown[] {
     ...TOKEN_KINDS.map((kind) => estimate[tokenField(kind)]),
     s.openedBy,
     s.openedByApiKeyId,
-    org ? s.account.ownerId : null,
+    payingOrgOf(s.account),
     s.accountPriceId,
     s.serviceTier,
     s.estimatedUnits ? JSON.stringify(s.estimatedUnits) : null,

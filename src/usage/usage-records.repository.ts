@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
@@ -298,9 +299,9 @@ export class UsageRecordsRepository {
     // batch builds a thousand of these, and an object literal of every column spread with the token
     // kinds' was a tenth of the batch's Node CPU, with its garbage.
     const events = items.map(({ eventId, input }) => {
-      const { account } = input;
-      const event: Record<string, unknown> = { id: input.id, user_id: account.memberId ?? account.ownerId };
-      if (account.kind === 'org') event.org_id = account.ownerId;
+      const event: Record<string, unknown> = { id: input.id, user_id: billedUser(input.account) };
+      const orgId = payingOrgOf(input.account);
+      if (orgId !== null) event.org_id = orgId;
       if (eventId !== null) event.event_id = eventId;
       for (const [column, field] of EVENT_FIELDS) {
         const value = input[field];
