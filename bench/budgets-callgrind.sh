@@ -71,7 +71,7 @@ count() { # kind, takes after the warm-up: instructions of the whole single-user
   } > "$dir.in"
   as_pg valgrind --tool=callgrind --callgrind-out-file="$dir.cg" --dump-instr=no \
     "$BIN/postgres" --single -D "$dir" -F -j -c autovacuum=off bench < "$dir.in" > "$dir.out" 2> "$dir.err"
-  if grep -q ERROR "$dir.out"; then grep -m3 ERROR "$dir.out" >&2; exit 1; fi
+  if grep -q ERROR "$dir.out" "$dir.err"; then grep -h -m3 ERROR "$dir.out" "$dir.err" >&2; exit 1; fi
   grep -E '^(summary|totals):' "$dir.cg" | head -1 | awk '{print $2}'
 }
 for kind in user budget; do
