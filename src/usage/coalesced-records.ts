@@ -40,21 +40,18 @@ export const RECORD_STATEMENT = 'usage_record';
 const MAX_BATCH = 64;
 const MAX_IN_FLIGHT = 1;
 /**
- * Lanes per key: the records through one key (none: users' and members' own tokens) go in one of
- * these by the account they charge, so an account's records are always in one lane (they never wait
- * for each other's locks across statements), and records of different writers share a statement:
- * the take is one call for all of them (docs/benchmarks.md "Records of many writers together").
+ * The lane of a record: the key its take counts against (none: users' and members' own tokens). Records
+ * of many writers and accounts share a lane and a statement, and the take is one call for all of
+ * them. Lanes by account as well (2 or 4 of them per key) carried half or a quarter as many records a
+ * statement and cost more CPU a record in both PostgreSQL and Node (docs/benchmarks.md "Records of
+ * many writers together").
  */
-const LANES = Number(process.env.RECORD_LANES ?? 2);
-
-/** The lane of a record: the key its take counts against, and its account's share of the lanes. */
-const laneOf = (payer: Payer): string =>
-  `${payer.apiKeyId ?? ''}\u0000${payer.accountId === null ? 0 : Number(payer.accountId) % LANES}`;
+const laneOf = (payer: Payer): string => payer.apiKeyId ?? '';
 
 /**
  * POST /api/usage/record without an eventId, outside a request's transaction (docs/money.md
- * "Records that arrive together"): the records of one writer (the caller who records and the key it
- * goes through) that arrive together are debited by ONE batch take statement, each in its order of
+ * "Records that arrive together"): the records through one key (none: own tokens), whoever writes
+ * them, that arrive together are debited by ONE batch take statement, each in its order of
  * arrival, exactly as one record alone (the same decision, the same answers and errors); the
  * statement's fixed cost is shared. Each record is all or nothing on its own: a refused one writes
  * nothing and the others go on; a statement the server refused as a whole is sent again one record
