@@ -13,6 +13,8 @@
 # the instructions a take without scopes ('user take') and naming the two budgets ('budget take').
 # BATCH=<n> (default 1): each take carries n events of n consecutive users, as records that arrive
 # together do, and the figure a take is divided by n too ('an event').
+# CALLGRIND_KEEP=<dir> keeps the callgrind files (`callgrind_annotate --inclusive=yes` shows where
+# the instructions go).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
@@ -81,6 +83,7 @@ count() { # kind, takes after the warm-up: instructions of the whole single-user
   as_pg valgrind --tool=callgrind --callgrind-out-file="$dir.cg" --dump-instr=no \
     "$BIN/postgres" --single -D "$dir" -F -j -c autovacuum=off bench < "$dir.in" > "$dir.out" 2> "$dir.err"
   if grep -q ERROR "$dir.out" "$dir.err"; then grep -h -m3 ERROR "$dir.out" "$dir.err" >&2; exit 1; fi
+  [ -n "${CALLGRIND_KEEP:-}" ] && cp "$dir.cg" "$CALLGRIND_KEEP/budgets-$1-$2.cg"
   grep -E '^(summary|totals):' "$dir.cg" | head -1 | awk '{print $2}'
 }
 for kind in user budget; do
