@@ -304,9 +304,7 @@ AS $function$
   -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
   -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none). p_volumes[i]: its rule's volume
   -- steps (NULL: none, no volume statement); its amount decided here (credit_volume_price()), its step out_volume_step.
-  -- Budgets by scope: p_scopes[i], below. Who made each event is p_created_by, or the event's own
-  -- writer (p_created_bys[i]) where given: records that several writers sent together (users' own
-  -- tokens, an organisation's members), taken by one call; its lines and give-backs name it.
+  -- Budgets by scope: p_scopes[i], below. Event i's writer (its lines' created_by): p_created_bys[i], else p_created_by.
   DECLARE
     n integer;
     -- per event, by position
