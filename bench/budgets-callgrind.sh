@@ -11,11 +11,16 @@
 # WARM takes (default 60), then TAKES more (default 300), each on another user, one self-committing
 # statement a take; the count of the warm-up alone is subtracted and the rest divided by TAKES. Prints
 # the instructions a take without scopes ('user take') and naming the two budgets ('budget take').
+# BATCH=<n> (default 1): each take carries n events of n consecutive users, as records that arrive
+# together do, and the figure a take is divided by n too ('an event').
+# CALLGRIND_KEEP=<dir> keeps the callgrind files (`callgrind_annotate --inclusive=yes` shows where
+# the instructions go).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
 WARM=${WARM:-60}
 TAKES=${TAKES:-300}
+BATCH=${BATCH:-1}
 WORK=$(mktemp -d /tmp/budgets-callgrind.XXXXXX)
 PORT=${CALLGRIND_PORT:-5617}
 : "${TEST_DATABASE_URL:?set TEST_DATABASE_URL (the server the seeded database is made on)}"
@@ -48,13 +53,19 @@ as_pg "$BIN/pg_ctl" -D "$WORK/base" -l "$WORK/base.log" -w \
 pg_restore -h "$WORK" -p "$PORT" -U postgres -d bench "$WORK/seed.dump"
 for file in "$@"; do "${PSQL[@]}" -d bench -f "$file" >/dev/null; done
 
-take() { # kind, account id expression: the engine loop's statement
+take() { # kind, account id expression: the engine loop's statement, a take of BATCH events
   local scopes=''
-  [ "$1" = budget ] && scopes=", p_scopes => ARRAY['{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb]"
-  echo "SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$2::bigint], ARRAY[1], ARRAY[NULL::uuid], ARRAY[NULL::varchar]$scopes);"
+  if [ "$BATCH" = 1 ]; then
+    [ "$1" = budget ] && scopes=", p_scopes => ARRAY['{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb]"
+    echo "SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$2::bigint], ARRAY[1], ARRAY[NULL::uuid], ARRAY[NULL::varchar]$scopes);"
+  else
+    # BATCH consecutive users (a records' statement of that many users' records)
+    [ "$1" = budget ] && scopes=", p_scopes => array_fill('{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb, ARRAY[$BATCH])"
+    echo "SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY(SELECT g::bigint FROM generate_series($2::bigint, $2::bigint + $((BATCH - 1))) g), array_fill(1, ARRAY[$BATCH]), array_fill(NULL::uuid, ARRAY[$BATCH]), array_fill(NULL::varchar, ARRAY[$BATCH])$scopes);"
+  fi
 }
 for kind in user budget; do
-  { echo '\set a random(2, 1001)'; take "$kind" ':a'; } > "$WORK/$kind.pgb"
+  { echo "\\set a random(2, $((1002 - BATCH)))"; take "$kind" ':a'; } > "$WORK/$kind.pgb"
 done
 pgbench -h "$WORK" -p "$PORT" -U postgres -n -M prepared -c 1 -t 22000 -f "$WORK/user.pgb" -f "$WORK/budget.pgb" bench >/dev/null
 "${PSQL[@]}" -d bench -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
@@ -67,15 +78,16 @@ count() { # kind, takes after the warm-up: instructions of the whole single-user
     take "$1" '$1' | sed 's/^SELECT/PREPARE t(bigint) AS SELECT/'
     echo
     # each on another of the 1,000 users (account ids 2 to 1001)
-    for ((i = 0; i < WARM + $2; i++)); do printf 'EXECUTE t(%d);\n\n' $(((i * 7919) % 1000 + 2)); done
+    for ((i = 0; i < WARM + $2; i++)); do printf 'EXECUTE t(%d);\n\n' $(((i * 7919) % (1001 - BATCH) + 2)); done
   } > "$dir.in"
   as_pg valgrind --tool=callgrind --callgrind-out-file="$dir.cg" --dump-instr=no \
     "$BIN/postgres" --single -D "$dir" -F -j -c autovacuum=off bench < "$dir.in" > "$dir.out" 2> "$dir.err"
   if grep -q ERROR "$dir.out" "$dir.err"; then grep -h -m3 ERROR "$dir.out" "$dir.err" >&2; exit 1; fi
+  [ -n "${CALLGRIND_KEEP:-}" ] && cp "$dir.cg" "$CALLGRIND_KEEP/budgets-$1-$2.cg"
   grep -E '^(summary|totals):' "$dir.cg" | head -1 | awk '{print $2}'
 }
 for kind in user budget; do
   warm=$(count "$kind" 0)
   all=$(count "$kind" "$TAKES")
-  printf '%s take: %d instructions\n' "$kind" $(((all - warm) / TAKES))
+  printf '%s take: %d instructions (%d an event)\n' "$kind" $(((all - warm) / TAKES)) $(((all - warm) / TAKES / BATCH))
 done

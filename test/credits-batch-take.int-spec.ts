@@ -347,8 +347,8 @@ describe('batch take = single takes', () => {
           );
           const outcomes = await credits.debitAndInsertMany(
             manager,
-            { createdBy: admin.userId },
-            records.batchParts(admin.userId, items, { label: 'usage_batch' }),
+            {},
+            records.batchParts(admin.userId, items, { label: 'usage_batch', createdBy: admin.userId }),
           );
           // Across a minute boundary the two runs meet different windows, rightly: not comparable.
           fc.pre((await minuteNow()) === before);

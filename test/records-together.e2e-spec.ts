@@ -75,6 +75,65 @@ describe('records that arrive together', () => {
     expect(logged.rows[0].n).toBe(0);
   });
 
+  it("users' and members' own records share one take, each line naming its writer", async () => {
+    // Users recording with their own tokens and an organisation's members naming it: every record is
+    // its own writer's, and records of many writers go out in one statement (one transaction).
+    const us = await Promise.all(Array.from({ length: 6 }, () => f.newUser({ credits: [4] })));
+    const members = await Promise.all(Array.from({ length: 4 }, () => f.newUser()));
+    const orgId = `org-together-${Date.now()}`.toLowerCase();
+    await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
+    for (const m of members)
+      await t.db.query(`INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')`, [orgId, m.id]);
+    await t.db.query(
+      `SELECT 1 FROM credits_grant((SELECT account_id FROM accounts WHERE org_id = $1), 10, 'admin',
+                                   now() + interval '30 days', NULL, 'manual', NULL, NULL, NULL, false)`,
+      [orgId],
+    );
+    const own = (u: (typeof us)[number], body: Record<string, unknown>) =>
+      t.http
+        .post('/api/usage/record')
+        .set(u.auth)
+        .send({ service: 'together', operation: 'op', credits: 1, ...body });
+    // 6 users × 5 records against 4 credits each; 4 members × 3 records against the org's 10.
+    const sent = [
+      ...us.flatMap((u) => Array.from({ length: 5 }, () => ({ writer: u.id, org: false, r: own(u, {}) }))),
+      ...members.flatMap((m) => Array.from({ length: 3 }, () => ({ writer: m.id, org: true, r: own(m, { orgId }) }))),
+    ];
+    const answers = await Promise.all(sent.map(async (s) => ({ ...s, res: await s.r })));
+    for (const u of us) {
+      const mine = answers.filter((a) => a.writer === u.id).map((a) => a.res.status);
+      expect(mine.filter((s) => s === 201)).toHaveLength(4);
+      expect(mine.filter((s) => s === 402)).toHaveLength(1);
+      expect(await f.available(u.id)).toBe(0);
+    }
+    const orgStatuses = answers.filter((a) => a.org).map((a) => a.res.status);
+    expect(orgStatuses.filter((s) => s === 201)).toHaveLength(10);
+    expect(orgStatuses.filter((s) => s === 402)).toHaveLength(2);
+    const created = answers.filter((a) => a.res.status === 201);
+    for (const a of created) expect(a.res.body).toMatchObject({ userId: a.writer, actorId: null, credits: 1 });
+    // Each record's debit line names its own writer (created_by) and, for the org's, the member.
+    const { rows } = await t.db.query(
+      `SELECT l.usage_record_id::text AS id, l.created_by, l.member_id, l.xmin::text AS tx
+         FROM credit_ledger l WHERE l.usage_record_id = ANY($1) AND l.kind = 'debit'`,
+      [created.map((a) => a.res.body.id)],
+    );
+    expect(rows).toHaveLength(created.length);
+    for (const row of rows) {
+      const a = created.find((c) => c.res.body.id === row.id)!;
+      expect(row.created_by).toBe(a.writer);
+      expect(row.member_id).toBe(a.writer);
+    }
+    // Some transaction took records of more than one writer.
+    const writersByTx = new Map<string, Set<string>>();
+    for (const row of rows) writersByTx.set(row.tx, (writersByTx.get(row.tx) ?? new Set()).add(row.created_by));
+    expect(Math.max(...[...writersByTx.values()].map((w) => w.size))).toBeGreaterThan(1);
+    const org = await t.db.query(
+      `SELECT credit_available((SELECT account_id FROM accounts WHERE org_id = $1))::int AS n`,
+      [orgId],
+    );
+    expect(org.rows[0].n).toBe(0);
+  });
+
   it('one record the database refuses fails alone: the others arriving with it are recorded', async () => {
     // A fault in one record's row only (the run's database refuses REFUSED_SERVICE's records): its
     // statement fails as a whole, and every record it carried is sent again alone.

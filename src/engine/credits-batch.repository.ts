@@ -15,6 +15,11 @@ export interface BatchTakeStatement {
   amounts: number[];
   /** The id of the account each event charges, in the same order (null: none), resolved at the edge. */
   accountIds: (string | null)[];
+  /**
+   * Who wrote each event, in the same order (the ledger's `created_by`): records of several writers
+   * (users' own tokens, an organisation's members) share one statement and one take.
+   */
+  createdBy: string[];
   /** CTE `batch_input`: one row, the batch's parameters as the caller's parts read them. */
   input: SqlPart;
   /**
@@ -74,19 +79,21 @@ export interface BatchTakeRow {
 }
 
 /**
- * The take: credits_take_events() over `charges` in event order, each with the account id of its
- * event ($5, one per event in event order; null: no account, the take's no_account), which each row
- * carries on as `out_account_id` for the records the take lets through.
+ * The take: credits_take_events() over `charges` in event order, through the key $1 (null: none),
+ * each with the account id of its event ($4, one per event in event order; null: no account, the
+ * take's no_account), which each row carries on as `out_account_id` for the records the take lets
+ * through, and its writer ($5, likewise).
  */
 const TAKES = `SELECT k.*, i.accounts[k.out_ord] AS out_account_id
-  FROM (SELECT array_agg(($5::bigint[])[c.ord::int] ORDER BY c.ord) AS accounts,
+  FROM (SELECT array_agg(($4::bigint[])[c.ord::int] ORDER BY c.ord) AS accounts,
                array_agg(c.amount ORDER BY c.ord) AS amounts, array_agg(c.id ORDER BY c.ord) AS records,
                array_agg(c.member ORDER BY c.ord) AS members,
+               array_agg(($5::varchar[])[c.ord::int] ORDER BY c.ord) AS writers,
                CASE WHEN bool_or(c.volume IS NOT NULL) THEN array_agg(c.volume ORDER BY c.ord) END AS volumes,
                CASE WHEN bool_or(c.scopes IS NOT NULL) THEN array_agg(c.scopes ORDER BY c.ord) END AS scopes
           FROM charges c) i,
-       LATERAL credits_take_events($1, $2::uuid, $3::int, $4::int[], i.accounts, i.amounts, i.records, i.members,
-                                   p_volumes => i.volumes, p_scopes => i.scopes) k`;
+       LATERAL credits_take_events(NULL, $1::uuid, $2::int, $3::int[], i.accounts, i.amounts, i.records, i.members,
+                                   p_volumes => i.volumes, p_scopes => i.scopes, p_created_bys => i.writers) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
 /**
  * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with
@@ -165,16 +172,16 @@ function statementText(statement: BatchTakeStatement): string {
 export class CreditsBatchRepository {
   async takeBatch(
     manager: EntityManager,
-    take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'> & { createdBy: string },
+    take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>,
     statement: BatchTakeStatement,
   ): Promise<(BatchTakeRow & Record<string, unknown>)[]> {
     const params = [
       ...statement.input.params,
-      take.createdBy,
       take.apiKeyId ?? null,
       take.rateDefault,
       take.thresholds,
       statement.accountIds,
+      statement.createdBy,
     ];
     // Named: PostgreSQL parses and plans each shape once per connection (a record's small batches too).
     return queryPrepared(manager, statement.label, { sql: statementText(statement), params });

@@ -159,7 +159,7 @@ export class CreditsService {
    */
   async debitAndInsertMany(
     manager: EntityManager,
-    refs: { createdBy: string; apiKeyId?: string | null },
+    refs: { apiKeyId?: string | null },
     then: BatchTakeStatement,
   ): Promise<BatchOutcome[]> {
     for (const amount of then.amounts) checkAmount(amount);

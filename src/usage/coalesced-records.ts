@@ -32,19 +32,26 @@ interface Pending {
 export const RECORD_STATEMENT = 'usage_record';
 
 /**
- * Records per statement, and statements in flight per writer (createdBy and key). One in flight:
- * measured against two under the bench's 32 connections, the records wait for one statement instead
- * of sharing two, so each statement carries twice as many, and both PostgreSQL's and Node's CPU per
- * record fell by a fifth or more (docs/benchmarks.md). A writer's statements never run beside each
- * other, and writers (lanes) do.
+ * Records per statement, and statements in flight per lane. One in flight: measured against two
+ * under the bench's 32 connections, the records wait for one statement instead of sharing two, so
+ * each statement carries twice as many, and both PostgreSQL's and Node's CPU per record fell by a
+ * fifth or more (docs/benchmarks.md). A lane's statements never run beside each other, and lanes do.
  */
 const MAX_BATCH = 64;
 const MAX_IN_FLIGHT = 1;
+/**
+ * The lane of a record: the key its take counts against (none: users' and members' own tokens). Records
+ * of many writers and accounts share a lane and a statement, and the take is one call for all of
+ * them. Lanes by account as well (2 or 4 of them per key) carried half or a quarter as many records a
+ * statement and cost more CPU a record in both PostgreSQL and Node (docs/benchmarks.md "Records of
+ * many writers together").
+ */
+const laneOf = (payer: Payer): string => payer.apiKeyId ?? '';
 
 /**
  * POST /api/usage/record without an eventId, outside a request's transaction (docs/money.md
- * "Records that arrive together"): the records of one writer (the caller who records and the key it
- * goes through) that arrive together are debited by ONE batch take statement, each in its order of
+ * "Records that arrive together"): the records through one key (none: own tokens), whoever writes
+ * them, that arrive together are debited by ONE batch take statement, each in its order of
  * arrival, exactly as one record alone (the same decision, the same answers and errors); the
  * statement's fixed cost is shared. Each record is all or nothing on its own: a refused one writes
  * nothing and the others go on; a statement the server refused as a whole is sent again one record
@@ -70,7 +77,7 @@ export class CoalescedRecords {
    * request's turn sends the statement, so nothing it does depends on the request's async context.
    */
   async record(payer: Payer, input: CreateUsageRecordInput & { id: string }): Promise<Recorded> {
-    const outcome = await this.coalescer.submit(`${payer.createdBy}\u0000${payer.apiKeyId ?? ''}`, { payer, input });
+    const outcome = await this.coalescer.submit(laneOf(payer), { payer, input });
     if (outcome.status === 'created') {
       // The statement's `answer` columns: the record's stored timestamp, metadata and providerUsage.
       const row = outcome.row as unknown as InsertedRecordSqlRow;
@@ -80,17 +87,19 @@ export class CoalescedRecords {
     throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
   }
 
-  /** One batch take statement for the records of one writer: one record alone is a batch of one. */
+  /**
+   * One batch take statement for the records of one lane, each with its writer: one record alone is
+   * a batch of one.
+   */
   private async send(items: Pending[]): Promise<BatchOutcome[]> {
     this.metrics.recordsPerStatement(items.length);
-    const { createdBy, apiKeyId } = items[0].payer;
     return this.credits.debitAndInsertMany(
       this.tx.statementManager,
-      { createdBy, apiKeyId },
+      { apiKeyId: items[0].payer.apiKeyId },
       this.records.batchParts(
-        createdBy,
+        null,
         items.map((p) => ({ eventId: null, input: p.input })),
-        { label: RECORD_STATEMENT, answer: true },
+        { label: RECORD_STATEMENT, answer: true, createdBy: items.map((p) => p.payer.createdBy) },
       ),
     );
   }

@@ -211,7 +211,7 @@ const BATCH_PARTS = {
   release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id))
               FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
              WHERE e.out_event_id IS NOT NULL`,
-} satisfies Omit<BatchTakeStatement, 'amounts' | 'accountIds' | 'input' | 'label'>;
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'accountIds' | 'createdBy' | 'input' | 'label'>;
 
 /** Parts of a batch without eventIds: nothing claimed or given back, the events read inline (docs/benchmarks.md). */
 const UNCLAIMED_PARTS = {
@@ -285,14 +285,15 @@ export class UsageRecordsRepository {
 
   /**
    * The usage module's parts of a batch take (CreditsService.debitAndInsertMany): each event's id
-   * claimed in `owner`'s namespace (usage_events_claim()), what each new event charges, and, after
-   * the take, the records of the events it let through inserted and the refused events' ids given
-   * back (usage_events_release()).
+   * claimed in `owner`'s namespace (usage_events_claim(); null: no event names one), what each new
+   * event charges, and, after the take, the records of the events it let through inserted and the
+   * refused events' ids given back (usage_events_release()). `createdBy`: who wrote the events, one
+   * writer for all or one per event.
    */
   batchParts(
-    owner: string,
+    owner: string | null,
     items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
-    extras: { label: string; answer?: boolean },
+    extras: { label: string; answer?: boolean; createdBy: string | string[] },
   ): BatchTakeStatement {
     // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out,
     // which keeps the payload PostgreSQL parses small. Built field by field from a list made once: a
@@ -318,6 +319,7 @@ export class UsageRecordsRepository {
     return {
       amounts: items.map(({ input }) => input.credits),
       accountIds: items.map(({ input }) => input.accountId ?? null),
+      createdBy: typeof extras.createdBy === 'string' ? items.map(() => extras.createdBy as string) : extras.createdBy,
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
       ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : {}),

@@ -181,8 +181,12 @@ export class UsageService {
   ): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
     const [outcome] = await this.credits.debitAndInsertMany(
       manager,
-      { createdBy: payer.createdBy, apiKeyId: payer.apiKeyId },
-      this.records.batchParts(payer.createdBy, [{ eventId, input }], { label: RECORD_STATEMENT, answer: true }),
+      { apiKeyId: payer.apiKeyId },
+      this.records.batchParts(payer.createdBy, [{ eventId, input }], {
+        label: RECORD_STATEMENT,
+        answer: true,
+        createdBy: payer.createdBy,
+      }),
     );
     if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
     if (outcome.status === 'created') {

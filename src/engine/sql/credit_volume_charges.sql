@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credit_volume_charges(p_account_ids bigint[], p_models character varying[], p_modes character varying[], p_starts timestamp with time zone[], p_ends timestamp with time zone[], p_tokens bigint[], p_bases numeric[], p_costs numeric[], p_give_backs integer[], p_expires timestamp with time zone[], p_usage_records uuid[], p_sessions character varying[], p_created_by character varying, p_api_key_id uuid)
+CREATE OR REPLACE FUNCTION public.credit_volume_charges(p_account_ids bigint[], p_models character varying[], p_modes character varying[], p_starts timestamp with time zone[], p_ends timestamp with time zone[], p_tokens bigint[], p_bases numeric[], p_costs numeric[], p_give_backs integer[], p_expires timestamp with time zone[], p_usage_records uuid[], p_sessions character varying[], p_created_by character varying, p_api_key_id uuid, p_created_bys character varying[] DEFAULT NULL::character varying[])
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$
@@ -10,7 +10,8 @@ AS $function$
   -- exact credits, p_costs[i]: exact stepped cost), what a cheaper step gives back (p_give_backs[i],
   -- 0: nothing) in an allocation expiring p_expires[i]; its lines are usage record
   -- p_usage_records[i]'s debits (and a settlement's releases) and the holds of session p_sessions[i]
-  -- (null: none). Three steps, each one statement for the batch:
+  -- (null: none); a give-back is granted by p_created_by, or by the charge's own writer
+  -- (p_created_bys[i]) when given. Three steps, each one statement for the batch:
   -- 1. Each period's total kept: its last charge's total (each charge was priced against the one
   --    before it), one upsert by key (the conflict's index probe: no join the planner could hash).
   -- 2. On `volume` rules, the money their lines took of valued lots added to the period's total
@@ -49,8 +50,8 @@ AS $function$
     END IF;
     FOR k IN 1 .. cardinality(p_account_ids) LOOP
       IF p_give_backs[k] > 0 THEN
-        PERFORM credit_volume_give_back(p_account_ids[k], p_give_backs[k], p_expires[k], p_usage_records[k], p_created_by,
-                                        p_api_key_id, p_models[k], p_starts[k]);
+        PERFORM credit_volume_give_back(p_account_ids[k], p_give_backs[k], p_expires[k], p_usage_records[k],
+                                        COALESCE(p_created_bys[k], p_created_by), p_api_key_id, p_models[k], p_starts[k]);
       END IF;
     END LOOP;
     RETURN cardinality(p_account_ids);

@@ -1,4 +1,4 @@
-CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_volumes jsonb[] DEFAULT NULL::jsonb[], p_scopes jsonb[] DEFAULT NULL::jsonb[])
+CREATE OR REPLACE FUNCTION public.credits_take_events(p_created_by character varying, p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_account_ids bigint[], p_amounts integer[], p_usage_records uuid[], p_members character varying[] DEFAULT NULL::character varying[], p_takes character varying[] DEFAULT NULL::character varying[], p_modes character varying[] DEFAULT NULL::character varying[], p_sessions character varying[] DEFAULT NULL::character varying[], p_corrections uuid[] DEFAULT NULL::uuid[], p_volumes jsonb[] DEFAULT NULL::jsonb[], p_scopes jsonb[] DEFAULT NULL::jsonb[], p_created_bys character varying[] DEFAULT NULL::character varying[])
  RETURNS TABLE(out_ord integer, out_status character varying, out_usage_record_id uuid, out_collected bigint, out_debt bigint, out_balance bigint, out_retry_after integer, out_available bigint, out_headroom bigint, out_parts jsonb, out_volume_step integer)
  LANGUAGE plpgsql
 AS $function$
@@ -17,7 +17,7 @@ AS $function$
   -- apply. Every decision is credit_decide()'s. A usage correction's overrun is a take 'correction'
   -- (a debit whose lines say so, naming the correction p_corrections[i]; NULL: none). p_volumes[i]: its rule's volume
   -- steps (NULL: none, no volume statement); its amount decided here (credit_volume_price()), its step out_volume_step.
-  -- Budgets by scope: p_scopes[i], below.
+  -- Budgets by scope: p_scopes[i], below. Event i's writer (its lines' created_by): p_created_bys[i], else p_created_by.
   DECLARE
     n integer;
     -- per event, by position
@@ -39,7 +39,7 @@ AS $function$
     a_id uuid[]; a_rem integer[]; a_u integer[];
     -- ledger lines to write, in the order they happen
     l_n integer := 0; l_user bigint[] := '{}'; l_alloc uuid[] := '{}'; l_kind varchar[] := '{}'; l_amount integer[] := '{}';
-    l_balance bigint[] := '{}'; l_record uuid[] := '{}'; l_session varchar[] := '{}'; l_correction uuid[] := '{}';
+    l_balance bigint[] := '{}'; l_record uuid[] := '{}'; l_session varchar[] := '{}'; l_correction uuid[] := '{}'; l_by varchar[] := '{}';
     v_key_limit integer; v_key_period varchar; v_key_start timestamptz; v_key_spent bigint := 0;
     v_key_used boolean := false; v_key_charged bigint := 0;
     i integer; u integer; j integer;
@@ -51,7 +51,7 @@ AS $function$
     v_acc bigint; v_org varchar; v_total bigint; v_count integer; v_one_session boolean; v_bad boolean;
     v_members boolean := cardinality(array_remove(p_members, NULL)) > 0; -- whether an event names a member
     -- volume steps: the charges let through (w_), kept after the lines (credit_volume_charges())
-    vp record; v_volume jsonb; e_step integer[]; w_acc bigint[]; w_model varchar[]; w_mode varchar[]; w_start timestamptz[]; w_end timestamptz[]; w_tokens bigint[]; w_base numeric[]; w_cost numeric[]; w_give integer[]; w_expires timestamptz[]; w_record uuid[];
+    vp record; v_volume jsonb; e_step integer[]; w_acc bigint[]; w_model varchar[]; w_mode varchar[]; w_start timestamptz[]; w_end timestamptz[]; w_tokens bigint[]; w_base numeric[]; w_cost numeric[]; w_give integer[]; w_expires timestamptz[]; w_record uuid[]; w_by varchar[];
     -- budgets by scope: credit_budget_caps()'s one row (v_caps: each budget once, event i's at out_caps[e_bfrom[i] ..
     -- out_to[i]]), what the take added to each (b_added), an event's cap bc_* (their least room, v_room)
     v_caps record; b_added bigint[]; e_bfrom integer[]; bk integer; bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}'; v_room bigint;
@@ -282,7 +282,7 @@ AS $function$
         l_n := l_n + 1;
         l_user[l_n] := u_acc[u]; l_alloc[l_n] := a_id[j]; l_kind[l_n] := e_take[i]; l_amount[l_n] := -v_parts[k];
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
-        l_session[l_n] := e_session[i]; l_correction[l_n] := p_corrections[i];
+        l_session[l_n] := e_session[i]; l_correction[l_n] := p_corrections[i]; l_by[l_n] := p_created_bys[i];
         -- what a hold keeps of each allocation (a settlement gives it back to the same rows)
         IF e_take[i] = 'hold' THEN
           v_hold_parts := v_hold_parts || jsonb_build_object('allocationId', a_id[j], 'amount', v_parts[k]);
@@ -297,7 +297,7 @@ AS $function$
         l_n := l_n + 1;
         l_user[l_n] := u_acc[u]; l_alloc[l_n] := NULL; l_kind[l_n] := 'overdraft'; l_amount[l_n] := -v_od;
         l_balance[l_n] := v_bal; l_record[l_n] := e_record[i]; l_member[l_n] := e_member[i];
-        l_session[l_n] := e_session[i]; l_correction[l_n] := p_corrections[i];
+        l_session[l_n] := e_session[i]; l_correction[l_n] := p_corrections[i]; l_by[l_n] := p_created_bys[i];
         u_owed[u] := u_owed[u] + v_od;
       ELSE
         v_od := 0;
@@ -310,7 +310,7 @@ AS $function$
       e_parts[i] := v_hold_parts;
       IF p_volumes[i] IS NOT NULL THEN -- the charge let through: its period's total, money and give-back kept after the lines
         e_step[i] := vp.out_step; w_acc := w_acc || u_acc[u]; w_model := w_model || (v_volume ->> 'model'); w_mode := w_mode || (v_volume ->> 'mode'); w_start := w_start || vp.out_period_start; w_end := w_end || vp.out_period_end;
-        w_tokens := w_tokens || vp.out_tokens; w_base := w_base || vp.out_base; w_cost := w_cost || vp.out_cost; w_give := w_give || vp.out_give_back; w_expires := w_expires || vp.out_expires; w_record := w_record || e_record[i];
+        w_tokens := w_tokens || vp.out_tokens; w_base := w_base || vp.out_base; w_cost := w_cost || vp.out_cost; w_give := w_give || vp.out_give_back; w_expires := w_expires || vp.out_expires; w_record := w_record || e_record[i]; w_by := array_append(w_by, p_created_bys[i]);
       END IF;
       IF v_windowed AND v_spent > 0 THEN
         u_added[u] := u_added[u] + v_spent;
@@ -340,22 +340,22 @@ AS $function$
       v_one_session := NOT EXISTS (SELECT 1 FROM unnest(l_session) s WHERE s IS DISTINCT FROM l_session[1]);
       IF v_one_session THEN
         PERFORM credit_ledger_write(l_user, l_alloc, l_kind, l_amount, l_balance, l_record, l_session[1], p_api_key_id,
-                                    p_created_by, l_member, p_correction_ids => l_correction);
+                                    p_created_by, l_member, p_correction_ids => l_correction, p_created_bys => l_by);
       ELSE
         PERFORM credit_ledger_write(g.accounts, g.allocations, g.kinds, g.amounts, g.balances, g.records, g.session,
-                                    p_api_key_id, p_created_by, g.members, p_correction_ids => g.corrections)
+                                    p_api_key_id, p_created_by, g.members, p_correction_ids => g.corrections, p_created_bys => g.bys)
            FROM (SELECT l.session, min(l.i) AS first, array_agg(l_user[l.i] ORDER BY l.i) AS accounts,
                         array_agg(l_alloc[l.i] ORDER BY l.i) AS allocations, array_agg(l_kind[l.i] ORDER BY l.i) AS kinds,
                         array_agg(l_amount[l.i] ORDER BY l.i) AS amounts, array_agg(l_balance[l.i] ORDER BY l.i) AS balances,
                         array_agg(l_record[l.i] ORDER BY l.i) AS records, array_agg(l_member[l.i] ORDER BY l.i) AS members,
-                        array_agg(l_correction[l.i] ORDER BY l.i) AS corrections
+                        array_agg(l_correction[l.i] ORDER BY l.i) AS corrections, array_agg(l_by[l.i] ORDER BY l.i) AS bys
                    FROM unnest(l_session) WITH ORDINALITY AS l(session, i)
                   GROUP BY l.session
                   ORDER BY min(l.i)) g;
       END IF;
     END IF;
     IF w_acc IS NOT NULL THEN -- the volume tail: the periods' totals, the lines' money, the give-backs
-      k := credit_volume_charges(w_acc, w_model, w_mode, w_start, w_end, w_tokens, w_base, w_cost, w_give, w_expires, w_record, NULL, p_created_by, p_api_key_id);
+      k := credit_volume_charges(w_acc, w_model, w_mode, w_start, w_end, w_tokens, w_base, w_cost, w_give, w_expires, w_record, NULL, p_created_by, p_api_key_id, w_by);
     END IF;
     -- What follows writes only when there is something to write: each statement costs its start-up
     -- whether or not it finds rows, and a record (a batch of one) pays them all.

@@ -152,8 +152,8 @@ export class UsageBatchService {
     if (part.length === 0) return [];
     return this.credits.debitAndInsertMany(
       this.tx.statementManager,
-      { createdBy: caller.userId, apiKeyId: caller.apiKeyId },
-      this.records.batchParts(caller.userId, part, { label: 'usage_batch' }),
+      { apiKeyId: caller.apiKeyId },
+      this.records.batchParts(caller.userId, part, { label: 'usage_batch', createdBy: caller.userId }),
     );
   }
 
