@@ -190,6 +190,7 @@ import { BudgetCapsByEventAccounts1732004750000 } from './1732004750000-budget-c
 import { ShorterHotChecks1732004800000 } from './1732004800000-shorter-hot-checks.js';
 import { GiveBackSumsInLoop1732004810000 } from './1732004810000-give-back-sums-in-loop.js';
 import { CountsChecks1732004900000 } from './1732004900000-counts-checks.js';
+import { RerateRequestAccount1732005100000 } from './1732005100000-rerate-request-account.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -385,4 +386,5 @@ export const MIGRATIONS = [
   ShorterHotChecks1732004800000,
   GiveBackSumsInLoop1732004810000,
   CountsChecks1732004900000,
+  RerateRequestAccount1732005100000,
 ];
