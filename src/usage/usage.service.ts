@@ -150,7 +150,7 @@ export class UsageService {
    * (`replayed`).
    */
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
-    const payer = await this.payers.payer(caller, dto);
+    const payer = await this.payers.payer(caller, dto, dto.orgId);
     const input = {
       ...(await this.prepare(payer.account, dto, payer.actor, payer.keyModels)),
       accountId: payer.accountId,
