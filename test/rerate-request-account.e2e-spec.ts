@@ -109,15 +109,15 @@ describe('re-rate requests stored in the old shape', () => {
     rerates.org = await oldRerate(own.db, null, 'rr-account-org');
     rerates.every = await oldRerate(own.db, null, null);
     await own.migrate();
-    const asked = { from, to, rules, reason };
-    expect(await stored(rerates.user.id)).toEqual({ ...asked, account: { userId: 'rr-account-user' } });
-    expect(await stored(rerates.org.id)).toEqual({ ...asked, account: { orgId: 'rr-account-org' } });
-    expect(await stored(rerates.every.id)).toEqual({ ...asked, account: null });
+    // Expand only: the version before still finds userId and orgId.
+    expect(await stored(rerates.user.id)).toEqual({ ...rerates.user.request, account: { userId: 'rr-account-user' } });
+    expect(await stored(rerates.org.id)).toEqual({ ...rerates.org.request, account: { orgId: 'rr-account-org' } });
+    expect(await stored(rerates.every.id)).toEqual({ ...rerates.every.request, account: null });
 
     await own.revert(1);
     for (const r of Object.values(rerates)) expect(await stored(r.id)).toEqual(r.request);
     await own.migrate();
-    expect(await stored(rerates.user.id)).toEqual({ ...asked, account: { userId: 'rr-account-user' } });
+    expect(await stored(rerates.user.id)).toEqual({ ...rerates.user.request, account: { userId: 'rr-account-user' } });
   });
 
   it('resumed after the migration, each corrects its account’s records, answers as before, and is its rerateId', async () => {
@@ -216,7 +216,7 @@ describe('re-rate requests stored in the old shape', () => {
     await t.http.post('/api/pricing/rerates').set(admin).send(body).expect(200);
   });
 
-  it('a new re-rate stores its account, and its audit entry names userId and orgId as before', async () => {
+  it('a new re-rate stores its account (and userId and orgId for the version before), and its audit entry names userId and orgId as before', async () => {
     const rerateId = uniqueId('rr');
     const started = await t.http
       .post('/api/pricing/rerates')
@@ -224,7 +224,8 @@ describe('re-rate requests stored in the old shape', () => {
       .send({ rerateId, from, to, orgId, rules: [{ modelId: model, pricePer1kTokens: '5' }], reason })
       .expect(202);
     expect(started.body).toMatchObject({ rerateId, userId: null, orgId });
-    expect(await stored(started.body.id)).toEqual({ from, to, rules, account: { orgId }, reason });
+    // Stored with userId and orgId beside the account, which the version before reads while a deploy rolls.
+    expect(await stored(started.body.id)).toEqual({ from, to, rules, account: { orgId }, userId: null, orgId, reason });
     const audit = await t.db.query(`SELECT after FROM audit_log WHERE action = 'pricing.rerate' AND target_id = $1`, [
       started.body.id,
     ]);

@@ -61,14 +61,22 @@ export interface LockedRerate {
 }
 
 /**
- * `pricing_rerates.request` as a RerateRequest. Migration 1732005100000 rewrote the stored requests'
- * `userId` and `orgId` into `account`; a row written by an instance of the version before it, still
- * running while a deploy rolls, has them still, and is read here in the same shape.
+ * `pricing_rerates.request` as a RerateRequest. A stored request names its account twice: as `account`
+ * and, for the version before migration 1732005100000 while a deploy rolls, as `userId` and `orgId`
+ * (written beside it, storedRequestSql()); a row written by an instance of that version has only the
+ * two, and is read here in the same shape.
  */
-const requestSql = (request: string) => `CASE WHEN ${request} ? 'account' THEN ${request}
-  ELSE ${request} - 'userId' - 'orgId' || jsonb_build_object('account',
+const requestSql = (request: string) => `(CASE WHEN ${request} ? 'account' THEN ${request}
+  ELSE ${request} || jsonb_build_object('account',
     CASE WHEN ${request} ->> 'orgId' IS NOT NULL THEN jsonb_build_object('orgId', ${request} -> 'orgId')
-         WHEN ${request} ->> 'userId' IS NOT NULL THEN jsonb_build_object('userId', ${request} -> 'userId') END) END`;
+         WHEN ${request} ->> 'userId' IS NOT NULL THEN jsonb_build_object('userId', ${request} -> 'userId') END) END)
+  - 'userId' - 'orgId'`;
+
+/** A RerateRequest as stored: with `userId` and `orgId` from its account, as the version before reads them. */
+const storedRequestSql = (
+  request: string,
+) => `${request} || jsonb_build_object('userId', ${request} -> 'account' -> 'userId',
+  'orgId', ${request} -> 'account' -> 'orgId')`;
 
 const COLUMNS = `id, rerate_id, ${requestSql('request')} AS request, status, records::text, corrected::text, delta::text,
                  created_by, started_at, finished_at, last_error`;
@@ -86,7 +94,7 @@ export class ReratesRepository {
     const rows: RerateRow[] = await manager.query(
       `WITH r AS (
          INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at, lanes)
-         VALUES ($1, $2::jsonb, $3, clock_timestamp(), $4)
+         VALUES ($1, ${storedRequestSql('$2::jsonb')}, $3, clock_timestamp(), $4)
          ON CONFLICT (rerate_id) DO NOTHING
          RETURNING ${COLUMNS}),
        l AS (
