@@ -13,7 +13,7 @@ import {
   ownAccount,
   ownerIdOf,
   portalAccount,
-  portalKeyOrg,
+  portalKeysAccount,
   type PortalReach,
   type PublicAccount,
   reachable,
@@ -98,8 +98,8 @@ export class AccountResolver implements AccountAccess {
     return { ...(await this.own(caller)), sessionId: session.sessionId, scope: session.scope };
   }
 
-  keysOrg(caller: AuthUser): string | null | undefined {
-    return portalKeyOrg(caller);
+  keysAccount(caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null {
+    return portalKeysAccount(caller);
   }
 
   async forGrant(

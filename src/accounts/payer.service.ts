@@ -2,20 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { publicAccount, type ResolvedAccount } from '../auth/account-access.js';
+import type { BilledPartyDto } from '../auth/billed-party.dto.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountIds } from './account-ids.js';
 import { billedUser } from './account-ref.js';
 import { ErasedAccounts } from './erased-accounts.js';
-import {
-  type NamedKey,
-  type NamedParty,
-  type Payer,
-  payerAccount,
-  payerOf,
-  type PayerParty,
-  throughNamedKey,
-} from './payer.js';
+import { type NamedKey, type Payer, payerAccount, payerOf, type PayerParty, throughNamedKey } from './payer.js';
 
 /**
  * Where the payer reads a key a service principal names: the keys' module, which owns `api_keys` and
@@ -41,12 +34,16 @@ export class PayerService {
     private readonly ids: AccountIds,
   ) {}
 
-  async payer(caller: AuthUser, named: NamedParty): Promise<Payer> {
-    const party = payerOf(caller, named);
+  /**
+   * The payer of a metering body: the billed user and the key it names (`named`, the body itself)
+   * and the organisation that pays (its `orgId`; absent from a body that opens no charge).
+   */
+  async payer(caller: AuthUser, named: Pick<BilledPartyDto, 'userId' | 'apiKeyId'>, orgId?: string): Promise<Payer> {
+    const party = payerOf(caller, named, orgId);
     // An erased person is billed nothing more (docs/erasure.md): known in memory, no statement.
     this.erased.assertNotErased(billedUser(party.account));
     if (named.apiKeyId === undefined) return this.withAccount(party);
-    const through = throughNamedKey(party, named, await this.keys.ownerOf(this.tx.statementManager, named.apiKeyId));
+    const through = throughNamedKey(party, orgId, await this.keys.ownerOf(this.tx.statementManager, named.apiKeyId));
     this.erased.assertNotErased(billedUser(through.account));
     return this.withAccount(through);
   }

@@ -32,7 +32,7 @@ const code = (f: () => unknown) => {
 
 describe('payerOf', () => {
   it('bills the caller’s own account through its key when the caller is no service principal', () => {
-    const payer = payerOf(key('bob'), {});
+    const payer = payerOf(key('bob'), {}, undefined);
     expect(payerAccount(payer)).toEqual({ userId: 'bob' });
     expect(payer).toEqual({
       account: { kind: 'user', ownerId: 'bob', memberId: null },
@@ -44,17 +44,17 @@ describe('payerOf', () => {
   });
 
   it('lets no one but a service principal name the billed user or a key', () => {
-    expect(code(() => payerOf(jwt('bob'), { userId: 'alice' }))).toBe('VALIDATION');
-    expect(code(() => payerOf(key('bob'), { apiKeyId: 'k' }))).toBe('VALIDATION');
+    expect(code(() => payerOf(jwt('bob'), { userId: 'alice' }, undefined))).toBe('VALIDATION');
+    expect(code(() => payerOf(key('bob'), { apiKeyId: 'k' }, undefined))).toBe('VALIDATION');
   });
 
   it('has a service key name the billed user, and an admin token meter its own account without one', () => {
-    expect(code(() => payerOf(serviceKey, {}))).toBe('VALIDATION');
-    expect(payerAccount(payerOf(jwt('root', 'admin'), {}))).toEqual({ userId: 'root' });
+    expect(code(() => payerOf(serviceKey, {}, undefined))).toBe('VALIDATION');
+    expect(payerAccount(payerOf(jwt('root', 'admin'), {}, undefined))).toEqual({ userId: 'root' });
   });
 
   it('bills the user a service key names, through the service key, with the writer as actor', () => {
-    const payer = payerOf(serviceKey, { userId: 'alice', orgId: 'acme' });
+    const payer = payerOf(serviceKey, { userId: 'alice' }, 'acme');
     expect(payerAccount(payer)).toEqual({ orgId: 'acme' });
     expect(payer).toMatchObject({
       account: { kind: 'org', ownerId: 'acme', memberId: 'alice' },
@@ -67,18 +67,18 @@ describe('payerOf', () => {
 
   it('charges the organisation of a membership’s key, and refuses another org it names', () => {
     const member = key('bob', { orgId: 'acme' });
-    expect(payerAccount(payerOf(member, {}))).toEqual({ orgId: 'acme' });
-    expect(payerOf(member, { orgId: 'acme' }).account).toEqual({ kind: 'org', ownerId: 'acme', memberId: 'bob' });
-    expect(code(() => payerOf(member, { orgId: 'other' }))).toBe('NOT_A_MEMBER');
+    expect(payerAccount(payerOf(member, {}, undefined))).toEqual({ orgId: 'acme' });
+    expect(payerOf(member, {}, 'acme').account).toEqual({ kind: 'org', ownerId: 'acme', memberId: 'bob' });
+    expect(code(() => payerOf(member, {}, 'other'))).toBe('NOT_A_MEMBER');
   });
 });
 
 describe('throughNamedKey', () => {
   const named = { userId: 'alice', apiKeyId: 'k-alice' };
-  const party = payerOf(serviceKey, named);
+  const party = payerOf(serviceKey, named, undefined);
 
   it('goes through the named key: its id, and its models beside the caller’s', () => {
-    const payer = throughNamedKey(party, named, aliceKey);
+    const payer = throughNamedKey(party, undefined, aliceKey);
     expect(payerAccount(payer)).toEqual({ userId: 'alice' });
     expect(payer).toMatchObject({
       apiKeyId: 'k-alice',
@@ -87,21 +87,20 @@ describe('throughNamedKey', () => {
   });
 
   it('answers an unknown key, another user’s and a revoked one with API_KEY_MISMATCH', () => {
-    expect(code(() => throughNamedKey(party, named, null))).toBe('API_KEY_MISMATCH');
-    expect(code(() => throughNamedKey(party, named, { ...aliceKey, charges: chargedAccount(null, 'bob') }))).toBe(
+    expect(code(() => throughNamedKey(party, undefined, null))).toBe('API_KEY_MISMATCH');
+    expect(code(() => throughNamedKey(party, undefined, { ...aliceKey, charges: chargedAccount(null, 'bob') }))).toBe(
       'API_KEY_MISMATCH',
     );
     // A key of bob's membership of an org alice's name happens to be: bob's key, not alice's.
-    expect(code(() => throughNamedKey(party, named, { ...aliceKey, charges: chargedAccount('alice', 'bob') }))).toBe(
-      'API_KEY_MISMATCH',
-    );
-    expect(code(() => throughNamedKey(party, named, { ...aliceKey, active: false }))).toBe('API_KEY_MISMATCH');
+    expect(
+      code(() => throughNamedKey(party, undefined, { ...aliceKey, charges: chargedAccount('alice', 'bob') })),
+    ).toBe('API_KEY_MISMATCH');
+    expect(code(() => throughNamedKey(party, undefined, { ...aliceKey, active: false }))).toBe('API_KEY_MISMATCH');
   });
 
   it('charges the organisation of a named membership key, and refuses another org named beside it', () => {
     const orgKey = { ...aliceKey, charges: chargedAccount('acme', 'alice') };
-    expect(payerAccount(throughNamedKey(party, named, orgKey))).toEqual({ orgId: 'acme' });
-    const other = { ...named, orgId: 'other' };
-    expect(code(() => throughNamedKey(payerOf(serviceKey, other), other, orgKey))).toBe('NOT_A_MEMBER');
+    expect(payerAccount(throughNamedKey(party, undefined, orgKey))).toEqual({ orgId: 'acme' });
+    expect(code(() => throughNamedKey(payerOf(serviceKey, named, 'other'), 'other', orgKey))).toBe('NOT_A_MEMBER');
   });
 });

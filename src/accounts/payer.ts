@@ -1,4 +1,5 @@
 import { type PublicAccount, publicAccount, type ResolvedAccount } from '../auth/account-access.js';
+import type { BilledPartyDto } from '../auth/billed-party.dto.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError, NotAMemberError } from '../common/errors/domain-error.js';
@@ -48,13 +49,6 @@ export interface Actor {
   actorId: string | null;
 }
 
-/** What a metering body may say about whom it bills. */
-export interface NamedParty {
-  userId?: string;
-  apiKeyId?: string;
-  orgId?: string;
-}
-
 /** What the payer needs to know of a key a service principal names (`apiKeyId`), as the keys' module reads it. */
 export interface NamedKey {
   /**
@@ -86,12 +80,18 @@ export const payerAccount = (payer: Pick<Payer, 'account'>): PublicAccount =>
   publicAccount(payer.account.kind, payer.account.ownerId);
 
 /**
- * The payer of a write that names no key (a batch event names none): a service principal bills
- * `userId` (a service key must name it; an admin's token without it meters the admin's own account)
- * through its own key; anyone else bills their own account through the key they called with and may
- * name neither a user nor a key.
+ * The payer of a write that names no key (a batch event names none), from what its body names: the
+ * billed user and the key (`userId`, `apiKeyId`, as every metering body declares them, BilledPartyDto)
+ * and the organisation that pays (`orgId`, the body's `orgId`: absent from those that open no charge).
+ * A service principal bills `userId` (a service key must name it; an admin's token without it meters
+ * the admin's own account) through its own key; anyone else bills their own account through the key
+ * they called with and may name neither a user nor a key.
  */
-export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
+export function payerOf(
+  caller: AuthUser,
+  named: Pick<BilledPartyDto, 'userId' | 'apiKeyId'>,
+  orgId: string | undefined,
+): PayerParty {
   if (!isServicePrincipal(caller)) {
     if (named.userId !== undefined || named.apiKeyId !== undefined) {
       throw new DomainError(
@@ -99,9 +99,8 @@ export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
         'userId and apiKeyId may be given only by a service principal (an admin token, or an API key with usage:ingest)',
       );
     }
-    const orgId = payingOrg(named.orgId, caller.orgId, caller.userId);
     return {
-      account: chargedAccount(orgId, caller.userId),
+      account: chargedAccount(payingOrg(orgId, caller.orgId, caller.userId), caller.userId),
       apiKeyId: caller.apiKeyId ?? null,
       createdBy: caller.userId,
       actor: actorOf(caller, caller.userId),
@@ -114,9 +113,8 @@ export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
   const userId = named.userId ?? caller.userId;
   // A service key that names no key of the user's is itself the key the debit is made by (as in a
   // batch): its ledger entries name it, and its own budget, if it has one, counts the usage.
-  const orgId = named.orgId ?? null;
   return {
-    account: chargedAccount(orgId, userId),
+    account: chargedAccount(orgId ?? null, userId),
     apiKeyId: named.apiKeyId ?? caller.apiKeyId ?? null,
     createdBy: caller.userId,
     actor: actorOf(caller, userId),
@@ -125,17 +123,18 @@ export function payerOf(caller: AuthUser, named: NamedParty): PayerParty {
 }
 
 /**
- * The payer through the billed user's key that a service principal named (`named.apiKeyId`, read as
+ * The payer through the billed user's key that a service principal named (its `apiKeyId`, read as
  * `key`): it counts against that key's budget as if the key had called, and a key of a membership
- * charges its organisation (another org named → NOT_A_MEMBER). Another user's key and an unknown one
- * answer alike (the answer tells nobody which ids exist); a revoked or expired one is refused too.
+ * charges its organisation (another org named, `orgId` → NOT_A_MEMBER). Another user's key and an
+ * unknown one answer alike (the answer tells nobody which ids exist); a revoked or expired one is
+ * refused too.
  */
-export function throughNamedKey(party: PayerParty, named: NamedParty, key: NamedKey | null): PayerParty {
+export function throughNamedKey(party: PayerParty, orgId: string | undefined, key: NamedKey | null): PayerParty {
   const userId = billedUser(party.account);
   if (!key || billedUser(key.charges) !== userId) {
     throw new DomainError('API_KEY_MISMATCH', `apiKeyId does not name an API key of user ${userId}`);
   }
   if (!key.active) throw new DomainError('API_KEY_MISMATCH', 'apiKeyId names a revoked or expired API key');
-  const orgId = payingOrg(named.orgId, payingOrgOf(key.charges), userId);
-  return { ...party, account: chargedAccount(orgId, userId), keyModels: [...party.keyModels, key.models] };
+  const paying = payingOrg(orgId, payingOrgOf(key.charges), userId);
+  return { ...party, account: chargedAccount(paying, userId), keyModels: [...party.keyModels, key.models] };
 }

@@ -5,6 +5,7 @@ import type { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { chargedAccount } from '../accounts/account-ref.js';
 import type { NamedKey } from '../accounts/payer.js';
 import type { NamedKeys } from '../accounts/payer.service.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, knownScopes, type Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { queryPrepared, type SqlPart } from '../database/statement-parts.js';
@@ -50,18 +51,19 @@ export type ApiKeyChanges = Partial<Pick<ApiKey, 'name' | 'models'>>;
  * org_member_role()'s rule, written as an anti-join because it runs in every key's authentication lookup.
  */
 /**
- * Whose keys a caller reaches: a user's, and with `orgId` only that org's (null: the personal ones),
- * as the one resolver gives a portal session's account (src/accounts/account-resolver.ts).
+ * The keys `userId` holds and, with `account`, only those that charge it: a portal session's account,
+ * as the one resolver gives it (src/accounts/account-resolver.ts), an org's (the keys of that
+ * membership) or the user's own (the personal ones).
  */
-export interface KeyOwner {
-  userId: string;
-  orgId?: string | null;
-}
-
-function ownedBy<T extends object>(qb: SelectQueryBuilder<T>, user: string, org: string, owner: KeyOwner): void {
-  qb.andWhere(`${user} = :ownerUserId`, { ownerUserId: owner.userId });
-  if (owner.orgId === null) qb.andWhere(`${org} IS NULL`);
-  else if (owner.orgId !== undefined) qb.andWhere(`${org} = :ownerOrgId`, { ownerOrgId: owner.orgId });
+function ownedBy<T extends object>(
+  qb: SelectQueryBuilder<T>,
+  userId: string,
+  account: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
+): void {
+  qb.andWhere(`k.userId = :ownerUserId`, { ownerUserId: userId });
+  if (account === null) return;
+  if (account.kind === 'org') qb.andWhere(`k.orgId = :ownerOrgId`, { ownerOrgId: account.ownerId });
+  else qb.andWhere(`k.orgId IS NULL`);
 }
 
 const NOT_MEMBER_SQL = `(k.org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM org_members m
@@ -94,10 +96,15 @@ export class ApiKeysRepository implements NamedKeys {
     return rows[0].n;
   }
 
-  /** One key; with `owner`, only if it is that user's (and, `orgId` given, of that org or none). */
-  async find(manager: EntityManager, id: string, owner: KeyOwner | null): Promise<StoredApiKey | null> {
+  /** One key; with `userId`, only if it is that user's (and, `account` given, one that charges it). */
+  async find(
+    manager: EntityManager,
+    id: string,
+    userId: string | null,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null = null,
+  ): Promise<StoredApiKey | null> {
     const qb = this.select(manager).where('k.id = :id', { id });
-    if (owner !== null) ownedBy(qb, 'k.userId', 'k.orgId', owner);
+    if (userId !== null) ownedBy(qb, userId, account);
     const [found] = await this.read(qb);
     return found ?? null;
   }
@@ -105,29 +112,34 @@ export class ApiKeysRepository implements NamedKeys {
   /** A user's keys (or, without `userId`, everyone's), with `scope` if given; newest first, after the cursor. */
   list(query: {
     userId?: string;
-    /** Only the keys of this org (null: the personal ones); absent: all. */
-    orgId?: string | null;
+    /** With `userId`, only the keys that charge this account (null or absent: all of theirs). */
+    account?: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null;
     scope?: Scope;
     after: { t: string; id: string } | null;
     limit: number;
   }): Promise<StoredApiKey[]> {
     const qb = this.select(this.keys.manager).where('true');
-    if (query.userId !== undefined) ownedBy(qb, 'k.userId', 'k.orgId', { userId: query.userId, orgId: query.orgId });
+    if (query.userId !== undefined) ownedBy(qb, query.userId, query.account ?? null);
     if (query.scope !== undefined) qb.andWhere(':scope = ANY(k.permissions)', { scope: query.scope });
     if (query.after) qb.andWhere('(k.createdAt, k.id) < (CAST(:t AS timestamptz), CAST(:id AS uuid))', query.after);
     return this.read(qb.orderBy('k.createdAt', 'DESC').addOrderBy('k.id', 'DESC').limit(query.limit));
   }
 
   /**
-   * One key (of `owner`, if given), locked until the transaction ends, so concurrent changes apply
+   * One key (of `userId` and `account`, as find()), locked until the transaction ends, so concurrent changes apply
    * one after the other. FOR NO KEY UPDATE: foreign keys to the key are not held up. (A take locks
    * the key's cap row, which a change of its budget writes: the two wait for each other.)
    */
-  lockForUpdate(manager: EntityManager, id: string, owner: KeyOwner | null): Promise<ApiKey | null> {
+  lockForUpdate(
+    manager: EntityManager,
+    id: string,
+    userId: string | null,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null = null,
+  ): Promise<ApiKey | null> {
     const qb = manager.getRepository(ApiKey).createQueryBuilder('k').setLock('for_no_key_update').where('k.id = :id', {
       id,
     });
-    if (owner !== null) ownedBy(qb, 'k.userId', 'k.orgId', owner);
+    if (userId !== null) ownedBy(qb, userId, account);
     return qb.getOne();
   }
 

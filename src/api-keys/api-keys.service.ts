@@ -15,7 +15,7 @@ import { Transactions } from '../database/transactions.js';
 import { CreditCapsService } from '../engine/credit-caps.service.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import { budgetOf, isServiceKey, type KeyView, toDto } from './api-key-view.js';
-import { ApiKeysRepository, type KeyAuthentication, type KeyOwner, type StoredApiKey } from './api-keys.repository.js';
+import { ApiKeysRepository, type KeyAuthentication, type StoredApiKey } from './api-keys.repository.js';
 import { CoalescedKeyLookups } from './coalesced-key-lookups.js';
 import type {
   ApiKeyResponseDto,
@@ -173,15 +173,15 @@ export class ApiKeysService {
     const userId = query.scope !== undefined ? query.userId : (query.userId ?? caller.userId);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const orgId = this.access.keysOrg(caller);
-    const rows = await this.keys.list({ userId, orgId, scope: query.scope, after, limit: limit + 1 });
+    const account = this.access.keysAccount(caller);
+    const rows = await this.keys.list({ userId, account, scope: query.scope, after, limit: limit + 1 });
     const views = await this.withCaps(this.tx.statementManager, rows);
     return toPage(views, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
   }
 
   async get(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
     const manager = this.tx.statementManager;
-    const found = await this.keys.find(manager, id, this.ownerFilter(caller));
+    const found = await this.keys.find(manager, id, this.holder(caller), this.access.keysAccount(caller));
     if (!found) throw new NotFoundError('API key');
     return toDto(await this.viewOf(manager, found));
   }
@@ -200,7 +200,7 @@ export class ApiKeysService {
       throw new DomainError('VALIDATION', 'Give at least one of name, creditLimit, limitPeriod, models');
     }
     const stored = await this.tx.run(async (manager) => {
-      const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
+      const key = await this.keys.lockForUpdate(manager, id, this.holder(caller), this.access.keysAccount(caller));
       if (!key) throw new NotFoundError('API key');
       const before = await this.viewOf(manager, (await this.keys.find(manager, id, null))!);
       const current = budgetOf(before.cap);
@@ -230,7 +230,7 @@ export class ApiKeysService {
   /** Revokes at once (the next request with the key is refused); revoking again changes nothing. */
   async revoke(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
     const found = await this.tx.run(async (manager) => {
-      const key = await this.keys.lockForUpdate(manager, id, this.ownerFilter(caller));
+      const key = await this.keys.lockForUpdate(manager, id, this.holder(caller), this.access.keysAccount(caller));
       if (!key) return null;
       const before = await this.viewOf(manager, (await this.keys.find(manager, id, null))!);
       const after = await this.viewOf(manager, (await this.keys.revoke(manager, id))!);
@@ -346,9 +346,11 @@ export class ApiKeysService {
     await Promise.all(this.touching);
   }
 
-  /** Admins see every key; others their own (another's is "not found"); a portal session its account's. */
-  private ownerFilter(caller: AuthUser): KeyOwner | null {
-    if (isStaff(caller, 'admin')) return null;
-    return { userId: caller.userId, orgId: this.access.keysOrg(caller) };
+  /**
+   * Whose keys the caller reaches: admins every key (null); others their own (another's is "not
+   * found"), a portal session only those of its account (the resolver's `keysAccount`).
+   */
+  private holder(caller: AuthUser): string | null {
+    return isStaff(caller, 'admin') ? null : caller.userId;
   }
 }

@@ -136,8 +136,8 @@ export interface AccountAccess {
    * the user's role in it now); null: the caller holds no portal token.
    */
   portalSession(caller: AuthUser): Promise<(ResolvedAccount & { sessionId: string; scope: 'full' | 'read' }) | null>;
-  /** Whose API keys the caller reaches: `portalKeyOrg`. */
-  keysOrg(caller: AuthUser): string | null | undefined;
+  /** The account whose API keys the caller reaches (null: every key of theirs): `portalKeysAccount`. */
+  keysAccount(caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null;
   /**
    * Separation of duties for a grant, a transfer in, a plan change or a downward correction of `owner` (403
    * SELF_GRANT_FORBIDDEN below admin for the caller's own account or an org they are an active member
@@ -313,10 +313,13 @@ export const portalAccount = (caller: AuthUser): PublicAccount | null =>
 export const ownAccount = (caller: AuthUser): PublicAccount =>
   portalAccount(caller) ?? (caller.orgId ? { orgId: caller.orgId } : { userId: caller.userId });
 
-/** Whose API keys a portal session reaches: its org's (the id), or the user's personal ones (null); other callers: undefined, every key of theirs. */
-export const portalKeyOrg = (caller: AuthUser): string | null | undefined => {
+/**
+ * The account whose API keys a portal session reaches, its own (an org's: the keys of that membership;
+ * the user's: the personal ones), by its kind and owner; other callers: null, every key of theirs.
+ */
+export const portalKeysAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null => {
   const session = portalAccount(caller);
-  return session ? (session.orgId ?? null) : undefined;
+  return session ? { kind: kindOf(session), ownerId: ownerIdOf(session) } : null;
 };
 
 /**

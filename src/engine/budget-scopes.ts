@@ -41,22 +41,6 @@ export function scopeColumns(scopes: BudgetScopes | null | undefined) {
   };
 }
 
-/** A record's scopes from its columns (null: it named none). */
-export function scopesOf(row: {
-  scope_project?: string | null;
-  scope_tags?: string[] | null;
-  scope_run?: string | null;
-  scope_session?: string | null;
-}): BudgetScopes | null {
-  const scopes: BudgetScopes = {
-    ...(row.scope_project ? { project: row.scope_project } : {}),
-    ...(row.scope_tags?.length ? { tag: row.scope_tags } : {}),
-    ...(row.scope_run ? { run: row.scope_run } : {}),
-    ...(row.scope_session ? { session: row.scope_session } : {}),
-  };
-  return Object.keys(scopes).length ? scopes : null;
-}
-
 const bad = (why: string) => new DomainError('VALIDATION', `X-Budget-Scopes: ${why}`);
 
 function checkId(id: string): string {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { kindOf, ownerIdOf, type PublicAccount } from '../auth/account-access.js';
 import type { RerateStatus } from '../pricing/dto/rerates.dto.js';
 import { recordPricingSql, rulesHaveVolume, volumePricedSql } from '../usage/simulations/simulations.js';
 
@@ -27,8 +28,8 @@ export interface RerateRequest {
   to: string;
   /** The simulated rules as the `sim` relation reads them (simulationRulesJson()). */
   rules: unknown[];
-  userId: string | null;
-  orgId: string | null;
+  /** The account whose records it corrects, as the body named it; null: every account's. */
+  account: PublicAccount | null;
   reason: string;
 }
 
@@ -59,8 +60,26 @@ export interface LockedRerate {
   cursorId: string;
 }
 
-const COLUMNS = `id, rerate_id, request, status, records::text, corrected::text, delta::text, created_by, started_at,
-                 finished_at, last_error`;
+/**
+ * `pricing_rerates.request` as a RerateRequest. A stored request names its account twice: as `account`
+ * and, for the version before migration 1732005100000 while a deploy rolls, as `userId` and `orgId`
+ * (written beside it, storedRequestSql()); a row written by an instance of that version has only the
+ * two, and is read here in the same shape.
+ */
+const requestSql = (request: string) => `(CASE WHEN ${request} ? 'account' THEN ${request}
+  ELSE ${request} || jsonb_build_object('account',
+    CASE WHEN ${request} ->> 'orgId' IS NOT NULL THEN jsonb_build_object('orgId', ${request} -> 'orgId')
+         WHEN ${request} ->> 'userId' IS NOT NULL THEN jsonb_build_object('userId', ${request} -> 'userId') END) END)
+  - 'userId' - 'orgId'`;
+
+/** A RerateRequest as stored: with `userId` and `orgId` from its account, as the version before reads them. */
+const storedRequestSql = (
+  request: string,
+) => `${request} || jsonb_build_object('userId', ${request} -> 'account' -> 'userId',
+  'orgId', ${request} -> 'account' -> 'orgId')`;
+
+const COLUMNS = `id, rerate_id, ${requestSql('request')} AS request, status, records::text, corrected::text, delta::text,
+                 created_by, started_at, finished_at, last_error`;
 
 /** Before the first record: (occurred_at, id) greater than this is every record. */
 const START = { at: '-infinity', id: '00000000-0000-0000-0000-000000000000' };
@@ -75,7 +94,7 @@ export class ReratesRepository {
     const rows: RerateRow[] = await manager.query(
       `WITH r AS (
          INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at, lanes)
-         VALUES ($1, $2::jsonb, $3, clock_timestamp(), $4)
+         VALUES ($1, ${storedRequestSql('$2::jsonb')}, $3, clock_timestamp(), $4)
          ON CONFLICT (rerate_id) DO NOTHING
          RETURNING ${COLUMNS}),
        l AS (
@@ -156,7 +175,8 @@ export class ReratesRepository {
   async lockForChunk(manager: EntityManager, id: string, lane: number): Promise<LockedRerate | null> {
     const rows: (Omit<LockedRerate, 'at' | 'cursorId'> & { at: string | null; cursor_id: string | null })[] =
       await manager.query(
-        `SELECT r.rerate_id AS "rerateId", r.created_by AS "createdBy", r.status, r.request, r.lanes, l.done,
+        `SELECT r.rerate_id AS "rerateId", r.created_by AS "createdBy", r.status, ${requestSql('r.request')} AS request,
+                r.lanes, l.done,
                 l.cursor_at::text AS at, l.cursor_id
            FROM pricing_rerate_lanes l JOIN pricing_rerates r ON r.id = l.rerate_id
           WHERE l.rerate_id = $1 AND l.lane = $2
@@ -188,12 +208,12 @@ export class ReratesRepository {
     const priced = recordPricingSql('$1', volume);
     const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
     let account = '';
-    if (request.orgId !== null) {
-      params.push(request.orgId);
-      account = `AND u.org_id = $7::varchar`;
-    } else if (request.userId !== null) {
-      params.push(request.userId);
-      account = `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
+    if (request.account !== null) {
+      params.push(ownerIdOf(request.account));
+      account =
+        kindOf(request.account) === 'org'
+          ? `AND u.org_id = $7::varchar`
+          : `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
     }
     if (lane.lanes > 1) {
       // "Not any other lane" rather than "= lane": the same records (an account id is never negative), but

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
+import { type PublicAccount, publicAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, type Page, toPage } from '../common/http/pagination.js';
@@ -45,8 +46,7 @@ export class ReratesService implements RerateDesk {
       from: input.from.toISOString(),
       to: input.to.toISOString(),
       rules: JSON.parse(simulationRulesJson(input.rules)) as unknown[],
-      userId: dto.userId ?? null,
-      orgId: dto.orgId ?? null,
+      account: input.account ? publicAccount(input.account.kind, input.account.ownerId) : null,
       reason: dto.reason,
     };
     const existing = await this.repo.findByRerateId(dto.rerateId);
@@ -55,14 +55,21 @@ export class ReratesService implements RerateDesk {
     const free = this.heavy.place();
     try {
       const row = await this.tx.run(async (manager) => {
-        const lanes = request.userId === null && request.orgId === null ? this.config.corrections.rerateLanes : 1;
+        const lanes = request.account === null ? this.config.corrections.rerateLanes : 1;
         const inserted = await this.repo.insert(manager, dto.rerateId, request, caller.userId, lanes);
         if (inserted) {
           await this.audit.record(manager, {
             action: 'pricing.rerate',
             targetId: inserted.id,
             before: null,
-            after: { rerateId: dto.rerateId, ...request },
+            after: {
+              rerateId: dto.rerateId,
+              from: request.from,
+              to: request.to,
+              rules: request.rules,
+              ...whose(request.account),
+              reason: request.reason,
+            },
           });
         }
         return inserted;
@@ -108,6 +115,9 @@ export class ReratesService implements RerateDesk {
   }
 }
 
+/** Whose records, as the answer and the audit entry name them: `userId` and `orgId`, null when not named. */
+const whose = (account: PublicAccount | null) => ({ userId: account?.userId ?? null, orgId: account?.orgId ?? null });
+
 export function toView(row: RerateRow): RerateResponseDto {
   return {
     id: row.id,
@@ -118,8 +128,7 @@ export function toView(row: RerateRow): RerateResponseDto {
     delta: Number(row.delta),
     from: row.request.from,
     to: row.request.to,
-    userId: row.request.userId,
-    orgId: row.request.orgId,
+    ...whose(row.request.account),
     reason: row.request.reason,
     createdBy: row.created_by,
     startedAt: row.started_at.toISOString(),

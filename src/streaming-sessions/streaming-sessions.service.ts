@@ -115,7 +115,7 @@ export class StreamingSessionsService {
     /** A condition the hold's statement checks (ApiKeysRepository.stillAuthenticates): false, nothing opens. */
     onlyIf?: SqlPart,
   ): Promise<SessionResponseDto> {
-    const payer = await this.payers.payer(caller, dto);
+    const payer = await this.payers.payer(caller, dto, dto.orgId);
     const tokens = meteredCounts(dto.estimatedTokens, dto, 'estimatedTokens');
     const dimensions = meteredDimensions(dto);
     const sessionId = dto.sessionId ?? randomUUID();

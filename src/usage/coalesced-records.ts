@@ -12,7 +12,6 @@ import {
   type CreateUsageRecordInput,
   insertedRecord,
   type InsertedRecordSqlRow,
-  toRecordDto,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
 
@@ -81,7 +80,7 @@ export class CoalescedRecords {
     if (outcome.status === 'created') {
       // The statement's `answer` columns: the record's stored timestamp, metadata and providerUsage.
       const row = outcome.row as unknown as InsertedRecordSqlRow;
-      return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
+      return { record: insertedRecord(input, row), replayed: false };
     }
     if (outcome.status === 'duplicate') throw new Error('a record without an eventId came back as a duplicate');
     throw await this.credits.singleRefusal(outcome.error, input.credits, payer);

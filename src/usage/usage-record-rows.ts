@@ -1,53 +1,15 @@
 import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
-import { type BudgetScopes, scopesOf } from '../engine/budget-scopes.js';
+import type { BudgetScopes } from '../engine/budget-scopes.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
-import { perField, tokenColumn, type TokenColumns, tokenField, type TokenFields } from '../pricing/token-kinds.js';
+import { kindList, perField, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import type { VolumeCharge } from '../pricing/volume-steps.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 
-/** A usage record's row types and their mappers: as stored, as inserted, as answered. */
+/** A usage record as inserted, and its answer: from the insert's input, or as read (RECORD_ANSWER_COLUMNS). */
 export type BillingStatus = 'billed' | 'needs_review';
 export type ReviewStatus = 'open' | 'resolved';
-
-/** A usage record as stored (camelCase); `providerCost` is a decimal string. */
-export interface UsageRecordRow extends TokenFields<number | null> {
-  id: string;
-  userId: string;
-  timestamp: Date;
-  /** When the usage happened (the write's occurredAt, else timestamp). */
-  occurredAt: Date;
-  service: string;
-  operation: string;
-  credits: number;
-  modelId: string | null;
-  tokens: number | null;
-  metadata: Record<string, unknown> | null;
-  pricingRuleId: string | null;
-  providerCost: string | null;
-  billingStatus: BillingStatus;
-  /** The review of a shortfall: null (none), open, or resolved. */
-  reviewStatus: ReviewStatus | null;
-  usageSource: UsageSource;
-  termination: Termination | null;
-  providerUsage: ProviderUsage | null;
-  /** The API key that wrote it (null: a JWT, the system, or before this was kept). */
-  apiKeyId: string | null;
-  /** Who wrote it when not the billed user: the JWT's user or the key's owner. */
-  actorId: string | null;
-  /** The organisation that paid (userId: the member who used it); null: the user's own account. */
-  orgId: string | null;
-  /** The account price that priced it with the rule; null: none. */
-  accountPriceId: string | null;
-  /** The service tier it was priced at (null: the base prices) and the units priced (null: none). */
-  serviceTier: string | null;
-  units: Units | null;
-  /** The volume step that priced its last token, from 0 (null: the rule has no steps). */
-  volumeStep: number | null;
-  /** The budget scopes the write named (null: none). */
-  scopes: BudgetScopes | null;
-}
 
 export interface CreateUsageRecordInput extends Partial<TokenFields<number | null>> {
   /**
@@ -94,38 +56,6 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   scopes?: BudgetScopes | null;
 }
 
-export interface RecordSqlRow extends TokenColumns<number | null> {
-  id: string;
-  user_id: string;
-  timestamp: Date;
-  occurred_at: Date;
-  ts_key: string;
-  service: string;
-  operation: string;
-  credits: number;
-  model_id: string | null;
-  tokens: number | null;
-  metadata: Record<string, unknown> | null;
-  pricing_rule_id: string | null;
-  provider_cost: string | null;
-  billing_status: BillingStatus;
-  review_status: ReviewStatus | null;
-  usage_source: UsageSource;
-  termination: Termination | null;
-  provider_usage: ProviderUsage | null;
-  api_key_id: string | null;
-  actor_id: string | null;
-  org_id: string | null;
-  account_price_id: string | null;
-  service_tier: string | null;
-  units: Units | null;
-  volume_step: number | null;
-  scope_project?: string | null;
-  scope_tags?: string[] | null;
-  scope_run?: string | null;
-  scope_session?: string | null;
-}
-
 /** A record's billing and review status: a shortfall sends it to review (needs_review, review open). */
 function statusOf(input: CreateUsageRecordInput): { billingStatus: BillingStatus; reviewStatus: ReviewStatus | null } {
   const shortfall = input.shortfall ?? 0;
@@ -146,16 +76,20 @@ export interface InsertedRecordSqlRow {
   volume_step?: number | null;
 }
 
-/** The record a take's statement wrote: its input, and what the INSERT returned. */
+/**
+ * The answer of the record a take's statement wrote: its input, and what the INSERT returned, in the
+ * answer's field order (as RECORD_ANSWER_COLUMNS reads it back); `scopes` undefined when it names none,
+ * which JSON leaves out.
+ */
 export function insertedRecord(
   input: CreateUsageRecordInput & { id: string },
   row: InsertedRecordSqlRow,
-): UsageRecordRow {
+): UsageRecordResponseDto {
   return {
     id: input.id,
     userId: billedUser(input.account),
-    timestamp: row.timestamp,
-    occurredAt: input.occurredAt === undefined ? row.timestamp : new Date(input.occurredAt),
+    timestamp: row.timestamp.toISOString(),
+    occurredAt: (input.occurredAt === undefined ? row.timestamp : new Date(input.occurredAt)).toISOString(),
     service: input.service,
     operation: input.operation,
     credits: row.credits ?? input.credits,
@@ -164,7 +98,6 @@ export function insertedRecord(
     ...perField((kind) => input[tokenField(kind)] ?? null),
     metadata: row.metadata,
     pricingRuleId: input.pricingRuleId ?? null,
-    providerCost: input.providerCost ?? null,
     ...statusOf(input),
     usageSource: input.usageSource ?? 'reported',
     termination: input.termination ?? null,
@@ -176,68 +109,40 @@ export function insertedRecord(
     serviceTier: input.serviceTier ?? null,
     units: input.units ?? null,
     volumeStep: row.volume_step ?? null,
-    scopes: input.scopes ?? null,
+    scopes: input.scopes || undefined,
   };
 }
 
-export function toRow(r: RecordSqlRow): UsageRecordRow {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    timestamp: r.timestamp,
-    occurredAt: r.occurred_at,
-    service: r.service,
-    operation: r.operation,
-    credits: r.credits,
-    modelId: r.model_id,
-    tokens: r.tokens,
-    ...perField((kind) => r[tokenColumn(kind)]),
-    metadata: r.metadata,
-    pricingRuleId: r.pricing_rule_id,
-    providerCost: r.provider_cost,
-    billingStatus: r.billing_status,
-    reviewStatus: r.review_status,
-    usageSource: r.usage_source,
-    termination: r.termination,
-    providerUsage: r.provider_usage,
-    apiKeyId: r.api_key_id,
-    actorId: r.actor_id,
-    orgId: r.org_id,
-    accountPriceId: r.account_price_id,
-    serviceTier: r.service_tier,
-    units: r.units,
-    volumeStep: r.volume_step,
-    scopes: scopesOf(r),
-  };
-}
+/** An instant as the answers write it (Date.toISOString(): milliseconds, truncated as node-postgres reads them). */
+const isoMillis = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** The public shape of a record (provider cost is internal: it appears only in admin margins). */
-export function toRecordDto(row: UsageRecordRow): UsageRecordResponseDto {
-  return {
-    id: row.id,
-    userId: row.userId,
-    timestamp: row.timestamp.toISOString(),
-    occurredAt: row.occurredAt.toISOString(),
-    service: row.service,
-    operation: row.operation,
-    credits: row.credits,
-    modelId: row.modelId,
-    tokens: row.tokens,
-    ...perField((kind) => row[tokenField(kind)]),
-    metadata: row.metadata,
-    pricingRuleId: row.pricingRuleId,
-    billingStatus: row.billingStatus,
-    reviewStatus: row.reviewStatus,
-    usageSource: row.usageSource,
-    termination: row.termination,
-    providerUsage: row.providerUsage,
-    apiKeyId: row.apiKeyId,
-    actorId: row.actorId,
-    orgId: row.orgId,
-    accountPriceId: row.accountPriceId,
-    serviceTier: row.serviceTier,
-    units: row.units,
-    volumeStep: row.volumeStep,
-    ...(row.scopes ? { scopes: row.scopes } : {}),
-  };
+/**
+ * A record as its answer (UsageRecordResponseDto), read under the answer's field names in its order,
+ * so a row is the answer as it is, with no object made per row: the answer's mapper is the SQL (pass
+ * the rows through answered(), for `scopes`). Its scopes in their order (json, not jsonb, which
+ * sorts keys), null when it names none. Read from `usage_records` (its `"timestamp"` column is
+ * qualified where the statement orders by it: an ORDER BY name is the answer's string first).
+ */
+export const RECORD_ANSWER_COLUMNS = `id, user_id AS "userId", ${isoMillis('"timestamp"')} AS "timestamp",
+  ${isoMillis('occurred_at')} AS "occurredAt", service, operation, credits, model_id AS "modelId", tokens,
+  ${kindList((kind) => `${tokenColumn(kind)} AS "${tokenField(kind)}"`)}, metadata, pricing_rule_id AS "pricingRuleId",
+  billing_status AS "billingStatus", review_status AS "reviewStatus", usage_source AS "usageSource", termination,
+  provider_usage AS "providerUsage", api_key_id AS "apiKeyId", actor_id AS "actorId", org_id AS "orgId",
+  account_price_id AS "accountPriceId", service_tier AS "serviceTier", units, volume_step AS "volumeStep",
+  CASE WHEN NULLIF(scope_project, '') IS NOT NULL OR cardinality(scope_tags) > 0 OR NULLIF(scope_run, '') IS NOT NULL
+         OR NULLIF(scope_session, '') IS NOT NULL
+       THEN json_strip_nulls(json_build_object('project', NULLIF(scope_project, ''),
+                                               'tag', CASE WHEN cardinality(scope_tags) > 0 THEN scope_tags END,
+                                               'run', NULLIF(scope_run, ''), 'session', NULLIF(scope_session, ''))) END AS scopes`;
+
+/**
+ * A record read as its answer (RECORD_ANSWER_COLUMNS): the row is the answer, but for `scopes`,
+ * which SQL reads as null when the record names none and the answer leaves out (JSON drops an
+ * undefined field: no object more per row).
+ */
+export function answered<T extends UsageRecordResponseDto>(
+  row: Omit<T, 'scopes'> & { scopes?: BudgetScopes | null },
+): T {
+  if (row.scopes === null) row.scopes = undefined;
+  return row as T;
 }

@@ -9,25 +9,25 @@ import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import { scopeColumns, scopesParam } from '../engine/budget-scopes.js';
 import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
 import { kindList, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
-import { type CreateUsageRecordInput, type RecordSqlRow, toRow, type UsageRecordRow } from './usage-record-rows.js';
+import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import type { UsageRecordViewDto } from './dto/record-view.dto.js';
+import { answered, type CreateUsageRecordInput, RECORD_ANSWER_COLUMNS } from './usage-record-rows.js';
 
 export {
+  answered,
   type BillingStatus,
   type CreateUsageRecordInput,
   insertedRecord,
   type InsertedRecordSqlRow,
-  type RecordSqlRow,
+  RECORD_ANSWER_COLUMNS,
   type ReviewStatus,
-  toRecordDto,
-  toRow,
-  type UsageRecordRow,
 } from './usage-record-rows.js';
 import { recordNetFigure } from './record-net.js';
 import { filterSql, type RecordsFilter } from './records-filter.js';
 
 export type { RecordsFilter } from './records-filter.js';
 
-/** usage_records: its statements (the row types and their mappers: usage-record-rows.ts). */
+/** usage_records: its statements (the insert's input and the answer's mappers: usage-record-rows.ts). */
 /** A record's token counts: the total and each kind (null: not given). */
 type TokenCountField = 'tokens' | keyof TokenFields<number>;
 /** Where a record's counts came from and how its stream ended. */
@@ -64,7 +64,8 @@ export interface RecordInStatement {
 
 /** A server-side cursor in its own read-only snapshot. */
 export interface RecordsCursor {
-  fetch(n: number): Promise<RecordSqlRow[]>;
+  /** The next rows, as their answers but for `scopes` (null when none; the CSV has no such column). */
+  fetch(n: number): Promise<Omit<UsageRecordResponseDto, 'scopes'>[]>;
   /** Ends the snapshot after the last row was read. */
   commit(): Promise<void>;
   /** Rolls back unless committed and returns the connection; safe to call more than once. */
@@ -75,29 +76,24 @@ export interface RecordsCursor {
 export const RECORD_VIEW_CORRECTIONS = 10;
 
 /**
- * A record's net credits and its corrections, beside RECORD_COLUMNS: its net (usage_record_net(): its
- * credits, what its corrections moved, and the shortfall its review still has open); its last RECORD_VIEW_CORRECTIONS
- * corrections, oldest of them first, and how many it has (a page stays small whatever they number).
+ * A record's net credits and its corrections, after RECORD_ANSWER_COLUMNS, as the view's fields: its net
+ * (usage_record_net(): its credits, what its corrections moved, and the shortfall its review still has
+ * open); its last RECORD_VIEW_CORRECTIONS corrections, oldest of them first, and how many it has (a page
+ * stays small whatever they number).
  */
-const CORRECTED_COLUMNS = `${recordNetFigure('usage_records', 'net_credits')} AS net_credits,
-     (SELECT json_agg(json_build_object('id', c.id, 'correctionId', c.correction_id, 'delta', c.delta,
-                                        'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-                      ORDER BY c.created_at, c.id)
-        FROM (SELECT * FROM usage_corrections c WHERE c.record_id = usage_records.id
-               ORDER BY c.created_at DESC, c.id DESC LIMIT ${RECORD_VIEW_CORRECTIONS}) c) AS corrections,
-     ${recordNetFigure('usage_records', 'correction_count')} AS correction_count`;
+const CORRECTED_COLUMNS = `${recordNetFigure('usage_records', 'net_credits')} AS "netCredits",
+     COALESCE((SELECT json_agg(json_build_object('id', c.id, 'correctionId', c.correction_id, 'delta', c.delta,
+                                                 'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                               ORDER BY c.created_at, c.id)
+                 FROM (SELECT * FROM usage_corrections c WHERE c.record_id = usage_records.id
+                        ORDER BY c.created_at DESC, c.id DESC LIMIT ${RECORD_VIEW_CORRECTIONS}) c), '[]') AS corrections,
+     ${recordNetFigure('usage_records', 'correction_count')} AS "correctionCount"`;
 
-export type CorrectedRecordSqlRow = RecordSqlRow & {
-  net_credits: number;
-  corrections: { id: string; correctionId: string; delta: number; createdAt: string }[] | null;
-  correction_count: number;
-};
+/** The order of the pages and exports: newest first, by when written (the column, not the answer's string). */
+const NEWEST_FIRST = `ORDER BY usage_records."timestamp" DESC, usage_records.id DESC`;
 
-export const RECORD_COLUMNS = `id, user_id, "timestamp", occurred_at, to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key, service, operation, credits, model_id, tokens,
-  ${kindList(tokenColumn)}, metadata, pricing_rule_id,
-  provider_cost::text AS provider_cost, billing_status, review_status, usage_source, termination, provider_usage,
-  api_key_id, actor_id, org_id, account_price_id, service_tier, units, volume_step, scope_project, scope_tags, scope_run,
-  scope_session`;
+/** A record of a list: its view, and the key of its keyset cursor (its "timestamp" in microseconds). */
+export type ListedRecord = UsageRecordViewDto & { ts_key?: string };
 
 /** byModel key: the model, or the operation for chat records without one (null: not counted). */
 export const MODEL_KEY_SQL = `COALESCE(model_id, CASE WHEN service IN ('chat', 'chat-streaming') THEN operation END)`;
@@ -329,24 +325,33 @@ export class UsageRecordsRepository {
     };
   }
 
-  async find(manager: EntityManager, id: string): Promise<UsageRecordRow | null> {
-    const rows: RecordSqlRow[] = await manager.query(`SELECT ${RECORD_COLUMNS} FROM usage_records WHERE id = $1`, [id]);
-    return rows[0] ? toRow(rows[0]) : null;
+  async find(manager: EntityManager, id: string): Promise<UsageRecordResponseDto | null> {
+    const rows: UsageRecordResponseDto[] = await manager.query(
+      `SELECT ${RECORD_ANSWER_COLUMNS} FROM usage_records WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ? answered(rows[0]) : null;
   }
 
   /**
    * Matching records newest first, keyset-paged on ("timestamp", id); from the replica when there is
-   * one. Each with its net credits and its corrections (docs/usage.md "Corrections").
+   * one. Each its view, with its net credits and its corrections (docs/usage.md "Corrections"), and
+   * its cursor's key (`ts_key`: PostgreSQL's microseconds, which a JS Date would round, skipping or
+   * repeating rows), which the caller clears before answering.
    */
-  async list(filter: RecordsFilter, limit: number): Promise<CorrectedRecordSqlRow[]> {
+  async list(filter: RecordsFilter, limit: number): Promise<ListedRecord[]> {
     const { where, params } = filterSql(filter);
-    return queryReplica(
+    const rows: ListedRecord[] = await queryReplica(
       this.dataSource,
-      `SELECT ${RECORD_COLUMNS}, ${CORRECTED_COLUMNS} FROM usage_records ${where}
-        ORDER BY "timestamp" DESC, id DESC
+      `SELECT ${RECORD_ANSWER_COLUMNS}, ${CORRECTED_COLUMNS},
+              to_char("timestamp" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts_key
+         FROM usage_records ${where}
+        ${NEWEST_FIRST}
         LIMIT $${params.length + 1}`,
       [...params, limit],
     );
+    for (const row of rows) answered(row);
+    return rows;
   }
 
   /**
@@ -362,8 +367,8 @@ export class UsageRecordsRepository {
       await connection.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await connection.query(
         `DECLARE usage_csv NO SCROLL CURSOR FOR
-           SELECT ${RECORD_COLUMNS} FROM usage_records ${where}
-            ORDER BY "timestamp" DESC, id DESC`,
+           SELECT ${RECORD_ANSWER_COLUMNS} FROM usage_records ${where}
+            ${NEWEST_FIRST}`,
         params,
       );
     } catch (error) {
@@ -373,7 +378,7 @@ export class UsageRecordsRepository {
     }
     let open = true;
     return {
-      fetch: (n) => connection.query<RecordSqlRow>(`FETCH ${n} FROM usage_csv`),
+      fetch: (n) => connection.query<Omit<UsageRecordResponseDto, 'scopes'>>(`FETCH ${n} FROM usage_csv`),
       commit: async () => {
         await connection.query('COMMIT');
         open = false;

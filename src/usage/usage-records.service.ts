@@ -8,18 +8,13 @@ import { parseDateRange } from '../common/validation/date-range.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { TOKEN_COLUMNS, TOKEN_FIELDS } from '../pricing/token-kinds.js';
+import { TOKEN_FIELDS } from '../pricing/token-kinds.js';
 import { CsvExportStream } from './csv/csv-export-stream.js';
 import { ExportSlots } from './csv/export-slots.js';
 import { csvLine, csvNumber, csvText } from './csv/usage-csv.js';
+import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { UsageRecordViewDto } from './dto/record-view.dto.js';
-import {
-  type RecordsFilter,
-  type RecordSqlRow,
-  toRecordDto,
-  toRow,
-  UsageRecordsRepository,
-} from './usage-records.repository.js';
+import { type RecordsFilter, UsageRecordsRepository } from './usage-records.repository.js';
 
 /** The filters of GET /api/usage/records (JSON and CSV alike). */
 interface RecordsQuery {
@@ -57,23 +52,23 @@ const CSV_BATCH = 1000;
 export const EXPORTS_PER_USER = 2;
 
 /** Every text cell quoted and defused (user-supplied or not: one rule); numbers plain. */
-function csvRow(r: RecordSqlRow): string {
+function csvRow(r: Omit<UsageRecordResponseDto, 'scopes'>): string {
   return csvLine([
     csvText(r.id),
-    csvText(r.user_id),
-    csvText(r.timestamp.toISOString()),
+    csvText(r.userId),
+    csvText(r.timestamp),
     csvText(r.service),
     csvText(r.operation),
     csvNumber(r.credits),
-    csvText(r.model_id),
+    csvText(r.modelId),
     csvNumber(r.tokens),
-    ...TOKEN_COLUMNS.map((column) => csvNumber(r[column])),
-    csvText(r.billing_status),
+    ...TOKEN_FIELDS.map((field) => csvNumber(r[field])),
+    csvText(r.billingStatus),
     csvText(r.metadata),
-    csvText(r.api_key_id),
-    csvText(r.actor_id),
-    csvText(r.org_id),
-    csvText(r.service_tier),
+    csvText(r.apiKeyId),
+    csvText(r.actorId),
+    csvText(r.orgId),
+    csvText(r.serviceTier),
     csvText(r.units),
   ]);
 }
@@ -124,18 +119,15 @@ export class UsageRecordsService {
     const filter = org === undefined ? this.recordsFilter(caller, query) : this.orgFilter(org, query);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.records.list(filter, limit + 1);
-    // The cursor keeps PostgreSQL's microseconds (a JS Date would round them and skip or repeat rows).
-    return toPage(
+    // Each row is its view: the cursor's key read (PostgreSQL's microseconds), then left out of the answer.
+    const page = toPage(
       rows,
       limit,
-      (r) => ({
-        ...toRecordDto(toRow(r)),
-        netCredits: r.net_credits,
-        corrections: r.corrections ?? [],
-        correctionCount: r.correction_count,
-      }),
-      (r) => ({ t: r.ts_key, id: r.id }),
+      (r) => r,
+      (r) => ({ t: r.ts_key!, id: r.id }),
     );
+    for (const r of page.items) r.ts_key = undefined;
+    return page;
   }
 
   /**

@@ -25,7 +25,6 @@ import {
   type CreateUsageRecordInput,
   insertedRecord,
   type InsertedRecordSqlRow,
-  toRecordDto,
   UsageRecordsRepository,
 } from './usage-records.repository.js';
 
@@ -151,7 +150,7 @@ export class UsageService {
    * (`replayed`).
    */
   async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
-    const payer = await this.payers.payer(caller, dto);
+    const payer = await this.payers.payer(caller, dto, dto.orgId);
     const input = {
       ...(await this.prepare(payer.account, dto, payer.actor, payer.keyModels)),
       accountId: payer.accountId,
@@ -191,11 +190,11 @@ export class UsageService {
     if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
     if (outcome.status === 'created') {
       const row = outcome.row as unknown as InsertedRecordSqlRow;
-      return { record: toRecordDto(insertedRecord(input, row)), replayed: false };
+      return { record: insertedRecord(input, row), replayed: false };
     }
     const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
     if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
-    return { record: toRecordDto(row), replayed: true };
+    return { record: row, replayed: true };
   }
 }
 

@@ -19,7 +19,10 @@ export class PricingRerate {
   @Column({ name: 'rerate_id', type: 'varchar', length: 100 })
   rerateId: string;
 
-  /** The body as checked (from, to, rules, userId, orgId, reason): a repeat must send the same. */
+  /**
+   * The body as checked (from, to, rules, account: `{userId}`, `{orgId}` or null, reason; migration
+   * 1732005100000): a repeat must send the same.
+   */
   @Column({ type: 'jsonb' })
   request: Record<string, unknown>;
 

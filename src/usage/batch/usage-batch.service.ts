@@ -166,12 +166,13 @@ export class UsageBatchService {
       const errors = messages(validateSync(event, { whitelist: true, forbidNonWhitelisted: true }));
       if (errors.length > 0) return errors.join('; ');
     }
-    const { eventId, userId, orgId, ...record } = event;
+    // The record's fields: the payer reads the billed user (`userId`) from the event itself.
+    const { eventId, userId: _billed, orgId, ...record } = event;
     try {
       // The event's payer (docs/trust-model.md): the billed user and the org that pays for them, if one
       // does (the engine checks the membership per event); a batch event names no key, so the batch
       // counts against the calling key.
-      const payer = payerOf(caller, { userId, orgId });
+      const payer = payerOf(caller, event, orgId);
       this.erased.assertNotErased(billedUser(payer.account));
       return {
         eventId,

@@ -9,9 +9,10 @@ import type { RenewableHeavyRead } from '../../database/heavy-reads.js';
 import type { SqlPart } from '../../database/statement-parts.js';
 import type { ScopeKind } from '../../engine/budget-scopes.js';
 import { kindList, tokenColumn, type TokenColumns } from '../../pricing/token-kinds.js';
+import type { UsageRecordResponseDto } from '../dto/record-usage.dto.js';
 import { recordNetFigure } from '../record-net.js';
 import type { SimulationRow } from '../simulations/simulations.js';
-import { MODEL_KEY_SQL, RECORD_COLUMNS, type RecordSqlRow } from '../usage-records.repository.js';
+import { answered, MODEL_KEY_SQL, RECORD_ANSWER_COLUMNS } from '../usage-records.repository.js';
 
 /** One aggregate of the statistics: a breakdown entry (by service, day, model or user) or the total. */
 export interface AggRow extends Partial<TokenColumns<string | null>> {
@@ -124,15 +125,17 @@ export class UsageStatsRepository {
     );
   }
 
-  /** An account's newest records in the range. */
-  recentRecords(subject: PublicAccount, range: DateRange, limit: number): Promise<RecordSqlRow[]> {
+  /** An account's newest records in the range, as their answers. */
+  async recentRecords(subject: PublicAccount, range: DateRange, limit: number): Promise<UsageRecordResponseDto[]> {
     const { where, params } = subjectRange(subject, range);
-    return queryReplica(
+    const rows: UsageRecordResponseDto[] = await queryReplica(
       this.dataSource,
-      `SELECT ${RECORD_COLUMNS} FROM usage_records WHERE ${where}
-        ORDER BY "timestamp" DESC, id DESC LIMIT $${params.length + 1}`,
+      `SELECT ${RECORD_ANSWER_COLUMNS} FROM usage_records WHERE ${where}
+        ORDER BY usage_records."timestamp" DESC, usage_records.id DESC LIMIT $${params.length + 1}`,
       [...params, limit],
     );
+    for (const row of rows) answered(row);
+    return rows;
   }
 
   /**

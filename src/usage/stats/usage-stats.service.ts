@@ -13,7 +13,6 @@ import type {
   TokensByKindDto,
   UserUsageStatsResponseDto,
 } from '../dto/usage-stats.dto.js';
-import { toRecordDto, toRow } from '../usage-records.repository.js';
 import { type AggRow, type DimensionAggRow, UsageStatsRepository } from './usage-stats.repository.js';
 
 /** An organisation's statistics: the user shape with `orgId` for `userId`, and credits per member. */
@@ -89,7 +88,7 @@ export class UsageStatsService {
       byModel: toMap(aggs, 'model'),
       tokensByKind: tokensByKind(total),
       ...dimensionStats(toCount(total?.credits ?? 0), dims),
-      recentActivity: recent.map((r) => toRecordDto(toRow(r))),
+      recentActivity: recent,
     };
   }
 
