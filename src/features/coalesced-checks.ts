@@ -6,19 +6,14 @@ import { Transactions } from '../database/transactions.js';
 import { type CheckQuery, type CheckRow, FeaturesRepository } from './features.repository.js';
 
 /**
- * Checks per statement. The consuming checks go out in lanes by account (CONSUMING_LANES, one statement
- * in flight each): an account's checks always share a lane, so a lane's statements never wait on
- * each other's locks, and one account held by a long transaction stalls only its lane. The checks
- * that consume nothing share one lane of READ_IN_FLIGHT statements.
+ * Checks per statement. The consuming checks go out in one lane, one statement in flight: lanes by
+ * account (four of them) carried a quarter as many checks a statement, and a consuming check cost the
+ * database 142 µs against 74 in one lane (docs/benchmarks.md "What a feature check costs beside
+ * balance and record"); an account held by a long transaction delays the lane's statement, as a
+ * record's does. The checks that consume nothing share one lane of READ_IN_FLIGHT statements.
  */
 const MAX_BATCH = 64;
-const CONSUMING_LANES = 4;
 const READ_IN_FLIGHT = 2;
-
-/** An account's lane: the same account, the same lane (its id modulo the lanes; no account: lane 0). */
-function laneOf(accountId: string | null): number {
-  return accountId === null ? 0 : Number(BigInt(accountId) % BigInt(CONSUMING_LANES));
-}
 
 /**
  * POST /api/entitlements/check outside a request's transaction (docs/features.md "Checks that arrive
@@ -50,7 +45,7 @@ export class CoalescedChecks {
   /** The check's row (null: it names no account), in a statement with the checks that arrive with it. */
   check(query: CheckQuery): Promise<CheckRow | null> {
     if (query.consume === null) return this.reading.submit('read', query);
-    return this.consuming.submit(`consume:${laneOf(query.accountId)}`, query);
+    return this.consuming.submit('consume', query);
   }
 
   private send(items: CheckQuery[]): Promise<(CheckRow | null)[]> {
