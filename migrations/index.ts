@@ -191,6 +191,7 @@ import { ShorterHotChecks1732004800000 } from './1732004800000-shorter-hot-check
 import { GiveBackSumsInLoop1732004810000 } from './1732004810000-give-back-sums-in-loop.js';
 import { CountsChecks1732004900000 } from './1732004900000-counts-checks.js';
 import { RecordsOfManyWriters1732005000000 } from './1732005000000-records-of-many-writers.js';
+import { HoldsTogether1732005200000 } from './1732005200000-holds-together.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -387,4 +388,5 @@ export const MIGRATIONS = [
   GiveBackSumsInLoop1732004810000,
   CountsChecks1732004900000,
   RecordsOfManyWriters1732005000000,
+  HoldsTogether1732005200000,
 ];

@@ -21,7 +21,9 @@ import {
   type GivenBack,
   type HoldRequest,
   type HoldSpec,
+  type HoldTogether,
   type InsertAfterHold,
+  type InsertAfterHolds,
   type SettleStatement,
 } from './credit-holds.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
@@ -205,6 +207,50 @@ export class CreditsService {
       throw error;
     }
     return { row: result.row as R };
+  }
+
+  /**
+   * Holds for streaming sessions that arrive together, with an INSERT each, in ONE statement
+   * (CreditHoldsRepository.holdTogether): one take for all of them, through the key `apiKeyId`
+   * (every hold's `refs.apiKeyId`), each decided in its order as if alone, each answered as
+   * holdAndInsert answers it alone (an item holdAndInsert would refuse before its statement: that
+   * Error, the item left out); `fields`: each item's own fields for `then`'s INSERT. A statement that
+   * failed as a whole throws (nothing was written): the caller sends its items again alone.
+   */
+  async holdTogether<R>(
+    manager: EntityManager,
+    apiKeyId: string | null,
+    items: { hold: HoldRequest; fields: Record<string, unknown> }[],
+    then: InsertAfterHolds,
+  ): Promise<({ row: R } | { refused: DomainError } | null | Error)[]> {
+    const answers: ({ row: R } | { refused: DomainError } | null | Error)[] = [];
+    const sent: HoldTogether[] = [];
+    const positions: number[] = [];
+    items.forEach(({ hold, fields }, k) => {
+      try {
+        if ((hold.refs.apiKeyId ?? null) !== apiKeyId) throw new Error('holds held together go through one key');
+        const { member, amount, refs } = this.holdSpec(hold.member, hold.amount, hold.refs);
+        sent.push({ accountId: hold.accountId, hold: { member, amount, refs, scopes: hold.scopes }, fields });
+        positions.push(k);
+        answers.push(null);
+      } catch (error) {
+        answers.push(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    if (sent.length === 0) return answers;
+    const results = await this.holds.holdTogether<R>(manager, { apiKeyId, ...this.controls() }, sent, then);
+    results.forEach((result, j) => {
+      const k = positions[j];
+      if (result === 'taken') return;
+      try {
+        this.taken(result, items[k].hold.amount, 'hold');
+        answers[k] = { row: result.row as R };
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        answers[k] = { refused: error };
+      }
+    });
+    return answers;
   }
 
   private holdSpec(member: string | null, amount: number, refs: SpendRefs & { sessionId: string }): HoldSpec {
