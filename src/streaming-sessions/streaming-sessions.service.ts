@@ -23,6 +23,7 @@ import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
+import { CoalescedHolds } from './coalesced-holds.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SettlementRequest } from './entities/streaming-session.entity.js';
@@ -101,6 +102,7 @@ export class StreamingSessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly together: CoalescedHolds,
   ) {}
 
   /**
@@ -156,18 +158,24 @@ export class StreamingSessionsService {
     // request's Idempotency-Key transaction), like record's. A zero estimate holds too: the hold
     // row ties the session to the key it counts against, and a used-up key budget or hourly
     // window refuses it (docs/trust-model.md: spend controls count everything a session spends).
-    const held = await this.credits.holdAndInsert<SessionRow>(
-      this.tx.statementManager,
-      {
-        // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
-        accountId: payer.accountId,
-        member: account.memberId,
-        amount: allocatedCredits,
-        refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
-        scopes: dto.scopes ?? null,
-      },
-      this.sessions.insertAfterHold(session, onlyIf),
-    );
+    const hold = {
+      // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
+      accountId: payer.accountId,
+      member: account.memberId,
+      amount: allocatedCredits,
+      refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
+      scopes: dto.scopes ?? null,
+    };
+    // Outside a request's transaction and without a condition, the initializations that arrive
+    // together share ONE such statement (CoalescedHolds), each answered as alone.
+    const held =
+      !onlyIf && !this.tx.inTransaction
+        ? await this.together.hold(hold, session)
+        : await this.credits.holdAndInsert<SessionRow>(
+            this.tx.statementManager,
+            hold,
+            this.sessions.insertAfterHold(session, onlyIf),
+          );
     // A refusal says whose it is (the payer's org and member), as a record's does.
     if (held && 'refused' in held) throw await this.credits.singleRefusal(held.refused, allocatedCredits, payer);
     if (!held?.row && onlyIf) throw new SessionNotOpened();
