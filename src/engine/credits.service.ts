@@ -20,8 +20,6 @@ import {
   CreditHoldsRepository,
   type GivenBack,
   type HoldRequest,
-  type HoldSpec,
-  type HoldTogether,
   type InsertAfterHold,
   type InsertAfterHolds,
   type SettleStatement,
@@ -54,6 +52,9 @@ import {
   checkAmount,
   checkSettled,
   givenBackByKind,
+  type Held,
+  heldAnswer,
+  holdOf,
   memberLimitError,
   takeResult,
   toSettlement,
@@ -192,72 +193,31 @@ export class CreditsService {
    * concurrent statement (a unique violation rolled the whole statement back). Streaming initialize
    * uses it: the session row goes in with its hold.
    */
-  async holdAndInsert<R>(
-    manager: EntityManager,
-    hold: HoldRequest,
-    then: InsertAfterHold,
-  ): Promise<{ row: R } | { refused: DomainError } | null> {
-    const spec = { ...this.holdSpec(hold.member, hold.amount, hold.refs), scopes: hold.scopes };
-    const result = await this.holds.holdAndInsert<R>(manager, hold.accountId, spec, then);
-    if (result === 'taken') return null;
-    try {
-      this.taken(result, hold.amount, 'hold');
-    } catch (error) {
-      if (error instanceof DomainError) return { refused: error };
-      throw error;
-    }
-    return { row: result.row as R };
+  async holdAndInsert<R>(manager: EntityManager, hold: HoldRequest, then: InsertAfterHold): Promise<Held<R>> {
+    const result = await this.holds.holdAndInsert<R>(
+      manager,
+      hold.accountId,
+      { ...holdOf(hold), ...this.controls() },
+      then,
+    );
+    return heldAnswer(result, (row) => this.taken(row, hold.amount, 'hold'));
   }
 
   /**
-   * Holds for streaming sessions that arrive together, with an INSERT each, in ONE statement
-   * (CreditHoldsRepository.holdTogether): one take for all of them, through the key `apiKeyId`
-   * (every hold's `refs.apiKeyId`), each decided in its order as if alone, each answered as
-   * holdAndInsert answers it alone (an item holdAndInsert would refuse before its statement: that
-   * Error, the item left out); `fields`: each item's own fields for `then`'s INSERT. A statement that
-   * failed as a whole throws (nothing was written): the caller sends its items again alone.
+   * Holds for streaming sessions that arrive together, each with its INSERT (`fields`: its own
+   * fields for `then`), in ONE statement (CreditHoldsRepository.holdTogether): one take through the
+   * key `apiKeyId`, each hold decided in its order and answered as holdAndInsert answers it alone. A
+   * statement that failed as a whole throws (nothing written): the caller sends the holds again alone.
    */
   async holdTogether<R>(
     manager: EntityManager,
     apiKeyId: string | null,
     items: { hold: HoldRequest; fields: Record<string, unknown> }[],
     then: InsertAfterHolds,
-  ): Promise<({ row: R } | { refused: DomainError } | null | Error)[]> {
-    const answers: ({ row: R } | { refused: DomainError } | null | Error)[] = [];
-    const sent: HoldTogether[] = [];
-    const positions: number[] = [];
-    items.forEach(({ hold, fields }, k) => {
-      try {
-        if ((hold.refs.apiKeyId ?? null) !== apiKeyId) throw new Error('holds held together go through one key');
-        const { member, amount, refs } = this.holdSpec(hold.member, hold.amount, hold.refs);
-        sent.push({ accountId: hold.accountId, hold: { member, amount, refs, scopes: hold.scopes }, fields });
-        positions.push(k);
-        answers.push(null);
-      } catch (error) {
-        answers.push(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
-    if (sent.length === 0) return answers;
-    const results = await this.holds.holdTogether<R>(manager, { apiKeyId, ...this.controls() }, sent, then);
-    results.forEach((result, j) => {
-      const k = positions[j];
-      if (result === 'taken') return;
-      try {
-        this.taken(result, items[k].hold.amount, 'hold');
-        answers[k] = { row: result.row as R };
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        answers[k] = { refused: error };
-      }
-    });
-    return answers;
-  }
-
-  private holdSpec(member: string | null, amount: number, refs: SpendRefs & { sessionId: string }): HoldSpec {
-    if (!refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
-    checkAmount(amount);
-    const { apiKeyId, ...ledgerRefs } = refs;
-    return { member, amount, refs: ledgerRefs, apiKeyId, ...this.controls() };
+  ): Promise<Held<R>[]> {
+    const specs = items.map(({ hold, fields }) => ({ accountId: hold.accountId, hold: holdOf(hold), fields }));
+    const results = await this.holds.holdTogether<R>(manager, { apiKeyId, ...this.controls() }, specs, then);
+    return results.map((result, k) => heldAnswer(result, (row) => this.taken(row, items[k].hold.amount, 'hold')));
   }
 
   /**

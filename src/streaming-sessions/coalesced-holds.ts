@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { DomainError } from '../common/errors/domain-error.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
+import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import type { HoldRequest } from '../engine/credit-holds.repository.js';
 import { CreditsService } from '../engine/credits.service.js';
+import { type Held, holdOf } from '../engine/credits-results.js';
 import {
   type NewSession,
   sessionFields,
@@ -14,7 +15,7 @@ import {
 } from './streaming-sessions.repository.js';
 
 /** What an initialize's hold answers: the session's row, the hold's refusal, or null (the id is taken). */
-export type HeldSession = { row: SessionRow } | { refused: DomainError } | null;
+export type HeldSession = Held<SessionRow>;
 
 interface Pending {
   hold: HoldRequest;
@@ -31,7 +32,7 @@ const MAX_IN_FLIGHT = 1;
 const laneOf = (hold: HoldRequest): string => hold.refs.apiKeyId ?? '';
 
 /**
- * POST /api/streaming-sessions/initialize outside a request's transaction (docs/streaming.md
+ * POST /api/streaming-sessions/initialize outside a request's transaction (docs/money.md
  * "Initializations that arrive together"): the initializations through one key (none: own tokens),
  * whoever opens them, that arrive together are held by ONE statement, each in its order of arrival,
  * exactly as one alone: a session id already used holds nothing, the rest are one credits_hold()
@@ -55,11 +56,15 @@ export class CoalescedHolds {
   ) {}
 
   /**
-   * The session held and inserted, as CreditsService.holdAndInsert answers it alone. It runs in
-   * whichever request's turn sends the statement, so nothing it does depends on the request's async
-   * context.
+   * The session held and inserted, as CreditsService.holdAndInsert answers it alone. Outside a
+   * request's transaction and without a condition (`onlyIf`, the gateway's key check) it goes out
+   * with the others of its lane, in whichever request's turn sends the statement (so nothing it does
+   * depends on the request's async context); else as the statement of one.
    */
-  hold(hold: HoldRequest, session: NewSession): Promise<HeldSession> {
+  async hold(hold: HoldRequest, session: NewSession, onlyIf?: SqlPart): Promise<HeldSession> {
+    if (onlyIf || this.tx.inTransaction)
+      return this.credits.holdAndInsert(this.tx.statementManager, hold, this.sessions.insertAfterHold(session, onlyIf));
+    holdOf(hold); // what a hold alone is refused before its statement, refused alone
     return this.coalescer.submit(laneOf(hold), { hold, session });
   }
 

@@ -154,28 +154,22 @@ export class StreamingSessionsService {
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
     // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
     // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
-    // locks never block, so the order of the two cannot deadlock. Its own transaction (or the
-    // request's Idempotency-Key transaction), like record's. A zero estimate holds too: the hold
-    // row ties the session to the key it counts against, and a used-up key budget or hourly
-    // window refuses it (docs/trust-model.md: spend controls count everything a session spends).
-    const hold = {
-      // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
-      accountId: payer.accountId,
-      member: account.memberId,
-      amount: allocatedCredits,
-      refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
-      scopes: dto.scopes ?? null,
-    };
-    // Outside a request's transaction and without a condition, the initializations that arrive
-    // together share ONE such statement (CoalescedHolds), each answered as alone.
-    const held =
-      !onlyIf && !this.tx.inTransaction
-        ? await this.together.hold(hold, session)
-        : await this.credits.holdAndInsert<SessionRow>(
-            this.tx.statementManager,
-            hold,
-            this.sessions.insertAfterHold(session, onlyIf),
-          );
+    // locks never block, so the order of the two cannot deadlock. Shared with the initializations
+    // that arrive with it (CoalescedHolds), else the request's transaction's or with `onlyIf`. A zero
+    // estimate holds too: the hold row ties the session to the key it counts against, and a used-up
+    // key budget or window refuses it (docs/trust-model.md: spend controls count all a session spends).
+    const held = await this.together.hold(
+      {
+        // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
+        accountId: payer.accountId,
+        member: account.memberId,
+        amount: allocatedCredits,
+        refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
+        scopes: dto.scopes ?? null,
+      },
+      session,
+      onlyIf,
+    );
     // A refusal says whose it is (the payer's org and member), as a record's does.
     if (held && 'refused' in held) throw await this.credits.singleRefusal(held.refused, allocatedCredits, payer);
     if (!held?.row && onlyIf) throw new SessionNotOpened();
