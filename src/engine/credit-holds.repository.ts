@@ -127,26 +127,32 @@ const HOLD_INPUT_COLUMNS = `ord int, account_id bigint, amount int, session_id v
 /**
  * The statement of holds that arrive together: the items whose `unless` holds are skipped, the rest
  * held by ONE credits_hold() call in their order ($1 the key, $2 and $3 the defaults, $4 the input),
- * then the caller's INSERT for the holds that happened; one row per item, in order.
+ * then the caller's INSERT for the holds that happened; one row per item, `out_ord` its position.
  */
 function holdTogetherText(then: InsertAfterHolds): string {
+  // The holds' arrays from `asked` in input order (one sort, so every array is in that order), each
+  // hold's item by its position (`ords`); the answer rows in any order, each naming its item
+  // (`out_ord`). Each item's rows are found by nested loops over the CTEs (`OFFSET 0` keeps each
+  // lookup a subquery): a hash join's start-up cost a lone initialize more than the lookups.
   return `WITH input AS MATERIALIZED (SELECT i.* FROM jsonb_to_recordset($4::jsonb) AS i(${HOLD_INPUT_COLUMNS}, ${then.columns})),
-               asked AS MATERIALIZED (SELECT i.*, row_number() OVER (ORDER BY i.ord)::int AS k FROM input i WHERE NOT (${then.unless})),
+               asked AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT (${then.unless})),
                held AS MATERIALIZED (
-                 SELECT a.ord, a.account_id, h.out_status, h.out_available, h.out_headroom, h.out_collected, h.out_debt,
-                        h.out_balance_after, h.out_parts, h.out_retry_after
-                   FROM (SELECT array_agg(a.account_id ORDER BY a.k) AS accounts, array_agg(a.amount ORDER BY a.k) AS amounts,
-                                array_agg(a.session_id ORDER BY a.k) AS sessions, array_agg(a.created_by ORDER BY a.k) AS writers,
-                                CASE WHEN bool_or(a.member IS NOT NULL) THEN array_agg(a.member ORDER BY a.k) END AS members,
-                                CASE WHEN bool_or(a.scopes IS NOT NULL) THEN array_agg(a.scopes ORDER BY a.k) END AS scopes
-                           FROM asked a HAVING count(*) > 0) x
+                 SELECT x.ords[h.out_ord] AS ord, x.accounts[h.out_ord] AS account_id, h.out_status, h.out_available,
+                        h.out_headroom, h.out_collected, h.out_debt, h.out_balance_after, h.out_parts, h.out_retry_after
+                   FROM (SELECT array_agg(a.ord) AS ords, array_agg(a.account_id) AS accounts, array_agg(a.amount) AS amounts,
+                                array_agg(a.session_id) AS sessions, array_agg(a.created_by) AS writers,
+                                CASE WHEN bool_or(a.member IS NOT NULL) THEN array_agg(a.member) END AS members,
+                                CASE WHEN bool_or(a.scopes IS NOT NULL) THEN array_agg(a.scopes) END AS scopes
+                           FROM (SELECT * FROM asked ORDER BY asked.ord) a HAVING count(*) > 0) x
                   CROSS JOIN LATERAL credits_hold(x.accounts, x.amounts, x.sessions, x.writers, $1::uuid, $2::int, $3::int[],
-                                                  x.members, x.scopes) h
-                   JOIN asked a ON a.k = h.out_ord),
-               inserted AS (${then.insert} FROM held JOIN input i ON i.ord = held.ord WHERE held.out_status = 'ok'
+                                                  x.members, x.scopes) h),
+               inserted AS (${then.insert}
+                              FROM held CROSS JOIN LATERAL (SELECT * FROM input i WHERE i.ord = held.ord OFFSET 0) i
+                             WHERE held.out_status = 'ok'
                             RETURNING ${then.returning})
-             SELECT ${HOLD_COLUMNS}, inserted.* FROM input i LEFT JOIN held ON held.ord = i.ord
-               LEFT JOIN inserted ON ${then.match} ORDER BY i.ord`;
+             SELECT i.ord AS out_ord, ${HOLD_COLUMNS}, inserted.*
+               FROM input i LEFT JOIN LATERAL (SELECT * FROM held WHERE held.ord = i.ord OFFSET 0) held ON true
+               LEFT JOIN LATERAL (SELECT * FROM inserted WHERE ${then.match} OFFSET 0) inserted ON true`;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -245,11 +251,13 @@ export class CreditHoldsRepository {
       if (items.length === 1 && isUniqueViolation(error)) return ['taken'];
       throw error;
     }
-    return rows.map((row) => {
-      const { out, rest } = splitOutColumns<TakeRow>(row);
-      if (out.out_status === null) return 'taken';
-      return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
-    });
+    const answers: ((TakeRow & { row: R | null }) | 'taken')[] = new Array(items.length);
+    for (const row of rows) {
+      const { out, rest } = splitOutColumns<TakeRow & { out_ord: number }>(row);
+      answers[out.out_ord - 1] =
+        out.out_status === null ? 'taken' : { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
+    }
+    return answers;
   }
 
   /**
