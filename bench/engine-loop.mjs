@@ -24,18 +24,24 @@ const user = (i) => `bench-${((i * 7919) % USERS) + 1}`;
 const member = (i) => ((i * 7919) % (ORGS * MEMBERS)) + 1;
 const org = (i) => `bench-org-${Math.ceil(member(i) / MEMBERS)}`;
 // Each call as the engine of the database takes it: by account id (`byId`, its ids read once when
-// seeded, so the loop times the engine alone) or, on a database from before, by owner and kind.
+// seeded, so the loop times the engine alone) or, on a database from before, by owner and kind; a
+// hold as a batch of one (`holdArrays`) where credits_hold() takes arrays.
 const CALLS = {
   hold: (db, i, tag) =>
-    db.byId
+    db.holdArrays
       ? {
-          text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', NULL)`,
+          text: `SELECT * FROM credits_hold(ARRAY[$1::bigint], '{1}', ARRAY[$2::varchar], '{bench}', NULL, NULL, '{1000,10,0}')`,
           values: [db.ids.get(user(i)), `${tag}-${i}`],
         }
-      : {
-          text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
-          values: [user(i), `${tag}-${i}`],
-        },
+      : db.byId
+        ? {
+            text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', NULL)`,
+            values: [db.ids.get(user(i)), `${tag}-${i}`],
+          }
+        : {
+            text: `SELECT * FROM credits_hold($1, 1, $2, 'bench', NULL, NULL, '{1000,10,0}', 'user', NULL)`,
+            values: [user(i), `${tag}-${i}`],
+          },
   settle: (db, i, tag) =>
     db.byId
       ? {
@@ -132,7 +138,12 @@ async function prepared(undoCount) {
         ).rows.map((r) => [r.owner, r.id]),
       )
     : null;
-  return { scratch, client, pid, byId, ids, label };
+  const [{ holdArrays }] = (
+    await client.query(
+      `SELECT pg_get_function_arguments('credits_hold'::regproc) LIKE 'p_account_ids bigint[]%' AS "holdArrays"`,
+    )
+  ).rows;
+  return { scratch, client, pid, byId, holdArrays, ids, label };
 }
 
 let round = 0;

@@ -45,8 +45,10 @@ pair() { # pair number, user number (1 to 1,000): bench/pair.mjs's initialize an
   rid=$(printf '01a21ebc-0000-7000-8000-%012d' "$1")
   ts="'2026-11-27 20:39:50.691+00'"
   te="'2026-11-27 21:39:50.691+00'"
-  printf "EXECUTE i(%d, 2, '%s', 'bench-meter', NULL, NULL, '{100}', NULL, NULL, '%s', 'bench-%d', '%s', 2000, 1, 2, %s, %s, '%s', NULL, NULL, NULL, NULL, NULL, 'bench-meter', NULL, NULL, NULL, NULL, NULL, NULL);\n\n" \
-    $(($2 + 1)) "$sid" "$sid" "$2" "$MODEL" "$ts" "$te" "$RULE"
+  # initialize.sql: the statement of initializations that arrive together, a batch of one (key, rate,
+  # thresholds, then each session's hold and row as jsonb)
+  printf "EXECUTE i(NULL, NULL, '{100}', '[{\"ord\": 1, \"account_id\": %d, \"amount\": 2, \"session_id\": \"%s\", \"created_by\": \"bench-meter\", \"member\": null, \"scopes\": null, \"user_id\": \"bench-%d\", \"model_id\": \"%s\", \"estimated_tokens\": 2000, \"estimated_credits\": 1, \"allocated_credits\": 2, \"started_at\": \"%s\", \"expires_at\": \"%s\", \"pricing_rule_id\": \"%s\", \"opened_by\": \"bench-meter\"}]');\n\n" \
+    $(($2 + 1)) "$sid" "$2" "$MODEL" "${ts//\'/}" "${te//\'/}" "$RULE"
   printf "EXECUTE s('%s', 'bench-%d', 1500, 0, 0, 0, 0, NULL, 'bench-meter', NULL, NULL, NULL, 1500, 30, 'bench-meter', '%s', NULL, '{100}', '%s', 'chat-streaming', 1500, '{\"tokens\": 1500, \"sessionId\": \"%s\"}', NULL, NULL, NULL, NULL, NULL, 'reported', NULL, NULL, NULL, NULL, %s, 'completed', %s, 1500, '%s', '{\"kind\": \"finalize\", \"units\": null, \"format\": null, \"tokens\": 1500, \"success\": true, \"inputTokens\": null, \"serviceTier\": null, \"termination\": null, \"outputTokens\": null, \"cacheReadTokens\": null, \"reasoningTokens\": null, \"cacheWriteTokens\": null}', '%s');\n\n" \
     "$sid" "$2" "$rid" "$rid" "$sid" "$ts" "$ts" "$rid" "$rid"
 }

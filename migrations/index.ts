@@ -192,6 +192,7 @@ import { GiveBackSumsInLoop1732004810000 } from './1732004810000-give-back-sums-
 import { CountsChecks1732004900000 } from './1732004900000-counts-checks.js';
 import { RecordsOfManyWriters1732005000000 } from './1732005000000-records-of-many-writers.js';
 import { RerateRequestAccount1732005100000 } from './1732005100000-rerate-request-account.js';
+import { HoldsTogether1732005200000 } from './1732005200000-holds-together.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -389,4 +390,5 @@ export const MIGRATIONS = [
   CountsChecks1732004900000,
   RecordsOfManyWriters1732005000000,
   RerateRequestAccount1732005100000,
+  HoldsTogether1732005200000,
 ];

@@ -78,7 +78,7 @@ describe('an organisation account in the engine', () => {
     ]);
     const session = `s-${randomUUID()}`;
     const [hold] = await q(
-      `SELECT out_status FROM credits_hold((SELECT account_id FROM accounts WHERE org_id = $1), 20, $2, 'm1', NULL, NULL, '{}')`,
+      `SELECT out_status FROM credits_hold(ARRAY[(SELECT account_id FROM accounts WHERE org_id = $1)], '{20}', ARRAY[$2::varchar], '{m1}', NULL, NULL, '{}')`,
       [org, session],
     );
     expect(hold).toEqual({ out_status: 'ok' });

@@ -269,16 +269,19 @@ describe('auto-recharge in the engine', () => {
   it('a hold at initialize and a settlement’s overrun open it too', async () => {
     const a = await account('user', 100, { below: 50, recharge: 200 });
     const session = `s-${randomUUID()}`;
-    const [hold] = await q(`SELECT out_status FROM credits_hold($1, 60, $2, 'test', NULL, NULL, '{}')`, [
-      a.accountId,
-      session,
-    ]);
+    const [hold] = await q(
+      `SELECT out_status FROM credits_hold(ARRAY[$1::bigint], '{60}', ARRAY[$2::varchar], '{test}', NULL, NULL, '{}')`,
+      [a.accountId, session],
+    );
     expect(hold).toEqual({ out_status: 'ok' });
     expect((await attempts(a)).map((x) => x.status)).toEqual(['open']);
 
     const b = await account('user', 100, null);
     const s2 = `s-${randomUUID()}`;
-    await q(`SELECT out_status FROM credits_hold($1, 10, $2, 'test', NULL, NULL, '{}')`, [b.accountId, s2]);
+    await q(
+      `SELECT out_status FROM credits_hold(ARRAY[$1::bigint], '{10}', ARRAY[$2::varchar], '{test}', NULL, NULL, '{}')`,
+      [b.accountId, s2],
+    );
     await set(b.accountId, { below: 50, recharge: 300 });
     expect(await attempts(b)).toEqual([]);
     const [settled] = await q(

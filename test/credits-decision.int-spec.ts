@@ -188,7 +188,7 @@ describe('one take: a batch = its events one at a time', () => {
       );
       expect(rows.map((r) => r.out_status)).toEqual(['ok', 'key_limit']);
       const [hold] = await q<{ out_status: string }>(
-        `SELECT out_status FROM credits_hold((SELECT account_id FROM accounts WHERE user_id = $1), 0, 'zero-hold', 'test', $2, NULL, $3)`,
+        `SELECT out_status FROM credits_hold(ARRAY[(SELECT account_id FROM accounts WHERE user_id = $1)], '{0}', '{zero-hold}', '{test}', $2, NULL, $3)`,
         [a.id, a.key, THRESHOLDS],
       );
       expect(hold.out_status).toBe('key_limit');

@@ -36,7 +36,7 @@ describe('a key budget given back', () => {
     const hold = async (session: string, n: number) =>
       (
         await db.query<{ status: string }>(
-          `SELECT out_status AS status FROM credits_hold($1, $2, $3, 'test', $4, NULL, '{}', NULL)`,
+          `SELECT out_status AS status FROM credits_hold(ARRAY[$1::bigint], ARRAY[$2::int], ARRAY[$3::varchar], '{test}', $4, NULL, '{}', NULL)`,
           [account, n, session, key],
         )
       ).rows[0].status;

@@ -108,7 +108,7 @@ describe('member limits in the engine', () => {
     const hold = async (session: string, amount: number) =>
       (
         await q<{ out_status: string }>(
-          `SELECT out_status FROM credits_hold((SELECT account_id FROM accounts WHERE org_id = $1), $2, $3, $4, NULL, NULL, '{}', $4)`,
+          `SELECT out_status FROM credits_hold(ARRAY[(SELECT account_id FROM accounts WHERE org_id = $1)], ARRAY[$2::int], ARRAY[$3::varchar], ARRAY[$4::varchar], NULL, NULL, '{}', ARRAY[$4::varchar])`,
           [o, amount, session, m],
         )
       )[0].out_status;

@@ -65,7 +65,9 @@ describe('streaming sessions in one statement', () => {
     return { res: result, statements };
   }
   const alone = (statement: RegExp) => [expect.stringMatching(statement)];
-  const HOLD = /^WITH asked AS .*credits_hold\(.*INSERT INTO streaming_sessions/;
+  // The statement of initializations that arrive together (a lone one a batch of one), or, in a
+  // request's transaction, the statement of one.
+  const HOLD = /^WITH (?:input|asked) AS .*credits_hold\(.*INSERT INTO streaming_sessions/;
   const SETTLE =
     /^WITH settling AS .*FOR UPDATE OF ss.*credits_settle\(.*INSERT INTO usage_records.*UPDATE streaming_sessions/;
 

@@ -26,6 +26,28 @@ export interface InsertAfterHold extends InsertAfterTake {
   unless: string;
 }
 
+/**
+ * The INSERT of a statement of holds that arrive together (CreditHoldsRepository.holdTogether), one
+ * row per hold that happened. Each item's own fields come in the statement's jsonb input beside its
+ * hold's, read as the columns of `i` (its input row, with `ord` its 1-based position and `session_id`
+ * the hold's session) and `held` (its hold's row: credits_hold()'s `out_*` columns and `account_id`,
+ * the account it held on).
+ */
+export interface InsertAfterHolds {
+  /** The prepared statement's label; its name adds a hash of the text. */
+  name: string;
+  /** The item's own fields in the input: column definitions (`model_id varchar, …`) of `i`. */
+  columns: string;
+  /** A condition over `i`: when true, nothing is held or inserted for that item. */
+  unless: string;
+  /** `INSERT INTO table (columns) SELECT <values over i and held>` (its FROM is the statement's). */
+  insert: string;
+  /** Columns to return from each inserted row. */
+  returning: string;
+  /** Whether `inserted`, an inserted row, is item `i`'s: a condition over both. */
+  match: string;
+}
+
 /** What credits_give_back() wrote, per ledger kind (release +, expire and void −). */
 export interface GivenBack {
   out_released: string;
@@ -67,12 +89,13 @@ export interface SettleStatement {
 
 const HOLD_PARAMS = 9;
 /**
- * credits_hold() with its amount given as `amount`: $1 the account id (null: none, the hold's
- * no_account), $3 session, $4 created by, $5 key, $6, $7 defaults, $8 the org's member, $9 the budget
- * scopes (jsonb, null: none).
+ * credits_hold() for one hold (a batch of one) with its amount given as `amount`: $1 the account id
+ * (null: none, the hold's no_account), $3 session, $4 created by, $5 key, $6, $7 defaults, $8 the
+ * org's member, $9 the budget scopes (jsonb, null: none).
  */
 const creditsHold = (amount: string) =>
-  `credits_hold($1::bigint, ${amount}, $3, $4, $5::uuid, $6::int, $7::int[], $8, $9::jsonb)`;
+  `credits_hold(ARRAY[$1::bigint], ARRAY[${amount}], ARRAY[$3::varchar], ARRAY[$4::varchar], $5::uuid, $6::int, $7::int[],
+                ARRAY[$8::varchar], ARRAY[$9::jsonb])`;
 const HOLD_COLUMNS = `held.out_status, held.out_available, held.out_headroom, held.out_collected, held.out_debt,
   held.out_balance_after, held.out_parts, held.out_retry_after`;
 
@@ -88,6 +111,48 @@ function holdParams(accountId: string | null, hold: HoldSpec): unknown[] {
     hold.member,
     scopesParam(hold.scopes),
   ];
+}
+
+/** One hold of a statement of holds that arrive together: its account, and its own fields for the caller's INSERT. */
+export interface HoldTogether {
+  accountId: string | null;
+  hold: Omit<HoldSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>;
+  fields: Record<string, unknown>;
+}
+
+/** A hold's fields in the input of a statement of holds (the columns `holdTogetherText` reads). */
+const HOLD_INPUT_COLUMNS = `ord int, account_id bigint, amount int, session_id varchar, created_by varchar, member varchar,
+  scopes jsonb`;
+
+/**
+ * The statement of holds that arrive together: the items whose `unless` holds are skipped, the rest
+ * held by ONE credits_hold() call in their order ($1 the key, $2 and $3 the defaults, $4 the input),
+ * then the caller's INSERT for the holds that happened; one row per item, `out_ord` its position.
+ */
+function holdTogetherText(then: InsertAfterHolds): string {
+  // The holds' arrays from `asked` in input order (one sort, so every array is in that order), each
+  // hold's item by its position (`ords`); the answer rows in any order, each naming its item
+  // (`out_ord`). Each item's rows are found by nested loops over the CTEs (`OFFSET 0` keeps each
+  // lookup a subquery): a hash join's start-up cost a lone initialize more than the lookups.
+  return `WITH input AS MATERIALIZED (SELECT i.* FROM jsonb_to_recordset($4::jsonb) AS i(${HOLD_INPUT_COLUMNS}, ${then.columns})),
+               asked AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT (${then.unless})),
+               held AS MATERIALIZED (
+                 SELECT x.ords[h.out_ord] AS ord, x.accounts[h.out_ord] AS account_id, h.out_status, h.out_available,
+                        h.out_headroom, h.out_collected, h.out_debt, h.out_balance_after, h.out_parts, h.out_retry_after
+                   FROM (SELECT array_agg(a.ord) AS ords, array_agg(a.account_id) AS accounts, array_agg(a.amount) AS amounts,
+                                array_agg(a.session_id) AS sessions, array_agg(a.created_by) AS writers,
+                                CASE WHEN bool_or(a.member IS NOT NULL) THEN array_agg(a.member) END AS members,
+                                CASE WHEN bool_or(a.scopes IS NOT NULL) THEN array_agg(a.scopes) END AS scopes
+                           FROM (SELECT * FROM asked ORDER BY asked.ord) a HAVING count(*) > 0) x
+                  CROSS JOIN LATERAL credits_hold(x.accounts, x.amounts, x.sessions, x.writers, $1::uuid, $2::int, $3::int[],
+                                                  x.members, x.scopes) h),
+               inserted AS (${then.insert}
+                              FROM held CROSS JOIN LATERAL (SELECT * FROM input i WHERE i.ord = held.ord OFFSET 0) i
+                             WHERE held.out_status = 'ok'
+                            RETURNING ${then.returning})
+             SELECT i.ord AS out_ord, ${HOLD_COLUMNS}, inserted.*
+               FROM input i LEFT JOIN LATERAL (SELECT * FROM held WHERE held.ord = i.ord OFFSET 0) held ON true
+               LEFT JOIN LATERAL (SELECT * FROM inserted WHERE ${then.match} OFFSET 0) inserted ON true`;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -144,6 +209,55 @@ export class CreditHoldsRepository {
     const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
     if (out.out_status === null) return 'taken';
     return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
+  }
+
+  /**
+   * Holds and INSERTs of many items in ONE statement (see holdTogetherText), as a named (prepared)
+   * statement of one text per `then.name`: each item answers as holdAndInsert would alone ('taken'
+   * when its `unless` held, or when one item alone met a unique key a concurrent statement took), in
+   * order. A statement of several that failed as a whole (a unique key taken, by a concurrent
+   * statement or by two items of its own) throws: nothing was written, and the caller sends its
+   * items again one at a time. Every hold goes through the key `take.apiKeyId`.
+   */
+  async holdTogether<R>(
+    manager: EntityManager,
+    take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>,
+    items: HoldTogether[],
+    then: InsertAfterHolds,
+  ): Promise<((TakeRow & { row: R | null }) | 'taken')[]> {
+    let text = this.statements.get(then.name);
+    if (!text) {
+      text = holdTogetherText(then);
+      this.statements.set(then.name, text);
+    }
+    const input = items.map((item, k) => ({
+      ...item.fields,
+      ord: k + 1,
+      account_id: item.accountId,
+      amount: item.hold.amount,
+      session_id: item.hold.refs.sessionId,
+      created_by: item.hold.refs.createdBy,
+      member: item.hold.member,
+      scopes: scopesParam(item.hold.scopes) === null ? null : item.hold.scopes,
+    }));
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await queryPrepared<Record<string, unknown>>(manager, then.name, {
+        sql: text,
+        params: [take.apiKeyId ?? null, take.rateDefault, take.thresholds, JSON.stringify(input)],
+      });
+    } catch (error) {
+      // One item alone answers as holdAndInsert does: its key taken by a concurrent statement.
+      if (items.length === 1 && isUniqueViolation(error)) return ['taken'];
+      throw error;
+    }
+    const answers: ((TakeRow & { row: R | null }) | 'taken')[] = new Array(items.length);
+    for (const row of rows) {
+      const { out, rest } = splitOutColumns<TakeRow & { out_ord: number }>(row);
+      answers[out.out_ord - 1] =
+        out.out_status === null ? 'taken' : { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
+    }
+    return answers;
   }
 
   /**

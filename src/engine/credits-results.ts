@@ -8,7 +8,7 @@ import {
   NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
-import type { GivenBack, SettlementRow } from './credit-holds.repository.js';
+import type { GivenBack, HoldRequest, HoldSpec, SettlementRow } from './credit-holds.repository.js';
 import type { LedgerKind, Settlement } from './credit-views.js';
 import type { TakeRow } from './credits.repository.js';
 
@@ -108,4 +108,27 @@ export function givenBackByKind(row: GivenBack): [LedgerKind, number][] {
     ['expire', Number(row.out_expired)],
     ['void', Number(row.out_voided)],
   ];
+}
+
+/** A hold's spec without the spend controls' defaults: its amount and session checked, the key split off the ledger refs. */
+export function holdOf(hold: HoldRequest): Omit<HoldSpec, 'rateDefault' | 'thresholds'> {
+  if (!hold.refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
+  checkAmount(hold.amount);
+  const { apiKeyId, ...refs } = hold.refs;
+  return { member: hold.member, amount: hold.amount, refs, apiKeyId, scopes: hold.scopes };
+}
+
+/** What a hold answers: its row, or its refusal by code (the caller names whose it is), or null when its key was taken. */
+export type Held<R> = { row: R } | { refused: DomainError } | null;
+
+/** A hold statement's outcome for one hold as Held; `taken` throws a refusal, and counts what moved. */
+export function heldAnswer<R>(result: (TakeRow & { row: R | null }) | 'taken', taken: (row: TakeRow) => void): Held<R> {
+  if (result === 'taken') return null;
+  try {
+    taken(result);
+  } catch (error) {
+    if (error instanceof DomainError) return { refused: error };
+    throw error;
+  }
+  return { row: result.row as R };
 }

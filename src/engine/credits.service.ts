@@ -20,8 +20,8 @@ import {
   CreditHoldsRepository,
   type GivenBack,
   type HoldRequest,
-  type HoldSpec,
   type InsertAfterHold,
+  type InsertAfterHolds,
   type SettleStatement,
 } from './credit-holds.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
@@ -52,6 +52,9 @@ import {
   checkAmount,
   checkSettled,
   givenBackByKind,
+  type Held,
+  heldAnswer,
+  holdOf,
   memberLimitError,
   takeResult,
   toSettlement,
@@ -190,28 +193,31 @@ export class CreditsService {
    * concurrent statement (a unique violation rolled the whole statement back). Streaming initialize
    * uses it: the session row goes in with its hold.
    */
-  async holdAndInsert<R>(
-    manager: EntityManager,
-    hold: HoldRequest,
-    then: InsertAfterHold,
-  ): Promise<{ row: R } | { refused: DomainError } | null> {
-    const spec = { ...this.holdSpec(hold.member, hold.amount, hold.refs), scopes: hold.scopes };
-    const result = await this.holds.holdAndInsert<R>(manager, hold.accountId, spec, then);
-    if (result === 'taken') return null;
-    try {
-      this.taken(result, hold.amount, 'hold');
-    } catch (error) {
-      if (error instanceof DomainError) return { refused: error };
-      throw error;
-    }
-    return { row: result.row as R };
+  async holdAndInsert<R>(manager: EntityManager, hold: HoldRequest, then: InsertAfterHold): Promise<Held<R>> {
+    const result = await this.holds.holdAndInsert<R>(
+      manager,
+      hold.accountId,
+      { ...holdOf(hold), ...this.controls() },
+      then,
+    );
+    return heldAnswer(result, (row) => this.taken(row, hold.amount, 'hold'));
   }
 
-  private holdSpec(member: string | null, amount: number, refs: SpendRefs & { sessionId: string }): HoldSpec {
-    if (!refs.sessionId) throw new DomainError('VALIDATION', 'a hold needs a sessionId');
-    checkAmount(amount);
-    const { apiKeyId, ...ledgerRefs } = refs;
-    return { member, amount, refs: ledgerRefs, apiKeyId, ...this.controls() };
+  /**
+   * Holds for streaming sessions that arrive together, each with its INSERT (`fields`: its own
+   * fields for `then`), in ONE statement (CreditHoldsRepository.holdTogether): one take through the
+   * key `apiKeyId`, each hold decided in its order and answered as holdAndInsert answers it alone. A
+   * statement that failed as a whole throws (nothing written): the caller sends the holds again alone.
+   */
+  async holdTogether<R>(
+    manager: EntityManager,
+    apiKeyId: string | null,
+    items: { hold: HoldRequest; fields: Record<string, unknown> }[],
+    then: InsertAfterHolds,
+  ): Promise<Held<R>[]> {
+    const specs = items.map(({ hold, fields }) => ({ accountId: hold.accountId, hold: holdOf(hold), fields }));
+    const results = await this.holds.holdTogether<R>(manager, { apiKeyId, ...this.controls() }, specs, then);
+    return results.map((result, k) => heldAnswer(result, (row) => this.taken(row, items[k].hold.amount, 'hold')));
   }
 
   /**

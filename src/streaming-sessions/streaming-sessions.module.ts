@@ -9,6 +9,7 @@ import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { UsageModule } from '../usage/usage.module.js';
+import { CoalescedHolds } from './coalesced-holds.js';
 import { StreamingSession } from './entities/streaming-session.entity.js';
 import { SessionExpiryJob } from './session-expiry.job.js';
 import { SessionQueriesService } from './session-queries.service.js';
@@ -32,6 +33,7 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
   controllers: [StreamingSessionsController],
   providers: [
     StreamingSessionsService,
+    CoalescedHolds,
     StreamingSessionsRepository,
     SessionSettlementsRepository,
     SessionQueriesService,

@@ -6,7 +6,7 @@ import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import type { InsertAfterHold } from '../engine/credit-holds.repository.js';
+import type { InsertAfterHold, InsertAfterHolds } from '../engine/credit-holds.repository.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';
@@ -21,6 +21,12 @@ import {
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SessionSettlement, SessionStatus } from './entities/streaming-session.entity.js';
 import type { SessionRecordExtras } from './settlement-plan.js';
+
+/**
+ * The label of the statement of initializations that arrive together (a lone one is a batch of one):
+ * one text, prepared once per connection.
+ */
+export const HOLDS_STATEMENT = 'streaming_sessions_held_together';
 
 /** streaming_sessions rows as the module's SQL selects them, and their mapper. */
 export interface SessionRow {
@@ -127,6 +133,43 @@ function sessionParams(s: NewSession): unknown[] {
   ];
 }
 
+/**
+ * A new session's fields in the input of a statement of holds (CreditsService.holdTogether): its
+ * columns but the session id (the hold's, `i.session_id`) and the account (the hold's, `held.account_id`).
+ */
+const SESSION_INPUT_COLUMNS = `user_id varchar, model_id varchar, estimated_tokens int, estimated_credits int,
+  allocated_credits int, started_at timestamptz, expires_at timestamptz, pricing_rule_id uuid,
+  ${TOKEN_KINDS.map((kind) => `${estimateColumn(kind)} int`).join(', ')}, opened_by varchar, opened_by_api_key_id uuid,
+  org_id varchar, account_price_id uuid, service_tier varchar, estimated_units jsonb, record_extras jsonb`;
+const SESSION_INPUT_VALUES = `i.session_id, i.user_id, i.model_id, i.estimated_tokens, i.estimated_credits, i.allocated_credits,
+  'active', i.started_at, i.expires_at, i.pricing_rule_id, ${TOKEN_KINDS.map((kind) => `i.${estimateColumn(kind)}`).join(', ')},
+  i.opened_by, i.opened_by_api_key_id, i.org_id, i.account_price_id, i.service_tier, i.estimated_units, i.record_extras,
+  held.account_id`;
+
+/** A new session's fields as SESSION_INPUT_COLUMNS reads them. */
+export function sessionFields(s: NewSession): Record<string, unknown> {
+  const estimate = splitFields(s.estimateSplit);
+  const fields: Record<string, unknown> = {
+    user_id: billedUser(s.account),
+    model_id: s.modelId,
+    estimated_tokens: s.estimatedTokens,
+    estimated_credits: s.estimatedCredits,
+    allocated_credits: s.allocatedCredits,
+    started_at: s.startedAt.toISOString(),
+    expires_at: s.expiresAt.toISOString(),
+    pricing_rule_id: s.pricingRuleId,
+    opened_by: s.openedBy,
+    opened_by_api_key_id: s.openedByApiKeyId,
+    org_id: payingOrgOf(s.account),
+    account_price_id: s.accountPriceId,
+    service_tier: s.serviceTier,
+    estimated_units: s.estimatedUnits ?? null,
+    record_extras: s.recordExtras ?? null,
+  };
+  for (const kind of TOKEN_KINDS) fields[estimateColumn(kind)] = estimate[tokenField(kind)];
+  return fields;
+}
+
 /** A column of the estimate's kinds: `estimated_cache_read_tokens`. */
 export function estimateColumn<K extends TokenKind>(kind: K): `estimated_${TokenColumn<K>}` {
   return `estimated_${tokenColumn(kind)}`;
@@ -179,6 +222,22 @@ export class StreamingSessionsRepository {
       returning: SESSION_COLUMNS,
       unless: onlyIf ? `${taken} OR NOT (${shiftParams(onlyIf.sql, params.length)})` : taken,
       params: onlyIf ? [...params, ...onlyIf.params] : params,
+    };
+  }
+
+  /**
+   * The sessions' INSERT for CreditsService.holdTogether (initializations that arrive together, each
+   * item's fields `sessionFields()`): each inserted only when its hold happened, with the account it
+   * held on; nothing is held for an id already used.
+   */
+  insertAfterHolds(): InsertAfterHolds {
+    return {
+      name: HOLDS_STATEMENT,
+      columns: SESSION_INPUT_COLUMNS,
+      unless: `EXISTS (SELECT 1 FROM streaming_sessions s WHERE s.session_id = i.session_id AND s.user_id = i.user_id)`,
+      insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${SESSION_INPUT_VALUES}`,
+      returning: SESSION_COLUMNS,
+      match: `inserted.session_id = i.session_id AND inserted.user_id = i.user_id`,
     };
   }
 

@@ -23,6 +23,7 @@ import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
+import { CoalescedHolds } from './coalesced-holds.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SettlementRequest } from './entities/streaming-session.entity.js';
@@ -101,6 +102,7 @@ export class StreamingSessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly together: CoalescedHolds,
   ) {}
 
   /**
@@ -152,12 +154,11 @@ export class StreamingSessionsService {
     // session row, inserted only when the hold happened. A taken id moves nothing: the statement
     // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
     // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
-    // locks never block, so the order of the two cannot deadlock. Its own transaction (or the
-    // request's Idempotency-Key transaction), like record's. A zero estimate holds too: the hold
-    // row ties the session to the key it counts against, and a used-up key budget or hourly
-    // window refuses it (docs/trust-model.md: spend controls count everything a session spends).
-    const held = await this.credits.holdAndInsert<SessionRow>(
-      this.tx.statementManager,
+    // locks never block, so the order of the two cannot deadlock. Shared with the initializations
+    // that arrive with it (CoalescedHolds), else the request's transaction's or with `onlyIf`. A zero
+    // estimate holds too: the hold row ties the session to the key it counts against, and a used-up
+    // key budget or window refuses it (docs/trust-model.md: spend controls count all a session spends).
+    const held = await this.together.hold(
       {
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
         accountId: payer.accountId,
@@ -166,7 +167,8 @@ export class StreamingSessionsService {
         refs: { createdBy: payer.createdBy, sessionId, apiKeyId: payer.apiKeyId },
         scopes: dto.scopes ?? null,
       },
-      this.sessions.insertAfterHold(session, onlyIf),
+      session,
+      onlyIf,
     );
     // A refusal says whose it is (the payer's org and member), as a record's does.
     if (held && 'refused' in held) throw await this.credits.singleRefusal(held.refused, allocatedCredits, payer);

@@ -170,7 +170,7 @@ export class FinanceWorker {
         const sids = members.map((i) => `s${r}-${i}`);
         const rows = await this.q<{ ok: boolean }>(
           `SELECT h.out_status = 'ok' AS ok FROM unnest($1::bigint[], $2::int[], $3::varchar[]) WITH ORDINALITY x(o, n, s, k),
-                  LATERAL credits_hold(x.o, x.n, x.s, 'prop', NULL, ${RATE}, '{}') h ORDER BY x.k`,
+                  LATERAL credits_hold(ARRAY[x.o], ARRAY[x.n], ARRAY[x.s], '{prop}', NULL, ${RATE}, '{}') h ORDER BY x.k`,
           [keys, n, sids],
         );
         rows.forEach((row, k) => row.ok && this.sessions.set(members[k], sids[k]));
