@@ -27,7 +27,7 @@ export interface InsertAfterHold extends InsertAfterTake {
 }
 
 /**
- * The INSERT of a statement of holds that arrive together (CreditHoldsRepository.holdTogether), one
+ * The INSERT of a statement of holds that arrive together (CreditHoldsRepository.holdAndInsertMany), one
  * row per hold that happened. Each item's own fields come in the statement's jsonb input beside its
  * hold's, read as the columns of `i` (its input row, with `ord` its 1-based position and `session_id`
  * the hold's session) and `held` (its hold's row: credits_hold()'s `out_*` columns and `account_id`,
@@ -120,7 +120,7 @@ export interface HoldTogether {
   fields: Record<string, unknown>;
 }
 
-/** A hold's fields in the input of a statement of holds (the columns `holdTogetherText` reads). */
+/** A hold's fields in the input of a statement of holds (the columns `holdAndInsertManyText` reads). */
 const HOLD_INPUT_COLUMNS = `ord int, account_id bigint, amount int, session_id varchar, created_by varchar, member varchar,
   scopes jsonb`;
 
@@ -129,7 +129,7 @@ const HOLD_INPUT_COLUMNS = `ord int, account_id bigint, amount int, session_id v
  * held by ONE credits_hold() call in their order ($1 the key, $2 and $3 the defaults, $4 the input),
  * then the caller's INSERT for the holds that happened; one row per item, `out_ord` its position.
  */
-function holdTogetherText(then: InsertAfterHolds): string {
+function holdAndInsertManyText(then: InsertAfterHolds): string {
   // The holds' arrays from `asked` in input order (one sort, so every array is in that order), each
   // hold's item by its position (`ords`); the answer rows in any order, each naming its item
   // (`out_ord`). Each item's rows are found by nested loops over the CTEs (`OFFSET 0` keeps each
@@ -212,14 +212,14 @@ export class CreditHoldsRepository {
   }
 
   /**
-   * Holds and INSERTs of many items in ONE statement (see holdTogetherText), as a named (prepared)
+   * Holds and INSERTs of many items in ONE statement (see holdAndInsertManyText), as a named (prepared)
    * statement of one text per `then.name`: each item answers as holdAndInsert would alone ('taken'
    * when its `unless` held, or when one item alone met a unique key a concurrent statement took), in
    * order. A statement of several that failed as a whole (a unique key taken, by a concurrent
    * statement or by two items of its own) throws: nothing was written, and the caller sends its
    * items again one at a time. Every hold goes through the key `take.apiKeyId`.
    */
-  async holdTogether<R>(
+  async holdAndInsertMany<R>(
     manager: EntityManager,
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>,
     items: HoldTogether[],
@@ -227,7 +227,7 @@ export class CreditHoldsRepository {
   ): Promise<((TakeRow & { row: R | null }) | 'taken')[]> {
     let text = this.statements.get(then.name);
     if (!text) {
-      text = holdTogetherText(then);
+      text = holdAndInsertManyText(then);
       this.statements.set(then.name, text);
     }
     const input = items.map((item, k) => ({

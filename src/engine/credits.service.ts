@@ -205,18 +205,18 @@ export class CreditsService {
 
   /**
    * Holds for streaming sessions that arrive together, each with its INSERT (`fields`: its own
-   * fields for `then`), in ONE statement (CreditHoldsRepository.holdTogether): one take through the
+   * fields for `then`), in ONE statement (CreditHoldsRepository.holdAndInsertMany): one take through the
    * key `apiKeyId`, each hold decided in its order and answered as holdAndInsert answers it alone. A
    * statement that failed as a whole throws (nothing written): the caller sends the holds again alone.
    */
-  async holdTogether<R>(
+  async holdAndInsertMany<R>(
     manager: EntityManager,
     apiKeyId: string | null,
     items: { hold: HoldRequest; fields: Record<string, unknown> }[],
     then: InsertAfterHolds,
   ): Promise<Held<R>[]> {
     const specs = items.map(({ hold, fields }) => ({ accountId: hold.accountId, hold: holdOf(hold), fields }));
-    const results = await this.holds.holdTogether<R>(manager, { apiKeyId, ...this.controls() }, specs, then);
+    const results = await this.holds.holdAndInsertMany<R>(manager, { apiKeyId, ...this.controls() }, specs, then);
     return results.map((result, k) => heldAnswer(result, (row) => this.taken(row, items[k].hold.amount, 'hold')));
   }
 

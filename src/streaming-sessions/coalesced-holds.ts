@@ -70,7 +70,7 @@ export class CoalescedHolds {
 
   /** One statement for the initializations of one lane: one alone is a batch of one. */
   private send(key: string, items: Pending[]): Promise<(HeldSession | Error)[]> {
-    return this.credits.holdTogether<SessionRow>(
+    return this.credits.holdAndInsertMany<SessionRow>(
       this.tx.statementManager,
       key === '' ? null : key,
       items.map((p) => ({ hold: p.hold, fields: sessionFields(p.session) })),

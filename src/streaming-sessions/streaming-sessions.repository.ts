@@ -134,7 +134,7 @@ function sessionParams(s: NewSession): unknown[] {
 }
 
 /**
- * A new session's fields in the input of a statement of holds (CreditsService.holdTogether): its
+ * A new session's fields in the input of a statement of holds (CreditsService.holdAndInsertMany): its
  * columns but the session id (the hold's, `i.session_id`) and the account (the hold's, `held.account_id`).
  */
 const SESSION_INPUT_COLUMNS = `user_id varchar, model_id varchar, estimated_tokens int, estimated_credits int,
@@ -226,7 +226,7 @@ export class StreamingSessionsRepository {
   }
 
   /**
-   * The sessions' INSERT for CreditsService.holdTogether (initializations that arrive together, each
+   * The sessions' INSERT for CreditsService.holdAndInsertMany (initializations that arrive together, each
    * item's fields `sessionFields()`): each inserted only when its hold happened, with the account it
    * held on; nothing is held for an id already used.
    */
