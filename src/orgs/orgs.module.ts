@@ -10,6 +10,7 @@ import { ChangesModule } from '../changes/changes.module.js';
 import { CreditsModule } from '../credits/credits.module.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { PlansModule } from '../plans/plans.module.js';
+import { PricingModule } from '../pricing/pricing.module.js';
 import { StreamingSessionsModule } from '../streaming-sessions/streaming-sessions.module.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { OrgMembersController } from './org-members.controller.js';
@@ -35,6 +36,7 @@ import { OrgsService } from './orgs.service.js';
     EngineModule,
     UsageModule,
     PlansModule,
+    PricingModule,
     StreamingSessionsModule,
   ],
   controllers: [OrgsController, OrgMembersController, OrgMoneyController, OrgPlanController],

@@ -9,6 +9,7 @@ import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
+import { PricingService } from '../pricing/pricing.service.js';
 import type { MyOrgsResponseDto, OrgResponseDto } from './dto/org.dto.js';
 import { type OrgRow, OrgsRepository } from './orgs.repository.js';
 
@@ -21,6 +22,7 @@ export class OrgsService {
     @Inject(OrgRecordsService) private readonly records: OrgRecordsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(PricingService) private readonly pricing: PricingService,
   ) {}
 
   /**
@@ -64,8 +66,10 @@ export class OrgsService {
   }
 
   /**
-   * Which models the org's members may meter on its account (staff): audited; every instance's pricing
-   * cache hears of it through the table's NOTIFY (docs/pricing.md "Model entitlements").
+   * Which models the org's members may meter on its account (staff): audited; every other instance's
+   * pricing cache hears of it through the table's NOTIFY (docs/pricing.md "Model entitlements"), and
+   * this one's forgets its copy at commit, before the answer (the notification may come after the
+   * caller's next request).
    */
   async setModels(orgId: string, models: string[] | null | undefined): Promise<OrgResponseDto> {
     return this.tx.run(async (m) => {
@@ -73,6 +77,7 @@ export class OrgsService {
       if (!before) throw new NotFoundError('Org');
       if (models === undefined) throw new DomainError('VALIDATION', 'models is required (null allows every model)');
       await this.records.setModels(m, orgId, models);
+      this.pricing.invalidateAtCommit();
       const after = toOrgView((await this.repo.findOrg(m, orgId))!);
       await this.audit.record(m, {
         action: 'org.models.set',
