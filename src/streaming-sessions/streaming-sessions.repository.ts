@@ -101,49 +101,52 @@ export interface NewSession {
 /** The estimate's kinds: all five columns, or none (streaming_sessions_estimate_split_check). */
 const ESTIMATE_KIND_COLUMNS = kindList(estimateColumn);
 
-const NEW_SESSION_COLUMNS = `session_id, user_id, model_id, estimated_tokens, estimated_credits, allocated_credits, status,
-  started_at, expires_at, pricing_rule_id, ${ESTIMATE_KIND_COLUMNS}, opened_by, opened_by_api_key_id, org_id,
-  account_price_id, service_tier, estimated_units, record_extras, account_id`;
-const NEW_SESSION_VALUES = `$1::varchar, $2::varchar, $3::varchar, $4::int, $5::int, $6::int, 'active', $7::timestamptz,
-  $8::timestamptz, $9::uuid, ${TOKEN_KINDS.map((_, i) => `$${10 + i}::int`).join(', ')},
-  $${10 + TOKEN_KINDS.length}::varchar, $${11 + TOKEN_KINDS.length}::uuid, $${12 + TOKEN_KINDS.length}::varchar,
-  $${13 + TOKEN_KINDS.length}::uuid, $${14 + TOKEN_KINDS.length}::varchar, $${15 + TOKEN_KINDS.length}::jsonb,
-  $${16 + TOKEN_KINDS.length}::jsonb, held.account_id`;
+/**
+ * A new session's own columns in order, each with its SQL type: one list for the statement of one
+ * hold (its parameters, sessionParams()) and the statement of many (its jsonb input, sessionFields()).
+ * Besides them a new session has its id (the hold's session), its status (`active`) and its account
+ * (the hold's, `held.account_id`).
+ */
+const SESSION_FIELDS: [column: string, type: string][] = [
+  ['user_id', 'varchar'],
+  ['model_id', 'varchar'],
+  ['estimated_tokens', 'int'],
+  ['estimated_credits', 'int'],
+  ['allocated_credits', 'int'],
+  ['started_at', 'timestamptz'],
+  ['expires_at', 'timestamptz'],
+  ['pricing_rule_id', 'uuid'],
+  ...TOKEN_KINDS.map((kind): [string, string] => [estimateColumn(kind), 'int']),
+  ['opened_by', 'varchar'],
+  ['opened_by_api_key_id', 'uuid'],
+  ['org_id', 'varchar'],
+  ['account_price_id', 'uuid'],
+  ['service_tier', 'varchar'],
+  ['estimated_units', 'jsonb'],
+  ['record_extras', 'jsonb'],
+];
+
+const NEW_SESSION_COLUMNS = `session_id, status, ${SESSION_FIELDS.map(([column]) => column).join(', ')}, account_id`;
+/** The statement of one: $1 the session id, then the fields in SESSION_FIELDS' order. */
+const NEW_SESSION_VALUES = `$1::varchar, 'active', ${SESSION_FIELDS.map(([, type], k) => `$${k + 2}::${type}`).join(', ')},
+  held.account_id`;
 
 function sessionParams(s: NewSession): unknown[] {
-  const estimate = splitFields(s.estimateSplit);
+  const fields = sessionFields(s);
   return [
     s.sessionId,
-    billedUser(s.account),
-    s.modelId,
-    s.estimatedTokens,
-    s.estimatedCredits,
-    s.allocatedCredits,
-    s.startedAt,
-    s.expiresAt,
-    s.pricingRuleId,
-    ...TOKEN_KINDS.map((kind) => estimate[tokenField(kind)]),
-    s.openedBy,
-    s.openedByApiKeyId,
-    payingOrgOf(s.account),
-    s.accountPriceId,
-    s.serviceTier,
-    s.estimatedUnits ? JSON.stringify(s.estimatedUnits) : null,
-    s.recordExtras ? JSON.stringify(s.recordExtras) : null,
+    ...SESSION_FIELDS.map(([column, type]) =>
+      type === 'jsonb' && fields[column] !== null ? JSON.stringify(fields[column]) : fields[column],
+    ),
   ];
 }
 
 /**
- * A new session's fields in the input of a statement of holds (CreditsService.holdAndInsertMany): its
- * columns but the session id (the hold's, `i.session_id`) and the account (the hold's, `held.account_id`).
+ * A new session's fields in the input of a statement of holds (CreditsService.holdAndInsertMany),
+ * read as the columns of `i`; its id is the hold's (`i.session_id`).
  */
-const SESSION_INPUT_COLUMNS = `user_id varchar, model_id varchar, estimated_tokens int, estimated_credits int,
-  allocated_credits int, started_at timestamptz, expires_at timestamptz, pricing_rule_id uuid,
-  ${TOKEN_KINDS.map((kind) => `${estimateColumn(kind)} int`).join(', ')}, opened_by varchar, opened_by_api_key_id uuid,
-  org_id varchar, account_price_id uuid, service_tier varchar, estimated_units jsonb, record_extras jsonb`;
-const SESSION_INPUT_VALUES = `i.session_id, i.user_id, i.model_id, i.estimated_tokens, i.estimated_credits, i.allocated_credits,
-  'active', i.started_at, i.expires_at, i.pricing_rule_id, ${TOKEN_KINDS.map((kind) => `i.${estimateColumn(kind)}`).join(', ')},
-  i.opened_by, i.opened_by_api_key_id, i.org_id, i.account_price_id, i.service_tier, i.estimated_units, i.record_extras,
+const SESSION_INPUT_COLUMNS = SESSION_FIELDS.map(([column, type]) => `${column} ${type}`).join(', ');
+const SESSION_INPUT_VALUES = `i.session_id, 'active', ${SESSION_FIELDS.map(([column]) => `i.${column}`).join(', ')},
   held.account_id`;
 
 /** A new session's fields as SESSION_INPUT_COLUMNS reads them. */
