@@ -155,6 +155,19 @@ function holdAndInsertManyText(then: InsertAfterHolds): string {
                LEFT JOIN LATERAL (SELECT * FROM inserted WHERE ${then.match} OFFSET 0) inserted ON true`;
 }
 
+/** A hold statement's outcome for one hold: the take's row and the caller's inserted row, or 'taken'. */
+export type HeldRow<R> = (TakeRow & { row: R | null }) | 'taken';
+
+/**
+ * One answer row of a hold statement as HeldRow: 'taken' when nothing was held (its `unless` held),
+ * else the take's columns with the caller's inserted row (null: the hold was refused).
+ */
+function heldRow<R>(row: Record<string, unknown>): HeldRow<R> {
+  const { out, rest } = splitOutColumns<TakeRow>(row);
+  if (out.out_status === null) return 'taken';
+  return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return (
     error instanceof QueryFailedError &&
@@ -185,7 +198,7 @@ export class CreditHoldsRepository {
     accountId: string | null,
     hold: HoldSpec,
     then: InsertAfterHold,
-  ): Promise<(TakeRow & { row: R | null }) | 'taken'> {
+  ): Promise<HeldRow<R>> {
     let text = this.statements.get(then.name);
     if (!text) {
       // The hold's amount comes from `asked`, so credits_hold() runs only when `asked` has its row.
@@ -206,9 +219,7 @@ export class CreditHoldsRepository {
       if (isUniqueViolation(error)) return 'taken';
       throw error;
     }
-    const { out, rest } = splitOutColumns<TakeRow>(rows[0]);
-    if (out.out_status === null) return 'taken';
-    return { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
+    return heldRow<R>(rows[0]);
   }
 
   /**
@@ -224,7 +235,7 @@ export class CreditHoldsRepository {
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>,
     items: HoldTogether[],
     then: InsertAfterHolds,
-  ): Promise<((TakeRow & { row: R | null }) | 'taken')[]> {
+  ): Promise<HeldRow<R>[]> {
     let text = this.statements.get(then.name);
     if (!text) {
       text = holdAndInsertManyText(then);
@@ -251,12 +262,8 @@ export class CreditHoldsRepository {
       if (items.length === 1 && isUniqueViolation(error)) return ['taken'];
       throw error;
     }
-    const answers: ((TakeRow & { row: R | null }) | 'taken')[] = new Array(items.length);
-    for (const row of rows) {
-      const { out, rest } = splitOutColumns<TakeRow & { out_ord: number }>(row);
-      answers[out.out_ord - 1] =
-        out.out_status === null ? 'taken' : { ...out, row: out.out_status === 'ok' ? (rest as R) : null };
-    }
+    const answers: HeldRow<R>[] = new Array(items.length);
+    for (const row of rows) answers[(row.out_ord as number) - 1] = heldRow<R>(row);
     return answers;
   }
 

@@ -8,7 +8,7 @@ import {
   NotFoundError,
   SpendRateLimitedError,
 } from '../common/errors/domain-error.js';
-import type { GivenBack, HoldRequest, HoldSpec, SettlementRow } from './credit-holds.repository.js';
+import type { GivenBack, HeldRow, HoldRequest, HoldSpec, SettlementRow } from './credit-holds.repository.js';
 import type { LedgerKind, Settlement } from './credit-views.js';
 import type { TakeRow } from './credits.repository.js';
 
@@ -122,7 +122,7 @@ export function holdOf(hold: HoldRequest): Omit<HoldSpec, 'rateDefault' | 'thres
 export type Held<R> = { row: R } | { refused: DomainError } | null;
 
 /** A hold statement's outcome for one hold as Held; `taken` throws a refusal, and counts what moved. */
-export function heldAnswer<R>(result: (TakeRow & { row: R | null }) | 'taken', taken: (row: TakeRow) => void): Held<R> {
+export function heldAnswer<R>(result: HeldRow<R>, taken: (row: TakeRow) => void): Held<R> {
   if (result === 'taken') return null;
   try {
     taken(result);
