@@ -53,10 +53,11 @@ export class AccountResolver implements AccountAccess {
     userId: string,
     manager?: EntityManager,
   ): Promise<{ accountId: string | null; role: OrgRole | null }> {
+    const named = { kind: kindOf(owner), ownerId: ownerIdOf(owner) };
     if (owner.orgId === undefined)
-      return { accountId: await this.ids.of(manager ?? this.accounts.pool, owner), role: null };
-    const read = await this.accounts.standing(kindOf(owner), ownerIdOf(owner), userId, manager);
-    if (read.accountId !== null) this.ids.learned(manager, owner, read.accountId);
+      return { accountId: await this.ids.of(manager ?? this.accounts.pool, named), role: null };
+    const read = await this.accounts.standing(named.kind, named.ownerId, userId, manager);
+    if (read.accountId !== null) this.ids.learned(manager, named, read.accountId);
     return read;
   }
 
