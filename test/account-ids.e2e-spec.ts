@@ -30,11 +30,11 @@ describe('account ids resolved once', () => {
   it('reads an account on the pool once, then answers from memory', async () => {
     const userId = uniqueId('ids');
     await t.db.query(`INSERT INTO user_accounts (user_id, role) VALUES ($1, 'user')`, [userId]);
-    expect(ids().remembers({ userId: userId })).toBe(false);
-    const first = await recordSent(() => ids().of(tx().statementManager, { userId: userId }));
+    expect(ids().remembers({ kind: 'user', ownerId: userId })).toBe(false);
+    const first = await recordSent(() => ids().of(tx().statementManager, { kind: 'user', ownerId: userId }));
     expect(first.result).toBe(await accountIdOf(userId));
     expect(accountReads(first.sent)).toHaveLength(1);
-    const again = await recordSent(() => ids().of(tx().statementManager, { userId: userId }));
+    const again = await recordSent(() => ids().of(tx().statementManager, { kind: 'user', ownerId: userId }));
     expect(again.result).toBe(first.result);
     expect(accountReads(again.sent)).toEqual([]);
   });
@@ -42,12 +42,15 @@ describe('account ids resolved once', () => {
   it('keeps an org and a user of the same id apart, and never remembers an owner without an account', async () => {
     const id = uniqueId('ids-same');
     await t.db.query(`INSERT INTO user_accounts (user_id, role) VALUES ($1, 'user')`, [id]);
-    const [user, org] = await ids().ofMany(tx().statementManager, [{ userId: id }, { orgId: id }]);
+    const [user, org] = await ids().ofMany(tx().statementManager, [
+      { kind: 'user', ownerId: id },
+      { kind: 'org', ownerId: id },
+    ]);
     expect(user).toBe(await accountIdOf(id));
     expect(org).toBeNull();
-    expect(ids().remembers({ orgId: id })).toBe(false);
+    expect(ids().remembers({ kind: 'org', ownerId: id })).toBe(false);
     await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [id]);
-    const opened = await ids().of(tx().statementManager, { orgId: id });
+    const opened = await ids().of(tx().statementManager, { kind: 'org', ownerId: id });
     expect(opened).not.toBeNull();
     expect(opened).not.toBe(user);
   });
@@ -58,38 +61,38 @@ describe('account ids resolved once', () => {
     await expect(
       tx().run(async (manager) => {
         await insertUser(manager, userId);
-        inside = await ids().of(manager, { userId: userId });
+        inside = await ids().of(manager, { kind: 'user', ownerId: userId });
         // Within the transaction, asked again: the same id, without a statement.
-        const again = await recordSent(() => ids().of(manager, { userId: userId }));
+        const again = await recordSent(() => ids().of(manager, { kind: 'user', ownerId: userId }));
         expect(again.result).toBe(inside);
         expect(accountReads(again.sent)).toEqual([]);
         throw new Error('roll back');
       }),
     ).rejects.toThrow('roll back');
     expect(inside).not.toBeNull();
-    expect(ids().remembers({ userId: userId })).toBe(false);
-    expect(await ids().of(tx().statementManager, { userId: userId })).toBeNull();
+    expect(ids().remembers({ kind: 'user', ownerId: userId })).toBe(false);
+    expect(await ids().of(tx().statementManager, { kind: 'user', ownerId: userId })).toBeNull();
   });
 
   it('an account read in a transaction is remembered once it commits, not before', async () => {
     const userId = uniqueId('ids-committed');
     const id = await tx().run(async (manager) => {
       await insertUser(manager, userId);
-      const read = await ids().of(manager, { userId: userId });
-      expect(ids().remembers({ userId: userId })).toBe(false);
+      const read = await ids().of(manager, { kind: 'user', ownerId: userId });
+      expect(ids().remembers({ kind: 'user', ownerId: userId })).toBe(false);
       return read;
     });
     expect(id).toBe(await accountIdOf(userId));
-    expect(ids().remembers({ userId: userId })).toBe(true);
+    expect(ids().remembers({ kind: 'user', ownerId: userId })).toBe(true);
   });
 
   it('a read in a transaction it does not see end is never remembered', async () => {
     const userId = uniqueId('ids-other');
     await t.app.get(DataSource).transaction(async (manager) => {
       await insertUser(manager, userId);
-      expect(await ids().of(manager, { userId: userId })).not.toBeNull();
+      expect(await ids().of(manager, { kind: 'user', ownerId: userId })).not.toBeNull();
     });
-    expect(ids().remembers({ userId: userId })).toBe(false);
+    expect(ids().remembers({ kind: 'user', ownerId: userId })).toBe(false);
   });
 
   it('the balance route makes no statement for the account once it is known', async () => {
@@ -97,7 +100,7 @@ describe('account ids resolved once', () => {
     const auth = bearer(token({ sub: userId }));
     await t.http.get('/api/users/me').set(auth).expect(200);
     await t.http.get('/api/credits/balance').set(auth).expect(200);
-    expect(ids().remembers({ userId: userId })).toBe(true);
+    expect(ids().remembers({ kind: 'user', ownerId: userId })).toBe(true);
     const { sent } = await recordSent(() => t.http.get('/api/credits/balance').set(auth).expect(200));
     expect(accountReads(sent)).toEqual([]);
   });

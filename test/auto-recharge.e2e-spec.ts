@@ -284,10 +284,10 @@ describe('auto-recharge', () => {
     const id = (await get(u.auth)).body.attempts[0].id as string;
     // The purchase names the attempt's account by its id; another user's, or an id of no account, is not it.
     const ids = t.app.get(AccountIds);
-    const mine = (await ids.of(manager, { userId: u.id }))!;
+    const mine = (await ids.of(manager, { kind: 'user', ownerId: u.id }))!;
 
     await expect(service.assertOpen(manager, id, mine)).resolves.toBeUndefined();
-    for (const account of [(await ids.of(manager, { userId: other.id }))!, '0']) {
+    for (const account of [(await ids.of(manager, { kind: 'user', ownerId: other.id }))!, '0']) {
       await expect(service.assertOpen(manager, id, account)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(await service.succeed(manager, id, account)).toBe('not_found');
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AccountIds } from '../src/accounts/account-ids.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount } from '../src/auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../src/auth/account-access.js';
 import type { AuthUser } from '../src/auth/roles.js';
 import { Transactions } from '../src/database/transactions.js';
 import { EntitlementsService } from '../src/features/entitlements.service.js';
@@ -44,10 +44,10 @@ describe('feature checks that share a statement', () => {
     return featureKey;
   }
   /** A check naming its owner; `statement` resolves the owner to its account id, as the service does. */
-  type OwnerCheck = Omit<CheckQuery, 'accountId'> & { account: PublicAccount };
+  type OwnerCheck = Omit<CheckQuery, 'accountId'> & { account: Pick<ResolvedAccount, 'kind' | 'ownerId'> };
   const q = (user: FixtureUser | string, featureKey: string, consume: number | null, eventId: string | null = null) =>
     ({
-      account: { userId: typeof user === 'string' ? user : user.id },
+      account: { kind: 'user' as const, ownerId: typeof user === 'string' ? user : user.id },
       featureKey,
       consume,
       eventId,

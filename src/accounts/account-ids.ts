@@ -1,21 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { PublicAccount } from '../auth/account-access.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { Transactions } from '../database/transactions.js';
-import { accountKey } from './account-ref.js';
+import { accountKey, kindKey } from './account-ref.js';
 import { AccountsRepository } from './accounts.repository.js';
 
 /** How many accounts an instance remembers (a few MB at most); the oldest is forgotten first. */
 const CACHE_LIMIT = 100_000;
 
-/** accountKey() of a public account. */
-const keyOf = (owner: PublicAccount): string => accountKey({ userId: owner.userId ?? '', orgId: owner.orgId });
-
 /**
- * The engine's account id (`accounts.account_id`) of an owner named in the public shape (`{userId}`,
- * `{orgId}`: a job's row, a provider's webhook, a metering write's payer): resolved here,
+ * The engine's account id (`accounts.account_id`) of an account named by its kind and its owner's id
+ * (a job's row, a provider's webhook, a metering write's payer, what a request names): resolved here,
  * once, so that every statement of the credits module takes the account id (`$n::bigint`) and none
  * turns an owner into an account again (docs/architecture.md "How the structure is counted").
  *
@@ -38,7 +35,7 @@ export class AccountIds {
   ) {}
 
   /** The account id of `owner`, read in `manager` unless known; null: the owner has no account. */
-  async of(manager: EntityManager, owner: PublicAccount): Promise<string | null> {
+  async of(manager: EntityManager, owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): Promise<string | null> {
     return (await this.ofMany(manager, [owner]))[0];
   }
 
@@ -46,16 +43,19 @@ export class AccountIds {
    * The account ids of `owners`, in their order (null: no account), in at most ONE statement for
    * those not known yet (none when all are).
    */
-  async ofMany(manager: EntityManager, owners: readonly PublicAccount[]): Promise<(string | null)[]> {
-    const keys = owners.map(keyOf);
+  async ofMany(
+    manager: EntityManager,
+    owners: readonly Pick<ResolvedAccount, 'kind' | 'ownerId'>[],
+  ): Promise<(string | null)[]> {
+    const keys = owners.map(kindKey);
     const inTransaction = this.pending.get(manager);
     const ids = keys.map((key) => this.known.get(key) ?? inTransaction?.get(key) ?? null);
     const users: string[] = [];
     const orgs: string[] = [];
     owners.forEach((o, i) => {
       if (ids[i] === null) {
-        if (o.orgId !== undefined) orgs.push(o.orgId);
-        else users.push(o.userId);
+        if (o.kind === 'org') orgs.push(o.ownerId);
+        else users.push(o.ownerId);
       }
     });
     if (users.length + orgs.length === 0) return ids;
@@ -69,15 +69,19 @@ export class AccountIds {
    * An account id read elsewhere in the accounts module (the resolver's read of what a request
    * names), in `manager`'s transaction (none: on the pool), remembered as a read of its own would be.
    */
-  learned(manager: EntityManager | undefined, owner: PublicAccount, accountId: string): void {
-    const read = new Map([[keyOf(owner), accountId]]);
+  learned(
+    manager: EntityManager | undefined,
+    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    accountId: string,
+  ): void {
+    const read = new Map([[kindKey(owner), accountId]]);
     if (manager) this.rememberOnceCommitted(manager, read);
     else this.remember(read);
   }
 
   /** Whether this instance would resolve `owner` without a statement (tests observe the cache so). */
-  remembers(owner: PublicAccount): boolean {
-    return this.known.has(keyOf(owner));
+  remembers(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): boolean {
+    return this.known.has(kindKey(owner));
   }
 
   /**

@@ -1,8 +1,4 @@
-import type { PublicAccount, ResolvedAccount } from '../auth/account-access.js';
-
-/** The account of a row or a charge that names an organisation or, without one, its user. */
-export const ownerAccount = (orgId: string | null, userId: string): PublicAccount =>
-  orgId === null ? { userId } : { orgId };
+import type { ResolvedAccount } from '../auth/account-access.js';
 
 /**
  * The account a row or a charge names (an organisation's or, without one, its user's) as the resolved

@@ -9,13 +9,10 @@ import {
   decideOrgWrite,
   decidePortal,
   decidePortalWrite,
-  kindOf,
   ownAccount,
-  ownerIdOf,
   portalAccount,
   portalKeysAccount,
   type PortalReach,
-  type PublicAccount,
   reachable,
   requireAccess,
   type ResolvedAccount,
@@ -49,13 +46,13 @@ export class AccountResolver implements AccountAccess {
    * account has no roles: its id alone, without a statement once this instance has seen it.
    */
   private async standing(
-    owner: PublicAccount,
+    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     userId: string,
     manager?: EntityManager,
   ): Promise<{ accountId: string | null; role: OrgRole | null }> {
-    if (owner.orgId === undefined)
+    if (owner.kind === 'user')
       return { accountId: await this.ids.of(manager ?? this.accounts.pool, owner), role: null };
-    const read = await this.accounts.standing(kindOf(owner), ownerIdOf(owner), userId, manager);
+    const read = await this.accounts.standing(owner.kind, owner.ownerId, userId, manager);
     if (read.accountId !== null) this.ids.learned(manager, owner, read.accountId);
     return read;
   }
@@ -84,7 +81,7 @@ export class AccountResolver implements AccountAccess {
   admitPortal(
     caller: AuthUser,
     reach: PortalReach | undefined,
-    target: () => PublicAccount | null,
+    target: () => Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
     write: boolean,
   ): void {
     if (portalAccount(caller)) decidePortal(caller, reach, target(), write);
@@ -104,7 +101,7 @@ export class AccountResolver implements AccountAccess {
 
   async forGrant(
     caller: AuthUser,
-    owner: PublicAccount,
+    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
   ): Promise<string | null> {
@@ -114,15 +111,15 @@ export class AccountResolver implements AccountAccess {
     return read.accountId;
   }
 
-  writable(owner: PublicAccount): void {
+  writable(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): void {
     // Known in memory (ErasedAccounts): the refusal costs no statement.
-    this.erased.assertNotErased(owner.userId);
+    if (owner.kind === 'user') this.erased.assertNotErased(owner.ownerId);
   }
 
   async memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount> {
-    const read = await this.standing({ orgId }, userId, manager);
+    const read = await this.standing({ kind: 'org', ownerId: orgId }, userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, userId, { member: true });
-    return resolved({ orgId }, read.accountId!, userId, read.role);
+    return resolved({ kind: 'org', ownerId: orgId }, read.accountId!, userId, read.role);
   }
 
   mayReach(caller: AuthUser, named: { userId?: string; orgId?: string }, rule: AccountRule): Promise<boolean> {
@@ -132,16 +129,19 @@ export class AccountResolver implements AccountAccess {
   async own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount> {
     const owner = ownAccount(caller);
     const read = await this.standing(owner, caller.userId, manager);
-    if (!read.accountId) throw new NotFoundError(owner.orgId !== undefined ? 'Org' : 'User');
-    return resolved(owner, read.accountId, caller.userId, owner.orgId !== undefined ? read.role : null, true);
+    if (!read.accountId) throw new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
+    return resolved(owner, read.accountId, caller.userId, owner.kind === 'org' ? read.role : null, true);
   }
 
-  opened(owner: PublicAccount, manager: EntityManager): Promise<{ accountId: string; createdAt: Date } | null> {
-    return this.accounts.opened(manager, kindOf(owner), ownerIdOf(owner));
+  opened(
+    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    manager: EntityManager,
+  ): Promise<{ accountId: string; createdAt: Date } | null> {
+    return this.accounts.opened(manager, owner.kind, owner.ownerId);
   }
 
-  async account(owner: PublicAccount, write?: 'write'): Promise<ResolvedAccount | null> {
-    if (write) this.erased.assertNotErased(owner.userId);
+  async account(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>, write?: 'write'): Promise<ResolvedAccount | null> {
+    if (write) this.writable(owner);
     const read = await this.standing(owner, '');
     return read.accountId ? resolved(owner, read.accountId, null, null) : null;
   }
@@ -154,9 +154,9 @@ export class AccountResolver implements AccountAccess {
   ): Promise<ResolvedAccount> {
     decidePortalWrite(caller, orgId);
     if (orgId === undefined) return this.own({ ...caller, orgId: undefined }, manager);
-    const read = await this.standing({ orgId }, caller.userId, manager);
+    const read = await this.standing({ kind: 'org', ownerId: orgId }, caller.userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, need);
-    return resolved({ orgId }, read.accountId!, caller.userId, read.role);
+    return resolved({ kind: 'org', ownerId: orgId }, read.accountId!, caller.userId, read.role);
   }
 }
 
@@ -166,25 +166,28 @@ export class AccountResolver implements AccountAccess {
  * the credential).
  */
 const resolved = (
-  owner: PublicAccount,
+  owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
   accountId: string,
   userId: string | null,
   role: OrgRole | null,
   always = false,
 ): ResolvedAccount => {
-  const member = owner.orgId !== undefined && userId !== null && (always || role !== null);
+  const member = owner.kind === 'org' && userId !== null && (always || role !== null);
   return {
     accountId,
-    kind: kindOf(owner),
-    ownerId: ownerIdOf(owner),
+    kind: owner.kind,
+    ownerId: owner.ownerId,
     memberId: member ? userId : null,
     memberRole: member ? role : null,
   };
 };
 
 /** The account a request names under its rule: an org route's `orgId`, else a user route's `userId`. */
-function namedOwner(named: { userId?: string; orgId?: string }, rule: AccountRule): PublicAccount | null {
-  if (rule.org && named.orgId !== undefined) return { orgId: named.orgId };
-  if (rule.user && named.userId !== undefined) return { userId: named.userId };
+function namedOwner(
+  named: { userId?: string; orgId?: string },
+  rule: AccountRule,
+): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null {
+  if (rule.org && named.orgId !== undefined) return { kind: 'org', ownerId: named.orgId };
+  if (rule.user && named.userId !== undefined) return { kind: 'user', ownerId: named.userId };
   return null;
 }

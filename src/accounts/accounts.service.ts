@@ -197,7 +197,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
    * `manager`): the account module hands the id to what runs on it, which resolves no owner.
    */
   private async accountOf(manager: EntityManager, userId: string): Promise<string> {
-    const accountId = await this.ids.of(manager, { userId });
+    const accountId = await this.ids.of(manager, { kind: 'user', ownerId: userId });
     if (accountId === null) throw new NotFoundError('User');
     return accountId;
   }

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { publicAccount, type ResolvedAccount } from '../auth/account-access.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import type { BilledPartyDto } from '../auth/billed-party.dto.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Transactions } from '../database/transactions.js';
 import { AccountIds } from './account-ids.js';
 import { billedUser } from './account-ref.js';
 import { ErasedAccounts } from './erased-accounts.js';
-import { type NamedKey, type Payer, payerAccount, payerOf, type PayerParty, throughNamedKey } from './payer.js';
+import { type NamedKey, type Payer, payerOf, type PayerParty, throughNamedKey } from './payer.js';
 
 /**
  * Where the payer reads a key a service principal names: the keys' module, which owns `api_keys` and
@@ -54,13 +54,10 @@ export class PayerService {
    * known yet.
    */
   accountsOf(payers: readonly Pick<ResolvedAccount, 'kind' | 'ownerId'>[]): Promise<(string | null)[]> {
-    return this.ids.ofMany(
-      this.tx.statementManager,
-      payers.map((p) => publicAccount(p.kind, p.ownerId)),
-    );
+    return this.ids.ofMany(this.tx.statementManager, payers);
   }
 
   private async withAccount(party: PayerParty): Promise<Payer> {
-    return { ...party, accountId: await this.ids.of(this.tx.statementManager, payerAccount(party)) };
+    return { ...party, accountId: await this.ids.of(this.tx.statementManager, party.account) };
   }
 }

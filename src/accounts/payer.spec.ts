@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { AuthUser } from '../auth/roles.js';
 import { chargedAccount } from './account-ref.js';
-import { type NamedKey, payerAccount, payerOf, throughNamedKey } from './payer.js';
+import { type NamedKey, payerOf, throughNamedKey } from './payer.js';
 
 const jwt = (userId: string, role: AuthUser['role'] = 'user'): AuthUser => ({
   userId,
@@ -33,7 +33,7 @@ const code = (f: () => unknown) => {
 describe('payerOf', () => {
   it('bills the caller’s own account through its key when the caller is no service principal', () => {
     const payer = payerOf(key('bob'), {}, undefined);
-    expect(payerAccount(payer)).toEqual({ userId: 'bob' });
+    expect(payer.account).toMatchObject({ kind: 'user', ownerId: 'bob' });
     expect(payer).toEqual({
       account: { kind: 'user', ownerId: 'bob', memberId: null },
       apiKeyId: 'key-of-bob',
@@ -50,12 +50,12 @@ describe('payerOf', () => {
 
   it('has a service key name the billed user, and an admin token meter its own account without one', () => {
     expect(code(() => payerOf(serviceKey, {}, undefined))).toBe('VALIDATION');
-    expect(payerAccount(payerOf(jwt('root', 'admin'), {}, undefined))).toEqual({ userId: 'root' });
+    expect(payerOf(jwt('root', 'admin'), {}, undefined).account).toMatchObject({ kind: 'user', ownerId: 'root' });
   });
 
   it('bills the user a service key names, through the service key, with the writer as actor', () => {
     const payer = payerOf(serviceKey, { userId: 'alice' }, 'acme');
-    expect(payerAccount(payer)).toEqual({ orgId: 'acme' });
+    expect(payer.account).toMatchObject({ kind: 'org', ownerId: 'acme' });
     expect(payer).toMatchObject({
       account: { kind: 'org', ownerId: 'acme', memberId: 'alice' },
       apiKeyId: 'key-of-svc',
@@ -67,7 +67,7 @@ describe('payerOf', () => {
 
   it('charges the organisation of a membership’s key, and refuses another org it names', () => {
     const member = key('bob', { orgId: 'acme' });
-    expect(payerAccount(payerOf(member, {}, undefined))).toEqual({ orgId: 'acme' });
+    expect(payerOf(member, {}, undefined).account).toMatchObject({ kind: 'org', ownerId: 'acme' });
     expect(payerOf(member, {}, 'acme').account).toEqual({ kind: 'org', ownerId: 'acme', memberId: 'bob' });
     expect(code(() => payerOf(member, {}, 'other'))).toBe('NOT_A_MEMBER');
   });
@@ -79,7 +79,7 @@ describe('throughNamedKey', () => {
 
   it('goes through the named key: its id, and its models beside the caller’s', () => {
     const payer = throughNamedKey(party, undefined, aliceKey);
-    expect(payerAccount(payer)).toEqual({ userId: 'alice' });
+    expect(payer.account).toMatchObject({ kind: 'user', ownerId: 'alice' });
     expect(payer).toMatchObject({
       apiKeyId: 'k-alice',
       keyModels: [['m-1'], ['m-2']],
@@ -100,7 +100,7 @@ describe('throughNamedKey', () => {
 
   it('charges the organisation of a named membership key, and refuses another org named beside it', () => {
     const orgKey = { ...aliceKey, charges: chargedAccount('acme', 'alice') };
-    expect(payerAccount(throughNamedKey(party, undefined, orgKey))).toEqual({ orgId: 'acme' });
+    expect(throughNamedKey(party, undefined, orgKey).account).toMatchObject({ kind: 'org', ownerId: 'acme' });
     expect(code(() => throughNamedKey(payerOf(serviceKey, named, 'other'), 'other', orgKey))).toBe('NOT_A_MEMBER');
   });
 });

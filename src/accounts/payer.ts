@@ -1,4 +1,4 @@
-import { type PublicAccount, publicAccount, type ResolvedAccount } from '../auth/account-access.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import type { BilledPartyDto } from '../auth/billed-party.dto.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -7,7 +7,7 @@ import { billedUser, chargedAccount, payingOrgOf } from './account-ref.js';
 
 /**
  * Who pays for a metering write (docs/trust-model.md "Who pays, decided in one place"): the account
- * (payerAccount()), the billed user, the key it goes through and who wrote it. Every metering route (a
+ * (`account`), the billed user, the key it goes through and who wrote it. Every metering route (a
  * record, records that arrive together, a batch event, a session's initialize, finalize and abort)
  * takes it from here.
  */
@@ -33,7 +33,7 @@ export interface Payer {
    */
   keyModels: (readonly string[] | null)[];
   /**
-   * The id of the account that pays (payerAccount()), resolved with the payer at the edge (null: it has
+   * The id of the account that pays (`account`), resolved with the payer at the edge (null: it has
    * none): the take charges it, and the record and the session carry it.
    */
   accountId: string | null;
@@ -74,10 +74,6 @@ function payingOrg(named: string | undefined, keyOrg: string | null | undefined,
   if (keyOrg && named !== undefined && named !== keyOrg) throw new NotAMemberError(named, userId);
   return named ?? keyOrg ?? null;
 }
-
-/** The account that pays, in the public shape: the organisation's when one does, else the billed user's own. */
-export const payerAccount = (payer: Pick<Payer, 'account'>): PublicAccount =>
-  publicAccount(payer.account.kind, payer.account.ownerId);
 
 /**
  * The payer of a write that names no key (a batch event names none), from what its body names: the

@@ -3,7 +3,7 @@ import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable }
 import { DomainError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount } from './account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from './account-access.js';
 import { ACCESS_REFUSAL, AUTH_RULE, type AuthRule, RESOLVED_ACCOUNT } from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
@@ -81,18 +81,19 @@ export class AccessGuard implements CanActivate {
 }
 
 /**
- * The account a request names for the portal's reach: by its account rule (an org route's `orgId`, a
- * user route's `userId`), else the query's `userId` or `orgId` (a route reading the caller's own).
+ * The account a request names for the portal's reach, by its kind and owner: by its account rule (an
+ * org route's `orgId`, a user route's `userId`), else the query's `userId` or `orgId` (a route reading
+ * the caller's own).
  */
 function portalTarget(
   request: { params?: Record<string, unknown>; query?: Record<string, unknown> },
   rule: AuthRule,
-): PublicAccount | null {
+): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null {
   const userId = namedIn(request, 'userId');
   const orgId = namedIn(request, 'orgId');
   const account = rule.account;
-  if (orgId !== undefined && (!account || account.org)) return { orgId };
-  if (userId !== undefined && (!account || account.user)) return { userId };
+  if (orgId !== undefined && (!account || account.org)) return { kind: 'org', ownerId: orgId };
+  if (userId !== undefined && (!account || account.user)) return { kind: 'user', ownerId: userId };
   return null;
 }
 

@@ -51,29 +51,13 @@ export interface OrgStandingReader {
 }
 
 /**
- * An account as the API names it in bodies, paths and answers (the public shape): a user's `{userId}`
- * or an organisation's `{orgId}`. User ids and org ids may be equal without meaning the same account,
- * so the field says the kind. Outside the database an account has this shape or the resolved one
- * (ResolvedAccount); AccountIds (src/accounts/account-ids.ts) turns this one into the engine's id.
+ * An account the rule let the caller reach, as the engine names it (src/accounts/account-resolver.ts
+ * resolves it): the one shape of an account past the edge. Where only the account is meant, not the
+ * caller's standing in it, a `Pick` of its kind and owner names it (user ids and org ids may be equal
+ * without meaning the same account, so the kind is part of it); AccountIds
+ * (src/accounts/account-ids.ts) turns that into the engine's id. The API's `{userId}` or `{orgId}` is
+ * the edge's input (path, query, body) and the answers' (AccountView, src/auth/account-views.ts).
  */
-export type PublicAccount = { userId: string; orgId?: never } | { orgId: string; userId?: never };
-
-/** The kind of account `account` names. */
-export const kindOf = (account: PublicAccount): 'user' | 'org' => (account.orgId !== undefined ? 'org' : 'user');
-
-/** The id of the account's owner: the org id of an organisation's, the user id of a user's. */
-export const ownerIdOf = (account: PublicAccount): string =>
-  account.orgId !== undefined ? account.orgId : account.userId;
-
-/** Whether two public accounts name the same account. */
-export const sameAccount = (a: PublicAccount, b: PublicAccount): boolean =>
-  a.userId === b.userId && a.orgId === b.orgId;
-
-/** The public account of a kind and its owner's id (an account row's `kind` and owner column). */
-export const publicAccount = (kind: 'user' | 'org', ownerId: string): PublicAccount =>
-  kind === 'org' ? { orgId: ownerId } : { userId: ownerId };
-
-/** An account the rule let the caller reach, as the engine names it (src/accounts/account-resolver.ts resolves it). */
 export interface ResolvedAccount {
   /** `accounts.account_id`: the engine's key. */
   accountId: string;
@@ -85,6 +69,12 @@ export interface ResolvedAccount {
   /** That member's role in the org (null: no member). */
   memberRole: OrgRole | null;
 }
+
+/** Whether two accounts, by their kind and owner, are the same account. */
+export const sameAccount = (
+  a: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  b: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+): boolean => a.kind === b.kind && a.ownerId === b.ownerId;
 
 /** The user account the access guard resolved for a route (NamedAccount), which must exist: 404 otherwise. */
 export function existingUser(account: ResolvedAccount | null): ResolvedAccount {
@@ -128,7 +118,7 @@ export interface AccountAccess {
   admitPortal(
     caller: AuthUser,
     reach: PortalReach | undefined,
-    target: () => PublicAccount | null,
+    target: () => Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
     write: boolean,
   ): void;
   /**
@@ -147,12 +137,12 @@ export interface AccountAccess {
    */
   forGrant(
     caller: AuthUser,
-    owner: PublicAccount,
+    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     what: keyof typeof SELF_GRANT_MESSAGES,
     manager?: EntityManager,
   ): Promise<string | null>;
   /** A write naming `owner`: 409 ACCOUNT_ERASED when it is an erased user's account (docs/erasure.md). */
-  writable(owner: PublicAccount): void;
+  writable(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): void;
   /** An org's account with `userId` as an active member (what a portal session for them needs), else 403 NOT_A_MEMBER. */
   memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount>;
   /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
@@ -164,12 +154,15 @@ export interface AccountAccess {
    * `manager`'s transaction, for a rule that depends on its age (a promotion for new accounts); null:
    * none. The caller has applied the rule (`forWrite`).
    */
-  opened(owner: PublicAccount, manager: EntityManager): Promise<{ accountId: string; createdAt: Date } | null>;
+  opened(
+    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    manager: EntityManager,
+  ): Promise<{ accountId: string; createdAt: Date } | null>;
   /**
    * The account of an owner a caller the rule already let through names (a service principal's write);
    * null: none. `write`: an erased user's is 409 ACCOUNT_ERASED, as every write for one is.
    */
-  account(owner: PublicAccount, write?: 'write'): Promise<ResolvedAccount | null>;
+  account(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>, write?: 'write'): Promise<ResolvedAccount | null>;
   /**
    * The account a write names in its body (an org, else the caller's own), per `need`; with `manager`,
    * read in its transaction (a write already holding a connection takes no second one).
@@ -302,25 +295,28 @@ export async function reachable(decide: () => Promise<unknown>): Promise<boolean
  */
 export type PortalReach = 'any' | 'own' | 'session';
 
-/** A portal session's one account: the org's when the session names one, else the user's. */
-export const portalAccount = (caller: AuthUser): PublicAccount | null =>
-  caller.portal ? (caller.portal.orgId === null ? { userId: caller.userId } : { orgId: caller.portal.orgId }) : null;
+/** A portal session's one account, by its kind and owner: the org's when the session names one, else the user's. */
+export const portalAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null =>
+  caller.portal
+    ? caller.portal.orgId === null
+      ? { kind: 'user', ownerId: caller.userId }
+      : { kind: 'org', ownerId: caller.portal.orgId }
+    : null;
 
 /**
  * The account a caller's own is (what the resolver's `own` reads): a portal token's, an org key's
  * org, else the user's.
  */
-export const ownAccount = (caller: AuthUser): PublicAccount =>
-  portalAccount(caller) ?? (caller.orgId ? { orgId: caller.orgId } : { userId: caller.userId });
+export const ownAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> =>
+  portalAccount(caller) ??
+  (caller.orgId ? { kind: 'org', ownerId: caller.orgId } : { kind: 'user', ownerId: caller.userId });
 
 /**
  * The account whose API keys a portal session reaches, its own (an org's: the keys of that membership;
  * the user's: the personal ones), by its kind and owner; other callers: null, every key of theirs.
  */
-export const portalKeysAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null => {
-  const session = portalAccount(caller);
-  return session ? { kind: kindOf(session), ownerId: ownerIdOf(session) } : null;
-};
+export const portalKeysAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null =>
+  portalAccount(caller);
 
 /**
  * A portal token on a route. First the account the route names (`target`; null means the caller's
@@ -333,14 +329,15 @@ export const portalKeysAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind
 export function decidePortal(
   caller: AuthUser,
   reach: PortalReach | undefined,
-  target: PublicAccount | null,
+  target: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
   write = false,
 ): void {
   const session = portalAccount(caller);
   if (!session) return;
   // An `any` route names no account: a userId in its query is not one it reads.
-  const named = reach === 'any' ? null : (target ?? (reach === 'own' ? { userId: caller.userId } : null));
-  if (named && !sameAccount(named, session)) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'User');
+  const named =
+    reach === 'any' ? null : (target ?? (reach === 'own' ? { kind: 'user' as const, ownerId: caller.userId } : null));
+  if (named && !sameAccount(named, session)) throw new NotFoundError(named.kind === 'org' ? 'Org' : 'User');
   if (!reach) throw new DomainError('FORBIDDEN', 'A portal session cannot call this route');
   // A `read` session (what the embeddable elements hold) reaches the reads only.
   if (write && caller.portal?.scope === 'read')
@@ -353,12 +350,12 @@ export function decidePortal(
  */
 export function decidePortalWrite(caller: AuthUser, orgId: string | undefined): void {
   const session = portalAccount(caller);
-  if (!session || session.orgId === orgId) return;
+  if (!session || (session.kind === 'org' ? session.ownerId === orgId : orgId === undefined)) return;
   throw new DomainError(
     'FORBIDDEN',
-    session.orgId === undefined
+    session.kind === 'user'
       ? 'A portal session of a user acts for the user’s own account only'
-      : `A portal session of organisation ${session.orgId} acts for that organisation only: name it as orgId`,
+      : `A portal session of organisation ${session.ownerId} acts for that organisation only: name it as orgId`,
   );
 }
 
@@ -384,10 +381,10 @@ export function decideOrgWrite(standing: OrgStanding, orgId: string, userId: str
  */
 export function decideGrant(
   caller: AuthUser,
-  owner: PublicAccount,
+  owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
   role: OrgRole | null,
   what: keyof typeof SELF_GRANT_MESSAGES,
 ): void {
-  if (owner.userId !== undefined) assertNotOwnGrant(caller, owner.userId, what);
+  if (owner.kind === 'user') assertNotOwnGrant(caller, owner.ownerId, what);
   else assertNotOwnOrgGrant(caller, role, what);
 }

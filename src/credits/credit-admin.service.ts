@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AccountsService, type UserCreatedHook } from '../accounts/accounts.service.js';
 import { ErasedAccounts } from '../accounts/erased-accounts.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
@@ -51,26 +51,27 @@ export class CreditAdminService {
     },
     onCreated?: UserCreatedHook,
   ): Promise<AllocationView> {
-    const account: PublicAccount = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId ?? '' };
-    if (account.userId !== undefined) this.erased.assertNotErased(account.userId);
+    const account: Pick<ResolvedAccount, 'kind' | 'ownerId'> =
+      body.orgId !== undefined ? { kind: 'org', ownerId: body.orgId } : { kind: 'user', ownerId: body.userId ?? '' };
+    if (account.kind === 'user') this.erased.assertNotErased(account.ownerId);
     const expiresAt = body.expiresAt
       ? toDate(body.expiresAt)
       : new Date(this.clock.now() + (body.expiryDays ?? 30) * DAY_MS);
     return this.tx.run(async (manager) => {
       // The account granted to, read with the decision in this transaction, or as it was just created.
       let accountId = await this.access.forGrant(caller, account, 'credits', manager);
-      if (account.userId !== undefined && body.email && body.username) {
+      if (account.kind === 'user' && body.email && body.username) {
         accountId = await this.accounts.createIfMissing(
           manager,
           {
-            userId: account.userId,
+            userId: account.ownerId,
             email: body.email,
             username: body.username,
           },
           onCreated,
         );
       }
-      if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
+      if (accountId === null) throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       const granted = await this.credits.grant(manager, {
         accountId,
         credits: body.credits,

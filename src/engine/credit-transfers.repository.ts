@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { publicAccount } from '../auth/account-access.js';
+import { accountView } from '../auth/account-views.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { TransferView } from './credit-views.js';
 
@@ -30,8 +30,8 @@ interface TransferViewRow {
 function toTransfer(row: TransferViewRow): TransferView {
   return {
     id: row.id,
-    from: publicAccount(row.from_kind, row.from_owner),
-    to: publicAccount(row.to_kind, row.to_owner),
+    from: accountView(row.from_kind, row.from_owner),
+    to: accountView(row.to_kind, row.to_owner),
     credits: row.credits,
     reason: row.reason,
     lots: row.lots.map((l) => ({ ...l, expiresAt: new Date(l.expiresAt).toISOString() })),

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 
-import type { PublicAccount } from '../auth/account-access.js';
+import type { AccountView } from '../auth/account-views.js';
 import type { MoneyView } from './currencies.js';
 import type { AllocationSource } from './entities/credit-allocation.entity.js';
 
@@ -249,8 +249,8 @@ export interface TransferLotView {
 
 export interface TransferView {
   id: string;
-  from: PublicAccount;
-  to: PublicAccount;
+  from: AccountView;
+  to: AccountView;
   credits: number;
   reason: string | null;
   lots: TransferLotView[];

@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
-import {
-  ACCOUNT_ACCESS,
-  type AccountAccess,
-  type AccountRule,
-  publicAccount,
-  type ResolvedAccount,
-} from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type ResolvedAccount } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -55,7 +49,7 @@ export class EntitlementsService {
     return this.tx.run(async (m) => {
       // Separation of duties, as for grants: an override is worth credits (a metered allowance), so a
       // supervisor sets none for their own account or an org they belong to (membership read now).
-      await this.access.forGrant(caller, publicAccount(account.kind, account.ownerId), 'override', m);
+      await this.access.forGrant(caller, account, 'override', m);
       const feature = await this.repo.find(m, featureKey);
       if (!feature) throw new NotFoundError('Feature');
       const problem = dto.grant === null ? null : grantProblem(feature.type, dto.grant);
@@ -109,9 +103,8 @@ export class EntitlementsService {
       if (!named) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
       account = named;
     }
-    const owner = publicAccount(account.kind, account.ownerId);
     const accountId = account.accountId;
-    if (dto.consume !== undefined && owner.orgId !== undefined) assertMaySpendFor(caller);
+    if (dto.consume !== undefined && account.kind === 'org') assertMaySpendFor(caller);
     const query = {
       accountId,
       featureKey: dto.featureKey,
@@ -123,7 +116,7 @@ export class EntitlementsService {
     const row = this.tx.inTransaction
       ? (await this.repo.checks(this.tx.statementManager, [query]))[0]
       : await this.coalesced.check(query);
-    if (!row) throw new NotFoundError(owner.orgId !== undefined ? 'Org' : 'User');
+    if (!row) throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
     if (dto.consume !== undefined && row.type !== null && row.type !== 'metered')
       throw new DomainError(
         'FEATURE_NOT_METERED',

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 import { Inject, Injectable } from '@nestjs/common';
 
-import type { PublicAccount } from '../auth/account-access.js';
+import { type AccountView, accountView } from '../auth/account-views.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -276,10 +276,13 @@ export class FinanceService {
     return at === undefined ? new Date(this.clock.now()) : new Date(parseInstant(at)!.ms);
   }
 
-  private async owners(db: HeavyReadConnection, accountIds: string[]): Promise<Map<string, PublicAccount>> {
+  private async owners(db: HeavyReadConnection, accountIds: string[]): Promise<Map<string, AccountView>> {
     const rows = accountIds.length > 0 ? await this.reads.owners(db, accountIds) : [];
     return new Map(
-      rows.map((r) => [String(r.account_id), r.org_id !== null ? { orgId: r.org_id } : { userId: r.user_id! }]),
+      rows.map((r) => [
+        String(r.account_id),
+        r.org_id !== null ? accountView('org', r.org_id) : accountView('user', r.user_id!),
+      ]),
     );
   }
 }

@@ -83,7 +83,7 @@ export class OrgPlanController {
     @Param('orgId') orgId: string,
     @Body() body: PutSubscriptionDto,
   ): Promise<OrgSubscriptionResponseDto> {
-    return { orgId, ...(await this.subscriptions.putFor(user, { orgId }, body)) };
+    return { orgId, ...(await this.subscriptions.putFor(user, { kind: 'org', ownerId: orgId }, body)) };
   }
 
   @IdempotentPost('preview')
@@ -118,7 +118,7 @@ export class OrgPlanController {
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
   @OrgRoleForbidden('read its money and usage')
   async get(@Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
-    const found = await this.subscriptions.findFor({ orgId });
+    const found = await this.subscriptions.findFor({ kind: 'org', ownerId: orgId });
     if (!found) throw new NotFoundError('Subscription');
     return { orgId, ...found };
   }
@@ -135,6 +135,6 @@ export class OrgPlanController {
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
   @ApiConflictResponse(ACCOUNT_ERASED_CONFLICT)
   async remove(@CurrentUser() user: AuthUser, @Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
-    return { orgId, ...(await this.subscriptions.removeFor(user, { orgId })) };
+    return { orgId, ...(await this.subscriptions.removeFor(user, { kind: 'org', ownerId: orgId })) };
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
-import type { PublicAccount } from '../auth/account-access.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
 import { insertNew } from '../database/insert-new.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Plan } from './entities/plan.entity.js';
@@ -79,23 +79,33 @@ export class PlansRepository {
 
   /**
    * The account's live subscription (a user's or an org's), locked for the caller's transaction. A
-   * subscription names its account as the API does: `user_id`, or `org_id` for an organisation.
+   * subscription names its account as the API does: `user_id`, or `org_id` for an organisation
+   * (ownerColumns()).
    */
-  lockLiveSubscription(manager: EntityManager, account: PublicAccount): Promise<Subscription | null> {
+  lockLiveSubscription(
+    manager: EntityManager,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  ): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { ...account, endedAt: IsNull() },
+      where: { ...ownerColumns(account), endedAt: IsNull() },
       lock: { mode: 'pessimistic_write' },
     });
   }
 
-  findLiveSubscription(manager: EntityManager, account: PublicAccount): Promise<Subscription | null> {
-    return manager.findOneBy(Subscription, { ...account, endedAt: IsNull() });
+  findLiveSubscription(
+    manager: EntityManager,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  ): Promise<Subscription | null> {
+    return manager.findOneBy(Subscription, { ...ownerColumns(account), endedAt: IsNull() });
   }
 
   /** The account's subscription that ended last (null: none ever ended). */
-  lastEndedSubscription(manager: EntityManager, account: PublicAccount): Promise<Subscription | null> {
+  lastEndedSubscription(
+    manager: EntityManager,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  ): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { ...account, endedAt: Not(IsNull()) },
+      where: { ...ownerColumns(account), endedAt: Not(IsNull()) },
       order: { endedAt: 'DESC' },
     });
   }
@@ -103,14 +113,14 @@ export class PlansRepository {
   /** Inserts the owner's new subscription with its account's id (`sub.accountId`, the one the caller locked). */
   async insertSubscription(
     manager: EntityManager,
-    account: PublicAccount,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     sub: Pick<Subscription, 'accountId' | 'planId' | 'startsAt' | 'nextGrantAt' | 'createdBy'>,
   ): Promise<Subscription> {
     const { identifiers } = await manager.insert(Subscription, {
       ...sub,
       userId: null,
       orgId: null,
-      ...account,
+      ...ownerColumns(account),
     });
     return manager.findOneByOrFail(Subscription, { id: identifiers[0].id as string });
   }
@@ -162,3 +172,7 @@ export class PlansRepository {
     });
   }
 }
+
+/** The columns a subscription names its account by: `user_id`, or `org_id` for an organisation's. */
+const ownerColumns = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>) =>
+  account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { ownerAccount } from '../accounts/account-ref.js';
+import { accountNamed } from '../accounts/account-ref.js';
 import { CreditPlanLotsService } from '../engine/credit-plan-lots.service.js';
 import type { AllocationView } from '../engine/credit-views.js';
 import { CreditsService } from '../engine/credits.service.js';
@@ -159,7 +159,7 @@ export class SubscriptionPeriods {
     const plan = (await this.repo.findPlan(m, sub.scheduledPlanId!))!;
     const anchor = scheduledAnchor === 'keep' && plan.period === oldPlan.period ? sub.startsAt : effectiveAt;
     await this.repo.endSubscription(m, sub.id, 'system');
-    const created = await this.repo.insertSubscription(m, ownerAccount(sub.orgId, sub.userId!), {
+    const created = await this.repo.insertSubscription(m, accountNamed(sub.orgId, sub.userId!), {
       accountId,
       planId: plan.id,
       startsAt: anchor,

@@ -2,15 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
-import {
-  ACCOUNT_ACCESS,
-  type AccountAccess,
-  kindOf,
-  ownerIdOf,
-  type PublicAccount,
-  publicAccount,
-  type ResolvedAccount,
-} from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
+import { accountView } from '../auth/account-views.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -65,7 +58,7 @@ export class SubscriptionsService {
    * now or at the period's end, as the options say (docs/plans.md "Changing plans").
    */
   async put(caller: AuthUser, userId: string, dto: PutSubscriptionDto): Promise<SubscriptionResponseDto> {
-    return { userId, ...(await this.putFor(caller, { userId }, dto)) };
+    return { userId, ...(await this.putFor(caller, { kind: 'user', ownerId: userId }, dto)) };
   }
 
   /**
@@ -73,12 +66,16 @@ export class SubscriptionsService {
    * change neither their own plan nor that of an org they are an active member of. The change is
    * decided by planChange() from what is read under the account's lock, as the preview decides it.
    */
-  async putFor(caller: AuthUser, account: PublicAccount, dto: PutSubscriptionDto): Promise<SubscriptionView> {
+  async putFor(
+    caller: AuthUser,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    dto: PutSubscriptionDto,
+  ): Promise<SubscriptionView> {
     this.checkStartsAt(dto);
     return this.tx.run(async (m) => {
       // The account, read with the separation-of-duties decision, then locked.
       const accountId = await this.lock(m, await this.access.forGrant(caller, account, 'subscription', m));
-      if (accountId === null) throw new NotFoundError(account.orgId !== undefined ? 'Org' : 'User');
+      if (accountId === null) throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
       const { plan, live, livePlan, change, options } = await this.decide(m, account, accountId, dto, now, true);
@@ -133,10 +130,15 @@ export class SubscriptionsService {
       }
       await this.audit.record(m, {
         action: 'subscription.set',
-        targetId: ownerIdOf(account),
-        targetType: kindOf(account),
-        before: before && { ...account, ...before },
-        after: { ...account, ...after, options, creditsGranted: change.creditsGrantedNow },
+        targetId: account.ownerId,
+        targetType: account.kind,
+        before: before && { ...accountView(account.kind, account.ownerId), ...before },
+        after: {
+          ...accountView(account.kind, account.ownerId),
+          ...after,
+          options,
+          creditsGranted: change.creditsGrantedNow,
+        },
       });
       return after;
     });
@@ -148,11 +150,10 @@ export class SubscriptionsService {
    */
   async previewFor(resolved: ResolvedAccount, dto: PutSubscriptionDto): Promise<SubscriptionPreviewView> {
     this.checkStartsAt(dto);
-    const account = publicAccount(resolved.kind, resolved.ownerId);
     const accountId = resolved.accountId;
     return this.tx.run(async (m) => {
       const now = new Date(this.clock.now());
-      const { plan, change, options } = await this.decide(m, account, accountId, dto, now, false);
+      const { plan, change, options } = await this.decide(m, resolved, accountId, dto, now, false);
       return {
         planId: plan.id,
         timing: options.timing,
@@ -182,7 +183,7 @@ export class SubscriptionsService {
    */
   private async decide(
     m: EntityManager,
-    account: PublicAccount,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     accountId: string,
     dto: PutSubscriptionDto,
     now: Date,
@@ -231,12 +232,12 @@ export class SubscriptionsService {
 
   /** The user's live subscription; null when none. */
   async find(userId: string): Promise<SubscriptionResponseDto | null> {
-    const view = await this.findFor({ userId });
+    const view = await this.findFor({ kind: 'user', ownerId: userId });
     return view && { userId, ...view };
   }
 
   /** The account's live subscription; null when none. */
-  async findFor(account: PublicAccount): Promise<SubscriptionView | null> {
+  async findFor(account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): Promise<SubscriptionView | null> {
     const now = new Date(this.clock.now());
     const manager = this.tx.statementManager;
     const sub = await this.repo.findLiveSubscription(manager, account);
@@ -246,10 +247,10 @@ export class SubscriptionsService {
 
   /** Ends the live subscription: no further grants; granted credits stay until they expire. */
   async remove(caller: AuthUser, userId: string): Promise<SubscriptionResponseDto> {
-    return { userId, ...(await this.removeFor(caller, { userId })) };
+    return { userId, ...(await this.removeFor(caller, { kind: 'user', ownerId: userId })) };
   }
 
-  async removeFor(caller: AuthUser, account: PublicAccount): Promise<SubscriptionView> {
+  async removeFor(caller: AuthUser, account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): Promise<SubscriptionView> {
     const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
       const accountId = await this.lock(m, await this.access.forGrant(caller, account, 'subscription', m));
@@ -261,9 +262,9 @@ export class SubscriptionsService {
       const before = subscriptionView(live, plan, now);
       await this.audit.record(m, {
         action: 'subscription.delete',
-        targetId: ownerIdOf(account),
-        targetType: kindOf(account),
-        before: { ...account, ...before },
+        targetId: account.ownerId,
+        targetType: account.kind,
+        before: { ...accountView(account.kind, account.ownerId), ...before },
         after: null,
       });
       return { ...before, nextGrantAt: null, scheduledChange: null };
@@ -276,7 +277,12 @@ export class SubscriptionsService {
    * (after a DELETE or to another plan) then stays in the same period, whose allowance was granted
    * already, instead of starting a new one; the next period starts when it would have anyway.
    */
-  private async keptAnchor(m: EntityManager, account: PublicAccount, live: Subscription | null, now: Date) {
+  private async keptAnchor(
+    m: EntityManager,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    live: Subscription | null,
+    now: Date,
+  ) {
     const previous = live ?? (await this.repo.lastEndedSubscription(m, account));
     const plan = previous && (await this.repo.findPlan(m, previous.planId));
     const period = previous && plan && periodAt(previous.startsAt, plan.period, now);

@@ -40,7 +40,7 @@ export class PortalSessionsService {
     assertServicePrincipal(caller);
     return this.transactions.run(async (manager) => {
       // An erased person gets no session (it would mint keys for them): 409 ACCOUNT_ERASED.
-      const own = await this.access.account({ userId: dto.userId }, 'write');
+      const own = await this.access.account({ kind: 'user', ownerId: dto.userId }, 'write');
       if (!own) throw new NotFoundError('User');
       // An org's session is for one of its active members (else 403 NOT_A_MEMBER): the one access rule,
       // which answers the org's account with the user as its member. The session reaches that account.

@@ -2,14 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { AccountKind } from '../accounts/entities/account.entity.js';
-import {
-  ACCOUNT_ACCESS,
-  type AccountAccess,
-  kindOf,
-  ownerIdOf,
-  type PublicAccount,
-  type WriteNeed,
-} from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount, type WriteNeed } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
@@ -71,9 +64,9 @@ export class PromotionRedemptionsService {
    * user who types codes, the API key, or the service principal, which may name any account and so
    * has a limit of its own across all of them). A user redeeming for their own account: one counter.
    */
-  private countersOf(caller: AuthUser, target: PublicAccount): Counter[] {
+  private countersOf(caller: AuthUser, target: Pick<ResolvedAccount, 'kind' | 'ownerId'>): Counter[] {
     const limit = this.config.selling.promotionFailureLimit;
-    const account: Counter = { principal: `${kindOf(target)}:${ownerIdOf(target)}`, limit };
+    const account: Counter = { principal: `${target.kind}:${target.ownerId}`, limit };
     const service = isServicePrincipal(caller);
     const callerCounter: Counter = caller.apiKeyId
       ? {
@@ -96,19 +89,19 @@ export class PromotionRedemptionsService {
   }
 
   /** Whose account: the caller's own, an org they manage, or (a service principal) the one it names. */
-  private targetOf(caller: AuthUser, body: RedeemPromotionDto): PublicAccount {
+  private targetOf(caller: AuthUser, body: RedeemPromotionDto): Pick<ResolvedAccount, 'kind' | 'ownerId'> {
     const service = isServicePrincipal(caller);
     if (body.userId !== undefined && body.userId !== caller.userId && !service) {
       throw new DomainError('FORBIDDEN', 'Only service principals may redeem a code for another user');
     }
-    if (body.orgId !== undefined) return { orgId: body.orgId };
-    return { userId: body.userId ?? caller.userId };
+    if (body.orgId !== undefined) return { kind: 'org', ownerId: body.orgId };
+    return { kind: 'user', ownerId: body.userId ?? caller.userId };
   }
 
   private async redeemIn(
     manager: EntityManager,
     caller: AuthUser,
-    target: PublicAccount,
+    target: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     code: string,
     now: Date,
   ): Promise<RedemptionResponseDto> {
@@ -117,15 +110,16 @@ export class PromotionRedemptionsService {
     // active member, 403 NOT_A_MEMBER; a member below its managers, 403. A service principal's
     // redemption for a user it names is its own to make.
     const service = isServicePrincipal(caller);
-    if (target.orgId !== undefined || !service)
-      await this.access.forWrite(caller, target.orgId, service ? { member: false } : MANAGERS, manager);
+    const orgId = target.kind === 'org' ? target.ownerId : null;
+    if (orgId !== null || !service)
+      await this.access.forWrite(caller, orgId ?? undefined, service ? { member: false } : MANAGERS, manager);
     const promotion = await this.repo.lock(manager, code.toUpperCase());
     if (!promotion || !redeemableAt(promotion, now)) {
       throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);
     }
     const account = await this.access.opened(target, manager);
-    if (!account) throw new NotFoundError(target.orgId !== undefined ? 'Org' : 'User');
-    assertEligible(promotion, kindOf(target), account.createdAt, now);
+    if (!account) throw new NotFoundError(orgId !== null ? 'Org' : 'User');
+    assertEligible(promotion, target.kind, account.createdAt, now);
     const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);
     if (redeemed >= promotion.perAccount) {
       throw new DomainError('PROMOTION_ALREADY_REDEEMED', 'This account has redeemed this code as often as it may');
@@ -145,8 +139,8 @@ export class PromotionRedemptionsService {
     const redemption = await this.repo.insertRedemption(manager, {
       code: promotion.code,
       accountId: account.accountId,
-      userId: target.userId ?? null,
-      orgId: target.orgId ?? null,
+      userId: orgId === null ? target.ownerId : null,
+      orgId,
       seq: redeemed + 1,
       allocationId: allocation.id,
       credits: promotion.credits,
@@ -162,7 +156,7 @@ export class PromotionRedemptionsService {
       expiresAt: allocation.expiresAt,
     };
     await this.changes.events.emit(manager, 'promotion.redeemed', {
-      ...namedInEvent(target.userId ?? null, target.orgId ?? null),
+      ...namedInEvent(orgId === null ? target.ownerId : null, orgId),
       ...answer,
     });
     return answer;

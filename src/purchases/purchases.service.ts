@@ -91,7 +91,8 @@ export class PurchasesService {
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
     if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
     return this.changes.tx.run(async (manager) => {
-      const owner = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId! };
+      const owner: Pick<ResolvedAccount, 'kind' | 'ownerId'> =
+        body.orgId !== undefined ? { kind: 'org', ownerId: body.orgId } : { kind: 'user', ownerId: body.userId! };
       const accountId = (await this.access.account(owner, 'write'))?.accountId;
       if (!accountId) throw new NotFoundError(body.orgId !== undefined ? 'Org' : 'User');
       const sold = await this.sold(manager, body);
@@ -277,7 +278,7 @@ export class PurchasesService {
   ): Promise<Page<PurchaseView>> {
     const naming = query.userId !== undefined || query.orgId !== undefined;
     const own = !naming && !seesAll(caller, PURCHASE_READERS);
-    const account = own ? await this.access.account({ userId: caller.userId }) : named;
+    const account = own ? await this.access.account({ kind: 'user', ownerId: caller.userId }) : named;
     const limit = query.limit ?? 50;
     const after = decodeTimeCursor(query.cursor, 'uuid');
     if ((own || naming) && !account) return toPage([], limit, toPurchaseView, () => ({ t: '', id: '' }));

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { kindOf, ownerIdOf, type PublicAccount } from '../auth/account-access.js';
+import type { AccountView } from '../auth/account-views.js';
 import type { RerateStatus } from '../pricing/dto/rerates.dto.js';
 import { recordPricingSql, rulesHaveVolume, volumePricedSql } from '../usage/simulations/simulations.js';
 
@@ -28,8 +28,8 @@ export interface RerateRequest {
   to: string;
   /** The simulated rules as the `sim` relation reads them (simulationRulesJson()). */
   rules: unknown[];
-  /** The account whose records it corrects, as the body named it; null: every account's. */
-  account: PublicAccount | null;
+  /** The account whose records it corrects, as the body named it (the stored body's); null: every account's. */
+  account: AccountView | null;
   reason: string;
 }
 
@@ -208,12 +208,12 @@ export class ReratesRepository {
     const priced = recordPricingSql('$1', volume);
     const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
     let account = '';
-    if (request.account !== null) {
-      params.push(ownerIdOf(request.account));
-      account =
-        kindOf(request.account) === 'org'
-          ? `AND u.org_id = $7::varchar`
-          : `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
+    if (request.account?.orgId !== undefined) {
+      params.push(request.account.orgId);
+      account = `AND u.org_id = $7::varchar`;
+    } else if (request.account?.userId !== undefined) {
+      params.push(request.account.userId);
+      account = `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
     }
     if (lane.lanes > 1) {
       // "Not any other lane" rather than "= lane": the same records (an account id is never negative), but

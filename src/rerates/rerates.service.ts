@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
-import { type PublicAccount, publicAccount } from '../auth/account-access.js';
+import { type AccountView, accountView } from '../auth/account-views.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, type Page, toPage } from '../common/http/pagination.js';
@@ -46,7 +46,7 @@ export class ReratesService implements RerateDesk {
       from: input.from.toISOString(),
       to: input.to.toISOString(),
       rules: JSON.parse(simulationRulesJson(input.rules)) as unknown[],
-      account: input.account ? publicAccount(input.account.kind, input.account.ownerId) : null,
+      account: input.account ? accountView(input.account.kind, input.account.ownerId) : null,
       reason: dto.reason,
     };
     const existing = await this.repo.findByRerateId(dto.rerateId);
@@ -116,7 +116,7 @@ export class ReratesService implements RerateDesk {
 }
 
 /** Whose records, as the answer and the audit entry name them: `userId` and `orgId`, null when not named. */
-const whose = (account: PublicAccount | null) => ({ userId: account?.userId ?? null, orgId: account?.orgId ?? null });
+const whose = (account: AccountView | null) => ({ userId: account?.userId ?? null, orgId: account?.orgId ?? null });
 
 export function toView(row: RerateRow): RerateResponseDto {
   return {

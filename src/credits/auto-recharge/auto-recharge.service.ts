@@ -6,11 +6,9 @@ import {
   type AccountAccess,
   type AccountRule,
   isStaff,
-  ownerIdOf,
-  type PublicAccount,
-  publicAccount,
   type ResolvedAccount,
 } from '../../auth/account-access.js';
+import { accountView } from '../../auth/account-views.js';
 import { isServicePrincipal } from '../../auth/metering.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
@@ -65,7 +63,7 @@ export class AutoRechargeService {
   async get(resolved: ResolvedAccount): Promise<AutoRechargeResponseDto> {
     const m = this.tx.statementManager;
     return this.view(
-      publicAccount(resolved.kind, resolved.ownerId),
+      resolved,
       await this.repo.settings(m, resolved.accountId),
       await this.repo.attempts(m, resolved.accountId, RECENT_ATTEMPTS),
     );
@@ -90,7 +88,8 @@ export class AutoRechargeService {
         `minIntervalMinutes must be at least ${MIN_OWN_INTERVAL_MINUTES} (only supervisors and admins may set less)`,
       );
     }
-    const account: PublicAccount = body.orgId !== undefined ? { orgId: body.orgId } : { userId: body.userId! };
+    const account: Pick<ResolvedAccount, 'kind' | 'ownerId'> =
+      body.orgId !== undefined ? { kind: 'org', ownerId: body.orgId } : { kind: 'user', ownerId: body.userId! };
     // The access rule (src/auth/account-access.ts) on the account the body names: the resolver's read
     // of it is the edge of a body (null: it has no account).
     const resolved = await this.access.resolve(caller, body, AUTO_RECHARGE_WRITERS);
@@ -124,9 +123,9 @@ export class AutoRechargeService {
       // Audited whoever sets it (the account's own user too): it lets the platform charge their card.
       await this.audit.record(m, {
         action: 'auto_recharge.set',
-        targetId: ownerIdOf(account),
-        before: before && { ...account, ...before },
-        after: { ...account, ...after },
+        targetId: account.ownerId,
+        before: before && { ...accountView(account.kind, account.ownerId), ...before },
+        after: { ...accountView(account.kind, account.ownerId), ...after },
         whoever: true,
       });
       return this.view(account, after, await this.repo.attempts(m, accountId, RECENT_ATTEMPTS));
@@ -151,7 +150,7 @@ export class AutoRechargeService {
       const settings = await this.repo.settings(m, attempt.accountId);
       const after = {
         ...attemptView(attempt),
-        ...publicAccount(attempt.kind, attempt.ownerId),
+        ...accountView(attempt.kind, attempt.ownerId),
         reason: attempt.reason,
         autoRechargeEnabled: !!settings?.enabled,
       };
@@ -174,12 +173,12 @@ export class AutoRechargeService {
    * readers (read).
    */
   private view(
-    account: PublicAccount,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     settings: AutoRechargeSettingsRow | null,
     attempts: AutoRechargeAttemptRow[],
   ): AutoRechargeResponseDto {
     return {
-      ...account,
+      ...accountView(account.kind, account.ownerId),
       enabled: settings?.enabled ?? false,
       belowCredits: settings?.belowCredits ?? null,
       rechargeCredits: settings?.rechargeCredits ?? null,
@@ -191,7 +190,8 @@ export class AutoRechargeService {
   }
 }
 
-const notFound = (account: PublicAccount) => new NotFoundError(account.orgId !== undefined ? 'Organisation' : 'User');
+const notFound = (account: Pick<ResolvedAccount, 'kind'>) =>
+  new NotFoundError(account.kind === 'org' ? 'Organisation' : 'User');
 
 function attemptView(a: AutoRechargeAttemptRow): AutoRechargeAttemptDto {
   return {

@@ -6,7 +6,6 @@ import {
   ACCOUNT_ACCESS,
   type AccountAccess,
   type AccountRule,
-  publicAccount,
   type ResolvedAccount,
 } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
@@ -205,7 +204,7 @@ export class CreditBudgetsService {
         ? await this.access.own(caller)
         : await this.access.resolve(caller, named, BUDGET_SETTERS, 'user');
     if (!account) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'User');
-    this.access.writable(publicAccount(account.kind, account.ownerId));
+    this.access.writable(account);
     return account;
   }
 

@@ -21,7 +21,7 @@ export class StatementsController {
   @Auth('user', { scope: 'credits:read', portal: 'own' })
   @StatementRoute('getStatement', 'The caller’s statement of a month')
   async own(@CurrentUser() user: AuthUser, @Query() query: StatementQueryDto) {
-    return this.answers.answer(await this.access.account({ userId: user.userId }), query);
+    return this.answers.answer(await this.access.account({ kind: 'user', ownerId: user.userId }), query);
   }
 
   @Get('credits/statement/:userId')

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../../auth/access.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type PublicAccount, sameAccount } from '../../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount, sameAccount } from '../../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
@@ -13,16 +13,17 @@ import { CreditsService } from '../../engine/credits.service.js';
 import type { CreateTransferDto } from '../dto/transfers.dto.js';
 
 /**
- * A body's or a query's `{userId}` or `{orgId}` (the public account in its input form, AccountRefDto)
- * as the public account; anything else is a 400.
+ * The account a body's or a query's `{userId}` or `{orgId}` names (the API's input form, AccountRefDto),
+ * by its kind and owner; anything else is a 400.
  */
-export function accountName(ref: { userId?: string; orgId?: string }): PublicAccount {
-  if (ref.userId !== undefined && ref.orgId === undefined) return { userId: ref.userId };
-  if (ref.orgId !== undefined && ref.userId === undefined) return { orgId: ref.orgId };
+export function accountName(ref: { userId?: string; orgId?: string }): Pick<ResolvedAccount, 'kind' | 'ownerId'> {
+  if (ref.userId !== undefined && ref.orgId === undefined) return { kind: 'user', ownerId: ref.userId };
+  if (ref.orgId !== undefined && ref.userId === undefined) return { kind: 'org', ownerId: ref.orgId };
   throw new DomainError('VALIDATION', 'give exactly one of userId and orgId');
 }
 
-const unknown = (account: PublicAccount) => new NotFoundError(account.userId !== undefined ? 'User' : 'Organisation');
+const unknown = (account: Pick<ResolvedAccount, 'kind'>) =>
+  new NotFoundError(account.kind === 'user' ? 'User' : 'Organisation');
 
 /** Transfers between accounts (docs/money.md "Transfers"): supervisors, audited. */
 @Injectable()
@@ -43,7 +44,7 @@ export class CreditTransfersService {
     const from = accountName(body.from);
     const to = accountName(body.to);
     if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
-    if (to.userId !== undefined) assertNotOwnGrant(caller, to.userId, 'transfer');
+    if (to.kind === 'user') assertNotOwnGrant(caller, to.ownerId, 'transfer');
     // The two accounts as the resolver reads what the body names (the edge of a body): an org that
     // does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts), and the
     // resolver names the caller as the org's member when they are one (separation of duties); a user
@@ -51,11 +52,11 @@ export class CreditTransfersService {
     const ids: (string | null)[] = [];
     for (const side of [from, to]) {
       this.access.writable(side);
-      if (side.orgId === undefined) {
+      if (side.kind === 'user') {
         ids.push((await this.access.account(side, 'write'))?.accountId ?? null);
         continue;
       }
-      const org = await this.access.forWrite(caller, side.orgId, { member: false });
+      const org = await this.access.forWrite(caller, side.ownerId, { member: false });
       if (side === to && org.memberId !== null && !roleSatisfies(caller.role, 'admin'))
         throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
       ids.push(org.accountId);

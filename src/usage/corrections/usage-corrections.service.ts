@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { accountNamed } from '../../accounts/account-ref.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type PublicAccount } from '../../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { Changes } from '../../changes/changes.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
@@ -147,8 +147,8 @@ export class UsageCorrectionsService {
       if (!record) throw new NotFoundError('Usage record');
       // Every statement on this transaction's connection: one asked of the pool while the record is
       // locked waits behind the other corrections holding the pool, which wait for this lock.
-      const owner: PublicAccount = record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id };
-      await this.access.resolve(actor, owner, CORRECTORS, 'supervisor', m);
+      const named = record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id };
+      await this.access.resolve(actor, named, CORRECTORS, 'supervisor', m);
       if (record.found) {
         if (record.found.body_hash !== hash)
           throw new DomainError('CORRECTION_ID_REUSED', 'This correctionId was already used with a different body', {
@@ -164,7 +164,8 @@ export class UsageCorrectionsService {
       const credits = await this.target(record, body);
       // Credits given back to the caller's own account (or an org they belong to) are a grant to
       // themself: the separation of duties grants, transfers and plan changes keep.
-      if (credits < record.net) await this.access.forGrant(actor, owner, 'correction', m);
+      if (credits < record.net)
+        await this.access.forGrant(actor, accountNamed(record.org_id, record.user_id), 'correction', m);
       const [done] = await this.correctMany(
         m,
         { correctionId: body.correctionId, reason: body.reason, createdBy: actor.userId },

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { ownerIdOf, type PublicAccount } from '../../auth/account-access.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
 import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
 import { queryReplica } from '../../database/connections/replica-reads.js';
 import type { RenewableHeavyRead } from '../../database/heavy-reads.js';
@@ -85,9 +85,9 @@ export class UsageStatsRepository {
    * Every breakdown of an account's records in the range, in one pass (GROUPING SETS): a user's, or
    * an organisation's (the records charged to it), which adds a breakdown by member (`user`).
    */
-  userAggregates(subject: PublicAccount, range: DateRange): Promise<AggRow[]> {
+  userAggregates(subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>, range: DateRange): Promise<AggRow[]> {
     const { where, params } = subjectRange(subject, range);
-    const byMember = subject.orgId !== undefined;
+    const byMember = subject.kind === 'org';
     return queryReplica(
       this.dataSource,
       `SELECT CASE WHEN GROUPING(service) = 0 THEN 'service' WHEN GROUPING(day) = 0 THEN 'day'
@@ -109,7 +109,7 @@ export class UsageStatsRepository {
    * (docs/budgets.md): a record of two tags counts in both; records without one are left out.
    */
   scopeAggregates(
-    subject: PublicAccount,
+    subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     range: DateRange,
     kind: ScopeKind,
   ): Promise<{ key: string; credits: string }[]> {
@@ -126,7 +126,11 @@ export class UsageStatsRepository {
   }
 
   /** An account's newest records in the range, as their answers. */
-  async recentRecords(subject: PublicAccount, range: DateRange, limit: number): Promise<UsageRecordResponseDto[]> {
+  async recentRecords(
+    subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    range: DateRange,
+    limit: number,
+  ): Promise<UsageRecordResponseDto[]> {
     const { where, params } = subjectRange(subject, range);
     const rows: UsageRecordResponseDto[] = await queryReplica(
       this.dataSource,
@@ -232,7 +236,10 @@ export class UsageStatsRepository {
    * read from the records that carry a tier or units (a partial index on their time): the daily
    * rollups do not keep them.
    */
-  dimensionAggregates(range: DateRange, subject?: PublicAccount): Promise<DimensionAggRow[]> {
+  dimensionAggregates(
+    range: DateRange,
+    subject?: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  ): Promise<DimensionAggRow[]> {
     const params: unknown[] = [];
     const { where } = subject
       ? subjectRange(subject, range, params)
@@ -266,15 +273,15 @@ export interface DimensionAggRow {
 
 /** Whose records the statistics count (`subject`): a user's (user_id) or those charged to an org (org_id). */
 function subjectRange(
-  subject: PublicAccount,
+  subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
   range: DateRange,
   params: unknown[] = [],
 ): { where: string; params: unknown[] } {
-  params.push(ownerIdOf(subject));
-  const column = subject.orgId !== undefined ? 'org_id' : 'user_id';
+  params.push(subject.ownerId);
+  const column = subject.kind === 'org' ? 'org_id' : 'user_id';
   // A user's own usage: what their account paid. What they used from an organisation is the org's (its
   // stats count it by member), not theirs.
-  const own = subject.userId !== undefined ? [`org_id IS NULL`] : [];
+  const own = subject.kind === 'user' ? [`org_id IS NULL`] : [];
   const where = [`${column} = $${params.length}`, ...own, ...rangeSql(range, 'occurred_at', params)].join(' AND ');
   return { where, params };
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
 import { AccountsService } from '../../accounts/accounts.service.js';
-import type { PublicAccount } from '../../auth/account-access.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
 import { NotFoundError } from '../../common/errors/domain-error.js';
 import { type DateRange, parseDateRange } from '../../common/validation/date-range.js';
 import type { ScopeKind } from '../../engine/budget-scopes.js';
@@ -52,8 +52,8 @@ export class UsageStatsService {
     const range = parseDateRange(query.startDate, query.endDate);
     if (mustExist && !(await this.accounts.exists(this.stats.reader, userId))) throw new NotFoundError('User');
     const [{ aggs: _aggs, ...stats }, byScope] = await Promise.all([
-      this.accountStats({ userId }, range),
-      query.groupBy ? this.stats.scopeAggregates({ userId }, range, query.groupBy) : null,
+      this.accountStats({ kind: 'user', ownerId: userId }, range),
+      query.groupBy ? this.stats.scopeAggregates({ kind: 'user', ownerId: userId }, range, query.groupBy) : null,
     ]);
     return {
       userId,
@@ -68,11 +68,11 @@ export class UsageStatsService {
    */
   async orgStats(orgId: string, query: { startDate?: string; endDate?: string }): Promise<OrgUsageStats> {
     const range = parseDateRange(query.startDate, query.endDate);
-    const { aggs, ...stats } = await this.accountStats({ orgId }, range);
+    const { aggs, ...stats } = await this.accountStats({ kind: 'org', ownerId: orgId }, range);
     return { orgId, ...stats, byMember: toMap(aggs, 'user') };
   }
 
-  private async accountStats(subject: PublicAccount, range: DateRange) {
+  private async accountStats(subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>, range: DateRange) {
     const [aggs, recent, dims] = await Promise.all([
       this.stats.userAggregates(subject, range),
       this.stats.recentRecords(subject, range, 10),
