@@ -193,6 +193,7 @@ import { CountsChecks1732004900000 } from './1732004900000-counts-checks.js';
 import { RecordsOfManyWriters1732005000000 } from './1732005000000-records-of-many-writers.js';
 import { RerateRequestAccount1732005100000 } from './1732005100000-rerate-request-account.js';
 import { HoldsTogether1732005200000 } from './1732005200000-holds-together.js';
+import { BudgetCapsOneStatement1732005400000 } from './1732005400000-budget-caps-one-statement.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -391,4 +392,5 @@ export const MIGRATIONS = [
   RecordsOfManyWriters1732005000000,
   RerateRequestAccount1732005100000,
   HoldsTogether1732005200000,
+  BudgetCapsOneStatement1732005400000,
 ];

@@ -24,21 +24,17 @@ export const MAX_SCOPE_ID = 200;
 export const BUDGET_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
-/** The scopes as the engine takes them (null when they name nothing: the take reads no budget). */
-export function scopesParam(scopes: BudgetScopes | null | undefined): string | null {
-  if (!scopes) return null;
-  const named = scopes.project ?? scopes.run ?? scopes.session ?? (scopes.tag?.length ? scopes.tag : undefined);
-  return named === undefined ? null : JSON.stringify(scopes);
+/** Whether the scopes name anything (a take given none reads no budget). */
+export function namesScopes(scopes: BudgetScopes | null | undefined): scopes is BudgetScopes {
+  return (
+    !!scopes &&
+    (scopes.project ?? scopes.run ?? scopes.session ?? (scopes.tag?.length ? scopes.tag : undefined)) !== undefined
+  );
 }
 
-/** A record's scope columns (usage_records.scope_*): null where the write named nothing. */
-export function scopeColumns(scopes: BudgetScopes | null | undefined) {
-  return {
-    scope_project: scopes?.project ?? null,
-    scope_tags: scopes?.tag?.length ? scopes.tag : null,
-    scope_run: scopes?.run ?? null,
-    scope_session: scopes?.session ?? null,
-  };
+/** The scopes as the engine takes them (null when they name nothing: the take reads no budget). */
+export function scopesParam(scopes: BudgetScopes | null | undefined): string | null {
+  return namesScopes(scopes) ? JSON.stringify(scopes) : null;
 }
 
 const bad = (why: string) => new DomainError('VALIDATION', `X-Budget-Scopes: ${why}`);

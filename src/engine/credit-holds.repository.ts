@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
-import { type BudgetScopes, scopesParam } from './budget-scopes.js';
+import { type BudgetScopes, namesScopes, scopesParam } from './budget-scopes.js';
 import type { LedgerRefs, SpendRefs } from './credit-views.js';
 import { type InsertAfterTake, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
 
@@ -249,7 +249,7 @@ export class CreditHoldsRepository {
       session_id: item.hold.refs.sessionId,
       created_by: item.hold.refs.createdBy,
       member: item.hold.member,
-      scopes: scopesParam(item.hold.scopes) === null ? null : item.hold.scopes,
+      scopes: namesScopes(item.hold.scopes) ? item.hold.scopes : null,
     }));
     let rows: Record<string, unknown>[];
     try {

@@ -1,4 +1,4 @@
-import { type BudgetScopes, scopesParam } from '../engine/budget-scopes.js';
+import { type BudgetScopes, namesScopes } from '../engine/budget-scopes.js';
 import type { Dimensions, Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { splitFields, type TokenCounts } from '../pricing/token-counts.js';
@@ -29,7 +29,7 @@ export function sessionRecordExtras(
   extras: RecordExtras | null,
   scopes: BudgetScopes | null | undefined,
 ): SessionRecordExtras | null {
-  const named = scopesParam(scopes) === null ? undefined : scopes!;
+  const named = namesScopes(scopes) ? scopes : undefined;
   if (!extras && !named) return null;
   return { ...extras, ...(named ? { scopes: named } : {}) };
 }

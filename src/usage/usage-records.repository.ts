@@ -6,7 +6,7 @@ import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import { scopeColumns, scopesParam } from '../engine/budget-scopes.js';
+import { namesScopes } from '../engine/budget-scopes.js';
 import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
 import { kindList, TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -153,6 +153,7 @@ const EVENT_FIELDS: [string, keyof CreateUsageRecordInput][] = [
   ['occurred_at', 'occurredAt'],
 ];
 const KINDS = TOKEN_KINDS.length;
+const ONE_ID_SCOPES = ['project', 'run', 'session'] as const;
 
 /** The parameters insertInStatement knows beforehand: id, service, tokens, metadata, one per kind, the source, the dimensions. */
 const KNOWN_PARAMS = 4 + KINDS + 5;
@@ -307,9 +308,13 @@ export class UsageRecordsRepository {
       // Omitted for the common `reported` (the INSERT defaults it), and credits_named when false.
       if (input.usageSource !== undefined && input.usageSource !== 'reported') event.usage_source = input.usageSource;
       if (input.creditsNamed) event.credits_named = true;
-      // The budget scopes: for the take (`scopes`) and the record's columns; absent when none.
-      if (scopesParam(input.scopes) !== null)
-        Object.assign(event, { scopes: input.scopes }, scopeColumns(input.scopes));
+      // The budget scopes: for the take (`scopes`) and the record's columns, those named only.
+      if (namesScopes(input.scopes)) {
+        const scopes = input.scopes;
+        event.scopes = scopes;
+        for (const kind of ONE_ID_SCOPES) if (scopes[kind] != null) event[`scope_${kind}`] = scopes[kind];
+        if (scopes.tag?.length) event.scope_tags = scopes.tag;
+      }
       return event;
     });
     return {

@@ -3,6 +3,7 @@ CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_s
  LANGUAGE plpgsql
  STABLE
  SET enable_seqscan TO 'off'
+ SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
   -- The budgets a take's events name (docs/budgets.md), for credits_take_events() under the accounts'
   -- locks: event i of account p_account_ids[i] (NULL: none) names scopes p_scopes[i] (NULL: none).
@@ -22,54 +23,64 @@ AS $function$
   -- read with the budget by the same lookup. Sequential scans are off: every read here is a lookup
   -- by key, and a session keeps the plans it made while the table was small or its statistics were
   -- an empty table's, where a scan looked cheapest.
+  -- A batch (events that arrived together) reads its named scopes' budgets by one statement, a
+  -- lookup by key a scope within it, its rows in event then refusal order, each walked as a lookup's
+  -- (a parent not named, by a lookup of its own); a batch of one too. Its plan is the generic one: a
+  -- custom plan, made afresh at every call, would cost more than the lookups it saves. A budget is
+  -- looked for among those already read only when an earlier event of the batch is of the same account.
   DECLARE
     b record;
-    v_acc bigint;
-    v_scopes jsonb;
-    v_tags integer;
-    v_kind varchar;
-    v_sid varchar;
     v_seen varchar[];
     v_depth integer;
+    v_ev integer := 0;
+    bk integer;
   BEGIN
     out_from := array_fill(NULL::integer, ARRAY[cardinality(p_scopes)]); out_to := out_from; out_caps := '{}';
     out_id := '{}'; out_name := '{}'; out_limit := '{}'; out_start := '{}'; out_spent := '{}'; out_account := '{}';
-    FOR ev IN 1 .. cardinality(p_scopes) LOOP
-      v_acc := p_account_ids[ev]; v_scopes := p_scopes[ev];
-      CONTINUE WHEN v_scopes IS NULL OR v_acc IS NULL;
-      v_tags := CASE WHEN jsonb_typeof(v_scopes -> 'tag') = 'array' THEN jsonb_array_length(v_scopes -> 'tag') ELSE 0 END;
-      v_seen := '{}';
-      FOR s IN 1 .. v_tags + 3 LOOP
-        v_kind := CASE WHEN s = 1 THEN 'project' WHEN s <= v_tags + 1 THEN 'tag' WHEN s = v_tags + 2 THEN 'run' ELSE 'session' END;
-        v_sid := CASE WHEN v_kind = 'tag' THEN v_scopes -> 'tag' ->> (s - 2) ELSE v_scopes ->> v_kind END;
-        CONTINUE WHEN v_sid IS NULL;
-        SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at,
-               credit_key_period_start(c.period, now()) AS start, c.spent, c.spent_start INTO b
-          FROM credit_budgets c
-         WHERE c.account_id = v_acc AND c.scope_kind = v_kind AND c.scope_id = v_sid;
-        v_depth := 0;
-        WHILE b.id IS NOT NULL LOOP
-          IF NOT b.budget_id = ANY (v_seen) THEN
-            v_seen := v_seen || b.budget_id;
-            IF b.expires_at IS NULL OR b.expires_at > now() THEN
-              IF NOT b.id = ANY (out_id) THEN
-                out_id := out_id || b.id; out_name := out_name || b.budget_id; out_limit := out_limit || b.credit_limit;
-                out_start := out_start || b.start; out_account := out_account || v_acc;
-                out_spent := out_spent || CASE WHEN b.spent_start = b.start THEN b.spent ELSE 0 END;
-              END IF;
-              out_caps := out_caps || array_position(out_id, b.id);
-              out_from[ev] := COALESCE(out_from[ev], cardinality(out_caps)); out_to[ev] := cardinality(out_caps);
+    FOR b IN SELECT e.ev::int AS ev, c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at,
+                    credit_key_period_start(c.period, now()) AS start, c.spent, c.spent_start, c.account_id,
+                    array_position(p_account_ids, e.acc) = e.ev AS first -- no earlier event of its account
+               FROM unnest(p_account_ids, p_scopes) WITH ORDINALITY AS e(acc, sc, ev)
+              CROSS JOIN LATERAL (SELECT 1, 0::bigint, 'project'::varchar, e.sc ->> 'project'
+                                  UNION ALL
+                                  SELECT 2, t.i, 'tag', t.v
+                                    FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.sc -> 'tag') = 'array' THEN e.sc -> 'tag' END)
+                                         WITH ORDINALITY AS t(v, i)
+                                  UNION ALL
+                                  SELECT 3, 0, 'run', e.sc ->> 'run'
+                                  UNION ALL
+                                  SELECT 4, 0, 'session', e.sc ->> 'session') s(grp, pos, kind, sid)
+              CROSS JOIN LATERAL (SELECT * FROM credit_budgets c
+                                   WHERE c.account_id = e.acc AND c.scope_kind = s.kind AND c.scope_id = s.sid OFFSET 0) c
+              -- (the scopes in refusal order, each a lookup by key: OFFSET 0 keeps it one, not a join the
+              -- generic plan would make by hashing an account's every budget)
+              ORDER BY e.ev, s.grp, s.pos LOOP
+      IF b.ev <> v_ev THEN v_ev := b.ev; v_seen := '{}'; END IF;
+      v_depth := 0;
+      LOOP
+        IF NOT b.budget_id = ANY (v_seen) THEN
+          v_seen := v_seen || b.budget_id;
+          IF b.expires_at IS NULL OR b.expires_at > now() THEN
+            bk := CASE WHEN NOT b.first THEN array_position(out_id, b.id) END;
+            IF bk IS NULL THEN
+              out_id := out_id || b.id; out_name := out_name || b.budget_id; out_limit := out_limit || b.credit_limit;
+              out_start := out_start || b.start; out_account := out_account || b.account_id;
+              out_spent := out_spent || CASE WHEN b.spent_start = b.start THEN b.spent ELSE 0 END;
+              bk := cardinality(out_id);
             END IF;
+            out_caps := out_caps || bk;
+            out_from[v_ev] := COALESCE(out_from[v_ev], cardinality(out_caps)); out_to[v_ev] := cardinality(out_caps);
           END IF;
-          -- A parent already read had its own parents read after it, and the depth bound never cuts a
-          -- chain of 5.
-          EXIT WHEN b.parent_budget_id IS NULL OR b.parent_budget_id = ANY (v_seen) OR v_depth = 4;
-          v_depth := v_depth + 1;
-          SELECT c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at,
-                 credit_key_period_start(c.period, now()) AS start, c.spent, c.spent_start INTO b
-            FROM credit_budgets c
-           WHERE c.budget_id = b.parent_budget_id AND c.account_id = v_acc;
-        END LOOP;
+        END IF;
+        -- A parent already read had its own parents read after it, and the depth bound never cuts a
+        -- chain of 5.
+        EXIT WHEN b.parent_budget_id IS NULL OR b.parent_budget_id = ANY (v_seen) OR v_depth = 4;
+        v_depth := v_depth + 1;
+        SELECT v_ev AS ev, c.id, c.budget_id, c.parent_budget_id, c.credit_limit, c.expires_at,
+               credit_key_period_start(c.period, now()) AS start, c.spent, c.spent_start, c.account_id, b.first AS first INTO b
+          FROM credit_budgets c
+         WHERE c.budget_id = b.parent_budget_id AND c.account_id = b.account_id;
+        EXIT WHEN b.id IS NULL;
       END LOOP;
     END LOOP;
     out_added := array_fill(0::bigint, ARRAY[cardinality(out_id)]);
