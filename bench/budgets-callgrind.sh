@@ -13,6 +13,13 @@
 # the instructions a take without scopes ('user take') and naming the two budgets ('budget take').
 # BATCH=<n> (default 1): each take carries n events of n consecutive users, as records that arrive
 # together do, and the figure a take is divided by n too ('an event').
+# KINDS='<kind> …' (default 'user budget'): the takes counted, of these kinds: `user` and `budget`
+# above; `member`, a take of BATCH members' events of the 5 organisations of 40 (member m = (a + k) %
+# 200 + 1 of organisation (m - 1) / 40 + 1; each member has a daily limit, read and counted); and the
+# record route's whole statement (queries/usage/record.sql, its parameters made in the statement)
+# carrying BATCH records: `record` (users'), `record-budget` (users' naming both budgets) and
+# `record-member` (members' charging their organisation), so what the records' INSERT and the
+# statement around the take cost is counted too.
 # CALLGRIND_KEEP=<dir> keeps the callgrind files (`callgrind_annotate --inclusive=yes` shows where
 # the instructions go).
 set -euo pipefail
@@ -21,6 +28,7 @@ BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bi
 WARM=${WARM:-60}
 TAKES=${TAKES:-300}
 BATCH=${BATCH:-1}
+KINDS=${KINDS:-user budget}
 WORK=$(mktemp -d /tmp/budgets-callgrind.XXXXXX)
 PORT=${CALLGRIND_PORT:-5617}
 : "${TEST_DATABASE_URL:?set TEST_DATABASE_URL (the server the seeded database is made on)}"
@@ -52,9 +60,45 @@ as_pg "$BIN/pg_ctl" -D "$WORK/base" -l "$WORK/base.log" -w \
 "${PSQL[@]}" -d postgres -c 'CREATE DATABASE bench'
 pg_restore -h "$WORK" -p "$PORT" -U postgres -d bench "$WORK/seed.dump"
 for file in "$@"; do "${PSQL[@]}" -d bench -f "$file" >/dev/null; done
+ORG0=$("${PSQL[@]}" -d bench -At -c "SELECT min(account_id) FROM accounts WHERE kind = 'org'") # bench-org-1's, then 2…5
+# The record route's statement as it is sent, its parameters left as @NAME@ (the events, their accounts
+# and their writers) and the rest as the route passes them for a JWT: no key, no rate default.
+RECORD_SQL=$(node -e "
+  const fs = require('node:fs');
+  const text = fs.readFileSync('$ROOT/queries/usage/record.sql', 'utf8').split('\\n')
+    .filter((line) => !line.trimStart().startsWith('--')).map((line) => line.replace(/\\s--\\s.*$/, '')).join(' ');
+  const params = { '\$1::varchar': \"'bench'::varchar\", '\$2::jsonb': '(@EVENTS@)', '\$3::uuid': 'NULL::uuid',
+    '\$4::int': 'NULL::int', '\$5::int[]': \"'{1000,10,0}'::int[]\", '\$6::bigint[]': '(@ACCOUNTS@)', '\$7::varchar[]': '(@WRITERS@)' };
+  let sql = text;
+  for (const [p, v] of Object.entries(params)) sql = sql.split(p).join(v);
+  if (/\\\$[0-9]/.test(sql)) throw new Error('record.sql has a parameter this script does not know');
+  console.log(sql.replace(/\\s+/g, ' ').trim());")
 
+series="generate_series(0, $((BATCH - 1))) g"
+# A record statement of BATCH events from position $2: users' (account $2 + g, user bench-($2 + g - 1))
+# or members' (member m = ($2 + g) % 200 + 1 of its organisation), with the event fields the route sends.
+record() { # kind, position expression
+  local m="((($2::bigint + g) % 200) + 1)" u="($2::bigint + g - 1)" ev ac wr fields=''
+  if [ "$1" = record-member ]; then
+    ac="ARRAY(SELECT $ORG0 + ($m - 1) / 40 FROM $series ORDER BY g)"; u=$m
+    fields=", 'org_id', 'bench-org-' || (($m - 1) / 40 + 1)"
+  else
+    ac="ARRAY(SELECT $2::bigint + g FROM $series ORDER BY g)"
+  fi
+  [ "$1" = record-budget ] &&
+    fields=", 'scopes', '{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb, 'scope_project', 'bench-p', 'scope_run', 'bench-r'"
+  ev="SELECT jsonb_agg(jsonb_build_object('id', gen_random_uuid(), 'user_id', 'bench-' || $u, 'service', 'bench', 'operation', 'op', 'credits', 1$fields) ORDER BY g) FROM $series"
+  wr="ARRAY(SELECT ('bench-' || $u)::varchar FROM $series ORDER BY g)"
+  local sql=${RECORD_SQL//@EVENTS@/$ev}; sql=${sql//@ACCOUNTS@/$ac}; echo "${sql//@WRITERS@/$wr};"
+}
 take() { # kind, account id expression: the engine loop's statement, a take of BATCH events
   local scopes=''
+  case "$1" in
+    record*) record "$@"; return ;;
+    member) # BATCH members' events, each charging its organisation
+      echo "SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY(SELECT $ORG0 + ((($2::bigint + g) % 200) / 40) FROM $series ORDER BY g), array_fill(1, ARRAY[$BATCH]), array_fill(NULL::uuid, ARRAY[$BATCH]), ARRAY(SELECT ('bench-' || (($2::bigint + g) % 200 + 1))::varchar FROM $series ORDER BY g));"
+      return ;;
+  esac
   if [ "$BATCH" = 1 ]; then
     [ "$1" = budget ] && scopes=", p_scopes => ARRAY['{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb]"
     echo "SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY[$2::bigint], ARRAY[1], ARRAY[NULL::uuid], ARRAY[NULL::varchar]$scopes);"
@@ -64,10 +108,10 @@ take() { # kind, account id expression: the engine loop's statement, a take of B
     echo "SELECT * FROM credits_take_events('bench', NULL, NULL, '{1000,10,0}', ARRAY(SELECT g::bigint FROM generate_series($2::bigint, $2::bigint + $((BATCH - 1))) g), array_fill(1, ARRAY[$BATCH]), array_fill(NULL::uuid, ARRAY[$BATCH]), array_fill(NULL::varchar, ARRAY[$BATCH])$scopes);"
   fi
 }
-for kind in user budget; do
+for kind in $KINDS; do
   { echo "\\set a random(2, $((1002 - BATCH)))"; take "$kind" ':a'; } > "$WORK/$kind.pgb"
 done
-pgbench -h "$WORK" -p "$PORT" -U postgres -n -M prepared -c 1 -t 22000 -f "$WORK/user.pgb" -f "$WORK/budget.pgb" bench >/dev/null
+pgbench -h "$WORK" -p "$PORT" -U postgres -n -M prepared -c 1 -t 22000 $(for kind in $KINDS; do printf -- '-f %s ' "$WORK/$kind.pgb"; done) bench >/dev/null
 "${PSQL[@]}" -d bench -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
 as_pg "$BIN/pg_ctl" -D "$WORK/base" -w stop >/dev/null
 
@@ -75,7 +119,7 @@ count() { # kind, takes after the warm-up: instructions of the whole single-user
   local dir="$WORK/run-$1-$2"
   cp -a "$WORK/base" "$dir"
   {
-    take "$1" '$1' | sed 's/^SELECT/PREPARE t(bigint) AS SELECT/'
+    take "$1" '$1' | sed -E 's/^(SELECT|WITH)/PREPARE t(bigint) AS \1/'
     echo
     # each on another of the 1,000 users (account ids 2 to 1001)
     for ((i = 0; i < WARM + $2; i++)); do printf 'EXECUTE t(%d);\n\n' $(((i * 7919) % (1001 - BATCH) + 2)); done
@@ -86,7 +130,7 @@ count() { # kind, takes after the warm-up: instructions of the whole single-user
   [ -n "${CALLGRIND_KEEP:-}" ] && cp "$dir.cg" "$CALLGRIND_KEEP/budgets-$1-$2.cg"
   grep -E '^(summary|totals):' "$dir.cg" | head -1 | awk '{print $2}'
 }
-for kind in user budget; do
+for kind in $KINDS; do
   warm=$(count "$kind" 0)
   all=$(count "$kind" "$TAKES")
   printf '%s take: %d instructions (%d an event)\n' "$kind" $(((all - warm) / TAKES)) $(((all - warm) / TAKES / BATCH))
