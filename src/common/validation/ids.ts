@@ -61,6 +61,19 @@ export function isOrgId(value: unknown): value is string {
   return typeof value === 'string' && ORG_ID_PATTERN.test(value);
 }
 
+/**
+ * An optional `orgId` naming an organisation's account, as the API documents it (`acme`, at most 50)
+ * with what it means here; the pattern's message as a 400 gives it. Stacked as `OptionalUserId`.
+ */
+export function OptionalOrgId(description: string): PropertyDecorator {
+  return applyDecorators(
+    Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' }),
+    IsString(),
+    IsOptional(),
+    ApiPropertyOptional({ example: 'acme', maxLength: 50, description }),
+  );
+}
+
 export function IsOrgId(): PropertyDecorator {
   return applyDecorators(
     IsString(),

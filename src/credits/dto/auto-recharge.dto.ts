@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
+import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import {
@@ -20,10 +20,7 @@ export class AutoRechargeAccountDto {
   @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'An organisation’s account (not with userId)' })
-  @IsOptional()
-  @IsString()
-  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @OptionalOrgId('An organisation’s account (not with userId)')
   orgId?: string;
 }
 

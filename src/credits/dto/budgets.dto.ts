@@ -5,7 +5,7 @@ import { IsIn, IsInt, IsNotEmptyObject, IsString, Length, Matches, Max, Min, Val
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
+import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import {
@@ -43,10 +43,7 @@ export class CreateBudgetDto {
   @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'The organisation whose account it caps' })
-  @IsOptional()
-  @IsString()
-  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @OptionalOrgId('The organisation whose account it caps')
   orgId?: string;
 
   @ApiProperty({ type: BudgetScopeDto })
@@ -108,10 +105,7 @@ class BudgetFilterDto {
   @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'An organisation’s account' })
-  @IsOptional()
-  @IsString()
-  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @OptionalOrgId('An organisation’s account')
   orgId?: string;
 
   @ApiPropertyOptional({ enum: SCOPE_KINDS, description: 'Only the budgets of this scope kind' })

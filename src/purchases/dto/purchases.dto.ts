@@ -4,7 +4,7 @@ import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
+import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 import { IsAmountOf, IsCurrency } from '../../engine/dto/money.dto.js';
@@ -26,10 +26,7 @@ export class CreatePurchaseDto {
   @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'The buying organisation (or userId)' })
-  @IsOptional()
-  @IsString()
-  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @OptionalOrgId('The buying organisation (or userId)')
   orgId?: string;
 
   @ApiPropertyOptional({
@@ -195,10 +192,7 @@ export class ListPurchasesQueryDto extends PageQueryDto {
   @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({ example: 'acme', maxLength: 50, description: 'An org’s purchases (its readers, staff)' })
-  @IsOptional()
-  @IsString()
-  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @OptionalOrgId('An org’s purchases (its readers, staff)')
   orgId?: string;
 
   @ApiPropertyOptional({ enum: PURCHASE_STATUSES })

@@ -1,9 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, Matches } from 'class-validator';
 
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { OptionalUserId, ORG_ID_PATTERN } from '../../common/validation/ids.js';
+import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional, QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
 
@@ -15,14 +14,7 @@ export class RunwayQueryDto {
   @NotTogetherWith('orgId')
   userId?: string;
 
-  @ApiPropertyOptional({
-    example: 'acme',
-    maxLength: 50,
-    description: 'An organisation’s account (its readers, staff; not with userId)',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(ORG_ID_PATTERN, { message: 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit' })
+  @OptionalOrgId('An organisation’s account (its readers, staff; not with userId)')
   orgId?: string;
 
   @ApiIntegerOptional({
