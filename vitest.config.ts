@@ -1,5 +1,5 @@
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // SWC compiles the TypeScript so decorator metadata (which Nest's DI needs) is emitted.
 const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2023' } })];
@@ -41,12 +41,17 @@ export default defineConfig({
       },
       {
         plugins,
-        test: { name: 'e2e', include: ['test/**/*.e2e-spec.ts'], exclude: ALONE, ...withDatabase },
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e-spec.ts'],
+          exclude: [...configDefaults.exclude, ...ALONE],
+          ...withDatabase,
+        },
       },
       {
         // Specs that measure latency against the same instance's own baseline: they run after every
         // other project has ended, one file at a time, so the machine's other load is not theirs
-        // (beside another spec file's app and browser, a two-core machine's p99 is that file's).
+        // (beside another spec file on a two-core machine, the p99 is that file's).
         plugins,
         test: {
           name: 'alone',
