@@ -3,18 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
-import {
-  buildPortal,
-  CHROMIUM,
-  chromiumAvailable,
-  openPage,
-  PORTAL_SHOTS,
-  saveShot,
-} from './support/portal-browser.js';
+import { launchChromium } from './support/chromium.js';
+import { buildPortal, chromiumAvailable, openPage, PORTAL_SHOTS, saveShot } from './support/portal-browser.js';
 
 /**
  * The embeddable elements on a page of another origin: one listed in PORTAL_ALLOWED_ORIGINS shows
@@ -79,7 +73,7 @@ describe.skipIf(!chromiumAvailable)('The embeddable elements on another origin',
       .set(bearer(token({ sub: userId })))
       .send({ service: 'chat', operation: 'reply', credits: 21 })
       .expect(201);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -2,10 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { launchChromium } from './support/chromium.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import {
   buildPortal,
@@ -84,7 +85,7 @@ describe.skipIf(!chromiumAvailable)('The portal’s Features tab', () => {
       .set(as(userId))
       .send({ userId, featureKey: 'image_generation', consume: 12 })
       .expect(200);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,10 +1,11 @@
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { launchChromium } from './support/chromium.js';
 import {
   buildPortal,
   CHROMIUM,
@@ -61,7 +62,7 @@ describe.skipIf(!chromiumAvailable)('The portal at 375 px', () => {
       })
       .expect(201);
     await t.http.post('/api/api-keys').set(user).send({ name: 'laptop' }).expect(201);
-    chrome = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    chrome = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await chrome?.close();

@@ -2,10 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { launchChromium } from './support/chromium.js';
 import {
   buildPortal,
   CHROMIUM,
@@ -113,7 +114,7 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
       .set(as(memberId))
       .send({ orgId, service: 'chat', operation: 'reply', modelId: 'portal-model-a', credits: 42 })
       .expect(201);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
@@ -373,7 +374,7 @@ describe.skipIf(!chromiumAvailable)('The portal’s Buy credits links (PORTAL_BU
       .set(admin)
       .send({ orgId: buyOrg, name: 'Buy Org', ownerUserId: buyer })
       .expect(201);
-    chrome = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    chrome = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await chrome?.close();

@@ -2,10 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { launchChromium } from './support/chromium.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import {
   buildPortal,
@@ -89,7 +90,7 @@ describe('The portal’s plan', () => {
       .expect(200);
     await t.http.post('/api/orgs').set(admin).send({ orgId, name: 'Portal Plan Org', ownerUserId: userId }).expect(201);
     await t.http.put(`/api/orgs/${orgId}/subscription`).set(admin).send({ planId: pro }).expect(200);
-    if (chromiumAvailable) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    if (chromiumAvailable) browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,10 +1,11 @@
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { launchChromium } from './support/chromium.js';
 import {
   buildPortal,
   CHROMIUM,
@@ -55,7 +56,7 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
       // Named after its id: other files' packages are on sale in the same price book.
       .send({ packageId, name: `Starter ${packageId}`, credits: 1000, price: { amount: '9.00', currency: 'eur' } })
       .expect(201);
-    chrome = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    chrome = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await chrome?.close();

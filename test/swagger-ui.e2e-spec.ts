@@ -1,17 +1,17 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { CHROMIUM, launchChromium } from './support/chromium.js';
 
 /**
  * Swagger UI in a real browser (Debian's chromium, driven by playwright-core): authorize with a
  * bearer token, then "Try it out" → "Execute" on a GET and on the record POST, as a newcomer would.
  * Only 127.0.0.1 is reachable from the page: Swagger UI's assets come from the service itself.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`swagger-ui browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
@@ -31,7 +31,7 @@ describe.skipIf(!available)('Swagger UI in a browser', () => {
       .set(bearer(token({ sub: uniqueId('admin'), role: 'admin' })))
       .send({ userId, credits: 100, email: `${userId}@example.com`, username: userId })
       .expect(201);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.setDefaultTimeout(15_000);
     await page.route('**/*', (route) =>

@@ -10,6 +10,7 @@ import { inject } from 'vitest';
 import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
 import type { Role } from '../../src/auth/roles.js';
 import { openAppLogs } from './failed-test-logs.js';
+import { scanEachRouteSetOnce } from './openapi-once.js';
 
 /**
  * NODE_ENV=test on a DATABASE_URL: the service's development secrets are refused there, so every
@@ -47,6 +48,7 @@ export async function startTestApp(
     env.DATABASE_URL === undefined
       ? { DATABASE_URL: inject('serviceDatabaseUrl'), DATABASE_MIGRATION_URL: inject('databaseUrl') }
       : {};
+  scanEachRouteSetOnce();
   const app = await createApp({
     env: {
       NODE_ENV: 'test',

@@ -2,10 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 import { startTestApp, type TestApp } from './app.js';
+import { launchChromium } from './chromium.js';
 import { buildFrontend } from './frontend-build.js';
 import { CHROMIUM, chromiumAvailable, refuseOtherHosts, saveShot } from './portal-browser.js';
 
@@ -52,7 +53,7 @@ export class ServedConsole {
       t = await startTestApp({ ...env, CONSOLE_DIR: dir });
       await t.app.listen(0, '127.0.0.1');
       const baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      const browser = await launchChromium();
       return new ServedConsole(t, baseUrl, browser, dir);
     } catch (error) {
       await t?.close();

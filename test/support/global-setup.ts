@@ -9,6 +9,7 @@ import type { TestProject } from 'vitest/node';
 import { createScratchDatabase } from '../../src/database/server/scratch-database.js';
 import { serviceRoleGrants } from '../../src/database/service-role.js';
 import { noCommitFlush } from './commit-flush.js';
+import { prefixTemplatesOf } from './database-names.js';
 import { REFUSED_SERVICE } from './refused-records.js';
 import { until } from './until.js';
 
@@ -107,7 +108,15 @@ async function createTestDatabase(): Promise<TestDatabase> {
     serverUrl: scratch.serverUrl,
     migratedTemplate,
     teardown: async () => {
-      await withClient(scratch.serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${migratedTemplate}`));
+      await withClient(scratch.serverUrl, async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${migratedTemplate}`);
+        // The databases of the first k migrations the migration specs copied (migration-database.ts).
+        const prefixes = await client.query<{ datname: string }>(
+          `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+          [prefixTemplatesOf(new URL(scratch.databaseUrl).pathname.slice(1))],
+        );
+        for (const { datname } of prefixes.rows) await client.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+      });
       await scratch.drop();
       // The role's privileges went with the database; the server is gone when it was embedded.
       if (process.env.TEST_DATABASE_URL) {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
+import { CHROMIUM } from './chromium.js';
 import { buildFrontend } from './frontend-build.js';
 
 /** The portal in Chromium: its build, pages that collect errors, and axe-core run inside the page. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { CHROMIUM };
 export const chromiumAvailable = existsSync(CHROMIUM);
 export const PORTAL_SHOTS =
   process.env.PORTAL_SHOTS_DIR ?? join(import.meta.dirname, '..', '..', 'test-results', 'portal');

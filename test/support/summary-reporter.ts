@@ -1,15 +1,20 @@
+import { availableParallelism, loadavg } from 'node:os';
+
 import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 /**
  * Prints the plain closing line CI reads: "tests: N passed, N failed, N skipped". Besides failed
  * tests, a file or suite that failed on its own (a failing beforeAll/afterAll, an import error) and
  * every unhandled error count as one failure each, so the line never says "0 failed" for a red run.
- * Before it, the slowest spec files with their time in tests and hooks.
+ * Before it, the slowest spec files with their time in tests and hooks, and the run's whole time (from
+ * vitest's start, the global setup's migrations and the builds included) with the machine's load.
  */
 /** How many of the slowest spec files the summary lists. */
 const SLOWEST = 15;
 
 export default class SummaryReporter implements Reporter {
+  private readonly started = performance.now();
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0;
     let failed = 0;
@@ -40,6 +45,14 @@ export default class SummaryReporter implements Reporter {
       process.stdout.write(`\nslowest files:\n`);
       for (const { file, seconds } of slowest) process.stdout.write(`  ${seconds.toFixed(1).padStart(7)} s  ${file}\n`);
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    const seconds = Math.round((performance.now() - this.started) / 1000);
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    process.stdout.write(
+      `\ntime: ${Math.floor(seconds / 60)} min ${seconds % 60} s for ${testModules.length} files ` +
+        `on ${availableParallelism()} cores (load average ${load})\n`,
+    );
+    process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
