@@ -1,7 +1,10 @@
 import type { Request, Response } from 'express';
 import type { Dispatcher } from 'undici';
 
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { AnswerScanner } from './answer-scanner.js';
 import type { GatewayRequest, Outcome } from './gateway-settlement.js';
+import { passBody } from './pass-through.js';
 import { errorBody, GatewayError } from './provider-errors.js';
 import { pipeEvents, upstreamRequest } from './upstream-call.js';
 import { readAnswer, StreamReader } from './usage-reader.js';
@@ -36,10 +39,19 @@ function badGateway(request: GatewayRequest, res: Response, timedOut: boolean): 
   res.status(502).json(errorBody(request.route.format, error));
 }
 
+/** The gateway's settings an exchange reads. */
+export type ForwardLimits = Pick<
+  GatewayConfig,
+  'upstreamTimeoutSeconds' | 'maxBufferBytes' | 'clientIdleSeconds' | 'maxAnswerBytes' | 'allowedBetas'
+>;
+
 /**
  * Sends an admitted request upstream (on `pool`, the upstream's connections) and its answer to the
- * client, and tells how it ended (its settlement's Outcome). The client going away cancels the upstream request at once (the same
- * AbortController); GATEWAY_UPSTREAM_TIMEOUT_SECONDS bounds the whole exchange.
+ * client, and tells how it ended (its settlement's Outcome). The client going away (or reading
+ * nothing for GATEWAY_CLIENT_IDLE_SECONDS) cancels the upstream request at once (the same
+ * AbortController); GATEWAY_UPSTREAM_TIMEOUT_SECONDS bounds the whole exchange. Answers, streamed or
+ * not, pass through with backpressure, never held whole (pass-through.ts); one longer than
+ * GATEWAY_MAX_ANSWER_BYTES is cut.
  */
 export async function forward(
   request: GatewayRequest,
@@ -47,7 +59,7 @@ export async function forward(
   req: Request,
   res: Response,
   body: Record<string, unknown>,
-  timeoutSeconds: number,
+  limits: ForwardLimits,
   /** Called with the seconds from sending to the answer's headers. */
   answered: (seconds: number) => void = () => {},
 ): Promise<Outcome> {
@@ -56,13 +68,13 @@ export async function forward(
   // and AbortSignal.any() cost each request a signal more, and abort() without a reason a
   // DOMException with its stack (a fifth of a millisecond a request in the service's profile).
   const cancel = new AbortController();
-  const ending = { departed: false, timedOut: false };
+  const ending = { departed: false, timedOut: false, cut: false };
   const timer = setTimeout(() => {
     ending.timedOut = true;
     cancel.abort(TIMED_OUT);
-  }, timeoutSeconds * 1000).unref();
+  }, limits.upstreamTimeoutSeconds * 1000).unref();
   const onClose = () => {
-    if (res.writableFinished) return;
+    if (res.writableFinished || ending.cut) return;
     ending.departed = true;
     cancel.abort(DEPARTED);
   };
@@ -87,6 +99,12 @@ export async function forward(
     outputBytes: reader.outputBytes,
     sentUpstream: true,
   });
+  /** An answer over GATEWAY_MAX_ANSWER_BYTES: the client's answer breaks off, an upstream error after output. */
+  const cut = (outputBytes: number): Outcome => {
+    ending.cut = true;
+    res.destroy();
+    return { ...outcome('upstream_error', res.statusCode), outputBytes };
+  };
   const { signal } = cancel;
   // Gone during admission: nothing goes upstream, and nothing is charged.
   if (res.destroyed) return { ...outcome('client_abort', 0), outputBytes: 0, sentUpstream: false };
@@ -96,33 +114,42 @@ export async function forward(
     answered((performance.now() - sentAt) / 1000);
     const status = upstream.statusCode;
     const ok = status >= 200 && status < 300;
-    if (!ok || !streamed) {
+    if (!ok) {
       const answer = Buffer.from(await upstream.body.arrayBuffer());
       res.status(status);
       passHeaders(upstream.headers, res);
       res.end(answer);
-      if (!ok) return { ...outcome('upstream_error', status), usage: null, outputBytes: 0 };
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(answer.toString('utf8'));
-      } catch {
-        parsed = null;
-      }
-      const reported = readAnswer(route, parsed);
+      return { ...outcome('upstream_error', status), usage: null, outputBytes: 0 };
+    }
+    res.status(status);
+    passHeaders(upstream.headers, res);
+    if (!streamed) {
+      const scanner = new AnswerScanner();
+      const sent = { bytes: 0 };
+      const passed = await passBody(upstream.body, res, limits, (chunk) => scanner.feed(chunk), sent);
+      if (passed === 'cut') return cut(sent.bytes);
+      res.end();
+      const reported = readAnswer(route, scanner.answer());
       return {
         reason: reported.usage ? 'reported' : 'upstream_error',
         status,
         usage: reported.usage,
         serviceTier: reported.serviceTier,
         termination: reported.usage ? reported.termination : 'upstream_error',
-        outputBytes: answer.length,
+        outputBytes: sent.bytes,
         sentUpstream: true,
       };
     }
-    res.status(status);
-    passHeaders(upstream.headers, res);
     res.flushHeaders();
-    await pipeEvents(upstream.body, res, reader, (usageChunk) => usageChunk && askUsage, { bytes: 0 });
+    const passed = await pipeEvents(
+      upstream.body,
+      res,
+      reader,
+      (usageChunk) => usageChunk && askUsage,
+      { bytes: 0 },
+      limits,
+    );
+    if (passed === 'cut') return cut(reader.outputBytes);
     res.end();
     if (ending.departed) return outcome('client_abort', status);
     return reader.usage && reader.ended ? outcome('reported', status) : outcome('upstream_error', status);

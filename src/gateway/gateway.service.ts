@@ -212,7 +212,7 @@ export class GatewayService implements OnModuleInit {
         req,
         res,
         body,
-        this.config.gateway.upstreamTimeoutSeconds,
+        this.config.gateway,
         (seconds) => {
           this.metrics.upstreamLatency(upstream.name, seconds);
           answeredAt = this.metrics.stage('upstream', at);
