@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Dispatcher } from 'undici';
 
@@ -5,7 +6,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import { AnswerScanner } from './answer-scanner.js';
 import type { GatewayRequest, Outcome } from './gateway-settlement.js';
 import { passBody } from './pass-through.js';
-import { errorBody, GatewayError } from './provider-errors.js';
+import { errorBody, GatewayError, scrubbedErrorBody } from './provider-errors.js';
 import { pipeEvents, upstreamRequest } from './upstream-call.js';
 import { readAnswer, StreamReader } from './usage-reader.js';
 
@@ -44,6 +45,51 @@ export type ForwardLimits = Pick<
   GatewayConfig,
   'upstreamTimeoutSeconds' | 'maxBufferBytes' | 'clientIdleSeconds' | 'maxAnswerBytes' | 'allowedBetas'
 >;
+
+const logger = new Logger('Gateway');
+
+/** The first `max` bytes of an upstream's (error) answer; the rest is never read. */
+async function bounded(body: AsyncIterable<Uint8Array>, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    parts.push(Buffer.from(chunk.subarray(0, max - length)));
+    length += Math.min(chunk.length, max - length);
+    if (length >= max) break;
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * An upstream's error answer, before any output. Its 401 or 403 is the provider refusing the
+ * operator's key: the client gets 502 UPSTREAM_AUTH, the operator a log line. Any other passes with
+ * its status and the operator's ids and key fragments removed (provider-errors.ts). Answers the status sent.
+ */
+async function upstreamFailed(
+  request: GatewayRequest,
+  status: number,
+  upstream: Dispatcher.ResponseData,
+  res: Response,
+  maxBytes: number,
+): Promise<number> {
+  const body = scrubbedErrorBody(await bounded(upstream.body, maxBytes));
+  if (status === 401 || status === 403) {
+    logger.error({
+      msg: 'the provider refused the gateway key (UPSTREAM_AUTH): check the upstream key',
+      requestId: request.requestId,
+      upstream: request.upstream.name,
+      upstreamStatus: status,
+      answer: body.toString('utf8').slice(0, 1000),
+    });
+    const error = new GatewayError(502, 'UPSTREAM_AUTH', 'The provider refused the gateway; the operator is told');
+    res.status(502).json(errorBody(request.route.format, error));
+    return 502;
+  }
+  res.status(status);
+  passHeaders(upstream.headers, res);
+  res.end(body);
+  return status;
+}
 
 /**
  * Sends an admitted request upstream (on `pool`, the upstream's connections) and its answer to the
@@ -110,16 +156,15 @@ export async function forward(
   if (res.destroyed) return { ...outcome('client_abort', 0), outputBytes: 0, sentUpstream: false };
   try {
     const sentAt = performance.now();
-    const upstream = await pool.request(upstreamRequest(request.upstream, route, req.headers, sentBody, signal));
+    const upstream = await pool.request(
+      upstreamRequest(request.upstream, route, req.headers, sentBody, signal, limits.allowedBetas),
+    );
     answered((performance.now() - sentAt) / 1000);
     const status = upstream.statusCode;
     const ok = status >= 200 && status < 300;
     if (!ok) {
-      const answer = Buffer.from(await upstream.body.arrayBuffer());
-      res.status(status);
-      passHeaders(upstream.headers, res);
-      res.end(answer);
-      return { ...outcome('upstream_error', status), usage: null, outputBytes: 0 };
+      const sentStatus = await upstreamFailed(request, status, upstream, res, limits.maxBufferBytes);
+      return { ...outcome('upstream_error', sentStatus), usage: null, outputBytes: 0 };
     }
     res.status(status);
     passHeaders(upstream.headers, res);

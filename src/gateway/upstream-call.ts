@@ -7,8 +7,22 @@ import { type AnswerLimits, send } from './pass-through.js';
 import type { GatewayRoute } from './routes.js';
 import { StreamReader } from './usage-reader.js';
 
-/** The client's headers an upstream needs beside its key (the API version and betas Anthropic's SDK names). */
-const PASSED_HEADERS = ['accept', 'anthropic-version', 'anthropic-beta', 'openai-beta'];
+/**
+ * The client's headers an upstream gets beside its key: the providers' own (the API version, OpenAI's
+ * beta), and of `anthropic-beta` only the values GATEWAY_ALLOWED_BETAS lists (a beta can change what
+ * a request costs). Every other client header stays here.
+ */
+const PASSED_HEADERS = ['anthropic-version', 'openai-beta'];
+
+/** The allowed values of a comma list of betas, as one header value (null: none left). */
+function allowedBetas(value: string | string[] | undefined, allowed: readonly string[]): string | null {
+  if (value === undefined || allowed.length === 0) return null;
+  const kept = (Array.isArray(value) ? value.join(',') : value)
+    .split(',')
+    .map((beta) => beta.trim())
+    .filter((beta) => allowed.includes(beta));
+  return kept.length > 0 ? kept.join(',') : null;
+}
 
 /** Each upstream's API root path (`/v1`), parsed once. */
 const roots = new WeakMap<GatewayUpstream, string>();
@@ -33,12 +47,15 @@ export function upstreamRequest(
   clientHeaders: Record<string, string | string[] | undefined>,
   body: Buffer | string,
   signal: AbortSignal,
+  betas: readonly string[],
 ): Dispatcher.RequestOptions {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const name of PASSED_HEADERS) {
     const value = clientHeaders[name];
     if (typeof value === 'string') headers[name] = value;
   }
+  const beta = allowedBetas(clientHeaders['anthropic-beta'], betas);
+  if (beta !== null) headers['anthropic-beta'] = beta;
   if (upstream.format === 'anthropic') {
     headers['x-api-key'] = upstream.apiKey;
     headers['anthropic-version'] ??= '2023-06-01';
