@@ -60,6 +60,24 @@ describe('gateway answers: passed through with backpressure', () => {
     await res.body?.cancel().catch(() => undefined);
   });
 
+  it('a client that never reads a long stream is gone after the idle time too', async () => {
+    h.standIn.largeAnswerBytes = 48 * MiB;
+    h.standIn.large.written = 0;
+    h.standIn.large.finished = false;
+    const id = `gw-answer-${randomUUID()}`;
+    const res = await fetch(`${h.origin}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-request-id': id },
+      body: JSON.stringify({ model: h.model, messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    });
+    expect(res.status).toBe(200);
+    const record = await recordOf(h, id);
+    expect(record.metadata.gateway.reason).toBe('client_abort');
+    expect(h.standIn.large.finished).toBe(false);
+    expect(h.standIn.large.written).toBeLessThan(UNREAD_AT_MOST);
+    await res.body?.cancel().catch(() => undefined);
+  });
+
   it('a client that reads a long answer gets every byte, and its usage at the end is read', async () => {
     h.standIn.largeAnswerBytes = 6 * MiB;
     h.standIn.kinds = { input: 1234, cacheRead: 0, cacheWrite: 0, output: 0, reasoning: 0 };

@@ -192,16 +192,32 @@ export class ProviderStandIn {
     };
   }
 
-  /** The large embeddings answer: numbers up to `largeAnswerBytes`, then its usage, written with backpressure. */
+  /**
+   * The large answer: an embeddings list of numbers up to `largeAnswerBytes`, then its usage; streamed
+   * (`stream: true`), chat chunks of text, then the usage chunk and [DONE]. Written with backpressure.
+   */
   private async writeLarge(res: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
     const input = this.kinds?.input ?? 8;
-    const head = Buffer.from('{"object":"list","data":[{"object":"embedding","index":0,"embedding":[');
-    const tail = Buffer.from(
-      `0]}],"model":${JSON.stringify(body.model)},"usage":{"prompt_tokens":${input},"total_tokens":${input}}}`,
+    const streamed = body.stream === true;
+    const chunk = (delta: object, extra = '') =>
+      `data: {"id":"chatcmpl-large","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":null}]${extra}}\n\n`;
+    const head = Buffer.from(
+      streamed
+        ? chunk({ role: 'assistant', content: '' })
+        : '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[',
     );
-    const piece = Buffer.from('0.0123456789,'.repeat(5041)); // 65,533 bytes
+    const tail = Buffer.from(
+      streamed
+        ? `data: {"id":"chatcmpl-large","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":${JSON.stringify(chatUsage(this.kinds ?? { input, cacheRead: 0, cacheWrite: 0, output: 1, reasoning: 0 }))}}\n\ndata: [DONE]\n\n`
+        : `0]}],"model":${JSON.stringify(body.model)},"usage":{"prompt_tokens":${input},"total_tokens":${input}}}`,
+    );
+    // 65,533 bytes: whole numbers, or whole events.
+    const piece = Buffer.from(
+      streamed ? chunk({ content: 'x'.repeat(65_533 - chunk({ content: '' }).length) }) : '0.0123456789,'.repeat(5041),
+    );
+    const step = streamed ? piece.length : 13;
     let left = Math.max(0, this.largeAnswerBytes - head.length - tail.length);
-    res.writeHead(200, { 'content-type': 'application/json' });
+    res.writeHead(200, { 'content-type': streamed ? 'text/event-stream' : 'application/json' });
     const write = async (chunk: Buffer) => {
       if (res.destroyed) return false;
       this.large.written += chunk.length;
@@ -219,7 +235,7 @@ export class ProviderStandIn {
     };
     if (!(await write(head))) return;
     while (left > 0) {
-      const n = Math.min(left - (left % 13), piece.length);
+      const n = Math.min(left - (left % step), piece.length);
       if (n === 0) break;
       if (!(await write(piece.subarray(0, n)))) return;
       left -= n;
@@ -254,7 +270,7 @@ export class ProviderStandIn {
       res.writeHead(recording.error.status, { 'content-type': 'application/json' });
       return void res.end(recording.error.body);
     }
-    if (body.stream !== true && this.largeAnswerBytes > 0) return this.writeLarge(res, body);
+    if (this.largeAnswerBytes > 0) return this.writeLarge(res, body);
     if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(this.answerBody(path, body)));
