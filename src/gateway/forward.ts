@@ -136,13 +136,16 @@ export async function forward(
     ? JSON.stringify({ ...body, stream_options: { ...(body.stream_options as object), include_usage: true } })
     : (req.body as Buffer);
   const reader = new StreamReader(route);
+  /** The bytes of a non-streamed answer passed so far (a stream counts its text in `reader`). */
+  const passedBytes = { bytes: 0 };
   const outcome = (reason: Outcome['reason'], status: number, reported = reader): Outcome => ({
     reason,
     status,
     usage: reported.usage,
     serviceTier: reported.serviceTier,
     termination: reason === 'reported' ? reported.termination : reason,
-    outputBytes: reader.outputBytes,
+    // One of them is 0: a client gone mid-way through a non-streamed answer is charged what it got.
+    outputBytes: reader.outputBytes + passedBytes.bytes,
     sentUpstream: true,
   });
   /** An answer over GATEWAY_MAX_ANSWER_BYTES: the client's answer breaks off, an upstream error after output. */
@@ -170,9 +173,8 @@ export async function forward(
     passHeaders(upstream.headers, res);
     if (!streamed) {
       const scanner = new AnswerScanner();
-      const sent = { bytes: 0 };
-      const passed = await passBody(upstream.body, res, limits, (chunk) => scanner.feed(chunk), sent);
-      if (passed === 'cut') return cut(sent.bytes);
+      const passed = await passBody(upstream.body, res, limits, (chunk) => scanner.feed(chunk), passedBytes);
+      if (passed === 'cut') return cut(passedBytes.bytes);
       res.end();
       const reported = readAnswer(route, scanner.answer());
       return {
@@ -181,7 +183,7 @@ export async function forward(
         usage: reported.usage,
         serviceTier: reported.serviceTier,
         termination: reported.usage ? reported.termination : 'upstream_error',
-        outputBytes: sent.bytes,
+        outputBytes: passedBytes.bytes,
         sentUpstream: true,
       };
     }
