@@ -25,6 +25,14 @@ export interface GatewayConfig {
   maxOutputTokens: number;
   /** GATEWAY_UPSTREAM_TIMEOUT_SECONDS: the longest an upstream request may take, start to last byte. */
   upstreamTimeoutSeconds: number;
+  /** GATEWAY_MAX_BUFFER_BYTES: the most of one answer that waits in the service for a slow client. */
+  maxBufferBytes: number;
+  /** GATEWAY_CLIENT_IDLE_SECONDS: a client that reads nothing this long is gone. */
+  clientIdleSeconds: number;
+  /** GATEWAY_MAX_ANSWER_BYTES: an answer longer than this is cut. */
+  maxAnswerBytes: number;
+  /** GATEWAY_ALLOWED_BETAS (comma list): the `anthropic-beta` values passed upstream; others are dropped. */
+  allowedBetas: string[];
 }
 
 /** Loopback, private, link-local and unique-local ranges: no upstream there unless private URLs are allowed. */
@@ -116,6 +124,17 @@ function fail(read: EnvReader, problem: string): null {
   return null;
 }
 
+/** GATEWAY_ALLOWED_BETAS: `anthropic-beta` values (letters, digits, `-`, `_`, `.`), comma-separated; default none. */
+function betas(read: EnvReader): string[] {
+  const list = (read.raw('GATEWAY_ALLOWED_BETAS') ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+  const bad = list.find((value) => !/^[\w.-]{1,100}$/.test(value));
+  if (bad !== undefined) fail(read, `GATEWAY_ALLOWED_BETAS: ${bad} is not a beta name`);
+  return list;
+}
+
 export function gatewayConfig(read: EnvReader): GatewayConfig {
   // The webhook rule's switch, read leniently here: webhooksConfig reports a bad value once.
   const allowPrivateUrls = ['true', '1', 'yes'].includes(read.raw('WEBHOOK_ALLOW_PRIVATE_URLS')?.toLowerCase() ?? '');
@@ -139,5 +158,9 @@ export function gatewayConfig(read: EnvReader): GatewayConfig {
     upstreams,
     maxOutputTokens: read.int('GATEWAY_MAX_OUTPUT_TOKENS', 4096, 1, 10_000_000),
     upstreamTimeoutSeconds: read.int('GATEWAY_UPSTREAM_TIMEOUT_SECONDS', 600, 1, 86_400),
+    maxBufferBytes: read.int('GATEWAY_MAX_BUFFER_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    clientIdleSeconds: read.int('GATEWAY_CLIENT_IDLE_SECONDS', 60, 1, 86_400),
+    maxAnswerBytes: read.int('GATEWAY_MAX_ANSWER_BYTES', 64 * 1024 * 1024, 1024, 1024 ** 4),
+    allowedBetas: betas(read),
   };
 }

@@ -1,8 +1,12 @@
+import { Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Dispatcher } from 'undici';
 
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { AnswerScanner } from './answer-scanner.js';
 import type { GatewayRequest, Outcome } from './gateway-settlement.js';
-import { errorBody, GatewayError } from './provider-errors.js';
+import { passBody } from './pass-through.js';
+import { errorBody, GatewayError, scrubbedErrorBody } from './provider-errors.js';
 import { pipeEvents, upstreamRequest } from './upstream-call.js';
 import { readAnswer, StreamReader } from './usage-reader.js';
 
@@ -36,10 +40,64 @@ function badGateway(request: GatewayRequest, res: Response, timedOut: boolean): 
   res.status(502).json(errorBody(request.route.format, error));
 }
 
+/** The gateway's settings an exchange reads. */
+export type ForwardLimits = Pick<
+  GatewayConfig,
+  'upstreamTimeoutSeconds' | 'maxBufferBytes' | 'clientIdleSeconds' | 'maxAnswerBytes' | 'allowedBetas'
+>;
+
+const logger = new Logger('Gateway');
+
+/** The first `max` bytes of an upstream's (error) answer; the rest is never read. */
+async function bounded(body: AsyncIterable<Uint8Array>, max: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    parts.push(Buffer.from(chunk.subarray(0, max - length)));
+    length += Math.min(chunk.length, max - length);
+    if (length >= max) break;
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * An upstream's error answer, before any output. Its 401 or 403 is the provider refusing the
+ * operator's key: the client gets 502 UPSTREAM_AUTH, the operator a log line. Any other passes with
+ * its status and the operator's ids and key fragments removed (provider-errors.ts). Answers the status sent.
+ */
+async function upstreamFailed(
+  request: GatewayRequest,
+  status: number,
+  upstream: Dispatcher.ResponseData,
+  res: Response,
+  maxBytes: number,
+): Promise<number> {
+  const body = scrubbedErrorBody(await bounded(upstream.body, maxBytes));
+  if (status === 401 || status === 403) {
+    logger.error({
+      msg: 'the provider refused the gateway key (UPSTREAM_AUTH): check the upstream key',
+      requestId: request.requestId,
+      upstream: request.upstream.name,
+      upstreamStatus: status,
+      answer: body.toString('utf8').slice(0, 1000),
+    });
+    const error = new GatewayError(502, 'UPSTREAM_AUTH', 'The provider refused the gateway; the operator is told');
+    res.status(502).json(errorBody(request.route.format, error));
+    return 502;
+  }
+  res.status(status);
+  passHeaders(upstream.headers, res);
+  res.end(body);
+  return status;
+}
+
 /**
  * Sends an admitted request upstream (on `pool`, the upstream's connections) and its answer to the
- * client, and tells how it ended (its settlement's Outcome). The client going away cancels the upstream request at once (the same
- * AbortController); GATEWAY_UPSTREAM_TIMEOUT_SECONDS bounds the whole exchange.
+ * client, and tells how it ended (its settlement's Outcome). The client going away (or reading
+ * nothing for GATEWAY_CLIENT_IDLE_SECONDS) cancels the upstream request at once (the same
+ * AbortController); GATEWAY_UPSTREAM_TIMEOUT_SECONDS bounds the whole exchange. Answers, streamed or
+ * not, pass through with backpressure, never held whole (pass-through.ts); one longer than
+ * GATEWAY_MAX_ANSWER_BYTES is cut.
  */
 export async function forward(
   request: GatewayRequest,
@@ -47,7 +105,7 @@ export async function forward(
   req: Request,
   res: Response,
   body: Record<string, unknown>,
-  timeoutSeconds: number,
+  limits: ForwardLimits,
   /** Called with the seconds from sending to the answer's headers. */
   answered: (seconds: number) => void = () => {},
 ): Promise<Outcome> {
@@ -56,13 +114,13 @@ export async function forward(
   // and AbortSignal.any() cost each request a signal more, and abort() without a reason a
   // DOMException with its stack (a fifth of a millisecond a request in the service's profile).
   const cancel = new AbortController();
-  const ending = { departed: false, timedOut: false };
+  const ending = { departed: false, timedOut: false, cut: false };
   const timer = setTimeout(() => {
     ending.timedOut = true;
     cancel.abort(TIMED_OUT);
-  }, timeoutSeconds * 1000).unref();
+  }, limits.upstreamTimeoutSeconds * 1000).unref();
   const onClose = () => {
-    if (res.writableFinished) return;
+    if (res.writableFinished || ending.cut) return;
     ending.departed = true;
     cancel.abort(DEPARTED);
   };
@@ -78,51 +136,67 @@ export async function forward(
     ? JSON.stringify({ ...body, stream_options: { ...(body.stream_options as object), include_usage: true } })
     : (req.body as Buffer);
   const reader = new StreamReader(route);
+  /** The bytes of a non-streamed answer passed so far (a stream counts its text in `reader`). */
+  const passedBytes = { bytes: 0 };
   const outcome = (reason: Outcome['reason'], status: number, reported = reader): Outcome => ({
     reason,
     status,
     usage: reported.usage,
     serviceTier: reported.serviceTier,
     termination: reason === 'reported' ? reported.termination : reason,
-    outputBytes: reader.outputBytes,
+    // One of them is 0: a client gone mid-way through a non-streamed answer is charged what it got.
+    outputBytes: reader.outputBytes + passedBytes.bytes,
     sentUpstream: true,
   });
+  /** An answer over GATEWAY_MAX_ANSWER_BYTES: the client's answer breaks off, an upstream error after output. */
+  const cut = (outputBytes: number): Outcome => {
+    ending.cut = true;
+    res.destroy();
+    return { ...outcome('upstream_error', res.statusCode), outputBytes };
+  };
   const { signal } = cancel;
   // Gone during admission: nothing goes upstream, and nothing is charged.
   if (res.destroyed) return { ...outcome('client_abort', 0), outputBytes: 0, sentUpstream: false };
   try {
     const sentAt = performance.now();
-    const upstream = await pool.request(upstreamRequest(request.upstream, route, req.headers, sentBody, signal));
+    const upstream = await pool.request(
+      upstreamRequest(request.upstream, route, req.headers, sentBody, signal, limits.allowedBetas),
+    );
     answered((performance.now() - sentAt) / 1000);
     const status = upstream.statusCode;
     const ok = status >= 200 && status < 300;
-    if (!ok || !streamed) {
-      const answer = Buffer.from(await upstream.body.arrayBuffer());
-      res.status(status);
-      passHeaders(upstream.headers, res);
-      res.end(answer);
-      if (!ok) return { ...outcome('upstream_error', status), usage: null, outputBytes: 0 };
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(answer.toString('utf8'));
-      } catch {
-        parsed = null;
-      }
-      const reported = readAnswer(route, parsed);
+    if (!ok) {
+      const sentStatus = await upstreamFailed(request, status, upstream, res, limits.maxBufferBytes);
+      return { ...outcome('upstream_error', sentStatus), usage: null, outputBytes: 0 };
+    }
+    res.status(status);
+    passHeaders(upstream.headers, res);
+    if (!streamed) {
+      const scanner = new AnswerScanner();
+      const passed = await passBody(upstream.body, res, limits, (chunk) => scanner.feed(chunk), passedBytes);
+      if (passed === 'cut') return cut(passedBytes.bytes);
+      res.end();
+      const reported = readAnswer(route, scanner.answer());
       return {
         reason: reported.usage ? 'reported' : 'upstream_error',
         status,
         usage: reported.usage,
         serviceTier: reported.serviceTier,
         termination: reported.usage ? reported.termination : 'upstream_error',
-        outputBytes: answer.length,
+        outputBytes: passedBytes.bytes,
         sentUpstream: true,
       };
     }
-    res.status(status);
-    passHeaders(upstream.headers, res);
     res.flushHeaders();
-    await pipeEvents(upstream.body, res, reader, (usageChunk) => usageChunk && askUsage, { bytes: 0 });
+    const passed = await pipeEvents(
+      upstream.body,
+      res,
+      reader,
+      (usageChunk) => usageChunk && askUsage,
+      { bytes: 0 },
+      limits,
+    );
+    if (passed === 'cut') return cut(reader.outputBytes);
     res.end();
     if (ending.departed) return outcome('client_abort', status);
     return reader.usage && reader.ended ? outcome('reported', status) : outcome('upstream_error', status);

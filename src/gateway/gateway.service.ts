@@ -19,12 +19,14 @@ import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { SessionNotOpened, StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
+import { CredentialAttempts } from '../throttling/credential-attempts.js';
 import { systemResolver } from '../webhooks/webhook-url.js';
 import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
 import { forward } from './forward.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { type GatewayRequest, recordExtras } from './gateway-settlement.js';
 import { GatewaySettlements } from './gateway-settlements.js';
+import { throttledLookup } from './key-attempts.js';
 import { errorBody, GatewayError } from './provider-errors.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
 import { checkUpstreamHosts } from './upstream-hosts.js';
@@ -80,6 +82,7 @@ export class GatewayService implements OnModuleInit {
     private readonly settlements: GatewaySettlements,
     private readonly metrics: GatewayMetrics,
     private readonly pools: UpstreamPools,
+    private readonly attempts: CredentialAttempts,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -137,7 +140,15 @@ export class GatewayService implements OnModuleInit {
 
   /** The caller, looked up now (GET /v1/models: no statement of its own checks the key). */
   private async caller(req: Request): Promise<AuthUser> {
-    return this.withScope(await this.keys.authenticate(this.presented(req)));
+    const key = this.presented(req);
+    return this.withScope(
+      await throttledLookup(
+        this.attempts,
+        req,
+        () => this.keys.authenticate(key),
+        (caller) => caller,
+      ),
+    );
   }
 
   /**
@@ -147,7 +158,12 @@ export class GatewayService implements OnModuleInit {
   private async recentCaller(req: Request, again = false): Promise<RecentCaller> {
     const key = this.presented(req);
     if (again) this.recent.forget(key);
-    const found = await this.recent.authenticate(key);
+    const found = await throttledLookup(
+      this.attempts,
+      req,
+      () => this.recent.authenticate(key),
+      (f) => f.caller,
+    );
     this.withScope(found.caller);
     return found;
   }
@@ -212,7 +228,7 @@ export class GatewayService implements OnModuleInit {
         req,
         res,
         body,
-        this.config.gateway.upstreamTimeoutSeconds,
+        this.config.gateway,
         (seconds) => {
           this.metrics.upstreamLatency(upstream.name, seconds);
           answeredAt = this.metrics.stage('upstream', at);

@@ -51,3 +51,49 @@ export function errorBody(format: GatewayFormat, error: GatewayError): Record<st
     error: { message: error.message, type: OPENAI_TYPES[error.status] ?? 'api_error', param: null, code: error.code },
   };
 }
+
+/**
+ * What a provider's error message may say of the operator's account with it: its organisation and
+ * project ids (OpenAI `org-…`, `proj_…`; Anthropic's organisation UUID) and fragments of its key
+ * (`sk-…`, `sk-ant-…`, "ending in …abcd").
+ */
+const SECRETS: readonly RegExp[] = [
+  /\bsk-[\w*.\-\u2026]*/g,
+  /\borg-[A-Za-z0-9]+/g,
+  /\bproj_[A-Za-z0-9]+/g,
+  /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi,
+];
+const ENDING_IN = /(ending in\s*)(?:\u2026|\.{3}|\*+)?\s*[\w-]+/gi;
+const REDACTED = '[redacted]';
+
+function scrubText(text: string): string {
+  let out = text.replace(ENDING_IN, `$1${REDACTED}`);
+  for (const secret of SECRETS) out = out.replace(secret, REDACTED);
+  return out;
+}
+
+function scrubValue(value: unknown): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (Array.isArray(value)) return value.map(scrubValue);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v)]));
+  return value;
+}
+
+/**
+ * An upstream error body as the client gets it: the operator's ids and key fragments removed (in
+ * every string of a JSON body, escapes read; else in the text). A body with none of them passes byte
+ * for byte.
+ */
+export function scrubbedErrorBody(body: Buffer): Buffer {
+  const text = body.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    const plain = scrubText(text);
+    return plain === text ? body : Buffer.from(plain);
+  }
+  const clean = JSON.stringify(scrubValue(parsed));
+  return clean === JSON.stringify(parsed) ? body : Buffer.from(clean);
+}

@@ -3,11 +3,26 @@ import type { Response } from 'express';
 import type { Dispatcher } from 'undici';
 
 import type { GatewayUpstream } from '../config/gateway-config.js';
+import { type AnswerLimits, send } from './pass-through.js';
 import type { GatewayRoute } from './routes.js';
 import { StreamReader } from './usage-reader.js';
 
-/** The client's headers an upstream needs beside its key (the API version and betas Anthropic's SDK names). */
-const PASSED_HEADERS = ['accept', 'anthropic-version', 'anthropic-beta', 'openai-beta'];
+/**
+ * The client's headers an upstream gets beside its key: the providers' own (the API version, OpenAI's
+ * beta), and of `anthropic-beta` only the values GATEWAY_ALLOWED_BETAS lists (a beta can change what
+ * a request costs). Every other client header stays here.
+ */
+const PASSED_HEADERS = ['anthropic-version', 'openai-beta'];
+
+/** The allowed values of a comma list of betas, as one header value (null: none left). */
+function allowedBetas(value: string | string[] | undefined, allowed: readonly string[]): string | null {
+  if (value === undefined || allowed.length === 0) return null;
+  const kept = (Array.isArray(value) ? value.join(',') : value)
+    .split(',')
+    .map((beta) => beta.trim())
+    .filter((beta) => allowed.includes(beta));
+  return kept.length > 0 ? kept.join(',') : null;
+}
 
 /** Each upstream's API root path (`/v1`), parsed once. */
 const roots = new WeakMap<GatewayUpstream, string>();
@@ -32,12 +47,15 @@ export function upstreamRequest(
   clientHeaders: Record<string, string | string[] | undefined>,
   body: Buffer | string,
   signal: AbortSignal,
+  betas: readonly string[],
 ): Dispatcher.RequestOptions {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const name of PASSED_HEADERS) {
     const value = clientHeaders[name];
     if (typeof value === 'string') headers[name] = value;
   }
+  const beta = allowedBetas(clientHeaders['anthropic-beta'], betas);
+  if (beta !== null) headers['anthropic-beta'] = beta;
   if (upstream.format === 'anthropic') {
     headers['x-api-key'] = upstream.apiKey;
     headers['anthropic-version'] ??= '2023-06-01';
@@ -45,24 +63,13 @@ export function upstreamRequest(
   return { method: 'POST', path: `${rootPath(upstream)}${route.path}`, headers, body, signal };
 }
 
-/** Waits until `res` takes more (a slow client slows the upstream read: nothing is buffered beyond a chunk). */
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
 /**
  * Passes a streamed answer to the client event by event, as eventsource-parser reads them, with
- * backpressure; `drop` says which events the client does not get (OpenAI's usage chunk it did not ask
- * for). `reader` follows every event, dropped or not. Throws what the read throws (cancel, timeout,
- * a broken upstream); `sent` tells the caller whether any output went out.
+ * backpressure (pass-through.ts send: GATEWAY_MAX_BUFFER_BYTES, GATEWAY_CLIENT_IDLE_SECONDS); `drop`
+ * says which events the client does not get (OpenAI's usage chunk it did not ask for). `reader`
+ * follows every event, dropped or not. Throws what the read throws (cancel, timeout, a broken
+ * upstream, an idle client); `sent` tells the caller whether any output went out. Answers `cut` when
+ * the upstream wrote more than GATEWAY_MAX_ANSWER_BYTES (the rest never read).
  */
 export async function pipeEvents(
   body: AsyncIterable<Uint8Array>,
@@ -70,7 +77,9 @@ export async function pipeEvents(
   reader: StreamReader,
   drop: (usageChunk: boolean) => boolean,
   sent: { bytes: number },
-): Promise<void> {
+  limits: AnswerLimits,
+): Promise<'ended' | 'cut'> {
+  let read = 0;
   let out = '';
   const parser = createParser({
     onEvent: (event) => {
@@ -85,12 +94,14 @@ export async function pipeEvents(
   });
   const decoder = new TextDecoder();
   for await (const value of body) {
+    read += value.length;
+    if (read > limits.maxAnswerBytes) return 'cut';
     parser.feed(decoder.decode(value, { stream: true }));
     if (out === '') continue;
     const text = out;
     out = '';
     sent.bytes += text.length;
-    if (res.destroyed) throw new Error('client gone');
-    if (!res.write(text)) await drained(res);
+    await send(res, text, limits);
   }
+  return 'ended';
 }

@@ -78,6 +78,14 @@ export class ProviderStandIn {
   anthropicExtra: Record<string, unknown> = {};
   /** Delay before answering, ms. */
   delayMs = 0;
+  /**
+   * When set, a non-streamed answer is an embeddings list this many bytes long (its usage at the end),
+   * written in 64 KiB pieces only as fast as the gateway reads them; `large` counts what was written.
+   */
+  largeAnswerBytes = 0;
+  readonly large = { written: 0, finished: false };
+  /** When set, every answer is this error (status and body as the provider writes them). */
+  errorAnswer: { status: number; body: string } | null = null;
   private server = http.createServer((req, res) => void this.answer(req, res));
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -184,6 +192,58 @@ export class ProviderStandIn {
     };
   }
 
+  /**
+   * The large answer: an embeddings list of numbers up to `largeAnswerBytes`, then its usage; streamed
+   * (`stream: true`), chat chunks of text, then the usage chunk and [DONE]. Written with backpressure.
+   */
+  private async writeLarge(res: http.ServerResponse, body: Record<string, unknown>): Promise<void> {
+    const input = this.kinds?.input ?? 8;
+    const streamed = body.stream === true;
+    const chunk = (delta: object, extra = '') =>
+      `data: {"id":"chatcmpl-large","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":null}]${extra}}\n\n`;
+    const head = Buffer.from(
+      streamed
+        ? chunk({ role: 'assistant', content: '' })
+        : '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[',
+    );
+    const tail = Buffer.from(
+      streamed
+        ? `data: {"id":"chatcmpl-large","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":${JSON.stringify(chatUsage(this.kinds ?? { input, cacheRead: 0, cacheWrite: 0, output: 1, reasoning: 0 }))}}\n\ndata: [DONE]\n\n`
+        : `0]}],"model":${JSON.stringify(body.model)},"usage":{"prompt_tokens":${input},"total_tokens":${input}}}`,
+    );
+    // 65,533 bytes: whole numbers, or whole events.
+    const piece = Buffer.from(
+      streamed ? chunk({ content: 'x'.repeat(65_533 - chunk({ content: '' }).length) }) : '0.0123456789,'.repeat(5041),
+    );
+    const step = streamed ? piece.length : 13;
+    let left = Math.max(0, this.largeAnswerBytes - head.length - tail.length);
+    res.writeHead(200, { 'content-type': streamed ? 'text/event-stream' : 'application/json' });
+    const write = async (chunk: Buffer) => {
+      if (res.destroyed) return false;
+      this.large.written += chunk.length;
+      if (!res.write(chunk))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      return !res.destroyed;
+    };
+    if (!(await write(head))) return;
+    while (left > 0) {
+      const n = Math.min(left - (left % step), piece.length);
+      if (n === 0) break;
+      if (!(await write(piece.subarray(0, n)))) return;
+      left -= n;
+    }
+    if (!(await write(tail))) return;
+    res.end(() => (this.large.finished = true));
+  }
+
   private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -202,10 +262,15 @@ export class ProviderStandIn {
           ? RECORDINGS['openai.responses']
           : RECORDINGS['openai.chat'];
     if (this.mode === 'refuse') return void req.socket.destroy();
+    if (this.errorAnswer !== null) {
+      res.writeHead(this.errorAnswer.status, { 'content-type': 'application/json' });
+      return void res.end(this.errorAnswer.body);
+    }
     if (this.mode === 'error') {
       res.writeHead(recording.error.status, { 'content-type': 'application/json' });
       return void res.end(recording.error.body);
     }
+    if (this.largeAnswerBytes > 0) return this.writeLarge(res, body);
     if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(this.answerBody(path, body)));
