@@ -168,8 +168,8 @@ describe('erasure of a person', () => {
       [userId],
     );
     expect(entries[0]).toEqual({
-      before: { contact: { email: null, note: null }, displayName: [null, 'keep'] },
-      after: { username: null, userId },
+      before: { contact: { email: '[erased]', note: 'write to [erased]' }, displayName: ['[erased]', 'keep'] },
+      after: { username: '[erased]', userId },
     });
   });
 
@@ -180,7 +180,9 @@ describe('erasure of a person', () => {
       `SELECT operation, metadata FROM usage_records WHERE user_id = $1 AND metadata ? 'customer'`,
       [userId],
     );
-    expect(rows).toEqual([{ operation: '[erased]', metadata: { customer: null, username: null, plan: 'x' } }]);
+    expect(rows).toEqual([
+      { operation: '[erased]', metadata: { customer: '[erased]', username: '[erased]', plan: 'x' } },
+    ]);
   });
 
   it('the person’s JWT → 401 ACCOUNT_ERASED, and its claims are not written back', async () => {
@@ -282,7 +284,7 @@ describe('erasure of a person', () => {
     }
   });
 
-  it('matches the email as a whole address anywhere, the username as a whole word under name keys only', async () => {
+  it('replaces the email as a whole address anywhere, the username as a whole word under name keys only', async () => {
     const { rows } = await own.db.query(
       `SELECT erase_json($1, erase_email_pattern('a@b.io'), erase_name_pattern('ann'), false) AS doc,
               erase_text($2, erase_email_pattern('a@b.io'), erase_name_pattern('ann')) AS text`,
@@ -302,15 +304,15 @@ describe('erasure of a person', () => {
       ],
     );
     expect(rows[0].doc).toEqual({
-      username: null,
+      username: '[erased]',
       name: 'anna',
-      note: null,
+      note: 'hi [erased]',
       s: 'ann',
       source: 'ann',
-      e: null,
+      e: 'Mail [erased] now',
       o: 'ba@b.io',
       u: 'a@b.io.uk',
-      k: [1, true, 'ann', { d: null, displayName: [null, 'bob'] }],
+      k: [1, true, 'ann', { d: '[erased]', displayName: ['[erased]', 'bob'] }],
     });
     expect(rows[0].text).toBe('Keys of [erased] ([erased], not ba@b.io or anna).');
   });

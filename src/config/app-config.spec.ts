@@ -71,6 +71,7 @@ describe('buildAppConfig', () => {
       lowBalanceThresholds: [100],
       expiringNoticeHours: [168, 24],
       runwayAlertDays: [7, 3, 1],
+      runwayAlertIntervalSeconds: 3600,
     });
     expect(
       buildAppConfig({

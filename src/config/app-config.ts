@@ -1,10 +1,11 @@
 import { type CorrectionsConfig, correctionsConfig } from './corrections-config.js';
+import { type CreditsConfig, creditsConfig } from './credits-config.js';
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type ParquetExportConfig, parquetExportConfig } from './export-config.js';
 import { type GatewayConfig, gatewayConfig } from './gateway-config.js';
 import { type HeavyReadsConfig, heavyReadsConfig } from './heavy-reads-config.js';
-import { type MailConfig, mailConfig, noticeHours, publicUrl, runwayAlertDays } from './mail-config.js';
+import { type MailConfig, mailConfig, publicUrl } from './mail-config.js';
 import { isAddressOrCidr, networks } from './networks.js';
 import { type PortalConfig, portalConfig } from './portal-config.js';
 import { type SellingConfig, sellingConfig } from './selling-config.js';
@@ -44,16 +45,7 @@ export interface AppConfig {
   csvExports: CsvExportsConfig;
   heavyReads: HeavyReadsConfig;
   pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
-  credits: {
-    /** SPEND_RATE_LIMIT_PER_HOUR: every user's hourly spend limit unless set per user (null: none). */
-    spendRatePerHour: number | null;
-    /** LOW_BALANCE_THRESHOLDS: balance.low thresholds unless set per user. */
-    lowBalanceThresholds: number[];
-    /** CREDITS_EXPIRING_NOTICE_HOURS: the lead times (hours, longest first) of the credits.expiring notices. */
-    expiringNoticeHours: number[];
-    /** RUNWAY_ALERT_DAYS: the days (longest first) before the run-out day of the credits.runway alerts. */
-    runwayAlertDays: number[];
-  };
+  credits: CreditsConfig;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** SWAGGER_ENABLED: Swagger UI at /api/docs (default true, false in production); /api/docs-json is always served. */
@@ -274,17 +266,6 @@ function bodyLimit(read: EnvReader, name = 'BODY_LIMIT', fallback = '100kb'): st
 }
 
 /** A comma list of at most 10 credit amounts (`100` or `1000,100,0`); empty: no low-balance alerts. */
-function thresholds(read: EnvReader): number[] {
-  const value = read.env.LOW_BALANCE_THRESHOLDS ?? '100';
-  if (value.trim() === '') return [];
-  const parts = value.split(',').map((p) => p.trim());
-  if (parts.length > 10 || !parts.every((p) => /^\d{1,10}$/.test(p) && Number(p) <= 2_147_483_647)) {
-    read.problems.push(`LOW_BALANCE_THRESHOLDS must be up to 10 comma-separated credit amounts (got "${value}")`);
-    return [100];
-  }
-  return [...new Set(parts.map(Number))].sort((a, b) => b - a);
-}
-
 const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
 
 /**
@@ -366,14 +347,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
       strict: read.bool('PRICING_STRICT', nodeEnv === 'production'),
       cacheTtlMs: read.int('PRICING_CACHE_TTL_MS', 5000, 0, 3_600_000),
     },
-    credits: {
-      spendRatePerHour: read.raw('SPEND_RATE_LIMIT_PER_HOUR')
-        ? read.int('SPEND_RATE_LIMIT_PER_HOUR', 0, 1, 2_147_483_647)
-        : null,
-      lowBalanceThresholds: thresholds(read),
-      expiringNoticeHours: noticeHours(read),
-      runwayAlertDays: runwayAlertDays(read),
-    },
+    credits: creditsConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
     logFormat: read.oneOf('LOG_FORMAT', LOG_FORMATS, nodeEnv === 'development' ? 'pretty' : 'json'),
     swaggerEnabled: read.bool('SWAGGER_ENABLED', nodeEnv !== 'production'),

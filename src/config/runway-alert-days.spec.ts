@@ -29,3 +29,18 @@ describe('RUNWAY_ALERT_DAYS', () => {
     },
   );
 });
+
+describe('RUNWAY_ALERT_INTERVAL_SECONDS', () => {
+  it('is 3600 by default and takes whole seconds from 60 to 86400', () => {
+    expect(buildAppConfig({}).credits.runwayAlertIntervalSeconds).toBe(3600);
+    expect(buildAppConfig({ RUNWAY_ALERT_INTERVAL_SECONDS: '60' }).credits.runwayAlertIntervalSeconds).toBe(60);
+    expect(buildAppConfig({ RUNWAY_ALERT_INTERVAL_SECONDS: '86400' }).credits.runwayAlertIntervalSeconds).toBe(86_400);
+  });
+
+  it.each(['0', '59', '86401', '1.5', '-60', 'hourly'])('refuses %j, naming the variable', (value) => {
+    const problems = problemsOf({ RUNWAY_ALERT_INTERVAL_SECONDS: value });
+    expect(problems).toEqual([
+      `RUNWAY_ALERT_INTERVAL_SECONDS must be an integer between 60 and 86400 (got "${value}")`,
+    ]);
+  });
+});

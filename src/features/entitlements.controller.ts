@@ -124,6 +124,11 @@ export class EntitlementsController {
   @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see', {
     unknownOrg: domainErrorExample('NOT_FOUND', 'Org not found', 'Unknown org'),
   })
+  @ApiConflictResponse({
+    description: 'consume for an account whose person was erased: `code` ACCOUNT_ERASED',
+    type: ErrorResponseDto,
+    examples: ACCOUNT_ERASED_CONFLICT.examples,
+  })
   check(
     @CurrentUser() caller: AuthUser,
     @Body() body: CheckEntitlementDto,

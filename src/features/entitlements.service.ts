@@ -104,7 +104,11 @@ export class EntitlementsService {
       account = named;
     }
     const accountId = account.accountId;
-    if (dto.consume !== undefined && account.kind === 'org') assertMaySpendFor(caller);
+    if (dto.consume !== undefined) {
+      if (account.kind === 'org') assertMaySpendFor(caller);
+      // Consuming is a write: an erased person's account uses nothing (docs/erasure.md "After an erasure").
+      this.access.writable(account);
+    }
     const query = {
       accountId,
       featureKey: dto.featureKey,

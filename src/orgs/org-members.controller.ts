@@ -12,7 +12,7 @@ import {
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
+import { ACCOUNT_ERASED_EXAMPLE, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import {
   ListMembersQueryDto,
@@ -76,7 +76,11 @@ export class OrgMembersController {
   })
   @ApiOkResponse({ type: MemberResponseDto })
   @OrgRoleForbidden('change its members', 'managers', ROLE_FORBIDDEN)
-  @ApiConflictResponse({ description: 'The last owner would go', type: ErrorResponseDto, examples: LAST_OWNER })
+  @ApiConflictResponse({
+    description: 'The last owner would go; the user’s person was erased (`code` ACCOUNT_ERASED)',
+    type: ErrorResponseDto,
+    examples: { ...LAST_OWNER, ...ACCOUNT_ERASED_EXAMPLE },
+  })
   put(
     @CurrentUser() user: AuthUser,
     @Param('orgId') orgId: string,

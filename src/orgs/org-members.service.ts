@@ -61,6 +61,8 @@ export class OrgMembersService {
     return this.changes.tx.run(async (m) => {
       const standing = await this.lockAndCheck(m, caller, orgId, 'manager', 'change its members');
       if (!(await this.accounts.exists(m, userId))) throw new NotFoundError('User');
+      // An erased person joins nothing, in any role (docs/erasure.md "After an erasure").
+      this.access.writable({ kind: 'user', ownerId: userId });
       const current = await this.repo.lockMember(m, orgId, userId);
       const active = current !== null && current.removed_at === null;
       const wasOwner = active && current.role === 'owner';

@@ -12,7 +12,7 @@ import {
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { StaffRead } from '../auth/staff-read.decorator.js';
-import { domainErrorExample } from '../common/errors/error-examples.js';
+import { ACCOUNT_ERASED_EXAMPLE, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -54,9 +54,12 @@ export class OrgsController {
   @ApiCreatedResponse({ type: OrgResponseDto })
   @ApiNotFoundOf('User', 'Unknown owner')
   @ApiConflictResponse({
-    description: 'The org id is taken',
+    description: 'The org id is taken; the owner’s person was erased (`code` ACCOUNT_ERASED)',
     type: ErrorResponseDto,
-    examples: { exists: domainErrorExample('ORG_EXISTS', 'Org acme exists already', 'The id is taken') },
+    examples: {
+      exists: domainErrorExample('ORG_EXISTS', 'Org acme exists already', 'The id is taken'),
+      ...ACCOUNT_ERASED_EXAMPLE,
+    },
   })
   create(@CurrentUser() user: AuthUser, @Body() body: CreateOrgDto): Promise<OrgResponseDto> {
     return this.orgs.create(user, body);

@@ -12,7 +12,7 @@ import {
 
 import { Auth, CurrentUser } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
-import { domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
+import { ACCOUNT_ERASED_EXAMPLE, domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
@@ -61,9 +61,13 @@ export class AccountPricesController {
   })
   @ApiNotFoundOf('User', 'Unknown user or organisation')
   @ApiConflictResponse({
-    description: 'It would overlap another price of the account and pattern',
+    description:
+      'It would overlap another price of the account and pattern; the user’s person was erased (`code` ACCOUNT_ERASED)',
     type: ErrorResponseDto,
-    examples: { overlap: plainErrorExample(409, 'Conflicts with an existing record', 'Overlaps another price') },
+    examples: {
+      overlap: plainErrorExample(409, 'Conflicts with an existing record', 'Overlaps another price'),
+      ...ACCOUNT_ERASED_EXAMPLE,
+    },
   })
   create(@CurrentUser() user: AuthUser, @Body() body: CreateAccountPriceDto): Promise<AccountPriceResponseDto> {
     return this.accountPrices.create(body, user.userId);

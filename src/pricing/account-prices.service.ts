@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { accountKey } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
+import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
@@ -31,12 +32,15 @@ export class AccountPricesService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async create(dto: CreateAccountPriceDto, createdBy: string): Promise<AccountPriceView> {
     if ((dto.userId === undefined) === (dto.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }
+    // An erased person is given no price of their own (docs/erasure.md "After an erasure").
+    if (dto.userId !== undefined) this.access.writable({ kind: 'user', ownerId: dto.userId });
     const kinds = [
       dto.pricePer1kTokens,
       dto.outputPricePer1kTokens,

@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Inject, Injectable, type OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -19,14 +19,19 @@ import { RunwayAlertsRepository } from './runway-alerts.repository.js';
 const ALERT_PAGE = 200;
 
 /**
- * Hourly: `credits.runway` for each account with metered usage in the runway's default window whose
+ * Every RUNWAY_ALERT_INTERVAL_SECONDS (default 3600): `credits.runway` for each account with metered usage in the runway's default window whose
  * run-out day (GET /api/credits/runway's answer now) has come within a threshold of RUNWAY_ALERT_DAYS,
  * once per account, threshold and run-out day (docs/credits.md "Runway alerts"). Safe on several
  * instances at once: the key in `runway_alerts` is inserted in the transaction that emits the event,
  * so of two instances alerting the same account one inserts and emits, the other finds the key.
+ * Registered with the scheduler (`runway-alerts`) only where the jobs run (JOBS_ENABLED): its interval
+ * comes from the config, so it is added at start rather than by a decorator.
  */
 @Injectable()
-export class RunwayAlertJob {
+export class RunwayAlertJob implements OnApplicationBootstrap {
+  /** The run under way, if any: a tick that finds one skips (a run never overlaps the previous). */
+  private running: Promise<void> | null = null;
+
   constructor(
     private readonly runway: RunwayService,
     private readonly alerts: RunwayAlertsRepository,
@@ -35,9 +40,21 @@ export class RunwayAlertJob {
     private readonly metrics: MetricsService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly scheduler?: SchedulerRegistry,
   ) {}
 
-  @Cron(CronExpression.EVERY_HOUR, { name: 'runway-alerts', waitForCompletion: true })
+  onApplicationBootstrap(): void {
+    // No registry: the scheduler is not loaded on this instance (JOBS_ENABLED=false).
+    if (!this.scheduler) return;
+    const tick = () => {
+      this.running ??= this.run().finally(() => (this.running = null));
+    };
+    this.scheduler.addInterval(
+      'runway-alerts',
+      setInterval(tick, this.config.credits.runwayAlertIntervalSeconds * 1000),
+    );
+  }
+
   run(): Promise<void> {
     return this.metrics.runJob(
       'runway-alerts',

@@ -5,9 +5,9 @@ import type { ErasedPerson, ErasedRows } from '../common/erasure.js';
 
 /**
  * An erasure's pass over the person's usage records and their corrections (docs/erasure.md). What a
- * record cost stays; its words lose the person: `operation` (a label the client chose) and `metadata`
- * lose the email, `metadata`'s name keys and the resolution note and correction reasons lose the
- * username too. A record is written once (the service's role may update its review state only), so
+ * record cost stays; its words lose the person (each whole word becomes `[erased]`): `operation`,
+ * the four budget scope ids, the resolution note and the correction reasons lose the email and the
+ * username, `metadata` the email anywhere and the username under its name keys. A record is written once (the service's role may update its review state only), so
  * the rewrite is usage_records_erase(), which runs as the tables' owner and reads the email and
  * username from the account itself.
  */

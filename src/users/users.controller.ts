@@ -72,7 +72,8 @@ export class UsersController {
       "where a field holds a person's name. The account id, balances, allocations, records, ledger and finance " +
       "figures stay. Its API keys are revoked and its portal sessions ended. The person's JWTs then answer 401 " +
       '`ACCOUNT_ERASED`; every write naming the account (metering, grants, transfers, subscriptions, corrections, ' +
-      'overrides, portal sessions, purchases) 409 `ACCOUNT_ERASED`. Erasing again answers 200 with the first ' +
+      'overrides, portal sessions, purchases, org memberships, account prices, feature consumption) 409 ' +
+      '`ACCOUNT_ERASED`. Erasing again answers 200 with the first ' +
       '`erasedAt`. Audited `user.erase`.',
   })
   @ApiParam({ name: 'userId', example: 'frank' })

@@ -4,11 +4,12 @@ CREATE OR REPLACE FUNCTION public.erase_json(doc jsonb, p_email_re text, p_name_
  IMMUTABLE
 AS $function$
       -- A person taken out of a JSON document of their own account's rows (an erasure, docs/erasure.md):
-      -- a string holding the email as a whole address (erase_email_pattern(), any case) becomes null
-      -- wherever it is; a string holding the username as a whole word (erase_name_pattern()) only under
-      -- a key that holds a person's name or words about them (erase_name_key()), at any depth below it,
-      -- so a value merely equal to the username elsewhere (`"source": "manual"`, another user's id) stays.
-      -- Objects and arrays keep their shape and keys. A null pattern matches nothing.
+      -- in every string the email as a whole address (erase_email_pattern(), any case) becomes
+      -- `[erased]` (erase_text()), the rest of the string stays; the username as a whole word
+      -- (erase_name_pattern()) likewise, only under a key that holds a person's name or words about them
+      -- (erase_name_key()), at any depth below it, so a value merely equal to the username elsewhere
+      -- (`"source": "manual"`, another user's id) stays. No string is removed whole: a note keeps its
+      -- other words. Objects and arrays keep their shape and keys. A null pattern matches nothing.
       BEGIN
         CASE jsonb_typeof(doc)
           WHEN 'object' THEN
@@ -19,10 +20,7 @@ AS $function$
             RETURN (SELECT COALESCE(jsonb_agg(erase_json(a.value, p_email_re, p_name_re, p_name_field) ORDER BY a.ord), '[]'::jsonb)
                       FROM jsonb_array_elements(doc) WITH ORDINALITY a(value, ord));
           WHEN 'string' THEN
-            IF (doc #>> '{}') ~* p_email_re OR (p_name_field AND (doc #>> '{}') ~ p_name_re) THEN
-              RETURN 'null'::jsonb;
-            END IF;
-            RETURN doc;
+            RETURN to_jsonb(erase_text(doc #>> '{}', p_email_re, CASE WHEN p_name_field THEN p_name_re END));
           ELSE
             RETURN doc;
         END CASE;

@@ -9,8 +9,9 @@ AS $function$
       -- not be erased yet: a caller can only take a real person out, never rewrite chosen text. Only the
       -- person's own entries are read, each through an index: those they acted in, those whose target
       -- is their account, and those whose target is one of their rows the caller names (their keys,
-      -- allocations, transfers, records, prices, purchases, portal sessions). In them erase_json() nulls
-      -- a string holding the email as a whole address, and the username only under a name key.
+      -- allocations, transfers, records, prices, purchases, portal sessions). In them erase_json()
+      -- replaces the email as a whole address, and the username as a whole word only under a name key,
+      -- with `[erased]`; the rest of each string stays.
       DECLARE
         v_email_re text;
         v_name_re text;

@@ -123,10 +123,13 @@ export function commonErrorExamples(
  * A write naming an erased person's account (docs/erasure.md), on a route with no other 409: its
  * whole conflict answer, for `@ApiConflictResponse()`.
  */
+/** The example alone, for a route whose 409 has other causes too. */
+export const ACCOUNT_ERASED_EXAMPLE = {
+  erased: domainErrorExample('ACCOUNT_ERASED', 'The account was erased', 'An erased person’s account'),
+};
+
 export const ACCOUNT_ERASED_CONFLICT = {
   description: 'The account’s person was erased: `code` ACCOUNT_ERASED',
   type: ErrorResponseDto,
-  examples: {
-    erased: domainErrorExample('ACCOUNT_ERASED', 'The account was erased', 'An erased person’s account'),
-  },
+  examples: ACCOUNT_ERASED_EXAMPLE,
 };

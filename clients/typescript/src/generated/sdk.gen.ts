@@ -102,7 +102,7 @@ export const getUserOverview = <ThrowOnError extends boolean = false>(options: O
 /**
  * Erase a person: email, username and display data out of their account's rows (admin)
  *
- * Only the account's own rows change; in them the email is matched as a whole address, the username only where a field holds a person's name. The account id, balances, allocations, records, ledger and finance figures stay. Its API keys are revoked and its portal sessions ended. The person's JWTs then answer 401 `ACCOUNT_ERASED`; every write naming the account (metering, grants, transfers, subscriptions, corrections, overrides, portal sessions, purchases) 409 `ACCOUNT_ERASED`. Erasing again answers 200 with the first `erasedAt`. Audited `user.erase`.
+ * Only the account's own rows change; in them the email is matched as a whole address, the username only where a field holds a person's name. The account id, balances, allocations, records, ledger and finance figures stay. Its API keys are revoked and its portal sessions ended. The person's JWTs then answer 401 `ACCOUNT_ERASED`; every write naming the account (metering, grants, transfers, subscriptions, corrections, overrides, portal sessions, purchases, org memberships, account prices, feature consumption) 409 `ACCOUNT_ERASED`. Erasing again answers 200 with the first `erasedAt`. Audited `user.erase`.
  */
 export const eraseUser = <ThrowOnError extends boolean = false>(options: Options<EraseUserData, ThrowOnError>): RequestResult<EraseUserResponses, EraseUserErrors, ThrowOnError> => (options.client ?? client).post<EraseUserResponses, EraseUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

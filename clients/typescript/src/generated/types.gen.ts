@@ -4998,7 +4998,7 @@ export type CreateAccountPriceErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * It would overlap another price of the account and pattern; or: A request with this Idempotency-Key is still in progress
+     * It would overlap another price of the account and pattern; the user’s person was erased (`code` ACCOUNT_ERASED); or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
@@ -8765,7 +8765,7 @@ export type CheckEntitlementErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * A request with this Idempotency-Key is still in progress
+     * consume for an account whose person was erased: `code` ACCOUNT_ERASED; or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
@@ -10765,7 +10765,7 @@ export type CreateOrgErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The org id is taken; or: A request with this Idempotency-Key is still in progress
+     * The org id is taken; the owner’s person was erased (`code` ACCOUNT_ERASED); or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
@@ -11097,7 +11097,7 @@ export type PutOrgMemberErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The last owner would go
+     * The last owner would go; the user’s person was erased (`code` ACCOUNT_ERASED)
      */
     409: ErrorResponseDto;
     /**
