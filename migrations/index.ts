@@ -195,6 +195,7 @@ import { RerateRequestAccount1732005100000 } from './1732005100000-rerate-reques
 import { HoldsTogether1732005200000 } from './1732005200000-holds-together.js';
 import { BudgetCapsOneStatement1732005400000 } from './1732005400000-budget-caps-one-statement.js';
 import { VolumeCorrectionsLowerTotals1732005600000 } from './1732005600000-volume-corrections-lower-totals.js';
+import { BudgetIdsPerAccount1732005610000 } from './1732005610000-budget-ids-per-account.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -395,4 +396,5 @@ export const MIGRATIONS = [
   HoldsTogether1732005200000,
   BudgetCapsOneStatement1732005400000,
   VolumeCorrectionsLowerTotals1732005600000,
+  BudgetIdsPerAccount1732005610000,
 ];
