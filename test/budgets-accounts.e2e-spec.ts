@@ -5,7 +5,7 @@ import { Fixtures, principal } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
 /**
- * Budget ids belong to an account (docs/budgets.md "Budget ids"): the same `budgetId` on two accounts
+ * Budget ids belong to an account (docs/budgets.md "Setting budgets"): the same `budgetId` on two accounts
  * is two budgets; staff name the account with `userId=` or `orgId=`, a user or key means its own;
  * another account's budget answers 404 exactly as a missing one; staff name the account on creation;
  * a limit is a PostgreSQL integer.

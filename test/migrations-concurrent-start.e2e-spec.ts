@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from './support/app.js';
 import { MigrationDatabase } from './support/migration-database.js';
 
 /**
- * Instances started together on an empty database (docs/operations.md "Start-up"): the migrations run
+ * Instances started together on an empty database (docs/operations.md "Two database roles"): the migrations run
  * under one advisory lock, so one instance runs them and the others wait for it, find none pending and
  * come up; none fails on a table or a row another is creating.
  */

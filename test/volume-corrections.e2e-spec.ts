@@ -8,8 +8,8 @@ import { expectInvariants } from './support/invariants.js';
 const admin = bearer(tokenFor('admin', 'volume-corrections-admin'));
 
 /**
- * Downward corrections and re-rates of records on a `volume` rule (docs/pricing.md "Volume steps",
- * "Corrections at volume steps"): what goes back leaves the period's total in the same transaction,
+ * Downward corrections and re-rates of records on a `volume` rule (docs/pricing.md "Volume steps"):
+ * what goes back leaves the period's total in the same transaction,
  * so a later step crossing never gives the same credits back a second time. 1 credit a token, steps
  * up to 1,000 tokens at 100 %, up to 3,000 at 50 %, beyond at 25 %; each case is a fresh account.
  */

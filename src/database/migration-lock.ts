@@ -9,7 +9,7 @@ import { buildDataSourceOptions } from './data-source-options.js';
 const MIGRATION_LOCK = `hashtext('accounting-service:migrations')`;
 
 /**
- * Runs the pending migrations through `url` under one advisory lock (docs/operations.md "Start-up"):
+ * Runs the pending migrations through `url` under one advisory lock (docs/operations.md "Two database roles"):
  * instances started together on an empty database take turns, so one runs them and the others, once
  * it is done, find none pending. The lock is a session lock on a connection of its own, held while the
  * migrations run in their own transactions (one each, as the CLI runs them); it is released when that

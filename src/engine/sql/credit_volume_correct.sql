@@ -3,7 +3,7 @@ CREATE OR REPLACE FUNCTION public.credit_volume_correct(p_account_ids bigint[], 
  LANGUAGE plpgsql
 AS $function$
   -- What a downward correction (or a re-rate's) of a record priced at volume steps takes out of its
-  -- period's total (docs/pricing.md "Corrections at volume steps"), in the correction's transaction,
+  -- period's total (docs/pricing.md "Volume steps"), in the correction's transaction,
   -- under the account's lock credits_correct() took: record i of account p_account_ids[i], on model
   -- p_models[i], occurred at p_ats[i], metered p_tokens[i] tokens and was charged p_charged[i]
   -- credits (the larger of its charge and its net before the correction); p_backs[i] credits of it
