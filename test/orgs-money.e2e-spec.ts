@@ -289,6 +289,19 @@ describe('organisation money', () => {
       .query({ startDate: '2026-11-22', endDate: '2026-11-21' })
       .set(sup.auth);
     expect(bad.status).toBe(400);
+    // groupBy as the user-level stats take it: credits per id of that scope kind.
+    await t.db.query(
+      `UPDATE usage_records SET scope_project = CASE WHEN credits = 8 THEN 'beta' ELSE 'alpha' END,
+                                scope_tags = CASE WHEN credits = 30 THEN '{search,eval}'::varchar[] END
+        WHERE org_id = $1`,
+      [orgId],
+    );
+    const byProject = await t.http.get(`/api/orgs/${orgId}/usage/stats?groupBy=project`).set(billing.auth).expect(200);
+    expect(byProject.body).toMatchObject({ totalCredits: 50, byScope: { alpha: 42, beta: 8 } });
+    const byTag = await t.http.get(`/api/orgs/${orgId}/usage/stats?groupBy=tag`).set(sup.auth).expect(200);
+    expect(byTag.body.byScope).toEqual({ search: 30, eval: 30 });
+    expect(stats.body.byScope).toBeUndefined();
+    expect((await t.http.get(`/api/orgs/${orgId}/usage/stats?groupBy=team`).set(sup.auth)).status).toBe(400);
     const records = await t.http.get(`/api/orgs/${orgId}/usage/records`).set(owner.auth).expect(200);
     expect(records.body.items.map((r: { credits: number }) => r.credits)).toEqual([8, 12, 30]);
     const ofA = await t.http.get(`/api/orgs/${orgId}/usage/records`).query({ userId: a.id, limit: 1 }).set(owner.auth);

@@ -41,6 +41,7 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
     await newPlan('small', 500);
     await newPlan('mid', 700);
     await newPlan('big', 1000, 300);
+    await newPlan('large', 1200, 400);
     await newPlan('pro', 5000);
   });
   afterAll(async () => {
@@ -188,7 +189,7 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
     ]);
   });
 
-  it('full + restart: a new period now with the full allowance; the old plan lot rolls over up to its cap, the rest expires', async () => {
+  it('full + restart: a new period now with the full allowance; the old plan lot expires whole, nothing rolls over', async () => {
     const metering = await Metering.start(t);
     const user = await f.newUser({ credits: { credits: 50, expiryDays: 30 } });
     await put(user.id, 'big').expect(200);
@@ -208,11 +209,11 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
     expect(did).toMatchObject({ startsAt: now().toISOString(), currentPeriodEnd: periodEnd, nextGrantAt: periodEnd });
     expect(said.lots.map((l: { allocationId: string }) => l.allocationId)).toEqual([manual.id]);
     expect(created.map((a) => [a.source, a.total_credits, a.expires_at.toISOString()])).toEqual([
-      ['rollover', 300, periodEnd],
       ['plan', 500, periodEnd],
     ]);
     const after = await allocations(user.id);
-    // The manual lot is as it was; the old plan lot gave 300 to the rollover and expired the other 380.
+    // The manual lot is as it was; the old plan lot expired whole: a change rolls nothing over (its cap
+    // of 300 applies only when a period ends by itself).
     expect(after[0]).toEqual(manual);
     expect(after[1]).toMatchObject({ remaining_credits: 0 });
     expect(after[1].expires_at.toISOString()).toBe(now().toISOString());
@@ -220,11 +221,8 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
       `SELECT kind, amount FROM credit_ledger WHERE allocation_id = $1 AND kind IN ('rollover', 'expire') ORDER BY id`,
       [old.id],
     );
-    expect(lines).toEqual([
-      { kind: 'rollover', amount: -300 },
-      { kind: 'expire', amount: -380 },
-    ]);
-    expect(await f.available(user.id)).toBe(50 + 300 + 500);
+    expect(lines).toEqual([{ kind: 'expire', amount: -680 }]);
+    expect(await f.available(user.id)).toBe(50 + 500);
 
     // The hold settles against the lot it reserved: 50 charged, the 70 given back expire with that lot.
     await metering.finalize(user.id, 'pco-session', 50);
@@ -237,7 +235,7 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
       { kind: 'release', amount: 70 },
       { kind: 'expire', amount: -70 },
     ]);
-    expect(await f.available(user.id)).toBe(850);
+    expect(await f.available(user.id)).toBe(550);
     expect(await changedEvents({ userId: user.id })).toEqual([
       expect.objectContaining({ fromPlanId: null, toPlanId: plans.big }),
       expect.objectContaining({
@@ -249,6 +247,28 @@ describe('plan changes: timing, allowance, anchor and the preview', () => {
         effectiveAt: now().toISOString(),
       }),
     ]);
+  });
+
+  it('full + restart repeated in one period never grows the balance: no change rolls credits over', async () => {
+    const user = await f.newUser();
+    await put(user.id, 'big').expect(200);
+    expect(await f.available(user.id)).toBe(1000);
+    for (let i = 0; i < 4; i++) {
+      // An hour between changes: each restart's period starts at an instant of its own.
+      await passTime(t.db, user.id, HOUR);
+      await put(user.id, 'large', { allowance: 'full', anchor: 'restart' }).expect(200);
+      expect(await f.available(user.id)).toBe(1200);
+      await passTime(t.db, user.id, HOUR);
+      await put(user.id, 'big', { allowance: 'full', anchor: 'restart' }).expect(200);
+      expect(await f.available(user.id)).toBe(1000);
+    }
+    const { rows } = await t.db.query(
+      `SELECT count(*)::int AS n FROM credit_allocations
+        WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) AND source = 'rollover'`,
+      [user.id],
+    );
+    expect(rows[0].n).toBe(0);
+    await expectInvariants(t, [user.id]);
   });
 
   it('refusals: full without restart, startsAt with another timing, period_end with no period; nothing written', async () => {

@@ -48,6 +48,11 @@ describe('volume steps', () => {
     ).rows as { kind: string; amount: number; category: string; source: string; expires_at: Date }[];
   const spent = (lines: { kind: string; amount: number }[]) =>
     -lines.filter((l) => l.kind === 'debit').reduce((sum, l) => sum + l.amount, 0);
+  /** The rule in force for a model, as the list of current rules answers it. */
+  const ruleOf = async (modelId: string) =>
+    (
+      (await t.http.get('/api/pricing').set(admin).expect(200)).body.items as { modelId: string; volume: unknown }[]
+    ).find((r) => r.modelId === modelId)!;
   const givenBack = (lines: { kind: string; amount: number }[]) =>
     lines.filter((l) => l.kind === 'volume_adjustment').reduce((sum, l) => sum + l.amount, 0);
 
@@ -85,6 +90,23 @@ describe('volume steps', () => {
   afterAll(async () => {
     await expectInvariants(t, users);
     await t.close();
+  });
+
+  it('a model’s price now carries its rule’s volume as the rule answers it; a rule without steps null', async () => {
+    const now = await t.http.get(`/api/pricing/${volume}`).set(admin).expect(200);
+    expect(now.body).toMatchObject({ source: 'rule', volume: (await ruleOf(volume)).volume });
+    expect(now.body.volume).toEqual({
+      mode: 'volume',
+      period: 'month',
+      steps: [
+        { upTo: 1000, pricePercent: '100.00' },
+        { upTo: 3000, pricePercent: '50.00' },
+        { upTo: null, pricePercent: '25.00' },
+      ],
+    });
+    const plain = uniqueId('openai.novol');
+    expect((await post('/api/pricing', { modelId: plain, pricePer1kTokens: '1' })).status).toBe(201);
+    expect((await t.http.get(`/api/pricing/${plain}`).set(admin).expect(200)).body.volume).toBeNull();
   });
 
   it('refuses a table out of bounds with 400 and creates nothing', async () => {

@@ -18,6 +18,7 @@ import { DatabaseProbe } from './connections/database-probe.js';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { ExportConnections } from './export-connections.js';
 import { HeavyReads } from './heavy-reads.js';
+import { migrateUnderLock } from './migration-lock.js';
 import { migrateAsOwner } from './service-role.js';
 import { Transactions } from './transactions.js';
 
@@ -73,11 +74,11 @@ export class DatabaseModule {
               throw new Error('No database URL: DATABASE_URL, DB_HOST or the embedded database must provide one');
             // Two roles: the owner migrates and grants, the service connects as a role that owns nothing.
             if (migrationUrl) await migrateAsOwner({ ...config.database, url, migrationUrl });
+            // One role: the migrations run here, under their advisory lock, not in TypeORM's start-up
+            // (which takes none): instances starting together on an empty database would collide.
+            else if (config.database.migrationsRun) await migrateUnderLock({ ...config.database, url });
             return {
-              ...buildDataSourceOptions(
-                { ...config.database, url, migrationsRun: config.database.migrationsRun && !migrationUrl },
-                entities,
-              ),
+              ...buildDataSourceOptions({ ...config.database, url, migrationsRun: false }, entities),
               retryAttempts: 3,
               retryDelay: 1000,
             };

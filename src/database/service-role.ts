@@ -6,6 +6,7 @@ import { databaseProblem, StartupError } from '../common/startup/startup-checks.
 import type { DatabaseConfig } from '../config/app-config.js';
 import { roleOf } from '../config/role-of.js';
 import { buildDataSourceOptions } from './data-source-options.js';
+import { migrateUnderLock } from './migration-lock.js';
 
 /**
  * Tables that are evidence: the service may add to them and read them, never change, delete or
@@ -132,16 +133,17 @@ export async function migrateAsOwner(database: DatabaseConfig & { url: string; m
   const role = roleOf(database.url);
   if (!role)
     throw new Error('DATABASE_URL must name its role (postgres://ROLE@host/db) next to DATABASE_MIGRATION_URL');
+  // Migrations under their advisory lock (migrateUnderLock()): instances starting together take turns.
+  if (database.migrationsRun) {
+    const applied = await migrateUnderLock({ ...database, url: database.migrationUrl });
+    if (applied > 0) logger.log({ msg: 'migrations applied as the owner', count: applied });
+  }
   const owner = new DataSource({
     ...buildDataSourceOptions({ ...database, url: database.migrationUrl, readUrl: null, poolSize: 1 }),
     migrationsRun: false,
   });
   await owner.initialize();
   try {
-    if (database.migrationsRun) {
-      const applied = await owner.runMigrations({ transaction: 'each' });
-      if (applied.length > 0) logger.log({ msg: 'migrations applied as the owner', count: applied.length });
-    }
     await owner.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(${GRANT_LOCK})`);
       const problem = await serviceRoleProblem((sql, params) => manager.query(sql, params), role);

@@ -23,8 +23,9 @@ import { PutAlertThresholdsDto, PutCreditLimitsDto } from '../credits/dto/limits
 import { CreditLimitsService } from '../credits/limits/credit-limits.service.js';
 import { ApiCsvExportRefusals } from '../usage/csv/csv-export.decorator.js';
 import { csvExportFile } from '../usage/csv/csv-export-file.js';
-import { DateRangeQueryDto, ListRecordsQueryDto } from '../usage/dto/record-usage.dto.js';
+import { ListRecordsQueryDto } from '../usage/dto/record-usage.dto.js';
 import { UsageRecordListResponseDto } from '../usage/dto/record-view.dto.js';
+import { StatsQueryDto } from '../usage/dto/usage-queries.dto.js';
 import { UsageStatsService } from '../usage/stats/usage-stats.service.js';
 import { UsageRecordsService } from '../usage/usage-records.service.js';
 import {
@@ -111,11 +112,8 @@ export class OrgMoneyController {
   }
 
   @Get('usage/stats')
-  @MoneyRead('getOrgUsageStats', OrgUsageStatsResponseDto, 'Bad date, or startDate after endDate')
-  async usageStats(
-    @Param('orgId') orgId: string,
-    @Query() query: DateRangeQueryDto,
-  ): Promise<OrgUsageStatsResponseDto> {
+  @MoneyRead('getOrgUsageStats', OrgUsageStatsResponseDto, 'Bad date, startDate after endDate, or an unknown groupBy')
+  async usageStats(@Param('orgId') orgId: string, @Query() query: StatsQueryDto): Promise<OrgUsageStatsResponseDto> {
     return this.stats.orgStats(orgId, query);
   }
 

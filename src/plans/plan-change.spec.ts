@@ -54,7 +54,7 @@ describe('planChange', () => {
     expect(back.creditsGrantedNow).toBe(0);
   });
 
-  it('full + restart: a new period now, the old plan lots end, the rollover from the old plan’s cap', () => {
+  it('full + restart: a new period now, the old plan lots end whole, nothing rolls over', () => {
     const change = planChange(
       input({
         plan: free,
@@ -70,9 +70,9 @@ describe('planChange', () => {
       kind: 'replace',
       anchor: at(7),
       grant: 100,
-      rollover: { fromId: 'pro-lot', credits: 300 },
       expire: ['pro-lot'],
     });
+    expect(change.steps).not.toHaveProperty('rollover');
     expect(change.lots.map((l) => l.id)).toEqual(['rolled']);
     expect([change.currentPeriodStart, change.currentPeriodEnd]).toEqual([at(7), at(31)]);
   });

@@ -45,12 +45,6 @@ export interface ChangeInput {
   lots: LiveLot[];
 }
 
-/** The lot a restart rolls over from, and how much of it. */
-export interface RolloverStep {
-  fromId: string;
-  credits: number;
-}
-
 export type ChangeSteps =
   /** The plan held already: nothing moves (a schedule in place is dropped). */
   | { kind: 'same' }
@@ -61,8 +55,10 @@ export type ChangeSteps =
       /** The period in progress at `now` of the new subscription; null before its anchor. */
       period: PeriodBounds | null;
       grant: number;
-      rollover: RolloverStep | null;
-      /** The old period's plan lots that end now (restart with `full`). */
+      /**
+       * The old period's plan lots that end now (restart with `full`), whole: a change never rolls
+       * credits over, only a period that ends by itself does (its renewal).
+       */
       expire: string[];
     };
 
@@ -133,15 +129,11 @@ export function planChange(input: ChangeInput): ChangePlan {
   const anchor = options.anchor === 'restart' ? now : (options.startsAt ?? input.keptAnchor ?? now);
   const period = periodAt(anchor, plan.period, now);
   let grant = 0;
-  let rollover: RolloverStep | null = null;
   let expire: string[] = [];
   if (period && options.allowance === 'full') {
-    // The old period's plan lots end now; up to the old plan's rollover cap of them carries over first.
-    const old = input.lots.filter((l) => l.source === 'plan');
-    expire = old.map((l) => l.id);
-    const largest = old.filter((l) => l.credits > 0).sort((a, b) => b.credits - a.credits)[0];
-    const cap = live?.plan.rolloverCap ?? 0;
-    if (largest && cap > 0) rollover = { fromId: largest.id, credits: Math.min(cap, largest.credits) };
+    // The old period's plan lots end now, whole: a rollover here would carry credits into a period
+    // that a second change could end again, and repeated changes would pile them up.
+    expire = input.lots.filter((l) => l.source === 'plan').map((l) => l.id);
     grant = plan.credits;
   } else if (period) {
     const lacking = plan.credits - planCreditsInForce(input.lots, now);
@@ -155,7 +147,7 @@ export function planChange(input: ChangeInput): ChangePlan {
   }
   const touched = new Set(expire);
   return {
-    steps: { kind: 'replace', anchor, period, grant, rollover, expire },
+    steps: { kind: 'replace', anchor, period, grant, expire },
     effectiveAt: now,
     creditsGrantedNow: grant,
     lots: lots.filter((l) => !touched.has(l.id)),

@@ -107,15 +107,6 @@ export class SubscriptionsService {
         });
         await this.pricing.setAccountPlan(m, accountId, plan);
         if (steps.period) {
-          const into = { planId: plan.id, subscriptionId: created.id, periodStart: steps.period.start };
-          if (steps.rollover)
-            await this.lots.rolloverLot(m, {
-              accountId,
-              fromId: steps.rollover.fromId,
-              cap: steps.rollover.credits,
-              expiresAt: steps.period.end,
-              into,
-            });
           await this.lots.expireNow(m, accountId, steps.expire, steps.period.start);
           await this.periods.grant(m, accountId, created, plan, steps.period, steps.grant, caller.userId);
         }

@@ -36,6 +36,8 @@ export interface PriceView {
   providerCostPer1kTokens: string | null;
   serviceTiers: ServiceTiers | null;
   unitPrices: UnitPrices | null;
+  /** The rule's volume steps, as rule answers carry them; null: none (or the default price). */
+  volume: VolumeSteps | null;
   pricingRuleId: string | null;
   source: 'rule' | 'default';
   effectiveFrom: string | null;

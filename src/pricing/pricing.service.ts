@@ -179,6 +179,7 @@ export class PricingService {
       providerCostPer1kTokens: rule?.providerCostPer1kTokens ?? null,
       serviceTiers: rule?.serviceTiers ?? null,
       unitPrices: rule?.unitPrices ?? null,
+      volume: rule?.volume ?? null,
       pricingRuleId: rule?.id ?? null,
       source: rule ? 'rule' : 'default',
       effectiveFrom: rule?.effectiveFrom ?? null,

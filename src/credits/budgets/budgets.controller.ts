@@ -19,6 +19,7 @@ import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
 import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
 import {
+  BudgetAccountQueryDto,
   BudgetIdParamDto,
   BudgetListResponseDto,
   BudgetResponseDto,
@@ -26,11 +27,17 @@ import {
   ListBudgetsQueryDto,
   UpdateBudgetDto,
 } from '../dto/budgets.dto.js';
-import { BUDGET_READERS, CreditBudgetsService } from './credit-budgets.service.js';
+import { BUDGET_READERS, BUDGET_SETTERS, CreditBudgetsService } from './credit-budgets.service.js';
 
 const WHO =
   'Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s ' +
   'owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED.';
+
+/** The budget routes that name one budget: ids are per account. */
+const ONE_BUDGET =
+  'A budgetId is its account’s own: staff name the account with `userId` or `orgId` (an id more than one ' +
+  'account has, unnamed → 400); a user or key means its own account. Another account’s budget → 404, as a ' +
+  'missing one.';
 
 const CONFLICTS = {
   exists: domainErrorExample('BUDGET_EXISTS', 'Budget alpha-monthly exists with another body', 'Another body'),
@@ -48,7 +55,9 @@ export class BudgetsController {
     operationId: 'createBudget',
     summary: 'Cap what a project, tag, agent run or session of an account may spend',
     description:
-      `${WHO} The same budgetId with the same body again → 200 with the budget as it stands; another body → 409 ` +
+      `${WHO} Staff name the account (userId or orgId, else 400); a user or key may leave it out for its own. ` +
+      'A budgetId is the account’s own: another account may have one of the same id. ' +
+      `The same budgetId with the same body again → 200 with the budget as it stands; another body → 409 ` +
       'BUDGET_EXISTS (also when the scope has a budget on the account). A parent belongs to the same account; a ' +
       'chain holds at most 5 budgets.',
   })
@@ -84,7 +93,9 @@ export class BudgetsController {
       'Replayed: the same budgetId and body again; the budget as it stands, nothing changed, with `Idempotent-Replayed: true`',
   })
   @ApiBadRequestResponse({
-    description: 'Invalid body, a parent of another account or none, or a chain of more than 5',
+    description:
+      'Invalid body (a limit beyond 2,147,483,647), staff naming no account, a parent of another account or none, ' +
+      'or a chain of more than 5',
     type: ErrorResponseDto,
   })
   @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
@@ -116,21 +127,33 @@ export class BudgetsController {
   }
 
   @Get(':budgetId')
-  @Auth('user', { scope: 'credits:read' })
-  @ApiOperation({ operationId: 'getBudget', summary: 'A budget with what it used and held in its period' })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS })
+  @ApiOperation({
+    operationId: 'getBudget',
+    summary: 'A budget with what it used and held in its period',
+    description: ONE_BUDGET,
+  })
   @ApiOkResponse({ type: BudgetResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid budgetId', type: ErrorResponseDto })
-  @ApiNotFoundOf('Budget', 'No such budget, or one of an account the caller may not see')
-  get(@CurrentUser() caller: AuthUser, @Param() params: BudgetIdParamDto): Promise<BudgetResponseDto> {
-    return this.budgets.get(caller, params.budgetId);
+  @ApiBadRequestResponse({
+    description: 'Invalid budgetId or query; staff naming no account for an id more than one account has',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundOf('Budget', 'No such budget on the account, or an account the caller may not see')
+  get(
+    @CurrentUser() caller: AuthUser,
+    @Param() params: BudgetIdParamDto,
+    @Query() _query: BudgetAccountQueryDto,
+    @NamedAccount() named: ResolvedAccount | null,
+  ): Promise<BudgetResponseDto> {
+    return this.budgets.get(caller, named, params.budgetId);
   }
 
   @Patch(':budgetId')
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS })
   @ApiOperation({
     operationId: 'updateBudget',
     summary: 'Change a budget’s limit or expiry',
-    description: `${WHO} A raised limit admits the next write at once; a change never resets what was used.`,
+    description: `${WHO} ${ONE_BUDGET} A raised limit admits the next write at once; a change never resets what was used.`,
   })
   @ApiBody({
     type: UpdateBudgetDto,
@@ -140,8 +163,11 @@ export class BudgetsController {
     },
   })
   @ApiOkResponse({ type: BudgetResponseDto })
-  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorResponseDto })
-  @ApiNotFoundOf('Budget', 'No such budget, or one of an account the caller may not see')
+  @ApiBadRequestResponse({
+    description: 'Invalid body or query; staff naming no account for an id more than one account has',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundOf('Budget', 'No such budget on the account, or an account the caller may not see')
   @ApiConflictResponse({
     description: 'ACCOUNT_ERASED',
     type: ErrorResponseDto,
@@ -150,28 +176,38 @@ export class BudgetsController {
   update(
     @CurrentUser() caller: AuthUser,
     @Param() params: BudgetIdParamDto,
+    @Query() _query: BudgetAccountQueryDto,
+    @NamedAccount() named: ResolvedAccount | null,
     @Body() body: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
-    return this.budgets.update(caller, params.budgetId, body);
+    return this.budgets.update(caller, named, params.budgetId, body);
   }
 
   @Delete(':budgetId')
   @HttpCode(204)
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS })
   @ApiOperation({
     operationId: 'deleteBudget',
     summary: 'Delete a budget (its children keep no parent)',
-    description: WHO,
+    description: `${WHO} ${ONE_BUDGET}`,
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiBadRequestResponse({ description: 'Invalid budgetId', type: ErrorResponseDto })
-  @ApiNotFoundOf('Budget', 'No such budget, or one of an account the caller may not see')
+  @ApiBadRequestResponse({
+    description: 'Invalid budgetId or query; staff naming no account for an id more than one account has',
+    type: ErrorResponseDto,
+  })
+  @ApiNotFoundOf('Budget', 'No such budget on the account, or an account the caller may not see')
   @ApiConflictResponse({
     description: 'ACCOUNT_ERASED',
     type: ErrorResponseDto,
     examples: { erased: CONFLICTS.erased },
   })
-  async delete(@CurrentUser() caller: AuthUser, @Param() params: BudgetIdParamDto): Promise<void> {
-    await this.budgets.delete(caller, params.budgetId);
+  async delete(
+    @CurrentUser() caller: AuthUser,
+    @Param() params: BudgetIdParamDto,
+    @Query() _query: BudgetAccountQueryDto,
+    @NamedAccount() named: ResolvedAccount | null,
+  ): Promise<void> {
+    await this.budgets.delete(caller, named, params.budgetId);
   }
 }

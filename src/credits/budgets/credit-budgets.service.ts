@@ -30,6 +30,9 @@ export const BUDGET_READERS: AccountRule = { user: 'holder', org: 'reader', what
 
 const instant = (value: string) => new Date(parseInstant(value)!.ms);
 
+/** Staff (supervisor and up, by token): they hold no account a budget route could mean for them. */
+const isStaff = (caller: AuthUser) => caller.role !== 'user';
+
 export function toBudgetDto(row: BudgetRow): BudgetResponseDto {
   const limit = Number(row.credit_limit);
   const spent = Number(row.spent);
@@ -70,20 +73,25 @@ export class CreditBudgetsService {
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
-  /** Creates it; the same budgetId and body again answers it (`created` false), another body is 409. */
+  /**
+   * Creates it; the same budgetId and body again answers it (`created` false), another body is 409.
+   * Staff name the account (400 without: they have none of their own to mean); a user or key may
+   * leave it out for its own.
+   */
   async create(caller: AuthUser, dto: CreateBudgetDto): Promise<{ budget: BudgetResponseDto; created: boolean }> {
+    if (isStaff(caller) && dto.userId === undefined && dto.orgId === undefined)
+      throw new DomainError('VALIDATION', 'Name the account the budget caps: userId or orgId');
     const account = await this.writer(caller, { userId: dto.userId, orgId: dto.orgId });
     const period = dto.period ?? 'lifetime';
     const expiresAt = dto.expiresAt === undefined ? null : instant(dto.expiresAt);
     return this.tx.run(async (m) => {
       await this.lock(m, account.accountId);
-      const existing = await this.repo.find(m, dto.budgetId);
+      const existing = await this.repo.find(m, account.accountId, dto.budgetId);
       if (existing) return { budget: this.same(existing, account, dto, period, expiresAt), created: false };
       if (dto.parentBudgetId !== undefined) {
-        const parent = await this.repo.find(m, dto.parentBudgetId);
-        if (!parent || parent.account_id !== account.accountId)
-          throw new DomainError('VALIDATION', 'parentBudgetId must name a budget of the same account');
-        if ((await this.repo.chainLength(m, dto.parentBudgetId)) + 1 > MAX_BUDGET_CHAIN)
+        const parent = await this.repo.find(m, account.accountId, dto.parentBudgetId);
+        if (!parent) throw new DomainError('VALIDATION', 'parentBudgetId must name a budget of the same account');
+        if ((await this.repo.chainLength(m, account.accountId, dto.parentBudgetId)) + 1 > MAX_BUDGET_CHAIN)
           throw new DomainError('VALIDATION', `a chain holds at most ${MAX_BUDGET_CHAIN} budgets`);
       }
       const taken = await this.repo.findScope(m, account.accountId, dto.scope.kind, dto.scope.id);
@@ -100,9 +108,9 @@ export class CreditBudgetsService {
         expiresAt,
         createdBy: caller.userId,
       });
-      // Another account's budget took the id meanwhile (each creation locks its own account only).
+      // Under the account's lock the id and the scope were free: a conflict here is not expected.
       if (!inserted) throw new DomainError('BUDGET_EXISTS', `Budget ${dto.budgetId} exists with another body`);
-      const budget = toBudgetDto((await this.repo.find(m, dto.budgetId))!);
+      const budget = toBudgetDto((await this.repo.find(m, account.accountId, dto.budgetId))!);
       await this.audit.record(m, {
         action: 'budget.create',
         targetId: dto.budgetId,
@@ -133,15 +141,20 @@ export class CreditBudgetsService {
     return toBudgetDto(row);
   }
 
-  async update(caller: AuthUser, budgetId: string, dto: UpdateBudgetDto): Promise<BudgetResponseDto> {
-    const before = await this.reachable(caller, budgetId, 'write');
+  async update(
+    caller: AuthUser,
+    named: ResolvedAccount | null,
+    budgetId: string,
+    dto: UpdateBudgetDto,
+  ): Promise<BudgetResponseDto> {
+    const before = await this.reachable(caller, named, budgetId, 'write');
     return this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
-      await this.repo.update(m, budgetId, {
+      await this.repo.update(m, before.id, {
         limit: dto.limitCredits,
         expiresAt: dto.expiresAt === undefined ? undefined : dto.expiresAt === null ? null : instant(dto.expiresAt),
       });
-      const after = await this.repo.find(m, budgetId);
+      const after = await this.repo.find(m, before.account_id, budgetId);
       if (!after) throw new NotFoundError('Budget');
       const budget = toBudgetDto(after);
       await this.audit.record(m, {
@@ -154,11 +167,11 @@ export class CreditBudgetsService {
     });
   }
 
-  async delete(caller: AuthUser, budgetId: string): Promise<void> {
-    const before = await this.reachable(caller, budgetId, 'write');
+  async delete(caller: AuthUser, named: ResolvedAccount | null, budgetId: string): Promise<void> {
+    const before = await this.reachable(caller, named, budgetId, 'write');
     await this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
-      await this.repo.delete(m, before.id);
+      await this.repo.delete(m, before);
       await this.audit.record(m, {
         action: 'budget.delete',
         targetId: budgetId,
@@ -168,8 +181,8 @@ export class CreditBudgetsService {
     });
   }
 
-  async get(caller: AuthUser, budgetId: string): Promise<BudgetResponseDto> {
-    return toBudgetDto(await this.reachable(caller, budgetId, 'read'));
+  async get(caller: AuthUser, named: ResolvedAccount | null, budgetId: string): Promise<BudgetResponseDto> {
+    return toBudgetDto(await this.reachable(caller, named, budgetId, 'read'));
   }
 
   /** An account's budgets by budgetId: the one named (the guard resolved it), else the caller's own. */
@@ -187,13 +200,38 @@ export class CreditBudgetsService {
     return toPage(rows, limit, toBudgetDto, (row) => ({ id: row.budget_id }));
   }
 
-  /** The budget, when the caller may reach its account under the rule (else 404, or 403 / 409). */
-  private async reachable(caller: AuthUser, budgetId: string, mode: 'read' | 'write'): Promise<BudgetRow> {
-    const row = await this.tx.run((m) => this.repo.find(m, budgetId));
+  /**
+   * The budget `budgetId` of the account the request names (the guard resolved it under the route's
+   * rule), else of the caller's own; staff naming none reach the one account that has that id (two
+   * or more: 400, name the account). Another account's budget is 404 as a missing one: ids are per
+   * account, so nothing tells whether another account has one. A write naming an erased user's
+   * account: 409.
+   */
+  private async reachable(
+    caller: AuthUser,
+    named: ResolvedAccount | null,
+    budgetId: string,
+    mode: 'read' | 'write',
+  ): Promise<BudgetRow> {
+    let row: BudgetRow | null;
+    if (named) row = await this.tx.run((m) => this.repo.find(m, named.accountId, budgetId));
+    else if (!isStaff(caller)) {
+      const own = await this.access.own(caller);
+      row = await this.tx.run((m) => this.repo.find(m, own.accountId, budgetId));
+    } else {
+      const rows = await this.tx.run((m) => this.repo.findAnywhere(m, budgetId));
+      if (rows.length > 1)
+        throw new DomainError(
+          'VALIDATION',
+          `More than one account has budget ${budgetId}: name it with userId or orgId`,
+        );
+      row = rows[0] ?? null;
+    }
     if (!row) throw new NotFoundError('Budget');
-    const owner = row.org_id !== null ? { orgId: row.org_id } : { userId: row.user_id! };
-    if (mode === 'write') await this.writer(caller, owner);
-    else if (!(await this.access.mayReach(caller, owner, BUDGET_READERS))) throw new NotFoundError('Budget');
+    if (mode === 'write') {
+      const owner = row.org_id !== null ? { orgId: row.org_id } : { userId: row.user_id! };
+      await this.writer(caller, owner);
+    }
     return row;
   }
 

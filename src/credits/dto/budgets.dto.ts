@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmptyObject, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
@@ -17,8 +18,8 @@ import {
 } from '../../engine/budget-scopes.js';
 
 export const BUDGET_ID_PATTERN = /^[a-z0-9_.:-]{1,100}$/;
-/** A budget's limit: credits, exact up to 2^53 − 1 in JSON. */
-export const MAX_BUDGET_CREDITS = Number.MAX_SAFE_INTEGER;
+/** A budget's limit: credits, a PostgreSQL integer as every credit amount (docs/money.md). */
+export const MAX_BUDGET_CREDITS = MAX_CREDITS;
 
 const BUDGET_ID_MESSAGE = 'must be 1–100 of a-z 0-9 _ . : -';
 
@@ -91,6 +92,16 @@ export class UpdateBudgetDto {
   @IsOptionalOrNull()
   @IsInstant()
   expiresAt?: string | null;
+}
+
+/** The account a route naming one budget means: staff name it; a user or key means its own. */
+export class BudgetAccountQueryDto {
+  @OptionalUserId('The user whose budget it is (staff; not with orgId). Default: the caller’s own account')
+  @NotTogetherWith('orgId')
+  userId?: string;
+
+  @OptionalOrgId('The organisation whose budget it is')
+  orgId?: string;
 }
 
 export class BudgetIdParamDto {

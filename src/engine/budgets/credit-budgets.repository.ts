@@ -67,9 +67,18 @@ export interface NewBudget {
 /** credit_budgets: budgets by scope (docs/budgets.md); their spend counters are the engine's. */
 @Injectable()
 export class CreditBudgetsRepository {
-  async find(m: EntityManager, budgetId: string): Promise<BudgetRow | null> {
-    const rows: BudgetRow[] = await m.query(`${BUDGET_SELECT} WHERE b.budget_id = $1`, [budgetId]);
+  /** The account's budget of that id (ids are per account). */
+  async find(m: EntityManager, accountId: string, budgetId: string): Promise<BudgetRow | null> {
+    const rows: BudgetRow[] = await m.query(`${BUDGET_SELECT} WHERE b.account_id = $1 AND b.budget_id = $2`, [
+      accountId,
+      budgetId,
+    ]);
     return rows[0] ?? null;
+  }
+
+  /** Every account's budget of that id (at most 2 read: staff naming no account need exactly one). */
+  async findAnywhere(m: EntityManager, budgetId: string): Promise<BudgetRow[]> {
+    return m.query(`${BUDGET_SELECT} WHERE b.budget_id = $1 ORDER BY b.account_id LIMIT 2`, [budgetId]);
   }
 
   /** An account's budgets by budgetId, after `after` (keyset), at most `limit`. */
@@ -87,21 +96,22 @@ export class CreditBudgetsRepository {
     );
   }
 
-  /** How many budgets the chain from `budgetId` up holds (itself included; 0: no such budget). */
-  async chainLength(m: EntityManager, budgetId: string): Promise<number> {
+  /** How many budgets the chain from the account's `budgetId` up holds (itself included; 0: no such budget). */
+  async chainLength(m: EntityManager, accountId: string, budgetId: string): Promise<number> {
     const rows: { n: number }[] = await m.query(
       `WITH RECURSIVE up AS (
-         SELECT b.budget_id, b.parent_budget_id, 1 AS n FROM credit_budgets b WHERE b.budget_id = $1
+         SELECT b.budget_id, b.parent_budget_id, 1 AS n FROM credit_budgets b WHERE b.account_id = $1 AND b.budget_id = $2
          UNION ALL
-         SELECT p.budget_id, p.parent_budget_id, up.n + 1 FROM up JOIN credit_budgets p ON p.budget_id = up.parent_budget_id
+         SELECT p.budget_id, p.parent_budget_id, up.n + 1 FROM up
+           JOIN credit_budgets p ON p.account_id = $1 AND p.budget_id = up.parent_budget_id
           WHERE up.n < 10)
        SELECT COALESCE(max(n), 0)::int AS n FROM up`,
-      [budgetId],
+      [accountId, budgetId],
     );
     return rows[0].n;
   }
 
-  /** Inserts it; false when its budgetId or its scope on the account is taken (nothing written). */
+  /** Inserts it; false when its budgetId or its scope is taken on the account (nothing written). */
   async insert(m: EntityManager, b: NewBudget): Promise<boolean> {
     const rows: unknown[] = await m.query(
       `INSERT INTO credit_budgets (budget_id, account_id, scope_kind, scope_id, parent_budget_id, credit_limit, period,
@@ -123,17 +133,22 @@ export class CreditBudgetsRepository {
   }
 
   /** A new limit or expiry; what it used is its counter's and never reset. */
-  async update(m: EntityManager, budgetId: string, change: { limit?: number; expiresAt?: Date | null }): Promise<void> {
+  async update(m: EntityManager, id: string, change: { limit?: number; expiresAt?: Date | null }): Promise<void> {
     await m.query(
       `UPDATE credit_budgets SET credit_limit = COALESCE($2, credit_limit),
               expires_at = CASE WHEN $3 THEN $4::timestamptz ELSE expires_at END, updated_at = now()
-        WHERE budget_id = $1`,
-      [budgetId, change.limit ?? null, change.expiresAt !== undefined, change.expiresAt ?? null],
+        WHERE id = $1`,
+      [id, change.limit ?? null, change.expiresAt !== undefined, change.expiresAt ?? null],
     );
   }
 
-  /** Deletes it, its counter with it (its children keep no parent). */
-  async delete(m: EntityManager, id: string): Promise<void> {
-    await m.query(`DELETE FROM credit_budgets WHERE id = $1`, [id]);
+  /** Deletes it, its counter with it; its children (the same account's) keep no parent. */
+  async delete(m: EntityManager, budget: Pick<BudgetRow, 'id' | 'account_id' | 'budget_id'>): Promise<void> {
+    await m.query(
+      `WITH gone AS (DELETE FROM credit_budgets WHERE id = $1)
+       UPDATE credit_budgets SET parent_budget_id = NULL, updated_at = now()
+        WHERE account_id = $2 AND parent_budget_id = $3`,
+      [budget.id, budget.account_id, budget.budget_id],
+    );
   }
 }

@@ -13,7 +13,8 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
  * and its pages keep room for the counter's row versions (fillfactor 50).
  */
 @Entity({ name: 'credit_budgets' })
-@Unique('credit_budgets_budget_id_key', ['budgetId'])
+// budgetId is the account's own (migration 1732005610000): unique per account, not across them.
+@Unique('credit_budgets_account_budget_key', ['accountId', 'budgetId'])
 @Unique('credit_budgets_scope_key', ['accountId', 'scopeKind', 'scopeId'])
 @Index('credit_budgets_parent_idx', ['parentBudgetId'])
 @Check('credit_budgets_spent_check', `spent >= 0`)
@@ -25,7 +26,7 @@ export class CreditBudget {
   })
   id: string;
 
-  /** The caller's id for it (1–100 of a-z 0-9 _ . : -): creation is idempotent by it. */
+  /** The caller's id for it (1–100 of a-z 0-9 _ . : -), the account's own: creation is idempotent by it. */
   @Column({ name: 'budget_id', type: 'varchar', length: 100 })
   budgetId: string;
 
@@ -39,11 +40,11 @@ export class CreditBudget {
   @Column({ name: 'scope_id', type: 'varchar', length: 200 })
   scopeId: string;
 
-  /** The parent (same account); deleting it leaves this budget without one. */
-  @ForeignKey(() => CreditBudget, (b) => b.budgetId, {
-    name: 'credit_budgets_parent_fkey',
-    onDelete: 'SET NULL',
-  })
+  /**
+   * The parent: the same account's budget of this id, checked under the account's lock at creation
+   * (no foreign key since ids are per account, migration 1732005610000); deleting it leaves this
+   * budget without one (CreditBudgetsRepository.delete()).
+   */
   @Column({ name: 'parent_budget_id', type: 'varchar', length: 100, nullable: true })
   parentBudgetId: string | null;
 

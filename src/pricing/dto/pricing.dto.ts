@@ -341,6 +341,9 @@ export class ModelPriceResponseDto {
   @UnitPricesAnswer()
   unitPrices: UnitPrices | null;
 
+  @VolumeAnswer()
+  volume: VolumeSteps | null;
+
   @ApiProperty({ type: String, nullable: true, example: '8a6f0c1e-2b3d-4e5f-9a0b-1c2d3e4f5a6b' })
   pricingRuleId: string | null;
 

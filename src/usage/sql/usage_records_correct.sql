@@ -11,7 +11,8 @@ AS $function$
   --   2. a correction id a record already has moves nothing and answers that correction (the same
   --      body: p_body_hashes[i], the hash of the body it stands for; another body fails);
   --   3. the credits of the records whose credits differ moved by the engine at once
-  --      (credits_correct(): their accounts locked, one take for what they add);
+  --      (credits_correct(): their accounts locked, one take for what they add), and what went back
+  --      of records priced at volume steps taken out of their periods' totals (credit_volume_correct());
   --   4. the usage_corrections rows written, the reviews a shortfall opens again, and the event
   --      `usage.corrected` of each record where something moved, in array order (emit_events(): one
   --      INSERT for them all).
@@ -27,6 +28,7 @@ AS $function$
     r_user varchar[]; r_org varchar[]; r_at timestamptz[]; r_key uuid[]; r_review varchar[]; r_session varchar[];
     r_previous integer[]; r_open integer[]; r_base integer[]; r_account bigint[];
     r_found boolean[]; r_hash varchar[];
+    r_model varchar[]; r_occurred timestamptz[]; r_tokens bigint[]; r_credits integer[];
     r_cid uuid[]; r_shortfall integer[]; r_moved bigint[];
     -- the records whose credits move (positions)
     c_ord integer[];
@@ -50,9 +52,15 @@ AS $function$
            -- the account that paid, as the record carries it
            array_agg(u.account_id ORDER BY k.ord),
            array_agg(f.id IS NOT NULL ORDER BY k.ord), array_agg(f.body_hash ORDER BY k.ord),
+           -- a record priced at volume steps: its model, time, tokens and charge, for its period's total
+           array_agg(CASE WHEN u.volume_step IS NOT NULL THEN u.model_id END ORDER BY k.ord),
+           array_agg(u.occurred_at ORDER BY k.ord),
+           array_agg(COALESCE(u.tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0) + COALESCE(u.cache_read_tokens, 0)
+                                        + COALESCE(u.cache_write_tokens, 0) + COALESCE(u.reasoning_tokens, 0))::bigint ORDER BY k.ord),
+           array_agg(u.credits ORDER BY k.ord),
            (array_agg(k.id ORDER BY k.ord) FILTER (WHERE u.id IS NULL))[1]
       INTO r_user, r_org, r_at, r_key, r_review, r_session, r_previous, r_open, r_base, r_account,
-           r_found, r_hash, v_missing
+           r_found, r_hash, r_model, r_occurred, r_tokens, r_credits, v_missing
       FROM unnest(p_record_ids) WITH ORDINALITY AS k(id, ord)
       LEFT JOIN usage_records u ON u.id = k.id
       LEFT JOIN LATERAL usage_record_net(u.id, u.credits, u.shortfall, u.review_status) c ON true
@@ -92,6 +100,19 @@ AS $function$
         r_shortfall[c_ord[m.out_ord]] := m.out_shortfall;
         r_moved[c_ord[m.out_ord]] := m.out_returned + m.out_regranted - m.out_collected - m.out_debt;
       END LOOP;
+      -- What went back of records priced at volume steps leaves their periods' totals with them
+      -- (credit_volume_correct()), so a later step crossing never gives it back again.
+      IF EXISTS (SELECT 1 FROM unnest(c_ord) AS c(i) WHERE r_model[c.i] IS NOT NULL AND p_credits[c.i] < r_previous[c.i]) THEN
+        PERFORM credit_volume_correct(
+          ARRAY(SELECT r_account[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_model[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_occurred[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_tokens[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT GREATEST(r_credits[i], r_previous[i]) FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT GREATEST(r_previous[i] - p_credits[i], 0) FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT p_record_ids[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o),
+          ARRAY(SELECT r_cid[i] FROM unnest(c_ord) WITH ORDINALITY AS c(i, o) ORDER BY c.o));
+      END IF;
     END IF;
     -- 4. The corrections, in array order. A shortfall on a record whose review is not open opens it
     -- again at that amount: what the review reads (shortfall + Σ review_delta) becomes exactly it.

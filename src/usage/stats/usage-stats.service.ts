@@ -64,12 +64,25 @@ export class UsageStatsService {
 
   /**
    * The statistics of the records charged to an organisation: the user shape with `orgId` and
-   * `byMember` (credits per member). Who may read them the org routes decided.
+   * `byMember` (credits per member), and `byScope` with `groupBy` as a user's. Who may read them the
+   * org routes decided.
    */
-  async orgStats(orgId: string, query: { startDate?: string; endDate?: string }): Promise<OrgUsageStats> {
+  async orgStats(
+    orgId: string,
+    query: { startDate?: string; endDate?: string; groupBy?: ScopeKind },
+  ): Promise<OrgUsageStats> {
     const range = parseDateRange(query.startDate, query.endDate);
-    const { aggs, ...stats } = await this.accountStats({ kind: 'org', ownerId: orgId }, range);
-    return { orgId, ...stats, byMember: toMap(aggs, 'user') };
+    const subject = { kind: 'org', ownerId: orgId } as const;
+    const [{ aggs, ...stats }, byScope] = await Promise.all([
+      this.accountStats(subject, range),
+      query.groupBy ? this.stats.scopeAggregates(subject, range, query.groupBy) : null,
+    ]);
+    return {
+      orgId,
+      ...stats,
+      byMember: toMap(aggs, 'user'),
+      ...(byScope ? { byScope: Object.fromEntries(byScope.map((r) => [r.key, toCount(r.credits)])) } : {}),
+    };
   }
 
   private async accountStats(subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>, range: DateRange) {

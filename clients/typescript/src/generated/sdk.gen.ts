@@ -423,7 +423,7 @@ export const listBudgets = <ThrowOnError extends boolean = false>(options?: Opti
 /**
  * Cap what a project, tag, agent run or session of an account may spend
  *
- * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. The same budgetId with the same body again → 200 with the budget as it stands; another body → 409 BUDGET_EXISTS (also when the scope has a budget on the account). A parent belongs to the same account; a chain holds at most 5 budgets.
+ * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. Staff name the account (userId or orgId, else 400); a user or key may leave it out for its own. A budgetId is the account’s own: another account may have one of the same id. The same budgetId with the same body again → 200 with the budget as it stands; another body → 409 BUDGET_EXISTS (also when the scope has a budget on the account). A parent belongs to the same account; a chain holds at most 5 budgets.
  */
 export const createBudget = <ThrowOnError extends boolean = false>(options: Options<CreateBudgetData, ThrowOnError>): RequestResult<CreateBudgetResponses, CreateBudgetErrors, ThrowOnError> => (options.client ?? client).post<CreateBudgetResponses, CreateBudgetErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -438,7 +438,7 @@ export const createBudget = <ThrowOnError extends boolean = false>(options: Opti
 /**
  * Delete a budget (its children keep no parent)
  *
- * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED.
+ * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. A budgetId is its account’s own: staff name the account with `userId` or `orgId` (an id more than one account has, unnamed → 400); a user or key means its own account. Another account’s budget → 404, as a missing one.
  */
 export const deleteBudget = <ThrowOnError extends boolean = false>(options: Options<DeleteBudgetData, ThrowOnError>): RequestResult<DeleteBudgetResponses, DeleteBudgetErrors, ThrowOnError> => (options.client ?? client).delete<DeleteBudgetResponses, DeleteBudgetErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -448,6 +448,8 @@ export const deleteBudget = <ThrowOnError extends boolean = false>(options: Opti
 
 /**
  * A budget with what it used and held in its period
+ *
+ * A budgetId is its account’s own: staff name the account with `userId` or `orgId` (an id more than one account has, unnamed → 400); a user or key means its own account. Another account’s budget → 404, as a missing one.
  */
 export const getBudget = <ThrowOnError extends boolean = false>(options: Options<GetBudgetData, ThrowOnError>): RequestResult<GetBudgetResponses, GetBudgetErrors, ThrowOnError> => (options.client ?? client).get<GetBudgetResponses, GetBudgetErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],
@@ -458,7 +460,7 @@ export const getBudget = <ThrowOnError extends boolean = false>(options: Options
 /**
  * Change a budget’s limit or expiry
  *
- * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. A raised limit admits the next write at once; a change never resets what was used.
+ * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. A budgetId is its account’s own: staff name the account with `userId` or `orgId` (an id more than one account has, unnamed → 400); a user or key means its own account. Another account’s budget → 404, as a missing one. A raised limit admits the next write at once; a change never resets what was used.
  */
 export const updateBudget = <ThrowOnError extends boolean = false>(options: Options<UpdateBudgetData, ThrowOnError>): RequestResult<UpdateBudgetResponses, UpdateBudgetErrors, ThrowOnError> => (options.client ?? client).patch<UpdateBudgetResponses, UpdateBudgetErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'X-API-Key', type: 'apiKey' }],

@@ -574,6 +574,17 @@ export type ModelPriceResponseDto = {
     unitPrices: {
         [key: string]: string;
     } | null;
+    /**
+     * Volume steps; null: none
+     */
+    volume?: {
+        mode: 'graduated' | 'volume';
+        period: 'month' | 'plan';
+        steps: Array<{
+            upTo: number | null;
+            pricePercent: string;
+        }>;
+    } | null;
     pricingRuleId: string | null;
     source: 'rule' | 'default';
     effectiveFrom: string | null;
@@ -6444,7 +6455,7 @@ export type CreateBudgetData = {
 
 export type CreateBudgetErrors = {
     /**
-     * Invalid body, a parent of another account or none, or a chain of more than 5
+     * Invalid body (a limit beyond 2,147,483,647), staff naming no account, a parent of another account or none, or a chain of more than 5
      */
     400: ErrorResponseDto;
     /**
@@ -6505,13 +6516,22 @@ export type DeleteBudgetData = {
     path: {
         budgetId: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * The user whose budget it is (staff; not with orgId). Default: the caller’s own account
+         */
+        userId?: string;
+        /**
+         * The organisation whose budget it is
+         */
+        orgId?: string;
+    };
     url: '/api/budgets/{budgetId}';
 };
 
 export type DeleteBudgetErrors = {
     /**
-     * Invalid budgetId
+     * Invalid budgetId or query; staff naming no account for an id more than one account has
      */
     400: ErrorResponseDto;
     /**
@@ -6519,11 +6539,11 @@ export type DeleteBudgetErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ForbiddenResponseDto;
     /**
-     * No such budget, or one of an account the caller may not see
+     * No such budget on the account, or an account the caller may not see; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6564,13 +6584,22 @@ export type GetBudgetData = {
     path: {
         budgetId: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * The user whose budget it is (staff; not with orgId). Default: the caller’s own account
+         */
+        userId?: string;
+        /**
+         * The organisation whose budget it is
+         */
+        orgId?: string;
+    };
     url: '/api/budgets/{budgetId}';
 };
 
 export type GetBudgetErrors = {
     /**
-     * Invalid budgetId
+     * Invalid budgetId or query; staff naming no account for an id more than one account has
      */
     400: ErrorResponseDto;
     /**
@@ -6578,11 +6607,11 @@ export type GetBudgetErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ForbiddenResponseDto;
     /**
-     * No such budget, or one of an account the caller may not see
+     * No such budget on the account, or an account the caller may not see; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -6616,13 +6645,22 @@ export type UpdateBudgetData = {
     path: {
         budgetId: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * The user whose budget it is (staff; not with orgId). Default: the caller’s own account
+         */
+        userId?: string;
+        /**
+         * The organisation whose budget it is
+         */
+        orgId?: string;
+    };
     url: '/api/budgets/{budgetId}';
 };
 
 export type UpdateBudgetErrors = {
     /**
-     * Invalid body
+     * Invalid body or query; staff naming no account for an id more than one account has
      */
     400: ErrorResponseDto;
     /**
@@ -6630,11 +6668,11 @@ export type UpdateBudgetErrors = {
      */
     401: ErrorResponseDto;
     /**
-     * Requires any authenticated caller. API keys: scope `credits:read`.
+     * Requires the user themself, the org's readers and above, or staff from supervisor up on any account (a caller who may not see the account gets 404). API keys: scope `credits:read`.
      */
     403: ForbiddenResponseDto;
     /**
-     * No such budget, or one of an account the caller may not see
+     * No such budget on the account, or an account the caller may not see; or: An account the caller may not see (as one that does not exist)
      */
     404: ErrorResponseDto;
     /**
@@ -11398,13 +11436,17 @@ export type GetOrgUsageStatsData = {
          * Inclusive; a date-only value includes that whole UTC day
          */
         endDate?: string;
+        /**
+         * Adds `byScope`: credits per id of this scope kind the records named (a record in two tags counts in both)
+         */
+        groupBy?: 'project' | 'tag' | 'run' | 'session';
     };
     url: '/api/orgs/{orgId}/usage/stats';
 };
 
 export type GetOrgUsageStatsErrors = {
     /**
-     * Bad date, or startDate after endDate
+     * Bad date, startDate after endDate, or an unknown groupBy
      */
     400: ErrorResponseDto;
     /**

@@ -929,7 +929,7 @@ export const listBudgetsInfiniteOptions = (options?: Options<ListBudgetsData>) =
 /**
  * Cap what a project, tag, agent run or session of an account may spend
  *
- * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. The same budgetId with the same body again → 200 with the budget as it stands; another body → 409 BUDGET_EXISTS (also when the scope has a budget on the account). A parent belongs to the same account; a chain holds at most 5 budgets.
+ * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. Staff name the account (userId or orgId, else 400); a user or key may leave it out for its own. A budgetId is the account’s own: another account may have one of the same id. The same budgetId with the same body again → 200 with the budget as it stands; another body → 409 BUDGET_EXISTS (also when the scope has a budget on the account). A parent belongs to the same account; a chain holds at most 5 budgets.
  */
 export const createBudgetMutation = (options?: Partial<Options<CreateBudgetData>>): UseMutationOptions<CreateBudgetResponse, CreateBudgetError, Options<CreateBudgetData>> => {
     const mutationOptions: UseMutationOptions<CreateBudgetResponse, CreateBudgetError, Options<CreateBudgetData>> = {
@@ -948,7 +948,7 @@ export const createBudgetMutation = (options?: Partial<Options<CreateBudgetData>
 /**
  * Delete a budget (its children keep no parent)
  *
- * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED.
+ * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. A budgetId is its account’s own: staff name the account with `userId` or `orgId` (an id more than one account has, unnamed → 400); a user or key means its own account. Another account’s budget → 404, as a missing one.
  */
 export const deleteBudgetMutation = (options?: Partial<Options<DeleteBudgetData>>): UseMutationOptions<DeleteBudgetResponse, DeleteBudgetError, Options<DeleteBudgetData>> => {
     const mutationOptions: UseMutationOptions<DeleteBudgetResponse, DeleteBudgetError, Options<DeleteBudgetData>> = {
@@ -968,6 +968,8 @@ export const getBudgetQueryKey = (options: Options<GetBudgetData>) => createQuer
 
 /**
  * A budget with what it used and held in its period
+ *
+ * A budgetId is its account’s own: staff name the account with `userId` or `orgId` (an id more than one account has, unnamed → 400); a user or key means its own account. Another account’s budget → 404, as a missing one.
  */
 export const getBudgetOptions = (options: Options<GetBudgetData>) => queryOptions<GetBudgetResponse, GetBudgetError, GetBudgetResponse, ReturnType<typeof getBudgetQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -985,7 +987,7 @@ export const getBudgetOptions = (options: Options<GetBudgetData>) => queryOption
 /**
  * Change a budget’s limit or expiry
  *
- * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. A raised limit admits the next write at once; a change never resets what was used.
+ * Staff (supervisor and up), the user themself (a token, or a key with `credits:read`), or an organisation’s owners, admins and billing members. A budget of an erased user’s account → 409 ACCOUNT_ERASED. A budgetId is its account’s own: staff name the account with `userId` or `orgId` (an id more than one account has, unnamed → 400); a user or key means its own account. Another account’s budget → 404, as a missing one. A raised limit admits the next write at once; a change never resets what was used.
  */
 export const updateBudgetMutation = (options?: Partial<Options<UpdateBudgetData>>): UseMutationOptions<UpdateBudgetResponse, UpdateBudgetError, Options<UpdateBudgetData>> => {
     const mutationOptions: UseMutationOptions<UpdateBudgetResponse, UpdateBudgetError, Options<UpdateBudgetData>> = {
