@@ -219,6 +219,8 @@ describe('Portal sessions', () => {
       scope: 'full',
       expiresAt: member.expiresAt,
       buyUrl: null, // this app names no PORTAL_BUY_URL
+      // The default METERING_TRUST (service) refuses a user's own usage writes; no gateway configured.
+      keyScopes: ['credits:read', 'usage:read', 'sessions:read', 'pricing:read'],
     });
     await t.http.get('/api/portal/session').set(asUser(userId)).expect(404);
     await t.http.get(`/api/orgs/${orgId}`).set(member.auth).expect(200);
