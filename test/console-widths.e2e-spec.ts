@@ -115,7 +115,7 @@ describe.skipIf(!chromiumAvailable)('The console and the portal at 375 and 1280 
       await page.getByRole('button', { name: 'New budget' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByLabel('Budget id').fill(budgetId);
-      await dialog.getByLabel('Scope id').fill(`alpha-${width}`);
+      await dialog.getByLabel('Scope id').fill(`proj-${width}`);
       await dialog.getByLabel('Limit (credits)').fill('5000');
       await shot(page, `widths-console-budget-new-${width}`, { fullPage: false });
       await dialog.getByRole('button', { name: 'Create budget' }).click();
@@ -127,7 +127,7 @@ describe.skipIf(!chromiumAvailable)('The console and the portal at 375 and 1280 
       await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
       await poll(() => table.getByRole('row').filter({ hasText: budgetId }).getByText('7,500').count()).toBe(2);
       const api = await t.http.get(`/api/budgets/${budgetId}`).set(admin()).expect(200);
-      expect(api.body).toMatchObject({ budgetId, limitCredits: 7500, scope: { kind: 'project', id: budgetId } });
+      expect(api.body).toMatchObject({ budgetId, limitCredits: 7500, scope: { kind: 'project', id: `proj-${width}` } });
       expect(await pageOverflow(page)).toBeLessThanOrEqual(0);
       await shot(page, `widths-console-budgets-${width}`);
     }

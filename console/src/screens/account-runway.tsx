@@ -11,8 +11,12 @@ import { runwayBasis, runwayDays } from '../lib/runway';
  * or over the account's own days when it is younger (`since`: its creation), with the burn per day
  * and the credits that expire before they are used.
  */
-/** A decimal string without its trailing zeros (`10.5000` → `10.5`, `100.0000` → `100`); no float. */
-const decimal = (value: string) => (value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value);
+/** A decimal string grouped, without its trailing zeros (`1269.5000` → `1,269.5`, `100.0000` → `100`); no float. */
+function decimal(value: string): string {
+  const [whole, fraction = ''] = value.split('.');
+  const digits = fraction.replace(/0+$/, '');
+  return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${digits ? `.${digits}` : ''}`;
+}
 
 export function AccountRunway({ account, since }: { account: Account; since: string | undefined }) {
   const days = runwayDays(since);
