@@ -4,11 +4,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createApp } from './app.factory.js';
 import { createRootLogger } from './common/logging/logger.js';
-import { checkDatabase, checkPortFree, portProblem, StartupError } from './common/startup/startup-checks.js';
+import { portProblem, StartupError } from './common/startup/startup-checks.js';
 import { type AppConfig, buildAppConfig, ConfigValidationError } from './config/app-config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/server/embedded-postgres.js';
 import { checkServiceRole } from './database/service-role.js';
 import { drainAndClose } from './health/graceful-shutdown.js';
+import { checkBeforeStart } from './preflight.js';
 
 /**
  * `npm start` / `node dist/src/main.js`, as a person at a terminal expects it:
@@ -107,17 +108,18 @@ async function bootstrap(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   try {
-    await checkPortFree(config.port);
+    await checkBeforeStart(config, process.env);
     if (config.database.embedded) {
       embedded = await startEmbeddedPostgres({
         dataDir: `${config.database.dataDir}/postgres`,
         database: 'accounting',
         dataDirChosen: Boolean(process.env.DATA_DIR),
         log: (message) => log.info(message),
+        shownAs: config.database.dataDir,
+        servicePort: config.port,
       });
-    } else if (config.database.url) {
-      await checkDatabase(config.database.url, process.env.DATABASE_URL ? 'DATABASE_URL' : 'DB_HOST');
-      if (config.database.migrationUrl) await checkServiceRole(config.database.url, config.database.migrationUrl);
+    } else if (config.database.url && config.database.migrationUrl) {
+      await checkServiceRole(config.database.url, config.database.migrationUrl);
     }
     app = await createApp({
       embeddedDatabaseUrl: embedded?.serviceUrl,
@@ -125,7 +127,9 @@ async function bootstrap(): Promise<void> {
       rootLogger: root,
     });
     await app.listen(config.port).catch((error: NodeJS.ErrnoException) => {
-      throw portProblem(config.port, error.code) ?? error;
+      throw (
+        portProblem(config.port, error.code, config.database.embedded ? config.database.dataDir : undefined) ?? error
+      );
     });
   } catch (error) {
     if (phase !== 'starting') return; // a signal is already stopping the process

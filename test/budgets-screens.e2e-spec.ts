@@ -212,6 +212,7 @@ describe.skipIf(!chromiumAvailable)('Budgets on the portal and the console', () 
       b.period,
       b.resetsAt ? `${b.resetsAt.slice(0, 10)} ${b.resetsAt.slice(11, 19)} UTC` : 'never',
       b.expired ? 'expired' : 'never',
+      'Edit', // each row's Edit (limit and expiry): test/console-widths.e2e-spec.ts
     ];
     for (const [path, query, name] of [
       [`/users/${userId}`, { userId }, 'user'],

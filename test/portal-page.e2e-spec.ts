@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { firstUsageDay, runwayDays } from '../console/src/lib/runway.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { launchChromium } from './support/chromium.js';
 import {
@@ -174,8 +175,21 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
       new Intl.NumberFormat('de-DE').format(balance.totalCredits),
     );
     expect(digits(await page.getByTestId('held').textContent())).toBe(balance.heldCredits);
-    // The run-out day beside the balance: the runway's UTC day, or none within a year.
-    const runway = (await t.http.get('/api/credits/runway').set(as(userId)).expect(200)).body;
+    // The run-out day beside the balance: the runway's UTC day, or none within a year; over the last
+    // 14 days, or the account's own days since its first usage (console/src/lib/runway.ts).
+    // The page's chart reads the last 30 UTC days.
+    const chart = {
+      startDate: new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10),
+      endDate: new Date().toISOString().slice(0, 10),
+    };
+    const { byDay } = (
+      await t.http
+        .get(`/api/usage/stats?startDate=${chart.startDate}&endDate=${chart.endDate}`)
+        .set(as(userId))
+        .expect(200)
+    ).body;
+    const days = runwayDays(firstUsageDay(byDay));
+    const runway = (await t.http.get(`/api/credits/runway?days=${days}`).set(as(userId)).expect(200)).body;
     const utcDay = new Intl.DateTimeFormat('de-DE', { dateStyle: 'medium', timeZone: 'UTC' });
     await poll(() => page.getByTestId('runs-out').textContent()).toBe(
       runway.runsOutAt === null

@@ -219,6 +219,9 @@ describe('Portal sessions', () => {
       scope: 'full',
       expiresAt: member.expiresAt,
       buyUrl: null, // this app names no PORTAL_BUY_URL
+      // This app's METERING_TRUST=users lets users meter themselves; no gateway configured (the
+      // default trust's narrower list: test/console-widths.e2e-spec.ts).
+      keyScopes: ['credits:read', 'usage:read', 'usage:write', 'sessions:read', 'sessions:write', 'pricing:read'],
     });
     await t.http.get('/api/portal/session').set(asUser(userId)).expect(404);
     await t.http.get(`/api/orgs/${orgId}`).set(member.auth).expect(200);

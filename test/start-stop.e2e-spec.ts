@@ -146,7 +146,8 @@ describe('npm start, stopped and failing as a person expects', () => {
       expect(await withTimeout(server.exit, 30_000, 'exit')).toBe(1);
       expect(serviceLines(server.output())).toEqual([
         `Port ${busyPort} is already in use (another copy of this service, or another program): stop it, ` +
-          `or start on another port, for example PORT=${busyPort + 1} npm start.`,
+          `or start another copy on another port with a data directory of its own, for example ` +
+          `PORT=${busyPort + 1} DATA_DIR=./data-${busyPort + 1} npm start.`,
       ]);
       expect(await noPostgresUnder(copy.dir)).toEqual([]);
     }, 60_000);

@@ -1,4 +1,5 @@
-import { AppShell, Button, Group, NavLink, Text, Title } from '@mantine/core';
+import { AppShell, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet } from '@tanstack/react-router';
 
@@ -23,16 +24,30 @@ const NAV = [
   { to: '/audit', label: 'Audit log' },
 ] as const;
 
+/**
+ * The console's frame: a header and the navigation, beside the screen from `sm` (768 px) up; below,
+ * the navigation folds away behind the header's menu button and closes again once a screen is picked.
+ */
 export function Layout() {
   const operator = useOperator();
   const queryClient = useQueryClient();
+  const [menu, { toggle, close }] = useDisclosure(false);
   return (
-    <AppShell header={{ height: 52 }} navbar={{ width: 200, breakpoint: 0 }} padding="md">
+    <AppShell
+      header={{ height: 52 }}
+      navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !menu } }}
+      padding={{ base: 'xs', sm: 'md' }}
+    >
       <AppShell.Header px="md">
-        <Group h="100%" justify="space-between">
-          <Text fw={700}>Accounting console</Text>
-          <Group gap="sm">
-            <Text size="sm" c="dimmed">
+        <Group h="100%" justify="space-between" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap">
+            <Burger opened={menu} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Text fw={700} truncate>
+              Accounting console
+            </Text>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <Text size="sm" c="dimmed" visibleFrom="sm">
               {operator.userId} · {operator.role}
             </Text>
             <Button
@@ -56,10 +71,11 @@ export function Layout() {
             to={item.to}
             label={item.label}
             activeOptions={{ exact: item.to === '/' }}
+            onClick={close}
           />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main style={{ minWidth: 0 }}>
         <Outlet />
       </AppShell.Main>
     </AppShell>

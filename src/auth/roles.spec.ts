@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { normaliseRole, type Role, ROLES, roleSatisfies } from './roles.js';
+import { endUserKeyScopes, normaliseRole, type Role, ROLES, roleSatisfies } from './roles.js';
 
 describe('roles', () => {
   it('normaliseRole keeps the three known roles', () => {
@@ -25,5 +25,28 @@ describe('roles', () => {
         expect(roleSatisfies(actual, required), `${actual} vs ${required}`).toBe(expected[actual].includes(required));
       }
     }
+  });
+});
+
+describe('endUserKeyScopes: what a key made in the portal can use', () => {
+  it('reads always; usage and session writes only where users meter themselves; gateway when it is on', () => {
+    expect(endUserKeyScopes('service', false)).toEqual(['credits:read', 'usage:read', 'sessions:read', 'pricing:read']);
+    expect(endUserKeyScopes('service', true)).toEqual([
+      'credits:read',
+      'usage:read',
+      'sessions:read',
+      'pricing:read',
+      'gateway',
+    ]);
+    expect(endUserKeyScopes('users', true)).toEqual([
+      'credits:read',
+      'usage:read',
+      'usage:write',
+      'sessions:read',
+      'sessions:write',
+      'pricing:read',
+      'gateway',
+    ]);
+    expect(endUserKeyScopes('users', false)).not.toContain('usage:ingest');
   });
 });

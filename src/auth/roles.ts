@@ -45,6 +45,23 @@ export const knownScopes = (values: string[]): Scope[] =>
  */
 export const OPT_IN_SCOPES: readonly Scope[] = ['gateway'];
 
+/**
+ * The scopes a key made by an end user (in the portal) can use under this configuration: reading
+ * credits, usage, sessions and prices always; recording usage and opening sessions only where users
+ * may meter themselves (METERING_TRUST=users: with the default `service` every such write of theirs
+ * is refused 403 METERING_REQUIRES_SERVICE, docs/trust-model.md); `gateway` whenever the gateway is
+ * on. The gateway is no self-report: the service itself measures what the provider answered and
+ * charges the key's owner, under the same rules as any metering write, so an end user may hold a
+ * gateway key even where they may not meter themselves.
+ */
+export function endUserKeyScopes(meteringTrust: 'service' | 'users', gatewayOn: boolean): Scope[] {
+  const selfMetering: readonly Scope[] = ['usage:write', 'sessions:write'];
+  return [
+    ...DEFAULT_SCOPES.filter((s) => meteringTrust === 'users' || !selfMetering.includes(s)),
+    ...(gatewayOn ? (['gateway'] as const) : []),
+  ];
+}
+
 /** What a key gets when its creator names no scopes: every scope but the admin-only and opt-in ones. */
 export const DEFAULT_SCOPES: readonly Scope[] = SCOPES.filter(
   (s) => !ADMIN_ONLY_SCOPES.includes(s) && !OPT_IN_SCOPES.includes(s),

@@ -4,7 +4,7 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { isServicePrincipal } from '../auth/metering.js';
-import type { AuthUser } from '../auth/roles.js';
+import { type AuthUser, endUserKeyScopes } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -30,7 +30,7 @@ export class PortalSessionsService {
     private readonly sessions: PortalSessionsRepository,
     private readonly transactions: Transactions,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl' | 'portal'>,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl' | 'portal' | 'meteringTrust' | 'gateway'>,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
@@ -100,6 +100,7 @@ export class PortalSessionsService {
       scope: session.scope,
       expiresAt: found.expiresAt.toISOString(),
       buyUrl: this.config.portal.buyUrl,
+      keyScopes: endUserKeyScopes(this.config.meteringTrust, this.config.gateway.upstreams.length > 0),
     };
   }
 

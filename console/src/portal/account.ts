@@ -55,11 +55,18 @@ export async function loadBalance(session: PortalSession, client?: Client): Prom
   return { available: org.totalCredits, held: org.heldCredits, debt: org.debt, lots: null };
 }
 
-/** When the account's credits run out at its recent use; null when the caller may not read its usage. */
-export async function loadRunway(session: PortalSession, client?: Client): Promise<RunwayResponseDto | null> {
-  if (session.orgId === null) return (await getRunway({ client, throwOnError: true })).data;
+/**
+ * When the account's credits run out at its use of the last `days` (1–14: see lib/runway.ts); null
+ * when the caller may not read its usage.
+ */
+export async function loadRunway(
+  session: PortalSession,
+  days: number,
+  client?: Client,
+): Promise<RunwayResponseDto | null> {
+  if (session.orgId === null) return (await getRunway({ client, query: { days }, throwOnError: true })).data;
   if (!isOrgReader(session)) return null;
-  return (await getRunway({ client, query: { orgId: session.orgId }, throwOnError: true })).data;
+  return (await getRunway({ client, query: { orgId: session.orgId, days }, throwOnError: true })).data;
 }
 
 /** Credits per UTC day over the chart's 30 days; null when the caller may not read the account's usage. */

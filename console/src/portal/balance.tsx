@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 
 import { getOrgMemberOptions } from '../api/generated/@tanstack/react-query.gen';
+import { firstUsageDay, runwayBasis, runwayDays } from '../lib/runway';
 import { loadBalance, loadDailyUsage, loadRunway, type PortalSession } from './account';
 import { dailyChart } from './chart';
 import { DailyUsageChart } from './chart-view';
@@ -10,7 +11,13 @@ import { Failed, Loading } from './status';
 export function BalanceTab({ session }: { session: PortalSession }) {
   const balance = useQuery({ queryKey: ['portal', 'balance', session.id], queryFn: () => loadBalance(session) });
   const daily = useQuery({ queryKey: ['portal', 'daily', session.id], queryFn: () => loadDailyUsage(session) });
-  const runway = useQuery({ queryKey: ['portal', 'runway', session.id], queryFn: () => loadRunway(session) });
+  // Over the account's own days when it is younger than the window: from its first day with usage.
+  const days = runwayDays(firstUsageDay(daily.data));
+  const runway = useQuery({
+    queryKey: ['portal', 'runway', session.id, days],
+    queryFn: () => loadRunway(session, days),
+    enabled: daily.isFetched,
+  });
   // In an org: what this member may spend of the pool now (their limit may be lower than the pool).
   const member = useQuery({
     ...getOrgMemberOptions({ path: { orgId: session.orgId ?? '', userId: session.userId } }),
@@ -39,7 +46,7 @@ export function BalanceTab({ session }: { session: PortalSession }) {
         </div>
         {runway.data && (
           <div>
-            <dt>Runs out at the last 14 days’ use</dt>
+            <dt>Runs out at {runwayBasis(days)}</dt>
             <dd data-testid="runs-out">
               {runway.data.runsOutAt === null
                 ? 'Not within a year'

@@ -14,6 +14,11 @@ import { credits, date } from './format';
 import { Failed, Loading, messageOf } from './status';
 
 type Scope = NonNullable<CreateApiKeyDto['permissions']>[number];
+/**
+ * Every scope the form may offer, in its order, each with its words. It offers only those the session
+ * says a key made here can use (`keyScopes`: recording usage only where users may meter themselves,
+ * `gateway` when the gateway is on), never one whose every use would answer 403.
+ */
 const SCOPES: Array<[Scope, string]> = [
   ['credits:read', 'Read credits'],
   ['usage:read', 'Read usage'],
@@ -21,6 +26,7 @@ const SCOPES: Array<[Scope, string]> = [
   ['sessions:read', 'Read sessions'],
   ['sessions:write', 'Open and settle sessions'],
   ['pricing:read', 'Read prices'],
+  ['gateway', 'Call AI models through the gateway (spends your credits)'],
 ];
 const PERIODS = ['day', 'week', 'month', 'total'] as const;
 
@@ -95,7 +101,7 @@ export function KeysTab({ session }: { session: PortalSession }) {
         </label>
         <fieldset>
           <legend>Scopes</legend>
-          {SCOPES.map(([scope, label]) => (
+          {SCOPES.filter(([scope]) => session.keyScopes.includes(scope)).map(([scope, label]) => (
             <label key={scope} className="check">
               <input
                 type="checkbox"

@@ -6,11 +6,13 @@ import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { type Account, accountRef } from '../lib/account';
 import { credits, errorMessage, utc } from '../lib/format';
+import { EditBudget, NewBudget } from './account-budget-form';
 
 /**
  * An account's budgets by scope (`GET /api/budgets`): each scope's limit, what it used this period
  * and holds, what a write may still take (the least of its chain's room), its period and when it
- * restarts (UTC), and whether it expired. Read-only: budgets are set through the API.
+ * restarts (UTC), and whether it expired; New budget makes one and each row's Edit changes its limit
+ * and expiry (account-budget-form.tsx).
  */
 export function AccountBudgets({ account }: { account: Account }) {
   const budgets = useInfiniteQuery({
@@ -20,6 +22,7 @@ export function AccountBudgets({ account }: { account: Account }) {
   const items = pagesOf(budgets.data);
   return (
     <Stack>
+      <NewBudget account={account} />
       {budgets.isError && (
         <Alert color="red" role="alert">
           {errorMessage(budgets.error)}
@@ -64,6 +67,7 @@ export function AccountBudgets({ account }: { account: Account }) {
                 'never'
               ),
           },
+          { label: 'Change', render: (row) => <EditBudget budget={row} /> },
         ]}
       />
       <LoadMore {...budgets} empty={budgets.isSuccess && items.length === 0} />

@@ -106,51 +106,53 @@ export function AllocationTable({ account, items }: { account: Account; items: A
   const target = voiding.subject;
   return (
     <>
-      <Table striped aria-label="Allocations">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Allocation</Table.Th>
-            <Table.Th>Source</Table.Th>
-            <Table.Th ta="right">Granted</Table.Th>
-            <Table.Th ta="right">Left</Table.Th>
-            <Table.Th>Allocated (UTC)</Table.Th>
-            <Table.Th>Expires (UTC)</Table.Th>
-            <Table.Th>Notes</Table.Th>
-            <Table.Th />
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {items.map((allocation) => (
-            <Table.Tr key={allocation.id}>
-              <Table.Td ff="monospace" fz="xs">
-                {allocation.id}
-              </Table.Td>
-              <Table.Td>{allocation.source}</Table.Td>
-              <Table.Td ta="right">{credits(allocation.totalCredits)}</Table.Td>
-              <Table.Td ta="right">{credits(allocation.remainingCredits)}</Table.Td>
-              <Table.Td style={NO_WRAP}>{utc(allocation.allocatedAt)}</Table.Td>
-              <Table.Td style={NO_WRAP}>{utc(allocation.expiresAt)}</Table.Td>
-              <Table.Td>{allocation.notes ?? ''}</Table.Td>
-              <Table.Td>
-                {allocation.voidedAt ? (
-                  <Text size="xs" c="dimmed">
-                    voided {utc(allocation.voidedAt)} by {allocation.voidedBy}
-                    {allocation.voidReason ? `: ${allocation.voidReason}` : ''}
-                  </Text>
-                ) : (
-                  operator.isAdmin &&
-                  allocation.remainingCredits > 0 &&
-                  Date.parse(allocation.expiresAt) > Date.now() && (
-                    <Button size="xs" color="red" variant="light" onClick={() => voiding.open(allocation)}>
-                      Void
-                    </Button>
-                  )
-                )}
-              </Table.Td>
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table striped aria-label="Allocations">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Allocation</Table.Th>
+              <Table.Th>Source</Table.Th>
+              <Table.Th ta="right">Granted</Table.Th>
+              <Table.Th ta="right">Left</Table.Th>
+              <Table.Th>Allocated (UTC)</Table.Th>
+              <Table.Th>Expires (UTC)</Table.Th>
+              <Table.Th>Notes</Table.Th>
+              <Table.Th />
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {items.map((allocation) => (
+              <Table.Tr key={allocation.id}>
+                <Table.Td ff="monospace" fz="xs">
+                  {allocation.id}
+                </Table.Td>
+                <Table.Td>{allocation.source}</Table.Td>
+                <Table.Td ta="right">{credits(allocation.totalCredits)}</Table.Td>
+                <Table.Td ta="right">{credits(allocation.remainingCredits)}</Table.Td>
+                <Table.Td style={NO_WRAP}>{utc(allocation.allocatedAt)}</Table.Td>
+                <Table.Td style={NO_WRAP}>{utc(allocation.expiresAt)}</Table.Td>
+                <Table.Td>{allocation.notes ?? ''}</Table.Td>
+                <Table.Td>
+                  {allocation.voidedAt ? (
+                    <Text size="xs" c="dimmed">
+                      voided {utc(allocation.voidedAt)} by {allocation.voidedBy}
+                      {allocation.voidReason ? `: ${allocation.voidReason}` : ''}
+                    </Text>
+                  ) : (
+                    operator.isAdmin &&
+                    allocation.remainingCredits > 0 &&
+                    Date.parse(allocation.expiresAt) > Date.now() && (
+                      <Button size="xs" color="red" variant="light" onClick={() => voiding.open(allocation)}>
+                        Void
+                      </Button>
+                    )
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       <ActionDialog
         title={`Void ${credits(target?.remainingCredits)} credits left on this allocation`}
         dialog={voiding}

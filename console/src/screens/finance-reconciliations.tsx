@@ -103,28 +103,30 @@ function Unmatched({ reconciliation: r }: { reconciliation: ReconciliationRespon
   ];
   if (items.length === 0) return <Text c="dimmed">Every row matched, and no purchase is missing.</Text>;
   return (
-    <Table aria-label={`Unmatched items of ${utc(r.createdAt)}`} withTableBorder>
-      <Table.Thead>
-        <Table.Tr>
-          <Table.Th>Item</Table.Th>
-          <Table.Th>Balance transaction</Table.Th>
-          <Table.Th>Category</Table.Th>
-          <Table.Th>Purchase</Table.Th>
-          <Table.Th>Detail</Table.Th>
-        </Table.Tr>
-      </Table.Thead>
-      <Table.Tbody>
-        {items.map((i) => (
-          <Table.Tr key={i.key}>
-            <Table.Td>{i.what}</Table.Td>
-            <Table.Td>{i.transaction}</Table.Td>
-            <Table.Td>{i.category}</Table.Td>
-            <Table.Td>{i.purchase}</Table.Td>
-            <Table.Td>{i.detail}</Table.Td>
+    <Table.ScrollContainer minWidth={0} type="native">
+      <Table aria-label={`Unmatched items of ${utc(r.createdAt)}`} withTableBorder>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Item</Table.Th>
+            <Table.Th>Balance transaction</Table.Th>
+            <Table.Th>Category</Table.Th>
+            <Table.Th>Purchase</Table.Th>
+            <Table.Th>Detail</Table.Th>
           </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
+        </Table.Thead>
+        <Table.Tbody>
+          {items.map((i) => (
+            <Table.Tr key={i.key}>
+              <Table.Td>{i.what}</Table.Td>
+              <Table.Td>{i.transaction}</Table.Td>
+              <Table.Td>{i.category}</Table.Td>
+              <Table.Td>{i.purchase}</Table.Td>
+              <Table.Td>{i.detail}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
   );
 }
 

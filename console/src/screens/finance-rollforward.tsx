@@ -162,38 +162,40 @@ function Figure({ label, value, currency }: { label: string; value: string; curr
 function PeriodTable(props: { periods: PeriodFiguresDto[]; totals: MoneyFiguresDto; currency: string }) {
   return (
     <Table.ScrollContainer minWidth={1100}>
-      <Table aria-label={`Roll-forward by month, ${props.currency.toUpperCase()}`} striped>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>UTC month</Table.Th>
-            {COLUMNS.map(([key, label]) => (
-              <Table.Th key={key} style={{ textAlign: 'right' }}>
-                {label}
-              </Table.Th>
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table aria-label={`Roll-forward by month, ${props.currency.toUpperCase()}`} striped>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>UTC month</Table.Th>
+              {COLUMNS.map(([key, label]) => (
+                <Table.Th key={key} style={{ textAlign: 'right' }}>
+                  {label}
+                </Table.Th>
+              ))}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {props.periods.map((p) => (
+              <Table.Tr key={p.start}>
+                <Table.Td>{p.start.slice(0, 7)}</Table.Td>
+                {COLUMNS.map(([key]) => (
+                  <Table.Td key={key} style={{ textAlign: 'right' }}>
+                    {p[key]}
+                  </Table.Td>
+                ))}
+              </Table.Tr>
             ))}
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {props.periods.map((p) => (
-            <Table.Tr key={p.start}>
-              <Table.Td>{p.start.slice(0, 7)}</Table.Td>
+            <Table.Tr fw={700}>
+              <Table.Td>Total</Table.Td>
               {COLUMNS.map(([key]) => (
                 <Table.Td key={key} style={{ textAlign: 'right' }}>
-                  {p[key]}
+                  {props.totals[key]}
                 </Table.Td>
               ))}
             </Table.Tr>
-          ))}
-          <Table.Tr fw={700}>
-            <Table.Td>Total</Table.Td>
-            {COLUMNS.map(([key]) => (
-              <Table.Td key={key} style={{ textAlign: 'right' }}>
-                {props.totals[key]}
-              </Table.Td>
-            ))}
-          </Table.Tr>
-        </Table.Tbody>
-      </Table>
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
     </Table.ScrollContainer>
   );
 }

@@ -15,6 +15,7 @@ import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
 import { AccountBudgets } from './account-budgets';
 import { AccountFeatures } from './account-features';
 import { AccountPricing } from './account-pricing';
+import { AccountRunway } from './account-runway';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
 import { OrgLedger, OrgLimits } from './org-account';
 import { OrgMembers } from './org-members';
@@ -50,10 +51,11 @@ export function OrgScreen() {
           {errorMessage(org.error)}
         </Alert>
       )}
-      <SimpleGrid cols={3}>
+      <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
         <Stat label="Available credits" value={org.data?.totalCredits} />
         <Stat label="Held credits" value={org.data?.heldCredits} />
         <Stat label="Debt" value={org.data?.debt} />
+        <AccountRunway account={{ orgId }} since={org.data?.createdAt} />
       </SimpleGrid>
       <Tabs defaultValue="members" keepMounted={false}>
         <Tabs.List>

@@ -48,36 +48,38 @@ export function OrgsScreen() {
         w={300}
         mb="md"
       />
-      <Table striped highlightOnHover aria-label="Organisations">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Organisation</Table.Th>
-            <Table.Th>Name</Table.Th>
-            <Table.Th ta="right">Members</Table.Th>
-            <Table.Th ta="right">Available</Table.Th>
-            <Table.Th ta="right">Held</Table.Th>
-            <Table.Th ta="right">Debt</Table.Th>
-            <Table.Th>Created (UTC)</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {rows.map((org) => (
-            <Table.Tr key={org.orgId}>
-              <Table.Td>
-                <Link to="/orgs/$orgId" params={{ orgId: org.orgId }}>
-                  {org.orgId}
-                </Link>
-              </Table.Td>
-              <Table.Td>{org.name}</Table.Td>
-              <Table.Td ta="right">{credits(org.memberCount)}</Table.Td>
-              <Table.Td ta="right">{credits(org.totalCredits)}</Table.Td>
-              <Table.Td ta="right">{credits(org.heldCredits)}</Table.Td>
-              <Table.Td ta="right">{credits(org.debt)}</Table.Td>
-              <Table.Td>{utc(org.createdAt)}</Table.Td>
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table striped highlightOnHover aria-label="Organisations">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Organisation</Table.Th>
+              <Table.Th>Name</Table.Th>
+              <Table.Th ta="right">Members</Table.Th>
+              <Table.Th ta="right">Available</Table.Th>
+              <Table.Th ta="right">Held</Table.Th>
+              <Table.Th ta="right">Debt</Table.Th>
+              <Table.Th>Created (UTC)</Table.Th>
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((org) => (
+              <Table.Tr key={org.orgId}>
+                <Table.Td>
+                  <Link to="/orgs/$orgId" params={{ orgId: org.orgId }}>
+                    {org.orgId}
+                  </Link>
+                </Table.Td>
+                <Table.Td>{org.name}</Table.Td>
+                <Table.Td ta="right">{credits(org.memberCount)}</Table.Td>
+                <Table.Td ta="right">{credits(org.totalCredits)}</Table.Td>
+                <Table.Td ta="right">{credits(org.heldCredits)}</Table.Td>
+                <Table.Td ta="right">{credits(org.debt)}</Table.Td>
+                <Table.Td>{utc(org.createdAt)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       <LoadMore {...orgs} empty={orgs.isSuccess && rows.length === 0} />
     </>
   );

@@ -114,7 +114,7 @@ export function RerateProgress({ id }: { id: string }) {
         <Text fw={600}>Re-rate {r.rerateId}</Text>
         <StatusBadge status={r.status} />
       </Group>
-      <SimpleGrid cols={3}>
+      <SimpleGrid cols={{ base: 1, xs: 3 }}>
         <Stat label="Records examined" value={r.records} />
         <Stat label="Records corrected" value={r.corrected} />
         <Stat label="Delta (credits)" value={r.delta} />

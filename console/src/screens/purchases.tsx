@@ -60,62 +60,64 @@ export function Purchases({ account }: { account: Account }) {
   if (purchases.isSuccess && items.length === 0) return <Text c="dimmed">No purchases.</Text>;
   return (
     <>
-      <Table striped aria-label="Purchases">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Created (UTC)</Table.Th>
-            <Table.Th>Status</Table.Th>
-            <Table.Th ta="right">Credits</Table.Th>
-            <Table.Th ta="right">Amount</Table.Th>
-            <Table.Th>Provider</Table.Th>
-            <Table.Th ta="right">Taken back</Table.Th>
-            <Table.Th ta="right">Disputed</Table.Th>
-            <Table.Th ta="right">Debt made</Table.Th>
-            <Table.Th ta="right">Refundable</Table.Th>
-            <Table.Th />
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {items.map((purchase) => (
-            <Table.Tr key={purchase.id}>
-              <Table.Td>{utc(purchase.createdAt)}</Table.Td>
-              <Table.Td>
-                <Badge color={STATUS_COLOR[purchase.status] ?? 'gray'} variant="light">
-                  {purchase.status.replace('_', ' ')}
-                </Badge>
-              </Table.Td>
-              <Table.Td ta="right">{credits(purchase.credits)}</Table.Td>
-              <Table.Td ta="right">
-                {purchase.amount} {purchase.currency.toUpperCase()}
-              </Table.Td>
-              <Table.Td>
-                {purchase.provider}
-                {purchase.providerPaymentId ? (
-                  <Text span ff="monospace" fz="xs" c="dimmed">
-                    {' '}
-                    {purchase.providerPaymentId}
-                  </Text>
-                ) : null}
-              </Table.Td>
-              <Table.Td ta="right">
-                {credits(purchase.refundedCredits)} ({purchase.refundedAmount})
-              </Table.Td>
-              <Table.Td ta="right">{credits(purchase.disputedCredits)}</Table.Td>
-              <Table.Td ta="right">{credits(purchase.debtCreated)}</Table.Td>
-              <Table.Td ta="right">
-                {REFUNDABLE_STATUSES.has(purchase.status) ? <Refundable purchaseId={purchase.id} /> : '—'}
-              </Table.Td>
-              <Table.Td>
-                {operator.isAdmin && REFUNDABLE_STATUSES.has(purchase.status) && purchase.status !== 'disputed' && (
-                  <Button size="xs" color="red" variant="light" onClick={() => refunding.open(purchase)}>
-                    Refund
-                  </Button>
-                )}
-              </Table.Td>
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table striped aria-label="Purchases">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Created (UTC)</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th ta="right">Credits</Table.Th>
+              <Table.Th ta="right">Amount</Table.Th>
+              <Table.Th>Provider</Table.Th>
+              <Table.Th ta="right">Taken back</Table.Th>
+              <Table.Th ta="right">Disputed</Table.Th>
+              <Table.Th ta="right">Debt made</Table.Th>
+              <Table.Th ta="right">Refundable</Table.Th>
+              <Table.Th />
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {items.map((purchase) => (
+              <Table.Tr key={purchase.id}>
+                <Table.Td>{utc(purchase.createdAt)}</Table.Td>
+                <Table.Td>
+                  <Badge color={STATUS_COLOR[purchase.status] ?? 'gray'} variant="light">
+                    {purchase.status.replace('_', ' ')}
+                  </Badge>
+                </Table.Td>
+                <Table.Td ta="right">{credits(purchase.credits)}</Table.Td>
+                <Table.Td ta="right">
+                  {purchase.amount} {purchase.currency.toUpperCase()}
+                </Table.Td>
+                <Table.Td>
+                  {purchase.provider}
+                  {purchase.providerPaymentId ? (
+                    <Text span ff="monospace" fz="xs" c="dimmed">
+                      {' '}
+                      {purchase.providerPaymentId}
+                    </Text>
+                  ) : null}
+                </Table.Td>
+                <Table.Td ta="right">
+                  {credits(purchase.refundedCredits)} ({purchase.refundedAmount})
+                </Table.Td>
+                <Table.Td ta="right">{credits(purchase.disputedCredits)}</Table.Td>
+                <Table.Td ta="right">{credits(purchase.debtCreated)}</Table.Td>
+                <Table.Td ta="right">
+                  {REFUNDABLE_STATUSES.has(purchase.status) ? <Refundable purchaseId={purchase.id} /> : '—'}
+                </Table.Td>
+                <Table.Td>
+                  {operator.isAdmin && REFUNDABLE_STATUSES.has(purchase.status) && purchase.status !== 'disputed' && (
+                    <Button size="xs" color="red" variant="light" onClick={() => refunding.open(purchase)}>
+                      Refund
+                    </Button>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       <LoadMore {...purchases} />
       <ActionDialog
         title={`Refund credits of the purchase of ${credits(target?.credits)} credits`}

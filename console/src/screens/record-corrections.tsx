@@ -16,26 +16,28 @@ export function RecordCorrections({ record }: { record: UsageRecordViewDto }) {
       <Text size="xs" c="dimmed">
         Charged {credits(record.credits)} when written; {credits(record.netCredits)} now
       </Text>
-      <Table aria-label="Corrections" withTableBorder fz="xs">
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>At (UTC)</Table.Th>
-            <Table.Th>Correction id</Table.Th>
-            <Table.Th style={{ textAlign: 'right' }}>Delta</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {record.corrections.map((c) => (
-            <Table.Tr key={c.id}>
-              <Table.Td>{utc(c.createdAt)}</Table.Td>
-              <Table.Td>{c.correctionId}</Table.Td>
-              <Table.Td style={{ textAlign: 'right' }}>
-                {c.delta > 0 ? `+${credits(c.delta)}` : credits(c.delta)}
-              </Table.Td>
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table aria-label="Corrections" withTableBorder fz="xs">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>At (UTC)</Table.Th>
+              <Table.Th>Correction id</Table.Th>
+              <Table.Th style={{ textAlign: 'right' }}>Delta</Table.Th>
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {record.corrections.map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td>{utc(c.createdAt)}</Table.Td>
+                <Table.Td>{c.correctionId}</Table.Td>
+                <Table.Td style={{ textAlign: 'right' }}>
+                  {c.delta > 0 ? `+${credits(c.delta)}` : credits(c.delta)}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
     </Stack>
   );
 }

@@ -124,7 +124,7 @@ export function UserUsage({ userId }: { userId: string }) {
           {
             label: 'Details',
             render: (row) => (
-              <Group gap={4} wrap="nowrap">
+              <Group gap={4}>
                 {(row.providerUsage || row.corrections.length > 0) && (
                   <Button
                     size="compact-xs"

@@ -11,6 +11,7 @@ import { utc } from '../lib/format';
 import { AccountBudgets } from './account-budgets';
 import { AccountFeatures } from './account-features';
 import { AccountPricing } from './account-pricing';
+import { AccountRunway } from './account-runway';
 import { type Allocation, AllocationTable, GrantCredits } from './allocations';
 import { EventList } from './events';
 import { PlanControl } from './plan-control';
@@ -51,10 +52,11 @@ export function UserScreen() {
           {user.erasedAt != null && ` · erased ${utc(user.erasedAt)}`}
         </Text>
       )}
-      <SimpleGrid cols={3}>
+      <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
         <Stat label="Available credits" value={user?.totalCredits} />
         <Stat label="Held credits" value={user?.heldCredits} />
         <Stat label="Debt" value={user?.debt} />
+        <AccountRunway account={{ userId }} since={user?.createdAt} />
       </SimpleGrid>
       <Tabs defaultValue="allocations" keepMounted={false}>
         <Tabs.List>

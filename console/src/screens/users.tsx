@@ -97,36 +97,38 @@ export function UsersScreen() {
           mb={8}
         />
       </Group>
-      <Table striped highlightOnHover>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>User</Table.Th>
-            <Table.Th>Email</Table.Th>
-            <Table.Th>Role</Table.Th>
-            <Table.Th ta="right">Available</Table.Th>
-            <Table.Th ta="right">Held</Table.Th>
-            <Table.Th ta="right">Debt</Table.Th>
-            <Table.Th>Created (UTC)</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {rows.map((user) => (
-            <Table.Tr key={user.userId}>
-              <Table.Td>
-                <Link to="/users/$userId" params={{ userId: user.userId }}>
-                  {user.userId}
-                </Link>
-              </Table.Td>
-              <Table.Td>{user.email ?? '—'}</Table.Td>
-              <Table.Td>{user.role}</Table.Td>
-              <Table.Td ta="right">{credits(user.totalCredits)}</Table.Td>
-              <Table.Td ta="right">{credits(user.heldCredits)}</Table.Td>
-              <Table.Td ta="right">{credits(user.debt)}</Table.Td>
-              <Table.Td>{utc(user.createdAt)}</Table.Td>
+      <Table.ScrollContainer minWidth={0} type="native">
+        <Table striped highlightOnHover>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>User</Table.Th>
+              <Table.Th>Email</Table.Th>
+              <Table.Th>Role</Table.Th>
+              <Table.Th ta="right">Available</Table.Th>
+              <Table.Th ta="right">Held</Table.Th>
+              <Table.Th ta="right">Debt</Table.Th>
+              <Table.Th>Created (UTC)</Table.Th>
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((user) => (
+              <Table.Tr key={user.userId}>
+                <Table.Td>
+                  <Link to="/users/$userId" params={{ userId: user.userId }}>
+                    {user.userId}
+                  </Link>
+                </Table.Td>
+                <Table.Td>{user.email ?? '—'}</Table.Td>
+                <Table.Td>{user.role}</Table.Td>
+                <Table.Td ta="right">{credits(user.totalCredits)}</Table.Td>
+                <Table.Td ta="right">{credits(user.heldCredits)}</Table.Td>
+                <Table.Td ta="right">{credits(user.debt)}</Table.Td>
+                <Table.Td>{utc(user.createdAt)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       <LoadMore {...users} empty={users.isSuccess && rows.length === 0} />
     </>
   );

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 
 import { buildAppConfig } from '../../config/app-config.js';
-import { checkPortFree, databaseProblem, portProblem, StartupError } from './startup-checks.js';
+import { checkPortFree, databaseProblem, dataDirInUse, portProblem, StartupError } from './startup-checks.js';
 
 const URL_ = 'postgres://app:secret@db.internal:6543/accounting';
 const oneSentence = (text: string) => {
@@ -46,6 +46,16 @@ describe('start-up problems: one sentence naming the cause and the fix', () => {
   it('a busy port, and one that needs privileges', async () => {
     oneSentence(portProblem(3001, 'EADDRINUSE')!.message);
     expect(portProblem(3001, 'EADDRINUSE')!.message).toMatch(/for example PORT=3002 npm start\.$/);
+    // On the embedded database a second copy needs a data directory of its own too.
+    oneSentence(portProblem(3001, 'EADDRINUSE', './data')!.message);
+    expect(portProblem(3001, 'EADDRINUSE', './data/')!.message).toMatch(
+      /with a data directory of its own, for example PORT=3002 DATA_DIR=\.\/data-3002 npm start\.$/,
+    );
+    oneSentence(dataDirInUse('./data', 42, 3002).message);
+    expect(dataDirInUse('./data', 42, 3002).message).toMatch(
+      /for example PORT=3002 DATA_DIR=\.\/data-3002 npm start\.$/,
+    );
+    expect(dataDirInUse('/srv/data', 42, 0).message).toMatch(/for example DATA_DIR=\/srv\/data-2 npm start\.$/);
     expect(portProblem(80, 'EACCES')!.message).toMatch(/^Port 80 needs privileges/);
     expect(portProblem(3001, 'EOTHER')).toBeNull();
     const busy = createServer();

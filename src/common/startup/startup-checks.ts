@@ -10,13 +10,26 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-/** The sentence for a port the service cannot listen on (`code` from listen's error). */
-export function portProblem(port: number, code: string | undefined): StartupError | null {
+/**
+ * `PORT=… DATA_DIR=… npm start`: a second copy on the embedded database needs a port and a data
+ * directory of its own (the same data directory is in use by the first copy's PostgreSQL).
+ */
+function ownCopy(port: number, dataDir: string): string {
+  return `PORT=${port} DATA_DIR=${dataDir.replace(/\/+$/, '') || '.'}-${port} npm start`;
+}
+
+/**
+ * The sentence for a port the service cannot listen on (`code` from listen's error). `dataDir`: the
+ * configured DATA_DIR when the service runs its embedded PostgreSQL (its advice names one too).
+ */
+export function portProblem(port: number, code: string | undefined, dataDir?: string): StartupError | null {
   const other = port === 3001 ? 3002 : port + 1;
   if (code === 'EADDRINUSE') {
     return new StartupError(
-      `Port ${port} is already in use (another copy of this service, or another program): ` +
-        `stop it, or start on another port, for example PORT=${other} npm start.`,
+      `Port ${port} is already in use (another copy of this service, or another program): stop it, ` +
+        (dataDir === undefined
+          ? `or start on another port, for example PORT=${other} npm start.`
+          : `or start another copy on another port with a data directory of its own, for example ${ownCopy(other, dataDir)}.`),
     );
   }
   if (code === 'EACCES') {
@@ -27,17 +40,26 @@ export function portProblem(port: number, code: string | undefined): StartupErro
   return null;
 }
 
+/** The sentence for a data directory whose PostgreSQL (`pid`) another running copy of the service runs. */
+export function dataDirInUse(dataDir: string, pid: number, port: number | undefined): StartupError {
+  const advice = port ? ownCopy(port, dataDir) : `DATA_DIR=${dataDir.replace(/\/+$/, '') || '.'}-2 npm start`;
+  return new StartupError(
+    `The data directory ${dataDir} is in use by another running copy of this service (its PostgreSQL, pid ${pid}): ` +
+      `stop that copy, or give this one a data directory of its own, for example ${advice}.`,
+  );
+}
+
 /**
  * Fails fast when `port` is taken, before anything else starts (the embedded PostgreSQL, the
  * migrations): binds it the way the service will (every address), then lets it go. PORT=0 (any free
- * port) cannot be taken.
+ * port) cannot be taken. `dataDir` as for portProblem.
  */
-export async function checkPortFree(port: number): Promise<void> {
+export async function checkPortFree(port: number, dataDir?: string): Promise<void> {
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const server = createServer();
     server.unref();
-    server.once('error', (error: NodeJS.ErrnoException) => reject(portProblem(port, error.code) ?? error));
+    server.once('error', (error: NodeJS.ErrnoException) => reject(portProblem(port, error.code, dataDir) ?? error));
     server.listen(port, () => server.close(() => resolve()));
   });
 }

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
 import pg from 'pg';
 
+import { dataDirInUse } from '../../common/startup/startup-checks.js';
+import { isAlive, parentPid, postmaster } from './data-dir-owner.js';
 import {
   blockedFor,
   copyBinaries,
@@ -59,33 +61,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function parentPid(pid: number): number | null {
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces, so split after ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
-
-function postmaster(dataDir: string): { pid: number; port: number } | null {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return null;
-  // postmaster.pid: pid, data directory, start time, port, …
-  const lines = readFileSync(pidFile, 'utf8').split('\n');
-  return { pid: Number(lines[0]), port: Number(lines[3]) };
-}
-
 /**
  * The URL of the embedded server that a running service started on this data directory, or null
  * when none runs there: tools (the TypeORM CLI) use it instead of starting a second server.
@@ -101,14 +76,17 @@ export function runningEmbeddedUrl(dataDir: string, database: string): string | 
  * After a crash a postgres may still run on this data directory (orphaned) or leave a stale
  * postmaster.pid behind. Stop the orphan (fast shutdown) or remove the stale file.
  */
-async function clearLeftovers(dataDir: string, log: (msg: string) => void): Promise<void> {
+async function clearLeftovers(
+  dataDir: string,
+  log: (msg: string) => void,
+  shownAs: string | undefined,
+  port: number | undefined,
+): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
   if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-    if (parentPid(pid) !== 1) {
-      throw new Error(`DATA_DIR ${dataDir} is in use by another running instance (postgres pid ${pid})`);
-    }
+    if (parentPid(pid) !== 1) throw dataDirInUse(shownAs ?? dataDir, pid, port);
     log(`embedded postgres: stopping orphaned server (pid ${pid})`);
     process.kill(pid, 'SIGINT');
     for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
@@ -195,6 +173,9 @@ export async function startEmbeddedPostgres(options: {
    * the postgres user cannot reach moves where it can (and the log says where). Default true.
    */
   dataDirChosen?: boolean;
+  /** DATA_DIR as configured (`./data`) and the service's PORT: the in-use sentence's advice. */
+  shownAs?: string;
+  servicePort?: number;
 }): Promise<EmbeddedDatabase> {
   const log = options.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
   const isRoot = process.getuid?.() === 0;
@@ -204,7 +185,7 @@ export async function startEmbeddedPostgres(options: {
     options.dataDirChosen ?? true,
     log,
   );
-  await clearLeftovers(dataDir, log);
+  await clearLeftovers(dataDir, log, options.shownAs, options.servicePort);
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(binaries, dataDir, runAs, log);
   // The data directory must belong to the user the server runs as.

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 
+import { type Scope, SCOPES } from '../../auth/roles.js';
 import { IsOrgId, IsUserId } from '../../common/validation/ids.js';
 import { ApiIntegerOptional } from '../../common/validation/integers.js';
 import { PORTAL_SCOPES, type PortalScope } from '../entities/portal-session.entity.js';
@@ -92,4 +93,15 @@ export class CurrentPortalSessionResponseDto {
       'Where the portal sends a reader to buy a package (`userId` or `orgId`, and `packageId`, added as query parameters); null: the portal offers no purchase',
   })
   buyUrl: string | null;
+
+  @ApiProperty({
+    enum: SCOPES,
+    isArray: true,
+    example: ['credits:read', 'usage:read', 'sessions:read', 'pricing:read', 'gateway'],
+    description:
+      'The scopes a key made here can use under this configuration (the portal offers these): the read scopes; ' +
+      '`usage:write` and `sessions:write` only with METERING_TRUST=users (otherwise their writes answer 403); ' +
+      '`gateway` when the gateway is on',
+  })
+  keyScopes: Scope[];
 }

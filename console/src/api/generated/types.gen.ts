@@ -4351,6 +4351,10 @@ export type CurrentPortalSessionResponseDto = {
      * Where the portal sends a reader to buy a package (`userId` or `orgId`, and `packageId`, added as query parameters); null: the portal offers no purchase
      */
     buyUrl: string | null;
+    /**
+     * The scopes a key made here can use under this configuration (the portal offers these): the read scopes; `usage:write` and `sessions:write` only with METERING_TRUST=users (otherwise their writes answer 403); `gateway` when the gateway is on
+     */
+    keyScopes: Array<'credits:read' | 'usage:read' | 'usage:write' | 'sessions:read' | 'sessions:write' | 'pricing:read' | 'usage:ingest' | 'gateway'>;
 };
 
 export type ListReratesData = {
