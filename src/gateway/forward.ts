@@ -86,6 +86,9 @@ export async function forward(
     termination: reason === 'reported' ? reported.termination : reason,
     outputBytes: reader.outputBytes,
     sentUpstream: true,
+    startUsage: reader.startUsage,
+    webSearches: reader.webSearches,
+    complete: reader.ended,
   });
   const { signal } = cancel;
   // Gone during admission: nothing goes upstream, and nothing is charged.
@@ -117,6 +120,9 @@ export async function forward(
         termination: reported.usage ? reported.termination : 'upstream_error',
         outputBytes: answer.length,
         sentUpstream: true,
+        startUsage: null,
+        webSearches: 0,
+        complete: true,
       };
     }
     res.status(status);

@@ -253,14 +253,15 @@ export class GatewayService implements OnModuleInit {
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
     const party = accountNamed(caller.orgId ?? null, caller.userId);
     const at = new Date(this.clock.now());
-    let worst: { credits: number; input: string; output: string } | null = null;
+    let worst: { credits: number; input: string; output: string; tier: string | null } | null = null;
     for (const input of INPUT_KINDS)
       for (const output of OUTPUT_KINDS) {
         const kinds: TokenKinds = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
         kinds[input] += bounds.input;
         kinds[output] += bounds.output;
-        const { credits } = await this.pricing.quote(model, kinds, at, party, { serviceTier, units: null }, true);
-        if (worst === null || credits > worst.credits) worst = { credits, input, output };
+        const quote = await this.pricing.quote(model, kinds, at, party, { serviceTier, units: null }, true);
+        if (worst === null || quote.credits > worst.credits)
+          worst = { credits: quote.credits, input, output, tier: quote.serviceTier };
       }
     const sessionId = `gateway-${randomUUID()}`;
     const split: Record<string, number> = {
@@ -280,6 +281,7 @@ export class GatewayService implements OnModuleInit {
       rule,
       inputBound: bounds.input,
       outputBound: bounds.output,
+      held: { split, units: null, serviceTier: worst!.tier },
     };
     const holding = this.metrics.stage('admission', since);
     // Should this instance die before it settles, the expiry's record still names the request.
