@@ -25,6 +25,10 @@ export interface GatewayConfig {
   maxOutputTokens: number;
   /** GATEWAY_UPSTREAM_TIMEOUT_SECONDS: the longest an upstream request may take, start to last byte. */
   upstreamTimeoutSeconds: number;
+  /** GATEWAY_MAX_CHOICES: the most choices (`n`) a chat completion may ask for; its output bound is × n. */
+  maxChoices: number;
+  /** GATEWAY_MAX_TOOL_USES: the uses a priced server-side tool is held at when it names no `max_uses`. */
+  maxToolUses: number;
 }
 
 /** Loopback, private, link-local and unique-local ranges: no upstream there unless private URLs are allowed. */
@@ -139,5 +143,7 @@ export function gatewayConfig(read: EnvReader): GatewayConfig {
     upstreams,
     maxOutputTokens: read.int('GATEWAY_MAX_OUTPUT_TOKENS', 4096, 1, 10_000_000),
     upstreamTimeoutSeconds: read.int('GATEWAY_UPSTREAM_TIMEOUT_SECONDS', 600, 1, 86_400),
+    maxChoices: read.int('GATEWAY_MAX_CHOICES', 8, 1, 128),
+    maxToolUses: read.int('GATEWAY_MAX_TOOL_USES', 10, 1, 1000),
   };
 }

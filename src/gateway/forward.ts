@@ -121,7 +121,7 @@ export async function forward(
         outputBytes: answer.length,
         sentUpstream: true,
         startUsage: null,
-        webSearches: 0,
+        webSearches: reported.webSearches,
         complete: true,
       };
     }

@@ -106,6 +106,16 @@ export function providerUsageOf(
 }
 
 /**
+ * The units an answer showed that its usage does not report (the Responses API's web searches), when
+ * the rule prices them; Anthropic's are in its usage (`server_tool_use`).
+ */
+export function shownUnits(request: GatewayRequest, outcome: Outcome): { units?: Units } {
+  if (request.route.usage !== 'openai.responses' || outcome.webSearches === 0) return {};
+  if (!Object.hasOwn(request.rule.unitPrices ?? {}, 'web_search_call')) return {};
+  return { units: { web_search_call: outcome.webSearches } };
+}
+
+/**
  * The counts of a request that ended without its final usage (docs/gateway.md "Settlement"): input
  * as the upstream reported it (a start-of-stream usage), else the input bound; output the larger of
  * the output reported and the UTF-8 bytes of output text sent to the client, at most the output

@@ -7,7 +7,14 @@ import type { AbortSessionDto } from '../streaming-sessions/dto/session-requests
 import type { RecordExtras } from '../streaming-sessions/settlement-plan.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import { GatewayMetrics } from './gateway-metrics.js';
-import { cutCounts, type GatewayRequest, type Outcome, providerUsageOf, recordExtras } from './gateway-settlement.js';
+import {
+  cutCounts,
+  type GatewayRequest,
+  type Outcome,
+  providerUsageOf,
+  recordExtras,
+  shownUnits,
+} from './gateway-settlement.js';
 
 /**
  * The one settlement of a gateway request's session, by how it ended (docs/gateway.md "Settlement"):
@@ -50,7 +57,12 @@ export class GatewaySettlements {
         try {
           await this.sessions.finalize(
             caller,
-            { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
+            {
+              sessionId,
+              providerUsage: usage.providerUsage,
+              termination: outcome.termination,
+              ...shownUnits(request, outcome),
+            },
             extras(),
             unwaited,
           );
@@ -63,7 +75,12 @@ export class GatewaySettlements {
       } else if (usage) {
         await this.sessions.abort(
           caller,
-          { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
+          {
+            sessionId,
+            providerUsage: usage.providerUsage,
+            termination: outcome.termination,
+            ...shownUnits(request, outcome),
+          },
           extras(),
           unwaited,
         );

@@ -9,14 +9,23 @@ export interface Reported {
   usage: Record<string, unknown> | null;
   serviceTier: string | null;
   termination: Termination;
+  /** Web searches the answer shows (the Responses API's web_search_call items; Anthropic reports its own in usage). */
+  webSearches: number;
 }
 
 /** A whole (non-streamed) answer's usage, tier and ending, in its route's format. */
 export function readAnswer(route: GatewayRoute, body: unknown): Reported {
-  if (!isObject(body)) return { usage: null, serviceTier: null, termination: 'completed' };
+  if (!isObject(body)) return { usage: null, serviceTier: null, termination: 'completed', webSearches: 0 };
   const usage = isObject(body.usage) ? body.usage : null;
   const serviceTier = typeof body.service_tier === 'string' ? body.service_tier : null;
-  return { usage, serviceTier, termination: truncated(route, body) ? 'max_tokens' : 'completed' };
+  const termination = truncated(route, body) ? 'max_tokens' : 'completed';
+  return { usage, serviceTier, termination, webSearches: route.usage === 'openai.responses' ? searchesIn(body) : 0 };
+}
+
+/** The web_search_call items of a Responses answer's output. */
+function searchesIn(response: Record<string, unknown>): number {
+  const output = Array.isArray(response.output) ? response.output : [];
+  return output.filter((item) => isObject(item) && item.type === 'web_search_call').length;
 }
 
 /** An answer stopped by its output limit (still billed as reported: termination `max_tokens`). */
@@ -92,6 +101,8 @@ export class StreamReader {
     const type = event.type;
     if (type === 'response.output_text.delta' || type === 'response.function_call_arguments.delta')
       this.text(event.delta);
+    if (type === 'response.output_item.added' && isObject(event.item) && event.item.type === 'web_search_call')
+      this.webSearches += 1;
     if (type !== 'response.completed' && type !== 'response.incomplete' && type !== 'response.failed') return;
     this.ended = true;
     const response = isObject(event.response) ? event.response : {};
