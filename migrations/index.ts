@@ -194,6 +194,7 @@ import { RecordsOfManyWriters1732005000000 } from './1732005000000-records-of-ma
 import { RerateRequestAccount1732005100000 } from './1732005100000-rerate-request-account.js';
 import { HoldsTogether1732005200000 } from './1732005200000-holds-together.js';
 import { BudgetCapsOneStatement1732005400000 } from './1732005400000-budget-caps-one-statement.js';
+import { PricingRuleContextWindow1732005500000 } from './1732005500000-pricing-rule-context-window.js';
 import { VolumeCorrectionsLowerTotals1732005600000 } from './1732005600000-volume-corrections-lower-totals.js';
 import { BudgetIdsPerAccount1732005610000 } from './1732005610000-budget-ids-per-account.js';
 import { ErasureWholeWords1732005700000 } from './1732005700000-erasure-whole-words.js';
@@ -396,6 +397,7 @@ export const MIGRATIONS = [
   RerateRequestAccount1732005100000,
   HoldsTogether1732005200000,
   BudgetCapsOneStatement1732005400000,
+  PricingRuleContextWindow1732005500000,
   VolumeCorrectionsLowerTotals1732005600000,
   BudgetIdsPerAccount1732005610000,
   ErasureWholeWords1732005700000,

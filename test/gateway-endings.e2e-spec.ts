@@ -128,7 +128,7 @@ describe('gateway endings', () => {
     expect(await h.f.available(account.id)).toBe(1_000_000 - record.credits);
   });
 
-  it('charges a cut-off Anthropic stream the usage it reported so far', async () => {
+  it('charges a cut-off Anthropic stream the input it reported and the text it sent', async () => {
     h.standIn.mode = 'hang';
     const id = requestId();
     const stream = anthropic.messages.stream(
@@ -141,8 +141,10 @@ describe('gateway endings', () => {
     expect(await ended).toBeNull();
     const record = await recordOf(h, id);
     expect(record.metadata.gateway.reason).toBe('client_abort');
-    // message_start's usage: 50 input, 1000 cache writes, 2000 cache reads, 1 output.
-    expect(record.credits).toBe(creditsOf({ input: 50, cacheRead: 2000, cacheWrite: 1000, output: 1, reasoning: 0 }));
+    // message_start's usage is input only (50 input, 1000 cache writes, 2000 cache reads), its
+    // output_tokens a snapshot before any output; the output is the text sent ('Hello' + '!').
+    const output = Buffer.byteLength('Hello!');
+    expect(record.credits).toBe(creditsOf({ input: 50, cacheRead: 2000, cacheWrite: 1000, output, reasoning: 0 }));
   });
 
   it('answers an upstream failure before any output with its status and body, charging 0', async () => {

@@ -33,6 +33,10 @@ export interface GatewayConfig {
   maxAnswerBytes: number;
   /** GATEWAY_ALLOWED_BETAS (comma list): the `anthropic-beta` values passed upstream; others are dropped. */
   allowedBetas: string[];
+  /** GATEWAY_MAX_CHOICES: the most choices (`n`) a chat completion may ask for; its output bound is × n. */
+  maxChoices: number;
+  /** GATEWAY_MAX_TOOL_USES: the uses a priced server-side tool is held at when it names no `max_uses`. */
+  maxToolUses: number;
 }
 
 /** Loopback, private, link-local and unique-local ranges: no upstream there unless private URLs are allowed. */
@@ -162,5 +166,7 @@ export function gatewayConfig(read: EnvReader): GatewayConfig {
     clientIdleSeconds: read.int('GATEWAY_CLIENT_IDLE_SECONDS', 60, 1, 86_400),
     maxAnswerBytes: read.int('GATEWAY_MAX_ANSWER_BYTES', 64 * 1024 * 1024, 1024, 1024 ** 4),
     allowedBetas: betas(read),
+    maxChoices: read.int('GATEWAY_MAX_CHOICES', 8, 1, 128),
+    maxToolUses: read.int('GATEWAY_MAX_TOOL_USES', 10, 1, 1000),
   };
 }

@@ -147,6 +147,9 @@ export async function forward(
     // One of them is 0: a client gone mid-way through a non-streamed answer is charged what it got.
     outputBytes: reader.outputBytes + passedBytes.bytes,
     sentUpstream: true,
+    startUsage: reader.startUsage,
+    webSearches: reader.webSearches,
+    complete: reader.ended,
   });
   /** An answer over GATEWAY_MAX_ANSWER_BYTES: the client's answer breaks off, an upstream error after output. */
   const cut = (outputBytes: number): Outcome => {
@@ -185,6 +188,9 @@ export async function forward(
         termination: reported.usage ? reported.termination : 'upstream_error',
         outputBytes: passedBytes.bytes,
         sentUpstream: true,
+        startUsage: null,
+        webSearches: reported.webSearches,
+        complete: true,
       };
     }
     res.flushHeaders();

@@ -1,7 +1,8 @@
 import type { GatewayUpstream } from '../config/gateway-config.js';
-import { isBaseTier } from '../pricing/dimensions.js';
+import { isBaseTier, type Units } from '../pricing/dimensions.js';
 import type { PricingRuleView } from '../pricing/pricing.service.js';
-import type { ProviderUsage, Termination } from '../pricing/provider-usage.js';
+import { mapProviderUsage, type ProviderUsage, type Termination } from '../pricing/provider-usage.js';
+import type { AbortSessionDto } from '../streaming-sessions/dto/session-requests.dto.js';
 import type { RecordExtras } from '../streaming-sessions/settlement-plan.js';
 import type { GatewayRoute } from './routes.js';
 
@@ -19,7 +20,15 @@ export interface GatewayRequest {
   /** The input and output bounds the hold was priced at. */
   inputBound: number;
   outputBound: number;
+  /** What was held (docs/gateway.md "Admission"): the bounds at the dearest kinds, the units, the tier. */
+  held: { split: TokenSplit; units: Units | null; serviceTier: string | null };
 }
+
+/** Token counts per kind, as a session's initialize and abort take them. */
+export type TokenSplit = Pick<
+  AbortSessionDto,
+  'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens'
+>;
 
 export interface Outcome {
   reason: Exclude<SettlementReason, 'expired'>;
@@ -32,6 +41,12 @@ export interface Outcome {
   outputBytes: number;
   /** Whether the request went upstream at all (a client gone during admission: it did not). */
   sentUpstream: boolean;
+  /** A start-of-stream usage (Anthropic's message_start): input counts only. */
+  startUsage: Record<string, unknown> | null;
+  /** Web searches the stream showed starting. */
+  webSearches: number;
+  /** Whether the answer reached its own end (a whole body read; a stream's provider end). */
+  complete: boolean;
 }
 
 /**
@@ -91,13 +106,47 @@ export function providerUsageOf(
 }
 
 /**
- * The counts of a request cut off without any usage reported: the input bound (the provider had the
- * prompt) plus the output text streamed so far, each never beyond the bound it was held at, so the
- * charge never exceeds the hold.
+ * The units an answer showed that its usage does not report (the Responses API's web searches), when
+ * the rule prices them; Anthropic's are in its usage (`server_tool_use`).
  */
-export function boundedCounts(
-  request: GatewayRequest,
-  outputBytes: number,
-): { inputTokens: number; outputTokens: number } {
-  return { inputTokens: request.inputBound, outputTokens: Math.min(outputBytes, request.outputBound) };
+export function shownUnits(request: GatewayRequest, outcome: Outcome): { units?: Units } {
+  if (request.route.usage !== 'openai.responses' || outcome.webSearches === 0) return {};
+  if (!Object.hasOwn(request.rule.unitPrices ?? {}, 'web_search_call')) return {};
+  return { units: { web_search_call: outcome.webSearches } };
+}
+
+/**
+ * The counts of a request that ended without its final usage (docs/gateway.md "Settlement"): input
+ * as the upstream reported it (a start-of-stream usage), else the input bound; output the larger of
+ * the output reported and the UTF-8 bytes of output text sent to the client, at most the output
+ * bound; the web searches it showed when the rule prices them; at the tier reported or asked for.
+ * A stream cut at any byte so pays at least for the text it delivered, and never beyond its hold.
+ */
+export function cutCounts(request: GatewayRequest, outcome: Outcome): Omit<AbortSessionDto, 'sessionId'> {
+  const reported = outcome.startUsage
+    ? mapProviderUsage({ format: request.route.usage, usage: outcome.startUsage })
+    : null;
+  const kinds = reported && 'kinds' in reported ? reported.kinds : null;
+  const input = kinds
+    ? { inputTokens: kinds.input, cacheReadTokens: kinds.cacheRead, cacheWriteTokens: kinds.cacheWrite }
+    : { inputTokens: request.inputBound, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  const reportedOutput = kinds ? kinds.output + kinds.reasoning : 0;
+  const output = Math.min(Math.max(reportedOutput, outcome.outputBytes), request.outputBound);
+  const reasoningTokens = Math.min(kinds?.reasoning ?? 0, output);
+  const priced = request.rule.unitPrices ?? {};
+  const searches = Math.min(outcome.webSearches, request.held.units?.web_search_call ?? 0);
+  const tier = pricedTier(request, outcome.serviceTier) ?? pricedTier(request, request.held.serviceTier);
+  return {
+    ...input,
+    outputTokens: output - reasoningTokens,
+    reasoningTokens,
+    ...(searches > 0 && Object.hasOwn(priced, 'web_search_call') ? { units: { web_search_call: searches } } : {}),
+    ...(tier ? { serviceTier: tier } : {}),
+    termination: outcome.termination,
+  };
+}
+
+/** `tier` when the request's rule prices it by name (a base tier or none: null, the base prices). */
+function pricedTier(request: GatewayRequest, tier: string | null): string | null {
+  return tier !== null && !isBaseTier(tier) && Object.hasOwn(request.rule.serviceTiers ?? {}, tier) ? tier : null;
 }

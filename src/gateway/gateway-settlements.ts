@@ -8,18 +8,22 @@ import type { RecordExtras } from '../streaming-sessions/settlement-plan.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import {
-  boundedCounts,
+  cutCounts,
   type GatewayRequest,
   type Outcome,
   providerUsageOf,
   recordExtras,
+  shownUnits,
 } from './gateway-settlement.js';
 
 /**
  * The one settlement of a gateway request's session, by how it ended (docs/gateway.md "Settlement"):
  * - `reported`: finalize with the upstream's last usage snapshot (charged exactly that);
- * - `client_abort`, and `upstream_error` after output: abort with the usage reported so far, else the
- *   input bound plus the output text sent, never beyond the hold;
+ * - a 2xx answer that reached its end without usage: abort at the worst case it held (its estimate,
+ *   `usageSource: estimated`);
+ * - `client_abort`, and `upstream_error` after output: abort with the final usage if reported, else
+ *   the input reported (else its bound) and the larger of the output reported and the output text
+ *   sent, at most its bound (cutCounts);
  * - `upstream_error` before any output: abort with nothing counted, one record of 0 credits.
  * A settlement that fails (the database gone) leaves the session to its expiry (`expired`: charged
  * the worst case it held), so every request still ends in exactly one record.
@@ -46,17 +50,19 @@ export class GatewaySettlements {
         ...(usage?.unpricedUnits ? { unpricedUnits: usage.unpricedUnits } : {}),
         ...extra,
       });
-    const bounded: AbortSessionDto = {
-      sessionId,
-      ...boundedCounts(request, outcome.outputBytes),
-      termination: outcome.termination,
-    };
+    const bounded: AbortSessionDto = { sessionId, ...cutCounts(request, outcome) };
+    const answeredWithout = outcome.complete && outcome.status >= 200 && outcome.status < 300;
     try {
       if (outcome.reason === 'reported' && usage) {
         try {
           await this.sessions.finalize(
             caller,
-            { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
+            {
+              sessionId,
+              providerUsage: usage.providerUsage,
+              termination: outcome.termination,
+              ...shownUnits(request, outcome),
+            },
             extras(),
             unwaited,
           );
@@ -69,10 +75,26 @@ export class GatewaySettlements {
       } else if (usage) {
         await this.sessions.abort(
           caller,
-          { sessionId, providerUsage: usage.providerUsage, termination: outcome.termination },
+          {
+            sessionId,
+            providerUsage: usage.providerUsage,
+            termination: outcome.termination,
+            ...shownUnits(request, outcome),
+          },
           extras(),
           unwaited,
         );
+      } else if (answeredWithout) {
+        // A whole answer without usage (a mode whose usage comes later): the worst case it held.
+        const { split, units, serviceTier } = request.held;
+        const worst: AbortSessionDto = {
+          sessionId,
+          ...split,
+          ...(units ? { units } : {}),
+          ...(serviceTier ? { serviceTier } : {}),
+          termination: outcome.termination,
+        };
+        await this.sessions.abort(caller, worst, extras({ usageMissing: true }), unwaited, true);
       } else if (!outcome.sentUpstream || (outcome.reason === 'upstream_error' && outcome.outputBytes === 0)) {
         await this.sessions.abort(caller, { sessionId, termination: outcome.termination }, extras(), unwaited);
       } else {

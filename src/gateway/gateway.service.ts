@@ -21,7 +21,7 @@ import type { TokenKinds } from '../pricing/pricing-math.js';
 import { SessionNotOpened, StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import { CredentialAttempts } from '../throttling/credential-attempts.js';
 import { systemResolver } from '../webhooks/webhook-url.js';
-import { AdmissionProblem, inputBound, outputBound, requestedTier } from './admission.js';
+import { admissionBounds, AdmissionProblem, type Bounds, requestedTier } from './admission.js';
 import { forward } from './forward.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { type GatewayRequest, recordExtras } from './gateway-settlement.js';
@@ -50,7 +50,7 @@ function presentedKey(req: Request): string | null {
 /** What a thrown error answers in the provider's shape; a 5xx says nothing of its cause. */
 function asGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
-  if (error instanceof AdmissionProblem) return new GatewayError(400, 'VALIDATION', error.message);
+  if (error instanceof AdmissionProblem) return new GatewayError(400, error.code, error.message);
   if (error instanceof DomainError) {
     const retry = error.details.retryAfter;
     const headers: Record<string, string> = typeof retry === 'number' ? { 'Retry-After': String(retry) } : {};
@@ -202,10 +202,7 @@ export class GatewayService implements OnModuleInit {
       const rule = await this.ruleOf(model);
       if (upstream === undefined || rule === undefined)
         throw new GatewayError(404, 'MODEL_NOT_FOUND', `The model ${model} is not available through this gateway`);
-      const bounds = {
-        input: inputBound(body),
-        output: outputBound(body, route, rule.maxOutputTokens, this.config.gateway.maxOutputTokens),
-      };
+      const bounds = admissionBounds(body, route, rule, this.config.gateway);
       const admit = (who: AuthUser, onlyIf: SqlPart) =>
         this.admit(who, route, upstream, rule, body, bounds, requestId, at, onlyIf, scopes);
       try {
@@ -259,7 +256,7 @@ export class GatewayService implements OnModuleInit {
     upstream: GatewayUpstream,
     rule: PricingRuleView,
     body: Record<string, unknown>,
-    bounds: { input: number; output: number },
+    bounds: Bounds,
     requestId: string,
     since: number,
     keyStillValid: SqlPart,
@@ -269,14 +266,15 @@ export class GatewayService implements OnModuleInit {
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
     const party = accountNamed(caller.orgId ?? null, caller.userId);
     const at = new Date(this.clock.now());
-    let worst: { credits: number; input: string; output: string } | null = null;
+    let worst: { credits: number; input: string; output: string; tier: string | null } | null = null;
     for (const input of INPUT_KINDS)
       for (const output of OUTPUT_KINDS) {
         const kinds: TokenKinds = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
         kinds[input] += bounds.input;
         kinds[output] += bounds.output;
-        const { credits } = await this.pricing.quote(model, kinds, at, party, { serviceTier, units: null }, true);
-        if (worst === null || credits > worst.credits) worst = { credits, input, output };
+        const quote = await this.pricing.quote(model, kinds, at, party, { serviceTier, units: bounds.units }, true);
+        if (worst === null || quote.credits > worst.credits)
+          worst = { credits: quote.credits, input, output, tier: quote.serviceTier };
       }
     const sessionId = `gateway-${randomUUID()}`;
     const split: Record<string, number> = {
@@ -296,12 +294,20 @@ export class GatewayService implements OnModuleInit {
       rule,
       inputBound: bounds.input,
       outputBound: bounds.output,
+      held: { split, units: bounds.units, serviceTier: worst!.tier },
     };
     const holding = this.metrics.stage('admission', since);
     // Should this instance die before it settles, the expiry's record still names the request.
     await this.sessions.initialize(
       caller,
-      { sessionId, modelId: model, ...split, serviceTier, ...(scopes ? { scopes } : {}) },
+      {
+        sessionId,
+        modelId: model,
+        ...split,
+        serviceTier,
+        ...(bounds.units ? { units: bounds.units } : {}),
+        ...(scopes ? { scopes } : {}),
+      },
       this.config.gateway.upstreamTimeoutSeconds + 60,
       recordExtras(request, { status: 0, reason: 'expired' }),
       keyStillValid,

@@ -56,11 +56,32 @@ describe('reading usage from provider answers', () => {
         usage: { prompt_tokens: 1 },
         service_tier: 'flex',
       }),
-    ).toEqual({ usage: { prompt_tokens: 1 }, serviceTier: 'flex', termination: 'max_tokens' });
+    ).toEqual({ usage: { prompt_tokens: 1 }, serviceTier: 'flex', termination: 'max_tokens', webSearches: 0 });
     expect(readAnswer(route('/messages'), 'not an object')).toEqual({
       usage: null,
       serviceTier: null,
       termination: 'completed',
+      webSearches: 0,
     });
+    const searched = { output: [{ type: 'web_search_call' }, { type: 'web_search_call' }, { type: 'message' }] };
+    expect(readAnswer(route('/responses'), { ...searched, usage: { input_tokens: 1 } }).webSearches).toBe(2);
+  });
+
+  it('takes message_start’s usage as input only: its output_tokens is never the answer’s', () => {
+    const reader = new StreamReader(route('/messages'));
+    reader.see(JSON.stringify({ type: 'message_start', message: { usage: { input_tokens: 50, output_tokens: 1 } } }));
+    reader.see(
+      JSON.stringify({ type: 'content_block_start', content_block: { type: 'server_tool_use', name: 'web_search' } }),
+    );
+    reader.see(JSON.stringify({ type: 'content_block_delta', delta: { type: 'text_delta', text: 'abcdef' } }));
+    expect(reader).toMatchObject({ usage: null, startUsage: { input_tokens: 50 }, outputBytes: 6, webSearches: 1 });
+    expect(reader.startUsage).not.toHaveProperty('output_tokens');
+  });
+
+  it('counts the Responses API’s web searches as they start', () => {
+    const reader = new StreamReader(route('/responses'));
+    reader.see(JSON.stringify({ type: 'response.output_item.added', item: { type: 'web_search_call' } }));
+    reader.see(JSON.stringify({ type: 'response.output_item.added', item: { type: 'message' } }));
+    expect(reader.webSearches).toBe(1);
   });
 });

@@ -23,7 +23,7 @@ export type RulePriceColumns = Pick<
   | 'providerCacheWriteCostPer1kTokens'
   | 'providerReasoningCostPer1kTokens'
 > &
-  Partial<Pick<PricingRule, 'serviceTiers' | 'unitPrices' | 'maxOutputTokens' | 'volume'>>;
+  Partial<Pick<PricingRule, 'serviceTiers' | 'unitPrices' | 'maxOutputTokens' | 'contextWindow' | 'volume'>>;
 
 export const PRICE_COLUMNS = [
   'pricePer1kTokens',
@@ -53,6 +53,8 @@ export interface PricingRuleView extends RulePriceColumns {
   volume: VolumeSteps | null;
   /** The gateway's output bound for the model (null: GATEWAY_MAX_OUTPUT_TOKENS). */
   maxOutputTokens: number | null;
+  /** The model's context window, the gateway's bound for input the body does not contain (null: none known). */
+  contextWindow: number | null;
   effectiveFrom: string;
   effectiveTo: string | null;
   createdBy: string;
@@ -96,6 +98,7 @@ export function ruleColumns(fields: PricingRuleFieldsDto, where = 'the rule'): R
     serviceTiers: serviceTiersOf(fields.serviceTiers, where),
     unitPrices: unitPricesOf(fields.unitPrices, where),
     maxOutputTokens: fields.maxOutputTokens ?? null,
+    contextWindow: fields.contextWindow ?? null,
     volume: volumeOf(fields.volume, where),
   };
 }
@@ -131,6 +134,7 @@ export function samePrices(a: RulePriceColumns, b: RulePriceColumns): boolean {
     JSON.stringify(serviceTiersOf(a.serviceTiers)) === JSON.stringify(serviceTiersOf(b.serviceTiers)) &&
     JSON.stringify(unitPricesOf(a.unitPrices)) === JSON.stringify(unitPricesOf(b.unitPrices)) &&
     (a.maxOutputTokens ?? null) === (b.maxOutputTokens ?? null) &&
+    (a.contextWindow ?? null) === (b.contextWindow ?? null) &&
     JSON.stringify(volumeOf(a.volume)) === JSON.stringify(volumeOf(b.volume))
   );
 }
@@ -149,6 +153,7 @@ export function toView(rule: PricingRule): PricingRuleView {
   };
   return {
     maxOutputTokens: rule.maxOutputTokens ?? null,
+    contextWindow: rule.contextWindow ?? null,
     id: rule.id,
     modelId: rule.modelId,
     ...view,

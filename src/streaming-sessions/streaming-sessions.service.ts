@@ -202,8 +202,8 @@ export class StreamingSessionsService {
     return finalizeAnswer(settled);
   }
 
-  /** `extras` and `unwaited`: as finalize's. */
-  async abort(caller: AuthUser, dto: AbortSessionDto, extras?: RecordExtras, unwaited = false) {
+  /** `extras` and `unwaited`: as finalize's; `estimated`: counts of a worst case, not of use (usageSource). */
+  async abort(caller: AuthUser, dto: AbortSessionDto, extras?: RecordExtras, unwaited = false, estimated = false) {
     // Without any count (tokensGenerated, the counts per kind or providerUsage) the abort charges 0
     // tokens, recorded as `estimated`: nobody reported what was used.
     const counted =
@@ -215,7 +215,7 @@ export class StreamingSessionsService {
       ...settlementTokens(tokens),
       ...requestSource(dto, dimensions),
     };
-    const source = sourceOf(dto, counted, dimensions);
+    const source = sourceOf(dto, counted && !estimated, dimensions);
     const payer = await this.payers.payer(caller, dto);
     // An abort by another credential than the one that opened the session (a stuck session, stopped by
     // an operator) is audited, in the settlement's own statement: the opener's abort is metering.

@@ -64,6 +64,20 @@ const copy = (event: Event, change: (data: Record<string, unknown>) => void): Ev
   return { ...event, data: JSON.stringify(data) };
 };
 
+/** The text an event streams (a chat delta's content, a Responses text delta, an Anthropic text delta), or null. */
+function textOf(event: Event): string | null {
+  if (event.data === '[DONE]') return null;
+  const d = JSON.parse(event.data) as Record<string, any>;
+  const text = d.choices?.[0]?.delta?.content ?? (d.type === 'response.output_text.delta' ? d.delta : d.delta?.text);
+  return typeof text === 'string' && text !== '' ? text : null;
+}
+
+function setText(d: Record<string, any>, text: string): void {
+  if (Array.isArray(d.choices)) d.choices[0].delta.content = text;
+  else if (d.type === 'response.output_text.delta') d.delta = text;
+  else d.delta.text = text;
+}
+
 /**
  * A provider on 127.0.0.1 that speaks OpenAI's and Anthropic's wire formats, from the client kit's
  * recordings (clients/meter/test/recordings.ts), with the usage the test sets; it counts and keeps
@@ -86,6 +100,13 @@ export class ProviderStandIn {
   readonly large = { written: 0, finished: false };
   /** When set, every answer is this error (status and body as the provider writes them). */
   errorAnswer: { status: number; body: string } | null = null;
+  /**
+   * Extra text chunks streamed right after the recording's first text event (each as that event
+   * with its text replaced), and sent before a `hang` or `drop` cut: a long answer to cut anywhere.
+   */
+  padding: string[] = [];
+  /** A non-streamed answer without its `usage` (as a `background: true` Responses answer comes). */
+  noUsage = false;
   private server = http.createServer((req, res) => void this.answer(req, res));
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -103,8 +124,16 @@ export class ProviderStandIn {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** The events of a streamed answer of `path`, the usage replaced when `kinds` is set. */
+  /** The events of a streamed answer of `path`, the usage replaced when `kinds` is set, with the padding. */
   events(path: string, includeUsage: boolean): Event[] {
+    const events = this.recorded(path, includeUsage);
+    if (this.padding.length === 0) return events;
+    const first = events.findIndex((e) => textOf(e) !== null);
+    const padded = this.padding.map((text) => copy(events[first], (d) => setText(d, text)));
+    return [...events.slice(0, first + 1), ...padded, ...events.slice(first + 1)];
+  }
+
+  private recorded(path: string, includeUsage: boolean): Event[] {
     const k = this.kinds;
     if (path === '/v1/chat/completions') {
       const events = RECORDINGS['openai.chat'].events.map((e) =>
@@ -273,12 +302,15 @@ export class ProviderStandIn {
     if (this.largeAnswerBytes > 0) return this.writeLarge(res, body);
     if (body.stream !== true) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify(this.answerBody(path, body)));
+      const answer = this.answerBody(path, body);
+      if (this.noUsage) delete answer.usage;
+      return void res.end(JSON.stringify(answer));
     }
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     const events = this.events(path, includeUsage);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const cut = this.mode === 'hang' || this.mode === 'drop' ? recording.stopAfter : events.length;
+    const cut =
+      this.mode === 'hang' || this.mode === 'drop' ? recording.stopAfter + this.padding.length : events.length;
     const text = events
       .slice(0, cut)
       .map((e) => `${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`)

@@ -148,6 +148,20 @@ export class PricingRuleFieldsDto {
   @Min(1)
   @Max(MAX_TOKENS)
   maxOutputTokens?: number;
+
+  @ApiIntegerOptional({
+    example: 200000,
+    minimum: 1,
+    maximum: MAX_TOKENS,
+    description:
+      'The model’s context window: the input tokens the gateway holds for a request that brings input its body ' +
+      'does not contain (a stored conversation, a file or image URL); without it such a request is refused',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOKENS)
+  contextWindow?: number;
 }
 
 export class CreatePricingRuleDto extends PricingRuleFieldsDto {
@@ -244,6 +258,9 @@ export class PricingRuleResponseDto {
 
   @ApiInteger({ nullable: true, example: null, description: 'The gateway’s output bound (null: the default)' })
   maxOutputTokens: number | null;
+
+  @ApiInteger({ nullable: true, example: null, description: 'The model’s context window (null: none known)' })
+  contextWindow: number | null;
 
   @ApiProperty({ example: '2026-12-01T00:00:00.000Z' })
   effectiveFrom: string;

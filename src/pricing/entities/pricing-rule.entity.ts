@@ -21,6 +21,7 @@ import { PriceColumn } from './columns.js';
 @Check('pricing_rules_provider_reasoning_cost_per_1k_tokens_check', `provider_reasoning_cost_per_1k_tokens >= 0`)
 @Check('pricing_rules_long_context_threshold_check', `long_context_threshold >= 0`)
 @Check('pricing_rules_max_output_tokens_check', `max_output_tokens > 0`)
+@Check('pricing_rules_context_window_check', `context_window > 0`)
 @Check(
   'pricing_rules_long_context_check',
   `(long_context_threshold IS NULL) = (long_context_price_per_1k_tokens IS NULL)
@@ -116,6 +117,10 @@ export class PricingRule {
   /** The gateway's output bound for a request of the model that names none (null: GATEWAY_MAX_OUTPUT_TOKENS). */
   @Column({ name: 'max_output_tokens', type: 'integer', nullable: true })
   maxOutputTokens: number | null;
+
+  /** The model's context window: the gateway's input bound for input the body does not contain (null: none known). */
+  @Column({ name: 'context_window', type: 'integer', nullable: true })
+  contextWindow: number | null;
 
   /** Volume steps (migration 1732001850000, docs/pricing.md "Volume steps"); null: none. */
   @Column({ type: 'jsonb', nullable: true })

@@ -122,6 +122,10 @@ export type PricingRuleFieldsDto = {
      * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
      */
     maxOutputTokens?: number;
+    /**
+     * The model’s context window: the input tokens the gateway holds for a request that brings input its body does not contain (a stored conversation, a file or image URL); without it such a request is refused
+     */
+    contextWindow?: number;
 };
 
 export type CreateRerateDto = {
@@ -523,6 +527,10 @@ export type PricingRuleResponseDto = {
      * The gateway’s output bound (null: the default)
      */
     maxOutputTokens: number | null;
+    /**
+     * The model’s context window (null: none known)
+     */
+    contextWindow: number | null;
     effectiveFrom: string;
     effectiveTo: string | null;
     createdBy: string;
@@ -690,6 +698,10 @@ export type CreatePricingRuleDto = {
      * The most output tokens the gateway holds for a request of the model that names no limit of its own (default GATEWAY_MAX_OUTPUT_TOKENS)
      */
     maxOutputTokens?: number;
+    /**
+     * The model’s context window: the input tokens the gateway holds for a request that brings input its body does not contain (a stored conversation, a file or image URL); without it such a request is refused
+     */
+    contextWindow?: number;
     /**
      * Start of the rule (default now); the open rule is closed here
      */
