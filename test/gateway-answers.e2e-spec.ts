@@ -16,7 +16,7 @@ const MAX_ANSWER = 24 * MiB;
 const UNREAD_AT_MOST = 20 * MiB;
 
 /**
- * Answers pass through (docs/gateway.md "Answers"): a non-streamed answer is never held whole (the
+ * Answers pass through (docs/gateway.md "Answers: passed through, never held whole"): a non-streamed answer is never held whole (the
  * stand-in counts what the gateway pulled from it), a client that reads nothing for
  * GATEWAY_CLIENT_IDLE_SECONDS is gone, an answer over GATEWAY_MAX_ANSWER_BYTES is cut, and the usage
  * at the end of a long answer is still read.

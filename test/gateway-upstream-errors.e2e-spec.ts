@@ -50,7 +50,7 @@ const ANTHROPIC_429 = JSON.stringify({
 const SECRETS = [ORG, PROJECT, ANTHROPIC_ORG, 'ab1Z', 'Qw7A', 'sk-'];
 
 /**
- * The operator's secrets stay home (docs/gateway.md "Upstream errors"): the provider refusing the
+ * The operator's secrets stay home (docs/gateway.md "What goes upstream, what comes back"): the provider refusing the
  * operator's key is a 502 UPSTREAM_AUTH for the client and a log line for the operator; any other
  * error body passes with the provider organisation and project ids and key fragments removed; only
  * the provider's own request headers go upstream.

@@ -20,7 +20,7 @@ export interface GatewayRequest {
   /** The input and output bounds the hold was priced at. */
   inputBound: number;
   outputBound: number;
-  /** What was held (docs/gateway.md "Admission"): the bounds at the dearest kinds, the units, the tier. */
+  /** What was held (docs/gateway.md "Admission: the worst case, held first"): the bounds at the dearest kinds, the units, the tier. */
   held: { split: TokenSplit; units: Units | null; serviceTier: string | null };
 }
 
