@@ -194,6 +194,7 @@ import { RecordsOfManyWriters1732005000000 } from './1732005000000-records-of-ma
 import { RerateRequestAccount1732005100000 } from './1732005100000-rerate-request-account.js';
 import { HoldsTogether1732005200000 } from './1732005200000-holds-together.js';
 import { BudgetCapsOneStatement1732005400000 } from './1732005400000-budget-caps-one-statement.js';
+import { PriceCatalogue1732005800000 } from './1732005800000-price-catalogue.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -393,4 +394,5 @@ export const MIGRATIONS = [
   RerateRequestAccount1732005100000,
   HoldsTogether1732005200000,
   BudgetCapsOneStatement1732005400000,
+  PriceCatalogue1732005800000,
 ];
