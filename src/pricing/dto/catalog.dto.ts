@@ -46,7 +46,7 @@ export class CatalogPricesDto {
   cacheWrite: string | null;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: 200000,
     description: 'Prompt tokens above which the long-context prices apply',
@@ -77,7 +77,7 @@ export class CatalogModelDto {
   prices: CatalogPricesDto;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: 200000,
     description: 'The context window in tokens (null: unknown)',
@@ -112,7 +112,7 @@ export class CatalogListResponseDto {
   @ApiProperty({ example: ['openai', 'anthropic'], type: [String], description: 'PRICE_CATALOG_PROVIDERS, in order' })
   providers: string[];
 
-  @ApiProperty({ example: '1000', description: 'CREDITS_PER_USD' })
+  @ApiProperty({ type: 'integer', example: 1000, description: 'CREDITS_PER_USD' })
   creditsPerUsd: number;
 
   @ApiProperty({ example: '0', description: 'PRICE_MARKUP_PERCENT' })
