@@ -157,10 +157,10 @@ export class ImportCatalogResponseDto {
   @ApiProperty({ example: '2099-01-01T00:00:00.000Z' })
   effectiveFrom: string;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', example: 2 })
   created: number;
 
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   unchanged: number;
 
   @ApiProperty({ type: [PricingRuleResponseDto] })
