@@ -198,6 +198,7 @@ import { PricingRuleContextWindow1732005500000 } from './1732005500000-pricing-r
 import { VolumeCorrectionsLowerTotals1732005600000 } from './1732005600000-volume-corrections-lower-totals.js';
 import { BudgetIdsPerAccount1732005610000 } from './1732005610000-budget-ids-per-account.js';
 import { ErasureWholeWords1732005700000 } from './1732005700000-erasure-whole-words.js';
+import { PriceCatalogue1732005800000 } from './1732005800000-price-catalogue.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -401,4 +402,5 @@ export const MIGRATIONS = [
   VolumeCorrectionsLowerTotals1732005600000,
   BudgetIdsPerAccount1732005610000,
   ErasureWholeWords1732005700000,
+  PriceCatalogue1732005800000,
 ];

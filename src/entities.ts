@@ -35,6 +35,7 @@ import { Subscription } from './plans/entities/subscription.entity.js';
 import { PortalSession } from './portal/entities/portal-session.entity.js';
 import { AccountPrice } from './pricing/entities/account-price.entity.js';
 import { PlanModelList } from './pricing/entities/plan-model-list.entity.js';
+import { PriceCatalogPrice, PriceCatalogSet } from './pricing/entities/price-catalog.entity.js';
 import { PricingRule } from './pricing/entities/pricing-rule.entity.js';
 import { Promotion } from './promotions/entities/promotion.entity.js';
 import { PromotionFailure } from './promotions/entities/promotion-failure.entity.js';
@@ -76,6 +77,8 @@ export const ENTITIES = [
   AutoRechargeSettings,
   AutoRechargeAttempt,
   PricingRule,
+  PriceCatalogSet,
+  PriceCatalogPrice,
   PortalSession,
   AccountPrice,
   PlanModelList,

@@ -10,6 +10,8 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/server/
 import { checkServiceRole } from './database/service-role.js';
 import { drainAndClose } from './health/graceful-shutdown.js';
 import { checkBeforeStart } from './preflight.js';
+import { CatalogService } from './pricing/catalog.service.js';
+import { CATALOG_PACKAGE } from './pricing/catalog-data.js';
 
 /**
  * `npm start` / `node dist/src/main.js`, as a person at a terminal expects it:
@@ -152,6 +154,20 @@ async function bootstrap(): Promise<void> {
     config.swaggerEnabled
       ? `API docs ${base}/api/docs (OpenAPI: ${base}/api/docs-json)`
       : `API docs ${base}/api/docs-json (Swagger UI is off: SWAGGER_ENABLED=true turns it on)`,
+  );
+  log.info(
+    config.gateway.upstreams.length > 0
+      ? `Gateway  ${base}/v1 on: upstreams ${config.gateway.upstreams.map((u) => u.name).join(', ')}`
+      : 'Gateway  off (GATEWAY_UPSTREAMS sets its upstreams: docs/gateway.md)',
+  );
+  const catalog = await app
+    .get(CatalogService)
+    .summary()
+    .catch(() => null);
+  log.info(
+    catalog
+      ? `Prices   catalogue ${CATALOG_PACKAGE}@${catalog.version}: ${catalog.models} models priced where no rule is set`
+      : 'Prices   catalogue off (PRICE_CATALOG=false): models without a rule use DEFAULT_PRICE_PER_1K_TOKENS',
   );
   log.info(`Console  ${base}/admin (Ctrl-C stops the service)`);
 }

@@ -62,7 +62,7 @@ describe('pricing dimensions', () => {
       { serviceTiers: { flex: { pricePercent: '12.345' } } },
       { serviceTiers: { standard: { pricePercent: 80 } } },
       { serviceTiers: { flex: { pricePercent: 50, extra: 1 } } },
-      { unitPrices: { web_search_call: '0.00001' } },
+      { unitPrices: { web_search_call: '0.00000000001' } },
       { unitPrices: { 'Web Search': 1 } },
       { unitPrices: { web_search_call: -1 } },
     ];

@@ -11,6 +11,7 @@ import {
   providerCost,
   TOKEN_KINDS,
   type TokenKinds,
+  trimPlaces,
 } from '../src/pricing/pricing-math.js';
 import { providerCosts, type RulePriceColumns, rulePrices } from '../src/pricing/pricing-rules.js';
 
@@ -42,9 +43,9 @@ describe('pricing in SQL', () => {
   });
   afterAll(() => db?.end());
 
-  /** A price as NUMERIC(10,4) holds it: 0 … 999999.9999, small ones often. */
+  /** A price as NUMERIC(16,10) holds it: 0 … 999999.9999999999, small ones often. */
   const price = fc
-    .oneof(fc.bigInt({ min: 0n, max: 100_000n }), fc.bigInt({ min: 0n, max: 9_999_999_999n }))
+    .oneof(fc.bigInt({ min: 0n, max: 100_000_000_000n }), fc.bigInt({ min: 0n, max: 9_999_999_999_999_999n }))
     .map(formatPrice);
   const count = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 0, max: MAX_TOKENS }));
   const threshold = fc.oneof(fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 0, max: MAX_TOKENS }));
@@ -103,8 +104,8 @@ describe('pricing in SQL', () => {
     const columns = COLUMNS.map(([, column]) => column).join(', ');
     const { rows } = await db.query(
       `SELECT (${creditsSql('r', kinds, 'r.d')})::text AS credits, (${providerCostSql('r', kinds)})::text AS cost
-         FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::numeric(10,4)[]`).join(', ')}, $13::int[],
-                     $14::int[], $15::int[], $16::int[], $17::int[], $18::int[], $19::numeric(10,4)[])
+         FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::numeric(16,10)[]`).join(', ')}, $13::int[],
+                     $14::int[], $15::int[], $16::int[], $17::int[], $18::int[], $19::numeric(16,10)[])
               WITH ORDINALITY AS r(${columns}, long_context_threshold, i, o, cr, cw, re, d, n)
         ORDER BY r.n`,
       [
@@ -121,7 +122,12 @@ describe('pricing in SQL', () => {
         cost: costs === null ? null : providerCost(c.tokens, costs),
       };
     });
-    expect(rows).toEqual(expected);
+    // The SQL's cost carries every place of its 10-place prices; the answer's keeps at least 7.
+    const answered = rows.map((r: { credits: string; cost: string | null }) => ({
+      ...r,
+      cost: r.cost === null ? null : trimPlaces(r.cost, 7),
+    }));
+    expect(answered).toEqual(expected);
     // The sample exercised the tier on both sides of its threshold.
     const prompt = (t: TokenKinds) => t.input + t.cacheRead + t.cacheWrite;
     const tiered = cases.filter((c) => !c.ruleless && c.rule.longContextThreshold !== null);

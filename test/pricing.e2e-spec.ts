@@ -204,13 +204,14 @@ describe('pricing', () => {
   });
 
   it.each([
-    ['5 decimals', { pricePer1kTokens: '0.00001' }],
-    ['5 decimals as a number', { pricePer1kTokens: 0.12345 }],
+    // A price holds at most 10 places.
+    ['11 decimals', { pricePer1kTokens: '0.00000000001' }],
+    ['11 decimals as a number', { pricePer1kTokens: 0.12345678901 }],
     ['negative', { pricePer1kTokens: -1 }],
     ['not a number', { pricePer1kTokens: 'abc' }],
     ['too large', { pricePer1kTokens: '1000000' }],
     ['missing price', {}],
-    ['bad output price', { pricePer1kTokens: '1', outputPricePer1kTokens: '1.00001' }],
+    ['bad output price', { pricePer1kTokens: '1', outputPricePer1kTokens: '1.00000000001' }],
     ['bad date', { pricePer1kTokens: '1', effectiveFrom: 'yesterday' }],
     [
       'effectiveTo before effectiveFrom',

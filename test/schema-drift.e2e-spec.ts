@@ -89,6 +89,10 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE TRIGGER pricing_plan_model_lists_pricing_changed_insert AFTER INSERT ON public.pricing_plan_model_lists FOR EACH ROW WHEN ((new.models IS NOT NULL)) EXECUTE FUNCTION pricing_changed_notify()',
   'trigger pricing_plan_model_lists.pricing_plan_model_lists_pricing_changed_update':
     'CREATE TRIGGER pricing_plan_model_lists_pricing_changed_update AFTER UPDATE OF models ON public.pricing_plan_model_lists FOR EACH ROW WHEN ((old.models IS DISTINCT FROM new.models)) EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger price_catalog_prices.price_catalog_prices_pricing_changed':
+    'CREATE TRIGGER price_catalog_prices_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.price_catalog_prices FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
+  'trigger price_catalog_sets.price_catalog_sets_pricing_changed':
+    'CREATE TRIGGER price_catalog_sets_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.price_catalog_sets FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
   'trigger pricing_rules.pricing_rules_pricing_changed':
     'CREATE TRIGGER pricing_rules_pricing_changed AFTER INSERT OR DELETE OR UPDATE ON public.pricing_rules FOR EACH STATEMENT EXECUTE FUNCTION pricing_changed_notify()',
   'trigger user_accounts.accounts_for_user':

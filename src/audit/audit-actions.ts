@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = {
   'usage.record': 'user',
   'pricing.create': 'pricing_rule',
   'pricing.import': 'pricing_import',
+  'pricing.catalog.import': 'pricing_import',
   'pricing.account.create': 'account_price',
   'pricing.account.delete': 'account_price',
   'pricing.rerate': 'pricing_rerate',

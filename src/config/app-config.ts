@@ -8,6 +8,7 @@ import { type HeavyReadsConfig, heavyReadsConfig } from './heavy-reads-config.js
 import { type MailConfig, mailConfig, publicUrl } from './mail-config.js';
 import { isAddressOrCidr, networks } from './networks.js';
 import { type PortalConfig, portalConfig } from './portal-config.js';
+import { type CatalogConfig, catalogConfig, decimalPrice } from './pricing-config.js';
 import { type SellingConfig, sellingConfig } from './selling-config.js';
 
 export { buildDatabaseConfig, type DatabaseConfig } from './database-config.js';
@@ -44,7 +45,7 @@ export interface AppConfig {
   meteringTrust: MeteringTrust;
   csvExports: CsvExportsConfig;
   heavyReads: HeavyReadsConfig;
-  pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number };
+  pricing: { defaultPricePer1kTokens: string; strict: boolean; cacheTtlMs: number; catalog: CatalogConfig };
   credits: CreditsConfig;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -246,15 +247,6 @@ function webhooksConfig(read: EnvReader, developmentAllowed: boolean, nodeEnv: N
   };
 }
 
-function decimalPrice(read: EnvReader, name: string, fallback: string): string {
-  const value = read.raw(name) ?? fallback;
-  if (!/^\d{1,6}(\.\d{1,4})?$/.test(value)) {
-    read.problems.push(`${name} must be a non-negative decimal with at most 4 places (got "${value}")`);
-    return fallback;
-  }
-  return value;
-}
-
 /** A size body-parser understands: bytes, or a number with b/kb/mb (e.g. `100kb`). */
 function bodyLimit(read: EnvReader, name = 'BODY_LIMIT', fallback = '100kb'): string {
   const value = read.string(name, fallback);
@@ -346,6 +338,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
       // Production refuses what it cannot price (422 PRICING_UNKNOWN_MODEL) rather than billing a default.
       strict: read.bool('PRICING_STRICT', nodeEnv === 'production'),
       cacheTtlMs: read.int('PRICING_CACHE_TTL_MS', 5000, 0, 3_600_000),
+      catalog: catalogConfig(read),
     },
     credits: creditsConfig(read),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),

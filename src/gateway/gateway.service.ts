@@ -15,6 +15,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { type BudgetScopes, parseScopesHeader } from '../engine/budget-scopes.js';
+import { CatalogService } from '../pricing/catalog.service.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
@@ -79,6 +80,7 @@ export class GatewayService implements OnModuleInit {
     private readonly recent: RecentKeys,
     private readonly sessions: StreamingSessionsService,
     private readonly pricing: PricingService,
+    private readonly catalog: CatalogService,
     private readonly settlements: GatewaySettlements,
     private readonly metrics: GatewayMetrics,
     private readonly pools: UpstreamPools,
@@ -174,8 +176,15 @@ export class GatewayService implements OnModuleInit {
     );
   }
 
-  private async ruleOf(model: string): Promise<PricingRuleView | undefined> {
-    return (await this.pricing.current()).find((rule) => rule.modelId === model);
+  /**
+   * The model's rule now, else its catalogue price as one (the route's provider tried first); a rule
+   * that names no `contextWindow` takes the catalogue's, the bound of input the body does not contain.
+   */
+  private async ruleOf(model: string, route: GatewayRoute): Promise<PricingRuleView | undefined> {
+    const rule = await this.catalog.ruleNow(model, route.format);
+    if (rule === undefined || rule.contextWindow !== null) return rule;
+    const contextWindow = await this.catalog.catalogContextWindow(model, route.format);
+    return contextWindow === null ? rule : { ...rule, contextWindow };
   }
 
   private async handle(
@@ -199,9 +208,8 @@ export class GatewayService implements OnModuleInit {
       at = this.metrics.stage('body', at);
       const model = body.model as string;
       const upstream = this.upstreamFor(route, model);
-      const rule = await this.ruleOf(model);
-      if (upstream === undefined || rule === undefined)
-        throw new GatewayError(404, 'MODEL_NOT_FOUND', `The model ${model} is not available through this gateway`);
+      const rule = await this.ruleOf(model, route);
+      if (upstream === undefined || rule === undefined) throw modelNotFound(model, route, upstream, rule);
       const bounds = admissionBounds(body, route, rule, this.config.gateway);
       const admit = (who: AuthUser, onlyIf: SqlPart) =>
         this.admit(who, route, upstream, rule, body, bounds, requestId, at, onlyIf, scopes);
@@ -272,7 +280,8 @@ export class GatewayService implements OnModuleInit {
         const kinds: TokenKinds = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
         kinds[input] += bounds.input;
         kinds[output] += bounds.output;
-        const quote = await this.pricing.quote(model, kinds, at, party, { serviceTier, units: bounds.units }, true);
+        const dims = { serviceTier, units: bounds.units };
+        const quote = await this.pricing.quote(model, kinds, at, party, dims, true, route.format);
         if (worst === null || quote.credits > worst.credits)
           worst = { credits: quote.credits, input, output, tier: quote.serviceTier };
       }
@@ -337,18 +346,41 @@ export class GatewayService implements OnModuleInit {
       const caller = await this.caller(req);
       const party = accountNamed(caller.orgId ?? null, caller.userId);
       const data = [];
-      for (const rule of await this.pricing.current()) {
-        const upstream = this.config.gateway.upstreams.find((u) => u.models.some((p) => p.test(rule.modelId)));
-        if (upstream === undefined || !(await this.pricing.entitled(rule.modelId, party, [caller.models ?? null])))
-          continue;
-        const created = Math.floor(Date.parse(rule.effectiveFrom) / 1000);
-        data.push({ id: rule.modelId, object: 'model', created, owned_by: upstream.name });
+      // Every priced model: the rules' and the catalogue's (a rule's model id once, as the rule).
+      const priced = (await this.pricing.current()).map((r) => ({
+        model: r.modelId,
+        from: Date.parse(r.effectiveFrom),
+      }));
+      const ruled = new Set(priced.map((p) => p.model));
+      priced.push(...(await this.catalog.pricedModels()).filter((p) => !ruled.has(p.model)));
+      for (const { model, from } of priced) {
+        const upstream = this.config.gateway.upstreams.find((u) => u.models.some((p) => p.test(model)));
+        if (upstream === undefined || !(await this.pricing.entitled(model, party, [caller.models ?? null]))) continue;
+        data.push({ id: model, object: 'model', created: Math.floor(from / 1000), owned_by: upstream.name });
       }
       res.json({ object: 'list', data });
     } catch (error) {
       this.refuse(res, 'openai', error, requestId);
     }
   }
+}
+
+/** MODEL_NOT_FOUND, saying what is missing: an upstream that routes the model, its price, or both. */
+function modelNotFound(
+  model: string,
+  route: GatewayRoute,
+  upstream: GatewayUpstream | undefined,
+  rule: PricingRuleView | undefined,
+): GatewayError {
+  const missing = [
+    ...(upstream === undefined ? [`no ${route.format} upstream routes it (GATEWAY_UPSTREAMS models)`] : []),
+    ...(rule === undefined ? ['it has no price (no pricing rule, no price catalogue entry)'] : []),
+  ];
+  return new GatewayError(
+    404,
+    'MODEL_NOT_FOUND',
+    `The model ${model} is not available through this gateway: ${missing.join('; and ')}`,
+  );
 }
 
 /** A body parser's failure as the provider-shaped refusal (413 too large, 400 otherwise). */

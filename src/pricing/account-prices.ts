@@ -31,7 +31,7 @@ export function entitled(modelId: string | null, lists: readonly ModelList[]): b
 /** The per-kind prices an account price replaces (null: the rule's). */
 export type AccountKindPrices = Record<TokenKind, string | null>;
 
-/** An account price as answered and cached: prices as 4-place strings, times ISO-8601. */
+/** An account price as answered and cached: prices as 4- to 10-place strings, times ISO-8601. */
 export interface AccountPriceView {
   id: string;
   userId: string | null;

@@ -45,7 +45,7 @@ describe('pricing dimensions (one function, one rounding)', () => {
     expect(checkServiceTiers({ flex: { pricePercent: '1000.01' } })).toHaveProperty('problem');
     expect(checkServiceTiers({ default: { pricePercent: 80 } })).toHaveProperty('problem');
     expect(checkUnitPrices({ 'image.1024x1024.hd': 2.5 })).toEqual({ prices: { 'image.1024x1024.hd': '2.5000' } });
-    expect(checkUnitPrices({ web_search_call: '0.00001' })).toHaveProperty('problem');
+    expect(checkUnitPrices({ web_search_call: '0.00000000001' })).toHaveProperty('problem');
     expect(unitsProblem({ web_search_call: 1.5 })).not.toBeNull();
     expect(unitsProblem(Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`u${i}`, 1])))).not.toBeNull();
     expect(unitsProblem({ web_search_call: 2 })).toBeNull();

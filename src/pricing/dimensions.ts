@@ -10,7 +10,7 @@ import { normalisePrice, PRICE_PATTERN } from './price-text.js';
 
 /** `{"<tier>": {"pricePercent": "50.00"}}` as stored and answered (2-place strings). */
 export type ServiceTiers = Record<string, { pricePercent: string }>;
-/** `{"<unit>": "10.0000"}`: credits per unit, 4-place strings. */
+/** `{"<unit>": "10.0000"}`: credits per unit, 4- to 10-place strings. */
 export type UnitPrices = Record<string, string>;
 /** `{"<unit>": count}` of a metered write. */
 export type Units = Record<string, number>;
@@ -75,7 +75,7 @@ export function checkServiceTiers(value: unknown): { tiers: ServiceTiers } | { p
   return { tiers };
 }
 
-/** A rule's (or an account price's) `unitPrices` normalised (4-place strings), or what is wrong with it. */
+/** A rule's (or an account price's) `unitPrices` normalised (4- to 10-place strings), or what is wrong with it. */
 export function checkUnitPrices(value: unknown): { prices: UnitPrices } | { problem: string } {
   if (!isObject(value)) return { problem: 'unitPrices must be an object {"<unit>": price}' };
   const names = Object.keys(value);
@@ -85,7 +85,7 @@ export function checkUnitPrices(value: unknown): { prices: UnitPrices } | { prob
     if (!UNIT_PATTERN.test(name)) return { problem: `unitPrices: "${name}" must be 1–64 of a-z 0-9 _ . : -` };
     const text = decimalText(value[name]);
     if (text === null || !PRICE_PATTERN.test(text))
-      return { problem: `unitPrices.${name} must be a decimal ≥ 0 with at most 4 places (below 1,000,000)` };
+      return { problem: `unitPrices.${name} must be a decimal ≥ 0 with at most 10 places (below 1,000,000)` };
     prices[name] = normalisePrice(text);
   }
   return { prices };

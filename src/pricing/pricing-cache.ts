@@ -12,6 +12,9 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/connections/channel-listener.js';
 import { type CachedAccountPrice, type ModelList, toAccountPriceView } from './account-prices.js';
+import { CatalogRepository } from './catalog.repository.js';
+import { CatalogIndex } from './catalog-index.js';
+import { CatalogMaterialiser } from './catalog-materialiser.js';
 import { PRICING_CHANNEL, PricingRepository } from './pricing.repository.js';
 import { type PricingRuleView, toView } from './pricing-rules.js';
 
@@ -30,7 +33,11 @@ export interface PricingSnapshot {
   accountPrices: Map<string, CachedAccountPrice[]>;
   /** The model lists in force for an account other than its keys': the org's own, the plan's. */
   modelLists: Map<string, ModelList[]>;
+  /** The materialised price catalogue (empty with PRICE_CATALOG off). */
+  catalog: CatalogIndex;
 }
+
+const NO_CATALOG = new CatalogIndex([], []);
 
 /**
  * What pricing reads on every metered write, held in memory so the write makes no statement for it:
@@ -48,9 +55,13 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
   /** Bumped on every change, so a load that started before it never caches stale rules. */
   private generation = 0;
   private readonly listener: ChannelListener;
+  /** The catalogue as last loaded: its entries are read again only when its sets change. */
+  private catalog: CatalogIndex = NO_CATALOG;
 
   constructor(
     private readonly repository: PricingRepository,
+    private readonly catalogs: CatalogRepository,
+    private readonly materialiser: CatalogMaterialiser,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
@@ -67,6 +78,12 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
 
   /** Listen, and warm the cache so the first priced requests do not wait for it. */
   async onApplicationBootstrap(): Promise<void> {
+    // The installed catalogue first: the first prices read must be the ones it brings.
+    if (this.config.pricing.catalog.enabled) {
+      await this.materialiser
+        .materialise()
+        .catch((err: unknown) => this.logger.error({ msg: 'price catalogue not stored', err: String(err) }));
+    }
     await this.listener.start();
     await this.reload().catch((err: unknown) => this.logger.warn({ msg: 'pricing warm-up failed', err: String(err) }));
   }
@@ -115,7 +132,8 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
     const rules = await this.repository.all();
     const accountPrices = await this.repository.allAccountPrices();
     const lists = await this.repository.modelLists();
-    const snapshot: PricingSnapshot = { rules: new Map(), accountPrices: new Map(), modelLists: new Map() };
+    const catalog = await this.loadCatalog();
+    const snapshot: PricingSnapshot = { rules: new Map(), accountPrices: new Map(), modelLists: new Map(), catalog };
     for (const rule of rules) {
       const entry = { view: toView(rule), from: rule.effectiveFrom.getTime(), to: until(rule.effectiveTo) };
       push(snapshot.rules, rule.modelId, entry);
@@ -127,6 +145,15 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
     for (const { key, models } of lists) push(snapshot.modelLists, key, models);
     if (generation === this.generation) this.cache = { snapshot, loadedAt: startedAt };
     return snapshot;
+  }
+
+  /** The catalogue's sets, and its entries when the sets differ from those loaded last (they change only at a start). */
+  private async loadCatalog(): Promise<CatalogIndex> {
+    if (!this.config.pricing.catalog.enabled) return NO_CATALOG;
+    const sets = await this.catalogs.sets();
+    const same = sets.length === this.catalog.sets.length && sets.every((set, i) => set.id === this.catalog.sets[i].id);
+    if (!same) this.catalog = new CatalogIndex(sets, await this.catalogs.prices());
+    return this.catalog;
   }
 }
 

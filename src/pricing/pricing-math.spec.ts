@@ -81,12 +81,15 @@ describe('pricing maths', () => {
     );
   });
 
-  it('parses and formats prices with 4 places', () => {
+  it('parses and formats prices with at least 4 places and at most 10', () => {
     expect(formatPrice(parsePrice('0.07'))).toBe('0.0700');
     expect(normalisePrice(3)).toBe('3.0000');
     expect(normalisePrice('0.2500')).toBe('0.2500');
     expect(normalisePrice(0.1234)).toBe('0.1234');
-    for (const bad of ['0.00001', '-1', 'abc', '1e-5', '', '1234567']) expect(() => parsePrice(bad)).toThrow();
+    expect(normalisePrice('0.0000375')).toBe('0.0000375');
+    expect(normalisePrice('0.0000000001')).toBe('0.0000000001');
+    expect(normalisePrice('1.2300000000')).toBe('1.2300');
+    for (const bad of ['0.00000000001', '-1', 'abc', '1e-5', '', '1234567']) expect(() => parsePrice(bad)).toThrow();
   });
 
   it('provider cost is exact', () => {

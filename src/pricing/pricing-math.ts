@@ -1,5 +1,5 @@
 /**
- * Exact price arithmetic. Prices are NUMERIC(10,4): they are handled as integers scaled by 10^4
+ * Exact price arithmetic. Prices are NUMERIC(16,10): they are handled as integers scaled by 10^10
  * (BigInt), so `0.07 × 100,000 tokens` is exactly 7 credits, never 8.
  */
 import {
@@ -13,15 +13,23 @@ import {
   unknownServiceTier,
   unpricedUnit,
 } from './dimensions.js';
-import { formatScaled, parsePrice, PRICE_SCALE } from './price-text.js';
+import { formatScaled, parsePrice, PRICE_SCALE, trimPlaces } from './price-text.js';
 import { perKind, TOKEN_KINDS, tokenField, type TokenKind } from './token-kinds.js';
 
-export { formatPrice, formatScaled, normalisePrice, parsePrice, PRICE_PATTERN, PRICE_SCALE } from './price-text.js';
+export {
+  formatPrice,
+  formatScaled,
+  normalisePrice,
+  parsePrice,
+  PRICE_PATTERN,
+  PRICE_SCALE,
+  trimPlaces,
+} from './price-text.js';
 export { TOKEN_KINDS, type TokenKind } from './token-kinds.js';
 
 /** A count per kind; the prompt is input + cacheRead + cacheWrite. */
 export type TokenKinds = Record<TokenKind, number>;
-/** A price (or provider cost) per 1,000 tokens of each kind, 4-place decimal strings. */
+/** A price (or provider cost) per 1,000 tokens of each kind, decimal strings (4 to 10 places). */
 export type KindPrices = Record<TokenKind, string>;
 
 /** A rule's prices resolved (defaults applied): each kind's, its long-context tier if any, its service tiers and units. */
@@ -56,7 +64,7 @@ export function pricesFor(tokens: TokenKinds, prices: RulePrices): KindPrices {
   return tier !== null && prompt > tier.threshold ? { ...prices, input: tier.input, output: tier.output } : prices;
 }
 
-/** Σ tokens of each kind × its price (prices scaled by 10^4). */
+/** Σ tokens of each kind × its price (prices scaled by 10^10). */
 function weighted(tokens: TokenKinds, prices: KindPrices): bigint {
   let sum = 0n;
   for (const kind of TOKEN_KINDS) sum += tokenCount(tokens[kind], tokenField(kind)) * parsePrice(prices[kind]);
@@ -64,7 +72,7 @@ function weighted(tokens: TokenKinds, prices: KindPrices): bigint {
 }
 
 /** A factor on every price, scaled by 10^4: `(100 − discountPercent) / 100`; FULL_PRICE is 1. */
-export const FULL_PRICE = PRICE_SCALE;
+export const FULL_PRICE = 10_000n;
 
 /** "12.5" (a discount percent, at most 2 places) → 8750n: the factor `(100 − 12.5) / 100` scaled by 10^4. */
 export function discountFactor(discountPercent: string): bigint {
@@ -88,7 +96,7 @@ export function tierFactor(prices: RulePrices, tier: string | null | undefined, 
   return percentHundredths(priced.pricePercent);
 }
 
-/** Σ count × unit price (scaled by 10^4); a unit the rule does not price → UNPRICED_UNIT. */
+/** Σ count × unit price (scaled by 10^10); a unit the rule does not price → UNPRICED_UNIT. */
 export function unitsWeighted(prices: RulePrices, units: Dimensions['units'], modelId?: string): bigint {
   let sum = 0n;
   for (const [unit, count] of Object.entries(units ?? {})) {
@@ -123,10 +131,15 @@ export function calculateCredits(
   return (numerator + EXACT_SCALE - 1n) / EXACT_SCALE;
 }
 
-/** The scale of exactCredits(): 10^15 (the prices' 10^4, per 1,000 tokens, the tier's and the factor's 10^4). */
+/** The scale of exactCredits(): 10^21 (the prices' 10^10, per 1,000 tokens, the tier's and the factor's 10^4). */
 // (literal: dimensions.ts and this module import each other, so BASE_PERCENT is not yet set at load)
-export const EXACT_SCALE = 1000n * 10_000n * 10_000n * 10_000n;
-export const EXACT_PLACES = 15;
+export const EXACT_SCALE = 1000n * PRICE_SCALE * 10_000n * 10_000n;
+export const EXACT_PLACES = 21;
+
+/** exactCredits() as a decimal string: at least 15 places, more only where it has them. */
+export function formatExact(exact: bigint): string {
+  return trimPlaces(formatScaled(exact, EXACT_PLACES), 15);
+}
 
 /**
  * calculateCredits() before its rounding, scaled by EXACT_SCALE: what a rule with volume steps hands
@@ -144,7 +157,7 @@ export function exactCredits(
   return sum * tier * factor;
 }
 
-/** Σ tokens of each kind × its cost per 1k / 1000, an exact decimal string with 7 places (4 + 3). */
+/** Σ tokens of each kind × its cost per 1k / 1000, an exact decimal string with at least 7 places (at most 13). */
 export function providerCost(tokens: TokenKinds, costs: KindPrices): string {
-  return formatScaled(weighted(tokens, costs), 7);
+  return trimPlaces(formatScaled(weighted(tokens, costs), 13), 7);
 }

@@ -41,7 +41,7 @@ export const PRICE_COLUMNS = [
   'providerReasoningCostPer1kTokens',
 ] as const satisfies readonly (keyof RulePriceColumns)[];
 
-/** A rule as answered and cached: prices as 4-place strings (null: the default), times ISO-8601. */
+/** A rule as answered and cached: prices as 4- to 10-place strings (null: the default), times ISO-8601. */
 export interface PricingRuleView extends RulePriceColumns {
   id: string;
   modelId: string;

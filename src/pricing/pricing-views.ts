@@ -1,5 +1,9 @@
+import type { PriceSource } from './catalog-pricing.js';
 import type { ServiceTiers, UnitPrices } from './dimensions.js';
 import type { VolumeSteps } from './volume-steps.js';
+
+/** What priced a write: an operator's rule, the price catalogue, or the default price. */
+export type PriceOrigin = 'rule' | 'catalog' | 'default';
 
 export interface Quote {
   modelId: string;
@@ -12,7 +16,9 @@ export interface Quote {
   outputPricePer1kTokens: string;
   pricingRuleId: string | null;
   providerCost: string | null;
-  source: 'rule' | 'default';
+  source: PriceOrigin;
+  /** The catalogue entry that priced it (source `catalog`), else null. */
+  priceSource: PriceSource | null;
   /** The tier the credits were priced at (a hold of `auto`: the most expensive; null: the base prices). */
   serviceTier: string | null;
   /**
@@ -39,7 +45,8 @@ export interface PriceView {
   /** The rule's volume steps, as rule answers carry them; null: none (or the default price). */
   volume: VolumeSteps | null;
   pricingRuleId: string | null;
-  source: 'rule' | 'default';
+  source: PriceOrigin;
+  priceSource: PriceSource | null;
   effectiveFrom: string | null;
   effectiveTo: string | null;
 }

@@ -5,6 +5,10 @@ import { AuditModule } from '../audit/audit.module.js';
 import { AccountPricesController } from './account-prices.controller.js';
 import { AccountPricesService } from './account-prices.service.js';
 import { AccountPricesErasureRepository } from './account-prices-erasure.repository.js';
+import { CatalogController } from './catalog.controller.js';
+import { CatalogRepository } from './catalog.repository.js';
+import { CatalogService } from './catalog.service.js';
+import { CatalogMaterialiser } from './catalog-materialiser.js';
 import { AccountPrice } from './entities/account-price.entity.js';
 import { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingController } from './pricing.controller.js';
@@ -14,9 +18,18 @@ import { PricingCache } from './pricing-cache.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([PricingRule, AccountPrice]), AuditModule],
-  // AccountPricesController first: its `accounts` routes before PricingController's `:modelId`.
-  controllers: [AccountPricesController, PricingController],
-  providers: [AccountPricesErasureRepository, PricingService, PricingRepository, PricingCache, AccountPricesService],
-  exports: [AccountPricesErasureRepository, PricingService],
+  // AccountPricesController and CatalogController first: their routes before PricingController's `:modelId`.
+  controllers: [AccountPricesController, CatalogController, PricingController],
+  providers: [
+    AccountPricesErasureRepository,
+    PricingService,
+    PricingRepository,
+    PricingCache,
+    AccountPricesService,
+    CatalogRepository,
+    CatalogMaterialiser,
+    CatalogService,
+  ],
+  exports: [AccountPricesErasureRepository, PricingService, CatalogService],
 })
 export class PricingModule {}

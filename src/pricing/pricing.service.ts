@@ -17,18 +17,19 @@ import {
   entitled,
   type ModelList,
 } from './account-prices.js';
+import { catalogPrice, catalogRuleView, type PriceSource } from './catalog-pricing.js';
 import { AUTO_TIER, type Dimensions, isBaseTier, NO_DIMENSIONS, worstTier } from './dimensions.js';
 import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import { PricingRepository } from './pricing.repository.js';
-import { type CachedRule, PricingCache } from './pricing-cache.js';
+import { type CachedRule, PricingCache, type PricingSnapshot } from './pricing-cache.js';
+import { notEntitled, PAST_EFFECTIVE_FROM_LEEWAY_MS, unknownModel } from './pricing-errors.js';
 import {
   checkDimensions,
-  EXACT_PLACES,
   EXACT_SCALE,
   exactCredits,
   flatPrices,
-  formatScaled,
+  formatExact,
   normalisePrice,
   pricesFor,
   providerCost,
@@ -42,24 +43,8 @@ export type { PricingRuleView } from './pricing-rules.js';
 /** The account a write bills (an org's when it pays), by kind and owner: whose prices and model lists apply. */
 type Priced = Pick<ResolvedAccount, 'kind' | 'ownerId'>;
 
+export { notEntitled, PAST_EFFECTIVE_FROM_LEEWAY_MS, unknownModel } from './pricing-errors.js';
 export type { PriceView, Quote } from './pricing-views.js';
-
-/** Pricing a model that has no rule while PRICING_STRICT is on (422). */
-export function unknownModel(modelId: string): DomainError {
-  return new DomainError('PRICING_UNKNOWN_MODEL', `No price for model ${modelId}`, { modelId });
-}
-
-/** How far before now a new rule's effectiveFrom may lie (clock skew; "now" as the caller wrote it). */
-export const PAST_EFFECTIVE_FROM_LEEWAY_MS = 60_000;
-
-/** Whether the party's every model list in force allows a model (MODEL_NOT_ENTITLED otherwise). */
-export function notEntitled(modelId: string | null): DomainError {
-  const message =
-    modelId === null
-      ? 'A model list in force allows only the models it names: name the model with modelId'
-      : `The account may not use model ${modelId}`;
-  return new DomainError('MODEL_NOT_ENTITLED', message, { modelId });
-}
 
 /**
  * Effective-dated prices per model, and per account over them; which models an account may use. What
@@ -91,9 +76,11 @@ export class PricingService {
     party: Priced | null = null,
     dimensions: Dimensions = NO_DIMENSIONS,
     hold = false,
+    /** The catalogue provider to try first (a gateway request's upstream's). */
+    provider: string | null = null,
   ): Promise<Quote> {
     const snapshot = await this.cache.snapshot();
-    const { rule, fallback } = this.ruleOrFallback(snapshot.rules, modelId, at);
+    const { rule, fallback, priceSource } = this.ruleOrFallback(snapshot, modelId, at, provider);
     const accountPrice =
       party === null ? null : accountPriceAt(snapshot.accountPrices.get(kindKey(party)), modelId, at.getTime());
     const { prices, factor } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices(fallback!), accountPrice);
@@ -116,9 +103,10 @@ export class PricingService {
       outputPricePer1kTokens: billed.output,
       pricingRuleId: rule?.id ?? null,
       providerCost: costs === null ? null : providerCost(tokens, costs),
-      source: rule ? 'rule' : 'default',
+      source: priceSource ? 'catalog' : rule ? 'rule' : 'default',
+      priceSource,
       serviceTier: pricedAt.serviceTier,
-      volume: rule?.volume ? { steps: rule.volume, exact: formatScaled(exact, EXACT_PLACES) } : null,
+      volume: rule?.volume ? { steps: rule.volume, exact: formatExact(exact) } : null,
     };
   }
 
@@ -164,7 +152,7 @@ export class PricingService {
 
   /** The price of a model at an instant: its rule, else the default (or 422 in strict mode). */
   async priceAt(modelId: string, at: Date = new Date(this.clock.now())): Promise<PriceView> {
-    const { rule, fallback } = this.ruleOrFallback((await this.cache.snapshot()).rules, modelId, at);
+    const { rule, fallback, priceSource } = this.ruleOrFallback(await this.cache.snapshot(), modelId, at);
     const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
     return {
       modelId,
@@ -181,23 +169,32 @@ export class PricingService {
       unitPrices: rule?.unitPrices ?? null,
       volume: rule?.volume ?? null,
       pricingRuleId: rule?.id ?? null,
-      source: rule ? 'rule' : 'default',
+      source: priceSource ? 'catalog' : rule ? 'rule' : 'default',
+      priceSource,
       effectiveFrom: rule?.effectiveFrom ?? null,
       effectiveTo: rule?.effectiveTo ?? null,
     };
   }
 
-  /** The model's rule at `at`, or the fallback price (422 in strict mode). */
+  /**
+   * The model's rule at `at`; else, with PRICE_CATALOG on, the catalogue's price in force then as a
+   * rule (`priceSource` set); else the fallback price (422 in strict mode).
+   */
   private ruleOrFallback(
-    byModel: Map<string, CachedRule[]>,
+    snapshot: PricingSnapshot,
     modelId: string,
     at: Date,
-  ): { rule: PricingRuleView; fallback: null } | { rule: null; fallback: string } {
-    const rule = this.ruleAt(byModel, modelId, at.getTime());
-    if (rule) return { rule, fallback: null };
+    provider: string | null = null,
+  ):
+    | { rule: PricingRuleView; fallback: null; priceSource: PriceSource | null }
+    | { rule: null; fallback: string; priceSource: null } {
+    const rule = this.ruleAt(snapshot.rules, modelId, at.getTime());
+    if (rule) return { rule, fallback: null, priceSource: null };
+    const catalog = catalogPrice(snapshot.catalog, this.config.pricing.catalog, modelId, at.getTime(), provider);
+    if (catalog) return { rule: catalogRuleView(modelId, catalog), fallback: null, priceSource: catalog.source };
     const fallback = this.fallbackPrice();
     if (fallback === null) throw unknownModel(modelId);
-    return { rule: null, fallback };
+    return { rule: null, fallback, priceSource: null };
   }
 
   /**
@@ -302,6 +299,7 @@ export class PricingService {
     rules: PricingRuleFieldsDto[];
     effectiveFrom?: Date;
     createdBy: string;
+    action?: 'pricing.import' | 'pricing.catalog.import';
   }): Promise<{ effectiveFrom: string; created: number; unchanged: number; items: PricingRuleView[] }> {
     const at = input.effectiveFrom ?? new Date(this.clock.now());
     this.assertNotPast(at);
@@ -338,7 +336,7 @@ export class PricingService {
       // One entry for the whole sheet, when it changed something (a reload of the same sheet does not).
       if (created > 0) {
         await this.audit.record(manager, {
-          action: 'pricing.import',
+          action: input.action ?? 'pricing.import',
           targetId: at.toISOString(),
           before: null,
           after: {

@@ -4,7 +4,7 @@
  * settles it). `rule` is the alias of a pricing_rules row, all NULL when there is none (the
  * default price applies); the other arguments are SQL expressions.
  *
- * Exact in numeric: prices have 4 places, a discount 2, and dividing by 100 or 1000 is multiplying by
+ * Exact in numeric: prices have up to 10 places, a discount 2, and dividing by 100 or 1000 is multiplying by
  * 0.01 or 0.001, so nothing is ever rounded but the final ceil (a numeric division would round to its
  * own scale).
  * test/pricing-sql.int-spec.ts compares them with pricing-math.ts.

@@ -126,7 +126,7 @@ export class SessionSettlementsRepository {
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS}
                      AND NOT p.unknown_tier AND p.unpriced_unit IS NULL AS settle
               FROM streaming_sessions ss
-              LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+              LEFT JOIN pricing_prices r ON r.id = ss.pricing_rule_id
               LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              CROSS JOIN LATERAL (
                SELECT ceil(x.base) AS charge, x.base, x.provider_cost, x.unknown_tier, x.unpriced_unit
@@ -165,7 +165,7 @@ export class SessionSettlementsRepository {
                    ss.opened_by AS caller_id, ss.opened_by_api_key_id AS caller_key,
                    ${providerCostSql('r', ESTIMATE_KINDS)} AS provider_cost, true AS settle
               FROM streaming_sessions ss
-              LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+              LEFT JOIN pricing_prices r ON r.id = ss.pricing_rule_id
               LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                AND ss.status = 'active' AND ss.expires_at <= now()
@@ -183,7 +183,7 @@ export class SessionSettlementsRepository {
       sql: `SELECT ${LOCKED_COLUMNS}, 0::numeric AS charge, NULL::jsonb AS volume, $4::varchar AS caller_id, NULL::uuid AS caller_key,
                    ${providerCostSql('r', NOTHING)} AS provider_cost, ss.status = 'active' AS settle
               FROM streaming_sessions ss
-              LEFT JOIN pricing_rules r ON r.id = ss.pricing_rule_id
+              LEFT JOIN pricing_prices r ON r.id = ss.pricing_rule_id
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar AND ss.org_id = $3::varchar
                FOR UPDATE OF ss`,
       params: [sessionId, userId, orgId, by],

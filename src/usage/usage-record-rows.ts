@@ -1,6 +1,7 @@
 import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import type { BudgetScopes } from '../engine/budget-scopes.js';
+import type { PriceSource } from '../pricing/catalog-pricing.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { kindList, perField, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
@@ -24,6 +25,8 @@ export interface CreateUsageRecordInput extends Partial<TokenFields<number | nul
   tokens?: number | null;
   metadata?: object;
   pricingRuleId?: string | null;
+  /** The catalogue entry that priced it (null or absent: a rule, the default, or credits given). */
+  priceSource?: PriceSource | null;
   providerCost?: string | null;
   billingStatus?: BillingStatus;
   /** What could not be collected: the record goes to the review queue. */
@@ -98,6 +101,7 @@ export function insertedRecord(
     ...perField((kind) => input[tokenField(kind)] ?? null),
     metadata: row.metadata,
     pricingRuleId: input.pricingRuleId ?? null,
+    priceSource: input.priceSource ?? null,
     ...statusOf(input),
     usageSource: input.usageSource ?? 'reported',
     termination: input.termination ?? null,
@@ -116,6 +120,10 @@ export function insertedRecord(
 /** An instant as the answers write it (Date.toISOString(): milliseconds, truncated as node-postgres reads them). */
 const isoMillis = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/** A record's catalogue price as its `priceSource` (null: priced otherwise); a key lookup only when it names a price. */
+const PRICE_SOURCE_SQL = `(SELECT json_build_object('catalog', s.version, 'model', c.catalog_model)
+     FROM price_catalog_prices c JOIN price_catalog_sets s ON s.id = c.set_id WHERE c.id = pricing_rule_id)`;
+
 /**
  * A record as its answer (UsageRecordResponseDto), read under the answer's field names in its order,
  * so a row is the answer as it is, with no object made per row: the answer's mapper is the SQL (pass
@@ -126,6 +134,7 @@ const isoMillis = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YY
 export const RECORD_ANSWER_COLUMNS = `id, user_id AS "userId", ${isoMillis('"timestamp"')} AS "timestamp",
   ${isoMillis('occurred_at')} AS "occurredAt", service, operation, credits, model_id AS "modelId", tokens,
   ${kindList((kind) => `${tokenColumn(kind)} AS "${tokenField(kind)}"`)}, metadata, pricing_rule_id AS "pricingRuleId",
+  ${PRICE_SOURCE_SQL} AS "priceSource",
   billing_status AS "billingStatus", review_status AS "reviewStatus", usage_source AS "usageSource", termination,
   provider_usage AS "providerUsage", api_key_id AS "apiKeyId", actor_id AS "actorId", org_id AS "orgId",
   account_price_id AS "accountPriceId", service_tier AS "serviceTier", units, volume_step AS "volumeStep",

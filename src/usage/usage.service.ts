@@ -14,6 +14,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditsService } from '../engine/credits.service.js';
+import type { PriceSource } from '../pricing/catalog-pricing.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
@@ -93,6 +94,7 @@ export class UsageService {
     await this.pricing.assertEntitled(dto.modelId || null, account, keyModels);
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
+    let priceSource: PriceSource | null = null;
     let accountPriceId: string | null = null;
     let providerCost: string | null = null;
     let volume: VolumeCharge | null = null;
@@ -107,6 +109,7 @@ export class UsageService {
       const quote = await this.pricing.quote(dto.modelId, counts.kinds, at, account, dimensions);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
+      priceSource = quote.priceSource;
       accountPriceId = quote.accountPriceId;
       providerCost = quote.providerCost;
       if (quote.volume !== null) {
@@ -125,6 +128,7 @@ export class UsageService {
       ...splitFields(counts?.split ?? null),
       metadata: dto.metadata,
       pricingRuleId,
+      priceSource,
       providerCost,
       usageSource: fromProvider ? ('provider' as const) : ('reported' as const),
       providerUsage: dto.providerUsage ?? null,

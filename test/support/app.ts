@@ -77,6 +77,9 @@ export async function startTestApp(
       // The specs written for METERING_TRUST=users meter with the billed user's own token or key: the behaviour
       // METERING_TRUST=users keeps. test/metering-trust*.e2e-spec.ts test both modes side by side.
       METERING_TRUST: 'users',
+      // The specs written before the price catalogue price a model without a rule at the default price;
+      // test/price-catalog*.e2e-spec.ts turn the catalogue on, each on a database of its own.
+      PRICE_CATALOG: 'false',
       ...env,
     },
     modules: options.modules,

@@ -148,6 +148,7 @@ export class CreditsController {
       pricePer1kTokens: quote.pricePer1kTokens,
       outputPricePer1kTokens: quote.outputPricePer1kTokens,
       source: quote.source,
+      priceSource: quote.priceSource,
       entitled: quote.entitled,
       accountPriceId: quote.accountPriceId,
       discountPercent: quote.discountPercent,

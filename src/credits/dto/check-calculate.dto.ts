@@ -9,6 +9,7 @@ import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers
 import { IsOptional } from '../../common/validation/optional.js';
 import type { Units } from '../../pricing/dimensions.js';
 import { ServiceTierField, UnitsField } from '../../pricing/dto/dimensions.dto.js';
+import { PRICE_ORIGINS, PriceSourceAnswer, PriceSourceDto } from '../../pricing/dto/price-source.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import { hasKinds } from '../../pricing/token-counts.js';
 import { TOKEN_FIELDS } from '../../pricing/token-kinds.js';
@@ -146,8 +147,15 @@ export class CalculateCreditsResponseDto {
   })
   outputPricePer1kTokens: string;
 
-  @ApiProperty({ enum: ['rule', 'default'], example: 'rule' })
-  source: 'rule' | 'default';
+  @ApiProperty({
+    enum: PRICE_ORIGINS,
+    example: 'rule',
+    description: 'What priced it: an operator rule, the price catalogue (priceSource names the entry) or the default',
+  })
+  source: (typeof PRICE_ORIGINS)[number];
+
+  @PriceSourceAnswer()
+  priceSource: PriceSourceDto | null;
 
   @ApiProperty({
     example: true,

@@ -59,7 +59,7 @@ export function UnitPricesField(replaces = false): PropertyDecorator {
       additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }] },
       example: UNIT_PRICES_EXAMPLE,
       description:
-        `Credits per unit (≥ 0, at most 4 places) of each unit${replaces ? ' (these replace the rule’s)' : ''}: ` +
+        `Credits per unit (≥ 0, at most 10 places) of each unit${replaces ? ' (these replace the rule’s)' : ''}: ` +
         `names 1–64 of a-z 0-9 _ . : -, at most ${MAX_RULE_UNITS}, such as web_search_call or image.1024x1024.hd.`,
     }),
     checked('unitPrices', (value) => problemOf(checkUnitPrices(value))),
@@ -111,7 +111,9 @@ export function ServiceTiersAnswer(): PropertyDecorator {
   });
 }
 
-export function UnitPricesAnswer(description = 'Credits per unit (4 places); null: no unit priced'): PropertyDecorator {
+export function UnitPricesAnswer(
+  description = 'Credits per unit (4 to 10 places); null: no unit priced',
+): PropertyDecorator {
   return ApiProperty({
     type: 'object',
     nullable: true,

@@ -26,6 +26,7 @@ import type { ServiceTiers, UnitPrices } from '../dimensions.js';
 import { PRICE_PATTERN, TOKEN_KINDS, type TokenKind } from '../pricing-math.js';
 import type { VolumeSteps } from '../volume-steps.js';
 import { ServiceTiersAnswer, ServiceTiersField, UnitPricesAnswer, UnitPricesField } from './dimensions.dto.js';
+import { PRICE_ORIGINS, PriceSourceAnswer, PriceSourceDto } from './price-source.dto.js';
 import { VolumeAnswer, VolumeField } from './volume.dto.js';
 
 export const MAX_IMPORT_RULES = 500;
@@ -34,9 +35,9 @@ export const MAX_IMPORT_RULES = 500;
 const priceToString = ({ value }: { value: unknown }) =>
   typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
 const PRICE_MESSAGE = (field: string) =>
-  `${field} must be a decimal ≥ 0 with at most 4 places (string or number, below 1,000,000)`;
+  `${field} must be a decimal ≥ 0 with at most 10 places (string or number, below 1,000,000)`;
 
-/** A price field of a rule: string or number, ≥ 0, at most 4 places; optional unless `required`. */
+/** A price field of a rule: string or number, ≥ 0, at most 10 places; optional unless `required`. */
 export function Price(field: string, example: string, description: string, required = false): PropertyDecorator {
   const doc = { oneOf: [{ type: 'string' }, { type: 'number' }], example, description };
   return applyDecorators(
@@ -364,8 +365,15 @@ export class ModelPriceResponseDto {
   @ApiProperty({ type: String, nullable: true, example: '8a6f0c1e-2b3d-4e5f-9a0b-1c2d3e4f5a6b' })
   pricingRuleId: string | null;
 
-  @ApiProperty({ enum: ['rule', 'default'], example: 'rule' })
-  source: 'rule' | 'default';
+  @ApiProperty({
+    enum: PRICE_ORIGINS,
+    example: 'rule',
+    description: 'What priced it: an operator rule, the price catalogue (priceSource names the entry) or the default',
+  })
+  source: (typeof PRICE_ORIGINS)[number];
+
+  @PriceSourceAnswer()
+  priceSource: PriceSourceDto | null;
 
   @ApiProperty({ type: String, nullable: true, example: '2024-01-01T00:00:00.000Z' })
   effectiveFrom: string | null;

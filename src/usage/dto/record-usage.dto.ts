@@ -23,6 +23,7 @@ import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers
 import { IsOptional } from '../../common/validation/optional.js';
 import { type BudgetScopes, BudgetScopesField } from '../../engine/budget-scopes.js';
 import { MeteredDimensionsDto, RecordDimensionsAnswerDto } from '../../pricing/dto/dimensions.dto.js';
+import { PriceSourceAnswer, PriceSourceDto } from '../../pricing/dto/price-source.dto.js';
 import { ProviderUsageDto, ProviderUsageField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';
 import {
@@ -282,9 +283,14 @@ export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
     nullable: true,
     format: 'uuid',
     example: '5d7a2b1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
-    description: 'The pricing rule that priced the record (null when credits were given or the default price applied)',
+    description:
+      'What priced the record: a pricing rule, or the price catalogue’s stored price (then priceSource names it); ' +
+      'null when credits were given or the default price applied',
   })
   pricingRuleId: string | null;
+
+  @PriceSourceAnswer()
+  priceSource: PriceSourceDto | null;
 
   @ApiProperty({ enum: ['billed', 'needs_review'], example: 'billed' })
   billingStatus: 'billed' | 'needs_review';

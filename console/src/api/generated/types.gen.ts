@@ -102,7 +102,7 @@ export type PricingRuleFieldsDto = {
         };
     };
     /**
-     * Credits per unit (≥ 0, at most 4 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
+     * Credits per unit (≥ 0, at most 10 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
      */
     unitPrices?: {
         [key: string]: string | number;
@@ -395,7 +395,7 @@ export type CreateAccountPriceDto = {
      */
     longContextOutputPricePer1kTokens?: string | number;
     /**
-     * Credits per unit (≥ 0, at most 4 places) of each unit (these replace the rule’s): names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
+     * Credits per unit (≥ 0, at most 10 places) of each unit (these replace the rule’s): names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
      */
     unitPrices?: {
         [key: string]: string | number;
@@ -450,6 +450,95 @@ export type AccountPriceListResponseDto = {
      * Always null: one page
      */
     nextCursor: string | null;
+};
+
+export type CatalogPricesDto = {
+    /**
+     * Credits per 1k input tokens
+     */
+    input: string;
+    /**
+     * Credits per 1k output tokens (reasoning tokens too)
+     */
+    output: string;
+    /**
+     * null: the input price
+     */
+    cacheRead: string | null;
+    /**
+     * null: the input price
+     */
+    cacheWrite: string | null;
+    /**
+     * Prompt tokens above which the long-context prices apply
+     */
+    longContextThreshold: number | null;
+    longContextInput: string | null;
+    longContextOutput: string | null;
+};
+
+export type CatalogModelDto = {
+    provider: string;
+    /**
+     * The catalogue’s model id (a rule imported from it has this id)
+     */
+    model: string;
+    name: string | null;
+    /**
+     * Credits per 1k tokens of each kind, in force now
+     */
+    prices: CatalogPricesDto;
+    /**
+     * The context window in tokens (null: unknown)
+     */
+    contextWindow: number | null;
+    /**
+     * The catalogue version the prices come from
+     */
+    version: string;
+    /**
+     * When these prices took effect here
+     */
+    effectiveFrom: string;
+    /**
+     * The operator rule in force now for this model id, which prices it instead (null: the catalogue prices it)
+     */
+    overriddenBy: string | null;
+};
+
+export type CatalogListResponseDto = {
+    /**
+     * The catalogue version in force now (null: catalogue off)
+     */
+    version: string | null;
+    /**
+     * PRICE_CATALOG_PROVIDERS, in order
+     */
+    providers: Array<string>;
+    /**
+     * CREDITS_PER_USD
+     */
+    creditsPerUsd: number;
+    /**
+     * PRICE_MARKUP_PERCENT
+     */
+    markupPercent: string;
+    items: Array<CatalogModelDto>;
+};
+
+export type ImportCatalogDto = {
+    /**
+     * Catalogue model ids to make rules of (give this or provider)
+     */
+    models?: Array<string>;
+    /**
+     * Every model of this catalogue provider (give this or models)
+     */
+    provider?: string;
+    /**
+     * When the rules take effect (default now)
+     */
+    effectiveFrom?: string;
 };
 
 export type PricingRuleResponseDto = {
@@ -507,7 +596,7 @@ export type PricingRuleResponseDto = {
         };
     } | null;
     /**
-     * Credits per unit (4 places); null: no unit priced
+     * Credits per unit (4 to 10 places); null: no unit priced
      */
     unitPrices: {
         [key: string]: string;
@@ -537,12 +626,30 @@ export type PricingRuleResponseDto = {
     createdAt: string;
 };
 
+export type ImportCatalogResponseDto = {
+    effectiveFrom: string;
+    created: number;
+    unchanged: number;
+    items: Array<PricingRuleResponseDto>;
+};
+
 export type PricingRuleListResponseDto = {
     items: Array<PricingRuleResponseDto>;
     /**
      * Always null: the whole list fits one page
      */
     nextCursor: string | null;
+};
+
+export type PriceSourceDto = {
+    /**
+     * The catalogue version (@pydantic/genai-prices) the price was stored from
+     */
+    catalog: string;
+    /**
+     * The catalogue model id whose matching rule accepted the model
+     */
+    model: string;
 };
 
 export type ModelPriceResponseDto = {
@@ -577,7 +684,7 @@ export type ModelPriceResponseDto = {
         };
     } | null;
     /**
-     * Credits per unit (4 places); null: no unit priced
+     * Credits per unit (4 to 10 places); null: no unit priced
      */
     unitPrices: {
         [key: string]: string;
@@ -594,7 +701,14 @@ export type ModelPriceResponseDto = {
         }>;
     } | null;
     pricingRuleId: string | null;
-    source: 'rule' | 'default';
+    /**
+     * What priced it: an operator rule, the price catalogue (priceSource names the entry) or the default
+     */
+    source: 'rule' | 'catalog' | 'default';
+    /**
+     * The price catalogue entry that priced it (source `catalog`); null when a rule or the default did
+     */
+    priceSource: PriceSourceDto | null;
     effectiveFrom: string | null;
     effectiveTo: string | null;
 };
@@ -678,7 +792,7 @@ export type CreatePricingRuleDto = {
         };
     };
     /**
-     * Credits per unit (≥ 0, at most 4 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
+     * Credits per unit (≥ 0, at most 10 places) of each unit: names 1–64 of a-z 0-9 _ . : -, at most 100, such as web_search_call or image.1024x1024.hd.
      */
     unitPrices?: {
         [key: string]: string | number;
@@ -867,7 +981,14 @@ export type CalculateCreditsResponseDto = {
      * The output price applied (the long-context one above the threshold)
      */
     outputPricePer1kTokens: string;
-    source: 'rule' | 'default';
+    /**
+     * What priced it: an operator rule, the price catalogue (priceSource names the entry) or the default
+     */
+    source: 'rule' | 'catalog' | 'default';
+    /**
+     * The price catalogue entry that priced it (source `catalog`); null when a rule or the default did
+     */
+    priceSource: PriceSourceDto | null;
     /**
      * Whether the account may meter the model: every list in force allows it (the calling API key’s, the paying org’s, the plan’s); a write of it would be refused with 403 MODEL_NOT_ENTITLED
      */
@@ -1841,9 +1962,13 @@ export type UsageRecordResponseDto = {
      */
     providerUsage: ProviderUsageDto | null;
     /**
-     * The pricing rule that priced the record (null when credits were given or the default price applied)
+     * What priced the record: a pricing rule, or the price catalogue’s stored price (then priceSource names it); null when credits were given or the default price applied
      */
     pricingRuleId: string | null;
+    /**
+     * The price catalogue entry that priced it (source `catalog`); null when a rule or the default did
+     */
+    priceSource: PriceSourceDto | null;
     billingStatus: 'billed' | 'needs_review';
     /**
      * The review of a shortfall the balance could not cover (see the review queue): null when the record has none, `open` while it waits for an admin, `resolved` once written off or collected
@@ -2179,9 +2304,13 @@ export type UsageRecordViewDto = {
      */
     providerUsage: ProviderUsageDto | null;
     /**
-     * The pricing rule that priced the record (null when credits were given or the default price applied)
+     * What priced the record: a pricing rule, or the price catalogue’s stored price (then priceSource names it); null when credits were given or the default price applied
      */
     pricingRuleId: string | null;
+    /**
+     * The price catalogue entry that priced it (source `catalog`); null when a rule or the default did
+     */
+    priceSource: PriceSourceDto | null;
     billingStatus: 'billed' | 'needs_review';
     /**
      * The review of a shortfall the balance could not cover (see the review queue): null when the record has none, `open` while it waits for an admin, `resolved` once written off or collected
@@ -4289,7 +4418,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -5116,6 +5245,121 @@ export type DeleteAccountPriceResponses = {
 };
 
 export type DeleteAccountPriceResponse = DeleteAccountPriceResponses[keyof DeleteAccountPriceResponses];
+
+export type ListPriceCatalogData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only this catalogue provider’s models
+         */
+        provider?: string;
+        /**
+         * Only models whose id or name contains this (any case)
+         */
+        q?: string;
+    };
+    url: '/api/pricing/catalog';
+};
+
+export type ListPriceCatalogErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListPriceCatalogError = ListPriceCatalogErrors[keyof ListPriceCatalogErrors];
+
+export type ListPriceCatalogResponses = {
+    200: CatalogListResponseDto;
+};
+
+export type ListPriceCatalogResponse = ListPriceCatalogResponses[keyof ListPriceCatalogResponses];
+
+export type ImportPriceCatalogData = {
+    body: ImportCatalogDto;
+    headers?: {
+        /**
+         * Optional, 1–255 characters. The same caller, key and body within 24 h replays the first successful response (header `Idempotent-Replayed: true`) without repeating the effect; another body → 422; the same key still in progress → 409.
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/pricing/catalog/import';
+};
+
+export type ImportPriceCatalogErrors = {
+    /**
+     * Neither or both of models and provider, a model not in the catalogue, a past effectiveFrom
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * A rule would overlap a later rule of its model; nothing written; or: A request with this Idempotency-Key is still in progress
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * This Idempotency-Key was already used with a different request
+     */
+    422: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ImportPriceCatalogError = ImportPriceCatalogErrors[keyof ImportPriceCatalogErrors];
+
+export type ImportPriceCatalogResponses = {
+    201: ImportCatalogResponseDto;
+};
+
+export type ImportPriceCatalogResponse = ImportPriceCatalogResponses[keyof ImportPriceCatalogResponses];
 
 export type ListCurrentPricesData = {
     body?: never;
@@ -12839,7 +13083,7 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
         targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
         targetId?: string;
         /**
