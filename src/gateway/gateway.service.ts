@@ -29,12 +29,12 @@ import { type GatewayRequest, recordExtras } from './gateway-settlement.js';
 import { GatewaySettlements } from './gateway-settlements.js';
 import { throttledLookup } from './key-attempts.js';
 import { errorBody, GatewayError } from './provider-errors.js';
+import { BODY_LIMIT, bodyError, parseBody } from './request-body.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
 import { checkUpstreamHosts } from './upstream-hosts.js';
 import { UpstreamPools } from './upstream-pools.js';
 
 /** The largest request body the gateway reads (images and long contexts), once the caller is known. */
-const BODY_LIMIT = '20mb';
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 const INPUT_KINDS = ['input', 'cacheRead', 'cacheWrite'] as const;
 const OUTPUT_KINDS = ['output', 'reasoning'] as const;
@@ -381,28 +381,4 @@ function modelNotFound(
     'MODEL_NOT_FOUND',
     `The model ${model} is not available through this gateway: ${missing.join('; and ')}`,
   );
-}
-
-/** A body parser's failure as the provider-shaped refusal (413 too large, 400 otherwise). */
-function bodyError(error: unknown): GatewayError {
-  const status = (error as { status?: number }).status;
-  return status === 413
-    ? new GatewayError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${BODY_LIMIT}`)
-    : new GatewayError(400, 'VALIDATION', 'The request body could not be read');
-}
-
-/** The request as JSON: an object naming its model (the one priced), else 400 before anything is held. */
-function parseBody(raw: unknown): Record<string, unknown> {
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.isBuffer(raw) ? raw.toString('utf8') : '');
-  } catch {
-    throw new GatewayError(400, 'VALIDATION', 'The request body must be JSON');
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw new GatewayError(400, 'VALIDATION', 'The request body must be a JSON object');
-  const model = (body as Record<string, unknown>).model;
-  if (typeof model !== 'string' || model.length === 0 || model.length > 100)
-    throw new GatewayError(400, 'VALIDATION', 'model must be a model id of 1–100 characters');
-  return body as Record<string, unknown>;
 }
