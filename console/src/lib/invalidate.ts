@@ -27,6 +27,7 @@ import {
   listOrgMembersQueryKey,
   listOrgsQueryKey,
   listPackagesQueryKey,
+  listPriceCatalogQueryKey,
   listPlansQueryKey,
   listPromotionsQueryKey,
   listPurchasesQueryKey,
@@ -140,6 +141,7 @@ export const affected = {
   apiKeys: (userId: string) => [listApiKeysQueryKey({ query: { userId } }), audit()],
   pricing: (modelIds: string[]) => [
     listCurrentPricesQueryKey(),
+    listPriceCatalogQueryKey(), // which models a rule overrides
     ...modelIds.map((modelId) => getPricingHistoryQueryKey({ path: { modelId } })),
     audit(),
   ],
