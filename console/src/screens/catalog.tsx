@@ -21,7 +21,15 @@ const orInput = (own: string | null, row: Model) =>
 
 /** Credits per 1,000 tokens of each kind, as the catalogue prices them now (USD × CREDITS_PER_USD, plus the markup). */
 const columns: Column<Model>[] = [
-  { label: 'Model', render: (row) => <span title={row.name ?? undefined}>{row.model}</span> },
+  {
+    label: 'Model',
+    render: (row) => (
+      // an id never broken at its hyphens
+      <span title={row.name ?? undefined} style={{ whiteSpace: 'nowrap' }}>
+        {row.model}
+      </span>
+    ),
+  },
   { label: 'Provider', render: (row) => row.provider },
   { label: 'Input', render: (row) => row.prices.input, numeric: true },
   { label: 'Output', render: (row) => row.prices.output, numeric: true },
