@@ -12,6 +12,7 @@ const NAV = [
   { to: '/orgs', label: 'Organisations' },
   { to: '/review', label: 'Review queue' },
   { to: '/pricing', label: 'Pricing' },
+  { to: '/catalog', label: 'Catalogue' },
   { to: '/plans', label: 'Plans' },
   { to: '/features', label: 'Features' },
   { to: '/packages', label: 'Packages' },

@@ -3,6 +3,7 @@ import { createRootRouteWithContext, createRoute, createRouter } from '@tanstack
 
 import { Layout } from './layout';
 import { AuditScreen, auditSearch } from './screens/audit';
+import { CatalogScreen } from './screens/catalog';
 import { EmailsScreen, emailsSearch } from './screens/emails';
 import { EventsScreen } from './screens/events';
 import { ExportsScreen } from './screens/exports';
@@ -40,6 +41,7 @@ export const routes = {
   org: createRoute({ getParentRoute: () => root, path: '/orgs/$orgId', component: OrgScreen }),
   review: createRoute({ getParentRoute: () => root, path: '/review', component: ReviewScreen }),
   pricing: createRoute({ getParentRoute: () => root, path: '/pricing', component: PricingScreen }),
+  catalog: createRoute({ getParentRoute: () => root, path: '/catalog', component: CatalogScreen }),
   plans: createRoute({ getParentRoute: () => root, path: '/plans', component: PlansScreen }),
   features: createRoute({ getParentRoute: () => root, path: '/features', component: FeaturesScreen }),
   packages: createRoute({ getParentRoute: () => root, path: '/packages', component: PackagesScreen }),

@@ -28,6 +28,7 @@ import {
   listOrgsQueryKey,
   listPackagesQueryKey,
   listPlansQueryKey,
+  listPriceCatalogQueryKey,
   listPromotionsQueryKey,
   listPurchasesQueryKey,
   listReratesQueryKey,
@@ -140,6 +141,7 @@ export const affected = {
   apiKeys: (userId: string) => [listApiKeysQueryKey({ query: { userId } }), audit()],
   pricing: (modelIds: string[]) => [
     listCurrentPricesQueryKey(),
+    listPriceCatalogQueryKey(), // which models a rule overrides
     ...modelIds.map((modelId) => getPricingHistoryQueryKey({ path: { modelId } })),
     audit(),
   ],
