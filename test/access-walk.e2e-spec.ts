@@ -46,6 +46,8 @@ const TABLE: Record<string, Row> = {
   getPricingHistory: { reach: 'staff' },
   getModelPrice: { reach: 'own' },
   importPricing: { reach: 'staff' },
+  listPriceCatalog: { reach: 'staff' },
+  importPriceCatalog: { reach: 'staff' },
   getBalance: { reach: 'own' },
   getUserBalance: { reach: 'user' },
   checkCredits: { reach: 'own' },

@@ -13,7 +13,7 @@ import { errorExamples, type OpenApiDocument, operationsOf, sameError } from './
  * account fails here until the table says who may reach it.
  */
 type Caller = 'outsider' | 'low' | 'reader' | 'supervisor' | 'admin';
-type Answers = Record<Exclude<Caller, 'outsider'>, 200 | 403 | 404>;
+type Answers = Record<Exclude<Caller, 'outsider'>, 200 | 204 | 403 | 404>;
 
 interface Case {
   /** The account the route names, and how: path parameters, or a query field. */
@@ -53,18 +53,28 @@ const addExtra = async ({ t, users, orgId }: Ctx) => {
   await t.http.put(`/api/orgs/${orgId}/members/${users.extra.id}`).set(users.ada.auth).send({ role: 'member' });
 };
 
+/** The budget `walk` on alice's account or the org's (budget routes name the account in the query). */
+/** A route that answers 204 where others answer 200. */
+const deleted = (answers: Answers): Answers =>
+  Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, v === 200 ? 204 : v])) as Answers;
+
+const budgetOn =
+  (on: 'user' | 'org') =>
+  async ({ t, users, orgId }: Ctx) => {
+    const account = on === 'user' ? { userId: users.alice.id } : { orgId };
+    const body = {
+      budgetId: 'walk',
+      ...account,
+      scope: { kind: 'project', id: 'walk' },
+      limitCredits: 100,
+      period: 'month',
+    };
+    await t.http.post('/api/budgets').set(users.ada.auth).send(body);
+  };
+
 /** Who reaches what: the rule's table, one row per operation (two when it takes userId or orgId). */
 const TABLE: Record<string, Case[]> = {
   getUserOverview: [{ on: 'user', answers: staffOnly }],
-  // On the org's member `extra` (whose own token calls nothing here): the admin erases them.
-  eraseUser: [
-    {
-      on: 'org',
-      member: 'extra',
-      answers: { low: 404, reader: 404, supervisor: 403, admin: 200 },
-      body: { reason: 'the access walk' },
-    },
-  ],
   getUserBalance: [{ on: 'user', answers: staffOnly }],
   getUserStatement: [{ on: 'user', answers: staffOnly }],
   getOrgStatement: [{ on: 'org', answers: orgReaders }],
@@ -130,6 +140,28 @@ const TABLE: Record<string, Case[]> = {
     { on: 'org', query: 'orgId', answers: orgStaff },
   ],
   listNotifications: [{ on: 'user', query: 'userId', answers: staffOnly }],
+  getBudget: [
+    { on: 'user', query: 'userId', answers: holderToo, prepare: budgetOn('user') },
+    { on: 'org', query: 'orgId', answers: orgReaders, prepare: budgetOn('org') },
+  ],
+  updateBudget: [
+    { on: 'user', query: 'userId', answers: holderToo, body: { limitCredits: 200 }, prepare: budgetOn('user') },
+    { on: 'org', query: 'orgId', answers: orgReaders, body: { limitCredits: 200 }, prepare: budgetOn('org') },
+  ],
+  deleteBudget: [
+    { on: 'user', query: 'userId', answers: deleted(holderToo), prepare: budgetOn('user') },
+    { on: 'org', query: 'orgId', answers: deleted(orgReaders), prepare: budgetOn('org') },
+  ],
+  // On the org's member `extra` (whose own token calls nothing here): the admin erases them,
+  // last: an erased person joins no org after it (putOrgMember, removeOrgMember).
+  eraseUser: [
+    {
+      on: 'org',
+      member: 'extra',
+      answers: { low: 404, reader: 404, supervisor: 403, admin: 200 },
+      body: { reason: 'the access walk' },
+    },
+  ],
 };
 
 /**
@@ -208,12 +240,18 @@ describe.each(['service', 'users'] as const)('the access rule, route by route (M
     };
     const problems: string[] = [];
     let calls = 0;
-    for (const located of operationsOf(doc).filter((l) => TABLE[l.op.operationId])) {
+    // The erasure last: an erased person joins no org after it (putOrgMember, removeOrgMember).
+    const erasureLast = (l: { op: { operationId: string } }) => Number(l.op.operationId === 'eraseUser');
+    const walked = operationsOf(doc)
+      .filter((l) => TABLE[l.op.operationId])
+      .sort((a, b) => erasureLast(a) - erasureLast(b));
+    for (const located of walked) {
       for (const row of TABLE[located.op.operationId]) {
         const account = row.on === 'user' ? users.alice.id : orgId;
         let url = located.path
           .replace('{userId}', row.on === 'user' ? account : users[row.member ?? 'owner'].id)
-          .replace('{orgId}', orgId);
+          .replace('{orgId}', orgId)
+          .replace('{budgetId}', 'walk');
         if (row.query) url += `?${row.query}=${encodeURIComponent(account)}`;
         const body = row.body && 'planId' in row.body ? row.body : row.body && { ...row.body };
         const sent = body && Object.keys(body).length === 0 ? { planId: ctx.planId } : body;

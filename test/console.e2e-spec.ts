@@ -249,8 +249,8 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
     await page.getByRole('button', { name: 'New price rule' }).click();
     const rule = page.getByRole('dialog');
     await rule.getByLabel('Model').fill(modelId);
-    // Five decimal places: refused (400), shown, and corrected in the same opening (the same key).
-    await rule.getByLabel(/^Price per 1k tokens/).fill('0.07001');
+    // Eleven decimal places: refused (400), shown, and corrected in the same opening (the same key).
+    await rule.getByLabel(/^Price per 1k tokens/).fill('0.07000000001');
     await rule.getByRole('button', { name: 'Create rule' }).click();
     await rule.getByRole('alert').waitFor();
     await rule.getByLabel(/^Price per 1k tokens/).fill('0.0700');

@@ -333,6 +333,8 @@ beforeAll(async () => {
     THROTTLE_LIMIT: '10000000',
     EXPORT_DIR: exportDir,
     JOBS_ENABLED: 'false',
+    // The service's default: the catalogue's routes answer their examples (import needs its data).
+    PRICE_CATALOG: 'true',
   });
   doc = (await t.http.get('/api/docs-json').expect(200)).body as OpenApiDocument;
   ops = operationsOf(doc);

@@ -77,7 +77,7 @@ describe('pricing dimensions: edges', () => {
       { unitPrices: { [`${longUnit}x`]: 1 } }, // 65 characters
       { unitPrices: { 'web search': 1 } },
       { unitPrices: { 'web/search': 1 } },
-      { unitPrices: { web_search_call: '1.23456' } },
+      { unitPrices: { web_search_call: '1.23456789012' } },
       { unitPrices: { web_search_call: 'ten' } },
       { unitPrices: [1] },
     ];

@@ -354,7 +354,7 @@ describe('token kinds', () => {
       ['a tier without its output price', { longContextThreshold: 1000, longContextPricePer1kTokens: '1' }],
       ['providerCost and providerCostPer1kTokens', { providerCost: { input: '1' }, providerCostPer1kTokens: '1' }],
       ['providerCost without input', { providerCost: { output: '1' } }],
-      ['a cache price with 5 places', { cacheReadPricePer1kTokens: '0.00001' }],
+      ['a cache price with 11 places', { cacheReadPricePer1kTokens: '0.00000000001' }],
       ['a negative reasoning price', { reasoningPricePer1kTokens: -1 }],
     ])('a rule with %s', async (_name, extra) => {
       const modelId = uniqueId('bad');

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiOkResponse,
@@ -52,6 +53,12 @@ export class CatalogController {
       'The named catalogue models (`models`) or every model of `provider`, each as a rule under its catalogue id at ' +
       'its credit prices now, from `effectiveFrom` (default now): a price sheet, all or none, audit ' +
       '`pricing.catalog.import`. A model whose open rule already has exactly these prices writes nothing.',
+  })
+  @ApiBody({
+    type: ImportCatalogDto,
+    examples: {
+      models: { summary: 'One catalogue model as a rule, from now', value: { models: ['gpt-4.1-nano'] } },
+    },
   })
   @ApiCreatedResponse({ type: ImportCatalogResponseDto })
   @ApiBadRequestResponse({

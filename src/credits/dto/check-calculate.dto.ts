@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, Max, Min, ValidateIf } from 'class-validator';
 
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
@@ -128,6 +128,7 @@ export class CalculateCreditsDto {
   orgId?: string;
 }
 
+@ApiExtraModels(PriceSourceDto)
 export class CalculateCreditsResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string;

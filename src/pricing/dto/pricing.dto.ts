@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -322,6 +322,7 @@ export class ImportPricingResponseDto {
   items: PricingRuleResponseDto[];
 }
 
+@ApiExtraModels(PriceSourceDto)
 export class ModelPriceResponseDto {
   @ApiProperty({ example: 'anthropic.claude-3-haiku-20240307-v1:0' })
   modelId: string;

@@ -118,11 +118,11 @@ export class PricingRule {
   @Column({ name: 'max_output_tokens', type: 'integer', nullable: true })
   maxOutputTokens: number | null;
 
-  /** The model's context window: the gateway's input bound for input the body does not contain (null: none known). */
-  @Column({ name: 'context_window', type: 'integer', nullable: true })
-  contextWindow: number | null;
-
   /** Volume steps (migration 1732001850000, docs/pricing.md "Volume steps"); null: none. */
   @Column({ type: 'jsonb', nullable: true })
   volume: VolumeSteps | null;
+
+  /** The model's context window: the gateway's input bound for input the body does not contain (null: none known). */
+  @Column({ name: 'context_window', type: 'integer', nullable: true })
+  contextWindow: number | null;
 }

@@ -1,4 +1,11 @@
-import { ApiProperty, ApiPropertyOptional, getSchemaPath, IntersectionType, OmitType } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  getSchemaPath,
+  IntersectionType,
+  OmitType,
+} from '@nestjs/swagger';
 import {
   IsIn,
   IsInt,
@@ -188,6 +195,7 @@ export class RecordUsageDto extends MeteredDimensionsDto {
   occurredAt?: string;
 }
 
+@ApiExtraModels(PriceSourceDto)
 export class UsageRecordResponseDto extends RecordDimensionsAnswerDto {
   @ApiProperty({ example: '0b6f3c1e-2f6a-4e8e-9a51-6f0f5c7d9a10', format: 'uuid' })
   id: string;
