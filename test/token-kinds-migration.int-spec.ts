@@ -92,7 +92,7 @@ describe('the token kinds migration', () => {
     expect(priced).toEqual([
       {
         credits: '7',
-        cost: '1.1000000',
+        cost: '1.1000000000000', // the same value: price columns hold 10 places since the catalogue
         cache_read_price_per_1k_tokens: null,
         reasoning_price_per_1k_tokens: null,
         long_context_threshold: null,
