@@ -1,3 +1,4 @@
+import { isObject } from '../common/is-object.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { PricingRuleView } from '../pricing/pricing.service.js';
 import type { GatewayRoute } from './routes.js';
@@ -52,9 +53,6 @@ export interface Bounds {
   output: number;
   units: Units | null;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * The model's context window: the most input one request can bring, whatever the body refers to.

@@ -1,3 +1,4 @@
+import { isObject } from '../common/is-object.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
 import { isBaseTier, type Units } from '../pricing/dimensions.js';
 import type { PricingRuleView } from '../pricing/pricing.service.js';
@@ -70,9 +71,6 @@ export function recordExtras(
     },
   };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * The providerUsage a settlement sends for an upstream's usage: the tier kept only when the rule

@@ -1,8 +1,6 @@
+import { isObject } from '../common/is-object.js';
 import type { Termination } from '../pricing/provider-usage.js';
 import type { GatewayRoute } from './routes.js';
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** What an answer reported about itself: its usage (the last snapshot), its tier, and whether it was cut at its limit. */
 export interface Reported {

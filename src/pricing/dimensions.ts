@@ -5,6 +5,7 @@
  * (price-text.ts), never pricing-math.ts, which reads it.
  */
 import { DomainError } from '../common/errors/domain-error.js';
+import { isObject } from '../common/is-object.js';
 import { MAX_TOKENS } from '../common/validation/amounts.js';
 import { normalisePrice, PRICE_PATTERN } from './price-text.js';
 
@@ -38,9 +39,6 @@ export const MAX_RULE_TIERS = 20;
 export const MAX_RULE_UNITS = 100;
 /** A tier's factor when it is the base prices: 100 %, in hundredths of a percent. */
 export const BASE_PERCENT = 10_000n;
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** A price or percent given as a string or a number. */
 const decimalText = (value: unknown): string | null =>

@@ -1,4 +1,5 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import { isObject } from '../common/is-object.js';
 import { MAX_TOKENS } from '../common/validation/amounts.js';
 import { addUnits, type Dimensions, tierProblem, type Units, unitsOrNull } from './dimensions.js';
 import type { TokenKinds } from './pricing-math.js';
@@ -30,9 +31,6 @@ export const TERMINATIONS = ['completed', 'max_tokens', 'client_abort', 'upstrea
 export type Termination = (typeof TERMINATIONS)[number];
 
 class UsageProblem extends Error {}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * Reads a usage object's counts: `count(...path)` is the count at `path` (`usage.a.b`), 0 when it or

@@ -1,3 +1,4 @@
+import { isObject } from '../common/is-object.js';
 /**
  * Volume steps of a price rule (docs/pricing.md "Volume steps"): the one home of their shape and
  * checks. The take prices a record with them (credit_volume_price(), credit_volume_cost()) against the
@@ -22,8 +23,6 @@ export interface VolumeSteps {
 }
 
 const PERCENT_PATTERN = /^\d{1,4}(\.\d{1,2})?$/;
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** A rule's `volume` normalised (percents as 2-place strings), or what is wrong with it. */
 export function checkVolume(value: unknown): { volume: VolumeSteps } | { problem: string } {
