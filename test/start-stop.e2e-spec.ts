@@ -82,7 +82,7 @@ describe('npm start, stopped and failing as a person expects', () => {
     await copy?.remove();
   });
 
-  it('plain start (embedded PostgreSQL): three lines say where things are; Ctrl-C stops it in order, in a few lines, nothing left', async () => {
+  it('plain start (embedded PostgreSQL): five lines say where things are; Ctrl-C stops it in order, in a few lines, nothing left', async () => {
     const server = start({});
     const port = await withTimeout(server.port, 120_000, 'listening');
     expect(await getStatus(port, '/api/health')).toBe(200);
@@ -90,9 +90,14 @@ describe('npm start, stopped and failing as a person expects', () => {
     // Readable text in development, not JSON; no route mapping; the API, its docs and the console named.
     expect(startup.filter((l) => l.startsWith('{'))).toEqual([]);
     expect(startup.join('\n')).not.toMatch(/Mapped \{|RouterExplorer|InstanceLoader/);
-    expect(startup.slice(-3).map((l) => l.replace(/^\[[\d:]+\] INFO: \[Start\] /, ''))).toEqual([
+    // The gateway (off without upstreams) and the catalogue in use (its version and model count, as
+    // the installed package has them) are named between the docs and the console.
+    const where = startup.slice(-5).map((l) => l.replace(/^\[[\d:]+\] INFO: \[Start\] /, ''));
+    expect(where).toEqual([
       `API      http://localhost:${port}/api`,
       `API docs http://localhost:${port}/api/docs (OpenAPI: http://localhost:${port}/api/docs-json)`,
+      'Gateway  off (GATEWAY_UPSTREAMS sets its upstreams: docs/gateway.md)',
+      expect.stringMatching(/^Prices   catalogue @pydantic\/genai-prices@\d+\.\d+\.\d+: [1-9]\d* models priced where no rule is set$/),
       `Console  http://localhost:${port}/admin (Ctrl-C stops the service)`,
     ]);
     expect(startup.length).toBeLessThanOrEqual(8);
