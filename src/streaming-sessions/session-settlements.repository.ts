@@ -64,6 +64,15 @@ const ESTIMATE_KINDS: SqlKinds = perKind(
 /** No token of any kind (a released session's cost). */
 const NOTHING: SqlKinds = perKind(() => '0');
 
+/**
+ * The prices a session settles at: its rule's or its stored catalogue price's (`pricing_prices`, a
+ * union of both), at most one row. Joined plainly, the planner counts a row from each side of the
+ * union, and the writes joined after it multiply that guess: the prepared statement's generic plan
+ * came to an estimate of millions of rows and a cost past `jit_above_cost`, so it was planned anew at
+ * every call. The LIMIT tells the planner what the ids already promise.
+ */
+const PRICES_OF_SESSION = `LATERAL (SELECT * FROM pricing_prices pp WHERE pp.id = ss.pricing_rule_id LIMIT 1)`;
+
 /** The locked session's columns, with the account that pays for it (its org's, else its user's, kept at initialize). */
 const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tokens, ss.estimated_credits,
   ss.allocated_credits, ss.status, ss.started_at, ss.expires_at, ss.settlement, ss.pricing_rule_id, ss.account_price_id,
@@ -126,7 +135,7 @@ export class SessionSettlementsRepository {
                    ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS}
                      AND NOT p.unknown_tier AND p.unpriced_unit IS NULL AS settle
               FROM streaming_sessions ss
-              LEFT JOIN pricing_prices r ON r.id = ss.pricing_rule_id
+              LEFT JOIN ${PRICES_OF_SESSION} r ON true
               LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              CROSS JOIN LATERAL (
                SELECT ceil(x.base) AS charge, x.base, x.provider_cost, x.unknown_tier, x.unpriced_unit
@@ -165,7 +174,7 @@ export class SessionSettlementsRepository {
                    ss.opened_by AS caller_id, ss.opened_by_api_key_id AS caller_key,
                    ${providerCostSql('r', ESTIMATE_KINDS)} AS provider_cost, true AS settle
               FROM streaming_sessions ss
-              LEFT JOIN pricing_prices r ON r.id = ss.pricing_rule_id
+              LEFT JOIN ${PRICES_OF_SESSION} r ON true
               LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
                AND ss.status = 'active' AND ss.expires_at <= now()
@@ -183,7 +192,7 @@ export class SessionSettlementsRepository {
       sql: `SELECT ${LOCKED_COLUMNS}, 0::numeric AS charge, NULL::jsonb AS volume, $4::varchar AS caller_id, NULL::uuid AS caller_key,
                    ${providerCostSql('r', NOTHING)} AS provider_cost, ss.status = 'active' AS settle
               FROM streaming_sessions ss
-              LEFT JOIN pricing_prices r ON r.id = ss.pricing_rule_id
+              LEFT JOIN ${PRICES_OF_SESSION} r ON true
              WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar AND ss.org_id = $3::varchar
                FOR UPDATE OF ss`,
       params: [sessionId, userId, orgId, by],
