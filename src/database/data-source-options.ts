@@ -56,6 +56,11 @@ export function connectionSettings(
       `-c lock_timeout=${db.lockTimeoutMs}`,
       `-c idle_in_transaction_session_timeout=${db.idleInTransactionTimeoutMs}`,
       '-c timezone=UTC',
+      // The service's statements touch a few rows each; JIT compiling one costs more than it runs, and
+      // a plan whose row estimate is inflated (set-returning functions joined in a statement's writes)
+      // passes jit_above_cost and is compiled at every call: seconds on a busy machine, past the
+      // statement timeout. The heavy reads' pool turns it back on.
+      '-c jit=off',
     ].join(' '),
     application_name: applicationName,
   };

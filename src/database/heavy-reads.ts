@@ -170,8 +170,9 @@ export class HeavyReads implements OnApplicationShutdown {
     const pool = new pg.Pool({
       connectionString: url,
       ...settings,
-      // Parallel workers off by default: a heavy read takes one core of the database, not three.
-      options: `${settings.options} -c max_parallel_workers_per_gather=${heavyReads.parallelWorkers}`,
+      // Parallel workers off by default: a heavy read takes one core of the database, not three. JIT
+      // on (the server's default): a heavy read scans enough rows to repay compiling its expressions.
+      options: `${settings.options} -c max_parallel_workers_per_gather=${heavyReads.parallelWorkers} -c jit=on`,
       max: heavyReads.concurrency,
     });
     // An idle connection that dies is dropped by the pool; the next read opens another.
