@@ -2,16 +2,12 @@ import 'reflect-metadata';
 
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
-import { createApp } from './app.factory.js';
 import { createRootLogger } from './common/logging/logger.js';
 import { portProblem, StartupError } from './common/startup/startup-checks.js';
 import { type AppConfig, buildAppConfig, ConfigValidationError } from './config/app-config.js';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/server/embedded-postgres.js';
-import { checkServiceRole } from './database/service-role.js';
 import { drainAndClose } from './health/graceful-shutdown.js';
 import { checkBeforeStart } from './preflight.js';
-import { CatalogService } from './pricing/catalog.service.js';
-import { CATALOG_PACKAGE } from './pricing/catalog-data.js';
 
 /**
  * `npm start` / `node dist/src/main.js`, as a person at a terminal expects it:
@@ -23,6 +19,9 @@ import { CATALOG_PACKAGE } from './pricing/catalog-data.js';
  *   the embedded PostgreSQL (in a session of its own, so the terminal's Ctrl-C does not reach it)
  *   stops; a second Ctrl-C stops without waiting. SIGTERM (an orchestrator) first drains for
  *   SHUTDOWN_GRACE_MS (readiness 503, requests still served), then does the same.
+ *
+ * The app's modules (Nest, TypeORM, every controller: seconds of a core) are imported only once the
+ * checks have passed, so a start that cannot work says so without loading them.
  */
 
 /** Exit codes of a start interrupted by a signal, as shells report a process ended by it. */
@@ -111,6 +110,13 @@ async function bootstrap(): Promise<void> {
 
   try {
     await checkBeforeStart(config, process.env);
+    if (!config.database.embedded && config.database.url && config.database.migrationUrl) {
+      const { checkServiceRole } = await import('./database/service-role.js');
+      await checkServiceRole(config.database.url, config.database.migrationUrl);
+    }
+    // Loaded before the embedded PostgreSQL starts: once it runs, a Ctrl-C is answered at once, never
+    // after seconds of module loading (which holds the event loop).
+    const { createApp } = await import('./app.factory.js');
     if (config.database.embedded) {
       embedded = await startEmbeddedPostgres({
         dataDir: `${config.database.dataDir}/postgres`,
@@ -120,8 +126,6 @@ async function bootstrap(): Promise<void> {
         shownAs: config.database.dataDir,
         servicePort: config.port,
       });
-    } else if (config.database.url && config.database.migrationUrl) {
-      await checkServiceRole(config.database.url, config.database.migrationUrl);
     }
     app = await createApp({
       embeddedDatabaseUrl: embedded?.serviceUrl,
@@ -160,6 +164,8 @@ async function bootstrap(): Promise<void> {
       ? `Gateway  ${base}/v1 on: upstreams ${config.gateway.upstreams.map((u) => u.name).join(', ')}`
       : 'Gateway  off (GATEWAY_UPSTREAMS sets its upstreams: docs/gateway.md)',
   );
+  const { CatalogService } = await import('./pricing/catalog.service.js');
+  const { CATALOG_PACKAGE } = await import('./pricing/catalog-data.js');
   const catalog = await app
     .get(CatalogService)
     .summary()
