@@ -199,6 +199,8 @@ import { VolumeCorrectionsLowerTotals1732005600000 } from './1732005600000-volum
 import { BudgetIdsPerAccount1732005610000 } from './1732005610000-budget-ids-per-account.js';
 import { ErasureWholeWords1732005700000 } from './1732005700000-erasure-whole-words.js';
 import { PriceCatalogue1732005800000 } from './1732005800000-price-catalogue.js';
+import { HoldsScopedByAccount1732006000000 } from './1732006000000-holds-scoped-by-account.js';
+import { ErasureOwnRowsOnly1732006001000 } from './1732006001000-erasure-own-rows-only.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -403,4 +405,6 @@ export const MIGRATIONS = [
   BudgetIdsPerAccount1732005610000,
   ErasureWholeWords1732005700000,
   PriceCatalogue1732005800000,
+  HoldsScopedByAccount1732006000000,
+  ErasureOwnRowsOnly1732006001000,
 ];

@@ -113,6 +113,13 @@ describe('an erasure changes only the erased account', () => {
     }
     // The low-balance emails (60 of 100 spent, threshold 50), kept (no SMTP_URL).
     expect(await t.app.get(EmailWorker).runDue()).toBeGreaterThanOrEqual(7);
+    // A budget of the same id in bob's account and eve's, both scoped by eve's address: bob's stays.
+    for (const p of [bob, eve])
+      await t.http
+        .post('/api/budgets')
+        .set(admin)
+        .send({ budgetId: 'shared', userId: p.id, scope: { kind: 'project', id: eve.email }, limitCredits: 10 })
+        .expect(201);
     eveKey = (await t.http.post('/api/api-keys').set(jwtOf(eve)).send({ name: 'laptop' }).expect(201)).body.key;
     evePortal = (await t.http.post('/api/portal/sessions').set(admin).send({ userId: eve.id }).expect(201)).body.token;
 
@@ -136,6 +143,15 @@ describe('an erasure changes only the erased account', () => {
   it("changes no byte of the others' audit entries, events, stored answers or emails", async () => {
     const after = await othersRows(own);
     for (const table of Object.keys(before)) expect(after[table], table).toEqual(before[table]);
+    const { rows: budgets } = await own.db.query(
+      `SELECT a.user_id, b.scope_id FROM credit_budgets b JOIN accounts a ON a.account_id = b.account_id
+        WHERE b.budget_id = 'shared' ORDER BY a.user_id = $1`,
+      [eve.id],
+    );
+    expect(budgets).toEqual([
+      { user_id: bob.id, scope_id: eve.email },
+      { user_id: eve.id, scope_id: '[erased]' },
+    ]);
     // A replay of bob's grant answers what it answered.
     const replay = await t.http
       .post('/api/credits/allocate')

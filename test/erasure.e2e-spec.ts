@@ -23,6 +23,7 @@ const userId = uniqueId('erased');
 const email = `${userId}.Mail@Example.com`;
 const username = `${userId}-name`;
 const jwt = bearer(token({ sub: userId, email, username }));
+const other = uniqueId('other');
 
 /** The account's money as the ledger and the reads say it. */
 async function money(t: TestApp, own: OwnDatabase) {
@@ -47,6 +48,16 @@ async function money(t: TestApp, own: OwnDatabase) {
   // A record's words (its operation and metadata) are the person's and go; what it cost stays.
   const costs = (records.body.items as Record<string, unknown>[]).map(({ operation: _, metadata: __, ...r }) => r);
   return { balance: balance.body, records: costs, ledger, lots, rollForward: rollForward.body.totals };
+}
+
+/** The notes of the other account's lots (the transfer's copied reason among them). */
+async function othersLotNotes(own: OwnDatabase): Promise<string[]> {
+  const { rows } = await own.db.query(
+    `SELECT al.notes FROM credit_allocations al JOIN accounts a ON a.account_id = al.account_id
+      WHERE a.user_id = $1 AND al.source = 'transfer' ORDER BY al.id`,
+    [other],
+  );
+  return rows.map((r) => r.notes as string);
 }
 
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
@@ -90,12 +101,28 @@ describe('erasure of a person', () => {
       .expect(201);
     await t.http.post('/api/usage/record').set(jwt).send({ service: 'chat', operation: 'c', credits: 60 }).expect(201);
     // Their words in the free text of their own rows (keys, notes, records, reasons), and another user.
-    const other = uniqueId('other');
     await t.http
       .get('/api/users/me')
       .set(bearer(token({ sub: other })))
       .expect(200);
     await seedWords(t, admin, { auth: jwt, userId, email, username, model }, other);
+    // Scope ids naming them: budgets (one whose erased id is taken already), a session's hold and extras.
+    for (const [budgetId, kind, id] of [
+      ['b-taken', 'project', '[erased]'],
+      ['b-mail', 'project', email],
+      ['b-name', 'tag', `team of ${username}`],
+    ])
+      await t.http
+        .post('/api/budgets')
+        .set(admin)
+        .send({ budgetId, userId, scope: { kind, id }, limitCredits: 1000 })
+        .expect(201);
+    const scopes = { project: email, tag: [`team of ${username}`] };
+    await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(jwt)
+      .send({ modelId: model, sessionId: 'erase-session', estimatedTokens: 100, scopes })
+      .expect(201);
     await t.http
       .put('/api/notifications/preferences')
       .set(jwt)
@@ -151,10 +178,31 @@ describe('erasure of a person', () => {
     if (exportDir) await rm(exportDir, { recursive: true, force: true });
   });
 
-  it('answers the id and when; no text or JSON column of any table holds the email or the username', async () => {
+  it('answers the id and when; no column holds the email or the username but the other account’s lot', async () => {
     expect(answer).toEqual({ userId, erasedAt: expect.any(String) });
     expect(Number.isNaN(Date.parse(answer.erasedAt))).toBe(false);
-    expect(await mentions(own.db, email, username)).toEqual([]);
+    // The lot the transfer opened in the other account is that account's row: its note (the
+    // transfer's reason, copied) stays as it was; nothing else anywhere names the person.
+    expect(await mentions(own.db, email, username)).toEqual(['public.credit_allocations.notes']);
+    expect(await othersLotNotes(own)).toEqual([`from ${username} <${email}>`]);
+    const { rows: budgets } = await own.db.query(
+      `SELECT b.budget_id, b.scope_id, b.id::text FROM credit_budgets b JOIN accounts a ON a.account_id = b.account_id
+        WHERE a.user_id = $1 ORDER BY b.budget_id`,
+      [userId],
+    );
+    expect(budgets.map((b) => [b.budget_id, b.scope_id])).toEqual([
+      ['b-mail', `[erased] #${budgets[0].id}`],
+      ['b-name', 'team of [erased]'],
+      ['b-taken', '[erased]'],
+    ]);
+    const { rows: held } = await own.db.query(
+      `SELECT h.scopes, s.record_extras -> 'scopes' AS kept FROM credit_holds h
+         JOIN streaming_sessions s ON s.session_id = h.session_id AND s.account_id = h.account_id
+        WHERE s.user_id = $1 AND s.session_id = 'erase-session'`,
+      [userId],
+    );
+    const erasedScopes = { project: '[erased]', tag: ['team of [erased]'] };
+    expect(held).toEqual([{ scopes: erasedScopes, kept: erasedScopes }]);
     // What is kept: the rows, without the person's words.
     const { rows } = await own.db.query(
       `SELECT status, to_address, subject, text_body FROM email_notifications WHERE user_id = $1`,
@@ -231,10 +279,11 @@ describe('erasure of a person', () => {
       userId,
       email: null,
       username: null,
-      totalCredits: 44,
+      // 44 left, less the 2 the open session holds.
+      totalCredits: 42,
       erasedAt: answer.erasedAt,
     });
-    expect(await mentions(own.db, email, username)).toEqual([]);
+    expect(await mentions(own.db, email, username)).toEqual(['public.credit_allocations.notes']);
   });
 
   it('again → 200 with the same answer; one user.erase entry naming only the id', async () => {

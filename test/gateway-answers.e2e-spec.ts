@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { type GatewayHarness, recordOf, startGateway } from './support/gateway.js';
+import { creditsOf, type GatewayHarness, recordOf, startGateway } from './support/gateway.js';
 import { expectInvariants } from './support/invariants.js';
 
 const MiB = 1024 * 1024;
@@ -24,11 +24,15 @@ const UNREAD_AT_MOST = 20 * MiB;
 describe('gateway answers: passed through with backpressure', () => {
   let h: GatewayHarness;
   let key: string;
+  /** A key whose account can hold an output bound beyond the cap (a streamed answer cut there). */
+  let richKey: string;
 
   beforeAll(async () => {
     h = await startGateway({ GATEWAY_CLIENT_IDLE_SECONDS: '1', GATEWAY_MAX_ANSWER_BYTES: String(MAX_ANSWER) });
     const user = await h.f.newUser({ credits: 1_000_000 });
     key = (await h.f.apiKey(user, { permissions: ['gateway'] })).key;
+    const rich = await h.f.newUser({ credits: 5_000_000 });
+    richKey = (await h.f.apiKey(rich, { permissions: ['gateway'] })).key;
   });
   afterAll(() => h.close());
   afterEach(async () => {
@@ -107,5 +111,50 @@ describe('gateway answers: passed through with backpressure', () => {
     const record = await recordOf(h, id);
     expect(record.metadata.gateway.reason).toBe('upstream_error');
     expect(h.standIn.large.finished).toBe(false);
+  });
+
+  it('a streamed answer larger than GATEWAY_MAX_ANSWER_BYTES is cut, an upstream error charged at least its text', async () => {
+    h.standIn.largeAnswerBytes = MAX_ANSWER + 16 * MiB;
+    h.standIn.large.written = 0;
+    h.standIn.large.finished = false;
+    const id = `gw-answer-${randomUUID()}`;
+    const messages = [{ role: 'user', content: 'hi' }];
+    // An output bound beyond the cap, so what is charged is the text sent, not the bound.
+    const res = await fetch(`${h.origin}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${richKey}`, 'content-type': 'application/json', 'x-request-id': id },
+      body: JSON.stringify({ model: h.model, messages, stream: true, max_completion_tokens: 26_000_000 }),
+    });
+    expect(res.status).toBe(200);
+    // Read as it comes, counting the text of each whole event the client got.
+    let delivered = 0;
+    let pending = '';
+    let bytes = 0;
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += chunk.byteLength;
+        pending += decoder.decode(chunk, { stream: true });
+        const events = pending.split('\n\n');
+        pending = events.pop() ?? '';
+        for (const event of events) {
+          if (!event.startsWith('data: {')) continue;
+          const data = JSON.parse(event.slice(6)) as { choices: { delta?: { content?: string } }[] };
+          delivered += Buffer.byteLength(data.choices[0]?.delta?.content ?? '');
+        }
+      }
+    } catch {
+      // The cut breaks the body off.
+    }
+    expect(bytes).toBeLessThanOrEqual(MAX_ANSWER);
+    expect(delivered).toBeGreaterThan(MAX_ANSWER / 2);
+    expect(h.standIn.large.finished).toBe(false);
+    const record = await recordOf(h, id);
+    expect(record.metadata.gateway.reason).toBe('upstream_error');
+    // Never less than the text it delivered: the input bound (the body's text) and every byte sent.
+    const input = Buffer.byteLength('rolecontentuserhi');
+    expect(record.credits).toBeGreaterThanOrEqual(
+      creditsOf({ input, cacheRead: 0, cacheWrite: 0, output: delivered, reasoning: 0 }),
+    );
   });
 });

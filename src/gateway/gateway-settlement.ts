@@ -104,20 +104,32 @@ export function providerUsageOf(
 }
 
 /**
- * The units an answer showed that its usage does not report (the Responses API's web searches), when
- * the rule prices them; Anthropic's are in its usage (`server_tool_use`).
+ * The units an answer showed that its usage does not report, when the rule prices them: the Responses
+ * API's web searches (its stream's `web_search_call` items), and chat completions' searches
+ * (`web_search_options`), which neither the answer nor its usage counts, so charged as held (their
+ * bound, GATEWAY_MAX_TOOL_USES: never less than the provider billed). Anthropic's are in its usage
+ * (`server_tool_use`).
  */
 export function shownUnits(request: GatewayRequest, outcome: Outcome): { units?: Units } {
-  if (request.route.usage !== 'openai.responses' || outcome.webSearches === 0) return {};
-  if (!Object.hasOwn(request.rule.unitPrices ?? {}, 'web_search_call')) return {};
-  return { units: { web_search_call: outcome.webSearches } };
+  const searches = searchesOf(request, outcome);
+  return searches > 0 ? { units: { web_search_call: searches } } : {};
+}
+
+/** The web searches a request is charged when its usage does not count them (see shownUnits()). */
+function searchesOf(request: GatewayRequest, outcome: Outcome): number {
+  if (!Object.hasOwn(request.rule.unitPrices ?? {}, 'web_search_call')) return 0;
+  const held = request.held.units?.web_search_call ?? 0;
+  if (request.route.path === '/chat/completions') return held;
+  if (request.route.usage !== 'openai.responses') return 0;
+  return outcome.webSearches;
 }
 
 /**
  * The counts of a request that ended without its final usage (docs/gateway.md "Settlement"): input
  * as the upstream reported it (a start-of-stream usage), else the input bound; output the larger of
  * the output reported and the UTF-8 bytes of output text sent to the client, at most the output
- * bound; the web searches it showed when the rule prices them; at the tier reported or asked for.
+ * bound; the web searches it showed when the rule prices them (chat completions' as held: it shows
+ * none); at the tier reported or asked for.
  * A stream cut at any byte so pays at least for the text it delivered, and never beyond its hold.
  */
 export function cutCounts(request: GatewayRequest, outcome: Outcome): Omit<AbortSessionDto, 'sessionId'> {
@@ -132,7 +144,8 @@ export function cutCounts(request: GatewayRequest, outcome: Outcome): Omit<Abort
   const output = Math.min(Math.max(reportedOutput, outcome.outputBytes), request.outputBound);
   const reasoningTokens = Math.min(kinds?.reasoning ?? 0, output);
   const priced = request.rule.unitPrices ?? {};
-  const searches = Math.min(outcome.webSearches, request.held.units?.web_search_call ?? 0);
+  const held = request.held.units?.web_search_call ?? 0;
+  const searches = request.route.path === '/chat/completions' ? held : Math.min(outcome.webSearches, held);
   const tier = pricedTier(request, outcome.serviceTier) ?? pricedTier(request, request.held.serviceTier);
   return {
     ...input,

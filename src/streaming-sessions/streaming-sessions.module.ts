@@ -14,6 +14,7 @@ import { StreamingSession } from './entities/streaming-session.entity.js';
 import { SessionExpiryJob } from './session-expiry.job.js';
 import { SessionQueriesService } from './session-queries.service.js';
 import { SessionSettlementsRepository } from './session-settlements.repository.js';
+import { SessionsErasureRepository } from './sessions-erasure.repository.js';
 import { StreamingSessionsController } from './streaming-sessions.controller.js';
 import { StreamingSessionsRepository } from './streaming-sessions.repository.js';
 import { StreamingSessionsService } from './streaming-sessions.service.js';
@@ -38,7 +39,8 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
     SessionSettlementsRepository,
     SessionQueriesService,
     SessionExpiryJob,
+    SessionsErasureRepository,
   ],
-  exports: [StreamingSessionsService, StreamingSessionsRepository],
+  exports: [StreamingSessionsService, StreamingSessionsRepository, SessionsErasureRepository],
 })
 export class StreamingSessionsModule {}

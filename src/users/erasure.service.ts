@@ -13,6 +13,7 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 import { PortalErasureRepository } from '../portal/portal-erasure.repository.js';
 import { AccountPricesErasureRepository } from '../pricing/account-prices-erasure.repository.js';
 import { PurchasesErasureRepository } from '../purchases/purchases-erasure.repository.js';
+import { SessionsErasureRepository } from '../streaming-sessions/sessions-erasure.repository.js';
 import { UsageErasureRepository } from '../usage/usage-erasure.repository.js';
 import type { ErasureResponseDto } from './dto/erasure.dto.js';
 
@@ -39,6 +40,7 @@ export class ErasureService {
     private readonly usage: UsageErasureRepository,
     private readonly purchases: PurchasesErasureRepository,
     private readonly prices: AccountPricesErasureRepository,
+    private readonly sessions: SessionsErasureRepository,
   ) {}
 
   erase(userId: string, reason: string): Promise<ErasureResponseDto> {
@@ -55,6 +57,7 @@ export class ErasureService {
       await this.notifications.erase(manager, person);
       await this.events.erase(manager, person);
       await this.idempotency.erase(manager, person);
+      await this.sessions.erase(manager, person);
       const rows = [
         await this.keys.erase(manager, person),
         await this.portal.erase(manager, person),

@@ -13,6 +13,7 @@ import { PlansModule } from '../plans/plans.module.js';
 import { PortalModule } from '../portal/portal.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { PurchasesModule } from '../purchases/purchases.module.js';
+import { StreamingSessionsModule } from '../streaming-sessions/streaming-sessions.module.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { ErasureService } from './erasure.service.js';
 import { UsersController } from './users.controller.js';
@@ -37,6 +38,7 @@ import { UsersService } from './users.service.js';
     PortalModule,
     PricingModule,
     PurchasesModule,
+    StreamingSessionsModule,
     UsageModule,
     TypeOrmModule.forFeature([UserAccount]),
   ],

@@ -9,9 +9,12 @@ AS $function$
       -- not be erased yet: a caller can only take a real person out, never rewrite chosen text. Only the
       -- person's own entries are read, each through an index: those they acted in, those whose target
       -- is their account, and those whose target is one of their rows the caller names (their keys,
-      -- allocations, transfers, records, prices, purchases, portal sessions). In them erase_json()
-      -- replaces the email as a whole address, and the username as a whole word only under a name key,
-      -- with `[erased]`; the rest of each string stays.
+      -- allocations, transfers, records, prices, purchases, portal sessions). A budget's id is its
+      -- account's own, not unique across accounts, and a deleted budget has no row to name: the entries
+      -- about budgets (through the target index: few, next to the log) are the person's where they name
+      -- their account (`userId`), so another account's budget of the same id stays as it is. In them
+      -- erase_json() replaces the email as a whole address, and the username as a whole word only under
+      -- a name key, with `[erased]`; the rest of each string stays.
       DECLARE
         v_email_re text;
         v_name_re text;
@@ -33,6 +36,9 @@ AS $function$
           SELECT a.id FROM audit_log a
            WHERE a.target_type = ANY (p_target_types) AND a.target_id = ANY (p_target_ids)
              AND (a.target_type, a.target_id) IN (SELECT * FROM unnest(p_target_types, p_target_ids))
+          UNION
+          SELECT a.id FROM audit_log a
+           WHERE a.target_type = 'budget' AND COALESCE(a.after, a.before) ->> 'userId' = p_user_id
         ), erased AS (
           SELECT a.id, erase_json(a.before, v_email_re, v_name_re, false) AS before,
                  erase_json(a.after, v_email_re, v_name_re, false) AS after

@@ -11,6 +11,8 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
 @Index('credit_holds_account_idx', ['accountId'], { where: 'settled_at IS NULL' })
 // The settlements of a period: when a hold's used credits are recognized (migration 1732000052000).
 @Index('credit_holds_settled_idx', ['settledAt'], { where: 'settled_at IS NOT NULL' })
+// The holds naming scopes, by account: an erasure rewrites them (migration 1732006000000).
+@Index('credit_holds_scoped_idx', ['accountId'], { where: 'scopes IS NOT NULL' })
 export class CreditHold {
   @PrimaryColumn({ name: 'session_id', type: 'varchar', length: 100, primaryKeyConstraintName: 'credit_holds_pkey' })
   sessionId: string;
