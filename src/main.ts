@@ -10,8 +10,8 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/server/
 import { checkServiceRole } from './database/service-role.js';
 import { drainAndClose } from './health/graceful-shutdown.js';
 import { checkBeforeStart } from './preflight.js';
-import { CatalogService } from './pricing/catalog.service.js';
-import { CATALOG_PACKAGE } from './pricing/catalog-data.js';
+import { CatalogService } from './pricing/catalog/catalog.service.js';
+import { CATALOG_PACKAGE } from './pricing/catalog/catalog-data.js';
 
 /**
  * `npm start` / `node dist/src/main.js`, as a person at a terminal expects it:

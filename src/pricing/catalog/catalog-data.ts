@@ -9,8 +9,8 @@ import path from 'node:path';
 
 import { type ModelInfo, type ModelPrice, type Provider, waitForUpdate } from '@pydantic/genai-prices';
 
+import { formatPrice } from '../price-text.js';
 import type { MatchLogic } from './catalog-match.js';
-import { formatPrice } from './price-text.js';
 
 /** The package's name, as the catalogue's version names it (`@pydantic/genai-prices@0.1.8`). */
 export const CATALOG_PACKAGE = '@pydantic/genai-prices';
