@@ -14,7 +14,8 @@ import { checkBeforeStart } from './preflight.js';
  * - a start that cannot work (a bad variable, a busy port, a database that does not answer) stops
  *   before anything else starts, with one sentence naming the cause and the fix, and leaves no
  *   embedded PostgreSQL behind;
- * - once up, three lines say where the API, its docs and the console are;
+ * - once up, five lines say where the API, its docs and the console are, whether the gateway is on
+ *   and which price catalogue prices models without a rule;
  * - Ctrl-C (SIGINT) stops at once: requests in flight finish, the app closes its connections, then
  *   the embedded PostgreSQL (in a session of its own, so the terminal's Ctrl-C does not reach it)
  *   stops; a second Ctrl-C stops without waiting. SIGTERM (an orchestrator) first drains for
@@ -164,8 +165,8 @@ async function bootstrap(): Promise<void> {
       ? `Gateway  ${base}/v1 on: upstreams ${config.gateway.upstreams.map((u) => u.name).join(', ')}`
       : 'Gateway  off (GATEWAY_UPSTREAMS sets its upstreams: docs/gateway.md)',
   );
-  const { CatalogService } = await import('./pricing/catalog.service.js');
-  const { CATALOG_PACKAGE } = await import('./pricing/catalog-data.js');
+  const { CatalogService } = await import('./pricing/catalog/catalog.service.js');
+  const { CATALOG_PACKAGE } = await import('./pricing/catalog/catalog-data.js');
   const catalog = await app
     .get(CatalogService)
     .summary()

@@ -141,6 +141,7 @@ const TABLE: Record<string, Row> = {
   purchaseProviderEvent: { reach: 'service' },
   createPackage: { reach: 'staff' },
   listPackages: { reach: 'own' },
+  listActivePlans: { reach: 'own' },
   updatePackage: { reach: 'staff' },
   getFinanceRollForward: { reach: 'staff' },
   getFinanceLiability: { reach: 'staff' },

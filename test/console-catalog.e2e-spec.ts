@@ -5,7 +5,7 @@ import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
-const VERSION = (await import('../src/pricing/catalog-data.js')).installedCatalogVersion();
+const VERSION = (await import('../src/pricing/catalog/catalog-data.js')).installedCatalogVersion();
 
 /**
  * The console's Catalogue page in Chromium, against an app with the price catalogue on (on a database

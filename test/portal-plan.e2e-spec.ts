@@ -22,7 +22,8 @@ import {
  * The portal's Plan tab and the routes behind it: a portal token reads its own account's
  * subscription (a scheduled change with it) and previews a change, a `read` token too since a
  * preview writes nothing; another account's answers 404 and the PUT stays refused. In Chromium the
- * tab shows the plan, the period, the scheduled change and a preview, at 1280 and 375 px wide.
+ * tab shows the plan, the period, the scheduled change and a preview of a plan chosen from those on
+ * offer (`GET /api/plans/active`, which a portal token reads), at 1280 and 375 px wide.
  * Screenshots land in test-results/portal/ (plan-*.png).
  */
 if (!chromiumAvailable) console.warn(`portal browser test skipped: no Chromium at ${CHROMIUM}`);
@@ -43,6 +44,7 @@ const plan = (name: string) =>
     .replace(/[^a-z0-9-]/g, '');
 const free = plan('pp-free');
 const pro = plan('pp-pro');
+const old = plan('pp-old');
 const admin = bearer(token({ sub: adminId, role: 'admin' }));
 
 async function mint(body: { userId: string; orgId?: string; scope?: 'read' }) {
@@ -81,6 +83,9 @@ describe('The portal’s plan', () => {
       [pro, 'Portal Pro', 5000],
     ] as const)
       await t.http.post('/api/plans').set(admin).send({ id, name, credits, period: 'month' }).expect(201);
+    // A plan taken off offer: never listed, never offered by the page.
+    await t.http.post('/api/plans').set(admin).send({ id: old, name: 'Portal Old', credits: 50, period: 'month' });
+    await t.http.patch(`/api/plans/${old}`).set(admin).send({ isActive: false }).expect(200);
     for (const sub of [userId, otherId])
       await t.http.put(`/api/users/${sub}/subscription`).set(admin).send({ planId: free }).expect(200);
     await t.http
@@ -131,6 +136,28 @@ describe('The portal’s plan', () => {
     await t.http.post(`/api/users/${otherId}/subscription/preview`).set(auth).send({ planId: 'no-such' }).expect(404);
   });
 
+  it('lists the plans on offer to a read token, the inactive one left out, no counts', async () => {
+    const { auth } = await mint({ userId: otherId, scope: 'read' });
+    const all = await t.http.get('/api/plans/active?limit=500').set(auth).expect(200);
+    const mine = all.body.items.filter((p: { id: string }) => [free, pro, old].includes(p.id));
+    expect(mine).toEqual([
+      expect.objectContaining({ id: free, name: 'Portal Free', credits: 100, period: 'month', isActive: true }),
+      expect.objectContaining({ id: pro, name: 'Portal Pro', credits: 5000, period: 'month', isActive: true }),
+    ]);
+    expect(all.body.items.every((p: { isActive: boolean }) => p.isActive)).toBe(true);
+    expect(all.body.items[0]).not.toHaveProperty('subscriberCount');
+    // Paged by id, as every list is.
+    const first = await t.http.get('/api/plans/active?limit=1').set(auth).expect(200);
+    expect(first.body.items).toHaveLength(1);
+    const next = await t.http.get(`/api/plans/active?limit=1&cursor=${first.body.nextCursor}`).set(auth).expect(200);
+    expect(next.body.items[0].id > first.body.items[0].id).toBe(true);
+    // An org session and a user's own JWT read the same list; the counted list stays staff's.
+    const { auth: orgAuth } = await mint({ userId, orgId });
+    expect((await t.http.get('/api/plans/active?limit=500').set(orgAuth).expect(200)).body).toEqual(all.body);
+    await t.http.get('/api/plans').set(auth).expect(403);
+    await t.http.get('/api/plans/active?limit=0').set(auth).expect(400);
+  });
+
   it('an org session reads the org’s subscription and previews, not the user’s own', async () => {
     const { auth } = await mint({ userId, orgId });
     expect((await t.http.get(`/api/orgs/${orgId}/subscription`).set(auth).expect(200)).body).toMatchObject({
@@ -166,7 +193,14 @@ describe('The portal’s plan', () => {
         ]);
         // No control that changes the plan: the page only reads.
         expect(await page.getByRole('button', { name: /change|subscribe|end/i }).count()).toBe(0);
-        await page.getByLabel('Plan id').fill(pro);
+        // The plans on offer to choose from, the account's own marked; the inactive one not offered.
+        const choice = page.getByRole('combobox', { name: 'Plan', exact: true });
+        const offered = await choice.locator('option').allTextContents();
+        expect(offered).toEqual(
+          expect.arrayContaining(['Portal Free: 100 credits a month (your plan)', 'Portal Pro: 5,000 credits a month']),
+        );
+        expect(offered.some((o) => o.startsWith('Portal Old'))).toBe(false);
+        await choice.selectOption(pro);
         await page.getByRole('button', { name: 'Preview' }).click();
         const said = page.getByRole('region', { name: 'Preview' });
         await poll(() => said.getByRole('definition').allTextContents()).toEqual([
@@ -179,11 +213,13 @@ describe('The portal’s plan', () => {
         ]);
         await saveShot(page, join(PORTAL_SHOTS, `plan-user-${width}.png`));
         expect([width, await seriousViolations(page)]).toEqual([width, []]);
-        // A plan that does not exist: the API's words, nothing else.
-        await page.getByLabel('Plan id').fill('no-such-plan');
+        // The page is no wider than the window.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+        // The account's own plan at the period's end: the API's answer, shown as any other.
+        await choice.selectOption(free);
         await page.getByRole('button', { name: 'Preview' }).click();
-        await poll(() => page.getByRole('alert').textContent()).toMatch(/not found/i);
-        expect(errors.filter((e) => !e.includes('404'))).toEqual([]);
+        await poll(() => said.getByRole('definition').first().textContent()).toBe(free);
+        expect(errors).toEqual([]);
         await context.close();
       }
       // Nothing the page did changed the subscription.

@@ -9,7 +9,7 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { ProviderStandIn } from './support/provider-stand-in.js';
 import { until } from './support/until.js';
 
-const VERSION = (await import('../src/pricing/catalog-data.js')).installedCatalogVersion();
+const VERSION = (await import('../src/pricing/catalog/catalog-data.js')).installedCatalogVersion();
 const MARKUP = 10; // PRICE_MARKUP_PERCENT
 const CREDITS_PER_USD = 1000;
 

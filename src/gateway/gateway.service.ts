@@ -15,7 +15,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { type BudgetScopes, parseScopesHeader } from '../engine/budget-scopes.js';
-import { CatalogService } from '../pricing/catalog.service.js';
+import { CatalogService } from '../pricing/catalog/catalog.service.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';

@@ -17,6 +17,7 @@ import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import {
+  ActivePlanListResponseDto,
   CreatePlanDto,
   ListPlansQueryDto,
   PlanListResponseDto,
@@ -69,6 +70,20 @@ export class PlansController {
   @StaffRead('supervisor', PlanListResponseDto, 'listPlans', 'Plans with their subscriber counts (supervisor)')
   list(@Query() query: ListPlansQueryDto): Promise<PlanListResponseDto> {
     return this.plans.list(query);
+  }
+
+  @Get('active')
+  @Auth('user', { scope: 'any', portal: 'any' })
+  @ApiOperation({
+    operationId: 'listActivePlans',
+    summary: 'The plans on offer, by id (any authenticated caller, a portal session too)',
+    description:
+      'The active plans, which a subscription may move to: what the portal lists for its preview of a ' +
+      'change of plan. No subscriber counts (those are `GET /api/plans`, supervisor).',
+  })
+  @ApiOkResponse({ type: ActivePlanListResponseDto })
+  listActive(@Query() query: ListPlansQueryDto): Promise<ActivePlanListResponseDto> {
+    return this.plans.listActive(query);
   }
 
   @Patch(':id')

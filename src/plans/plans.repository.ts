@@ -71,6 +71,13 @@ export class PlansRepository {
     return entities.map((plan, i) => Object.assign(plan, { subscriberCount: Number(raw[i].subscriber_count) }));
   }
 
+  /** The active plans (those an account may move to), keyset-paged by id. */
+  listActivePlans(query: { afterId: string | null; limit: number }): Promise<Plan[]> {
+    const qb = this.plans.createQueryBuilder('p').where('p.isActive').orderBy('p.id').limit(query.limit);
+    if (query.afterId !== null) qb.andWhere('p.id > :afterId', { afterId: query.afterId });
+    return qb.getMany();
+  }
+
   /** Applies the changes and answers the plan as stored (null: unknown). */
   async updatePlan(manager: EntityManager, id: string, changes: PlanChanges): Promise<Plan | null> {
     if (Object.keys(changes).length > 0) await manager.update(Plan, { id }, changes);

@@ -82,6 +82,18 @@ export class PlansService {
   }
 
   /**
+   * The plans on offer: the active ones, which a subscription may move to (an inactive plan answers
+   * 409 `PLAN_INACTIVE` to a change or its preview), without their subscriber counts: any caller
+   * may read them, a portal session too, to choose the plan its preview names.
+   */
+  async listActive(query: { limit?: number; cursor?: string }): Promise<Page<PlanResponseDto>> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = decodeIdCursor(query.cursor, 'text');
+    const rows = await this.repo.listActivePlans({ afterId: after?.id ?? null, limit: limit + 1 });
+    return toPage(rows, limit, toPlanDto, (p) => ({ id: p.id }));
+  }
+
+  /**
    * New values apply from each subscriber's next period (a period's grant is made at its start),
    * but `models` at once: pricing's copy of each subscriber's list changes in this transaction.
    * `features` checked by `checkGrants`, as for create.

@@ -12,9 +12,9 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/connections/channel-listener.js';
 import { type CachedAccountPrice, type ModelList, toAccountPriceView } from './account-prices.js';
-import { CatalogRepository } from './catalog.repository.js';
-import { CatalogIndex } from './catalog-index.js';
-import { CatalogMaterialiser } from './catalog-materialiser.js';
+import { CatalogRepository } from './catalog/catalog.repository.js';
+import { CatalogIndex } from './catalog/catalog-index.js';
+import { CatalogMaterialiser } from './catalog/catalog-materialiser.js';
 import { PRICING_CHANNEL, PricingRepository } from './pricing.repository.js';
 import { type PricingRuleView, toView } from './pricing-rules.js';
 

@@ -1,4 +1,4 @@
-import type { PriceSource } from './catalog-pricing.js';
+import type { PriceSource } from './catalog/catalog-pricing.js';
 import type { ServiceTiers, UnitPrices } from './dimensions.js';
 import type { VolumeSteps } from './volume-steps.js';
 

@@ -17,7 +17,7 @@ import {
   entitled,
   type ModelList,
 } from './account-prices.js';
-import { catalogPrice, catalogRuleView, type PriceSource } from './catalog-pricing.js';
+import { catalogPrice, catalogRuleView, type PriceSource } from './catalog/catalog-pricing.js';
 import { AUTO_TIER, type Dimensions, isBaseTier, NO_DIMENSIONS, worstTier } from './dimensions.js';
 import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';

@@ -14,7 +14,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditsService } from '../engine/credits.service.js';
-import type { PriceSource } from '../pricing/catalog-pricing.js';
+import type { PriceSource } from '../pricing/catalog/catalog-pricing.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';

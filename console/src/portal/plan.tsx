@@ -1,15 +1,16 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 
-import type { SubscriptionPreviewResponseDto } from '../api/generated';
+import type { PlanResponseDto, SubscriptionPreviewResponseDto } from '../api/generated';
 import {
   getOrgSubscriptionOptions,
   getSubscriptionOptions,
+  listActivePlansOptions,
   previewOrgSubscriptionMutation,
   previewSubscriptionMutation,
 } from '../api/generated/@tanstack/react-query.gen';
 import type { PortalSession } from './account';
-import { credits, dateTime } from './format';
+import { credits, dateTime, money } from './format';
 import { Failed, Loading, messageOf } from './status';
 
 type Timing = 'now' | 'period_end';
@@ -57,43 +58,55 @@ export function PlanTab({ session }: { session: PortalSession }) {
       ) : (
         <p className="muted">{orgId === null ? 'You have no plan.' : 'Your organisation has no plan.'}</p>
       )}
-      <ChangePreview session={session} />
+      <ChangePreview session={session} current={current?.planId ?? null} />
     </>
   );
 }
 
-/** What a change to another plan would do now or at the period's end; nothing is changed. */
-function ChangePreview({ session }: { session: PortalSession }) {
-  const [planId, setPlanId] = useState('');
+/** A plan as its choice reads: its name, credits a period and price. */
+function planLabel(p: PlanResponseDto, current: string | null): string {
+  const price = p.price ? `, ${money(p.price.amount, p.price.currency)}` : '';
+  return `${p.name}: ${credits(p.credits)} credits a ${p.period}${price}${p.id === current ? ' (your plan)' : ''}`;
+}
+
+/**
+ * What a change to another plan would do now or at the period's end; nothing is changed. The plans
+ * are the ones on offer (`GET /api/plans/active`, which a portal token reads), chosen from a list.
+ */
+function ChangePreview({ session, current }: { session: PortalSession; current: string | null }) {
+  const plans = useQuery(listActivePlansOptions({ query: { limit: 200 } }));
+  const [chosen, setChosen] = useState<string | null>(null);
   const [timing, setTiming] = useState<Timing>('now');
   const userPreview = useMutation(previewSubscriptionMutation());
   const orgPreview = useMutation(previewOrgSubscriptionMutation());
   const preview = session.orgId === null ? userPreview : orgPreview;
+  const offered = plans.data?.items ?? [];
+  // The first plan other than the account's own, until the person chooses.
+  const planId = chosen ?? (offered.find((p) => p.id !== current) ?? offered[0])?.id ?? '';
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const body = { planId: planId.trim(), timing };
+    const body = { planId, timing };
     if (session.orgId === null) userPreview.mutate({ path: { userId: session.userId }, body });
     else orgPreview.mutate({ path: { orgId: session.orgId }, body });
   };
   const reset = () => (userPreview.reset(), orgPreview.reset());
-  return (
-    <>
-      <h3>What a change of plan would do</h3>
-      <p className="muted">
-        See what moving to another plan would give before you ask for it. This changes nothing: your plan is changed by
-        the service you use.
-      </p>
+  let form;
+  if (plans.isError) form = <Failed what="the plans" />;
+  else if (plans.isPending) form = <Loading />;
+  else if (offered.length === 0) form = <p className="muted">No plan is on offer.</p>;
+  else
+    form = (
       <form onSubmit={submit} aria-label="Preview a change of plan">
         <div className="row">
           <label>
-            Plan id
-            <input
-              type="text"
-              required
-              value={planId}
-              onChange={(e) => (setPlanId(e.currentTarget.value), reset())}
-              autoComplete="off"
-            />
+            Plan
+            <select value={planId} onChange={(e) => (setChosen(e.currentTarget.value), reset())}>
+              {offered.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {planLabel(p, current)}
+                </option>
+              ))}
+            </select>
           </label>
           <label>
             When
@@ -104,11 +117,20 @@ function ChangePreview({ session }: { session: PortalSession }) {
           </label>
         </div>
         <p className="actions">
-          <button type="submit" disabled={preview.isPending || planId.trim() === ''}>
+          <button type="submit" disabled={preview.isPending || planId === ''}>
             Preview
           </button>
         </p>
       </form>
+    );
+  return (
+    <>
+      <h3>What a change of plan would do</h3>
+      <p className="muted">
+        See what moving to another plan would give before you ask for it. This changes nothing: your plan is changed by
+        the service you use.
+      </p>
+      {form}
       {preview.isError && <p role="alert">{messageOf(preview.error)}</p>}
       {preview.data && <PreviewAnswer said={preview.data} />}
     </>

@@ -178,4 +178,6 @@ export class PlanWithCountResponseDto extends PlanResponseDto {
 
 export class PlanListResponseDto extends PageResponseDto(PlanWithCountResponseDto) {}
 
+export class ActivePlanListResponseDto extends PageResponseDto(PlanResponseDto) {}
+
 export class ListPlansQueryDto extends PageQueryDto {}

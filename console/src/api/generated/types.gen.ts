@@ -3047,6 +3047,11 @@ export type PlanListResponseDto = {
     nextCursor: string | null;
 };
 
+export type ActivePlanListResponseDto = {
+    items: Array<PlanResponseDto>;
+    nextCursor: string | null;
+};
+
 export type UpdatePlanDto = {
     name?: string;
     credits?: number;
@@ -8815,6 +8820,58 @@ export type CreatePlanResponses = {
 };
 
 export type CreatePlanResponse = CreatePlanResponses[keyof CreatePlanResponses];
+
+export type ListActivePlansData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/plans/active';
+};
+
+export type ListActivePlansErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListActivePlansError = ListActivePlansErrors[keyof ListActivePlansErrors];
+
+export type ListActivePlansResponses = {
+    200: ActivePlanListResponseDto;
+};
+
+export type ListActivePlansResponse = ListActivePlansResponses[keyof ListActivePlansResponses];
 
 export type UpdatePlanData = {
     body: UpdatePlanDto;

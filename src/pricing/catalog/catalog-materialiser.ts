@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
-import { CLOCK, type Clock } from '../common/clock.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import { Transactions } from '../database/transactions.js';
+import { CLOCK, type Clock } from '../../common/clock.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { Transactions } from '../../database/transactions.js';
 import { CatalogRepository } from './catalog.repository.js';
 import { CATALOG_EPOCH, catalogEntries, installedCatalogVersion, installedProviders } from './catalog-data.js';
 

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { CLOCK, type Clock } from '../common/clock.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
+import { CLOCK, type Clock } from '../../common/clock.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { CatalogListResponseDto, CatalogModelDto, ImportCatalogResponseDto } from '../dto/catalog.dto.js';
+import type { PricingRuleFieldsDto } from '../dto/pricing.dto.js';
+import { PricingService } from '../pricing.service.js';
+import { PricingCache } from '../pricing-cache.js';
+import type { PricingRuleView } from '../pricing-rules.js';
 import type { CatalogModel, CatalogPriceRow, CatalogSetRow } from './catalog-index.js';
 import { catalogPrice, catalogRuleView, providerOrder } from './catalog-pricing.js';
-import type { CatalogListResponseDto, CatalogModelDto, ImportCatalogResponseDto } from './dto/catalog.dto.js';
-import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
-import { PricingService } from './pricing.service.js';
-import { PricingCache } from './pricing-cache.js';
-import type { PricingRuleView } from './pricing-rules.js';
 
 /** The catalogue model's period in force at `t`. */
 const periodAt = (model: CatalogModel, t: number): CatalogPriceRow | undefined =>

@@ -1,6 +1,6 @@
-import type { CatalogConfig } from '../config/pricing-config.js';
+import type { CatalogConfig } from '../../config/pricing-config.js';
+import type { PricingRuleView } from '../pricing-rules.js';
 import type { CatalogIndex, CatalogPrice } from './catalog-index.js';
-import type { PricingRuleView } from './pricing-rules.js';
 
 /** Where a write's price came from when the catalogue priced it: the record's `priceSource`. */
 export interface PriceSource {

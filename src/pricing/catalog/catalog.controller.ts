@@ -9,19 +9,19 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
-import type { AuthUser } from '../auth/roles.js';
-import { plainErrorExample } from '../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { toDate } from '../common/validation/dates.js';
-import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { CatalogService } from './catalog.service.js';
+import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { plainErrorExample } from '../../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { toDate } from '../../common/validation/dates.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
 import {
   CatalogListResponseDto,
   CatalogQueryDto,
   ImportCatalogDto,
   ImportCatalogResponseDto,
-} from './dto/catalog.dto.js';
+} from '../dto/catalog.dto.js';
+import { CatalogService } from './catalog.service.js';
 
 /** The price catalogue's routes (docs/pricing.md "The price catalogue"); before PricingController's `:modelId`. */
 @ApiTags('pricing')

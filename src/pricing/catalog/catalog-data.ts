@@ -9,8 +9,8 @@ import path from 'node:path';
 
 import { type ModelInfo, type ModelPrice, type Provider, waitForUpdate } from '@pydantic/genai-prices';
 
+import { formatPrice } from '../price-text.js';
 import type { MatchLogic } from './catalog-match.js';
-import { formatPrice } from './price-text.js';
 
 /** The package's name, as the catalogue's version names it (`@pydantic/genai-prices@0.1.8`). */
 export const CATALOG_PACKAGE = '@pydantic/genai-prices';
@@ -85,6 +85,36 @@ export function creditsPer1k(usdPerMillion: number, conversion: Conversion): str
   const scaled = (numerator * 2n + denominator) / (denominator * 2n);
   return scaled >= 1_000_000n * 10n ** 10n ? null : formatPrice(scaled);
 }
+
+/**
+ * The catalogue's price keys the service prices from: input and output (their first tier as the
+ * long-context tier), cache read and write (their base price). docs/pricing.md "What the catalogue
+ * prices, and what it does not" says why each key of UNPRICED_KEYS is left out.
+ */
+export const PRICED_KEYS = ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok'] as const;
+
+/** The catalogue's price keys never read: a price under one of them charges nothing of its own. */
+export const UNPRICED_KEYS = [
+  'cache_write_1h_mtok',
+  'output_reasoning_mtok',
+  'input_audio_mtok',
+  'output_audio_mtok',
+  'cache_audio_read_mtok',
+  'input_image_mtok',
+  'output_image_mtok',
+  'cache_image_read_mtok',
+  'input_video_mtok',
+  'output_video_mtok',
+  'output_citation_mtok',
+  'web_searches_kcount',
+  'storage_searches_kcount',
+  'requests_kcount',
+  'input_text_messages_kcount',
+  'input_document_kpages',
+  'input_annotated_document_kpages',
+  'audio_hours',
+  'input_audio_hours',
+] as const;
 
 type PriceValue = ModelPrice[string];
 

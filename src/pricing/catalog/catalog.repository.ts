@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { normalisePrice } from '../price-text.js';
 import { type CatalogEntry, type Conversion } from './catalog-data.js';
 import type { CatalogPriceRow, CatalogSetRow } from './catalog-index.js';
-import { normalisePrice } from './price-text.js';
 
 /** price_catalog_sets and price_catalog_prices: numeric prices arrive as decimal strings, never floats. */
 @Injectable()
