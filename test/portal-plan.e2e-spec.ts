@@ -213,8 +213,10 @@ describe('The portal’s plan', () => {
         ]);
         await saveShot(page, join(PORTAL_SHOTS, `plan-user-${width}.png`));
         expect([width, await seriousViolations(page)]).toEqual([width, []]);
-        // The page is no wider than the window.
+        // The page is no wider than the window, and the choice no wider than the preview's card below it.
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+        const [field, card] = await Promise.all([choice.boundingBox(), said.boundingBox()]);
+        expect(field!.x + field!.width).toBeLessThanOrEqual(card!.x + card!.width + 0.5);
         // The account's own plan at the period's end: the API's answer, shown as any other.
         await choice.selectOption(free);
         await page.getByRole('button', { name: 'Preview' }).click();
