@@ -97,7 +97,9 @@ describe('npm start, stopped and failing as a person expects', () => {
       `API      http://localhost:${port}/api`,
       `API docs http://localhost:${port}/api/docs (OpenAPI: http://localhost:${port}/api/docs-json)`,
       'Gateway  off (GATEWAY_UPSTREAMS sets its upstreams: docs/gateway.md)',
-      expect.stringMatching(/^Prices   catalogue @pydantic\/genai-prices@\d+\.\d+\.\d+: [1-9]\d* models priced where no rule is set$/),
+      expect.stringMatching(
+        /^Prices {3}catalogue @pydantic\/genai-prices@\d+\.\d+\.\d+: [1-9]\d* models priced where no rule is set$/,
+      ),
       `Console  http://localhost:${port}/admin (Ctrl-C stops the service)`,
     ]);
     expect(startup.length).toBeLessThanOrEqual(8);
