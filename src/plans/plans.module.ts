@@ -6,6 +6,8 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
+import { BillingCurrencyController } from './billing/billing-currency.controller.js';
+import { BillingCurrencyService } from './billing/billing-currency.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
@@ -24,7 +26,9 @@ import { SubscriptionsService } from './subscriptions.service.js';
     EventsModule,
     PricingModule,
   ],
+  controllers: [BillingCurrencyController],
   providers: [
+    BillingCurrencyService,
     PlansRepository,
     PlansService,
     SubscriptionsService,
