@@ -6,7 +6,6 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
-import { BillingCurrencyController } from './billing/billing-currency.controller.js';
 import { BillingCurrencyService } from './billing/billing-currency.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
 import { Plan } from './entities/plan.entity.js';
@@ -26,7 +25,6 @@ import { SubscriptionsService } from './subscriptions.service.js';
     EventsModule,
     PricingModule,
   ],
-  controllers: [BillingCurrencyController],
   providers: [
     BillingCurrencyService,
     PlansRepository,
@@ -36,6 +34,6 @@ import { SubscriptionsService } from './subscriptions.service.js';
     SubscriptionRenewalJob,
     CreditExpiryJob,
   ],
-  exports: [SubscriptionsService, PlansService],
+  exports: [SubscriptionsService, PlansService, BillingCurrencyService],
 })
 export class PlansModule {}

@@ -2,23 +2,26 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { BillingCurrencies } from '../../accounts/billing-currencies.service.js';
 import { currencyMismatch } from '../../accounts/billing-currency.js';
+import type { BillingDesk } from '../../accounts/billing-desk.js';
+import type { BillingCurrencyResponseDto, PutBillingCurrencyDto } from '../../accounts/dto/billing-currency.dto.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../../auth/account-access.js';
 import { accountView } from '../../auth/account-views.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
 import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
+import { currencyProblem } from '../../engine/currencies.js';
 import { PlansRepository } from '../plans.repository.js';
-import type { BillingCurrencyResponseDto, PutBillingCurrencyDto } from './billing-currency.dto.js';
 
 /**
  * An admin's choice of an account's billing currency (docs/selling.md "Prices in several
  * currencies"), under the account lock, audited `account.billing_currency`. Its subscription's plan
  * (and a scheduled one), when priced, must have a price in it, or its next allowance could not be
- * paid in it: 409 CURRENCY_MISMATCH, nothing written. Here, beside the subscriptions it reads.
+ * paid in it: 409 CURRENCY_MISMATCH, nothing written. Here, beside the subscriptions it reads; the
+ * route is the accounts folder's (AccountRoutesModule), handed this desk.
  */
 @Injectable()
-export class BillingCurrencyService {
+export class BillingCurrencyService implements BillingDesk {
   constructor(
     private readonly plans: PlansRepository,
     private readonly billing: BillingCurrencies,
@@ -29,6 +32,8 @@ export class BillingCurrencyService {
   ) {}
 
   async put(body: PutBillingCurrencyDto): Promise<BillingCurrencyResponseDto> {
+    const problem = currencyProblem(body.currency);
+    if (problem !== null) throw new DomainError('VALIDATION', problem);
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }

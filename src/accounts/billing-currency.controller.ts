@@ -1,17 +1,17 @@
-import { Body, Controller, Put } from '@nestjs/common';
+import { Body, Controller, Inject, Put } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth } from '../../auth/auth.decorator.js';
-import { domainErrorExample } from '../../common/errors/error-examples.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
-import { BillingCurrencyResponseDto, PutBillingCurrencyDto } from './billing-currency.dto.js';
-import { BillingCurrencyService } from './billing-currency.service.js';
+import { Auth } from '../auth/auth.decorator.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
+import { BILLING_DESK, type BillingDesk } from './billing-desk.js';
+import { BillingCurrencyResponseDto, PutBillingCurrencyDto } from './dto/billing-currency.dto.js';
 
 @ApiTags('accounts')
 @Controller('api/accounts')
 export class BillingCurrencyController {
-  constructor(private readonly billing: BillingCurrencyService) {}
+  constructor(@Inject(BILLING_DESK) private readonly billing: BillingDesk) {}
 
   @Put('billing-currency')
   @Auth('admin')
