@@ -201,6 +201,7 @@ import { ErasureWholeWords1732005700000 } from './1732005700000-erasure-whole-wo
 import { PriceCatalogue1732005800000 } from './1732005800000-price-catalogue.js';
 import { HoldsScopedByAccount1732006000000 } from './1732006000000-holds-scoped-by-account.js';
 import { ErasureOwnRowsOnly1732006001000 } from './1732006001000-erasure-own-rows-only.js';
+import { MultiCurrencyPrices1732006200000 } from './1732006200000-multi-currency-prices.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -407,4 +408,5 @@ export const MIGRATIONS = [
   PriceCatalogue1732005800000,
   HoldsScopedByAccount1732006000000,
   ErasureOwnRowsOnly1732006001000,
+  MultiCurrencyPrices1732006200000,
 ];

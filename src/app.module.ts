@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 
 import { AccountResolver } from './accounts/account-resolver.js';
+import { AccountRoutesModule } from './accounts/account-routes.module.js';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
@@ -35,6 +36,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrgStatementsModule } from './orgs/org-statements.module.js';
 import { OrgsModule } from './orgs/orgs.module.js';
+import { BillingCurrencyService } from './plans/billing/billing-currency.service.js';
 import { PlanRoutesModule } from './plans/plan-routes.module.js';
 import { PlansModule } from './plans/plans.module.js';
 import { PortalModule } from './portal/portal.module.js';
@@ -99,6 +101,7 @@ export class AppModule {
         // The plan catalogue's routes ahead of the features' and of the subscription routes in the OpenAPI
         // document (its request examples run in that order); features hands them the grant check.
         PlanRoutesModule.forRoot({ imports: [FeaturesModule], use: FeaturesService }),
+        AccountRoutesModule.forRoot({ imports: [PlansModule], use: BillingCurrencyService }),
         FeaturesModule,
         PlansModule,
         UserSubscriptionsModule,

@@ -140,6 +140,7 @@ const TABLE: Record<string, Row> = {
   refundPurchase: { reach: 'staff' },
   purchaseProviderEvent: { reach: 'service' },
   createPackage: { reach: 'staff' },
+  setBillingCurrency: { reach: 'staff' },
   listPackages: { reach: 'own' },
   listActivePlans: { reach: 'own' },
   updatePackage: { reach: 'staff' },

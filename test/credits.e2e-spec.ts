@@ -56,6 +56,7 @@ describe('credits', () => {
       totalCredits: 100,
       heldCredits: 0,
       debt: 0,
+      billingCurrency: null,
       activeAllocations: [
         {
           id: res.body.id,

@@ -65,6 +65,7 @@ describe('operator reads', () => {
         role: 'user',
         createdAt: expect.any(String),
         erasedAt: null,
+        billingCurrency: null,
         totalCredits: 140,
         heldCredits: 10,
         debt: 0,

@@ -105,6 +105,7 @@ describe('organisation money', () => {
       totalCredits: 0,
       heldCredits: 0,
       debt: 0,
+      billingCurrency: null,
       activeAllocations: [],
     });
     const reconcile = await t.http.get('/api/credits/reconcile').set(admin.auth).expect(200);

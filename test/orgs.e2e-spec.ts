@@ -65,6 +65,7 @@ describe('organisations', () => {
       heldCredits: 0,
       debt: 0,
       models: null,
+      billingCurrency: null,
     });
     const { rows } = await t.db.query(`SELECT kind FROM accounts WHERE org_id = $1`, [orgId]);
     expect(rows).toEqual([{ kind: 'org' }]);

@@ -52,6 +52,7 @@ describe('packages', () => {
       credits: 1000,
       bonusCredits: 100,
       price: { amount: '10.00', currency: cur },
+      prices: [{ amount: '10.00', currency: cur }],
       expiryDays: 365,
       active: true,
       createdAt: expect.any(String),
@@ -180,7 +181,8 @@ describe('packages', () => {
     const both = await purchase({ userId: u.id, packageId: pkg.packageId, credits: 10, amount: '1.00', currency: cur });
     expect(both.status).toBe(400);
     expect(JSON.stringify(both.body.message)).toContain('packageId');
-    await purchase({ userId: u.id, packageId: pkg.packageId, currency: cur }).expect(400);
+    // A package's price is its own: an amount beside it is refused (a currency beside it picks one of its prices).
+    await purchase({ userId: u.id, packageId: pkg.packageId, amount: '5.00' }).expect(400);
     await purchase({ userId: u.id, packageId: pkg.packageId, expiryDays: 10 }).expect(400);
     await purchase({ userId: u.id }).expect(400);
     await purchase({ userId: u.id, packageId: 'no-such-package' })

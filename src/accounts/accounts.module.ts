@@ -5,6 +5,7 @@ import { AccountIds } from './account-ids.js';
 import { AccountResolver } from './account-resolver.js';
 import { AccountsRepository } from './accounts.repository.js';
 import { AccountsService } from './accounts.service.js';
+import { BillingCurrencies } from './billing-currencies.service.js';
 import { Account } from './entities/account.entity.js';
 import { UserAccount } from './entities/user-account.entity.js';
 import { ErasedAccounts } from './erased-accounts.js';
@@ -17,12 +18,13 @@ import { OrgRecordsService } from './org-records.service.js';
   providers: [
     AccountsService,
     AccountsRepository,
+    BillingCurrencies,
     AccountResolver,
     AccountIds,
     ErasedAccounts,
     OrgRecordsService,
     OrgRecordsRepository,
   ],
-  exports: [AccountsService, AccountResolver, AccountIds, ErasedAccounts, OrgRecordsService],
+  exports: [AccountsService, BillingCurrencies, AccountResolver, AccountIds, ErasedAccounts, OrgRecordsService],
 })
 export class AccountsModule {}

@@ -137,6 +137,23 @@ export class AccountsRepository {
     return manager.existsBy(UserAccount, { userId });
   }
 
+  /** The account's billing currency (null: not set yet, or no such account). */
+  async billingCurrency(manager: EntityManager, accountId: string): Promise<string | null> {
+    const rows: { currency: string | null }[] = await manager.query(
+      `SELECT billing_currency AS currency FROM accounts WHERE account_id = $1::bigint`,
+      [accountId],
+    );
+    return rows[0]?.currency ?? null;
+  }
+
+  /** Sets the account's billing currency (the caller holds the account lock). */
+  async setBillingCurrency(manager: EntityManager, accountId: string, currency: string): Promise<void> {
+    await manager.query(`UPDATE accounts SET billing_currency = $2 WHERE account_id = $1::bigint`, [
+      accountId,
+      currency,
+    ]);
+  }
+
   /** The account ids of these users' and orgs' accounts (one statement; an owner without one: no row). */
   async accountIds(
     manager: EntityManager,

@@ -48,6 +48,7 @@ export const AUDIT_ACTIONS = {
   'finance.reconciliation.create': 'reconciliation',
   'export.run': 'export_run',
   'auto_recharge.set': 'account',
+  'account.billing_currency': 'account',
   'auto_recharge.fail': 'auto_recharge_attempt',
   'org.create': 'org',
   'org.member.set': 'org',

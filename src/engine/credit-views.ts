@@ -181,6 +181,8 @@ export interface AccountBalanceView {
   totalCredits: number;
   heldCredits: number;
   debt: number;
+  /** The currency the account pays in (docs/selling.md); null until set. */
+  billingCurrency: string | null;
   activeAllocations: {
     id: string;
     credits: number;

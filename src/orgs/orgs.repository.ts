@@ -18,6 +18,7 @@ export interface OrgRow {
   held_credits: string;
   debt: string;
   models: string[] | null;
+  billing_currency: string | null;
 }
 
 /** A membership row as a change reads it (locked). */
@@ -46,7 +47,7 @@ const ORG_COLUMNS = `o.org_id, o.name, o.created_at, ${cursorTimestampSql('o.cre
   (SELECT count(*) FROM org_members om WHERE om.org_id = o.org_id AND om.removed_at IS NULL)::bigint AS member_count,
   ${availableCreditsSql(ORG_ACCOUNT)} AS total_credits,
   ${heldCreditsSql(ORG_ACCOUNT)} AS held_credits,
-  ${debtSql(ORG_ACCOUNT)} AS debt, o.models`;
+  ${debtSql(ORG_ACCOUNT)} AS debt, o.models, oa.billing_currency`;
 
 /** A membership as the member view shows it: with the pool's spendable credits (the credits module's rule). */
 const MEMBER_COLUMNS = `m.org_id, m.user_id, m.role, m.joined_at, m.removed_at,

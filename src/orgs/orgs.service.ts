@@ -111,5 +111,6 @@ export function toOrgView(r: OrgRow): OrgResponseDto {
     heldCredits: Number(r.held_credits),
     debt: Number(r.debt),
     models: r.models,
+    billingCurrency: r.billing_currency,
   };
 }

@@ -6,6 +6,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
+import { BillingCurrencyService } from './billing/billing-currency.service.js';
 import { CreditExpiryJob } from './credit-expiry.job.js';
 import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
@@ -25,6 +26,7 @@ import { SubscriptionsService } from './subscriptions.service.js';
     PricingModule,
   ],
   providers: [
+    BillingCurrencyService,
     PlansRepository,
     PlansService,
     SubscriptionsService,
@@ -32,6 +34,6 @@ import { SubscriptionsService } from './subscriptions.service.js';
     SubscriptionRenewalJob,
     CreditExpiryJob,
   ],
-  exports: [SubscriptionsService, PlansService],
+  exports: [SubscriptionsService, PlansService, BillingCurrencyService],
 })
 export class PlansModule {}

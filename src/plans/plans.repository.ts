@@ -9,9 +9,21 @@ import { Plan } from './entities/plan.entity.js';
 import { Subscription } from './entities/subscription.entity.js';
 
 export type NewPlan = Pick<Plan, 'id' | 'name' | 'credits' | 'period' | 'rolloverCap' | 'createdBy'> &
-  Partial<Pick<Plan, 'models' | 'priceMinor' | 'priceCurrency' | 'features'>>;
+  Partial<Pick<Plan, 'models' | 'priceMinor' | 'priceCurrency' | 'priceCurrencies' | 'priceMinors' | 'features'>>;
 export type PlanChanges = Partial<
-  Pick<Plan, 'name' | 'credits' | 'rolloverCap' | 'isActive' | 'models' | 'priceMinor' | 'priceCurrency' | 'features'>
+  Pick<
+    Plan,
+    | 'name'
+    | 'credits'
+    | 'rolloverCap'
+    | 'isActive'
+    | 'models'
+    | 'priceMinor'
+    | 'priceCurrency'
+    | 'priceCurrencies'
+    | 'priceMinors'
+    | 'features'
+  >
 >;
 
 /** A subscription's scheduled change, as its row holds it. */

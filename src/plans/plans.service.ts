@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { type Price, pricesOfBody } from '../accounts/billing-currency.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
@@ -19,20 +20,28 @@ export function toPlanDto(plan: Plan): PlanResponseDto {
     period: plan.period,
     rolloverCap: plan.rolloverCap,
     isActive: plan.isActive,
-    price:
-      plan.priceMinor !== null && plan.priceCurrency !== null
-        ? { amount: fromMinor(plan.priceMinor, plan.priceCurrency), currency: plan.priceCurrency }
-        : null,
+    price: planPrices(plan)[0] ?? null,
+    prices: planPrices(plan),
     models: plan.models,
     features: plan.features,
     createdAt: plan.createdAt.toISOString(),
   };
 }
 
-/** A plan's price as its columns (minor units, docs/finance.md); null clears it. */
-function priceColumns(price: { amount: string; currency: string } | null): Pick<Plan, 'priceMinor' | 'priceCurrency'> {
-  if (price === null) return { priceMinor: null, priceCurrency: null };
-  return { priceMinor: toMinor(price.amount, price.currency).toString(), priceCurrency: price.currency };
+/** A plan's prices, one per currency, the first being its `price` ([]: none). */
+export function planPrices(plan: Pick<Plan, 'priceCurrencies' | 'priceMinors'>): Price[] {
+  return plan.priceCurrencies.map((currency, i) => ({ amount: fromMinor(plan.priceMinors[i], currency), currency }));
+}
+
+/** A plan's prices as its columns (minor units, docs/finance.md); [] clears them. */
+function priceColumns(prices: Price[]): Pick<Plan, 'priceMinor' | 'priceCurrency' | 'priceCurrencies' | 'priceMinors'> {
+  const minors = prices.map((p) => toMinor(p.amount, p.currency).toString());
+  return {
+    priceMinor: minors[0] ?? null,
+    priceCurrency: prices[0]?.currency ?? null,
+    priceCurrencies: prices.map((p) => p.currency),
+    priceMinors: minors,
+  };
 }
 
 /** Refuses a plan's `features` that are not grants of the catalogue (the features module provides it). */
@@ -55,10 +64,10 @@ export class PlansService {
   create(createdBy: string, dto: CreatePlanDto, checkGrants: FeatureGrantCheck): Promise<PlanResponseDto> {
     return this.tx.run(async (manager) => {
       if (dto.features) await checkGrants(manager, dto.features);
-      const { price, ...rest } = dto;
+      const { price, prices, ...rest } = dto;
       const plan = await this.repo.insertPlan(manager, {
         ...rest,
-        ...priceColumns(price ?? null),
+        ...priceColumns(pricesOfBody({ price, prices }) ?? []),
         rolloverCap: dto.rolloverCap ?? 0,
         createdBy,
       });
@@ -104,8 +113,9 @@ export class PlansService {
       if (!old) throw new NotFoundError('Plan');
       if (dto.features) await checkGrants(manager, dto.features);
       const before = toPlanDto(old);
-      const { price, ...rest } = dto;
-      const changes = price === undefined ? rest : { ...rest, ...priceColumns(price) };
+      const { price, prices, ...rest } = dto;
+      const given = pricesOfBody({ price, prices });
+      const changes = given === undefined ? rest : { ...rest, ...priceColumns(given) };
       const after = toPlanDto((await this.repo.updatePlan(manager, id, changes)) ?? old);
       if (dto.models !== undefined) await this.pricing.setPlanModels(manager, id, after.models);
       await this.audit.record(manager, { action: 'plan.update', targetId: id, before, after });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { accountNamed } from '../accounts/account-ref.js';
+import { BillingCurrencies } from '../accounts/billing-currencies.service.js';
 import { CreditPlanLotsService } from '../engine/credit-plan-lots.service.js';
 import type { AllocationView } from '../engine/credit-views.js';
 import { CreditsService } from '../engine/credits.service.js';
@@ -35,6 +36,7 @@ export class SubscriptionPeriods {
     private readonly lots: CreditPlanLotsService,
     private readonly events: EventsService,
     private readonly pricing: PricingService,
+    private readonly billing: BillingCurrencies,
   ) {}
 
   /**
@@ -99,6 +101,7 @@ export class SubscriptionPeriods {
     by: string,
   ): Promise<AllocationView | null> {
     if (credits <= 0) return null;
+    const price = await this.priceMinor(m, accountId, plan);
     return this.credits.grantOnce(m, {
       accountId,
       credits,
@@ -108,14 +111,23 @@ export class SubscriptionPeriods {
       source: 'plan',
       plan: { planId: plan.id, subscriptionId: sub.id, periodStart: period.start },
       // The allowance is worth the plan's price (its share when only part of it is granted).
-      value:
-        plan.priceMinor !== null && plan.priceCurrency !== null
-          ? {
-              minor: (BigInt(plan.priceMinor) * BigInt(credits)) / BigInt(plan.credits),
-              currency: plan.priceCurrency,
-            }
-          : null,
+      value: price && { minor: (price.minor * BigInt(credits)) / BigInt(plan.credits), currency: price.currency },
     });
+  }
+
+  /**
+   * The plan's price the account pays, in minor units (under the account lock, which the caller
+   * holds): the one in its billing currency; with none set, the first, which sets it (the account's
+   * first priced subscription). Null: the plan has no price, or none in the account's currency any
+   * more (its prices changed since; the allowance is then promotional, never valued in another currency).
+   */
+  private async priceMinor(m: EntityManager, accountId: string, plan: Plan) {
+    if (plan.priceCurrencies.length === 0) return null;
+    const billing = await this.billing.of(m, accountId);
+    const i = billing === null ? 0 : plan.priceCurrencies.indexOf(billing);
+    if (i < 0) return null;
+    if (billing === null) await this.billing.charge(m, accountId, plan.priceCurrencies[0]);
+    return { minor: BigInt(plan.priceMinors[i]), currency: plan.priceCurrencies[i] };
   }
 
   /**

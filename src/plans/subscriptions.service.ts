@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { BillingCurrencies } from '../accounts/billing-currencies.service.js';
+import { priceFor } from '../accounts/billing-currency.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../auth/account-access.js';
 import { accountView } from '../auth/account-views.js';
@@ -22,6 +24,7 @@ import type { Subscription } from './entities/subscription.entity.js';
 import { periodAt } from './periods.js';
 import { ChangeRefused, planChange } from './plan-change.js';
 import { PlansRepository } from './plans.repository.js';
+import { planPrices } from './plans.service.js';
 import { SubscriptionPeriods } from './subscription-periods.service.js';
 
 /** A view's fields of a subscription without a schedule. */
@@ -51,6 +54,7 @@ export class SubscriptionsService {
     private readonly pricing: PricingService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    private readonly billing: BillingCurrencies,
   ) {}
 
   /**
@@ -79,6 +83,11 @@ export class SubscriptionsService {
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
       const { plan, live, livePlan, change, options } = await this.decide(m, account, accountId, dto, now, true);
+      // A priced plan in the account's billing currency, which its first priced subscription sets.
+      if (change.steps.kind !== 'same') {
+        const currency = await this.currencyFor(m, accountId, plan);
+        if (currency !== null) await this.billing.charge(m, accountId, currency);
+      }
       const before = live && livePlan ? subscriptionView(live, livePlan, now) : null;
       const steps = change.steps;
       let after: SubscriptionView;
@@ -145,6 +154,7 @@ export class SubscriptionsService {
     return this.tx.run(async (m) => {
       const now = new Date(this.clock.now());
       const { plan, change, options } = await this.decide(m, resolved, accountId, dto, now, false);
+      if (change.steps.kind !== 'same') await this.currencyFor(m, accountId, plan);
       return {
         planId: plan.id,
         timing: options.timing,
@@ -160,6 +170,16 @@ export class SubscriptionsService {
         nextGrantAt: change.nextGrantAt?.toISOString() ?? null,
       };
     });
+  }
+
+  /**
+   * The currency a subscription to `plan` pays in: its price in the account's billing currency, else
+   * (none set) its first; null when it has no price. A priced plan without the account's currency →
+   * CURRENCY_MISMATCH (409), before anything is written.
+   */
+  private async currencyFor(m: EntityManager, accountId: string, plan: Plan): Promise<string | null> {
+    const prices = planPrices(plan);
+    return prices.length === 0 ? null : priceFor(prices, await this.billing.of(m, accountId)).currency;
   }
 
   private checkStartsAt(dto: PutSubscriptionDto): void {

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { BillingCurrencies } from '../accounts/billing-currencies.service.js';
+import { currencyMismatch, priceFor } from '../accounts/billing-currency.js';
 import {
   ACCOUNT_ACCESS,
   type AccountAccess,
@@ -14,12 +16,13 @@ import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { isUuid } from '../common/validation/ids.js';
+import { AccountLocksRepository } from '../engine/account-locks.repository.js';
 import { AutoRechargeAttempts } from '../engine/auto-recharge/auto-recharge-attempts.service.js';
 import type { ReconcileMismatch } from '../engine/credit-views.js';
 import { CreditsService } from '../engine/credits.service.js';
 import { toMinor } from '../engine/currencies.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
-import { PackagesService } from './packages/packages.service.js';
+import { packagePrices, PackagesService } from './packages/packages.service.js';
 import { amountOfMinor, shareOfAmount, shareOfValue, toCents } from './purchase-money.js';
 import { PAID_STATUSES } from './purchase-status.js';
 import { accountOf, grantedCredits, type PurchaseView, refundableCredits, toPurchaseView } from './purchase-views.js';
@@ -78,6 +81,8 @@ export class PurchasesService {
     @Inject(AutoRechargeAttempts) private readonly attempts: AutoRechargeAttempts,
     @Inject(PackagesService) private readonly packages: PackagesService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(BillingCurrencies) private readonly billing: BillingCurrencies,
+    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
   ) {}
 
   async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -95,7 +100,9 @@ export class PurchasesService {
         body.orgId !== undefined ? { kind: 'org', ownerId: body.orgId } : { kind: 'user', ownerId: body.userId! };
       const accountId = (await this.access.account(owner, 'write'))?.accountId;
       if (!accountId) throw new NotFoundError(body.orgId !== undefined ? 'Org' : 'User');
-      const sold = await this.sold(manager, body);
+      // In the account's billing currency (when it has one): another → CURRENCY_MISMATCH, nothing written.
+      // Read without the lock: paying the purchase checks it again under the lock (markPaid()).
+      const sold = await this.sold(manager, body, await this.billing.of(manager, accountId));
       if (body.autoRechargeAttemptId !== undefined) {
         // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
         await this.attempts.assertOpen(manager, body.autoRechargeAttemptId, accountId);
@@ -128,20 +135,26 @@ export class PurchasesService {
   }
 
   /**
-   * What is sold: the package's credits, bonus, price and expiry (on sale, else PACKAGE_NOT_FOUND), or
-   * the caller's own, at no less per credit than the packages on sale in its currency.
+   * What is sold: the package's credits, bonus, price and expiry (on sale, else PACKAGE_NOT_FOUND), at
+   * its price in the named currency, else the account's `billing` currency, else its first (priceFor());
+   * or the caller's own, at no less per credit than the packages on sale in its currency. Either in
+   * another currency than `billing` → CURRENCY_MISMATCH.
    */
-  private async sold(manager: EntityManager, body: CreatePurchaseDto) {
+  private async sold(manager: EntityManager, body: CreatePurchaseDto, billing: string | null) {
     if (body.packageId !== undefined) {
       const p = await this.packages.onSale(manager, body.packageId);
+      const price = priceFor(packagePrices(p), billing, body.currency);
       return {
         packageId: p.packageId,
         credits: p.credits,
         bonusCredits: p.bonusCredits,
-        amount: p.amount,
-        currency: p.currency,
+        amount: price.amount,
+        currency: price.currency,
         expiryDays: p.expiryDays,
       };
+    }
+    if (billing !== null && body.currency !== billing) {
+      throw currencyMismatch(`This account pays in ${billing}, not ${body.currency}`);
     }
     const own = { credits: body.credits!, amount: body.amount!, currency: body.currency! };
     await this.packages.assertAtLeastFloor(manager, own);
@@ -167,6 +180,11 @@ export class PurchasesService {
           `Payment ${providerPaymentId} of ${row.provider} paid another purchase`,
         );
       }
+      // The account's first paid purchase sets its billing currency; one in another currency than it
+      // has → CURRENCY_MISMATCH, nothing written. Under the account lock: of two first purchases in
+      // different currencies paid at once, the second reads the first's currency.
+      await this.locks.lockId(manager, row.account_id);
+      await this.billing.charge(manager, row.account_id, row.currency);
       const now = this.changes.clock.now();
       const allocation = await this.credits.grantOnce(manager, {
         accountId: row.account_id,

@@ -21,6 +21,8 @@ export interface AccountWithCredits {
   totalCredits: number;
   heldCredits: number;
   debt: number;
+  /** The currency the account pays in (docs/selling.md); null until set. */
+  billingCurrency: string | null;
   /** The sort key of the page's order, for the keyset cursor (created_at with microseconds). */
   cursorKey: string;
 }
@@ -56,6 +58,7 @@ interface AccountSqlRow {
   total_credits: string;
   held_credits: string;
   debt: string;
+  billing_currency: string | null;
   cursor_key: string;
 }
 
@@ -70,6 +73,7 @@ function toAccount(r: AccountSqlRow): AccountWithCredits {
     totalCredits: Number(r.total_credits),
     heldCredits: Number(r.held_credits),
     debt: Number(r.debt),
+    billingCurrency: r.billing_currency,
     cursorKey: r.cursor_key,
   };
 }
@@ -81,7 +85,7 @@ const ACCOUNTS_WITH_CREDITS = `
   SELECT u.user_id, u.email, u.username, u.role, u.created_at, u.erased_at, ${cursorTimestampSql('u.created_at')} AS created_t,
          ${availableCreditsSql(USER_ACCOUNT)} AS total_credits,
          ${heldCreditsSql(USER_ACCOUNT)} AS held_credits,
-         ${debtSql(USER_ACCOUNT)} AS debt
+         ${debtSql(USER_ACCOUNT)} AS debt, ua.billing_currency
     FROM user_accounts u ${withAccountSql('u.user_id', 'user', 'ua')}`;
 
 /** The users list and overview: user_accounts with their credits (the account rows themselves are src/accounts/'s). */

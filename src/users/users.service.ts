@@ -66,6 +66,7 @@ export class UsersService {
     return {
       ...toListItem(found),
       erasedAt: found.erasedAt?.toISOString() ?? null,
+      billingCurrency: found.billingCurrency,
       subscription,
       limits: {
         overdraftLimit: limits.overdraftLimit,

@@ -20,6 +20,10 @@ export function buyHref(buyUrl: string, session: PortalSession, packageId: strin
   return url.href;
 }
 
+/** A package's prices, one per currency (the service lists those in the account's currency first). */
+const prices = (list: { amount: string; currency: string }[]) =>
+  list.map((x) => money(x.amount, x.currency)).join(' · ');
+
 /** The active packages, each a link to the app's checkout (only when the service names one). */
 export function BuyCredits({ session, buyUrl }: { session: PortalSession; buyUrl: string }) {
   const packages = useInfiniteQuery({ ...listPackagesInfiniteOptions({ query: {} }), ...cursorPaging });
@@ -42,12 +46,12 @@ export function BuyCredits({ session, buyUrl }: { session: PortalSession; buyUrl
                 {credits(p.credits)} credits
                 {p.bonusCredits > 0 && <> + {credits(p.bonusCredits)} bonus</>}
               </span>
-              <span className="package-price">{money(p.price.amount, p.price.currency)}</span>
+              <span className="package-price">{prices(p.prices)}</span>
               <a
                 className="button"
                 href={buyHref(buyUrl, session, p.packageId)}
                 target="_top"
-                aria-label={`Buy credits: ${p.name}, ${money(p.price.amount, p.price.currency)}`}
+                aria-label={`Buy credits: ${p.name}, ${prices(p.prices)}`}
               >
                 Buy credits
               </a>

@@ -16,6 +16,7 @@ export type AccountKind = 'user' | 'org';
 @Entity({ name: 'accounts' })
 @Check('accounts_kind_check', `kind IN ('user', 'org')`)
 @Check('accounts_owner_check', `(kind = 'user') = (user_id IS NOT NULL) AND (kind = 'org') = (org_id IS NOT NULL)`)
+@Check('accounts_billing_currency_check', `billing_currency ~ '^[a-z]{3}$'`)
 @Unique('accounts_user_id_key', ['userId'])
 @Unique('accounts_org_id_key', ['orgId'])
 export class Account {
@@ -42,4 +43,11 @@ export class Account {
   @ForeignKey(() => Org, { name: 'accounts_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
+
+  /**
+   * The currency it pays in (docs/selling.md "Prices in several currencies"): null until its first paid
+   * purchase, its first priced subscription or an admin sets it (migration 1732006200000).
+   */
+  @Column({ name: 'billing_currency', type: 'varchar', length: 3, nullable: true })
+  billingCurrency: string | null;
 }

@@ -58,6 +58,7 @@ export class CreditQueriesService {
       totalCredits: allocations.reduce((sum, a) => sum + a.remaining_credits, 0),
       heldCredits: Number(rows[0].held),
       debt: rows[0].debt,
+      billingCurrency: rows[0].billing_currency,
       activeAllocations: allocations.map((a) => ({
         id: a.id,
         credits: a.remaining_credits,

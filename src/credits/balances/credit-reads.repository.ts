@@ -49,9 +49,10 @@ export class CreditReadsRepository {
   async balanceRows(
     manager: EntityManager,
     accountId: string | null,
-  ): Promise<(Partial<AllocationRow> & { held: string; debt: number })[]> {
+  ): Promise<(Partial<AllocationRow> & { held: string; debt: number; billing_currency: string | null })[]> {
     return queryPrepared(manager, 'balance', {
-      sql: `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = $1::bigint), 0) AS debt, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
+      sql: `SELECT h.held, COALESCE((SELECT debt FROM credit_accounts WHERE account_id = $1::bigint), 0) AS debt,
+              (SELECT billing_currency FROM accounts WHERE account_id = $1::bigint) AS billing_currency, a.id, a.remaining_credits, a.total_credits, a.expires_at, a.allocated_at, a.notes,
               a.source, a.plan_id, a.period_start, a.purchase_id
          FROM (SELECT COALESCE(SUM(outstanding), 0)::bigint AS held FROM credit_holds
                 WHERE account_id = $1::bigint AND settled_at IS NULL) h

@@ -48,6 +48,16 @@ export class BalanceResponseDto {
   debt: number;
 
   @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'usd',
+    description:
+      'The currency the account pays in: set by its first paid purchase or first priced subscription, or by an ' +
+      'admin; null until then',
+  })
+  billingCurrency: string | null;
+
+  @ApiProperty({
     type: [ActiveAllocationDto],
     description: 'Unexpired allocations with credits left, soonest expiry first',
   })

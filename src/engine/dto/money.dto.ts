@@ -92,3 +92,42 @@ export function IsAmountOf(currencyProperty: string, limits: MoneyLimits = {}, o
     options,
   );
 }
+
+/** At most this many prices on a package or a plan, one per currency. */
+export const MAX_PRICES = 20;
+
+/**
+ * Why `value` is not a list of prices (`[{amount, currency}]`, `min` to MAX_PRICES of them, each by
+ * the one money rule within `limits`, no currency twice), or null.
+ */
+export function pricesProblem(value: unknown, limits: MoneyLimits = {}, min = 1): string | null {
+  if (!Array.isArray(value)) return 'must be a list of {amount, currency}';
+  if (value.length < min || value.length > MAX_PRICES) return `must hold ${min} to ${MAX_PRICES} prices`;
+  const seen = new Set<unknown>();
+  for (const [i, price] of value.entries()) {
+    if (typeof price !== 'object' || price === null || Array.isArray(price)) return `[${i}] must be an object`;
+    const extra = Object.keys(price).find((k) => k !== 'amount' && k !== 'currency');
+    if (extra !== undefined) return `[${i}] has an unknown field ${extra}`;
+    const problem = moneyProblem(price, limits);
+    if (problem !== null) return `[${i}]: ${problem}`;
+    const currency = (price as { currency: unknown }).currency;
+    if (seen.has(currency)) return `[${i}]: one price per currency (${String(currency)} twice)`;
+    seen.add(currency);
+  }
+  return null;
+}
+
+/** `prices` in a body: a list of money by pricesProblem(); `min` 0 lets a plan have none. */
+export function IsPrices(limits: MoneyLimits = {}, min = 1, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPrices',
+      validator: {
+        validate: (value: unknown) => pricesProblem(value, limits, min) === null,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'prices'} ${pricesProblem(args?.value, limits, min) ?? 'invalid'}`,
+      },
+    },
+    options,
+  );
+}

@@ -58,6 +58,14 @@ export class OrgResponseDto {
     description: 'The models its members may meter on its account (PUT …/models); null: every model',
   })
   models: string[] | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'usd',
+    description: 'The currency the org’s account pays in (null: not set yet)',
+  })
+  billingCurrency: string | null;
 }
 
 export class OrgModelsDto {

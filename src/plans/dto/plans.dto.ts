@@ -7,7 +7,7 @@ import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
-import { IsMoney, MoneyDto } from '../../engine/dto/money.dto.js';
+import { IsMoney, IsPrices, MAX_PRICES, MoneyDto } from '../../engine/dto/money.dto.js';
 import { PLAN_PERIODS, type PlanPeriod } from '../periods.js';
 
 /** A plan's `features`, as creating and changing it take them. */
@@ -67,11 +67,28 @@ export class CreatePlanDto {
 
   @ApiPropertyOptional({
     type: MoneyDto,
-    description: 'What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md)',
+    description:
+      'What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md); the same as ' +
+      '`prices` of one (give one of the two, not both)',
   })
   @IsOptional()
   @IsMoney()
   price?: MoneyDto;
+
+  @ApiPropertyOptional({
+    type: [MoneyDto],
+    maxItems: MAX_PRICES,
+    example: [
+      { amount: '49.00', currency: 'usd' },
+      { amount: '7500', currency: 'jpy' },
+    ],
+    description:
+      'Its prices, one per currency (at most 20), the first being the default: a subscriber pays the one in its ' +
+      'billing currency (a plan without it → 409 CURRENCY_MISMATCH), or sets its billing currency to the first',
+  })
+  @IsOptional()
+  @IsPrices({}, 0)
+  prices?: MoneyDto[];
 
   @ModelPatterns()
   models?: string[] | null;
@@ -116,6 +133,16 @@ export class UpdatePlanDto {
   @IsMoney()
   price?: MoneyDto | null;
 
+  @ApiPropertyOptional({
+    type: [MoneyDto],
+    maxItems: MAX_PRICES,
+    example: [{ amount: '49.00', currency: 'usd' }],
+    description: 'Its prices from each subscriber’s next period, replacing all; []: none (give price or prices)',
+  })
+  @IsOptional()
+  @IsPrices({}, 0)
+  prices?: MoneyDto[];
+
   @ModelPatterns()
   models?: string[] | null;
 
@@ -146,9 +173,19 @@ export class PlanResponseDto {
     // OpenAPI 3.0 has no nullable $ref: null is its own branch (as UserOverviewDto's subscription).
     anyOf: [{ $ref: getSchemaPath(MoneyDto) }, { type: 'object', nullable: true, enum: [null] }],
     example: { amount: '49.00', currency: 'usd' },
-    description: 'What a period’s allowance costs (null: none, its allowances are promotional)',
+    description: 'Its first price (null: none, its allowances are promotional)',
   })
   price: MoneyDto | null;
+
+  @ApiProperty({
+    type: [MoneyDto],
+    example: [
+      { amount: '49.00', currency: 'usd' },
+      { amount: '7500', currency: 'jpy' },
+    ],
+    description: 'Its prices, one per currency, the first being `price` ([]: none)',
+  })
+  prices: MoneyDto[];
 
   @ApiProperty({
     type: [String],

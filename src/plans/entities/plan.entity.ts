@@ -12,6 +12,10 @@ import type { PlanPeriod } from '../periods.js';
   'plans_price_check',
   `(price_minor IS NULL AND price_currency IS NULL) OR (price_minor > 0 AND price_currency ~ '^[a-z]{3}$')`,
 )
+@Check(
+  'plans_prices_check',
+  `cardinality(price_currencies) <= 20 AND cardinality(price_minors) = cardinality(price_currencies) AND (price_currency IS NULL) = (cardinality(price_currencies) = 0) AND (price_currency IS NULL OR (price_currencies[1] = price_currency AND price_minors[1] = price_minor))`,
+)
 export class Plan {
   @PrimaryColumn({ type: 'varchar', length: 50, primaryKeyConstraintName: 'plans_pkey' })
   id: string;
@@ -54,4 +58,12 @@ export class Plan {
   /** What its subscribers get of each feature, `{featureKey: grant}` (docs/features.md); null: none. */
   @Column({ type: 'jsonb', nullable: true })
   features: Record<string, boolean | object> | null;
+
+  /** Its prices' currencies, one per currency, the first being `priceCurrency` (migration 1732006200000). */
+  @Column({ name: 'price_currencies', type: 'varchar', length: 3, array: true, default: () => "'{}'" })
+  priceCurrencies: string[];
+
+  /** Its prices in each currency's minor units, in the order of `priceCurrencies`. */
+  @Column({ name: 'price_minors', type: 'bigint', array: true, default: () => "'{}'" })
+  priceMinors: string[];
 }

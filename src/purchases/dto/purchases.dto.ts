@@ -34,15 +34,15 @@ export class CreatePurchaseDto {
     minLength: 3,
     maxLength: 50,
     description:
-      'A package on sale, instead of `credits`, `amount`, `currency` and `expiryDays`: the purchase is the ' +
-      'package’s, and its bonus credits are granted with them',
+      'A package on sale, instead of `credits`, `amount` and `expiryDays`: the purchase is the ' +
+      'package’s, at its price in `currency` (else the account’s billing currency, else its first price), ' +
+      'and its bonus credits are granted with them',
   })
   @IsOptional()
   @IsString()
   @Matches(PACKAGE_ID, { message: PACKAGE_ID_MESSAGE })
   @NotTogetherWith('credits')
   @NotTogetherWith('amount')
-  @NotTogetherWith('currency')
   @NotTogetherWith('expiryDays')
   packageId?: string;
 
@@ -69,7 +69,12 @@ export class CreatePurchaseDto {
   @IsAmountOf('currency', PURCHASE_MONEY)
   amount?: string;
 
-  @ApiPropertyOptional({ example: 'usd', description: 'ISO 4217, 3 lowercase letters (required without `packageId`)' })
+  @ApiPropertyOptional({
+    example: 'usd',
+    description:
+      'ISO 4217, 3 lowercase letters (required without `packageId`; with it, one of the package’s prices). ' +
+      'Another currency than the account’s billing currency → 409 CURRENCY_MISMATCH',
+  })
   @ValidateIf(withoutPackage)
   @IsString()
   @IsCurrency()

@@ -4,8 +4,9 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /**
  * A package of the price book (migration 1732000047000): `credits` plus `bonusCredits` for `amount`
- * in `currency`. Its credits and price never change (a new price is a new package); only its name
- * and whether it is on sale do.
+ * in `currency`, its first price; `priceCurrencies` and `priceMinors` hold all its prices, one per
+ * currency, in order (migration 1732006200000). Its credits and prices never change (a new price is a
+ * new package); only its name and whether it is on sale do.
  */
 @Entity({ name: 'packages' })
 @Check('packages_package_id_check', `package_id ~ '^[a-z0-9_-]{3,50}$'`)
@@ -15,6 +16,10 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
 @Check('packages_currency_check', `currency ~ '^[a-z]{3}$'`)
 @Check('packages_expiry_days_check', `expiry_days BETWEEN 1 AND 3650`)
 @Check('packages_granted_check', `credits::bigint + bonus_credits <= 2147483647`)
+@Check(
+  'packages_prices_check',
+  `cardinality(price_currencies) BETWEEN 1 AND 20 AND cardinality(price_minors) = cardinality(price_currencies) AND price_currencies[1] = currency`,
+)
 @Index('packages_currency_idx', ['currency'], { where: 'active' })
 export class Package {
   @PrimaryColumn({ name: 'package_id', type: 'varchar', length: 50, primaryKeyConstraintName: 'packages_pkey' })
@@ -49,4 +54,12 @@ export class Package {
 
   @TimestampColumn('updated_at', { defaultNow: true })
   updatedAt: Date;
+
+  /** Its prices' currencies, the first being `currency`. */
+  @Column({ name: 'price_currencies', type: 'varchar', length: 3, array: true })
+  priceCurrencies: string[];
+
+  /** Its prices in each currency's minor units, in the order of `priceCurrencies`. */
+  @Column({ name: 'price_minors', type: 'bigint', array: true })
+  priceMinors: string[];
 }

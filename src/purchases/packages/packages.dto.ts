@@ -1,24 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  Allow,
-  IsBoolean,
-  IsDefined,
-  IsInt,
-  IsNotEmpty,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { Allow, IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { IsCurrency, IsMoney } from '../../engine/dto/money.dto.js';
+import { IsCurrency, IsMoney, IsPrices, MAX_PRICES } from '../../engine/dto/money.dto.js';
 import { PURCHASE_MONEY } from '../purchase-money.js';
 
 /** A package id: 3–50 of a-z 0-9 - _. */
@@ -67,10 +56,29 @@ export class CreatePackageDto {
   @Max(MAX_CREDITS)
   bonusCredits?: number;
 
-  @ApiProperty({ type: PackagePriceDto })
-  @IsDefined()
+  @ApiPropertyOptional({
+    type: PackagePriceDto,
+    description: 'One price: the same as `prices` of one (give one of the two, not both)',
+  })
+  @IsOptional()
   @IsMoney(PURCHASE_MONEY, PackagePriceDto)
-  price: PackagePriceDto;
+  price?: PackagePriceDto;
+
+  @ApiPropertyOptional({
+    type: [PackagePriceDto],
+    minItems: 1,
+    maxItems: MAX_PRICES,
+    example: [
+      { amount: '10.00', currency: 'usd' },
+      { amount: '1500', currency: 'jpy' },
+    ],
+    description:
+      'Its prices, one per currency (at most 20), the first being the default: a purchase pays the one in the ' +
+      'currency it names, else in the account’s billing currency, else the first',
+  })
+  @IsOptional()
+  @IsPrices(PURCHASE_MONEY)
+  prices?: PackagePriceDto[];
 
   @ApiIntegerOptional({ example: 365, minimum: 1, maximum: 3650, default: 365 })
   @IsOptional()
@@ -100,7 +108,7 @@ export class UpdatePackageDto {
 }
 
 export class ListPackagesQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'usd', description: 'Only packages in this currency' })
+  @ApiPropertyOptional({ example: 'usd', description: 'Only packages with a price in this currency' })
   @IsOptional()
   @IsString()
   @IsCurrency()
@@ -129,8 +137,18 @@ export class PackageResponseDto {
   @ApiInteger({ example: 100 })
   bonusCredits: number;
 
-  @ApiProperty({ type: PackagePriceDto })
+  @ApiProperty({ type: PackagePriceDto, description: 'Its first price (the first of `prices`)' })
   price: PackagePriceDto;
+
+  @ApiProperty({
+    type: [PackagePriceDto],
+    example: [
+      { amount: '10.00', currency: 'usd' },
+      { amount: '1500', currency: 'jpy' },
+    ],
+    description: 'Its prices, one per currency, in the order they were given',
+  })
+  prices: PackagePriceDto[];
 
   @ApiInteger({ example: 365 })
   expiryDays: number;

@@ -3,12 +3,26 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
 import { insertNew } from '../../database/insert-new.js';
+import { moneySql } from '../../engine/currencies.js';
 import { Package } from '../entities/package.entity.js';
 
 export type NewPackage = Pick<
   Package,
-  'packageId' | 'name' | 'credits' | 'bonusCredits' | 'amount' | 'currency' | 'expiryDays' | 'active' | 'createdBy'
+  | 'packageId'
+  | 'name'
+  | 'credits'
+  | 'bonusCredits'
+  | 'amount'
+  | 'currency'
+  | 'priceCurrencies'
+  | 'priceMinors'
+  | 'expiryDays'
+  | 'active'
+  | 'createdBy'
 >;
+
+/** The key packages list by: `0` before the id of one priced in the caller's currency, else `1`. */
+const ORDER_KEY = `(CASE WHEN CAST(:first AS varchar) = ANY(p.price_currencies) THEN '0' ELSE '1' END) || p.package_id`;
 
 /** The price book's rows: TypeORM for the plain reads and writes, SQL for the floor. */
 @Injectable()
@@ -38,18 +52,36 @@ export class PackagesRepository {
     return manager.findOneBy(Package, { packageId });
   }
 
-  /** Packages by id, after `afterId`: the active ones, or all with `includeInactive`. */
-  list(query: { currency?: string; includeInactive: boolean; afterId: string | null; limit: number }) {
-    const q = this.packages.createQueryBuilder('p').orderBy('p.package_id', 'ASC').limit(query.limit);
+  /**
+   * Packages after `after` in list order: those priced in `first` (the caller's billing currency)
+   * first, then by id; the active ones, or all with `includeInactive`. Each answers its `key` (the
+   * order's, for the cursor).
+   */
+  async list(query: {
+    currency?: string;
+    first: string | null;
+    includeInactive: boolean;
+    after: string | null;
+    limit: number;
+  }): Promise<(Package & { key: string })[]> {
+    const q = this.packages
+      .createQueryBuilder('p')
+      .addSelect(ORDER_KEY, 'order_key')
+      .setParameter('first', query.first)
+      .orderBy(ORDER_KEY, 'ASC')
+      .limit(query.limit);
     if (!query.includeInactive) q.andWhere('p.active');
-    if (query.currency !== undefined) q.andWhere('p.currency = :currency', { currency: query.currency });
-    if (query.afterId !== null) q.andWhere('p.package_id > :afterId', { afterId: query.afterId });
-    return q.getMany();
+    if (query.currency !== undefined) {
+      q.andWhere('CAST(:currency AS varchar) = ANY(p.price_currencies)', { currency: query.currency });
+    }
+    if (query.after !== null) q.andWhere(`${ORDER_KEY} > :after`, { after: query.after });
+    const { entities, raw } = await q.getRawAndEntities<{ order_key: string }>();
+    return entities.map((p, i) => Object.assign(p, { key: raw[i].order_key }));
   }
 
   /**
    * Whether `amount` for `credits` in `currency` costs at least the lowest price per credit among the
-   * active packages in it (`amount ÷ (credits + bonus_credits)`), compared as products of numerics,
+   * active packages' prices in it (`amount ÷ (credits + bonus_credits)`), compared as products of numerics,
    * exactly: a ÷ c ≥ A ÷ C ⟺ a × C ≥ A × c. True when the currency has no active package.
    */
   async atLeastFloor(
@@ -57,8 +89,9 @@ export class PackagesRepository {
     input: { amount: string; credits: number; currency: string },
   ): Promise<boolean> {
     const rows: { ok: boolean | null }[] = await manager.query(
-      `SELECT bool_or($1::numeric * (p.credits + p.bonus_credits) >= p.amount * $2::bigint) AS ok
-         FROM packages p WHERE p.active AND p.currency = $3`,
+      `SELECT bool_or($1::numeric * (p.credits + p.bonus_credits) >= ${moneySql('price.minor', 'price.currency')} * $2::bigint) AS ok
+         FROM packages p, unnest(p.price_currencies, p.price_minors) AS price(currency, minor)
+        WHERE p.active AND $3::varchar = ANY(p.price_currencies) AND price.currency = $3`,
       [input.amount, input.credits, input.currency],
     );
     return rows[0]?.ok ?? true;

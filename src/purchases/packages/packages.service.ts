@@ -1,17 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { BillingCurrencies } from '../../accounts/billing-currencies.service.js';
+import { type Price, pricesOfBody } from '../../accounts/billing-currency.js';
 import { AuditService } from '../../audit/audit.service.js';
-import { isStaff } from '../../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, isStaff, ownAccount } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { Transactions } from '../../database/transactions.js';
+import { fromMinor, toMinor } from '../../engine/currencies.js';
 import type { Package } from '../entities/package.entity.js';
-import { toCents } from '../purchase-money.js';
 import type { CreatePackageDto, ListPackagesQueryDto, PackageResponseDto, UpdatePackageDto } from './packages.dto.js';
 import { PACKAGE_ID } from './packages.dto.js';
 import { PackagesRepository } from './packages.repository.js';
+
+/**
+ * A package's prices, one per currency, the first being its `price`: as money is shown, in the
+ * currency's minor places ("1500" jpy, "3.500" kwd).
+ */
+export function packagePrices(p: Pick<Package, 'priceCurrencies' | 'priceMinors'>): Price[] {
+  return p.priceCurrencies.map((currency, i) => ({ amount: fromMinor(p.priceMinors[i], currency), currency }));
+}
 
 export function toPackageView(p: Package): PackageResponseDto {
   return {
@@ -19,7 +29,8 @@ export function toPackageView(p: Package): PackageResponseDto {
     name: p.name,
     credits: p.credits,
     bonusCredits: p.bonusCredits,
-    price: { amount: p.amount, currency: p.currency },
+    price: packagePrices(p)[0],
+    prices: packagePrices(p),
     expiryDays: p.expiryDays,
     active: p.active,
     createdAt: p.createdAt.toISOString(),
@@ -38,10 +49,13 @@ export class PackagesService {
     private readonly repo: PackagesRepository,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(BillingCurrencies) private readonly billing: BillingCurrencies,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   create(caller: AuthUser, body: CreatePackageDto): Promise<PackageResponseDto> {
-    if (toCents(body.price.amount) <= 0n) throw new DomainError('VALIDATION', 'price.amount must be greater than 0');
+    const prices = pricesOfBody(body);
+    if (!prices?.length) throw new DomainError('VALIDATION', 'Give price or prices: what the package costs');
     const bonusCredits = body.bonusCredits ?? 0;
     if (body.credits + bonusCredits > 2_147_483_647) {
       throw new DomainError('VALIDATION', 'credits + bonusCredits must be at most 2147483647');
@@ -52,8 +66,10 @@ export class PackagesService {
         name: body.name,
         credits: body.credits,
         bonusCredits,
-        amount: body.price.amount,
-        currency: body.price.currency,
+        amount: prices[0].amount,
+        currency: prices[0].currency,
+        priceCurrencies: prices.map((p) => p.currency),
+        priceMinors: prices.map((p) => toMinor(p.amount, p.currency).toString()),
         expiryDays: body.expiryDays ?? 365,
         active: body.active ?? true,
         createdBy: caller.userId,
@@ -89,11 +105,18 @@ export class PackagesService {
     const after = decodeIdCursor(query.cursor, 'text');
     const rows = await this.repo.list({
       currency: query.currency,
+      first: await this.billingCurrencyOf(caller),
       includeInactive: query.includeInactive === true,
-      afterId: after?.id ?? null,
+      after: after?.id ?? null,
       limit: limit + 1,
     });
-    return toPage(rows, limit, toPackageView, (p) => ({ id: p.packageId }));
+    return toPage(rows, limit, toPackageView, (p) => ({ id: p.key }));
+  }
+
+  /** The caller's own account's billing currency (a portal session's account, an org key's org), or null. */
+  private async billingCurrencyOf(caller: AuthUser): Promise<string | null> {
+    const account = await this.access.account(ownAccount(caller));
+    return account ? this.billing.of(this.tx.statementManager, account.accountId) : null;
   }
 
   /** The package a purchase names, on sale; else PACKAGE_NOT_FOUND (404), the same for both. */

@@ -33,6 +33,14 @@ export class UserOverviewDto extends UserListItemDto {
   })
   erasedAt: string | null;
 
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'usd',
+    description: 'The currency the account pays in (null: not set yet)',
+  })
+  billingCurrency: string | null;
+
   // OpenAPI 3.0 has no nullable $ref: `nullable` beside `allOf` is read by validators as "must match
   // the schema", so null is its own branch.
   @ApiProperty({
