@@ -199,6 +199,7 @@ import { VolumeCorrectionsLowerTotals1732005600000 } from './1732005600000-volum
 import { BudgetIdsPerAccount1732005610000 } from './1732005610000-budget-ids-per-account.js';
 import { ErasureWholeWords1732005700000 } from './1732005700000-erasure-whole-words.js';
 import { PriceCatalogue1732005800000 } from './1732005800000-price-catalogue.js';
+import { FinanceFxRates1732006300000 } from './1732006300000-finance-fx-rates.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -403,4 +404,5 @@ export const MIGRATIONS = [
   BudgetIdsPerAccount1732005610000,
   ErasureWholeWords1732005700000,
   PriceCatalogue1732005800000,
+  FinanceFxRates1732006300000,
 ];
