@@ -3615,7 +3615,14 @@ export type AccountRollForwardDto = {
 };
 
 export type RollForwardResponseDto = {
+    /**
+     * The currency of the figures
+     */
     currency: string;
+    /**
+     * With reportingCurrency=: every currency’s money converted into it, line by line
+     */
+    reportingCurrency?: string;
     interval: 'month' | 'day';
     periods: Array<PeriodFiguresDto>;
     totals: MoneyFiguresDto;
@@ -3633,6 +3640,30 @@ export type RollForwardResponseDto = {
     nextCursor?: string | null;
 };
 
+export type FxRateMissingResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * With FX_RATE_MISSING: the UTC days whose valued lines have no stored rate (at most 1,000)
+     */
+    days?: Array<string>;
+};
+
 export type LiabilityAccountDto = {
     userId?: string;
     orgId?: string;
@@ -3645,13 +3676,70 @@ export type LiabilityAccountDto = {
 
 export type LiabilityResponseDto = {
     at: string;
+    /**
+     * The currency of the figures
+     */
     currency: string;
+    /**
+     * With reportingCurrency=: every currency’s money converted into it, line by line
+     */
+    reportingCurrency?: string;
     /**
      * All accounts’ money: the roll-forward’s closing at that instant
      */
     total: string;
     accounts: Array<LiabilityAccountDto>;
     nextCursor: string | null;
+};
+
+export type PutFxRatesDto = {
+    /**
+     * The UTC day (YYYY-MM-DD)
+     */
+    date: string;
+    /**
+     * Currency (ISO 4217, lowercase) → how many units of REPORTING_CURRENCY one unit of it is worth: a decimal string > 0 of at most 10 significant digits
+     */
+    rates: {
+        [key: string]: string;
+    };
+};
+
+export type FxRatesResponseDto = {
+    date: string;
+    /**
+     * Currency (ISO 4217, lowercase) → how many units of REPORTING_CURRENCY one unit of it is worth: a decimal string > 0 of at most 10 significant digits
+     */
+    rates: {
+        [key: string]: string;
+    };
+    /**
+     * REPORTING_CURRENCY: the currency the rates are in
+     */
+    base: string;
+};
+
+export type FxDayRatesDto = {
+    date: string;
+    /**
+     * Currency (ISO 4217, lowercase) → how many units of REPORTING_CURRENCY one unit of it is worth: a decimal string > 0 of at most 10 significant digits
+     */
+    rates: {
+        [key: string]: string;
+    };
+};
+
+export type FxRatesListResponseDto = {
+    /**
+     * REPORTING_CURRENCY: the currency the rates are in
+     */
+    base: string;
+    from: string;
+    to: string;
+    /**
+     * The days with rates, in day order
+     */
+    days: Array<FxDayRatesDto>;
 };
 
 export type CreatePromotionDto = {
@@ -4410,7 +4498,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'fx_rates' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
     id: string;
 };
 
@@ -4418,7 +4506,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -10195,9 +10283,13 @@ export type GetFinanceRollForwardData = {
     path?: never;
     query: {
         /**
-         * ISO 4217 code, lowercase
+         * ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)
          */
-        currency: string;
+        currency?: string;
+        /**
+         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (name this or currency)
+         */
+        reportingCurrency?: string;
         /**
          * The first UTC day (YYYY-MM-DD)
          */
@@ -10226,7 +10318,7 @@ export type GetFinanceRollForwardData = {
 
 export type GetFinanceRollForwardErrors = {
     /**
-     * Bad currency, dates, range, limit or cursor
+     * Bad currency (or not exactly one of currency and reportingCurrency), dates, range, limit or cursor
      */
     400: ErrorResponseDto;
     /**
@@ -10245,6 +10337,10 @@ export type GetFinanceRollForwardErrors = {
      * A body that is not JSON (Content-Type must be application/json)
      */
     415: ErrorResponseDto;
+    /**
+     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)
+     */
+    422: FxRateMissingResponseDto;
     /**
      * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
      *
@@ -10268,11 +10364,15 @@ export type GetFinanceRollForwardResponse = GetFinanceRollForwardResponses[keyof
 export type GetFinanceLiabilityData = {
     body?: never;
     path?: never;
-    query: {
+    query?: {
         /**
-         * ISO 4217 code, lowercase
+         * ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)
          */
-        currency: string;
+        currency?: string;
+        /**
+         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (name this or currency)
+         */
+        reportingCurrency?: string;
         /**
          * The instant (default: now)
          */
@@ -10292,7 +10392,7 @@ export type GetFinanceLiabilityData = {
 
 export type GetFinanceLiabilityErrors = {
     /**
-     * Bad currency, instant or cursor
+     * Bad currency (or not exactly one of currency and reportingCurrency), instant or cursor
      */
     400: ErrorResponseDto;
     /**
@@ -10312,6 +10412,10 @@ export type GetFinanceLiabilityErrors = {
      */
     415: ErrorResponseDto;
     /**
+     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)
+     */
+    422: FxRateMissingResponseDto;
+    /**
      * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
      *
      * Rate limited; see Retry-After
@@ -10330,6 +10434,110 @@ export type GetFinanceLiabilityResponses = {
 };
 
 export type GetFinanceLiabilityResponse = GetFinanceLiabilityResponses[keyof GetFinanceLiabilityResponses];
+
+export type ListFxRatesData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The first UTC day (YYYY-MM-DD)
+         */
+        from: string;
+        /**
+         * The UTC day after the last one (exclusive; at most 366 days)
+         */
+        to: string;
+    };
+    url: '/api/finance/fx-rates';
+};
+
+export type ListFxRatesErrors = {
+    /**
+     * Bad dates or range
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListFxRatesError = ListFxRatesErrors[keyof ListFxRatesErrors];
+
+export type ListFxRatesResponses = {
+    200: FxRatesListResponseDto;
+};
+
+export type ListFxRatesResponse = ListFxRatesResponses[keyof ListFxRatesResponses];
+
+export type PutFxRatesData = {
+    body: PutFxRatesDto;
+    path?: never;
+    query?: never;
+    url: '/api/finance/fx-rates';
+};
+
+export type PutFxRatesErrors = {
+    /**
+     * A date that is not a UTC day, an unknown currency, or a rate that is not > 0 with at most 10 significant digits
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutFxRatesError = PutFxRatesErrors[keyof PutFxRatesErrors];
+
+export type PutFxRatesResponses = {
+    /**
+     * The day’s rates as stored
+     */
+    200: FxRatesResponseDto;
+};
+
+export type PutFxRatesResponse = PutFxRatesResponses[keyof PutFxRatesResponses];
 
 export type ListPromotionsData = {
     body?: never;
@@ -13083,8 +13291,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'fx_rates' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
