@@ -152,7 +152,7 @@ describe('finance: the reporting currency', () => {
 
   it('once stored: every figure is Σ line × its day’s rate rounded per line; identities exact', async () => {
     await putRates(d1, { kwd: '3.2598' });
-    const rates = {
+    const rates: Record<string, Record<string, string>> = {
       [d3]: { kwd: '3.2605' },
       [d2]: { jpy: '0.006712', kwd: '3.2605' },
       [d1]: { kwd: '3.2598' },

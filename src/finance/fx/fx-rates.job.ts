@@ -85,7 +85,7 @@ export class FxRatesJob implements OnApplicationBootstrap, OnApplicationShutdown
     const retry = this.config.finance.fxRatesRetrySeconds * 1000;
     if (url === null) return { stored: null, error: 'FX_RATES_URL is not set', nextInMs: FX_RATES_EVERY_MS };
     let outcome: FxRatesRun = { stored: null, error: null, nextInMs: retry };
-    await this.metrics.runJob(TIMER, async () => {
+    await this.metrics.runJob('fx-rates', async () => {
       try {
         const checked = checkFeed(await this.fetchJson(url), this.rates.base);
         if ('problems' in checked) throw new Error(`refused: ${checked.problems.join('; ')}`);
