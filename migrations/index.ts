@@ -202,6 +202,7 @@ import { PriceCatalogue1732005800000 } from './1732005800000-price-catalogue.js'
 import { HoldsScopedByAccount1732006000000 } from './1732006000000-holds-scoped-by-account.js';
 import { ErasureOwnRowsOnly1732006001000 } from './1732006001000-erasure-own-rows-only.js';
 import { MultiCurrencyPrices1732006200000 } from './1732006200000-multi-currency-prices.js';
+import { FinanceFxRates1732006300000 } from './1732006300000-finance-fx-rates.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -409,4 +410,5 @@ export const MIGRATIONS = [
   HoldsScopedByAccount1732006000000,
   ErasureOwnRowsOnly1732006001000,
   MultiCurrencyPrices1732006200000,
+  FinanceFxRates1732006300000,
 ];

@@ -27,6 +27,7 @@ import { FeatureOverride } from './features/entities/feature-override.entity.js'
 import { Reconciliation } from './finance/entities/reconciliation.entity.js';
 import { CreditLedgerDay } from './finance/feed/credit-ledger-day.entity.js';
 import { CreditLedgerDaysFilled } from './finance/feed/credit-ledger-days-filled.entity.js';
+import { FxRate } from './finance/fx/fx-rate.entity.js';
 import { IdempotencyKey } from './idempotency/entities/idempotency-key.entity.js';
 import { EmailNotification } from './notifications/entities/email-notification.entity.js';
 import { NotificationPreference } from './notifications/entities/notification-preference.entity.js';
@@ -65,6 +66,7 @@ export const ENTITIES = [
   CreditLedgerEntry,
   CreditLedgerDay,
   CreditLedgerDaysFilled,
+  FxRate,
   CreditHold,
   CreditAccount,
   CreditCap,

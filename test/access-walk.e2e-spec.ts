@@ -146,6 +146,8 @@ const TABLE: Record<string, Row> = {
   updatePackage: { reach: 'staff' },
   getFinanceRollForward: { reach: 'staff' },
   getFinanceLiability: { reach: 'staff' },
+  putFxRates: { reach: 'staff' },
+  listFxRates: { reach: 'staff' },
   createPromotion: { reach: 'staff' },
   listPromotions: { reach: 'staff' },
   updatePromotion: { reach: 'staff' },

@@ -307,6 +307,7 @@ const FIXTURES: Record<string, (body: Body | undefined) => Promise<Record<string
 /** The query of operations whose parameters include required ones (their examples, as one query string). */
 const QUERIES: Record<string, string> = {
   getFinanceRollForward: 'currency=usd&from=2026-01-01&to=2026-04-01',
+  listFxRates: 'from=2026-11-01&to=2026-12-01',
   getFinanceLiability: 'currency=usd',
 };
 

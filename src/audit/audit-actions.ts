@@ -46,6 +46,7 @@ export const AUDIT_ACTIONS = {
   'promotion.create': 'promotion',
   'promotion.update': 'promotion',
   'finance.reconciliation.create': 'reconciliation',
+  'finance.fx_rates': 'fx_rates',
   'export.run': 'export_run',
   'auto_recharge.set': 'account',
   'account.billing_currency': 'account',

@@ -3,6 +3,7 @@ import { type CreditsConfig, creditsConfig } from './credits-config.js';
 import { type DatabaseConfig, databaseConfig } from './database-config.js';
 import { type Env, EnvReader } from './env-reader.js';
 import { type ParquetExportConfig, parquetExportConfig } from './export-config.js';
+import { type FinanceConfig, financeConfig } from './finance-config.js';
 import { type GatewayConfig, gatewayConfig } from './gateway-config.js';
 import { type HeavyReadsConfig, heavyReadsConfig } from './heavy-reads-config.js';
 import { type MailConfig, mailConfig, publicUrl } from './mail-config.js';
@@ -74,6 +75,7 @@ export interface AppConfig {
   /** STRIPE_WEBHOOK_SECRET: verifies POST /api/payments/stripe/webhook (null: the route answers 404). */
   stripeWebhookSecret: string | null;
   selling: SellingConfig;
+  finance: FinanceConfig;
   corrections: CorrectionsConfig;
   gateway: GatewayConfig;
   mail: MailConfig;
@@ -357,6 +359,7 @@ export function buildAppConfig(env: Env, options: BuildAppConfigOptions = {}): A
     webhooks: webhooksConfig(read, developmentSecrets, nodeEnv),
     stripeWebhookSecret: stripeWebhookSecret(read),
     selling: sellingConfig(read),
+    finance: financeConfig(read),
     corrections: correctionsConfig(read),
     gateway: gatewayConfig(read),
     mail: mailConfig(read),

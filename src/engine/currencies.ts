@@ -34,6 +34,25 @@ export function moneySql(minor: string, currency: string): string {
   return `round(${minor}::numeric / CASE ${cases} ELSE 100 END, 4)`;
 }
 
+/**
+ * SQL for the factor that turns minor units of `currency` (a column) into minor units of a currency of
+ * `places` places at a rate of 1: 10^(places − the currency's places), as an exact `numeric` literal
+ * (100 from jpy to usd, 0.01 from usd to jpy), so a conversion multiplies and never divides.
+ */
+export function rescaleSql(currency: string, places: number): string {
+  const factor = (from: number) => {
+    const k = places - from;
+    return k >= 0 ? `1${'0'.repeat(k)}` : `0.${'0'.repeat(-k - 1)}1`;
+  };
+  const byPlaces = new Map<number, string[]>();
+  for (const [code, p] of MINOR_UNITS) byPlaces.set(p, [...(byPlaces.get(p) ?? []), code]);
+  const cases = [...byPlaces]
+    .filter(([p]) => p !== 2)
+    .map(([p, codes]) => `WHEN ${currency} IN (${codes.map((c) => `'${c}'`).join(', ')}) THEN ${factor(p)}::numeric`)
+    .join(' ');
+  return `CASE ${cases} ELSE ${factor(2)}::numeric END`;
+}
+
 /** The currency's minor unit places, or undefined when ISO 4217 does not list the code. */
 export function minorUnits(currency: string): number | undefined {
   return MINOR_UNITS.get(currency);

@@ -1,10 +1,18 @@
 import type { Readable } from 'node:stream';
 
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
 
 import { Auth } from '../auth/auth.decorator.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { domainErrorExample } from '../common/errors/error-examples.js';
+import { ErrorResponseDto, FxRateMissingResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiHeavyReadRefusals } from '../database/heavy-read-refusals.decorator.js';
 import {
   LiabilityQueryDto,
@@ -13,6 +21,21 @@ import {
   RollForwardResponseDto,
 } from './dto/finance.dto.js';
 import { FinanceService } from './finance.service.js';
+
+/** 422 of a read converted into the reporting currency that needs a day without a rate. */
+const ApiFxRateMissing = () =>
+  ApiUnprocessableEntityResponse({
+    description: 'reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)',
+    type: FxRateMissingResponseDto,
+    examples: {
+      missing: domainErrorExample(
+        'FX_RATE_MISSING',
+        'No FX rate into usd is stored for 2026-11-02, 2026-11-03',
+        'Two days without a rate',
+        { days: ['2026-11-02', '2026-11-03'] },
+      ),
+    },
+  });
 
 /** What the credits are worth (docs/finance.md): the roll-forward and the liability (supervisors and admins). */
 @ApiTags('finance')
@@ -28,7 +51,9 @@ export class FinanceController {
     description:
       'For every period from `from` to `to` (UTC dates, `to` exclusive, at most 366 days): opening + purchased + ' +
       'sold + transferredIn − recognized − expired − refunded − chargedBack − voided − transferredOut = closing, ' +
-      'exactly, in the currency’s minor unit places; `disputed` is the frozen part of closing; `promotional` ' +
+      'exactly, in the currency’s minor unit places; with `reportingCurrency` (instead of `currency`) every ' +
+      'currency’s ledger lines converted at their own UTC day’s FX rate and rounded line by line, so the identity ' +
+      'holds exactly there too; `disputed` is the frozen part of closing; `promotional` ' +
       'counts credits of promotional allocations. `groupBy=account` adds a page of the accounts with a movement or a ' +
       'balance in the range (`limit`, `cursor`, `nextCursor`); `format=csv` streams text/csv, every account from the ' +
       'cursor on. A heavy read: at most HEAVY_READS_CONCURRENCY at once (429 beyond), stopped after ' +
@@ -36,7 +61,11 @@ export class FinanceController {
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: RollForwardResponseDto })
-  @ApiBadRequestResponse({ description: 'Bad currency, dates, range, limit or cursor', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Bad currency (or not exactly one of currency and reportingCurrency), dates, range, limit or cursor',
+    type: ErrorResponseDto,
+  })
+  @ApiFxRateMissing()
   @ApiHeavyReadRefusals()
   async rollForward(@Query() query: RollForwardQueryDto): Promise<RollForwardResponseDto | StreamableFile> {
     if (query.format === 'csv') return csvFile(await this.finance.rollForwardCsv(query), 'rollforward.csv');
@@ -52,12 +81,17 @@ export class FinanceController {
     summary: 'Every account’s valued credits and their money at an instant (supervisor)',
     description:
       'From the ledger, as they stood at `at` (default now): held and disputed credits included. `total` (all ' +
-      'accounts) equals the roll-forward’s closing at that instant. Accounts in id order, paged in the database by ' +
+      'accounts) equals the roll-forward’s closing at that instant; with `reportingCurrency` converted line by line ' +
+      'as the roll-forward is. Accounts in id order, paged in the database by ' +
       '`limit` and `nextCursor`; `format=csv` streams every account from the cursor on. A heavy read (429, 503 TIMEOUT).',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: LiabilityResponseDto })
-  @ApiBadRequestResponse({ description: 'Bad currency, instant or cursor', type: ErrorResponseDto })
+  @ApiBadRequestResponse({
+    description: 'Bad currency (or not exactly one of currency and reportingCurrency), instant or cursor',
+    type: ErrorResponseDto,
+  })
+  @ApiFxRateMissing()
   @ApiHeavyReadRefusals()
   async liability(@Query() query: LiabilityQueryDto): Promise<LiabilityResponseDto | StreamableFile> {
     if (query.format === 'csv') return csvFile(await this.finance.liabilityCsv(query), 'liability.csv');

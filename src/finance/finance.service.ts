@@ -7,8 +7,10 @@ import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { parseInstant } from '../common/validation/dates.js';
-import { type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
-import { fromMinor, minorUnits } from '../engine/currencies.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { type HeavyRead, type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
+import { fromMinor } from '../engine/currencies.js';
 import type {
   AccountRollForwardDto,
   LiabilityAccountDto,
@@ -17,10 +19,11 @@ import type {
   RollForwardQueryDto,
   RollForwardResponseDto,
 } from './dto/finance.dto.js';
-import { CreditFinanceRepository } from './feed/credit-finance.repository.js';
+import { CreditFinanceRepository, type MoneyOf } from './feed/credit-finance.repository.js';
 import { CreditLedgerDaysJob } from './feed/credit-ledger-days.job.js';
 import { LIABILITY_CSV_HEADER, liabilityCsvRows, ROLL_FORWARD_CSV_HEADER, rollForwardCsvRows } from './finance-csv.js';
 import { periodsOf, type RollForward, rollForwards } from './finance-figures.js';
+import { currencyFields, moneyOf, ratesFor } from './reporting-money.js';
 
 const DAY_MS = 86_400_000;
 const MAX_DAYS = 366;
@@ -45,9 +48,10 @@ const TOTALS_KEPT = 32;
 
 /** An account as the reports name it: a user's by its id, an organisation's by its id. */
 
-/** A roll-forward asked for, checked. */
-interface RollForwardPlan {
-  currency: string;
+/** A roll-forward asked for, checked: of one currency, or converted into the reporting currency. */
+interface RollForwardPlan extends MoneyOf {
+  /** When the rates last changed (converted reads: figures kept for later pages are of the same rates). */
+  rates: string;
   from: Date;
   to: Date;
   interval: 'month' | 'day';
@@ -79,17 +83,17 @@ export class FinanceService {
     private readonly days: CreditLedgerDaysJob,
     private readonly heavy: HeavyReads,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The roll-forward of all accounts together (without groupBy=account). */
   async rollForward(query: RollForwardQueryDto): Promise<RollForwardResponseDto> {
-    const plan = rollForwardPlan(query);
-    await this.days.fillWhenStale();
-    return this.heavy.run(async (db) => ({
-      currency: plan.currency,
-      interval: plan.interval,
-      ...(await this.allAccounts(db, plan)),
-    }));
+    const plan = this.plan(query);
+    if (plan.reporting == null) await this.days.fillWhenStale();
+    return this.heavy.run(async (db) => {
+      plan.rates = await ratesFor(this.reads, db, plan, plan.to);
+      return { ...currencyFields(plan), interval: plan.interval, ...(await this.allAccounts(db, plan)) };
+    });
   }
 
   /**
@@ -98,31 +102,51 @@ export class FinanceService {
    * page of a year by day never stands in memory as a whole nor holds up the requests beside it.
    */
   async rollForwardByAccount(query: RollForwardQueryDto): Promise<Readable> {
-    const plan = rollForwardPlan(query);
-    if (plan.after === null) await this.days.fillWhenStale();
-    const read = await this.heavy.open();
+    const plan = this.plan(query);
+    if (plan.after === null && plan.reporting == null) await this.days.fillWhenStale();
+    const read = await this.openChecked(plan, plan.to);
     return heavyStream(read, (db) => this.rollForwardJson(db, plan));
   }
 
   /** The roll-forward as CSV, every account from the cursor on (groupBy=account), streamed page by page. */
   async rollForwardCsv(query: RollForwardQueryDto): Promise<Readable> {
-    const plan = rollForwardPlan(query);
-    await this.days.fillWhenStale();
-    const read = await this.heavy.open();
+    const plan = this.plan(query);
+    if (plan.reporting == null) await this.days.fillWhenStale();
+    const read = await this.openChecked(plan, plan.to);
     return heavyStream(read, (db) => this.rollForwardLines(db, plan));
   }
 
+  private plan(query: RollForwardQueryDto): RollForwardPlan {
+    return rollForwardPlan(query, moneyOf(query, this.config.finance.reportingCurrency));
+  }
+
+  /**
+   * A heavy read held open for a stream, the rates checked first on its snapshot (a converted read):
+   * a day without a rate answers 422 before anything is sent.
+   */
+  private async openChecked(money: MoneyOf & { rates?: string }, to: Date): Promise<HeavyRead> {
+    const read = await this.heavy.open();
+    try {
+      money.rates = await ratesFor(this.reads, read, money, to);
+      return read;
+    } catch (error) {
+      await read.release();
+      throw error;
+    }
+  }
+
   liability(query: LiabilityQueryDto): Promise<LiabilityResponseDto> {
-    assertCurrency(query.currency);
+    const money = moneyOf(query, this.config.finance.reportingCurrency);
     const at = this.instant(query.at);
     const after = query.cursor === undefined ? null : cursorAccount(query.cursor);
     return this.heavy.run(async (db) => {
-      const total = await this.reads.liabilityTotal(db, query.currency, at);
-      const page = await this.liabilityPage(db, query.currency, at, after, Number(query.limit ?? 100));
+      await ratesFor(this.reads, db, money, at);
+      const total = await this.reads.liabilityTotal(db, money, at);
+      const page = await this.liabilityPage(db, money, at, after, Number(query.limit ?? 100));
       return {
         at: at.toISOString(),
-        currency: query.currency,
-        total: fromMinor(total, query.currency),
+        ...currencyFields(money),
+        total: fromMinor(total, money.currency),
         accounts: page.accounts,
         nextCursor: page.more === null ? null : cursorOf(page.more),
       };
@@ -131,15 +155,15 @@ export class FinanceService {
 
   /** The liability as CSV: every account from the cursor on, streamed page by page. */
   async liabilityCsv(query: LiabilityQueryDto): Promise<Readable> {
-    assertCurrency(query.currency);
+    const money = moneyOf(query, this.config.finance.reportingCurrency);
     const at = this.instant(query.at);
     const first = query.cursor === undefined ? null : cursorAccount(query.cursor);
-    const read = await this.heavy.open();
+    const read = await this.openChecked(money, at);
     const pages = async function* (this: FinanceService, db: HeavyReadConnection) {
       yield LIABILITY_CSV_HEADER;
       let after = first;
       do {
-        const page = await this.liabilityPage(db, query.currency, at, after, CSV_PAGE);
+        const page = await this.liabilityPage(db, money, at, after, CSV_PAGE);
         yield liabilityCsvRows(page.accounts);
         after = page.more;
       } while (after !== null);
@@ -151,7 +175,7 @@ export class FinanceService {
     const all = await this.totalsOfPage(db, plan);
     const page = await this.pageIds(db, plan, plan.after, plan.limit);
     const head = JSON.stringify({
-      currency: plan.currency,
+      ...currencyFields(plan),
       interval: plan.interval,
       ...all,
       nextCursor: page.more === null ? null : cursorOf(page.more),
@@ -185,7 +209,7 @@ export class FinanceService {
    * line of the range), summing them anew when none are that recent.
    */
   private async totalsOfPage(db: HeavyReadConnection, plan: RollForwardPlan): Promise<RollForward> {
-    const key = `${plan.currency} ${plan.from.toISOString()} ${plan.to.toISOString()} ${plan.interval}`;
+    const key = `${plan.currency} ${plan.reporting ?? ''} ${plan.rates} ${plan.from.toISOString()} ${plan.to.toISOString()} ${plan.interval}`;
     const kept = this.totals.get(key);
     const now = this.clock.now();
     if (plan.after !== null && kept !== undefined && now - kept.at <= ROLL_FORWARD_TOTALS_REUSE_MS) return kept.figures;
@@ -200,8 +224,14 @@ export class FinanceService {
    * midnights, so each day falls whole into one), else from every line.
    */
   private async allAccounts(db: HeavyReadConnection, plan: RollForwardPlan): Promise<RollForward> {
-    const input = { currency: plan.currency, starts: plan.periods.map((p) => p.start), to: plan.to };
-    const cover = await this.reads.daysCover(db);
+    const input = {
+      currency: plan.currency,
+      reporting: plan.reporting,
+      starts: plan.periods.map((p) => p.start),
+      to: plan.to,
+    };
+    // The day sums hold each currency's money as it is: converted figures are summed line by line.
+    const cover = plan.reporting == null ? await this.reads.daysCover(db) : null;
     const movements = cover
       ? await this.reads.movementsOfAll(db, { ...input, promotional: true, cover })
       : await this.reads.movements(db, { ...input, byAccount: false, promotional: true });
@@ -233,7 +263,13 @@ export class FinanceService {
     ids: string[],
   ): AsyncIterable<AccountRollForwardDto[]> {
     if (ids.length === 0) return;
-    const input = { currency: plan.currency, starts: plan.periods.map((p) => p.start), to: plan.to, byAccount: true };
+    const input = {
+      currency: plan.currency,
+      reporting: plan.reporting,
+      starts: plan.periods.map((p) => p.start),
+      to: plan.to,
+      byAccount: true,
+    };
     const movements = groupBy(await this.reads.movements(db, { ...input, promotional: true, accounts: ids }));
     const frozen = groupBy(await this.reads.frozen(db, { ...input, accounts: ids }));
     const owners = await this.owners(db, ids);
@@ -251,12 +287,12 @@ export class FinanceService {
 
   private async liabilityPage(
     db: HeavyReadConnection,
-    currency: string,
+    money: MoneyOf,
     at: Date,
     after: string | null,
     limit: number,
   ): Promise<Page<LiabilityAccountDto>> {
-    const rows = await this.reads.liability(db, { currency, at, after, limit: limit + 1 });
+    const rows = await this.reads.liability(db, { ...money, at, after, limit: limit + 1 });
     const shown = rows.slice(0, limit);
     const owners = await this.owners(
       db,
@@ -266,7 +302,7 @@ export class FinanceService {
       accounts: shown.map((r) => ({
         ...owners.get(r.account_id)!,
         credits: Number(r.credits),
-        value: fromMinor(r.value, currency),
+        value: fromMinor(r.value, money.currency),
       })),
       more: rows.length > limit ? shown[shown.length - 1].account_id : null,
     };
@@ -299,8 +335,7 @@ function groupBy<T extends { account_id: string | null }>(rows: T[]): Map<string
   return byAccount;
 }
 
-function rollForwardPlan(query: RollForwardQueryDto): RollForwardPlan {
-  assertCurrency(query.currency);
+function rollForwardPlan(query: RollForwardQueryDto, money: MoneyOf): RollForwardPlan {
   const from = utcDate('from', query.from);
   const to = utcDate('to', query.to);
   if (to <= from) throw new DomainError('VALIDATION', 'to must be after from');
@@ -310,7 +345,8 @@ function rollForwardPlan(query: RollForwardQueryDto): RollForwardPlan {
   const interval = query.interval ?? 'month';
   const periods = periodsOf(from, to, interval);
   return {
-    currency: query.currency,
+    ...money,
+    rates: '',
     from,
     to,
     interval,
@@ -324,12 +360,6 @@ function rollForwardPlan(query: RollForwardQueryDto): RollForwardPlan {
 /** At most `limit` accounts, and at most ROLL_FORWARD_PAGE_PERIODS account periods (never none). */
 function pageBound(limit: number, periods: number): number {
   return Math.max(1, Math.min(limit, Math.floor(ROLL_FORWARD_PAGE_PERIODS / periods)));
-}
-
-function assertCurrency(currency: string): void {
-  if (minorUnits(currency) === undefined) {
-    throw new DomainError('VALIDATION', 'currency must be an ISO 4217 code in lowercase (usd, eur, jpy, …)');
-  }
 }
 
 function utcDate(name: string, value: string): Date {

@@ -80,6 +80,16 @@ export class UnprocessableResponseDto extends ErrorResponseDto {
   correctionId?: string;
 }
 
+/** 422 of a read converted into the reporting currency: FX_RATE_MISSING names the UTC days without a rate. */
+export class FxRateMissingResponseDto extends ErrorResponseDto {
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['2026-11-02', '2026-11-03'],
+    description: 'With FX_RATE_MISSING: the UTC days whose valued lines have no stored rate (at most 1,000)',
+  })
+  days?: string[];
+}
+
 /** 403: NOT_A_MEMBER names the organisation. */
 export class ForbiddenResponseDto extends ErrorResponseDto {
   @ApiPropertyOptional({

@@ -9,10 +9,26 @@ import { IsOptional } from '../../common/validation/optional.js';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class RollForwardQueryDto {
-  @ApiProperty({ example: 'usd', description: 'ISO 4217 code, lowercase' })
+  @ApiPropertyOptional({
+    example: 'usd',
+    description: 'ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)',
+  })
+  @IsOptional()
   @IsString()
   @Matches(/^[a-z]{3}$/, { message: 'currency must be an ISO 4217 code in lowercase' })
-  currency: string;
+  currency?: string;
+
+  @ApiPropertyOptional({
+    example: 'usd',
+    description:
+      'REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s ' +
+      'stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 ' +
+      'FX_RATE_MISSING (name this or currency)',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z]{3}$/, { message: 'reportingCurrency must be an ISO 4217 code in lowercase' })
+  reportingCurrency?: string;
 
   @ApiProperty({ format: 'date', example: '2026-01-01', description: 'The first UTC day (YYYY-MM-DD)' })
   @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' })
@@ -64,10 +80,26 @@ export class RollForwardQueryDto {
 }
 
 export class LiabilityQueryDto {
-  @ApiProperty({ example: 'usd', description: 'ISO 4217 code, lowercase' })
+  @ApiPropertyOptional({
+    example: 'usd',
+    description: 'ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)',
+  })
+  @IsOptional()
   @IsString()
   @Matches(/^[a-z]{3}$/, { message: 'currency must be an ISO 4217 code in lowercase' })
-  currency: string;
+  currency?: string;
+
+  @ApiPropertyOptional({
+    example: 'usd',
+    description:
+      'REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s ' +
+      'stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 ' +
+      'FX_RATE_MISSING (name this or currency)',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z]{3}$/, { message: 'reportingCurrency must be an ISO 4217 code in lowercase' })
+  reportingCurrency?: string;
 
   @ApiPropertyOptional({ example: '2026-03-31T23:59:59Z', description: 'The instant (default: now)' })
   @IsOptional()
@@ -148,8 +180,13 @@ export class AccountRollForwardDto {
 }
 
 export class RollForwardResponseDto {
-  @ApiProperty({ example: 'usd' })
+  @ApiProperty({ example: 'usd', description: 'The currency of the figures' })
   currency: string;
+  @ApiPropertyOptional({
+    example: 'usd',
+    description: 'With reportingCurrency=: every currency’s money converted into it, line by line',
+  })
+  reportingCurrency?: string;
   @ApiProperty({ enum: ['month', 'day'], example: 'month' })
   interval: 'month' | 'day';
   @ApiProperty({ type: [PeriodFiguresDto] })
@@ -187,8 +224,13 @@ export class LiabilityAccountDto {
 export class LiabilityResponseDto {
   @ApiProperty({ example: '2026-03-31T23:59:59.000Z' })
   at: string;
-  @ApiProperty({ example: 'usd' })
+  @ApiProperty({ example: 'usd', description: 'The currency of the figures' })
   currency: string;
+  @ApiPropertyOptional({
+    example: 'usd',
+    description: 'With reportingCurrency=: every currency’s money converted into it, line by line',
+  })
+  reportingCurrency?: string;
   @ApiProperty({ example: '1268.46', description: 'All accounts’ money: the roll-forward’s closing at that instant' })
   total: string;
   @ApiProperty({ type: [LiabilityAccountDto] })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import type { HeavyReadConnection } from '../../database/heavy-reads.js';
+import { rescaleSql } from '../../engine/currencies.js';
 
 /** One sum of movements: of a period (null: booked before the range) and an account (null: all). */
 export interface MovementSum {
@@ -34,28 +35,95 @@ export const FROZEN_AT = 'l.created_at';
  * The movements finance counts (docs/finance.md), for currency $1 booked before $2: every categorized
  * ledger line at its booking instant (MOVED_AT), and the hold and release lines of each settled
  * session as `recognized` at its settlement (a hold has not consumed anything until then). Valued
- * lines of the currency, and promotional lines (no currency) when $3. Each branch reads an index:
- * credit_ledger_finance_idx, credit_holds_settled_idx with the ledger's session index. `only` (a
- * condition on l.account_id, e.g. ` AND l.account_id = ANY ($6::bigint[])`): only those accounts'
- * lines, read by credit_ledger_account_idx. `ledger`: where the ledger's lines are read from (the
- * lines the day sums do not cover: linesOutside()); the settled sessions' lines are always read whole.
+ * lines of the currency (of every currency when `every`), and promotional lines (no currency) when
+ * $3. Each branch reads an index: credit_ledger_finance_idx, credit_holds_settled_idx with the
+ * ledger's session index. `only` (a condition on l.account_id, e.g. ` AND l.account_id = ANY
+ * ($6::bigint[])`): only those accounts' lines, read by credit_ledger_account_idx. `ledger`: where the
+ * ledger's lines are read from (the lines the day sums do not cover: linesOutside()); the settled
+ * sessions' lines are always read whole.
  */
-function movementsSql(only = '', ledger = 'credit_ledger l'): string {
+function movementsSql(only = '', ledger = 'credit_ledger l', every = false): string {
+  const valued = every ? 'l.currency IS NOT NULL' : 'l.currency = $1';
   return `
   SELECT ${MOVED_AT} AS at, l.account_id, false AS promotional, l.category,
-         l.value_minor, l.amount
+         l.value_minor, l.amount, l.currency
     FROM ${ledger}
-   WHERE l.category IS NOT NULL AND l.currency = $1 AND ${MOVED_AT} < $2${only}
+   WHERE l.category IS NOT NULL AND ${valued} AND ${MOVED_AT} < $2${only}
   UNION ALL
-  SELECT ${MOVED_AT}, l.account_id, true, l.category, NULL, l.amount
+  SELECT ${MOVED_AT}, l.account_id, true, l.category, NULL, l.amount, NULL
     FROM ${ledger}
    WHERE $3 AND l.category IS NOT NULL AND l.currency IS NULL AND ${MOVED_AT} < $2${only}
   UNION ALL
-  SELECT h.settled_at, l.account_id, l.currency IS NULL, 'recognized', l.value_minor, l.amount
+  SELECT h.settled_at, l.account_id, l.currency IS NULL, 'recognized', l.value_minor, l.amount, l.currency
     FROM credit_holds h
     JOIN credit_ledger l ON l.session_id = h.session_id AND l.account_id = h.account_id AND l.kind IN ('hold', 'release')
-   WHERE h.settled_at < $2 AND (l.currency = $1 OR ($3 AND l.currency IS NULL))${only}`;
+   WHERE h.settled_at < $2 AND (${valued} OR ($3 AND l.currency IS NULL))${only}`;
 }
+
+/** The freeze and unfreeze lines (the money disputes froze) before $2, of currency $1 (of every currency when `every`). */
+function frozenSql(only = '', ledger = 'credit_ledger l', every = false): string {
+  return `
+  SELECT ${FROZEN_AT} AS at, l.account_id, l.value_minor, l.currency
+    FROM ${ledger}
+   WHERE l.kind IN ('freeze', 'unfreeze') AND ${every ? 'l.currency IS NOT NULL' : 'l.currency = $1'} AND ${FROZEN_AT} < $2${only}`;
+}
+
+/**
+ * What a read sums: one currency's money as it is, or, with `reporting` (the reporting currency's
+ * minor places), every currency's converted into the reporting currency $1 line by line.
+ */
+export interface MoneyOf {
+  currency: string;
+  reporting?: number | null;
+}
+
+/** The UTC day a movement of `m` is converted on. */
+const DAY_OF = `(m.at AT TIME ZONE 'UTC')::date`;
+
+/**
+ * `lines` (movementsSql() or frozenSql() of every currency) with each valued line's money converted
+ * into the reporting currency $1 at its own UTC day's stored rate (finance_fx_rates; the reporting
+ * currency's own lines at 1) and rounded to the reporting currency's minor unit, half away from
+ * zero (numeric round()): per line, so every sum of them is a sum of converted lines. The product is
+ * exact (a numeric literal factor, never a division). A line of a day without a rate has no money
+ * here: the reads check first that none is missing (FinanceFxReads.missingDays()).
+ */
+function convertedSql(lines: string, places: number): string {
+  return `
+  SELECT m.*, CASE WHEN m.currency IS NULL OR m.currency = $1 OR m.value_minor = 0 THEN m.value_minor
+                   ELSE round(m.value_minor * r.rate * ${rescaleSql('m.currency', places)})::bigint END AS converted
+    FROM (${lines}) m
+    LEFT JOIN finance_fx_rates r ON r.base = $1 AND r.currency = m.currency AND r.day = ${DAY_OF}`;
+}
+
+/** The movements of `money` (movementsSql()), their money in `value_minor` (converted when reporting). */
+function valuedSql(money: MoneyOf, only = '', ledger = 'credit_ledger l'): string {
+  if (money.reporting == null) return movementsSql(only, ledger);
+  return `SELECT c.at, c.account_id, c.promotional, c.category, c.converted AS value_minor, c.amount
+            FROM (${convertedSql(movementsSql(only, ledger, true), money.reporting)}) c`;
+}
+
+/** The freeze and unfreeze lines of `money` (frozenSql()), converted when reporting. */
+function frozenOf(money: MoneyOf, only = ''): string {
+  if (money.reporting == null) return frozenSql(only);
+  return `SELECT c.at, c.account_id, c.converted AS value_minor
+            FROM (${convertedSql(frozenSql(only, 'credit_ledger l', true), money.reporting)}) c`;
+}
+
+/**
+ * The UTC days before $2 on which a valued line of a currency other than $1 moved money (the
+ * roll-forward's movements and the disputes' freezes) and no rate of that currency into $1 is
+ * stored: what a conversion into the reporting currency $1 lacks. At most 1,000, the earliest first.
+ */
+export const MISSING_DAYS_SQL = `
+  SELECT DISTINCT to_char(${DAY_OF}, 'YYYY-MM-DD') AS day
+    FROM (SELECT at, currency, value_minor FROM (${movementsSql('', 'credit_ledger l', true)}) v
+          UNION ALL
+          SELECT at, currency, value_minor FROM (${frozenSql('', 'credit_ledger l', true)}) f) m
+   WHERE m.currency <> $1 AND m.value_minor <> 0
+     AND NOT EXISTS (SELECT 1 FROM finance_fx_rates r WHERE r.base = $1 AND r.currency = m.currency AND r.day = ${DAY_OF})
+   ORDER BY 1
+   LIMIT 1000`;
 
 /**
  * The ledger lines the day sums do not cover (credit_ledger_days_filled: $n, the xid, and $n+1, the
@@ -88,8 +156,7 @@ export class CreditFinanceRepository {
    */
   movements(
     db: HeavyReadConnection,
-    input: {
-      currency: string;
+    input: MoneyOf & {
       starts: Date[];
       to: Date;
       byAccount: boolean;
@@ -105,7 +172,7 @@ export class CreditFinanceRepository {
               b.value, b.credits
          FROM (SELECT width_bucket(m.at, $4::timestamptz[]) AS bucket, CASE WHEN $5 THEN m.account_id END AS account_id,
                       m.promotional, m.category, sum(m.value_minor)::text AS value, sum(m.amount)::text AS credits
-                 FROM (${movementsSql(input.accounts && ' AND l.account_id = ANY ($6::bigint[])')}) m
+                 FROM (${valuedSql(input, input.accounts && ' AND l.account_id = ANY ($6::bigint[])')}) m
                 GROUP BY 1, 2, 3, 4) b`,
       input.accounts ? [...params, input.accounts] : params,
     );
@@ -114,15 +181,14 @@ export class CreditFinanceRepository {
   /** The money disputes froze of `currency` by period (null: before the first start), as movements() sums. */
   frozen(
     db: HeavyReadConnection,
-    input: { currency: string; starts: Date[]; to: Date; byAccount: boolean; accounts?: string[] },
+    input: MoneyOf & { starts: Date[]; to: Date; byAccount: boolean; accounts?: string[] },
   ): Promise<FrozenSum[]> {
     const only = input.accounts ? ' AND l.account_id = ANY ($5::bigint[])' : '';
     const params = [input.currency, input.to, input.starts, input.byAccount];
     return db.query<FrozenSum>(
-      `SELECT ($3::timestamptz[])[NULLIF(width_bucket(${FROZEN_AT}, $3::timestamptz[]), 0)] AS period,
-              CASE WHEN $4 THEN l.account_id END AS account_id, (-sum(l.value_minor))::text AS value
-         FROM credit_ledger l
-        WHERE l.kind IN ('freeze', 'unfreeze') AND l.currency = $1 AND ${FROZEN_AT} < $2${only}
+      `SELECT ($3::timestamptz[])[NULLIF(width_bucket(f.at, $3::timestamptz[]), 0)] AS period,
+              CASE WHEN $4 THEN f.account_id END AS account_id, (-sum(f.value_minor))::text AS value
+         FROM (${frozenOf(input, only)}) f
         GROUP BY 1, 2`,
       input.accounts ? [...params, input.accounts] : params,
     );
@@ -192,7 +258,7 @@ export class CreditFinanceRepository {
    */
   rollForwardAccounts(
     db: HeavyReadConnection,
-    input: { currency: string; from: Date; to: Date; after: string | null; limit: number },
+    input: MoneyOf & { from: Date; to: Date; after: string | null; limit: number },
   ): Promise<string[]> {
     return db
       .query<{ account_id: string }>(
@@ -203,7 +269,7 @@ export class CreditFinanceRepository {
                     OR sum(m.amount) FILTER (WHERE m.at < $4 AND m.promotional) <> 0
                     OR sum(m.amount) FILTER (WHERE m.at < $4 AND NOT m.promotional) <> 0
                     OR sum(m.value_minor) FILTER (WHERE m.at < $4) <> 0 AS shown
-                  FROM (${movementsSql(' AND l.account_id = a.account_id')}) m) s
+                  FROM (${valuedSql(input, ' AND l.account_id = a.account_id')}) m) s
           WHERE a.account_id > $5::bigint AND s.shown
           ORDER BY a.account_id
           LIMIT $6`,
@@ -218,11 +284,11 @@ export class CreditFinanceRepository {
    */
   liability(
     db: HeavyReadConnection,
-    input: { currency: string; at: Date; after: string | null; limit: number },
+    input: MoneyOf & { at: Date; after: string | null; limit: number },
   ): Promise<{ account_id: string; credits: string; value: string }[]> {
     return db.query(
       `SELECT m.account_id::text AS account_id, sum(m.amount)::text AS credits, sum(m.value_minor)::text AS value
-         FROM (${movementsSql()}) m
+         FROM (${valuedSql(input)}) m
         WHERE NOT m.promotional AND m.account_id > $4::bigint
         GROUP BY m.account_id
        HAVING sum(m.amount) <> 0 OR sum(m.value_minor) <> 0
@@ -232,13 +298,31 @@ export class CreditFinanceRepository {
     );
   }
 
-  /** All accounts' money of `currency` left at `at`: the liability's total. */
-  async liabilityTotal(db: HeavyReadConnection, currency: string, at: Date): Promise<string> {
+  /** All accounts' money of `money` left at `at`: the liability's total. */
+  async liabilityTotal(db: HeavyReadConnection, money: MoneyOf, at: Date): Promise<string> {
     const [row] = await db.query<{ value: string }>(
-      `SELECT COALESCE(sum(m.value_minor), 0)::text AS value FROM (${movementsSql()}) m WHERE NOT m.promotional`,
-      [currency, at, false],
+      `SELECT COALESCE(sum(m.value_minor), 0)::text AS value FROM (${valuedSql(money)}) m WHERE NOT m.promotional`,
+      [money.currency, at, false],
     );
     return row.value;
+  }
+
+  /**
+   * The UTC days before `to` whose valued lines need a rate into `reporting` that is not stored
+   * (MISSING_DAYS_SQL), and when the rates last changed (a page's figures kept for the next pages
+   * are those of the same rates only).
+   */
+  async missingDays(
+    db: HeavyReadConnection,
+    reporting: string,
+    to: Date,
+  ): Promise<{ days: string[]; ratesChanged: string }> {
+    const rows = await db.query<{ day: string }>(MISSING_DAYS_SQL, [reporting, to, false]);
+    const [stamp] = await db.query<{ changed: string }>(
+      `SELECT COALESCE(max(stored_at)::text, '') || ' ' || count(*) AS changed FROM finance_fx_rates WHERE base = $1`,
+      [reporting],
+    );
+    return { days: rows.map((r) => r.day), ratesChanged: stamp.changed };
   }
 
   /** Who the accounts are: a user's id or an organisation's. */

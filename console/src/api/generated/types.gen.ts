@@ -323,10 +323,6 @@ export type UserOverviewDto = {
      */
     erasedAt: string | null;
     /**
-     * The currency the account pays in (null: not set yet)
-     */
-    billingCurrency: string | null;
-    /**
      * The live subscription (null: none)
      */
     subscription: SubscriptionResponseDto | null;
@@ -899,10 +895,6 @@ export type BalanceResponseDto = {
      * Credits owed: spent through the overdraft; the next grant repays them first
      */
     debt: number;
-    /**
-     * The currency the account pays in: set by its first paid purchase or first priced subscription, or by an admin; null until then
-     */
-    billingCurrency: string | null;
     /**
      * Unexpired allocations with credits left, soonest expiry first
      */
@@ -2983,13 +2975,9 @@ export type CreatePlanDto = {
      */
     rolloverCap?: number;
     /**
-     * What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md); the same as `prices` of one (give one of the two, not both)
+     * What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md)
      */
     price?: MoneyDto;
-    /**
-     * Its prices, one per currency (at most 20), the first being the default: a subscriber pays the one in its billing currency (a plan without it → 409 CURRENCY_MISMATCH), or sets its billing currency to the first
-     */
-    prices?: Array<MoneyDto>;
     /**
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
@@ -3010,13 +2998,9 @@ export type PlanResponseDto = {
     rolloverCap: number;
     isActive: boolean;
     /**
-     * Its first price (null: none, its allowances are promotional)
+     * What a period’s allowance costs (null: none, its allowances are promotional)
      */
     price: MoneyDto | null;
-    /**
-     * Its prices, one per currency, the first being `price` ([]: none)
-     */
-    prices: Array<MoneyDto>;
     /**
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
@@ -3038,13 +3022,9 @@ export type PlanWithCountResponseDto = {
     rolloverCap: number;
     isActive: boolean;
     /**
-     * Its first price (null: none, its allowances are promotional)
+     * What a period’s allowance costs (null: none, its allowances are promotional)
      */
     price: MoneyDto | null;
-    /**
-     * Its prices, one per currency, the first being `price` ([]: none)
-     */
-    prices: Array<MoneyDto>;
     /**
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
@@ -3067,11 +3047,6 @@ export type PlanListResponseDto = {
     nextCursor: string | null;
 };
 
-export type ActivePlanListResponseDto = {
-    items: Array<PlanResponseDto>;
-    nextCursor: string | null;
-};
-
 export type UpdatePlanDto = {
     name?: string;
     credits?: number;
@@ -3085,10 +3060,6 @@ export type UpdatePlanDto = {
      */
     price?: MoneyDto | null;
     /**
-     * Its prices from each subscriber’s next period, replacing all; []: none (give price or prices)
-     */
-    prices?: Array<MoneyDto>;
-    /**
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
     models?: Array<string> | null;
@@ -3098,36 +3069,6 @@ export type UpdatePlanDto = {
     features?: {
         [key: string]: unknown;
     } | null;
-};
-
-export type PutBillingCurrencyDto = {
-    /**
-     * A user’s account (not with orgId)
-     */
-    userId?: string;
-    /**
-     * An organisation’s account (not with userId)
-     */
-    orgId?: string;
-    /**
-     * ISO 4217, lowercase
-     */
-    currency: string;
-};
-
-export type BillingCurrencyResponseDto = {
-    /**
-     * The user (an organisation’s answer has orgId)
-     */
-    userId?: string;
-    /**
-     * The organisation (a user’s answer has userId)
-     */
-    orgId?: string;
-    /**
-     * What the account pays in from now on
-     */
-    billingCurrency: string;
 };
 
 export type CreateFeatureDto = {
@@ -3369,7 +3310,7 @@ export type CreatePurchaseDto = {
      */
     orgId?: string;
     /**
-     * A package on sale, instead of `credits`, `amount` and `expiryDays`: the purchase is the package’s, at its price in `currency` (else the account’s billing currency, else its first price), and its bonus credits are granted with them
+     * A package on sale, instead of `credits`, `amount`, `currency` and `expiryDays`: the purchase is the package’s, and its bonus credits are granted with them
      */
     packageId?: string;
     /**
@@ -3381,7 +3322,7 @@ export type CreatePurchaseDto = {
      */
     amount?: string;
     /**
-     * ISO 4217, 3 lowercase letters (required without `packageId`; with it, one of the package’s prices). Another currency than the account’s billing currency → 409 CURRENCY_MISMATCH
+     * ISO 4217, 3 lowercase letters (required without `packageId`)
      */
     currency?: string;
     provider: string;
@@ -3546,14 +3487,7 @@ export type CreatePackageDto = {
      * Granted with `credits`, in the same allocation
      */
     bonusCredits?: number;
-    /**
-     * One price: the same as `prices` of one (give one of the two, not both)
-     */
-    price?: PackagePriceDto;
-    /**
-     * Its prices, one per currency (at most 20), the first being the default: a purchase pays the one in the currency it names, else in the account’s billing currency, else the first
-     */
-    prices?: Array<PackagePriceDto>;
+    price: PackagePriceDto;
     expiryDays?: number;
     /**
      * On sale (listed, purchasable)
@@ -3566,14 +3500,7 @@ export type PackageResponseDto = {
     name: string;
     credits: number;
     bonusCredits: number;
-    /**
-     * Its first price (the first of `prices`)
-     */
     price: PackagePriceDto;
-    /**
-     * Its prices, one per currency, in the order they were given
-     */
-    prices: Array<PackagePriceDto>;
     expiryDays: number;
     active: boolean;
     createdAt: string;
@@ -3688,7 +3615,14 @@ export type AccountRollForwardDto = {
 };
 
 export type RollForwardResponseDto = {
+    /**
+     * The currency of the figures
+     */
     currency: string;
+    /**
+     * With reportingCurrency=: every currency’s money converted into it, line by line
+     */
+    reportingCurrency?: string;
     interval: 'month' | 'day';
     periods: Array<PeriodFiguresDto>;
     totals: MoneyFiguresDto;
@@ -3706,6 +3640,30 @@ export type RollForwardResponseDto = {
     nextCursor?: string | null;
 };
 
+export type FxRateMissingResponseDto = {
+    statusCode: number;
+    /**
+     * A sentence, or for validation errors one sentence per problem
+     */
+    message: string | Array<string>;
+    /**
+     * The HTTP reason phrase of statusCode
+     */
+    error: string;
+    /**
+     * Machine-readable error code (docs/errors.md); absent on errors raised before a route runs
+     */
+    code?: string;
+    /**
+     * Correlates with the logs
+     */
+    requestId?: string;
+    /**
+     * With FX_RATE_MISSING: the UTC days whose valued lines have no stored rate (at most 1,000)
+     */
+    days?: Array<string>;
+};
+
 export type LiabilityAccountDto = {
     userId?: string;
     orgId?: string;
@@ -3718,13 +3676,70 @@ export type LiabilityAccountDto = {
 
 export type LiabilityResponseDto = {
     at: string;
+    /**
+     * The currency of the figures
+     */
     currency: string;
+    /**
+     * With reportingCurrency=: every currency’s money converted into it, line by line
+     */
+    reportingCurrency?: string;
     /**
      * All accounts’ money: the roll-forward’s closing at that instant
      */
     total: string;
     accounts: Array<LiabilityAccountDto>;
     nextCursor: string | null;
+};
+
+export type PutFxRatesDto = {
+    /**
+     * The UTC day (YYYY-MM-DD)
+     */
+    date: string;
+    /**
+     * Currency (ISO 4217, lowercase) → how many units of REPORTING_CURRENCY one unit of it is worth: a decimal string > 0 of at most 10 significant digits
+     */
+    rates: {
+        [key: string]: string;
+    };
+};
+
+export type FxRatesResponseDto = {
+    date: string;
+    /**
+     * Currency (ISO 4217, lowercase) → how many units of REPORTING_CURRENCY one unit of it is worth: a decimal string > 0 of at most 10 significant digits
+     */
+    rates: {
+        [key: string]: string;
+    };
+    /**
+     * REPORTING_CURRENCY: the currency the rates are in
+     */
+    base: string;
+};
+
+export type FxDayRatesDto = {
+    date: string;
+    /**
+     * Currency (ISO 4217, lowercase) → how many units of REPORTING_CURRENCY one unit of it is worth: a decimal string > 0 of at most 10 significant digits
+     */
+    rates: {
+        [key: string]: string;
+    };
+};
+
+export type FxRatesListResponseDto = {
+    /**
+     * REPORTING_CURRENCY: the currency the rates are in
+     */
+    base: string;
+    from: string;
+    to: string;
+    /**
+     * The days with rates, in day order
+     */
+    days: Array<FxDayRatesDto>;
 };
 
 export type CreatePromotionDto = {
@@ -3998,10 +4013,6 @@ export type OrgResponseDto = {
      * The models its members may meter on its account (PUT …/models); null: every model
      */
     models: Array<string> | null;
-    /**
-     * The currency the org’s account pays in (null: not set yet)
-     */
-    billingCurrency: string | null;
 };
 
 export type OrgListResponseDto = {
@@ -4129,10 +4140,6 @@ export type OrgBalanceResponseDto = {
      * Credits owed: spent through the overdraft; the next grant repays them first
      */
     debt: number;
-    /**
-     * The currency the account pays in: set by its first paid purchase or first priced subscription, or by an admin; null until then
-     */
-    billingCurrency: string | null;
     /**
      * Unexpired allocations with credits left, soonest expiry first
      */
@@ -4491,7 +4498,7 @@ export type AuditActorDto = {
 };
 
 export type AuditTargetDto = {
-    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
+    type: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'fx_rates' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
     id: string;
 };
 
@@ -4499,7 +4506,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'account.billing_currency' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -8897,58 +8904,6 @@ export type CreatePlanResponses = {
 
 export type CreatePlanResponse = CreatePlanResponses[keyof CreatePlanResponses];
 
-export type ListActivePlansData = {
-    body?: never;
-    path?: never;
-    query?: {
-        limit?: number;
-        /**
-         * Opaque cursor from a previous page’s nextCursor
-         */
-        cursor?: string;
-    };
-    url: '/api/plans/active';
-};
-
-export type ListActivePlansErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires any authenticated caller. API keys: any valid key.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type ListActivePlansError = ListActivePlansErrors[keyof ListActivePlansErrors];
-
-export type ListActivePlansResponses = {
-    200: ActivePlanListResponseDto;
-};
-
-export type ListActivePlansResponse = ListActivePlansResponses[keyof ListActivePlansResponses];
-
 export type UpdatePlanData = {
     body: UpdatePlanDto;
     path: {
@@ -9000,60 +8955,6 @@ export type UpdatePlanResponses = {
 };
 
 export type UpdatePlanResponse = UpdatePlanResponses[keyof UpdatePlanResponses];
-
-export type SetBillingCurrencyData = {
-    body: PutBillingCurrencyDto;
-    path?: never;
-    query?: never;
-    url: '/api/accounts/billing-currency';
-};
-
-export type SetBillingCurrencyErrors = {
-    /**
-     * Invalid input (parameters, query fields or body)
-     */
-    400: ErrorResponseDto;
-    /**
-     * Missing, invalid or expired credentials
-     */
-    401: ErrorResponseDto;
-    /**
-     * Requires role admin or higher. API keys: not accepted.
-     */
-    403: ForbiddenResponseDto;
-    /**
-     * Unknown user or organisation
-     */
-    404: ErrorResponseDto;
-    /**
-     * The account’s plan has no price in the currency: `code` CURRENCY_MISMATCH
-     */
-    409: ErrorResponseDto;
-    /**
-     * Request body too large (BODY_LIMIT)
-     */
-    413: ErrorResponseDto;
-    /**
-     * A body that is not JSON (Content-Type must be application/json)
-     */
-    415: ErrorResponseDto;
-    /**
-     * Rate limited; see Retry-After
-     */
-    429: RetryLaterResponseDto;
-    /**
-     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
-     */
-    503: ErrorResponseDto;
-};
-
-export type SetBillingCurrencyError = SetBillingCurrencyErrors[keyof SetBillingCurrencyErrors];
-
-export type SetBillingCurrencyResponses = {
-    200: BillingCurrencyResponseDto;
-};
-
-export type SetBillingCurrencyResponse = SetBillingCurrencyResponses[keyof SetBillingCurrencyResponses];
 
 export type ListFeaturesData = {
     body?: never;
@@ -10215,7 +10116,7 @@ export type ListPackagesData = {
          */
         cursor?: string;
         /**
-         * Only packages with a price in this currency
+         * Only packages in this currency
          */
         currency?: string;
         /**
@@ -10382,9 +10283,13 @@ export type GetFinanceRollForwardData = {
     path?: never;
     query: {
         /**
-         * ISO 4217 code, lowercase
+         * ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)
          */
-        currency: string;
+        currency?: string;
+        /**
+         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (name this or currency)
+         */
+        reportingCurrency?: string;
         /**
          * The first UTC day (YYYY-MM-DD)
          */
@@ -10413,7 +10318,7 @@ export type GetFinanceRollForwardData = {
 
 export type GetFinanceRollForwardErrors = {
     /**
-     * Bad currency, dates, range, limit or cursor
+     * Bad currency (or not exactly one of currency and reportingCurrency), dates, range, limit or cursor
      */
     400: ErrorResponseDto;
     /**
@@ -10432,6 +10337,10 @@ export type GetFinanceRollForwardErrors = {
      * A body that is not JSON (Content-Type must be application/json)
      */
     415: ErrorResponseDto;
+    /**
+     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)
+     */
+    422: FxRateMissingResponseDto;
     /**
      * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
      *
@@ -10455,11 +10364,15 @@ export type GetFinanceRollForwardResponse = GetFinanceRollForwardResponses[keyof
 export type GetFinanceLiabilityData = {
     body?: never;
     path?: never;
-    query: {
+    query?: {
         /**
-         * ISO 4217 code, lowercase
+         * ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)
          */
-        currency: string;
+        currency?: string;
+        /**
+         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (name this or currency)
+         */
+        reportingCurrency?: string;
         /**
          * The instant (default: now)
          */
@@ -10479,7 +10392,7 @@ export type GetFinanceLiabilityData = {
 
 export type GetFinanceLiabilityErrors = {
     /**
-     * Bad currency, instant or cursor
+     * Bad currency (or not exactly one of currency and reportingCurrency), instant or cursor
      */
     400: ErrorResponseDto;
     /**
@@ -10499,6 +10412,10 @@ export type GetFinanceLiabilityErrors = {
      */
     415: ErrorResponseDto;
     /**
+     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)
+     */
+    422: FxRateMissingResponseDto;
+    /**
      * HEAVY_READS_BUSY: HEAVY_READS_CONCURRENCY heavy reads are running on this instance; see Retry-After (or the caller’s rate limit)
      *
      * Rate limited; see Retry-After
@@ -10517,6 +10434,110 @@ export type GetFinanceLiabilityResponses = {
 };
 
 export type GetFinanceLiabilityResponse = GetFinanceLiabilityResponses[keyof GetFinanceLiabilityResponses];
+
+export type ListFxRatesData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * The first UTC day (YYYY-MM-DD)
+         */
+        from: string;
+        /**
+         * The UTC day after the last one (exclusive; at most 366 days)
+         */
+        to: string;
+    };
+    url: '/api/finance/fx-rates';
+};
+
+export type ListFxRatesErrors = {
+    /**
+     * Bad dates or range
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role supervisor or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListFxRatesError = ListFxRatesErrors[keyof ListFxRatesErrors];
+
+export type ListFxRatesResponses = {
+    200: FxRatesListResponseDto;
+};
+
+export type ListFxRatesResponse = ListFxRatesResponses[keyof ListFxRatesResponses];
+
+export type PutFxRatesData = {
+    body: PutFxRatesDto;
+    path?: never;
+    query?: never;
+    url: '/api/finance/fx-rates';
+};
+
+export type PutFxRatesErrors = {
+    /**
+     * A date that is not a UTC day, an unknown currency, or a rate that is not > 0 with at most 10 significant digits
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type PutFxRatesError = PutFxRatesErrors[keyof PutFxRatesErrors];
+
+export type PutFxRatesResponses = {
+    /**
+     * The day’s rates as stored
+     */
+    200: FxRatesResponseDto;
+};
+
+export type PutFxRatesResponse = PutFxRatesResponses[keyof PutFxRatesResponses];
 
 export type ListPromotionsData = {
     body?: never;
@@ -13270,8 +13291,8 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'export.run' | 'auto_recharge.set' | 'account.billing_currency' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
-        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+        targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'fx_rates' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
         targetId?: string;
         /**
          * Inclusive; YYYY-MM-DD (00:00 UTC) or an ISO-8601 date-time
