@@ -323,6 +323,10 @@ export type UserOverviewDto = {
      */
     erasedAt: string | null;
     /**
+     * The currency the account pays in (null: not set yet)
+     */
+    billingCurrency: string | null;
+    /**
      * The live subscription (null: none)
      */
     subscription: SubscriptionResponseDto | null;
@@ -895,6 +899,10 @@ export type BalanceResponseDto = {
      * Credits owed: spent through the overdraft; the next grant repays them first
      */
     debt: number;
+    /**
+     * The currency the account pays in: set by its first paid purchase or first priced subscription, or by an admin; null until then
+     */
+    billingCurrency: string | null;
     /**
      * Unexpired allocations with credits left, soonest expiry first
      */
@@ -2975,9 +2983,13 @@ export type CreatePlanDto = {
      */
     rolloverCap?: number;
     /**
-     * What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md)
+     * What a period’s allowance costs: each period’s allowance is valued at it (docs/finance.md); the same as `prices` of one (give one of the two, not both)
      */
     price?: MoneyDto;
+    /**
+     * Its prices, one per currency (at most 20), the first being the default: a subscriber pays the one in its billing currency (a plan without it → 409 CURRENCY_MISMATCH), or sets its billing currency to the first
+     */
+    prices?: Array<MoneyDto>;
     /**
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
@@ -2998,9 +3010,13 @@ export type PlanResponseDto = {
     rolloverCap: number;
     isActive: boolean;
     /**
-     * What a period’s allowance costs (null: none, its allowances are promotional)
+     * Its first price (null: none, its allowances are promotional)
      */
     price: MoneyDto | null;
+    /**
+     * Its prices, one per currency, the first being `price` ([]: none)
+     */
+    prices: Array<MoneyDto>;
     /**
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
@@ -3022,9 +3038,13 @@ export type PlanWithCountResponseDto = {
     rolloverCap: number;
     isActive: boolean;
     /**
-     * What a period’s allowance costs (null: none, its allowances are promotional)
+     * Its first price (null: none, its allowances are promotional)
      */
     price: MoneyDto | null;
+    /**
+     * Its prices, one per currency, the first being `price` ([]: none)
+     */
+    prices: Array<MoneyDto>;
     /**
      * The models its subscribers may meter (exact ids, or prefixes ending in `*`); null: every model
      */
@@ -3047,6 +3067,11 @@ export type PlanListResponseDto = {
     nextCursor: string | null;
 };
 
+export type ActivePlanListResponseDto = {
+    items: Array<PlanResponseDto>;
+    nextCursor: string | null;
+};
+
 export type UpdatePlanDto = {
     name?: string;
     credits?: number;
@@ -3060,6 +3085,10 @@ export type UpdatePlanDto = {
      */
     price?: MoneyDto | null;
     /**
+     * Its prices from each subscriber’s next period, replacing all; []: none (give price or prices)
+     */
+    prices?: Array<MoneyDto>;
+    /**
      * The models it may meter: exact model ids, or prefixes ending in `*`; null: every model (clears a list). An empty list is refused.
      */
     models?: Array<string> | null;
@@ -3069,6 +3098,36 @@ export type UpdatePlanDto = {
     features?: {
         [key: string]: unknown;
     } | null;
+};
+
+export type PutBillingCurrencyDto = {
+    /**
+     * A user’s account (not with orgId)
+     */
+    userId?: string;
+    /**
+     * An organisation’s account (not with userId)
+     */
+    orgId?: string;
+    /**
+     * ISO 4217, lowercase
+     */
+    currency: string;
+};
+
+export type BillingCurrencyResponseDto = {
+    /**
+     * The user (an organisation’s answer has orgId)
+     */
+    userId?: string;
+    /**
+     * The organisation (a user’s answer has userId)
+     */
+    orgId?: string;
+    /**
+     * What the account pays in from now on
+     */
+    billingCurrency: string;
 };
 
 export type CreateFeatureDto = {
@@ -3310,7 +3369,7 @@ export type CreatePurchaseDto = {
      */
     orgId?: string;
     /**
-     * A package on sale, instead of `credits`, `amount`, `currency` and `expiryDays`: the purchase is the package’s, and its bonus credits are granted with them
+     * A package on sale, instead of `credits`, `amount` and `expiryDays`: the purchase is the package’s, at its price in `currency` (else the account’s billing currency, else its first price), and its bonus credits are granted with them
      */
     packageId?: string;
     /**
@@ -3322,7 +3381,7 @@ export type CreatePurchaseDto = {
      */
     amount?: string;
     /**
-     * ISO 4217, 3 lowercase letters (required without `packageId`)
+     * ISO 4217, 3 lowercase letters (required without `packageId`; with it, one of the package’s prices). Another currency than the account’s billing currency → 409 CURRENCY_MISMATCH
      */
     currency?: string;
     provider: string;
@@ -3487,7 +3546,14 @@ export type CreatePackageDto = {
      * Granted with `credits`, in the same allocation
      */
     bonusCredits?: number;
-    price: PackagePriceDto;
+    /**
+     * One price: the same as `prices` of one (give one of the two, not both)
+     */
+    price?: PackagePriceDto;
+    /**
+     * Its prices, one per currency (at most 20), the first being the default: a purchase pays the one in the currency it names, else in the account’s billing currency, else the first
+     */
+    prices?: Array<PackagePriceDto>;
     expiryDays?: number;
     /**
      * On sale (listed, purchasable)
@@ -3500,7 +3566,14 @@ export type PackageResponseDto = {
     name: string;
     credits: number;
     bonusCredits: number;
+    /**
+     * Its first price (the first of `prices`)
+     */
     price: PackagePriceDto;
+    /**
+     * Its prices, one per currency, in the order they were given
+     */
+    prices: Array<PackagePriceDto>;
     expiryDays: number;
     active: boolean;
     createdAt: string;
@@ -4013,6 +4086,10 @@ export type OrgResponseDto = {
      * The models its members may meter on its account (PUT …/models); null: every model
      */
     models: Array<string> | null;
+    /**
+     * The currency the org’s account pays in (null: not set yet)
+     */
+    billingCurrency: string | null;
 };
 
 export type OrgListResponseDto = {
@@ -4140,6 +4217,10 @@ export type OrgBalanceResponseDto = {
      * Credits owed: spent through the overdraft; the next grant repays them first
      */
     debt: number;
+    /**
+     * The currency the account pays in: set by its first paid purchase or first priced subscription, or by an admin; null until then
+     */
+    billingCurrency: string | null;
     /**
      * Unexpired allocations with credits left, soonest expiry first
      */
@@ -4506,7 +4587,7 @@ export type AuditEntryDto = {
     id: string;
     at: string;
     actor: AuditActorDto;
-    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+    action: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'account.billing_currency' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
     target: AuditTargetDto;
     /**
      * The object before the change (null when it was created); secrets never appear
@@ -8904,6 +8985,58 @@ export type CreatePlanResponses = {
 
 export type CreatePlanResponse = CreatePlanResponses[keyof CreatePlanResponses];
 
+export type ListActivePlansData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque cursor from a previous page’s nextCursor
+         */
+        cursor?: string;
+    };
+    url: '/api/plans/active';
+};
+
+export type ListActivePlansErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires any authenticated caller. API keys: any valid key.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type ListActivePlansError = ListActivePlansErrors[keyof ListActivePlansErrors];
+
+export type ListActivePlansResponses = {
+    200: ActivePlanListResponseDto;
+};
+
+export type ListActivePlansResponse = ListActivePlansResponses[keyof ListActivePlansResponses];
+
 export type UpdatePlanData = {
     body: UpdatePlanDto;
     path: {
@@ -8955,6 +9088,60 @@ export type UpdatePlanResponses = {
 };
 
 export type UpdatePlanResponse = UpdatePlanResponses[keyof UpdatePlanResponses];
+
+export type SetBillingCurrencyData = {
+    body: PutBillingCurrencyDto;
+    path?: never;
+    query?: never;
+    url: '/api/accounts/billing-currency';
+};
+
+export type SetBillingCurrencyErrors = {
+    /**
+     * Invalid input (parameters, query fields or body)
+     */
+    400: ErrorResponseDto;
+    /**
+     * Missing, invalid or expired credentials
+     */
+    401: ErrorResponseDto;
+    /**
+     * Requires role admin or higher. API keys: not accepted.
+     */
+    403: ForbiddenResponseDto;
+    /**
+     * Unknown user or organisation
+     */
+    404: ErrorResponseDto;
+    /**
+     * The account’s plan has no price in the currency: `code` CURRENCY_MISMATCH
+     */
+    409: ErrorResponseDto;
+    /**
+     * Request body too large (BODY_LIMIT)
+     */
+    413: ErrorResponseDto;
+    /**
+     * A body that is not JSON (Content-Type must be application/json)
+     */
+    415: ErrorResponseDto;
+    /**
+     * Rate limited; see Retry-After
+     */
+    429: RetryLaterResponseDto;
+    /**
+     * The database is unavailable: `code` DATABASE_UNAVAILABLE (nothing changed; retry) or OUTCOME_UNKNOWN (the change may have committed; retry with the same Idempotency-Key to learn the outcome)
+     */
+    503: ErrorResponseDto;
+};
+
+export type SetBillingCurrencyError = SetBillingCurrencyErrors[keyof SetBillingCurrencyErrors];
+
+export type SetBillingCurrencyResponses = {
+    200: BillingCurrencyResponseDto;
+};
+
+export type SetBillingCurrencyResponse = SetBillingCurrencyResponses[keyof SetBillingCurrencyResponses];
 
 export type ListFeaturesData = {
     body?: never;
@@ -10116,7 +10303,7 @@ export type ListPackagesData = {
          */
         cursor?: string;
         /**
-         * Only packages in this currency
+         * Only packages with a price in this currency
          */
         currency?: string;
         /**
@@ -13291,7 +13478,7 @@ export type ListAuditEntriesData = {
          * The acting user id
          */
         actor?: string;
-        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
+        action?: 'credits.allocate' | 'credits.void' | 'credits.transfer' | 'credits.limits.set' | 'credits.alerts.set' | 'usage.resolve' | 'usage.correct' | 'usage.record' | 'pricing.create' | 'pricing.import' | 'pricing.catalog.import' | 'pricing.account.create' | 'pricing.account.delete' | 'pricing.rerate' | 'org.models.set' | 'plan.create' | 'plan.update' | 'subscription.set' | 'subscription.delete' | 'user.erase' | 'api_key.create' | 'api_key.update' | 'api_key.revoke' | 'webhook.create' | 'webhook.update' | 'webhook.delete' | 'webhook.rotate_secret' | 'webhook.retry' | 'session.abort' | 'purchase.create' | 'purchase.paid' | 'purchase.fail' | 'purchase.expire' | 'purchase.refund' | 'purchase.provider_event' | 'package.create' | 'package.update' | 'promotion.create' | 'promotion.update' | 'finance.reconciliation.create' | 'finance.fx_rates' | 'export.run' | 'auto_recharge.set' | 'account.billing_currency' | 'auto_recharge.fail' | 'org.create' | 'org.member.set' | 'org.member.remove' | 'org.limits.set' | 'portal.session.create' | 'feature.create' | 'feature.update' | 'entitlement.set' | 'budget.create' | 'budget.update' | 'budget.delete';
         targetType?: 'allocation' | 'credit_transfer' | 'user' | 'usage_record' | 'pricing_rule' | 'pricing_import' | 'account_price' | 'pricing_rerate' | 'org' | 'plan' | 'api_key' | 'webhook' | 'webhook_delivery' | 'streaming_session' | 'purchase' | 'package' | 'promotion' | 'reconciliation' | 'fx_rates' | 'export_run' | 'account' | 'auto_recharge_attempt' | 'portal_session' | 'feature' | 'budget';
         targetId?: string;
         /**
