@@ -8,7 +8,8 @@ import { IsOptional } from '../../common/validation/optional.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export class RollForwardQueryDto {
+/** Which money a finance read answers in: one currency as it is, or every currency converted into the reporting one. */
+export class CurrencyChoiceDto {
   @ApiPropertyOptional({
     example: 'usd',
     description: 'ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)',
@@ -29,7 +30,9 @@ export class RollForwardQueryDto {
   @IsString()
   @Matches(/^[a-z]{3}$/, { message: 'reportingCurrency must be an ISO 4217 code in lowercase' })
   reportingCurrency?: string;
+}
 
+export class RollForwardQueryDto extends CurrencyChoiceDto {
   @ApiProperty({ format: 'date', example: '2026-01-01', description: 'The first UTC day (YYYY-MM-DD)' })
   @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' })
   from: string;
@@ -79,28 +82,7 @@ export class RollForwardQueryDto {
   format?: 'json' | 'csv';
 }
 
-export class LiabilityQueryDto {
-  @ApiPropertyOptional({
-    example: 'usd',
-    description: 'ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[a-z]{3}$/, { message: 'currency must be an ISO 4217 code in lowercase' })
-  currency?: string;
-
-  @ApiPropertyOptional({
-    example: 'usd',
-    description:
-      'REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s ' +
-      'stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 ' +
-      'FX_RATE_MISSING (name this or currency)',
-  })
-  @IsOptional()
-  @IsString()
-  @Matches(/^[a-z]{3}$/, { message: 'reportingCurrency must be an ISO 4217 code in lowercase' })
-  reportingCurrency?: string;
-
+export class LiabilityQueryDto extends CurrencyChoiceDto {
   @ApiPropertyOptional({ example: '2026-03-31T23:59:59Z', description: 'The instant (default: now)' })
   @IsOptional()
   @IsInstant()
