@@ -25,7 +25,7 @@ export class BillingCurrencyController {
   @ApiBody({
     type: PutBillingCurrencyDto,
     examples: {
-      user: { summary: 'A user pays in euros', value: { userId: 'alice', currency: 'eur' } },
+      user: { summary: 'A user pays in dollars', value: { userId: 'alice', currency: 'usd' } },
       org: { summary: 'An organisation pays in yen', value: { orgId: 'acme', currency: 'jpy' } },
     },
   })
