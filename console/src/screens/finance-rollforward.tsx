@@ -1,4 +1,17 @@
-import { Button, Card, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Button,
+  Card,
+  Group,
+  Input,
+  SegmentedControl,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 
@@ -8,9 +21,14 @@ import {
   type MoneyFiguresDto,
   type PeriodFiguresDto,
 } from '../api/generated';
-import { getFinanceRollForwardOptions } from '../api/generated/@tanstack/react-query.gen';
+import {
+  getFinanceLiabilityOptions,
+  getFinanceRollForwardOptions,
+  listFxRatesOptions,
+} from '../api/generated/@tanstack/react-query.gen';
 import { MonthlyMoneyChart } from '../components/money-chart';
 import { credits, errorMessage } from '../lib/format';
+import { fxRateMissing, FxRates } from './finance-fx';
 
 /** The roll-forward's money columns, in the order a finance team reads them. */
 const COLUMNS: Array<[keyof MoneyFiguresDto, string]> = [
@@ -44,16 +62,29 @@ function save(text: string, name: string): void {
 }
 
 /**
- * The liability rolled forward month by month for one currency: a table and a chart of the closing
- * liability and the recognized revenue, the breakage, and the CSV downloads (docs/finance.md).
+ * The liability rolled forward month by month, for one currency as it is or for every currency
+ * converted into the reporting currency (docs/finance.md "The reporting currency"): a table and a
+ * chart of the closing liability and the recognized revenue, the breakage, the liability now, the
+ * CSV downloads, and the stored FX rates of the range.
  */
 export function RollForward() {
-  const [currency, setCurrency] = useState('usd');
+  const [view, setView] = useState<'currency' | 'reporting'>('currency');
+  const [chosen, setChosen] = useState('usd');
   const [typed, setTyped] = useState('usd');
   const [months, setMonths] = useState('6');
   const range = useMemo(() => ({ from: monthStart(Number(months) - 1), to: monthStart(-1) }), [months]);
-  const query = { currency, ...range, interval: 'month' as const };
-  const report = useQuery(getFinanceRollForwardOptions({ query }));
+  // The reporting currency is the FX rates' base: the one answer that names REPORTING_CURRENCY.
+  const fx = useQuery(listFxRatesOptions({ query: range }));
+  const base = fx.data?.base;
+  const reporting = view === 'reporting';
+  const currency = reporting ? (base ?? '') : chosen;
+  const which = reporting ? { reportingCurrency: currency } : { currency };
+  const query = { ...which, ...range, interval: 'month' as const };
+  const ready = !reporting || base !== undefined;
+  const report = useQuery({ ...getFinanceRollForwardOptions({ query }), enabled: ready });
+  const liability = useQuery({ ...getFinanceLiabilityOptions({ query: { ...which, limit: 1 } }), enabled: ready });
+  const missing = fxRateMissing(report.error, currency) ?? fxRateMissing(liability.error, currency);
+  const named = reporting ? `all currencies in ${currency.toUpperCase()}` : currency.toUpperCase();
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const periods = report.data?.periods ?? [];
   const labels = useMemo(() => periods.map((p) => p.start.slice(0, 7)), [periods]);
@@ -70,9 +101,13 @@ export function RollForward() {
     const { data, error } =
       what === 'rollforward'
         ? await getFinanceRollForward({ query: { ...query, format: 'csv' }, parseAs: 'text' })
-        : await getFinanceLiability({ query: { currency, format: 'csv' }, parseAs: 'text' });
-    if (error !== undefined || typeof data !== 'string') return setDownloadError(errorMessage(error));
-    save(data, `${what}-${currency}-${what === 'rollforward' ? `${range.from}-${range.to}` : 'now'}.csv`);
+        : await getFinanceLiability({ query: { ...which, format: 'csv' }, parseAs: 'text' });
+    if (error !== undefined || typeof data !== 'string')
+      return setDownloadError(fxRateMissing(error, currency) ?? errorMessage(error));
+    save(
+      data,
+      `${what}-${reporting ? 'reporting-' : ''}${currency}-${what === 'rollforward' ? `${range.from}-${range.to}` : 'now'}.csv`,
+    );
   };
 
   return (
@@ -81,16 +116,34 @@ export function RollForward() {
         Roll-forward of the liability
       </Title>
       <Group align="end">
-        <TextInput
-          label="Currency"
-          description="ISO 4217, lowercase"
-          value={typed}
-          onChange={(e) => setTyped(e.currentTarget.value.trim().toLowerCase())}
-          onBlur={() => setCurrency(typed)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter') setCurrency(typed);
-          }}
-        />
+        <Stack gap={4}>
+          <Input.Label id="finance-view">Figures</Input.Label>
+          <SegmentedControl
+            aria-labelledby="finance-view"
+            value={view}
+            onChange={(value) => setView(value as 'currency' | 'reporting')}
+            data={[
+              { value: 'currency', label: 'Separately' },
+              {
+                value: 'reporting',
+                label: base ? `All in ${base.toUpperCase()}` : 'Reporting currency',
+                disabled: base === undefined,
+              },
+            ]}
+          />
+        </Stack>
+        {!reporting && (
+          <TextInput
+            label="Currency"
+            description="ISO 4217, lowercase"
+            value={typed}
+            onChange={(e) => setTyped(e.currentTarget.value.trim().toLowerCase())}
+            onBlur={() => setChosen(typed)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') setChosen(typed);
+            }}
+          />
+        )}
         <Select
           label="Months"
           data={['3', '6', '12']}
@@ -105,26 +158,39 @@ export function RollForward() {
           Download liability CSV
         </Button>
       </Group>
+      {reporting && (
+        <Text size="sm" c="dimmed">
+          Every currency&apos;s money converted into {currency.toUpperCase()}, each ledger line at its own UTC
+          day&apos;s stored rate and rounded to its minor unit: not the sum of the figures per currency.
+        </Text>
+      )}
       {downloadError && <Text c="red">{downloadError}</Text>}
-      {report.isError && <Text c="red">{errorMessage(report.error)}</Text>}
+      {missing && (
+        <Text c="red" role="alert">
+          {missing}
+        </Text>
+      )}
+      {!missing && report.isError && <Text c="red">{errorMessage(report.error)}</Text>}
+      {!missing && liability.isError && <Text c="red">{errorMessage(liability.error)}</Text>}
       {report.data && !report.data.totals && (
         <Text c="dimmed">No money in {currency.toUpperCase()} over these months.</Text>
       )}
       {report.data?.totals && (
         <>
-          <SimpleGrid cols={{ base: 2, md: 4 }}>
+          <SimpleGrid cols={{ base: 2, md: 3, xl: 5 }}>
             <Figure label="Closing liability" value={report.data.totals.closing} currency={currency} />
             <Figure label="Recognized revenue" value={report.data.totals.recognized} currency={currency} />
             <Figure label="Breakage" value={report.data.totals.expired} currency={currency} />
             <Figure label="Refunded and charged back" value={sum(report.data.totals)} currency={currency} />
+            {liability.data && <Figure label="Liability now" value={liability.data.total} currency={currency} />}
           </SimpleGrid>
           <MonthlyMoneyChart
-            title={`Closing liability and recognized revenue per UTC month, ${currency.toUpperCase()}`}
+            title={`Closing liability and recognized revenue per UTC month, ${named}`}
             months={labels}
             currency={currency}
             series={series}
           />
-          <PeriodTable periods={periods} totals={report.data.totals} currency={currency} />
+          <PeriodTable periods={periods} totals={report.data.totals} named={named} />
           <Text size="sm" c="dimmed">
             Promotional credits (no money): {credits(report.data.promotional.opening)} at the start,{' '}
             {credits(report.data.promotional.granted)} granted, {credits(report.data.promotional.consumed)} consumed,{' '}
@@ -132,6 +198,8 @@ export function RollForward() {
           </Text>
         </>
       )}
+      {fx.data && <FxRates list={fx.data} />}
+      {fx.isError && <Text c="red">{errorMessage(fx.error)}</Text>}
     </Stack>
   );
 }
@@ -159,11 +227,11 @@ function Figure({ label, value, currency }: { label: string; value: string; curr
   );
 }
 
-function PeriodTable(props: { periods: PeriodFiguresDto[]; totals: MoneyFiguresDto; currency: string }) {
+function PeriodTable(props: { periods: PeriodFiguresDto[]; totals: MoneyFiguresDto; named: string }) {
   return (
     <Table.ScrollContainer minWidth={1100}>
       <Table.ScrollContainer minWidth={0} type="native">
-        <Table aria-label={`Roll-forward by month, ${props.currency.toUpperCase()}`} striped>
+        <Table aria-label={`Roll-forward by month, ${props.named}`} striped>
           <Table.Thead>
             <Table.Tr>
               <Table.Th>UTC month</Table.Th>
