@@ -35,7 +35,10 @@ const MORE_SAMPLES: [ProviderUsageFormat, Record<string, unknown>][] = [
 ];
 
 const SAMPLES: [ProviderUsageFormat, Record<string, unknown>][] = [
-  ...Object.entries(RECORDINGS).map(([format, r]) => [format as ProviderUsageFormat, r.usage] as const),
+  ...Object.entries(RECORDINGS).map(([format, r]): [ProviderUsageFormat, Record<string, unknown>] => [
+    format as ProviderUsageFormat,
+    r.usage,
+  ]),
   ...MORE_SAMPLES,
 ];
 
