@@ -144,10 +144,13 @@ describe('finance: the reporting currency', () => {
       .expect(200);
     // 10.00 usd + 1000 jpy → 6.71 + 2 × 10.000 kwd → 32.61 each
     expect(before.body).toMatchObject({ currency: 'usd', reportingCurrency: 'usd', total: '81.93' });
-    // 1.0 is the reporting currency's rate; 400 without exactly one of currency and reportingCurrency, or another.
+    // 1.0 is the reporting currency's rate; 400 for another, or for currency beside reportingCurrency.
     await rollForward({ reportingCurrency: 'eur' }).expect(400);
-    await t.http.get('/api/finance/rollforward').query({ from, to }).set(admin).expect(400);
     await rollForward({ currency: 'usd' }).expect(400);
+    // Naming neither converts into the reporting currency: the same answer, its days missing too.
+    const neither = await t.http.get('/api/finance/rollforward').query({ from, to }).set(admin).expect(422);
+    const named = await rollForward({}).expect(422);
+    expect(neither.body).toEqual({ ...named.body, requestId: neither.body.requestId });
   });
 
   it('once stored: every figure is Σ line × its day’s rate rounded per line; identities exact', async () => {

@@ -62,7 +62,7 @@ export class FinanceController {
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: RollForwardResponseDto })
   @ApiBadRequestResponse({
-    description: 'Bad currency (or not exactly one of currency and reportingCurrency), dates, range, limit or cursor',
+    description: 'Bad currency (or both currency and reportingCurrency), dates, range, limit or cursor',
     type: ErrorResponseDto,
   })
   @ApiFxRateMissing()
@@ -88,7 +88,7 @@ export class FinanceController {
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: LiabilityResponseDto })
   @ApiBadRequestResponse({
-    description: 'Bad currency (or not exactly one of currency and reportingCurrency), instant or cursor',
+    description: 'Bad currency (or both currency and reportingCurrency), instant or cursor',
     type: ErrorResponseDto,
   })
   @ApiFxRateMissing()

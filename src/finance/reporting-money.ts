@@ -6,14 +6,17 @@ import type { CreditFinanceRepository, MoneyOf } from './feed/credit-finance.rep
 /**
  * Which money a roll-forward or a liability reads (docs/finance.md "The reporting currency"): one
  * currency's (`currency=`) as it is, or every currency's converted into the reporting currency
- * (`reportingCurrency=`, which must be REPORTING_CURRENCY: the currency the rates are stored in).
+ * (`reportingCurrency=`, which must be REPORTING_CURRENCY: the currency the rates are stored in; also
+ * when neither is named).
  */
 export function moneyOf(query: { currency?: string; reportingCurrency?: string }, reporting: string): MoneyOf {
-  if ((query.currency === undefined) === (query.reportingCurrency === undefined)) {
-    throw new DomainError('VALIDATION', 'name exactly one of currency and reportingCurrency');
+  if (query.currency !== undefined && query.reportingCurrency !== undefined) {
+    throw new DomainError('VALIDATION', 'name currency or reportingCurrency, not both');
   }
-  if (query.reportingCurrency !== undefined) {
-    if (query.reportingCurrency !== reporting) {
+  // Neither: the one figure finance reads, every currency converted (a service that sells only in the
+  // reporting currency needs no rate for it).
+  if (query.currency === undefined) {
+    if (query.reportingCurrency !== undefined && query.reportingCurrency !== reporting) {
       throw new DomainError(
         'VALIDATION',
         `reportingCurrency must be ${reporting} (REPORTING_CURRENCY: the currency the FX rates are in)`,

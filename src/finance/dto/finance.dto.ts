@@ -12,7 +12,9 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 export class CurrencyChoiceDto {
   @ApiPropertyOptional({
     example: 'usd',
-    description: 'ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)',
+    description:
+      'ISO 4217 code, lowercase: that currency’s money as it is (not beside reportingCurrency; without either, ' +
+      'every currency converted into REPORTING_CURRENCY)',
   })
   @IsOptional()
   @IsString()
@@ -24,7 +26,7 @@ export class CurrencyChoiceDto {
     description:
       'REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s ' +
       'stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 ' +
-      'FX_RATE_MISSING (name this or currency)',
+      'FX_RATE_MISSING (the default; not beside currency)',
   })
   @IsOptional()
   @IsString()

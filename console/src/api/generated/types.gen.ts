@@ -10470,11 +10470,11 @@ export type GetFinanceRollForwardData = {
     path?: never;
     query: {
         /**
-         * ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)
+         * ISO 4217 code, lowercase: that currency’s money as it is (not beside reportingCurrency; without either, every currency converted into REPORTING_CURRENCY)
          */
         currency?: string;
         /**
-         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (name this or currency)
+         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (the default; not beside currency)
          */
         reportingCurrency?: string;
         /**
@@ -10505,7 +10505,7 @@ export type GetFinanceRollForwardData = {
 
 export type GetFinanceRollForwardErrors = {
     /**
-     * Bad currency (or not exactly one of currency and reportingCurrency), dates, range, limit or cursor
+     * Bad currency (or both currency and reportingCurrency), dates, range, limit or cursor
      */
     400: ErrorResponseDto;
     /**
@@ -10553,11 +10553,11 @@ export type GetFinanceLiabilityData = {
     path?: never;
     query?: {
         /**
-         * ISO 4217 code, lowercase: that currency’s money as it is (name this or reportingCurrency)
+         * ISO 4217 code, lowercase: that currency’s money as it is (not beside reportingCurrency; without either, every currency converted into REPORTING_CURRENCY)
          */
         currency?: string;
         /**
-         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (name this or currency)
+         * REPORTING_CURRENCY: every currency’s money converted into it, each ledger line at its own UTC day’s stored FX rate and rounded to its minor unit (half away from zero); a day without a rate → 422 FX_RATE_MISSING (the default; not beside currency)
          */
         reportingCurrency?: string;
         /**
@@ -10579,7 +10579,7 @@ export type GetFinanceLiabilityData = {
 
 export type GetFinanceLiabilityErrors = {
     /**
-     * Bad currency (or not exactly one of currency and reportingCurrency), instant or cursor
+     * Bad currency (or both currency and reportingCurrency), instant or cursor
      */
     400: ErrorResponseDto;
     /**
