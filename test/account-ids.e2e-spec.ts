@@ -18,7 +18,10 @@ describe('account ids resolved once', () => {
   const accountIdOf = async (userId: string): Promise<string | null> =>
     (await t.db.query(`SELECT account_id::text AS id FROM accounts WHERE user_id = $1`, [userId])).rows[0]?.id ?? null;
   /** The statements among `sent` that read `accounts` (another spec's work may send others meanwhile). */
-  const accountReads = (sent: { text: string }[]) => sent.filter((s) => /\bFROM accounts\b/.test(s.text));
+  // A resolution: accounts read by owner (user_id or org_id). A statement may still read a known
+  // account's own columns by its id (the balance's billing currency) in the statement it sends anyway.
+  const accountReads = (sent: { text: string }[]) =>
+    sent.filter((s) => /\bFROM accounts\b[^;]*?\bWHERE\b[^;]*?\b(user_id|org_id)\b/.test(s.text));
   const insertUser = (manager: { query: (sql: string, params: unknown[]) => Promise<unknown> }, userId: string) =>
     manager.query(`INSERT INTO user_accounts (user_id, role) VALUES ($1, 'user')`, [userId]);
 
