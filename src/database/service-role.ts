@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
@@ -129,15 +128,12 @@ export async function checkServiceRole(url: string, migrationUrl: string): Promi
  * audit log would then be only as safe as that role.
  */
 export async function migrateAsOwner(database: DatabaseConfig & { url: string; migrationUrl: string }): Promise<void> {
-  const logger = new Logger('Database');
   const role = roleOf(database.url);
   if (!role)
     throw new Error('DATABASE_URL must name its role (postgres://ROLE@host/db) next to DATABASE_MIGRATION_URL');
   // Migrations under their advisory lock (migrateUnderLock()): instances starting together take turns.
-  if (database.migrationsRun) {
-    const applied = await migrateUnderLock({ ...database, url: database.migrationUrl });
-    if (applied > 0) logger.log({ msg: 'migrations applied as the owner', count: applied });
-  }
+  // It logs what it applied (once: not again here).
+  if (database.migrationsRun) await migrateUnderLock({ ...database, url: database.migrationUrl });
   const owner = new DataSource({
     ...buildDataSourceOptions({ ...database, url: database.migrationUrl, readUrl: null, poolSize: 1 }),
     migrationsRun: false,

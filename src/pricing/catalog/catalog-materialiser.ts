@@ -43,7 +43,10 @@ export class CatalogMaterialiser {
       }
       const from = latest ? new Date(this.clock.now()) : CATALOG_EPOCH;
       await this.repository.insertSet(manager, version, conversion, from, entries);
-      this.logger.log({ msg: 'price catalogue stored', version, from: from.toISOString(), entries: entries.length });
+      // A first start's set is the Prices line of the start; a newer one (prices from now on) is news.
+      const stored = { msg: 'price catalogue stored', version, from: from.toISOString(), entries: entries.length };
+      if (latest) this.logger.log(stored);
+      else this.logger.debug(stored);
     });
   }
 }
