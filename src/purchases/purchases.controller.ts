@@ -57,7 +57,7 @@ export class PurchasesController {
       },
       shortExpiry: {
         summary: 'Credits that expire after 90 days',
-        value: { userId: 'alice', credits: 500, amount: '4.50', currency: 'eur', provider: 'paddle', expiryDays: 90 },
+        value: { userId: 'alice', credits: 500, amount: '5.00', currency: 'usd', provider: 'paddle', expiryDays: 90 },
       },
       package: {
         summary: 'A user buys the package starter (its credits, bonus, price and expiry)',
@@ -82,9 +82,16 @@ export class PurchasesController {
     },
   })
   @ApiConflictResponse({
-    description: 'The `(provider, providerRef)` is taken, or the `autoRechargeAttemptId` is no longer open',
+    description:
+      'The `(provider, providerRef)` is taken, the `autoRechargeAttemptId` is no longer open, or the account pays ' +
+      'in another currency (CURRENCY_MISMATCH)',
     type: ErrorResponseDto,
     examples: {
+      currencyMismatch: domainErrorExample(
+        'CURRENCY_MISMATCH',
+        'This account pays in usd, not eur',
+        'A price in another currency than the account’s billing currency',
+      ),
       exists: domainErrorExample(
         'PURCHASE_EXISTS',
         'A purchase of provider stripe has this providerRef already',

@@ -9826,7 +9826,7 @@ export type CreatePurchaseErrors = {
      */
     404: ErrorResponseDto;
     /**
-     * The `(provider, providerRef)` is taken, or the `autoRechargeAttemptId` is no longer open; or: A request with this Idempotency-Key is still in progress
+     * The `(provider, providerRef)` is taken, the `autoRechargeAttemptId` is no longer open, or the account pays in another currency (CURRENCY_MISMATCH); or: A request with this Idempotency-Key is still in progress
      */
     409: ErrorResponseDto;
     /**
