@@ -115,7 +115,10 @@ export function shownUnits(request: GatewayRequest, outcome: Outcome): { units?:
   return searches > 0 ? { units: { web_search_call: searches } } : {};
 }
 
-/** The web searches a request is charged when its usage does not count them (see shownUnits()). */
+/**
+ * The web searches a request is charged when its usage does not count them, when its rule prices them
+ * (see shownUnits()); a cut request's are at most the searches it held (cutCounts()).
+ */
 function searchesOf(request: GatewayRequest, outcome: Outcome): number {
   if (!Object.hasOwn(request.rule.unitPrices ?? {}, 'web_search_call')) return 0;
   const held = request.held.units?.web_search_call ?? 0;
@@ -143,15 +146,13 @@ export function cutCounts(request: GatewayRequest, outcome: Outcome): Omit<Abort
   const reportedOutput = kinds ? kinds.output + kinds.reasoning : 0;
   const output = Math.min(Math.max(reportedOutput, outcome.outputBytes), request.outputBound);
   const reasoningTokens = Math.min(kinds?.reasoning ?? 0, output);
-  const priced = request.rule.unitPrices ?? {};
-  const held = request.held.units?.web_search_call ?? 0;
-  const searches = request.route.path === '/chat/completions' ? held : Math.min(outcome.webSearches, held);
+  const searches = Math.min(searchesOf(request, outcome), request.held.units?.web_search_call ?? 0);
   const tier = pricedTier(request, outcome.serviceTier) ?? pricedTier(request, request.held.serviceTier);
   return {
     ...input,
     outputTokens: output - reasoningTokens,
     reasoningTokens,
-    ...(searches > 0 && Object.hasOwn(priced, 'web_search_call') ? { units: { web_search_call: searches } } : {}),
+    ...(searches > 0 ? { units: { web_search_call: searches } } : {}),
     ...(tier ? { serviceTier: tier } : {}),
     termination: outcome.termination,
   };
