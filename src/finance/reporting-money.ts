@@ -13,8 +13,8 @@ export function moneyOf(query: { currency?: string; reportingCurrency?: string }
   if (query.currency !== undefined && query.reportingCurrency !== undefined) {
     throw new DomainError('VALIDATION', 'name currency or reportingCurrency, not both');
   }
-  // Neither: the one figure finance reads, every currency converted (a service that sells only in the
-  // reporting currency needs no rate for it).
+  // reportingCurrency, or neither: the one figure finance reads, every currency converted (a service
+  // that sells only in the reporting currency needs no rate for it).
   if (query.currency === undefined) {
     if (query.reportingCurrency !== undefined && query.reportingCurrency !== reporting) {
       throw new DomainError(
@@ -24,10 +24,10 @@ export function moneyOf(query: { currency?: string; reportingCurrency?: string }
     }
     return { currency: reporting, reporting: minorUnits(reporting)! };
   }
-  if (minorUnits(query.currency!) === undefined) {
+  if (minorUnits(query.currency) === undefined) {
     throw new DomainError('VALIDATION', 'currency must be an ISO 4217 code in lowercase (usd, eur, jpy, …)');
   }
-  return { currency: query.currency!, reporting: null };
+  return { currency: query.currency, reporting: null };
 }
 
 /** The answer's currency fields: `reportingCurrency` too when the figures were converted into it. */
