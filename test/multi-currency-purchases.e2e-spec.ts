@@ -103,9 +103,11 @@ describe('prices in several currencies: packages and purchases', () => {
     }
     await createPackage({ price: PRICES[0], prices: PRICES }, 400);
     await createPackage({}, 400);
-    // Twenty prices, one per currency, are fine.
-    const twenty = ['usd', 'eur', 'gbp', 'chf', 'cad', 'aud', 'nzd', 'sek', 'nok', 'dkk'];
-    const many = [...twenty, 'jpy', 'krw', 'kwd', 'bhd', 'omr', 'jod', 'pln', 'czk', 'huf', 'mxn'];
+    // Twenty prices, one per currency, are fine. Codes of 2 places are drawn by the specs that list
+    // packages by currency (test/support/currencies.ts): these are the named ones and those of 0 or 3.
+    const named = ['usd', 'eur', 'gbp', 'jpy', 'kwd'];
+    const zero = ['krw', 'clp', 'isk', 'vnd', 'ugx', 'xof', 'xaf', 'pyg', 'rwf', 'bif'];
+    const many = [...named, ...zero, 'bhd', 'omr', 'jod', 'tnd', 'lyd'];
     await createPackage({ prices: many.map((currency) => ({ amount: '1', currency })) }, 201);
   });
 
