@@ -50,9 +50,11 @@ export function purchaseAmount(minor: bigint, currency: Currency): string {
 }
 
 /**
- * Money a purchase's answer shows (a refund's `amount`, the refundable quote): `exact` minor units,
- * in the purchase's 2 places. A 3-place currency's money is then cut to the cent (`amountOfMinor()`),
- * so either the exact money or that cut is accepted there; 0- and 2-place currencies are exact.
+ * Money a purchase's answer shows (a refund's `amount`, the refundable quote) against the `exact`
+ * minor units its ledger line took. Purchases keep amounts in 2 places (numeric(12,2)), and
+ * `amountOfMinor()` cuts a 3-place currency's money to the cent: 1 of 3 credits bought for 0.07 kwd
+ * refunds 0.023 kwd in the ledger and answers "0.02". Until purchases keep 3 places that cut is
+ * accepted for 3-place currencies only (the spec counts it as `cutToCent`); 0 and 2 places are exact.
  */
 export function shownMoney(text: string, currency: Currency, exact: bigint): boolean {
   const cut = 10n ** BigInt(Math.max(PLACES[currency] - 2, 0));
