@@ -54,6 +54,26 @@ function expectFigures(got: Record<string, string>, want: Map<string, bigint>, c
 }
 
 /**
+ * Moves the ledger lines of `accounts` to `at`, as if written then (the ledger's own rows, set by SQL
+ * past its append-only trigger, as test/finance-reporting.e2e-spec.ts moves its grants).
+ */
+export async function bookOn(db: pg.Pool, accounts: { id: string }[], at: string): Promise<void> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL session_replication_role = replica`);
+    await client.query(
+      `UPDATE credit_ledger SET created_at = $2::timestamptz
+        WHERE account_id IN (SELECT account_id FROM accounts WHERE user_id = ANY($1))`,
+      [accounts.map((a) => a.id), at],
+    );
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
+/**
  * The properties of test/currencies-property.e2e-spec.ts after a run: `run` the run's accounts,
  * `all` every account so far (the database is the spec's own, so its totals are theirs).
  */
