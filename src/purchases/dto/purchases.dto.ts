@@ -17,7 +17,7 @@ import {
   type PurchaseStatus,
 } from '../purchase-status.js';
 
-const AMOUNT_MESSAGE = 'must be a decimal string with at most 2 places, like "10.00"';
+const AMOUNT_MESSAGE = 'must be a decimal string like "10.00", of at most 10 whole digits and 4 places';
 /** Checked when no package is named, or when given anyway (packageId then refuses the pair). */
 const withoutPackage = (o: { packageId?: unknown }, value: unknown) => o.packageId === undefined || value !== undefined;
 
@@ -61,7 +61,8 @@ export class CreatePurchaseDto {
   @ApiPropertyOptional({
     example: '10.00',
     description:
-      'What the buyer pays: > 0, at most 2 decimal places (required without `packageId`). With packages on ' +
+      'What the buyer pays: > 0, at most the currency’s minor places (jpy 0, usd 2, kwd 3; required without ' +
+      '`packageId`). With packages on ' +
       'sale in the currency, at least their lowest price per credit (else PRICE_BELOW_PACKAGES)',
   })
   @ValidateIf(withoutPackage)
@@ -275,7 +276,9 @@ export class ProviderEventDto {
 
   @ApiPropertyOptional({
     example: '4.00',
-    description: 'With `refunded` only: the cumulative amount refunded, as providers report it',
+    description:
+      'With `refunded` only: the cumulative amount refunded, as providers report it, at most the purchase ' +
+      'currency’s minor places',
   })
   @IsOptional()
   @IsString()
