@@ -142,7 +142,7 @@ export class PurchaseResponseDto {
   })
   bonusCredits: number;
 
-  @ApiProperty({ example: '10.00' })
+  @ApiProperty({ example: '10.00', description: 'In the currency’s minor places ("1500" jpy, "1.005" kwd)' })
   amount: string;
 
   @ApiProperty({ example: 'usd' })
@@ -166,7 +166,10 @@ export class PurchaseResponseDto {
   @ApiInteger({ example: 0, description: 'Credits taken back from the purchase’s allocation' })
   refundedCredits: number;
 
-  @ApiProperty({ example: '0.00', description: 'What was refunded (admin refunds, or the provider’s cumulative)' })
+  @ApiProperty({
+    example: '0.00',
+    description: 'What was refunded (admin refunds, or the provider’s cumulative), in the currency’s places',
+  })
   refundedAmount: string;
 
   @ApiInteger({
@@ -228,7 +231,7 @@ export class RefundableResponseDto {
   @ApiInteger({ example: 600, description: 'The purchase allocation’s remaining credits' })
   credits: number;
 
-  @ApiProperty({ example: '6.00', description: 'Their share of the amount, rounded down to the cent' })
+  @ApiProperty({ example: '6.00', description: 'Their share of the amount, rounded down to the currency’s minor unit' })
   amount: string;
 }
 
@@ -262,7 +265,7 @@ export class RefundResponseDto {
   @ApiInteger({ example: 400 })
   credits: number;
 
-  @ApiProperty({ example: '4.00', description: 'What the platform pays back' })
+  @ApiProperty({ example: '4.00', description: 'What the platform pays back, in the purchase currency’s minor places' })
   amount: string;
 
   @ApiProperty({ example: '2026-11-21T12:05:00.000Z' })

@@ -3415,6 +3415,9 @@ export type PurchaseResponseDto = {
      * The package’s bonus, granted with `credits` in the same allocation
      */
     bonusCredits: number;
+    /**
+     * In the currency’s minor places ("1500" jpy, "1.005" kwd)
+     */
     amount: string;
     currency: string;
     provider: string;
@@ -3430,7 +3433,7 @@ export type PurchaseResponseDto = {
      */
     refundedCredits: number;
     /**
-     * What was refunded (admin refunds, or the provider’s cumulative)
+     * What was refunded (admin refunds, or the provider’s cumulative), in the currency’s places
      */
     refundedAmount: string;
     /**
@@ -3457,7 +3460,7 @@ export type RefundableResponseDto = {
      */
     credits: number;
     /**
-     * Their share of the amount, rounded down to the cent
+     * Their share of the amount, rounded down to the currency’s minor unit
      */
     amount: string;
 };
@@ -3486,7 +3489,7 @@ export type RefundResponseDto = {
     purchaseId: string;
     credits: number;
     /**
-     * What the platform pays back
+     * What the platform pays back, in the purchase currency’s minor places
      */
     amount: string;
     createdAt: string;
