@@ -205,6 +205,7 @@ import { MultiCurrencyPrices1732006200000 } from './1732006200000-multi-currency
 import { FinanceFxRates1732006300000 } from './1732006300000-finance-fx-rates.js';
 import { VolumeTotalsChargedCredits1732006500000 } from './1732006500000-volume-totals-charged-credits.js';
 import { VolumeRoundsPerRequest1732006510000 } from './1732006510000-volume-rounds-per-request.js';
+import { MoneyInMinorPlaces1732006600000 } from './1732006600000-money-in-minor-places.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -415,4 +416,5 @@ export const MIGRATIONS = [
   FinanceFxRates1732006300000,
   VolumeTotalsChargedCredits1732006500000,
   VolumeRoundsPerRequest1732006510000,
+  MoneyInMinorPlaces1732006600000,
 ];

@@ -29,8 +29,9 @@ const cents = (text: string) => BigInt(text.replace('.', ''));
  * The roll-forward and the liability in the reporting currency (docs/finance.md "The reporting
  * currency"), over HTTP with usd, jpy and kwd lots whose lines fall on four UTC days: every figure is
  * the sum of the ledger's lines each converted at its own day's rate and rounded to the cent, half
- * away from zero; the identities hold exactly; a day without a rate is 422 FX_RATE_MISSING naming it,
- * answered once stored; a rate stored later for a past day converts that day from then on.
+ * away from zero; the identities hold exactly; a day without a rate is 422 FX_RATE_MISSING naming it
+ * and the currencies it lacks, answered once stored; a rate stored later for a past day converts that
+ * day from then on.
  */
 describe('finance: the reporting currency', () => {
   let own: OwnDatabase;
@@ -126,15 +127,26 @@ describe('finance: the reporting currency', () => {
     return sums;
   }
 
-  it('a day without a rate → 422 FX_RATE_MISSING naming the days; an instant before them answers', async () => {
+  it('a day without a rate → 422 FX_RATE_MISSING naming the days and pairs; an instant before them answers', async () => {
     const none = await rollForward().expect(422);
     expect(none.body).toMatchObject({ code: 'FX_RATE_MISSING', days: [d3, d2, d1, d0] });
+    // Each day's currencies that moved money without a rate into usd: the kwd lot granted on d3 and
+    // expired on d1, the jpy and kwd lots granted on d2 and used on d0 (a's usd needs none).
+    const pair = (day: string, from: string) => ({ day, from, to: 'usd' });
+    expect(none.body.missing).toEqual([
+      pair(d3, 'kwd'),
+      pair(d2, 'jpy'),
+      pair(d2, 'kwd'),
+      pair(d1, 'kwd'),
+      pair(d0, 'jpy'),
+      pair(d0, 'kwd'),
+    ]);
     // kwd's tie: 10.000 × 3.2605 = 32.605 usd → 32.61 (half away from zero)
     await putRates(d3, { kwd: '3.2605' });
     await putRates(d2, { jpy: '0.006712', kwd: '3.2605', eur: '1.08' });
     await putRates(d0, { jpy: '0.0067', kwd: '3.2605' });
     const some = await rollForward({ interval: 'day' }).expect(422);
-    expect(some.body).toMatchObject({ code: 'FX_RATE_MISSING', days: [d1] });
+    expect(some.body).toMatchObject({ code: 'FX_RATE_MISSING', days: [d1], missing: [pair(d1, 'kwd')] });
     await t.http.get('/api/finance/liability').query({ reportingCurrency: 'usd' }).set(admin).expect(422);
     // The liability at the end of d2 needs d3 and d2 only.
     const before = await t.http

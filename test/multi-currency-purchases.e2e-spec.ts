@@ -36,11 +36,8 @@ describe('prices in several currencies: packages and purchases', () => {
   ];
   /** The same prices as views show money: in each currency's minor places. */
   const SHOWN = [PRICES[0], PRICES[1], { amount: '0.070', currency: 'kwd' }];
-  /** A purchase's amount is stored with 2 places: compared as a number. */
-  const paying = (price: { amount: string; currency: string }) => ({
-    amount: expect.toSatisfy((a: string) => Number(a) === Number(price.amount)),
-    currency: price.currency,
-  });
+  /** A purchase's amount as its view shows it: in the currency's minor places. */
+  const paying = (price: { amount: string; currency: string }) => ({ amount: price.amount, currency: price.currency });
   /** A package made by the admin, expecting `status`; its id and the answer's body. */
   const createPackage = async (body: Record<string, unknown>, status: number, prefix = 'mc') => {
     const packageId = uniqueId(prefix).toLowerCase().slice(0, 50);
@@ -80,6 +77,22 @@ describe('prices in several currencies: packages and purchases', () => {
       amount: string;
       currency: string;
     }[];
+
+  /** An account's roll-forward totals in `currency` (groupBy=account, page by page). */
+  const accountRollForward = async (userId: string, currency: string, from: string, to: string) => {
+    let cursor: string | undefined;
+    for (;;) {
+      const r = await t.http
+        .get('/api/finance/rollforward')
+        .query({ currency, from, to, groupBy: 'account', limit: 1000, ...(cursor ? { cursor } : {}) })
+        .set(admin);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const mine = r.body.accounts.find((a: { userId: string }) => a.userId === userId);
+      if (mine) return mine.totals as Record<string, string>;
+      cursor = r.body.nextCursor ?? undefined;
+      if (!cursor) return undefined;
+    }
+  };
 
   it('a package takes prices in several currencies, each at most its minor places; bad lists are 400s', async () => {
     const made = await createPackage({ prices: PRICES }, 201);
@@ -164,7 +177,7 @@ describe('prices in several currencies: packages and purchases', () => {
       await t.http.post(`/api/purchases/${p.body.id}/refunds`).set(admin).send({}).expect(201);
       const refunded = await t.http.get(`/api/purchases/${p.body.id}`).set(admin).expect(200);
       expect(refunded.body).toMatchObject({ ...paying(price), status: 'refunded' });
-      expect(Number(refunded.body.refundedAmount)).toBe(Number(price.amount));
+      expect(refunded.body.refundedAmount).toBe(price.amount);
     }
     // A currency the package has no price in.
     const u = await f.newUser();
@@ -172,6 +185,58 @@ describe('prices in several currencies: packages and purchases', () => {
       .expect(409)
       .expect((r) => expect(r.body.code).toBe('CURRENCY_MISMATCH'));
     expect(await purchasesOf(u.id)).toEqual([]);
+  });
+
+  it('a kwd price of 3 places is listed, bought and refunded to the fils; more places than a currency has are 400s', async () => {
+    const prices = [
+      { amount: '1.005', currency: 'kwd' },
+      { amount: '30', currency: 'jpy' },
+    ];
+    const { packageId, body } = await createPackage({ prices }, 201);
+    expect(body).toMatchObject({ price: prices[0], prices });
+    const listed = (await listAll(admin, { currency: 'kwd' })).find((p) => p.packageId === packageId);
+    expect(listed).toMatchObject({ price: prices[0], prices });
+    const u = await f.newUser();
+    for (const price of [
+      { amount: '1.0005', currency: 'kwd' },
+      { amount: '0.5', currency: 'jpy' },
+    ]) {
+      await createPackage({ price }, 400);
+      const r = await purchase({ userId: u.id, credits: 100, ...price }).expect(400);
+      expect(JSON.stringify(r.body.message)).toContain('decimal places');
+    }
+    expect(await purchasesOf(u.id)).toEqual([]);
+
+    // 2,000,000,000 credits for 1.005 kwd: half of them take floor(1005 / 2) = 502 fils back, the rest 503.
+    const p = await purchase({ userId: u.id, packageId, currency: 'kwd' }).expect(201);
+    expect(p.body).toMatchObject({ amount: '1.005', currency: 'kwd', refundedAmount: '0.000' });
+    const paid = await pay(p.body.id).expect(200);
+    expect(paid.body).toMatchObject({ amount: '1.005', status: 'paid' });
+    const lots = await t.http.get(`/api/credits/allocations?userId=${u.id}`).set(admin).expect(200);
+    expect(lots.body.items.find((a: { id: string }) => a.id === paid.body.allocationId)).toMatchObject({
+      value: prices[0],
+      valueRemaining: '1.005',
+    });
+    const refundable = () => t.http.get(`/api/purchases/${p.body.id}/refundable`).set(admin).expect(200);
+    expect((await refundable()).body).toEqual({ credits: 2_000_000_000, amount: '1.005' });
+    const refunds = `/api/purchases/${p.body.id}/refunds`;
+    const half = await t.http.post(refunds).set(admin).send({ credits: 1_000_000_000 }).expect(201);
+    expect(half.body).toMatchObject({ credits: 1_000_000_000, amount: '0.502' });
+    const partly = await t.http.get(`/api/purchases/${p.body.id}`).set(admin).expect(200);
+    expect(partly.body).toMatchObject({ amount: '1.005', refundedAmount: '0.502', status: 'partially_refunded' });
+    expect((await refundable()).body).toEqual({ credits: 1_000_000_000, amount: '0.503' });
+    // A provider's cumulative refund is held to the purchase currency's places too.
+    const events = `/api/purchases/${p.body.id}/provider-events`;
+    await t.http.post(events).set(admin).send({ type: 'refunded', amountRefunded: '0.5025' }).expect(400);
+    const rest = await t.http.post(refunds).set(admin).send({}).expect(201);
+    expect(rest.body).toMatchObject({ credits: 1_000_000_000, amount: '0.503' });
+    const refunded = await t.http.get(`/api/purchases/${p.body.id}`).set(admin).expect(200);
+    expect(refunded.body).toMatchObject({ amount: '1.005', refundedAmount: '1.005', status: 'refunded' });
+
+    // The account's kwd roll-forward: in 1.005, out 0.502 + 0.503, nothing left.
+    const day = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+    const totals = await accountRollForward(u.id, 'kwd', day(-1), day(1));
+    expect(totals).toMatchObject({ opening: '0.000', purchased: '1.005', refunded: '1.005', closing: '0.000' });
   });
 
   it('two first purchases in two currencies paid at once: exactly one wins', async () => {
@@ -202,7 +267,7 @@ describe('prices in several currencies: packages and purchases', () => {
     expect((await balance(u)).billingCurrency).toBe('kwd');
     await purchase({ userId: u.id, packageId: pkg })
       .expect(201)
-      .expect((r) => expect(r.body).toMatchObject(paying(PRICES[2])));
+      .expect((r) => expect(r.body).toMatchObject(paying(SHOWN[2])));
     await purchase({ userId: u.id, packageId: pkg, currency: 'usd' }).expect(409);
 
     await put({ userId: u.id, currency: 'jpy' }).expect(200);

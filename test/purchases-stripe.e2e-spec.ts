@@ -193,6 +193,44 @@ describe('the Stripe webhook', () => {
     expect(await total(u)).toBe(1000);
   });
 
+  it('kwd counts in Stripe’s thousandths: 1010 pays 1.010 kwd, 500 refunds 0.500; 1.005 kwd no session pays', async () => {
+    const u = await f.newUser();
+    const buy = async (amount: string) =>
+      (
+        await t.http
+          .post('/api/purchases')
+          .set(service)
+          .send({ userId: u.id, credits: 1000, amount, currency: 'kwd', provider: 'stripe' })
+          .expect(201)
+      ).body.id as string;
+    const id = await buy('1.010');
+    // 101 would be 1.01 in hundredths: not what Stripe's kwd unit says
+    const cents = checkoutSession(id, { amount_total: 101, currency: 'kwd' });
+    const ignored = await deliver(stripeEvent('checkout.session.completed', cents)).expect(200);
+    expect(ignored.body).toMatchObject({ received: true, outcome: 'ignored' });
+    const session = checkoutSession(id, { amount_total: 1010, currency: 'kwd' });
+    await deliver(stripeEvent('checkout.session.completed', session)).expect(200);
+    expect(await purchase(id)).toMatchObject({ amount: '1.010', status: 'paid' });
+    const refunded = { ...charge(session.payment_intent, 500), currency: 'kwd' };
+    await deliver(stripeEvent('charge.refunded', refunded)).expect(200);
+    // ceil(1000 × 0.500 / 1.010) = 496 credits back
+    expect(await purchase(id)).toMatchObject({
+      refundedAmount: '0.500',
+      refundedCredits: 496,
+      status: 'partially_refunded',
+    });
+    expect(await total(u)).toBe(504);
+    // Stripe charges kwd in tens of thousandths only: 1.005 kwd has no session that pays it.
+    const odd = await buy('1.005');
+    for (const amount_total of [1005, 1000, 1010]) {
+      const res = await deliver(
+        stripeEvent('checkout.session.completed', checkoutSession(odd, { amount_total, currency: 'kwd' })),
+      ).expect(200);
+      expect(res.body).toMatchObject({ outcome: 'ignored' });
+    }
+    expect(await purchase(odd)).toMatchObject({ status: 'pending_payment', allocationId: null });
+  });
+
   it('a bad or stale signature is a 400 and writes nothing', async () => {
     const u = await f.newUser();
     const id = await pending(u);

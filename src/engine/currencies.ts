@@ -59,8 +59,9 @@ export function minorUnits(currency: string): number | undefined {
 }
 
 /**
- * Where a money value is stored beyond the rule: a `numeric(12,2)` column (purchases, packages) takes
- * at most 2 places and 10 whole digits, so a kwd amount of 3 places is refused there, never cut.
+ * Where a money value is stored beyond the rule: a `numeric(14,4)` column (purchases, packages) takes
+ * at most 10 whole digits; `places` bounds a column that holds fewer places than some currencies have,
+ * so an amount it cannot hold is refused, never cut.
  */
 export interface MoneyLimits {
   places?: number;

@@ -25,14 +25,23 @@ import { FinanceService } from './finance.service.js';
 /** 422 of a read converted into the reporting currency that needs a day without a rate. */
 const ApiFxRateMissing = () =>
   ApiUnprocessableEntityResponse({
-    description: 'reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)',
+    description:
+      'reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING: ' +
+      '`days`, and `missing`, each day’s currency pairs without a rate)',
     type: FxRateMissingResponseDto,
     examples: {
       missing: domainErrorExample(
         'FX_RATE_MISSING',
         'No FX rate into usd is stored for 2026-11-02, 2026-11-03',
         'Two days without a rate',
-        { days: ['2026-11-02', '2026-11-03'] },
+        {
+          days: ['2026-11-02', '2026-11-03'],
+          missing: [
+            { day: '2026-11-02', from: 'eur', to: 'usd' },
+            { day: '2026-11-03', from: 'eur', to: 'usd' },
+            { day: '2026-11-03', from: 'jpy', to: 'usd' },
+          ],
+        },
       ),
     },
   });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager, In } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
+import { fromMinor, toMinor } from '../engine/currencies.js';
 import { Reconciliation } from './entities/reconciliation.entity.js';
 import type { PurchaseFacts, ReconciliationResult } from './reconciliation-report.js';
 
@@ -15,12 +16,15 @@ interface PurchaseFactsRow {
   paid_at: Date;
 }
 
+/** A stored amount (4 places) in its currency's places, as the purchase view shows it. */
+const inPlaces = (amount: string, currency: string) => fromMinor(toMinor(amount, currency), currency);
+
 const toFacts = (r: PurchaseFactsRow): PurchaseFacts => ({
   id: r.id,
   paymentIntentId: r.payment_intent_id,
-  amount: r.amount,
+  amount: inPlaces(r.amount, r.currency),
   currency: r.currency,
-  refundedAmount: r.refunded_amount,
+  refundedAmount: inPlaces(r.refunded_amount, r.currency),
   status: r.status,
   paidAt: r.paid_at,
 });

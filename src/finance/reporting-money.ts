@@ -39,8 +39,9 @@ export function currencyFields(money: MoneyOf): { currency: string; reportingCur
 
 /**
  * For a converted read, that every day before `to` on which a valued line of another currency moved
- * money has that currency's rate (else 422 FX_RATE_MISSING naming the days), and when the rates last
- * changed; '' for a read of one currency.
+ * money has that currency's rate (else 422 FX_RATE_MISSING naming the days, and each day's missing
+ * pairs `{day, from, to}`: the rates a PUT of that day must bring), and when the rates last changed;
+ * '' for a read of one currency.
  */
 export async function ratesFor(
   reads: CreditFinanceRepository,
@@ -49,10 +50,15 @@ export async function ratesFor(
   to: Date,
 ): Promise<string> {
   if (money.reporting == null) return '';
-  const { days, ratesChanged } = await reads.missingDays(db, money.currency, to);
-  if (days.length > 0) {
+  const { days: lacking, ratesChanged } = await reads.missingDays(db, money.currency, to);
+  if (lacking.length > 0) {
+    const days = lacking.map((d) => d.day);
+    const missing = lacking.flatMap((d) => d.currencies.map((from) => ({ day: d.day, from, to: money.currency })));
     const shown = days.length > 10 ? `${days.slice(0, 10).join(', ')}, …` : days.join(', ');
-    throw new DomainError('FX_RATE_MISSING', `No FX rate into ${money.currency} is stored for ${shown}`, { days });
+    throw new DomainError('FX_RATE_MISSING', `No FX rate into ${money.currency} is stored for ${shown}`, {
+      days,
+      missing,
+    });
   }
   return ratesChanged;
 }

@@ -1,44 +1,36 @@
-import { minorUnits, type MoneyLimits } from '../engine/currencies.js';
+import { fromMinor, minorUnits, type MoneyLimits, toMinor } from '../engine/currencies.js';
 
 /**
- * A purchase's money, exactly (docs/purchases.md): amounts are decimal strings of at most 2 places,
- * handled as BigInt cents; no floating point anywhere.
+ * A purchase's money, exactly (docs/purchases.md): amounts are decimal strings of at most their
+ * currency's minor places (jpy 0, usd 2, kwd 3), handled as BigInt minor units; no floating point.
  */
-
-/** A decimal amount: digits, at most 2 places ("10", "10.5", "10.00"). */
-export const AMOUNT_PATTERN = /^\d{1,10}(\.\d{1,2})?$/;
 
 /**
- * Where a purchase's or a package's money is stored (numeric(12,2)): beyond the one money rule
- * (moneyProblem()), at most 2 places and 10 whole digits.
+ * A decimal amount before its currency is known (a provider's refunded amount names none): at most
+ * 10 whole digits and 4 places, the most any currency has; its purchase's currency then bounds the
+ * places (placesFit()).
  */
-export const PURCHASE_MONEY: MoneyLimits = { places: 2, digits: 10 };
-
-/** "10.5" → 1050n. The caller has checked AMOUNT_PATTERN. */
-export function toCents(amount: string): bigint {
-  const [whole, fraction = ''] = amount.split('.');
-  return BigInt(whole) * 100n + BigInt(fraction.padEnd(2, '0'));
-}
-
-/** 1050n → "10.50". */
-export function fromCents(cents: bigint): string {
-  const whole = cents / 100n;
-  const fraction = (cents % 100n).toString().padStart(2, '0');
-  return `${whole}.${fraction}`;
-}
-
-/** The share of `amount` that `credits` of a purchase of `total` credits are worth, rounded down to the cent. */
-export function shareOfAmount(credits: number, total: number, amount: string): string {
-  return fromCents((BigInt(credits) * toCents(amount)) / BigInt(total));
-}
+export const AMOUNT_PATTERN = /^\d{1,10}(\.\d{1,4})?$/;
 
 /**
- * Money in the currency's minor units (docs/finance.md) as a purchase amount of 2 places: a
- * zero-place currency's units become whole amounts, a three-place one's are cut to the cent.
+ * Where a purchase's or a package's money is stored (numeric(14,4)): beyond the one money rule
+ * (moneyProblem(): the currency's own places), at most 10 whole digits.
  */
-export function amountOfMinor(minor: bigint, currency: string): string {
-  const places = BigInt(minorUnits(currency) ?? 2);
-  return fromCents(places <= 2n ? minor * 10n ** (2n - places) : minor / 10n ** (places - 2n));
+export const PURCHASE_MONEY: MoneyLimits = { digits: 10 };
+
+/** Whether `amount` (AMOUNT_PATTERN) has at most `currency`'s minor places: "0.502" kwd yes, "0.5" jpy no. */
+export function placesFit(amount: string, currency: string): boolean {
+  return (amount.split('.')[1] ?? '').length <= (minorUnits(currency) ?? 2);
+}
+
+/** A stored amount ("1.0050", numeric(14,4)) as the API shows it: in its currency's places ("1.005"). */
+export function amountIn(amount: string, currency: string): string {
+  return fromMinor(toMinor(amount, currency), currency);
+}
+
+/** The share of `amount` that `credits` of a purchase of `total` credits are worth, rounded down to the minor unit. */
+export function shareOfAmount(credits: number, total: number, amount: string, currency: string): string {
+  return fromMinor((BigInt(credits) * toMinor(amount, currency)) / BigInt(total), currency);
 }
 
 /** The share of a lot's money left `valueMinor` that `credits` of its `remaining` take (credit_value_share()). */
@@ -48,39 +40,7 @@ export function shareOfValue(valueMinor: bigint, credits: number, remaining: num
 }
 
 /** The credits a cumulative refund of `refunded` out of `amount` takes back: ceil(total × refunded / amount). */
-export function creditsForRefund(total: number, refunded: string, amount: string): number {
-  const a = toCents(amount);
-  return Number((BigInt(total) * toCents(refunded) + a - 1n) / a);
-}
-
-/**
- * Stripe's integer amounts in the currency's smallest unit as a decimal of 2 places: most currencies
- * have 2 decimals; Stripe's zero-decimal ones count whole units; its three-decimal ones thousandths
- * (rounded down to the cent, which Stripe's own rule of multiples of 10 makes exact for refunds).
- */
-const ZERO_DECIMAL = new Set([
-  'bif',
-  'clp',
-  'djf',
-  'gnf',
-  'jpy',
-  'kmf',
-  'krw',
-  'mga',
-  'pyg',
-  'rwf',
-  'ugx',
-  'vnd',
-  'vuv',
-  'xaf',
-  'xof',
-  'xpf',
-]);
-const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
-
-export function fromMinorUnits(minor: number, currency: string): string {
-  const n = BigInt(minor);
-  if (ZERO_DECIMAL.has(currency)) return fromCents(n * 100n);
-  if (THREE_DECIMAL.has(currency)) return fromCents(n / 10n);
-  return fromCents(n);
+export function creditsForRefund(total: number, refunded: string, amount: string, currency: string): number {
+  const a = toMinor(amount, currency);
+  return Number((BigInt(total) * toMinor(refunded, currency) + a - 1n) / a);
 }

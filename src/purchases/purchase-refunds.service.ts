@@ -5,15 +5,16 @@ import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditsService } from '../engine/credits.service.js';
+import { fromMinor, minorUnits, toMinor } from '../engine/currencies.js';
 import { EventsService } from '../events/events.service.js';
-import { amountOfMinor, creditsForRefund, fromCents, toCents } from './purchase-money.js';
+import { creditsForRefund, placesFit } from './purchase-money.js';
 import { PAID_STATUSES, type ProviderEventType, type PurchaseStatus } from './purchase-status.js';
 import {
   accountOf,
   grantedCredits,
   type PurchaseView,
   refundableCredits,
-  refundedCents,
+  refundedMinor,
   type RefundView,
   toPurchaseView,
   toRefundView,
@@ -67,7 +68,7 @@ export class PurchaseRefundsService {
         });
       }
       // The money the refund line took by the rule (docs/finance.md), so a purchase's money adds up.
-      const amount = amountOfMinor(await this.credits.lastRefundMinor(manager, allocation!.id), row.currency);
+      const amount = fromMinor(await this.credits.lastRefundMinor(manager, allocation!.id), row.currency);
       const refund = await this.repo.insertRefund(manager, {
         purchaseId: row.id,
         origin: 'admin',
@@ -78,10 +79,11 @@ export class PurchaseRefundsService {
         createdBy: actor.createdBy,
       });
       const refundedCredits = row.refunded_credits + credits;
+      const refunded = fromMinor(minorOf(row, row.refunded_amount) + minorOf(row, amount), row.currency);
       const after = await this.repo.update(manager, row.id, {
         refunded_credits: refundedCredits,
-        refunded_amount: fromCents(toCents(row.refunded_amount) + toCents(amount)),
-        ...statusAfterRefund(row, { refunded_amount: fromCents(toCents(row.refunded_amount) + toCents(amount)) }),
+        refunded_amount: refunded,
+        ...statusAfterRefund(row, { refunded_amount: refunded }),
       });
       await this.events.emit(manager, 'purchase.refunded', {
         purchaseId: row.id,
@@ -150,12 +152,18 @@ export class PurchaseRefundsService {
       });
     switch (event.type) {
       case 'refunded': {
-        const reported = toCents(event.amountRefunded!);
-        if (reported > toCents(row.amount)) {
+        if (!placesFit(event.amountRefunded!, row.currency)) {
+          throw new DomainError(
+            'VALIDATION',
+            `amountRefunded has more decimal places than ${row.currency} has (${minorUnits(row.currency)})`,
+          );
+        }
+        const reported = minorOf(row, event.amountRefunded!);
+        if (reported > minorOf(row, row.amount)) {
           throw new DomainError('VALIDATION', `amountRefunded is more than the purchase's amount ${row.amount}`);
         }
-        if (reported <= toCents(row.provider_refunded_amount)) return null;
-        const want = creditsForRefund(grantedCredits(row), event.amountRefunded!, row.amount);
+        if (reported <= minorOf(row, row.provider_refunded_amount)) return null;
+        const want = creditsForRefund(grantedCredits(row), event.amountRefunded!, row.amount, row.currency);
         // During a dispute the allocation's credits are frozen (out of its remaining): the refund
         // takes back from them, and what is left is frozen again.
         const disputed = row.status === 'disputed';
@@ -170,16 +178,17 @@ export class PurchaseRefundsService {
           want - row.refunded_credits - row.debt_created,
           {
             origin: 'provider',
-            amount: fromCents(reported - toCents(row.provider_refunded_amount)),
+            amount: fromMinor(reported - minorOf(row, row.provider_refunded_amount), row.currency),
           },
         );
         const refrozen = disputed ? await freeze(true) : null;
+        const providerRefunded = fromMinor(reported, row.currency);
         return {
-          provider_refunded_amount: fromCents(reported),
+          provider_refunded_amount: providerRefunded,
           refunded_credits: row.refunded_credits + taken.taken,
           debt_created: row.debt_created + taken.debt,
           ...(refrozen === null ? {} : { disputed_credits: refrozen }),
-          ...statusAfterRefund(row, { provider_refunded_amount: fromCents(reported) }),
+          ...statusAfterRefund(row, { provider_refunded_amount: providerRefunded }),
         };
       }
       case 'dispute_opened': {
@@ -215,7 +224,7 @@ export class PurchaseRefundsService {
           grantedCredits(row) - row.refunded_credits - row.debt_created,
           {
             origin: 'chargeback',
-            amount: fromCents(toCents(row.amount) - refundedCents(row)),
+            amount: fromMinor(minorOf(row, row.amount) - refundedMinor(row), row.currency),
           },
         );
         await this.events.emit(manager, 'purchase.dispute_closed', {
@@ -282,6 +291,9 @@ export class PurchaseRefundsService {
   }
 }
 
+/** An amount of the purchase `row` in its currency's minor units. */
+const minorOf = (row: PurchaseRow, amount: string): bigint => toMinor(amount, row.currency);
+
 /**
  * A refund's status (docs/purchases.md): `refunded` when the purchase's refunded amount after it (the
  * view's `refundedAmount`) equals its amount, else `partially_refunded`; so a purchase some of whose
@@ -291,7 +303,7 @@ function statusAfterRefund(
   row: PurchaseRow,
   change: Partial<Pick<PurchaseRow, 'refunded_amount' | 'provider_refunded_amount'>>,
 ): PurchaseChange {
-  const whole = refundedCents({ ...row, ...change }) >= toCents(row.amount);
+  const whole = refundedMinor({ ...row, ...change }) >= minorOf(row, row.amount);
   const status: PurchaseStatus = whole ? 'refunded' : 'partially_refunded';
   if (row.status === 'disputed') return { status_before_dispute: status };
   if (row.status === 'charged_back') return {};

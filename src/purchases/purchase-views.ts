@@ -1,5 +1,5 @@
+import { fromMinor, toMinor } from '../engine/currencies.js';
 import { namedInEvent } from '../events/event-types.js';
-import { fromCents, toCents } from './purchase-money.js';
 import type { PurchaseStatus } from './purchase-status.js';
 import type { PurchaseRow, RefundRow } from './purchases.repository.js';
 
@@ -35,10 +35,13 @@ export interface RefundView {
   createdAt: string;
 }
 
-/** What was refunded: the admins' refunds or the provider's cumulative report, whichever is more. */
-export function refundedCents(row: PurchaseRow): bigint {
-  const own = toCents(row.refunded_amount);
-  const provider = toCents(row.provider_refunded_amount);
+/**
+ * What was refunded, in the currency's minor units: the admins' refunds or the provider's cumulative
+ * report, whichever is more.
+ */
+export function refundedMinor(row: PurchaseRow): bigint {
+  const own = toMinor(row.refunded_amount, row.currency);
+  const provider = toMinor(row.provider_refunded_amount, row.currency);
   return own > provider ? own : provider;
 }
 
@@ -58,7 +61,7 @@ export function toPurchaseView(row: PurchaseRow): PurchaseView {
     status: row.status,
     allocationId: row.allocation_id,
     refundedCredits: row.refunded_credits,
-    refundedAmount: fromCents(refundedCents(row)),
+    refundedAmount: fromMinor(refundedMinor(row), row.currency),
     disputedCredits: row.disputed_credits,
     debtCreated: row.debt_created,
     autoRechargeAttemptId: row.auto_recharge_attempt_id,

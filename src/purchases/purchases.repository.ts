@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import type { ReconcileMismatch } from '../engine/credit-views.js';
+import { amountIn } from './purchase-money.js';
 import type { PurchaseStatus, RefundOrigin } from './purchase-status.js';
 
 /** A purchase row as the queries answer it, with its allocation's id (null until paid). */
@@ -63,6 +64,16 @@ const PURCHASE_COLUMNS = `p.id, p.account_id, p.user_id, p.org_id, p.credits, p.
   p.refunded_amount, p.provider_refunded_amount, ${DISPUTED_CREDITS}, p.debt_created, p.auto_recharge_attempt_id, p.reason,
   p.created_by,
   p.created_at, p.paid_at, p.closed_at, (SELECT a.id FROM credit_allocations a WHERE a.purchase_id = p.id) AS allocation_id`;
+
+/** A row's money as the API shows it, in its currency's places (the columns keep 4: "10.0000"). */
+function inPlaces<T extends PurchaseRow>(row: T): T {
+  return {
+    ...row,
+    amount: amountIn(row.amount, row.currency),
+    refunded_amount: amountIn(row.refunded_amount, row.currency),
+    provider_refunded_amount: amountIn(row.provider_refunded_amount, row.currency),
+  };
+}
 
 /** The columns a state change may set (snake_case as in the table). */
 export type PurchaseChange = Partial<
@@ -134,7 +145,7 @@ export class PurchasesRepository {
     const rows: PurchaseRow[] = await manager.query(`SELECT ${PURCHASE_COLUMNS} FROM purchases p WHERE p.id = $1`, [
       id,
     ]);
-    return rows[0] ?? null;
+    return rows[0] ? inPlaces(rows[0]) : null;
   }
 
   /** The purchase locked (FOR UPDATE): its state changes one at a time, before the account lock. */
@@ -181,7 +192,8 @@ export class PurchasesRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
       [input.purchaseId, input.origin, input.credits, input.debt, input.amount, input.reason, input.createdBy],
     );
-    return rows[0];
+    // The amount as given (in the purchase currency's places), not as the column writes it.
+    return { ...rows[0], amount: input.amount };
   }
 
   /** Claims a provider event id: false when it was seen before (nothing must change then). */
@@ -220,12 +232,13 @@ export class PurchasesRepository {
       where.push(`(p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(query.limit + 1);
-    return this.dataSource.query(
+    const rows: (PurchaseRow & { cursor_t: string })[] = await this.dataSource.query(
       `SELECT ${PURCHASE_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_t FROM purchases p
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY p.created_at DESC, p.id DESC LIMIT $${params.length}`,
       params,
     );
+    return rows.map(inPlaces);
   }
 
   /**

@@ -20,10 +20,10 @@ import { AccountLocksRepository } from '../engine/account-locks.repository.js';
 import { AutoRechargeAttempts } from '../engine/auto-recharge/auto-recharge-attempts.service.js';
 import type { ReconcileMismatch } from '../engine/credit-views.js';
 import { CreditsService } from '../engine/credits.service.js';
-import { toMinor } from '../engine/currencies.js';
+import { fromMinor, toMinor } from '../engine/currencies.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { packagePrices, PackagesService } from './packages/packages.service.js';
-import { amountOfMinor, shareOfAmount, shareOfValue, toCents } from './purchase-money.js';
+import { shareOfAmount, shareOfValue } from './purchase-money.js';
 import { PAID_STATUSES } from './purchase-status.js';
 import { accountOf, grantedCredits, type PurchaseView, refundableCredits, toPurchaseView } from './purchase-views.js';
 import { type PurchaseRow, PurchasesRepository } from './purchases.repository.js';
@@ -90,7 +90,7 @@ export class PurchasesService {
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }
-    if (body.amount !== undefined && toCents(body.amount) <= 0n) {
+    if (body.amount !== undefined && body.currency !== undefined && toMinor(body.amount, body.currency) <= 0n) {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
@@ -279,10 +279,10 @@ export class PurchasesService {
     const allocation = await this.changes.tx.run((manager) => this.credits.purchaseAllocation(manager, row.id));
     const credits = refundableCredits(row, allocation?.refundable ?? 0);
     if (allocation?.refundable_minor == null) {
-      return { credits, amount: shareOfAmount(credits, grantedCredits(row), row.amount) };
+      return { credits, amount: shareOfAmount(credits, grantedCredits(row), row.amount, row.currency) };
     }
     const money = shareOfValue(BigInt(allocation.refundable_minor), credits, allocation.refundable);
-    return { credits, amount: amountOfMinor(money, row.currency) };
+    return { credits, amount: fromMinor(money, row.currency) };
   }
 
   /**

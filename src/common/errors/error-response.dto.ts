@@ -80,7 +80,22 @@ export class UnprocessableResponseDto extends ErrorResponseDto {
   correctionId?: string;
 }
 
-/** 422 of a read converted into the reporting currency: FX_RATE_MISSING names the UTC days without a rate. */
+/** A rate FX_RATE_MISSING lacks: one currency into the reporting currency on one UTC day. */
+export class FxRateMissingPairDto {
+  @ApiProperty({ example: '2026-11-03', format: 'date' })
+  day: string;
+
+  @ApiProperty({ example: 'eur', description: 'The currency of the valued lines (ISO 4217, lowercase)' })
+  from: string;
+
+  @ApiProperty({ example: 'usd', description: 'The reporting currency (REPORTING_CURRENCY)' })
+  to: string;
+}
+
+/**
+ * 422 of a read converted into the reporting currency: FX_RATE_MISSING names the UTC days without a
+ * rate, and the currency pairs each lacks.
+ */
 export class FxRateMissingResponseDto extends ErrorResponseDto {
   @ApiPropertyOptional({
     type: [String],
@@ -88,6 +103,19 @@ export class FxRateMissingResponseDto extends ErrorResponseDto {
     description: 'With FX_RATE_MISSING: the UTC days whose valued lines have no stored rate (at most 1,000)',
   })
   days?: string[];
+
+  @ApiPropertyOptional({
+    type: [FxRateMissingPairDto],
+    example: [
+      { day: '2026-11-02', from: 'eur', to: 'usd' },
+      { day: '2026-11-03', from: 'eur', to: 'usd' },
+      { day: '2026-11-03', from: 'jpy', to: 'usd' },
+    ],
+    description:
+      'With FX_RATE_MISSING: each of those days’ missing rates, the currency converted (`from`) into the ' +
+      'reporting currency (`to`), by day then currency',
+  })
+  missing?: FxRateMissingPairDto[];
 }
 
 /** 403: NOT_A_MEMBER names the organisation. */

@@ -113,15 +113,17 @@ function frozenOf(money: MoneyOf, only = ''): string {
 /**
  * The UTC days before $2 on which a valued line of a currency other than $1 moved money (the
  * roll-forward's movements and the disputes' freezes) and no rate of that currency into $1 is
- * stored: what a conversion into the reporting currency $1 lacks. At most 1,000, the earliest first.
+ * stored, each with those currencies (in code order): what a conversion into the reporting currency
+ * $1 lacks. At most 1,000 days, the earliest first.
  */
 export const MISSING_DAYS_SQL = `
-  SELECT DISTINCT to_char(${DAY_OF}, 'YYYY-MM-DD') AS day
+  SELECT to_char(${DAY_OF}, 'YYYY-MM-DD') AS day, array_agg(DISTINCT m.currency::text ORDER BY m.currency::text) AS currencies
     FROM (SELECT at, currency, value_minor FROM (${movementsSql('', 'credit_ledger l', true)}) v
           UNION ALL
           SELECT at, currency, value_minor FROM (${frozenSql('', 'credit_ledger l', true)}) f) m
    WHERE m.currency <> $1 AND m.value_minor <> 0
      AND NOT EXISTS (SELECT 1 FROM finance_fx_rates r WHERE r.base = $1 AND r.currency = m.currency AND r.day = ${DAY_OF})
+   GROUP BY 1
    ORDER BY 1
    LIMIT 1000`;
 
@@ -308,21 +310,21 @@ export class CreditFinanceRepository {
   }
 
   /**
-   * The UTC days before `to` whose valued lines need a rate into `reporting` that is not stored
-   * (MISSING_DAYS_SQL), and when the rates last changed (a page's figures kept for the next pages
-   * are those of the same rates only).
+   * The UTC days before `to` whose valued lines need a rate into `reporting` that is not stored, each
+   * with the currencies it lacks (MISSING_DAYS_SQL), and when the rates last changed (a page's
+   * figures kept for the next pages are those of the same rates only).
    */
   async missingDays(
     db: HeavyReadConnection,
     reporting: string,
     to: Date,
-  ): Promise<{ days: string[]; ratesChanged: string }> {
-    const rows = await db.query<{ day: string }>(MISSING_DAYS_SQL, [reporting, to, false]);
+  ): Promise<{ days: { day: string; currencies: string[] }[]; ratesChanged: string }> {
+    const days = await db.query<{ day: string; currencies: string[] }>(MISSING_DAYS_SQL, [reporting, to, false]);
     const [stamp] = await db.query<{ changed: string }>(
       `SELECT COALESCE(max(stored_at)::text, '') || ' ' || count(*) AS changed FROM finance_fx_rates WHERE base = $1`,
       [reporting],
     );
-    return { days: rows.map((r) => r.day), ratesChanged: stamp.changed };
+    return { days, ratesChanged: stamp.changed };
   }
 
   /** Who the accounts are: a user's id or an organisation's. */

@@ -17,7 +17,7 @@ import {
   type PurchaseStatus,
 } from '../purchase-status.js';
 
-const AMOUNT_MESSAGE = 'must be a decimal string with at most 2 places, like "10.00"';
+const AMOUNT_MESSAGE = 'must be a decimal string like "10.00", of at most 10 whole digits and 4 places';
 /** Checked when no package is named, or when given anyway (packageId then refuses the pair). */
 const withoutPackage = (o: { packageId?: unknown }, value: unknown) => o.packageId === undefined || value !== undefined;
 
@@ -61,7 +61,8 @@ export class CreatePurchaseDto {
   @ApiPropertyOptional({
     example: '10.00',
     description:
-      'What the buyer pays: > 0, at most 2 decimal places (required without `packageId`). With packages on ' +
+      'What the buyer pays: > 0, at most the currency’s minor places (jpy 0, usd 2, kwd 3; required without ' +
+      '`packageId`). With packages on ' +
       'sale in the currency, at least their lowest price per credit (else PRICE_BELOW_PACKAGES)',
   })
   @ValidateIf(withoutPackage)
@@ -141,7 +142,7 @@ export class PurchaseResponseDto {
   })
   bonusCredits: number;
 
-  @ApiProperty({ example: '10.00' })
+  @ApiProperty({ example: '10.00', description: 'In the currency’s minor places ("1500" jpy, "1.005" kwd)' })
   amount: string;
 
   @ApiProperty({ example: 'usd' })
@@ -165,7 +166,10 @@ export class PurchaseResponseDto {
   @ApiInteger({ example: 0, description: 'Credits taken back from the purchase’s allocation' })
   refundedCredits: number;
 
-  @ApiProperty({ example: '0.00', description: 'What was refunded (admin refunds, or the provider’s cumulative)' })
+  @ApiProperty({
+    example: '0.00',
+    description: 'What was refunded (admin refunds, or the provider’s cumulative), in the currency’s places',
+  })
   refundedAmount: string;
 
   @ApiInteger({
@@ -227,7 +231,7 @@ export class RefundableResponseDto {
   @ApiInteger({ example: 600, description: 'The purchase allocation’s remaining credits' })
   credits: number;
 
-  @ApiProperty({ example: '6.00', description: 'Their share of the amount, rounded down to the cent' })
+  @ApiProperty({ example: '6.00', description: 'Their share of the amount, rounded down to the currency’s minor unit' })
   amount: string;
 }
 
@@ -261,7 +265,7 @@ export class RefundResponseDto {
   @ApiInteger({ example: 400 })
   credits: number;
 
-  @ApiProperty({ example: '4.00', description: 'What the platform pays back' })
+  @ApiProperty({ example: '4.00', description: 'What the platform pays back, in the purchase currency’s minor places' })
   amount: string;
 
   @ApiProperty({ example: '2026-11-21T12:05:00.000Z' })
@@ -275,7 +279,9 @@ export class ProviderEventDto {
 
   @ApiPropertyOptional({
     example: '4.00',
-    description: 'With `refunded` only: the cumulative amount refunded, as providers report it',
+    description:
+      'With `refunded` only: the cumulative amount refunded, as providers report it, at most the purchase ' +
+      'currency’s minor places',
   })
   @IsOptional()
   @IsString()

@@ -34,7 +34,7 @@ export class Package {
   @Column({ name: 'bonus_credits', type: 'integer', default: 0 })
   bonusCredits: number;
 
-  @Column({ type: 'numeric', precision: 12, scale: 2 })
+  @Column({ type: 'numeric', precision: 14, scale: 4 })
   amount: string;
 
   @Column({ type: 'varchar', length: 3 })

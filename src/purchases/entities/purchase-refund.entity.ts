@@ -28,7 +28,7 @@ export class PurchaseRefund {
   @Column({ type: 'integer', default: 0 })
   debt: number;
 
-  @Column({ type: 'numeric', precision: 12, scale: 2 })
+  @Column({ type: 'numeric', precision: 14, scale: 4 })
   amount: string;
 
   @Column({ type: 'text', nullable: true })

@@ -57,7 +57,7 @@ export class Purchase {
   @Column({ type: 'integer' })
   credits: number;
 
-  @Column({ type: 'numeric', precision: 12, scale: 2 })
+  @Column({ type: 'numeric', precision: 14, scale: 4 })
   amount: string;
 
   @Column({ type: 'varchar', length: 3 })
@@ -87,11 +87,11 @@ export class Purchase {
   refundedCredits: number;
 
   /** Σ the admin refunds' amounts. */
-  @Column({ name: 'refunded_amount', type: 'numeric', precision: 12, scale: 2, default: 0 })
+  @Column({ name: 'refunded_amount', type: 'numeric', precision: 14, scale: 4, default: 0 })
   refundedAmount: string;
 
   /** The highest cumulative refunded amount the provider reported. */
-  @Column({ name: 'provider_refunded_amount', type: 'numeric', precision: 12, scale: 2, default: 0 })
+  @Column({ name: 'provider_refunded_amount', type: 'numeric', precision: 14, scale: 4, default: 0 })
   providerRefundedAmount: string;
 
   @Column({ name: 'disputed_credits', type: 'integer', default: 0 })

@@ -14,9 +14,12 @@ import { PURCHASE_MONEY } from '../purchase-money.js';
 export const PACKAGE_ID = /^[a-z0-9_-]{3,50}$/;
 export const PACKAGE_ID_MESSAGE = 'packageId must be 3–50 of a-z 0-9 - _';
 
-/** A package's price: money by the one rule (IsMoney), stored as a purchase's amount (2 places). */
+/** A package's price: money by the one rule (IsMoney), stored as a purchase's amount (at most 10 whole digits). */
 export class PackagePriceDto {
-  @ApiProperty({ example: '10.00', description: 'What the buyer pays: > 0, at most the currency’s places and 2' })
+  @ApiProperty({
+    example: '10.00',
+    description: 'What the buyer pays: > 0, at most the currency’s minor places (jpy 0, usd 2, kwd 3)',
+  })
   @Allow()
   amount: string;
 

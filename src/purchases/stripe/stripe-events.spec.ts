@@ -21,7 +21,7 @@ describe('stripeAction', () => {
       action: 'paid',
       purchaseId: PURCHASE,
       paymentIntent: 'pi_1',
-      paid: { amount: '10.00', currency: 'usd' },
+      paid: { stripeAmount: 1000, currency: 'usd' },
     });
     expect(
       stripeAction(
@@ -38,7 +38,7 @@ describe('stripeAction', () => {
       action: 'paid',
       purchaseId: PURCHASE,
       paymentIntent: 'pi_2',
-      paid: { amount: '500.00', currency: 'jpy' },
+      paid: { stripeAmount: 500, currency: 'jpy' },
     });
     // A paid session must say what it charged (and through which payment intent), else nothing is paid.
     expect(
@@ -71,7 +71,14 @@ describe('stripeAction', () => {
       stripeAction(event('charge.refunded', { payment_intent: 'pi_1', amount_refunded: 400, currency: 'usd' })),
     ).toEqual({ action: 'provider', paymentIntent: 'pi_1', event: { type: 'refunded', amountRefunded: '4.00' } });
     expect(
+      stripeAction(event('charge.refunded', { payment_intent: 'pi_1', amount_refunded: 500, currency: 'KWD' })),
+    ).toEqual({ action: 'provider', paymentIntent: 'pi_1', event: { type: 'refunded', amountRefunded: '0.500' } });
+    expect(
       stripeAction(event('charge.refunded', { payment_intent: 'pi_1', amount_refunded: 1.5, currency: 'usd' })),
+    ).toMatchObject({ action: 'ignore' });
+    // 5.50 isk: a fraction of a krona, which ISO 4217 gives no places
+    expect(
+      stripeAction(event('charge.refunded', { payment_intent: 'pi_1', amount_refunded: 550, currency: 'isk' })),
     ).toMatchObject({ action: 'ignore' });
     expect(stripeAction(event('charge.dispute.created', { payment_intent: 'pi_1', status: 'needs_response' }))).toEqual(
       {

@@ -1,6 +1,6 @@
 import { isUuid } from '../../common/validation/ids.js';
-import { fromMinorUnits } from '../purchase-money.js';
 import type { ProviderEventType } from '../purchase-status.js';
+import { fromStripeAmount } from './stripe-amounts.js';
 
 /** The Stripe webhook's route (app.factory reads its body raw: the signature covers the exact bytes). */
 export const STRIPE_WEBHOOK_ROUTE = '/api/payments/stripe/webhook';
@@ -18,8 +18,8 @@ export type StripeAction =
       action: 'paid';
       purchaseId: string;
       paymentIntent: string;
-      /** What the session charged (`amount_total`, `currency`): it must be the purchase's. */
-      paid: { amount: string; currency: string };
+      /** What the session charged (`amount_total` in Stripe's unit, `currency`): it must be the purchase's. */
+      paid: { stripeAmount: number; currency: string };
     }
   | { action: 'fail' | 'expire'; purchaseId: string }
   | {
@@ -75,7 +75,7 @@ export function stripeAction(event: StripeEventLike): StripeAction {
         action: 'paid',
         purchaseId,
         paymentIntent,
-        paid: { amount: fromMinorUnits(total as number, currency), currency },
+        paid: { stripeAmount: total as number, currency },
       };
     }
     case 'charge.refunded': {
@@ -86,11 +86,11 @@ export function stripeAction(event: StripeEventLike): StripeAction {
       if (!Number.isSafeInteger(refunded) || (refunded as number) < 0 || typeof currency !== 'string') {
         return { action: 'ignore', reason: 'charge without amount_refunded' };
       }
-      return {
-        action: 'provider',
-        paymentIntent,
-        event: { type: 'refunded', amountRefunded: fromMinorUnits(refunded as number, currency.toLowerCase()) },
-      };
+      const amountRefunded = fromStripeAmount(refunded as number, currency.toLowerCase());
+      if (amountRefunded === null) {
+        return { action: 'ignore', reason: `amount_refunded ${String(refunded)} is no amount of ${currency}` };
+      }
+      return { action: 'provider', paymentIntent, event: { type: 'refunded', amountRefunded } };
     }
     case 'charge.dispute.created':
     case 'charge.dispute.closed': {

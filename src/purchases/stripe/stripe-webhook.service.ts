@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { DomainError, type DomainErrorCode } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
-import { toCents } from '../purchase-money.js';
 import { PurchaseRefundsService } from '../purchase-refunds.service.js';
 import { PurchasesRepository } from '../purchases.repository.js';
 import { type PurchaseActor, PurchasesService } from '../purchases.service.js';
+import { fromStripeAmount, toStripeAmount } from './stripe-amounts.js';
 import { stripeAction, type StripeEventLike } from './stripe-events.js';
 
 const STRIPE: PurchaseActor = { createdBy: 'stripe', system: { actorUserId: 'stripe', actorVia: 'webhook' } };
@@ -72,10 +72,13 @@ export class StripeWebhookService {
           case 'paid': {
             // A session pays this purchase only for its amount in its currency: a Checkout Session or
             // Payment Link of another price naming the purchase's id grants nothing.
-            if (row && (toCents(row.amount) !== toCents(mapped.paid.amount) || row.currency !== mapped.paid.currency)) {
+            // Compared in Stripe's unit: a purchase Stripe cannot charge exactly (1.005 kwd) is never paid.
+            const { stripeAmount, currency } = mapped.paid;
+            if (row && (row.currency !== currency || toStripeAmount(row.amount, row.currency) !== stripeAmount)) {
+              const paid = fromStripeAmount(stripeAmount, currency) ?? `${stripeAmount} (Stripe's unit)`;
               return {
                 outcome: 'ignored' as const,
-                reason: `paid ${mapped.paid.amount} ${mapped.paid.currency}, not the purchase's ${row.amount} ${row.currency}`,
+                reason: `paid ${paid} ${currency}, not the purchase's ${row.amount} ${row.currency}`,
               };
             }
             await this.purchases.markPaid(STRIPE, purchaseId, mapped.paymentIntent);

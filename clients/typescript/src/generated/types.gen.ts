@@ -3377,7 +3377,7 @@ export type CreatePurchaseDto = {
      */
     credits?: number;
     /**
-     * What the buyer pays: > 0, at most 2 decimal places (required without `packageId`). With packages on sale in the currency, at least their lowest price per credit (else PRICE_BELOW_PACKAGES)
+     * What the buyer pays: > 0, at most the currency’s minor places (jpy 0, usd 2, kwd 3; required without `packageId`). With packages on sale in the currency, at least their lowest price per credit (else PRICE_BELOW_PACKAGES)
      */
     amount?: string;
     /**
@@ -3415,6 +3415,9 @@ export type PurchaseResponseDto = {
      * The package’s bonus, granted with `credits` in the same allocation
      */
     bonusCredits: number;
+    /**
+     * In the currency’s minor places ("1500" jpy, "1.005" kwd)
+     */
     amount: string;
     currency: string;
     provider: string;
@@ -3430,7 +3433,7 @@ export type PurchaseResponseDto = {
      */
     refundedCredits: number;
     /**
-     * What was refunded (admin refunds, or the provider’s cumulative)
+     * What was refunded (admin refunds, or the provider’s cumulative), in the currency’s places
      */
     refundedAmount: string;
     /**
@@ -3457,7 +3460,7 @@ export type RefundableResponseDto = {
      */
     credits: number;
     /**
-     * Their share of the amount, rounded down to the cent
+     * Their share of the amount, rounded down to the currency’s minor unit
      */
     amount: string;
 };
@@ -3486,7 +3489,7 @@ export type RefundResponseDto = {
     purchaseId: string;
     credits: number;
     /**
-     * What the platform pays back
+     * What the platform pays back, in the purchase currency’s minor places
      */
     amount: string;
     createdAt: string;
@@ -3519,14 +3522,14 @@ export type RefundConflictResponseDto = {
 export type ProviderEventDto = {
     type: 'refunded' | 'dispute_opened' | 'dispute_won' | 'dispute_lost';
     /**
-     * With `refunded` only: the cumulative amount refunded, as providers report it
+     * With `refunded` only: the cumulative amount refunded, as providers report it, at most the purchase currency’s minor places
      */
     amountRefunded?: string;
 };
 
 export type PackagePriceDto = {
     /**
-     * What the buyer pays: > 0, at most the currency’s places and 2
+     * What the buyer pays: > 0, at most the currency’s minor places (jpy 0, usd 2, kwd 3)
      */
     amount: string;
     /**
@@ -3713,6 +3716,18 @@ export type RollForwardResponseDto = {
     nextCursor?: string | null;
 };
 
+export type FxRateMissingPairDto = {
+    day: string;
+    /**
+     * The currency of the valued lines (ISO 4217, lowercase)
+     */
+    from: string;
+    /**
+     * The reporting currency (REPORTING_CURRENCY)
+     */
+    to: string;
+};
+
 export type FxRateMissingResponseDto = {
     statusCode: number;
     /**
@@ -3735,6 +3750,10 @@ export type FxRateMissingResponseDto = {
      * With FX_RATE_MISSING: the UTC days whose valued lines have no stored rate (at most 1,000)
      */
     days?: Array<string>;
+    /**
+     * With FX_RATE_MISSING: each of those days’ missing rates, the currency converted (`from`) into the reporting currency (`to`), by day then currency
+     */
+    missing?: Array<FxRateMissingPairDto>;
 };
 
 export type LiabilityAccountDto = {
@@ -10525,7 +10544,7 @@ export type GetFinanceRollForwardErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)
+     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING: `days`, and `missing`, each day’s currency pairs without a rate)
      */
     422: FxRateMissingResponseDto;
     /**
@@ -10599,7 +10618,7 @@ export type GetFinanceLiabilityErrors = {
      */
     415: ErrorResponseDto;
     /**
-     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING)
+     * reportingCurrency=: a day whose valued ledger lines need a rate that is not stored (FX_RATE_MISSING: `days`, and `missing`, each day’s currency pairs without a rate)
      */
     422: FxRateMissingResponseDto;
     /**
