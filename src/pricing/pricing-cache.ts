@@ -5,12 +5,14 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { accountKey } from '../accounts/account-ref.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ChannelListener } from '../database/connections/channel-listener.js';
+import { Transactions } from '../database/transactions.js';
 import { type CachedAccountPrice, type ModelList, toAccountPriceView } from './account-prices.js';
 import { CatalogRepository } from './catalog/catalog.repository.js';
 import { CatalogIndex } from './catalog/catalog-index.js';
@@ -64,6 +66,7 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly materialiser: CatalogMaterialiser,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(Transactions) private readonly tx: Transactions,
   ) {
     this.listener = new ChannelListener({
       url: config.database.url ?? null,
@@ -111,7 +114,21 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
       }
       return this.cache.snapshot;
     }
+    if (this.tx.inTransaction) return this.loadInTransaction();
     return this.reload();
+  }
+
+  /**
+   * A caller inside a transaction (an Idempotency-Key request's) holds a pool connection already, and
+   * the shared load needs one more: were every connection held by such callers, all waiting for the
+   * load, none would ever come free (a pool full of transactions after a lull past the TTL, or after
+   * a price change, stalled until their timeouts). So it reads the prices on its own transaction's
+   * connection, for itself only: what a transaction reads is never cached (it sees its own
+   * uncommitted writes). The shared load starts beside it for every other caller.
+   */
+  private loadInTransaction(): Promise<PricingSnapshot> {
+    this.reload().catch((err: unknown) => this.logger.warn({ msg: 'pricing refresh failed', err: String(err) }));
+    return this.load(this.tx.statementManager);
   }
 
   /** One load at a time; concurrent callers share it. */
@@ -125,14 +142,15 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
     return this.loading;
   }
 
-  private async load(): Promise<PricingSnapshot> {
+  /** The prices as `manager` reads them (a transaction's: for its caller only), else on the pool and cached. */
+  private async load(manager?: EntityManager): Promise<PricingSnapshot> {
     const startedAt = this.clock.now();
     const generation = this.generation;
     // One after another: a load never takes more than one pool connection.
-    const rules = await this.repository.all();
-    const accountPrices = await this.repository.allAccountPrices();
-    const lists = await this.repository.modelLists();
-    const catalog = await this.loadCatalog();
+    const rules = await this.repository.all(manager);
+    const accountPrices = await this.repository.allAccountPrices(manager);
+    const lists = await this.repository.modelLists(manager);
+    const catalog = await this.loadCatalog(manager);
     const snapshot: PricingSnapshot = { rules: new Map(), accountPrices: new Map(), modelLists: new Map(), catalog };
     for (const rule of rules) {
       const entry = { view: toView(rule), from: rule.effectiveFrom.getTime(), to: until(rule.effectiveTo) };
@@ -143,17 +161,19 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
       push(snapshot.accountPrices, accountKey({ userId: row.userId ?? '', orgId: row.orgId }), entry);
     }
     for (const { key, models } of lists) push(snapshot.modelLists, key, models);
-    if (generation === this.generation) this.cache = { snapshot, loadedAt: startedAt };
+    if (manager === undefined && generation === this.generation) this.cache = { snapshot, loadedAt: startedAt };
     return snapshot;
   }
 
   /** The catalogue's sets, and its entries when the sets differ from those loaded last (they change only at a start). */
-  private async loadCatalog(): Promise<CatalogIndex> {
+  private async loadCatalog(manager?: EntityManager): Promise<CatalogIndex> {
     if (!this.config.pricing.catalog.enabled) return NO_CATALOG;
-    const sets = await this.catalogs.sets();
+    const sets = await this.catalogs.sets(manager);
     const same = sets.length === this.catalog.sets.length && sets.every((set, i) => set.id === this.catalog.sets[i].id);
-    if (!same) this.catalog = new CatalogIndex(sets, await this.catalogs.prices());
-    return this.catalog;
+    if (same) return this.catalog;
+    const catalog = new CatalogIndex(sets, await this.catalogs.prices(manager));
+    if (manager === undefined) this.catalog = catalog;
+    return catalog;
   }
 }
 

@@ -25,9 +25,9 @@ export class PricingRepository {
     @InjectRepository(AccountPrice) private readonly accountPrices: Repository<AccountPrice>,
   ) {}
 
-  /** Every rule, by model, newest effectiveFrom first. */
-  all(): Promise<PricingRule[]> {
-    return this.rules.find({ order: { modelId: 'ASC', effectiveFrom: 'DESC' } });
+  /** Every rule, by model, newest effectiveFrom first (read in `manager`, else on the pool). */
+  all(manager: EntityManager = this.rules.manager): Promise<PricingRule[]> {
+    return manager.find(PricingRule, { order: { modelId: 'ASC', effectiveFrom: 'DESC' } });
   }
 
   history(modelId: string): Promise<PricingRule[]> {
@@ -60,8 +60,8 @@ export class PricingRepository {
   }
 
   /** Every account price (ended ones too: few, and a simulation's past may need them). */
-  allAccountPrices(): Promise<AccountPrice[]> {
-    return this.accountPrices.find({ order: { effectiveFrom: 'DESC' } });
+  allAccountPrices(manager: EntityManager = this.accountPrices.manager): Promise<AccountPrice[]> {
+    return manager.find(AccountPrice, { order: { effectiveFrom: 'DESC' } });
   }
 
   /** An account's prices, newest effectiveFrom first. */
@@ -116,8 +116,8 @@ export class PricingRepository {
    * The model lists in force beside a key's, by account key: each organisation's own and each
    * account's plan's (only set ones, so this stays small).
    */
-  async modelLists(): Promise<{ key: string; models: ModelList }[]> {
-    return this.rules.query(
+  async modelLists(manager: EntityManager = this.rules.manager): Promise<{ key: string; models: ModelList }[]> {
+    return manager.query(
       `SELECT ${orgKeySql('o.org_id')} AS key, o.models FROM orgs o WHERE o.models IS NOT NULL
        UNION ALL
        SELECT ${accountKeySql('a.org_id', 'a.user_id')} AS key, l.models

@@ -81,7 +81,7 @@ export class CatalogRepository {
   }
 
   /** Every entry of every set. */
-  async prices(): Promise<CatalogPriceRow[]> {
+  async prices(manager: EntityManager | DataSource = this.dataSource): Promise<CatalogPriceRow[]> {
     const rows: {
       id: string;
       set_id: string;
@@ -100,7 +100,7 @@ export class CatalogRepository {
       threshold: number | null;
       long_input: string | null;
       long_output: string | null;
-    }[] = await this.dataSource.query(
+    }[] = await manager.query(
       `SELECT id, set_id, provider, catalog_model, name, position, match, context_window, valid_from, valid_to,
               price_per_1k_tokens::text AS input, output_price_per_1k_tokens::text AS output,
               cache_read_price_per_1k_tokens::text AS cache_read, cache_write_price_per_1k_tokens::text AS cache_write,
