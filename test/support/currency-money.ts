@@ -26,8 +26,8 @@ export const FIGURE_OF: Record<string, [figure: string, sign: bigint]> = {
 };
 
 /**
- * A decimal string as minor units of `currency`: digits beyond its places must be zeros (a purchase
- * shows "30.00" jpy). `shown` asks for exactly its places, as the finance views write money.
+ * A decimal string as minor units of `currency`: digits beyond its places must be zeros ("30.00" jpy
+ * is 30). `shown` asks for exactly its places, as the finance views write money.
  */
 export function minorOf(text: string, currency: Currency, shown = false): bigint {
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
@@ -40,26 +40,19 @@ export function minorOf(text: string, currency: Currency, shown = false): bigint
   return sign === '-' ? -value : value;
 }
 
-/** Minor units as a purchase's or a package's amount: at most 2 places, where they are stored. */
+/** Minor units as a purchase's or a package's amount: in the currency's own places. */
 export function purchaseAmount(minor: bigint, currency: Currency): string {
-  const places = Math.min(PLACES[currency], 2);
-  const cut = 10n ** BigInt(PLACES[currency] - places);
-  if (minor % cut !== 0n) throw new Error(`${minor} ${currency} needs more than 2 places`);
-  const digits = (minor / cut).toString().padStart(places + 1, '0');
+  const places = PLACES[currency];
+  const digits = minor.toString().padStart(places + 1, '0');
   return places === 0 ? digits : `${digits.slice(0, -places)}.${digits.slice(-places)}`;
 }
 
 /**
- * Money a purchase's answer shows (a refund's `amount`, the refundable quote) against the `exact`
- * minor units its ledger line took. Purchases keep amounts in 2 places (numeric(12,2)), and
- * `amountOfMinor()` cuts a 3-place currency's money to the cent: 1 of 3 credits bought for 0.07 kwd
- * refunds 0.023 kwd in the ledger and answers "0.02". Until purchases keep 3 places that cut is
- * accepted for 3-place currencies only (the spec counts it as `cutToCent`); 0 and 2 places are exact.
+ * Money a purchase's answer shows (a refund's `amount`, the refundable quote) is the `exact` minor
+ * units its ledger line took, in every currency's own places.
  */
 export function shownMoney(text: string, currency: Currency, exact: bigint): boolean {
-  const cut = 10n ** BigInt(Math.max(PLACES[currency] - 2, 0));
-  const shown = minorOf(text, currency);
-  return shown === exact || shown === exact - (exact % cut);
+  return minorOf(text, currency) === exact;
 }
 
 /** The money `credits` of a lot with `remaining` credits and `value` minor units left take: floor(V × n / R), all at n = R. */
