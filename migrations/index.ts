@@ -203,6 +203,7 @@ import { HoldsScopedByAccount1732006000000 } from './1732006000000-holds-scoped-
 import { ErasureOwnRowsOnly1732006001000 } from './1732006001000-erasure-own-rows-only.js';
 import { MultiCurrencyPrices1732006200000 } from './1732006200000-multi-currency-prices.js';
 import { FinanceFxRates1732006300000 } from './1732006300000-finance-fx-rates.js';
+import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of-many-writers.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -411,4 +412,5 @@ export const MIGRATIONS = [
   ErasureOwnRowsOnly1732006001000,
   MultiCurrencyPrices1732006200000,
   FinanceFxRates1732006300000,
+  EventIdsOfManyWriters1732006700000,
 ];
