@@ -203,6 +203,8 @@ import { HoldsScopedByAccount1732006000000 } from './1732006000000-holds-scoped-
 import { ErasureOwnRowsOnly1732006001000 } from './1732006001000-erasure-own-rows-only.js';
 import { MultiCurrencyPrices1732006200000 } from './1732006200000-multi-currency-prices.js';
 import { FinanceFxRates1732006300000 } from './1732006300000-finance-fx-rates.js';
+import { VolumeTotalsChargedCredits1732006500000 } from './1732006500000-volume-totals-charged-credits.js';
+import { VolumeRoundsPerRequest1732006510000 } from './1732006510000-volume-rounds-per-request.js';
 import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of-many-writers.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -412,5 +414,7 @@ export const MIGRATIONS = [
   ErasureOwnRowsOnly1732006001000,
   MultiCurrencyPrices1732006200000,
   FinanceFxRates1732006300000,
+  VolumeTotalsChargedCredits1732006500000,
+  VolumeRoundsPerRequest1732006510000,
   EventIdsOfManyWriters1732006700000,
 ];

@@ -11,7 +11,7 @@ const admin = bearer(tokenFor('admin', 'calc-rounding-admin'));
  * steps"): token kinds at their prices, a service tier and volume steps multiplied exactly before the
  * rounding, on a rule with steps and without.
  */
-describe('calculate and a record round once', () => {
+describe('calculate and a record round once per request', () => {
   let t: TestApp;
   let f: Fixtures;
   const users: string[] = [];
@@ -87,6 +87,9 @@ describe('calculate and a record round once', () => {
         ...counts,
       });
       expect(second.status, JSON.stringify(second.body)).toBe(201);
-      expect(again.body.credits).toBe(second.body.credits);
+      // One rounding per request: the second record is 7.5 → 8 too, not what the pair's 15 leaves (7).
+      expect(again.body.credits).toBe(8);
+      expect(second.body.credits).toBe(8);
+      expect(await f.available(u.id)).toBe(1000 - 16);
     });
 });

@@ -9,8 +9,9 @@ const admin = bearer(tokenFor('admin', 'volume-race-admin'));
 /**
  * Volume steps under a race (docs/pricing.md "Volume steps", "Decided under the lock"): 200 records of
  * 7 tokens of one account at once, half on each of two instances, crossing the 1,000-token boundary
- * (1 credit a token up to 1,000, 50 % beyond). Each token is priced once: the period's credits are
- * the stepped price of its 1,400 tokens, to the credit.
+ * (1 credit a token up to 1,000, 50 % beyond). Each token is priced once, at its place in the total,
+ * and each record rounded on its own: the period's credits are the records' rounded stepped prices,
+ * to the credit.
  */
 describe('volume steps: 200 parallel records on two instances', () => {
   let a: TestApp;
@@ -80,29 +81,29 @@ describe('volume steps: 200 parallel records on two instances', () => {
     return { ...(rows[0] as Figures & { debited_money: number; money_back: number; liability: number }) };
   };
 
-  it('graduated: the period is charged the stepped price of its total exactly', async () => {
+  it('graduated: each record is charged its tokens at their steps, rounded once', async () => {
     const r = await race('graduated');
-    // 1,000 × 1 + 400 × 0.5
-    expect(r.debited).toBe(1200);
-    expect(r.recorded).toBe(1200);
+    // 142 × 7 at 100 %; the 143rd 6 + 1 × 0.5 = 6.5 → 7; the 57 after it 3.5 → 4 each
+    expect(r.debited).toBe(994 + 7 + 57 * 4);
+    expect(r.recorded).toBe(1229);
     expect(r.given_back).toBe(0);
-    expect(r.debited_money).toBe(1200 * 50);
-    expect(r.liability).toBe(250_000 - 1200 * 50);
+    expect(r.debited_money).toBe(1229 * 50);
+    expect(r.liability).toBe(250_000 - 1229 * 50);
     // the records after position 1,000 (from the 143rd: 142 × 7 = 994, the 143rd ends at 1,001)
     expect(r.stepped).toBe(58);
   });
 
-  it('volume: the give-backs make the period net the volume price of its total', async () => {
+  it('volume: the give-back brings the period to the rounded price of its total at the cheaper step', async () => {
     const r = await race('volume');
-    // 1,400 × 0.5
-    expect(r.debited - r.given_back).toBe(700);
+    // ceil(1,001 × 0.5) = 501 once the 143rd record crosses, then the 57 after it 3.5 → 4 each
+    expect(r.debited - r.given_back).toBe(501 + 57 * 4);
     expect(r.recorded).toBe(r.debited);
     // the crossing record gives back once: the first 142 records paid 994, the crossing one 3.5 → 4
     expect(r.given_back).toBe(994 + 4 - 501);
-    // and the money to the minor unit: the period's net credits took 700 × 50, the give-back carried
+    // and the money to the minor unit: the period's net credits took 729 × 50, the give-back carried
     // its 497 credits' 24,850 back into the liability
-    expect(r.debited_money - r.money_back).toBe(700 * 50);
+    expect(r.debited_money - r.money_back).toBe(729 * 50);
     expect(r.money_back).toBe(497 * 50);
-    expect(r.liability).toBe(250_000 - 700 * 50);
+    expect(r.liability).toBe(250_000 - 729 * 50);
   });
 });

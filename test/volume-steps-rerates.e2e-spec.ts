@@ -117,13 +117,13 @@ describe('simulations and re-rates at volume steps', () => {
   });
 
   it('a simulation across boundaries: graduated splits records at them, volume prices the total at its step', async () => {
-    // 1,001 + 1 + 1 + 2,000 tokens, charged 3,003 at the flat rule. Graduated: 1,000 × 1 + 1 × 0.5 =
-    // 1,000.5 → 1,001; 1,001.0 → 0; 1,001.5 → 1; then positions 1,004–3,003 (1,997 × 0.5) and
-    // 3,001–3,003 (3 × 0.25): 2,000.75 → 999. The month: 2,001.
+    // 1,001 + 1 + 1 + 2,000 tokens, charged 3,003 at the flat rule. Graduated, each record rounded on
+    // its own: 1,000 × 1 + 1 × 0.5 = 1,000.5 → 1,001; 0.5 → 1; 0.5 → 1; then positions 1,004–3,000
+    // (1,997 × 0.5) and 3,001–3,003 (3 × 0.25): 999.25 → 1,000. The month: 2,003.
     const u = await f.newUser({ credits: 10_000 });
     await meter(u, flat, [1001, 1, 1, 2000]);
     expect(await simulate(u, [rule(flat, 'graduated')])).toEqual(
-      expect.objectContaining({ records: 4, actualCredits: 3003, simulatedCredits: 2001, difference: -1002 }),
+      expect.objectContaining({ records: 4, actualCredits: 3003, simulatedCredits: 2003, difference: -1000 }),
     );
     // Volume: the total, 3,003 tokens, is in the 25 % step: 750.75 → 751.
     expect(await simulate(u, [rule(flat, 'volume')])).toMatchObject({ simulatedCredits: 751, difference: -2252 });
@@ -161,17 +161,17 @@ describe('simulations and re-rates at volume steps', () => {
     const before = await f.available(u.id);
     expect(before).toBe(10_000 - 3003);
 
-    // Onto the steps: 1,001, 0, 1 and 999 (the first and the last each span two steps).
+    // Onto the steps: 1,001, 1, 1 and 1,000 (the first and the last each span two steps).
     const onto = await rerate(u, [rule(flat, 'graduated')]);
-    expect(onto).toMatchObject({ records: 4, corrected: 2, delta: -1002 });
-    expect(await nets(ids)).toEqual([1001, 0, 1, 999]);
-    expect(await f.available(u.id)).toBe(before + 1002);
-    expect(await simulate(u, [rule(flat, 'graduated')])).toMatchObject({ actualCredits: 2001, difference: 0 });
+    expect(onto).toMatchObject({ records: 4, corrected: 1, delta: -1000 });
+    expect(await nets(ids)).toEqual([1001, 1, 1, 1000]);
+    expect(await f.available(u.id)).toBe(before + 1000);
+    expect(await simulate(u, [rule(flat, 'graduated')])).toMatchObject({ actualCredits: 2003, difference: 0 });
     await expectInvariants(t, [u.id]);
 
     // And back to the flat price.
     const back = await rerate(u, [rule(flat)]);
-    expect(back).toMatchObject({ records: 4, corrected: 2, delta: 1002 });
+    expect(back).toMatchObject({ records: 4, corrected: 1, delta: 1000 });
     expect(await nets(ids)).toEqual([1001, 1, 1, 2000]);
     expect(await f.available(u.id)).toBe(before);
     expect(await simulate(u, [rule(flat)])).toMatchObject({ actualCredits: 3003, difference: 0 });
@@ -208,6 +208,22 @@ describe('simulations and re-rates at volume steps', () => {
     expect(await nets(ids)).toEqual([500, 0, 501]);
     expect(await f.available(u.id)).toBe(before);
     expect(await simulate(u, [rule(stepped, 'volume')])).toMatchObject({ actualCredits: 501, difference: 0 });
+    await expectInvariants(t, [u.id]);
+  });
+
+  it('volume mode: past the last step each record rounds on its own, in the take and in a simulation', async () => {
+    const u = await f.newUser({ credits: 10_000 });
+    // The take: 999, 1, 1 (500 back: the month at 50 % is 501), then 1 and 1 at 0.5 → 1 each.
+    const ids = await meter(u, stepped, [999, 1, 1, 1, 1]);
+    expect(await nets(ids)).toEqual([999, 1, 1, 1, 1]);
+    expect(await givenBack(u)).toBe(500);
+    expect(await f.available(u.id)).toBe(10_000 - 503);
+    // The simulation: 500, 0, 1 share ceil(1,001 × 0.5) = 501, then 1 and 1: the take's 503.
+    expect(await simulate(u, [rule(stepped, 'volume')])).toMatchObject({
+      actualCredits: 503,
+      simulatedCredits: 503,
+      difference: 0,
+    });
     await expectInvariants(t, [u.id]);
   });
 

@@ -99,7 +99,7 @@ describe('volume steps: streaming settlements', () => {
       .set(user.auth)
       .send({ sessionId, actualTokens: 5 });
     expect(fin.status, JSON.stringify(fin.body)).toBe(200);
-    // 1 token at 100 % + 4 at 50 %: 999 + 3 = 1,002 exact
+    // 1 token at 100 % + 4 at 50 % = 3; the period has charged 999 + 3 = 1,002
     expect(fin.body.actualCredits).toBe(3);
     expect(await settledRecord(user)).toEqual({ credits: 3, volume_step: 1 });
     expect(await total(user)).toEqual([{ tokens: 1004, cost: '1002' }]);

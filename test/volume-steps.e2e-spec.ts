@@ -158,21 +158,21 @@ describe('volume steps', () => {
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
   });
 
-  it('graduated: one token below, at and above a boundary; the period rounds once', async () => {
+  it('graduated: one token below, at and above a boundary; each record rounds on its own', async () => {
     const below = await f.newUser({ credits: 10_000 });
     expect(await record(below, graduated, 999)).toMatchObject({ credits: 999, volumeStep: 0 });
     const at = await f.newUser({ credits: 10_000 });
     expect(await record(at, graduated, 1000)).toMatchObject({ credits: 1000, volumeStep: 0 });
     const above = await f.newUser({ credits: 10_000 });
-    // 1000 + 0.5: 1001 now, and the next token's 0.5 completes the credit already charged.
+    // 1000 + 0.5 → 1001; each next token's 0.5 is a request of its own: 0.5 → 1, never 0.
     expect(await record(above, graduated, 1001)).toMatchObject({ credits: 1001, volumeStep: 1 });
-    expect(await record(above, graduated, 1)).toMatchObject({ credits: 0, volumeStep: 1 });
+    expect(await record(above, graduated, 1)).toMatchObject({ credits: 1, volumeStep: 1 });
     expect(await record(above, graduated, 1)).toMatchObject({ credits: 1, volumeStep: 1 });
     // The total crosses from the record before: 999 then 2 tokens (1 at 100 %, 1 at 50 %).
     const crossing = await f.newUser({ credits: 10_000 });
     await record(crossing, graduated, 999);
     expect(await record(crossing, graduated, 2)).toMatchObject({ credits: 2, volumeStep: 1 });
-    expect(spent(await ledger(crossing.id))).toBe(1001); // ceil(999 + 1 + 0.5)
+    expect(spent(await ledger(crossing.id))).toBe(1001); // 999 + ceil(1 + 0.5)
     // The record's view carries its step.
     const rec = await record(crossing, graduated, 2000);
     const list = await t.http.get(`/api/usage/records?userId=${crossing.id}`).set(admin);
@@ -259,7 +259,7 @@ describe('volume steps', () => {
     const now = new Date();
     const periodEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
     expect(back[0].expires_at.getTime()).toBe(periodEnd + 30 * 86_400_000);
-    // Within the step no give-back: 1999 tokens at 50 % = 999.5 → 1000 net
+    // Within the step no give-back: 998 × 0.5 = 499, so 501 + 499 = 1000 net
     await record(user, volume, 998);
     lines = await ledger(user.id);
     expect(givenBack(lines)).toBe(500);
@@ -317,7 +317,7 @@ describe('volume steps', () => {
     expect(await record(user, graduated, 2)).toMatchObject({ credits: 2, volumeStep: 0 });
     // last month's crosses its boundary: 1 at 100 % + 1 at 50 %
     expect(await record(user, graduated, 2, { occurredAt: lastMonth })).toMatchObject({ credits: 2, volumeStep: 1 });
-    expect(await record(user, graduated, 1, { occurredAt: lastMonth })).toMatchObject({ credits: 0, volumeStep: 1 });
+    expect(await record(user, graduated, 1, { occurredAt: lastMonth })).toMatchObject({ credits: 1, volumeStep: 1 });
     const totals = await t.db.query(
       `SELECT tokens::int FROM credit_volume_totals
         WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) ORDER BY period_start`,
@@ -375,7 +375,7 @@ describe('volume steps', () => {
     });
     const res = await post('/api/usage/records/batch', { events: [event(999), event(3), event(2)] });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    // 999; then 1 at 100 % + 2 at 50 % (1,001 exact → 1,001); then 2 at 50 % (1,002 exact → 1,002)
+    // 999; then 1 at 100 % + 2 at 50 % = 2; then 2 at 50 % = 1: each at its place, rounded on its own
     expect(
       (res.body.results as { credits: number }[]).map((r) => r.credits),
       JSON.stringify(res.body),

@@ -143,7 +143,7 @@ export function formatExact(exact: bigint): string {
 
 /**
  * calculateCredits() before its rounding, scaled by EXACT_SCALE: what a rule with volume steps hands
- * the take, which steps it and rounds once over the period (docs/pricing.md "Volume steps").
+ * the take, which steps it and rounds it once for the request (docs/pricing.md "Volume steps").
  */
 export function exactCredits(
   tokens: TokenKinds,

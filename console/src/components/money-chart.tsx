@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 
+import { monthTicks } from '../lib/month-ticks';
 import { yAxisSize } from './daily-chart';
 
 const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -24,6 +25,8 @@ export function MonthlyMoneyChart(props: {
       {
         width: Math.max(320, element.clientWidth),
         height: 240,
+        // room on the right for the latest month's label, centred on the last point
+        padding: [null, 28, null, null],
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
         scales: {
           y: { range: (_u, min, max) => [Math.min(0, min), uPlot.rangeNum(0, Math.max(1, max), 0.1, true)[1]] },
@@ -31,8 +34,9 @@ export function MonthlyMoneyChart(props: {
         axes: [
           {
             font: AXIS_FONT,
-            // one tick per month, on its first day
-            splits: () => xs,
+            // a tick per month, on its first day; on a narrow screen every k-th month (the latest always),
+            // so that labels never overlap
+            splits: (u) => monthTicks(xs, u.bbox.width ? u.bbox.width / uPlot.pxRatio : element.clientWidth - 80),
             values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(0, 7)),
           },
           {

@@ -5,9 +5,9 @@ import { TimestampColumn } from '../../database/timestamp-column.js';
 
 /**
  * An account's volume period total for a model (migration 1732001850000, docs/pricing.md "Volume
- * steps"): the tokens metered in the period, their un-stepped exact cost and the exact stepped cost
- * charged so far (un-rounded: the period's credits are its ceiling). Written only by the take, under
- * the account's lock (credit_volume_charges()).
+ * steps"): the tokens metered in the period, their un-stepped exact cost and the credits its records
+ * were charged (`cost`, whole credits net of give-backs and corrections; migration 1732006500000).
+ * Written only by the take, under the account's lock (credit_volume_charges()).
  */
 @Entity({ name: 'credit_volume_totals' })
 @Check('credit_volume_totals_tokens_check', `tokens >= 0 AND base >= 0 AND cost >= 0`)

@@ -7,8 +7,8 @@ AS $function$
   -- the order they happened; the take's events and a settlement's one charge (a batch of one) alike.
   -- Charge i: account p_account_ids[i], model p_models[i], rule mode p_modes[i], the period from
   -- p_starts[i] to p_ends[i] with its total after the charge (p_tokens[i], p_bases[i]: un-stepped
-  -- exact credits, p_costs[i]: exact stepped cost), what a cheaper step gives back (p_give_backs[i],
-  -- 0: nothing) in an allocation expiring p_expires[i]; its lines are usage record
+  -- exact credits, p_costs[i]: the credits charged, net of give-backs), what a cheaper step gives
+  -- back (p_give_backs[i], 0: nothing) in an allocation expiring p_expires[i]; its lines are usage record
   -- p_usage_records[i]'s debits (and a settlement's releases) and the holds of session p_sessions[i]
   -- (null: none); a give-back is granted by p_created_by, or by the charge's own writer
   -- (p_created_bys[i]) when given. Three steps, each one statement for the batch:

@@ -6,14 +6,14 @@ AS $function$
   -- `volume`, brought in by a `volume_adjustment` line naming the record whose total reached the
   -- cheaper step, through the one grant (it repays debt first, as every new credit does). Its money
   -- (docs/finance.md "The money rule"): the value share of the period's money (credit_volume_charges())
-  -- that its credits are of the period's charged credits before it (what comes back plus what the
-  -- total costs now, rounded up): floor(money × back / charged), taken off the period's money, so the
-  -- period's net money is what its net credits paid. A period no valued lot paid gives back no money.
+  -- that its credits are of the period's charged credits before it (what comes back plus the charged
+  -- credits the total keeps after it): floor(money × back / charged), taken off the period's money, so
+  -- the period's net money is what its net credits paid. A period no valued lot paid gives back no money.
   DECLARE
     v_value bigint;
     v_currency varchar;
   BEGIN
-    SELECT floor(t.value_minor::numeric * p_credits / (p_credits + ceil(t.cost)))::bigint, t.currency
+    SELECT floor(t.value_minor::numeric * p_credits / (p_credits + t.cost))::bigint, t.currency
       INTO v_value, v_currency
       FROM credit_volume_totals t
      WHERE t.account_id = p_account_id AND t.model_id = p_model_id AND t.period_start = p_period_start

@@ -6,16 +6,19 @@ AS $function$
   -- A record's credits on a rule with volume steps (docs/pricing.md "Volume steps"), decided by the
   -- take under the account's lock against the account's period total for the model
   -- (credit_volume_totals). p_volume: {model, mode, period, steps, tokens, base (the record's exact
-  -- un-rounded credits after tiers and discounts), at (when it occurred; null: now)}. The period's
-  -- exact stepped cost so far is kept un-rounded, and a record is charged ceil(cost after) -
-  -- ceil(cost before): the period's credits are always the rounded price of its total, however its
-  -- records fall. `volume`: when the record takes the total into a lower-priced step, what the
-  -- period's records paid above the new step comes back (out_give_back) and the cost restarts at the
-  -- new step's price of the whole total, its allocation expiring p_volume.expiryDays after the
-  -- period (out_expires). p_volume.before (the take's, for a batch): the totals after the batch's
-  -- earlier charges on the model, [{start, tokens, base, cost}] in order, not kept yet; the last of the
-  -- period stands for its row. Writes nothing: credit_volume_charges() keeps the outcome once the
-  -- take lets the record through.
+  -- un-rounded credits after tiers and discounts), at (when it occurred; null: now)}. One rounding
+  -- per request: the record is charged ceil(its exact stepped credits) (credit_volume_cost(): its
+  -- tokens at the positions they fall in the total, or all at the step the total reaches), so two
+  -- identical records in one step cost the same and none costs 0 that has exact credits above 0.
+  -- The total keeps the period's charged credits (cost) beside its tokens and exact credits before the
+  -- steps (base). `volume`: when the record takes the total into a lower-priced step, the period's
+  -- charged credits (this record's charge included) above ceil(the whole total's exact credits at
+  -- the new step) come back (out_give_back), and the charged credits restart at that rounded price,
+  -- so a give-back never leaves the period paying less than the rounded price of its total; its
+  -- allocation expires p_volume.expiryDays after the period (out_expires). p_volume.before (the
+  -- take's, for a batch): the totals after the batch's earlier charges on the model, [{start, tokens,
+  -- base, cost}] in order, not kept yet; the last of the period stands for its row. Writes nothing:
+  -- credit_volume_charges() keeps the outcome once the take lets the record through.
   DECLARE
     v_at timestamptz := COALESCE((p_volume ->> 'at')::timestamptz, now());
     v_tokens bigint := (p_volume ->> 'tokens')::bigint;
@@ -42,13 +45,13 @@ AS $function$
     END IF;
     t_tokens := COALESCE(t_tokens, 0); t_base := COALESCE(t_base, 0); t_cost := COALESCE(t_cost, 0);
     c := credit_volume_cost(p_volume ->> 'mode', p_volume -> 'steps', t_tokens, v_tokens, v_base);
-    out_tokens := t_tokens + v_tokens; out_base := t_base + v_base; out_cost := t_cost + c.out_cost;
-    out_amount := ceil(out_cost) - ceil(t_cost); out_step := c.out_step; out_give_back := 0;
+    out_amount := ceil(c.out_cost); out_step := c.out_step; out_give_back := 0;
+    out_tokens := t_tokens + v_tokens; out_base := t_base + v_base; out_cost := t_cost + out_amount;
     out_expires := out_period_end + make_interval(days => (p_volume ->> 'expiryDays')::int);
     IF p_volume ->> 'mode' = 'volume' AND t_tokens > 0 AND c.out_percent < c.out_before_percent THEN
-      v_target := out_base * c.out_percent / 100;
+      v_target := ceil(out_base * c.out_percent / 100);
       IF v_target < out_cost THEN
-        out_give_back := ceil(out_cost) - ceil(v_target);
+        out_give_back := out_cost - v_target;
         out_cost := v_target;
       END IF;
     END IF;

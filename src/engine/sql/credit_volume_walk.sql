@@ -5,33 +5,52 @@ CREATE OR REPLACE FUNCTION public.credit_volume_walk(p_mode character varying, p
 AS $function$
   -- A period's records priced at volume steps from an empty total (docs/pricing.md "Simulations"),
   -- for simulations and re-rates: record i has p_tokens[i] tokens of un-stepped exact cost p_bases[i],
-  -- in the order the caller gives (by occurred_at, id). The period's exact stepped cost is summed
-  -- un-rounded and record i costs ceil(cost after it) - ceil(cost before it), as in the take
-  -- (credit_volume_price()): the records' credits are the rounded price of their total, however they
-  -- fall. `graduated`: each record's tokens at the steps their positions fall in
-  -- (credit_volume_cost(), the take's arithmetic), so a record costs what the take charged it.
-  -- `volume`: every record at the step the whole total reaches, so the records cost the volume price
-  -- of the total (what the take's charges less its give-backs come to when the steps fall), spread
-  -- over them with none below 0. Pure arithmetic, writes nothing.
+  -- in the order the caller gives (by occurred_at, id). One rounding per record, as in the take
+  -- (credit_volume_price()), with the take's arithmetic (credit_volume_cost()).
+  -- `graduated`: record i costs ceil(its tokens at the steps their positions fall in): what the take
+  -- charged it. `volume`: every record at the step the whole total reaches; the take charges each
+  -- record ceil(its exact credits at its step) and, entering a cheaper step, gives back the period's
+  -- charges above ceil(its total at the new step), so once the steps have fallen to the last one the
+  -- period nets ceil(its total up to the first record at that step's percent, at that percent) plus
+  -- each later record rounded on its own. The records up to that one share that rounded price (each
+  -- the rise of the ceiling of the total so far, none below 0), the later ones cost ceil(their exact
+  -- credits at the step): together what the take's charges less its give-backs come to when the
+  -- steps fall.
+  -- Pure arithmetic, writes nothing.
   DECLARE
+    n integer := COALESCE(cardinality(p_tokens), 0);
     v_total bigint := 0;
+    v_entered integer := n; -- `volume`: the first record whose total reaches the whole total's percent
+    v_percent numeric;
     t_tokens bigint := 0;
     t_base numeric := 0;
-    t_cost numeric := 0;
-    v_cost numeric;
+    c record;
   BEGIN
-    FOR i IN 1 .. COALESCE(cardinality(p_tokens), 0) LOOP
-      v_total := v_total + p_tokens[i];
-    END LOOP;
-    FOR i IN 1 .. COALESCE(cardinality(p_tokens), 0) LOOP
-      t_base := t_base + p_bases[i];
-      IF p_mode = 'volume' THEN -- the whole total's step on the exact cost so far
-        v_cost := (credit_volume_cost(p_mode, p_steps, 0, v_total, t_base)).out_cost;
+    IF p_mode = 'volume' THEN
+      FOR i IN 1 .. n LOOP
+        v_total := v_total + p_tokens[i];
+      END LOOP;
+      v_percent := (credit_volume_cost(p_mode, p_steps, 0, v_total, 0)).out_percent;
+      FOR i IN 1 .. n LOOP
+        t_tokens := t_tokens + p_tokens[i];
+        IF (credit_volume_cost(p_mode, p_steps, 0, t_tokens, 0)).out_percent = v_percent THEN
+          v_entered := i;
+          EXIT;
+        END IF;
+      END LOOP;
+      t_tokens := 0;
+    END IF;
+    FOR i IN 1 .. n LOOP
+      out_ord := i;
+      IF p_mode = 'volume' AND i <= v_entered THEN
+        c := credit_volume_cost(p_mode, p_steps, 0, v_total, t_base + p_bases[i]);
+        out_credits := ceil(c.out_cost) - ceil(t_base * c.out_percent / 100);
+      ELSIF p_mode = 'volume' THEN
+        out_credits := ceil((credit_volume_cost(p_mode, p_steps, 0, v_total, p_bases[i])).out_cost);
       ELSE
-        v_cost := t_cost + (credit_volume_cost(p_mode, p_steps, t_tokens, p_tokens[i], p_bases[i])).out_cost;
+        out_credits := ceil((credit_volume_cost(p_mode, p_steps, t_tokens, p_tokens[i], p_bases[i])).out_cost);
       END IF;
-      out_ord := i; out_credits := ceil(v_cost) - ceil(t_cost);
-      t_tokens := t_tokens + p_tokens[i]; t_cost := v_cost;
+      t_tokens := t_tokens + p_tokens[i]; t_base := t_base + p_bases[i];
       RETURN NEXT;
     END LOOP;
   END $function$;
