@@ -4,7 +4,7 @@
 // STAGES_VERSIONS=none skips the run) runs on a fresh database of the same server with 1,000 users,
 // metering by the users themselves (METERING_TRUST=users: each user's JWT records its own usage, one
 // credit a record). A plain load generator (autocannon, 32 connections) sends the record for 200 and
-// for 1,000 users, for the members of 5 organisations of 40 (each member's JWT naming its
+// for 1,000 users, with a fresh eventId and with a fresh Idempotency-Key each, for the members of 5 organisations of 40 (each member's JWT naming its
 // organisation, on builds that have organisations) and the streaming pair (an admin's JWT naming the
 // user), the balance and the credits check by users' own JWTs, and, on builds that have features,
 // the entitlement check of a boolean feature and of a metered one consuming one use
@@ -14,6 +14,7 @@
 // (track_functions = 'all' set on the bench database only: the server's configuration is not
 // touched), each SQL function's own time per request and the rows written per request. pgbench TPC-B
 // at scale 10 with the same 32 clients is measured before and after, on the same server.
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,7 +54,20 @@ const BALANCE = 'balance';
 const CHECK = 'check';
 const FEATURE = 'entitlement check';
 const CONSUME = 'entitlement check, consuming 1';
-const ALL = ['record, 200 users', 'record, 1,000 users', ORG, PAIR, BALANCE, CHECK, FEATURE, CONSUME];
+const EVENT = 'record, fresh eventId';
+const IDEMPOTENT = 'record, fresh Idempotency-Key';
+const ALL = [
+  'record, 200 users',
+  'record, 1,000 users',
+  EVENT,
+  IDEMPOTENT,
+  ORG,
+  PAIR,
+  BALANCE,
+  CHECK,
+  FEATURE,
+  CONSUME,
+];
 // STAGES_SCENARIOS='<a>;<b>': only these (the names above, separated by ';'); all by default.
 const SCENARIOS = process.env.STAGES_SCENARIOS
   ? process.env.STAGES_SCENARIOS.split(';').map((name) => {
@@ -208,6 +222,9 @@ async function measure(v, scenario) {
           const m = pick(v.members);
           return { auth: m.auth, body: { orgId: m.orgId, ...RECORD } };
         },
+        // A chat backend's exactly-once record: a fresh id each, by the body's eventId or the header.
+        [EVENT]: () => ({ auth: pick(tokens, users), body: { ...RECORD, eventId: randomUUID() } }),
+        [IDEMPOTENT]: () => ({ auth: pick(tokens, users), body: RECORD, headers: { 'idempotency-key': randomUUID() } }),
         [BALANCE]: own('GET', '/api/credits/balance'),
         [CHECK]: own('POST', '/api/credits/check', { credits: 1 }),
         [FEATURE]: own('POST', '/api/entitlements/check', { featureKey: v.features?.flag }),
@@ -226,7 +243,11 @@ async function measure(v, scenario) {
                 ...req,
                 method: r.method ?? 'POST',
                 path: r.route ?? '/api/usage/record',
-                headers: { ...(r.body ? { 'content-type': 'application/json' } : {}), authorization: r.auth },
+                headers: {
+                  ...(r.body ? { 'content-type': 'application/json' } : {}),
+                  ...r.headers,
+                  authorization: r.auth,
+                },
                 body: r.body ? JSON.stringify(r.body) : undefined,
               };
             },

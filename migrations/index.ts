@@ -206,6 +206,7 @@ import { FinanceFxRates1732006300000 } from './1732006300000-finance-fx-rates.js
 import { VolumeTotalsChargedCredits1732006500000 } from './1732006500000-volume-totals-charged-credits.js';
 import { VolumeRoundsPerRequest1732006510000 } from './1732006510000-volume-rounds-per-request.js';
 import { MoneyInMinorPlaces1732006600000 } from './1732006600000-money-in-minor-places.js';
+import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of-many-writers.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -417,4 +418,5 @@ export const MIGRATIONS = [
   VolumeTotalsChargedCredits1732006500000,
   VolumeRoundsPerRequest1732006510000,
   MoneyInMinorPlaces1732006600000,
+  EventIdsOfManyWriters1732006700000,
 ];

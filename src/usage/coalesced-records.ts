@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { Payer } from '../accounts/payer.js';
+import { DomainError } from '../common/errors/domain-error.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
@@ -20,6 +21,7 @@ type Recorded = { record: UsageRecordResponseDto; replayed: boolean };
 
 interface Pending {
   payer: Payer;
+  eventId: string | null;
   input: CreateUsageRecordInput & { id: string };
 }
 
@@ -48,13 +50,14 @@ const MAX_IN_FLIGHT = 1;
 const laneOf = (payer: Payer): string => payer.apiKeyId ?? '';
 
 /**
- * POST /api/usage/record without an eventId, outside a request's transaction (docs/money.md
+ * POST /api/usage/record outside a request's transaction, with an eventId or without (docs/money.md
  * "Records that arrive together"): the records through one key (none: own tokens), whoever writes
  * them, that arrive together are debited by ONE batch take statement, each in its order of
  * arrival, exactly as one record alone (the same decision, the same answers and errors); the
- * statement's fixed cost is shared. Each record is all or nothing on its own: a refused one writes
- * nothing and the others go on; a statement the server refused as a whole is sent again one record
- * at a time (src/database/coalescer.ts).
+ * statement's fixed cost is shared. An eventId is claimed in its writer's namespace by the same
+ * statement, so a retry finds the first record. Each record is all or nothing on its own: a refused
+ * one writes nothing and gives its eventId back, and the others go on; a statement the server refused
+ * as a whole is sent again one record at a time (src/database/coalescer.ts).
  */
 @Injectable()
 export class CoalescedRecords {
@@ -63,6 +66,8 @@ export class CoalescedRecords {
     maxInFlight: MAX_IN_FLIGHT,
     retryAlone: statementRolledBack,
   });
+  /** Records with an eventId on their way, by writer and id: the statement each went out in. */
+  private readonly claiming = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(Transactions) private readonly tx: Transactions,
@@ -75,14 +80,46 @@ export class CoalescedRecords {
    * The record debited and inserted; a refusal throws the single record's error. It runs in whichever
    * request's turn sends the statement, so nothing it does depends on the request's async context.
    */
-  async record(payer: Payer, input: CreateUsageRecordInput & { id: string }): Promise<Recorded> {
-    const outcome = await this.coalescer.submit(laneOf(payer), { payer, input });
+  async record(
+    payer: Payer,
+    eventId: string | null,
+    input: CreateUsageRecordInput & { id: string },
+  ): Promise<Recorded> {
+    if (eventId === null)
+      return this.answer(payer, input, await this.coalescer.submit(laneOf(payer), { payer, eventId, input }));
+    // A second record of an eventId already on its way waits for the first to commit or be refused:
+    // one statement never carries an id twice, and the second then finds the first's record, or the id
+    // given back.
+    const key = `${payer.createdBy}\u0000${eventId}`;
+    for (let first = this.claiming.get(key); first; first = this.claiming.get(key)) await first;
+    const sent = this.coalescer.submit(laneOf(payer), { payer, eventId, input });
+    const settled = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.claiming.set(key, settled);
+    // Registered before any later record of the id waits on `settled`, so it runs before they wake.
+    void settled.then(() => this.claiming.get(key) === settled && this.claiming.delete(key));
+    return this.answer(payer, input, await sent);
+  }
+
+  /** The record route's answer to an outcome: the created record, the first record of a duplicate, or the refusal. */
+  private async answer(
+    payer: Payer,
+    input: CreateUsageRecordInput & { id: string },
+    outcome: BatchOutcome,
+  ): Promise<Recorded> {
     if (outcome.status === 'created') {
       // The statement's `answer` columns: the record's stored timestamp, metadata and providerUsage.
       const row = outcome.row as unknown as InsertedRecordSqlRow;
       return { record: insertedRecord(input, row), replayed: false };
     }
-    if (outcome.status === 'duplicate') throw new Error('a record without an eventId came back as a duplicate');
+    if (outcome.status === 'duplicate') {
+      // Read in a statement of its own, which sees the record the id's first statement committed.
+      const row = outcome.usageRecordId && (await this.records.find(this.tx.statementManager, outcome.usageRecordId));
+      if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
+      return { record: row, replayed: true };
+    }
     throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
   }
 
@@ -97,7 +134,7 @@ export class CoalescedRecords {
       { apiKeyId: items[0].payer.apiKeyId },
       this.records.batchParts(
         null,
-        items.map((p) => ({ eventId: null, input: p.input })),
+        items.map((p) => ({ eventId: p.eventId, owner: p.payer.createdBy, input: p.input })),
         { label: RECORD_STATEMENT, answer: true, createdBy: items.map((p) => p.payer.createdBy) },
       ),
     );

@@ -217,6 +217,14 @@ const UNCLAIMED_PARTS = {
   release: `SELECT NULL::int AS nothing_claimed`, // one row, as BATCH_PARTS.release
 } satisfies Pick<BatchTakeStatement, 'events' | 'release'>;
 
+/** Parts of a batch whose events name their own namespaces (records of many writers): each refused id given back in its own. */
+const OWNED_PARTS = {
+  release: `SELECT usage_events_release(NULL, array_agg(e.out_event_id), array_agg(i.events -> (e.out_ord - 1) ->> 'owner'))
+              FROM batch_input i
+             CROSS JOIN refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
+             WHERE e.out_event_id IS NOT NULL`,
+} satisfies Pick<BatchTakeStatement, 'release'>;
+
 /**
  * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), under
  * the names of an InsertedRecordSqlRow, so insertedRecord() reads the row as it is; and what
@@ -282,25 +290,29 @@ export class UsageRecordsRepository {
 
   /**
    * The usage module's parts of a batch take (CreditsService.debitAndInsertMany): each event's id
-   * claimed in `owner`'s namespace (usage_events_claim(); null: no event names one), what each new
+   * claimed in `owner`'s namespace (usage_events_claim(); null: each event's own `owner`, records of
+   * many writers that arrive together, or no event names one), what each new
    * event charges, and, after the take, the records of the events it let through inserted and the
    * refused events' ids given back (usage_events_release()). `createdBy`: who wrote the events, one
    * writer for all or one per event.
    */
   batchParts(
     owner: string | null,
-    items: { eventId: string | null; input: CreateUsageRecordInput & { id: string } }[],
+    items: { eventId: string | null; owner?: string; input: CreateUsageRecordInput & { id: string } }[],
     extras: { label: string; answer?: boolean; createdBy: string | string[] },
   ): BatchTakeStatement {
     // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out,
     // which keeps the payload PostgreSQL parses small. Built field by field from a list made once: a
     // batch builds a thousand of these, and an object literal of every column spread with the token
     // kinds' was a tenth of the batch's Node CPU, with its garbage.
-    const events = items.map(({ eventId, input }) => {
+    const events = items.map(({ eventId, owner: eventOwner, input }) => {
       const event: Record<string, unknown> = { id: input.id, user_id: billedUser(input.account) };
       const orgId = payingOrgOf(input.account);
       if (orgId !== null) event.org_id = orgId;
-      if (eventId !== null) event.event_id = eventId;
+      if (eventId !== null) {
+        event.event_id = eventId;
+        if (owner === null) event.owner = eventOwner;
+      }
       for (const [column, field] of EVENT_FIELDS) {
         const value = input[field];
         if (value !== undefined && value !== null) event[column] = value;
@@ -323,7 +335,7 @@ export class UsageRecordsRepository {
       createdBy: typeof extras.createdBy === 'string' ? items.map(() => extras.createdBy as string) : extras.createdBy,
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
-      ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : {}),
+      ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : owner === null ? OWNED_PARTS : {}),
       records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,

@@ -159,9 +159,9 @@ export class UsageService {
       ...(await this.prepare(payer.account, dto, payer.actor, payer.keyModels)),
       accountId: payer.accountId,
     };
-    // Outside a request's transaction, a record without an eventId goes with the records that arrive
-    // with it: the same statement, with more events.
-    if (dto.eventId === undefined && !this.tx.inTransaction) return this.coalesced.record(payer, input);
+    // Outside a request's transaction, a record goes with the records that arrive with it: the same
+    // statement, with more events, each eventId claimed in its writer's namespace.
+    if (!this.tx.inTransaction) return this.coalesced.record(payer, dto.eventId ?? null, input);
     return this.recordOne(this.tx.statementManager, payer, dto.eventId ?? null, input);
   }
 

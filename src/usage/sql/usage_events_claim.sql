@@ -3,12 +3,14 @@ CREATE OR REPLACE FUNCTION public.usage_events_claim(p_owner character varying, 
  LANGUAGE plpgsql
 AS $function$
   -- The first part of a batch statement (docs/money.md "The batch take"): which events may apply.
-  -- p_events: [{user_id, event_id?, id}] in the order they apply, `id` the record each would create.
-  -- Per event: unknown_user (no account: nothing claimed), duplicate (its id was claimed in p_owner's
-  -- namespace already; the record is the first one's) or new (the id now claimed for this record).
+  -- p_events: [{user_id, event_id?, id, owner?}] in the order they apply, `id` the record each would
+  -- create. An event's id is claimed in p_owner's namespace, or with p_owner null (records of many
+  -- writers that arrive together) in the event's own `owner`'s. Per event: unknown_user (no account:
+  -- nothing claimed), duplicate (its id was claimed in that namespace already; the record is the
+  -- first one's) or new (the id now claimed for this record).
   DECLARE
     n integer;
-    e_user varchar[]; e_event varchar[]; e_record uuid[]; e_known boolean[]; e_claimed boolean[];
+    e_user varchar[]; e_event varchar[]; e_record uuid[]; e_known boolean[]; e_claimed boolean[]; e_owner varchar[];
     v_incomplete boolean; v_ids integer; v_distinct integer;
   BEGIN
     -- One statement reads the events and checks them (each statement costs its start-up, and records
@@ -24,6 +26,16 @@ AS $function$
     IF v_incomplete THEN
       RAISE EXCEPTION 'usage_events_claim: every event needs a user and a record id';
     END IF;
+    IF p_owner IS NULL AND v_ids > 0 THEN
+      -- Each event names its namespace: an id is unique within a batch per owner.
+      SELECT array_agg(x.owner ORDER BY x.ord), bool_or(x.owner IS NULL AND x.event_id IS NOT NULL),
+             count(DISTINCT (x.owner, x.event_id)) FILTER (WHERE x.event_id IS NOT NULL)::int
+        INTO e_owner, v_incomplete, v_distinct
+        FROM ROWS FROM (jsonb_to_recordset(p_events) AS (owner varchar, event_id varchar)) WITH ORDINALITY AS x(owner, event_id, ord);
+      IF v_incomplete THEN
+        RAISE EXCEPTION 'usage_events_claim: an event id needs an owner';
+      END IF;
+    END IF;
     IF v_distinct <> v_ids THEN
       RAISE EXCEPTION 'usage_events_claim: event ids must be unique within a batch';
     END IF;
@@ -37,15 +49,15 @@ AS $function$
     ELSE
     WITH claimed AS (
       INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
-      SELECT p_owner, e.event_id, e.id
-        FROM unnest(e_event, e_record, e_known) AS e(event_id, id, known)
+      SELECT COALESCE(p_owner, e.owner), e.event_id, e.id
+        FROM unnest(e_event, e_record, e_known, e_owner) AS e(event_id, id, known, owner)
        WHERE e.event_id IS NOT NULL AND e.known
-       ORDER BY e.event_id
+       ORDER BY e.event_id, COALESCE(p_owner, e.owner)
       ON CONFLICT (owner, event_id) DO NOTHING
-      RETURNING event_id)
+      RETURNING owner, event_id)
     SELECT array_agg(c.event_id IS NOT NULL ORDER BY e.ord) INTO e_claimed
-      FROM unnest(e_event) WITH ORDINALITY AS e(event_id, ord)
-      LEFT JOIN claimed c ON c.event_id = e.event_id;
+      FROM unnest(e_event, e_owner) WITH ORDINALITY AS e(event_id, owner, ord)
+      LEFT JOIN claimed c ON c.event_id = e.event_id AND c.owner = COALESCE(p_owner, e.owner);
     END IF;
 
     -- A statement of its own, so a duplicate's first record is read in a snapshot that sees the batch
@@ -58,8 +70,9 @@ AS $function$
                    ELSE 'duplicate' END)::varchar,
              CASE WHEN NOT e.known THEN NULL
                   WHEN e.event_id IS NULL OR e.claimed THEN e.id
-                  ELSE (SELECT f.usage_record_id FROM usage_event_ids f WHERE f.owner = p_owner AND f.event_id = e.event_id)
+                  ELSE (SELECT f.usage_record_id FROM usage_event_ids f
+                         WHERE f.owner = COALESCE(p_owner, e.owner) AND f.event_id = e.event_id)
              END
-        FROM unnest(e_event, e_record, e_known, e_claimed) WITH ORDINALITY AS e(event_id, id, known, claimed, ord)
+        FROM unnest(e_event, e_record, e_known, e_claimed, e_owner) WITH ORDINALITY AS e(event_id, id, known, claimed, owner, ord)
        ORDER BY e.ord;
   END $function$;
