@@ -4,7 +4,8 @@
 // STAGES_VERSIONS=none skips the run) runs on a fresh database of the same server with 1,000 users,
 // metering by the users themselves (METERING_TRUST=users: each user's JWT records its own usage, one
 // credit a record). A plain load generator (autocannon, 32 connections) sends the record for 200 and
-// for 1,000 users, with a fresh eventId and with a fresh Idempotency-Key each, for the members of 5 organisations of 40 (each member's JWT naming its
+// for 1,000 users, with a fresh eventId and with a fresh Idempotency-Key each, from one connection
+// alone (one record after another), for the members of 5 organisations of 40 (each member's JWT naming its
 // organisation, on builds that have organisations) and the streaming pair (an admin's JWT naming the
 // user), the balance and the credits check by users' own JWTs, and, on builds that have features,
 // the entitlement check of a boolean feature and of a metered one consuming one use
@@ -56,11 +57,14 @@ const FEATURE = 'entitlement check';
 const CONSUME = 'entitlement check, consuming 1';
 const EVENT = 'record, fresh eventId';
 const IDEMPOTENT = 'record, fresh Idempotency-Key';
+/** One client, one record after another: what a record alone waits for (its p50 printed beside the table). */
+const ALONE = 'record, one connection';
 const ALL = [
   'record, 200 users',
   'record, 1,000 users',
   EVENT,
   IDEMPOTENT,
+  ALONE,
   ORG,
   PAIR,
   BALANCE,
@@ -233,7 +237,7 @@ async function measure(v, scenario) {
     const { result: r, cpuMicros } = await withCpu(v.service, () =>
       autocannon({
         url: v.service.base,
-        connections: CONNECTIONS,
+        connections: scenario === ALONE ? 1 : CONNECTIONS,
         duration: DURATION,
         requests: [
           {
@@ -255,11 +259,12 @@ async function measure(v, scenario) {
         ],
       }),
     );
-    return { rate: r.requests.average, n: r.requests.total, cpuMicros, failed: failures(r) };
+    return { rate: r.requests.average, n: r.requests.total, cpuMicros, failed: failures(r), p50: r.latency.p50 };
   });
   const n = Math.max(result.n, 1);
   const window = {
     rate: result.rate,
+    p50: result.p50 ?? null,
     failed: result.failed,
     nodeMicros: result.cpuMicros / n,
     dbMicros: dbMicros / n,
@@ -294,6 +299,13 @@ function print() {
       );
     }
   }
+  if (SCENARIOS.includes(ALONE))
+    console.log(
+      `\n${ALONE}, p50 of the windows: ` +
+        measured(ALONE)
+          .map((v) => `${v.label} ${v.results[ALONE].map((w) => `${w.p50} ms`).join('/')}`)
+          .join('; '),
+    );
   for (const s of SCENARIOS) {
     console.log(
       `\n${s}: each SQL function's own time (wall clock: lock waits and time off the CPU included) and the rows written, per request (mean of the windows)\n`,
