@@ -2,26 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CreditExpiryJob } from '../src/plans/credit-expiry.job.js';
 import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { type Currency, toUsdCents } from './support/currency-money.js';
 import { Fixtures, type FixtureUser, tokenFor } from './support/fixtures.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 const admin = bearer(tokenFor('admin', 'reporting-admin'));
 const DAY = 86_400_000;
-const PLACES: Record<string, number> = { usd: 2, jpy: 0, kwd: 3 };
-
-/** round(v × rate × 10^(2 − places)), half away from zero, in BigInt: the conversion as docs/finance.md states it. */
-function toUsdCents(minor: bigint, currency: string, rate: string): bigint {
-  const [whole, fraction = ''] = rate.split('.');
-  let num = minor * BigInt(whole + fraction);
-  let den = 10n ** BigInt(fraction.length);
-  const shift = 2 - PLACES[currency];
-  if (shift >= 0) num *= 10n ** BigInt(shift);
-  else den *= 10n ** BigInt(-shift);
-  const abs = num < 0n ? -num : num;
-  const q = abs / den;
-  const rounded = (abs % den) * 2n >= den ? q + 1n : q;
-  return num < 0n ? -rounded : rounded;
-}
 
 const cents = (text: string) => BigInt(text.replace('.', ''));
 
@@ -120,7 +106,9 @@ describe('finance: the reporting currency', () => {
     const sums = new Map<string, bigint>();
     for (const r of rows) {
       const converted =
-        r.currency === 'usd' ? BigInt(r.value) : toUsdCents(BigInt(r.value), r.currency, rates[r.day][r.currency]);
+        r.currency === 'usd'
+          ? BigInt(r.value)
+          : toUsdCents(BigInt(r.value), r.currency as Currency, rates[r.day][r.currency]);
       sums.set(r.category, (sums.get(r.category) ?? 0n) + converted);
       sums.set('net', (sums.get('net') ?? 0n) + converted);
     }
