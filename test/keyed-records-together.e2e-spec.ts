@@ -101,6 +101,40 @@ describe('records with an eventId that arrive together', () => {
     expect((await f.available(u.id)) + (await f.available(other.id))).toBe(97 + 100 - 10);
   });
 
+  it('one id sent to two instances at once is recorded once', async () => {
+    const b = await startTestApp();
+    try {
+      const us = await Promise.all(Array.from({ length: 6 }, () => f.newUser({ credits: [100] })));
+      const sent = us.flatMap((u) => {
+        const ids = Array.from({ length: 4 }, () => randomUUID());
+        // Each id to both instances, through the same writer (the service), at once.
+        return [...ids, ...ids].map((eventId, i) => ({
+          u,
+          eventId,
+          r: (i % 2 ? b : t).http
+            .post('/api/usage/record')
+            .set(meter)
+            .send({ service: 'keyed', operation: 'op', credits: 2, userId: u.id, eventId }),
+        }));
+      });
+      const answers = await Promise.all(sent.map(async (s) => ({ ...s, res: await s.r })));
+      for (const u of us) {
+        const mine = answers.filter((a) => a.u === u);
+        expect(mine.filter((a) => a.res.status === 201)).toHaveLength(4);
+        expect(mine.filter((a) => a.res.status === 200)).toHaveLength(4);
+        // Both answers of an id name one record.
+        for (const a of mine)
+          expect(mine.filter((x) => x.eventId === a.eventId).map((x) => x.res.body.id)).toEqual([
+            a.res.body.id,
+            a.res.body.id,
+          ]);
+        expect(await f.available(u.id)).toBe(100 - 4 * 2);
+      }
+    } finally {
+      await b.close();
+    }
+  });
+
   it("ids are each writer's own: the same id of two writers is two records", async () => {
     const u = await f.newUser({ credits: [10] });
     const eventId = randomUUID();
