@@ -79,7 +79,8 @@ describe.skipIf(!chromiumAvailable)('the Purchases tab in a browser', () => {
     const refundKeys = keysSent(sent, 'POST', `/api/purchases/${paidId}/refunds`);
     expect(new Set(refundKeys).size).toBe(1);
     const refunds = await t.db.query(`SELECT credits, amount FROM purchase_refunds WHERE purchase_id = $1`, [paidId]);
-    expect(refunds.rows).toEqual([{ credits: 100, amount: '1.00' }]);
+    // stored with 4 places (numeric(14,4): every currency's minor places)
+    expect(refunds.rows).toEqual([{ credits: 100, amount: '1.0000' }]);
     expect(errors).toEqual([]);
   });
 

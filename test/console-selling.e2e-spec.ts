@@ -67,7 +67,8 @@ describe.skipIf(!chromiumAvailable)('the Packages and Promotions screens in a br
       `SELECT credits, bonus_credits, amount, currency, active FROM packages WHERE package_id = $1`,
       [PACKAGE_ID],
     );
-    expect(rows).toEqual([{ credits: 1000, bonus_credits: 100, amount: '10.00', currency: CURRENCY, active: true }]);
+    // stored with 4 places (numeric(14,4): every currency's minor places)
+    expect(rows).toEqual([{ credits: 1000, bonus_credits: 100, amount: '10.0000', currency: CURRENCY, active: true }]);
 
     await row.getByRole('button', { name: `Take off sale ${PACKAGE_ID}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Take off sale' }).click();
