@@ -12,7 +12,7 @@ import { expectInvariants } from './support/invariants.js';
  * not cached (a lull past PRICING_CACHE_TTL_MS, a price change), a request that waited for the shared
  * load, which needs a connection of its own, waited for good once every connection was held so. With
  * a pool of two connections and eight such requests at once, each is answered at once
- * (docs/pricing.md "How prices are read").
+ * (docs/pricing.md "Cache").
  */
 describe('prices read inside a transaction', () => {
   let t: TestApp;
