@@ -1,0 +1,79 @@
+import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
+import { kindList, tokenColumn } from '../pricing/token-kinds.js';
+
+/**
+ * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
+ * Records carry clock time, so a batch's records list (newest first) in the order they apply; an
+ * event without `occurred_at` occurred at that same instant (read once a row: the OFFSET keeps the
+ * planner from copying clock_timestamp() into both columns). A
+ * record is written once, so only the events the take let through insert one (found through one
+ * object keyed by record id, not a join: the planner cannot size a statement's CTEs); a refused
+ * event gives its id back.
+ */
+export const BATCH_PARTS = {
+  events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
+  charges: `SELECT e.out_ord AS ord, r.id, r.credits AS amount, CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member,
+                   r.volume, r.scopes
+              FROM batch_input i
+             CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(i.events) AS (id uuid, user_id varchar, org_id varchar,
+                                                                           credits int, volume jsonb, scopes jsonb))
+                   WITH ORDINALITY AS r(id, user_id, org_id, credits, volume, scopes, ord)
+              JOIN events e ON e.out_ord = r.ord AND e.out_status = 'new'`,
+  records: `INSERT INTO usage_records (id, user_id, "timestamp", service, operation, credits, model_id, tokens,
+                                      ${kindList(tokenColumn)}, metadata, pricing_rule_id, provider_cost,
+                                      billing_status, shortfall, review_status, usage_source, provider_usage, api_key_id,
+                                      actor_id, org_id, credits_named, request_id, account_price_id, service_tier, units,
+                                      occurred_at, volume_step, scope_project, scope_tags, scope_run, scope_session,
+                                      account_id)
+            SELECT r.id, r.user_id, r.written_at, r.service, r.operation,
+                   COALESCE((k.ok -> r.id::text ->> 0)::int, r.credits), r.model_id, r.tokens,
+                   ${kindList((kind) => `r.${tokenColumn(kind)}`)},
+                   r.metadata, r.pricing_rule_id, r.provider_cost, 'billed', 0, NULL,
+                   COALESCE(r.usage_source, 'reported'), r.provider_usage, r.api_key_id, r.actor_id, r.org_id,
+                   COALESCE(r.credits_named, false), r.request_id, r.account_price_id, r.service_tier, r.units,
+                   COALESCE(r.occurred_at, r.written_at), (k.ok -> r.id::text ->> 1)::smallint, r.scope_project, r.scope_tags,
+                   r.scope_run, r.scope_session, (k.ok -> r.id::text ->> 2)::bigint
+              FROM (SELECT e.*, clock_timestamp() AS written_at
+                      FROM batch_input i
+                     CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS e
+                    OFFSET 0) r,
+                   -- the events let through, each with the account it charged; one on a rule with volume steps
+                   -- with the credits and step the take decided
+                   (SELECT jsonb_object_agg(t.out_usage_record_id::text,
+                                            jsonb_build_array(CASE WHEN t.out_volume_step IS NOT NULL
+                                                                   THEN t.out_collected + t.out_debt END,
+                                                              t.out_volume_step, t.out_account_id)) AS ok
+                      FROM takes t WHERE t.out_status = 'ok') k
+             WHERE k.ok ? r.id::text
+             ORDER BY r.ordinality
+            RETURNING id`,
+  // One row always (an aggregate), also when nothing was refused.
+  release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id))
+              FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
+             WHERE e.out_event_id IS NOT NULL`,
+} satisfies Omit<BatchTakeStatement, 'amounts' | 'accountIds' | 'createdBy' | 'input' | 'label'>;
+
+/** Parts of a batch without eventIds: nothing claimed or given back, the events read inline (docs/benchmarks.md). */
+export const UNCLAIMED_PARTS = {
+  events: `SELECT u.out_ord, u.out_event_id, u.out_status, u.out_usage_record_id
+             FROM batch_input i, LATERAL usage_events_unclaimed(i.events) u`,
+  release: `SELECT NULL::int AS nothing_claimed`, // one row, as BATCH_PARTS.release
+} satisfies Pick<BatchTakeStatement, 'events' | 'release'>;
+
+/** Parts of a batch whose events name their own namespaces (records of many writers): each refused id given back in its own. */
+export const OWNED_PARTS = {
+  release: `SELECT usage_events_release(NULL, array_agg(e.out_event_id), array_agg(i.events -> (e.out_ord - 1) ->> 'owner'))
+              FROM batch_input i
+             CROSS JOIN refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
+             WHERE e.out_event_id IS NOT NULL`,
+} satisfies Pick<BatchTakeStatement, 'release'>;
+
+/**
+ * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), under
+ * the names of an InsertedRecordSqlRow, so insertedRecord() reads the row as it is; and what
+ * `records` returns for it only then: a batch's metadata (up to 16 KB an event) is not kept in the
+ * statement for nothing.
+ */
+export const RECORD_ANSWER = `r."timestamp", r.metadata, r.provider_usage, r.credits, r.volume_step`;
+/** The records part that answers them too: one string, so a statement's shape is the same each call. */
+export const ANSWERED_RECORDS = `${BATCH_PARTS.records}, "timestamp", metadata, provider_usage, credits, volume_step`;
