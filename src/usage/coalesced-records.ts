@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import type { Payer } from '../accounts/payer.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -85,8 +86,9 @@ export class CoalescedRecords {
     eventId: string | null,
     input: CreateUsageRecordInput & { id: string },
   ): Promise<Recorded> {
+    const manager = this.tx.statementManager;
     if (eventId === null)
-      return this.answer(payer, input, await this.coalescer.submit(laneOf(payer), { payer, eventId, input }));
+      return this.answer(manager, payer, input, await this.coalescer.submit(laneOf(payer), { payer, eventId, input }));
     // A second record of an eventId already on its way waits for the first to commit or be refused:
     // one statement never carries an id twice, and the second then finds the first's record, or the id
     // given back.
@@ -100,11 +102,16 @@ export class CoalescedRecords {
     this.claiming.set(key, settled);
     // Registered before any later record of the id waits on `settled`, so it runs before they wake.
     void settled.then(() => this.claiming.get(key) === settled && this.claiming.delete(key));
-    return this.answer(payer, input, await sent);
+    return this.answer(manager, payer, input, await sent);
   }
 
-  /** The record route's answer to an outcome: the created record, the first record of a duplicate, or the refusal. */
-  private async answer(
+  /**
+   * The record route's answer to a record's outcome, in a statement or alone: the created record, the
+   * first record of a duplicate (read in `manager`, in a statement of its own, which sees the record
+   * the id's first statement committed), or the refusal thrown.
+   */
+  async answer(
+    manager: EntityManager,
     payer: Payer,
     input: CreateUsageRecordInput & { id: string },
     outcome: BatchOutcome,
@@ -115,8 +122,7 @@ export class CoalescedRecords {
       return { record: insertedRecord(input, row), replayed: false };
     }
     if (outcome.status === 'duplicate') {
-      // Read in a statement of its own, which sees the record the id's first statement committed.
-      const row = outcome.usageRecordId && (await this.records.find(this.tx.statementManager, outcome.usageRecordId));
+      const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
       if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
       return { record: row, replayed: true };
     }

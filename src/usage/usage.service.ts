@@ -22,12 +22,7 @@ import { type VolumeCharge, volumeCharge } from '../pricing/volume-steps.js';
 import { CoalescedRecords, RECORD_STATEMENT } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { occurredAtIn } from './late-usage.js';
-import {
-  type CreateUsageRecordInput,
-  insertedRecord,
-  type InsertedRecordSqlRow,
-  UsageRecordsRepository,
-} from './usage-records.repository.js';
+import { type CreateUsageRecordInput, UsageRecordsRepository } from './usage-records.repository.js';
 
 /** The checks createRecord makes on what other modules pass (the route's DTO has checked them already). */
 function checkRecordInput(input: CreateUsageRecordInput): void {
@@ -191,14 +186,7 @@ export class UsageService {
         createdBy: payer.createdBy,
       }),
     );
-    if (outcome.status === 'refused') throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
-    if (outcome.status === 'created') {
-      const row = outcome.row as unknown as InsertedRecordSqlRow;
-      return { record: insertedRecord(input, row), replayed: false };
-    }
-    const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
-    if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
-    return { record: row, replayed: true };
+    return this.coalesced.answer(manager, payer, input, outcome);
   }
 }
 
