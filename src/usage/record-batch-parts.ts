@@ -47,9 +47,12 @@ export const BATCH_PARTS = {
              WHERE k.ok ? r.id::text
              ORDER BY r.ordinality
             RETURNING id`,
-  // One row always (an aggregate), also when nothing was refused.
-  release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id))
-              FROM refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
+  // One row always (an aggregate), also when nothing was refused. Each refused id goes back in the
+  // statement's namespace, or with none (records of many writers) in its event's own `owner`'s.
+  release: `SELECT usage_events_release((SELECT owner FROM batch_input), array_agg(e.out_event_id),
+                                       array_agg(i.events -> (e.out_ord - 1) ->> 'owner'))
+              FROM batch_input i
+             CROSS JOIN refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
              WHERE e.out_event_id IS NOT NULL`,
 } satisfies Omit<BatchTakeStatement, 'amounts' | 'accountIds' | 'createdBy' | 'input' | 'label'>;
 
@@ -59,14 +62,6 @@ export const UNCLAIMED_PARTS = {
              FROM batch_input i, LATERAL usage_events_unclaimed(i.events) u`,
   release: `SELECT NULL::int AS nothing_claimed`, // one row, as BATCH_PARTS.release
 } satisfies Pick<BatchTakeStatement, 'events' | 'release'>;
-
-/** Parts of a batch whose events name their own namespaces (records of many writers): each refused id given back in its own. */
-export const OWNED_PARTS = {
-  release: `SELECT usage_events_release(NULL, array_agg(e.out_event_id), array_agg(i.events -> (e.out_ord - 1) ->> 'owner'))
-              FROM batch_input i
-             CROSS JOIN refused f JOIN events e ON e.out_status = 'new' AND e.out_usage_record_id = f.usage_record_id
-             WHERE e.out_event_id IS NOT NULL`,
-} satisfies Pick<BatchTakeStatement, 'release'>;
 
 /**
  * What a batch outcome row carries of a created event's record (BatchTakeStatement `answer`), under

@@ -22,7 +22,7 @@ export {
   RECORD_ANSWER_COLUMNS,
   type ReviewStatus,
 } from './usage-record-rows.js';
-import { ANSWERED_RECORDS, BATCH_PARTS, OWNED_PARTS, RECORD_ANSWER, UNCLAIMED_PARTS } from './record-batch-parts.js';
+import { ANSWERED_RECORDS, BATCH_PARTS, RECORD_ANSWER, UNCLAIMED_PARTS } from './record-batch-parts.js';
 import { recordNetFigure } from './record-net.js';
 import { filterSql, type RecordsFilter } from './records-filter.js';
 
@@ -259,7 +259,7 @@ export class UsageRecordsRepository {
       createdBy: typeof extras.createdBy === 'string' ? items.map(() => extras.createdBy as string) : extras.createdBy,
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
-      ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : owner === null ? OWNED_PARTS : {}),
+      ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : {}),
       records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,
