@@ -4,19 +4,7 @@ import { OrgMember } from './accounts/entities/org-member.entity.js';
 import { UserAccount } from './accounts/entities/user-account.entity.js';
 import { ApiKey } from './api-keys/entities/api-key.entity.js';
 import { AuditEntry } from './audit/entities/audit-entry.entity.js';
-import { AutoRechargeAttempt } from './engine/entities/auto-recharge-attempt.entity.js';
-import { AutoRechargeSettings } from './engine/entities/auto-recharge-settings.entity.js';
-import { CreditAccount } from './engine/entities/credit-account.entity.js';
-import { CreditAllocation } from './engine/entities/credit-allocation.entity.js';
-import { CreditBudget } from './engine/entities/credit-budget.entity.js';
-import { CreditCap } from './engine/entities/credit-cap.entity.js';
-import { CreditCapEventId } from './engine/entities/credit-cap-event-id.entity.js';
-import { CreditCapSpend } from './engine/entities/credit-cap-spend.entity.js';
-import { CreditHold } from './engine/entities/credit-hold.entity.js';
-import { CreditLedgerEntry } from './engine/entities/credit-ledger-entry.entity.js';
-import { CreditTransfer } from './engine/entities/credit-transfer.entity.js';
-import { CreditTransferLot } from './engine/entities/credit-transfer-lot.entity.js';
-import { CreditVolumeTotal } from './engine/entities/credit-volume-total.entity.js';
+import { ENGINE_ENTITIES } from './engine/engine.module.js';
 import { EventRecord } from './events/entities/event.entity.js';
 import { WebhookDelivery } from './events/entities/webhook-delivery.entity.js';
 import { WebhookEndpoint } from './events/entities/webhook-endpoint.entity.js';
@@ -62,22 +50,10 @@ export const ENTITIES = [
   Account,
   Org,
   OrgMember,
-  CreditAllocation,
-  CreditLedgerEntry,
+  ...ENGINE_ENTITIES,
   CreditLedgerDay,
   CreditLedgerDaysFilled,
   FxRate,
-  CreditHold,
-  CreditAccount,
-  CreditCap,
-  CreditCapSpend,
-  CreditBudget,
-  CreditCapEventId,
-  CreditTransfer,
-  CreditTransferLot,
-  CreditVolumeTotal,
-  AutoRechargeSettings,
-  AutoRechargeAttempt,
   PricingRule,
   PriceCatalogSet,
   PriceCatalogPrice,

@@ -1,7 +1,7 @@
 /* How an API key is shown: the stored row, what the database says of it now, and its budget. */
 
 import { ADMIN_ONLY_SCOPES, knownScopes } from '../auth/roles.js';
-import type { CapRow } from '../engine/credit-caps.service.js';
+import type { CapRow } from '../engine/credit-accounts.service.js';
 import type { StoredApiKey } from './api-keys.repository.js';
 import type { ApiKeyResponseDto } from './dto/api-key.dto.js';
 import type { ApiKey, KeyLimitPeriod } from './entities/api-key.entity.js';

@@ -12,7 +12,7 @@ import { toDate } from '../common/validation/dates.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Transactions } from '../database/transactions.js';
-import { CreditCapsService } from '../engine/credit-caps.service.js';
+import { CreditAccountsService } from '../engine/credit-accounts.service.js';
 import { displayPrefix, generateApiKey, hashApiKey, looksLikeApiKey } from './api-key-secret.js';
 import { budgetOf, isServiceKey, type KeyView, toDto } from './api-key-view.js';
 import { ApiKeysRepository, type KeyAuthentication, type StoredApiKey } from './api-keys.repository.js';
@@ -60,7 +60,7 @@ export class ApiKeysService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(CreditCapsService) private readonly caps: CreditCapsService,
+    @Inject(CreditAccountsService) private readonly caps: CreditAccountsService,
     @Inject(CoalescedKeyLookups) private readonly lookups: CoalescedKeyLookups,
   ) {}
 

@@ -7,11 +7,11 @@ import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../aut
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
+import { toMinor } from '../common/money/currencies.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import type { AllocationView } from '../engine/credit-views.js';
 import { CreditsService } from '../engine/credits.service.js';
-import { toMinor } from '../engine/currencies.js';
 import { CreditReadsRepository } from './balances/credit-reads.repository.js';
 
 const DAY_MS = 86_400_000;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { type EntityManager, QueryFailedError } from 'typeorm';
 
+import { type BudgetScopes, namesScopes, scopesParam } from '../common/validation/budget-scopes.js';
 import { type NamedPart, queryParts, queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
-import { type BudgetScopes, namesScopes, scopesParam } from './budget-scopes.js';
 import type { LedgerRefs, SpendRefs } from './credit-views.js';
 import { type InsertAfterTake, splitOutColumns, type TakeRow, type TakeSpec } from './credits.repository.js';
 

@@ -1,10 +1,32 @@
 import type { EntityManager } from 'typeorm';
 
 import type { AccountView } from '../auth/account-views.js';
-import type { MoneyView } from './currencies.js';
-import type { AllocationSource } from './entities/credit-allocation.entity.js';
+import type { MoneyView } from '../common/money/currencies.js';
 
 /** What the credits module hands out: plain views, never rows or entities. */
+
+/**
+ * Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's
+ * lot, a paid purchase, a promotion code, the credits a new user receives (promotional, both), or
+ * credits a usage correction gave back whose lot had expired or been voided, or what a `volume` step gave back.
+ */
+export const ALLOCATION_SOURCES = [
+  'manual',
+  'plan',
+  'rollover',
+  'transfer',
+  'purchase',
+  'promotion',
+  'signup',
+  'correction',
+  'volume',
+] as const;
+export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
+
+/** An auto-recharge attempt's states: opened by a take, closed by its purchase paid or by the platform failing it. */
+export const AUTO_RECHARGE_ATTEMPT_STATUSES = ['open', 'succeeded', 'failed'] as const;
+export type AutoRechargeAttemptStatus = (typeof AUTO_RECHARGE_ATTEMPT_STATUSES)[number];
+
 export const LEDGER_KINDS = [
   'grant',
   'debit',

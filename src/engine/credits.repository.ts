@@ -2,11 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import type { BudgetScopes } from '../common/validation/budget-scopes.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
-import type { BudgetScopes } from './budget-scopes.js';
-import type { AllocationView, GrantInput, LedgerEntryView, LedgerKind, LedgerRefs, TakePart } from './credit-views.js';
-import { fromMinor } from './currencies.js';
-import type { AllocationSource } from './entities/credit-allocation.entity.js';
+import { ALLOCATION_COLUMNS, type AllocationRow } from './credit-rows.js';
+import type { GrantInput, LedgerRefs, TakePart } from './credit-views.js';
 
 /** No subscription's renewal is due: what the expiry job reads before a module hands it its part. */
 const NO_RENEWALS: SqlPart = {
@@ -19,47 +18,6 @@ const NO_RENEWALS: SqlPart = {
  * credit_holds) and the one take (`credits_take_events()`) for one event, with their row mappers. Only the credits module
  * uses it; the rules live in CreditsService (docs/money.md).
  */
-export interface AllocationRow {
-  id: string;
-  user_id: string;
-  /** The org whose account it is (null for a user's): account_org_id(). */
-  org_id: string | null;
-  total_credits: number;
-  remaining_credits: number;
-  allocated_by: string;
-  allocated_at: Date;
-  expires_at: Date;
-  notes: string | null;
-  source: AllocationSource;
-  plan_id: string | null;
-  period_start: Date | null;
-  purchase_id: string | null;
-  voided_at: Date | null;
-  voided_by: string | null;
-  void_reason: string | null;
-  /** Its money (docs/finance.md), null on a promotional allocation. */
-  value_minor: string | null;
-  value_remaining_minor: string | null;
-  currency: string | null;
-}
-
-export interface LedgerRow {
-  id: string;
-  user_id: string | null;
-  org_id: string | null;
-  allocation_id: string | null;
-  kind: LedgerKind;
-  amount: number;
-  balance_after: string;
-  session_id: string | null;
-  usage_record_id: string | null;
-  correction_id: string | null;
-  api_key_id: string | null;
-  created_by: string;
-  created_at: Date;
-  value_minor: string | null;
-  currency: string | null;
-}
 
 /** What the one take (credits_take_events()) answers for one event. */
 export interface TakeRow {
@@ -108,9 +66,6 @@ export interface TakeSpec {
   scopes?: BudgetScopes | null;
 }
 
-export const ALLOCATION_COLUMNS = `id, account_user_id(account_id) AS user_id, account_org_id(account_id) AS org_id, total_credits, remaining_credits, allocated_by, allocated_at, expires_at, notes,
-  source, plan_id, period_start, purchase_id, voided_at, voided_by, void_reason, value_minor, value_remaining_minor, currency`;
-
 /**
  * The one take (credits_take_events()) with one event, as a FROM item: $1 the account id (null: no
  * account, the take's no_account), $2 amount, $3 kind, $4 mode, $5 session id, $6 usage record id, $7
@@ -136,62 +91,6 @@ function takeParams(accountId: string | null, take: TakeSpec): unknown[] {
     take.thresholds,
     take.member,
   ];
-}
-
-export function toAllocation(row: AllocationRow): AllocationView {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    orgId: row.org_id,
-    totalCredits: row.total_credits,
-    remainingCredits: row.remaining_credits,
-    allocatedBy: row.allocated_by,
-    allocatedAt: row.allocated_at.toISOString(),
-    expiresAt: row.expires_at.toISOString(),
-    notes: row.notes,
-    source: row.source,
-    planId: row.plan_id,
-    periodStart: row.period_start?.toISOString() ?? null,
-    purchaseId: row.purchase_id,
-    voidedAt: row.voided_at?.toISOString() ?? null,
-    voidedBy: row.voided_by,
-    voidReason: row.void_reason,
-    ...allocationMoney(row),
-  };
-}
-
-/** An allocation's money as the API shows it (docs/finance.md): promotional when it has none. */
-export function allocationMoney(
-  row: Pick<AllocationRow, 'value_minor' | 'value_remaining_minor' | 'currency'>,
-): Pick<AllocationView, 'value' | 'valueRemaining' | 'promotional'> {
-  if (row.value_minor === null || row.currency === null)
-    return { value: null, valueRemaining: null, promotional: true };
-  return {
-    value: { amount: fromMinor(row.value_minor, row.currency), currency: row.currency },
-    valueRemaining: fromMinor(row.value_remaining_minor ?? 0, row.currency),
-    promotional: false,
-  };
-}
-
-export function toLedgerEntry(row: LedgerRow): LedgerEntryView {
-  return {
-    id: String(row.id),
-    userId: row.user_id,
-    orgId: row.org_id,
-    allocationId: row.allocation_id,
-    kind: row.kind,
-    amount: row.amount,
-    balanceAfter: Number(row.balance_after),
-    sessionId: row.session_id,
-    usageRecordId: row.usage_record_id,
-    usageCorrectionId: row.correction_id,
-    apiKeyId: row.api_key_id,
-    createdBy: row.created_by,
-    createdAt: row.created_at.toISOString(),
-    ...(row.currency !== null && row.value_minor !== null
-      ? { value: fromMinor(row.value_minor, row.currency), currency: row.currency }
-      : {}),
-  };
 }
 
 /**

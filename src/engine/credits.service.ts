@@ -24,28 +24,19 @@ import {
   type InsertAfterHolds,
   type SettleStatement,
 } from './credit-holds.repository.js';
-import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { type AllocationRow, toAllocation } from './credit-rows.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type {
   AllocationView,
-  FreezeInput,
   GrantInput,
   LedgerKind,
   LedgerRefs,
   RolloverInput,
   Settlement,
   SpendRefs,
-  TakeBackInput,
-  TakenBack,
   TransferView,
 } from './credit-views.js';
-import {
-  type AllocationRow,
-  CreditsRepository,
-  type TakeRow,
-  type TakeSpec,
-  toAllocation,
-} from './credits.repository.js';
+import { CreditsRepository, type TakeRow, type TakeSpec } from './credits.repository.js';
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
 import {
@@ -59,6 +50,13 @@ import {
   takeResult,
   toSettlement,
 } from './credits-results.js';
+
+/** What credits_correct() takes from the configuration: CORRECTION_EXPIRY_DAYS, a `correction` allocation's life. */
+export interface CorrectionSettings {
+  expiryDays: number;
+  rateDefault: number | null;
+  thresholds: number[];
+}
 
 /** Due allocations per round of the expiry job (credits_expire_due() locks their accounts together). */
 const EXPIRY_BATCH = 500;
@@ -81,7 +79,6 @@ export class CreditsService {
     @Inject(MetricsService) private readonly metrics: MetricsService,
     private readonly batchRepo: CreditsBatchRepository,
     private readonly transfers: CreditTransfersRepository,
-    private readonly purchases: CreditPurchasesRepository,
     private readonly caps: CreditCapsService,
   ) {}
 
@@ -368,31 +365,21 @@ export class CreditsService {
     }
   }
 
-  /** A purchase's allocation: its live remaining credits and what a dispute froze of it. */
-  purchaseAllocation(manager: EntityManager, purchaseId: string) {
-    return this.purchases.allocationOf(manager, purchaseId);
+  /** What credits_correct() takes from the configuration (usage_records_correct() passes it on). */
+  correctionSettings(): CorrectionSettings {
+    const { expiryDays } = this.config.corrections;
+    return { expiryDays, ...this.controls() };
   }
 
-  /**
-   * Takes credits back from a purchase's allocation (credits_take_back()): what it has left (`refund`),
-   * then with `allowDebt` what was spent of it as debt; without it, more than it has writes nothing.
-   */
-  async takeBack(manager: EntityManager, input: TakeBackInput): Promise<TakenBack> {
-    const result = await this.purchases.takeBack(manager, { ...input, thresholds: this.controls().thresholds });
-    this.moved('refund', result.taken);
-    this.moved('debt', result.debt);
-    return result;
-  }
-
-  /** The money the allocation's latest refund took, minor units (the rule's share: docs/finance.md). */
-  lastRefundMinor(manager: EntityManager, allocationId: string): Promise<bigint> {
-    return this.purchases.lastRefundMinor(manager, allocationId);
-  }
-
-  /** Freezes (a dispute opened) or unfreezes a purchase allocation's credits (credits_freeze()). */
-  async freeze(manager: EntityManager, input: FreezeInput): Promise<number> {
-    const n = await this.purchases.freeze(manager, { ...input, thresholds: this.controls().thresholds });
-    this.moved(input.freeze ? 'freeze' : 'unfreeze', n);
-    return n;
+  /** Credits that corrections moved on balances (Σ |returned + regranted − collected − debt|): counted at commit. */
+  corrected(credits: number): void {
+    this.moved('correction', credits);
   }
 }
+
+// The types of the door's statements, so that a caller imports the door alone.
+export type { HoldRequest, InsertAfterHold, InsertAfterHolds } from './credit-holds.repository.js';
+export type { InsertAfterTake } from './credits.repository.js';
+export type { BatchOutcome } from './credits-batch.js';
+export type { BatchTakeStatement } from './credits-batch.repository.js';
+export { type Held, holdOf } from './credits-results.js';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
-import { moneySql } from '../engine/currencies.js';
+import { moneySql } from '../common/money/currencies.js';
 import type { ExportPartStatus } from './entities/export-part.entity.js';
 import type { ExportRunStatus, ExportTrigger } from './entities/export-run.entity.js';
 import type { ExportColumn, ExportDataset } from './export-datasets.js';

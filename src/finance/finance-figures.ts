@@ -1,4 +1,4 @@
-import { fromMinor } from '../engine/currencies.js';
+import { fromMinor } from '../common/money/currencies.js';
 import type { FrozenSum, MovementSum } from './feed/credit-finance.repository.js';
 
 /** The roll-forward's money keys, in the order of the identity (docs/finance.md). */

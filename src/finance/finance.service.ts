@@ -6,11 +6,11 @@ import { type AccountView, accountView } from '../auth/account-views.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { fromMinor } from '../common/money/currencies.js';
 import { parseInstant } from '../common/validation/dates.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { type HeavyRead, type HeavyReadConnection, HeavyReads, heavyStream } from '../database/heavy-reads.js';
-import { fromMinor } from '../engine/currencies.js';
 import type {
   AccountRollForwardDto,
   LiabilityAccountDto,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type EntityManager, In } from 'typeorm';
 
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { fromMinor, toMinor } from '../engine/currencies.js';
+import { fromMinor, toMinor } from '../common/money/currencies.js';
 import { Reconciliation } from './entities/reconciliation.entity.js';
 import type { PurchaseFacts, ReconciliationResult } from './reconciliation-report.js';
 

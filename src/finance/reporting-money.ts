@@ -1,6 +1,6 @@
 import { DomainError } from '../common/errors/domain-error.js';
+import { minorUnits } from '../common/money/currencies.js';
 import type { HeavyReadConnection } from '../database/heavy-reads.js';
-import { minorUnits } from '../engine/currencies.js';
 import type { CreditFinanceRepository, MoneyOf } from './feed/credit-finance.repository.js';
 
 /**

@@ -1,4 +1,4 @@
-import { fromMinor } from '../engine/currencies.js';
+import { fromMinor } from '../common/money/currencies.js';
 
 /**
  * A month's statement of one account (docs/statements.md), made from its ledger: pure functions that

@@ -10,8 +10,7 @@ import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
-import { type CapRow, CreditCapsService } from '../engine/credit-caps.service.js';
+import { type CapRow, CreditAccountsService } from '../engine/credit-accounts.service.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import type { MemberResponseDto, PutMemberDto, RemovedMemberResponseDto } from './dto/member.dto.js';
 import { type LockedMember, type MemberRow, OrgsRepository } from './orgs.repository.js';
@@ -30,9 +29,8 @@ export class OrgMembersService {
     @Inject(Changes) private readonly changes: Changes,
     @Inject(StreamingSessionsService) private readonly streaming: StreamingSessionsService,
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
-    @Inject(CreditCapsService) private readonly caps: CreditCapsService,
+    @Inject(CreditAccountsService) private readonly caps: CreditAccountsService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
   ) {}
 
   /** The memberships with their limits (the credits module's caps) and what each spent at the app's clock. */
@@ -130,7 +128,7 @@ export class OrgMembersService {
       // The org's account lock too, before the member's row: a charge in flight for this member (it
       // holds the account lock) commits first, so `release` sees the session it opened, and a charge
       // after it sees the member removed.
-      if (standing.accountId !== null) await this.locks.lockId(m, standing.accountId);
+      if (standing.accountId !== null) await this.caps.lockAccount(m, standing.accountId);
       const current = await this.repo.lockMember(m, orgId, userId);
       if (!current || current.removed_at !== null) throw new NotFoundError('Member');
       if (current.role === 'owner' && !leaving && !standing.staff && standing.role !== 'owner')

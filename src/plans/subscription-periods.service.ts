@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 
 import { accountNamed } from '../accounts/account-ref.js';
 import { BillingCurrencies } from '../accounts/billing-currencies.service.js';
-import { CreditPlanLotsService } from '../engine/credit-plan-lots.service.js';
+import { CreditLotsService } from '../engine/credit-lots.service.js';
 import type { AllocationView } from '../engine/credit-views.js';
 import { CreditsService } from '../engine/credits.service.js';
 import { namedInEvent } from '../events/event-types.js';
@@ -33,7 +33,7 @@ export class SubscriptionPeriods {
   constructor(
     private readonly repo: PlansRepository,
     private readonly credits: CreditsService,
-    private readonly lots: CreditPlanLotsService,
+    private readonly lots: CreditLotsService,
     private readonly events: EventsService,
     private readonly pricing: PricingService,
     private readonly billing: BillingCurrencies,

@@ -11,8 +11,8 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
-import { CreditPlanLotsService } from '../engine/credit-plan-lots.service.js';
+import { CreditAccountsService } from '../engine/credit-accounts.service.js';
+import { CreditLotsService } from '../engine/credit-lots.service.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import type {
   PutSubscriptionDto,
@@ -47,9 +47,9 @@ export class SubscriptionsService {
   constructor(
     private readonly tx: Transactions,
     private readonly repo: PlansRepository,
-    private readonly lots: CreditPlanLotsService,
+    private readonly lots: CreditLotsService,
     private readonly periods: SubscriptionPeriods,
-    private readonly locks: AccountLocksRepository,
+    private readonly locks: CreditAccountsService,
     private readonly audit: AuditService,
     private readonly pricing: PricingService,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -311,7 +311,7 @@ export class SubscriptionsService {
     return this.tx.run(async (m) => {
       // The account the row carries, as the due list read it: its lock first, then the row's (taken
       // only if the row is that account's).
-      if (!(await this.locks.lockId(m, accountId))) return false;
+      if (!(await this.locks.lockAccount(m, accountId))) return false;
       const sub = await this.repo.lockIfDue(m, id, accountId, asOf);
       const plan = sub && (await this.repo.findPlan(m, sub.planId));
       if (!sub || !plan) return false;
@@ -324,7 +324,7 @@ export class SubscriptionsService {
 
   /** Takes the lock of the account a subscription is of; its id, null when it has none. */
   private async lock(m: EntityManager, accountId: string | null): Promise<string | null> {
-    return accountId !== null && (await this.locks.lockId(m, accountId)) ? accountId : null;
+    return accountId !== null && (await this.locks.lockAccount(m, accountId)) ? accountId : null;
   }
 }
 

@@ -1,4 +1,4 @@
-import { fromMinor, minorUnits, type MoneyLimits, toMinor } from '../engine/currencies.js';
+import { fromMinor, minorUnits, type MoneyLimits, toMinor } from '../common/money/currencies.js';
 
 /**
  * A purchase's money, exactly (docs/purchases.md): amounts are decimal strings of at most their

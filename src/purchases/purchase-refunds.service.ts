@@ -3,9 +3,9 @@ import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import { fromMinor, minorUnits, toMinor } from '../common/money/currencies.js';
 import { Transactions } from '../database/transactions.js';
-import { CreditsService } from '../engine/credits.service.js';
-import { fromMinor, minorUnits, toMinor } from '../engine/currencies.js';
+import { CreditLotsService } from '../engine/credit-lots.service.js';
 import { EventsService } from '../events/events.service.js';
 import { creditsForRefund, placesFit } from './purchase-money.js';
 import { PAID_STATUSES, type ProviderEventType, type PurchaseStatus } from './purchase-status.js';
@@ -33,7 +33,7 @@ export class PurchaseRefundsService {
   constructor(
     private readonly repo: PurchasesRepository,
     @Inject(PurchasesService) private readonly purchases: PurchasesService,
-    @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(CreditLotsService) private readonly credits: CreditLotsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(AuditService) private readonly audit: AuditService,

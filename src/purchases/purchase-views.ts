@@ -1,4 +1,4 @@
-import { fromMinor, toMinor } from '../engine/currencies.js';
+import { fromMinor, toMinor } from '../common/money/currencies.js';
 import { namedInEvent } from '../events/event-types.js';
 import type { PurchaseStatus } from './purchase-status.js';
 import type { PurchaseRow, RefundRow } from './purchases.repository.js';

@@ -15,12 +15,12 @@ import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
+import { fromMinor, toMinor } from '../common/money/currencies.js';
 import { isUuid } from '../common/validation/ids.js';
-import { AccountLocksRepository } from '../engine/account-locks.repository.js';
-import { AutoRechargeAttempts } from '../engine/auto-recharge/auto-recharge-attempts.service.js';
+import { CreditAccountsService } from '../engine/credit-accounts.service.js';
+import { CreditLotsService } from '../engine/credit-lots.service.js';
 import type { ReconcileMismatch } from '../engine/credit-views.js';
 import { CreditsService } from '../engine/credits.service.js';
-import { fromMinor, toMinor } from '../engine/currencies.js';
 import type { CreatePurchaseDto, ListPurchasesQueryDto } from './dto/purchases.dto.js';
 import { packagePrices, PackagesService } from './packages/packages.service.js';
 import { shareOfAmount, shareOfValue } from './purchase-money.js';
@@ -77,12 +77,12 @@ export class PurchasesService {
   constructor(
     private readonly repo: PurchasesRepository,
     @Inject(CreditsService) private readonly credits: CreditsService,
+    @Inject(CreditLotsService) private readonly lots: CreditLotsService,
     @Inject(Changes) private readonly changes: Changes,
-    @Inject(AutoRechargeAttempts) private readonly attempts: AutoRechargeAttempts,
     @Inject(PackagesService) private readonly packages: PackagesService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(BillingCurrencies) private readonly billing: BillingCurrencies,
-    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
+    @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
   ) {}
 
   async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
@@ -105,7 +105,7 @@ export class PurchasesService {
       const sold = await this.sold(manager, body, await this.billing.of(manager, accountId));
       if (body.autoRechargeAttemptId !== undefined) {
         // The attempt must be this account's and still open (404 / 409 AUTO_RECHARGE_ATTEMPT_CLOSED).
-        await this.attempts.assertOpen(manager, body.autoRechargeAttemptId, accountId);
+        await this.accounts.assertRechargeOpen(manager, body.autoRechargeAttemptId, accountId);
       }
       const row = await this.repo.insert(manager, {
         accountId,
@@ -183,7 +183,7 @@ export class PurchasesService {
       // The account's first paid purchase sets its billing currency; one in another currency than it
       // has → CURRENCY_MISMATCH, nothing written. Under the account lock: of two first purchases in
       // different currencies paid at once, the second reads the first's currency.
-      await this.locks.lockId(manager, row.account_id);
+      await this.accounts.lockAccount(manager, row.account_id);
       await this.billing.charge(manager, row.account_id, row.currency);
       const now = this.changes.clock.now();
       const allocation = await this.credits.grantOnce(manager, {
@@ -234,12 +234,12 @@ export class PurchasesService {
   /**
    * ── AUTO-RECHARGE HOOK (the one place) ──
    * A paid purchase created with `autoRechargeAttemptId` closes that attempt as succeeded, in this
-   * transaction, after the grant (AutoRechargeAttempts.succeed(), auto_recharge_succeed()). It
+   * transaction, after the grant (CreditAccountsService.rechargeSucceeded()). It
    * never refuses the payment: an attempt failed meanwhile stays failed, and the credits were paid for.
    */
   private async closeAutoRechargeAttempt(manager: EntityManager, row: PurchaseRow): Promise<void> {
     if (row.auto_recharge_attempt_id === null) return;
-    await this.attempts.succeed(manager, row.auto_recharge_attempt_id, row.account_id);
+    await this.accounts.rechargeSucceeded(manager, row.auto_recharge_attempt_id, row.account_id);
   }
 
   /** Failed or expired: from pending_payment only; nothing is granted. */
@@ -276,7 +276,7 @@ export class PurchasesService {
    */
   async refundable(caller: AuthUser, id: string): Promise<{ credits: number; amount: string }> {
     const row = await this.readable(caller, id);
-    const allocation = await this.changes.tx.run((manager) => this.credits.purchaseAllocation(manager, row.id));
+    const allocation = await this.changes.tx.run((manager) => this.lots.purchaseAllocation(manager, row.id));
     const credits = refundableCredits(row, allocation?.refundable ?? 0);
     if (allocation?.refundable_minor == null) {
       return { credits, amount: shareOfAmount(credits, grantedCredits(row), row.amount, row.currency) };

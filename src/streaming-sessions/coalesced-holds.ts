@@ -4,9 +4,9 @@ import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
-import type { HoldRequest } from '../engine/credit-holds.repository.js';
+import type { HoldRequest } from '../engine/credits.service.js';
 import { CreditsService } from '../engine/credits.service.js';
-import { type Held, holdOf } from '../engine/credits-results.js';
+import { type Held, holdOf } from '../engine/credits.service.js';
 import {
   type NewSession,
   sessionFields,

@@ -1,4 +1,4 @@
-import { type BudgetScopes, namesScopes } from '../engine/budget-scopes.js';
+import { type BudgetScopes, namesScopes } from '../common/validation/budget-scopes.js';
 import type { Dimensions, Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';
 import { splitFields, type TokenCounts } from '../pricing/token-counts.js';

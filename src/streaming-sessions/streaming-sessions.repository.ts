@@ -6,7 +6,7 @@ import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import type { InsertAfterHold, InsertAfterHolds } from '../engine/credit-holds.repository.js';
+import type { InsertAfterHold, InsertAfterHolds } from '../engine/credits.service.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
 import { splitFields } from '../pricing/token-counts.js';

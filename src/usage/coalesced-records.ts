@@ -6,8 +6,8 @@ import { DomainError } from '../common/errors/domain-error.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
+import type { BatchOutcome } from '../engine/credits.service.js';
 import { CreditsService } from '../engine/credits.service.js';
-import type { BatchOutcome } from '../engine/credits-batch.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import {

@@ -1,4 +1,4 @@
-import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
+import type { BatchTakeStatement } from '../engine/credits.service.js';
 import { kindList, tokenColumn } from '../pricing/token-kinds.js';
 
 /**

@@ -1,6 +1,6 @@
 import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
-import type { BudgetScopes } from '../engine/budget-scopes.js';
+import type { BudgetScopes } from '../common/validation/budget-scopes.js';
 import type { PriceSource } from '../pricing/catalog/catalog-pricing.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { ProviderUsage, Termination, UsageSource } from '../pricing/provider-usage.js';

@@ -3,11 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
+import { namesScopes } from '../common/validation/budget-scopes.js';
 import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import { namesScopes } from '../engine/budget-scopes.js';
-import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
+import type { BatchTakeStatement } from '../engine/credits.service.js';
 import { TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { UsageRecordViewDto } from './dto/record-view.dto.js';

@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { ErasedPerson } from '../common/erasure.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
 import { Transactions } from '../database/transactions.js';
-import { CreditsErasureRepository } from '../engine/credits-erasure.repository.js';
+import { CreditAccountsService } from '../engine/credit-accounts.service.js';
 import { EventsService } from '../events/events.service.js';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
@@ -36,7 +36,7 @@ export class ErasureService {
     private readonly idempotency: IdempotencyRepository,
     private readonly keys: ApiKeysErasureRepository,
     private readonly portal: PortalErasureRepository,
-    private readonly credits: CreditsErasureRepository,
+    private readonly credits: CreditAccountsService,
     private readonly usage: UsageErasureRepository,
     private readonly purchases: PurchasesErasureRepository,
     private readonly prices: AccountPricesErasureRepository,

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 
-import { minorUnits } from '../../src/engine/currencies.js';
+import { minorUnits } from '../../src/common/money/currencies.js';
 
 /** Codes specs price in by name (purchases, values, plans): never drawn. */
 const NAMED = new Set(['usd', 'eur', 'gbp', 'jpy', 'kwd']);

@@ -13,12 +13,11 @@ import { isServicePrincipal } from '../../auth/metering.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
-import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
 import {
   type AutoRechargeAttemptRow,
-  AutoRechargeRepository,
   type AutoRechargeSettingsRow,
-} from '../../engine/auto-recharge/auto-recharge.repository.js';
+  CreditAccountsService,
+} from '../../engine/credit-accounts.service.js';
 import type {
   AutoRechargeAttemptDto,
   AutoRechargeAttemptResponseDto,
@@ -52,11 +51,10 @@ const AUTO_RECHARGE_WRITERS: AccountRule = { user: 'holder', org: 'manager', wha
 @Injectable()
 export class AutoRechargeService {
   constructor(
-    private readonly repo: AutoRechargeRepository,
+    @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
   ) {}
 
   /** The settings of the account the route names, else the caller's own, as the access guard resolved it. */
@@ -64,8 +62,8 @@ export class AutoRechargeService {
     const m = this.tx.statementManager;
     return this.view(
       resolved,
-      await this.repo.settings(m, resolved.accountId),
-      await this.repo.attempts(m, resolved.accountId, RECENT_ATTEMPTS),
+      await this.accounts.autoRecharge(m, resolved.accountId),
+      await this.accounts.rechargeAttempts(m, resolved.accountId, RECENT_ATTEMPTS),
     );
   }
 
@@ -95,8 +93,8 @@ export class AutoRechargeService {
     const resolved = await this.access.resolve(caller, body, AUTO_RECHARGE_WRITERS);
     return this.tx.run(async (m) => {
       const accountId = resolved?.accountId ?? null;
-      if (accountId === null || !(await this.locks.lockId(m, accountId))) throw notFound(account);
-      const before = await this.repo.settings(m, accountId);
+      if (accountId === null || !(await this.accounts.lockAccount(m, accountId))) throw notFound(account);
+      const before = await this.accounts.autoRecharge(m, accountId);
       // Turned itself off after failures in a row: the card keeps failing, and only staff decide to
       // try again (with a fresh count); anyone else may still change it while it stays off.
       const turnedOff = before !== null && !before.enabled && before.consecutiveFailures >= FAILURES_TO_DISABLE;
@@ -107,7 +105,7 @@ export class AutoRechargeService {
             'only supervisors and admins may turn it back on',
         );
       }
-      const after = await this.repo.put(
+      const after = await this.accounts.putAutoRecharge(
         m,
         accountId,
         {
@@ -128,7 +126,7 @@ export class AutoRechargeService {
         after: { ...accountView(account.kind, account.ownerId), ...after },
         whoever: true,
       });
-      return this.view(account, after, await this.repo.attempts(m, accountId, RECENT_ATTEMPTS));
+      return this.view(account, after, await this.accounts.rechargeAttempts(m, accountId, RECENT_ATTEMPTS));
     });
   }
 
@@ -141,13 +139,13 @@ export class AutoRechargeService {
       );
     }
     return this.tx.run(async (m) => {
-      const outcome = await this.repo.fail(m, id, reason);
+      const outcome = await this.accounts.failRecharge(m, id, reason);
       if (outcome === 'not_found') throw new NotFoundError(ATTEMPT);
       if (outcome === 'succeeded') {
         throw new DomainError('AUTO_RECHARGE_ATTEMPT_CLOSED', 'This auto-recharge attempt succeeded: it cannot fail');
       }
-      const attempt = (await this.repo.attempt(m, id)) as AutoRechargeAttemptRow;
-      const settings = await this.repo.settings(m, attempt.accountId);
+      const attempt = (await this.accounts.rechargeAttempt(m, id)) as AutoRechargeAttemptRow;
+      const settings = await this.accounts.autoRecharge(m, attempt.accountId);
       const after = {
         ...attemptView(attempt),
         ...accountView(attempt.kind, attempt.ownerId),

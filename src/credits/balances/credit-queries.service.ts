@@ -6,6 +6,7 @@ import { CLOCK, type Clock } from '../../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { parseDateRange } from '../../common/validation/date-range.js';
 import { Transactions } from '../../database/transactions.js';
+import { type AllocationRow, toAllocation, toLedgerEntry } from '../../engine/credit-rows.js';
 import type {
   AccountBalanceView,
   AllocationView,
@@ -16,7 +17,6 @@ import type {
   ReconcileCheck,
   ReconcileMismatch,
 } from '../../engine/credit-views.js';
-import { type AllocationRow, toAllocation, toLedgerEntry } from '../../engine/credits.repository.js';
 import { CreditReadsRepository } from './credit-reads.repository.js';
 
 /** What the credit routes read: balances, allocation and ledger pages, reconcile. Moves nothing. */

@@ -5,8 +5,8 @@ import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { cursorTimestampSql } from '../../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
 import { queryPrepared } from '../../database/statement-parts.js';
+import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from '../../engine/credit-rows.js';
 import type { CreditSummaryView, LedgerKind, ReconcileCheck, ReconcileMismatch } from '../../engine/credit-views.js';
-import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from '../../engine/credits.repository.js';
 
 /**
  * Reconcile's transfer checks (docs/money.md "Transfers"), each row a `transfer_mismatch`: a transfer

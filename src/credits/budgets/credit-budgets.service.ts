@@ -13,8 +13,7 @@ import { DomainError, NotFoundError } from '../../common/errors/domain-error.js'
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { parseInstant } from '../../common/validation/dates.js';
 import { Transactions } from '../../database/transactions.js';
-import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
-import { type BudgetRow, CreditBudgetsRepository } from '../../engine/budgets/credit-budgets.repository.js';
+import { type BudgetRow, CreditAccountsService } from '../../engine/credit-accounts.service.js';
 import type { BudgetResponseDto, CreateBudgetDto, ListBudgetsQueryDto, UpdateBudgetDto } from '../dto/budgets.dto.js';
 
 /** A chain holds at most this many budgets: a budget and four ancestors (docs/budgets.md). */
@@ -66,8 +65,7 @@ export function toBudgetDto(row: BudgetRow): BudgetResponseDto {
 @Injectable()
 export class CreditBudgetsService {
   constructor(
-    private readonly repo: CreditBudgetsRepository,
-    private readonly locks: AccountLocksRepository,
+    @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
@@ -86,18 +84,18 @@ export class CreditBudgetsService {
     const expiresAt = dto.expiresAt === undefined ? null : instant(dto.expiresAt);
     return this.tx.run(async (m) => {
       await this.lock(m, account.accountId);
-      const existing = await this.repo.find(m, account.accountId, dto.budgetId);
+      const existing = await this.accounts.budget(m, account.accountId, dto.budgetId);
       if (existing) return { budget: this.same(existing, account, dto, period, expiresAt), created: false };
       if (dto.parentBudgetId !== undefined) {
-        const parent = await this.repo.find(m, account.accountId, dto.parentBudgetId);
+        const parent = await this.accounts.budget(m, account.accountId, dto.parentBudgetId);
         if (!parent) throw new DomainError('VALIDATION', 'parentBudgetId must name a budget of the same account');
-        if ((await this.repo.chainLength(m, account.accountId, dto.parentBudgetId)) + 1 > MAX_BUDGET_CHAIN)
+        if ((await this.accounts.budgetChainLength(m, account.accountId, dto.parentBudgetId)) + 1 > MAX_BUDGET_CHAIN)
           throw new DomainError('VALIDATION', `a chain holds at most ${MAX_BUDGET_CHAIN} budgets`);
       }
-      const taken = await this.repo.findScope(m, account.accountId, dto.scope.kind, dto.scope.id);
+      const taken = await this.accounts.budgetOfScope(m, account.accountId, dto.scope.kind, dto.scope.id);
       if (taken !== null)
         throw new DomainError('BUDGET_EXISTS', `Budget ${taken} already caps this scope of the account`);
-      const inserted = await this.repo.insert(m, {
+      const inserted = await this.accounts.addBudget(m, {
         budgetId: dto.budgetId,
         accountId: account.accountId,
         scopeKind: dto.scope.kind,
@@ -110,7 +108,7 @@ export class CreditBudgetsService {
       });
       // Under the account's lock the id and the scope were free: a conflict here is not expected.
       if (!inserted) throw new DomainError('BUDGET_EXISTS', `Budget ${dto.budgetId} exists with another body`);
-      const budget = toBudgetDto((await this.repo.find(m, account.accountId, dto.budgetId))!);
+      const budget = toBudgetDto((await this.accounts.budget(m, account.accountId, dto.budgetId))!);
       await this.audit.record(m, {
         action: 'budget.create',
         targetId: dto.budgetId,
@@ -150,11 +148,11 @@ export class CreditBudgetsService {
     const before = await this.reachable(caller, named, budgetId, 'write');
     return this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
-      await this.repo.update(m, before.id, {
+      await this.accounts.changeBudget(m, before.id, {
         limit: dto.limitCredits,
         expiresAt: dto.expiresAt === undefined ? undefined : dto.expiresAt === null ? null : instant(dto.expiresAt),
       });
-      const after = await this.repo.find(m, before.account_id, budgetId);
+      const after = await this.accounts.budget(m, before.account_id, budgetId);
       if (!after) throw new NotFoundError('Budget');
       const budget = toBudgetDto(after);
       await this.audit.record(m, {
@@ -171,7 +169,7 @@ export class CreditBudgetsService {
     const before = await this.reachable(caller, named, budgetId, 'write');
     await this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
-      await this.repo.delete(m, before);
+      await this.accounts.removeBudget(m, before);
       await this.audit.record(m, {
         action: 'budget.delete',
         targetId: budgetId,
@@ -195,7 +193,7 @@ export class CreditBudgetsService {
     const after = decodeIdCursor(query.cursor, 'text')?.id ?? null;
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.tx.run((m) =>
-      this.repo.list(m, account.accountId, { kind: query.kind ?? null, after }, limit + 1),
+      this.accounts.budgetList(m, account.accountId, { kind: query.kind ?? null, after }, limit + 1),
     );
     return toPage(rows, limit, toBudgetDto, (row) => ({ id: row.budget_id }));
   }
@@ -214,12 +212,12 @@ export class CreditBudgetsService {
     mode: 'read' | 'write',
   ): Promise<BudgetRow> {
     let row: BudgetRow | null;
-    if (named) row = await this.tx.run((m) => this.repo.find(m, named.accountId, budgetId));
+    if (named) row = await this.tx.run((m) => this.accounts.budget(m, named.accountId, budgetId));
     else if (!isStaff(caller)) {
       const own = await this.access.own(caller);
-      row = await this.tx.run((m) => this.repo.find(m, own.accountId, budgetId));
+      row = await this.tx.run((m) => this.accounts.budget(m, own.accountId, budgetId));
     } else {
-      const rows = await this.tx.run((m) => this.repo.findAnywhere(m, budgetId));
+      const rows = await this.tx.run((m) => this.accounts.budgetsAnywhere(m, budgetId));
       if (rows.length > 1)
         throw new DomainError(
           'VALIDATION',
@@ -247,6 +245,6 @@ export class CreditBudgetsService {
   }
 
   private async lock(m: EntityManager, accountId: string): Promise<void> {
-    if (!(await this.locks.lockId(m, accountId))) throw new NotFoundError('Account');
+    if (!(await this.accounts.lockAccount(m, accountId))) throw new NotFoundError('Account');
   }
 }

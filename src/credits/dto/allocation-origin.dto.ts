@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { ALLOCATION_SOURCES, type AllocationSource } from '../../engine/entities/credit-allocation.entity.js';
+import { ALLOCATION_SOURCES, type AllocationSource } from '../../engine/credit-views.js';
 
 /** Where an allocation came from; shown in allocation and balance views. */
 export class AllocationOriginDto {

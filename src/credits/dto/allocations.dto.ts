@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { IsMoney, MoneyDto } from '../../common/money/money.dto.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { IsInstant } from '../../common/validation/dates.js';
@@ -10,7 +11,6 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { IsOrgId, IsUserId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { IsMoney, MoneyDto } from '../../engine/dto/money.dto.js';
 import { AllocationOriginDto } from './allocation-origin.dto.js';
 
 export class AllocateCreditsDto {

@@ -6,10 +6,7 @@ import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
-import {
-  AUTO_RECHARGE_ATTEMPT_STATUSES,
-  type AutoRechargeAttemptStatus,
-} from '../../engine/entities/auto-recharge-attempt.entity.js';
+import { AUTO_RECHARGE_ATTEMPT_STATUSES, type AutoRechargeAttemptStatus } from '../../engine/credit-views.js';
 
 /** The longest `minIntervalMinutes`: 31 days. */
 export const MAX_RECHARGE_INTERVAL_MINUTES = 31 * 24 * 60;

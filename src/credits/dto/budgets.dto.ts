@@ -4,18 +4,18 @@ import { IsIn, IsInt, IsNotEmptyObject, IsString, Length, Matches, Max, Min, Val
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
-import { IsInstant } from '../../common/validation/dates.js';
-import { NotTogetherWith } from '../../common/validation/exclusive.js';
-import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
-import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
-import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 import {
   BUDGET_PERIODS,
   type BudgetPeriod,
   MAX_SCOPE_ID,
   SCOPE_KINDS,
   type ScopeKind,
-} from '../../engine/budget-scopes.js';
+} from '../../common/validation/budget-scopes.js';
+import { IsInstant } from '../../common/validation/dates.js';
+import { NotTogetherWith } from '../../common/validation/exclusive.js';
+import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
+import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
+import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
 
 export const BUDGET_ID_PATTERN = /^[a-z0-9_.:-]{1,100}$/;
 /** A budget's limit: credits, a PostgreSQL integer as every credit amount (docs/money.md). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { Transactions } from '../../database/transactions.js';
-import { CreditCapsRepository } from '../../engine/credit-caps.repository.js';
+import { CreditAccountsService } from '../../engine/credit-accounts.service.js';
 import { HourlyCleanupJob, inBatches } from '../../metrics/batch-jobs.js';
 
 /** A consuming check's eventId is kept at least 35 days (docs/features.md "Checks"). */
@@ -14,12 +14,12 @@ export class CreditCapEventIdsJob extends HourlyCleanupJob({
   context: 'Credits',
   msg: 'deleted old check event ids',
 }) {
-  @Inject(CreditCapsRepository) private readonly repo: CreditCapsRepository;
+  @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService;
   @Inject(Transactions) private readonly tx: Transactions;
 
   /** Deletes every kept answer older than the retention; returns how many. */
   cleanup(): Promise<number> {
     const m = this.tx.statementManager;
-    return inBatches((batch) => this.repo.deleteEventIdsOlderThan(m, CAP_EVENT_ID_RETENTION_DAYS, batch));
+    return inBatches((batch) => this.accounts.forgetCapEventIds(m, CAP_EVENT_ID_RETENTION_DAYS, batch));
   }
 }

@@ -6,9 +6,11 @@ import { Changes } from '../../changes/changes.js';
 import { NotFoundError } from '../../common/errors/domain-error.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
-import { CreditAccountsRepository, type CreditSettings } from '../../engine/credit-accounts.repository.js';
-import type { CreditAccount } from '../../engine/entities/credit-account.entity.js';
+import {
+  type CreditAccount,
+  CreditAccountsService,
+  type CreditSettings,
+} from '../../engine/credit-accounts.service.js';
 import type { AlertThresholdsResponseDto, CreditLimitsResponseDto } from '../dto/limits.dto.js';
 
 /** An account's limits without its owner (a user's routes add `userId`, an org's `orgId`). */
@@ -26,8 +28,7 @@ export interface AccountAlertsView {
 @Injectable()
 export class CreditLimitsService {
   constructor(
-    private readonly accounts: CreditAccountsRepository,
-    @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
+    @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
     @Inject(Changes) private readonly changes: Changes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -39,7 +40,7 @@ export class CreditLimitsService {
 
   /** The account's limits (it must exist: the caller checked). */
   async limitsOf(accountId: string | null): Promise<AccountLimitsView> {
-    return this.limitsView(await this.accounts.find(accountId, this.changes.tx.statementManager));
+    return this.limitsView(await this.accounts.settings(accountId, this.changes.tx.statementManager));
   }
 
   async put(
@@ -86,7 +87,7 @@ export class CreditLimitsService {
   }
 
   async alertsOf(accountId: string | null): Promise<AccountAlertsView> {
-    return this.alertsView(await this.accounts.find(accountId, this.changes.tx.statementManager));
+    return this.alertsView(await this.accounts.settings(accountId, this.changes.tx.statementManager));
   }
 
   private alertsView(row: CreditAccount | null): AccountAlertsView {
@@ -102,10 +103,10 @@ export class CreditLimitsService {
     action: AuditAction,
   ): Promise<CreditAccount> {
     return this.changes.tx.run(async (m) => {
-      if (!(await this.locks.lockId(m, account.accountId)))
+      if (!(await this.accounts.lockAccount(m, account.accountId)))
         throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
-      const before = await this.accounts.find(account.accountId, m);
-      const after = await this.accounts.upsertSettings(m, account.accountId, settings);
+      const before = await this.accounts.settings(account.accountId, m);
+      const after = await this.accounts.setSettings(m, account.accountId, settings);
       await this.changes.audit.record(m, {
         action,
         targetId: account.ownerId,

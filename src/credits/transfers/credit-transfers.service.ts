@@ -7,7 +7,7 @@ import { type AuthUser, roleSatisfies } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { Transactions } from '../../database/transactions.js';
-import { CreditTransfersRepository } from '../../engine/credit-transfers.repository.js';
+import { CreditAccountsService } from '../../engine/credit-accounts.service.js';
 import type { TransferView } from '../../engine/credit-views.js';
 import { CreditsService } from '../../engine/credits.service.js';
 import type { CreateTransferDto } from '../dto/transfers.dto.js';
@@ -30,7 +30,7 @@ const unknown = (account: Pick<ResolvedAccount, 'kind'>) =>
 export class CreditTransfersService {
   constructor(
     private readonly credits: CreditsService,
-    private readonly repo: CreditTransfersRepository,
+    @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
@@ -84,7 +84,7 @@ export class CreditTransfersService {
     const account = named && (await this.access.account(named));
     if (named && !account) throw unknown(named);
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const rows = await this.repo.list({ accountId: account?.accountId ?? null, after, limit });
+    const rows = await this.accounts.transferList({ accountId: account?.accountId ?? null, after, limit });
     return toPage(
       rows,
       limit,

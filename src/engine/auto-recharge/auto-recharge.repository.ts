@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import type { AccountKind } from '../../accounts/entities/account.entity.js';
-import type { AutoRechargeAttemptStatus } from '../entities/auto-recharge-attempt.entity.js';
+import type { AutoRechargeAttemptStatus } from '../credit-views.js';
 
 export interface AutoRechargeSettingsRow {
   enabled: boolean;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { BudgetPeriod, ScopeKind } from '../budget-scopes.js';
+import type { BudgetPeriod, ScopeKind } from '../../common/validation/budget-scopes.js';
 
 /** A budget as read, with what it used and held in its period now and the room its chain leaves. */
 export interface BudgetRow {

@@ -2,9 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
-
-export const AUTO_RECHARGE_ATTEMPT_STATUSES = ['open', 'succeeded', 'failed'] as const;
-export type AutoRechargeAttemptStatus = (typeof AUTO_RECHARGE_ATTEMPT_STATUSES)[number];
+import type { AutoRechargeAttemptStatus } from '../credit-views.js';
 
 /**
  * One auto-recharge attempt (migration 1732000035000): opened by a take that left the account below

@@ -2,24 +2,7 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Uniqu
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
-
-/**
- * Where an allocation came from: an allocate call, a plan's period grant, a rollover, a transfer's
- * lot, a paid purchase, a promotion code, the credits a new user receives (promotional, both), or
- * credits a usage correction gave back whose lot had expired or been voided, or what a `volume` step gave back.
- */
-export const ALLOCATION_SOURCES = [
-  'manual',
-  'plan',
-  'rollover',
-  'transfer',
-  'purchase',
-  'promotion',
-  'signup',
-  'correction',
-  'volume',
-] as const;
-export type AllocationSource = (typeof ALLOCATION_SOURCES)[number];
+import type { AllocationSource } from '../credit-views.js';
 
 /**
  * An expiring grant of credits; `remainingCredits` only ever moves together with a ledger entry.

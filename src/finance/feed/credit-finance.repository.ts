@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
+import { rescaleSql } from '../../common/money/currencies.js';
 import type { HeavyReadConnection } from '../../database/heavy-reads.js';
-import { rescaleSql } from '../../engine/currencies.js';
 
 /** One sum of movements: of a period (null: booked before the range) and an account (null: all). */
 export interface MovementSum {

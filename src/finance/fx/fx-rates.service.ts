@@ -2,10 +2,10 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 
 import { Changes } from '../../changes/changes.js';
 import { DomainError } from '../../common/errors/domain-error.js';
+import { minorUnits } from '../../common/money/currencies.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { ConfigValidationError } from '../../config/env-reader.js';
-import { minorUnits } from '../../engine/currencies.js';
 import type { FxRatesListResponseDto, FxRatesQueryDto, FxRatesResponseDto } from '../dto/fx-rates.dto.js';
 import { checkDayRates, dayProblem, type FxDayRates } from './fx-rates.js';
 import { FxRatesRepository } from './fx-rates.repository.js';

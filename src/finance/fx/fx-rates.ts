@@ -1,5 +1,5 @@
 import { isObject } from '../../common/is-object.js';
-import { minorUnits } from '../../engine/currencies.js';
+import { minorUnits } from '../../common/money/currencies.js';
 
 /** The most significant digits a rate may have. */
 export const FX_RATE_DIGITS = 10;

@@ -8,9 +8,9 @@ import { AuditService } from '../../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../../auth/account-access.js';
 import { accountView } from '../../auth/account-views.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { currencyProblem } from '../../common/money/currencies.js';
 import { Transactions } from '../../database/transactions.js';
-import { AccountLocksRepository } from '../../engine/account-locks.repository.js';
-import { currencyProblem } from '../../engine/currencies.js';
+import { CreditAccountsService } from '../../engine/credit-accounts.service.js';
 import { PlansRepository } from '../plans.repository.js';
 
 /**
@@ -25,7 +25,7 @@ export class BillingCurrencyService implements BillingDesk {
   constructor(
     private readonly plans: PlansRepository,
     private readonly billing: BillingCurrencies,
-    private readonly locks: AccountLocksRepository,
+    private readonly locks: CreditAccountsService,
     private readonly audit: AuditService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
@@ -43,7 +43,7 @@ export class BillingCurrencyService implements BillingDesk {
     const account = await this.access.account(owner, 'write');
     if (!account) throw missing();
     return this.tx.run(async (m) => {
-      if (!(await this.locks.lockId(m, account.accountId))) throw missing();
+      if (!(await this.locks.lockAccount(m, account.accountId))) throw missing();
       const live = await this.plans.findLiveSubscription(m, owner);
       for (const planId of [live?.planId, live?.scheduledPlanId]) {
         const plan = planId ? await this.plans.findPlan(m, planId) : null;

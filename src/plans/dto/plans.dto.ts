@@ -3,11 +3,11 @@ import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsObject, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { IsMoney, IsPrices, MAX_PRICES, MoneyDto } from '../../common/money/money.dto.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { ModelPatterns } from '../../common/validation/model-patterns.js';
 import { IsOptional, IsOptionalOrNull } from '../../common/validation/optional.js';
-import { IsMoney, IsPrices, MAX_PRICES, MoneyDto } from '../../engine/dto/money.dto.js';
 import { PLAN_PERIODS, type PlanPeriod } from '../periods.js';
 
 /** A plan's `features`, as creating and changing it take them. */

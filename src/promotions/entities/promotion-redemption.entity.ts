@@ -2,7 +2,6 @@ import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Uniqu
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
-import { CreditAllocation } from '../../engine/entities/credit-allocation.entity.js';
 import { Promotion } from './promotion.entity.js';
 
 /**
@@ -36,7 +35,7 @@ export class PromotionRedemption {
   @Column({ type: 'integer' })
   seq: number;
 
-  @ForeignKey(() => CreditAllocation, { name: 'promotion_redemptions_allocation_id_fkey' })
+  @ForeignKey('CreditAllocation', { name: 'promotion_redemptions_allocation_id_fkey' })
   @Column({ name: 'allocation_id', type: 'uuid' })
   allocationId: string;
 

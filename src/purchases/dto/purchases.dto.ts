@@ -2,12 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { IsAmountOf, IsCurrency } from '../../common/money/money.dto.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { NotTogetherWith } from '../../common/validation/exclusive.js';
 import { OptionalOrgId, OptionalUserId } from '../../common/validation/ids.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { IsAmountOf, IsCurrency } from '../../engine/dto/money.dto.js';
 import { PACKAGE_ID, PACKAGE_ID_MESSAGE } from '../packages/packages.dto.js';
 import { AMOUNT_PATTERN, PURCHASE_MONEY } from '../purchase-money.js';
 import {

@@ -3,11 +3,11 @@ import { Transform } from 'class-transformer';
 import { Allow, IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 import { PageQueryDto, PageResponseDto } from '../../common/http/pagination.js';
+import { IsCurrency, IsMoney, IsPrices, MAX_PRICES } from '../../common/money/money.dto.js';
 import { MAX_CREDITS } from '../../common/validation/amounts.js';
 import { toBoolean } from '../../common/validation/booleans.js';
 import { ApiInteger, ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { IsCurrency, IsMoney, IsPrices, MAX_PRICES } from '../../engine/dto/money.dto.js';
 import { PURCHASE_MONEY } from '../purchase-money.js';
 
 /** A package id: 3–50 of a-z 0-9 - _. */

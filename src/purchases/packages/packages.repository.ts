@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
 
+import { moneySql } from '../../common/money/currencies.js';
 import { insertNew } from '../../database/insert-new.js';
-import { moneySql } from '../../engine/currencies.js';
 import { Package } from '../entities/package.entity.js';
 
 export type NewPackage = Pick<

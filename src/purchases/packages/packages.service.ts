@@ -8,8 +8,8 @@ import { ACCOUNT_ACCESS, type AccountAccess, isStaff, ownAccount } from '../../a
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
+import { fromMinor, toMinor } from '../../common/money/currencies.js';
 import { Transactions } from '../../database/transactions.js';
-import { fromMinor, toMinor } from '../../engine/currencies.js';
 import type { Package } from '../entities/package.entity.js';
 import type { CreatePackageDto, ListPackagesQueryDto, PackageResponseDto, UpdatePackageDto } from './packages.dto.js';
 import { PACKAGE_ID } from './packages.dto.js';

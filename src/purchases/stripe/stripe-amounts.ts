@@ -1,4 +1,4 @@
-import { fromMinor, minorUnits, toMinor } from '../../engine/currencies.js';
+import { fromMinor, minorUnits, toMinor } from '../../common/money/currencies.js';
 
 /**
  * Amounts as Stripe's API writes them: integers in Stripe's smallest unit of the currency, which is

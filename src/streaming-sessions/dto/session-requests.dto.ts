@@ -4,10 +4,10 @@ import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min, ValidateIf } fro
 import { PaidByOrg } from '../../auth/billed-party.dto.js';
 import { MAX_TOKENS } from '../../common/validation/amounts.js';
 import { FlatBody } from '../../common/validation/body-validation.pipe.js';
+import { type BudgetScopes, BudgetScopesField } from '../../common/validation/budget-scopes.js';
 import { IsModelId } from '../../common/validation/ids.js';
 import { ApiIntegerOptional } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { type BudgetScopes, BudgetScopesField } from '../../engine/budget-scopes.js';
 import { MeteredDimensionsDto } from '../../pricing/dto/dimensions.dto.js';
 import { ProviderUsageField, TerminationField } from '../../pricing/dto/provider-usage.dto.js';
 import { KIND_DOCS, TokenCount } from '../../pricing/dto/token-kinds.dto.js';

@@ -1,7 +1,7 @@
 import { MAX_CREDITS, MAX_TOKENS } from '../../common/validation/amounts.js';
+import { scopesProblem } from '../../common/validation/budget-scopes.js';
 import { parseInstant } from '../../common/validation/dates.js';
 import { isModelId, isOrgId } from '../../common/validation/ids.js';
-import { scopesProblem } from '../../engine/budget-scopes.js';
 import { tierProblem, unitsProblem } from '../../pricing/dimensions.js';
 import { mapProviderUsage } from '../../pricing/provider-usage.js';
 import { perField } from '../../pricing/token-kinds.js';

@@ -10,8 +10,8 @@ import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
+import type { BatchOutcome } from '../../engine/credits.service.js';
 import { CreditsService } from '../../engine/credits.service.js';
-import type { BatchOutcome } from '../../engine/credits-batch.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import {
   BatchEventDto,

@@ -12,7 +12,7 @@ import { CORRECTIONS_PATH } from '../../common/http/deferred-routes.js';
 import { isUuid } from '../../common/validation/ids.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
-import { CreditCorrectionsService } from '../../engine/credit-corrections.service.js';
+import { CreditsService } from '../../engine/credits.service.js';
 import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { PricingService } from '../../pricing/pricing.service.js';
@@ -84,7 +84,7 @@ export class UsageCorrectionsService {
 
   constructor(
     private readonly repo: UsageCorrectionsRepository,
-    @Inject(CreditCorrectionsService) private readonly credits: CreditCorrectionsService,
+    @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(Changes) private readonly changes: Changes,
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
@@ -220,9 +220,9 @@ export class UsageCorrectionsService {
           i.bodyHash ??
           bodyHash({ correctionId: correction.correctionId, reason: correction.reason, credits: i.credits }),
       ),
-      ...this.credits.settings(),
+      ...this.credits.correctionSettings(),
     });
-    this.credits.counted(rows.reduce((sum, r) => sum + Math.abs(r.moved), 0));
+    this.credits.corrected(rows.reduce((sum, r) => sum + Math.abs(r.moved), 0));
     return rows;
   }
 

@@ -1,10 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 
+import { SCOPE_KINDS, type ScopeKind } from '../../common/validation/budget-scopes.js';
 import { IsInstant } from '../../common/validation/dates.js';
 import { ApiIntegerOptional, QueryInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { SCOPE_KINDS, type ScopeKind } from '../../engine/budget-scopes.js';
 
 /** The date filters of the usage reads: records placed at their occurredAt. */
 export class DateRangeQueryDto {

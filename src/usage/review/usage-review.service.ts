@@ -6,7 +6,7 @@ import { DomainError, NotFoundError } from '../../common/errors/domain-error.js'
 import { decodeTimeCursor, DEFAULT_LIMIT, toPage } from '../../common/http/pagination.js';
 import { isUuid } from '../../common/validation/ids.js';
 import { Transactions } from '../../database/transactions.js';
-import { CreditAccountsRepository } from '../../engine/credit-accounts.repository.js';
+import { CreditAccountsService } from '../../engine/credit-accounts.service.js';
 import { CreditsService } from '../../engine/credits.service.js';
 import type { ResolveRecordDto, ReviewItemDto, ReviewListResponseDto } from '../dto/review.dto.js';
 import { type ReviewRow, UsageReviewRepository } from './usage-review.repository.js';
@@ -41,7 +41,7 @@ export class UsageReviewService {
   constructor(
     private readonly review: UsageReviewRepository,
     @Inject(CreditsService) private readonly credits: CreditsService,
-    @Inject(CreditAccountsRepository) private readonly creditAccounts: CreditAccountsRepository,
+    @Inject(CreditAccountsService) private readonly creditAccounts: CreditAccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
   ) {}

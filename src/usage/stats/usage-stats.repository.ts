@@ -3,11 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
 import type { ResolvedAccount } from '../../auth/account-access.js';
+import type { ScopeKind } from '../../common/validation/budget-scopes.js';
 import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
 import { queryReplica } from '../../database/connections/replica-reads.js';
 import type { RenewableHeavyRead } from '../../database/heavy-reads.js';
 import type { SqlPart } from '../../database/statement-parts.js';
-import type { ScopeKind } from '../../engine/budget-scopes.js';
 import { kindList, tokenColumn, type TokenColumns } from '../../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from '../dto/record-usage.dto.js';
 import { recordNetFigure } from '../record-net.js';

@@ -4,8 +4,8 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { AccountsService } from '../../accounts/accounts.service.js';
 import type { ResolvedAccount } from '../../auth/account-access.js';
 import { NotFoundError } from '../../common/errors/domain-error.js';
+import type { ScopeKind } from '../../common/validation/budget-scopes.js';
 import { type DateRange, parseDateRange } from '../../common/validation/date-range.js';
-import type { ScopeKind } from '../../engine/budget-scopes.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
 import { perKind, tokenColumn } from '../../pricing/token-kinds.js';
 import type {

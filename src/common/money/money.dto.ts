@@ -3,7 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Allow, IsObject, ValidateBy, ValidateNested, type ValidationOptions } from 'class-validator';
 
-import { currencyProblem, type MoneyLimits, moneyProblem } from '../currencies.js';
+import { currencyProblem, type MoneyLimits, moneyProblem } from './currencies.js';
 
 /**
  * Money as the API takes and shows it (docs/finance.md): a decimal string and an ISO 4217 code. Its

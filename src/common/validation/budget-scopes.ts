@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, ValidateBy } from 'class-validator';
 
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError } from '../errors/domain-error.js';
 
 /**
  * The budget scopes a metering write names (docs/budgets.md "Naming scopes"): a project, up to ten

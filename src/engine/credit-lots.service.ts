@@ -7,18 +7,22 @@ import { Transactions } from '../database/transactions.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditPlanLotsRepository, type LiveLotRow } from './credit-plan-lots.repository.js';
-import type { AllocationView, GrantInput } from './credit-views.js';
-import { CreditsRepository, toAllocation } from './credits.repository.js';
+import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { toAllocation } from './credit-rows.js';
+import type { AllocationView, FreezeInput, GrantInput, LedgerKind, TakeBackInput, TakenBack } from './credit-views.js';
+import { CreditsRepository } from './credits.repository.js';
 
 /**
- * What a plan change asks of the engine besides a grant (docs/plans.md "Changing plans"): the lots
- * it reads, and a restart's rollover and expiry of the old period's plan lots. Each under the
- * account's lock, in the caller's transaction, through the engine's functions.
+ * What the engine does to particular lots besides a grant, in the caller's transaction, through the
+ * engine's functions under the account's lock: what a plan change asks (docs/plans.md "Changing
+ * plans": the lots it reads, and a restart's rollover and expiry of the old period's plan lots), and
+ * what a purchase's refund or dispute asks of its allocation (docs/selling.md).
  */
 @Injectable()
-export class CreditPlanLotsService {
+export class CreditLotsService {
   constructor(
     private readonly repo: CreditPlanLotsRepository,
+    private readonly purchases: CreditPurchasesRepository,
     private readonly credits: CreditsRepository,
     private readonly locks: AccountLocksRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -96,7 +100,37 @@ export class CreditPlanLotsService {
     return credits;
   }
 
-  private moved(kind: 'rollover' | 'grant' | 'expire', amount: number): void {
+  /** A purchase's allocation: its live remaining credits and what a dispute froze of it. */
+  purchaseAllocation(manager: EntityManager, purchaseId: string) {
+    return this.purchases.allocationOf(manager, purchaseId);
+  }
+
+  /**
+   * Takes credits back from a purchase's allocation (credits_take_back()): what it has left (`refund`),
+   * then with `allowDebt` what was spent of it as debt; without it, more than it has writes nothing.
+   */
+  async takeBack(manager: EntityManager, input: TakeBackInput): Promise<TakenBack> {
+    const thresholds = this.config.credits.lowBalanceThresholds;
+    const result = await this.purchases.takeBack(manager, { ...input, thresholds });
+    this.moved('refund', result.taken);
+    this.moved('debt', result.debt);
+    return result;
+  }
+
+  /** The money the allocation's latest refund took, minor units (the rule's share: docs/finance.md). */
+  lastRefundMinor(manager: EntityManager, allocationId: string): Promise<bigint> {
+    return this.purchases.lastRefundMinor(manager, allocationId);
+  }
+
+  /** Freezes (a dispute opened) or unfreezes a purchase allocation's credits (credits_freeze()). */
+  async freeze(manager: EntityManager, input: FreezeInput): Promise<number> {
+    const thresholds = this.config.credits.lowBalanceThresholds;
+    const n = await this.purchases.freeze(manager, { ...input, thresholds });
+    this.moved(input.freeze ? 'freeze' : 'unfreeze', n);
+    return n;
+  }
+
+  private moved(kind: LedgerKind, amount: number): void {
     if (amount !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved(kind, amount));
   }
 }
