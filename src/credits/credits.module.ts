@@ -26,7 +26,6 @@ import { CreditCapEventIdsJob } from './limits/credit-cap-event-ids.job.js';
 import { CreditLimitsController } from './limits/credit-limits.controller.js';
 import { CreditLimitsService } from './limits/credit-limits.service.js';
 import { CreditExpiringNoticeJob } from './notices/credit-expiring-notice.job.js';
-import { CreditJobsRepository } from './notices/credit-jobs.repository.js';
 import { ReviewQueueController } from './review/review-queue.controller.js';
 import { RunwayController } from './runway/runway.controller.js';
 import { StatementsController } from './statements/statements.controller.js';
@@ -66,7 +65,6 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
   providers: [
     CreditAdminService,
     CreditLimitsService,
-    CreditJobsRepository,
     CreditReadsRepository,
     CreditQueriesService,
     CreditQuotesService,

@@ -8,7 +8,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditPlanLotsRepository, type LiveLotRow } from './credit-plan-lots.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
-import { toAllocation } from './credit-rows.js';
+import { toAllocation } from './credit-sql.js';
 import type { AllocationView, FreezeInput, GrantInput, LedgerKind, TakeBackInput, TakenBack } from './credit-views.js';
 import { CreditsRepository } from './credits.repository.js';
 
@@ -128,6 +128,14 @@ export class CreditLotsService {
     const n = await this.purchases.freeze(manager, { ...input, thresholds });
     this.moved(input.freeze ? 'freeze' : 'unfreeze', n);
     return n;
+  }
+
+  /**
+   * One batch of the credits.expiring notices (docs/webhooks.md): allocations within a lead time of
+   * `hours` told once per lead time; what the batch read and how many it told.
+   */
+  noticeExpiring(hours: number[], batch: number): Promise<{ processed: number; told: number }> {
+    return this.credits.noticeExpiringBatch(hours, batch);
   }
 
   private moved(kind: LedgerKind, amount: number): void {

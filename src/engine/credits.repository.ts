@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import type { BudgetScopes } from '../common/validation/budget-scopes.js';
 import { type SqlPart, withParts } from '../database/statement-parts.js';
-import { ALLOCATION_COLUMNS, type AllocationRow } from './credit-rows.js';
+import { ALLOCATION_COLUMNS, type AllocationRow } from './credit-sql.js';
 import type { GrantInput, LedgerRefs, TakePart } from './credit-views.js';
 
 /** No subscription's renewal is due: what the expiry job reads before a module hands it its part. */
@@ -258,5 +258,19 @@ export class CreditsRepository {
       statement.params,
     );
     return { due: rows[0].out_due, expired: rows[0].out_expired, credits: Number(rows[0].out_credits) };
+  }
+
+  /**
+   * One batch of the credits.expiring notices at the lead times `hours` (credits_notice_expiring(),
+   * `FOR UPDATE SKIP LOCKED`, so several instances can run it at once): allocations reaching a lead
+   * time not yet considered are marked, and those with credits left get their event, in one
+   * statement. Rows a movement or another instance holds are skipped (the next run gets them).
+   */
+  async noticeExpiringBatch(hours: number[], batch: number): Promise<{ processed: number; told: number }> {
+    const rows: { processed: number; told: number }[] = await this.dataSource.query(
+      `SELECT out_processed AS processed, out_told AS told FROM credits_notice_expiring($1::integer[], $2)`,
+      [hours, batch],
+    );
+    return { processed: Number(rows[0].processed), told: Number(rows[0].told) };
   }
 }

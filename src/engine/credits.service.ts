@@ -24,7 +24,7 @@ import {
   type InsertAfterHolds,
   type SettleStatement,
 } from './credit-holds.repository.js';
-import { type AllocationRow, toAllocation } from './credit-rows.js';
+import { type AllocationRow, toAllocation } from './credit-sql.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type {
   AllocationView,

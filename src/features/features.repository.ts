@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { featureUseSql } from '../credits/balances/credits.sql.js';
 import { queryPrepared } from '../database/statement-parts.js';
+import { featureConsumeSql, featureUseSql, periodEndSql } from '../engine/credit-sql.js';
 import { Feature } from './entities/feature.entity.js';
 import { FeatureOverride } from './entities/feature-override.entity.js';
 import type { FeatureType, Grant } from './grants.js';
@@ -24,7 +24,7 @@ export interface CheckRow {
   /** null: no such feature. */
   type: FeatureType | null;
   grant: Grant | null;
-  /** A consuming check's decision (credits_feature_consume()); null when none was made. */
+  /** A consuming check's decision (the engine's, featureConsumeSql()); null when none was made. */
   consumed: { allowed: boolean; used: number; limit: number; replayed: boolean } | null;
   /** A kept eventId asked for another `consume`: nothing was consumed, and the check is refused. */
   eventIdReused: boolean;
@@ -67,10 +67,10 @@ const GRANT_SQL = `
  * account; consume and eventId null when not given; at the app's clock), answered one row a check by
  * its place `n`. For each: the account's row (for its owner's subscription); the feature; the
  * grant in force; for a metered grant either its use this period or, with `consume`, the decision of
- * credits_feature_consume() under the account's lock. The consuming checks are decided in account id
+ * the engine's consume (featureConsumeSql()) under the account's lock. The consuming checks are decided in account id
  * order, each account's in their order of arrival, so two such statements lock accounts in the same
  * order and never deadlock. A JSON parameter rather than arrays: its rows are estimated alike
- * whatever it holds, so PostgreSQL keeps one generic plan. credits_feature_consume() answers one row
+ * whatever it holds, so PostgreSQL keeps one generic plan. The consume answers one row
  * at most; `LIMIT 1` tells the planner so (its default estimate is 1,000 rows).
  */
 const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
@@ -84,13 +84,20 @@ const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_re
                     LEFT JOIN LATERAL (${GRANT_SQL}) x ON a.account_id IS NOT NULL AND f.feature_key IS NOT NULL),
             c AS MATERIALIZED (SELECT g.n, r.* FROM (SELECT * FROM g WHERE g.consume IS NOT NULL AND g.type = 'metered'
                                                       ORDER BY g.account_id, g.n) g
-                    CROSS JOIN LATERAL (SELECT * FROM credits_feature_consume(g.account_id, g.feature_key,
-                      (g.grant ->> 'limit')::bigint, g.grant ->> 'period', g.consume, g.event_id, g.at) LIMIT 1) r),
+                    CROSS JOIN LATERAL (SELECT * FROM ${featureConsumeSql({
+                      accountId: 'g.account_id',
+                      featureKey: 'g.feature_key',
+                      limit: "(g.grant ->> 'limit')::bigint",
+                      period: "g.grant ->> 'period'",
+                      consume: 'g.consume',
+                      eventId: 'g.event_id',
+                      at: 'g.at',
+                    })} LIMIT 1) r),
             u AS (SELECT g.n, sp.spent FROM g CROSS JOIN LATERAL
                     ${featureUseSql('g.feature_key', 'g.account_id', "g.grant ->> 'period'", 'g.at')} sp
                    WHERE g.consume IS NULL AND g.type = 'metered' AND g.grant IS NOT NULL)
        SELECT g.n, g.account_id, g.type, g.grant, c.allowed, c.used, c.cap_limit, c.replayed, c.reused, u.spent,
-              credit_key_period_end(COALESCE(c.period, g.grant ->> 'period'), COALESCE(c.period_start, g.at)) AS resets_at
+              ${periodEndSql("COALESCE(c.period, g.grant ->> 'period')", 'COALESCE(c.period_start, g.at)')} AS resets_at
          FROM g LEFT JOIN c ON c.n = g.n LEFT JOIN u ON u.n = g.n
         ORDER BY g.n`;
 
@@ -108,7 +115,7 @@ export interface CheckQuery {
 
 /**
  * features and feature_overrides; the grants of plans read in place (plans.features) and a metered
- * feature's use through the credits module's cap functions (featureUseSql(), credits_feature_consume()).
+ * feature's use through the credits module's cap functions (featureUseSql(), featureConsumeSql()).
  */
 @Injectable()
 export class FeaturesRepository {
@@ -217,7 +224,7 @@ export class FeaturesRepository {
               COALESCE(x.override_grant, x.plan_grant) AS grant,
               CASE WHEN x.override_grant IS NOT NULL THEN 'override' WHEN x.plan_grant IS NOT NULL THEN 'plan' END AS source,
               sp.spent AS used,
-              credit_key_period_end(COALESCE(x.override_grant, x.plan_grant) ->> 'period', $4::timestamptz) AS "resetsAt"
+              ${periodEndSql("COALESCE(x.override_grant, x.plan_grant) ->> 'period'", '$4::timestamptz')} AS "resetsAt"
          FROM a CROSS JOIN features f
         CROSS JOIN LATERAL (${GRANT_SQL}) x
          LEFT JOIN LATERAL ${featureUseSql('f.feature_key', 'a.account_id', "COALESCE(x.override_grant, x.plan_grant) ->> 'period'", '$4::timestamptz')} sp

@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { withAccountSql } from '../accounts/accounts.sql.js';
 import type { OrgRole } from '../accounts/org-roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { availableCreditsSql, debtSql, heldCreditsSql, spendableCreditsSql } from '../credits/balances/credits.sql.js';
+import { availableCreditsSql, debtSql, heldCreditsSql, spendableCreditsSql } from '../engine/credit-sql.js';
 
 /** An organisation with its pool's money and its active members' count. */
 export interface OrgRow {

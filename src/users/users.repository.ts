@@ -6,7 +6,7 @@ import { withAccountSql } from '../accounts/accounts.sql.js';
 import { UserAccount } from '../accounts/entities/user-account.entity.js';
 import type { Role } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { availableCreditsSql, debtSql, heldCreditsSql } from '../credits/balances/credits.sql.js';
+import { availableCreditsSql, debtSql, heldCreditsSql } from '../engine/credit-sql.js';
 import { subscribedToPlanSql } from '../plans/plans.sql.js';
 
 /** An account with its money: available credits (holds are out of them), held credits and debt. */

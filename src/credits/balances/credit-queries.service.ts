@@ -6,7 +6,7 @@ import { CLOCK, type Clock } from '../../common/clock.js';
 import { decodeIdCursor, decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { parseDateRange } from '../../common/validation/date-range.js';
 import { Transactions } from '../../database/transactions.js';
-import { type AllocationRow, toAllocation, toLedgerEntry } from '../../engine/credit-rows.js';
+import { type AllocationRow, toAllocation, toLedgerEntry } from '../../engine/credit-sql.js';
 import type {
   AccountBalanceView,
   AllocationView,

@@ -5,7 +5,14 @@ import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { cursorTimestampSql } from '../../common/http/pagination.js';
 import { type DateRange, rangeSql } from '../../common/validation/date-range.js';
 import { queryPrepared } from '../../database/statement-parts.js';
-import { ALLOCATION_COLUMNS, type AllocationRow, type LedgerRow } from '../../engine/credit-rows.js';
+import {
+  ALLOCATION_COLUMNS,
+  allocationLiveSql,
+  type AllocationRow,
+  type LedgerRow,
+  spendableCreditsSql,
+  volumePriceSql,
+} from '../../engine/credit-sql.js';
 import type { CreditSummaryView, LedgerKind, ReconcileCheck, ReconcileMismatch } from '../../engine/credit-views.js';
 
 /**
@@ -59,7 +66,7 @@ export class CreditReadsRepository {
          LEFT JOIN LATERAL (
            SELECT id, remaining_credits, total_credits, expires_at, allocated_at, notes, source, plan_id, period_start, purchase_id
              FROM credit_allocations
-            WHERE account_id = $1::bigint AND credit_allocation_live(expires_at) AND remaining_credits > 0) a ON true
+            WHERE account_id = $1::bigint AND ${allocationLiveSql('expires_at')} AND remaining_credits > 0) a ON true
         ORDER BY a.expires_at, a.allocated_at, a.id`,
       params: [accountId],
     });
@@ -67,7 +74,7 @@ export class CreditReadsRepository {
 
   /**
    * What a write on a rule with volume steps would be charged now against the account's period total
-   * (credit_volume_price(), the take's own decision, read outside the lock: a quote, not a charge).
+   * (the take's own decision, volumePriceSql(), read outside the lock: a quote, not a charge).
    */
   async volumePrice(
     manager: EntityManager,
@@ -75,7 +82,7 @@ export class CreditReadsRepository {
     volume: object,
   ): Promise<{ credits: number; step: number }> {
     const rows: { credits: number; step: number }[] = await manager.query(
-      `SELECT v.out_amount AS credits, v.out_step AS step FROM credit_volume_price($1::bigint, $2::jsonb) v`,
+      `SELECT v.out_amount AS credits, v.out_step AS step FROM ${volumePriceSql('$1::bigint', '$2::jsonb')} v`,
       [accountId, JSON.stringify(volume)],
     );
     return rows[0];
@@ -88,9 +95,7 @@ export class CreditReadsRepository {
    */
   async spendable(manager: EntityManager, accountId: string | null): Promise<number> {
     const rows = await queryPrepared<{ n: string }>(manager, 'spendable', {
-      sql: `SELECT (credit_available($1::bigint)
-               + COALESCE((SELECT credit_headroom(overdraft_limit, debt) FROM credit_accounts
-                            WHERE account_id = $1::bigint), 0))::bigint AS n`,
+      sql: `SELECT ${spendableCreditsSql('$1::bigint')} AS n`,
       params: [accountId],
     });
     return Number(rows[0].n);
@@ -105,7 +110,7 @@ export class CreditReadsRepository {
   }): Promise<(AllocationRow & { cursor_t: string })[]> {
     const params: unknown[] = [query.accountId];
     const where = ['account_id = $1::bigint'];
-    if (!query.includeExpired) where.push('credit_allocation_live(expires_at)');
+    if (!query.includeExpired) where.push(allocationLiveSql('expires_at'));
     if (query.after) {
       params.push(query.after.t, query.after.id);
       where.push(`(allocated_at, id) < ($2::timestamptz, $3::uuid)`);

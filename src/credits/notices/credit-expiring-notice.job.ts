@@ -3,9 +3,9 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { CreditLotsService } from '../../engine/credit-lots.service.js';
 import { loggingCount } from '../../metrics/batch-jobs.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
-import { CreditJobsRepository } from './credit-jobs.repository.js';
 
 const NOTICE_BATCH = 500;
 
@@ -18,7 +18,7 @@ const NOTICE_BATCH = 500;
 @Injectable()
 export class CreditExpiringNoticeJob {
   constructor(
-    private readonly repo: CreditJobsRepository,
+    @Inject(CreditLotsService) private readonly lots: CreditLotsService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -35,10 +35,7 @@ export class CreditExpiringNoticeJob {
   async noticeExpiring(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { processed, told } = await this.repo.noticeExpiringBatch(
-        this.config.credits.expiringNoticeHours,
-        NOTICE_BATCH,
-      );
+      const { processed, told } = await this.lots.noticeExpiring(this.config.credits.expiringNoticeHours, NOTICE_BATCH);
       total += told;
       if (processed < NOTICE_BATCH) return total;
     }

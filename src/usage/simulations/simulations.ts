@@ -1,6 +1,7 @@
 import { accountKeySql } from '../../accounts/account-ref.js';
 import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { SqlPart } from '../../database/statement-parts.js';
+import { volumePeriodSql, volumeWalkSql } from '../../engine/credit-sql.js';
 import type { SIMULATION_GROUPS } from '../../pricing/dto/simulations.dto.js';
 import { creditsSql, exactCreditsSql, type SqlKinds } from '../../pricing/pricing.sql.js';
 import type { RulePriceColumns } from '../../pricing/pricing-rules.js';
@@ -180,7 +181,7 @@ export function volumePricedSql(rulesParam: string, scope: string, upTo: string)
                 FROM (${scope}) x
                 JOIN ${simRulesSql(rulesParam)} s ON s.model_id = x.model_id AND s.volume IS NOT NULL
                WHERE x.pricing_rule_id IS NOT NULL OR x.account_price_id IS NOT NULL) x
-        CROSS JOIN LATERAL credit_volume_period(x.account_id, x.period, x.at) p),
+        CROSS JOIN LATERAL ${volumePeriodSql('x.account_id', 'x.period', 'x.at')} p),
     volume_records AS MATERIALIZED (
       -- each record's exact credits before the steps, priced before the periods' sort: it sorts narrow rows
       SELECT k.account_id, k.model_id, k.out_start, k.mode, s.volume -> 'steps' AS steps, u.id, u.occurred_at,
@@ -201,7 +202,7 @@ export function volumePricedSql(rulesParam: string, scope: string, upTo: string)
                      array_agg(r.tokens ${order}) AS tokens, array_agg(r.base ${order}) AS bases
                 FROM volume_records r
                GROUP BY r.account_id, r.model_id, r.out_start) g
-        CROSS JOIN LATERAL credit_volume_walk(g.mode, g.steps, g.tokens, g.bases) w)`;
+        CROSS JOIN LATERAL ${volumeWalkSql('g.mode', 'g.steps', 'g.tokens', 'g.bases')} w)`;
 }
 
 /**
