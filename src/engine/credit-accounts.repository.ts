@@ -39,4 +39,21 @@ export class CreditAccountsRepository {
     );
     return rows.map((r) => ({ userId: r.user_id, orgId: r.org_id, debt: r.debt }));
   }
+
+  /**
+   * What a write on a rule with volume steps (`volume`, as volumeCharge() builds it) would be charged
+   * now against the account's period total: credit_volume_price(), the take's own decision, read
+   * outside the lock (a quote, not a charge).
+   */
+  async volumePrice(
+    m: EntityManager,
+    accountId: string | null,
+    volume: object,
+  ): Promise<{ credits: number; step: number }> {
+    const rows: { credits: number; step: number }[] = await m.query(
+      `SELECT v.out_amount AS credits, v.out_step AS step FROM credit_volume_price($1::bigint, $2::jsonb) v`,
+      [accountId, JSON.stringify(volume)],
+    );
+    return rows[0];
+  }
 }

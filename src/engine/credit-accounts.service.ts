@@ -65,6 +65,14 @@ export class CreditAccountsService {
     return this.accounts.upsertSettings(m, accountId, settings);
   }
 
+  /**
+   * What a write on a rule with volume steps would be charged now against the account's period total
+   * (docs/pricing.md "Volume steps"), and the step its last token reaches: a quote, read outside the lock.
+   */
+  volumePrice(m: EntityManager, accountId: string | null, volume: object): Promise<{ credits: number; step: number }> {
+    return this.accounts.volumePrice(m, accountId, volume);
+  }
+
   /** Accounts with debt, a user's or an organisation's, largest first. */
   debtors(limit: number): Promise<{ userId: string | null; orgId: string | null; debt: number }[]> {
     return this.accounts.debtors(limit);

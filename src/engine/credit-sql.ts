@@ -152,14 +152,6 @@ export const featureUseSql = (featureKey: string, accountId: string, period: str
 export const allocationLiveSql = (expiresAtExpr: string): string => `credit_allocation_live(${expiresAtExpr})`;
 
 /**
- * What a write on a rule with volume steps would be charged now against the account's period total,
- * as a table of one row (`out_amount`, `out_step`) to read in FROM: credit_volume_price(), the take's
- * own decision, read outside the lock (a quote, not a charge).
- */
-export const volumePriceSql = (accountIdExpr: string, volumeExpr: string): string =>
-  `credit_volume_price(${accountIdExpr}, ${volumeExpr})`;
-
-/**
  * A consuming feature check's decision under the account's lock, as a table of at most one row
  * (`allowed`, `used`, `cap_limit`, `replayed`, `reused`, `period`, `period_start`) to read in FROM:
  * credits_feature_consume(), the engine's counter of the feature's cap. The arguments are SQL

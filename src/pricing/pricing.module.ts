@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { AuditModule } from '../audit/audit.module.js';
+import { EngineModule } from '../engine/engine.module.js';
 import { AccountPricesController } from './account-prices.controller.js';
 import { AccountPricesService } from './account-prices.service.js';
 import { AccountPricesErasureRepository } from './account-prices-erasure.repository.js';
@@ -15,9 +16,10 @@ import { PricingController } from './pricing.controller.js';
 import { PricingRepository } from './pricing.repository.js';
 import { PricingService } from './pricing.service.js';
 import { PricingCache } from './pricing-cache.js';
+import { SteppedQuotes } from './quotes/stepped-quotes.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PricingRule, AccountPrice]), AuditModule],
+  imports: [TypeOrmModule.forFeature([PricingRule, AccountPrice]), AuditModule, EngineModule],
   // AccountPricesController and CatalogController first: their routes before PricingController's `:modelId`.
   controllers: [AccountPricesController, CatalogController, PricingController],
   providers: [
@@ -29,7 +31,8 @@ import { PricingCache } from './pricing-cache.js';
     CatalogRepository,
     CatalogMaterialiser,
     CatalogService,
+    SteppedQuotes,
   ],
-  exports: [AccountPricesErasureRepository, PricingService, CatalogService],
+  exports: [AccountPricesErasureRepository, PricingService, CatalogService, SteppedQuotes],
 })
 export class PricingModule {}

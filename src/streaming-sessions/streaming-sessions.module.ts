@@ -4,7 +4,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
-import { CreditsModule } from '../credits/credits.module.js';
 import { EngineModule } from '../engine/engine.module.js';
 import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
@@ -25,7 +24,6 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
     TypeOrmModule.forFeature([StreamingSession]),
     AccountsModule,
     ApiKeysModule,
-    CreditsModule,
     EngineModule,
     EventsModule,
     PricingModule,

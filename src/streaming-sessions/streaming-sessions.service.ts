@@ -13,13 +13,13 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { CreditQuotesService } from '../credits/credit-quotes.service.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditsService } from '../engine/credits.service.js';
 import { NO_DIMENSIONS, unknownServiceTier, unpricedUnit } from '../pricing/dimensions.js';
 import { PricingService, unknownModel } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
+import { SteppedQuotes } from '../pricing/quotes/stepped-quotes.service.js';
 import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts.js';
 import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
@@ -95,7 +95,7 @@ export class StreamingSessionsService {
     private readonly sessions: StreamingSessionsRepository,
     private readonly settlements: SessionSettlementsRepository,
     private readonly credits: CreditsService,
-    private readonly quotes: CreditQuotesService,
+    private readonly quotes: SteppedQuotes,
     private readonly pricing: PricingService,
     private readonly usage: UsageService,
     private readonly payers: PayerService,

@@ -11,7 +11,6 @@ import {
   type AllocationRow,
   type LedgerRow,
   spendableCreditsSql,
-  volumePriceSql,
 } from '../../engine/credit-sql.js';
 import type { CreditSummaryView, LedgerKind, ReconcileCheck, ReconcileMismatch } from '../../engine/credit-views.js';
 
@@ -70,22 +69,6 @@ export class CreditReadsRepository {
         ORDER BY a.expires_at, a.allocated_at, a.id`,
       params: [accountId],
     });
-  }
-
-  /**
-   * What a write on a rule with volume steps would be charged now against the account's period total
-   * (the take's own decision, volumePriceSql(), read outside the lock: a quote, not a charge).
-   */
-  async volumePrice(
-    manager: EntityManager,
-    accountId: string | null,
-    volume: object,
-  ): Promise<{ credits: number; step: number }> {
-    const rows: { credits: number; step: number }[] = await manager.query(
-      `SELECT v.out_amount AS credits, v.out_step AS step FROM ${volumePriceSql('$1::bigint', '$2::jsonb')} v`,
-      [accountId, JSON.stringify(volume)],
-    );
-    return rows[0];
   }
 
   /**
