@@ -7,7 +7,7 @@ import { currencyMismatch } from './billing-currency.js';
 /**
  * An account's billing currency (docs/selling.md "Prices in several currencies"): what it pays in,
  * null until its first paid purchase or first priced subscription sets it (charge()), or an admin
- * does. Every change runs under the account lock, which the caller took (AccountLocksRepository), so
+ * does. Every change runs under the account lock, which the caller took (the engine's CreditAccountsService.lockAccount()), so
  * two first payments in different currencies at once cannot both set it: the second waits for the
  * lock, then reads the first's currency.
  */

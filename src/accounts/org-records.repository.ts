@@ -27,7 +27,7 @@ export class OrgRecordsRepository {
 
   /**
    * Adds the member, or changes their role; a removed member comes back with a new `joined_at`. Their
-   * limit, and what they spent, are the credits module's (CreditCapsService).
+   * limit, and what they spent, are the credits module's (CreditAccountsService).
    */
   async upsertMember(m: EntityManager, member: { orgId: string; userId: string; role: OrgRole }): Promise<void> {
     await m.query(

@@ -12,7 +12,7 @@ export interface FinanceConfig {
 
 export function financeConfig(read: EnvReader): FinanceConfig {
   const reportingCurrency = read.string('REPORTING_CURRENCY', 'usd');
-  // The money rule's own list is the engine's (src/engine/currencies.ts); the finance module checks
+  // The money rule's own list is the engine's (src/common/money/currencies.ts); the finance module checks
   // the code against it at start-up (FxRatesService), this the shape.
   if (
     !/^[a-z]{3}$/.test(reportingCurrency) ||

@@ -27,7 +27,7 @@ export interface LockedMember {
   removed_at: Date | null;
 }
 
-/** A membership with what the pool could pay (its limit is the credits module's: CreditCapsService). */
+/** A membership with what the pool could pay (its limit is the engine's: CreditAccountsService). */
 export interface MemberRow {
   org_id: string;
   user_id: string;

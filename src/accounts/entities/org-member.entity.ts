@@ -7,7 +7,7 @@ import { UserAccount } from './user-account.entity.js';
 
 /**
  * A membership (migration 1732000030000): the member's role. Their spend limit is a cap of the credits
- * module (CreditCapsService): a counter over the org's pool, never a second wallet. A removed member keeps
+ * module (CreditAccountsService): a counter over the org's pool, never a second wallet. A removed member keeps
  * the row with `removedAt`.
  */
 @Entity({ name: 'org_members' })

@@ -62,6 +62,6 @@ export class ApiKey {
   portalSessionId: string | null;
 }
 
-/** A key's budget periods (its budget is the credits module's cap, CreditCapsService). */
+/** A key's budget periods (its budget is the engine's cap, CreditAccountsService). */
 export const KEY_LIMIT_PERIODS = ['day', 'week', 'month', 'total'] as const;
 export type KeyLimitPeriod = (typeof KEY_LIMIT_PERIODS)[number];

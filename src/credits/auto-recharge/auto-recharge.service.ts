@@ -41,7 +41,7 @@ const ATTEMPT = 'Auto-recharge attempt';
 /**
  * Auto-recharge (docs/auto-recharge.md): an account's settings, read and
  * replaced under the account lock; the attempts the takes open (auto_recharge_check()), failed by the
- * platform here and closed by the purchase made for them (the engine's `AutoRechargeAttempts`).
+ * platform here and closed by the purchase made for them (the engine's `CreditAccountsService.rechargeSucceeded()`).
  */
 /** Who reads an account's auto-recharge: the user, the org's readers, staff. */
 export const AUTO_RECHARGE_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its auto-recharge' };
