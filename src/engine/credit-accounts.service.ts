@@ -50,11 +50,6 @@ export class CreditAccountsService {
     return this.locks.lockId(m, accountId);
   }
 
-  /** Runs `fn` under the account lock; null, without running it, when no account has that id. */
-  async withAccountLock<T>(m: EntityManager, accountId: string, fn: () => Promise<T>): Promise<T | null> {
-    return (await this.locks.lockId(m, accountId)) ? fn() : null;
-  }
-
   /** The account's money settings (null: it has none, all defaults; or no account). */
   settings(accountId: string | null, m?: EntityManager): Promise<CreditAccount | null> {
     return this.accounts.find(accountId, m);
