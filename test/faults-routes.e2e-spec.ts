@@ -83,12 +83,15 @@ const usageRows = async (userId: string) =>
   (await t.db.query('SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1', [userId])).rows[0].n;
 
 describe('a connection lost in the middle of a money route', () => {
-  it('record inside an Idempotency-Key transaction: 503 DATABASE_UNAVAILABLE, nothing written; the retry runs once', async () => {
+  // A record keeps its Idempotency-Key in its one self-committing statement (docs/usage.md "Idempotency
+  // (every POST)"): a connection lost in it could have committed, so the answer is OUTCOME_UNKNOWN,
+  // and the retry with the key tells: it runs once.
+  it('record with an Idempotency-Key: 503 OUTCOME_UNKNOWN, nothing written; the retry runs once', async () => {
     const u = await f.newUser({ credits: 100 });
     const key = uniqueId('rec');
     const record = () => f.recordUsage(u, 7, key);
     const lost = await killWhileBlocked(LOCK_ACCOUNT, [u.id], record);
-    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expectClean503(lost, 'OUTCOME_UNKNOWN');
     expect(await f.available(u.id)).toBe(100);
     expect(await usageRows(u.id)).toBe(0);
 
@@ -101,7 +104,7 @@ describe('a connection lost in the middle of a money route', () => {
     expect(await usageRows(u.id)).toBe(1);
   });
 
-  it('a record charged to an org inside an Idempotency-Key transaction: 503, pool and member counter untouched; the retry runs once', async () => {
+  it('a record charged to an org with an Idempotency-Key: 503, pool and member counter untouched; the retry runs once', async () => {
     const m = await f.newUser({ credits: 10 });
     const orgId = uniqueId('orgf').toLowerCase();
     await t.db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [orgId]);
@@ -133,7 +136,7 @@ describe('a connection lost in the middle of a money route', () => {
         .send({ service: 'chat', operation: 'completion', credits: 7, orgId });
     // The org account's row: the take's lock waits behind it.
     const lost = await killWhileBlocked('SELECT 1 FROM accounts WHERE org_id = $1 FOR UPDATE', [orgId], record);
-    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expectClean503(lost, 'OUTCOME_UNKNOWN');
     expect(await money()).toEqual({ pool: 100, spent: 0, records: 0 });
 
     const retry = await record();
@@ -214,7 +217,7 @@ describe('a connection lost in the middle of a money route', () => {
     expect(await f.available(u.id)).toBe(0);
   });
 
-  it('storing the idempotent response: 503 DATABASE_UNAVAILABLE, the effect rolled back with the key', async () => {
+  it('storing the idempotent response: 503 OUTCOME_UNKNOWN, the effect rolled back with the key', async () => {
     const u = await f.newUser({ credits: 100 });
     const key = uniqueId('store');
     const record = () => f.recordUsage(u, 3, key);
@@ -225,7 +228,7 @@ describe('a connection lost in the middle of a money route', () => {
       [`user:${u.id}`, key],
       record,
     );
-    expectClean503(lost, 'DATABASE_UNAVAILABLE');
+    expectClean503(lost, 'OUTCOME_UNKNOWN');
     expect(await f.available(u.id)).toBe(100);
     expect(await usageRows(u.id)).toBe(0);
 

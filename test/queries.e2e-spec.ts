@@ -137,6 +137,13 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     await composed('queries/usage/record-event.sql', 'POST /api/usage/record (with eventId)', () =>
       post('/api/usage/record', { ...usage, eventId: 'queries-record-1', credits: 1 }).expect(201),
     );
+    // A record with an Idempotency-Key: the same statement, which takes the key's lock and finds or
+    // stores its answer (usage_keys_claim() and the `stored` part: docs/usage.md "Idempotency (every POST)").
+    await composed('queries/usage/record-key.sql', 'POST /api/usage/record (with an Idempotency-Key)', () =>
+      post('/api/usage/record', { ...usage, credits: 1 })
+        .set('Idempotency-Key', 'queries-key-1')
+        .expect(201),
+    );
     await composed('queries/usage/batch.sql', 'POST /api/usage/records/batch', () =>
       post('/api/usage/records/batch', { events: [{ ...usage, eventId: 'queries-1', credits: 1 }] }).expect(200),
     );
@@ -243,7 +250,7 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     expect(queries.map((q) => q.file)).toEqual(
       expect.arrayContaining(['queries/usage/record.sql', 'queries/features/check.sql']),
     );
-    expect(queries).toHaveLength(16);
+    expect(queries).toHaveLength(17);
   });
 
   it('the code sends what queries/*/*.sql say (else: npm run queries:generate)', () => {

@@ -42,6 +42,11 @@ export interface BatchTakeStatement {
    */
   records: string;
   /**
+   * CTE `stored`, optional, after `records`: a write of the caller's that reads `records` (the answers
+   * stored for the records' Idempotency-Keys), run whether or not anything reads it.
+   */
+  stored?: string;
+  /**
    * CTE `released`, after the take (one row): reads `refused` (`usage_record_id`, one row per new
    * event the take refused) and undoes what `events` claimed for them.
    */
@@ -68,7 +73,11 @@ export interface BatchTakeRow {
     | 'key_limit'
     | 'member_limit'
     | 'rate_limited'
-    | 'budget_exceeded';
+    | 'budget_exceeded'
+    // The caller's `events` on a record's Idempotency-Key: its request is running, answered or another's.
+    | 'in_flight'
+    | 'replayed'
+    | 'key_reused';
   out_usage_record_id: string | null;
   out_collected: string;
   out_debt: string;
@@ -124,6 +133,7 @@ const shapeOf = (s: BatchTakeStatement): (string | number | undefined)[] => [
   s.records,
   s.release,
   s.answer,
+  s.stored,
 ];
 
 /**
@@ -158,6 +168,7 @@ function statementText(statement: BatchTakeStatement): string {
       part('charges', statement.charges),
       takes,
       part('records', statement.records),
+      ...(statement.stored ? [part('stored', statement.stored)] : []),
       part('refused', REFUSED),
       part('released', statement.release, true),
     ],

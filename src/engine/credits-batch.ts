@@ -22,6 +22,8 @@ export type BatchOutcome =
       row: BatchTakeRow;
     }
   | { status: 'duplicate'; usageRecordId: string | null }
+  /** An event whose Idempotency-Key its caller's `events` part found running, answered or another request's. */
+  | { status: 'keyed'; key: 'in_flight' | 'replayed' | 'key_reused' }
   | { status: 'refused'; error: DomainError };
 
 /** A row of the batch take statement as an outcome; a refusal carries the error the single route would throw. */
@@ -39,6 +41,10 @@ export function toBatchOutcome(row: BatchTakeRow, amount: number): BatchOutcome 
       };
     case 'duplicate':
       return { status: 'duplicate', usageRecordId: row.out_usage_record_id };
+    case 'in_flight':
+    case 'replayed':
+    case 'key_reused':
+      return { status: 'keyed', key: row.out_status };
     case 'unknown_user':
     case 'no_account':
       return { status: 'refused', error: new NotFoundError('User') };

@@ -2,12 +2,13 @@ import {
   BadRequestException,
   type CallHandler,
   type ExecutionContext,
+  HttpException,
   Injectable,
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { defer, lastValueFrom, type Observable } from 'rxjs';
+import { catchError, defer, lastValueFrom, type Observable } from 'rxjs';
 
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -15,6 +16,10 @@ import { Transactions } from '../database/transactions.js';
 import { advisoryLockId, requestFingerprint, storedBody } from './idempotency.fingerprint.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 import { IDEMPOTENCY_REDACT } from './idempotency-redact.decorator.js';
+import { handKey, KeyedAnswers, type StatementKey } from './statement-key.js';
+
+/** Set by `@IdempotentPost(path, { keyInStatement: true })`: the route's statement keeps the key. */
+export const KEY_IN_STATEMENT = 'idempotency:key-in-statement';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -42,12 +47,20 @@ const MAX_KEY_LENGTH = 255;
  *
  * The handler's services join the transaction through `Transactions.run` (AsyncLocalStorage): the
  * handler is subscribed inside the transaction callback so the ambient context reaches it.
+ *
+ * A route whose own statement keeps the key (`keyInStatement`, the record route: src/idempotency/
+ * statement-key.ts) runs without that transaction: the interceptor hands it the key, and its statement
+ * takes the same lock, finds the same stored answer and stores its own answer with its effect, so the
+ * promises above hold unchanged. When its handler fails, a stored answer for this request (a retry
+ * whose first request succeeded) is answered instead of the error, as it would have been before the
+ * handler ran.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly tx: Transactions,
     private readonly store: IdempotencyRepository,
+    private readonly keyed: KeyedAnswers,
     private readonly reflector: Reflector,
   ) {}
 
@@ -75,22 +88,30 @@ export class IdempotencyInterceptor implements NestInterceptor {
         context.getClass(),
       ]) ?? [];
 
+    if (this.reflector.get<boolean | undefined>(KEY_IN_STATEMENT, context.getHandler())) {
+      const statementKey: StatementKey = {
+        principal,
+        key,
+        lock: advisoryLockId(principal, key),
+        fingerprint,
+        path,
+        status: res.statusCode,
+      };
+      handKey(req, statementKey);
+      return next
+        .handle()
+        .pipe(catchError((error: unknown) => defer(() => this.afterFailure(statementKey, error, res))));
+    }
+
     return defer(() =>
       this.tx.run(async (manager) => {
-        if (!(await this.store.tryLock(manager, advisoryLockId(principal, key)))) {
-          throw new DomainError('IDEMPOTENCY_IN_FLIGHT', 'A request with this Idempotency-Key is still in progress');
-        }
-        const stored = await this.store.find(manager, principal, key);
+        const stored = await this.keyed.claim(manager, {
+          principal,
+          key,
+          lock: advisoryLockId(principal, key),
+          fingerprint,
+        });
         if (stored) {
-          if (stored.fingerprint !== fingerprint) {
-            throw new DomainError(
-              'IDEMPOTENCY_KEY_REUSED',
-              'This Idempotency-Key was already used with a different request',
-            );
-          }
-          // The stored response may exist only on this node (a primary restarted after a crash,
-          // before it learns that a standby replaced it): answer it once a standby has it too.
-          await this.store.awaitDurableOnCommit(manager, principal, key);
           res.setHeader(REPLAYED_HEADER, 'true');
           res.status(stored.statusCode);
           return stored.body ?? undefined;
@@ -110,4 +131,26 @@ export class IdempotencyInterceptor implements NestInterceptor {
       }),
     );
   }
+
+  /** A keyed statement's handler refused the request: its key's stored answer for this request, else the error. */
+  private async afterFailure(key: StatementKey, error: unknown, res: Response): Promise<unknown> {
+    // A refusal of the request (4xx) only: a 5xx (the database lost, the outcome unknown) is
+    // answered as it is, as a retry with the key tells the outcome.
+    if (!refusedRequest(error) || (error instanceof DomainError && error.code.startsWith('IDEMPOTENCY_'))) throw error;
+    // A lookup that fails (the database the handler failed on) answers the handler's error.
+    const stored = await this.keyed.stored(key).catch((lookup: unknown) => {
+      if (lookup instanceof DomainError) throw lookup;
+      return null;
+    });
+    if (!stored) throw error;
+    res.setHeader(REPLAYED_HEADER, 'true');
+    res.status(stored.status);
+    return stored.body ?? undefined;
+  }
+}
+
+/** An error that refuses the request (a 4xx: its input, its caller, the state it asks to change). */
+function refusedRequest(error: unknown): boolean {
+  const status = error instanceof DomainError ? error.status : error instanceof HttpException ? error.getStatus() : 500;
+  return status >= 400 && status < 500;
 }

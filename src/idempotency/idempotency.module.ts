@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyKey } from './entities/idempotency-key.entity.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
 import { IdempotencyStore } from './idempotency.service.js';
+import { KeyedAnswers } from './statement-key.js';
 
 /**
  * Idempotency keys for POST routes. `IdempotentPost` binds the interceptor to each POST handler, so
@@ -12,7 +13,7 @@ import { IdempotencyStore } from './idempotency.service.js';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([IdempotencyKey])],
-  providers: [IdempotencyRepository, IdempotencyStore],
-  exports: [IdempotencyRepository, IdempotencyStore],
+  providers: [IdempotencyRepository, IdempotencyStore, KeyedAnswers],
+  exports: [IdempotencyRepository, IdempotencyStore, KeyedAnswers],
 })
 export class IdempotencyModule {}

@@ -1,8 +1,8 @@
 // The one place that may use Nest's Post: every other POST route is declared through IdempotentPost.
 // eslint-disable-next-line no-restricted-imports
-import { applyDecorators, type NestInterceptor, Post, type Type, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, type NestInterceptor, Post, SetMetadata, type Type, UseInterceptors } from '@nestjs/common';
 
-import { IdempotencyInterceptor } from './idempotency.interceptor.js';
+import { IdempotencyInterceptor, KEY_IN_STATEMENT } from './idempotency.interceptor.js';
 import { ReplayedCreateInterceptor } from './replayed-create.interceptor.js';
 
 export interface IdempotentPostOptions {
@@ -16,6 +16,11 @@ export interface IdempotentPostOptions {
    * replay of it 200 (src/idempotency/replayed-create.interceptor.ts).
    */
   replays?: true;
+  /**
+   * For a route whose own statement keeps its Idempotency-Key (src/idempotency/statement-key.ts): no
+   * transaction around the handler, which takes the key with `@KeyForStatement()`.
+   */
+  keyInStatement?: true;
 }
 
 /**
@@ -27,6 +32,7 @@ export interface IdempotentPostOptions {
 export const IdempotentPost = (path?: string | string[], options: IdempotentPostOptions = {}): MethodDecorator =>
   applyDecorators(
     Post(path),
+    ...(options.keyInStatement ? [SetMetadata(KEY_IN_STATEMENT, true)] : []),
     UseInterceptors(
       ...(options.readsBody ? [options.readsBody] : []),
       IdempotencyInterceptor,

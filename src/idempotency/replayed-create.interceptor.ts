@@ -16,10 +16,11 @@ export interface CreateOutcome<T> {
 
 /**
  * A create found made by an earlier request answers 200 and `Idempotent-Replayed: true`, as a
- * replayed Idempotency-Key answers (the route's own code stays for one made now).
+ * replayed Idempotency-Key answers (the route's own code stays for one made now); an Idempotency-Key's
+ * stored answer with the `status` it was first sent with.
  */
-export function answerReplayed(res: Response): void {
-  res.status(200).setHeader(REPLAYED_HEADER, 'true');
+export function answerReplayed(res: Response, status = 200): void {
+  res.status(status).setHeader(REPLAYED_HEADER, 'true');
 }
 
 /**

@@ -8,8 +8,10 @@ import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
 import type { BatchOutcome } from '../engine/credits.service.js';
 import { CreditsService } from '../engine/credits.service.js';
+import { KeyedAnswers, keyInFlight, keyReused, type StatementKey } from '../idempotency/statement-key.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
+import { answerTemplate } from './usage-record-rows.js';
 import {
   type CreateUsageRecordInput,
   insertedRecord,
@@ -17,13 +19,17 @@ import {
   UsageRecordsRepository,
 } from './usage-records.repository.js';
 
-/** What the record route answers. */
-type Recorded = { record: UsageRecordResponseDto; replayed: boolean };
+/**
+ * What the record route answers: the record, and whether it is sent again (an eventId used before:
+ * 200; an Idempotency-Key's stored answer: its `status`).
+ */
+export type Recorded = { record: UsageRecordResponseDto; replayed: boolean; status?: number };
 
 interface Pending {
   payer: Payer;
   eventId: string | null;
   input: CreateUsageRecordInput & { id: string };
+  idem?: StatementKey & { body: Record<string, unknown> };
 }
 
 /**
@@ -69,12 +75,15 @@ export class CoalescedRecords {
   });
   /** Records with an eventId on their way, by writer and id: the statement each went out in. */
   private readonly claiming = new Map<string, Promise<void>>();
+  /** The Idempotency-Keys of records on their way (their lock ids): a second request of one is in flight. */
+  private readonly keysOnTheirWay = new Set<string>();
 
   constructor(
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(CreditsService) private readonly credits: CreditsService,
     private readonly records: UsageRecordsRepository,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(KeyedAnswers) private readonly keyed: KeyedAnswers,
   ) {}
 
   /**
@@ -85,24 +94,44 @@ export class CoalescedRecords {
     payer: Payer,
     eventId: string | null,
     input: CreateUsageRecordInput & { id: string },
+    key?: StatementKey,
   ): Promise<Recorded> {
+    if (key === undefined) return this.claimed(payer, eventId, { payer, eventId, input });
+    // A key's second request while its first is on its way from this instance: in flight, as the
+    // statement's lock tells one from another instance (one statement never carries a key twice).
+    if (this.keysOnTheirWay.has(key.lock)) throw keyInFlight();
+    this.keysOnTheirWay.add(key.lock);
+    try {
+      return await this.claimed(
+        payer,
+        eventId,
+        { payer, eventId, input, idem: { ...key, body: answerTemplate(input) } },
+        key,
+      );
+    } finally {
+      this.keysOnTheirWay.delete(key.lock);
+    }
+  }
+
+  private async claimed(payer: Payer, eventId: string | null, pending: Pending, key?: StatementKey): Promise<Recorded> {
     const manager = this.tx.statementManager;
+    const { input } = pending;
     if (eventId === null)
-      return this.answer(manager, payer, input, await this.coalescer.submit(laneOf(payer), { payer, eventId, input }));
+      return this.answer(manager, payer, input, await this.coalescer.submit(laneOf(payer), pending), key);
     // A second record of an eventId already on its way waits for the first to commit or be refused:
     // one statement never carries an id twice, and the second then finds the first's record, or the id
     // given back.
-    const key = `${payer.createdBy}\u0000${eventId}`;
-    for (let first = this.claiming.get(key); first; first = this.claiming.get(key)) await first;
-    const sent = this.coalescer.submit(laneOf(payer), { payer, eventId, input });
+    const claim = `${payer.createdBy}\u0000${eventId}`;
+    for (let first = this.claiming.get(claim); first; first = this.claiming.get(claim)) await first;
+    const sent = this.coalescer.submit(laneOf(payer), pending);
     const settled = sent.then(
       () => undefined,
       () => undefined,
     );
-    this.claiming.set(key, settled);
+    this.claiming.set(claim, settled);
     // Registered before any later record of the id waits on `settled`, so it runs before they wake.
-    void settled.then(() => this.claiming.get(key) === settled && this.claiming.delete(key));
-    return this.answer(manager, payer, input, await sent);
+    void settled.then(() => this.claiming.get(claim) === settled && this.claiming.delete(claim));
+    return this.answer(manager, payer, input, await sent, key);
   }
 
   /**
@@ -115,6 +144,7 @@ export class CoalescedRecords {
     payer: Payer,
     input: CreateUsageRecordInput & { id: string },
     outcome: BatchOutcome,
+    key?: StatementKey,
   ): Promise<Recorded> {
     if (outcome.status === 'created') {
       // The statement's `answer` columns: the record's stored timestamp, metadata and providerUsage.
@@ -125,6 +155,14 @@ export class CoalescedRecords {
       const row = outcome.usageRecordId && (await this.records.find(manager, outcome.usageRecordId));
       if (!row) throw new DomainError('EVENT_RECORD_GONE', 'This eventId was used for a record that no longer exists');
       return { record: row, replayed: true };
+    }
+    if (outcome.status === 'keyed') {
+      if (outcome.key === 'in_flight') throw keyInFlight();
+      if (outcome.key === 'key_reused') throw keyReused();
+      // Answered before: its stored answer (committed, as the statement's lock showed).
+      const stored = key && (await this.keyed.stored(key));
+      if (!stored) throw keyInFlight();
+      return { record: stored.body as UsageRecordResponseDto, replayed: true, status: stored.status };
     }
     throw await this.credits.singleRefusal(outcome.error, input.credits, payer);
   }
@@ -140,7 +178,7 @@ export class CoalescedRecords {
       { apiKeyId: items[0].payer.apiKeyId },
       this.records.batchParts(
         null,
-        items.map((p) => ({ eventId: p.eventId, owner: p.payer.createdBy, input: p.input })),
+        items.map((p) => ({ eventId: p.eventId, owner: p.payer.createdBy, input: p.input, idem: p.idem })),
         { label: RECORD_STATEMENT, answer: true, createdBy: items.map((p) => p.payer.createdBy) },
       ),
     );

@@ -1,5 +1,7 @@
 import type { BatchTakeStatement } from '../engine/credits.service.js';
+import { storedAnswers } from '../idempotency/statement-key.js';
 import { kindList, tokenColumn } from '../pricing/token-kinds.js';
+import { isoMillis } from './usage-record-rows.js';
 
 /**
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
@@ -72,3 +74,25 @@ export const UNCLAIMED_PARTS = {
 export const RECORD_ANSWER = `r."timestamp", r.metadata, r.provider_usage, r.credits, r.volume_step`;
 /** The records part that answers them too: one string, so a statement's shape is the same each call. */
 export const ANSWERED_RECORDS = `${BATCH_PARTS.records}, "timestamp", metadata, provider_usage, credits, volume_step`;
+
+/**
+ * Parts of a batch whose records carry an Idempotency-Key (an event's `idem`, docs/usage.md
+ * "Idempotency (every POST)"): `events` finds each key's request running, answered or free, and claims the
+ * event ids of the free ones (usage_keys_claim()); `stored` stores each created record's answer for its
+ * key in the same statement, so the record and its key's answer commit together. The answer is the
+ * one the route sends (insertedRecord()), its template sent as `idem.body` and completed from the
+ * record as written; `occurredAt` defaults to the record's time when the body names none.
+ */
+export const KEYED_PARTS = {
+  events: `SELECT c.* FROM batch_input i, LATERAL usage_keys_claim(i.owner, i.events) c`,
+  // Each created record's key with its answer: the template completed from the record as written.
+  stored: storedAnswers(`SELECT e.idem,
+                                jsonb_build_object('occurredAt', t.at) || (e.idem -> 'body')
+                                  || jsonb_build_object('timestamp', t.at, 'credits', r.credits, 'metadata', r.metadata,
+                                                        'providerUsage', r.provider_usage, 'volumeStep', r.volume_step) AS answer
+                           FROM batch_input i
+                          CROSS JOIN LATERAL jsonb_to_recordset(i.events) AS e(id uuid, idem jsonb)
+                           JOIN records r ON r.id = e.id
+                          CROSS JOIN LATERAL (SELECT ${isoMillis('r."timestamp"')} AS at) t
+                          WHERE e.idem IS NOT NULL`),
+} satisfies Pick<BatchTakeStatement, 'events' | 'stored'>;

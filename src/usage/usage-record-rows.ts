@@ -117,8 +117,22 @@ export function insertedRecord(
   };
 }
 
+/**
+ * A record's answer before its statement writes it, as JSON: insertedRecord() without what the
+ * statement decides (its time, credits, metadata and provider usage as stored, its volume step), and
+ * without `occurredAt` when the input names none (it is then the record's time). An Idempotency-Key's
+ * stored answer is this completed by the statement that writes the record (KEYED_PARTS.stored).
+ */
+export function answerTemplate(input: CreateUsageRecordInput & { id: string }): Record<string, unknown> {
+  const placeholder = { timestamp: new Date(0), metadata: null, provider_usage: null };
+  const body = JSON.parse(JSON.stringify(insertedRecord(input, placeholder))) as Record<string, unknown>;
+  for (const decided of ['timestamp', 'credits', 'metadata', 'providerUsage', 'volumeStep']) delete body[decided];
+  if (input.occurredAt === undefined) delete body.occurredAt;
+  return body;
+}
+
 /** An instant as the answers write it (Date.toISOString(): milliseconds, truncated as node-postgres reads them). */
-const isoMillis = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+export const isoMillis = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** A record's catalogue price as its `priceSource` (null: priced otherwise); a key lookup only when it names a price. */
 const PRICE_SOURCE_SQL = `(SELECT json_build_object('catalog', s.version, 'model', c.catalog_model)

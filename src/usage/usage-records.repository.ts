@@ -8,6 +8,7 @@ import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { BatchTakeStatement } from '../engine/credits.service.js';
+import type { StatementKey } from '../idempotency/statement-key.js';
 import { TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { UsageRecordViewDto } from './dto/record-view.dto.js';
@@ -22,7 +23,7 @@ export {
   RECORD_ANSWER_COLUMNS,
   type ReviewStatus,
 } from './usage-record-rows.js';
-import { ANSWERED_RECORDS, BATCH_PARTS, RECORD_ANSWER, UNCLAIMED_PARTS } from './record-batch-parts.js';
+import { ANSWERED_RECORDS, BATCH_PARTS, KEYED_PARTS, RECORD_ANSWER, UNCLAIMED_PARTS } from './record-batch-parts.js';
 import { recordNetFigure } from './record-net.js';
 import { filterSql, type RecordsFilter } from './records-filter.js';
 
@@ -222,14 +223,20 @@ export class UsageRecordsRepository {
    */
   batchParts(
     owner: string | null,
-    items: { eventId: string | null; owner?: string; input: CreateUsageRecordInput & { id: string } }[],
+    items: {
+      eventId: string | null;
+      owner?: string;
+      input: CreateUsageRecordInput & { id: string };
+      /** Its Idempotency-Key, with the answer's template (KEYED_PARTS). */
+      idem?: StatementKey & { body: Record<string, unknown> };
+    }[],
     extras: { label: string; answer?: boolean; createdBy: string | string[] },
   ): BatchTakeStatement {
     // Sent as JSON: an absent column is NULL to jsonb_populate_recordset, so nulls are left out,
     // which keeps the payload PostgreSQL parses small. Built field by field from a list made once: a
     // batch builds a thousand of these, and an object literal of every column spread with the token
     // kinds' was a tenth of the batch's Node CPU, with its garbage.
-    const events = items.map(({ eventId, owner: eventOwner, input }) => {
+    const events = items.map(({ eventId, owner: eventOwner, input, idem }) => {
       const event: Record<string, unknown> = { id: input.id, user_id: billedUser(input.account) };
       const orgId = payingOrgOf(input.account);
       if (orgId !== null) event.org_id = orgId;
@@ -244,6 +251,7 @@ export class UsageRecordsRepository {
       // Omitted for the common `reported` (the INSERT defaults it), and credits_named when false.
       if (input.usageSource !== undefined && input.usageSource !== 'reported') event.usage_source = input.usageSource;
       if (input.creditsNamed) event.credits_named = true;
+      if (idem) event.idem = idem;
       // The budget scopes: for the take (`scopes`) and the record's columns, those named only.
       if (namesScopes(input.scopes)) {
         const scopes = input.scopes;
@@ -259,7 +267,11 @@ export class UsageRecordsRepository {
       createdBy: typeof extras.createdBy === 'string' ? items.map(() => extras.createdBy as string) : extras.createdBy,
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
-      ...(items.every((item) => item.eventId === null) ? UNCLAIMED_PARTS : {}),
+      ...(items.some((item) => item.idem)
+        ? KEYED_PARTS
+        : items.every((item) => item.eventId === null)
+          ? UNCLAIMED_PARTS
+          : {}),
       records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,

@@ -25,6 +25,7 @@ import { ApiSpendRefusedResponse } from '../common/errors/payment-required.decor
 import { DeferredBodyInterceptor } from '../common/http/deferred-body.interceptor.js';
 import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
 import { answerReplayed } from '../idempotency/replayed-create.interceptor.js';
+import { KeyForStatement, type StatementKey } from '../idempotency/statement-key.js';
 import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
 import { UsageBatchService } from './batch/usage-batch.service.js';
@@ -70,7 +71,7 @@ export class UsageController {
     private readonly batch: UsageBatchService,
   ) {}
 
-  @IdempotentPost('record')
+  @IdempotentPost('record', { keyInStatement: true })
   @Auth('user', { scope: 'usage:write', meters: true })
   @ApiOperation({
     operationId: 'recordUsage',
@@ -159,11 +160,12 @@ export class UsageController {
   async record(
     @CurrentUser() user: AuthUser,
     @Body() body: RecordUsageDto,
+    @KeyForStatement() key: StatementKey | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<UsageRecordResponseDto> {
-    const { record, replayed } = await this.usage.record(user, body);
+    const { record, replayed, status } = await this.usage.record(user, body, key);
     // The hot route answers its replay itself: a second interceptor would cost every record.
-    if (replayed) answerReplayed(res);
+    if (replayed) answerReplayed(res, status);
     return record;
   }
 

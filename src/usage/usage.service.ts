@@ -14,12 +14,13 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditsService } from '../engine/credits.service.js';
+import { KeyedAnswers, type StatementKey } from '../idempotency/statement-key.js';
 import type { PriceSource } from '../pricing/catalog/catalog-pricing.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import { meteredCounts, meteredDimensions } from '../pricing/provider-usage.js';
 import { hasKinds, MODEL_KINDS, splitFields } from '../pricing/token-counts.js';
 import { type VolumeCharge, volumeCharge } from '../pricing/volume-steps.js';
-import { CoalescedRecords, RECORD_STATEMENT } from './coalesced-records.js';
+import { CoalescedRecords, RECORD_STATEMENT, type Recorded } from './coalesced-records.js';
 import { metadataProblem, type RecordUsageDto, type UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import { occurredAtIn } from './late-usage.js';
 import { type CreateUsageRecordInput, UsageRecordsRepository } from './usage-records.repository.js';
@@ -45,6 +46,7 @@ export class UsageService {
     private readonly records: UsageRecordsRepository,
     private readonly payers: PayerService,
     @Inject(CoalescedRecords) private readonly coalesced: CoalescedRecords,
+    @Inject(KeyedAnswers) private readonly keyed: KeyedAnswers,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -148,7 +150,7 @@ export class UsageService {
    * the caller used before (here or in a batch), nothing happens and the original record is answered
    * (`replayed`).
    */
-  async record(caller: AuthUser, dto: RecordUsageDto): Promise<{ record: UsageRecordResponseDto; replayed: boolean }> {
+  async record(caller: AuthUser, dto: RecordUsageDto, key?: StatementKey): Promise<Recorded> {
     const payer = await this.payers.payer(caller, dto, dto.orgId);
     const input = {
       ...(await this.prepare(payer.account, dto, payer.actor, payer.keyModels)),
@@ -156,7 +158,17 @@ export class UsageService {
     };
     // Outside a request's transaction, a record goes with the records that arrive with it: the same
     // statement, with more events, each eventId claimed in its writer's namespace.
-    if (!this.tx.inTransaction) return this.coalesced.record(payer, dto.eventId ?? null, input);
+    // With an Idempotency-Key, that statement claims the key and stores its answer with the record.
+    if (!this.tx.inTransaction) {
+      const recorded = await this.coalesced.record(payer, dto.eventId ?? null, input, key);
+      // An eventId used before: nothing written, so the key's answer (the first record, 200) is stored
+      // as the interceptor would store it, unless one is already.
+      if (key === undefined || !recorded.replayed || recorded.status !== undefined) return recorded;
+      const stored = await this.keyed.save(key, 200, recorded.record);
+      return stored
+        ? { record: stored.body as UsageRecordResponseDto, replayed: true, status: stored.status }
+        : recorded;
+    }
     return this.recordOne(this.tx.statementManager, payer, dto.eventId ?? null, input);
   }
 

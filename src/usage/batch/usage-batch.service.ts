@@ -199,6 +199,8 @@ export class UsageBatchService {
         return outcome.usageRecordId
           ? { eventId, status: 'duplicate', usageRecordId: outcome.usageRecordId }
           : { eventId, status: 'duplicate' };
+      case 'keyed':
+        throw new Error('A batch event carries no Idempotency-Key of its own');
       case 'refused': {
         const { code } = outcome.error;
         if (code === 'INSUFFICIENT_CREDITS') this.tx.afterCommit(() => this.metrics.insufficientCredits());
