@@ -1,12 +1,30 @@
 /**
  * The kinds of tokens LLM providers bill apart (docs/money.md "Units and arithmetic"): the one list every field,
- * column, mapper and answer of a per-kind count is derived from. A new kind is one entry here (and
- * in each `Record<TokenKind, …>` the compiler then asks for: its price default, its docs), plus its
- * migration and the entity columns, which describe the tables exactly (docs/architecture.md
- * "Token kinds: one list").
+ * column, mapper, bound, export and screen of a per-kind count is derived from. A new kind is one entry here,
+ * its side (KIND_SIDE) and whether only a model's rule prices it (MODEL_ONLY_KINDS), plus each
+ * `Record<TokenKind, …>` the compiler then asks for (its price default, its provider mappings, its
+ * docs), its migration and the entity and DTO columns that test/unit/token-kinds.spec.ts holds to the
+ * list (docs/architecture.md "Token kinds: one list").
  */
 export const TOKEN_KINDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/**
+ * The side of a call a kind counts on: the prompt (what the model reads) or the completion (what it
+ * writes). The long-context threshold counts the prompt; the gateway bounds each side apart and holds
+ * each bound at its side's dearest kind.
+ */
+export const KIND_SIDE: Record<TokenKind, 'prompt' | 'completion'> = {
+  input: 'prompt',
+  output: 'completion',
+  cacheRead: 'prompt',
+  cacheWrite: 'prompt',
+  reasoning: 'completion',
+};
+/** The prompt's kinds, in TOKEN_KINDS order (`input` first). */
+export const PROMPT_KINDS: readonly TokenKind[] = TOKEN_KINDS.filter((kind) => KIND_SIDE[kind] === 'prompt');
+/** The completion's kinds, in TOKEN_KINDS order (`output` first). */
+export const COMPLETION_KINDS: readonly TokenKind[] = TOKEN_KINDS.filter((kind) => KIND_SIDE[kind] === 'completion');
 
 /** `cacheRead` → `cache_read`. */
 type Snake<S extends string> = S extends `${infer H}${infer T}`
@@ -67,6 +85,16 @@ export function perColumn<V>(value: (kind: TokenKind) => V): TokenColumns<V> {
 export function kindList(field: (kind: TokenKind) => string): string {
   return TOKEN_KINDS.map(field).join(', ');
 }
+
+/** Σ `count(kind)` over `kinds` (every kind unless told): the prompt's tokens, a total. */
+export function sumOf(count: (kind: TokenKind) => number, kinds: readonly TokenKind[] = TOKEN_KINDS): number {
+  let sum = 0;
+  for (const kind of kinds) sum += count(kind);
+  return sum;
+}
+
+/** Every kind's field in backticks, joined: `` `inputTokens`, `outputTokens`, … `` (a route's description). */
+export const TOKEN_FIELDS_TEXT = TOKEN_FIELDS.map((field) => `\`${field}\``).join(', ');
 
 /**
  * Kinds only a model's rule prices apart: a record that gives them needs a `modelId` (input and
