@@ -150,13 +150,11 @@ function statementStart(source, line) {
       }
     });
   }
-  while (
-    node.parent &&
-    !OUTER.has(node.parent.kind) &&
-    !ts.isClassLike(node.parent) &&
-    !ts.isInterfaceDeclaration(node.parent)
-  )
-    node = node.parent;
+  const top = (n) =>
+    !n.parent || OUTER.has(n.parent.kind) || ts.isClassLike(n.parent) || ts.isInterfaceDeclaration(n.parent);
+  while (!top(node)) node = node.parent;
+  // What a function returns is checked against its type where the function is written.
+  if (ts.isReturnStatement(node)) while (node.parent && !ts.isFunctionLike(node)) node = node.parent;
   return source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
 }
 

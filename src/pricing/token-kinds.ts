@@ -86,6 +86,34 @@ export function kindList(field: (kind: TokenKind) => string): string {
   return TOKEN_KINDS.map(field).join(', ');
 }
 
+/** A kind's price in a rule: input's is the base price (`pricePer1kTokens`), else `cacheReadPricePer1kTokens`. */
+export type PriceField<K extends TokenKind = TokenKind> = K extends 'input'
+  ? 'pricePer1kTokens'
+  : `${K}PricePer1kTokens`;
+/** A kind's provider cost in a rule: input's is `providerCostPer1kTokens`, else `providerCacheReadCostPer1kTokens`. */
+export type CostField<K extends TokenKind = TokenKind> = K extends 'input'
+  ? 'providerCostPer1kTokens'
+  : `provider${Capitalize<K>}CostPer1kTokens`;
+
+export function priceField<K extends TokenKind>(kind: K): PriceField<K> {
+  return (kind === 'input' ? 'pricePer1kTokens' : `${kind}PricePer1kTokens`) as PriceField<K>;
+}
+
+export function costField<K extends TokenKind>(kind: K): CostField<K> {
+  const name = kind === 'input' ? '' : `${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
+  return `provider${name}CostPer1kTokens` as CostField<K>;
+}
+
+/** `value(kind)` under every kind's price field. */
+export function perPriceField<V>(value: (kind: TokenKind) => V): { [K in TokenKind as PriceField<K>]: V } {
+  return perName(TOKEN_KINDS.map(priceField), value) as { [K in TokenKind as PriceField<K>]: V };
+}
+
+/** `value(kind)` under every kind's provider cost field. */
+export function perCostField<V>(value: (kind: TokenKind) => V): { [K in TokenKind as CostField<K>]: V } {
+  return perName(TOKEN_KINDS.map(costField), value) as { [K in TokenKind as CostField<K>]: V };
+}
+
 /** Σ `count(kind)` over `kinds` (every kind unless told): the prompt's tokens, a total. */
 export function sumOf(count: (kind: TokenKind) => number, kinds: readonly TokenKind[] = TOKEN_KINDS): number {
   let sum = 0;
