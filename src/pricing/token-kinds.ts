@@ -121,9 +121,6 @@ export function sumOf(count: (kind: TokenKind) => number, kinds: readonly TokenK
   return sum;
 }
 
-/** Every kind's field in backticks, joined: `` `inputTokens`, `outputTokens`, … `` (a route's description). */
-export const TOKEN_FIELDS_TEXT = TOKEN_FIELDS.map((field) => `\`${field}\``).join(', ');
-
 /**
  * Kinds only a model's rule prices apart: a record that gives them needs a `modelId` (input and
  * output alone may be metered with `credits` or the default price).
