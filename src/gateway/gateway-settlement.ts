@@ -3,6 +3,7 @@ import type { GatewayUpstream } from '../config/gateway-config.js';
 import { isBaseTier, type Units } from '../pricing/dimensions.js';
 import type { PricingRuleView } from '../pricing/pricing.service.js';
 import { mapProviderUsage, type ProviderUsage, type Termination } from '../pricing/provider-usage.js';
+import { COMPLETION_KINDS, KIND_SIDE, perField, sumOf, type TokenField, tokenField } from '../pricing/token-kinds.js';
 import type { AbortSessionDto } from '../streaming-sessions/dto/session-requests.dto.js';
 import type { RecordExtras } from '../streaming-sessions/settlement-plan.js';
 import type { GatewayRoute } from './routes.js';
@@ -26,10 +27,7 @@ export interface GatewayRequest {
 }
 
 /** Token counts per kind, as a session's initialize and abort take them. */
-export type TokenSplit = Pick<
-  AbortSessionDto,
-  'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens' | 'reasoningTokens'
->;
+export type TokenSplit = Pick<AbortSessionDto, TokenField>;
 
 export interface Outcome {
   reason: Exclude<SettlementReason, 'expired'>;
@@ -140,18 +138,22 @@ export function cutCounts(request: GatewayRequest, outcome: Outcome): Omit<Abort
     ? mapProviderUsage({ format: request.route.usage, usage: outcome.startUsage })
     : null;
   const kinds = reported && 'kinds' in reported ? reported.kinds : null;
-  const input = kinds
-    ? { inputTokens: kinds.input, cacheReadTokens: kinds.cacheRead, cacheWriteTokens: kinds.cacheWrite }
-    : { inputTokens: request.inputBound, cacheReadTokens: 0, cacheWriteTokens: 0 };
-  const reportedOutput = kinds ? kinds.output + kinds.reasoning : 0;
-  const output = Math.min(Math.max(reportedOutput, outcome.outputBytes), request.outputBound);
-  const reasoningTokens = Math.min(kinds?.reasoning ?? 0, output);
+  // The prompt's kinds as reported; unreported, the whole input bound is input.
+  const counts = perField((kind) =>
+    KIND_SIDE[kind] !== 'prompt' ? 0 : kinds ? kinds[kind] : kind === 'input' ? request.inputBound : 0,
+  );
+  const reportedOutput = kinds ? sumOf((kind) => kinds[kind], COMPLETION_KINDS) : 0;
+  let output = Math.min(Math.max(reportedOutput, outcome.outputBytes), request.outputBound);
+  // The completion's other kinds (reasoning) as reported, within that output; output is the rest.
+  for (const kind of COMPLETION_KINDS.filter((k) => k !== 'output')) {
+    counts[tokenField(kind)] = Math.min(kinds?.[kind] ?? 0, output);
+    output -= counts[tokenField(kind)];
+  }
+  counts.outputTokens = output;
   const searches = Math.min(searchesOf(request, outcome), request.held.units?.web_search_call ?? 0);
   const tier = pricedTier(request, outcome.serviceTier) ?? pricedTier(request, request.held.serviceTier);
   return {
-    ...input,
-    outputTokens: output - reasoningTokens,
-    reasoningTokens,
+    ...counts,
     ...(searches > 0 ? { units: { web_search_call: searches } } : {}),
     ...(tier ? { serviceTier: tier } : {}),
     termination: outcome.termination,

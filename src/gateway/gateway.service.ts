@@ -18,7 +18,6 @@ import type { SqlPart } from '../database/statement-parts.js';
 import { CatalogService } from '../pricing/catalog/catalog.service.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
-import type { TokenKinds } from '../pricing/pricing-math.js';
 import { SessionNotOpened, StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
 import { CredentialAttempts } from '../throttling/credential-attempts.js';
 import { systemResolver } from '../webhooks/webhook-url.js';
@@ -33,11 +32,10 @@ import { BODY_LIMIT, bodyError, parseBody } from './request-body.js';
 import { GATEWAY_ROUTES, type GatewayRoute } from './routes.js';
 import { checkUpstreamHosts } from './upstream-hosts.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { type BoundSplit, boundSplits, heldSplit } from './worst-case.js';
 
 /** The largest request body the gateway reads (images and long contexts), once the caller is known. */
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
-const INPUT_KINDS = ['input', 'cacheRead', 'cacheWrite'] as const;
-const OUTPUT_KINDS = ['output', 'reasoning'] as const;
 
 /** The key an OpenAI SDK sends as a bearer token, an Anthropic SDK as x-api-key. */
 function presentedKey(req: Request): string | null {
@@ -274,27 +272,15 @@ export class GatewayService implements OnModuleInit {
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
     const party = accountNamed(caller.orgId ?? null, caller.userId);
     const at = new Date(this.clock.now());
-    let worst: { credits: number; input: string; output: string; tier: string | null } | null = null;
-    for (const input of INPUT_KINDS)
-      for (const output of OUTPUT_KINDS) {
-        const kinds: TokenKinds = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
-        kinds[input] += bounds.input;
-        kinds[output] += bounds.output;
-        const dims = { serviceTier, units: bounds.units };
-        const quote = await this.pricing.quote(model, kinds, at, party, dims, true, route.format);
-        if (worst === null || quote.credits > worst.credits)
-          worst = { credits: quote.credits, input, output, tier: quote.serviceTier };
-      }
+    let worst: { credits: number; split: BoundSplit; tier: string | null } | null = null;
+    for (const split of boundSplits(bounds)) {
+      const dims = { serviceTier, units: bounds.units };
+      const quote = await this.pricing.quote(model, split.kinds, at, party, dims, true, route.format);
+      if (worst === null || quote.credits > worst.credits)
+        worst = { credits: quote.credits, split, tier: quote.serviceTier };
+    }
     const sessionId = `gateway-${randomUUID()}`;
-    const split: Record<string, number> = {
-      inputTokens: 0,
-      outputTokens: 0,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-    };
-    split[`${worst!.input}Tokens`] += bounds.input;
-    split[`${worst!.output}Tokens`] += bounds.output;
+    const split = heldSplit(worst!.split);
     const request = {
       requestId,
       sessionId,

@@ -14,7 +14,7 @@ import {
   unpricedUnit,
 } from './dimensions.js';
 import { formatScaled, parsePrice, PRICE_SCALE, trimPlaces } from './price-text.js';
-import { perKind, TOKEN_KINDS, tokenField, type TokenKind } from './token-kinds.js';
+import { perKind, PROMPT_KINDS, sumOf, TOKEN_KINDS, tokenField, type TokenKind } from './token-kinds.js';
 
 export {
   formatPrice,
@@ -27,7 +27,7 @@ export {
 } from './price-text.js';
 export { TOKEN_KINDS, type TokenKind } from './token-kinds.js';
 
-/** A count per kind; the prompt is input + cacheRead + cacheWrite. */
+/** A count per kind; the prompt is the sum of PROMPT_KINDS. */
 export type TokenKinds = Record<TokenKind, number>;
 /** A price (or provider cost) per 1,000 tokens of each kind, decimal strings (4 to 10 places). */
 export type KindPrices = Record<TokenKind, string>;
@@ -60,7 +60,7 @@ function tokenCount(n: number, name: string): bigint {
 /** The prices the tokens are billed at: the long-context tier's input/output when the prompt exceeds it. */
 export function pricesFor(tokens: TokenKinds, prices: RulePrices): KindPrices {
   const tier = prices.longContext;
-  const prompt = tokens.input + tokens.cacheRead + tokens.cacheWrite;
+  const prompt = sumOf((kind) => tokens[kind], PROMPT_KINDS);
   return tier !== null && prompt > tier.threshold ? { ...prices, input: tier.input, output: tier.output } : prices;
 }
 

@@ -4,6 +4,7 @@ import type { PricingRuleFieldsDto } from './dto/pricing.dto.js';
 import type { PricingRule } from './entities/pricing-rule.entity.js';
 import type { KindPrices, RulePrices } from './pricing-math.js';
 import { normalisePrice } from './pricing-math.js';
+import { perCostField } from './token-kinds.js';
 import { checkVolume, type VolumeSteps } from './volume-steps.js';
 
 /** A rule's prices as stored: the columns a rule sets (NULL: the default of docs/money.md "Units and arithmetic"). */
@@ -90,11 +91,8 @@ export function ruleColumns(fields: PricingRuleFieldsDto, where = 'the rule'): R
     longContextThreshold: fields.longContextThreshold ?? null,
     longContextPricePer1kTokens: price(fields.longContextPricePer1kTokens),
     longContextOutputPricePer1kTokens: price(fields.longContextOutputPricePer1kTokens),
+    ...perCostField((kind) => price(cost?.[kind])),
     providerCostPer1kTokens: price(cost?.input ?? fields.providerCostPer1kTokens),
-    providerOutputCostPer1kTokens: price(cost?.output),
-    providerCacheReadCostPer1kTokens: price(cost?.cacheRead),
-    providerCacheWriteCostPer1kTokens: price(cost?.cacheWrite),
-    providerReasoningCostPer1kTokens: price(cost?.reasoning),
     serviceTiers: serviceTiersOf(fields.serviceTiers, where),
     unitPrices: unitPricesOf(fields.unitPrices, where),
     maxOutputTokens: fields.maxOutputTokens ?? null,

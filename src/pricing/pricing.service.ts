@@ -37,6 +37,7 @@ import {
 } from './pricing-math.js';
 import { type PricingRuleView, ruleColumns, rulePrices, samePrices, toView } from './pricing-rules.js';
 import type { PriceView, Quote } from './pricing-views.js';
+import { perPriceField } from './token-kinds.js';
 
 export type { PricingRuleView } from './pricing-rules.js';
 
@@ -156,11 +157,7 @@ export class PricingService {
     const prices = rule ? rulePrices(rule) : flatPrices(fallback!);
     return {
       modelId,
-      pricePer1kTokens: prices.input,
-      outputPricePer1kTokens: prices.output,
-      cacheReadPricePer1kTokens: prices.cacheRead,
-      cacheWritePricePer1kTokens: prices.cacheWrite,
-      reasoningPricePer1kTokens: prices.reasoning,
+      ...perPriceField((kind) => prices[kind]),
       longContextThreshold: prices.longContext?.threshold ?? null,
       longContextPricePer1kTokens: prices.longContext?.input ?? null,
       longContextOutputPricePer1kTokens: prices.longContext?.output ?? null,

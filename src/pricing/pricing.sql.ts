@@ -11,6 +11,7 @@
  */
 import { AUTO_TIER, BASE_TIERS } from './dimensions.js';
 import { TOKEN_KINDS, type TokenKind } from './pricing-math.js';
+import { PROMPT_KINDS } from './token-kinds.js';
 
 /** SQL expressions of the token count of each kind (integers). */
 export type SqlKinds = Record<TokenKind, string>;
@@ -111,7 +112,7 @@ export function exactCreditsSql(
   }
   const threshold = tier('long_context_threshold');
   const long = `${threshold} IS NOT NULL
-    AND ${tokens.input}::bigint + ${tokens.cacheRead}::bigint + ${tokens.cacheWrite}::bigint > ${threshold}`;
+    AND ${PROMPT_KINDS.map((kind) => `${tokens[kind]}::bigint`).join(' + ')} > ${threshold}`;
   price.input = `CASE WHEN ${long} THEN ${tier('long_context_price_per_1k_tokens')} ELSE ${price.input} END`;
   price.output = `CASE WHEN ${long} THEN ${tier('long_context_output_price_per_1k_tokens')} ELSE ${price.output} END`;
   const factor = accountPrice ? ` * ((100 - COALESCE(${accountPrice}.discount_percent, 0)) * 0.01)` : '';

@@ -4,6 +4,7 @@ import { MAX_TOKENS } from '../common/validation/amounts.js';
 import { addUnits, type Dimensions, tierProblem, type Units, unitsOrNull } from './dimensions.js';
 import type { TokenKinds } from './pricing-math.js';
 import { hasKinds, type TokenCounts, tokenCounts, type TokenKindFields } from './token-counts.js';
+import { sumOf } from './token-kinds.js';
 
 /**
  * Provider usage (docs/provider-usage.md):
@@ -149,7 +150,7 @@ export function mapProviderUsage(value: unknown): { kinds: TokenKinds; total: nu
     // An object without any count this format reads is not the provider's usage (a wrong format, a
     // wrapper, a typo): billing it as 0 tokens would let any such record through for free.
     if (!read.found()) return { problem: `providerUsage.usage has none of the ${format} format's token counts` };
-    const total = kinds.input + kinds.output + kinds.cacheRead + kinds.cacheWrite + kinds.reasoning;
+    const total = sumOf((kind) => kinds[kind]);
     if (total > MAX_TOKENS) return { problem: `The token counts of all kinds together must not exceed ${MAX_TOKENS}` };
     return { kinds, total };
   } catch (error) {

@@ -1,12 +1,30 @@
 /**
  * The kinds of tokens LLM providers bill apart (docs/money.md "Units and arithmetic"): the one list every field,
- * column, mapper and answer of a per-kind count is derived from. A new kind is one entry here (and
- * in each `Record<TokenKind, …>` the compiler then asks for: its price default, its docs), plus its
- * migration and the entity columns, which describe the tables exactly (docs/architecture.md
- * "Token kinds: one list").
+ * column, mapper, bound, export and screen of a per-kind count is derived from. A new kind is one entry here,
+ * its side (KIND_SIDE) and whether only a model's rule prices it (MODEL_ONLY_KINDS), plus each
+ * `Record<TokenKind, …>` the compiler then asks for (its price default, its provider mappings, its
+ * docs), its migration and the entity and DTO columns that test/unit/token-kinds.spec.ts holds to the
+ * list (docs/architecture.md "Token kinds: one list").
  */
 export const TOKEN_KINDS = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/**
+ * The side of a call a kind counts on: the prompt (what the model reads) or the completion (what it
+ * writes). The long-context threshold counts the prompt; the gateway bounds each side apart and holds
+ * each bound at its side's dearest kind.
+ */
+export const KIND_SIDE: Record<TokenKind, 'prompt' | 'completion'> = {
+  input: 'prompt',
+  output: 'completion',
+  cacheRead: 'prompt',
+  cacheWrite: 'prompt',
+  reasoning: 'completion',
+};
+/** The prompt's kinds, in TOKEN_KINDS order (`input` first). */
+export const PROMPT_KINDS: readonly TokenKind[] = TOKEN_KINDS.filter((kind) => KIND_SIDE[kind] === 'prompt');
+/** The completion's kinds, in TOKEN_KINDS order (`output` first). */
+export const COMPLETION_KINDS: readonly TokenKind[] = TOKEN_KINDS.filter((kind) => KIND_SIDE[kind] === 'completion');
 
 /** `cacheRead` → `cache_read`. */
 type Snake<S extends string> = S extends `${infer H}${infer T}`
@@ -66,6 +84,41 @@ export function perColumn<V>(value: (kind: TokenKind) => V): TokenColumns<V> {
 /** `field(kind)` of every kind joined by `, ` in TOKEN_KINDS order: a column or value list of SQL. */
 export function kindList(field: (kind: TokenKind) => string): string {
   return TOKEN_KINDS.map(field).join(', ');
+}
+
+/** A kind's price in a rule: input's is the base price (`pricePer1kTokens`), else `cacheReadPricePer1kTokens`. */
+export type PriceField<K extends TokenKind = TokenKind> = K extends 'input'
+  ? 'pricePer1kTokens'
+  : `${K}PricePer1kTokens`;
+/** A kind's provider cost in a rule: input's is `providerCostPer1kTokens`, else `providerCacheReadCostPer1kTokens`. */
+export type CostField<K extends TokenKind = TokenKind> = K extends 'input'
+  ? 'providerCostPer1kTokens'
+  : `provider${Capitalize<K>}CostPer1kTokens`;
+
+export function priceField<K extends TokenKind>(kind: K): PriceField<K> {
+  return (kind === 'input' ? 'pricePer1kTokens' : `${kind}PricePer1kTokens`) as PriceField<K>;
+}
+
+export function costField<K extends TokenKind>(kind: K): CostField<K> {
+  const name = kind === 'input' ? '' : `${kind.charAt(0).toUpperCase()}${kind.slice(1)}`;
+  return `provider${name}CostPer1kTokens` as CostField<K>;
+}
+
+/** `value(kind)` under every kind's price field. */
+export function perPriceField<V>(value: (kind: TokenKind) => V): { [K in TokenKind as PriceField<K>]: V } {
+  return perName(TOKEN_KINDS.map(priceField), value) as { [K in TokenKind as PriceField<K>]: V };
+}
+
+/** `value(kind)` under every kind's provider cost field. */
+export function perCostField<V>(value: (kind: TokenKind) => V): { [K in TokenKind as CostField<K>]: V } {
+  return perName(TOKEN_KINDS.map(costField), value) as { [K in TokenKind as CostField<K>]: V };
+}
+
+/** Σ `count(kind)` over `kinds` (every kind unless told): the prompt's tokens, a total. */
+export function sumOf(count: (kind: TokenKind) => number, kinds: readonly TokenKind[] = TOKEN_KINDS): number {
+  let sum = 0;
+  for (const kind of kinds) sum += count(kind);
+  return sum;
 }
 
 /**

@@ -28,6 +28,7 @@ import { answerReplayed } from '../idempotency/replayed-create.interceptor.js';
 import { KeyForStatement, type StatementKey } from '../idempotency/statement-key.js';
 import { providerUsageExamples } from '../pricing/dto/provider-usage.dto.js';
 import { kindExamples } from '../pricing/dto/token-kinds.dto.js';
+import { TOKEN_FIELDS } from '../pricing/token-kinds.js';
 import { UsageBatchService } from './batch/usage-batch.service.js';
 import { ApiCsvExportRefusals } from './csv/csv-export.decorator.js';
 import { csvExportFile } from './csv/csv-export-file.js';
@@ -52,8 +53,11 @@ const USAGE_RECORDS_CSV = {
   'text/csv': {
     schema: {
       type: 'string',
-      example:
-        'id,userId,timestamp,service,operation,credits,modelId,tokens,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,reasoningTokens,billingStatus,metadata\r\n',
+      example: [
+        'id,userId,timestamp,service,operation,credits,modelId,tokens',
+        ...TOKEN_FIELDS,
+        'billingStatus,metadata\r\n',
+      ].join(','),
     },
   },
 };

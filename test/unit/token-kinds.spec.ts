@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { getMetadataArgsStorage } from 'typeorm';
@@ -6,9 +7,18 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { CalculateCreditsDto } from '../../src/credits/dto/check-calculate.dto.js';
 import { EXPORT_DATASETS } from '../../src/exports/export-datasets.js';
+import { boundSplits, heldSplit } from '../../src/gateway/worst-case.js';
 import { ProviderCostDto } from '../../src/pricing/dto/pricing.dto.js';
 import { PricingRule } from '../../src/pricing/entities/pricing-rule.entity.js';
-import { TOKEN_COLUMNS, TOKEN_FIELDS, TOKEN_KINDS, tokenColumn, tokenField } from '../../src/pricing/token-kinds.js';
+import {
+  KIND_SIDE,
+  priceField,
+  TOKEN_COLUMNS,
+  TOKEN_FIELDS,
+  TOKEN_KINDS,
+  tokenColumn,
+  tokenField,
+} from '../../src/pricing/token-kinds.js';
 import {
   AbortSessionDto,
   FinalizeSessionDto,
@@ -141,5 +151,108 @@ describe('token kinds: one list', () => {
       TOKEN_COLUMNS.filter((column) => !text.includes(column)).map((column) => `${file}: ${column}`),
     );
     expect(missing).toEqual([]);
+  });
+
+  it('the gateway bounds each side by its kinds, in the order it always has', () => {
+    const splits = boundSplits({ input: 100, output: 10 }).map(({ input, output }) => `${input}+${output}`);
+    expect(splits).toEqual([
+      'input+output',
+      'input+reasoning',
+      'cacheRead+output',
+      'cacheRead+reasoning',
+      'cacheWrite+output',
+      'cacheWrite+reasoning',
+    ]);
+    const dearest = boundSplits({ input: 100, output: 10 })[3];
+    expect(heldSplit(dearest)).toEqual({
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 100,
+      cacheWriteTokens: 0,
+      reasoningTokens: 10,
+    });
+  });
+
+  it('the console’s list is the service’s: its kinds, their order, their sides, their price fields', async () => {
+    // By its path: the console compiles under its own tsconfig, not the service's.
+    const consoleKinds = (await import(path.join(root, 'console/src/lib/token-kinds.ts'))) as {
+      TOKEN_KINDS: readonly string[];
+      KINDS: Record<string, { side: string }>;
+      priceField: (kind: string) => string;
+      tokenField: (kind: string) => string;
+    };
+    expect([...consoleKinds.TOKEN_KINDS]).toEqual([...TOKEN_KINDS]);
+    for (const kind of TOKEN_KINDS) {
+      expect(consoleKinds.KINDS[kind].side).toBe(KIND_SIDE[kind]);
+      expect(consoleKinds.priceField(kind)).toBe(priceField(kind));
+      expect(consoleKinds.tokenField(kind)).toBe(tokenField(kind));
+    }
+  });
+
+  it('a kind added to the list follows into the gateway’s bound, the prompt, the sums and the checks', async () => {
+    // The list's own module, with one more kind on the prompt's side (what adding a kind writes there).
+    const source = readFileSync(path.join(root, 'src/pricing/token-kinds.ts'), 'utf8');
+    const added = source
+      .replace(/'reasoning'\] as const/, "'reasoning', 'audio'] as const")
+      .replace(/(KIND_SIDE[^=]*= \{[^}]*reasoning: 'completion',)/, "$1\n  audio: 'prompt',")
+      .replace(/(MODEL_ONLY_KINDS[^=]*= \{[^}]*reasoning: true,)/, '$1\n  audio: true,');
+    expect(added).not.toBe(source);
+    const copy = path.join(mkdtempSync(path.join(tmpdir(), 'token-kinds-')), 'token-kinds.ts');
+    writeFileSync(copy, added);
+    vi.resetModules();
+    vi.doMock('../../src/pricing/token-kinds.js', () => import(copy));
+    try {
+      const list = await import('../../src/pricing/token-kinds.js');
+      expect(list.TOKEN_KINDS).toContain('audio');
+      expect(list.PROMPT_KINDS).toContain('audio');
+
+      // The gateway holds the input bound at every prompt kind, the new one included.
+      const gateway = await import('../../src/gateway/worst-case.js');
+      const splits = gateway.boundSplits({ input: 100, output: 10 });
+      expect(splits).toHaveLength(4 * 2);
+      const audio = splits.find((s) => (s.input as string) === 'audio' && s.output === 'output')!;
+      expect(gateway.heldSplit(audio)).toMatchObject({ audioTokens: 100, outputTokens: 10, inputTokens: 0 });
+
+      // A cut request's counts name every kind.
+      const settlement = await import('../../src/gateway/gateway-settlement.js');
+      const request = {
+        inputBound: 100,
+        outputBound: 10,
+        route: { usage: 'openai.chat' },
+        rule: {},
+        held: { units: null, serviceTier: null },
+      } as unknown as Parameters<typeof settlement.cutCounts>[0];
+      const outcome = { startUsage: null, outputBytes: 4, serviceTier: null, termination: 'client_abort' };
+      expect(settlement.cutCounts(request, outcome as never)).toMatchObject({
+        inputTokens: 100,
+        audioTokens: 0,
+        outputTokens: 4,
+        reasoningTokens: 0,
+      });
+
+      // The long-context threshold counts the new prompt kind.
+      const math = await import('../../src/pricing/pricing-math.js');
+      const prices = {
+        ...math.flatPrices('1'),
+        longContext: { threshold: 50, input: '2', output: '3' },
+      };
+      const tokens = { ...math.kindsOf(10, 1), audio: 60 } as Parameters<typeof math.pricesFor>[0];
+      expect(math.pricesFor(tokens, prices).input).toBe('2');
+      const sql = await import('../../src/pricing/pricing.sql.js');
+      const sqlKinds = Object.fromEntries(list.TOKEN_KINDS.map((k) => [k, `$${k}`]));
+      expect(sql.creditsSql('r', sqlKinds as never, '1')).toContain('$audio::bigint');
+
+      // The tables' checks name the new column.
+      const { getMetadataArgsStorage: storage } = await import('typeorm');
+      await import('../../src/usage/entities/usage-record.entity.js');
+      await import('../../src/streaming-sessions/entities/streaming-session.entity.js');
+      const checks = storage()
+        .checks.filter((c) => c.name === 'usage_records_counts_check' || c.name?.startsWith('streaming_sessions_'))
+        .map((c) => c.expression);
+      expect(checks.filter((e) => e.includes('audio_tokens'))).toHaveLength(3);
+    } finally {
+      vi.doUnmock('../../src/pricing/token-kinds.js');
+      vi.resetModules();
+    }
   });
 });

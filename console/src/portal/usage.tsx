@@ -7,6 +7,7 @@ import {
 } from '../api/generated/@tanstack/react-query.gen';
 import { exportUsageRecordsCsv, listOrgUsageRecords } from '../api/generated/sdk.gen';
 import type { UsageRecordResponseDto } from '../api/generated/types.gen';
+import { KINDS, TOKEN_KINDS, tokenField } from '../lib/token-kinds';
 import type { PortalSession } from './account';
 import { credits, shortDateTime } from './format';
 import { cursorPaging, LoadMore, pagesOf } from './paging';
@@ -19,19 +20,12 @@ interface Filters {
   modelId?: string;
 }
 
-const KINDS: Array<[keyof UsageRecordResponseDto, string]> = [
-  ['inputTokens', 'in'],
-  ['outputTokens', 'out'],
-  ['cacheReadTokens', 'cache read'],
-  ['cacheWriteTokens', 'cache write'],
-  ['reasoningTokens', 'reasoning'],
-];
-
 /** Token counts by kind (`in 1,500 · out 500 · cache read 200`), or the total when only that was given. */
 function tokensOf(r: UsageRecordResponseDto): string[] {
-  const parts = KINDS.filter(([k]) => typeof r[k] === 'number' && (r[k] as number) > 0).map(
-    ([k, label]) => `${label} ${credits(r[k] as number)}`,
-  );
+  const parts = TOKEN_KINDS.flatMap((kind) => {
+    const count = r[tokenField(kind)];
+    return typeof count === 'number' && count > 0 ? [`${KINDS[kind].short} ${credits(count)}`] : [];
+  });
   if (parts.length > 0) return parts;
   return [r.tokens == null ? '—' : `${credits(r.tokens)} tokens`];
 }

@@ -7,16 +7,13 @@ import { createAccountPriceMutation } from '../api/generated/@tanstack/react-que
 import { ActionDialog } from '../components/action-dialog';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
+import { kindsOf, priceField, priceLabel, TOKEN_KINDS, type TokenKind } from '../lib/token-kinds';
 import { DimensionFields, unitPricesOf } from './pricing-dimensions';
 
 const EMPTY = {
   modelId: '',
   discountPercent: '',
-  price: '',
-  output: '',
-  cacheRead: '',
-  cacheWrite: '',
-  reasoning: '',
+  ...(Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, ''])) as Record<TokenKind, string>),
   unitPrices: '',
   effectiveFrom: '',
   notes: '',
@@ -38,11 +35,7 @@ function accountPriceBody(
     ...account,
     modelId: form.modelId.trim(),
     discountPercent: optional(form.discountPercent),
-    pricePer1kTokens: optional(form.price),
-    outputPricePer1kTokens: optional(form.output),
-    cacheReadPricePer1kTokens: optional(form.cacheRead),
-    cacheWritePricePer1kTokens: optional(form.cacheWrite),
-    reasoningPricePer1kTokens: optional(form.reasoning),
+    ...Object.fromEntries(TOKEN_KINDS.map((kind) => [priceField(kind), optional(form[kind])])),
     ...units,
     effectiveFrom: optional(form.effectiveFrom) ?? new Date().toISOString(),
     notes: optional(form.notes),
@@ -67,6 +60,7 @@ export function NewAccountPrice({ account }: { account: { userId: string } | { o
   const body = accountPriceBody(account, form);
   const field = (name: keyof Form, label: string, required = false) => (
     <TextInput
+      key={name}
       label={label}
       value={form[name]}
       required={required}
@@ -97,13 +91,12 @@ export function NewAccountPrice({ account }: { account: { userId: string } | { o
         {field('modelId', 'Model or pattern (anthropic.*)', true)}
         {field('discountPercent', 'Discount % (0–100, 2 places)')}
         <Group grow>
-          {field('price', 'Input price per 1k')}
-          {field('output', 'Output price per 1k')}
-          {field('reasoning', 'Reasoning price per 1k')}
+          {(['input', ...kindsOf('completion')] as const).map((kind) => field(kind, priceLabel(kind)))}
         </Group>
         <Group grow>
-          {field('cacheRead', 'Cache-read price per 1k')}
-          {field('cacheWrite', 'Cache-write price per 1k')}
+          {kindsOf('prompt')
+            .slice(1)
+            .map((kind) => field(kind, priceLabel(kind)))}
         </Group>
         <DimensionFields
           units={{ value: form.unitPrices, onChange: (value) => setForm({ ...form, unitPrices: value }) }}

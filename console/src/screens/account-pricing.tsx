@@ -6,6 +6,7 @@ import { listAccountPricesOptions, listPlansOptions } from '../api/generated/@ta
 import { useOperator } from '../auth';
 import { DataTable } from '../components/data-table';
 import { errorMessage, utc } from '../lib/format';
+import { KINDS, priceField, TOKEN_KINDS } from '../lib/token-kinds';
 import { NewAccountPrice } from './account-price-form';
 import { unitPricesText } from './pricing-dimensions';
 
@@ -19,11 +20,7 @@ function terms(price: AccountPrice): string {
   if (price.discountPercent !== null) return `${price.discountPercent} % off the rule`;
   const units = unitPricesText(price.unitPrices);
   const kinds: Array<[string, string | number | null]> = [
-    ['input', price.pricePer1kTokens],
-    ['output', price.outputPricePer1kTokens],
-    ['cache read', price.cacheReadPricePer1kTokens],
-    ['cache write', price.cacheWritePricePer1kTokens],
-    ['reasoning', price.reasoningPricePer1kTokens],
+    ...TOKEN_KINDS.map((kind): [string, string | null] => [KINDS[kind].name, price[priceField(kind)]]),
     ['long context above', price.longContextThreshold],
   ];
   return kinds

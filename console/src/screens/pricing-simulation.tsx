@@ -8,6 +8,7 @@ import { useOperator } from '../auth';
 import { DataTable } from '../components/data-table';
 import { Stat } from '../components/stat';
 import { credits, errorMessage, utcDaysAgo } from '../lib/format';
+import { priceField, TOKEN_KINDS } from '../lib/token-kinds';
 import { ApplyRerateDialog, RecentRerates, RerateProgress, useApplyRerateDialog } from './pricing-rerates';
 
 type Body = SimulatePricingData['body'];
@@ -18,11 +19,7 @@ export function sheetOf(rules: PricingRuleResponseDto[]): string {
     Object.fromEntries(
       Object.entries({
         modelId: rule.modelId,
-        pricePer1kTokens: rule.pricePer1kTokens,
-        outputPricePer1kTokens: rule.outputPricePer1kTokens,
-        cacheReadPricePer1kTokens: rule.cacheReadPricePer1kTokens,
-        cacheWritePricePer1kTokens: rule.cacheWritePricePer1kTokens,
-        reasoningPricePer1kTokens: rule.reasoningPricePer1kTokens,
+        ...Object.fromEntries(TOKEN_KINDS.map((kind) => [priceField(kind), rule[priceField(kind)]])),
         longContextThreshold: rule.longContextThreshold,
         longContextPricePer1kTokens: rule.longContextPricePer1kTokens,
         longContextOutputPricePer1kTokens: rule.longContextOutputPricePer1kTokens,

@@ -16,6 +16,16 @@ import { ScreenTitle } from '../layout';
 import { credits, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
+import {
+  inheritsFrom,
+  KINDS,
+  kindsOf,
+  kindTitle,
+  priceField,
+  priceLabel,
+  TOKEN_KINDS,
+  type TokenKind,
+} from '../lib/token-kinds';
 import { DimensionFields, serviceTiersOf, TiersAndUnits, unitPricesOf } from './pricing-dimensions';
 import { Simulation } from './pricing-simulation';
 import { NO_VOLUME, VolumeFields, volumeFormOf, volumeOf, volumeText } from './pricing-volume';
@@ -39,48 +49,40 @@ function Price({ own, inherited, from }: { own: string | null; inherited: string
   );
 }
 
-const output = (row: Rule) => row.outputPricePer1kTokens ?? row.pricePer1kTokens;
+/** The price a rule bills a kind at: its own, else the one it inherits. */
+function priceOf(row: Rule, kind: TokenKind): string {
+  const from = inheritsFrom(kind);
+  return row[priceField(kind)] ?? (from === null ? row.pricePer1kTokens : priceOf(row, from));
+}
+
+/** A kind's price column: input's is the base price; a kind left unset shows the price it inherits. */
+function priceColumn(kind: TokenKind): Column<Rule> {
+  const from = inheritsFrom(kind);
+  return {
+    label: kindTitle(kind),
+    render: (row) =>
+      from === null ? (
+        row.pricePer1kTokens
+      ) : (
+        <Price own={row[priceField(kind)]} inherited={priceOf(row, from)} from={KINDS[from].name} />
+      ),
+    numeric: true,
+  };
+}
 
 function ProviderCost({ row }: { row: Rule }) {
   const cost = row.providerCost;
   if (!cost) return <>{row.providerCostPer1kTokens ?? '—'}</>;
-  const kinds: Array<[string, string]> = [
-    ['in', cost.input],
-    ['out', cost.output],
-    ['cache read', cost.cacheRead],
-    ['cache write', cost.cacheWrite],
-    ['reasoning', cost.reasoning],
-  ];
   return (
     <Text span inherit size="xs">
-      {kinds.map(([label, value]) => `${label} ${value}`).join(' · ')}
+      {TOKEN_KINDS.map((kind) => `${KINDS[kind].short} ${cost[kind]}`).join(' · ')}
     </Text>
   );
 }
 
 /** Credits per 1,000 tokens of each kind: every price a rule bills by, the long-context tier included. */
 const ruleColumns: Column<Rule>[] = [
-  { label: 'Input', render: (row) => row.pricePer1kTokens, numeric: true },
-  {
-    label: 'Output',
-    render: (row) => <Price own={row.outputPricePer1kTokens} inherited={row.pricePer1kTokens} from="input" />,
-    numeric: true,
-  },
-  {
-    label: 'Cache read',
-    render: (row) => <Price own={row.cacheReadPricePer1kTokens} inherited={row.pricePer1kTokens} from="input" />,
-    numeric: true,
-  },
-  {
-    label: 'Cache write',
-    render: (row) => <Price own={row.cacheWritePricePer1kTokens} inherited={row.pricePer1kTokens} from="input" />,
-    numeric: true,
-  },
-  {
-    label: 'Reasoning',
-    render: (row) => <Price own={row.reasoningPricePer1kTokens} inherited={output(row)} from="output" />,
-    numeric: true,
-  },
+  ...TOKEN_KINDS.map(priceColumn),
   {
     label: 'Long context',
     render: (row) =>
@@ -225,11 +227,7 @@ function History({ modelId }: { modelId: string }) {
 
 const EMPTY_RULE = {
   modelId: '',
-  price: '',
-  output: '',
-  cacheRead: '',
-  cacheWrite: '',
-  reasoning: '',
+  ...(Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, ''])) as Record<TokenKind, string>),
   longContextThreshold: '',
   longContextPrice: '',
   longContextOutput: '',
@@ -257,11 +255,10 @@ function formOf(rule: Rule): typeof EMPTY_RULE {
   return {
     ...EMPTY_RULE,
     modelId: rule.modelId,
-    price: rule.pricePer1kTokens,
-    output: text(rule.outputPricePer1kTokens),
-    cacheRead: text(rule.cacheReadPricePer1kTokens),
-    cacheWrite: text(rule.cacheWritePricePer1kTokens),
-    reasoning: text(rule.reasoningPricePer1kTokens),
+    ...(Object.fromEntries(TOKEN_KINDS.map((kind) => [kind, text(rule[priceField(kind)])])) as Record<
+      TokenKind,
+      string
+    >),
     longContextThreshold: text(rule.longContextThreshold),
     longContextPrice: text(rule.longContextPricePer1kTokens),
     longContextOutput: text(rule.longContextOutputPricePer1kTokens),
@@ -291,11 +288,10 @@ function ruleBody(form: typeof EMPTY_RULE): CreatePricingRuleData['body'] | { pr
   if ('problem' in volume) return volume;
   return {
     modelId: form.modelId.trim(),
-    pricePer1kTokens: form.price.trim(),
-    outputPricePer1kTokens: optional(form.output),
-    cacheReadPricePer1kTokens: optional(form.cacheRead),
-    cacheWritePricePer1kTokens: optional(form.cacheWrite),
-    reasoningPricePer1kTokens: optional(form.reasoning),
+    pricePer1kTokens: form.input.trim(),
+    ...Object.fromEntries(
+      TOKEN_KINDS.filter((kind) => kind !== 'input').map((kind) => [priceField(kind), optional(form[kind])]),
+    ),
     longContextThreshold: threshold === undefined ? undefined : Number(threshold),
     longContextPricePer1kTokens: optional(form.longContextPrice),
     longContextOutputPricePer1kTokens: optional(form.longContextOutput),
@@ -332,6 +328,7 @@ function NewRule({ onCreated, from }: { onCreated: (modelId: string) => void; fr
   const body = ruleBody(form);
   const field = (name: keyof typeof EMPTY_RULE, label: string, required = false) => (
     <TextInput
+      key={name}
       label={label}
       value={form[name]}
       required={required}
@@ -359,14 +356,12 @@ function NewRule({ onCreated, from }: { onCreated: (modelId: string) => void; fr
           Credits per 1,000 tokens, at most 4 decimal places. Empty: the price named in the table.
         </Text>
         {field('modelId', 'Model', true)}
-        {field('price', 'Price per 1k tokens', true)}
+        {field('input', 'Price per 1k tokens', true)}
+        <Group grow>{kindsOf('completion').map((kind) => field(kind, priceLabel(kind)))}</Group>
         <Group grow>
-          {field('output', 'Output price per 1k')}
-          {field('reasoning', 'Reasoning price per 1k')}
-        </Group>
-        <Group grow>
-          {field('cacheRead', 'Cache-read price per 1k')}
-          {field('cacheWrite', 'Cache-write price per 1k')}
+          {kindsOf('prompt')
+            .slice(1)
+            .map((kind) => field(kind, priceLabel(kind)))}
         </Group>
         <Group grow align="start">
           {field('longContextThreshold', 'Long context above (tokens)')}

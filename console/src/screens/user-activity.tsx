@@ -19,10 +19,11 @@ import { DailyChart } from '../components/daily-chart';
 import { cursorPaging, DataTable, pagesOf } from '../components/data-table';
 import { LoadMore } from '../components/load-more';
 import { credits, errorMessage, utc, utcDaysAgo } from '../lib/format';
+import { KINDS, TOKEN_KINDS, tokenField } from '../lib/token-kinds';
 import { CorrectDialog, RecordCorrections, useCorrectDialog } from './record-corrections';
 
 type Kind = LedgerEntryDto['kind'];
-const KINDS: Kind[] = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft'];
+const ENTRY_KINDS: Kind[] = ['grant', 'debit', 'hold', 'release', 'expire', 'void', 'rollover', 'repay', 'overdraft'];
 
 export function UserLedger({ userId }: { userId: string }) {
   const [kind, setKind] = useState<Kind | null>(null);
@@ -34,7 +35,7 @@ export function UserLedger({ userId }: { userId: string }) {
       <Select
         label="Kind"
         placeholder="Every kind"
-        data={KINDS}
+        data={ENTRY_KINDS}
         value={kind}
         onChange={(value) => setKind(value as Kind | null)}
         clearable
@@ -159,23 +160,16 @@ export function UserUsage({ userId }: { userId: string }) {
   );
 }
 
-const TOKEN_KINDS = [
-  ['inputTokens', 'in'],
-  ['outputTokens', 'out'],
-  ['cacheReadTokens', 'cache read'],
-  ['cacheWriteTokens', 'cache write'],
-  ['reasoningTokens', 'reasoning'],
-] as const;
-
 /**
  * A record's tokens as metered, each kind given (`in 1,500 · out 500 · cache read 200`), else its
  * total; a record charged in credits has none (—).
  */
 export function tokenCounts(record: UsageRecordResponseDto): string[] {
   // Input and output as given; cache and reasoning only when there were some (0 is "none of that kind").
-  const kinds = TOKEN_KINDS.filter(
-    ([field]) => record[field] != null && (record[field] !== 0 || field === 'inputTokens' || field === 'outputTokens'),
-  ).map(([field, label]) => `${label} ${credits(record[field])}`);
+  const kinds = TOKEN_KINDS.filter((kind) => {
+    const count = record[tokenField(kind)];
+    return count != null && (count !== 0 || kind === 'input' || kind === 'output');
+  }).map((kind) => `${KINDS[kind].short} ${credits(record[tokenField(kind)])}`);
   if (kinds.length > 0) return kinds;
   return record.tokens == null ? [] : [`${credits(record.tokens)} total`];
 }

@@ -5,7 +5,7 @@ import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import { TokenCountColumn } from '../../pricing/entities/columns.js';
-import type { TokenFields } from '../../pricing/token-kinds.js';
+import { kindList, TOKEN_KINDS, tokenColumn, type TokenFields, type TokenKind } from '../../pricing/token-kinds.js';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed', 'aborted', 'expired'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -45,12 +45,15 @@ export type SettlementRequest =
   | ({ kind: 'abort' } & SettlementTokens & SettlementSource)
   | { kind: 'expire' };
 
+/** A kind's estimate column: `estimated_cache_read_tokens`. */
+const estimated = (kind: TokenKind) => `estimated_${tokenColumn(kind)}`;
+
 /** One streaming session (migration 1732000003000); written with SQL by StreamingSessionsRepository. */
 @Entity({ name: 'streaming_sessions' })
 // Every count at least 0 (NULL passes): one check for all, read at each write (migration 1732004900000).
 @Check(
   'streaming_sessions_counts_check',
-  `LEAST(estimated_tokens, estimated_credits, actual_tokens, actual_credits, refund, shortfall, estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens, estimated_cache_write_tokens, estimated_reasoning_tokens) >= 0`,
+  `LEAST(estimated_tokens, estimated_credits, actual_tokens, actual_credits, refund, shortfall, ${kindList(estimated)}) >= 0`,
 )
 @Check('streaming_sessions_status_check', `status::text = ANY ('{active,completed,failed,aborted,expired}'::text[])`)
 @Check('streaming_sessions_allocated_check', `allocated_credits >= estimated_credits`)
@@ -64,10 +67,7 @@ export type SettlementRequest =
 @Check('streaming_sessions_record_extras_check', `jsonb_typeof(record_extras) = 'object'`)
 @Check(
   'streaming_sessions_estimate_split_check',
-  `COALESCE(estimated_input_tokens + estimated_output_tokens + estimated_cache_read_tokens + estimated_cache_write_tokens
-             + estimated_reasoning_tokens = estimated_tokens,
-             num_nonnulls(estimated_input_tokens, estimated_output_tokens, estimated_cache_read_tokens,
-                          estimated_cache_write_tokens, estimated_reasoning_tokens) = 0)`,
+  `COALESCE(${TOKEN_KINDS.map(estimated).join(' + ')} = estimated_tokens, num_nonnulls(${kindList(estimated)}) = 0)`,
 )
 @Index('streaming_sessions_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('streaming_sessions_user_status_idx', ['userId', 'status', 'startedAt'])

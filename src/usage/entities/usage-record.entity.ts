@@ -5,6 +5,7 @@ import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import { TokenCountColumn } from '../../pricing/entities/columns.js';
+import { kindList, tokenColumn } from '../../pricing/token-kinds.js';
 
 /**
  * One metered event (migration 1732000002000). Statement triggers (migration 1732000002100, not
@@ -12,10 +13,7 @@ import { TokenCountColumn } from '../../pricing/entities/columns.js';
  */
 @Entity({ name: 'usage_records' })
 // Every count at least 0 (NULL passes): one check for all, read at each write (migration 1732004900000).
-@Check(
-  'usage_records_counts_check',
-  `LEAST(credits, tokens, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, shortfall) >= 0`,
-)
+@Check('usage_records_counts_check', `LEAST(credits, tokens, ${kindList(tokenColumn)}, shortfall) >= 0`)
 @Check('usage_records_provider_cost_check', `provider_cost >= 0`)
 @Check('usage_records_billing_status_check', `billing_status::text = ANY ('{billed,needs_review}'::text[])`)
 // Descending keys with INCLUDE columns TypeORM cannot describe; the migration keeps them,
