@@ -208,6 +208,7 @@ import { VolumeRoundsPerRequest1732006510000 } from './1732006510000-volume-roun
 import { MoneyInMinorPlaces1732006600000 } from './1732006600000-money-in-minor-places.js';
 import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of-many-writers.js';
 import { TakeSteps1732006900000 } from './1732006900000-take-steps.js';
+import { TakeStepsColumns1732006910000 } from './1732006910000-take-steps-columns.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -421,4 +422,5 @@ export const MIGRATIONS = [
   MoneyInMinorPlaces1732006600000,
   EventIdsOfManyWriters1732006700000,
   TakeSteps1732006900000,
+  TakeStepsColumns1732006910000,
 ];

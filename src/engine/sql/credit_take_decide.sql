@@ -22,7 +22,7 @@ AS $function$
     u_owed bigint[] := p_settings.out_owed; u_used bigint[] := p_settings.out_used;
     m_e integer[]; m_found boolean[]; m_removed boolean[]; m_limit bigint[]; m_period varchar[]; m_spent bigint[];
     v_key_limit integer; v_key_spent bigint := 0; v_budgets boolean := NOT (p_budgets IS NULL);
-    bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}';
+    bc_codes varchar[] := '{}'; bc_used bigint[] := '{}'; bc_limits bigint[] := '{}'; b_from integer[]; b_to integer[];
     i integer; u integer; mi integer; vv record;
     v_amount integer; v_ask bigint; v_strict boolean; v_windowed boolean; v_headroom bigint; v_status varchar;
     v_bal bigint; v_od bigint; v_spent bigint; v_room bigint;
@@ -34,7 +34,8 @@ AS $function$
       out_member_added := array_fill(0::bigint, ARRAY[cardinality(p_pairs.out_u)]);
     END IF; END IF;
     IF NOT (p_key IS NULL) THEN v_key_limit := p_key.out_limit; v_key_spent := p_key.out_spent; END IF;
-    IF v_budgets THEN out_budget_added := p_budgets.out_added; bc_codes := '{budget:}'; bc_used := '{0}'; END IF;
+    IF v_budgets THEN out_budget_added := p_budgets.out_added; b_from := p_budgets.out_from; b_to := p_budgets.out_to; END IF;
+    IF v_budgets THEN bc_codes := '{budget:}'; bc_used := '{0}'; END IF;
     out_status := array_fill(NULL::varchar, ARRAY[n]); out_step := array_fill(NULL::integer, ARRAY[n]); out_charges := array_fill(NULL::jsonb, ARRAY[n]);
     out_collected := array_fill(0::bigint, ARRAY[n]); out_debt := out_collected; out_balance := out_collected;
     out_before := out_collected; out_available := out_collected; out_headroom := out_collected;
@@ -60,7 +61,7 @@ AS $function$
                          WHEN p_takes[i] <> 'hold' THEN credit_headroom(u_overdraft[u], u_owed[u]) ELSE 0 END;
       -- then its budgets, as one cap 'budget:' of their least room (none: no limit)
       IF v_budgets THEN
-        v_room := credit_take_budget_room(p_budgets, p_budgets.out_from[i], p_budgets.out_to[i], out_budget_added); bc_limits := ARRAY[v_room];
+        v_room := credit_take_budget_room(p_budgets, b_from[i], b_to[i], out_budget_added); bc_limits := ARRAY[v_room];
       END IF;
       -- The one decision: the key's budget, the member's limit (what they spent in its period, this
       -- take's events before included), then the hourly window (the stored buckets for the last hour
@@ -72,7 +73,7 @@ AS $function$
       out_available[i] := out_account_available[u]; out_headroom[i] := v_headroom;
       IF v_status LIKE 'budget:%' THEN
         out_status[i] := 'budget_exceeded';
-        out_parts[i] := credit_take_budget_refused(p_budgets, p_budgets.out_from[i], p_budgets.out_to[i], out_budget_added, v_ask);
+        out_parts[i] := credit_take_budget_refused(p_budgets, b_from[i], b_to[i], out_budget_added, v_ask);
         CONTINUE;
       ELSIF v_status <> 'ok' THEN
         out_status[i] := v_status;
@@ -104,10 +105,8 @@ AS $function$
         END IF;
         v_key_spent := v_key_spent + v_spent; out_key_charged := COALESCE(out_key_charged, 0) + v_spent;
       END IF;
-      IF v_budgets AND v_spent > 0 THEN -- (apart: a null record's field is an error, even where AND need not read it)
-        IF p_budgets.out_from[i] IS NOT NULL THEN
-          out_budget_added := credit_take_budget_count(p_budgets, p_budgets.out_from[i], p_budgets.out_to[i], out_budget_added, v_spent, v_room);
-        END IF;
+      IF b_from[i] IS NOT NULL AND v_spent > 0 THEN
+        out_budget_added := credit_take_budget_count(p_budgets, b_from[i], b_to[i], out_budget_added, v_spent, v_room);
       END IF;
       IF mi IS NOT NULL AND v_spent > 0 THEN
         IF m_spent[mi] + v_spent >= m_limit[mi] THEN

@@ -70,9 +70,12 @@ AS $function$
                                 dc.out_key_charged);
     END IF;
     IF dc.out_alerts OR st.out_recharge THEN PERFORM credit_take_notify(ac.out_acc, ac.out_u, dc, p_thresholds, st.out_recharge); END IF;
-    -- Over unnest(), whose plan is kept; generate_series(1, n)'s was made afresh at every call.
+    -- Over unnest(), whose plan is kept (generate_series(1, n)'s was made afresh at every call), of
+    -- every column at once: a step's arrays are flat, and a subscript of a flat array of jsonb or
+    -- with nulls walks it from its start.
     RETURN QUERY
-      SELECT g.i::int, g.status, p_usage_records[g.i], dc.out_collected[g.i], dc.out_debt[g.i], dc.out_balance[g.i], dc.out_retry[g.i],
-             dc.out_available[g.i], dc.out_headroom[g.i], fl.out_parts[g.i], dc.out_step[g.i]
-        FROM unnest(dc.out_status) WITH ORDINALITY AS g(status, i);
+      SELECT g.i::int, g.status, g.record, g.collected, g.debt, g.balance, g.retry, g.available, g.headroom, g.parts, g.step
+        FROM unnest(dc.out_status, p_usage_records, dc.out_collected, dc.out_debt, dc.out_balance, dc.out_retry, dc.out_available,
+                    dc.out_headroom, fl.out_parts, dc.out_step)
+             WITH ORDINALITY AS g(status, record, collected, debt, balance, retry, available, headroom, parts, step, i);
   END $function$;
