@@ -209,6 +209,7 @@ import { MoneyInMinorPlaces1732006600000 } from './1732006600000-money-in-minor-
 import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of-many-writers.js';
 import { TakeSteps1732006900000 } from './1732006900000-take-steps.js';
 import { TakeStepsColumns1732006910000 } from './1732006910000-take-steps-columns.js';
+import { TakeStepsExpressions1732006920000 } from './1732006920000-take-steps-expressions.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -423,4 +424,5 @@ export const MIGRATIONS = [
   EventIdsOfManyWriters1732006700000,
   TakeSteps1732006900000,
   TakeStepsColumns1732006910000,
+  TakeStepsExpressions1732006920000,
 ];

@@ -1,6 +1,6 @@
 CREATE OR REPLACE FUNCTION public.credit_take_count(p_account_ids bigint[], p_window_added bigint[], p_minute bigint, p_pairs record, p_member_added bigint[],
     p_budgets record, p_budget_added bigint[], p_api_key_id uuid, p_key record, p_key_charged bigint)
- RETURNS void
+ RETURNS integer
  LANGUAGE plpgsql
 AS $function$
   -- The counters of a take (credits_take_events()), after its lines: what its decisions
@@ -10,7 +10,7 @@ AS $function$
   -- order) and to the key's budget (p_key_charged, null: no budget or no charge decided against it, once
   -- for the take; the events' limit_reached were sent in their order). Each statement costs its
   -- start-up whether or not it finds rows, and a record (a batch of one) pays them all: each runs only
-  -- when it has something to write.
+  -- when it has something to write. Answers 0: a value, so the take calls it as an expression.
   BEGIN
     IF 0 < ANY (p_member_added) THEN
       PERFORM credit_cap_spend_add('member', p_pairs.out_member,
@@ -37,4 +37,5 @@ AS $function$
     IF p_key_charged IS NOT NULL THEN
       PERFORM credit_cap_spend_add('key', ARRAY[p_api_key_id::varchar], ARRAY[NULL::bigint], p_key.out_start, ARRAY[p_key_charged]);
     END IF;
+    RETURN 0;
   END $function$;

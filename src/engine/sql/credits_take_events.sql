@@ -27,12 +27,13 @@ AS $function$
   -- A list of named steps, each a function with its own test: the accounts locked, the members'
   -- limits, the settings, the key's budget, the budgets and the lots read under the locks; the
   -- decisions in memory; the FIFO over the lots into ledger lines; the writer; the volume tail, the
-  -- counters and the events. A step with nothing to do is not called.
+  -- counters and the events. A step with nothing to do is not called; each is called as an expression
+  -- (PERFORM would start a statement).
   DECLARE
     n integer := COALESCE(cardinality(p_account_ids), 0);
     e_take varchar[]; e_mode varchar[]; e_member varchar[]; e_session varchar[];
     v_minute bigint := floor(extract(epoch FROM now()) / 60)::bigint;
-    ac record; mb record; st record; ky record; bg record; lt record; dc record; fl record;
+    ac record; mb record; st record; ky record; bg record; lt record; dc record; fl record; v_done integer;
   BEGIN
     IF n = 0 THEN RETURN; END IF;
     e_member := COALESCE(p_members, array_fill(NULL::varchar, ARRAY[n]));
@@ -61,15 +62,15 @@ AS $function$
                              v_minute);
     fl := credit_take_fifo(ac.out_u, dc.out_status, dc.out_collected, dc.out_debt, dc.out_before, e_take, p_usage_records, e_member,
                            e_session, p_corrections, p_created_bys, ac.out_acc, lt, dc.out_parts);
-    IF cardinality(fl.out_accounts) > 0 THEN PERFORM credit_take_write(fl, p_api_key_id, p_created_by); END IF;
+    IF cardinality(fl.out_accounts) > 0 THEN v_done := credit_take_write(fl, p_api_key_id, p_created_by); END IF;
     IF p_volumes IS NOT NULL AND cardinality(array_remove(dc.out_charges, NULL)) > 0 THEN
-      PERFORM credit_take_volume_charges(dc.out_charges, p_usage_records, p_created_bys, p_created_by, p_api_key_id);
+      v_done := credit_take_volume_charges(dc.out_charges, p_usage_records, p_created_bys, p_created_by, p_api_key_id);
     END IF;
     IF 0 < ANY (dc.out_window_added) OR 0 < ANY (dc.out_member_added) OR 0 < ANY (dc.out_budget_added) OR dc.out_key_charged IS NOT NULL THEN
-      PERFORM credit_take_count(ac.out_acc, dc.out_window_added, v_minute, mb, dc.out_member_added, bg, dc.out_budget_added, p_api_key_id, ky,
-                                dc.out_key_charged);
+      v_done := credit_take_count(ac.out_acc, dc.out_window_added, v_minute, mb, dc.out_member_added, bg, dc.out_budget_added, p_api_key_id, ky,
+                              dc.out_key_charged);
     END IF;
-    IF dc.out_alerts OR st.out_recharge THEN PERFORM credit_take_notify(ac.out_acc, ac.out_u, dc, p_thresholds, st.out_recharge); END IF;
+    IF dc.out_alerts OR st.out_recharge THEN v_done := credit_take_notify(ac.out_acc, ac.out_u, dc, p_thresholds, st.out_recharge); END IF;
     -- Over unnest(), whose plan is kept (generate_series(1, n)'s was made afresh at every call), of
     -- every column at once: a step's arrays are flat, and a subscript of a flat array of jsonb or
     -- with nulls walks it from its start.
