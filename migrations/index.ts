@@ -207,6 +207,9 @@ import { VolumeTotalsChargedCredits1732006500000 } from './1732006500000-volume-
 import { VolumeRoundsPerRequest1732006510000 } from './1732006510000-volume-rounds-per-request.js';
 import { MoneyInMinorPlaces1732006600000 } from './1732006600000-money-in-minor-places.js';
 import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of-many-writers.js';
+import { TakeSteps1732006900000 } from './1732006900000-take-steps.js';
+import { TakeStepsColumns1732006910000 } from './1732006910000-take-steps-columns.js';
+import { TakeStepsExpressions1732006920000 } from './1732006920000-take-steps-expressions.js';
 import { UsageKeysClaim1732007200000 } from './1732007200000-usage-keys-claim.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -420,5 +423,8 @@ export const MIGRATIONS = [
   VolumeRoundsPerRequest1732006510000,
   MoneyInMinorPlaces1732006600000,
   EventIdsOfManyWriters1732006700000,
+  TakeSteps1732006900000,
+  TakeStepsColumns1732006910000,
+  TakeStepsExpressions1732006920000,
   UsageKeysClaim1732007200000,
 ];

@@ -82,7 +82,43 @@ export function signature(definition: string): string {
   return end < 0 ? text : text.slice(0, end);
 }
 
-/** A file's text as it is written: the definition, its statement's semicolon, a final newline. */
+/** The longest line of a function's file (docs/architecture.md "How the structure is counted"). */
+export const LONGEST_SQL_LINE = 160;
+
+/**
+ * A header line (pg_get_functiondef() prints the parameters and the result on one line each) broken
+ * after its commas outside quotes, each line at most LONGEST_SQL_LINE characters; white space is what
+ * the comparison folds, so the file still matches the database.
+ */
+function wrapHeaderLine(line: string): string[] {
+  if (line.length <= LONGEST_SQL_LINE) return [line];
+  const parts: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "'") quoted = !quoted;
+    if (!quoted && line[i] === ',' && line[i + 1] === ' ') {
+      parts.push(line.slice(start, i + 1));
+      start = i + 2;
+    }
+  }
+  parts.push(line.slice(start));
+  const lines: string[] = [];
+  for (const part of parts) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + part.length <= LONGEST_SQL_LINE) lines[last] += ` ${part}`;
+    else lines.push(last < 0 ? part : `    ${part}`);
+  }
+  return lines;
+}
+
+/**
+ * A file's text as it is written: the definition with its header's long lines broken (the body is
+ * kept as written), its statement's semicolon, a final newline.
+ */
 export function fileText(definition: string): string {
-  return `${definition.trimEnd()};\n`;
+  const lines = definition.trimEnd().split('\n');
+  const body = lines.findIndex((line) => line.startsWith('AS '));
+  const head = body < 0 ? lines : lines.slice(0, body);
+  return `${[...head.flatMap(wrapHeaderLine), ...(body < 0 ? [] : lines.slice(body))].join('\n')};\n`;
 }

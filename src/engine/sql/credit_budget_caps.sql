@@ -1,4 +1,6 @@
-CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_scopes jsonb[], OUT out_from integer[], OUT out_to integer[], OUT out_caps integer[], OUT out_id bigint[], OUT out_name character varying[], OUT out_limit bigint[], OUT out_start timestamp with time zone[], OUT out_spent bigint[], OUT out_added bigint[], OUT out_account bigint[])
+CREATE OR REPLACE FUNCTION public.credit_budget_caps(p_account_ids bigint[], p_scopes jsonb[], OUT out_from integer[], OUT out_to integer[],
+    OUT out_caps integer[], OUT out_id bigint[], OUT out_name character varying[], OUT out_limit bigint[], OUT out_start timestamp with time zone[],
+    OUT out_spent bigint[], OUT out_added bigint[], OUT out_account bigint[])
  RETURNS record
  LANGUAGE plpgsql
  STABLE

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_budget_refusal(p_id bigint, p_budget_id character varying, p_limit bigint, p_spent bigint, p_start timestamp with time zone, p_account_id bigint)
+CREATE OR REPLACE FUNCTION public.credit_budget_refusal(p_id bigint, p_budget_id character varying, p_limit bigint, p_spent bigint,
+    p_start timestamp with time zone, p_account_id bigint)
  RETURNS jsonb
  LANGUAGE plpgsql
 AS $function$

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_cap_limit_event(p_kind character varying, p_subject character varying, p_account_id bigint, p_limit bigint, p_period character varying, p_spent_before bigint, p_charged bigint)
+CREATE OR REPLACE FUNCTION public.credit_cap_limit_event(p_kind character varying, p_subject character varying, p_account_id bigint, p_limit bigint,
+    p_period character varying, p_spent_before bigint, p_charged bigint)
  RETURNS void
  LANGUAGE plpgsql
 AS $function$

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_cap_spend_add(p_kind character varying, p_subjects character varying[], p_accounts bigint[], p_period_start timestamp with time zone, p_deltas bigint[])
+CREATE OR REPLACE FUNCTION public.credit_cap_spend_add(p_kind character varying, p_subjects character varying[], p_accounts bigint[],
+    p_period_start timestamp with time zone, p_deltas bigint[])
  RETURNS void
  LANGUAGE plpgsql
 AS $function$

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_cap_spent(p_kind character varying, p_subject character varying, p_account_id bigint, p_period character varying, p_at timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.credit_cap_spent(p_kind character varying, p_subject character varying, p_account_id bigint, p_period character varying,
+    p_at timestamp with time zone)
  RETURNS TABLE(spent bigint)
  LANGUAGE sql
  STABLE

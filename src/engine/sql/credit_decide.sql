@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_decide(p_strict boolean, p_amount bigint, p_ask bigint, p_cap_codes character varying[], p_cap_used bigint[], p_cap_limits bigint[], p_available bigint, p_headroom bigint)
+CREATE OR REPLACE FUNCTION public.credit_decide(p_strict boolean, p_amount bigint, p_ask bigint, p_cap_codes character varying[], p_cap_used bigint[],
+    p_cap_limits bigint[], p_available bigint, p_headroom bigint)
  RETURNS character varying
  LANGUAGE plpgsql
  IMMUTABLE

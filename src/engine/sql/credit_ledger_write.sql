@@ -1,4 +1,8 @@
-CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[], p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying, p_members character varying[] DEFAULT NULL::character varying[], p_values bigint[] DEFAULT NULL::bigint[], p_categories character varying[] DEFAULT NULL::character varying[], p_booked_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_correction_id uuid DEFAULT NULL::uuid, p_correction_ids uuid[] DEFAULT NULL::uuid[], p_created_bys character varying[] DEFAULT NULL::character varying[])
+CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_allocations uuid[], p_kinds character varying[], p_amounts integer[],
+    p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying,
+    p_members character varying[] DEFAULT NULL::character varying[], p_values bigint[] DEFAULT NULL::bigint[],
+    p_categories character varying[] DEFAULT NULL::character varying[], p_booked_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[],
+    p_correction_id uuid DEFAULT NULL::uuid, p_correction_ids uuid[] DEFAULT NULL::uuid[], p_created_bys character varying[] DEFAULT NULL::character varying[])
  RETURNS void
  LANGUAGE plpgsql
 AS $function$

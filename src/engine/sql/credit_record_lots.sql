@@ -1,5 +1,6 @@
 CREATE OR REPLACE FUNCTION public.credit_record_lots(p_account_ids bigint[], p_usage_records uuid[], p_sessions character varying[])
- RETURNS TABLE(out_ord integer, out_allocation_id uuid, out_paid bigint, out_paid_value bigint, out_live boolean, out_voided boolean, out_frozen boolean, out_currency character varying)
+ RETURNS TABLE(out_ord integer, out_allocation_id uuid, out_paid bigint, out_paid_value bigint, out_live boolean, out_voided boolean, out_frozen boolean,
+    out_currency character varying)
  LANGUAGE plpgsql
 AS $function$
   -- Each usage record's part of the lots it was paid from (docs/money.md "Corrections", step 2),

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_take_alerts(p_accounts bigint[], p_event_accounts integer[], p_before bigint[], p_after bigint[], p_status character varying[], p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credit_take_alerts(p_accounts bigint[], p_event_accounts integer[], p_before bigint[], p_after bigint[],
+    p_status character varying[], p_thresholds integer[])
  RETURNS void
  LANGUAGE plpgsql
 AS $function$

@@ -1,4 +1,7 @@
-CREATE OR REPLACE FUNCTION public.credit_volume_charges(p_account_ids bigint[], p_models character varying[], p_modes character varying[], p_starts timestamp with time zone[], p_ends timestamp with time zone[], p_tokens bigint[], p_bases numeric[], p_costs numeric[], p_give_backs integer[], p_expires timestamp with time zone[], p_usage_records uuid[], p_sessions character varying[], p_created_by character varying, p_api_key_id uuid, p_created_bys character varying[] DEFAULT NULL::character varying[])
+CREATE OR REPLACE FUNCTION public.credit_volume_charges(p_account_ids bigint[], p_models character varying[], p_modes character varying[],
+    p_starts timestamp with time zone[], p_ends timestamp with time zone[], p_tokens bigint[], p_bases numeric[], p_costs numeric[], p_give_backs integer[],
+    p_expires timestamp with time zone[], p_usage_records uuid[], p_sessions character varying[], p_created_by character varying, p_api_key_id uuid,
+    p_created_bys character varying[] DEFAULT NULL::character varying[])
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$

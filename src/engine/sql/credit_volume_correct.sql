@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_volume_correct(p_account_ids bigint[], p_models character varying[], p_ats timestamp with time zone[], p_tokens bigint[], p_charged integer[], p_backs integer[], p_usage_records uuid[], p_correction_ids uuid[])
+CREATE OR REPLACE FUNCTION public.credit_volume_correct(p_account_ids bigint[], p_models character varying[], p_ats timestamp with time zone[],
+    p_tokens bigint[], p_charged integer[], p_backs integer[], p_usage_records uuid[], p_correction_ids uuid[])
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$

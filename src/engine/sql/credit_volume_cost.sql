@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_volume_cost(p_mode character varying, p_steps jsonb, p_before bigint, p_tokens bigint, p_base numeric, OUT out_cost numeric, OUT out_step integer, OUT out_percent numeric, OUT out_before_percent numeric)
+CREATE OR REPLACE FUNCTION public.credit_volume_cost(p_mode character varying, p_steps jsonb, p_before bigint, p_tokens bigint, p_base numeric,
+    OUT out_cost numeric, OUT out_step integer, OUT out_percent numeric, OUT out_before_percent numeric)
  RETURNS record
  LANGUAGE plpgsql
  IMMUTABLE

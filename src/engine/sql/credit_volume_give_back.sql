@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credit_volume_give_back(p_account_id bigint, p_credits integer, p_expires_at timestamp with time zone, p_usage_record_id uuid, p_created_by character varying, p_api_key_id uuid, p_model_id character varying, p_period_start timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.credit_volume_give_back(p_account_id bigint, p_credits integer, p_expires_at timestamp with time zone, p_usage_record_id uuid,
+    p_created_by character varying, p_api_key_id uuid, p_model_id character varying, p_period_start timestamp with time zone)
  RETURNS void
  LANGUAGE plpgsql
 AS $function$

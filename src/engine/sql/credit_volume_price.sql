@@ -1,4 +1,6 @@
-CREATE OR REPLACE FUNCTION public.credit_volume_price(p_account_id bigint, p_volume jsonb, OUT out_amount integer, OUT out_step integer, OUT out_give_back integer, OUT out_period_start timestamp with time zone, OUT out_period_end timestamp with time zone, OUT out_tokens bigint, OUT out_base numeric, OUT out_cost numeric, OUT out_expires timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.credit_volume_price(p_account_id bigint, p_volume jsonb, OUT out_amount integer, OUT out_step integer,
+    OUT out_give_back integer, OUT out_period_start timestamp with time zone, OUT out_period_end timestamp with time zone, OUT out_tokens bigint,
+    OUT out_base numeric, OUT out_cost numeric, OUT out_expires timestamp with time zone)
  RETURNS record
  LANGUAGE plpgsql
  STABLE

@@ -1,4 +1,6 @@
-CREATE OR REPLACE FUNCTION public.credits_correct(p_account_ids bigint[], p_usage_records uuid[], p_correction_ids uuid[], p_sessions character varying[], p_deltas integer[], p_open_shortfalls integer[], p_members character varying[], p_api_key_ids uuid[], p_record_ats timestamp with time zone[], p_created_by character varying, p_expiry_days integer, p_rate_default integer, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_correct(p_account_ids bigint[], p_usage_records uuid[], p_correction_ids uuid[], p_sessions character varying[],
+    p_deltas integer[], p_open_shortfalls integer[], p_members character varying[], p_api_key_ids uuid[], p_record_ats timestamp with time zone[],
+    p_created_by character varying, p_expiry_days integer, p_rate_default integer, p_thresholds integer[])
  RETURNS TABLE(out_ord integer, out_shortfall bigint, out_returned bigint, out_regranted bigint, out_repaid bigint, out_collected bigint, out_debt bigint)
  LANGUAGE plpgsql
 AS $function$
@@ -173,11 +175,11 @@ AS $function$
         FOR g IN
           SELECT x.api_key_id, credit_key_period_start(c.period, p_record_ats[x.i]) AS period_start, sum(x.back)::bigint AS back
             FROM unnest(c_ord, c_back, ARRAY(SELECT rk.out_api_key_id
-                                               FROM credit_record_keys(ARRAY(SELECT p_account_ids[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o),
-                                                                       ARRAY(SELECT p_usage_records[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o),
-                                                                       ARRAY(SELECT p_sessions[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o),
-                                                                       ARRAY(SELECT p_api_key_ids[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o)) rk
-                                              ORDER BY rk.out_ord)) AS x(i, back, api_key_id)
+                           FROM credit_record_keys(ARRAY(SELECT p_account_ids[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o),
+                                                   ARRAY(SELECT p_usage_records[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o),
+                                                   ARRAY(SELECT p_sessions[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o),
+                                                   ARRAY(SELECT p_api_key_ids[y.i] FROM unnest(c_ord) WITH ORDINALITY AS y(i, o) ORDER BY y.o)) rk
+                          ORDER BY rk.out_ord)) AS x(i, back, api_key_id)
             JOIN credit_caps c ON c.subject_kind = 'key' AND c.subject_id = x.api_key_id::varchar AND c.account_id = 0
                               AND c.credit_limit IS NOT NULL
            GROUP BY x.api_key_id, 2

@@ -1,5 +1,7 @@
-CREATE OR REPLACE FUNCTION public.credits_feature_consume(p_account_id bigint, p_feature character varying, p_limit bigint, p_period character varying, p_consume bigint, p_event_id character varying, p_at timestamp with time zone)
- RETURNS TABLE(allowed boolean, used bigint, cap_limit bigint, period character varying, period_start timestamp with time zone, replayed boolean, reused boolean)
+CREATE OR REPLACE FUNCTION public.credits_feature_consume(p_account_id bigint, p_feature character varying, p_limit bigint, p_period character varying,
+    p_consume bigint, p_event_id character varying, p_at timestamp with time zone)
+ RETURNS TABLE(allowed boolean, used bigint, cap_limit bigint, period character varying, period_start timestamp with time zone, replayed boolean,
+    reused boolean)
  LANGUAGE plpgsql
 AS $function$
   -- A metered feature's use consumed (docs/features.md "Checks"): p_consume against the grant's

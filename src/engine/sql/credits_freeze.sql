@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credits_freeze(p_allocation_id uuid, p_freeze boolean, p_created_by character varying, p_thresholds integer[], p_api_key_id uuid DEFAULT NULL::uuid)
+CREATE OR REPLACE FUNCTION public.credits_freeze(p_allocation_id uuid, p_freeze boolean, p_created_by character varying, p_thresholds integer[],
+    p_api_key_id uuid DEFAULT NULL::uuid)
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$

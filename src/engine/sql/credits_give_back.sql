@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id bigint, p_session_id character varying, p_amount integer, p_created_by character varying, p_usage_record_id uuid, p_api_key_id uuid, p_member_id character varying DEFAULT NULL::character varying)
+CREATE OR REPLACE FUNCTION public.credits_give_back(p_account_id bigint, p_session_id character varying, p_amount integer, p_created_by character varying,
+    p_usage_record_id uuid, p_api_key_id uuid, p_member_id character varying DEFAULT NULL::character varying)
  RETURNS TABLE(out_released bigint, out_expired bigint, out_voided bigint)
  LANGUAGE plpgsql
 AS $function$

@@ -1,4 +1,8 @@
-CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone, p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean, p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint, p_currency character varying DEFAULT NULL::character varying, p_usage_record_id uuid DEFAULT NULL::uuid, p_correction_id uuid DEFAULT NULL::uuid, p_line character varying DEFAULT 'grant'::character varying)
+CREATE OR REPLACE FUNCTION public.credits_grant(p_account_id bigint, p_credits integer, p_allocated_by character varying, p_expires_at timestamp with time zone,
+    p_notes text, p_source character varying, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone, p_rearm boolean,
+    p_purchase_id uuid DEFAULT NULL::uuid, p_api_key_id uuid DEFAULT NULL::uuid, p_value_minor bigint DEFAULT NULL::bigint,
+    p_currency character varying DEFAULT NULL::character varying, p_usage_record_id uuid DEFAULT NULL::uuid, p_correction_id uuid DEFAULT NULL::uuid,
+    p_line character varying DEFAULT 'grant'::character varying)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$

@@ -1,5 +1,8 @@
-CREATE OR REPLACE FUNCTION public.credits_hold(p_account_ids bigint[], p_amounts integer[], p_sessions character varying[], p_created_bys character varying[], p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_members character varying[] DEFAULT NULL::character varying[], p_scopes jsonb[] DEFAULT NULL::jsonb[])
- RETURNS TABLE(out_ord integer, out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint, out_balance_after bigint, out_parts jsonb, out_retry_after integer)
+CREATE OR REPLACE FUNCTION public.credits_hold(p_account_ids bigint[], p_amounts integer[], p_sessions character varying[], p_created_bys character varying[],
+    p_api_key_id uuid, p_rate_default integer, p_thresholds integer[], p_members character varying[] DEFAULT NULL::character varying[],
+    p_scopes jsonb[] DEFAULT NULL::jsonb[])
+ RETURNS TABLE(out_ord integer, out_status character varying, out_available bigint, out_headroom bigint, out_collected bigint, out_debt bigint,
+    out_balance_after bigint, out_parts jsonb, out_retry_after integer)
  LANGUAGE plpgsql
 AS $function$
   DECLARE

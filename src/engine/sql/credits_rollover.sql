@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credits_rollover(p_account_id bigint, p_from uuid, p_cap integer, p_expires_at timestamp with time zone, p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.credits_rollover(p_account_id bigint, p_from uuid, p_cap integer, p_expires_at timestamp with time zone,
+    p_plan_id character varying, p_subscription_id uuid, p_period_start timestamp with time zone)
  RETURNS SETOF credit_allocations
  LANGUAGE plpgsql
 AS $function$

@@ -1,5 +1,8 @@
-CREATE OR REPLACE FUNCTION public.credits_settle(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying, p_volume jsonb DEFAULT NULL::jsonb)
- RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint, out_charge integer, out_volume_step integer)
+CREATE OR REPLACE FUNCTION public.credits_settle(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying,
+    p_usage_record_id uuid, p_rate_default integer, p_thresholds integer[], p_member_id character varying DEFAULT NULL::character varying,
+    p_volume jsonb DEFAULT NULL::jsonb)
+ RETURNS TABLE(out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint,
+    out_released bigint, out_expired bigint, out_voided bigint, out_charge integer, out_volume_step integer)
  LANGUAGE plpgsql
 AS $function$
   DECLARE

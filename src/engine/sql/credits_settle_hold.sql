@@ -1,5 +1,7 @@
-CREATE OR REPLACE FUNCTION public.credits_settle_hold(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying, p_usage_record_id uuid, p_member_id character varying DEFAULT NULL::character varying)
- RETURNS TABLE(out_status character varying, out_held bigint, out_refund bigint, out_api_key_id uuid, out_released bigint, out_expired bigint, out_voided bigint, out_taken_back integer, out_held_at timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.credits_settle_hold(p_account_id bigint, p_session_id character varying, p_charge integer, p_created_by character varying,
+    p_usage_record_id uuid, p_member_id character varying DEFAULT NULL::character varying)
+ RETURNS TABLE(out_status character varying, out_held bigint, out_refund bigint, out_api_key_id uuid, out_released bigint, out_expired bigint,
+    out_voided bigint, out_taken_back integer, out_held_at timestamp with time zone)
  LANGUAGE plpgsql
 AS $function$
   -- The hold of session p_session_id on account p_account_id settled at p_charge (credits_settle(),

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credits_take_back(p_allocation_id uuid, p_credits integer, p_allow_debt boolean, p_debt_before integer, p_created_by character varying, p_thresholds integer[], p_api_key_id uuid DEFAULT NULL::uuid, p_chargeback boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION public.credits_take_back(p_allocation_id uuid, p_credits integer, p_allow_debt boolean, p_debt_before integer,
+    p_created_by character varying, p_thresholds integer[], p_api_key_id uuid DEFAULT NULL::uuid, p_chargeback boolean DEFAULT false)
  RETURNS TABLE(out_taken integer, out_debt integer, out_refundable integer)
  LANGUAGE plpgsql
 AS $function$

@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.credits_transfer(p_from_account_id bigint, p_to_account_id bigint, p_credits integer, p_reason text, p_created_by character varying, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.credits_transfer(p_from_account_id bigint, p_to_account_id bigint, p_credits integer, p_reason text,
+    p_created_by character varying, p_thresholds integer[])
  RETURNS TABLE(out_status character varying, out_available bigint, out_transfer_id uuid)
  LANGUAGE plpgsql
 AS $function$

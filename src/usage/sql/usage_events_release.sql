@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.usage_events_release(p_owner character varying, p_event_ids character varying[], p_owners character varying[] DEFAULT NULL::character varying[])
+CREATE OR REPLACE FUNCTION public.usage_events_release(p_owner character varying, p_event_ids character varying[],
+    p_owners character varying[] DEFAULT NULL::character varying[])
  RETURNS integer
  LANGUAGE plpgsql
 AS $function$

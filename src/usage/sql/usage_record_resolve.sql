@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.usage_record_resolve(p_id uuid, p_resolution character varying, p_by character varying, p_note character varying, p_collected integer)
+CREATE OR REPLACE FUNCTION public.usage_record_resolve(p_id uuid, p_resolution character varying, p_by character varying, p_note character varying,
+    p_collected integer)
  RETURNS SETOF usage_records
  LANGUAGE sql
  SECURITY DEFINER

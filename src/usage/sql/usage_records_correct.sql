@@ -1,4 +1,5 @@
-CREATE OR REPLACE FUNCTION public.usage_records_correct(p_correction_id character varying, p_reason character varying, p_created_by character varying, p_record_ids uuid[], p_credits integer[], p_body_hashes character varying[], p_expiry_days integer, p_rate_default integer, p_thresholds integer[])
+CREATE OR REPLACE FUNCTION public.usage_records_correct(p_correction_id character varying, p_reason character varying, p_created_by character varying,
+    p_record_ids uuid[], p_credits integer[], p_body_hashes character varying[], p_expiry_days integer, p_rate_default integer, p_thresholds integer[])
  RETURNS TABLE(out_record_id uuid, out_delta integer, out_moved bigint, out_id uuid, out_previous integer, out_created_at timestamp with time zone)
  LANGUAGE plpgsql
 AS $function$
