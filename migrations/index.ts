@@ -207,6 +207,7 @@ import { VolumeTotalsChargedCredits1732006500000 } from './1732006500000-volume-
 import { VolumeRoundsPerRequest1732006510000 } from './1732006510000-volume-rounds-per-request.js';
 import { MoneyInMinorPlaces1732006600000 } from './1732006600000-money-in-minor-places.js';
 import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of-many-writers.js';
+import { SettleMany1732007100000 } from './1732007100000-settle-many.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -419,4 +420,5 @@ export const MIGRATIONS = [
   VolumeRoundsPerRequest1732006510000,
   MoneyInMinorPlaces1732006600000,
   EventIdsOfManyWriters1732006700000,
+  SettleMany1732007100000,
 ];

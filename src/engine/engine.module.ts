@@ -14,6 +14,8 @@ import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditPlanLotsRepository } from './credit-plan-lots.repository.js';
 import { CreditPlanLotsService } from './credit-plan-lots.service.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
+import { CreditSettlementsRepository } from './credit-settlements.repository.js';
+import { CreditSettlementsService } from './credit-settlements.service.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
@@ -67,6 +69,8 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditPlanLotsRepository,
     CreditPlanLotsService,
     CreditPurchasesRepository,
+    CreditSettlementsRepository,
+    CreditSettlementsService,
     CreditTransfersRepository,
     CreditsBatchRepository,
     CreditsErasureRepository,
@@ -85,6 +89,7 @@ import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
     CreditHoldsRepository,
     CreditPlanLotsService,
     CreditPurchasesRepository,
+    CreditSettlementsService,
     CreditTransfersRepository,
     CreditsBatchRepository,
     CreditsErasureRepository,
