@@ -34,6 +34,8 @@ AS $function$
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION credits_settle_many(p_account_ids bigint[], p_session_ids character varying[], p_charges integer[], p_created_by character varying[], p_usage_record_ids uuid[], p_rate_default integer, p_thresholds integer[], p_member_ids character varying[], p_volumes jsonb[])`);
+    await q.query(
+      `DROP FUNCTION credits_settle_many(p_account_ids bigint[], p_session_ids character varying[], p_charges integer[], p_created_by character varying[], p_usage_record_ids uuid[], p_rate_default integer, p_thresholds integer[], p_member_ids character varying[], p_volumes jsonb[])`,
+    );
   }
 }

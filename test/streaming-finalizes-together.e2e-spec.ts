@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditSettlementsService } from '../src/engine/credit-settlements.service.js';
+import { CreditSettlementsService } from '../src/engine/settlements/credit-settlements.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, type FixtureUser } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
@@ -160,15 +160,15 @@ describe('finalizes that arrive together', () => {
     expect(b.body).toEqual(a.body);
     // Two different amounts: the first to settle answers 200, the other 409.
     expect([c.status, d.status].sort()).toEqual([200, 409]);
-    const won = c.status === 200 ? [c, 1000] : [d, 2000];
-    expect(won[0].body).toEqual(expected(other, u.id, won[1] as number));
+    const [won, wonTokens] = c.status === 200 ? [c, 1000] : [d, 2000];
+    expect(won.body).toEqual(expected(other, u.id, wonTokens));
     expect((c.status === 409 ? c : d).body).toMatchObject({ code: 'ALREADY_SETTLED', sessionId: other });
     // A finalize and an abort: one settles, the other is refused.
     expect([e.status, g.status].sort()).toEqual([200, 409]);
 
     const rows = await stored([u.id]);
     expectSettledOnce(rows.get(same)!, 3);
-    expectSettledOnce(rows.get(other)!, won[1] === 1000 ? 3 : 6);
+    expectSettledOnce(rows.get(other)!, wonTokens === 1000 ? 3 : 6);
     const racedRow = rows.get(raced)!;
     expect(racedRow).toMatchObject({ records: 1, outstanding: 0, hold_settled: true });
     expect(racedRow.status).toBe(e.status === 200 ? 'completed' : 'aborted');

@@ -14,8 +14,6 @@ import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditPlanLotsRepository } from './credit-plan-lots.repository.js';
 import { CreditPlanLotsService } from './credit-plan-lots.service.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
-import { CreditSettlementsRepository } from './credit-settlements.repository.js';
-import { CreditSettlementsService } from './credit-settlements.service.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import { CreditsRepository } from './credits.repository.js';
 import { CreditsService } from './credits.service.js';
@@ -31,6 +29,8 @@ import { CreditHold } from './entities/credit-hold.entity.js';
 import { CreditLedgerEntry } from './entities/credit-ledger-entry.entity.js';
 import { CreditTransfer } from './entities/credit-transfer.entity.js';
 import { CreditTransferLot } from './entities/credit-transfer-lot.entity.js';
+import { CreditSettlementsRepository } from './settlements/credit-settlements.repository.js';
+import { CreditSettlementsService } from './settlements/credit-settlements.service.js';
 
 /**
  * The engine (docs/architecture.md, docs/money.md): the one floor every credit movement goes through.

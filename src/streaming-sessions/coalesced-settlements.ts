@@ -7,13 +7,16 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
-import { CreditSettlementsService, type SettledSessionAnswer } from '../engine/credit-settlements.service.js';
+import {
+  CreditSettlementsService,
+  type SettledSessionAnswer,
+} from '../engine/settlements/credit-settlements.service.js';
 import type { Dimensions } from '../pricing/dimensions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import type { TokenCounts } from '../pricing/token-counts.js';
 import { TOKEN_KINDS, tokenColumn } from '../pricing/token-kinds.js';
-import { recordInput } from '../usage/usage-records.repository.js';
 import { UsageService } from '../usage/usage.service.js';
+import { recordInput } from '../usage/usage-records.repository.js';
 import type { SettlingRow } from './session-settlements.repository.js';
 import {
   lockManyToSettle,

@@ -33,8 +33,8 @@ import { abortAnswer, finalizeAnswer, holdFor, replayOrConflict, type SettledSes
 import {
   ESTIMATED,
   type RecordExtras,
-  SERVICE_BY_STATUS,
   requestSource,
+  SERVICE_BY_STATUS,
   sessionRecordExtras,
   type SettledStatus,
   type SettlementPlan,
@@ -45,11 +45,9 @@ import {
 import {
   type DueSession,
   estimateColumn,
-  type SessionRow,
   StreamingSessionsRepository,
   toSessionDto,
 } from './streaming-sessions.repository.js';
-
 
 /** initialize() with a condition opened nothing: the condition was false (or, never for a fresh id, the id was taken). */
 export class SessionNotOpened extends Error {
@@ -258,7 +256,15 @@ export class StreamingSessionsService {
     const together = !audit && !this.tx.inTransaction;
     const name = `${audit ? 'streaming_session_abort' : 'streaming_session_settle'}${unwaited ? '_unwaited' : ''}`;
     const row = together
-      ? await this.settlingTogether.settle({ sessionId, userId, tokens, caller: by, dimensions, plan, unwaited: !!unwaited })
+      ? await this.settlingTogether.settle({
+          sessionId,
+          userId,
+          tokens,
+          caller: by,
+          dimensions,
+          plan,
+          unwaited: !!unwaited,
+        })
       : await this.settle(
           this.tx.statementManager,
           name,

@@ -106,4 +106,3 @@ export function recordInput(known: KnownRecord): Record<string, unknown> {
   for (const kind of TOKEN_KINDS) row[`record_${tokenColumn(kind)}`] = known[tokenField(kind)];
   return row;
 }
-

@@ -8,7 +8,7 @@ import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import { namesScopes } from '../engine/budget-scopes.js';
 import type { BatchTakeStatement } from '../engine/credits-batch.repository.js';
-import { TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
+import { TOKEN_KINDS, tokenColumn, tokenField } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { UsageRecordViewDto } from './dto/record-view.dto.js';
 import { answered, type CreateUsageRecordInput, RECORD_ANSWER_COLUMNS } from './usage-record-rows.js';
@@ -23,20 +23,15 @@ export {
   type ReviewStatus,
 } from './usage-record-rows.js';
 import { ANSWERED_RECORDS, BATCH_PARTS, RECORD_ANSWER, UNCLAIMED_PARTS } from './record-batch-parts.js';
-import {
-  type KnownRecord,
-  type RecordInStatement,
-  recordInsertSql,
-} from './record-in-statement.js';
+import { type KnownRecord, recordInsertSql, type RecordInStatement } from './record-in-statement.js';
 import { recordNetFigure } from './record-net.js';
 import { filterSql, type RecordsFilter } from './records-filter.js';
 
-export type { RecordsFilter } from './records-filter.js';
 export type { KnownRecord, RecordInStatement } from './record-in-statement.js';
 export { RECORD_INPUT_COLUMNS, recordInput } from './record-in-statement.js';
+export type { RecordsFilter } from './records-filter.js';
 
 /** usage_records: its statements (the insert's input and the answer's mappers: usage-record-rows.ts). */
-
 
 /** A server-side cursor in its own read-only snapshot. */
 export interface RecordsCursor {

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import { Transactions } from '../database/transactions.js';
-import { MetricsService } from '../metrics/metrics.service.js';
-import type { LedgerKind, Settlement } from './credit-views.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import { Transactions } from '../../database/transactions.js';
+import { MetricsService } from '../../metrics/metrics.service.js';
+import type { LedgerKind, Settlement } from '../credit-views.js';
+import { checkSettled, givenBackByKind, toSettlement } from '../credits-results.js';
 import { CreditSettlementsRepository, type SettleManyStatement } from './credit-settlements.repository.js';
-import { checkSettled, givenBackByKind, toSettlement } from './credits-results.js';
 
 /** One settlement's answer: as CreditsService.settleSession answers it alone, or its error. */
 export type SettledSessionAnswer<R> = { row: R; settlement: Settlement | null } | null | Error;

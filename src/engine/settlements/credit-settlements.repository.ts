@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { queryPrepared, shiftParams, type SqlPart } from '../database/statement-parts.js';
-import type { SettlementRow } from './credit-holds.repository.js';
-import { splitOutColumns } from './credits.repository.js';
+import { queryPrepared, shiftParams, type SqlPart } from '../../database/statement-parts.js';
+import type { SettlementRow } from '../credit-holds.repository.js';
+import { splitOutColumns } from '../credits.repository.js';
 
 /**
  * A statement of settlements that arrive together, built around ONE credits_settle_many() call. The
@@ -41,8 +41,7 @@ const ENGINE_PARAMS = 3;
 function settleManyText(s: SettleManyStatement): string {
   const writes = s.writes.map((w, k) => `write_${k + 1} AS (${w.sql})`);
   const answers = s.writes.map(
-    (w, k) =>
-      `LEFT JOIN LATERAL (SELECT * FROM write_${k + 1} w WHERE ${w.match} OFFSET 0) write_${k + 1} ON true`,
+    (w, k) => `LEFT JOIN LATERAL (SELECT * FROM write_${k + 1} w WHERE ${w.match} OFFSET 0) write_${k + 1} ON true`,
   );
   return `WITH input AS MATERIALIZED (SELECT i.* FROM jsonb_to_recordset($3::jsonb) AS i(ord int, ${s.columns})),
                settling AS MATERIALIZED (${shiftParams(s.session.sql, ENGINE_PARAMS)}),
