@@ -210,6 +210,7 @@ import { EventIdsOfManyWriters1732006700000 } from './1732006700000-event-ids-of
 import { TakeSteps1732006900000 } from './1732006900000-take-steps.js';
 import { TakeStepsColumns1732006910000 } from './1732006910000-take-steps-columns.js';
 import { TakeStepsExpressions1732006920000 } from './1732006920000-take-steps-expressions.js';
+import { SettleMany1732007100000 } from './1732007100000-settle-many.js';
 import { UsageKeysClaim1732007200000 } from './1732007200000-usage-keys-claim.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
@@ -426,5 +427,6 @@ export const MIGRATIONS = [
   TakeSteps1732006900000,
   TakeStepsColumns1732006910000,
   TakeStepsExpressions1732006920000,
+  SettleMany1732007100000,
   UsageKeysClaim1732007200000,
 ];

@@ -68,8 +68,12 @@ describe('streaming sessions in one statement', () => {
   // The statement of initializations that arrive together (a lone one a batch of one), or, in a
   // request's transaction, the statement of one.
   const HOLD = /^WITH (?:input|asked) AS .*credits_hold\(.*INSERT INTO streaming_sessions/;
+  // The statement of one settlement (abort, expiry, a request's transaction), and the statement of
+  // finalizes that arrive together (a lone one a batch of one).
   const SETTLE =
     /^WITH settling AS .*FOR UPDATE OF ss.*credits_settle\(.*INSERT INTO usage_records.*UPDATE streaming_sessions/;
+  const SETTLE_MANY =
+    /^WITH input AS .*settling AS .*FOR UPDATE OF ss.*credits_settle_many\(.*INSERT INTO usage_records.*UPDATE streaming_sessions/;
 
   describe('round trips', () => {
     it('initialize: one statement (hold and session row), also when refused', async () => {
@@ -104,12 +108,12 @@ describe('streaming sessions in one statement', () => {
 
       const under = await sent(() => post(u, 'finalize', { sessionId: a.sessionId, actualTokens: 1000 }));
       expect(under.res.body).toMatchObject({ actualCredits: 3, refund: 8, shortfall: 0 });
-      expect(under.statements).toEqual(alone(SETTLE));
+      expect(under.statements).toEqual(alone(SETTLE_MANY));
 
       // 9000 tokens = 27 credits: 11 held, 8 left in the balance, 8 short.
       const over = await sent(() => post(u, 'finalize', { sessionId: b.sessionId, actualTokens: 9000 }));
       expect(over.res.body).toMatchObject({ actualCredits: 27, refund: 0, shortfall: 8 });
-      expect(over.statements).toEqual(alone(SETTLE));
+      expect(over.statements).toEqual(alone(SETTLE_MANY));
 
       const aborted = await sent(() => post(u, 'abort', { sessionId: c.sessionId }));
       expect(aborted.res.body).toEqual({
@@ -126,7 +130,7 @@ describe('streaming sessions in one statement', () => {
       expect(replay.res.status).toBe(200);
       expect(replay.res.body).toEqual(under.res.body);
       expect(JSON.stringify(replay.res.body)).toBe(JSON.stringify(under.res.body));
-      expect(replay.statements).toEqual(alone(SETTLE));
+      expect(replay.statements).toEqual(alone(SETTLE_MANY));
 
       const refusals = [
         post(u, 'abort', { sessionId: a.sessionId }), // already settled otherwise → 409
@@ -136,7 +140,7 @@ describe('streaming sessions in one statement', () => {
       for (const [i, request] of refusals.entries()) {
         const refused = await sent(() => request);
         expect(refused.res.status).toBe([409, 404, 400][i]);
-        expect(refused.statements).toEqual(alone(SETTLE));
+        expect(refused.statements).toEqual(alone(i === 0 ? SETTLE : SETTLE_MANY));
       }
       // 36 less a's 3, b's 11 held and 8 collected, and the dear session's hold of 3.
       expect(await f.available(u.id)).toBe(11);

@@ -49,6 +49,8 @@ export const ENGINE_ENTITIES = [
   AutoRechargeSettings,
   AutoRechargeAttempt,
 ];
+import { CreditSettlementsRepository } from './settlements/credit-settlements.repository.js';
+import { CreditSettlementsService } from './settlements/credit-settlements.service.js';
 
 /**
  * The engine (docs/architecture.md, docs/money.md): the one floor every credit movement goes through.
@@ -89,12 +91,14 @@ export const ENGINE_ENTITIES = [
     CreditLotsService,
     CreditPlanLotsRepository,
     CreditPurchasesRepository,
+    CreditSettlementsRepository,
+    CreditSettlementsService,
     CreditTransfersRepository,
     CreditsBatchRepository,
     CreditsErasureRepository,
     CreditsRepository,
     CreditsService,
   ],
-  exports: [CreditsService, CreditAccountsService, CreditLotsService],
+  exports: [CreditsService, CreditAccountsService, CreditLotsService, CreditSettlementsService],
 })
 export class EngineModule {}

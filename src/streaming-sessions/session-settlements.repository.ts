@@ -79,9 +79,80 @@ const LOCKED_COLUMNS = `ss.session_id, ss.user_id, ss.model_id, ss.estimated_tok
   ss.actual_credits, ss.refund, ss.shortfall, ss.opened_by, ss.opened_by_api_key_id, ss.org_id, ss.service_tier,
   ss.estimated_units, ss.record_extras, ss.account_id`;
 
+/** The values a settlement prices a session with, as SQL (parameters, or an item's input columns). */
+export interface SettleExprs {
+  kinds: SqlKinds;
+  fallback: string;
+  callerId: string;
+  callerKey: string;
+  dims: { tier: string; units: string };
+  total: string;
+  expiryDays: string;
+}
+
+/**
+ * The settlement's SELECT of the sessions `from` (with `ss`) and `where` name, locked and priced:
+ * `extra` columns first, then `ORDER BY ${order}` before the lock when given (the order a statement
+ * of many locks its sessions in).
+ */
+export function settleSelect(e: SettleExprs, from: string, where: string, extra = '', order = ''): string {
+  // On a rule with volume steps the engine decides the charge under the lock (credits_settle()).
+  // The price is computed once, in a subquery the planner keeps (OFFSET 0): flattened, its
+  // expressions were copied to each place that names them (the charge, the settle test twice, the
+  // volume's base, the unpriced unit twice), each compiled at every call and most evaluated too,
+  // 4 % of the streaming pair's PostgreSQL instructions (docs/benchmarks.md "Where the streaming pair's
+  // time went").
+  const exact = exactCreditsSql('r', e.kinds, e.fallback, 'ap', e.dims);
+  return `SELECT ${extra}${LOCKED_COLUMNS}, p.charge, p.provider_cost, ${e.callerId} AS caller_id, ${e.callerKey} AS caller_key,
+                   p.unknown_tier, p.unpriced_unit, ${volumeChargeSql('r', 'ss.model_id', e.total, 'p.base', e.expiryDays)} AS volume,
+                   ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS}
+                     AND NOT p.unknown_tier AND p.unpriced_unit IS NULL AS settle
+              FROM ${from}
+              LEFT JOIN ${PRICES_OF_SESSION} r ON true
+              LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
+             CROSS JOIN LATERAL (
+               SELECT ceil(x.base) AS charge, x.base, x.provider_cost, x.unknown_tier, x.unpriced_unit
+                 FROM (SELECT ${exact} AS base,
+                              ${providerCostSql('r', e.kinds)} AS provider_cost,
+                              ${dimensionProblemsSql('r', e.dims, 'ap')} OFFSET 0) x) p
+             WHERE ${where}${order ? `\n             ORDER BY ${order}` : ''}
+               FOR UPDATE OF ss`;
+}
+
 /** Seconds from the start to $n (a timestamptz parameter), to the millisecond, as the metadata has it. */
-const durationSql = (settledAt: string) =>
+export const durationSql = (settledAt: string) =>
   `round(GREATEST(0, extract(epoch FROM (${settledAt}::timestamptz - settling.started_at))), 3)`;
+
+/** The settlement's figures in its record's metadata, over `settling` and `settled`. */
+export const metadataPairs = (settledAt: string) =>
+  `'estimatedCredits', settling.estimated_credits, 'actualCredits', settled.out_charge,
+                'shortfall', settled.out_shortfall, 'durationSeconds', ${durationSql(settledAt)}`;
+
+/**
+ * The usage record's values that only a settlement statement knows, over `settling` and `settled` in
+ * `from`: credits = what was collected, the charge less the shortfall.
+ */
+export function recordSql(from: string, metadata: SqlPart): RecordInStatement {
+  return {
+    from,
+    // The session's account pays the record too: user_id stays the member of an org's.
+    account: 'settling',
+    operation: 'settling.model_id',
+    modelId: 'settling.model_id',
+    credits: 'settled.out_charge - settled.out_shortfall',
+    volumeStep: 'settled.out_volume_step',
+    pricingRuleId: 'settling.pricing_rule_id',
+    accountPriceId: 'settling.account_price_id',
+    providerCost: 'settling.provider_cost',
+    shortfall: 'settled.out_shortfall',
+    // The settling credential (an expiry: the one that opened it).
+    apiKeyId: 'settling.caller_key',
+    actorId: 'NULLIF(settling.caller_id, settling.user_id)',
+    // The budget scopes the initialize named (kept on the session), so stats by scope count it.
+    scopes: `settling.record_extras -> 'scopes'`,
+    metadata,
+  };
+}
 
 /**
  * The settled columns of a settlement statement's row: what this statement stored when it settled,
@@ -122,28 +193,12 @@ export class SessionSettlementsRepository {
     const callerKey = `$${5 + TOKEN_KINDS.length}::uuid`;
     const dims = { tier: `$${6 + TOKEN_KINDS.length}::varchar`, units: `$${7 + TOKEN_KINDS.length}::jsonb` };
     const [total, expiryDays] = [`$${8 + TOKEN_KINDS.length}::bigint`, `$${9 + TOKEN_KINDS.length}::int`];
-    // On a rule with volume steps the engine decides the charge under the lock (credits_settle()).
-    // The price is computed once, in a subquery the planner keeps (OFFSET 0): flattened, its
-    // expressions were copied to each place that names them (the charge, the settle test twice, the
-    // volume's base, the unpriced unit twice), each compiled at every call and most evaluated too,
-    // 4 % of the streaming pair's PostgreSQL instructions (docs/benchmarks.md "Where the streaming pair's
-    // time went").
-    const exact = exactCreditsSql('r', kinds, fallback, 'ap', dims);
     return {
-      sql: `SELECT ${LOCKED_COLUMNS}, p.charge, p.provider_cost, ${callerId} AS caller_id, ${callerKey} AS caller_key,
-                   p.unknown_tier, p.unpriced_unit, ${volumeChargeSql('r', 'ss.model_id', total, 'p.base', expiryDays)} AS volume,
-                   ss.status = 'active' AND p.charge IS NOT NULL AND p.charge <= ${MAX_CREDITS}
-                     AND NOT p.unknown_tier AND p.unpriced_unit IS NULL AS settle
-              FROM streaming_sessions ss
-              LEFT JOIN ${PRICES_OF_SESSION} r ON true
-              LEFT JOIN account_prices ap ON ap.id = ss.account_price_id
-             CROSS JOIN LATERAL (
-               SELECT ceil(x.base) AS charge, x.base, x.provider_cost, x.unknown_tier, x.unpriced_unit
-                 FROM (SELECT ${exact} AS base,
-                              ${providerCostSql('r', kinds)} AS provider_cost,
-                              ${dimensionProblemsSql('r', dims, 'ap')} OFFSET 0) x) p
-             WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar
-               FOR UPDATE OF ss`,
+      sql: settleSelect(
+        { kinds, fallback, callerId, callerKey, dims, total, expiryDays },
+        'streaming_sessions ss',
+        'ss.session_id = $1::varchar AND ss.user_id = $2::varchar',
+      ),
       params: [
         sessionId,
         userId,
@@ -204,29 +259,10 @@ export class SessionSettlementsRepository {
    * UsageService.insertInStatement): credits = what was collected, the charge less the shortfall.
    */
   recordValues(settledAt: Date): RecordInStatement {
-    return {
-      from: 'settling, settled',
-      // The session's account pays the record too: user_id stays the member of an org's.
-      account: 'settling',
-      operation: 'settling.model_id',
-      modelId: 'settling.model_id',
-      credits: 'settled.out_charge - settled.out_shortfall',
-      volumeStep: 'settled.out_volume_step',
-      pricingRuleId: 'settling.pricing_rule_id',
-      accountPriceId: 'settling.account_price_id',
-      providerCost: 'settling.provider_cost',
-      shortfall: 'settled.out_shortfall',
-      // The settling credential (an expiry: the one that opened it).
-      apiKeyId: 'settling.caller_key',
-      actorId: 'NULLIF(settling.caller_id, settling.user_id)',
-      // The budget scopes the initialize named (kept on the session), so stats by scope count it.
-      scopes: `settling.record_extras -> 'scopes'`,
-      metadata: {
-        sql: `jsonb_build_object('estimatedCredits', settling.estimated_credits, 'actualCredits', settled.out_charge,
-                'shortfall', settled.out_shortfall, 'durationSeconds', ${durationSql('$1')})`,
-        params: [settledAt],
-      },
-    };
+    return recordSql('settling, settled', {
+      sql: `jsonb_build_object(${metadataPairs('$1')})`,
+      params: [settledAt],
+    });
   }
 
   /**

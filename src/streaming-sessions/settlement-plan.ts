@@ -6,6 +6,14 @@ import type { SessionStatus, SettlementRequest, SettlementTokens } from './entit
 
 export type SettledStatus = Exclude<SessionStatus, 'active'>;
 
+/** A settlement's record's service, by the status it settles at (an in-process caller may name its own). */
+export const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
+  completed: 'chat-streaming',
+  failed: 'chat-streaming-failed',
+  aborted: 'chat-streaming-aborted',
+  expired: 'chat-streaming-expired',
+};
+
 /**
  * What a caller that settles its own sessions in-process (the gateway) writes on the record beside
  * the settlement's own: its service name instead of `chat-streaming…`, and metadata of its own.

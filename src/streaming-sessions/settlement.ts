@@ -104,3 +104,16 @@ export function abortAnswer(s: SettledSession): AbortResponseDto {
     shortfall: s.shortfall,
   };
 }
+
+/** A settled session answers the identical request again (a retry) and refuses anything else. */
+export function replayOrConflict(
+  session: { session_id: string; status: SessionStatus; settlement: { request: SettlementRequest } | null },
+  settled: SettledSession,
+  request: SettlementRequest,
+): SettledSession {
+  if (session.settlement && sameRequest(session.settlement.request, request)) return settled;
+  throw new DomainError('ALREADY_SETTLED', `Session ${session.session_id} is already ${session.status}`, {
+    sessionId: session.session_id,
+    status: session.status,
+  });
+}

@@ -9,6 +9,7 @@ import { EventsModule } from '../events/events.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
 import { UsageModule } from '../usage/usage.module.js';
 import { CoalescedHolds } from './coalesced-holds.js';
+import { CoalescedSettlements } from './coalesced-settlements.js';
 import { StreamingSession } from './entities/streaming-session.entity.js';
 import { SessionExpiryJob } from './session-expiry.job.js';
 import { SessionQueriesService } from './session-queries.service.js';
@@ -33,6 +34,7 @@ import { StreamingSessionsService } from './streaming-sessions.service.js';
   providers: [
     StreamingSessionsService,
     CoalescedHolds,
+    CoalescedSettlements,
     StreamingSessionsRepository,
     SessionSettlementsRepository,
     SessionQueriesService,

@@ -24,15 +24,17 @@ import { hasKinds, type TokenCounts, tokenCounts } from '../pricing/token-counts
 import { perField } from '../pricing/token-kinds.js';
 import { UsageService } from '../usage/usage.service.js';
 import { CoalescedHolds } from './coalesced-holds.js';
+import { CoalescedSettlements } from './coalesced-settlements.js';
 import type { AbortSessionDto, FinalizeSessionDto, InitializeSessionDto } from './dto/session-requests.dto.js';
 import type { SessionResponseDto } from './dto/session-responses.dto.js';
 import type { SettlementRequest } from './entities/streaming-session.entity.js';
 import { SessionSettlementsRepository, settledColumns, type SettlingRow } from './session-settlements.repository.js';
-import { abortAnswer, finalizeAnswer, holdFor, sameRequest, type SettledSession } from './settlement.js';
+import { abortAnswer, finalizeAnswer, holdFor, replayOrConflict, type SettledSession } from './settlement.js';
 import {
   ESTIMATED,
   type RecordExtras,
   requestSource,
+  SERVICE_BY_STATUS,
   sessionRecordExtras,
   type SettledStatus,
   type SettlementPlan,
@@ -43,17 +45,9 @@ import {
 import {
   type DueSession,
   estimateColumn,
-  type SessionRow,
   StreamingSessionsRepository,
   toSessionDto,
 } from './streaming-sessions.repository.js';
-
-const SERVICE_BY_STATUS: Record<SettledStatus, string> = {
-  completed: 'chat-streaming',
-  failed: 'chat-streaming-failed',
-  aborted: 'chat-streaming-aborted',
-  expired: 'chat-streaming-expired',
-};
 
 /** initialize() with a condition opened nothing: the condition was false (or, never for a fresh id, the id was taken). */
 export class SessionNotOpened extends Error {
@@ -103,6 +97,7 @@ export class StreamingSessionsService {
     private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly together: CoalescedHolds,
+    private readonly settlingTogether: CoalescedSettlements,
   ) {}
 
   /**
@@ -239,15 +234,6 @@ export class StreamingSessionsService {
     status: SettledStatus,
     audit: SqlPart | null = null,
   ): Promise<SettledSession> {
-    const session = this.settlements.lockToSettle(
-      sessionId,
-      billedUser(payer.account),
-      tokens.kinds,
-      this.pricing.fallbackPrice(),
-      { userId: caller.userId, apiKeyId: caller.apiKeyId ?? null },
-      { serviceTier: source.serviceTier, units: source.units },
-      { tokens: tokens.total, expiryDays: this.config.corrections.expiryDays },
-    );
     const counts = settlementTokens(tokens);
     const plan: SettlementPlan = {
       status,
@@ -263,15 +249,37 @@ export class StreamingSessionsService {
       },
       service: extras?.service,
     };
+    const userId = billedUser(payer.account);
+    const by = { userId: caller.userId, apiKeyId: caller.apiKeyId ?? null };
+    const dimensions = { serviceTier: source.serviceTier, units: source.units };
+    // A finalize outside a transaction goes out with the others that arrive with it (CoalescedSettlements).
+    const together = !audit && !this.tx.inTransaction;
     const name = `${audit ? 'streaming_session_abort' : 'streaming_session_settle'}${unwaited ? '_unwaited' : ''}`;
-    const row = await this.settle(this.tx.statementManager, name, session, plan, new Date(this.clock.now()), [
-      ...(audit ? [audit] : []),
-      ...(unwaited ? [this.settlements.unflushed()] : []),
-    ]);
+    const row = together
+      ? await this.settlingTogether.settle({
+          sessionId,
+          userId,
+          tokens,
+          caller: by,
+          dimensions,
+          plan,
+          unwaited: !!unwaited,
+        })
+      : await this.settle(
+          this.tx.statementManager,
+          name,
+          this.settlements.lockToSettle(sessionId, userId, tokens.kinds, this.pricing.fallbackPrice(), by, dimensions, {
+            tokens: tokens.total,
+            expiryDays: this.config.corrections.expiryDays,
+          }),
+          plan,
+          new Date(this.clock.now()),
+          [...(audit ? [audit] : []), ...(unwaited ? [this.settlements.unflushed()] : [])],
+        );
     if (!row) throw new NotFoundError('Session');
     const settled = settledColumns(row);
     if (row.settle && settled) return settled;
-    if (settled) return this.replayOrConflict(row, settled, request);
+    if (settled) return replayOrConflict(row, settled, request);
     if (row.unknown_tier) throw unknownServiceTier(source.serviceTier!, row.model_id);
     if (row.unpriced_unit) throw unpricedUnit(row.unpriced_unit, row.model_id);
     if (row.charge === null) throw unknownModel(row.model_id);
@@ -387,14 +395,5 @@ export class StreamingSessionsService {
       { name, session, writes: [record, mark, this.settlements.needsReview(usageRecordId), ...extraWrites] },
     );
     return result && { ...result.row, settle: result.settlement !== null };
-  }
-
-  /** A settled session answers the identical request again (a retry) and refuses anything else. */
-  private replayOrConflict(session: SessionRow, settled: SettledSession, request: SettlementRequest): SettledSession {
-    if (session.settlement && sameRequest(session.settlement.request, request)) return settled;
-    throw new DomainError('ALREADY_SETTLED', `Session ${session.session_id} is already ${session.status}`, {
-      sessionId: session.session_id,
-      status: session.status,
-    });
   }
 }

@@ -24,45 +24,15 @@ export {
   type ReviewStatus,
 } from './usage-record-rows.js';
 import { ANSWERED_RECORDS, BATCH_PARTS, KEYED_PARTS, RECORD_ANSWER, UNCLAIMED_PARTS } from './record-batch-parts.js';
+import { type KnownRecord, recordInsertSql, type RecordInStatement } from './record-in-statement.js';
 import { recordNetFigure } from './record-net.js';
 import { filterSql, type RecordsFilter } from './records-filter.js';
 
+export type { KnownRecord, RecordInStatement } from './record-in-statement.js';
+export { RECORD_INPUT_COLUMNS, recordInput } from './record-in-statement.js';
 export type { RecordsFilter } from './records-filter.js';
 
 /** usage_records: its statements (the insert's input and the answer's mappers: usage-record-rows.ts). */
-/** A record's token counts: the total and each kind (null: not given). */
-type TokenCountField = 'tokens' | keyof TokenFields<number>;
-/** Where a record's counts came from and how its stream ended. */
-type SourceColumn = 'usageSource' | 'termination' | 'providerUsage' | 'serviceTier' | 'units';
-
-/** What a record inserted inside another module's statement knows only there: SQL over its CTEs. */
-export interface RecordInStatement {
-  /** The FROM clause of the INSERT … SELECT (at most one row). */
-  from: string;
-  /**
-   * The alias of the row in `from` that names the account that paid, as a record does: its
-   * `user_id` (the billed user: the member of an org's), `org_id` (null: the user's own account)
-   * and `account_id` (the engine's id, as the statement's money part read it).
-   */
-  account: string;
-  operation: string;
-  modelId: string;
-  credits: string;
-  pricingRuleId: string;
-  providerCost: string;
-  shortfall: string;
-  /** The API key that wrote it (uuid) and who, when not the billed user (varchar). */
-  apiKeyId: string;
-  actorId: string;
-  /** The account price that priced it with the rule (uuid; absent: none). */
-  accountPriceId?: string;
-  /** The budget scopes it names, as jsonb `{project?, tag?, run?, session?}` (absent or null: none). */
-  scopes?: string;
-  /** The volume step that priced its last token (smallint; absent: none). */
-  volumeStep?: string;
-  /** A jsonb object merged over the metadata known beforehand, with its own parameters. */
-  metadata: SqlPart;
-}
 
 /** A server-side cursor in its own read-only snapshot. */
 export interface RecordsCursor {
@@ -173,30 +143,25 @@ export class UsageRecordsRepository {
    * statement's SQL. A shortfall opens a review (needs_review, review open), as recordParams does.
    * A settlement is priced from tokens: it names no credits and is no audit entry.
    */
-  insertInStatement(
-    known: Required<Pick<CreateUsageRecordInput, 'id' | 'service' | TokenCountField | SourceColumn>> & {
-      metadata: object;
-    },
-    sql: RecordInStatement,
-  ): SqlPart {
-    const shortfall = `(${sql.shortfall})`;
-    const scopes = `(${sql.scopes ?? 'NULL::jsonb'})`;
+  insertInStatement(known: KnownRecord, sql: RecordInStatement): SqlPart {
+    const param = (n: number, type: string) => `$${n}::${type}`;
     return {
-      sql: `INSERT INTO usage_records (${INSERT_COLUMNS}, scope_project, scope_tags, scope_run, scope_session, volume_step, account_id)
-            SELECT $1::uuid, ${sql.account}.user_id, $2::varchar, ${sql.operation}, (${sql.credits})::int, ${sql.modelId},
-                   $3::int, $4::jsonb || ${shiftParams(sql.metadata.sql, KNOWN_PARAMS)}, ${sql.pricingRuleId},
-                   ${sql.providerCost}, CASE WHEN ${shortfall} > 0 THEN 'needs_review' ELSE 'billed' END,
-                   ${shortfall}::int, CASE WHEN ${shortfall} > 0 THEN 'open' END,
-                   ${TOKEN_KINDS.map((_, i) => `$${5 + i}::int`).join(', ')},
-                   $${5 + KINDS}::varchar, $${6 + KINDS}::varchar, $${7 + KINDS}::jsonb, ${sql.apiKeyId}, ${sql.actorId},
-                   ${sql.account}.org_id, false, NULL, ${sql.accountPriceId ?? 'NULL'}::uuid,
-                   $${8 + KINDS}::varchar, $${9 + KINDS}::jsonb, ${scopes} ->> 'project',
-                   CASE WHEN jsonb_array_length(${scopes} -> 'tag') > 0
-                        THEN ARRAY(SELECT jsonb_array_elements_text(${scopes} -> 'tag'))::varchar(200)[] END,
-                   ${scopes} ->> 'run', ${scopes} ->> 'session', (${sql.volumeStep ?? 'NULL'})::smallint,
-                   (${sql.account}.account_id)::bigint
-              FROM ${sql.from}
-            RETURNING id AS usage_record_id`,
+      sql: recordInsertSql(
+        INSERT_COLUMNS,
+        {
+          id: param(1, 'uuid'),
+          service: param(2, 'varchar'),
+          tokens: param(3, 'int'),
+          metadata: `${param(4, 'jsonb')} || ${shiftParams(sql.metadata.sql, KNOWN_PARAMS)}`,
+          kinds: TOKEN_KINDS.map((_, i) => param(5 + i, 'int')),
+          usageSource: param(5 + KINDS, 'varchar'),
+          termination: param(6 + KINDS, 'varchar'),
+          providerUsage: param(7 + KINDS, 'jsonb'),
+          serviceTier: param(8 + KINDS, 'varchar'),
+          units: param(9 + KINDS, 'jsonb'),
+        },
+        sql,
+      ),
       params: [
         known.id,
         known.service,
@@ -211,6 +176,32 @@ export class UsageRecordsRepository {
         ...sql.metadata.params,
       ],
     };
+  }
+
+  /**
+   * The records' INSERT inside another module's statement of many items (a statement of settlements
+   * that arrive together): as insertInStatement, what each record knows beforehand read from the
+   * columns of its item's input row `i` (RECORD_INPUT_COLUMNS, given by recordInput()), the rest from
+   * that statement's SQL (`sql.metadata` without parameters). One row per record; it answers
+   * `inserted_record_id`.
+   */
+  insertManyInStatement(sql: RecordInStatement): string {
+    return recordInsertSql(
+      INSERT_COLUMNS,
+      {
+        id: 'i.record_id',
+        service: 'i.record_service',
+        tokens: 'i.record_tokens',
+        metadata: `i.record_metadata || ${sql.metadata.sql}`,
+        kinds: TOKEN_KINDS.map((kind) => `i.record_${tokenColumn(kind)}`),
+        usageSource: 'i.record_usage_source',
+        termination: 'i.record_termination',
+        providerUsage: 'i.record_provider_usage',
+        serviceTier: 'i.record_service_tier',
+        units: 'i.record_units',
+      },
+      sql,
+    ).replace(/RETURNING id AS usage_record_id$/, 'RETURNING id AS inserted_record_id');
   }
 
   /**

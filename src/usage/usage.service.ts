@@ -56,6 +56,11 @@ export class UsageService {
     return this.records.insertInStatement(...args);
   }
 
+  /** The records' INSERT inside another module's statement of many: see UsageRecordsRepository.insertManyInStatement. */
+  insertManyInStatement(...args: Parameters<UsageRecordsRepository['insertManyInStatement']>): string {
+    return this.records.insertManyInStatement(...args);
+  }
+
   /**
    * Checks a record's fields and prices it (when no credits are given) at the price in effect for its
    * account (an account price over the model's rule): the record to insert, with its id chosen first

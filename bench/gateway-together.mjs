@@ -1,0 +1,176 @@
+// npm run bench:gateway-together: one account's gateway requests, many at once (docs/benchmarks.md
+// "One account's gateway requests together"). A provider stand-in in this process answers OpenAI chat
+// completions at once (non-streamed, with usage); autocannon sends BENCH_GATEWAY_CONNECTIONS (32)
+// requests at a time through the gateway with ONE key of ONE user, for BENCH_DURATION seconds a
+// window, in builds side by side (GATEWAY_VERSIONS, default main, and this checkout; built from git
+// as bench/builds.mjs does), A B in odd rounds and B A in even ones (BENCH_ROUNDS, default 4). Each
+// window: requests/s, p50 and p99, and the service's and database's CPU a request. After the rounds,
+// each build's money is checked: every session settled once (one record each, none left active),
+// every settlement within its hold (the hold a bound: nothing overran, no shortfall).
+import http from 'node:http';
+import { loadavg } from 'node:os';
+
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+import { buildOf, commitOf } from './builds.mjs';
+import { accessToken, freshDatabase, log, ROOT, seedUsers, startServer, startService } from './lib.mjs';
+import { withCpu, withDatabaseCpu } from './measure.mjs';
+
+const refs = (process.env.GATEWAY_VERSIONS ?? 'main').split(',').filter((r) => r && r !== 'none');
+const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const MODEL = 'bench-gateway-model';
+const PROVIDER_KEY = 'sk-bench-provider-key-0123456789';
+
+const usage = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 };
+const answer = JSON.stringify({
+  id: 'chatcmpl-bench',
+  object: 'chat.completion',
+  created: 1_700_000_000,
+  model: MODEL,
+  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, friend!' }, finish_reason: 'stop' }],
+  usage,
+});
+const standIn = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(answer);
+  });
+});
+await new Promise((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+const upstream = `http://127.0.0.1:${standIn.address().port}/v1`;
+
+const versions = [
+  ...refs.map((ref) => ({ name: ref, commit: commitOf(ref).slice(0, 7), root: buildOf(ref) })),
+  { name: 'this checkout', commit: commitOf('HEAD').slice(0, 7), root: ROOT },
+];
+const server = await startServer();
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+
+/** A build's database, service, user, rule and gateway key. */
+async function prepare(v) {
+  v.database = await freshDatabase(server.url, 'accounting_gateway_together');
+  v.service = await startService(
+    v.database.url,
+    {
+      // As bench/gateway.mjs runs it: NODE_ENV=production refuses an upstream on a private address.
+      NODE_ENV: 'test',
+      GATEWAY_UPSTREAMS: JSON.stringify([
+        { name: 'bench', format: 'openai', baseUrl: upstream, apiKeyEnv: 'BENCH_PROVIDER_KEY', models: [MODEL] },
+      ]),
+      BENCH_PROVIDER_KEY: PROVIDER_KEY,
+      SWAGGER_ENABLED: 'false',
+    },
+    { root: v.root },
+  );
+  v.pool = new pg.Pool({ connectionString: v.database.url, max: 2 });
+  await seedUsers(v.pool, 1, 1_000_000_000);
+  const post = (path, auth, body) =>
+    fetch(`${v.service.base}${path}`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const rule = await post('/api/pricing', `Bearer ${accessToken('bench-admin', 'admin')}`, {
+    modelId: MODEL,
+    pricePer1kTokens: '1',
+    outputPricePer1kTokens: '2',
+  });
+  if (rule.status !== 201) throw new Error(`pricing rule: ${rule.status} ${await rule.text()}`);
+  const created = await post('/api/api-keys', `Bearer ${accessToken('bench-1')}`, {
+    name: 'bench gateway',
+    permissions: ['gateway'],
+  });
+  if (created.status !== 201) throw new Error(`api key: ${created.status} ${await created.text()}`);
+  v.key = (await created.json()).key;
+  v.windows = [];
+}
+
+/** One window of CONNECTIONS requests at a time through the gateway, for `seconds`. */
+function burst(v, seconds) {
+  return autocannon({
+    url: `${v.service.base}/v1/chat/completions`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { authorization: `Bearer ${v.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 100 }),
+  });
+}
+
+async function measure(v) {
+  const cpu = await withDatabaseCpu(v.pool, () => withCpu(v.service, () => burst(v, DURATION)));
+  const result = cpu.result.result;
+  const n = Math.max(1, result.requests.total);
+  v.windows.push({
+    rate: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failed: result.non2xx + result.errors + result.timeouts,
+    nodeCpu: cpu.result.cpuMicros / n,
+    dbCpu: cpu.cpuMicros / n,
+  });
+}
+
+/** Every gateway session settled once, within its hold. */
+async function money(v) {
+  const { rows } = await v.pool.query(
+    `SELECT count(*)::int AS sessions,
+            count(*) FILTER (WHERE ss.status = 'active')::int AS active,
+            count(*) FILTER (WHERE ss.actual_credits > ss.allocated_credits OR ss.shortfall > 0)::int AS beyond_hold,
+            (SELECT count(*)::int FROM usage_records ur WHERE ur.service = 'gateway') AS records,
+            count(*) FILTER (WHERE (SELECT count(*) FROM usage_records ur WHERE ur.id = ss.usage_record_id) <> 1
+                               AND ss.status <> 'active')::int AS unrecorded
+       FROM streaming_sessions ss`,
+  );
+  return rows[0];
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+try {
+  for (const v of versions) {
+    log(`preparing ${v.name} (${v.commit}) ...`);
+    await prepare(v);
+    await burst(v, 3); // warm-up, not counted
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 ? versions : [...versions].reverse();
+    for (const v of order) {
+      log(`round ${round}: ${v.name} (load average ${load()}) ...`);
+      await measure(v);
+    }
+  }
+  // Let the last settlements (after each answer) land before counting.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const first = versions[0];
+  console.log(
+    `One account's gateway requests, ${CONNECTIONS} at once (${ROUNDS} rounds of ${DURATION} s, alternated; medians)`,
+  );
+  console.log(
+    '| build | requests/s | × first build (median of rounds) | p50 ms | p99 ms | Node CPU | database CPU | failed |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const v of versions) {
+    const ratios = v.windows.map((w, i) => w.rate / first.windows[i].rate);
+    const m = (key) => median(v.windows.map((w) => w[key]));
+    console.log(
+      `| ${v.name} (${v.commit}) | ${Math.round(m('rate'))} | ${median(ratios).toFixed(2)}× | ${m('p50')} | ${m('p99')} | ${Math.round(m('nodeCpu'))} µs | ${Math.round(m('dbCpu'))} µs | ${v.windows.reduce((a, w) => a + w.failed, 0)} |`,
+    );
+  }
+  for (const v of versions) console.log(`${v.name}: ${JSON.stringify(await money(v))}`);
+  console.log(`load average (1, 5, 15 min) at the end: ${load()}`);
+} finally {
+  for (const v of versions) {
+    await v.pool?.end();
+    await v.service?.stop();
+    await v.database?.drop();
+  }
+  await server.stop();
+  standIn.close();
+}
