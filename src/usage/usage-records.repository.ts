@@ -9,7 +9,7 @@ import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { BatchTakeStatement } from '../engine/credits.service.js';
 import type { StatementKey } from '../idempotency/statement-key.js';
-import { TOKEN_KINDS, tokenColumn, tokenField, type TokenFields } from '../pricing/token-kinds.js';
+import { TOKEN_KINDS, tokenColumn, tokenField } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { UsageRecordViewDto } from './dto/record-view.dto.js';
 import { answered, type CreateUsageRecordInput, RECORD_ANSWER_COLUMNS } from './usage-record-rows.js';
