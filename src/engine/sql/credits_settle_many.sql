@@ -1,5 +1,8 @@
-CREATE OR REPLACE FUNCTION public.credits_settle_many(p_account_ids bigint[], p_session_ids character varying[], p_charges integer[], p_created_by character varying[], p_usage_record_ids uuid[], p_rate_default integer, p_thresholds integer[], p_member_ids character varying[] DEFAULT NULL::character varying[], p_volumes jsonb[] DEFAULT NULL::jsonb[])
- RETURNS TABLE(out_ord integer, out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint, out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint, out_charge integer, out_volume_step integer)
+CREATE OR REPLACE FUNCTION public.credits_settle_many(p_account_ids bigint[], p_session_ids character varying[], p_charges integer[],
+    p_created_by character varying[], p_usage_record_ids uuid[], p_rate_default integer, p_thresholds integer[],
+    p_member_ids character varying[] DEFAULT NULL::character varying[], p_volumes jsonb[] DEFAULT NULL::jsonb[])
+ RETURNS TABLE(out_ord integer, out_status character varying, out_held bigint, out_kept bigint, out_refund bigint, out_collected bigint, out_debt bigint,
+    out_shortfall bigint, out_released bigint, out_expired bigint, out_voided bigint, out_charge integer, out_volume_step integer)
  LANGUAGE plpgsql
 AS $function$
   -- Settlements that arrive together (docs/money.md "Finalizes that arrive together"), one per
