@@ -19,6 +19,14 @@
  * console's copy of the list (`console/src/lib/token-kinds.ts`) is held to the service's by the same
  * spec, and to the API's by its own compiler.
  *
+ * Only a file that holds a hand list and imports the list (directly or through other files) can have a
+ * hand list flagged, so only those are type-checked (`getSemanticDiagnostics` per file, one program per
+ * project, its other files parsed and never checked; they compile clean, `npm run typecheck`): a few
+ * files of `src/pricing/`, and none of the console, whose files never import the service's list. About
+ * 8 s of CPU (user+sys, `/usr/bin/time -v`, beside other work) where checking both whole programs took
+ * 46 s; most of what is left is parsing the declarations those files import (`@types/node`, TypeORM,
+ * NestJS). `--flagged` still checks both whole programs.
+ *
  *   node scripts/token-kinds-probe.mjs            every silent hand list, one a line
  *   node scripts/token-kinds-probe.mjs --all      every hand list, flagged or not (no compiler run)
  *   node scripts/token-kinds-probe.mjs --flagged  the lines the compiler flags once the kind is added
@@ -103,13 +111,49 @@ function handLists(file) {
 const lists = () =>
   [...files('src'), ...files('console/src')].filter((f) => f !== LIST && !HELD.has(f)).flatMap(handLists);
 
-/** A program of `project`'s files under `under`, with the new kind in the list: its errors (`file:line`) and sources. */
-function compiled(project, under) {
+/** `project`'s compiler options and files. */
+function configOf(project) {
   const config = ts.getParsedCommandLineOfConfigFile(
     path.join(root, project),
     {},
     { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} },
   );
+  return { options: { ...config.options, noEmit: true }, fileNames: config.fileNames };
+}
+
+/**
+ * Which of `project`'s files import the list, directly or through one another: only they can see the new
+ * kind. A scan of each file's imports (`ts.preProcessFile`), each resolved as the compiler resolves it; a
+ * package's import is not followed, as no package imports the repository's files.
+ */
+function seeingTheList({ options, fileNames }) {
+  const importers = new Map();
+  for (const file of fileNames) {
+    for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const target = ts.resolveModuleName(fileName, file, options, ts.sys).resolvedModule?.resolvedFileName;
+      if (target) importers.set(path.resolve(target), [...(importers.get(path.resolve(target)) ?? []), file]);
+    }
+  }
+  const seeing = new Set([path.join(root, LIST)]);
+  for (const file of seeing) for (const by of importers.get(file) ?? []) seeing.add(path.resolve(by));
+  return new Set([...seeing].map((f) => path.relative(root, f)));
+}
+
+/**
+ * `project`'s program with the new kind in the list, and the errors (`file:line`) of `files` (every file of
+ * the project under `under` unless told). A file's errors are its own: checking one reads what it imports
+ * lazily, and the rest of the program is parsed, never checked (it compiles clean: `npm run typecheck`).
+ * `source(file)`: a file's syntax tree, parsed alone when no program was needed.
+ */
+function compiled(config, under, files) {
+  const roots = files
+    ? files.map((f) => path.join(root, f))
+    : config.fileNames.filter((f) => path.relative(root, f).startsWith(under));
+  const errors = new Set();
+  const alone = (file) =>
+    ts.createSourceFile(file, readFileSync(path.join(root, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  if (roots.length === 0) return { errors, source: alone };
   const host = ts.createCompilerHost(config.options);
   const listPath = path.join(root, LIST);
   const read = host.readFile.bind(host);
@@ -117,15 +161,16 @@ function compiled(project, under) {
     path.resolve(name) === listPath
       ? listText.replace(/(export const TOKEN_KINDS = \[[^\]]*?)(,?\s*\] as const)/, `$1, '${NEW_KIND}'$2`)
       : read(name);
-  const roots = config.fileNames.filter((f) => path.relative(root, f).startsWith(under));
   const program = ts.createProgram(roots, config.options, host);
-  const errors = new Set();
-  for (const d of [...program.getSyntacticDiagnostics(), ...program.getSemanticDiagnostics()]) {
-    if (!d.file || d.start === undefined) continue;
-    const { line } = d.file.getLineAndCharacterOfPosition(d.start);
-    errors.add(`${path.relative(root, d.file.fileName)}:${line + 1}`);
+  for (const file of roots) {
+    const source = program.getSourceFile(file);
+    for (const d of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
+      if (!d.file || d.start === undefined) continue;
+      const { line } = d.file.getLineAndCharacterOfPosition(d.start);
+      errors.add(`${path.relative(root, d.file.fileName)}:${line + 1}`);
+    }
   }
-  return { errors, source: (file) => program.getSourceFile(path.join(root, file)) };
+  return { errors, source: (file) => program.getSourceFile(path.join(root, file)) ?? alone(file) };
 }
 
 const OUTER = new Set([
@@ -161,14 +206,25 @@ function statementStart(source, line) {
 if (process.argv.includes('--all')) {
   for (const list of lists()) console.log(`${list.file}:${list.from}: ${list.text.slice(0, 120)}`);
 } else {
-  const service = compiled('tsconfig.json', 'src/');
-  const app = compiled('console/tsconfig.json', 'console/src/');
-  const flagged = new Set([...service.errors, ...app.errors]);
+  const service = configOf('tsconfig.json');
+  const app = configOf('console/tsconfig.json');
   if (process.argv.includes('--flagged')) {
-    for (const at of [...flagged].sort()) console.log(at);
+    const flagged = [compiled(service, 'src/'), compiled(app, 'console/src/')].flatMap((p) => [...p.errors]);
+    for (const at of flagged.sort()) console.log(at);
   } else {
-    for (const list of lists()) {
-      const source = (list.file.startsWith('console/') ? app : service).source(list.file);
+    // Only a hand list's file that sees the list can flag it: those files alone are checked.
+    const found = lists();
+    const checked = (config) => {
+      const seeing = seeingTheList(config);
+      return [...new Set(found.map((l) => l.file))].filter((f) => seeing.has(f));
+    };
+    const programs = {
+      service: compiled(service, 'src/', checked(service)),
+      app: compiled(app, 'console/src/', checked(app)),
+    };
+    const flagged = new Set([...programs.service.errors, ...programs.app.errors]);
+    for (const list of found) {
+      const source = programs[list.file.startsWith('console/') ? 'app' : 'service'].source(list.file);
       const from = Math.min(list.from - 1, statementStart(source, list.from));
       const lines = Array.from({ length: list.to - from + 1 }, (_, i) => `${list.file}:${from + i}`);
       if (!lines.some((at) => flagged.has(at))) console.log(`${list.file}:${list.from}: ${list.text.slice(0, 120)}`);

@@ -179,7 +179,7 @@ describe('price catalogue', () => {
       contextWindow: expect.any(Number),
       version: VERSION,
       overriddenBy: null,
-      prices: { input: '3.3000', output: '16.5000' },
+      prices: { input: '3.3000', output: '16.5000', cacheRead: '0.3300', cacheWrite: '4.1250' },
     });
     expect(listed.body.items.every((i: { provider: string }) => i.provider === 'anthropic')).toBe(true);
     await t.http.get('/api/pricing/catalog?provider=NOT%20ONE').set(admin).expect(400);
@@ -203,7 +203,16 @@ describe('price catalogue', () => {
     expect(imported.status, JSON.stringify(imported.body)).toBe(201);
     expect(imported.body).toMatchObject({
       created: 1,
-      items: [{ modelId: 'claude-sonnet-4-5', pricePer1kTokens: '3.3000' }],
+      items: [
+        {
+          modelId: 'claude-sonnet-4-5',
+          pricePer1kTokens: '3.3000',
+          outputPricePer1kTokens: '16.5000',
+          cacheReadPricePer1kTokens: '0.3300',
+          cacheWritePricePer1kTokens: '4.1250',
+          reasoningPricePer1kTokens: null,
+        },
+      ],
     });
     const audit = await t.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'pricing.catalog.import'`);
     expect(audit.rows).toEqual([{ n: 1 }]);

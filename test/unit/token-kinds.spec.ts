@@ -8,6 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { CalculateCreditsDto } from '../../src/credits/dto/check-calculate.dto.js';
 import { EXPORT_DATASETS } from '../../src/exports/export-datasets.js';
 import { boundSplits, heldSplit } from '../../src/gateway/worst-case.js';
+import { CATALOG_KEYS } from '../../src/pricing/catalog/catalog-kinds.js';
 import { ProviderCostDto } from '../../src/pricing/dto/pricing.dto.js';
 import { PricingRule } from '../../src/pricing/entities/pricing-rule.entity.js';
 import {
@@ -173,11 +174,12 @@ describe('token kinds: one list', () => {
     });
   });
 
-  it('the console’s list is the service’s: its kinds, their order, their sides, their price fields', async () => {
+  it('the console’s list is the service’s: its kinds, their order, their sides, their price fields, the catalogue’s', async () => {
     // By its path: the console compiles under its own tsconfig, not the service's.
     const consoleKinds = (await import(path.join(root, 'console/src/lib/token-kinds.ts'))) as {
       TOKEN_KINDS: readonly string[];
       KINDS: Record<string, { side: string }>;
+      CATALOGUED: Record<string, boolean>;
       priceField: (kind: string) => string;
       tokenField: (kind: string) => string;
     };
@@ -186,6 +188,7 @@ describe('token kinds: one list', () => {
       expect(consoleKinds.KINDS[kind].side).toBe(KIND_SIDE[kind]);
       expect(consoleKinds.priceField(kind)).toBe(priceField(kind));
       expect(consoleKinds.tokenField(kind)).toBe(tokenField(kind));
+      expect(consoleKinds.CATALOGUED[kind]).toBe(CATALOG_KEYS[kind] !== null);
     }
   });
 

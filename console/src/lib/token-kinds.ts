@@ -1,4 +1,9 @@
-import type { AccountPriceResponseDto, PricingRuleResponseDto, TokensByKindDto } from '../api/generated';
+import type {
+  AccountPriceResponseDto,
+  CatalogPricesDto,
+  PricingRuleResponseDto,
+  TokensByKindDto,
+} from '../api/generated';
 
 /**
  * The token kinds, in the service's order: the console's copy of the service's one list
@@ -57,3 +62,18 @@ export function inheritsFrom(kind: TokenKind): TokenKind | null {
 /** The kinds of a side, in the list's order. */
 export const kindsOf = (side: 'prompt' | 'completion'): TokenKind[] =>
   TOKEN_KINDS.filter((k) => KINDS[k].side === side);
+
+/** A kind the price catalogue prices: one with a price of its own in the API's `CatalogPricesDto`. */
+export type CatalogKind = Extract<TokenKind, keyof CatalogPricesDto>;
+
+/** Whether the catalogue prices each kind, as the service's `CATALOG_KEYS`; the API's catalogue prices decide which. */
+export const CATALOGUED: { [K in TokenKind]: K extends CatalogKind ? true : false } = {
+  input: true,
+  output: true,
+  cacheRead: true,
+  cacheWrite: true,
+  reasoning: false,
+};
+
+/** The kinds the catalogue prices, in the list's order. */
+export const CATALOG_KINDS: CatalogKind[] = TOKEN_KINDS.filter((k): k is CatalogKind => CATALOGUED[k]);

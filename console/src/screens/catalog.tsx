@@ -12,12 +12,13 @@ import { ScreenTitle } from '../layout';
 import { credits, errorMessage, utc } from '../lib/format';
 import { useCommandDialog } from '../lib/idempotency';
 import { affected, useInvalidate } from '../lib/invalidate';
+import { CATALOG_KINDS, type CatalogKind, kindTitle } from '../lib/token-kinds';
 
 type Model = CatalogModelDto;
 
-/** A price as the API gives it (a decimal string), or the input price a kind without its own costs. */
-const orInput = (own: string | null, row: Model) =>
-  own ?? <Text span inherit c="dimmed">{`${row.prices.input} (= input)`}</Text>;
+/** A kind's price as the API gives it (a decimal string), or the input price a kind without its own costs. */
+const priceOf = (row: Model, kind: CatalogKind) =>
+  row.prices[kind] ?? <Text span inherit c="dimmed">{`${row.prices.input} (= input)`}</Text>;
 
 /** Credits per 1,000 tokens of each kind, as the catalogue prices them now (USD × CREDITS_PER_USD, plus the markup). */
 const columns: Column<Model>[] = [
@@ -31,10 +32,11 @@ const columns: Column<Model>[] = [
     ),
   },
   { label: 'Provider', render: (row) => row.provider },
-  { label: 'Input', render: (row) => row.prices.input, numeric: true },
-  { label: 'Output', render: (row) => row.prices.output, numeric: true },
-  { label: 'Cache read', render: (row) => orInput(row.prices.cacheRead, row), numeric: true },
-  { label: 'Cache write', render: (row) => orInput(row.prices.cacheWrite, row), numeric: true },
+  ...CATALOG_KINDS.map((kind): Column<Model> => ({
+    label: kindTitle(kind),
+    render: (row) => priceOf(row, kind),
+    numeric: true,
+  })),
   {
     label: 'Long context',
     render: (row) =>

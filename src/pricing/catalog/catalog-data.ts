@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type ModelInfo, type ModelPrice, type Provider, waitForUpdate } from '@pydantic/genai-prices';
 
 import { formatPrice } from '../price-text.js';
+import { CATALOG_KEYS, type CatalogPrices, catalogPrices } from './catalog-kinds.js';
 import type { MatchLogic } from './catalog-match.js';
 
 /** The package's name, as the catalogue's version names it (`@pydantic/genai-prices@0.1.8`). */
@@ -32,7 +33,7 @@ export async function installedProviders(): Promise<Provider[]> {
 }
 
 /** A catalogue model's credit prices per 1k tokens over one period of its own start dates. */
-export interface CatalogEntry {
+export interface CatalogEntry extends CatalogPrices {
   provider: string;
   catalogModel: string;
   name: string | null;
@@ -41,10 +42,6 @@ export interface CatalogEntry {
   contextWindow: number | null;
   validFrom: Date;
   validTo: Date | null;
-  input: string;
-  output: string;
-  cacheRead: string | null;
-  cacheWrite: string | null;
   longContext: { threshold: number; input: string; output: string } | null;
 }
 
@@ -158,10 +155,12 @@ export function catalogEntries(providers: readonly Provider[], conversion: Conve
       const list = periods(model);
       list.forEach(({ from, prices }, i) => {
         const price = (value: number | undefined) => (value === undefined ? null : creditsPer1k(value, conversion));
-        const input = price(base(prices.input_mtok));
-        if (input === null) return;
-        const output = price(base(prices.output_mtok) ?? 0);
-        if (output === null) return;
+        // Absent output: 0; absent input: no token price, no entry.
+        const own = catalogPrices((kind) =>
+          price(base(prices[CATALOG_KEYS[kind]]) ?? (kind === 'output' ? 0 : undefined)),
+        );
+        if (own === null) return;
+        const { input, output } = own;
         const inputTier = tier(prices.input_mtok);
         const outputTier = tier(prices.output_mtok);
         const threshold = inputTier?.start ?? outputTier?.start;
@@ -176,10 +175,7 @@ export function catalogEntries(providers: readonly Provider[], conversion: Conve
           contextWindow: model.context_window ?? null,
           validFrom: from,
           validTo: list[i + 1]?.from ?? null,
-          input,
-          output,
-          cacheRead: price(base(prices.cache_read_mtok)),
-          cacheWrite: price(base(prices.cache_write_mtok)),
+          ...own,
           longContext:
             threshold === undefined || longInput === null || longOutput === null
               ? null

@@ -5,6 +5,7 @@
  * upstream's own first) with an entry whose rule accepts the model, that entry's period at the
  * instant. Match results are remembered per set and order, so a write's lookup is a map read.
  */
+import type { CatalogPrices } from './catalog-kinds.js';
 import { firstMatch, type MatchLogic } from './catalog-match.js';
 
 export interface CatalogSetRow {
@@ -16,7 +17,7 @@ export interface CatalogSetRow {
 }
 
 /** One period of an entry's prices: credits per 1k tokens as 4- to 10-place strings. */
-export interface CatalogPriceRow {
+export interface CatalogPriceRow extends CatalogPrices {
   id: string;
   setId: string;
   provider: string;
@@ -27,10 +28,6 @@ export interface CatalogPriceRow {
   contextWindow: number | null;
   from: number;
   to: number;
-  input: string;
-  output: string;
-  cacheRead: string | null;
-  cacheWrite: string | null;
   longContext: { threshold: number; input: string; output: string } | null;
 }
 

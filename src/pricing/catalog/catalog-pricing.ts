@@ -1,6 +1,8 @@
 import type { CatalogConfig } from '../../config/pricing-config.js';
 import type { PricingRuleView } from '../pricing-rules.js';
+import { perCostField, perPriceField } from '../token-kinds.js';
 import type { CatalogIndex, CatalogPrice } from './catalog-index.js';
+import { catalogPriceOf } from './catalog-kinds.js';
 
 /** Where a write's price came from when the catalogue priced it: the record's `priceSource`. */
 export interface PriceSource {
@@ -20,19 +22,12 @@ export function catalogRuleView(modelId: string, price: CatalogPrice): PricingRu
   return {
     id: row.id,
     modelId,
+    ...perPriceField((kind) => catalogPriceOf(row, kind)),
     pricePer1kTokens: row.input,
-    outputPricePer1kTokens: row.output,
-    cacheReadPricePer1kTokens: row.cacheRead,
-    cacheWritePricePer1kTokens: row.cacheWrite,
-    reasoningPricePer1kTokens: null,
     longContextThreshold: row.longContext?.threshold ?? null,
     longContextPricePer1kTokens: row.longContext?.input ?? null,
     longContextOutputPricePer1kTokens: row.longContext?.output ?? null,
-    providerCostPer1kTokens: null,
-    providerOutputCostPer1kTokens: null,
-    providerCacheReadCostPer1kTokens: null,
-    providerCacheWriteCostPer1kTokens: null,
-    providerReasoningCostPer1kTokens: null,
+    ...perCostField(() => null),
     providerCost: null,
     serviceTiers: null,
     unitPrices: null,

@@ -5,6 +5,10 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { normalisePrice } from '../price-text.js';
 import { type CatalogEntry, type Conversion } from './catalog-data.js';
 import type { CatalogPriceRow, CatalogSetRow } from './catalog-index.js';
+import { CATALOG_KINDS, catalogPriceColumn, catalogPrices } from './catalog-kinds.js';
+
+/** Each catalogue kind's price column, in TOKEN_KINDS order. */
+const PRICE_COLUMNS = CATALOG_KINDS.map(catalogPriceColumn);
 
 /** price_catalog_sets and price_catalog_prices: numeric prices arrive as decimal strings, never floats. */
 @Injectable()
@@ -53,28 +57,22 @@ export class CatalogRepository {
       context_window: e.contextWindow,
       valid_from: e.validFrom.toISOString(),
       valid_to: e.validTo?.toISOString() ?? null,
-      price_per_1k_tokens: e.input,
-      output_price_per_1k_tokens: e.output,
-      cache_read_price_per_1k_tokens: e.cacheRead,
-      cache_write_price_per_1k_tokens: e.cacheWrite,
+      ...Object.fromEntries(CATALOG_KINDS.map((kind) => [catalogPriceColumn(kind), e[kind]])),
       long_context_threshold: e.longContext?.threshold ?? null,
       long_context_price_per_1k_tokens: e.longContext?.input ?? null,
       long_context_output_price_per_1k_tokens: e.longContext?.output ?? null,
     }));
     await manager.query(
       `INSERT INTO price_catalog_prices (set_id, provider, catalog_model, name, position, match, context_window,
-                                         valid_from, valid_to, price_per_1k_tokens, output_price_per_1k_tokens,
-                                         cache_read_price_per_1k_tokens, cache_write_price_per_1k_tokens,
+                                         valid_from, valid_to, ${PRICE_COLUMNS.join(', ')},
                                          long_context_threshold, long_context_price_per_1k_tokens,
                                          long_context_output_price_per_1k_tokens)
        SELECT $1::uuid, r.provider, r.catalog_model, r.name, r.position, r.match, r.context_window, r.valid_from,
-              r.valid_to, r.price_per_1k_tokens, r.output_price_per_1k_tokens, r.cache_read_price_per_1k_tokens,
-              r.cache_write_price_per_1k_tokens, r.long_context_threshold, r.long_context_price_per_1k_tokens,
+              r.valid_to, ${PRICE_COLUMNS.map((c) => `r.${c}`).join(', ')}, r.long_context_threshold, r.long_context_price_per_1k_tokens,
               r.long_context_output_price_per_1k_tokens
          FROM jsonb_to_recordset($2::jsonb) AS r(provider varchar, catalog_model varchar, name varchar, position int,
               match jsonb, context_window int, valid_from timestamptz, valid_to timestamptz,
-              price_per_1k_tokens numeric, output_price_per_1k_tokens numeric, cache_read_price_per_1k_tokens numeric,
-              cache_write_price_per_1k_tokens numeric, long_context_threshold int,
+              ${PRICE_COLUMNS.map((c) => `${c} numeric`).join(', ')}, long_context_threshold int,
               long_context_price_per_1k_tokens numeric, long_context_output_price_per_1k_tokens numeric)`,
       [id, JSON.stringify(rows)],
     );
@@ -82,7 +80,7 @@ export class CatalogRepository {
 
   /** Every entry of every set. */
   async prices(manager: EntityManager | DataSource = this.dataSource): Promise<CatalogPriceRow[]> {
-    const rows: {
+    const rows: ({
       id: string;
       set_id: string;
       provider: string;
@@ -93,18 +91,12 @@ export class CatalogRepository {
       context_window: number | null;
       valid_from: Date;
       valid_to: Date | null;
-      input: string;
-      output: string;
-      cache_read: string | null;
-      cache_write: string | null;
       threshold: number | null;
       long_input: string | null;
       long_output: string | null;
-    }[] = await manager.query(
+    } & Record<string, unknown>)[] = await manager.query(
       `SELECT id, set_id, provider, catalog_model, name, position, match, context_window, valid_from, valid_to,
-              price_per_1k_tokens::text AS input, output_price_per_1k_tokens::text AS output,
-              cache_read_price_per_1k_tokens::text AS cache_read, cache_write_price_per_1k_tokens::text AS cache_write,
-              long_context_threshold AS threshold, long_context_price_per_1k_tokens::text AS long_input,
+              ${PRICE_COLUMNS.map((c) => `${c}::text`).join(', ')}, long_context_threshold AS threshold, long_context_price_per_1k_tokens::text AS long_input,
               long_context_output_price_per_1k_tokens::text AS long_output
          FROM price_catalog_prices`,
     );
@@ -119,10 +111,11 @@ export class CatalogRepository {
       contextWindow: r.context_window,
       from: r.valid_from.getTime(),
       to: r.valid_to?.getTime() ?? Number.POSITIVE_INFINITY,
-      input: normalisePrice(r.input),
-      output: normalisePrice(r.output),
-      cacheRead: r.cache_read === null ? null : normalisePrice(r.cache_read),
-      cacheWrite: r.cache_write === null ? null : normalisePrice(r.cache_write),
+      // Input and output are NOT NULL columns: every row has its prices.
+      ...catalogPrices((kind) => {
+        const price = r[catalogPriceColumn(kind)] as string | null;
+        return price === null ? null : normalisePrice(price);
+      })!,
       longContext:
         r.threshold === null
           ? null

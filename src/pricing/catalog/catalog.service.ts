@@ -10,6 +10,7 @@ import { PricingService } from '../pricing.service.js';
 import { PricingCache } from '../pricing-cache.js';
 import type { PricingRuleView } from '../pricing-rules.js';
 import type { CatalogModel, CatalogPriceRow, CatalogSetRow } from './catalog-index.js';
+import { catalogPriceFields, catalogPricesOf } from './catalog-kinds.js';
 import { catalogPrice, catalogRuleView, providerOrder } from './catalog-pricing.js';
 
 /** The catalogue model's period in force at `t`. */
@@ -60,10 +61,7 @@ export class CatalogService {
             model: model.catalogModel,
             name: model.name,
             prices: {
-              input: row.input,
-              output: row.output,
-              cacheRead: row.cacheRead,
-              cacheWrite: row.cacheWrite,
+              ...catalogPricesOf(row),
               longContextThreshold: row.longContext?.threshold ?? null,
               longContextInput: row.longContext?.input ?? null,
               longContextOutput: row.longContext?.output ?? null,
@@ -121,10 +119,7 @@ export class CatalogService {
       seen.add(model.catalogModel);
       rules.push({
         modelId: model.catalogModel,
-        pricePer1kTokens: row.input,
-        outputPricePer1kTokens: row.output,
-        ...(row.cacheRead === null ? {} : { cacheReadPricePer1kTokens: row.cacheRead }),
-        ...(row.cacheWrite === null ? {} : { cacheWritePricePer1kTokens: row.cacheWrite }),
+        ...catalogPriceFields(row),
         ...(row.longContext === null
           ? {}
           : {
