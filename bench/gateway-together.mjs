@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { buildOf, commitOf } from './builds.mjs';
+import { answer, MODEL, PROVIDER_KEY } from './gateway-answer.mjs';
 import { accessToken, freshDatabase, log, ROOT, seedUsers, startServer, startService } from './lib.mjs';
 import { withCpu, withDatabaseCpu } from './measure.mjs';
 
@@ -21,18 +22,6 @@ const refs = (process.env.GATEWAY_VERSIONS ?? 'main').split(',').filter((r) => r
 const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-const MODEL = 'bench-gateway-model';
-const PROVIDER_KEY = 'sk-bench-provider-key-0123456789';
-
-const usage = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 };
-const answer = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1_700_000_000,
-  model: MODEL,
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, friend!' }, finish_reason: 'stop' }],
-  usage,
-});
 const standIn = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {

@@ -14,23 +14,12 @@ import { loadavg } from 'node:os';
 
 import pg from 'pg';
 
+import { answer, MODEL, PROVIDER_KEY, usage } from './gateway-answer.mjs';
 import { accessToken, freshDatabase, log, METRICS_TOKEN, seedUsers, startServer, startService } from './lib.mjs';
 import { withCpu, withDatabaseCpu } from './measure.mjs';
 
 const REQUESTS = Number(process.env.BENCH_GATEWAY_REQUESTS ?? 2000);
 const STREAMS = Number(process.env.BENCH_GATEWAY_STREAMS ?? 300);
-const MODEL = 'bench-gateway-model';
-const PROVIDER_KEY = 'sk-bench-provider-key-0123456789';
-
-const usage = { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 };
-const answer = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1_700_000_000,
-  model: MODEL,
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, friend!' }, finish_reason: 'stop' }],
-  usage,
-});
 const chunk = (delta, extra = {}) =>
   `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', model: MODEL, choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`;
 
