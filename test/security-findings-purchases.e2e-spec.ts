@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { Transactions } from '../src/database/transactions.js';
+import { PurchasesRepository } from '../src/purchases/purchases.repository.js';
 import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 import { Fixtures, type FixtureUser, principal, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
@@ -268,6 +270,48 @@ describe('security findings: purchases', () => {
       expect(await refundable(u, p.id)).toEqual({ credits: 0, amount: '0.00' });
       const lot = await t.db.query(`SELECT remaining_credits FROM credit_allocations WHERE id = $1`, [p.allocationId]);
       expect(lot.rows[0].remaining_credits).toBe(0);
+      await expectInvariants(t, [u.id]);
+    });
+
+    it('a provider event holding the purchase never stops the settlements of its lot', async () => {
+      // Settlements that arrive together update the purchase's lot once each in one transaction; from
+      // the second update on, PostgreSQL rechecks the lot's foreign key, a share lock on the purchase.
+      // A provider event holds the purchase while it waits for the account: the purchase's lock must
+      // not stop that recheck, or the two wait for each other.
+      const u = await f.newUser();
+      const p = await paidPurchase(u, 2000, '20.00');
+      const sessions = [];
+      for (let i = 0; i < 8; i++) sessions.push(await open(u, 50));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: (pid: number) => void;
+      const holder = new Promise<number>((resolve) => (holding = resolve));
+      const held = t.app.get(Transactions).run(async (manager) => {
+        await t.app.get(PurchasesRepository).lock(manager, p.id);
+        holding((await manager.query('SELECT pg_backend_pid() AS pid'))[0].pid as number);
+        await released;
+      });
+      try {
+        const pid = await holder;
+        let done = false;
+        const settled = Promise.all(sessions.map((s, i) => finalize(u, s.sessionId, 30 + i))).finally(
+          () => (done = true),
+        );
+        // Until every finalize has answered, no backend may wait for the purchase's holder.
+        let blocked = 0;
+        while (!done && blocked === 0) {
+          const { rows } = await t.db.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))`,
+            [pid],
+          );
+          blocked = rows[0].n;
+        }
+        expect(blocked, 'a settlement waits for the purchase a provider event holds').toBe(0);
+        for (const r of await settled) expect(r.status, JSON.stringify(r.body)).toBe(200);
+      } finally {
+        release();
+        await held;
+      }
       await expectInvariants(t, [u.id]);
     });
   });

@@ -148,9 +148,14 @@ export class PurchasesRepository {
     return rows[0] ? inPlaces(rows[0]) : null;
   }
 
-  /** The purchase locked (FOR UPDATE): its state changes one at a time, before the account lock. */
+  /**
+   * The purchase locked: its state changes one at a time, before the account lock. FOR NO KEY UPDATE,
+   * not FOR UPDATE: a transaction that updates the purchase's lot twice (settlements that arrive
+   * together) rechecks the lot's foreign key from the second update on, a key-share lock on the
+   * purchase; FOR UPDATE would make it wait for this transaction while this one waits for its account.
+   */
   async lock(manager: EntityManager, id: string): Promise<PurchaseRow | null> {
-    const locked: unknown[] = await manager.query(`SELECT 1 FROM purchases WHERE id = $1 FOR UPDATE`, [id]);
+    const locked: unknown[] = await manager.query(`SELECT 1 FROM purchases WHERE id = $1 FOR NO KEY UPDATE`, [id]);
     // Read in a statement of its own, after the lock: a waiter's snapshot must see the allocation the
     // holder granted (a subquery of the locking statement would still read the older snapshot).
     return locked.length > 0 ? this.find(manager, id) : null;
