@@ -81,8 +81,8 @@ export class CoalescedHolds {
   /**
    * One statement for the initializations of one lane: one alone is a batch of one, except a lone
    * one with a condition (the gateway's lone request), which is the statement of one: as the
-   * statement of many it cost the database a third more a gateway request (docs/benchmarks.md
-   * "Initializations that arrive together").
+   * statement of many it cost the database a third to a half more a gateway request
+   * (docs/benchmarks.md "Initializations that arrive together").
    */
   private async send(items: Pending[]): Promise<(HeldSession | Error)[]> {
     const { onlyIf } = items[0];
