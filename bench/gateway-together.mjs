@@ -54,6 +54,8 @@ async function prepare(v) {
         { name: 'bench', format: 'openai', baseUrl: upstream, apiKeyEnv: 'BENCH_PROVIDER_KEY', models: [MODEL] },
       ]),
       BENCH_PROVIDER_KEY: PROVIDER_KEY,
+      // The stand-in is on 127.0.0.1: a plain-http upstream on a private address.
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       SWAGGER_ENABLED: 'false',
     },
     { root: v.root },

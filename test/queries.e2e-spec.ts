@@ -199,6 +199,23 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
           ),
       ),
     );
+    // The gateway's holds of one key that arrive together: the statement of many, with the key
+    // check read once for all of them (src/streaming-sessions/coalesced-holds.ts).
+    const stillValid = t.app.get(ApiKeysRepository).stillAuthenticates(gatewayKey.id, null);
+    await composed(
+      'queries/streaming-sessions/initialize-together-if-key.sql',
+      'the gateway (POST /v1/*, together)',
+      () =>
+        inRequest(keyCaller, () =>
+          Promise.all(
+            [1, 2].map(() =>
+              t.app
+                .get(StreamingSessionsService)
+                .initialize(keyCaller, { modelId: SONNET, estimatedTokens: 1000 }, undefined, null, stillValid),
+            ),
+          ),
+        ),
+    );
     const second = (await session(1000)).body as { sessionId: string };
     const third = (await session(1000)).body as { sessionId: string };
     const settle = 'queries/streaming-sessions/settle.sql';
@@ -250,7 +267,7 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     expect(queries.map((q) => q.file)).toEqual(
       expect.arrayContaining(['queries/usage/record.sql', 'queries/features/check.sql']),
     );
-    expect(queries).toHaveLength(17);
+    expect(queries).toHaveLength(18);
   });
 
   it('the code sends what queries/*/*.sql say (else: npm run queries:generate)', () => {

@@ -38,8 +38,13 @@ export interface InsertAfterHolds {
   name: string;
   /** The item's own fields in the input: column definitions (`model_id varchar, …`) of `i`. */
   columns: string;
-  /** A condition over `i`: when true, nothing is held or inserted for that item. */
+  /**
+   * A condition over `i` and `params`: when true, nothing is held or inserted for that item. A
+   * condition of the whole statement (no `i`) is read once, at the statement's snapshot, for all.
+   */
   unless: string;
+  /** The parameters of `unless`, numbered from $1 (the statement places them after its own). */
+  params: unknown[];
   /** `INSERT INTO table (columns) SELECT <values over i and held>` (its FROM is the statement's). */
   insert: string;
   /** Columns to return from each inserted row. */
@@ -124,10 +129,14 @@ export interface HoldTogether {
 const HOLD_INPUT_COLUMNS = `ord int, account_id bigint, amount int, session_id varchar, created_by varchar, member varchar,
   scopes jsonb`;
 
+/** The statement of holds' own parameters: the key, the two defaults and the input ($1 to $4). */
+const HOLDS_PARAMS = 4;
+
 /**
  * The statement of holds that arrive together: the items whose `unless` holds are skipped, the rest
- * held by ONE credits_hold() call in their order ($1 the key, $2 and $3 the defaults, $4 the input),
- * then the caller's INSERT for the holds that happened; one row per item, `out_ord` its position.
+ * held by ONE credits_hold() call in their order ($1 the key, $2 and $3 the defaults, $4 the input,
+ * then `unless`'s own), then the caller's INSERT for the holds that happened; one row per item,
+ * `out_ord` its position.
  */
 function holdAndInsertManyText(then: InsertAfterHolds): string {
   // The holds' arrays from `asked` in input order (one sort, so every array is in that order), each
@@ -135,7 +144,7 @@ function holdAndInsertManyText(then: InsertAfterHolds): string {
   // (`out_ord`). Each item's rows are found by nested loops over the CTEs (`OFFSET 0` keeps each
   // lookup a subquery): a hash join's start-up cost a lone initialize more than the lookups.
   return `WITH input AS MATERIALIZED (SELECT i.* FROM jsonb_to_recordset($4::jsonb) AS i(${HOLD_INPUT_COLUMNS}, ${then.columns})),
-               asked AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT (${then.unless})),
+               asked AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT (${shiftParams(then.unless, HOLDS_PARAMS)})),
                held AS MATERIALIZED (
                  SELECT x.ords[h.out_ord] AS ord, x.accounts[h.out_ord] AS account_id, h.out_status, h.out_available,
                         h.out_headroom, h.out_collected, h.out_debt, h.out_balance_after, h.out_parts, h.out_retry_after
@@ -255,7 +264,7 @@ export class CreditHoldsRepository {
     try {
       rows = await queryPrepared<Record<string, unknown>>(manager, then.name, {
         sql: text,
-        params: [take.apiKeyId ?? null, take.rateDefault, take.thresholds, JSON.stringify(input)],
+        params: [take.apiKeyId ?? null, take.rateDefault, take.thresholds, JSON.stringify(input), ...then.params],
       });
     } catch (error) {
       // One item alone answers as holdAndInsert does: its key taken by a concurrent statement.

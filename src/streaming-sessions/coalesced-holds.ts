@@ -20,6 +20,8 @@ export type HeldSession = Held<SessionRow>;
 interface Pending {
   hold: HoldRequest;
   session: NewSession;
+  /** A condition of another module the statement checks (the gateway's key still as read); none: none. */
+  onlyIf?: SqlPart;
 }
 
 /**
@@ -28,22 +30,29 @@ interface Pending {
  */
 const MAX_BATCH = 64;
 const MAX_IN_FLIGHT = 1;
-/** The lane of a hold: the key it counts against (none: users' and members' own tokens), whoever's session it is. */
-const laneOf = (hold: HoldRequest): string => hold.refs.apiKeyId ?? '';
+/**
+ * The lane of a hold: the key it counts against (none: users' and members' own tokens), whoever's
+ * session it is, and its condition, text and parameters: the holds of a lane meet the same one, so
+ * their statement reads it once for all.
+ */
+const laneOf = ({ hold, onlyIf }: Pending): string =>
+  onlyIf ? JSON.stringify([hold.refs.apiKeyId, onlyIf.sql, onlyIf.params]) : (hold.refs.apiKeyId ?? '');
 
 /**
- * POST /api/streaming-sessions/initialize outside a request's transaction (docs/money.md
- * "Initializations that arrive together"): the initializations through one key (none: own tokens),
- * whoever opens them, that arrive together are held by ONE statement, each in its order of arrival,
- * exactly as one alone: a session id already used holds nothing, the rest are one credits_hold()
- * call (one take), and the session rows of the holds that happened are one INSERT. Each is answered
- * its own row, refusal or taken id; a statement the server refused as a whole (a unique key taken,
- * by a concurrent statement or by two of its own items) is sent again one initialization at a time
- * (src/database/coalescer.ts), which gives each the answer it gets alone.
+ * POST /api/streaming-sessions/initialize outside a request's transaction, and the gateway's
+ * (docs/money.md "Initializations that arrive together"): the initializations through one key (none:
+ * own tokens) with one condition (none, or the gateway's key check), whoever opens them, that arrive
+ * together are held by ONE statement, each in its order of arrival, exactly as one alone: a session
+ * id already used holds nothing, a condition that is false holds none of them, the rest are one
+ * credits_hold() call (one take: every account locked once, in account id order), and the session
+ * rows of the holds that happened are one INSERT. Each is answered its own row, refusal or taken id;
+ * a statement the server refused as a whole (a unique key taken, by a concurrent statement or by two
+ * of its own items) is sent again one initialization at a time (src/database/coalescer.ts), which
+ * gives each the answer it gets alone.
  */
 @Injectable()
 export class CoalescedHolds {
-  private readonly coalescer = new Coalescer<Pending, HeldSession>((key, items) => this.send(key, items), {
+  private readonly coalescer = new Coalescer<Pending, HeldSession>((_lane, items) => this.send(items), {
     maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
     retryAlone: statementRolledBack,
@@ -57,24 +66,41 @@ export class CoalescedHolds {
 
   /**
    * The session held and inserted, as CreditsService.holdAndInsert answers it alone. Outside a
-   * request's transaction and without a condition (`onlyIf`, the gateway's key check) it goes out
-   * with the others of its lane, in whichever request's turn sends the statement (so nothing it does
-   * depends on the request's async context); else as the statement of one.
+   * request's transaction it goes out with the others of its lane, in whichever request's turn sends
+   * the statement (so nothing it does depends on the request's async context); else as the
+   * statement of one, in that transaction.
    */
   async hold(hold: HoldRequest, session: NewSession, onlyIf?: SqlPart): Promise<HeldSession> {
-    if (onlyIf || this.tx.inTransaction)
+    if (this.tx.inTransaction)
       return this.credits.holdAndInsert(this.tx.statementManager, hold, this.sessions.insertAfterHold(session, onlyIf));
     holdOf(hold); // what a hold alone is refused before its statement, refused alone
-    return this.coalescer.submit(laneOf(hold), { hold, session });
+    const pending: Pending = { hold, session, ...(onlyIf ? { onlyIf } : {}) };
+    return this.coalescer.submit(laneOf(pending), pending);
   }
 
-  /** One statement for the initializations of one lane: one alone is a batch of one. */
-  private send(key: string, items: Pending[]): Promise<(HeldSession | Error)[]> {
+  /**
+   * One statement for the initializations of one lane: one alone is a batch of one, except a lone
+   * one with a condition (the gateway's lone request), which is the statement of one: as the
+   * statement of many it cost the database a third to a half more a gateway request
+   * (docs/benchmarks.md "Initializations that arrive together").
+   */
+  private async send(items: Pending[]): Promise<(HeldSession | Error)[]> {
+    const { onlyIf } = items[0];
+    if (onlyIf && items.length === 1) {
+      const { hold, session } = items[0];
+      return [
+        await this.credits.holdAndInsert(
+          this.tx.statementManager,
+          hold,
+          this.sessions.insertAfterHold(session, onlyIf),
+        ),
+      ];
+    }
     return this.credits.holdAndInsertMany<SessionRow>(
       this.tx.statementManager,
-      key === '' ? null : key,
+      items[0].hold.refs.apiKeyId ?? null,
       items.map((p) => ({ hold: p.hold, fields: sessionFields(p.session) })),
-      this.sessions.insertAfterHolds(),
+      this.sessions.insertAfterHolds(onlyIf),
     );
   }
 }

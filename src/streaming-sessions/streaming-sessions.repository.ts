@@ -27,6 +27,8 @@ import type { SessionRecordExtras } from './settlement-plan.js';
  * one text, prepared once per connection.
  */
 export const HOLDS_STATEMENT = 'streaming_sessions_held_together';
+/** The same, with a condition of another module that every hold of the statement meets (`onlyIf`). */
+export const HOLDS_IF_STATEMENT = 'streaming_sessions_held_together_if';
 
 /** streaming_sessions rows as the module's SQL selects them, and their mapper. */
 export interface SessionRow {
@@ -231,13 +233,16 @@ export class StreamingSessionsRepository {
   /**
    * The sessions' INSERT for CreditsService.holdAndInsertMany (initializations that arrive together, each
    * item's fields `sessionFields()`): each inserted only when its hold happened, with the account it
-   * held on; nothing is held for an id already used.
+   * held on; nothing is held for an id already used, nor for any of them when `onlyIf` (a condition
+   * of another module over its own parameters, the same for every item) is false.
    */
-  insertAfterHolds(): InsertAfterHolds {
+  insertAfterHolds(onlyIf?: SqlPart): InsertAfterHolds {
+    const taken = `EXISTS (SELECT 1 FROM streaming_sessions s WHERE s.session_id = i.session_id AND s.user_id = i.user_id)`;
     return {
-      name: HOLDS_STATEMENT,
+      name: onlyIf ? HOLDS_IF_STATEMENT : HOLDS_STATEMENT,
       columns: SESSION_INPUT_COLUMNS,
-      unless: `EXISTS (SELECT 1 FROM streaming_sessions s WHERE s.session_id = i.session_id AND s.user_id = i.user_id)`,
+      unless: onlyIf ? `${taken} OR NOT (${onlyIf.sql})` : taken,
+      params: onlyIf?.params ?? [],
       insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${SESSION_INPUT_VALUES}`,
       returning: SESSION_COLUMNS,
       match: `inserted.session_id = i.session_id AND inserted.user_id = i.user_id`,

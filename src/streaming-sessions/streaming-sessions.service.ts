@@ -150,9 +150,10 @@ export class StreamingSessionsService {
     // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
     // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
     // locks never block, so the order of the two cannot deadlock. Shared with the initializations
-    // that arrive with it (CoalescedHolds), else the request's transaction's or with `onlyIf`. A zero
-    // estimate holds too: the hold row ties the session to the key it counts against, and a used-up
-    // key budget or window refuses it (docs/trust-model.md: spend controls count all a session spends).
+    // that arrive with it through the same key and `onlyIf` (CoalescedHolds), else the request's
+    // transaction's. A zero estimate holds too: the hold row ties the session to the key it counts
+    // against, and a used-up key budget or window refuses it (docs/trust-model.md: spend controls
+    // count all a session spends).
     const held = await this.together.hold(
       {
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
