@@ -17,6 +17,11 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
 import {
+  type CorrectedItem,
+  type CorrectStatement,
+  CreditCorrectionsRepository,
+} from './credit-corrections.repository.js';
+import {
   CreditHoldsRepository,
   type GivenBack,
   type HoldRequest,
@@ -51,13 +56,6 @@ import {
   toSettlement,
 } from './credits-results.js';
 
-/** What credits_correct() takes from the configuration: CORRECTION_EXPIRY_DAYS, a `correction` allocation's life. */
-export interface CorrectionSettings {
-  expiryDays: number;
-  rateDefault: number | null;
-  thresholds: number[];
-}
-
 /** Due allocations per round of the expiry job (credits_expire_due() locks their accounts together). */
 const EXPIRY_BATCH = 500;
 
@@ -80,6 +78,7 @@ export class CreditsService {
     private readonly batchRepo: CreditsBatchRepository,
     private readonly transfers: CreditTransfersRepository,
     private readonly caps: CreditCapsService,
+    private readonly corrections: CreditCorrectionsRepository,
   ) {}
 
   /** A take's outcome, its refusal thrown (by code: singleRefusal() names whose); what it moved is counted once it commits. */
@@ -365,19 +364,32 @@ export class CreditsService {
     }
   }
 
-  /** What credits_correct() takes from the configuration (usage_records_correct() passes it on). */
-  correctionSettings(): CorrectionSettings {
+  /**
+   * Usage records corrected in ONE statement (CorrectStatement; a single correction is a batch of
+   * one, a re-rate's chunk many): the caller's `records` part locks and reads the records; the
+   * credits of those that move are moved at once by credits_correct() under their accounts' locks
+   * (one take for what they add; what goes back returns to the lots they were paid from, or as a
+   * `correction` allocation of CORRECTION_EXPIRY_DAYS), what went back of records priced at volume
+   * steps leaves their periods' totals, and the caller's `writes` run with the shortfalls left open.
+   * Each record's row, with the credits it moved on the balance, in the caller's order.
+   */
+  async correct<R>(
+    manager: EntityManager,
+    createdBy: string,
+    statement: CorrectStatement,
+  ): Promise<CorrectedItem<R>[]> {
     const { expiryDays } = this.config.corrections;
-    return { expiryDays, ...this.controls() };
-  }
-
-  /** Credits that corrections moved on balances (Σ |returned + regranted − collected − debt|): counted at commit. */
-  corrected(credits: number): void {
-    this.moved('correction', credits);
+    const items = await this.corrections.correct<R>(manager, { createdBy, expiryDays, ...this.controls() }, statement);
+    this.moved(
+      'correction',
+      items.reduce((sum, item) => sum + Math.abs(item.moved), 0),
+    );
+    return items;
   }
 }
 
 // The types of the door's statements, so that a caller imports the door alone.
+export type { CorrectedItem, CorrectStatement } from './credit-corrections.repository.js';
 export type { HoldRequest, InsertAfterHold, InsertAfterHolds } from './credit-holds.repository.js';
 export type { InsertAfterTake } from './credits.repository.js';
 export type { BatchOutcome } from './credits-batch.js';

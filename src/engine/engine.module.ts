@@ -10,6 +10,7 @@ import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAccountsService } from './credit-accounts.service.js';
 import { CreditCapsRepository } from './credit-caps.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
+import { CreditCorrectionsRepository } from './credit-corrections.repository.js';
 import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditLotsService } from './credit-lots.service.js';
 import { CreditPlanLotsRepository } from './credit-plan-lots.repository.js';
@@ -87,6 +88,7 @@ import { CreditSettlementsService } from './settlements/credit-settlements.servi
     CreditBudgetsRepository,
     CreditCapsRepository,
     CreditCapsService,
+    CreditCorrectionsRepository,
     CreditHoldsRepository,
     CreditLotsService,
     CreditPlanLotsRepository,
