@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { queryPrepared, shiftParams,type SqlPart } from '../database/statement-parts.js';
+import { queryPrepared, shiftParams, type SqlPart } from '../../database/statement-parts.js';
 
 /**
  * A statement of usage corrections, built around ONE credits_correct() call (docs/money.md
