@@ -129,10 +129,10 @@ async function holdInSecondChunk(
     await lock.query('SELECT 1 FROM usage_records WHERE id = $1 FOR UPDATE', [seeded.second[2]]);
     const lockPid = (await lock.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const id = await start();
-    // The chunk's corrections are one statement (usage_records_correct()), record after record: it
-    // waits on the third record's lock with the first two corrected.
+    // The chunk's corrections are one statement (CreditsService.correct(), whose records part,
+    // usage_records_correct_begin(), locks them in id order first): it waits on the third record's lock.
     await untilLong('the second chunk waits for its third record', async () =>
-      (await waitingOn(db, lockPid)).some((r) => /FROM usage_records_correct\(/.test(r.query)),
+      (await waitingOn(db, lockPid)).some((r) => /FROM usage_records_correct_begin\(/.test(r.query)),
     );
     // The first chunk is committed whole; the second's corrections so far are not visible.
     expect(await progress(id)).toMatchObject({ status: 'running', records: RERATE_CHUNK, corrected: FEW });

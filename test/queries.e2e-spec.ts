@@ -137,6 +137,16 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
     await composed('queries/usage/record-event.sql', 'POST /api/usage/record (with eventId)', () =>
       post('/api/usage/record', { ...usage, eventId: 'queries-record-1', credits: 1 }).expect(201),
     );
+    // A correction: the engine's statement around its correction with the usage module's parts (the
+    // records locked and read, their corrections written), the one a re-rate's chunk sends too.
+    const toCorrect = await post('/api/usage/record', { ...usage, credits: 3 }).expect(201);
+    await composed('queries/usage/correct.sql', 'POST /api/usage/records/:id/corrections', () =>
+      t.http
+        .post(`/api/usage/records/${toCorrect.body.id}/corrections`)
+        .set(admin.auth)
+        .send({ correctionId: 'queries-correction-1', reason: 'queries', credits: 1 })
+        .expect(201),
+    );
     // A record with an Idempotency-Key: the same statement, which takes the key's lock and finds or
     // stores its answer (usage_keys_claim() and the `stored` part: docs/usage.md "Idempotency (every POST)").
     await composed('queries/usage/record-key.sql', 'POST /api/usage/record (with an Idempotency-Key)', () =>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { CreditSettlementsService } from '../src/engine/settlements/credit-settlements.service.js';
+import { CreditsService } from '../src/engine/credits.service.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures, type FixtureUser } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
@@ -41,7 +41,7 @@ describe('finalizes that arrive together', () => {
   beforeAll(async () => {
     t = await startTestApp();
     f = new Fixtures(t, { users });
-    const settlements = t.app.get(CreditSettlementsService);
+    const settlements = t.app.get(CreditsService);
     const settleSessions = settlements.settleSessions.bind(settlements);
     settlements.settleSessions = (manager, statement) => {
       statements.push(statement.items.length);

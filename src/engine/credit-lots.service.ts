@@ -3,13 +3,12 @@ import type { EntityManager } from 'typeorm';
 
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { Transactions } from '../database/transactions.js';
-import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import { CreditMoves } from './credit-moves.js';
 import { CreditPlanLotsRepository, type LiveLotRow } from './credit-plan-lots.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
 import { toAllocation } from './credit-sql.js';
-import type { AllocationView, FreezeInput, GrantInput, LedgerKind, TakeBackInput, TakenBack } from './credit-views.js';
+import type { AllocationView, FreezeInput, GrantInput, TakeBackInput, TakenBack } from './credit-views.js';
 import { CreditsRepository } from './credits.repository.js';
 
 /**
@@ -26,8 +25,7 @@ export class CreditLotsService {
     private readonly credits: CreditsRepository,
     private readonly locks: AccountLocksRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
+    private readonly moves: CreditMoves,
   ) {}
 
   /** The account's lots unexpired at `at` (the caller holds the account's lock). */
@@ -61,8 +59,8 @@ export class CreditLotsService {
       plan: input.into,
     });
     if (!row) return null;
-    this.moved('rollover', row.total_credits);
-    this.moved('grant', row.total_credits);
+    this.moves.moved('rollover', row.total_credits);
+    this.moves.moved('grant', row.total_credits);
     return toAllocation(row);
   }
 
@@ -96,7 +94,7 @@ export class CreditLotsService {
     if (ids.length === 0) return 0;
     const thresholds = this.config.credits.lowBalanceThresholds;
     const credits = await this.repo.expireNow(manager, { accountId, ids, at, thresholds });
-    this.moved('expire', credits);
+    this.moves.moved('expire', credits);
     return credits;
   }
 
@@ -112,8 +110,8 @@ export class CreditLotsService {
   async takeBack(manager: EntityManager, input: TakeBackInput): Promise<TakenBack> {
     const thresholds = this.config.credits.lowBalanceThresholds;
     const result = await this.purchases.takeBack(manager, { ...input, thresholds });
-    this.moved('refund', result.taken);
-    this.moved('debt', result.debt);
+    this.moves.moved('refund', result.taken);
+    this.moves.moved('debt', result.debt);
     return result;
   }
 
@@ -126,7 +124,7 @@ export class CreditLotsService {
   async freeze(manager: EntityManager, input: FreezeInput): Promise<number> {
     const thresholds = this.config.credits.lowBalanceThresholds;
     const n = await this.purchases.freeze(manager, { ...input, thresholds });
-    this.moved(input.freeze ? 'freeze' : 'unfreeze', n);
+    this.moves.moved(input.freeze ? 'freeze' : 'unfreeze', n);
     return n;
   }
 
@@ -136,9 +134,5 @@ export class CreditLotsService {
    */
   noticeExpiring(hours: number[], batch: number): Promise<{ processed: number; told: number }> {
     return this.credits.noticeExpiringBatch(hours, batch);
-  }
-
-  private moved(kind: LedgerKind, amount: number): void {
-    if (amount !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved(kind, amount));
   }
 }

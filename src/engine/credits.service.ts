@@ -13,50 +13,40 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
-import { MetricsService } from '../metrics/metrics.service.js';
 import { AccountLocksRepository } from './account-locks.repository.js';
+import {
+  type CorrectedItem,
+  type CorrectStatement,
+  CreditCorrectionsRepository,
+} from './corrections/credit-corrections.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
 import {
   CreditHoldsRepository,
-  type GivenBack,
   type HoldRequest,
   type InsertAfterHold,
   type InsertAfterHolds,
   type SettleStatement,
 } from './credit-holds.repository.js';
+import { CreditMoves } from './credit-moves.js';
 import { type AllocationRow, toAllocation } from './credit-sql.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
 import type {
   AllocationView,
   GrantInput,
-  LedgerKind,
   LedgerRefs,
   RolloverInput,
   Settlement,
   SpendRefs,
   TransferView,
 } from './credit-views.js';
-import { CreditsRepository, type TakeRow, type TakeSpec } from './credits.repository.js';
+import { CreditsRepository, type TakeSpec } from './credits.repository.js';
 import { type BatchOutcome, toBatchOutcome } from './credits-batch.js';
 import { type BatchTakeStatement, CreditsBatchRepository } from './credits-batch.repository.js';
-import {
-  checkAmount,
-  checkSettled,
-  givenBackByKind,
-  type Held,
-  heldAnswer,
-  holdOf,
-  memberLimitError,
-  takeResult,
-  toSettlement,
-} from './credits-results.js';
+import { checkAmount, type Held, heldAnswer, holdOf, memberLimitError } from './credits-results.js';
+import { CreditSettlementsRepository, type SettleManyStatement } from './settlements/credit-settlements.repository.js';
 
-/** What credits_correct() takes from the configuration: CORRECTION_EXPIRY_DAYS, a `correction` allocation's life. */
-export interface CorrectionSettings {
-  expiryDays: number;
-  rateDefault: number | null;
-  thresholds: number[];
-}
+/** One settlement of many's answer: as CreditsService.settleSession answers it alone, or its error. */
+export type SettledSessionAnswer<R> = { row: R; settlement: Settlement | null } | null | Error;
 
 /** Due allocations per round of the expiry job (credits_expire_due() locks their accounts together). */
 const EXPIRY_BATCH = 500;
@@ -76,19 +66,13 @@ export class CreditsService {
     @Inject(AccountLocksRepository) private readonly locks: AccountLocksRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
+    private readonly moves: CreditMoves,
     private readonly batchRepo: CreditsBatchRepository,
     private readonly transfers: CreditTransfersRepository,
     private readonly caps: CreditCapsService,
+    private readonly corrections: CreditCorrectionsRepository,
+    private readonly settlements: CreditSettlementsRepository,
   ) {}
-
-  /** A take's outcome, its refusal thrown (by code: singleRefusal() names whose); what it moved is counted once it commits. */
-  private taken(row: TakeRow, amount: number, kind: 'debit' | 'hold') {
-    const result = takeResult(row, amount);
-    this.moved(kind, result.collected);
-    this.moved('overdraft', result.debt);
-    return result;
-  }
 
   /**
    * A refusal of a charge of `amount` (a batch take's, or a hold's) as the single take reports it: the
@@ -112,21 +96,11 @@ export class CreditsService {
     return error;
   }
 
-  /** Counts credits moved by ledger kind once (and only if) the movement commits. */
-  private moved(kind: LedgerKind, amount: number): void {
-    if (amount !== 0) this.tx.afterCommit(() => this.metrics.creditsMoved(kind, amount));
-  }
-
-  /** The defaults of the spend controls, for users without their own settings. */
-  private controls() {
-    return { rateDefault: this.config.credits.spendRatePerHour, thresholds: this.config.credits.lowBalanceThresholds };
-  }
-
   /** A take of the kind and mode given: its amount checked, the key split off the ledger refs. */
   private spec(member: string | null, amount: number, how: Pick<TakeSpec, 'kind' | 'mode'>, refs: SpendRefs): TakeSpec {
     checkAmount(amount);
     const { apiKeyId, ...ledgerRefs } = refs;
-    return { member, amount, ...how, refs: ledgerRefs, apiKeyId, ...this.controls() };
+    return { member, amount, ...how, refs: ledgerRefs, apiKeyId, ...this.moves.controls() };
   }
 
   /**
@@ -143,7 +117,7 @@ export class CreditsService {
   ) {
     const member = who.orgId ? who.userId : null;
     const spec = this.spec(member, amount, { kind: 'debit', mode: 'collect' }, refs);
-    const { collected, debt } = this.taken(await this.repo.take(manager, who.accountId, spec), amount, 'debit');
+    const { collected, debt } = this.moves.taken(await this.repo.take(manager, who.accountId, spec), amount, 'debit');
     return { collected, debt };
   }
 
@@ -163,7 +137,7 @@ export class CreditsService {
     then: BatchTakeStatement,
   ): Promise<BatchOutcome[]> {
     for (const amount of then.amounts) checkAmount(amount);
-    const rows = await this.batchRepo.takeBatch(manager, { ...this.controls(), ...refs }, then);
+    const rows = await this.batchRepo.takeBatch(manager, { ...this.moves.controls(), ...refs }, then);
     let debited = 0;
     let borrowed = 0;
     const outcomes = rows.map((row, i) => {
@@ -174,8 +148,8 @@ export class CreditsService {
       }
       return outcome;
     });
-    this.moved('debit', debited);
-    this.moved('overdraft', borrowed);
+    this.moves.moved('debit', debited);
+    this.moves.moved('overdraft', borrowed);
     return outcomes;
   }
 
@@ -194,10 +168,10 @@ export class CreditsService {
     const result = await this.holds.holdAndInsert<R>(
       manager,
       hold.accountId,
-      { ...holdOf(hold), ...this.controls() },
+      { ...holdOf(hold), ...this.moves.controls() },
       then,
     );
-    return heldAnswer(result, (row) => this.taken(row, hold.amount, 'hold'));
+    return heldAnswer(result, (row) => this.moves.taken(row, hold.amount, 'hold'));
   }
 
   /**
@@ -213,8 +187,8 @@ export class CreditsService {
     then: InsertAfterHolds,
   ): Promise<Held<R>[]> {
     const specs = items.map(({ hold, fields }) => ({ accountId: hold.accountId, hold: holdOf(hold), fields }));
-    const results = await this.holds.holdAndInsertMany<R>(manager, { apiKeyId, ...this.controls() }, specs, then);
-    return results.map((result, k) => heldAnswer(result, (row) => this.taken(row, items[k].hold.amount, 'hold')));
+    const results = await this.holds.holdAndInsertMany<R>(manager, { apiKeyId, ...this.moves.controls() }, specs, then);
+    return results.map((result, k) => heldAnswer(result, (row) => this.moves.taken(row, items[k].hold.amount, 'hold')));
   }
 
   /**
@@ -232,23 +206,34 @@ export class CreditsService {
     refs: { createdBy: string; usageRecordId: string },
     statement: SettleStatement,
   ): Promise<{ row: R; settlement: Settlement | null } | null> {
-    const result = await this.holds.settleAndWrite<R>(manager, { ...refs, ...this.controls() }, statement);
+    const result = await this.holds.settleAndWrite<R>(manager, { ...refs, ...this.moves.controls() }, statement);
     if (!result?.settlement) return result && { row: result.row, settlement: null };
-    const settlement = toSettlement(checkSettled(result.settlement));
-    this.givenBack(result.settlement);
-    this.moved('debit', settlement.collected);
-    this.moved('overdraft', settlement.debt);
-    return { row: result.row, settlement };
+    return { row: result.row, settlement: this.moves.settled(result.settlement) };
+  }
+
+  /**
+   * Streaming settlements that arrive together in ONE statement (SettleManyStatement; docs/money.md
+   * "Finalizes that arrive together"): the caller's `session` part locks and prices each item's
+   * session; every account of those to be settled is locked once, in account id order, and each is
+   * settled by credits_settle() in item order, exactly as settleSession() settles one alone; the
+   * caller's `writes` run for those settled. Each item answers as settleSession() would alone, its
+   * error (ALREADY_SETTLED) answered, not thrown.
+   */
+  async settleSessions<R>(manager: EntityManager, statement: SettleManyStatement): Promise<SettledSessionAnswer<R>[]> {
+    const results = await this.settlements.settleAndWriteMany<R>(manager, this.moves.controls(), statement);
+    return results.map((result) => {
+      if (!result?.settlement) return result && { row: result.row, settlement: null };
+      try {
+        return { row: result.row, settlement: this.moves.settled(result.settlement) };
+      } catch (error) {
+        return error as Error;
+      }
+    });
   }
 
   /** Takes the account lock of an account a grant or a rollover names (its id: the caller resolved it). */
   private async lock(manager: EntityManager, accountId: string): Promise<void> {
     if (!(await this.locks.lockId(manager, accountId))) throw new NotFoundError('Account');
-  }
-
-  /** Counts what a give-back wrote, once it commits. */
-  private givenBack(row: GivenBack): void {
-    for (const [kind, amount] of givenBackByKind(row)) this.moved(kind, amount);
   }
 
   /** New allocation with a `grant` ledger entry (+total). The account must exist (404 otherwise). */
@@ -272,8 +257,8 @@ export class CreditsService {
 
   /** A new allocation's metrics, once its grant commits (credits_grant() told credits.granted). */
   private granted(row: AllocationRow): AllocationView {
-    this.moved('grant', row.total_credits);
-    this.moved('repay', row.total_credits - row.remaining_credits);
+    this.moves.moved('grant', row.total_credits);
+    this.moves.moved('repay', row.total_credits - row.remaining_credits);
     return toAllocation(row);
   }
 
@@ -295,7 +280,7 @@ export class CreditsService {
       plan: input.into,
     });
     if (!created) return null;
-    this.moved('rollover', created.total_credits);
+    this.moves.moved('rollover', created.total_credits);
     return this.granted(created);
   }
 
@@ -317,8 +302,8 @@ export class CreditsService {
       throw new DomainError('VALIDATION', 'from and to must be different accounts');
     if (row.out_status === 'insufficient') throw new InsufficientCreditsError(input.credits, Number(row.out_available));
     const view = (await this.transfers.find(manager, row.out_transfer_id!))!;
-    this.moved('transfer_out', input.credits);
-    this.moved('transfer_in', input.credits);
+    this.moves.moved('transfer_out', input.credits);
+    this.moves.moved('transfer_in', input.credits);
     return view;
   }
 
@@ -342,7 +327,7 @@ export class CreditsService {
       reason: input.reason ?? null,
       thresholds: this.config.credits.lowBalanceThresholds,
     });
-    this.moved('void', row.remaining_credits);
+    this.moves.moved('void', row.remaining_credits);
     return { before, after: toAllocation(voided!) };
   }
 
@@ -359,27 +344,45 @@ export class CreditsService {
     let total = 0;
     for (;;) {
       const round = await this.repo.expireDue(EXPIRY_BATCH, this.config.credits.lowBalanceThresholds, renewing);
-      this.metrics.creditsMoved('expire', round.credits);
+      this.moves.committed('expire', round.credits);
       total += round.expired;
       if (round.due < EXPIRY_BATCH) return total;
     }
   }
 
-  /** What credits_correct() takes from the configuration (usage_records_correct() passes it on). */
-  correctionSettings(): CorrectionSettings {
+  /**
+   * Usage records corrected in ONE statement (CorrectStatement; a single correction is a batch of
+   * one, a re-rate's chunk many): the caller's `records` part locks and reads the records; the
+   * credits of those that move are moved at once by credits_correct() under their accounts' locks
+   * (one take for what they add; what goes back returns to the lots they were paid from, or as a
+   * `correction` allocation of CORRECTION_EXPIRY_DAYS), what went back of records priced at volume
+   * steps leaves their periods' totals, and the caller's `writes` run with the shortfalls left open.
+   * Each record's row, with the credits it moved on the balance, in the caller's order.
+   */
+  async correct<R>(
+    manager: EntityManager,
+    createdBy: string,
+    statement: CorrectStatement,
+  ): Promise<CorrectedItem<R>[]> {
     const { expiryDays } = this.config.corrections;
-    return { expiryDays, ...this.controls() };
-  }
-
-  /** Credits that corrections moved on balances (Σ |returned + regranted − collected − debt|): counted at commit. */
-  corrected(credits: number): void {
-    this.moved('correction', credits);
+    const items = await this.corrections.correct<R>(
+      manager,
+      { createdBy, expiryDays, ...this.moves.controls() },
+      statement,
+    );
+    this.moves.moved(
+      'correction',
+      items.reduce((sum, item) => sum + Math.abs(item.moved), 0),
+    );
+    return items;
   }
 }
 
 // The types of the door's statements, so that a caller imports the door alone.
+export type { CorrectedItem, CorrectStatement } from './corrections/credit-corrections.repository.js';
 export type { HoldRequest, InsertAfterHold, InsertAfterHolds } from './credit-holds.repository.js';
 export type { InsertAfterTake } from './credits.repository.js';
 export type { BatchOutcome } from './credits-batch.js';
 export type { BatchTakeStatement } from './credits-batch.repository.js';
 export { type Held, holdOf } from './credits-results.js';
+export type { SettleManyStatement } from './settlements/credit-settlements.repository.js';

@@ -6,12 +6,14 @@ import { AccountLocksRepository } from './account-locks.repository.js';
 import { AutoRechargeRepository } from './auto-recharge/auto-recharge.repository.js';
 import { AutoRechargeAttempts } from './auto-recharge/auto-recharge-attempts.service.js';
 import { CreditBudgetsRepository } from './budgets/credit-budgets.repository.js';
+import { CreditCorrectionsRepository } from './corrections/credit-corrections.repository.js';
 import { CreditAccountsRepository } from './credit-accounts.repository.js';
 import { CreditAccountsService } from './credit-accounts.service.js';
 import { CreditCapsRepository } from './credit-caps.repository.js';
 import { CreditCapsService } from './credit-caps.service.js';
 import { CreditHoldsRepository } from './credit-holds.repository.js';
 import { CreditLotsService } from './credit-lots.service.js';
+import { CreditMoves } from './credit-moves.js';
 import { CreditPlanLotsRepository } from './credit-plan-lots.repository.js';
 import { CreditPurchasesRepository } from './credit-purchases.repository.js';
 import { CreditTransfersRepository } from './credit-transfers.repository.js';
@@ -50,13 +52,12 @@ export const ENGINE_ENTITIES = [
   AutoRechargeAttempt,
 ];
 import { CreditSettlementsRepository } from './settlements/credit-settlements.repository.js';
-import { CreditSettlementsService } from './settlements/credit-settlements.service.js';
 
 /**
  * The engine (docs/architecture.md, docs/money.md): the one floor every credit movement goes through.
  * Its SQL functions (src/engine/sql/) take, hold, settle, grant, correct and expire under the
  * account's lock and write the ledger. Its door is three services and nothing else: `CreditsService`
- * (take, hold, settle, grant, transfer, void, expire, the corrections' settings), `CreditAccountsService`
+ * (take, hold, settle one or many, grant, transfer, void, expire, correct), `CreditAccountsService`
  * (the account lock and what changes under it: settings, limits, budgets, auto-recharge; debt;
  * erasure) and `CreditLotsService` (a plan change's and a purchase's lots). Its repositories, its lock
  * and its SQL functions are private: every statement that writes a table of the engine is one of its
@@ -87,18 +88,19 @@ import { CreditSettlementsService } from './settlements/credit-settlements.servi
     CreditBudgetsRepository,
     CreditCapsRepository,
     CreditCapsService,
+    CreditCorrectionsRepository,
     CreditHoldsRepository,
     CreditLotsService,
+    CreditMoves,
     CreditPlanLotsRepository,
     CreditPurchasesRepository,
     CreditSettlementsRepository,
-    CreditSettlementsService,
     CreditTransfersRepository,
     CreditsBatchRepository,
     CreditsErasureRepository,
     CreditsRepository,
     CreditsService,
   ],
-  exports: [CreditsService, CreditAccountsService, CreditLotsService, CreditSettlementsService],
+  exports: [CreditsService, CreditAccountsService, CreditLotsService],
 })
 export class EngineModule {}

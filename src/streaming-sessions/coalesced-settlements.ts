@@ -7,10 +7,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
 import { Transactions } from '../database/transactions.js';
-import {
-  CreditSettlementsService,
-  type SettledSessionAnswer,
-} from '../engine/settlements/credit-settlements.service.js';
+import { CreditsService, type SettledSessionAnswer } from '../engine/credits.service.js';
 import type { Dimensions } from '../pricing/dimensions.js';
 import { PricingService } from '../pricing/pricing.service.js';
 import type { TokenCounts } from '../pricing/token-counts.js';
@@ -71,7 +68,7 @@ export class CoalescedSettlements {
 
   constructor(
     @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(CreditSettlementsService) private readonly credits: CreditSettlementsService,
+    @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(UsageService) private readonly usage: UsageService,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,

@@ -6,7 +6,7 @@ import { metadataPairs, recordSql, settleSelect } from './session-settlements.re
 
 /**
  * The streaming module's parts of a statement of finalizes that arrive together
- * (CreditSettlementsService.settleSessions, docs/money.md "Finalizes that arrive together"): the same
+ * (CreditsService.settleSessions, docs/money.md "Finalizes that arrive together"): the same
  * SQL as one settlement's (session-settlements.repository.ts), each item's own values read from its
  * row `i` of the statement's `input` instead of parameters.
  */

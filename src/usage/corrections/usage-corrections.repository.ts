@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import type { CorrectedItem, CorrectStatement } from '../../engine/credits.service.js';
 import { recordNet } from '../record-net.js';
 
 /** A usage record as a correction reads it, locked. */
@@ -39,7 +40,16 @@ export interface CorrectionRow {
   created_at: Date;
 }
 
-/** A record as usage_records_correct() answers for it. */
+/** A record as the correction's statement answers for it (the finish's row, usage_records_correct_finish()). */
+export interface CorrectedRecordAnswer {
+  record_id: string;
+  delta: number;
+  id: string;
+  previous: number;
+  created_at: Date;
+}
+
+/** A record corrected: its answer and what the engine moved for it. */
 export interface CorrectedRecord {
   recordId: string;
   delta: number;
@@ -85,48 +95,59 @@ export class UsageCorrectionsRepository {
   }
 
   /**
-   * Records corrected in ONE statement (usage_records_correct(), src/usage/sql/; one record is a batch
-   * of one), in array order: each record's delta, the credits it moved on its account's balance, and
-   * its correction's id, previous credits and time.
+   * The usage module's parts of records corrected in ONE statement (CreditsService.correct(); one
+   * record is a batch of one), in array order: usage_records_correct_begin() (src/usage/sql/) locks
+   * and reads the records (`correcting`), usage_records_correct_finish() writes their corrections,
+   * reviews and events once the engine moved their credits (`written`).
    */
-  async correct(
-    manager: EntityManager,
-    c: {
-      correctionId: string;
-      reason: string;
-      createdBy: string;
-      recordIds: string[];
-      credits: number[];
-      bodyHashes: string[];
-      expiryDays: number;
-      rateDefault: number | null;
-      thresholds: number[];
-    },
-  ): Promise<CorrectedRecord[]> {
-    const rows: { record_id: string; delta: number; moved: string; id: string; previous: number; created_at: Date }[] =
-      await manager.query(
-        `SELECT out_record_id AS record_id, out_delta AS delta, out_moved::text AS moved, out_id AS id,
-                out_previous AS previous, out_created_at AS created_at
-           FROM usage_records_correct($1, $2, $3, $4::uuid[], $5::int[], $6::varchar[], $7, $8, $9::int[])`,
-        [
-          c.correctionId,
-          c.reason,
-          c.createdBy,
-          c.recordIds,
-          c.credits,
-          c.bodyHashes,
-          c.expiryDays,
-          c.rateDefault,
-          c.thresholds,
-        ],
-      );
-    return rows.map((r) => ({
-      recordId: r.record_id,
-      delta: r.delta,
-      moved: Number(r.moved),
-      id: r.id,
-      previousCredits: r.previous,
-      createdAt: r.created_at,
-    }));
+  correctStatement(c: {
+    correctionId: string;
+    reason: string;
+    createdBy: string;
+    recordIds: string[];
+    credits: number[];
+    bodyHashes: string[];
+  }): CorrectStatement {
+    return {
+      name: 'usage_correct',
+      records: {
+        sql: `SELECT b.out_ord AS ord, b.out_moves AS moves, b.out_account AS account_id, b.out_record_id AS record_id,
+                     b.out_id AS correction, b.out_session AS session_id, b.out_delta AS delta, b.out_open AS open_review,
+                     b.out_member AS member_id, b.out_api_key_id AS api_key_id, b.out_at AS at, b.out_model AS model_id,
+                     b.out_occurred AS occurred_at, b.out_tokens AS tokens, b.out_charged AS charged, b.out_returned AS returned,
+                     b.out_credits AS credits, b.out_body_hash AS body_hash, b.out_found AS found, b.out_previous AS previous,
+                     b.out_review AS review, b.out_base AS review_base, b.out_user AS user_id, b.out_org AS org_id
+                FROM usage_records_correct_begin($1, $2::uuid[], $3::int[], $4::varchar[]) b`,
+        params: [c.correctionId, c.recordIds, c.credits, c.bodyHashes],
+      },
+      writes: {
+        sql: `SELECT f.out_ord AS ord, f.out_record_id AS record_id, f.out_delta AS delta, f.out_id AS id,
+                     f.out_previous AS previous, f.out_created_at AS created_at
+                FROM (SELECT array_agg(t.record_id ORDER BY t.ord) AS record_id, array_agg(t.credits ORDER BY t.ord) AS credits,
+                             array_agg(t.body_hash ORDER BY t.ord) AS body_hash, array_agg(t.found ORDER BY t.ord) AS found,
+                             array_agg(t.correction ORDER BY t.ord) AS correction, array_agg(t.previous ORDER BY t.ord) AS previous,
+                             array_agg(t.review ORDER BY t.ord) AS review, array_agg(t.review_base ORDER BY t.ord) AS review_base,
+                             array_agg(t.user_id ORDER BY t.ord) AS user_id, array_agg(t.org_id ORDER BY t.ord) AS org_id,
+                             array_agg(COALESCE(k.shortfall, 0)::int ORDER BY t.ord) AS shortfall
+                        FROM correcting t
+                        LEFT JOIN corrected k ON k.ord = t.ord) a
+               CROSS JOIN LATERAL usage_records_correct_finish($1, $2, $3, a.record_id, a.credits, a.body_hash, a.found,
+                                                              a.correction, a.previous, a.review, a.review_base, a.user_id,
+                                                              a.org_id, a.shortfall) f`,
+        params: [c.correctionId, c.reason, c.createdBy],
+      },
+    };
   }
+}
+
+/** The records as CreditsService.correct() answers for the statement of correctStatement(). */
+export function toCorrected(items: CorrectedItem<CorrectedRecordAnswer>[]): CorrectedRecord[] {
+  return items.map(({ row, moved }) => ({
+    recordId: row.record_id,
+    delta: row.delta,
+    moved,
+    id: row.id,
+    previousCredits: row.previous,
+    createdAt: row.created_at,
+  }));
 }

@@ -22,8 +22,10 @@ import type { CorrectUsageDto, UsageCorrectionResponseDto } from '../dto/correct
 import { CorrectionTurns, correctionTurnsOf } from './correction-turns.js';
 import {
   type CorrectedRecord,
+  type CorrectedRecordAnswer,
   type CorrectedRecordRow,
   type CorrectionRow,
+  toCorrected,
   UsageCorrectionsRepository,
 } from './usage-corrections.repository.js';
 
@@ -74,7 +76,7 @@ export function toCorrectionDto(row: CorrectionRow): UsageCorrectionResponseDto 
  * once per correction id. The record is locked, its net read, the credits moved by the engine
  * (credits_correct(), under the account's lock), the correction written with its event and audit
  * entry, all in one transaction; one correction and a re-rate's many go through the same statement
- * (usage_records_correct()). The record itself never changes (its review state aside).
+ * (CreditsService.correct()). The record itself never changes (its review state aside).
  */
 @Injectable()
 export class UsageCorrectionsService {
@@ -134,7 +136,7 @@ export class UsageCorrectionsService {
    * correct() in its turn: one transaction, every statement on its one connection. The record is
    * locked and read here (who owns it decides who may correct it, its net whether the correction gives
    * credits back), then corrected as a batch of one through correctMany(), the statement a re-rate's
-   * chunks go through (usage_records_correct()).
+   * chunks go through (CreditsService.correct()).
    */
   private apply(
     recordId: string,
@@ -196,9 +198,10 @@ export class UsageCorrectionsService {
    * Many records each set to its credits by one correction (`correctionId`, `reason`) made by
    * `createdBy`, in the caller's transaction (`manager`): a re-rate's chunk. Each is what correct()
    * does for the body `{correctionId, reason, credits}` from a service principal, through the same
-   * statement (usage_records_correct(), src/usage/sql/), each step over all the records: the records
-   * locked, their nets read, their credits moved by credits_correct() under their accounts' locks
-   * (one take for what they add), the corrections, reviews and events written; a correction id a
+   * statement (CreditsService.correct() with this module's parts, usage_records_correct_begin() and
+   * usage_records_correct_finish()), each step over all the records: the records locked, their nets
+   * read, their credits moved by the engine under their accounts' locks (one take for what they
+   * add), the corrections, reviews and events written; a correction id a
    * record already has moves nothing and answers that correction.
    * An item's `bodyHash` is the hash of the body that asked for it (correct()'s own body); without
    * one, the hash of `{correctionId, reason, credits}`, the body a re-rate's correction stands for.
@@ -209,7 +212,7 @@ export class UsageCorrectionsService {
     correction: { correctionId: string; reason: string; createdBy: string },
     items: { recordId: string; credits: number; bodyHash?: string }[],
   ): Promise<CorrectedRecord[]> {
-    const rows = await this.repo.correct(manager, {
+    const statement = this.repo.correctStatement({
       correctionId: correction.correctionId,
       reason: correction.reason,
       createdBy: correction.createdBy,
@@ -220,9 +223,10 @@ export class UsageCorrectionsService {
           i.bodyHash ??
           bodyHash({ correctionId: correction.correctionId, reason: correction.reason, credits: i.credits }),
       ),
-      ...this.credits.correctionSettings(),
     });
-    this.credits.corrected(rows.reduce((sum, r) => sum + Math.abs(r.moved), 0));
+    const rows = toCorrected(
+      await this.credits.correct<CorrectedRecordAnswer>(manager, correction.createdBy, statement),
+    );
     return rows;
   }
 
