@@ -30,8 +30,9 @@ export async function seedAccountPrices(service, db, adminAuthorization) {
     longContextOutputPricePer1kTokens: '22.5',
   });
   await db.query(
-    `INSERT INTO account_prices (user_id, model_id, discount_percent, effective_from, created_by)
-     SELECT 'bench-' || g, 'bench.*', 12.5, now() - interval '1 minute', 'bench' FROM generate_series(1, $1) g`,
+    `INSERT INTO account_prices (user_id, account_id, model_id, discount_percent, effective_from, created_by)
+     SELECT a.user_id, a.account_id, 'bench.*', 12.5, now() - interval '1 minute', 'bench'
+       FROM generate_series(1, $1) g JOIN accounts a ON a.user_id = 'bench-' || g`,
     [DISCOUNTED_USERS],
   );
 }

@@ -213,6 +213,7 @@ import { TakeStepsExpressions1732006920000 } from './1732006920000-take-steps-ex
 import { SettleMany1732007100000 } from './1732007100000-settle-many.js';
 import { UsageKeysClaim1732007200000 } from './1732007200000-usage-keys-claim.js';
 import { CorrectionThroughTheEngine1732007500000 } from './1732007500000-correction-through-the-engine.js';
+import { AccountPricesAccount1732007600000 } from './1732007600000-account-prices-account.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -431,4 +432,5 @@ export const MIGRATIONS = [
   SettleMany1732007100000,
   UsageKeysClaim1732007200000,
   CorrectionThroughTheEngine1732007500000,
+  AccountPricesAccount1732007600000,
 ];

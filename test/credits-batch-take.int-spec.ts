@@ -335,14 +335,15 @@ describe('batch take = single takes', () => {
           const items = await Promise.all(
             amounts.map(async (amount) => ({
               eventId: uniqueId('win'),
-              input: {
-                ...(await usage.prepare(chargedAccount(null, viaBatch), {
-                  service: 'window',
-                  operation: 'op',
-                  credits: amount,
-                })),
-                accountId,
-              },
+              input: await usage.prepare(
+                {
+                  account: chargedAccount(null, viaBatch),
+                  accountId,
+                  actor: { apiKeyId: null, actorId: null },
+                  keyModels: [],
+                },
+                { service: 'window', operation: 'op', credits: amount },
+              ),
             })),
           );
           const outcomes = await credits.debitAndInsertMany(

@@ -184,6 +184,77 @@ describe('pricing by account', () => {
     expect(del.body.code).toBe('ACCOUNT_PRICE_STARTED');
   });
 
+  it("a user's price and an org's of the same id never mix: each prices its own account only", async () => {
+    // User ids and org ids may be equal without naming the same account.
+    const id = uniqueId('acctsame')
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '');
+    await t.http
+      .get('/api/users/me')
+      .set(bearer(tokenFor('user', id)))
+      .expect(200);
+    users.push(id);
+    await f.grant(id, 1000);
+    expect((await post('/api/orgs', { orgId: id, name: id, ownerUserId: id })).status).toBe(201);
+    expect((await post('/api/credits/allocate', { orgId: id, credits: 1000 })).status).toBe(201);
+    const from = new Date().toISOString();
+    const own = await post('/api/pricing/accounts', {
+      userId: id,
+      modelId: model,
+      discountPercent: '50',
+      effectiveFrom: from,
+    });
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    const org = await post('/api/pricing/accounts', {
+      orgId: id,
+      modelId: model,
+      pricePer1kTokens: '0.25',
+      effectiveFrom: from,
+    });
+    expect(org.status, JSON.stringify(org.body)).toBe(201);
+    expect(
+      [own.body, org.body].map((p: { userId: string | null; orgId: string | null }) => [p.userId, p.orgId]),
+    ).toEqual([
+      [id, null],
+      [null, id],
+    ]);
+    // Each row names its own account, of its kind.
+    const rows = await t.db.query(
+      `SELECT a.kind FROM account_prices p JOIN accounts a ON a.account_id = p.account_id WHERE p.id = ANY($1) ORDER BY a.kind`,
+      [[own.body.id, org.body.id]],
+    );
+    expect(rows.rows).toEqual([{ kind: 'org' }, { kind: 'user' }]);
+    // 8,000 tokens: the user's own at 1 × 50 % = 4, the org's at 0.25 = 2.
+    const write = (orgId?: string) =>
+      post('/api/usage/record', { userId: id, orgId, service: 'chat', operation: 'c', modelId: model, tokens: 8000 });
+    expect((await write()).body).toMatchObject({ credits: 4, accountPriceId: own.body.id });
+    expect((await write(id)).body).toMatchObject({ credits: 2, accountPriceId: org.body.id });
+    const quote = (named: object) => post('/api/credits/calculate', { modelId: model, tokens: 8000, ...named });
+    expect((await quote({ userId: id })).body).toMatchObject({ credits: 4, accountPriceId: own.body.id });
+    expect((await quote({ orgId: id })).body).toMatchObject({ credits: 2, accountPriceId: org.body.id });
+    const held = await post('/api/streaming-sessions/initialize', {
+      userId: id,
+      orgId: id,
+      sessionId: uniqueId('s'),
+      modelId: model,
+      estimatedTokens: 8000,
+    });
+    expect(held.body).toMatchObject({ estimatedCredits: 2 });
+    const list = async (query: string) =>
+      (await t.http.get(`/api/pricing/accounts?${query}`).set(admin)).body.items.map((p: { id: string }) => p.id);
+    expect(await list(`userId=${id}`)).toEqual([own.body.id]);
+    expect(await list(`orgId=${id}`)).toEqual([org.body.id]);
+    // The database refuses a row whose account is not its owner's: the user's id on the org's account.
+    const mixed = await t.db
+      .query(
+        `INSERT INTO account_prices (account_id, user_id, model_id, discount_percent, effective_from, created_by)
+         VALUES ((SELECT account_id FROM accounts WHERE org_id = $1), $1, 'mixed.*', 10, now() + interval '1 day', 'test')`,
+        [id],
+      )
+      .catch((error: { code?: string; constraint?: string }) => error);
+    expect(mixed).toMatchObject({ code: '23503', constraint: 'account_prices_account_user_fkey' });
+  });
+
   it('an account price that starts tomorrow changes nothing today; one in the past is refused', async () => {
     const user = await f.newUser({ credits: 1000 });
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString();

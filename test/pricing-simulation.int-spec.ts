@@ -177,8 +177,8 @@ describe('pricing simulations', () => {
       await db.query(
         `INSERT INTO account_prices (id, user_id, model_id, discount_percent, output_price_per_1k_tokens,
                                      reasoning_price_per_1k_tokens, long_context_threshold, long_context_price_per_1k_tokens,
-                                     long_context_output_price_per_1k_tokens, effective_from, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'test')`,
+                                     long_context_output_price_per_1k_tokens, effective_from, created_by, account_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'test', (SELECT account_id FROM accounts WHERE user_id = $2::varchar))`,
         [
           ap.id,
           userId,

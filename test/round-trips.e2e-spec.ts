@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { Response } from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { chargedAccount } from '../src/accounts/account-ref.js';
 import { BATCH_PARTS, partsByAccount } from '../src/usage/batch/usage-batch.service.js';
 import { startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { type CreatedApiKey, Fixtures, type FixtureUser, principal } from './support/fixtures.js';
@@ -83,9 +82,15 @@ describe('round trips of the hot routes', () => {
     many = await Promise.all(Array.from({ length: 10 }, () => f.newUser({ credits: 10_000 })));
     // The batch's parts are by account (a hash of its id): ten random users can all fall in one part
     // (about 1 in 500), and the count would then read one statement. The batch spans every part.
-    const events = (users: FixtureUser[]) =>
-      Array.from({ length: 100 }, (_, i) => ({ input: { account: chargedAccount(null, users[i % users.length].id) } }));
-    while (partsByAccount(events(many), BATCH_PARTS).length < BATCH_PARTS)
+    const events = async (users: FixtureUser[]) => {
+      const { rows } = await t.db.query<{ user_id: string; account_id: string }>(
+        `SELECT user_id, account_id FROM accounts WHERE user_id = ANY($1)`,
+        [users.map((user) => user.id)],
+      );
+      const ids = new Map(rows.map((r) => [r.user_id, r.account_id]));
+      return Array.from({ length: 100 }, (_, i) => ({ input: { accountId: ids.get(users[i % users.length].id)! } }));
+    };
+    while (partsByAccount(await events(many), BATCH_PARTS).length < BATCH_PARTS)
       many[many.length - 1] = await f.newUser({ credits: 10_000 });
     member = await f.newUser();
     orgId = uniqueId('trips-org').toLowerCase();

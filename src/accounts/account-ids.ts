@@ -4,11 +4,17 @@ import type { EntityManager } from 'typeorm';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { Transactions } from '../database/transactions.js';
-import { accountKey, kindKey } from './account-ref.js';
 import { AccountsRepository } from './accounts.repository.js';
 
 /** How many accounts an instance remembers (a few MB at most); the oldest is forgotten first. */
 const CACHE_LIMIT = 100_000;
+
+/**
+ * What AccountIds remembers an account's id by: its kind and its owner's id (user ids and org ids may
+ * be equal, so the kind is part of it). Only here, where an owner becomes an account: past the edge
+ * the account id is the key.
+ */
+const ownerKey = (owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string => `${owner.kind}:${owner.ownerId}`;
 
 /**
  * The engine's account id (`accounts.account_id`) of an account named by its kind and its owner's id
@@ -47,7 +53,7 @@ export class AccountIds {
     manager: EntityManager,
     owners: readonly Pick<ResolvedAccount, 'kind' | 'ownerId'>[],
   ): Promise<(string | null)[]> {
-    const keys = owners.map(kindKey);
+    const keys = owners.map(ownerKey);
     const inTransaction = this.pending.get(manager);
     const ids = keys.map((key) => this.known.get(key) ?? inTransaction?.get(key) ?? null);
     const users: string[] = [];
@@ -60,7 +66,12 @@ export class AccountIds {
     });
     if (users.length + orgs.length === 0) return ids;
     const rows = await this.accounts.accountIds(manager, users, orgs);
-    const read = new Map(rows.map((r) => [accountKey({ userId: r.userId ?? '', orgId: r.orgId }), r.accountId]));
+    const read = new Map(
+      rows.map((r) => [
+        ownerKey(r.orgId ? { kind: 'org', ownerId: r.orgId } : { kind: 'user', ownerId: r.userId ?? '' }),
+        r.accountId,
+      ]),
+    );
     this.rememberOnceCommitted(manager, read);
     return keys.map((key, i) => ids[i] ?? read.get(key) ?? null);
   }
@@ -74,14 +85,14 @@ export class AccountIds {
     owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
     accountId: string,
   ): void {
-    const read = new Map([[kindKey(owner), accountId]]);
+    const read = new Map([[ownerKey(owner), accountId]]);
     if (manager) this.rememberOnceCommitted(manager, read);
     else this.remember(read);
   }
 
   /** Whether this instance would resolve `owner` without a statement (tests observe the cache so). */
   remembers(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): boolean {
-    return this.known.has(kindKey(owner));
+    return this.known.has(ownerKey(owner));
   }
 
   /**

@@ -25,21 +25,11 @@ export const billedUser = (account: Pick<ResolvedAccount, 'ownerId' | 'memberId'
 export const payingOrgOf = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string | null =>
   account.kind === 'org' ? account.ownerId : null;
 
-/** accountKey() of an account by its kind and its owner's id (`user:<id>`, `org:<id>`). */
-export const kindKey = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): string =>
-  `${account.kind}:${account.ownerId}`;
-
 /**
- * The key naming an account in a map or a cache (`user:<id>`, `org:<id>`): the organisation's when the
- * party names one (it pays for its members), else the user's. User ids and org ids may be equal, so
- * the kind is part of the key.
+ * An account's label in an answer, as a SQL expression over a row's org id (null: none) and user id
+ * columns: `user:<id>`, `org:<id>` (the simulations' `account` group names its rows so, and the console
+ * reads the label back to scope a simulation to that account). A name shown, never a key a lookup
+ * reads: below the edge an account is its id (docs/architecture.md "How the structure is counted").
  */
-export const accountKey = (party: { userId: string; orgId?: string | null }): string =>
-  party.orgId ? `org:${party.orgId}` : `user:${party.userId}`;
-
-/** accountKey() as a SQL expression over a row's org id (null: none) and user id columns. */
-export const accountKeySql = (orgIdExpr: string, userIdExpr: string): string =>
+export const accountLabelSql = (orgIdExpr: string, userIdExpr: string): string =>
   `CASE WHEN ${orgIdExpr} IS NULL THEN 'user:' || ${userIdExpr} ELSE 'org:' || ${orgIdExpr} END`;
-
-/** accountKey() of an organisation's account as a SQL expression over its org id column. */
-export const orgKeySql = (orgIdExpr: string): string => `'org:' || ${orgIdExpr}`;

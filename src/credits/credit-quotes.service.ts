@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { accountNamed } from '../accounts/account-ref.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type ResolvedAccount } from '../auth/account-access.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -34,33 +33,30 @@ export class CreditQuotesService {
     named: { userId?: string; orgId?: string },
     dimensions: Dimensions = NO_DIMENSIONS,
   ): Promise<Quote & { entitled: boolean; volumeStep: number | null }> {
-    const { party, accountId } = await this.party(caller, own, named);
+    const accountId = await this.accountOf(caller, own, named);
     // The calling key's list applies as it would to a write it sent.
-    const entitled = await this.pricing.entitled(modelId, party, [caller.models ?? null]);
-    const quote = await this.pricing.quote(modelId, tokens, undefined, party, dimensions);
+    const entitled = await this.pricing.entitled(modelId, accountId, [caller.models ?? null]);
+    const quote = await this.pricing.quote(modelId, tokens, undefined, accountId, dimensions);
     const stepped = await this.steps.stepped(accountId, modelId, quote, tokens);
     return { ...quote, ...stepped, entitled };
   }
 
   /**
-   * The account quoted: the one named (staff: any; others: their own, or an org they are an active
-   * member of, else 404 as for any outsider), else the caller's own (an org key's: its org), with
-   * the account's id as the resolver read it.
+   * The id of the account quoted: the one named (staff: any; others: their own, or an org they are an
+   * active member of, else 404 as for any outsider), else the caller's own (an org key's: its org),
+   * as the resolver read it (null: the owner named has no account).
    */
-  private async party(
+  private async accountOf(
     caller: AuthUser,
     own: ResolvedAccount,
     named: { userId?: string; orgId?: string },
-  ): Promise<{ party: Pick<ResolvedAccount, 'kind' | 'ownerId'>; accountId: string | null }> {
+  ): Promise<string | null> {
     if (named.userId !== undefined && named.orgId !== undefined) {
       throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
     }
-    if (named.userId === undefined && named.orgId === undefined) return { party: own, accountId: own.accountId };
+    if (named.userId === undefined && named.orgId === undefined) return own.accountId;
     // The one resolver and its rule (src/accounts/account-resolver.ts): staff any account, a user their own, a member their org's.
     const account = await this.access.resolve(caller, named, QUOTE_ACCOUNTS);
-    return {
-      party: accountNamed(named.orgId ?? null, named.userId ?? caller.userId),
-      accountId: account?.accountId ?? null,
-    };
+    return account?.accountId ?? null;
   }
 }

@@ -4,6 +4,7 @@ import { HttpException, Inject, Injectable, Logger, type OnModuleInit } from '@n
 import express, { type Request, type Response, Router } from 'express';
 
 import { accountNamed } from '../accounts/account-ref.js';
+import { PayerService } from '../accounts/payer.service.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { type RecentCaller, RecentKeys } from '../api-keys/recent-keys.js';
 import type { AuthUser } from '../auth/roles.js';
@@ -78,6 +79,7 @@ export class GatewayService implements OnModuleInit {
     private readonly recent: RecentKeys,
     private readonly sessions: StreamingSessionsService,
     private readonly pricing: PricingService,
+    private readonly payers: PayerService,
     private readonly catalog: CatalogService,
     private readonly settlements: GatewaySettlements,
     private readonly metrics: GatewayMetrics,
@@ -270,12 +272,12 @@ export class GatewayService implements OnModuleInit {
   ): Promise<GatewayRequest> {
     const model = rule.modelId;
     const serviceTier = requestedTier(body) ?? AUTO_TIER;
-    const party = accountNamed(caller.orgId ?? null, caller.userId);
+    const account = await this.accountOf(caller);
     const at = new Date(this.clock.now());
     let worst: { credits: number; split: BoundSplit; tier: string | null } | null = null;
     for (const split of boundSplits(bounds)) {
       const dims = { serviceTier, units: bounds.units };
-      const quote = await this.pricing.quote(model, split.kinds, at, party, dims, true, route.format);
+      const quote = await this.pricing.quote(model, split.kinds, at, account, dims, true, route.format);
       if (worst === null || quote.credits > worst.credits)
         worst = { credits: quote.credits, split, tier: quote.serviceTier };
     }
@@ -311,6 +313,14 @@ export class GatewayService implements OnModuleInit {
     return request;
   }
 
+  /**
+   * The id of the account the key charges (its org's for a key of a membership, else its owner's), as
+   * the payer service resolves it: no statement once this instance knows the account.
+   */
+  private async accountOf(caller: AuthUser): Promise<string | null> {
+    return (await this.payers.accountsOf([accountNamed(caller.orgId ?? null, caller.userId)]))[0];
+  }
+
   private log(request: GatewayRequest, status: number, reason: string, started: number): void {
     this.metrics.request(request.route.path, status, reason);
     this.logger.log({
@@ -330,7 +340,7 @@ export class GatewayService implements OnModuleInit {
     const requestId = this.requestId(req, res);
     try {
       const caller = await this.caller(req);
-      const party = accountNamed(caller.orgId ?? null, caller.userId);
+      const account = await this.accountOf(caller);
       const data = [];
       // Every priced model: the rules' and the catalogue's (a rule's model id once, as the rule).
       const priced = (await this.pricing.current()).map((r) => ({
@@ -341,7 +351,7 @@ export class GatewayService implements OnModuleInit {
       priced.push(...(await this.catalog.pricedModels()).filter((p) => !ruled.has(p.model)));
       for (const { model, from } of priced) {
         const upstream = this.config.gateway.upstreams.find((u) => u.models.some((p) => p.test(model)));
-        if (upstream === undefined || !(await this.pricing.entitled(model, party, [caller.models ?? null]))) continue;
+        if (upstream === undefined || !(await this.pricing.entitled(model, account, [caller.models ?? null]))) continue;
         data.push({ id: model, object: 'model', created: Math.floor(from / 1000), owned_by: upstream.name });
       }
       res.json({ object: 'list', data });

@@ -10,7 +10,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ACCOUNT_ERASED_EXAMPLE, domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -81,8 +82,11 @@ export class AccountPricesController {
   })
   @ApiOkResponse({ type: AccountPriceListResponseDto })
   @ApiBadRequestResponse({ description: 'userId and orgId together', type: ErrorResponseDto })
-  async list(@Query() query: AccountPricesQueryDto): Promise<AccountPriceListResponseDto> {
-    return { items: await this.accountPrices.list(query), nextCursor: null };
+  async list(
+    @Query() _query: AccountPricesQueryDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<AccountPriceListResponseDto> {
+    return { items: await this.accountPrices.list(account?.accountId ?? null), nextCursor: null };
   }
 
   @Delete('accounts/:id')

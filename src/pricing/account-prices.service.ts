@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { accountKey } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -70,14 +69,21 @@ export class AccountPricesService {
     if (to && to.getTime() <= from.getTime())
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
     const owner = { userId: dto.userId ?? null, orgId: dto.orgId ?? null };
+    const missing = () => new NotFoundError(owner.orgId ? 'Organisation' : 'User');
+    // The account the body names, read once here: below, the price is the account's.
+    const account = await this.access.account(
+      owner.orgId ? { kind: 'org', ownerId: owner.orgId } : { kind: 'user', ownerId: owner.userId! },
+    );
+    if (!account) throw missing();
+    const accountId = account.accountId;
     try {
       return await this.tx.run(async (manager) => {
         this.pricing.invalidateAtCommit();
-        const key = accountKey({ userId: owner.userId ?? '', orgId: owner.orgId });
-        await this.repository.lockAccountPattern(manager, key, dto.modelId);
+        await this.repository.lockAccountPattern(manager, accountId, dto.modelId);
         // A new price of the same account and pattern replaces the open one from its start, as a rule does.
-        await this.repository.closeOpenAccountPrice(manager, owner, dto.modelId, from);
+        await this.repository.closeOpenAccountPrice(manager, accountId, dto.modelId, from);
         const row = await this.repository.insertAccountPrice(manager, {
+          accountId,
           ...owner,
           modelId: dto.modelId,
           discountPercent: dto.discountPercent ?? null,
@@ -105,13 +111,14 @@ export class AccountPricesService {
         return view;
       });
     } catch (error) {
-      if (isMissingAccount(error)) throw new NotFoundError(owner.orgId ? 'Organisation' : 'User');
+      if (isMissingAccount(error)) throw missing();
       throw error;
     }
   }
 
-  async list(owner: { userId?: string; orgId?: string }): Promise<AccountPriceView[]> {
-    return (await this.repository.accountPricesOf(owner)).map(toAccountPriceView);
+  /** An account's prices (`accountId`, as the access guard resolved it; null: every account's). */
+  async list(accountId: string | null): Promise<AccountPriceView[]> {
+    return (await this.repository.accountPricesOf(accountId)).map(toAccountPriceView);
   }
 
   /** Deletes a price that has not started (one that has priced, or may have priced, writes stays: 409). */

@@ -7,7 +7,6 @@ import {
 } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { accountKey } from '../accounts/account-ref.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -31,9 +30,9 @@ export interface CachedRule {
 export interface PricingSnapshot {
   /** Rules by model, newest effectiveFrom first. */
   rules: Map<string, CachedRule[]>;
-  /** Account prices by account key (`user:<id>`, `org:<id>`). */
+  /** Account prices by account id (`accounts.account_id`). */
   accountPrices: Map<string, CachedAccountPrice[]>;
-  /** The model lists in force for an account other than its keys': the org's own, the plan's. */
+  /** The model lists in force for an account other than its keys' (the org's own, the plan's), by account id. */
   modelLists: Map<string, ModelList[]>;
   /** The materialised price catalogue (empty with PRICE_CATALOG off). */
   catalog: CatalogIndex;
@@ -158,9 +157,9 @@ export class PricingCache implements OnApplicationBootstrap, BeforeApplicationSh
     }
     for (const row of accountPrices) {
       const entry = { view: toAccountPriceView(row), from: row.effectiveFrom.getTime(), to: until(row.effectiveTo) };
-      push(snapshot.accountPrices, accountKey({ userId: row.userId ?? '', orgId: row.orgId }), entry);
+      push(snapshot.accountPrices, row.accountId, entry);
     }
-    for (const { key, models } of lists) push(snapshot.modelLists, key, models);
+    for (const { accountId, models } of lists) push(snapshot.modelLists, accountId, models);
     if (manager === undefined && generation === this.generation) this.cache = { snapshot, loadedAt: startedAt };
     return snapshot;
   }

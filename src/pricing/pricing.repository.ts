@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThan, type Repository } from 'typeorm';
 
-import { accountKeySql, orgKeySql } from '../accounts/account-ref.js';
+import { withAccountSql } from '../accounts/accounts.sql.js';
 import type { ModelList } from './account-prices.js';
 import { AccountPrice } from './entities/account-price.entity.js';
 import { PlanModelList } from './entities/plan-model-list.entity.js';
@@ -64,37 +64,25 @@ export class PricingRepository {
     return manager.find(AccountPrice, { order: { effectiveFrom: 'DESC' } });
   }
 
-  /** An account's prices, newest effectiveFrom first. */
-  accountPricesOf(owner: { userId?: string; orgId?: string }): Promise<AccountPrice[]> {
-    const where =
-      owner.orgId !== undefined ? { orgId: owner.orgId } : owner.userId !== undefined ? { userId: owner.userId } : {};
+  /** An account's prices (null: every account's), newest effectiveFrom first. */
+  accountPricesOf(accountId: string | null): Promise<AccountPrice[]> {
+    const where = accountId === null ? {} : { accountId };
     return this.accountPrices.find({ where, order: { effectiveFrom: 'DESC', modelId: 'ASC' } });
   }
 
   /** Serialises account price changes of one account and pattern until the transaction ends. */
-  async lockAccountPattern(manager: EntityManager, key: string, modelId: string): Promise<void> {
+  async lockAccountPattern(manager: EntityManager, accountId: string, modelId: string): Promise<void> {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext('account_prices:' || $1), hashtext($2))`, [
-      key,
+      accountId,
       modelId,
     ]);
   }
 
   /** Ends the account's open price of the pattern at `at`, if it started before then. */
-  async closeOpenAccountPrice(
-    manager: EntityManager,
-    owner: { userId: string | null; orgId: string | null },
-    modelId: string,
-    at: Date,
-  ): Promise<void> {
+  async closeOpenAccountPrice(manager: EntityManager, accountId: string, modelId: string, at: Date): Promise<void> {
     await manager.update(
       AccountPrice,
-      {
-        userId: owner.userId ?? IsNull(),
-        orgId: owner.orgId ?? IsNull(),
-        modelId,
-        effectiveTo: IsNull(),
-        effectiveFrom: LessThan(at),
-      },
+      { accountId, modelId, effectiveTo: IsNull(), effectiveFrom: LessThan(at) },
       { effectiveTo: at },
     );
   }
@@ -113,16 +101,16 @@ export class PricingRepository {
   }
 
   /**
-   * The model lists in force beside a key's, by account key: each organisation's own and each
-   * account's plan's (only set ones, so this stays small).
+   * The model lists in force beside a key's, by account id: each organisation's own (on its account,
+   * joined as a list of organisations joins it) and each account's plan's (only set ones, so this
+   * stays small).
    */
-  async modelLists(manager: EntityManager = this.rules.manager): Promise<{ key: string; models: ModelList }[]> {
+  async modelLists(manager: EntityManager = this.rules.manager): Promise<{ accountId: string; models: ModelList }[]> {
     return manager.query(
-      `SELECT ${orgKeySql('o.org_id')} AS key, o.models FROM orgs o WHERE o.models IS NOT NULL
+      `SELECT a.account_id AS "accountId", o.models FROM orgs o ${withAccountSql('o.org_id', 'org', 'a')}
+        WHERE o.models IS NOT NULL
        UNION ALL
-       SELECT ${accountKeySql('a.org_id', 'a.user_id')} AS key, l.models
-         FROM pricing_plan_model_lists l JOIN accounts a ON a.account_id = l.account_id
-        WHERE l.models IS NOT NULL`,
+       SELECT l.account_id AS "accountId", l.models FROM pricing_plan_model_lists l WHERE l.models IS NOT NULL`,
     );
   }
 

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import { kindKey } from '../accounts/account-ref.js';
 import { AuditService } from '../audit/audit.service.js';
-import type { ResolvedAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { MAX_CREDITS } from '../common/validation/amounts.js';
@@ -41,8 +39,8 @@ import { perPriceField } from './token-kinds.js';
 
 export type { PricingRuleView } from './pricing-rules.js';
 
-/** The account a write bills (an org's when it pays), by kind and owner: whose prices and model lists apply. */
-type Priced = Pick<ResolvedAccount, 'kind' | 'ownerId'>;
+/** The id of the account a write bills (an org's when it pays), as the edge resolved it (null: none). */
+type Priced = string | null;
 
 export { notEntitled, PAST_EFFECTIVE_FROM_LEEWAY_MS, unknownModel } from './pricing-errors.js';
 export type { PriceView, Quote } from './pricing-views.js';
@@ -65,7 +63,7 @@ export class PricingService {
 
   /**
    * Prices tokens of each kind, and the write's service tier and units, exactly with the rule in
-   * effect at `at` (default now) and, for a party, the account price in force over it
+   * effect at `at` (default now) and, for an account, the account price in force over it
    * (docs/pricing.md "Account prices", "Service tiers", "Units"). A tier the rule lacks →
    * UNKNOWN_SERVICE_TIER, a unit it does not price → UNPRICED_UNIT. `hold`: `auto` is priced at the
    * rule's most expensive tier (a hold at the worst case), which the quote names.
@@ -74,7 +72,7 @@ export class PricingService {
     modelId: string,
     tokens: TokenKinds,
     at: Date = new Date(this.clock.now()),
-    party: Priced | null = null,
+    account: Priced = null,
     dimensions: Dimensions = NO_DIMENSIONS,
     hold = false,
     /** The catalogue provider to try first (a gateway request's upstream's). */
@@ -82,8 +80,7 @@ export class PricingService {
   ): Promise<Quote> {
     const snapshot = await this.cache.snapshot();
     const { rule, fallback, priceSource } = this.ruleOrFallback(snapshot, modelId, at, provider);
-    const accountPrice =
-      party === null ? null : accountPriceAt(snapshot.accountPrices.get(kindKey(party)), modelId, at.getTime());
+    const accountPrice = accountPriceAt(pricesOf(snapshot, account), modelId, at.getTime());
     const { prices, factor } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices(fallback!), accountPrice);
     const pricedAt =
       hold && dimensions.serviceTier === AUTO_TIER
@@ -116,11 +113,11 @@ export class PricingService {
    * UNPRICED_UNIT): a settlement's tier and units checked before its statement, at the rule and account
    * price its session was opened with (those in force when it started).
    */
-  async checkDimensions(modelId: string, at: Date, party: Priced, dimensions: Dimensions): Promise<void> {
+  async checkDimensions(modelId: string, at: Date, account: Priced, dimensions: Dimensions): Promise<void> {
     if (dimensions.units === null && isBaseTier(dimensions.serviceTier)) return;
     const snapshot = await this.cache.snapshot();
     const rule = this.ruleAt(snapshot.rules, modelId, at.getTime());
-    const accountPrice = accountPriceAt(snapshot.accountPrices.get(kindKey(party)), modelId, at.getTime());
+    const accountPrice = accountPriceAt(pricesOf(snapshot, account), modelId, at.getTime());
     const { prices } = applyAccountPrice(rule ? rulePrices(rule) : flatPrices('0'), accountPrice);
     checkDimensions(prices, dimensions, modelId);
   }
@@ -129,26 +126,25 @@ export class PricingService {
    * Whether every model list in force for a write allows the model: the keys' it goes through
    * (`keyLists`), the paying org's own, and the paying account's plan's.
    */
-  async entitled(modelId: string | null, party: Priced, keyLists: readonly ModelList[] = []): Promise<boolean> {
+  async entitled(modelId: string | null, account: Priced, keyLists: readonly ModelList[] = []): Promise<boolean> {
     if (!entitled(modelId, keyLists)) return false;
-    const lists = (await this.cache.snapshot()).modelLists.get(kindKey(party));
+    const lists = listsOf(await this.cache.snapshot(), account);
     return lists === undefined || entitled(modelId, lists);
   }
 
   /** MODEL_NOT_ENTITLED (403) unless `entitled()` (null: a write naming no model). */
-  async assertEntitled(modelId: string | null, party: Priced, keyLists: readonly ModelList[] = []): Promise<void> {
-    if (!(await this.entitled(modelId, party, keyLists))) throw notEntitled(modelId);
+  async assertEntitled(modelId: string | null, account: Priced, keyLists: readonly ModelList[] = []): Promise<void> {
+    if (!(await this.entitled(modelId, account, keyLists))) throw notEntitled(modelId);
   }
 
   /** The account price in force now for an account's model, if any. */
-  async accountPriceNow(modelId: string, party: Priced): Promise<AccountPriceView | null> {
-    const snapshot = await this.cache.snapshot();
-    return accountPriceAt(snapshot.accountPrices.get(kindKey(party)), modelId, this.clock.now());
+  async accountPriceNow(modelId: string, account: Priced): Promise<AccountPriceView | null> {
+    return accountPriceAt(pricesOf(await this.cache.snapshot(), account), modelId, this.clock.now());
   }
 
   /** The model lists in force for an account beyond its keys' (its org's own, its plan's). */
-  async modelListsOf(party: Priced): Promise<ModelList[]> {
-    return (await this.cache.snapshot()).modelLists.get(kindKey(party)) ?? [];
+  async modelListsOf(account: Priced): Promise<ModelList[]> {
+    return listsOf(await this.cache.snapshot(), account) ?? [];
   }
 
   /** The price of a model at an instant: its rule, else the default (or 422 in strict mode). */
@@ -392,3 +388,7 @@ export class PricingService {
     return null;
   }
 }
+
+/** An account's prices and its model lists beyond its keys' in the snapshot (none without an account). */
+const pricesOf = (s: PricingSnapshot, account: Priced) => (account === null ? undefined : s.accountPrices.get(account));
+const listsOf = (s: PricingSnapshot, account: Priced) => (account === null ? undefined : s.modelLists.get(account));

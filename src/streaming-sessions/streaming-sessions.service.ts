@@ -120,9 +120,9 @@ export class StreamingSessionsService {
     const expiresAt = new Date(startedAt.getTime() + (ttlSeconds ?? this.config.streamingSessionTtlSeconds) * 1000);
     // What the account may use and pays, from the pricing cache: no statement of its own.
     const { account } = payer;
-    await this.pricing.assertEntitled(dto.modelId, account, payer.keyModels);
+    await this.pricing.assertEntitled(dto.modelId, payer.accountId, payer.keyModels);
     // `auto` holds at the rule's most expensive tier: the settlement gives back what a cheaper one leaves.
-    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, account, dimensions, true);
+    const quote = await this.pricing.quote(dto.modelId, tokens.kinds, startedAt, payer.accountId, dimensions, true);
     // On a rule with volume steps: held at the step the account's period total would reach.
     const estimatedCredits = (await this.quotes.stepped(payer.accountId, dto.modelId, quote, tokens.kinds)).credits;
     const allocatedCredits = holdFor(estimatedCredits);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { Actor, Payer } from '../accounts/payer.js';
+import type { Payer } from '../accounts/payer.js';
 import { PayerService } from '../accounts/payer.service.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -68,11 +68,10 @@ export class UsageService {
    * keys' `keyModels`, the paying org's, the plan's) → MODEL_NOT_ENTITLED, from the cache: no statement.
    */
   async prepare(
-    account: Payer['account'],
+    payer: Pick<Payer, 'account' | 'accountId' | 'actor' | 'keyModels'>,
     dto: Omit<RecordUsageDto, 'orgId'>,
-    actor: Actor | null = null,
-    keyModels: Payer['keyModels'] = [],
   ): Promise<CreateUsageRecordInput & { id: string }> {
+    const { account, accountId, actor, keyModels } = payer;
     // The one token-split rule (tokenCounts), or the provider's usage mapped (never beside credits); a
     // record with credits may give no tokens at all.
     const fromProvider = dto.providerUsage !== undefined;
@@ -93,7 +92,7 @@ export class UsageService {
       dto.occurredAt === undefined
         ? null
         : occurredAtIn(dto.occurredAt, this.clock.now(), this.config.corrections.lateUsageDays);
-    await this.pricing.assertEntitled(dto.modelId || null, account, keyModels);
+    await this.pricing.assertEntitled(dto.modelId || null, accountId, keyModels);
     let credits = dto.credits;
     let pricingRuleId: string | null = null;
     let priceSource: PriceSource | null = null;
@@ -108,7 +107,7 @@ export class UsageService {
         );
       }
       const at = occurred === null ? undefined : new Date(occurred.ms);
-      const quote = await this.pricing.quote(dto.modelId, counts.kinds, at, account, dimensions);
+      const quote = await this.pricing.quote(dto.modelId, counts.kinds, at, accountId, dimensions);
       credits = quote.credits;
       pricingRuleId = quote.pricingRuleId;
       priceSource = quote.priceSource;
@@ -122,6 +121,7 @@ export class UsageService {
     const input = {
       id: timeOrderedId(),
       account,
+      accountId,
       service: dto.service,
       operation: dto.operation,
       credits,
@@ -134,10 +134,10 @@ export class UsageService {
       providerCost,
       usageSource: fromProvider ? ('provider' as const) : ('reported' as const),
       providerUsage: dto.providerUsage ?? null,
-      apiKeyId: actor?.apiKeyId ?? null,
-      actorId: actor?.actorId ?? null,
+      apiKeyId: actor.apiKeyId,
+      actorId: actor.actorId,
       creditsNamed: dto.credits !== undefined,
-      requestId: dto.credits !== undefined && actor?.actorId ? requestIdNow() : null,
+      requestId: dto.credits !== undefined && actor.actorId ? requestIdNow() : null,
       accountPriceId,
       serviceTier: dimensions.serviceTier,
       units: dimensions.units,
@@ -157,10 +157,7 @@ export class UsageService {
    */
   async record(caller: AuthUser, dto: RecordUsageDto, key?: StatementKey): Promise<Recorded> {
     const payer = await this.payers.payer(caller, dto, dto.orgId);
-    const input = {
-      ...(await this.prepare(payer.account, dto, payer.actor, payer.keyModels)),
-      accountId: payer.accountId,
-    };
+    const input = await this.prepare(payer, dto);
     // Outside a request's transaction, a record goes with the records that arrive with it: the same
     // statement, with more events, each eventId claimed in its writer's namespace.
     // With an Idempotency-Key, that statement claims the key and stores its answer with the record.

@@ -19,6 +19,10 @@ export type AccountKind = 'user' | 'org';
 @Check('accounts_billing_currency_check', `billing_currency ~ '^[a-z]{3}$'`)
 @Unique('accounts_user_id_key', ['userId'])
 @Unique('accounts_org_id_key', ['orgId'])
+// What a row carrying both an account and its owner references, so the two cannot disagree
+// (account_prices, migration 1732007600000).
+@Unique('accounts_account_id_user_id_key', ['accountId', 'userId'])
+@Unique('accounts_account_id_org_id_key', ['accountId', 'orgId'])
 export class Account {
   @PrimaryGeneratedColumn('identity', {
     name: 'account_id',

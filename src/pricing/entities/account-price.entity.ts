@@ -1,5 +1,6 @@
 import { Check, Column, Entity, Exclusion, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
+import { Account } from '../../accounts/entities/account.entity.js';
 import { Org } from '../../accounts/entities/org.entity.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
@@ -10,6 +11,8 @@ import { PriceColumn } from './columns.js';
  * An account's own price for a model (or a prefix ending in `*`) over [effectiveFrom, effectiveTo):
  * a discount on every per-kind price of the model's rule, or per-kind prices that replace the rule's
  * (docs/pricing.md "Account prices"). One account's prices of one model never overlap (EXCLUDE).
+ * It names its account (`accountId`, what pricing keys it by) and that account's owner (`userId` or
+ * `orgId`, what the API answers), the pair tied to the account's own by a foreign key each.
  */
 @Entity({ name: 'account_prices' })
 @Check('account_prices_owner_check', `(user_id IS NULL) <> (org_id IS NULL)`)
@@ -38,6 +41,11 @@ import { PriceColumn } from './columns.js';
 )
 @Index('account_prices_user_idx', ['userId'])
 @Index('account_prices_org_idx', ['orgId'])
+@Index('account_prices_account_idx', ['accountId', 'modelId'])
+@ForeignKey(() => Account, ['accountId', 'userId'], ['accountId', 'userId'], {
+  name: 'account_prices_account_user_fkey',
+})
+@ForeignKey(() => Account, ['accountId', 'orgId'], ['accountId', 'orgId'], { name: 'account_prices_account_org_fkey' })
 export class AccountPrice {
   @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'account_prices_pkey' })
   id: string;
@@ -99,4 +107,9 @@ export class AccountPrice {
   /** Unit prices that replace the rule's (migration 1732000400000); null: the rule's. */
   @Column({ name: 'unit_prices', type: 'jsonb', nullable: true })
   unitPrices: UnitPrices | null;
+
+  /** The account priced (migration 1732007600000). */
+  @ForeignKey(() => Account, { name: 'account_prices_account_id_fkey' })
+  @Column({ name: 'account_id', type: 'bigint' })
+  accountId: string;
 }

@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { chargedAccount } from '../../accounts/account-ref.js';
 import { partsByAccount } from './usage-batch.service.js';
 
-const event = (userId: string, orgId?: string, n = 0) => ({
-  input: { account: chargedAccount(orgId ?? null, userId) },
-  n,
-});
+/** An event charging the account `accountId` (as the payer resolved it). */
+const event = (accountId: string | null, n = 0) => ({ input: { accountId }, n });
 
 describe('partsByAccount', () => {
   it("keeps each account's events in one part, in array order, and loses none", () => {
-    const items = Array.from({ length: 500 }, (_, n) =>
-      n % 7 === 0 ? event(`member-${n % 11}`, `org-${n % 3}`, n) : event(`user-${n % 41}`, undefined, n),
-    );
+    const items = Array.from({ length: 500 }, (_, n) => event(String(n % 7 === 0 ? 1000 + (n % 3) : n % 41), n));
     const parts = partsByAccount(items, 2);
     expect(parts).toHaveLength(2);
     expect(
@@ -21,28 +16,33 @@ describe('partsByAccount', () => {
         .map((e) => e.n)
         .sort((a, b) => a - b),
     ).toEqual(items.map((e) => e.n));
-    const partOf = new Map<string, number>();
+    const partOf = new Map<string | null, number>();
     parts.forEach((part, p) => {
       const ns = part.map((e) => e.n);
       expect([...ns].sort((a, b) => a - b)).toEqual(ns);
       for (const e of part) {
-        const { kind, ownerId } = e.input.account;
-        const account = `${kind}:${ownerId}`;
-        expect(partOf.get(account) ?? p).toBe(p);
-        partOf.set(account, p);
+        expect(partOf.get(e.input.accountId) ?? p).toBe(p);
+        partOf.set(e.input.accountId, p);
       }
     });
   });
 
-  it("charges an organisation's events to the organisation's part whatever the member", () => {
-    const items = Array.from({ length: 200 }, (_, n) => event(`member-${n}`, 'org-one', n));
+  it("charges one account's events (an organisation's, whatever the member) to one part", () => {
+    const items = Array.from({ length: 200 }, (_, n) => event('42', n));
     expect(partsByAccount(items, 2).map((p) => p.length)).toEqual([200]);
   });
 
+  it('keeps the events of owners without an account together', () => {
+    const items = Array.from({ length: 200 }, (_, n) => event(n % 2 === 0 ? null : String(n), n));
+    const parts = partsByAccount(items, 2);
+    expect(parts.flat()).toHaveLength(200);
+    expect(parts.filter((part) => part.some((e) => e.input.accountId === null))).toHaveLength(1);
+  });
+
   it('leaves a small batch whole, and one part when asked for one', () => {
-    const few = Array.from({ length: 63 }, (_, n) => event(`user-${n}`, undefined, n));
+    const few = Array.from({ length: 63 }, (_, n) => event(String(n), n));
     expect(partsByAccount(few, 2)).toEqual([few]);
-    const many = Array.from({ length: 64 }, (_, n) => event(`user-${n}`, undefined, n));
+    const many = Array.from({ length: 64 }, (_, n) => event(String(n), n));
     expect(partsByAccount(many, 1)).toEqual([many]);
     expect(partsByAccount(many, 2).flat()).toHaveLength(64);
   });

@@ -2,11 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 
-import { billedUser, kindKey, payingOrgOf } from '../../accounts/account-ref.js';
+import { billedUser, payingOrgOf } from '../../accounts/account-ref.js';
 import { ErasedAccounts } from '../../accounts/erased-accounts.js';
-import { payerOf } from '../../accounts/payer.js';
+import { payerOf, type PayerParty } from '../../accounts/payer.js';
 import { PayerService } from '../../accounts/payer.service.js';
-import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { Transactions } from '../../database/transactions.js';
@@ -23,6 +22,13 @@ import { UsageService } from '../usage.service.js';
 import type { CreateUsageRecordInput } from '../usage-records.repository.js';
 import { UsageRecordsRepository } from '../usage-records.repository.js';
 import { quickBatchEvent } from './batch-event-check.js';
+
+/** A batch event as checked: its id, its payer and the record's fields. */
+type CheckedEvent = {
+  eventId: string;
+  payer: PayerParty;
+  record: Omit<BatchEventDto, 'eventId' | 'userId' | 'orgId'>;
+};
 
 type Prepared = {
   index: number;
@@ -42,18 +48,15 @@ export const BATCH_PARTS = 2;
 const PART_MIN = 32;
 
 /**
- * The events split into `n` parts by the account they charge (an organisation's, else the user's):
- * every event of one account in the same part, in array order. One part below PART_MIN events a part:
- * there a statement's fixed cost weighs more than the wait for another batch's locks.
+ * The events split into `n` parts by the account they charge (its id, as the payer resolved it): every
+ * event of one account in the same part, in array order. One part below PART_MIN events a part: there
+ * a statement's fixed cost weighs more than the wait for another batch's locks.
  */
-export function partsByAccount<T extends { input: { account: Pick<ResolvedAccount, 'kind' | 'ownerId'> } }>(
-  items: T[],
-  n: number,
-): T[][] {
+export function partsByAccount<T extends { input: { accountId?: string | null } }>(items: T[], n: number): T[][] {
   if (n <= 1 || items.length < PART_MIN * n) return [items];
   const parts: T[][] = Array.from({ length: n }, () => []);
   for (const item of items) {
-    const key = kindKey(item.input.account);
+    const key = item.input.accountId ?? '';
     let hash = 0;
     for (let i = 0; i < key.length; i++) hash = (Math.imul(hash, 31) + key.charCodeAt(i)) | 0;
     parts[(hash >>> 0) % n].push(item);
@@ -95,8 +98,18 @@ export class UsageBatchService {
     /** eventId → index of its first valid event in this batch (later ones answer as duplicates of it). */
     const firstOf = new Map<string, number>();
     const repeats: { index: number; first: number }[] = [];
+    const checked: { index: number; event: CheckedEvent }[] = [];
     for (const [index, raw] of body.events.entries()) {
-      const prepared = await this.prepare(caller, raw);
+      const event = this.check(caller, raw);
+      if (typeof event === 'string') results[index].error = event;
+      else checked.push({ index, event });
+    }
+    // Each event's paying account, resolved here, at the edge, for all of them at once (no statement
+    // for the accounts this instance knows): pricing reads the account's prices by it, and the take
+    // charges it.
+    const accountIds = await this.payers.accountsOf(checked.map(({ event }) => event.payer.account));
+    for (const [i, { index, event }] of checked.entries()) {
+      const prepared = await this.price(event, accountIds[i]);
       if (typeof prepared === 'string') {
         results[index].error = prepared;
         continue;
@@ -110,10 +123,6 @@ export class UsageBatchService {
       accepted.push({ index, ...prepared });
     }
 
-    // Each event's paying account, resolved here, at the edge, for all of them at once (no statement
-    // for the accounts this instance knows): the take charges the ids it is given.
-    const accountIds = await this.payers.accountsOf(accepted.map(({ input }) => input.account));
-    accepted.forEach((item, i) => (item.input.accountId = accountIds[i]));
     // In an Idempotency-Key transaction the batch is one statement of it (its answer is stored with
     // it); otherwise each part is a statement and a transaction of its own, sent side by side.
     const parts = this.tx.inTransaction ? [accepted] : partsByAccount(accepted, BATCH_PARTS);
@@ -157,8 +166,8 @@ export class UsageBatchService {
     );
   }
 
-  /** The event checked and priced, or what is wrong with it. */
-  private async prepare(caller: AuthUser, raw: unknown): Promise<Omit<Prepared, 'index'> | string> {
+  /** The event checked, with its payer, or what is wrong with it. */
+  private check(caller: AuthUser, raw: unknown): CheckedEvent | string {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'an event must be a JSON object';
     let event = quickBatchEvent(raw);
     if (!event) {
@@ -174,10 +183,17 @@ export class UsageBatchService {
       // counts against the calling key.
       const payer = payerOf(caller, event, orgId);
       this.erased.assertNotErased(billedUser(payer.account));
-      return {
-        eventId,
-        input: await this.usage.prepare(payer.account, record, payer.actor, payer.keyModels),
-      };
+      return { eventId, payer, record };
+    } catch (error) {
+      if (error instanceof DomainError) return refusal(error);
+      throw error;
+    }
+  }
+
+  /** The checked event priced for its account (`accountId`, null: none), or what is wrong with it. */
+  private async price(event: CheckedEvent, accountId: string | null): Promise<Omit<Prepared, 'index'> | string> {
+    try {
+      return { eventId: event.eventId, input: await this.usage.prepare({ ...event.payer, accountId }, event.record) };
     } catch (error) {
       if (error instanceof DomainError) return refusal(error);
       throw error;

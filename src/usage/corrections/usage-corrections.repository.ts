@@ -9,6 +9,8 @@ export interface CorrectedRecordRow {
   id: string;
   user_id: string;
   org_id: string | null;
+  /** The account that paid: what it is priced again for. */
+  account_id: string;
   timestamp: Date;
   /** When the usage happened: what prices it (docs/usage.md "Late usage"). */
   occurred_at: Date;
@@ -77,7 +79,7 @@ export class UsageCorrectionsRepository {
     const locked: unknown[] = await manager.query(`SELECT 1 FROM usage_records WHERE id = $1 FOR UPDATE`, [id]);
     if (locked.length === 0) return null;
     const rows: (CorrectedRecordRow & { found: CorrectionRow | null })[] = await manager.query(
-      `SELECT r.id, r.user_id, r.org_id, r."timestamp", r.occurred_at, r.credits, r.model_id, r.service_tier, r.api_key_id,
+      `SELECT r.id, r.user_id, r.org_id, r.account_id, r."timestamp", r.occurred_at, r.credits, r.model_id, r.service_tier, r.api_key_id,
               CASE WHEN r.service LIKE 'chat-streaming%' THEN r.metadata ->> 'sessionId' END AS session_id, r.review_status,
               n.net_credits AS net, n.correction_count,
               (SELECT row_to_json(f) FROM (SELECT ${CORRECTION_COLUMNS} FROM usage_corrections

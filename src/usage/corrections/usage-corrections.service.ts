@@ -237,9 +237,14 @@ export class UsageCorrectionsService {
       throw new DomainError('VALIDATION', 'The record names no model to price counts with: give credits');
     const counts = meteredCounts(body.tokens, body, 'tokens');
     const dimensions = meteredDimensions({ ...body, serviceTier: record.service_tier ?? undefined });
-    const party = accountNamed(record.org_id, record.user_id);
-    // Priced by the rule and account price in force when the usage happened.
-    const quote = await this.pricing.quote(record.model_id, counts.kinds, record.occurred_at, party, dimensions);
+    // Priced by the rule and the price of the account it charged in force when the usage happened.
+    const quote = await this.pricing.quote(
+      record.model_id,
+      counts.kinds,
+      record.occurred_at,
+      record.account_id,
+      dimensions,
+    );
     return quote.credits;
   }
 }

@@ -1,4 +1,4 @@
-import { accountKeySql } from '../../accounts/account-ref.js';
+import { accountLabelSql } from '../../accounts/account-ref.js';
 import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { SqlPart } from '../../database/statement-parts.js';
 import { volumePeriodSql, volumeWalkSql } from '../../engine/credit-sql.js';
@@ -50,7 +50,7 @@ const RECORD_DIMENSIONS = { tier: 'u.service_tier', units: 'u.units' };
 
 const KEYS: Record<SimulationGroup, string> = {
   model: `COALESCE(u.model_id, u.operation)`,
-  account: accountKeySql('u.org_id', 'u.user_id'),
+  account: accountLabelSql('u.org_id', 'u.user_id'),
   day: `to_char(u.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   record: `u.id::text`,
 };
