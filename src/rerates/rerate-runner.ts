@@ -171,7 +171,7 @@ export class RerateRunner implements OnApplicationShutdown {
     ]);
     const rerate = await this.repo.lockForChunk(manager, id, lane);
     if (!rerate || rerate.status !== 'running' || rerate.done) return true;
-    const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK, {
+    const chunk = await this.repo.chunk(manager, rerate, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK, {
       lane,
       lanes: rerate.lanes,
     });

@@ -54,6 +54,8 @@ export interface LockedRerate {
   createdBy: string;
   status: RerateStatus;
   request: RerateRequest;
+  /** The account whose records it corrects (`pricing_rerates.account_id`), when the request names one. */
+  accountId: string | null;
   lanes: number;
   done: boolean;
   at: string;
@@ -90,18 +92,25 @@ export class ReratesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** A new running re-rate with its `lanes` lanes; null when its rerateId exists (the caller reads that one). */
-  async insert(manager: EntityManager, rerateId: string, request: RerateRequest, createdBy: string, lanes: number) {
+  async insert(
+    manager: EntityManager,
+    rerateId: string,
+    request: RerateRequest,
+    accountId: string | null,
+    createdBy: string,
+    lanes: number,
+  ) {
     const rows: RerateRow[] = await manager.query(
       `WITH r AS (
-         INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at, lanes)
-         VALUES ($1, ${storedRequestSql('$2::jsonb')}, $3, clock_timestamp(), $4)
+         INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at, lanes, account_id)
+         VALUES ($1, ${storedRequestSql('$2::jsonb')}, $3, clock_timestamp(), $4, $5::bigint)
          ON CONFLICT (rerate_id) DO NOTHING
          RETURNING ${COLUMNS}),
        l AS (
          INSERT INTO pricing_rerate_lanes (rerate_id, lane)
          SELECT r.id, g FROM r, generate_series(0, $4::int - 1) g)
        SELECT * FROM r`,
-      [rerateId, JSON.stringify(request), createdBy, lanes],
+      [rerateId, JSON.stringify(request), createdBy, lanes, accountId],
     );
     return rows[0] ?? null;
   }
@@ -176,7 +185,7 @@ export class ReratesRepository {
     const rows: (Omit<LockedRerate, 'at' | 'cursorId'> & { at: string | null; cursor_id: string | null })[] =
       await manager.query(
         `SELECT r.rerate_id AS "rerateId", r.created_by AS "createdBy", r.status, ${requestSql('r.request')} AS request,
-                r.lanes, l.done,
+                r.account_id::text AS "accountId", r.lanes, l.done,
                 l.cursor_at::text AS at, l.cursor_id
            FROM pricing_rerate_lanes l JOIN pricing_rerates r ON r.id = l.rerate_id
           WHERE l.rerate_id = $1 AND l.lane = $2
@@ -199,7 +208,7 @@ export class ReratesRepository {
    */
   async chunk(
     manager: EntityManager,
-    request: RerateRequest,
+    { request, accountId }: Pick<LockedRerate, 'request' | 'accountId'>,
     cursor: { at: string; id: string },
     limit: number,
     lane: RerateLane,
@@ -208,12 +217,10 @@ export class ReratesRepository {
     const priced = recordPricingSql('$1', volume);
     const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
     let account = '';
-    if (request.account?.orgId !== undefined) {
-      params.push(request.account.orgId);
-      account = `AND u.org_id = $7::varchar`;
-    } else if (request.account?.userId !== undefined) {
-      params.push(request.account.userId);
-      account = `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
+    if (request.account !== null) {
+      // The account that paid them, as its start read it (null: the account named had none, so none).
+      params.push(accountId);
+      account = `AND u.account_id = $7::bigint`;
     }
     if (lane.lanes > 1) {
       // "Not any other lane" rather than "= lane": the same records (an account id is never negative), but
