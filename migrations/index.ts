@@ -212,6 +212,7 @@ import { TakeStepsColumns1732006910000 } from './1732006910000-take-steps-column
 import { TakeStepsExpressions1732006920000 } from './1732006920000-take-steps-expressions.js';
 import { SettleMany1732007100000 } from './1732007100000-settle-many.js';
 import { UsageKeysClaim1732007200000 } from './1732007200000-usage-keys-claim.js';
+import { AccountReads1732007800000 } from './1732007800000-account-reads.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -429,4 +430,5 @@ export const MIGRATIONS = [
   TakeStepsExpressions1732006920000,
   SettleMany1732007100000,
   UsageKeysClaim1732007200000,
+  AccountReads1732007800000,
 ];
