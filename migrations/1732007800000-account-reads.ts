@@ -21,11 +21,6 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   `subscriptions_account_ended_idx (account_id, ended_at)` for the one ended last (a kept anchor) and
  *   the runway's subscription in force. They replace the four per-owner indexes (live and ended, of a
  *   user and of an organisation).
- * - `pricing_rerates.account_id`: the account whose records a re-rate of one account corrects, read by
- *   the resolver at its start; stored re-rates are filled from the account their request names (none:
- *   null, so no records, as the owner columns found none). A re-rate of one account started by an
- *   instance of the version before while a deploy rolls has none either and corrects nothing: start it
- *   again once the deploy is done (a new `rerateId`).
  */
 export class AccountReads1732007800000 implements MigrationInterface {
   name = 'AccountReads1732007800000';
@@ -42,18 +37,9 @@ export class AccountReads1732007800000 implements MigrationInterface {
     for (const index of ['user_live', 'org_live', 'user_ended', 'org_ended']) {
       await q.query(`DROP INDEX subscriptions_${index}_idx`);
     }
-    await q.query(`ALTER TABLE pricing_rerates ADD COLUMN account_id bigint
-      CONSTRAINT pricing_rerates_account_id_fkey REFERENCES accounts (account_id)`);
-    await q.query(`UPDATE pricing_rerates r SET account_id = CASE
-        WHEN r.request -> 'account' ->> 'orgId' IS NOT NULL
-          THEN (SELECT a.account_id FROM accounts a WHERE a.org_id = r.request -> 'account' ->> 'orgId')
-        WHEN r.request -> 'account' ->> 'userId' IS NOT NULL
-          THEN (SELECT a.account_id FROM accounts a WHERE a.user_id = r.request -> 'account' ->> 'userId') END
-      WHERE r.request -> 'account' IS NOT NULL AND r.request -> 'account' <> 'null'::jsonb`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE pricing_rerates DROP COLUMN account_id`);
     await q.query(`CREATE UNIQUE INDEX subscriptions_user_live_idx ON subscriptions (user_id) WHERE ended_at IS NULL`);
     await q.query(`CREATE UNIQUE INDEX subscriptions_org_live_idx ON subscriptions (org_id) WHERE ended_at IS NULL`);
     await q.query(`CREATE INDEX subscriptions_user_ended_idx ON subscriptions (user_id, ended_at)`);

@@ -54,8 +54,6 @@ export interface LockedRerate {
   createdBy: string;
   status: RerateStatus;
   request: RerateRequest;
-  /** The account whose records it corrects (`pricing_rerates.account_id`), when the request names one. */
-  accountId: string | null;
   lanes: number;
   done: boolean;
   at: string;
@@ -92,25 +90,18 @@ export class ReratesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** A new running re-rate with its `lanes` lanes; null when its rerateId exists (the caller reads that one). */
-  async insert(
-    manager: EntityManager,
-    rerateId: string,
-    request: RerateRequest,
-    accountId: string | null,
-    createdBy: string,
-    lanes: number,
-  ) {
+  async insert(manager: EntityManager, rerateId: string, request: RerateRequest, createdBy: string, lanes: number) {
     const rows: RerateRow[] = await manager.query(
       `WITH r AS (
-         INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at, lanes, account_id)
-         VALUES ($1, ${storedRequestSql('$2::jsonb')}, $3, clock_timestamp(), $4, $5::bigint)
+         INSERT INTO pricing_rerates (rerate_id, request, created_by, started_at, lanes)
+         VALUES ($1, ${storedRequestSql('$2::jsonb')}, $3, clock_timestamp(), $4)
          ON CONFLICT (rerate_id) DO NOTHING
          RETURNING ${COLUMNS}),
        l AS (
          INSERT INTO pricing_rerate_lanes (rerate_id, lane)
          SELECT r.id, g FROM r, generate_series(0, $4::int - 1) g)
        SELECT * FROM r`,
-      [rerateId, JSON.stringify(request), createdBy, lanes, accountId],
+      [rerateId, JSON.stringify(request), createdBy, lanes],
     );
     return rows[0] ?? null;
   }
@@ -185,7 +176,7 @@ export class ReratesRepository {
     const rows: (Omit<LockedRerate, 'at' | 'cursorId'> & { at: string | null; cursor_id: string | null })[] =
       await manager.query(
         `SELECT r.rerate_id AS "rerateId", r.created_by AS "createdBy", r.status, ${requestSql('r.request')} AS request,
-                r.account_id::text AS "accountId", r.lanes, l.done,
+                r.lanes, l.done,
                 l.cursor_at::text AS at, l.cursor_id
            FROM pricing_rerate_lanes l JOIN pricing_rerates r ON r.id = l.rerate_id
           WHERE l.rerate_id = $1 AND l.lane = $2
@@ -202,13 +193,15 @@ export class ReratesRepository {
    * The next `limit` records of the range after the cursor, by (occurred_at, id), each priced by the
    * simulation's one rule (recordPricingSql(), at volume steps volumePricedSql()); ONE statement, one
    * row back: the count, the last record's key and only the records whose credits under the rules
-   * differ from what they cost now.
+   * differ from what they cost now. A re-rate of one account reads the records that account paid
+   * (`accountId`, the one the runner read for the request's owner; null: it has none, so none).
    * Of several lanes, only the lane's records: those whose paying account's id (the record's
    * `account_id`) is the lane modulo the lanes, so no two lanes correct records of one account.
    */
   async chunk(
     manager: EntityManager,
-    { request, accountId }: Pick<LockedRerate, 'request' | 'accountId'>,
+    request: RerateRequest,
+    accountId: string | null,
     cursor: { at: string; id: string },
     limit: number,
     lane: RerateLane,
@@ -218,7 +211,7 @@ export class ReratesRepository {
     const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
     let account = '';
     if (request.account !== null) {
-      // The account that paid them, as its start read it (null: the account named had none, so none).
+      // The records the account paid (null: the owner named has no account, so none).
       params.push(accountId);
       account = `AND u.account_id = $7::bigint`;
     }

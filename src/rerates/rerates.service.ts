@@ -3,7 +3,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { type AccountView, accountView } from '../auth/account-views.js';
 import type { AuthUser } from '../auth/roles.js';
 import { DomainError } from '../common/errors/domain-error.js';
@@ -17,7 +16,7 @@ import type { CreateOutcome } from '../idempotency/replayed-create.interceptor.j
 import type { CreateRerateDto, RerateResponseDto } from '../pricing/dto/rerates.dto.js';
 import type { RerateDesk } from '../pricing/rerates/rerate-desk.js';
 import { simulationRulesJson } from '../usage/simulations/simulations.js';
-import { namedAccountId, simulationInput } from '../usage/simulations/simulations.service.js';
+import { simulationInput } from '../usage/simulations/simulations.service.js';
 import { RerateRunner } from './rerate-runner.js';
 import { type RerateRequest, type RerateRow, ReratesRepository } from './rerates.repository.js';
 
@@ -38,7 +37,6 @@ export class ReratesService implements RerateDesk {
     private readonly tx: Transactions,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /** The re-rate started, or the one this rerateId started before (`replayed`; same body, else 422). */
@@ -58,8 +56,7 @@ export class ReratesService implements RerateDesk {
     try {
       const row = await this.tx.run(async (manager) => {
         const lanes = request.account === null ? this.config.corrections.rerateLanes : 1;
-        const { accountId = null } = await namedAccountId(this.access, input.owner);
-        const inserted = await this.repo.insert(manager, dto.rerateId, request, accountId, caller.userId, lanes);
+        const inserted = await this.repo.insert(manager, dto.rerateId, request, caller.userId, lanes);
         if (inserted) {
           await this.audit.record(manager, {
             action: 'pricing.rerate',

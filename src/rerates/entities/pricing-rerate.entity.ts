@@ -1,6 +1,5 @@
-import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 
-import { Account } from '../../accounts/entities/account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { RerateStatus } from '../../pricing/dto/rerates.dto.js';
 
@@ -55,13 +54,4 @@ export class PricingRerate {
   /** How many lanes its records are cut into (fixed at its start): pricing_rerate_lanes. */
   @Column({ type: 'smallint', default: 1 })
   lanes: number;
-
-  /**
-   * The id of the account whose records it corrects (the records' `account_id`), read by the resolver
-   * for the body's account at its start (migration 1732007800000); null: every account's, or an
-   * account named that had none (no records).
-   */
-  @ForeignKey(() => Account, { name: 'pricing_rerates_account_id_fkey' })
-  @Column({ name: 'account_id', type: 'bigint', nullable: true })
-  accountId: string | null;
 }
