@@ -114,6 +114,7 @@ export class OrgMoneyController {
   @Get('usage/stats')
   @MoneyRead('getOrgUsageStats', OrgUsageStatsResponseDto, 'Bad date, startDate after endDate, or an unknown groupBy')
   async usageStats(
+    @Param('orgId') _orgId: string,
     @Query() query: StatsQueryDto,
     @NamedAccount() account: ResolvedAccount,
   ): Promise<OrgUsageStatsResponseDto> {
