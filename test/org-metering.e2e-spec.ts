@@ -384,8 +384,13 @@ describe('organisations pay for their members', () => {
     expect(await spent(orgId, m.id)).toBe(12);
     await remove(orgId, m.id);
     const sessions = t.app.get(StreamingSessionsService);
-    expect(await sessions.releaseMemberSessions(orgId, m.id, 'org-admin')).toBe(2);
-    expect(await sessions.releaseMemberSessions(orgId, m.id)).toBe(0);
+    const org = {
+      orgId,
+      accountId: (await t.db.query(`SELECT account_id::text AS id FROM accounts WHERE org_id = $1`, [orgId])).rows[0]
+        .id as string,
+    };
+    expect(await sessions.releaseMemberSessions(org, m.id, 'org-admin')).toBe(2);
+    expect(await sessions.releaseMemberSessions(org, m.id)).toBe(0);
     expect(await pool(orgId)).toBe(100 - 6);
     expect(await spent(orgId, m.id)).toBe(0);
     const late = await t.http

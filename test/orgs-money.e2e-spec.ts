@@ -305,6 +305,12 @@ describe('organisation money', () => {
     expect((await t.http.get(`/api/orgs/${orgId}/usage/stats?groupBy=team`).set(sup.auth)).status).toBe(400);
     const records = await t.http.get(`/api/orgs/${orgId}/usage/records`).set(owner.auth).expect(200);
     expect(records.body.items.map((r: { credits: number }) => r.credits)).toEqual([8, 12, 30]);
+    // Apart the other way: a member's own statistics are what their own account paid, not the org's.
+    const own = await t.http.get(`/api/usage/stats/${a.id}`).set(sup.auth).expect(200);
+    expect(own.body).toMatchObject({ userId: a.id, totalRecords: 1, totalCredits: 1000, byModel: { m1: 1000 } });
+    expect(own.body.recentActivity.map((r: { credits: number; orgId: string | null }) => [r.credits, r.orgId])).toEqual(
+      [[1000, null]],
+    );
     const ofA = await t.http.get(`/api/orgs/${orgId}/usage/records`).query({ userId: a.id, limit: 1 }).set(owner.auth);
     expect(ofA.body.items.map((r: { credits: number }) => r.credits)).toEqual([12]);
     const next = await t.http

@@ -55,6 +55,8 @@ const rule = (modelId: string, prices: Partial<RulePriceColumns>): Rule => ({
 describe('pricing simulations', () => {
   let db: pg.Pool;
   const userId = `sim-${randomUUID().slice(0, 8)}`;
+  /** The user's account, whose records are simulated. */
+  let accountId: string;
   const prefix = `sim${randomUUID().slice(0, 6)}`;
   const inForce: Rule[] = [
     rule(`${prefix}.flat`, { pricePer1kTokens: '1.0000' }),
@@ -119,7 +121,7 @@ describe('pricing simulations', () => {
       from: FROM,
       to: TO,
       rules,
-      account: { kind: 'user', ownerId: userId },
+      accountId,
       groupBy: 'record',
     };
     const { sql, params } = simulationSql(input);
@@ -140,6 +142,11 @@ describe('pricing simulations', () => {
   beforeAll(async () => {
     db = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
     await db.query(`INSERT INTO user_accounts (user_id) VALUES ($1)`, [userId]);
+    accountId = (
+      await db.query<{ account_id: string }>(`SELECT account_id::text AS account_id FROM accounts WHERE user_id = $1`, [
+        userId,
+      ])
+    ).rows[0].account_id;
     for (const r of inForce) {
       const { rows } = await db.query<{ id: string }>(
         `INSERT INTO pricing_rules (model_id, price_per_1k_tokens, output_price_per_1k_tokens, cache_read_price_per_1k_tokens,
@@ -282,7 +289,7 @@ describe('pricing simulations', () => {
       from: FROM,
       to: TO,
       rules: inForce,
-      account: { kind: 'user', ownerId: userId },
+      accountId,
       groupBy: 'model',
     });
     const rows = (await db.query<SimulationRow>(sql, params)).rows;

@@ -46,6 +46,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
     'CREATE INDEX pricing_rules_model_idx ON public.pricing_rules USING btree (model_id, effective_from DESC)',
   'index usage_records_review_queue_idx':
     'CREATE INDEX usage_records_review_queue_idx ON public.usage_records USING btree (review_status, "timestamp" DESC, id DESC) WHERE (review_status IS NOT NULL)',
+  'index usage_records_account_time_idx':
+    'CREATE INDEX usage_records_account_time_idx ON public.usage_records USING btree (account_id, "timestamp" DESC, id DESC)',
   'index usage_records_time_idx':
     'CREATE INDEX usage_records_time_idx ON public.usage_records USING btree ("timestamp" DESC, id DESC)',
   'index usage_records_user_time_idx':

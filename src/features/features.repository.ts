@@ -48,16 +48,15 @@ interface RawCheck {
 }
 
 /**
- * The grant in force of feature `f.feature_key` for account `a` (columns account_id, user_id, org_id):
- * the account's override, else its live subscription's plan's grant. Read as committed, no cache: a
- * revoke that has answered is what the next check reads, on every instance.
+ * The grant in force of feature `f.feature_key` for account `a` (column account_id): the account's
+ * override, else its live subscription's plan's grant (the subscription that carries the account, at
+ * most one live). Read as committed, no cache: a revoke that has answered is what the next check reads,
+ * on every instance.
  */
 const GRANT_SQL = `
   SELECT o.grant_value AS override_grant,
-         COALESCE((SELECT p.features -> f.feature_key FROM subscriptions s JOIN plans p ON p.id = s.plan_id
-                    WHERE s.user_id = a.user_id AND s.ended_at IS NULL),
-                  (SELECT p.features -> f.feature_key FROM subscriptions s JOIN plans p ON p.id = s.plan_id
-                    WHERE s.org_id = a.org_id AND s.ended_at IS NULL)) AS plan_grant
+         (SELECT p.features -> f.feature_key FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+           WHERE s.account_id = a.account_id AND s.ended_at IS NULL) AS plan_grant
     FROM (SELECT NULL) one
     LEFT JOIN feature_overrides o ON o.account_id = a.account_id AND o.feature_key = f.feature_key`;
 
@@ -65,7 +64,7 @@ const GRANT_SQL = `
  * The checks' statement: one or more checks that arrive together (docs/features.md "Checks"), $1 a
  * JSON array of `{accountId, featureKey, consume, eventId, at}` (accountId null: the owner has no
  * account; consume and eventId null when not given; at the app's clock), answered one row a check by
- * its place `n`. For each: the account's row (for its owner's subscription); the feature; the
+ * its place `n`. For each: the account's row (that it exists); the feature; the
  * grant in force; for a metered grant either its use this period or, with `consume`, the decision of
  * the engine's consume (featureConsumeSql()) under the account's lock. The consuming checks are decided in account id
  * order, each account's in their order of arrival, so two such statements lock accounts in the same
@@ -79,7 +78,7 @@ const CHECKS_SQL = `WITH i AS MATERIALIZED (SELECT * FROM ROWS FROM (jsonb_to_re
             g AS MATERIALIZED (SELECT i.n, i.consume, i.event_id, i.at, i.feature_key, a.account_id, f.type,
                                       COALESCE(x.override_grant, x.plan_grant) AS grant
                     FROM i
-                    LEFT JOIN LATERAL (SELECT account_id, user_id, org_id FROM accounts WHERE account_id = i.account_id) a ON true
+                    LEFT JOIN LATERAL (SELECT account_id FROM accounts WHERE account_id = i.account_id) a ON true
                     LEFT JOIN features f ON f.feature_key = i.feature_key
                     LEFT JOIN LATERAL (${GRANT_SQL}) x ON a.account_id IS NOT NULL AND f.feature_key IS NOT NULL),
             c AS MATERIALIZED (SELECT g.n, r.* FROM (SELECT * FROM g WHERE g.consume IS NOT NULL AND g.type = 'metered'
@@ -219,7 +218,7 @@ export class FeaturesRepository {
     q: { accountId: string; afterKey: string | null; limit: number; at: Date; only?: string },
   ): Promise<EntitlementRow[]> {
     const rows: (Omit<EntitlementRow, 'used'> & { used: string | null })[] = await m.query(
-      `WITH a AS (SELECT account_id, user_id, org_id FROM accounts WHERE account_id = $1::bigint)
+      `WITH a AS (SELECT account_id FROM accounts WHERE account_id = $1::bigint)
        SELECT f.feature_key AS "featureKey", f.name, f.type,
               COALESCE(x.override_grant, x.plan_grant) AS grant,
               CASE WHEN x.override_grant IS NOT NULL THEN 'override' WHEN x.plan_grant IS NOT NULL THEN 'plan' END AS source,

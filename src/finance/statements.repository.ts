@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
-import type { ResolvedAccount } from '../auth/account-access.js';
 import type { Movement } from './statement-lines.js';
 
 /**
@@ -84,27 +83,21 @@ export class StatementsRepository {
    * The credits of the account's usage records in [from, to), by service, by model and by service tier
    * (`default`: records priced at the base prices), and the count of each unit they priced.
    */
-  async usage(
-    manager: EntityManager,
-    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-    from: Date,
-    to: Date,
-  ): Promise<StatementUsage> {
-    const owner = account.kind === 'org' ? 'r.org_id = $1' : 'r.user_id = $1 AND r.org_id IS NULL';
+  async usage(manager: EntityManager, accountId: string, from: Date, to: Date): Promise<StatementUsage> {
     const rows: Array<{ service: string; model: string | null; tier: string | null; credits: string }> =
       await manager.query(
         `SELECT r.service, r.model_id AS model, r.service_tier AS tier, SUM(r.credits) AS credits
            FROM usage_records r
-          WHERE ${owner} AND r.timestamp >= $2 AND r.timestamp < $3
+          WHERE r.account_id = $1::bigint AND r.timestamp >= $2 AND r.timestamp < $3
           GROUP BY r.service, r.model_id, r.service_tier ORDER BY r.service, r.model_id, r.service_tier`,
-        [account.ownerId, from, to],
+        [accountId, from, to],
       );
     const units: Array<{ unit: string; count: string }> = await manager.query(
       `SELECT u.key AS unit, SUM(u.value::bigint) AS count
          FROM usage_records r, jsonb_each_text(r.units) u
-        WHERE ${owner} AND r.timestamp >= $2 AND r.timestamp < $3 AND r.units IS NOT NULL
+        WHERE r.account_id = $1::bigint AND r.timestamp >= $2 AND r.timestamp < $3 AND r.units IS NOT NULL
         GROUP BY u.key ORDER BY u.key`,
-      [account.ownerId, from, to],
+      [accountId, from, to],
     );
     const usage: StatementUsage = { byService: {}, byModel: {}, byServiceTier: {}, unitsByName: {} };
     const add = (into: Record<string, number>, key: string, n: number) => (into[key] = (into[key] ?? 0) + n);

@@ -33,7 +33,7 @@ export class StatementsService {
     return this.tx.run(async (manager) => {
       const openingCredits = await this.repo.creditsAt(manager, account.accountId, bounds.start);
       const lines = statementLines(await this.repo.movements(manager, account.accountId, bounds.start, end));
-      const usage = await this.repo.usage(manager, account, bounds.start, end);
+      const usage = await this.repo.usage(manager, account.accountId, bounds.start, end);
       return {
         ...(account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId }),
         month: wanted,

@@ -138,7 +138,11 @@ export class OrgMembersService {
       const before = toMemberView((await this.memberView(m, org, userId))!);
       await this.records.removeMember(m, orgId, userId);
       const revokedKeys = await this.apiKeys.revokeOrgKeys(m, orgId, userId);
-      const releasedSessions = sessions === 'release' ? await this.releaseSessions(m, caller, orgId, userId) : 0;
+      // An org without an account has no sessions to release.
+      const releasedSessions =
+        sessions === 'release' && org.accountId !== null
+          ? await this.releaseSessions(m, caller, { orgId, accountId: org.accountId }, userId)
+          : 0;
       const after = toMemberView((await this.memberView(m, org, userId))!);
       await this.changes.audit.record(m, {
         action: 'org.member.remove',
@@ -156,8 +160,13 @@ export class OrgMembersService {
    * token (nothing charged, the hold back to the pool and off the member's counter), in this
    * transaction, and answers how many (StreamingSessionsService.releaseMemberSessions()).
    */
-  private releaseSessions(m: EntityManager, caller: AuthUser, orgId: string, userId: string): Promise<number> {
-    return this.streaming.releaseMemberSessions(orgId, userId, caller.userId, m);
+  private releaseSessions(
+    m: EntityManager,
+    caller: AuthUser,
+    org: { orgId: string; accountId: string },
+    userId: string,
+  ): Promise<number> {
+    return this.streaming.releaseMemberSessions(org, userId, caller.userId, m);
   }
 
   /** Locks the org's row, then checks the caller's standing in the same transaction. */

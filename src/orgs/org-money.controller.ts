@@ -113,8 +113,12 @@ export class OrgMoneyController {
 
   @Get('usage/stats')
   @MoneyRead('getOrgUsageStats', OrgUsageStatsResponseDto, 'Bad date, startDate after endDate, or an unknown groupBy')
-  async usageStats(@Param('orgId') orgId: string, @Query() query: StatsQueryDto): Promise<OrgUsageStatsResponseDto> {
-    return this.stats.orgStats(orgId, query);
+  async usageStats(
+    @Param('orgId') _orgId: string,
+    @Query() query: StatsQueryDto,
+    @NamedAccount() account: ResolvedAccount,
+  ): Promise<OrgUsageStatsResponseDto> {
+    return this.stats.orgStats(account, query);
   }
 
   @Get('usage/records')

@@ -117,10 +117,10 @@ export class OrgPlanController {
   @OrgRoute(SUBSCRIPTION_NOT_FOUND)
   @ApiOkResponse({ type: OrgSubscriptionResponseDto })
   @OrgRoleForbidden('read its money and usage')
-  async get(@Param('orgId') orgId: string): Promise<OrgSubscriptionResponseDto> {
-    const found = await this.subscriptions.findFor({ kind: 'org', ownerId: orgId });
+  async get(@Param('orgId') _orgId: string, @NamedAccount() org: ResolvedAccount): Promise<OrgSubscriptionResponseDto> {
+    const found = await this.subscriptions.findFor(org);
     if (!found) throw new NotFoundError('Subscription');
-    return { orgId, ...found };
+    return { orgId: org.ownerId, ...found };
   }
 
   @Delete()

@@ -96,35 +96,22 @@ export class PlansRepository {
     return manager.findOneBy(Plan, { id });
   }
 
-  /**
-   * The account's live subscription (a user's or an org's), locked for the caller's transaction. A
-   * subscription names its account as the API does: `user_id`, or `org_id` for an organisation
-   * (ownerColumns()).
-   */
-  lockLiveSubscription(
-    manager: EntityManager,
-    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-  ): Promise<Subscription | null> {
+  /** The account's live subscription (a user's or an org's, by the account it carries), locked for the caller's transaction. */
+  lockLiveSubscription(manager: EntityManager, accountId: string): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { ...ownerColumns(account), endedAt: IsNull() },
+      where: { accountId, endedAt: IsNull() },
       lock: { mode: 'pessimistic_write' },
     });
   }
 
-  findLiveSubscription(
-    manager: EntityManager,
-    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-  ): Promise<Subscription | null> {
-    return manager.findOneBy(Subscription, { ...ownerColumns(account), endedAt: IsNull() });
+  findLiveSubscription(manager: EntityManager, accountId: string): Promise<Subscription | null> {
+    return manager.findOneBy(Subscription, { accountId, endedAt: IsNull() });
   }
 
   /** The account's subscription that ended last (null: none ever ended). */
-  lastEndedSubscription(
-    manager: EntityManager,
-    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-  ): Promise<Subscription | null> {
+  lastEndedSubscription(manager: EntityManager, accountId: string): Promise<Subscription | null> {
     return manager.findOne(Subscription, {
-      where: { ...ownerColumns(account), endedAt: Not(IsNull()) },
+      where: { accountId, endedAt: Not(IsNull()) },
       order: { endedAt: 'DESC' },
     });
   }
@@ -192,6 +179,6 @@ export class PlansRepository {
   }
 }
 
-/** The columns a subscription names its account by: `user_id`, or `org_id` for an organisation's. */
+/** The owner columns a subscription names its account by as the API does: `user_id`, or `org_id` for an organisation's. */
 const ownerColumns = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>) =>
   account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId };

@@ -82,7 +82,7 @@ export class SubscriptionsService {
       if (accountId === null) throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
-      const { plan, live, livePlan, change, options } = await this.decide(m, account, accountId, dto, now, true);
+      const { plan, live, livePlan, change, options } = await this.decide(m, accountId, dto, now, true);
       // A priced plan in the account's billing currency, which its first priced subscription sets.
       if (change.steps.kind !== 'same') {
         const currency = await this.currencyFor(m, accountId, plan);
@@ -153,7 +153,7 @@ export class SubscriptionsService {
     const accountId = resolved.accountId;
     return this.tx.run(async (m) => {
       const now = new Date(this.clock.now());
-      const { plan, change, options } = await this.decide(m, resolved, accountId, dto, now, false);
+      const { plan, change, options } = await this.decide(m, accountId, dto, now, false);
       if (change.steps.kind !== 'same') await this.currencyFor(m, accountId, plan);
       return {
         planId: plan.id,
@@ -192,19 +192,12 @@ export class SubscriptionsService {
    * The reads a change is decided from, and the decision (planChange()). `locking`: the PUT's
    * reads, which lock the live subscription and the plan as a write must.
    */
-  private async decide(
-    m: EntityManager,
-    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-    accountId: string,
-    dto: PutSubscriptionDto,
-    now: Date,
-    locking: boolean,
-  ) {
+  private async decide(m: EntityManager, accountId: string, dto: PutSubscriptionDto, now: Date, locking: boolean) {
     const plan = locking ? await this.repo.sharePlan(m, dto.planId) : await this.repo.findPlan(m, dto.planId);
     if (!plan) throw new NotFoundError('Plan');
     const live = locking
-      ? await this.repo.lockLiveSubscription(m, account)
-      : await this.repo.findLiveSubscription(m, account);
+      ? await this.repo.lockLiveSubscription(m, accountId)
+      : await this.repo.findLiveSubscription(m, accountId);
     if (!plan.isActive && live?.planId !== plan.id)
       throw new DomainError('PLAN_INACTIVE', `Plan ${plan.id} is not active`);
     const livePlan = live && (await this.repo.findPlan(m, live.planId));
@@ -220,7 +213,7 @@ export class SubscriptionsService {
         options: { ...options, startsAt: dto.startsAt ? toDate(dto.startsAt) : null },
         plan,
         live: live && livePlan && { startsAt: live.startsAt, nextGrantAt: live.nextGrantAt, plan: livePlan },
-        keptAnchor: await this.keptAnchor(m, account, live, now),
+        keptAnchor: await this.keptAnchor(m, accountId, live, now),
         lots: lots.map((l) => ({
           id: l.id,
           source: l.source,
@@ -235,23 +228,24 @@ export class SubscriptionsService {
     }
   }
 
-  async get(userId: string): Promise<SubscriptionResponseDto> {
-    const found = await this.find(userId);
+  /** The user's live subscription (the user account the access guard resolved), else 404. */
+  async get(account: ResolvedAccount): Promise<SubscriptionResponseDto> {
+    const found = await this.find(account);
     if (!found) throw new NotFoundError('Subscription');
     return found;
   }
 
   /** The user's live subscription; null when none. */
-  async find(userId: string): Promise<SubscriptionResponseDto | null> {
-    const view = await this.findFor({ kind: 'user', ownerId: userId });
-    return view && { userId, ...view };
+  async find(account: ResolvedAccount): Promise<SubscriptionResponseDto | null> {
+    const view = await this.findFor(account);
+    return view && { userId: account.ownerId, ...view };
   }
 
-  /** The account's live subscription; null when none. */
-  async findFor(account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): Promise<SubscriptionView | null> {
+  /** The account's live subscription (the one that carries the account); null when none. */
+  async findFor(account: Pick<ResolvedAccount, 'accountId'>): Promise<SubscriptionView | null> {
     const now = new Date(this.clock.now());
     const manager = this.tx.statementManager;
-    const sub = await this.repo.findLiveSubscription(manager, account);
+    const sub = await this.repo.findLiveSubscription(manager, account.accountId);
     const plan = sub && (await this.repo.findPlan(manager, sub.planId));
     return sub && plan ? subscriptionView(sub, plan, now) : null;
   }
@@ -265,7 +259,7 @@ export class SubscriptionsService {
     const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
       const accountId = await this.lock(m, await this.access.forGrant(caller, account, 'subscription', m));
-      const live = await this.repo.lockLiveSubscription(m, account);
+      const live = accountId === null ? null : await this.repo.lockLiveSubscription(m, accountId);
       const plan = live && (await this.repo.findPlan(m, live.planId));
       if (!live || !plan || accountId === null) throw new NotFoundError('Subscription');
       await this.repo.endSubscription(m, live.id, caller.userId);
@@ -288,13 +282,8 @@ export class SubscriptionsService {
    * (after a DELETE or to another plan) then stays in the same period, whose allowance was granted
    * already, instead of starting a new one; the next period starts when it would have anyway.
    */
-  private async keptAnchor(
-    m: EntityManager,
-    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-    live: Subscription | null,
-    now: Date,
-  ) {
-    const previous = live ?? (await this.repo.lastEndedSubscription(m, account));
+  private async keptAnchor(m: EntityManager, accountId: string, live: Subscription | null, now: Date) {
+    const previous = live ?? (await this.repo.lastEndedSubscription(m, accountId));
     const plan = previous && (await this.repo.findPlan(m, previous.planId));
     const period = previous && plan && periodAt(previous.startsAt, plan.period, now);
     if (!previous || !period) return null;

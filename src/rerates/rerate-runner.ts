@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { connectionProblem } from '../common/errors/connection-errors.js';
 import { DatabaseUnavailableError, OutcomeUnknownError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -66,6 +67,7 @@ export class RerateRunner implements OnApplicationShutdown {
     private readonly connections: RerateConnections,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'account'>,
   ) {}
 
   /**
@@ -116,10 +118,11 @@ export class RerateRunner implements OnApplicationShutdown {
     try {
       client = await this.connect(() => (lost = true));
       if (!(await this.repo.tryLease(client, id))) return;
+      const accountId = await this.accountOf(id);
       // Every lane to its end (or its first error); the lease is held until the last lane's chunk ended.
       const outcomes = await Promise.allSettled(
         (await this.repo.openLanes(id)).map((lane) =>
-          this.runLane(id, lane.lane, stop).catch((error: unknown) => {
+          this.runLane(id, lane.lane, accountId, stop).catch((error: unknown) => {
             halted = true;
             throw error;
           }),
@@ -142,14 +145,29 @@ export class RerateRunner implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * The id of the account whose records a re-rate of one account corrects: its request names the
+   * owner as the API does (`account`), read into the account by the one resolver once a run (null:
+   * the owner has no account, so no records); every account's: null, unused.
+   */
+  private async accountOf(id: string): Promise<string | null> {
+    const named = (await this.repo.find(id))?.request.account ?? null;
+    if (named === null) return null;
+    const owner =
+      named.orgId !== undefined
+        ? { kind: 'org' as const, ownerId: named.orgId }
+        : { kind: 'user' as const, ownerId: named.userId };
+    return (await this.access.account(owner))?.accountId ?? null;
+  }
+
   /** One lane's chunks, one after the other, until it has nothing left or `stop()`. */
-  private async runLane(id: string, lane: number, stop: () => boolean): Promise<void> {
+  private async runLane(id: string, lane: number, accountId: string | null, stop: () => boolean): Promise<void> {
     const pool = await this.connections.dataSource(this.primaryUrl(), CHUNK_STATEMENT_TIMEOUT_MS);
     let deadlocks = 0;
     for (;;) {
       if (stop()) return;
       try {
-        if (await this.tx.runOn(pool, (manager) => this.step(manager, id, lane))) return;
+        if (await this.tx.runOn(pool, (manager) => this.step(manager, id, lane, accountId))) return;
         deadlocks = 0;
       } catch (error) {
         if (!deadlock(error) || ++deadlocks > DEADLOCK_RETRIES) throw error;
@@ -162,7 +180,7 @@ export class RerateRunner implements OnApplicationShutdown {
    * One chunk of a lane in the caller's transaction; true when the lane has nothing left (or the
    * re-rate is not running).
    */
-  private async step(manager: EntityManager, id: string, lane: number): Promise<boolean> {
+  private async step(manager: EntityManager, id: string, lane: number, accountId: string | null): Promise<boolean> {
     const started = performance.now();
     // No JIT: the chunk's read is estimated above jit_above_cost (its sort over the range), and compiling
     // its expressions cost more than the read itself (docs/benchmarks.md "Re-rates").
@@ -171,10 +189,14 @@ export class RerateRunner implements OnApplicationShutdown {
     ]);
     const rerate = await this.repo.lockForChunk(manager, id, lane);
     if (!rerate || rerate.status !== 'running' || rerate.done) return true;
-    const chunk = await this.repo.chunk(manager, rerate.request, { at: rerate.at, id: rerate.cursorId }, RERATE_CHUNK, {
-      lane,
-      lanes: rerate.lanes,
-    });
+    const chunk = await this.repo.chunk(
+      manager,
+      rerate.request,
+      accountId,
+      { at: rerate.at, id: rerate.cursorId },
+      RERATE_CHUNK,
+      { lane, lanes: rerate.lanes },
+    );
     const read = performance.now();
     const results =
       chunk.changes.length === 0

@@ -193,13 +193,15 @@ export class ReratesRepository {
    * The next `limit` records of the range after the cursor, by (occurred_at, id), each priced by the
    * simulation's one rule (recordPricingSql(), at volume steps volumePricedSql()); ONE statement, one
    * row back: the count, the last record's key and only the records whose credits under the rules
-   * differ from what they cost now.
+   * differ from what they cost now. A re-rate of one account reads the records that account paid
+   * (`accountId`, the one the runner read for the request's owner; null: it has none, so none).
    * Of several lanes, only the lane's records: those whose paying account's id (the record's
    * `account_id`) is the lane modulo the lanes, so no two lanes correct records of one account.
    */
   async chunk(
     manager: EntityManager,
     request: RerateRequest,
+    accountId: string | null,
     cursor: { at: string; id: string },
     limit: number,
     lane: RerateLane,
@@ -208,12 +210,10 @@ export class ReratesRepository {
     const priced = recordPricingSql('$1', volume);
     const params: unknown[] = [JSON.stringify(request.rules), request.from, request.to, cursor.at, cursor.id, limit];
     let account = '';
-    if (request.account?.orgId !== undefined) {
-      params.push(request.account.orgId);
-      account = `AND u.org_id = $7::varchar`;
-    } else if (request.account?.userId !== undefined) {
-      params.push(request.account.userId);
-      account = `AND u.user_id = $7::varchar AND u.org_id IS NULL`;
+    if (request.account !== null) {
+      // The records the account paid (null: the owner named has no account, so none).
+      params.push(accountId);
+      account = `AND u.account_id = $7::bigint`;
     }
     if (lane.lanes > 1) {
       // "Not any other lane" rather than "= lane": the same records (an account id is never negative), but

@@ -46,7 +46,7 @@ export class ReratesService implements RerateDesk {
       from: input.from.toISOString(),
       to: input.to.toISOString(),
       rules: JSON.parse(simulationRulesJson(input.rules)) as unknown[],
-      account: input.account ? accountView(input.account.kind, input.account.ownerId) : null,
+      account: input.owner ? accountView(input.owner.kind, input.owner.ownerId) : null,
       reason: dto.reason,
     };
     const existing = await this.repo.findByRerateId(dto.rerateId);

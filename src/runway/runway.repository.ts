@@ -106,11 +106,7 @@ export class RunwayRepository {
    * The account's subscription in force at `asOf` with its active plan (null: none, or a plan that
    * grants nothing), and the change it has scheduled for its period's end, if any.
    */
-  async subscription(
-    manager: EntityManager,
-    owner: { kind: 'user' | 'org'; ownerId: string },
-    asOf: Date,
-  ): Promise<SubscriptionRow | null> {
+  async subscription(manager: EntityManager, accountId: string, asOf: Date): Promise<SubscriptionRow | null> {
     const rows: {
       starts_at: Date;
       credits: number;
@@ -123,10 +119,10 @@ export class RunwayRepository {
       `SELECT s.starts_at, p.credits, p.period, s.scheduled_at, s.scheduled_anchor,
               n.credits AS scheduled_credits, n.period AS scheduled_period
          FROM subscriptions s JOIN plans p ON p.id = s.plan_id LEFT JOIN plans n ON n.id = s.scheduled_plan_id
-        WHERE ${owner.kind === 'org' ? 's.org_id' : 's.user_id'} = $1
+        WHERE s.account_id = $1::bigint
           AND s.created_at < $2 AND (s.ended_at IS NULL OR s.ended_at > $2) AND p.is_active AND p.credits > 0
         ORDER BY s.created_at DESC LIMIT 1`,
-      [owner.ownerId, asOf],
+      [accountId, asOf],
     );
     const r = rows[0];
     if (!r) return null;

@@ -33,7 +33,7 @@ export class RunwayService {
       burn: await this.repo.burn(m, account.accountId, from, asOf),
       lots: await this.repo.lots(m, account.accountId, asOf),
       debt: await this.repo.debt(m, account.accountId, asOf),
-      subscription: await this.repo.subscription(m, account, asOf),
+      subscription: await this.repo.subscription(m, account.accountId, asOf),
       recharge: await this.repo.recharge(m, account.accountId, asOf),
     }));
     const r = read.recharge;

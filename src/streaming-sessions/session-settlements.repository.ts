@@ -239,18 +239,19 @@ export class SessionSettlementsRepository {
   }
 
   /**
-   * An open session of `orgId`'s member, locked, charged nothing (a release: cut off before any token),
-   * settled by `by`; not when it is settled already or not the org's.
+   * An open session of a member on an organisation's account (`accountId`, the account it pays from),
+   * locked, charged nothing (a release: cut off before any token), settled by `by`; not when it is
+   * settled already or not the org's.
    */
-  lockToRelease(sessionId: string, userId: string, orgId: string, by: string): SqlPart {
+  lockToRelease(sessionId: string, userId: string, accountId: string, by: string): SqlPart {
     return {
       sql: `SELECT ${LOCKED_COLUMNS}, 0::numeric AS charge, NULL::jsonb AS volume, $4::varchar AS caller_id, NULL::uuid AS caller_key,
                    ${providerCostSql('r', NOTHING)} AS provider_cost, ss.status = 'active' AS settle
               FROM streaming_sessions ss
               LEFT JOIN ${PRICES_OF_SESSION} r ON true
-             WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar AND ss.org_id = $3::varchar
+             WHERE ss.session_id = $1::varchar AND ss.user_id = $2::varchar AND ss.account_id = $3::bigint
                FOR UPDATE OF ss`,
-      params: [sessionId, userId, orgId, by],
+      params: [sessionId, userId, accountId, by],
     };
   }
 

@@ -277,13 +277,16 @@ export class StreamingSessionsRepository {
     );
   }
 
-  /** A member's open sessions on an organisation, oldest first (read without locks; each is locked to settle). */
-  openOrgSessions(manager: EntityManager, orgId: string, userId: string): Promise<{ session_id: string }[]> {
+  /**
+   * A member's open sessions on an organisation's account (the account each pays from, `account_id`),
+   * oldest first (read without locks; each is locked to settle).
+   */
+  openOrgSessions(manager: EntityManager, accountId: string, userId: string): Promise<{ session_id: string }[]> {
     return manager.query(
       `SELECT session_id FROM streaming_sessions
-        WHERE user_id = $1 AND org_id = $2 AND status = 'active'
+        WHERE user_id = $1 AND account_id = $2::bigint AND status = 'active'
         ORDER BY started_at, session_id`,
-      [userId, orgId],
+      [userId, accountId],
     );
   }
 

@@ -323,7 +323,7 @@ export class StreamingSessionsService {
 
   /**
    * A member leaving an organisation with their sessions released (docs/orgs.md "Leaving",
-   * `sessions=release`): each of `userId`'s open sessions on `orgId` is aborted as cut off before any
+   * `sessions=release`): each of `userId`'s open sessions on the org's account is aborted as cut off before any
    * token, one settlement statement each: nothing is charged, the hold goes back to the org's pool and
    * off the member's counter, and a later finalize of it answers 409 (ALREADY_SETTLED). Answers how
    * many it settled (one settled meanwhile by its own finalize or the expiry job is not counted). Call
@@ -331,17 +331,17 @@ export class StreamingSessionsService {
    * member under the org account's lock); `manager`: the caller's transaction, if any.
    */
   async releaseMemberSessions(
-    orgId: string,
+    { orgId, accountId }: { orgId: string; accountId: string },
     userId: string,
     by = 'system',
     manager: EntityManager = this.tx.statementManager,
   ): Promise<number> {
     let released = 0;
-    for (const { session_id: sessionId } of await this.sessions.openOrgSessions(manager, orgId, userId)) {
+    for (const { session_id: sessionId } of await this.sessions.openOrgSessions(manager, accountId, userId)) {
       const row = await this.settle(
         manager,
         'streaming_session_release',
-        this.settlements.lockToRelease(sessionId, userId, orgId, by),
+        this.settlements.lockToRelease(sessionId, userId, accountId, by),
         {
           status: 'aborted',
           request: { kind: 'abort', ...settlementTokens(tokenCounts(0, {}, '')), format: null, termination: null },

@@ -3,8 +3,8 @@ import { type DateRange, rangeSql } from '../common/validation/date-range.js';
 
 /** Which records a list or export reads; `after` is the keyset cursor (newest first). */
 export interface RecordsFilter {
-  /** Only the records charged to this account, as the route resolved it (an organisation's). */
-  account?: Pick<ResolvedAccount, 'kind' | 'ownerId'>;
+  /** Only the records charged to this account (`account_id`), as the route resolved it (an organisation's). */
+  account?: Pick<ResolvedAccount, 'accountId'>;
   /**
    * Only this user's use (usage_records.user_id): of their own account and, as a member, of their
    * organisations'; within `account`, one member's.
@@ -25,11 +25,10 @@ export function filterSql(filter: RecordsFilter): { where: string; params: unkno
     conditions.push(`user_id = $${params.length}`);
   }
   if (filter.account !== undefined) {
-    // By the account's owner column: an organisation's records are read through their index
-    // (org_id, "timestamp"), newest first, as the list pages them.
-    params.push(filter.account.ownerId);
-    const n = params.length;
-    conditions.push(filter.account.kind === 'org' ? `org_id = $${n}` : `user_id = $${n} AND org_id IS NULL`);
+    // By the account that paid: an account's records are read through their index
+    // (account_id, "timestamp" DESC, id DESC), newest first, as the list pages them.
+    params.push(filter.account.accountId);
+    conditions.push(`account_id = $${params.length}::bigint`);
   }
   if (filter.service !== undefined) {
     params.push(filter.service);

@@ -15,7 +15,8 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { existingUser, type ResolvedAccount } from '../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { StaffRead } from '../auth/staff-read.decorator.js';
 import { unknownModelExample } from '../common/errors/error-examples.js';
@@ -258,12 +259,12 @@ export class UsageController {
   }
 
   @Get('stats')
-  @Auth('user', { scope: 'usage:read', portal: 'own' })
+  @Auth('user', { scope: 'usage:read', portal: 'own', own: 'user' })
   @ApiOperation({ operationId: 'getUsageStats', summary: "The caller's usage statistics (aggregated by the database)" })
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
-  stats(@CurrentUser() user: AuthUser, @Query() query: StatsQueryDto): Promise<UserUsageStatsResponseDto> {
-    return this.statistics.userStats(user.userId, query);
+  stats(@NamedAccount() own: ResolvedAccount, @Query() query: StatsQueryDto): Promise<UserUsageStatsResponseDto> {
+    return this.statistics.userStats(own, query);
   }
 
   @Get('stats/:userId')
@@ -272,8 +273,12 @@ export class UsageController {
   @ApiOkResponse({ type: UserUsageStatsResponseDto })
   @ApiBadRequestResponse({ description: 'Bad date, or startDate after endDate', type: ErrorResponseDto })
   @ApiNotFoundOf('User', 'Unknown user')
-  statsOf(@Param() params: UserIdParamDto, @Query() query: StatsQueryDto): Promise<UserUsageStatsResponseDto> {
-    return this.statistics.userStats(params.userId, query, true);
+  statsOf(
+    @Param() _params: UserIdParamDto,
+    @Query() query: StatsQueryDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<UserUsageStatsResponseDto> {
+    return this.statistics.userStats(existingUser(account), query);
   }
 
   @Get('system-stats')

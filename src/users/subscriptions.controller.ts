@@ -105,8 +105,11 @@ export class SubscriptionsController {
   @ApiParam({ name: 'userId', example: 'alice' })
   @ApiOkResponse({ type: SubscriptionResponseDto })
   @ApiNotFoundOf('Subscription', 'No live subscription')
-  get(@Param('userId') userId: string): Promise<SubscriptionResponseDto> {
-    return this.subscriptions.get(userId);
+  get(
+    @Param('userId') _userId: string,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<SubscriptionResponseDto> {
+    return this.subscriptions.get(existingUser(account));
   }
 
   @Delete()

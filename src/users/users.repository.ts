@@ -118,7 +118,7 @@ export class UsersRepository {
     }
     if (query.planId !== undefined) {
       params.push(query.planId);
-      inner.push(subscribedToPlanSql('u.user_id', `$${params.length}`));
+      inner.push(subscribedToPlanSql(USER_ACCOUNT, `$${params.length}`));
     }
     if (query.hasDebt !== undefined) outer.push(query.hasDebt ? 'x.debt > 0' : 'x.debt = 0');
     if (query.after) {

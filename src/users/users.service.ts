@@ -61,7 +61,7 @@ export class UsersService {
     const [limits, alerts, subscription] = await Promise.all([
       this.limits.get(account),
       this.limits.getAlerts(account),
-      this.subscriptions.find(account.ownerId),
+      this.subscriptions.find(account),
     ]);
     return {
       ...toListItem(found),

@@ -44,7 +44,7 @@ export class BillingCurrencyService implements BillingDesk {
     if (!account) throw missing();
     return this.tx.run(async (m) => {
       if (!(await this.locks.lockAccount(m, account.accountId))) throw missing();
-      const live = await this.plans.findLiveSubscription(m, owner);
+      const live = await this.plans.findLiveSubscription(m, account.accountId);
       for (const planId of [live?.planId, live?.scheduledPlanId]) {
         const plan = planId ? await this.plans.findPlan(m, planId) : null;
         if (plan && plan.priceCurrencies.length > 0 && !plan.priceCurrencies.includes(body.currency)) {

@@ -13,12 +13,11 @@ import { Plan } from './plan.entity.js';
  * ended tells a re-created subscription which period it is in (no new allowance by re-subscribing).
  */
 @Entity({ name: 'subscriptions' })
-@Index('subscriptions_user_live_idx', ['userId'], { unique: true, where: 'ended_at IS NULL' })
+// One live subscription an account, read by the account it carries (migration 1732007800000).
+@Index('subscriptions_account_live_idx', ['accountId'], { unique: true, where: 'ended_at IS NULL' })
 @Index('subscriptions_due_idx', ['nextGrantAt'], { where: 'ended_at IS NULL' })
 @Index('subscriptions_plan_idx', ['planId'], { where: 'ended_at IS NULL' })
-@Index('subscriptions_user_ended_idx', ['userId', 'endedAt'])
-@Index('subscriptions_org_live_idx', ['orgId'], { unique: true, where: 'ended_at IS NULL' })
-@Index('subscriptions_org_ended_idx', ['orgId', 'endedAt'])
+@Index('subscriptions_account_ended_idx', ['accountId', 'endedAt'])
 @Check('subscriptions_owner_check', '(user_id IS NULL) <> (org_id IS NULL)')
 @Check(
   'subscriptions_scheduled_check',

@@ -20,7 +20,8 @@ import { kindList, tokenColumn } from '../../pricing/token-kinds.js';
 // test/schema-drift.e2e-spec.ts checks them.
 @Index('usage_records_user_time_idx', { synchronize: false })
 @Index('usage_records_time_idx', { synchronize: false })
-@Index('usage_records_org_time_idx', ['orgId', 'timestamp'], { where: 'org_id IS NOT NULL' })
+// An account's records newest first (migration 1732007800000): every read of an account's records.
+@Index('usage_records_account_time_idx', { synchronize: false })
 @Index('usage_records_review_queue_idx', { synchronize: false })
 @Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
 @Index('usage_records_occurred_idx', ['occurredAt', 'id'])

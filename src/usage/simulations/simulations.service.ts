@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 
+import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../../auth/account-access.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { toDate } from '../../common/validation/dates.js';
 import { HeavyReads } from '../../database/heavy-reads.js';
@@ -18,7 +19,7 @@ export const MAX_SIMULATION_DAYS = 400;
  */
 export function simulationInput(
   dto: Pick<SimulationDto, 'from' | 'to' | 'rules' | 'userId' | 'orgId'>,
-): Omit<SimulationInput, 'groupBy'> {
+): Omit<SimulationInput, 'groupBy' | 'accountId'> & { owner?: Pick<ResolvedAccount, 'kind' | 'ownerId'> } {
   if (dto.userId !== undefined && dto.orgId !== undefined) {
     throw new DomainError('VALIDATION', 'Give userId or orgId, not both');
   }
@@ -35,13 +36,26 @@ export function simulationInput(
     seen.add(fields.modelId);
     return { modelId: fields.modelId, ...ruleColumns(fields, where) };
   });
-  const account =
+  const owner =
     dto.orgId !== undefined
       ? { kind: 'org' as const, ownerId: dto.orgId }
       : dto.userId !== undefined
         ? { kind: 'user' as const, ownerId: dto.userId }
         : undefined;
-  return account === undefined ? { from, to, rules } : { from, to, rules, account };
+  return owner === undefined ? { from, to, rules } : { from, to, rules, owner };
+}
+
+/**
+ * The id of the account the body names (`owner`), as the one resolver reads it (src/auth/account-access.ts:
+ * the route's role already let the caller see every account): null when the owner has none (its records:
+ * none); absent when the body names none (every account's).
+ */
+export async function namedAccountId(
+  access: Pick<AccountAccess, 'account'>,
+  owner: Pick<ResolvedAccount, 'kind' | 'ownerId'> | undefined,
+): Promise<{ accountId?: string | null }> {
+  if (owner === undefined) return {};
+  return { accountId: (await access.account(owner))?.accountId ?? null };
 }
 
 /**
@@ -54,10 +68,12 @@ export class SimulationsService implements PriceSimulator {
   constructor(
     private readonly repository: UsageStatsRepository,
     private readonly heavy: HeavyReads,
+    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   async simulate(dto: SimulationDto): Promise<SimulationResponseDto> {
-    return this.run({ ...simulationInput(dto), groupBy: dto.groupBy });
+    const { owner, ...input } = simulationInput(dto);
+    return this.run({ ...input, ...(await namedAccountId(this.access, owner)), groupBy: dto.groupBy });
   }
 
   /** The statement run and summed (`record` grouping: one row per record, for tests). */

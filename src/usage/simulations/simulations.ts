@@ -1,5 +1,4 @@
 import { accountLabelSql } from '../../accounts/account-ref.js';
-import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { SqlPart } from '../../database/statement-parts.js';
 import { volumePeriodSql, volumeWalkSql } from '../../engine/credit-sql.js';
 import type { SIMULATION_GROUPS } from '../../pricing/dto/simulations.dto.js';
@@ -15,8 +14,12 @@ export interface SimulationInput {
   from: Date;
   to: Date;
   rules: (RulePriceColumns & { modelId: string })[];
-  /** The account whose records, by its kind and owner (absent: every account's). */
-  account?: Pick<ResolvedAccount, 'kind' | 'ownerId'>;
+  /**
+   * The id of the account whose records (the account that paid them, `account_id`), as the resolver
+   * read it for the body's `userId` or `orgId`; null: the owner named has no account, so no records;
+   * absent: every account's.
+   */
+  accountId?: string | null;
   groupBy: SimulationGroup;
 }
 
@@ -212,10 +215,9 @@ export function volumePricedSql(rulesParam: string, scope: string, upTo: string)
 export function simulationSql(input: SimulationInput): SqlPart {
   const params: unknown[] = [input.from, input.to, simulationRulesJson(input.rules)];
   let account = '';
-  if (input.account !== undefined) {
-    params.push(input.account.ownerId);
-    account =
-      input.account.kind === 'org' ? `AND u.org_id = $4::varchar` : `AND u.user_id = $4::varchar AND u.org_id IS NULL`;
+  if (input.accountId !== undefined) {
+    params.push(input.accountId);
+    account = `AND u.account_id = $4::bigint`;
   }
   const range = `u.occurred_at >= $1::timestamptz AND u.occurred_at < $2::timestamptz ${account}`;
   const volume = input.rules.some((rule) => rule.volume);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
 import type { ResolvedAccount } from '../../auth/account-access.js';
 import type { ScopeKind } from '../../common/validation/budget-scopes.js';
@@ -77,15 +77,11 @@ export class UsageStatsRepository {
     return rows;
   }
 
-  get reader(): EntityManager {
-    return this.dataSource.manager;
-  }
-
   /**
    * Every breakdown of an account's records in the range, in one pass (GROUPING SETS): a user's, or
    * an organisation's (the records charged to it), which adds a breakdown by member (`user`).
    */
-  userAggregates(subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>, range: DateRange): Promise<AggRow[]> {
+  userAggregates(subject: Pick<ResolvedAccount, 'accountId' | 'kind'>, range: DateRange): Promise<AggRow[]> {
     const { where, params } = subjectRange(subject, range);
     const byMember = subject.kind === 'org';
     return queryReplica(
@@ -109,7 +105,7 @@ export class UsageStatsRepository {
    * (docs/budgets.md): a record of two tags counts in both; records without one are left out.
    */
   scopeAggregates(
-    subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    subject: Pick<ResolvedAccount, 'accountId'>,
     range: DateRange,
     kind: ScopeKind,
   ): Promise<{ key: string; credits: string }[]> {
@@ -127,7 +123,7 @@ export class UsageStatsRepository {
 
   /** An account's newest records in the range, as their answers. */
   async recentRecords(
-    subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+    subject: Pick<ResolvedAccount, 'accountId'>,
     range: DateRange,
     limit: number,
   ): Promise<UsageRecordResponseDto[]> {
@@ -236,10 +232,7 @@ export class UsageStatsRepository {
    * read from the records that carry a tier or units (a partial index on their time): the daily
    * rollups do not keep them.
    */
-  dimensionAggregates(
-    range: DateRange,
-    subject?: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-  ): Promise<DimensionAggRow[]> {
+  dimensionAggregates(range: DateRange, subject?: Pick<ResolvedAccount, 'accountId'>): Promise<DimensionAggRow[]> {
     const params: unknown[] = [];
     const { where } = subject
       ? subjectRange(subject, range, params)
@@ -271,17 +264,17 @@ export interface DimensionAggRow {
   value: string;
 }
 
-/** Whose records the statistics count (`subject`): a user's (user_id) or those charged to an org (org_id). */
+/**
+ * Whose records the statistics count (`subject`): those its account paid (`account_id`): a user's own
+ * use (what they used of an organisation is the org's, whose stats count it by member), or an
+ * organisation's.
+ */
 function subjectRange(
-  subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  subject: Pick<ResolvedAccount, 'accountId'>,
   range: DateRange,
   params: unknown[] = [],
 ): { where: string; params: unknown[] } {
-  params.push(subject.ownerId);
-  const column = subject.kind === 'org' ? 'org_id' : 'user_id';
-  // A user's own usage: what their account paid. What they used from an organisation is the org's (its
-  // stats count it by member), not theirs.
-  const own = subject.kind === 'user' ? [`org_id IS NULL`] : [];
-  const where = [`${column} = $${params.length}`, ...own, ...rangeSql(range, 'occurred_at', params)].join(' AND ');
+  params.push(subject.accountId);
+  const where = [`account_id = $${params.length}::bigint`, ...rangeSql(range, 'occurred_at', params)].join(' AND ');
   return { where, params };
 }

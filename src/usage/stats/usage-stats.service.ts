@@ -1,9 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 
-import { AccountsService } from '../../accounts/accounts.service.js';
 import type { ResolvedAccount } from '../../auth/account-access.js';
-import { NotFoundError } from '../../common/errors/domain-error.js';
 import type { ScopeKind } from '../../common/validation/budget-scopes.js';
 import { type DateRange, parseDateRange } from '../../common/validation/date-range.js';
 import { MetricsService } from '../../metrics/metrics.service.js';
@@ -40,52 +38,49 @@ const toCount = (value: string | number | null): number => Number(value ?? 0);
 export class UsageStatsService {
   constructor(
     private readonly stats: UsageStatsRepository,
-    @Inject(AccountsService) private readonly accounts: AccountsService,
     private readonly metrics: MetricsService,
   ) {}
 
+  /** A user's statistics: the records their account (the one the access guard resolved) paid. */
   async userStats(
-    userId: string,
+    account: ResolvedAccount,
     query: { startDate?: string; endDate?: string; groupBy?: ScopeKind },
-    mustExist = false,
   ): Promise<UserUsageStatsResponseDto> {
     const range = parseDateRange(query.startDate, query.endDate);
-    if (mustExist && !(await this.accounts.exists(this.stats.reader, userId))) throw new NotFoundError('User');
     const [{ aggs: _aggs, ...stats }, byScope] = await Promise.all([
-      this.accountStats({ kind: 'user', ownerId: userId }, range),
-      query.groupBy ? this.stats.scopeAggregates({ kind: 'user', ownerId: userId }, range, query.groupBy) : null,
+      this.accountStats(account, range),
+      query.groupBy ? this.stats.scopeAggregates(account, range, query.groupBy) : null,
     ]);
     return {
-      userId,
+      userId: account.ownerId,
       ...stats,
       ...(byScope ? { byScope: Object.fromEntries(byScope.map((r) => [r.key, toCount(r.credits)])) } : {}),
     };
   }
 
   /**
-   * The statistics of the records charged to an organisation: the user shape with `orgId` and
-   * `byMember` (credits per member), and `byScope` with `groupBy` as a user's. Who may read them the
-   * org routes decided.
+   * The statistics of the records charged to an organisation (the account the org route resolved):
+   * the user shape with `orgId` and `byMember` (credits per member), and `byScope` with `groupBy` as a
+   * user's. Who may read them the org routes decided.
    */
   async orgStats(
-    orgId: string,
+    account: ResolvedAccount,
     query: { startDate?: string; endDate?: string; groupBy?: ScopeKind },
   ): Promise<OrgUsageStats> {
     const range = parseDateRange(query.startDate, query.endDate);
-    const subject = { kind: 'org', ownerId: orgId } as const;
     const [{ aggs, ...stats }, byScope] = await Promise.all([
-      this.accountStats(subject, range),
-      query.groupBy ? this.stats.scopeAggregates(subject, range, query.groupBy) : null,
+      this.accountStats(account, range),
+      query.groupBy ? this.stats.scopeAggregates(account, range, query.groupBy) : null,
     ]);
     return {
-      orgId,
+      orgId: account.ownerId,
       ...stats,
       byMember: toMap(aggs, 'user'),
       ...(byScope ? { byScope: Object.fromEntries(byScope.map((r) => [r.key, toCount(r.credits)])) } : {}),
     };
   }
 
-  private async accountStats(subject: Pick<ResolvedAccount, 'kind' | 'ownerId'>, range: DateRange) {
+  private async accountStats(subject: Pick<ResolvedAccount, 'accountId' | 'kind'>, range: DateRange) {
     const [aggs, recent, dims] = await Promise.all([
       this.stats.userAggregates(subject, range),
       this.stats.recentRecords(subject, range, 10),
