@@ -33,7 +33,10 @@ function monthStart(back: number): string {
 }
 
 describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency', () => {
-  /** A user with a valued lot granted `daysAgo` days ago at noon (the ledger's own row, set by SQL). */
+  /**
+   * A user with a valued lot granted `daysAgo` days ago at noon (the ledger's own row, set by SQL);
+   * today's halfway between midnight and now, so it is in the past at any hour.
+   */
   async function lot(amount: string, currency: string, credits: number, daysAgo: number): Promise<void> {
     const userId = uniqueId('fxbuyer');
     await t.http
@@ -51,7 +54,12 @@ describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency'
       await client.query(`SET LOCAL session_replication_role = replica`);
       await client.query(
         `UPDATE credit_ledger SET created_at = $2::timestamptz WHERE allocation_id = $1 AND kind = 'grant'`,
-        [res.body.id, new Date(today - daysAgo * DAY + DAY / 2).toISOString()],
+        [
+          res.body.id,
+          new Date(
+            daysAgo === 0 ? today + Math.floor((Date.now() - today) / 2) : today - daysAgo * DAY + DAY / 2,
+          ).toISOString(),
+        ],
       );
       await client.query('COMMIT');
     } finally {
