@@ -1,5 +1,5 @@
 import { UnauthorizedException } from '@nestjs/common';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 
 import { buildAppConfig } from '../config/app-config.js';
 import { type AccountSync, JwtStrategy, timeClaimsProblem } from './jwt.strategy.js';
@@ -137,7 +137,12 @@ describe('JWT_MAX_TTL_SECONDS (default 86400): a token living longer is a 401', 
   });
 
   it('refuses an iat more than a minute in the future (clock skew leeway), accepts one within it', async () => {
-    // A future iat is refused: it would make exp − iat look short for a token minted ahead.
+    // A future iat is refused: it would make exp − iat look short for a token minted ahead. The
+    // clock stands still, so a second turning between now() and the check moves nothing.
+    vi.useFakeTimers({ now: now() * 1000, toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const { jwt, synced } = strategy();
     await expect(jwt.validate({ sub: 'a', type: 'access', iat: now() + 61, exp: now() + 3600 })).rejects.toThrow(
       /issued in the future/,
