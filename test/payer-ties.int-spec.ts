@@ -4,13 +4,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 /**
- * The payer ties (migration 1732008000000, docs/money.md "Who a row names"): every table that names
- * its paying account beside its owner columns refuses a row whose account is not its payer's (a
- * user's row on another user's or an organisation's account, an organisation's row on another
- * organisation's or a user's), and takes the right ones: for a usage record and a streaming session,
- * an organisation's row on the organisation's account whoever the member who spent. Every write runs
- * in one transaction that is rolled back, each behind a savepoint, so the shared database keeps none
- * of these rows.
+ * The payer ties (migration 1732008000000, docs/money.md "The payer tied to its owner"): every table
+ * that names its paying account beside its owner columns refuses a row whose account is not its
+ * payer's (a user's row on another user's or an organisation's account, an organisation's row on
+ * another organisation's or a user's), and takes the right ones: for a usage record and a streaming
+ * session, an organisation's row on the organisation's account whoever the member who spent. Every
+ * write runs in one transaction that is rolled back, each behind a savepoint, so the shared database
+ * keeps none of these rows.
  */
 const TABLES = ['usage_records', 'streaming_sessions', 'subscriptions', 'purchases', 'promotion_redemptions'] as const;
 type Table = (typeof TABLES)[number];
