@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
@@ -27,9 +27,9 @@ const model = uniqueId('openai.console-corr');
 const admin = () => token({ sub: adminId, role: 'admin' });
 const supervisor = () => token({ sub: supervisorId, role: 'supervisor' });
 
-/** The console's screenshot, and a copy under /tmp to look at. */
-async function snap(page: Page, name: string): Promise<void> {
-  await shot(page, `corrections-${name}`);
+/** The console's screenshot, and a copy under /tmp to look at (`subject`: see shot()). */
+async function snap(page: Page, name: string, subject?: Locator): Promise<void> {
+  await shot(page, `corrections-${name}`, { subject });
   copyFileSync(join(CONSOLE_SHOTS, `corrections-${name}.png`), `/tmp/console-corrections-${name}.png`);
 }
 
@@ -175,7 +175,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: corrections and re-rate
     const apply = dialog.getByRole('button', { name: 'Apply re-rate' });
     expect(await apply.isDisabled()).toBe(true);
     await dialog.getByLabel('Reason').fill('Rule price was a typo: 2 instead of 3');
-    await snap(page, 'rerate-dialog');
+    await snap(page, 'rerate-dialog', dialog);
     await apply.click();
     await dialog.waitFor({ state: 'hidden' });
 
@@ -212,7 +212,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: corrections and re-rate
     await page.getByRole('button', { name: 'Run simulation' }).click();
     await poll(() => page.getByLabel('Billed credits').textContent()).toBe('12');
     expect(await page.getByLabel('Difference', { exact: true }).textContent()).toBe('0');
-    await snap(page, 'rerate');
+    await snap(page, 'rerate', progress);
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -58,7 +58,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
     expect(await dialog.getByRole('button', { name: 'Create rule' }).isDisabled()).toBe(true);
     await tiers.fill('flex=50, priority=200');
     await dialog.getByLabel('Unit prices (credits per unit)').fill('web_search_call=0.3333 image.1024x1024.hd=2.5');
-    await shot(page, 'dimensions-rule-form');
+    await shot(page, 'dimensions-rule-form', { subject: dialog });
     await dialog.getByRole('button', { name: 'Create rule' }).click();
     const history = page.getByRole('table', { name: `History of ${model}` });
     const row = history.getByRole('row').nth(1);
@@ -66,7 +66,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
     expect(await row.textContent()).toContain('Units: image.1024x1024.hd 2.5000 · web_search_call 0.3333');
     const inForce = page.getByRole('table', { name: 'Prices in effect' }).getByRole('row').filter({ hasText: model });
     await poll(() => inForce.textContent()).toContain('Tiers: flex 50.00 %');
-    await shot(page, 'dimensions-history');
+    await shot(page, 'dimensions-history', { subject: history });
     const rules = await t.http.get(`/api/pricing/${model}/history`).set(bearer(admin())).expect(200);
     expect(rules.body.items[0]).toMatchObject({
       serviceTiers: { flex: { pricePercent: '50.00' }, priority: { pricePercent: '200.00' } },
@@ -110,7 +110,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
     expect(await dialog.getByLabel('Unit prices (credits per unit)').inputValue()).toBe('web_search_call=10.0000');
     expect(await dialog.getByLabel('Output price per 1k').inputValue()).toBe('10.0000');
     await tiers.fill('flex=40 priority=200.00');
-    await shot(page, 'dimensions-change-rule');
+    await shot(page, 'dimensions-change-rule', { subject: dialog });
     await dialog.getByRole('button', { name: 'Create rule' }).click();
     const newest = page
       .getByRole('table', { name: `History of ${changed}` })
@@ -129,7 +129,9 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
       effectiveTo: null,
     });
     expect(history.body.items[1].serviceTiers.flex.pricePercent).toBe('50.00');
-    await shot(page, 'dimensions-changed-history');
+    await shot(page, 'dimensions-changed-history', {
+      subject: page.getByRole('table', { name: `History of ${changed}` }),
+    });
     expect(errors).toEqual([]);
     await context.close();
   });

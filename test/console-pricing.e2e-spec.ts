@@ -106,12 +106,12 @@ describe.skipIf(!chromiumAvailable)('Console: pricing by account in a browser', 
     const line = table.getByRole('row').filter({ hasText: model });
     await poll(() => line.textContent()).toBe(`${model}314140`);
     await poll(() => page.getByLabel('Difference').textContent()).toBe('0');
-    await shot(page, 'pricing-simulation-same');
+    await shot(page, 'pricing-simulation-same', { subject: line });
     // Half the price: at 1 × 0.875 they cost 1 + 3 + 4 = 8, rounded up once each.
     await rules.fill(JSON.stringify([{ modelId: model, pricePer1kTokens: '1' }]));
     await page.getByRole('button', { name: 'Run simulation' }).click();
     await poll(() => line.textContent()).toBe(`${model}3148-6`);
-    await shot(page, 'pricing-simulation-cheaper');
+    await shot(page, 'pricing-simulation-cheaper', { subject: line });
     const records = await t.db.query(`SELECT count(*)::int AS n FROM usage_records WHERE user_id = $1`, [userId]);
     expect(records.rows[0].n).toBe(3);
     expect(errors).toEqual([]);

@@ -143,8 +143,10 @@ describe.skipIf(!chromiumAvailable)('The console and the portal at 375 and 1280 
     const current = (await t.http.get('/api/portal/session').set(bearer(session.token)).expect(200)).body;
     // The default METERING_TRUST refuses a user's own usage writes (403): never offered; no gateway here.
     expect(current.keyScopes).toEqual(['credits:read', 'usage:read', 'sessions:read', 'pricing:read']);
+    // One page, loaded afresh at each width as a first visit (test/portal-page.e2e-spec.ts).
+    const { page, context, errors } = await openPage(served.browser, { width: WIDTHS[0], scheme: 'light' });
     for (const width of WIDTHS) {
-      const { page, context, errors } = await openPage(served.browser, { width, scheme: 'light' });
+      await page.setViewportSize({ width, height: 800 });
       await page.goto(`${served.baseUrl}/portal#token=${session.token}`);
       const days = [1, 2].map((n) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10));
       await poll(() => page.getByTestId('runs-out').textContent()).not.toBeNull();
@@ -164,7 +166,9 @@ describe.skipIf(!chromiumAvailable)('The console and the portal at 375 and 1280 
       expect(await pageOverflow(page)).toBeLessThanOrEqual(0);
       await saveShot(page, join(CONSOLE_SHOTS, `widths-portal-keys-${width}.png`));
       expect(errors).toEqual([]);
-      await context.close();
+      await page.evaluate(() => sessionStorage.clear());
+      await page.goto('about:blank');
     }
+    await context.close();
   }, 180_000);
 });

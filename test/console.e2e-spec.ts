@@ -259,7 +259,7 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
     await rule.getByLabel('Long context above (tokens)').fill('200000');
     await rule.getByLabel('Long-context input per 1k').fill('0.1400');
     await rule.getByLabel('Long-context output per 1k').fill('0.4200');
-    await shot(page, 'price-rule-dialog');
+    await shot(page, 'price-rule-dialog', { subject: rule });
     await rule.getByRole('button', { name: 'Create rule' }).click();
     await rule.waitFor({ state: 'detached' });
     const inEffect = page.getByRole('table', { name: 'Prices in effect' });
@@ -312,7 +312,7 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
     expect(await history.getByRole('row').nth(1).textContent()).toContain(
       `${startsAt.slice(0, 10)} ${startsAt.slice(11, 19)} UTC`,
     );
-    await shot(page, 'pricing');
+    await shot(page, 'pricing', { subject: history });
     // Any model's history by its id.
     await page.getByLabel('Model id').fill(modelId);
     await page.getByRole('button', { name: 'Show history' }).click();

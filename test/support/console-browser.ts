@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 import { startTestApp, type TestApp } from './app.js';
@@ -132,14 +132,23 @@ export async function settled(page: Page): Promise<void> {
 }
 
 /**
- * A screenshot `<name>.png` in CONSOLE_SHOTS: the full page, or (`fullPage: false`) the viewport, for a
- * screen whose page lists what every spec file made in the shared database (the price rules): its
- * full height grows with the run, and so does the time Chromium takes to draw it.
+ * A screenshot `<name>.png` in CONSOLE_SHOTS: the full page; or the viewport (`fullPage: false`), or the
+ * viewport with `subject` scrolled into view, for a screen whose page lists what every spec file made in
+ * the shared database (the Pricing page lists every price rule in force): its full height grows with
+ * the run, and so does the time Chromium takes to draw it (600 rules: a page 50,000 px tall, seconds
+ * of a core a shot), while the viewport shows the screen's subject at the same cost in any run.
  */
-export async function shot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+export async function shot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean; subject?: Locator } = {},
+): Promise<void> {
   // A dialog fades in: shoot once it is settled, not halfway through.
   await settled(page);
+  if (options.subject) await options.subject.scrollIntoViewIfNeeded();
   // From the top: a full-page shot of a scrolled page draws the fixed header where it was scrolled to.
-  if (options.fullPage !== false) await page.evaluate(() => window.scrollTo(0, 0));
-  await saveShot(page, join(CONSOLE_SHOTS, `${name}.png`), options);
+  else if (options.fullPage !== false) await page.evaluate(() => window.scrollTo(0, 0));
+  await saveShot(page, join(CONSOLE_SHOTS, `${name}.png`), {
+    fullPage: options.subject ? false : options.fullPage,
+  });
 }
