@@ -1,4 +1,4 @@
-import { ForbiddenException } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
@@ -318,6 +318,11 @@ export const ownAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ow
  */
 export const portalKeysAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null =>
   portalAccount(caller);
+
+/** `portalKeysAccount` of the route's caller, handed to its handler (the API keys' routes). */
+export const KeysAccount = createParamDecorator((_data: unknown, ctx: ExecutionContext) =>
+  portalKeysAccount(ctx.switchToHttp().getRequest<{ user: AuthUser }>().user),
+);
 
 /**
  * A portal token on a route. First the account the route names (`target`; null means the caller's
