@@ -1,10 +1,10 @@
 import { type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { MeteringTrust } from '../config/app-config.js';
 import { AccessGuard } from './access.guard.js';
-import { Auth, AUTH_RULE, BODY_ACCOUNT, Public, RESOLVED_ACCOUNT } from './auth.decorator.js';
+import { ACCESS_REFUSAL, Auth, AUTH_RULE, BODY_ACCOUNT, Public, RESOLVED_ACCOUNT } from './auth.decorator.js';
 import type { AuthUser } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
 
@@ -23,6 +23,8 @@ class Routes {
   @Auth('user', { scope: 'credits:read', account: { user: 'holder' }, own: 'user' }) namedOrOwn() {}
   @Auth('user', { scope: 'credits:read', body: { user: 'holder', org: 'manager' } }) inBody() {}
   @Auth('supervisor', { body: { user: 'staff', org: 'staff' } }) staffInBody() {}
+  @Auth('user', { scope: 'any', own: 'account' }) ownOrRefused() {}
+  @Auth('user', { scope: 'any', own: 'account', ownOrNone: true }) ownOrNone() {}
   undecorated() {}
 }
 
@@ -201,6 +203,23 @@ describe('AccessGuard', () => {
     // A route without a body rule reads no body.
     expect(await found('creditsRead', jwtUser('user'), { userId: 'u2' })).toBeUndefined();
     expect(asked).toHaveLength(5);
+  });
+
+  it('answers no own account as none on an ownOrNone route, and as the 404 elsewhere', async () => {
+    const missing = new NotFoundError('User');
+    const access = {
+      admitPortal: () => undefined,
+      resolve: async () => null,
+      own: () => Promise.reject(missing),
+    };
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access);
+    const left = async (handler: keyof Routes) => {
+      const request: Record<symbol, unknown> = {};
+      expect(await guard.canActivate(contextFor(handler, jwtUser('user'), request))).toBe(true);
+      return [request[RESOLVED_ACCOUNT], request[ACCESS_REFUSAL]];
+    };
+    expect(await left('ownOrRefused')).toEqual([undefined, missing]);
+    expect(await left('ownOrNone')).toEqual([undefined, undefined]);
   });
 
   it('Auth() records the rule the guard reads', () => {

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from './account-access.js';
@@ -115,6 +115,8 @@ export class AccessGuard implements CanActivate {
         ? await this.access.resolve(user, named, account, rule.role)
         : await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user);
     } catch (refusal) {
+      // The caller's own account not made yet, on a route that reads none as nothing (`ownOrNone`).
+      if (!names && rule.ownOrNone && refusal instanceof NotFoundError) return true;
       (request as Record<symbol, unknown>)[ACCESS_REFUSAL] = refusal;
     }
     return true;

@@ -51,6 +51,8 @@ export interface AuthRule {
    * key's org, else the user's: AccountAccess `own`).
    */
   own?: OwnReach;
+  /** With `own`: the caller's own account may not exist yet; the handler takes null rather than a 404. */
+  ownOrNone?: true;
   /**
    * The route names an account in its body (`userId`, `orgId`): the access guard resolves it under
    * this rule and hands it to the handler (BodyNamed), whose service takes it where it decides, so
@@ -109,6 +111,7 @@ export function Auth(
     portal?: PortalReach;
     changesNothing?: true;
     own?: OwnReach;
+    ownOrNone?: true;
     body?: AccountRule;
   } = {},
 ) {
@@ -121,6 +124,7 @@ export function Auth(
     ...(options.portal ? { portal: options.portal } : {}),
     ...(options.changesNothing ? { changesNothing: true } : {}),
     ...(options.own ? { own: options.own } : {}),
+    ...(options.ownOrNone ? { ownOrNone: true } : {}),
     ...(options.body ? { body: options.body } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
