@@ -215,6 +215,7 @@ import { UsageKeysClaim1732007200000 } from './1732007200000-usage-keys-claim.js
 import { CorrectionThroughTheEngine1732007500000 } from './1732007500000-correction-through-the-engine.js';
 import { AccountPricesAccount1732007600000 } from './1732007600000-account-prices-account.js';
 import { AccountReads1732007800000 } from './1732007800000-account-reads.js';
+import { PayerTies1732008000000 } from './1732008000000-payer-ties.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -435,4 +436,5 @@ export const MIGRATIONS = [
   CorrectionThroughTheEngine1732007500000,
   AccountPricesAccount1732007600000,
   AccountReads1732007800000,
+  PayerTies1732008000000,
 ];

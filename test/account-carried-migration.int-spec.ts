@@ -67,8 +67,9 @@ describe('the account carried migration', () => {
     await expect(
       db.query(`INSERT INTO usage_records (user_id, service, operation, credits) VALUES ('c-user', 'chat', 'x', 0)`),
     ).rejects.toThrow(/account_id/);
+    // The key that refuses an account that is not there is the user's pair's (migration 1732008000000).
     await expect(db.query(`UPDATE usage_records SET account_id = -1 WHERE user_id = 'c-user'`)).rejects.toThrow(
-      /usage_records_account_id_fkey/,
+      /usage_records_account_user_fkey/,
     );
 
     // Reverted with every migration after it, then run again: the same accounts.

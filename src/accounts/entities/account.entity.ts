@@ -20,9 +20,12 @@ export type AccountKind = 'user' | 'org';
 @Unique('accounts_user_id_key', ['userId'])
 @Unique('accounts_org_id_key', ['orgId'])
 // What a row carrying both an account and its owner references, so the two cannot disagree
-// (account_prices, migration 1732007600000).
+// (account_prices, migration 1732007600000; subscriptions, purchases, promotion redemptions, usage
+// records and streaming sessions, migration 1732008000000).
 @Unique('accounts_account_id_user_id_key', ['accountId', 'userId'])
 @Unique('accounts_account_id_org_id_key', ['accountId', 'orgId'])
+// A user's usage record and streaming session reference it with their payer kind (migration 1732008000000).
+@Unique('accounts_account_id_user_id_kind_key', ['accountId', 'userId', 'kind'])
 export class Account {
   @PrimaryGeneratedColumn('identity', {
     name: 'account_id',

@@ -1,8 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import { Org } from '../../accounts/entities/org.entity.js';
-import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import { Plan } from './plan.entity.js';
 
@@ -30,11 +28,15 @@ import { Plan } from './plan.entity.js';
   `scheduled_allowance::text = ANY ('{difference,prorated,full}'::text[])
           AND scheduled_anchor::text = ANY ('{keep,restart}'::text[])`,
 )
+// The payer ties (migration 1732008000000): the account is its owner's, the user's or the organisation's.
+@ForeignKey(() => Account, ['accountId', 'userId'], ['accountId', 'userId'], {
+  name: 'subscriptions_account_user_fkey',
+})
+@ForeignKey(() => Account, ['accountId', 'orgId'], ['accountId', 'orgId'], { name: 'subscriptions_account_org_fkey' })
 export class Subscription {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'subscriptions_pkey' })
   id: string;
 
-  @ForeignKey(() => UserAccount, { name: 'subscriptions_user_id_fkey' })
   /** The subscribed user; null for an organisation's subscription (migration 1732000031100). */
   @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
   userId: string | null;
@@ -62,7 +64,6 @@ export class Subscription {
   endedBy: string | null;
 
   /** The subscribed organisation; null for a user's subscription (migration 1732000031100). */
-  @ForeignKey(() => Org, { name: 'subscriptions_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
 
@@ -88,7 +89,6 @@ export class Subscription {
    * The subscriber's account (the user's, or the organisation's), written with the row by the PUT
    * that locked it; the renewal job locks and grants to it (migration 1732003400000).
    */
-  @ForeignKey(() => Account, { name: 'subscriptions_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;
 }

@@ -14,6 +14,13 @@ import { Promotion } from './promotion.entity.js';
 @Check('promotion_redemptions_owner_check', `(user_id IS NULL) <> (org_id IS NULL)`)
 @Unique('promotion_redemptions_seq_key', ['code', 'accountId', 'seq'])
 @Index('promotion_redemptions_code_idx', ['code', 'createdAt', 'id'])
+// The payer ties (migration 1732008000000): the account is its owner's, the user's or the organisation's.
+@ForeignKey(() => Account, ['accountId', 'userId'], ['accountId', 'userId'], {
+  name: 'promotion_redemptions_account_user_fkey',
+})
+@ForeignKey(() => Account, ['accountId', 'orgId'], ['accountId', 'orgId'], {
+  name: 'promotion_redemptions_account_org_fkey',
+})
 export class PromotionRedemption {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'promotion_redemptions_pkey' })
   id: string;
@@ -22,7 +29,6 @@ export class PromotionRedemption {
   @Column({ type: 'varchar', length: 40 })
   code: string;
 
-  @ForeignKey(() => Account, { name: 'promotion_redemptions_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;
 

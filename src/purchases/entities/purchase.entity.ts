@@ -1,8 +1,6 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import { Org } from '../../accounts/entities/org.entity.js';
-import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import type { PurchaseStatus } from '../purchase-status.js';
 import { Package } from './package.entity.js';
@@ -38,19 +36,19 @@ import { Package } from './package.entity.js';
 })
 // BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
 @Index('purchases_created_xid_brin', { synchronize: false })
+// The payer ties (migration 1732008000000): the account is its owner's, the user's or the organisation's.
+@ForeignKey(() => Account, ['accountId', 'userId'], ['accountId', 'userId'], { name: 'purchases_account_user_fkey' })
+@ForeignKey(() => Account, ['accountId', 'orgId'], ['accountId', 'orgId'], { name: 'purchases_account_org_fkey' })
 export class Purchase {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'purchases_pkey' })
   id: string;
 
-  @ForeignKey(() => Account, { name: 'purchases_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;
 
-  @ForeignKey(() => UserAccount, { name: 'purchases_user_id_fkey' })
   @Column({ name: 'user_id', type: 'varchar', length: 50, nullable: true })
   userId: string | null;
 
-  @ForeignKey(() => Org, { name: 'purchases_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
 

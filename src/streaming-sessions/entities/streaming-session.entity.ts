@@ -1,7 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import { Org } from '../../accounts/entities/org.entity.js';
+import { PayerKindColumn } from '../../accounts/entities/payer-kind-column.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import { TokenCountColumn } from '../../pricing/entities/columns.js';
@@ -72,6 +72,14 @@ const estimated = (kind: TokenKind) => `estimated_${tokenColumn(kind)}`;
 @Index('streaming_sessions_expiry_idx', ['expiresAt'], { where: `status = 'active'` })
 @Index('streaming_sessions_user_status_idx', ['userId', 'status', 'startedAt'])
 @Index('streaming_sessions_active_idx', ['startedAt', 'sessionId'], { where: `status = 'active'` })
+// The payer ties (migration 1732008000000): a user's row is charged to that user's own account, an
+// organisation's (whose `user_id` is the member who spent) to the organisation's.
+@ForeignKey(() => Account, ['accountId', 'userId', 'payerKind'], ['accountId', 'userId', 'kind'], {
+  name: 'streaming_sessions_account_user_fkey',
+})
+@ForeignKey(() => Account, ['accountId', 'orgId'], ['accountId', 'orgId'], {
+  name: 'streaming_sessions_account_org_fkey',
+})
 export class StreamingSession {
   @PrimaryColumn({
     name: 'session_id',
@@ -155,7 +163,6 @@ export class StreamingSession {
   openedByApiKeyId: string | null;
 
   /** The organisation that pays, when the session was opened for it (`userId` is then the member). */
-  @ForeignKey(() => Org, { name: 'streaming_sessions_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
 
@@ -178,9 +185,13 @@ export class StreamingSession {
 
   /**
    * The account that paid (migration 1732002400000): the organisation's for its use, else the user's,
-   * resolved once at the edge; every later step reads it instead of resolving the owner again.
+   * resolved once at the edge; every later step reads it instead of resolving the owner again. Tied
+   * to the payer by the class's two keys (migration 1732008000000).
    */
-  @ForeignKey(() => Account, { name: 'streaming_sessions_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;
+
+  /** `'user'` where the user pays, else null: the user's tie's third column. */
+  @PayerKindColumn()
+  payerKind: 'user' | null;
 }

@@ -1,7 +1,7 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
-import { Org } from '../../accounts/entities/org.entity.js';
+import { PayerKindColumn } from '../../accounts/entities/payer-kind-column.js';
 import { UserAccount } from '../../accounts/entities/user-account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
 import { TokenCountColumn } from '../../pricing/entities/columns.js';
@@ -36,6 +36,12 @@ import { kindList, tokenColumn } from '../../pricing/token-kinds.js';
 @Check('usage_records_provider_usage_check', `(provider_usage IS NOT NULL) = (usage_source = 'provider')`)
 // BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
 @Index('usage_records_created_xid_brin', { synchronize: false })
+// The payer ties (migration 1732008000000): a user's row is charged to that user's own account, an
+// organisation's (whose `user_id` is the member who spent) to the organisation's.
+@ForeignKey(() => Account, ['accountId', 'userId', 'payerKind'], ['accountId', 'userId', 'kind'], {
+  name: 'usage_records_account_user_fkey',
+})
+@ForeignKey(() => Account, ['accountId', 'orgId'], ['accountId', 'orgId'], { name: 'usage_records_account_org_fkey' })
 export class UsageRecord {
   /** Time-ordered (uuid_v7(); migration 1732000038300): the table only grows. */
   @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()', primaryKeyConstraintName: 'usage_records_pkey' })
@@ -133,7 +139,6 @@ export class UsageRecord {
   providerUsage: { format: string; usage: Record<string, unknown> } | null;
 
   /** The organisation charged, when the user used it as a member (then `userId` names the member). */
-  @ForeignKey(() => Org, { name: 'usage_records_org_id_fkey' })
   @Column({ name: 'org_id', type: 'varchar', length: 50, nullable: true })
   orgId: string | null;
 
@@ -199,9 +204,13 @@ export class UsageRecord {
 
   /**
    * The account that paid (migration 1732002400000): the organisation's for its use, else the user's,
-   * resolved once at the edge; every later step reads it instead of resolving the owner again.
+   * resolved once at the edge; every later step reads it instead of resolving the owner again. Tied
+   * to the payer by the class's two keys (migration 1732008000000).
    */
-  @ForeignKey(() => Account, { name: 'usage_records_account_id_fkey' })
   @Column({ name: 'account_id', type: 'bigint' })
   accountId: string;
+
+  /** `'user'` where the user pays, else null: the user's tie's third column. */
+  @PayerKindColumn()
+  payerKind: 'user' | null;
 }
