@@ -19,6 +19,8 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { BodyValidationPipe } from './common/validation/body-validation.pipe.js';
 import type { BuildAppConfigOptions } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
+import { AllocateRoutesModule } from './credits/allocate/allocate-routes.module.js';
+import { ReconcileRoutesModule } from './credits/balances/reconcile-routes.module.js';
 import { CreditsModule } from './credits/credits.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ENTITIES } from './entities.js';
@@ -45,7 +47,9 @@ import { RerateRoutesModule } from './pricing/rerates/rerate-routes.module.js';
 import { SimulationRoutesModule } from './pricing/simulations/simulation-routes.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { SignupAccountSync } from './promotions/signup-account-sync.js';
+import { SignupCreditsService } from './promotions/signup-credits.service.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
+import { PurchasesService } from './purchases/purchases.service.js';
 import { ReratesModule } from './rerates/rerates.module.js';
 import { ReratesService } from './rerates/rerates.service.js';
 import { RunwayModule } from './runway/runway.module.js';
@@ -93,6 +97,14 @@ export class AppModule {
         UsersModule,
         PricingModule,
         CreditsModule,
+        // The rest of /api/credits, in the order the OpenAPI document lists it: reconcile and the
+        // manual grant (handed the purchases' refund check and the promotions' signup credits), then
+        // the statement, the runway and the review queue (usage's first route), each served by the
+        // folder whose answer it is.
+        ReconcileRoutesModule.forRoot({ imports: [PurchasesModule], use: PurchasesService }),
+        AllocateRoutesModule.forRoot({ imports: [PromotionsModule], use: SignupCreditsService }),
+        StatementsModule,
+        RunwayModule,
         UsageModule,
         SimulationRoutesModule.forRoot({ imports: [UsageModule], use: SimulationsService }),
         StreamingSessionsModule,
@@ -107,11 +119,9 @@ export class AppModule {
         UserSubscriptionsModule,
         PurchasesModule,
         FinanceModule,
-        RunwayModule,
         PromotionsModule,
         ReconciliationsModule,
         ExportsModule,
-        StatementsModule,
         OrgStatementsModule,
         OrgsModule,
         EventsModule,

@@ -30,8 +30,9 @@ import { ErasedAccounts } from './erased-accounts.js';
  * caller names (`{userId}`, `{orgId}`, a portal session, an API key, a JWT) becomes the account the
  * engine takes, `{accountId, kind, memberId}`, and the access rule (src/auth/account-access.ts) is
  * applied in the same call, on one statement's read (the account id and the caller's role in it).
- * The access guard calls it for every route naming an account in its path or query; a service asks
- * it for an account named in a body or by a row (a purchase); nothing below it resolves again.
+ * The access guard calls it for every route naming an account in its path, query or body (the
+ * route's `body` rule); a service asks it for an account named by a row (a purchase) or decided
+ * again under a lock; nothing below it resolves again.
  */
 @Injectable()
 export class AccountResolver implements AccountAccess {

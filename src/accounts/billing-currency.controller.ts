@@ -1,11 +1,11 @@
 import { Body, Controller, Inject, Put } from '@nestjs/common';
 import { ApiBody, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth } from '../auth/auth.decorator.js';
+import { Auth, type BodyNamed, NamedInBody } from '../auth/auth.decorator.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
 import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { BILLING_DESK, type BillingDesk } from './billing-desk.js';
+import { BILLING_DESK, BILLING_SETTERS, type BillingDesk } from './billing-desk.js';
 import { BillingCurrencyResponseDto, PutBillingCurrencyDto } from './dto/billing-currency.dto.js';
 
 @ApiTags('accounts')
@@ -14,7 +14,7 @@ export class BillingCurrencyController {
   constructor(@Inject(BILLING_DESK) private readonly billing: BillingDesk) {}
 
   @Put('billing-currency')
-  @Auth('admin')
+  @Auth('admin', { body: BILLING_SETTERS })
   @ApiOperation({
     operationId: 'setBillingCurrency',
     summary: 'Set the currency an account pays in (admin)',
@@ -42,7 +42,7 @@ export class BillingCurrencyController {
       ),
     },
   })
-  put(@Body() body: PutBillingCurrencyDto): Promise<BillingCurrencyResponseDto> {
-    return this.billing.put(body);
+  put(@Body() body: PutBillingCurrencyDto, @NamedInBody() account: BodyNamed): Promise<BillingCurrencyResponseDto> {
+    return this.billing.put(body, account);
   }
 }

@@ -15,6 +15,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
+import { KeysAccount, type ResolvedAccount } from '../auth/account-access.js';
 import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
@@ -117,8 +118,12 @@ export class ApiKeysController {
   })
   @ApiOkResponse({ type: ApiKeyListResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid query', type: ErrorResponseDto })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListApiKeysQueryDto): Promise<ApiKeyListResponseDto> {
-    return this.apiKeys.list(user, query);
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListApiKeysQueryDto,
+    @KeysAccount() reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
+  ): Promise<ApiKeyListResponseDto> {
+    return this.apiKeys.list(user, query, reach);
   }
 
   @IdempotentPost('verify')
@@ -176,8 +181,12 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
   @ApiNotFoundOf('API key', "Unknown, or another user's key")
-  get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
-    return this.apiKeys.get(user, id);
+  get(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @KeysAccount() reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
+  ): Promise<ApiKeyResponseDto> {
+    return this.apiKeys.get(user, id, reach);
   }
 
   @Patch(':id')
@@ -208,8 +217,9 @@ export class ApiKeysController {
     @CurrentUser() user: AuthUser,
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() dto: UpdateApiKeyDto,
+    @KeysAccount() reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
   ): Promise<ApiKeyResponseDto> {
-    return this.apiKeys.update(user, id, dto);
+    return this.apiKeys.update(user, id, dto, reach);
   }
 
   @Delete(':id')
@@ -224,7 +234,11 @@ export class ApiKeysController {
   })
   @ApiBadRequestResponse({ description: 'The id is not a UUID', type: ErrorResponseDto })
   @ApiNotFoundOf('API key', "Unknown, or another user's key")
-  revoke(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<ApiKeyResponseDto> {
-    return this.apiKeys.revoke(user, id);
+  revoke(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @KeysAccount() reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
+  ): Promise<ApiKeyResponseDto> {
+    return this.apiKeys.revoke(user, id, reach);
   }
 }

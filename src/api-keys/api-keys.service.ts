@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/commo
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, isStaff } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, isStaff, type ResolvedAccount } from '../auth/account-access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -160,11 +160,13 @@ export class ApiKeysService {
   /**
    * The caller's keys, or (admin) any user's; newest first, revoked and expired ones included. With
    * `scope` (admin): the keys holding it, of every owner unless `userId` names one (service keys:
-   * `scope=usage:ingest`).
+   * `scope=usage:ingest`). `reach`: the account whose keys a portal session reaches, as the edge read
+   * it from the token (KeysAccount; null: every key of theirs), as for get, update and revoke.
    */
   async list(
     caller: AuthUser,
     query: { userId?: string; scope?: Scope; limit?: number; cursor?: string },
+    reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
   ): Promise<Page<ApiKeyResponseDto>> {
     if (query.scope !== undefined && !isStaff(caller, 'admin'))
       throw new DomainError('FORBIDDEN', 'Only admins may list keys by scope');
@@ -173,15 +175,18 @@ export class ApiKeysService {
     const userId = query.scope !== undefined ? query.userId : (query.userId ?? caller.userId);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const account = this.access.keysAccount(caller);
-    const rows = await this.keys.list({ userId, account, scope: query.scope, after, limit: limit + 1 });
+    const rows = await this.keys.list({ userId, account: reach, scope: query.scope, after, limit: limit + 1 });
     const views = await this.withCaps(this.tx.statementManager, rows);
     return toPage(views, limit, toDto, (r) => ({ t: r.cursorT, id: r.key.id }));
   }
 
-  async get(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
+  async get(
+    caller: AuthUser,
+    id: string,
+    reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
+  ): Promise<ApiKeyResponseDto> {
     const manager = this.tx.statementManager;
-    const found = await this.keys.find(manager, id, this.holder(caller), this.access.keysAccount(caller));
+    const found = await this.keys.find(manager, id, this.holder(caller), reach);
     if (!found) throw new NotFoundError('API key');
     return toDto(await this.viewOf(manager, found));
   }
@@ -190,7 +195,12 @@ export class ApiKeysService {
    * Renames the key or changes its budget. Credits spent in the current period stay counted (the
    * counter is the credits module's and is left alone); a new period counts from its own start.
    */
-  async update(caller: AuthUser, id: string, dto: UpdateApiKeyDto): Promise<ApiKeyResponseDto> {
+  async update(
+    caller: AuthUser,
+    id: string,
+    dto: UpdateApiKeyDto,
+    reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
+  ): Promise<ApiKeyResponseDto> {
     if (
       dto.name === undefined &&
       dto.creditLimit === undefined &&
@@ -200,7 +210,7 @@ export class ApiKeysService {
       throw new DomainError('VALIDATION', 'Give at least one of name, creditLimit, limitPeriod, models');
     }
     const stored = await this.tx.run(async (manager) => {
-      const key = await this.keys.lockForUpdate(manager, id, this.holder(caller), this.access.keysAccount(caller));
+      const key = await this.keys.lockForUpdate(manager, id, this.holder(caller), reach);
       if (!key) throw new NotFoundError('API key');
       const before = await this.viewOf(manager, (await this.keys.find(manager, id, null))!);
       const current = budgetOf(before.cap);
@@ -228,9 +238,13 @@ export class ApiKeysService {
   }
 
   /** Revokes at once (the next request with the key is refused); revoking again changes nothing. */
-  async revoke(caller: AuthUser, id: string): Promise<ApiKeyResponseDto> {
+  async revoke(
+    caller: AuthUser,
+    id: string,
+    reach: Pick<ResolvedAccount, 'kind' | 'ownerId'> | null,
+  ): Promise<ApiKeyResponseDto> {
     const found = await this.tx.run(async (manager) => {
-      const key = await this.keys.lockForUpdate(manager, id, this.holder(caller), this.access.keysAccount(caller));
+      const key = await this.keys.lockForUpdate(manager, id, this.holder(caller), reach);
       if (!key) return null;
       const before = await this.viewOf(manager, (await this.keys.find(manager, id, null))!);
       const after = await this.viewOf(manager, (await this.keys.revoke(manager, id))!);

@@ -1,10 +1,10 @@
 import { type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { MeteringTrust } from '../config/app-config.js';
 import { AccessGuard } from './access.guard.js';
-import { Auth, AUTH_RULE, Public, RESOLVED_ACCOUNT } from './auth.decorator.js';
+import { ACCESS_REFUSAL, Auth, AUTH_RULE, BODY_ACCOUNT, Public, RESOLVED_ACCOUNT } from './auth.decorator.js';
 import type { AuthUser } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
 
@@ -21,6 +21,10 @@ class Routes {
   @Auth('user', { scope: 'credits:read', own: 'user' }) ownUser() {}
   @Auth('user', { scope: 'credits:read', own: 'account' }) ownAccount() {}
   @Auth('user', { scope: 'credits:read', account: { user: 'holder' }, own: 'user' }) namedOrOwn() {}
+  @Auth('user', { scope: 'credits:read', body: { user: 'holder', org: 'manager' } }) inBody() {}
+  @Auth('supervisor', { body: { user: 'staff', org: 'staff' } }) staffInBody() {}
+  @Auth('user', { scope: 'any', own: 'account' }) ownOrRefused() {}
+  @Auth('user', { scope: 'any', own: 'account', ownOrNone: true }) ownOrNone() {}
   undecorated() {}
 }
 
@@ -153,6 +157,69 @@ describe('AccessGuard', () => {
     // A route that acts on no own account resolves nothing.
     expect(await resolvedFor('creditsRead', jwtUser('user'))).toBeUndefined();
     expect(asked).toHaveLength(3);
+  });
+
+  it("resolves the account a body names under the route's body rule, keeping its refusal for the service", async () => {
+    const asked: { userId?: string; orgId?: string; role: string }[] = [];
+    const refusal = new ForbiddenException('Only the organisation’s owners and admins may');
+    const access = {
+      admitPortal: () => undefined,
+      own: () => Promise.reject(new Error('no own account here')),
+      resolve: async (_caller: AuthUser, named: { userId?: string; orgId?: string }, _rule: unknown, role?: string) => {
+        asked.push({ ...named, role: role! });
+        if (named.orgId === 'o2') throw refusal;
+        return named.userId === undefined && named.orgId === undefined
+          ? null
+          : { accountId: '9', kind: 'user' as const, ownerId: named.userId!, memberId: null, memberRole: null };
+      },
+    };
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access);
+    const found = async (handler: keyof Routes, user: AuthUser, body: unknown) => {
+      const request: Record<symbol, unknown> & { body: unknown } = { body };
+      expect(await guard.canActivate(contextFor(handler, user, request))).toBe(true);
+      return request[BODY_ACCOUNT];
+    };
+
+    expect(await found('inBody', jwtUser('user'), { userId: 'u2', credits: 5 })).toEqual({
+      account: expect.objectContaining({ accountId: '9', ownerId: 'u2' }),
+    });
+    // A refusal is kept, not thrown: the service answers it after the body's own checks.
+    expect(await found('inBody', apiKey(['credits:read']), { orgId: 'o2' })).toEqual({ refusal });
+    // A field that is not a string names nothing (the validation pipe answers it); no body, nothing named.
+    expect(await found('inBody', jwtUser('user'), { userId: 7, orgId: ['o2'] })).toEqual({ account: null });
+    expect(await found('inBody', jwtUser('user'), undefined)).toEqual({ account: null });
+    expect(await found('staffInBody', jwtUser('admin'), { orgId: 'o1' })).toBeDefined();
+    expect(asked).toEqual([
+      { userId: 'u2', orgId: undefined, role: 'user' },
+      { userId: undefined, orgId: 'o2', role: 'user' },
+      { userId: undefined, orgId: undefined, role: 'user' },
+      { userId: undefined, orgId: undefined, role: 'user' },
+      { userId: undefined, orgId: 'o1', role: 'supervisor' },
+    ]);
+    // The route's role first: a user on a supervisor's route is refused before anything is resolved.
+    expect(() => guard.canActivate(contextFor('staffInBody', jwtUser('user'), { body: { orgId: 'o1' } }))).toThrow(
+      ForbiddenException,
+    );
+    // A route without a body rule reads no body.
+    expect(await found('creditsRead', jwtUser('user'), { userId: 'u2' })).toBeUndefined();
+    expect(asked).toHaveLength(5);
+  });
+
+  it('answers no own account as none on an ownOrNone route, and as the 404 elsewhere', async () => {
+    const missing = new NotFoundError('User');
+    const access = {
+      admitPortal: () => undefined,
+      resolve: async () => null,
+      own: () => Promise.reject(missing),
+    };
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access);
+    const left = async (handler: keyof Routes) => {
+      const request: Record<symbol, unknown> = {};
+      expect(await guard.canActivate(contextFor(handler, jwtUser('user'), request))).toBe(true);
+      return [request[RESOLVED_ACCOUNT], request[ACCESS_REFUSAL]];
+    };
+    expect(await left('ownOrRefused')).toEqual([undefined, missing]);
+    expect(await left('ownOrNone')).toEqual([undefined, undefined]);
   });
 
   it('Auth() records the rule the guard reads', () => {

@@ -1,10 +1,17 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 
-import { DomainError } from '../common/errors/domain-error.js';
+import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from './account-access.js';
-import { ACCESS_REFUSAL, AUTH_RULE, type AuthRule, RESOLVED_ACCOUNT } from './auth.decorator.js';
+import {
+  ACCESS_REFUSAL,
+  AUTH_RULE,
+  type AuthRule,
+  BODY_ACCOUNT,
+  type BodyResolution,
+  RESOLVED_ACCOUNT,
+} from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
@@ -43,13 +50,47 @@ export class AccessGuard implements CanActivate {
       if (rule.apiKeyScope !== 'any' && !serviceKey && !user.scopes?.includes(rule.apiKeyScope)) {
         throw new ForbiddenException(`API key lacks the scope ${rule.apiKeyScope}`);
       }
-      return rule.account || rule.own ? this.account(user, request, rule) : true;
+      return this.named(user, request, rule);
     }
     // A route naming an account answers 404 to whoever may not see it before any role is judged.
-    if (rule.account || rule.own) return this.account(user, request, rule);
+    if (rule.account || rule.own) return this.named(user, request, rule);
     if (!roleSatisfies(user.role, rule.role)) {
       throw new ForbiddenException(`Requires role ${rule.role}`);
     }
+    return rule.body ? this.body(user, request, rule) : true;
+  }
+
+  /** The accounts the request names: in its path or query (or its own), then in its body. */
+  private named(
+    user: AuthUser,
+    request: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown },
+    rule: AuthRule,
+  ): boolean | Promise<boolean> {
+    if (!rule.account && !rule.own) return rule.body ? this.body(user, request, rule) : true;
+    if (!rule.body) return this.account(user, request, rule);
+    return this.account(user, request, rule).then(() => this.body(user, request, rule));
+  }
+
+  /**
+   * The account the body names under the route's `body` rule, resolved here for the handler
+   * (NamedInBody), its refusal kept for the service to answer where it decides. A field that is not a
+   * string names nothing: the validation pipe answers it.
+   */
+  private async body(user: AuthUser, request: { body?: unknown }, rule: AuthRule): Promise<boolean> {
+    if (!rule.body) return true;
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
+      string,
+      unknown
+    >;
+    const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    const named = { userId: text(body.userId), orgId: text(body.orgId) };
+    let found: BodyResolution;
+    try {
+      found = { account: await this.access.resolve(user, named, rule.body, rule.role) };
+    } catch (refusal) {
+      found = { refusal };
+    }
+    (request as Record<symbol, unknown>)[BODY_ACCOUNT] = found;
     return true;
   }
 
@@ -74,6 +115,8 @@ export class AccessGuard implements CanActivate {
         ? await this.access.resolve(user, named, account, rule.role)
         : await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user);
     } catch (refusal) {
+      // The caller's own account not made yet, on a route that reads none as nothing (`ownOrNone`).
+      if (!names && rule.ownOrNone && refusal instanceof NotFoundError) return true;
       (request as Record<symbol, unknown>)[ACCESS_REFUSAL] = refusal;
     }
     return true;

@@ -1,4 +1,4 @@
-import { ForbiddenException } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, ForbiddenException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { DomainError, NotAMemberError, NotFoundError } from '../common/errors/domain-error.js';
@@ -11,7 +11,8 @@ import { type AuthUser, type Role, roleSatisfies } from './roles.js';
  * The one access rule: may this caller reach this account, and with which role (docs/trust-model.md,
  * "Who may reach an account (the one access rule)"). Every route that names an account in its path or query declares its
  * rule with `@Auth(role, { account })` and the access guard applies it before the handler runs;
- * a service deciding again under a lock, or for an account named in a body, calls the same functions.
+ * a route naming the account in its body declares the rule as its `body`, which the guard applies too;
+ * a service deciding again under a lock calls the same functions.
  *
  * 1. Who sees an account: staff (a supervisor's or admin's JWT) every existing one, a user their own,
  *    an active member their org's, and service principals every one where the rule says `services`.
@@ -317,6 +318,11 @@ export const ownAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ow
  */
 export const portalKeysAccount = (caller: AuthUser): Pick<ResolvedAccount, 'kind' | 'ownerId'> | null =>
   portalAccount(caller);
+
+/** `portalKeysAccount` of the route's caller, handed to its handler (the API keys' routes). */
+export const KeysAccount = createParamDecorator((_data: unknown, ctx: ExecutionContext) =>
+  portalKeysAccount(ctx.switchToHttp().getRequest<{ user: AuthUser }>().user),
+);
 
 /**
  * A portal token on a route. First the account the route names (`target`; null means the caller's

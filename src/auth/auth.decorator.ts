@@ -51,6 +51,14 @@ export interface AuthRule {
    * key's org, else the user's: AccountAccess `own`).
    */
   own?: OwnReach;
+  /** With `own`: the caller's own account may not exist yet; the handler takes null rather than a 404. */
+  ownOrNone?: true;
+  /**
+   * The route names an account in its body (`userId`, `orgId`): the access guard resolves it under
+   * this rule and hands it to the handler (BodyNamed), whose service takes it where it decides, so
+   * the body's own checks answer first and no service resolves the owner.
+   */
+  body?: AccountRule;
 }
 
 /** Which own account a route acts on when it names none (AuthRule `own`). */
@@ -60,6 +68,8 @@ export type OwnReach = 'user' | 'account';
 export const ACCESS_REFUSAL = Symbol('ACCESS_REFUSAL');
 /** Where the access guard leaves the account it resolved (ResolvedAccount) for the handler. */
 export const RESOLVED_ACCOUNT = Symbol('RESOLVED_ACCOUNT');
+/** Where the access guard leaves the account a body names, or its refusal (AuthRule `body`). */
+export const BODY_ACCOUNT = Symbol('BODY_ACCOUNT');
 
 /**
  * Answers the access guard's refusal of a route naming an account (404 / 403) once the validation
@@ -101,6 +111,8 @@ export function Auth(
     portal?: PortalReach;
     changesNothing?: true;
     own?: OwnReach;
+    ownOrNone?: true;
+    body?: AccountRule;
   } = {},
 ) {
   const rule: AuthRule = {
@@ -112,6 +124,8 @@ export function Auth(
     ...(options.portal ? { portal: options.portal } : {}),
     ...(options.changesNothing ? { changesNothing: true } : {}),
     ...(options.own ? { own: options.own } : {}),
+    ...(options.ownOrNone ? { ownOrNone: true } : {}),
+    ...(options.body ? { body: options.body } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
   const who = options.account
@@ -166,6 +180,37 @@ export const NamedAccount = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): ResolvedAccount | null =>
     (ctx.switchToHttp().getRequest() as Record<symbol, ResolvedAccount | undefined>)[RESOLVED_ACCOUNT] ?? null,
 );
+
+/**
+ * The account a request's body names, as the access guard resolved it under the route's `body` rule
+ * (AuthRule): `take()` answers it (null: the body names none, or the owner it names has no account)
+ * or throws the rule's refusal (404 / 403, an erased user's 409 on a write), where the service
+ * decides, after the body's own checks, as a resolution of its own did.
+ */
+export interface BodyNamed {
+  take(): ResolvedAccount | null;
+}
+
+/** What a caller that is no route takes (a service called directly): asking it is a programming error. */
+export const NO_BODY_RULE: BodyNamed = {
+  take: () => {
+    throw new Error('No body account: the route declares no `body` rule');
+  },
+};
+
+export const NamedInBody = createParamDecorator((_data: unknown, ctx: ExecutionContext): BodyNamed => {
+  const found = (ctx.switchToHttp().getRequest() as Record<symbol, BodyResolution | undefined>)[BODY_ACCOUNT];
+  if (!found) return NO_BODY_RULE;
+  return {
+    take: () => {
+      if ('refusal' in found) throw found.refusal;
+      return found.account;
+    },
+  };
+});
+
+/** What the access guard leaves for NamedInBody: the account, or the refusal to answer. */
+export type BodyResolution = { account: ResolvedAccount | null } | { refusal: unknown };
 
 /** The authenticated caller (set by the global authentication guard). */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => {

@@ -4,63 +4,39 @@ import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { ChangesModule } from '../changes/changes.module.js';
 import { EngineModule } from '../engine/engine.module.js';
-import { StatementsModule } from '../finance/statements.module.js';
 import { PricingModule } from '../pricing/pricing.module.js';
-import { PromotionsModule } from '../promotions/promotions.module.js';
-import { PurchasesModule } from '../purchases/purchases.module.js';
-import { RunwayModule } from '../runway/runway.module.js';
-import { UsageModule } from '../usage/usage.module.js';
 import { AutoRechargeController } from './auto-recharge/auto-recharge.controller.js';
 import { AutoRechargeService } from './auto-recharge/auto-recharge.service.js';
 import { CreditQueriesService } from './balances/credit-queries.service.js';
 import { CreditReadsRepository } from './balances/credit-reads.repository.js';
 import { CreditsController } from './balances/credits.controller.js';
-import { ReconcileController } from './balances/reconcile.controller.js';
-import { ReconcileService } from './balances/reconcile.service.js';
 import { BudgetsController } from './budgets/budgets.controller.js';
 import { CreditBudgetsService } from './budgets/credit-budgets.service.js';
 import { CreditAdminService } from './credit-admin.service.js';
-import { CreditAllocateController } from './credit-allocate.controller.js';
 import { CreditQuotesService } from './credit-quotes.service.js';
 import { CreditCapEventIdsJob } from './limits/credit-cap-event-ids.job.js';
 import { CreditLimitsController } from './limits/credit-limits.controller.js';
 import { CreditLimitsService } from './limits/credit-limits.service.js';
 import { CreditExpiringNoticeJob } from './notices/credit-expiring-notice.job.js';
-import { ReviewQueueController } from './review/review-queue.controller.js';
-import { RunwayController } from './runway/runway.controller.js';
-import { StatementsController } from './statements/statements.controller.js';
 import { CreditTransfersController } from './transfers/credit-transfers.controller.js';
 import { CreditTransfersService } from './transfers/credit-transfers.service.js';
 
 /**
  * The credits tenants (docs/architecture.md): the routes of `/api/credits` and the rules above the
  * engine (src/engine/), each a room: balances and reads, auto-recharge, transfers, limits, budgets,
- * notices, quotes and the admin movements. Every credit they move goes through the engine.
+ * notices, quotes and the admin movements. Every credit they move goes through the engine. Reconcile
+ * and the manual grant are served by their routes modules (`ReconcileRoutesModule`,
+ * `AllocateRoutesModule`), handed what they read of purchases and promotions by the composition
+ * root; the statement, the runway and the review queue by the folders whose answers they are.
  */
 @Module({
-  imports: [
-    AuditModule,
-    ChangesModule,
-    AccountsModule,
-    PricingModule,
-    EngineModule,
-    PurchasesModule,
-    PromotionsModule,
-    StatementsModule,
-    RunwayModule,
-    UsageModule,
-  ],
+  imports: [AuditModule, ChangesModule, AccountsModule, PricingModule, EngineModule],
   controllers: [
     CreditsController,
     CreditLimitsController,
     CreditTransfersController,
     AutoRechargeController,
     BudgetsController,
-    ReconcileController,
-    CreditAllocateController,
-    StatementsController,
-    RunwayController,
-    ReviewQueueController,
   ],
   providers: [
     CreditAdminService,
@@ -73,7 +49,6 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
     CreditTransfersService,
     AutoRechargeService,
     CreditBudgetsService,
-    ReconcileService,
   ],
   exports: [CreditQuotesService, CreditAdminService, CreditQueriesService, CreditLimitsService, AutoRechargeService],
 })

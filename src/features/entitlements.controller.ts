@@ -12,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
+import { Auth, type BodyNamed, CurrentUser, NamedAccount, NamedInBody } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { ACCOUNT_ERASED_CONFLICT, domainErrorExample } from '../common/errors/error-examples.js';
@@ -28,7 +28,7 @@ import {
   SetEntitlementDto,
 } from './dto/entitlements.dto.js';
 import { ConfigGrantDto, MeteredGrantDto } from './dto/grant.dto.js';
-import { ENTITLEMENT_READERS, EntitlementsService } from './entitlements.service.js';
+import { CHECKERS, ENTITLEMENT_READERS, EntitlementsService, OVERRIDE_SETTERS } from './entitlements.service.js';
 
 @ApiTags('entitlements')
 @ApiExtraModels(MeteredGrantDto, ConfigGrantDto)
@@ -38,7 +38,7 @@ export class EntitlementsController {
 
   @IdempotentPost('check')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', serviceKeys: true, own: 'account' })
+  @Auth('user', { scope: 'credits:read', serviceKeys: true, own: 'account', body: CHECKERS })
   @ApiOperation({
     operationId: 'checkEntitlement',
     summary: 'Whether an account may use a feature now; with consume, uses it',
@@ -133,12 +133,13 @@ export class EntitlementsController {
     @CurrentUser() caller: AuthUser,
     @Body() body: CheckEntitlementDto,
     @NamedAccount() own: ResolvedAccount,
+    @NamedInBody() named: BodyNamed,
   ): Promise<CheckEntitlementResponseDto> {
-    return this.entitlements.check(caller, own, body);
+    return this.entitlements.check(caller, own, body, named);
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: ENTITLEMENT_READERS, portal: 'session' })
+  @Auth('user', { scope: 'credits:read', account: ENTITLEMENT_READERS, portal: 'session', own: 'account' })
   @ApiOperation({
     operationId: 'listEntitlements',
     summary: 'Every feature as an account has it: grant, source and, metered, this period’s use',
@@ -148,15 +149,14 @@ export class EntitlementsController {
   @ApiBadRequestResponse({ description: 'userId and orgId together; an invalid cursor', type: ErrorResponseDto })
   @ApiNotFoundOf('User', 'An account the caller may not see')
   list(
-    @CurrentUser() caller: AuthUser,
-    @NamedAccount() account: ResolvedAccount | null,
+    @NamedAccount() account: ResolvedAccount,
     @Query() query: EntitlementsQueryDto,
   ): Promise<EntitlementListResponseDto> {
-    return this.entitlements.list(caller, account, query);
+    return this.entitlements.list(account, query);
   }
 
   @Put(':featureKey')
-  @Auth('supervisor')
+  @Auth('supervisor', { body: OVERRIDE_SETTERS })
   @ApiOperation({
     operationId: 'setEntitlement',
     summary: 'Set (or, with grant null, remove) an account’s own grant of a feature (supervisor)',
@@ -199,7 +199,8 @@ export class EntitlementsController {
     @CurrentUser() caller: AuthUser,
     @Param('featureKey') featureKey: string,
     @Body() body: SetEntitlementDto,
+    @NamedInBody() named: BodyNamed,
   ): Promise<EntitlementResponseDto> {
-    return this.entitlements.setOverride(caller, featureKey, body);
+    return this.entitlements.setOverride(caller, featureKey, body, named);
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule, type ResolvedAccount } from '../auth/account-access.js';
+import { type BodyNamed, NO_BODY_RULE } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -23,7 +24,7 @@ export const CHECKERS: AccountRule = { user: 'holder', org: 'member', services: 
 /** Who reads an account's entitlements: staff, the user, the org's members (portal tokens: their session's). */
 export const ENTITLEMENT_READERS: AccountRule = { user: 'holder', org: 'member', what: 'read its features' };
 /** Who sets an override: staff (supervisor and up). */
-const OVERRIDE_SETTERS: AccountRule = { user: 'staff', org: 'staff', write: true };
+export const OVERRIDE_SETTERS: AccountRule = { user: 'staff', org: 'staff', write: true };
 
 /**
  * Grants and checks (docs/features.md): an account's overrides, its entitlements, and the check, which
@@ -41,10 +42,16 @@ export class EntitlementsService {
     private readonly coalesced: CoalescedChecks,
   ) {}
 
-  async setOverride(caller: AuthUser, featureKey: string, dto: SetEntitlementDto): Promise<EntitlementResponseDto> {
+  /** `named`: the account the body names, as the access guard resolved it under OVERRIDE_SETTERS. */
+  async setOverride(
+    caller: AuthUser,
+    featureKey: string,
+    dto: SetEntitlementDto,
+    named: BodyNamed,
+  ): Promise<EntitlementResponseDto> {
     if ((dto.userId === undefined) === (dto.orgId === undefined))
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
-    const account = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, OVERRIDE_SETTERS);
+    const account = named.take();
     if (!account) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
     return this.tx.run(async (m) => {
       // Separation of duties, as for grants: an override is worth credits (a metered allowance), so a
@@ -75,12 +82,11 @@ export class EntitlementsService {
     });
   }
 
+  /** The account the route names, else the caller's own, as the access guard resolved it. */
   async list(
-    caller: AuthUser,
-    named: ResolvedAccount | null,
+    account: ResolvedAccount,
     query: { limit?: number; cursor?: string },
   ): Promise<Page<EntitlementResponseDto>> {
-    const account = named ?? (await this.access.own(caller));
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeIdCursor(query.cursor, 'text');
     const rows = await this.repo.entitlements(this.tx.statementManager, {
@@ -92,14 +98,22 @@ export class EntitlementsService {
     return toPage(rows, limit, toEntitlementDto, (r) => ({ id: r.featureKey }));
   }
 
-  /** `own`: the caller's own account as the access guard resolved it, checked when the body names none. */
-  async check(caller: AuthUser, own: ResolvedAccount, dto: CheckEntitlementDto): Promise<CheckEntitlementResponseDto> {
+  /**
+   * `own`: the caller's own account as the access guard resolved it, checked when the body names none;
+   * `inBody`: the one the body names, as the guard resolved it under CHECKERS.
+   */
+  async check(
+    caller: AuthUser,
+    own: ResolvedAccount,
+    dto: CheckEntitlementDto,
+    inBody: BodyNamed = NO_BODY_RULE,
+  ): Promise<CheckEntitlementResponseDto> {
     if (dto.eventId !== undefined && dto.consume === undefined)
       throw new DomainError('VALIDATION', 'eventId is given with consume only');
-    // One named in the body is resolved, and the rule applied, here (the edge of a body).
+    // One named in the body: the rule's answer, taken here, after the body's own checks.
     let account = own;
     if (dto.userId !== undefined || dto.orgId !== undefined) {
-      const named = await this.access.resolve(caller, { userId: dto.userId, orgId: dto.orgId }, CHECKERS);
+      const named = inBody.take();
       if (!named) throw new NotFoundError(dto.orgId !== undefined ? 'Org' : 'User');
       account = named;
     }

@@ -5,8 +5,8 @@ import { OrgStatementController } from './org-statement.controller.js';
 
 /**
  * An organisation's statement under /api/orgs: the route is the orgs folder's, the statement the
- * finance module's (StatementAnswers). A module of its own, imported by the composition root right
- * after the statements module, so the OpenAPI document lists the operation where it always has.
+ * finance module's (StatementAnswers). A module of its own, imported by the composition root where
+ * the OpenAPI document has always listed the operation.
  */
 @Module({
   imports: [StatementsModule],

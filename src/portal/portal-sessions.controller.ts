@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { Auth, type BodyNamed, CurrentUser, NamedInBody } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, ForbiddenResponseDto } from '../common/errors/error-response.dto.js';
@@ -23,7 +23,7 @@ import {
   CurrentPortalSessionResponseDto,
   PortalSessionResponseDto,
 } from './dto/portal-session.dto.js';
-import { PortalSessionsService, SERVICE_PRINCIPALS_ONLY } from './portal-sessions.service.js';
+import { PortalSessionsService, SERVICE_PRINCIPALS_ONLY, SESSION_USERS } from './portal-sessions.service.js';
 
 const SERVICE_ONLY =
   'Service principals only (an admin token, or an API key with `usage:ingest`): the platform’s backend, ' +
@@ -36,7 +36,7 @@ export class PortalSessionsController {
   constructor(private readonly sessions: PortalSessionsService) {}
 
   @IdempotentPost('sessions')
-  @Auth('user', { scope: 'usage:ingest' })
+  @Auth('user', { scope: 'usage:ingest', body: SESSION_USERS })
   // The token is a credential: a replay answers without it (and without the URL that carries it).
   @IdempotencyRedact('token', 'url')
   @ApiOperation({
@@ -70,8 +70,12 @@ export class PortalSessionsController {
       ),
     },
   })
-  create(@CurrentUser() user: AuthUser, @Body() body: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
-    return this.sessions.create(user, body);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreatePortalSessionDto,
+    @NamedInBody() named: BodyNamed,
+  ): Promise<PortalSessionResponseDto> {
+    return this.sessions.create(user, body, named);
   }
 
   @Get('session')

@@ -2,7 +2,8 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
+import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
+import type { BodyNamed } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import { type AuthUser, endUserKeyScopes } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -24,6 +25,12 @@ export const SERVICE_PRINCIPALS_ONLY =
   'Only service principals (an admin token, or an API key with usage:ingest) may open or end portal sessions';
 
 /** Minting, ending and authenticating portal sessions. */
+/**
+ * Whose portal session a service principal mints: any user's (the route's `body` rule; an erased
+ * person's is 409 ACCOUNT_ERASED). An org's is decided as the session is minted (`memberOf()`).
+ */
+export const SESSION_USERS: AccountRule = { user: 'staff', services: true, write: true };
+
 @Injectable()
 export class PortalSessionsService {
   constructor(
@@ -36,11 +43,12 @@ export class PortalSessionsService {
     @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
-  async create(caller: AuthUser, dto: CreatePortalSessionDto): Promise<PortalSessionResponseDto> {
+  /** `named`: the user's account the body names, as the access guard resolved it (SESSION_USERS). */
+  async create(caller: AuthUser, dto: CreatePortalSessionDto, named: BodyNamed): Promise<PortalSessionResponseDto> {
     assertServicePrincipal(caller);
     return this.transactions.run(async (manager) => {
       // An erased person gets no session (it would mint keys for them): 409 ACCOUNT_ERASED.
-      const own = await this.access.account({ kind: 'user', ownerId: dto.userId }, 'write');
+      const own = named.take();
       if (!own) throw new NotFoundError('User');
       // An org's session is for one of its active members (else 403 NOT_A_MEMBER): the one access rule,
       // which answers the org's account with the user as its member. The session reaches that account.

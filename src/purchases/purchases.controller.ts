@@ -109,7 +109,7 @@ export class PurchasesController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: PURCHASE_READERS, portal: 'own' })
+  @Auth('user', { scope: 'credits:read', account: PURCHASE_READERS, portal: 'own', own: 'user', ownOrNone: true })
   @ApiOperation({
     operationId: 'listPurchases',
     summary: 'Purchases, newest first (own; an org’s for its readers; any for staff)',

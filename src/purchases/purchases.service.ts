@@ -286,8 +286,9 @@ export class PurchasesService {
   }
 
   /**
-   * `named`: the account the query names, resolved by the access guard under PURCHASE_READERS; naming
-   * none lists the caller's own, or everyone's for staff and service principals.
+   * `named`: the account the query names, resolved by the access guard under PURCHASE_READERS, else
+   * the caller's own user account (null: none yet); naming none lists the caller's own, or everyone's
+   * for staff and service principals.
    */
   async list(
     caller: AuthUser,
@@ -296,7 +297,7 @@ export class PurchasesService {
   ): Promise<Page<PurchaseView>> {
     const naming = query.userId !== undefined || query.orgId !== undefined;
     const own = !naming && !seesAll(caller, PURCHASE_READERS);
-    const account = own ? await this.access.account({ kind: 'user', ownerId: caller.userId }) : named;
+    const account = own || naming ? named : null;
     const limit = query.limit ?? 50;
     const after = decodeTimeCursor(query.cursor, 'uuid');
     if ((own || naming) && !account) return toPage([], limit, toPurchaseView, () => ({ t: '', id: '' }));

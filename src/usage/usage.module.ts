@@ -17,6 +17,7 @@ import { UsageCorrectionsRepository } from './corrections/usage-corrections.repo
 import { UsageCorrectionsService } from './corrections/usage-corrections.service.js';
 import { UsageCorrection } from './entities/usage-correction.entity.js';
 import { UsageRecord } from './entities/usage-record.entity.js';
+import { ReviewQueueController } from './review/review-queue.controller.js';
 import { UsageReviewController } from './review/usage-review.controller.js';
 import { UsageReviewRepository } from './review/usage-review.repository.js';
 import { UsageReviewService } from './review/usage-review.service.js';
@@ -41,7 +42,9 @@ import { UsageRecordsService } from './usage-records.service.js';
     AccountsModule,
     EventsModule,
   ],
-  controllers: [UsageController, UsageReviewController, UsageCorrectionsController],
+  // The review queue (GET /api/credits/review) first: the OpenAPI document lists it with the credits
+  // routes, right before usage's own.
+  controllers: [ReviewQueueController, UsageController, UsageReviewController, UsageCorrectionsController],
   providers: [
     UsageErasureRepository,
     CoalescedRecords,

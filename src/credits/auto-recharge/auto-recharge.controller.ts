@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 
 import { existingUser, type ResolvedAccount } from '../../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import { Auth, type BodyNamed, CurrentUser, NamedAccount, NamedInBody } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
@@ -23,7 +23,7 @@ import {
   FailAutoRechargeAttemptDto,
   PutAutoRechargeDto,
 } from '../dto/auto-recharge.dto.js';
-import { AUTO_RECHARGE_READERS, AutoRechargeService } from './auto-recharge.service.js';
+import { AUTO_RECHARGE_READERS, AUTO_RECHARGE_WRITERS, AutoRechargeService } from './auto-recharge.service.js';
 
 const NOT_ALLOWED =
   'Another user’s account without supervisor (by JWT), or an organisation’s without being its manager (PUT) ' +
@@ -53,7 +53,7 @@ export class AutoRechargeController {
   constructor(private readonly autoRecharge: AutoRechargeService) {}
 
   @Put()
-  @Auth('user')
+  @Auth('user', { body: AUTO_RECHARGE_WRITERS })
   @ApiOperation({
     operationId: 'setAutoRecharge',
     summary: 'Set an account’s auto-recharge (supervisor, the user for their own, an org’s managers)',
@@ -82,8 +82,12 @@ export class AutoRechargeController {
   })
   @ApiOkResponse({ type: AutoRechargeResponseDto })
   @SettingsRefusals({ post: false })
-  put(@CurrentUser() user: AuthUser, @Body() body: PutAutoRechargeDto): Promise<AutoRechargeResponseDto> {
-    return this.autoRecharge.put(user, body);
+  put(
+    @CurrentUser() user: AuthUser,
+    @Body() body: PutAutoRechargeDto,
+    @NamedInBody() named: BodyNamed,
+  ): Promise<AutoRechargeResponseDto> {
+    return this.autoRecharge.put(user, body, named);
   }
 
   @Get()

@@ -1,14 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../../audit/audit.service.js';
-import {
-  ACCOUNT_ACCESS,
-  type AccountAccess,
-  type AccountRule,
-  isStaff,
-  type ResolvedAccount,
-} from '../../auth/account-access.js';
+import { type AccountRule, isStaff, type ResolvedAccount } from '../../auth/account-access.js';
 import { accountView } from '../../auth/account-views.js';
+import type { BodyNamed } from '../../auth/auth.decorator.js';
 import { isServicePrincipal } from '../../auth/metering.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
@@ -45,8 +40,8 @@ const ATTEMPT = 'Auto-recharge attempt';
  */
 /** Who reads an account's auto-recharge: the user, the org's readers, staff. */
 export const AUTO_RECHARGE_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its auto-recharge' };
-/** Who sets it: the user, the org's owners and admins, staff. */
-const AUTO_RECHARGE_WRITERS: AccountRule = { user: 'holder', org: 'manager', what: 'set its auto-recharge' };
+/** Who sets it: the user, the org's owners and admins, staff (the PUT's `body` rule). */
+export const AUTO_RECHARGE_WRITERS: AccountRule = { user: 'holder', org: 'manager', what: 'set its auto-recharge' };
 
 @Injectable()
 export class AutoRechargeService {
@@ -54,7 +49,6 @@ export class AutoRechargeService {
     @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /** The settings of the account the route names, else the caller's own, as the access guard resolved it. */
@@ -67,7 +61,8 @@ export class AutoRechargeService {
     );
   }
 
-  async put(caller: AuthUser, body: PutAutoRechargeDto): Promise<AutoRechargeResponseDto> {
+  /** `named`: the account the body names, as the access guard resolved it under AUTO_RECHARGE_WRITERS. */
+  async put(caller: AuthUser, body: PutAutoRechargeDto, named: BodyNamed): Promise<AutoRechargeResponseDto> {
     if (body.userId === undefined && body.orgId === undefined) {
       throw new DomainError('VALIDATION', 'Give userId or orgId: the account whose auto-recharge this is');
     }
@@ -88,9 +83,9 @@ export class AutoRechargeService {
     }
     const account: Pick<ResolvedAccount, 'kind' | 'ownerId'> =
       body.orgId !== undefined ? { kind: 'org', ownerId: body.orgId } : { kind: 'user', ownerId: body.userId! };
-    // The access rule (src/auth/account-access.ts) on the account the body names: the resolver's read
-    // of it is the edge of a body (null: it has no account).
-    const resolved = await this.access.resolve(caller, body, AUTO_RECHARGE_WRITERS);
+    // The access rule (src/auth/account-access.ts) on the account the body names, as the guard read
+    // it (null: it has no account); its refusal answers here, after the body's own checks.
+    const resolved = named.take();
     return this.tx.run(async (m) => {
       const accountId = resolved?.accountId ?? null;
       if (accountId === null || !(await this.accounts.lockAccount(m, accountId))) throw notFound(account);

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 
 import { existingUser, type ResolvedAccount } from '../../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import { Auth, type BodyNamed, CurrentUser, NamedAccount, NamedInBody } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { StaffRead } from '../../auth/staff-read.decorator.js';
 import { StaffUserRoute } from '../../auth/staff-user-route.decorator.js';
@@ -21,7 +21,7 @@ import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
 import { kindExamples } from '../../pricing/dto/token-kinds.dto.js';
 import { meteredCounts, meteredDimensions } from '../../pricing/provider-usage.js';
 import { CreditAdminService } from '../credit-admin.service.js';
-import { CreditQuotesService } from '../credit-quotes.service.js';
+import { CreditQuotesService, QUOTE_ACCOUNTS } from '../credit-quotes.service.js';
 import {
   AllocationListResponseDto,
   AllocationResponseDto,
@@ -104,7 +104,7 @@ export class CreditsController {
 
   @IdempotentPost('calculate')
   @HttpCode(200)
-  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true, own: 'account' })
+  @Auth('user', { scope: 'credits:read', portal: 'any', changesNothing: true, own: 'account', body: QUOTE_ACCOUNTS })
   @ApiOperation({
     operationId: 'calculateCredits',
     summary: 'Credits a token count costs with the model’s current price (exact)',
@@ -138,9 +138,17 @@ export class CreditsController {
     @CurrentUser() caller: AuthUser,
     @Body() body: CalculateCreditsDto,
     @NamedAccount() own: ResolvedAccount,
+    @NamedInBody() named: BodyNamed,
   ): Promise<CalculateCreditsResponseDto> {
     const counts = meteredCounts(body.tokens, body, 'tokens');
-    const quote = await this.quotes.quote(caller, own, body.modelId, counts.kinds, body, meteredDimensions(body));
+    const quote = await this.quotes.quote(
+      caller,
+      own,
+      body.modelId,
+      counts.kinds,
+      { userId: body.userId, orgId: body.orgId, account: named },
+      meteredDimensions(body),
+    );
     return {
       modelId: body.modelId,
       tokens: counts.total,

@@ -109,7 +109,7 @@ export class BudgetsController {
   }
 
   @Get()
-  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS, portal: 'own' })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS, portal: 'own', own: 'account' })
   @ApiOperation({
     operationId: 'listBudgets',
     summary: 'An account’s budgets by budgetId, with what each used and held in its period',
@@ -118,12 +118,8 @@ export class BudgetsController {
   @ApiOkResponse({ type: BudgetListResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid query or cursor', type: ErrorResponseDto })
   @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
-  list(
-    @CurrentUser() caller: AuthUser,
-    @Query() query: ListBudgetsQueryDto,
-    @NamedAccount() named: ResolvedAccount | null,
-  ): Promise<BudgetListResponseDto> {
-    return this.budgets.list(caller, named, query);
+  list(@Query() query: ListBudgetsQueryDto, @NamedAccount() account: ResolvedAccount): Promise<BudgetListResponseDto> {
+    return this.budgets.list(account, query);
   }
 
   @Get(':budgetId')

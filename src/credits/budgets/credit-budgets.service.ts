@@ -183,13 +183,8 @@ export class CreditBudgetsService {
     return toBudgetDto(await this.reachable(caller, named, budgetId, 'read'));
   }
 
-  /** An account's budgets by budgetId: the one named (the guard resolved it), else the caller's own. */
-  async list(
-    caller: AuthUser,
-    named: ResolvedAccount | null,
-    query: ListBudgetsQueryDto,
-  ): Promise<Page<BudgetResponseDto>> {
-    const account = named ?? (await this.access.own(caller));
+  /** An account's budgets by budgetId: the one named, else the caller's own, as the guard resolved it. */
+  async list(account: ResolvedAccount, query: ListBudgetsQueryDto): Promise<Page<BudgetResponseDto>> {
     const after = decodeIdCursor(query.cursor, 'text')?.id ?? null;
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.tx.run((m) =>

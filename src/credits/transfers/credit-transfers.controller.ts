@@ -12,7 +12,8 @@ import {
 } from '@nestjs/swagger';
 
 import { SELF_GRANT_MESSAGES, selfGrantForbiddenExamples } from '../../auth/access.js';
-import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import {
   domainErrorExample,
@@ -121,7 +122,10 @@ export class CreditTransfersController {
   @ApiOkResponse({ type: TransferListResponseDto })
   @ApiBadRequestResponse({ description: 'Both userId and orgId; a bad cursor or limit', type: ErrorResponseDto })
   @ApiNotFoundResponse({ description: 'Unknown user or organisation', type: ErrorResponseDto, examples: notFound })
-  list(@Query() query: ListTransfersQueryDto): Promise<TransferListResponseDto> {
-    return this.transfers.list(query);
+  list(
+    @Query() query: ListTransfersQueryDto,
+    @NamedAccount() account: ResolvedAccount | null,
+  ): Promise<TransferListResponseDto> {
+    return this.transfers.list(query, account);
   }
 }

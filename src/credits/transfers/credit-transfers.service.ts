@@ -77,11 +77,16 @@ export class CreditTransfersService {
     });
   }
 
-  /** An account's transfers, either way, or every transfer, newest first. Unknown account → 404. */
-  async list(query: { userId?: string; orgId?: string; limit?: number; cursor?: string }): Promise<Page<TransferView>> {
+  /**
+   * An account's transfers, either way, or every transfer, newest first. `account`: the one the query
+   * names, as the access guard resolved it (null: none named, or it has no account: 404).
+   */
+  async list(
+    query: { userId?: string; orgId?: string; limit?: number; cursor?: string },
+    account: ResolvedAccount | null,
+  ): Promise<Page<TransferView>> {
     const named = query.userId === undefined && query.orgId === undefined ? null : accountName(query);
     const after = decodeTimeCursor(query.cursor, 'uuid');
-    const account = named && (await this.access.account(named));
     if (named && !account) throw unknown(named);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const rows = await this.accounts.transferList({ accountId: account?.accountId ?? null, after, limit });

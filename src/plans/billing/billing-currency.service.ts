@@ -5,8 +5,9 @@ import { currencyMismatch } from '../../accounts/billing-currency.js';
 import type { BillingDesk } from '../../accounts/billing-desk.js';
 import type { BillingCurrencyResponseDto, PutBillingCurrencyDto } from '../../accounts/dto/billing-currency.dto.js';
 import { AuditService } from '../../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../../auth/account-access.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
 import { accountView } from '../../auth/account-views.js';
+import type { BodyNamed } from '../../auth/auth.decorator.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { currencyProblem } from '../../common/money/currencies.js';
 import { Transactions } from '../../database/transactions.js';
@@ -28,10 +29,10 @@ export class BillingCurrencyService implements BillingDesk {
     private readonly locks: CreditAccountsService,
     private readonly audit: AuditService,
     @Inject(Transactions) private readonly tx: Transactions,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
-  async put(body: PutBillingCurrencyDto): Promise<BillingCurrencyResponseDto> {
+  /** `named`: the account the body names, as the access guard resolved it (BILLING_SETTERS). */
+  async put(body: PutBillingCurrencyDto, named: BodyNamed): Promise<BillingCurrencyResponseDto> {
     const problem = currencyProblem(body.currency);
     if (problem !== null) throw new DomainError('VALIDATION', problem);
     if ((body.userId === undefined) === (body.orgId === undefined)) {
@@ -40,7 +41,7 @@ export class BillingCurrencyService implements BillingDesk {
     const owner: Pick<ResolvedAccount, 'kind' | 'ownerId'> =
       body.orgId !== undefined ? { kind: 'org', ownerId: body.orgId } : { kind: 'user', ownerId: body.userId! };
     const missing = () => new NotFoundError(owner.kind === 'org' ? 'Org' : 'User');
-    const account = await this.access.account(owner, 'write');
+    const account = named.take();
     if (!account) throw missing();
     return this.tx.run(async (m) => {
       if (!(await this.locks.lockAccount(m, account.accountId))) throw missing();

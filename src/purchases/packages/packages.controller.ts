@@ -10,7 +10,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { domainErrorExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
@@ -75,15 +76,19 @@ export class PackagesController {
   }
 
   @Get()
-  @Auth('user', { scope: 'any', portal: 'any' })
+  @Auth('user', { scope: 'any', portal: 'any', own: 'account', ownOrNone: true })
   @ApiOperation({
     operationId: 'listPackages',
     summary: 'The packages on sale, by id (any authenticated caller)',
     description: 'Staff may add `includeInactive=true` to see those taken off sale too.',
   })
   @ApiOkResponse({ type: PackageListResponseDto })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListPackagesQueryDto): Promise<PackageListResponseDto> {
-    return this.packages.list(user, query);
+  list(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListPackagesQueryDto,
+    @NamedAccount() own: ResolvedAccount | null,
+  ): Promise<PackageListResponseDto> {
+    return this.packages.list(user, query, own);
   }
 
   @Patch(':packageId')

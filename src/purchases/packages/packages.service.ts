@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { BillingCurrencies } from '../../accounts/billing-currencies.service.js';
 import { type Price, pricesOfBody } from '../../accounts/billing-currency.js';
 import { AuditService } from '../../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, isStaff, ownAccount } from '../../auth/account-access.js';
+import { isStaff, type ResolvedAccount } from '../../auth/account-access.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
@@ -50,7 +50,6 @@ export class PackagesService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(BillingCurrencies) private readonly billing: BillingCurrencies,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   create(caller: AuthUser, body: CreatePackageDto): Promise<PackageResponseDto> {
@@ -97,7 +96,12 @@ export class PackagesService {
     });
   }
 
-  async list(caller: AuthUser, query: ListPackagesQueryDto): Promise<Page<PackageResponseDto>> {
+  /** `own`: the caller's own account as the access guard resolved it (null: none yet). */
+  async list(
+    caller: AuthUser,
+    query: ListPackagesQueryDto,
+    own: ResolvedAccount | null,
+  ): Promise<Page<PackageResponseDto>> {
     if (query.includeInactive && !isStaff(caller)) {
       throw new DomainError('FORBIDDEN', 'Only supervisors and admins may list packages taken off sale');
     }
@@ -105,7 +109,7 @@ export class PackagesService {
     const after = decodeIdCursor(query.cursor, 'text');
     const rows = await this.repo.list({
       currency: query.currency,
-      first: await this.billingCurrencyOf(caller),
+      first: await this.billingCurrencyOf(own),
       includeInactive: query.includeInactive === true,
       after: after?.id ?? null,
       limit: limit + 1,
@@ -114,8 +118,7 @@ export class PackagesService {
   }
 
   /** The caller's own account's billing currency (a portal session's account, an org key's org), or null. */
-  private async billingCurrencyOf(caller: AuthUser): Promise<string | null> {
-    const account = await this.access.account(ownAccount(caller));
+  private async billingCurrencyOf(account: ResolvedAccount | null): Promise<string | null> {
     return account ? this.billing.of(this.tx.statementManager, account.accountId) : null;
   }
 

@@ -1,31 +1,33 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { ACCOUNT_ACCESS, type AccountAccess, orgRoleRefusal, type ResolvedAccount } from '../../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
-import { isOrgReader } from '../../auth/org-roles.js';
-import type { AuthUser } from '../../auth/roles.js';
-import { DomainError } from '../../common/errors/domain-error.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
-import { RunwayQueryDto, RunwayResponseDto } from '../../runway/dto/runway.dto.js';
-import { RunwayService } from '../../runway/runway.service.js';
+import { orgRoleRefusal, type ResolvedAccount } from '../auth/account-access.js';
+import { Auth, NamedAccount } from '../auth/auth.decorator.js';
+import { isOrgReader } from '../auth/org-roles.js';
+import { DomainError } from '../common/errors/domain-error.js';
+import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
+import { RunwayQueryDto, RunwayResponseDto } from './dto/runway.dto.js';
+import { RunwayService } from './runway.service.js';
 
 const WHAT = 'read its money and usage';
 
+/**
+ * The runway (`GET /api/credits/runway`, docs/credits.md "Runway"): a route of the credits API served
+ * by the folder whose projection it answers. The access guard resolves the account the query names,
+ * else the caller's own (`own: 'account'`), and hands it over.
+ */
 @ApiTags('credits')
 @Controller('api/credits')
 export class RunwayController {
-  constructor(
-    private readonly runway: RunwayService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
-  ) {}
+  constructor(private readonly runway: RunwayService) {}
 
   @Get('runway')
   @Auth('user', {
     scope: 'credits:read',
     account: { user: 'holder', org: 'reader', what: WHAT },
     portal: 'own',
+    own: 'account',
   })
   @ApiOperation({
     operationId: 'getRunway',
@@ -39,12 +41,7 @@ export class RunwayController {
   @ApiOkResponse({ type: RunwayResponseDto })
   @ApiBadRequestResponse({ description: 'Invalid query, or asOf in the future', type: ErrorResponseDto })
   @ApiNotFoundOf('User', 'userId or orgId names an account the caller may not see')
-  async get(
-    @CurrentUser() caller: AuthUser,
-    @Query() query: RunwayQueryDto,
-    @NamedAccount() named: ResolvedAccount | null,
-  ): Promise<RunwayResponseDto> {
-    const account = named ?? (await this.access.own(caller));
+  get(@Query() query: RunwayQueryDto, @NamedAccount() account: ResolvedAccount): Promise<RunwayResponseDto> {
     // The caller's own org (an org portal session): its usage is for its readers, as with orgId named.
     if (account.kind === 'org' && account.memberId !== null && !isOrgReader(account.memberRole))
       throw new DomainError('FORBIDDEN', orgRoleRefusal('reader', WHAT));

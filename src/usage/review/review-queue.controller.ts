@@ -2,8 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 
 import { StaffRead } from '../../auth/staff-read.decorator.js';
-import { ReviewListResponseDto, ReviewQueryDto } from '../../usage/dto/review.dto.js';
-import { UsageReviewService } from '../../usage/review/usage-review.service.js';
+import { ReviewListResponseDto, ReviewQueryDto } from '../dto/review.dto.js';
+import { UsageReviewService } from './usage-review.service.js';
 
 /**
  * The review queue (`GET /api/credits/review`, docs/credits.md): the usage module's shortfalls to

@@ -1,27 +1,28 @@
 import { Body, Controller, Inject } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
-import type { AuthUser } from '../auth/roles.js';
-import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { IdempotentPost } from '../idempotency/idempotent-post.decorator.js';
-import { SignupCreditsService } from '../promotions/signup-credits.service.js';
-import { CreditAdminService } from './credit-admin.service.js';
-import { AllocateCreditsDto, AllocationResponseDto } from './dto/allocations.dto.js';
+import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import type { AuthUser } from '../../auth/roles.js';
+import { ApiSelfGrantForbidden } from '../../auth/self-grant-forbidden.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
+import { CreditAdminService } from '../credit-admin.service.js';
+import { AllocateCreditsDto, AllocationResponseDto } from '../dto/allocations.dto.js';
+import { SIGNUP_GRANT, type SignupGrant } from './signup-grant.js';
 
 /**
- * The manual grant (`POST /api/credits/allocate`, tagged `credits`), served here, above credits and
- * accounts: a grant ahead of a login creates the user's account, and the account's signup credits
- * (SignupCreditsService.onUserCreated) are handed down to be granted in the creating transaction.
+ * The manual grant (`POST /api/credits/allocate`, tagged `credits`): a grant ahead of a login creates
+ * the user's account, and the account's signup credits (SIGNUP_GRANT, the promotions module's
+ * `SignupCreditsService` as the composition root hands it in) are handed down to be granted in the
+ * creating transaction.
  */
 @ApiTags('credits')
 @Controller('api/credits')
 export class CreditAllocateController {
   constructor(
     @Inject(CreditAdminService) private readonly admin: CreditAdminService,
-    @Inject(SignupCreditsService) private readonly signup: SignupCreditsService,
+    @Inject(SIGNUP_GRANT) private readonly signup: SignupGrant,
   ) {}
 
   @IdempotentPost('allocate')
