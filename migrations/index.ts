@@ -216,6 +216,7 @@ import { CorrectionThroughTheEngine1732007500000 } from './1732007500000-correct
 import { AccountPricesAccount1732007600000 } from './1732007600000-account-prices-account.js';
 import { AccountReads1732007800000 } from './1732007800000-account-reads.js';
 import { PayerTies1732008000000 } from './1732008000000-payer-ties.js';
+import { UnclaimedOneLookup1732008200000 } from './1732008200000-unclaimed-one-lookup.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -437,4 +438,5 @@ export const MIGRATIONS = [
   AccountPricesAccount1732007600000,
   AccountReads1732007800000,
   PayerTies1732008000000,
+  UnclaimedOneLookup1732008200000,
 ];

@@ -48,9 +48,10 @@ export interface BatchTakeStatement {
   stored?: string;
   /**
    * CTE `released`, after the take (one row): reads `refused` (`usage_record_id`, one row per new
-   * event the take refused) and undoes what `events` claimed for them.
+   * event the take refused) and undoes what `events` claimed for them. Undefined when `events`
+   * claims nothing: no CTE to start.
    */
-  release: string;
+  release: string | undefined;
   /**
    * Optional columns of each created event's record in its outcome row: a select list over `r`, a
    * row of `records` (whose RETURNING must give them), NULL for the other events.
@@ -108,7 +109,7 @@ const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WH
  * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with
  * `answer`, those columns of a created event's record.
  */
-function outcomes(answer: string | undefined): string {
+function outcomes(answer: string | undefined, released: boolean): string {
   return `SELECT e.out_ord, COALESCE(t.out_status, e.out_status) AS out_status,
        CASE WHEN t.out_status = 'ok' OR e.out_status = 'duplicate' THEN e.out_usage_record_id END AS out_usage_record_id,
        COALESCE(t.out_collected, 0) AS out_collected, COALESCE(t.out_debt, 0) AS out_debt,
@@ -119,8 +120,12 @@ function outcomes(answer: string | undefined): string {
       ? `
   LEFT JOIN records r ON t.out_status = 'ok' AND r.id = t.out_usage_record_id`
       : ''
+  }${
+    released
+      ? `
+ CROSS JOIN released`
+      : ''
   }
- CROSS JOIN released
  ORDER BY e.out_ord`;
 }
 
@@ -169,10 +174,10 @@ function statementText(statement: BatchTakeStatement): string {
       takes,
       part('records', statement.records),
       ...(statement.stored ? [part('stored', statement.stored)] : []),
-      part('refused', REFUSED),
-      part('released', statement.release, true),
+      // `refused` is read by `released` only
+      ...(statement.release === undefined ? [] : [part('refused', REFUSED), part('released', statement.release, true)]),
     ],
-    { sql: outcomes(statement.answer), params: [] },
+    { sql: outcomes(statement.answer, statement.release !== undefined), params: [] },
   );
   texts.push({ shape, sql });
   return sql;

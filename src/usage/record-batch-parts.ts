@@ -7,11 +7,28 @@ import { isoMillis } from './usage-record-rows.js';
  * The batch statement's usage parts, over `batch_input` (`owner` of the event ids, `events` as JSON).
  * Records carry clock time, so a batch's records list (newest first) in the order they apply; an
  * event without `occurred_at` occurred at that same instant (read once a row: the OFFSET keeps the
- * planner from copying clock_timestamp() into both columns). A
+ * planner from copying clock_timestamp() into both columns; their times are read in event order, and
+ * nothing reads the order the rows go in, each found by its id, so no sort of the rows before the
+ * INSERT: 65,000 instructions a record alone, docs/benchmarks.md "The record alone, counted"). A
  * record is written once, so only the events the take let through insert one (found through one
  * object keyed by record id, not a join: the planner cannot size a statement's CTEs); a refused
  * event gives its id back.
  */
+/**
+ * The event fields a record's INSERT reads, each as its `usage_records` column's own type (typmods
+ * too, so a value is read and checked exactly as the column takes it; test/record-event-columns.int-spec.ts
+ * holds them to the table): only these, not the table's whole row type, so the statement's plan nodes
+ * carry 30 columns, not 44 (docs/benchmarks.md "The record alone, counted").
+ */
+export const RECORD_EVENT_COLUMNS = `id uuid, user_id varchar(50), service varchar(50), operation varchar(100), credits int,
+                                     model_id varchar(100), tokens int, ${kindList((kind) => `${tokenColumn(kind)} int`)},
+                                     metadata jsonb, pricing_rule_id uuid, provider_cost numeric(24,8), usage_source varchar(10),
+                                     provider_usage jsonb, api_key_id uuid, actor_id varchar(50), org_id varchar(50),
+                                     credits_named boolean, request_id varchar(128), account_price_id uuid,
+                                     service_tier varchar(32), units jsonb, occurred_at timestamptz,
+                                     scope_project varchar(200), scope_tags varchar(200)[], scope_run varchar(200),
+                                     scope_session varchar(200)`;
+
 export const BATCH_PARTS = {
   events: `SELECT c.* FROM batch_input i, LATERAL usage_events_claim(i.owner, i.events) c`,
   charges: `SELECT e.out_ord AS ord, r.id, r.credits AS amount, CASE WHEN r.org_id IS NOT NULL THEN r.user_id END AS member,
@@ -37,7 +54,7 @@ export const BATCH_PARTS = {
                    r.scope_run, r.scope_session, (k.ok -> r.id::text ->> 2)::bigint
               FROM (SELECT e.*, clock_timestamp() AS written_at
                       FROM batch_input i
-                     CROSS JOIN LATERAL jsonb_populate_recordset(NULL::usage_records, i.events) WITH ORDINALITY AS e
+                     CROSS JOIN LATERAL jsonb_to_recordset(i.events) AS e(${RECORD_EVENT_COLUMNS})
                     OFFSET 0) r,
                    -- the events let through, each with the account it charged; one on a rule with volume steps
                    -- with the credits and step the take decided
@@ -47,7 +64,6 @@ export const BATCH_PARTS = {
                                                               t.out_volume_step, t.out_account_id)) AS ok
                       FROM takes t WHERE t.out_status = 'ok') k
              WHERE k.ok ? r.id::text
-             ORDER BY r.ordinality
             RETURNING id`,
   // One row always (an aggregate), also when nothing was refused. Each refused id goes back in the
   // statement's namespace, or with none (records of many writers) in its event's own `owner`'s.
@@ -58,11 +74,14 @@ export const BATCH_PARTS = {
              WHERE e.out_event_id IS NOT NULL`,
 } satisfies Omit<BatchTakeStatement, 'amounts' | 'accountIds' | 'createdBy' | 'input' | 'label'>;
 
-/** Parts of a batch without eventIds: nothing claimed or given back, the events read inline (docs/benchmarks.md). */
+/**
+ * Parts of a batch without eventIds: nothing claimed, so no `released` part (nothing to give back),
+ * the events read inline (docs/benchmarks.md).
+ */
 export const UNCLAIMED_PARTS = {
   events: `SELECT u.out_ord, u.out_event_id, u.out_status, u.out_usage_record_id
              FROM batch_input i, LATERAL usage_events_unclaimed(i.events) u`,
-  release: `SELECT NULL::int AS nothing_claimed`, // one row, as BATCH_PARTS.release
+  release: undefined,
 } satisfies Pick<BatchTakeStatement, 'events' | 'release'>;
 
 /**
