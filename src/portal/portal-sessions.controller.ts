@@ -11,7 +11,15 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, type BodyNamed, CurrentUser, NamedInBody } from '../auth/auth.decorator.js';
+import {
+  Auth,
+  type BodyNamed,
+  CurrentUser,
+  NamedInBody,
+  PortalSessionOf,
+  type PortalSessionRead,
+  type Taken,
+} from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, ForbiddenResponseDto } from '../common/errors/error-response.dto.js';
@@ -79,7 +87,7 @@ export class PortalSessionsController {
   }
 
   @Get('session')
-  @Auth('user', { portal: 'any' })
+  @Auth('user', { portal: 'any', session: true })
   @ApiOperation({
     operationId: 'getPortalSession',
     summary: 'The caller’s portal session: whose, which account, until when (portal tokens only)',
@@ -87,8 +95,8 @@ export class PortalSessionsController {
   })
   @ApiOkResponse({ type: CurrentPortalSessionResponseDto })
   @ApiNotFoundOf('Portal session', 'Not called with a portal token')
-  current(@CurrentUser() user: AuthUser): Promise<CurrentPortalSessionResponseDto> {
-    return this.sessions.current(user);
+  current(@PortalSessionOf() session: Taken<PortalSessionRead>): Promise<CurrentPortalSessionResponseDto> {
+    return this.sessions.current(session);
   }
 
   @Delete('sessions/:id')

@@ -3,7 +3,7 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
-import type { BodyNamed } from '../auth/auth.decorator.js';
+import type { BodyNamed, PortalSessionRead, Taken } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import { type AuthUser, endUserKeyScopes } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -95,10 +95,12 @@ export class PortalSessionsService {
     if (!ended) throw new NotFoundError('Portal session');
   }
 
-  /** The caller's own portal session (a portal token's), else 404: no other caller has one. */
-  async current(caller: AuthUser): Promise<CurrentPortalSessionResponseDto> {
-    // The session and its account as the one access rule reads them (the user's org role now).
-    const session = await this.access.portalSession(caller);
+  /**
+   * The caller's own portal session (a portal token's), else 404: no other caller has one. `read`: the
+   * session and its account as the access guard read them under the one rule (the user's org role now).
+   */
+  async current(read: Taken<PortalSessionRead>): Promise<CurrentPortalSessionResponseDto> {
+    const session = read.take();
     const found = session && (await this.sessions.current(this.transactions.statementManager, session.sessionId));
     if (!session || !found) throw new NotFoundError('Portal session');
     return {
