@@ -154,11 +154,17 @@ export class AccessGuard implements CanActivate {
       unknown
     >;
     const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-    const named = { userId: text(body.userId), orgId: text(body.orgId) };
+    const orgId = text(body.orgId);
+    // A read of an owner's records (`bodyOrNone`) takes the org when the body names both.
+    const named = { userId: rule.bodyOrNone && orgId !== undefined ? undefined : text(body.userId), orgId };
     let found: BodyResolution;
     try {
       found = { account: await this.access.resolve(user, named, rule.body, rule.role) };
     } catch (refusal) {
+      if (rule.bodyOrNone && refusal instanceof NotFoundError) {
+        (request as Record<symbol, unknown>)[BODY_ACCOUNT] = { account: null } satisfies BodyResolution;
+        return true;
+      }
       // A route whose answer names a missing org otherwise keeps its own text (`orgNotFound`).
       const org = rule.orgNotFound && refusal instanceof NotFoundError && refusal.message === 'Org not found';
       found = { refusal: org ? new NotFoundError(rule.orgNotFound!) : refusal };

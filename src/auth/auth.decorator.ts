@@ -71,6 +71,11 @@ export interface AuthRule {
    */
   orgNotFound?: string;
   /**
+   * With `body`: a read that answers nothing for an owner without an account (a simulation's records):
+   * the org the body names, else its user, and a 404 is null rather than a refusal.
+   */
+  bodyOrNone?: true;
+  /**
    * The route writes for the org its body names (`orgId`), else the caller's own, under this need (the
    * resolver's `forWrite`: an org that does not exist, or one the caller must and does not belong to,
    * is 403 NOT_A_MEMBER): resolved here for the handler (WriteInBody) when the body names an org or the
@@ -149,6 +154,7 @@ export function Auth(
     ownOrNone?: true;
     body?: AccountRule;
     orgNotFound?: string;
+    bodyOrNone?: true;
     bodyWrite?: WriteNeed;
     session?: true;
     sides?: readonly string[];
@@ -166,6 +172,7 @@ export function Auth(
     ...(options.ownOrNone ? { ownOrNone: true } : {}),
     ...(options.body ? { body: options.body } : {}),
     ...(options.orgNotFound ? { orgNotFound: options.orgNotFound } : {}),
+    ...(options.bodyOrNone ? { bodyOrNone: true } : {}),
     ...(options.bodyWrite ? { bodyWrite: options.bodyWrite } : {}),
     ...(options.session ? { session: true } : {}),
     ...(options.sides ? { sides: options.sides } : {}),

@@ -11,7 +11,14 @@ import {
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import {
+  Auth,
+  type BodyNamed,
+  CurrentUser,
+  NamedAccount,
+  NamedErased,
+  NamedInBody,
+} from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { domainErrorExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
@@ -50,7 +57,7 @@ export class BudgetsController {
   constructor(private readonly budgets: CreditBudgetsService) {}
 
   @IdempotentPost(undefined, { replays: true })
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', body: BUDGET_SETTERS, own: 'account', ownOrNone: true })
   @ApiOperation({
     operationId: 'createBudget',
     summary: 'Cap what a project, tag, agent run or session of an account may spend',
@@ -103,8 +110,11 @@ export class BudgetsController {
   async create(
     @CurrentUser() caller: AuthUser,
     @Body() body: CreateBudgetDto,
+    @NamedAccount() own: ResolvedAccount | null,
+    @NamedInBody() inBody: BodyNamed,
+    @NamedErased() erased: ReadonlySet<string>,
   ): Promise<CreateOutcome<BudgetResponseDto>> {
-    const { budget, created } = await this.budgets.create(caller, body);
+    const { budget, created } = await this.budgets.create(caller, body, own, inBody, erased);
     return { value: budget, replayed: !created };
   }
 

@@ -6,10 +6,12 @@ import {
   ACCOUNT_ACCESS,
   type AccountAccess,
   type AccountRule,
+  ownAccount,
   type ResolvedAccount,
 } from '../../auth/account-access.js';
+import type { BodyNamed } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
-import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { AccountErasedError, DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { parseInstant } from '../../common/validation/dates.js';
 import { Transactions } from '../../database/transactions.js';
@@ -74,12 +76,25 @@ export class CreditBudgetsService {
   /**
    * Creates it; the same budgetId and body again answers it (`created` false), another body is 409.
    * Staff name the account (400 without: they have none of their own to mean); a user or key may
-   * leave it out for its own.
+   * leave it out for its own. The access guard resolved both: `own`, the caller's (null: none yet),
+   * and `inBody`, the one the body names under BUDGET_SETTERS; `erased`: the erased users the
+   * request names, as it read them.
    */
-  async create(caller: AuthUser, dto: CreateBudgetDto): Promise<{ budget: BudgetResponseDto; created: boolean }> {
-    if (isStaff(caller) && dto.userId === undefined && dto.orgId === undefined)
+  async create(
+    caller: AuthUser,
+    dto: CreateBudgetDto,
+    own: ResolvedAccount | null,
+    inBody: BodyNamed,
+    erased: ReadonlySet<string>,
+  ): Promise<{ budget: BudgetResponseDto; created: boolean }> {
+    const naming = dto.userId !== undefined || dto.orgId !== undefined;
+    if (isStaff(caller) && !naming)
       throw new DomainError('VALIDATION', 'Name the account the budget caps: userId or orgId');
-    const account = await this.writer(caller, { userId: dto.userId, orgId: dto.orgId });
+    // The rule's refusal, an erased user's 409 included (BUDGET_SETTERS writes), where it was decided.
+    const account = naming ? inBody.take() : own;
+    if (!account)
+      throw new NotFoundError((naming ? dto.orgId !== undefined : ownAccount(caller).kind === 'org') ? 'Org' : 'User');
+    if (account.kind === 'user' && erased.has(account.ownerId)) throw new AccountErasedError(409);
     const period = dto.period ?? 'lifetime';
     const expiresAt = dto.expiresAt === undefined ? null : instant(dto.expiresAt);
     return this.tx.run(async (m) => {
@@ -228,14 +243,13 @@ export class CreditBudgetsService {
     return row;
   }
 
-  /** The account a budget write names, under BUDGET_SETTERS (404 / 403; an erased user's: 409). */
+  /**
+   * A budget found by its id, which the request does not name with its account: the account its row
+   * names, under BUDGET_SETTERS (404 / 403; an erased user's: 409, the rule's `write`).
+   */
   private async writer(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<ResolvedAccount> {
-    const account =
-      named.userId === undefined && named.orgId === undefined
-        ? await this.access.own(caller)
-        : await this.access.resolve(caller, named, BUDGET_SETTERS, 'user');
+    const account = await this.access.resolve(caller, named, BUDGET_SETTERS, 'user');
     if (!account) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'User');
-    this.access.writable(account);
     return account;
   }
 
