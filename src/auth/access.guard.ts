@@ -154,9 +154,7 @@ export class AccessGuard implements CanActivate {
       unknown
     >;
     const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-    const orgId = text(body.orgId);
-    // A read of an owner's records (`bodyOrNone`) takes the org when the body names both.
-    const named = { userId: rule.bodyOrNone && orgId !== undefined ? undefined : text(body.userId), orgId };
+    const named = { userId: text(body.userId), orgId: text(body.orgId) };
     let found: BodyResolution;
     try {
       found = { account: await this.access.resolve(user, named, rule.body, rule.role) };

@@ -72,7 +72,7 @@ export interface AuthRule {
   orgNotFound?: string;
   /**
    * With `body`: a read that answers nothing for an owner without an account (a simulation's records):
-   * the org the body names, else its user, and a 404 is null rather than a refusal.
+   * a 404 is null rather than a refusal.
    */
   bodyOrNone?: true;
   /**
