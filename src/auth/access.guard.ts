@@ -13,6 +13,7 @@ import {
   BODY_WRITE,
   type BodyResolution,
   NAMED_ERASED,
+  OWN_ACCOUNT,
   PORTAL_SESSION,
   RESOLVED_ACCOUNT,
   type Settled,
@@ -89,6 +90,16 @@ export class AccessGuard implements CanActivate {
       throw new ForbiddenException(`Requires role ${rule.role}`);
     }
     return rule.body ? this.body(user, request, rule) : true;
+  }
+
+  /** The caller's own account (AccountAccess `own`), null when it has none yet. */
+  private async ownOrNone(user: AuthUser): Promise<ResolvedAccount | null> {
+    try {
+      return await this.access.own(user);
+    } catch (refusal) {
+      if (refusal instanceof NotFoundError) return null;
+      throw refusal;
+    }
   }
 
   /**
@@ -186,11 +197,15 @@ export class AccessGuard implements CanActivate {
     const names = (account.org && named.orgId !== undefined) || (account.user && named.userId !== undefined);
     // No account named: the caller's own, or every account's (staff lists), behind the route's role.
     if (!names && !roleSatisfies(user.role, rule.role)) throw new ForbiddenException(`Requires role ${rule.role}`);
-    if (!names && !rule.own) return true;
+    if (!names && !rule.own && !rule.alsoOwn) return true;
     try {
-      (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = names
+      const resolved = names
         ? await this.access.resolve(user, named, account, rule.role)
-        : await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user);
+        : rule.own
+          ? await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user)
+          : null;
+      (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = resolved;
+      if (rule.alsoOwn && !resolved) (request as Record<symbol, unknown>)[OWN_ACCOUNT] = await this.ownOrNone(user);
     } catch (refusal) {
       // The caller's own account not made yet, on a route that reads none as nothing (`ownOrNone`).
       if (!names && rule.ownOrNone && refusal instanceof NotFoundError) return true;

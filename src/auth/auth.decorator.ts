@@ -60,6 +60,12 @@ export interface AuthRule {
   /** With `own`: the caller's own account may not exist yet; the handler takes null rather than a 404. */
   ownOrNone?: true;
   /**
+   * Where the account the route names is none (it names none, or a user names themself before their
+   * account exists), the caller's own as well, for a service that falls back on it (OwnAccount; null:
+   * none yet): an object found by its own id (a budget).
+   */
+  alsoOwn?: true;
+  /**
    * The route names an account in its body (`userId`, `orgId`): the access guard resolves it under
    * this rule and hands it to the handler (BodyNamed), whose service takes it where it decides, so
    * the body's own checks answer first and no service resolves the owner.
@@ -100,6 +106,8 @@ export type OwnReach = 'user' | 'account';
 export const ACCESS_REFUSAL = Symbol('ACCESS_REFUSAL');
 /** Where the access guard leaves the account it resolved (ResolvedAccount) for the handler. */
 export const RESOLVED_ACCOUNT = Symbol('RESOLVED_ACCOUNT');
+/** Where the access guard leaves the caller's own account (AuthRule `alsoOwn`; null: none). */
+export const OWN_ACCOUNT = Symbol('OWN_ACCOUNT');
 /** Where the access guard leaves the account a body names, or its refusal (AuthRule `body`). */
 export const BODY_ACCOUNT = Symbol('BODY_ACCOUNT');
 /** Where the access guard leaves the account a body's write is for, or its refusal (AuthRule `bodyWrite`). */
@@ -152,6 +160,7 @@ export function Auth(
     changesNothing?: true;
     own?: OwnReach;
     ownOrNone?: true;
+    alsoOwn?: true;
     body?: AccountRule;
     orgNotFound?: string;
     bodyOrNone?: true;
@@ -170,6 +179,7 @@ export function Auth(
     ...(options.changesNothing ? { changesNothing: true } : {}),
     ...(options.own ? { own: options.own } : {}),
     ...(options.ownOrNone ? { ownOrNone: true } : {}),
+    ...(options.alsoOwn ? { alsoOwn: true } : {}),
     ...(options.body ? { body: options.body } : {}),
     ...(options.orgNotFound ? { orgNotFound: options.orgNotFound } : {}),
     ...(options.bodyOrNone ? { bodyOrNone: true } : {}),
@@ -229,6 +239,12 @@ function accountWho(account: AccountRule, role: Role): string {
 export const NamedAccount = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): ResolvedAccount | null =>
     (ctx.switchToHttp().getRequest() as Record<symbol, ResolvedAccount | undefined>)[RESOLVED_ACCOUNT] ?? null,
+);
+
+/** The caller's own account as the access guard resolved it (AuthRule `alsoOwn`); null: none. */
+export const OwnAccount = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ResolvedAccount | null =>
+    (ctx.switchToHttp().getRequest() as Record<symbol, ResolvedAccount | null | undefined>)[OWN_ACCOUNT] ?? null,
 );
 
 /**

@@ -18,6 +18,7 @@ import {
   NamedAccount,
   NamedErased,
   NamedInBody,
+  OwnAccount,
 } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { domainErrorExample } from '../../common/errors/error-examples.js';
@@ -133,7 +134,7 @@ export class BudgetsController {
   }
 
   @Get(':budgetId')
-  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS, alsoOwn: true })
   @ApiOperation({
     operationId: 'getBudget',
     summary: 'A budget with what it used and held in its period',
@@ -150,12 +151,13 @@ export class BudgetsController {
     @Param() params: BudgetIdParamDto,
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
+    @OwnAccount() own: ResolvedAccount | null,
   ): Promise<BudgetResponseDto> {
-    return this.budgets.get(caller, named, params.budgetId);
+    return this.budgets.get(caller, { named, own }, params.budgetId);
   }
 
   @Patch(':budgetId')
-  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS, alsoOwn: true })
   @ApiOperation({
     operationId: 'updateBudget',
     summary: 'Change a budget’s limit or expiry',
@@ -184,14 +186,15 @@ export class BudgetsController {
     @Param() params: BudgetIdParamDto,
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
+    @OwnAccount() own: ResolvedAccount | null,
     @Body() body: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
-    return this.budgets.update(caller, named, params.budgetId, body);
+    return this.budgets.update(caller, { named, own }, params.budgetId, body);
   }
 
   @Delete(':budgetId')
   @HttpCode(204)
-  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS, alsoOwn: true })
   @ApiOperation({
     operationId: 'deleteBudget',
     summary: 'Delete a budget (its children keep no parent)',
@@ -213,7 +216,8 @@ export class BudgetsController {
     @Param() params: BudgetIdParamDto,
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
+    @OwnAccount() own: ResolvedAccount | null,
   ): Promise<void> {
-    await this.budgets.delete(caller, named, params.budgetId);
+    await this.budgets.delete(caller, { named, own }, params.budgetId);
   }
 }

@@ -29,6 +29,15 @@ export const MAX_BUDGET_CHAIN = 5;
 export const BUDGET_SETTERS: AccountRule = { user: 'holder', org: 'reader', what: 'set its budgets', write: true };
 export const BUDGET_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its budgets' };
 
+/**
+ * The accounts a route on one budget (by its id) may mean, as the access guard resolved them: the one
+ * the request names (null: none), and the caller's own where that is none (null: none yet).
+ */
+export interface BudgetAccounts {
+  named: ResolvedAccount | null;
+  own: ResolvedAccount | null;
+}
+
 const instant = (value: string) => new Date(parseInstant(value)!.ms);
 
 /** Staff (supervisor and up, by token): they hold no account a budget route could mean for them. */
@@ -156,11 +165,11 @@ export class CreditBudgetsService {
 
   async update(
     caller: AuthUser,
-    named: ResolvedAccount | null,
+    accounts: BudgetAccounts,
     budgetId: string,
     dto: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
-    const before = await this.reachable(caller, named, budgetId, 'write');
+    const before = await this.reachable(caller, accounts, budgetId, 'write');
     return this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
       await this.accounts.changeBudget(m, before.id, {
@@ -180,8 +189,8 @@ export class CreditBudgetsService {
     });
   }
 
-  async delete(caller: AuthUser, named: ResolvedAccount | null, budgetId: string): Promise<void> {
-    const before = await this.reachable(caller, named, budgetId, 'write');
+  async delete(caller: AuthUser, accounts: BudgetAccounts, budgetId: string): Promise<void> {
+    const before = await this.reachable(caller, accounts, budgetId, 'write');
     await this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
       await this.accounts.removeBudget(m, before);
@@ -194,8 +203,8 @@ export class CreditBudgetsService {
     });
   }
 
-  async get(caller: AuthUser, named: ResolvedAccount | null, budgetId: string): Promise<BudgetResponseDto> {
-    return toBudgetDto(await this.reachable(caller, named, budgetId, 'read'));
+  async get(caller: AuthUser, accounts: BudgetAccounts, budgetId: string): Promise<BudgetResponseDto> {
+    return toBudgetDto(await this.reachable(caller, accounts, budgetId, 'read'));
   }
 
   /** An account's budgets by budgetId: the one named, else the caller's own, as the guard resolved it. */
@@ -217,14 +226,14 @@ export class CreditBudgetsService {
    */
   private async reachable(
     caller: AuthUser,
-    named: ResolvedAccount | null,
+    { named, own }: BudgetAccounts,
     budgetId: string,
     mode: 'read' | 'write',
   ): Promise<BudgetRow> {
     let row: BudgetRow | null;
     if (named) row = await this.tx.run((m) => this.accounts.budget(m, named.accountId, budgetId));
     else if (!isStaff(caller)) {
-      const own = await this.access.own(caller);
+      if (!own) throw new NotFoundError(ownAccount(caller).kind === 'org' ? 'Org' : 'User');
       row = await this.tx.run((m) => this.accounts.budget(m, own.accountId, budgetId));
     } else {
       const rows = await this.tx.run((m) => this.accounts.budgetsAnywhere(m, budgetId));
