@@ -33,7 +33,7 @@ export const BUDGET_READERS: AccountRule = { user: 'holder', org: 'reader', what
  * The accounts a route on one budget (by its id) may mean, as the access guard resolved them: the one
  * the request names (null: none), and the caller's own where that is none (null: none yet).
  */
-export interface BudgetAccounts {
+export interface BudgetReach {
   named: ResolvedAccount | null;
   own: ResolvedAccount | null;
 }
@@ -165,7 +165,7 @@ export class CreditBudgetsService {
 
   async update(
     caller: AuthUser,
-    accounts: BudgetAccounts,
+    accounts: BudgetReach,
     budgetId: string,
     dto: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
@@ -189,7 +189,7 @@ export class CreditBudgetsService {
     });
   }
 
-  async delete(caller: AuthUser, accounts: BudgetAccounts, budgetId: string): Promise<void> {
+  async delete(caller: AuthUser, accounts: BudgetReach, budgetId: string): Promise<void> {
     const before = await this.reachable(caller, accounts, budgetId, 'write');
     await this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
@@ -203,7 +203,7 @@ export class CreditBudgetsService {
     });
   }
 
-  async get(caller: AuthUser, accounts: BudgetAccounts, budgetId: string): Promise<BudgetResponseDto> {
+  async get(caller: AuthUser, accounts: BudgetReach, budgetId: string): Promise<BudgetResponseDto> {
     return toBudgetDto(await this.reachable(caller, accounts, budgetId, 'read'));
   }
 
@@ -226,7 +226,7 @@ export class CreditBudgetsService {
    */
   private async reachable(
     caller: AuthUser,
-    { named, own }: BudgetAccounts,
+    { named, own }: BudgetReach,
     budgetId: string,
     mode: 'read' | 'write',
   ): Promise<BudgetRow> {
