@@ -9,6 +9,7 @@ import {
   AUTH_RULE,
   type AuthRule,
   BODY_ACCOUNT,
+  BODY_MEMBER,
   BODY_SIDES,
   BODY_WRITE,
   type BodyResolution,
@@ -34,7 +35,7 @@ export class AccessGuard implements CanActivate {
     @Inject(ACCOUNT_ACCESS)
     private readonly access: Pick<
       AccountAccess,
-      'resolve' | 'admitPortal' | 'own' | 'erased' | 'forWrite' | 'portalSession' | 'account'
+      'resolve' | 'admitPortal' | 'own' | 'erased' | 'forWrite' | 'portalSession' | 'account' | 'memberOf'
     >,
   ) {}
 
@@ -43,7 +44,7 @@ export class AccessGuard implements CanActivate {
       this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, [context.getHandler(), context.getClass()]) ??
       DEFAULT_RULE;
     const decided = this.decide(context, rule);
-    if (!rule.session && !rule.bodyWrite && !rule.sides) return decided;
+    if (!rule.session && !rule.bodyWrite && !rule.sides && !rule.bodyMember) return decided;
     const request = context.switchToHttp().getRequest<Record<symbol, unknown> & { user: AuthUser; body?: unknown }>();
     return Promise.resolve(decided).then(async (passed) => {
       if (rule.session) request[PORTAL_SESSION] = await settle(() => this.access.portalSession(request.user));
@@ -57,6 +58,9 @@ export class AccessGuard implements CanActivate {
             : { value: null };
       }
       if (rule.sides) request[BODY_SIDES] = await this.sides(request.user, request, rule.sides);
+      const [userId, orgId] = [bodyText(request, 'userId'), bodyText(request, 'orgId')];
+      if (rule.bodyMember && userId !== undefined && orgId !== undefined)
+        request[BODY_MEMBER] = await settle(() => this.access.memberOf(orgId, userId));
       return passed;
     });
   }

@@ -91,6 +91,11 @@ export interface AuthRule {
   /** The caller's portal session, read here for the handler (PortalSessionOf). */
   session?: true;
   /**
+   * The org the body names (`orgId`) with its `userId` as an active member (the resolver's `memberOf`:
+   * else 403 NOT_A_MEMBER), read here when the body names both (MemberInBody), its refusal kept.
+   */
+  bodyMember?: true;
+  /**
    * The body's fields naming an account each (`{userId}` or `{orgId}`: a transfer's `from` and `to`),
    * resolved here for the handler (SidesInBody): a user's account as written (null: none; an erased
    * user's: 409), an org's under the resolver's `forWrite` for a staff write (a missing org: 403
@@ -112,6 +117,8 @@ export const OWN_ACCOUNT = Symbol('OWN_ACCOUNT');
 export const BODY_ACCOUNT = Symbol('BODY_ACCOUNT');
 /** Where the access guard leaves the account a body's write is for, or its refusal (AuthRule `bodyWrite`). */
 export const BODY_WRITE = Symbol('BODY_WRITE');
+/** Where the access guard leaves an org with the body's user as its member, or the refusal (AuthRule `bodyMember`). */
+export const BODY_MEMBER = Symbol('BODY_MEMBER');
 /** Where the access guard leaves the caller's portal session, or its refusal (AuthRule `session`). */
 export const PORTAL_SESSION = Symbol('PORTAL_SESSION');
 /** Where the access guard leaves the accounts a body's sides name, or their refusals (AuthRule `sides`). */
@@ -166,6 +173,7 @@ export function Auth(
     bodyOrNone?: true;
     bodyWrite?: WriteNeed;
     session?: true;
+    bodyMember?: true;
     sides?: readonly string[];
   } = {},
 ) {
@@ -185,6 +193,7 @@ export function Auth(
     ...(options.bodyOrNone ? { bodyOrNone: true } : {}),
     ...(options.bodyWrite ? { bodyWrite: options.bodyWrite } : {}),
     ...(options.session ? { session: true } : {}),
+    ...(options.bodyMember ? { bodyMember: true } : {}),
     ...(options.sides ? { sides: options.sides } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
@@ -314,6 +323,11 @@ export const SidesInBody = createParamDecorator(
     ];
     return (side) => taken(found?.[side], `body side ${side}`);
   },
+);
+
+/** The org the body names with its user as an active member (AuthRule `bodyMember`). */
+export const MemberInBody = createParamDecorator((_data: unknown, ctx: ExecutionContext): Taken<ResolvedAccount> =>
+  taken((ctx.switchToHttp().getRequest() as Record<symbol, Settled<ResolvedAccount>>)[BODY_MEMBER], 'body member'),
 );
 
 /** The caller's portal session with its account (AuthRule `session`; null: no portal token). */

@@ -11,10 +11,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
+import type { ResolvedAccount } from '../auth/account-access.js';
 import {
   Auth,
   type BodyNamed,
   CurrentUser,
+  MemberInBody,
   NamedInBody,
   PortalSessionOf,
   type PortalSessionRead,
@@ -44,7 +46,7 @@ export class PortalSessionsController {
   constructor(private readonly sessions: PortalSessionsService) {}
 
   @IdempotentPost('sessions')
-  @Auth('user', { scope: 'usage:ingest', body: SESSION_USERS })
+  @Auth('user', { scope: 'usage:ingest', body: SESSION_USERS, bodyMember: true })
   // The token is a credential: a replay answers without it (and without the URL that carries it).
   @IdempotencyRedact('token', 'url')
   @ApiOperation({
@@ -82,8 +84,9 @@ export class PortalSessionsController {
     @CurrentUser() user: AuthUser,
     @Body() body: CreatePortalSessionDto,
     @NamedInBody() named: BodyNamed,
+    @MemberInBody() member: Taken<ResolvedAccount>,
   ): Promise<PortalSessionResponseDto> {
-    return this.sessions.create(user, body, named);
+    return this.sessions.create(user, body, named, member);
   }
 
   @Get('session')
