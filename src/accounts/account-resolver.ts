@@ -39,7 +39,7 @@ export class AccountResolver implements AccountAccess {
   constructor(
     private readonly accounts: AccountsRepository,
     private readonly ids: AccountIds,
-    private readonly erased: ErasedAccounts,
+    private readonly erasures: ErasedAccounts,
   ) {}
 
   /**
@@ -114,7 +114,11 @@ export class AccountResolver implements AccountAccess {
 
   writable(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): void {
     // Known in memory (ErasedAccounts): the refusal costs no statement.
-    if (owner.kind === 'user') this.erased.assertNotErased(owner.ownerId);
+    if (owner.kind === 'user') this.erasures.assertNotErased(owner.ownerId);
+  }
+
+  erased(userId: string): boolean {
+    return this.erasures.has(userId);
   }
 
   async memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount> {

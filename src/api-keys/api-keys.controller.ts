@@ -16,7 +16,17 @@ import {
 } from '@nestjs/swagger';
 
 import { KeysAccount, type ResolvedAccount } from '../auth/account-access.js';
-import { Auth, BEARER_SCHEME, CurrentUser, INTERNAL_API_KEY_SCHEME, Public } from '../auth/auth.decorator.js';
+import {
+  Auth,
+  BEARER_SCHEME,
+  CurrentUser,
+  INTERNAL_API_KEY_SCHEME,
+  PortalSessionOf,
+  type PortalSessionRead,
+  Public,
+  type Taken,
+  WriteInBody,
+} from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -43,7 +53,7 @@ export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
   @IdempotentPost()
-  @Auth('user', { portal: 'any' })
+  @Auth('user', { portal: 'any', session: true, bodyWrite: { member: true } })
   @IdempotencyRedact('key')
   @ApiOperation({
     operationId: 'createApiKey',
@@ -103,8 +113,13 @@ export class ApiKeysController {
       ),
     },
   })
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
-    return this.apiKeys.create(user, dto);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateApiKeyDto,
+    @PortalSessionOf() session: Taken<PortalSessionRead>,
+    @WriteInBody() org: Taken<ResolvedAccount | null>,
+  ): Promise<CreatedApiKeyResponseDto> {
+    return this.apiKeys.create(user, dto, session, org);
   }
 
   @Get()

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/commo
 import type { EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, isStaff, type ResolvedAccount } from '../auth/account-access.js';
+import { isStaff, type ResolvedAccount } from '../auth/account-access.js';
+import type { PortalSessionRead, Taken } from '../auth/auth.decorator.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, DEFAULT_SCOPES, type Scope, SCOPES } from '../auth/roles.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -59,7 +60,6 @@ export class ApiKeysService {
     private readonly config: Pick<AppConfig, 'maxApiKeysPerUser' | 'serviceKeyMaxDays' | 'portal'>,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(CreditAccountsService) private readonly caps: CreditAccountsService,
     @Inject(CoalescedKeyLookups) private readonly lookups: CoalescedKeyLookups,
   ) {}
@@ -85,7 +85,16 @@ export class ApiKeysService {
     );
   }
 
-  async create(owner: AuthUser, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponseDto> {
+  /**
+   * `read`: the caller's portal session, and `forOrg` the org the body names (or a portal token's own
+   * account), as the access guard read them under the one rule (KEY_CREATORS).
+   */
+  async create(
+    owner: AuthUser,
+    dto: CreateApiKeyDto,
+    read: Taken<PortalSessionRead>,
+    forOrg: Taken<ResolvedAccount | null>,
+  ): Promise<CreatedApiKeyResponseDto> {
     let expiresAt: Date | null = null;
     if (dto.expiresAt !== undefined) {
       expiresAt = toDate(dto.expiresAt);
@@ -108,7 +117,7 @@ export class ApiKeysService {
         setting: 'SERVICE_KEY_MAX_DAYS',
       });
     // A portal token's session, as the one access rule reads it (null: not made through the portal).
-    const session = await this.access.portalSession(owner);
+    const session = read.take();
     if (session)
       expiresAt = boundedExpiry(expiresAt, this.clock.now(), {
         days: this.config.portal.keyMaxDays,
@@ -119,7 +128,7 @@ export class ApiKeysService {
     // Joins the Idempotency-Key transaction when there is one: the key exists iff its response is stored.
     const stored = await this.tx.run(async (manager) => {
       // A key of a membership: its creator must be an active member; a portal token its session's only.
-      if (dto.orgId !== undefined || session) await this.access.forWrite(owner, dto.orgId, { member: true });
+      if (dto.orgId !== undefined || session) forOrg.take();
       const held = await this.keys.countActiveForCreate(manager, owner.userId);
       if (held >= this.config.maxApiKeysPerUser) {
         throw new DomainError(

@@ -51,6 +51,11 @@ function contextFor(handler: keyof Routes, user?: AuthUser, request: object = {}
 const NO_ORGS = {
   resolve: async () => null,
   admitPortal: () => undefined,
+  erased: () => false,
+  account: async () => null,
+  memberOf: () => Promise.reject(new Error('no body member here')),
+  portalSession: async () => null,
+  forWrite: () => Promise.reject(new Error('no body write here')),
   own: () => Promise.reject(new Error('no own account here')),
 };
 
@@ -132,6 +137,11 @@ describe('AccessGuard', () => {
     const asked: { how: string; orgId?: string }[] = [];
     const access = {
       admitPortal: () => undefined,
+      erased: () => false,
+      account: async () => null,
+      memberOf: () => Promise.reject(new Error('no body member here')),
+      portalSession: async () => null,
+      forWrite: () => Promise.reject(new Error('no body write here')),
       resolve: async (_caller: AuthUser, named: { userId?: string }) => {
         asked.push({ how: `resolve ${named.userId}` });
         return { accountId: '7', kind: 'user' as const, ownerId: named.userId!, memberId: null, memberRole: null };
@@ -164,6 +174,11 @@ describe('AccessGuard', () => {
     const refusal = new ForbiddenException('Only the organisation’s owners and admins may');
     const access = {
       admitPortal: () => undefined,
+      erased: () => false,
+      account: async () => null,
+      memberOf: () => Promise.reject(new Error('no body member here')),
+      portalSession: async () => null,
+      forWrite: () => Promise.reject(new Error('no body write here')),
       own: () => Promise.reject(new Error('no own account here')),
       resolve: async (_caller: AuthUser, named: { userId?: string; orgId?: string }, _rule: unknown, role?: string) => {
         asked.push({ ...named, role: role! });
@@ -209,6 +224,11 @@ describe('AccessGuard', () => {
     const missing = new NotFoundError('User');
     const access = {
       admitPortal: () => undefined,
+      erased: () => false,
+      account: async () => null,
+      memberOf: () => Promise.reject(new Error('no body member here')),
+      portalSession: async () => null,
+      forWrite: () => Promise.reject(new Error('no body write here')),
       resolve: async () => null,
       own: () => Promise.reject(missing),
     };

@@ -9,8 +9,15 @@ import {
   AUTH_RULE,
   type AuthRule,
   BODY_ACCOUNT,
+  BODY_MEMBER,
+  BODY_SIDES,
+  BODY_WRITE,
   type BodyResolution,
+  NAMED_ERASED,
+  OWN_ACCOUNT,
+  PORTAL_SESSION,
   RESOLVED_ACCOUNT,
+  type Settled,
 } from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
 import { type AuthUser, roleSatisfies } from './roles.js';
@@ -25,17 +32,46 @@ export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: CachedReflector,
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'meteringTrust'>,
-    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'resolve' | 'admitPortal' | 'own'>,
+    @Inject(ACCOUNT_ACCESS)
+    private readonly access: Pick<
+      AccountAccess,
+      'resolve' | 'admitPortal' | 'own' | 'erased' | 'forWrite' | 'portalSession' | 'account' | 'memberOf'
+    >,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rule =
       this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, [context.getHandler(), context.getClass()]) ??
       DEFAULT_RULE;
+    const decided = this.decide(context, rule);
+    if (!rule.session && !rule.bodyWrite && !rule.sides && !rule.bodyMember) return decided;
+    const request = context.switchToHttp().getRequest<Record<symbol, unknown> & { user: AuthUser; body?: unknown }>();
+    return Promise.resolve(decided).then(async (passed) => {
+      if (rule.session) request[PORTAL_SESSION] = await settle(() => this.access.portalSession(request.user));
+      if (rule.bodyWrite) {
+        const orgId = bodyText(request, 'orgId');
+        const need = rule.bodyWrite;
+        // Read for an org, and for a portal token (held to its session's account); else no account.
+        request[BODY_WRITE] =
+          orgId !== undefined || request.user.portal
+            ? await settle(() => this.access.forWrite(request.user, orgId, need))
+            : { value: null };
+      }
+      if (rule.sides) request[BODY_SIDES] = await this.sides(request.user, request, rule.sides);
+      const [userId, orgId] = [bodyText(request, 'userId'), bodyText(request, 'orgId')];
+      if (rule.bodyMember && userId !== undefined && orgId !== undefined)
+        request[BODY_MEMBER] = await settle(() => this.access.memberOf(orgId, userId));
+      return passed;
+    });
+  }
+
+  private decide(context: ExecutionContext, rule: AuthRule): boolean | Promise<boolean> {
     if (rule.public) return true;
     const request = context.switchToHttp().getRequest();
     const user = request.user as AuthUser | undefined;
     if (!user) throw new ForbiddenException('Not authenticated');
+    // The erased among the users the request names, known in memory: a write answers them (NamedErased).
+    (request as Record<symbol, unknown>)[NAMED_ERASED] = this.erasedNamed(user, request);
     // A portal token is a caller held to one account: the rule's option, decided before any role by
     // the one rule (other callers pass).
     const write = !['GET', 'HEAD'].includes(request.method as string) && !rule.changesNothing;
@@ -58,6 +94,56 @@ export class AccessGuard implements CanActivate {
       throw new ForbiddenException(`Requires role ${rule.role}`);
     }
     return rule.body ? this.body(user, request, rule) : true;
+  }
+
+  /** The caller's own account (AccountAccess `own`), null when it has none yet. */
+  private async ownOrNone(user: AuthUser): Promise<ResolvedAccount | null> {
+    try {
+      return await this.access.own(user);
+    } catch (refusal) {
+      if (refusal instanceof NotFoundError) return null;
+      throw refusal;
+    }
+  }
+
+  /**
+   * The account each of the body's `sides` names: a user's as written (an erased user's: 409), an
+   * org's as a staff write for it (`forWrite`: a missing org is NOT_A_MEMBER). A side naming neither
+   * or both is bad input, which the service answers: nothing is read for it.
+   */
+  private async sides(
+    user: AuthUser,
+    request: { body?: unknown },
+    sides: readonly string[],
+  ): Promise<Record<string, Settled<ResolvedAccount | null>>> {
+    const found: Record<string, Settled<ResolvedAccount | null>> = {};
+    for (const side of sides) {
+      const ref = { body: (request.body as Record<string, unknown> | undefined)?.[side] };
+      const userId = bodyText(ref, 'userId');
+      const orgId = bodyText(ref, 'orgId');
+      if ((userId === undefined) === (orgId === undefined)) continue;
+      found[side] = await settle(() =>
+        userId !== undefined
+          ? this.access.account({ kind: 'user', ownerId: userId }, 'write')
+          : this.access.forWrite(user, orgId, { member: false }),
+      );
+    }
+    return found;
+  }
+
+  /** The caller and the users the path, query or body name (`userId`, a body's `ownerUserId`) who were erased. */
+  private erasedNamed(
+    user: AuthUser,
+    request: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown },
+  ): ReadonlySet<string> {
+    const named = [
+      user.userId,
+      request.params?.userId,
+      request.query?.userId,
+      bodyText(request, 'userId'),
+      bodyText(request, 'ownerUserId'),
+    ];
+    return new Set(named.filter((id): id is string => typeof id === 'string' && this.access.erased(id)));
   }
 
   /** The accounts the request names: in its path or query (or its own), then in its body. */
@@ -88,7 +174,13 @@ export class AccessGuard implements CanActivate {
     try {
       found = { account: await this.access.resolve(user, named, rule.body, rule.role) };
     } catch (refusal) {
-      found = { refusal };
+      if (rule.bodyOrNone && refusal instanceof NotFoundError) {
+        (request as Record<symbol, unknown>)[BODY_ACCOUNT] = { account: null } satisfies BodyResolution;
+        return true;
+      }
+      // A route whose answer names a missing org otherwise keeps its own text (`orgNotFound`).
+      const org = rule.orgNotFound && refusal instanceof NotFoundError && refusal.message === 'Org not found';
+      found = { refusal: org ? new NotFoundError(rule.orgNotFound!) : refusal };
     }
     (request as Record<symbol, unknown>)[BODY_ACCOUNT] = found;
     return true;
@@ -109,17 +201,39 @@ export class AccessGuard implements CanActivate {
     const names = (account.org && named.orgId !== undefined) || (account.user && named.userId !== undefined);
     // No account named: the caller's own, or every account's (staff lists), behind the route's role.
     if (!names && !roleSatisfies(user.role, rule.role)) throw new ForbiddenException(`Requires role ${rule.role}`);
-    if (!names && !rule.own) return true;
+    if (!names && !rule.own && !rule.alsoOwn) return true;
     try {
-      (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = names
+      const resolved = names
         ? await this.access.resolve(user, named, account, rule.role)
-        : await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user);
+        : rule.own
+          ? await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user)
+          : null;
+      (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = resolved;
+      if (rule.alsoOwn && !resolved) (request as Record<symbol, unknown>)[OWN_ACCOUNT] = await this.ownOrNone(user);
     } catch (refusal) {
       // The caller's own account not made yet, on a route that reads none as nothing (`ownOrNone`).
       if (!names && rule.ownOrNone && refusal instanceof NotFoundError) return true;
       (request as Record<symbol, unknown>)[ACCESS_REFUSAL] = refusal;
     }
     return true;
+  }
+}
+
+/** A string field of the request's body (else undefined: the validation pipe answers another type). */
+function bodyText(request: { body?: unknown }, name: string): string | undefined {
+  const value =
+    typeof request.body === 'object' && request.body !== null
+      ? (request.body as Record<string, unknown>)[name]
+      : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** What `read` answers, or its refusal, kept for the handler to answer where it decides. */
+async function settle<T>(read: () => Promise<T>): Promise<Settled<T>> {
+  try {
+    return { value: await read() };
+  } catch (refusal) {
+    return { refusal };
   }
 }
 

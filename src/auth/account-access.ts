@@ -144,6 +144,8 @@ export interface AccountAccess {
   ): Promise<string | null>;
   /** A write naming `owner`: 409 ACCOUNT_ERASED when it is an erased user's account (docs/erasure.md). */
   writable(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>): void;
+  /** Whether `userId`'s person was erased (docs/erasure.md), known in memory: the guard's read for NamedErased. */
+  erased(userId: string): boolean;
   /** An org's account with `userId` as an active member (what a portal session for them needs), else 403 NOT_A_MEMBER. */
   memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount>;
   /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */

@@ -10,7 +10,13 @@ import {
 
 import { ErrorResponseDto, ForbiddenResponseDto, RetryLaterResponseDto } from '../common/errors/error-response.dto.js';
 import { currentRequest } from '../common/logging/logger.js';
-import { type AccountRule, type PortalReach, type ResolvedAccount, staffRoleOf } from './account-access.js';
+import {
+  type AccountRule,
+  type PortalReach,
+  type ResolvedAccount,
+  staffRoleOf,
+  type WriteNeed,
+} from './account-access.js';
 import type { AuthUser, Role, Scope } from './roles.js';
 
 export const AUTH_RULE = 'accounting:auth-rule';
@@ -54,11 +60,48 @@ export interface AuthRule {
   /** With `own`: the caller's own account may not exist yet; the handler takes null rather than a 404. */
   ownOrNone?: true;
   /**
+   * Where the account the route names is none (it names none, or a user names themself before their
+   * account exists), the caller's own as well, for a service that falls back on it (OwnAccount; null:
+   * none yet): an object found by its own id (a budget).
+   */
+  alsoOwn?: true;
+  /**
    * The route names an account in its body (`userId`, `orgId`): the access guard resolves it under
    * this rule and hands it to the handler (BodyNamed), whose service takes it where it decides, so
    * the body's own checks answer first and no service resolves the owner.
    */
   body?: AccountRule;
+  /**
+   * With `body`: the name a 404 of the body's org answers (default the rule's `Org`), where a route's
+   * answer names it otherwise (an account price's `Organisation`).
+   */
+  orgNotFound?: string;
+  /**
+   * With `body`: a read that answers nothing for an owner without an account (a simulation's records):
+   * a 404 is null rather than a refusal.
+   */
+  bodyOrNone?: true;
+  /**
+   * The route writes for the org its body names (`orgId`), else the caller's own, under this need (the
+   * resolver's `forWrite`: an org that does not exist, or one the caller must and does not belong to,
+   * is 403 NOT_A_MEMBER): resolved here for the handler (WriteInBody) when the body names an org or the
+   * caller holds a portal token, its refusal kept for the service to answer where it decides.
+   */
+  bodyWrite?: WriteNeed;
+  /** The caller's portal session, read here for the handler (PortalSessionOf). */
+  session?: true;
+  /**
+   * The org the body names (`orgId`) with its `userId` as an active member (the resolver's `memberOf`:
+   * else 403 NOT_A_MEMBER), read here when the body names both (MemberInBody), its refusal kept.
+   */
+  bodyMember?: true;
+  /**
+   * The body's fields naming an account each (`{userId}` or `{orgId}`: a transfer's `from` and `to`),
+   * resolved here for the handler (SidesInBody): a user's account as written (null: none; an erased
+   * user's: 409), an org's under the resolver's `forWrite` for a staff write (a missing org: 403
+   * NOT_A_MEMBER), each refusal kept for the service to answer where it decides.
+   */
+  sides?: readonly string[];
 }
 
 /** Which own account a route acts on when it names none (AuthRule `own`). */
@@ -68,8 +111,20 @@ export type OwnReach = 'user' | 'account';
 export const ACCESS_REFUSAL = Symbol('ACCESS_REFUSAL');
 /** Where the access guard leaves the account it resolved (ResolvedAccount) for the handler. */
 export const RESOLVED_ACCOUNT = Symbol('RESOLVED_ACCOUNT');
+/** Where the access guard leaves the caller's own account (AuthRule `alsoOwn`; null: none). */
+export const OWN_ACCOUNT = Symbol('OWN_ACCOUNT');
 /** Where the access guard leaves the account a body names, or its refusal (AuthRule `body`). */
 export const BODY_ACCOUNT = Symbol('BODY_ACCOUNT');
+/** Where the access guard leaves the account a body's write is for, or its refusal (AuthRule `bodyWrite`). */
+export const BODY_WRITE = Symbol('BODY_WRITE');
+/** Where the access guard leaves an org with the body's user as its member, or the refusal (AuthRule `bodyMember`). */
+export const BODY_MEMBER = Symbol('BODY_MEMBER');
+/** Where the access guard leaves the caller's portal session, or its refusal (AuthRule `session`). */
+export const PORTAL_SESSION = Symbol('PORTAL_SESSION');
+/** Where the access guard leaves the accounts a body's sides name, or their refusals (AuthRule `sides`). */
+export const BODY_SIDES = Symbol('BODY_SIDES');
+/** Where the access guard leaves the erased users among those the request names (NamedErased). */
+export const NAMED_ERASED = Symbol('NAMED_ERASED');
 
 /**
  * Answers the access guard's refusal of a route naming an account (404 / 403) once the validation
@@ -112,7 +167,14 @@ export function Auth(
     changesNothing?: true;
     own?: OwnReach;
     ownOrNone?: true;
+    alsoOwn?: true;
     body?: AccountRule;
+    orgNotFound?: string;
+    bodyOrNone?: true;
+    bodyWrite?: WriteNeed;
+    session?: true;
+    bodyMember?: true;
+    sides?: readonly string[];
   } = {},
 ) {
   const rule: AuthRule = {
@@ -125,7 +187,14 @@ export function Auth(
     ...(options.changesNothing ? { changesNothing: true } : {}),
     ...(options.own ? { own: options.own } : {}),
     ...(options.ownOrNone ? { ownOrNone: true } : {}),
+    ...(options.alsoOwn ? { alsoOwn: true } : {}),
     ...(options.body ? { body: options.body } : {}),
+    ...(options.orgNotFound ? { orgNotFound: options.orgNotFound } : {}),
+    ...(options.bodyOrNone ? { bodyOrNone: true } : {}),
+    ...(options.bodyWrite ? { bodyWrite: options.bodyWrite } : {}),
+    ...(options.session ? { session: true } : {}),
+    ...(options.bodyMember ? { bodyMember: true } : {}),
+    ...(options.sides ? { sides: options.sides } : {}),
   };
   const keysAllowed = rule.apiKeyScope !== undefined;
   const who = options.account
@@ -181,6 +250,12 @@ export const NamedAccount = createParamDecorator(
     (ctx.switchToHttp().getRequest() as Record<symbol, ResolvedAccount | undefined>)[RESOLVED_ACCOUNT] ?? null,
 );
 
+/** The caller's own account as the access guard resolved it (AuthRule `alsoOwn`); null: none. */
+export const OwnAccount = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ResolvedAccount | null =>
+    (ctx.switchToHttp().getRequest() as Record<symbol, ResolvedAccount | null | undefined>)[OWN_ACCOUNT] ?? null,
+);
+
 /**
  * The account a request's body names, as the access guard resolved it under the route's `body` rule
  * (AuthRule): `take()` answers it (null: the body names none, or the owner it names has no account)
@@ -211,6 +286,70 @@ export const NamedInBody = createParamDecorator((_data: unknown, ctx: ExecutionC
 
 /** What the access guard leaves for NamedInBody: the account, or the refusal to answer. */
 export type BodyResolution = { account: ResolvedAccount | null } | { refusal: unknown };
+
+/** What the access guard read for a handler, or the refusal the handler answers where it decides. */
+export type Settled<T> = { value: T } | { refusal: unknown };
+
+/** A value the access guard read, handed to a service: `take()` answers it or throws its refusal. */
+export interface Taken<T> {
+  take(): T;
+}
+
+const taken = <T>(found: Settled<T> | undefined, what: string): Taken<T> => ({
+  take: () => {
+    if (!found) throw new Error(`No ${what}: the route declares no rule for it`);
+    if ('refusal' in found) throw found.refusal;
+    return found.value;
+  },
+});
+
+/**
+ * The account a write's body is for (AuthRule `bodyWrite`): the org it names, else the caller's own
+ * (only read for a portal token; otherwise `take()` answers null), as the resolver's `forWrite` decides.
+ */
+export const WriteInBody = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Taken<ResolvedAccount | null> =>
+    taken(
+      (ctx.switchToHttp().getRequest() as Record<symbol, Settled<ResolvedAccount | null>>)[BODY_WRITE],
+      'body write',
+    ),
+);
+
+/** The accounts a body's sides name, by field, as the access guard read them (AuthRule `sides`). */
+export const SidesInBody = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ((side: string) => Taken<ResolvedAccount | null>) => {
+    const found = (ctx.switchToHttp().getRequest() as Record<symbol, Record<string, Settled<ResolvedAccount | null>>>)[
+      BODY_SIDES
+    ];
+    return (side) => taken(found?.[side], `body side ${side}`);
+  },
+);
+
+/** The org the body names with its user as an active member (AuthRule `bodyMember`). */
+export const MemberInBody = createParamDecorator((_data: unknown, ctx: ExecutionContext): Taken<ResolvedAccount> =>
+  taken((ctx.switchToHttp().getRequest() as Record<symbol, Settled<ResolvedAccount>>)[BODY_MEMBER], 'body member'),
+);
+
+/** The caller's portal session with its account (AuthRule `session`; null: no portal token). */
+export type PortalSessionRead = (ResolvedAccount & { sessionId: string; scope: 'full' | 'read' }) | null;
+
+/** The caller's portal session as the access guard read it (AuthRule `session`). */
+export const PortalSessionOf = createParamDecorator((_data: unknown, ctx: ExecutionContext): Taken<PortalSessionRead> =>
+  taken(
+    (ctx.switchToHttp().getRequest() as Record<symbol, Settled<PortalSessionRead>>)[PORTAL_SESSION],
+    'portal session',
+  ),
+);
+
+/**
+ * The users the request names (the caller; `userId` of the path, query or body; a body's
+ * `ownerUserId`) whose person was erased (docs/erasure.md), as the access guard read them: a write
+ * naming one answers 409 ACCOUNT_ERASED where its service decides.
+ */
+export const NamedErased = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): ReadonlySet<string> =>
+    (ctx.switchToHttp().getRequest() as Record<symbol, ReadonlySet<string> | undefined>)[NAMED_ERASED] ?? new Set(),
+);
 
 /** The authenticated caller (set by the global authentication guard). */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => {

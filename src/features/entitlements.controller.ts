@@ -12,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
-import { Auth, type BodyNamed, CurrentUser, NamedAccount, NamedInBody } from '../auth/auth.decorator.js';
+import { Auth, type BodyNamed, CurrentUser, NamedAccount, NamedErased, NamedInBody } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ApiSelfGrantForbidden } from '../auth/self-grant-forbidden.decorator.js';
 import { ACCOUNT_ERASED_CONFLICT, domainErrorExample } from '../common/errors/error-examples.js';
@@ -134,8 +134,9 @@ export class EntitlementsController {
     @Body() body: CheckEntitlementDto,
     @NamedAccount() own: ResolvedAccount,
     @NamedInBody() named: BodyNamed,
+    @NamedErased() erased: ReadonlySet<string>,
   ): Promise<CheckEntitlementResponseDto> {
-    return this.entitlements.check(caller, own, body, named);
+    return this.entitlements.check(caller, own, body, named, erased);
   }
 
   @Get()

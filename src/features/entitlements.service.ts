@@ -6,7 +6,7 @@ import { type BodyNamed, NO_BODY_RULE } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { AccountErasedError, DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
 import { CoalescedChecks } from './coalesced-checks.js';
@@ -100,13 +100,15 @@ export class EntitlementsService {
 
   /**
    * `own`: the caller's own account as the access guard resolved it, checked when the body names none;
-   * `inBody`: the one the body names, as the guard resolved it under CHECKERS.
+   * `inBody`: the one the body names, as the guard resolved it under CHECKERS; `erased`: the erased
+   * users the request names, as the guard read them (NamedErased).
    */
   async check(
     caller: AuthUser,
     own: ResolvedAccount,
     dto: CheckEntitlementDto,
     inBody: BodyNamed = NO_BODY_RULE,
+    erased: ReadonlySet<string> = new Set(),
   ): Promise<CheckEntitlementResponseDto> {
     if (dto.eventId !== undefined && dto.consume === undefined)
       throw new DomainError('VALIDATION', 'eventId is given with consume only');
@@ -121,7 +123,7 @@ export class EntitlementsService {
     if (dto.consume !== undefined) {
       if (account.kind === 'org') assertMaySpendFor(caller);
       // Consuming is a write: an erased person's account uses nothing (docs/erasure.md "After an erasure").
-      this.access.writable(account);
+      if (account.kind === 'user' && erased.has(account.ownerId)) throw new AccountErasedError(409);
     }
     const query = {
       accountId,

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
+import { Auth, CurrentUser, NamedAccount, NamedErased } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ACCOUNT_ERASED_EXAMPLE, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -86,8 +86,9 @@ export class OrgMembersController {
     @Param('orgId') orgId: string,
     @Param('userId') userId: string,
     @Body() body: PutMemberDto,
+    @NamedErased() erased: ReadonlySet<string>,
   ): Promise<MemberResponseDto> {
-    return this.members.put(user, orgId, userId, body);
+    return this.members.put(user, orgId, userId, body, erased);
   }
 
   @Get()

@@ -8,7 +8,7 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { ACCOUNT_ACCESS, type AccountAccess, isStaff, type ResolvedAccount } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { AccountErasedError, DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { type CapRow, CreditAccountsService } from '../engine/credit-accounts.service.js';
 import { StreamingSessionsService } from '../streaming-sessions/streaming-sessions.service.js';
@@ -55,12 +55,19 @@ export class OrgMembersService {
     return new Date(this.changes.clock.now());
   }
 
-  async put(caller: AuthUser, orgId: string, userId: string, body: PutMemberDto): Promise<MemberResponseDto> {
+  /** `erased`: the erased users the request names, as the access guard read them (NamedErased). */
+  async put(
+    caller: AuthUser,
+    orgId: string,
+    userId: string,
+    body: PutMemberDto,
+    erased: ReadonlySet<string>,
+  ): Promise<MemberResponseDto> {
     return this.changes.tx.run(async (m) => {
       const standing = await this.lockAndCheck(m, caller, orgId, 'manager', 'change its members');
       if (!(await this.accounts.exists(m, userId))) throw new NotFoundError('User');
       // An erased person joins nothing, in any role (docs/erasure.md "After an erasure").
-      this.access.writable({ kind: 'user', ownerId: userId });
+      if (erased.has(userId)) throw new AccountErasedError(409);
       const current = await this.repo.lockMember(m, orgId, userId);
       const active = current !== null && current.removed_at === null;
       const wasOwner = active && current.role === 'owner';

@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { Auth, CurrentUser, NamedErased } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { StaffRead } from '../auth/staff-read.decorator.js';
 import { ACCOUNT_ERASED_EXAMPLE, domainErrorExample } from '../common/errors/error-examples.js';
@@ -61,8 +61,12 @@ export class OrgsController {
       ...ACCOUNT_ERASED_EXAMPLE,
     },
   })
-  create(@CurrentUser() user: AuthUser, @Body() body: CreateOrgDto): Promise<OrgResponseDto> {
-    return this.orgs.create(user, body);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateOrgDto,
+    @NamedErased() erased: ReadonlySet<string>,
+  ): Promise<OrgResponseDto> {
+    return this.orgs.create(user, body, erased);
   }
 
   @Get()

@@ -5,9 +5,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service.js';
 import { OrgRecordsService } from '../accounts/org-records.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { AccountErasedError, DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../common/http/pagination.js';
 import { Transactions } from '../database/transactions.js';
 import { PricingService } from '../pricing/pricing.service.js';
@@ -24,19 +23,23 @@ export class OrgsService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(PricingService) private readonly pricing: PricingService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /**
    * Creates the org (its account is opened by the orgs table's trigger, in the same transaction) with
    * `ownerUserId` as its first member, role owner. An unknown owner → 404; a taken id → 409.
    */
-  create(caller: AuthUser, body: { orgId?: string; name: string; ownerUserId: string }): Promise<OrgResponseDto> {
+  /** `erased`: the erased users the request names, as the access guard read them (NamedErased). */
+  create(
+    caller: AuthUser,
+    body: { orgId?: string; name: string; ownerUserId: string },
+    erased: ReadonlySet<string>,
+  ): Promise<OrgResponseDto> {
     const orgId = body.orgId ?? `org-${randomBytes(6).toString('hex')}`;
     return this.tx.run(async (m) => {
       if (!(await this.accounts.exists(m, body.ownerUserId))) throw new NotFoundError('User');
       // An erased person owns no new org (docs/erasure.md "After an erasure").
-      this.access.writable({ kind: 'user', ownerId: body.ownerUserId });
+      if (erased.has(body.ownerUserId)) throw new AccountErasedError(409);
       // Separation of duties: a supervisor may not make an org of their own (and fund and spend it).
       if (body.ownerUserId === caller.userId && !roleSatisfies(caller.role, 'admin')) {
         throw new DomainError('SELF_GRANT_FORBIDDEN', 'Supervisors may not create an organisation they own');

@@ -11,7 +11,17 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import { Auth, type BodyNamed, CurrentUser, NamedInBody } from '../auth/auth.decorator.js';
+import type { ResolvedAccount } from '../auth/account-access.js';
+import {
+  Auth,
+  type BodyNamed,
+  CurrentUser,
+  MemberInBody,
+  NamedInBody,
+  PortalSessionOf,
+  type PortalSessionRead,
+  type Taken,
+} from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, ForbiddenResponseDto } from '../common/errors/error-response.dto.js';
@@ -36,7 +46,7 @@ export class PortalSessionsController {
   constructor(private readonly sessions: PortalSessionsService) {}
 
   @IdempotentPost('sessions')
-  @Auth('user', { scope: 'usage:ingest', body: SESSION_USERS })
+  @Auth('user', { scope: 'usage:ingest', body: SESSION_USERS, bodyMember: true })
   // The token is a credential: a replay answers without it (and without the URL that carries it).
   @IdempotencyRedact('token', 'url')
   @ApiOperation({
@@ -74,12 +84,13 @@ export class PortalSessionsController {
     @CurrentUser() user: AuthUser,
     @Body() body: CreatePortalSessionDto,
     @NamedInBody() named: BodyNamed,
+    @MemberInBody() member: Taken<ResolvedAccount>,
   ): Promise<PortalSessionResponseDto> {
-    return this.sessions.create(user, body, named);
+    return this.sessions.create(user, body, named, member);
   }
 
   @Get('session')
-  @Auth('user', { portal: 'any' })
+  @Auth('user', { portal: 'any', session: true })
   @ApiOperation({
     operationId: 'getPortalSession',
     summary: 'The caller’s portal session: whose, which account, until when (portal tokens only)',
@@ -87,8 +98,8 @@ export class PortalSessionsController {
   })
   @ApiOkResponse({ type: CurrentPortalSessionResponseDto })
   @ApiNotFoundOf('Portal session', 'Not called with a portal token')
-  current(@CurrentUser() user: AuthUser): Promise<CurrentPortalSessionResponseDto> {
-    return this.sessions.current(user);
+  current(@PortalSessionOf() session: Taken<PortalSessionRead>): Promise<CurrentPortalSessionResponseDto> {
+    return this.sessions.current(session);
   }
 
   @Delete('sessions/:id')

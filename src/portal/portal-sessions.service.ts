@@ -2,8 +2,8 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../auth/account-access.js';
-import type { BodyNamed } from '../auth/auth.decorator.js';
+import type { AccountRule, ResolvedAccount } from '../auth/account-access.js';
+import type { BodyNamed, PortalSessionRead, Taken } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import { type AuthUser, endUserKeyScopes } from '../auth/roles.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -40,11 +40,18 @@ export class PortalSessionsService {
     @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'publicUrl' | 'portal' | 'meteringTrust' | 'gateway'>,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(ApiKeysService) private readonly keys: ApiKeysService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
-  /** `named`: the user's account the body names, as the access guard resolved it (SESSION_USERS). */
-  async create(caller: AuthUser, dto: CreatePortalSessionDto, named: BodyNamed): Promise<PortalSessionResponseDto> {
+  /**
+   * `named`: the user's account the body names, as the access guard resolved it (SESSION_USERS);
+   * `member`: the org the body names with that user as an active member, as it read it.
+   */
+  async create(
+    caller: AuthUser,
+    dto: CreatePortalSessionDto,
+    named: BodyNamed,
+    member: Taken<ResolvedAccount>,
+  ): Promise<PortalSessionResponseDto> {
     assertServicePrincipal(caller);
     return this.transactions.run(async (manager) => {
       // An erased person gets no session (it would mint keys for them): 409 ACCOUNT_ERASED.
@@ -52,7 +59,7 @@ export class PortalSessionsService {
       if (!own) throw new NotFoundError('User');
       // An org's session is for one of its active members (else 403 NOT_A_MEMBER): the one access rule,
       // which answers the org's account with the user as its member. The session reaches that account.
-      const account = dto.orgId === undefined ? own : await this.access.memberOf(dto.orgId, dto.userId, manager);
+      const account = dto.orgId === undefined ? own : member.take();
       const token = generatePortalToken();
       const ttl = dto.ttlSeconds ?? DEFAULT_PORTAL_TTL_SECONDS;
       const session = {
@@ -95,10 +102,12 @@ export class PortalSessionsService {
     if (!ended) throw new NotFoundError('Portal session');
   }
 
-  /** The caller's own portal session (a portal token's), else 404: no other caller has one. */
-  async current(caller: AuthUser): Promise<CurrentPortalSessionResponseDto> {
-    // The session and its account as the one access rule reads them (the user's org role now).
-    const session = await this.access.portalSession(caller);
+  /**
+   * The caller's own portal session (a portal token's), else 404: no other caller has one. `read`: the
+   * session and its account as the access guard read them under the one rule (the user's org role now).
+   */
+  async current(read: Taken<PortalSessionRead>): Promise<CurrentPortalSessionResponseDto> {
+    const session = read.take();
     const found = session && (await this.sessions.current(this.transactions.statementManager, session.sessionId));
     if (!session || !found) throw new NotFoundError('Portal session');
     return {

@@ -10,8 +10,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
-import type { ResolvedAccount } from '../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
+import type { AccountRule, ResolvedAccount } from '../auth/account-access.js';
+import { Auth, type BodyNamed, CurrentUser, NamedAccount, NamedErased, NamedInBody } from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { ACCOUNT_ERASED_EXAMPLE, domainErrorExample, plainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
@@ -25,6 +25,9 @@ import {
   CreateAccountPriceDto,
 } from './dto/account-prices.dto.js';
 
+/** The account a new price is for, named in its body: every one, for staff (the route's admins). */
+const PRICED_ACCOUNTS: AccountRule = { user: 'staff', org: 'staff' };
+
 /** Prices by account (docs/pricing.md); registered before PricingController's `:modelId`. */
 @ApiTags('pricing')
 @Controller('api/pricing')
@@ -32,7 +35,7 @@ export class AccountPricesController {
   constructor(@Inject(AccountPricesService) private readonly accountPrices: AccountPricesService) {}
 
   @IdempotentPost('accounts')
-  @Auth('admin')
+  @Auth('admin', { body: PRICED_ACCOUNTS, orgNotFound: 'Organisation' })
   @ApiOperation({
     operationId: 'createAccountPrice',
     summary: 'Give an account its own price for a model or a prefix (admin)',
@@ -70,8 +73,13 @@ export class AccountPricesController {
       ...ACCOUNT_ERASED_EXAMPLE,
     },
   })
-  create(@CurrentUser() user: AuthUser, @Body() body: CreateAccountPriceDto): Promise<AccountPriceResponseDto> {
-    return this.accountPrices.create(body, user.userId);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateAccountPriceDto,
+    @NamedInBody() named: BodyNamed,
+    @NamedErased() erased: ReadonlySet<string>,
+  ): Promise<AccountPriceResponseDto> {
+    return this.accountPrices.create(body, user.userId, named, erased);
   }
 
   @Get('accounts')

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../audit/audit.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess } from '../auth/account-access.js';
+import type { BodyNamed } from '../auth/auth.decorator.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { AccountErasedError, DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
 import { Transactions } from '../database/transactions.js';
 import { type AccountPriceView, toAccountPriceView } from './account-prices.js';
@@ -31,15 +31,23 @@ export class AccountPricesService {
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
-  async create(dto: CreateAccountPriceDto, createdBy: string): Promise<AccountPriceView> {
+  /**
+   * `named`: the account the body names, as the access guard resolved it (a missing org is
+   * `Organisation`); `erased`: the erased users the request names, as the guard read them.
+   */
+  async create(
+    dto: CreateAccountPriceDto,
+    createdBy: string,
+    named: BodyNamed,
+    erased: ReadonlySet<string>,
+  ): Promise<AccountPriceView> {
     if ((dto.userId === undefined) === (dto.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
     }
     // An erased person is given no price of their own (docs/erasure.md "After an erasure").
-    if (dto.userId !== undefined) this.access.writable({ kind: 'user', ownerId: dto.userId });
+    if (dto.userId !== undefined && erased.has(dto.userId)) throw new AccountErasedError(409);
     const kinds = [
       dto.pricePer1kTokens,
       dto.outputPricePer1kTokens,
@@ -70,10 +78,8 @@ export class AccountPricesService {
       throw new DomainError('VALIDATION', 'effectiveTo must be after effectiveFrom');
     const owner = { userId: dto.userId ?? null, orgId: dto.orgId ?? null };
     const missing = () => new NotFoundError(owner.orgId ? 'Organisation' : 'User');
-    // The account the body names, read once here: below, the price is the account's.
-    const account = await this.access.account(
-      owner.orgId ? { kind: 'org', ownerId: owner.orgId } : { kind: 'user', ownerId: owner.userId! },
-    );
+    // The account the body names, as the guard read it: below, the price is the account's.
+    const account = named.take();
     if (!account) throw missing();
     const accountId = account.accountId;
     try {

@@ -11,7 +11,16 @@ import {
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../auth/auth.decorator.js';
+import {
+  Auth,
+  type BodyNamed,
+  CurrentUser,
+  NamedAccount,
+  NamedErased,
+  NamedInBody,
+  type Taken,
+  WriteInBody,
+} from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { domainErrorExample } from '../common/errors/error-examples.js';
 import { ErrorResponseDto, RefundConflictResponseDto } from '../common/errors/error-response.dto.js';
@@ -31,7 +40,13 @@ import {
 } from './dto/purchases.dto.js';
 import { PurchaseRefundsService } from './purchase-refunds.service.js';
 import { ClosePurchaseRoute, PurchaseById, SERVICE_ONLY, ServicePurchaseChange } from './purchase-routes.decorator.js';
-import { actorOfCaller, assertServicePrincipal, PURCHASE_READERS, PurchasesService } from './purchases.service.js';
+import {
+  actorOfCaller,
+  assertServicePrincipal,
+  PURCHASE_OWNERS,
+  PURCHASE_READERS,
+  PurchasesService,
+} from './purchases.service.js';
 
 @ApiTags('purchases')
 @Controller('api/purchases')
@@ -42,7 +57,7 @@ export class PurchasesController {
   ) {}
 
   @IdempotentPost()
-  @Auth('user', { scope: 'usage:ingest' })
+  @Auth('user', { scope: 'usage:ingest', body: PURCHASE_OWNERS, bodyWrite: { member: false } })
   @ApiOperation({
     operationId: 'createPurchase',
     summary: 'Create a purchase, pending payment (service principals)',
@@ -104,8 +119,14 @@ export class PurchasesController {
       ),
     },
   })
-  create(@CurrentUser() user: AuthUser, @Body() body: CreatePurchaseDto): Promise<PurchaseResponseDto> {
-    return this.purchases.create(user, body);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreatePurchaseDto,
+    @WriteInBody() forOrg: Taken<ResolvedAccount | null>,
+    @NamedInBody() named: BodyNamed,
+    @NamedErased() erased: ReadonlySet<string>,
+  ): Promise<PurchaseResponseDto> {
+    return this.purchases.create(user, body, forOrg, named, erased);
   }
 
   @Get()

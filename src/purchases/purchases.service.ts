@@ -10,10 +10,11 @@ import {
   type ResolvedAccount,
   seesAll,
 } from '../auth/account-access.js';
+import type { BodyNamed, Taken } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
-import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { AccountErasedError, DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
 import { fromMinor, toMinor } from '../common/money/currencies.js';
 import { isUuid } from '../common/validation/ids.js';
@@ -60,6 +61,9 @@ export function assertServicePrincipal(caller: AuthUser): void {
  * Who reads an account's purchases: the user, the org's readers, staff, and the service principals
  * that create purchases (src/auth/account-access.ts).
  */
+/** Who names a purchase's account in its body: service principals (and staff), any account. */
+export const PURCHASE_OWNERS: AccountRule = { user: 'staff', org: 'staff', services: true };
+
 export const PURCHASE_READERS: AccountRule = {
   user: 'holder',
   org: 'reader',
@@ -85,7 +89,18 @@ export class PurchasesService {
     @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
   ) {}
 
-  async create(caller: AuthUser, body: CreatePurchaseDto): Promise<PurchaseView> {
+  /**
+   * `forOrg`: the org the body names as the access guard decided the write (`bodyWrite`); `named`: the
+   * account the body names, as it resolved it under PURCHASE_OWNERS; `erased`: the erased users the
+   * request names, as it read them (an erased user's account: 409).
+   */
+  async create(
+    caller: AuthUser,
+    body: CreatePurchaseDto,
+    forOrg: Taken<ResolvedAccount | null>,
+    named: BodyNamed,
+    erased: ReadonlySet<string>,
+  ): Promise<PurchaseView> {
     assertServicePrincipal(caller);
     if ((body.userId === undefined) === (body.orgId === undefined)) {
       throw new DomainError('VALIDATION', 'Give exactly one of userId and orgId');
@@ -94,11 +109,10 @@ export class PurchasesService {
       throw new DomainError('VALIDATION', 'amount must be greater than 0');
     }
     // An org that does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts).
-    if (body.orgId !== undefined) await this.access.forWrite(caller, body.orgId, { member: false });
+    if (body.orgId !== undefined) forOrg.take();
     return this.changes.tx.run(async (manager) => {
-      const owner: Pick<ResolvedAccount, 'kind' | 'ownerId'> =
-        body.orgId !== undefined ? { kind: 'org', ownerId: body.orgId } : { kind: 'user', ownerId: body.userId! };
-      const accountId = (await this.access.account(owner, 'write'))?.accountId;
+      if (body.userId !== undefined && erased.has(body.userId)) throw new AccountErasedError(409);
+      const accountId = named.take()?.accountId;
       if (!accountId) throw new NotFoundError(body.orgId !== undefined ? 'Org' : 'User');
       // In the account's billing currency (when it has one): another → CURRENCY_MISMATCH, nothing written.
       // Read without the lock: paying the purchase checks it again under the lock (markPaid()).

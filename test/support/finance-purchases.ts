@@ -1,3 +1,4 @@
+import { ACCOUNT_ACCESS, type AccountAccess } from '../../src/auth/account-access.js';
 import type { AuthUser } from '../../src/auth/roles.js';
 import { DomainError } from '../../src/common/errors/domain-error.js';
 import { PurchaseRefundsService } from '../../src/purchases/purchase-refunds.service.js';
@@ -34,10 +35,19 @@ export class FinancePurchases {
     private readonly purchases: PurchasesService,
     private readonly refunds: PurchaseRefundsService,
     private readonly tag: string,
+    private readonly access: Pick<AccountAccess, 'account'>,
   ) {}
 
-  static of(app: { get<T>(type: new (...args: never[]) => T): T }, tag: string): FinancePurchases {
-    return new FinancePurchases(app.get(PurchasesService), app.get(PurchaseRefundsService), tag);
+  static of(
+    app: { get<T>(type: new (...args: never[]) => T): T; get<T>(token: symbol): T },
+    tag: string,
+  ): FinancePurchases {
+    return new FinancePurchases(
+      app.get(PurchasesService),
+      app.get(PurchaseRefundsService),
+      tag,
+      app.get<AccountAccess>(ACCOUNT_ACCESS),
+    );
   }
 
   /** Runs `act` for every owner, IN_FLIGHT at a time (one owner's acts never overlap: one each). */
@@ -50,15 +60,23 @@ export class FinancePurchases {
   /** A purchase of `credits` for `amountMinor`, paid. */
   async buy(owner: string, credits: number, amountMinor: number, currency: string): Promise<void> {
     const ref = `${this.tag}-${++this.seq}`;
-    const view = await this.purchases.create(ADMIN, {
-      userId: owner,
-      credits,
-      amount: decimal(amountMinor),
-      currency,
-      provider: 'prop',
-      providerRef: ref,
-      expiryDays: 30,
-    });
+    // The owner's account as the access guard resolves what a purchase's body names.
+    const account = await this.access.account({ kind: 'user', ownerId: owner });
+    const view = await this.purchases.create(
+      ADMIN,
+      {
+        userId: owner,
+        credits,
+        amount: decimal(amountMinor),
+        currency,
+        provider: 'prop',
+        providerRef: ref,
+        expiryDays: 30,
+      },
+      { take: () => null },
+      { take: () => account },
+      new Set(),
+    );
     await this.purchases.markPaid(ACTOR, view.id, `pi_${ref}`);
     this.bought.set(owner, [
       ...(this.bought.get(owner) ?? []),

@@ -11,7 +11,15 @@ import {
 } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import {
+  Auth,
+  type BodyNamed,
+  CurrentUser,
+  NamedAccount,
+  NamedErased,
+  NamedInBody,
+  OwnAccount,
+} from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { domainErrorExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
@@ -50,7 +58,7 @@ export class BudgetsController {
   constructor(private readonly budgets: CreditBudgetsService) {}
 
   @IdempotentPost(undefined, { replays: true })
-  @Auth('user', { scope: 'credits:read' })
+  @Auth('user', { scope: 'credits:read', body: BUDGET_SETTERS, own: 'account', ownOrNone: true })
   @ApiOperation({
     operationId: 'createBudget',
     summary: 'Cap what a project, tag, agent run or session of an account may spend',
@@ -103,8 +111,11 @@ export class BudgetsController {
   async create(
     @CurrentUser() caller: AuthUser,
     @Body() body: CreateBudgetDto,
+    @NamedAccount() own: ResolvedAccount | null,
+    @NamedInBody() inBody: BodyNamed,
+    @NamedErased() erased: ReadonlySet<string>,
   ): Promise<CreateOutcome<BudgetResponseDto>> {
-    const { budget, created } = await this.budgets.create(caller, body);
+    const { budget, created } = await this.budgets.create(caller, body, own, inBody, erased);
     return { value: budget, replayed: !created };
   }
 
@@ -123,7 +134,7 @@ export class BudgetsController {
   }
 
   @Get(':budgetId')
-  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_READERS, alsoOwn: true })
   @ApiOperation({
     operationId: 'getBudget',
     summary: 'A budget with what it used and held in its period',
@@ -140,12 +151,13 @@ export class BudgetsController {
     @Param() params: BudgetIdParamDto,
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
+    @OwnAccount() own: ResolvedAccount | null,
   ): Promise<BudgetResponseDto> {
-    return this.budgets.get(caller, named, params.budgetId);
+    return this.budgets.get(caller, { named, own }, params.budgetId);
   }
 
   @Patch(':budgetId')
-  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS, alsoOwn: true })
   @ApiOperation({
     operationId: 'updateBudget',
     summary: 'Change a budget’s limit or expiry',
@@ -174,14 +186,15 @@ export class BudgetsController {
     @Param() params: BudgetIdParamDto,
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
+    @OwnAccount() own: ResolvedAccount | null,
     @Body() body: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
-    return this.budgets.update(caller, named, params.budgetId, body);
+    return this.budgets.update(caller, { named, own }, params.budgetId, body);
   }
 
   @Delete(':budgetId')
   @HttpCode(204)
-  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS })
+  @Auth('user', { scope: 'credits:read', account: BUDGET_SETTERS, alsoOwn: true })
   @ApiOperation({
     operationId: 'deleteBudget',
     summary: 'Delete a budget (its children keep no parent)',
@@ -203,7 +216,8 @@ export class BudgetsController {
     @Param() params: BudgetIdParamDto,
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
+    @OwnAccount() own: ResolvedAccount | null,
   ): Promise<void> {
-    await this.budgets.delete(caller, named, params.budgetId);
+    await this.budgets.delete(caller, { named, own }, params.budgetId);
   }
 }

@@ -6,10 +6,12 @@ import {
   ACCOUNT_ACCESS,
   type AccountAccess,
   type AccountRule,
+  ownAccount,
   type ResolvedAccount,
 } from '../../auth/account-access.js';
+import type { BodyNamed } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
-import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
+import { AccountErasedError, DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
 import { parseInstant } from '../../common/validation/dates.js';
 import { Transactions } from '../../database/transactions.js';
@@ -26,6 +28,15 @@ export const MAX_BUDGET_CHAIN = 5;
  */
 export const BUDGET_SETTERS: AccountRule = { user: 'holder', org: 'reader', what: 'set its budgets', write: true };
 export const BUDGET_READERS: AccountRule = { user: 'holder', org: 'reader', what: 'read its budgets' };
+
+/**
+ * The accounts a route on one budget (by its id) may mean, as the access guard resolved them: the one
+ * the request names (null: none), and the caller's own where that is none (null: none yet).
+ */
+export interface BudgetReach {
+  named: ResolvedAccount | null;
+  own: ResolvedAccount | null;
+}
 
 const instant = (value: string) => new Date(parseInstant(value)!.ms);
 
@@ -74,12 +85,25 @@ export class CreditBudgetsService {
   /**
    * Creates it; the same budgetId and body again answers it (`created` false), another body is 409.
    * Staff name the account (400 without: they have none of their own to mean); a user or key may
-   * leave it out for its own.
+   * leave it out for its own. The access guard resolved both: `own`, the caller's (null: none yet),
+   * and `inBody`, the one the body names under BUDGET_SETTERS; `erased`: the erased users the
+   * request names, as it read them.
    */
-  async create(caller: AuthUser, dto: CreateBudgetDto): Promise<{ budget: BudgetResponseDto; created: boolean }> {
-    if (isStaff(caller) && dto.userId === undefined && dto.orgId === undefined)
+  async create(
+    caller: AuthUser,
+    dto: CreateBudgetDto,
+    own: ResolvedAccount | null,
+    inBody: BodyNamed,
+    erased: ReadonlySet<string>,
+  ): Promise<{ budget: BudgetResponseDto; created: boolean }> {
+    const naming = dto.userId !== undefined || dto.orgId !== undefined;
+    if (isStaff(caller) && !naming)
       throw new DomainError('VALIDATION', 'Name the account the budget caps: userId or orgId');
-    const account = await this.writer(caller, { userId: dto.userId, orgId: dto.orgId });
+    // The rule's refusal, an erased user's 409 included (BUDGET_SETTERS writes), where it was decided.
+    const account = naming ? inBody.take() : own;
+    if (!account)
+      throw new NotFoundError((naming ? dto.orgId !== undefined : ownAccount(caller).kind === 'org') ? 'Org' : 'User');
+    if (account.kind === 'user' && erased.has(account.ownerId)) throw new AccountErasedError(409);
     const period = dto.period ?? 'lifetime';
     const expiresAt = dto.expiresAt === undefined ? null : instant(dto.expiresAt);
     return this.tx.run(async (m) => {
@@ -141,11 +165,11 @@ export class CreditBudgetsService {
 
   async update(
     caller: AuthUser,
-    named: ResolvedAccount | null,
+    accounts: BudgetReach,
     budgetId: string,
     dto: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
-    const before = await this.reachable(caller, named, budgetId, 'write');
+    const before = await this.reachable(caller, accounts, budgetId, 'write');
     return this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
       await this.accounts.changeBudget(m, before.id, {
@@ -165,8 +189,8 @@ export class CreditBudgetsService {
     });
   }
 
-  async delete(caller: AuthUser, named: ResolvedAccount | null, budgetId: string): Promise<void> {
-    const before = await this.reachable(caller, named, budgetId, 'write');
+  async delete(caller: AuthUser, accounts: BudgetReach, budgetId: string): Promise<void> {
+    const before = await this.reachable(caller, accounts, budgetId, 'write');
     await this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
       await this.accounts.removeBudget(m, before);
@@ -179,8 +203,8 @@ export class CreditBudgetsService {
     });
   }
 
-  async get(caller: AuthUser, named: ResolvedAccount | null, budgetId: string): Promise<BudgetResponseDto> {
-    return toBudgetDto(await this.reachable(caller, named, budgetId, 'read'));
+  async get(caller: AuthUser, accounts: BudgetReach, budgetId: string): Promise<BudgetResponseDto> {
+    return toBudgetDto(await this.reachable(caller, accounts, budgetId, 'read'));
   }
 
   /** An account's budgets by budgetId: the one named, else the caller's own, as the guard resolved it. */
@@ -202,14 +226,14 @@ export class CreditBudgetsService {
    */
   private async reachable(
     caller: AuthUser,
-    named: ResolvedAccount | null,
+    { named, own }: BudgetReach,
     budgetId: string,
     mode: 'read' | 'write',
   ): Promise<BudgetRow> {
     let row: BudgetRow | null;
     if (named) row = await this.tx.run((m) => this.accounts.budget(m, named.accountId, budgetId));
     else if (!isStaff(caller)) {
-      const own = await this.access.own(caller);
+      if (!own) throw new NotFoundError(ownAccount(caller).kind === 'org' ? 'Org' : 'User');
       row = await this.tx.run((m) => this.accounts.budget(m, own.accountId, budgetId));
     } else {
       const rows = await this.tx.run((m) => this.accounts.budgetsAnywhere(m, budgetId));
@@ -228,14 +252,13 @@ export class CreditBudgetsService {
     return row;
   }
 
-  /** The account a budget write names, under BUDGET_SETTERS (404 / 403; an erased user's: 409). */
+  /**
+   * A budget found by its id, which the request does not name with its account: the account its row
+   * names, under BUDGET_SETTERS (404 / 403; an erased user's: 409, the rule's `write`).
+   */
   private async writer(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<ResolvedAccount> {
-    const account =
-      named.userId === undefined && named.orgId === undefined
-        ? await this.access.own(caller)
-        : await this.access.resolve(caller, named, BUDGET_SETTERS, 'user');
+    const account = await this.access.resolve(caller, named, BUDGET_SETTERS, 'user');
     if (!account) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'User');
-    this.access.writable(account);
     return account;
   }
 

@@ -13,7 +13,7 @@ import {
 
 import { SELF_GRANT_MESSAGES, selfGrantForbiddenExamples } from '../../auth/access.js';
 import type { ResolvedAccount } from '../../auth/account-access.js';
-import { Auth, CurrentUser, NamedAccount } from '../../auth/auth.decorator.js';
+import { Auth, CurrentUser, NamedAccount, SidesInBody, type Taken } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import {
   domainErrorExample,
@@ -45,7 +45,7 @@ export class CreditTransfersController {
   constructor(@Inject(CreditTransfersService) private readonly transfers: CreditTransfersService) {}
 
   @IdempotentPost('transfers')
-  @Auth('supervisor')
+  @Auth('supervisor', { sides: ['from', 'to'] })
   @ApiOperation({
     operationId: 'transferCredits',
     summary: 'Move credits from one account to another, keeping their expiry (supervisor)',
@@ -108,8 +108,12 @@ export class CreditTransfersController {
       ),
     },
   })
-  transfer(@CurrentUser() user: AuthUser, @Body() body: CreateTransferDto): Promise<TransferResponseDto> {
-    return this.transfers.transfer(user, body);
+  transfer(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateTransferDto,
+    @SidesInBody() side: (name: 'from' | 'to') => Taken<ResolvedAccount | null>,
+  ): Promise<TransferResponseDto> {
+    return this.transfers.transfer(user, body, side);
   }
 
   @Get('transfers')

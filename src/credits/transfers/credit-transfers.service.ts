@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { AuditService } from '../../audit/audit.service.js';
 import { assertNotOwnGrant, SELF_GRANT_MESSAGES } from '../../auth/access.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount, sameAccount } from '../../auth/account-access.js';
+import { type ResolvedAccount, sameAccount } from '../../auth/account-access.js';
+import type { Taken } from '../../auth/auth.decorator.js';
 import { type AuthUser, roleSatisfies } from '../../auth/roles.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeTimeCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
@@ -33,33 +34,35 @@ export class CreditTransfersService {
     @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /**
    * One transfer in one transaction, with its audit entry. Separation of duties: below admin, nobody
    * transfers into their own account or into an organisation they are an active member of.
    */
-  async transfer(caller: AuthUser, body: CreateTransferDto): Promise<TransferView> {
+  /** `side`: the account each of the body's sides names, as the access guard read it (its `sides`). */
+  async transfer(
+    caller: AuthUser,
+    body: CreateTransferDto,
+    side: (name: 'from' | 'to') => Taken<ResolvedAccount | null>,
+  ): Promise<TransferView> {
     const from = accountName(body.from);
     const to = accountName(body.to);
     if (sameAccount(from, to)) throw new DomainError('VALIDATION', 'from and to must be different accounts');
     if (to.kind === 'user') assertNotOwnGrant(caller, to.ownerId, 'transfer');
-    // The two accounts as the resolver reads what the body names (the edge of a body): an org that
+    // The two accounts as the access guard read what the body names (the edge of a body): an org that
     // does not exist is NOT_A_MEMBER, as for every write naming an org (account-access.ts), and the
     // resolver names the caller as the org's member when they are one (separation of duties); a user
-    // without an account is a 404.
+    // without an account is a 404, an erased one's 409.
     const ids: (string | null)[] = [];
-    for (const side of [from, to]) {
-      this.access.writable(side);
-      if (side.kind === 'user') {
-        ids.push((await this.access.account(side, 'write'))?.accountId ?? null);
-        continue;
-      }
-      const org = await this.access.forWrite(caller, side.ownerId, { member: false });
-      if (side === to && org.memberId !== null && !roleSatisfies(caller.role, 'admin'))
+    for (const [name, named] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
+      const account = side(name).take();
+      if (name === 'to' && named.kind === 'org' && account!.memberId !== null && !roleSatisfies(caller.role, 'admin'))
         throw new DomainError('SELF_GRANT_FORBIDDEN', SELF_GRANT_MESSAGES.transferToOrg);
-      ids.push(org.accountId);
+      ids.push(account?.accountId ?? null);
     }
     const [fromId, toId] = ids;
     return this.tx.run(async (manager) => {

@@ -1,3 +1,4 @@
+import type { BodyNamed } from '../../auth/auth.decorator.js';
 import type { SimulationDto, SimulationResponseDto } from '../dto/simulations.dto.js';
 
 /**
@@ -7,6 +8,7 @@ import type { SimulationDto, SimulationResponseDto } from '../dto/simulations.dt
  * [UsageModule], use: SimulationsService })`).
  */
 export interface PriceSimulator {
-  simulate(body: SimulationDto): Promise<SimulationResponseDto>;
+  /** `named`: the account the body names, as the access guard resolved it (null: none, so no records). */
+  simulate(body: SimulationDto, named: BodyNamed): Promise<SimulationResponseDto>;
 }
 export const PRICE_SIMULATOR = Symbol('PRICE_SIMULATOR');

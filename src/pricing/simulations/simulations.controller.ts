@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Inject } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { Auth } from '../../auth/auth.decorator.js';
+import type { AccountRule } from '../../auth/account-access.js';
+import { Auth, type BodyNamed, NamedInBody } from '../../auth/auth.decorator.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { ApiHeavyReadRefusals } from '../../database/heavy-read-refusals.decorator.js';
 import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
@@ -12,13 +13,16 @@ import { PRICE_SIMULATOR, type PriceSimulator } from './price-simulator.js';
  * Simulations (docs/pricing.md "Simulations"): a pricing question answered over the usage records, by
  * the simulator the composition root hands in (`PRICE_SIMULATOR`, the usage module's).
  */
+/** The account whose records a simulation prices again (its body's `orgId`, else `userId`): any, for staff. */
+const SIMULATED_ACCOUNTS: AccountRule = { user: 'staff', org: 'staff' };
+
 @ApiTags('pricing')
 @Controller('api/pricing')
 export class SimulationsController {
   constructor(@Inject(PRICE_SIMULATOR) private readonly simulations: PriceSimulator) {}
 
   @IdempotentPost('simulations')
-  @Auth('supervisor')
+  @Auth('supervisor', { body: SIMULATED_ACCOUNTS, bodyOrNone: true })
   @HttpCode(200)
   @ApiOperation({
     operationId: 'simulatePricing',
@@ -50,7 +54,7 @@ export class SimulationsController {
     type: ErrorResponseDto,
   })
   @ApiHeavyReadRefusals()
-  simulate(@Body() body: SimulationDto): Promise<SimulationResponseDto> {
-    return this.simulations.simulate(body);
+  simulate(@Body() body: SimulationDto, @NamedInBody() named: BodyNamed): Promise<SimulationResponseDto> {
+    return this.simulations.simulate(body, named);
   }
 }

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 
-import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from '../../auth/account-access.js';
+import type { ResolvedAccount } from '../../auth/account-access.js';
+import type { BodyNamed } from '../../auth/auth.decorator.js';
 import { DomainError } from '../../common/errors/domain-error.js';
 import { toDate } from '../../common/validation/dates.js';
 import { HeavyReads } from '../../database/heavy-reads.js';
@@ -46,16 +47,16 @@ export function simulationInput(
 }
 
 /**
- * The id of the account the body names (`owner`), as the one resolver reads it (src/auth/account-access.ts:
- * the route's role already let the caller see every account): null when the owner has none (its records:
- * none); absent when the body names none (every account's).
+ * The id of the account the body names (`owner`), as the access guard resolved it (the route's role
+ * let the caller see every account): null when the owner has none (its records: none); absent when
+ * the body names none (every account's).
  */
-export async function namedAccountId(
-  access: Pick<AccountAccess, 'account'>,
+export function namedAccountId(
+  named: BodyNamed,
   owner: Pick<ResolvedAccount, 'kind' | 'ownerId'> | undefined,
-): Promise<{ accountId?: string | null }> {
+): { accountId?: string | null } {
   if (owner === undefined) return {};
-  return { accountId: (await access.account(owner))?.accountId ?? null };
+  return { accountId: named.take()?.accountId ?? null };
 }
 
 /**
@@ -68,12 +69,11 @@ export class SimulationsService implements PriceSimulator {
   constructor(
     private readonly repository: UsageStatsRepository,
     private readonly heavy: HeavyReads,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
-  async simulate(dto: SimulationDto): Promise<SimulationResponseDto> {
+  async simulate(dto: SimulationDto, named: BodyNamed): Promise<SimulationResponseDto> {
     const { owner, ...input } = simulationInput(dto);
-    return this.run({ ...input, ...(await namedAccountId(this.access, owner)), groupBy: dto.groupBy });
+    return this.run({ ...input, ...namedAccountId(named, owner), groupBy: dto.groupBy });
   }
 
   /** The statement run and summed (`record` grouping: one row per record, for tests). */
