@@ -158,44 +158,11 @@ export function Public(): MethodDecorator & ClassDecorator {
  */
 export function Auth(
   role: Role = 'user',
-  options: {
-    scope?: Scope | 'any';
-    meters?: true;
-    serviceKeys?: true;
-    account?: AccountRule;
-    portal?: PortalReach;
-    changesNothing?: true;
-    own?: OwnReach;
-    ownOrNone?: true;
-    alsoOwn?: true;
-    body?: AccountRule;
-    orgNotFound?: string;
-    bodyOrNone?: true;
-    bodyWrite?: WriteNeed;
-    session?: true;
-    bodyMember?: true;
-    sides?: readonly string[];
-  } = {},
+  /** The rule's options as AuthRule names them, an API key's scope as `scope`. */
+  options: Omit<AuthRule, 'public' | 'role' | 'apiKeyScope'> & { scope?: Scope | 'any' } = {},
 ) {
-  const rule: AuthRule = {
-    role,
-    apiKeyScope: role === 'user' ? options.scope : undefined,
-    ...(options.meters ? { meters: true } : {}),
-    ...(options.serviceKeys ? { serviceKeys: true } : {}),
-    ...(options.account ? { account: options.account } : {}),
-    ...(options.portal ? { portal: options.portal } : {}),
-    ...(options.changesNothing ? { changesNothing: true } : {}),
-    ...(options.own ? { own: options.own } : {}),
-    ...(options.ownOrNone ? { ownOrNone: true } : {}),
-    ...(options.alsoOwn ? { alsoOwn: true } : {}),
-    ...(options.body ? { body: options.body } : {}),
-    ...(options.orgNotFound ? { orgNotFound: options.orgNotFound } : {}),
-    ...(options.bodyOrNone ? { bodyOrNone: true } : {}),
-    ...(options.bodyWrite ? { bodyWrite: options.bodyWrite } : {}),
-    ...(options.session ? { session: true } : {}),
-    ...(options.bodyMember ? { bodyMember: true } : {}),
-    ...(options.sides ? { sides: options.sides } : {}),
-  };
+  const { scope, ...given } = options;
+  const rule: AuthRule = { role, apiKeyScope: role === 'user' ? scope : undefined, ...given };
   const keysAllowed = rule.apiKeyScope !== undefined;
   const who = options.account
     ? accountWho(options.account, role)
