@@ -36,7 +36,8 @@ describe('pricing re-rates', () => {
 
   const corrector: RecordCorrector = {
     async correctMany(manager, correction, items) {
-      chunkCalls += 1;
+      // This call's number, taken before the first await: lanes run at once, so the counter moves on meanwhile.
+      const call = ++chunkCalls;
       for (const item of items) calls.set(item.recordId, (calls.get(item.recordId) ?? 0) + 1);
       const lanes: { n: number }[] = await manager.query(
         `SELECT count(DISTINCT a.account_id % 2)::int AS n FROM usage_records u JOIN accounts a ON a.user_id = u.user_id
@@ -44,8 +45,8 @@ describe('pricing re-rates', () => {
         [items.map((i) => i.recordId)],
       );
       lanesPerCall.push(lanes[0].n);
-      if (failAtChunk !== null && chunkCalls === failAtChunk) throw new DatabaseUnavailableError(new Error('gone'));
-      if (deadlockAtChunk !== null && chunkCalls === deadlockAtChunk) {
+      if (call === failAtChunk) throw new DatabaseUnavailableError(new Error('gone'));
+      if (call === deadlockAtChunk) {
         // As TypeORM reports PostgreSQL's deadlock_detected: the chunk's transaction is rolled back.
         throw Object.assign(new Error('deadlock detected'), { driverError: { code: '40P01' } });
       }
