@@ -61,6 +61,30 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** How many free ports a start tries: each may be taken by another process before the server binds it. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * The server on a port free a moment before: between freePort() and the server's bind, any process
+ * of the machine may take it (an outgoing connection's ephemeral port among them), and the server
+ * then stops at once, before it touched the data; so another free port, a few times.
+ */
+async function startOnFreePort(
+  binaries: Parameters<typeof startServer>[0],
+  nextPort: () => Promise<number>,
+  options: Omit<Parameters<typeof startServer>[1], 'port'>,
+): Promise<{ port: number; server: Awaited<ReturnType<typeof startServer>> }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await nextPort();
+    try {
+      return { port, server: await startServer(binaries, { ...options, port }) };
+    } catch (error) {
+      const taken = error instanceof Error && error.message.includes('Address already in use');
+      if (!taken || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /**
  * The URL of the embedded server that a running service started on this data directory, or null
  * when none runs there: tools (the TypeORM CLI) use it instead of starting a second server.
@@ -176,6 +200,8 @@ export async function startEmbeddedPostgres(options: {
   /** DATA_DIR as configured (`./data`) and the service's PORT: the in-use sentence's advice. */
   shownAs?: string;
   servicePort?: number;
+  /** Where its port comes from: by default one the system has free at that moment. */
+  freePort?: () => Promise<number>;
 }): Promise<EmbeddedDatabase> {
   const log = options.log ?? ((msg: string) => process.stderr.write(`${msg}\n`));
   const isRoot = process.getuid?.() === 0;
@@ -191,10 +217,8 @@ export async function startEmbeddedPostgres(options: {
   // The data directory must belong to the user the server runs as.
   else if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
 
-  const port = await freePort();
-  const server = await startServer(binaries, {
+  const { port, server } = await startOnFreePort(binaries, options.freePort ?? freePort, {
     dataDir,
-    port,
     flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     runAs,
   });
