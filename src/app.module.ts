@@ -22,6 +22,8 @@ import { AppConfigModule } from './config/config.module.js';
 import { AllocateRoutesModule } from './credits/allocate/allocate-routes.module.js';
 import { ReconcileRoutesModule } from './credits/balances/reconcile-routes.module.js';
 import { CreditsModule } from './credits/credits.module.js';
+import { RunwayRoutesModule } from './credits/runway/runway-routes.module.js';
+import { StatementRoutesModule } from './credits/statements/statement-routes.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ENTITIES } from './entities.js';
 import { EventsModule } from './events/events.module.js';
@@ -30,6 +32,7 @@ import { FeaturesModule } from './features/features.module.js';
 import { FeaturesService } from './features/features.service.js';
 import { FinanceModule } from './finance/finance.module.js';
 import { ReconciliationsModule } from './finance/reconciliations.module.js';
+import { StatementAnswers } from './finance/statement-answers.js';
 import { StatementsModule } from './finance/statements.module.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -53,6 +56,7 @@ import { PurchasesService } from './purchases/purchases.service.js';
 import { ReratesModule } from './rerates/rerates.module.js';
 import { ReratesService } from './rerates/rerates.service.js';
 import { RunwayModule } from './runway/runway.module.js';
+import { RunwayService } from './runway/runway.service.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 import { SimulationsService } from './usage/simulations/simulations.service.js';
@@ -97,14 +101,14 @@ export class AppModule {
         UsersModule,
         PricingModule,
         CreditsModule,
-        // The rest of /api/credits, in the order the OpenAPI document lists it: reconcile and the
-        // manual grant (handed the purchases' refund check and the promotions' signup credits), then
-        // the statement, the runway and the review queue (usage's first route), each served by the
-        // folder whose answer it is.
+        // The rest of /api/credits, in the order the OpenAPI document lists it: reconcile, the manual
+        // grant, the statement and the runway (handed the purchases' refund check, the promotions'
+        // signup credits, finance's statements and the runway's projection), then the review queue
+        // (usage's first route, whose item its resolve route answers too).
         ReconcileRoutesModule.forRoot({ imports: [PurchasesModule], use: PurchasesService }),
         AllocateRoutesModule.forRoot({ imports: [PromotionsModule], use: SignupCreditsService }),
-        StatementsModule,
-        RunwayModule,
+        StatementRoutesModule.forRoot({ imports: [StatementsModule], use: StatementAnswers }),
+        RunwayRoutesModule.forRoot({ imports: [RunwayModule], use: RunwayService }),
         UsageModule,
         SimulationRoutesModule.forRoot({ imports: [UsageModule], use: SimulationsService }),
         StreamingSessionsModule,

@@ -24,10 +24,11 @@ import { CreditTransfersService } from './transfers/credit-transfers.service.js'
 /**
  * The credits tenants (docs/architecture.md): the routes of `/api/credits` and the rules above the
  * engine (src/engine/), each a room: balances and reads, auto-recharge, transfers, limits, budgets,
- * notices, quotes and the admin movements. Every credit they move goes through the engine. Reconcile
- * and the manual grant are served by their routes modules (`ReconcileRoutesModule`,
- * `AllocateRoutesModule`), handed what they read of purchases and promotions by the composition
- * root; the statement, the runway and the review queue by the folders whose answers they are.
+ * notices, quotes and the admin movements. Every credit they move goes through the engine. Reconcile,
+ * the manual grant, a user's statement and the runway are served by their routes modules
+ * (`ReconcileRoutesModule`, `AllocateRoutesModule`, `StatementRoutesModule`, `RunwayRoutesModule`),
+ * handed what they read of purchases, promotions, finance and the runway by the composition root; the
+ * review queue by usage, whose resolve route answers its item too.
  */
 @Module({
   imports: [AuditModule, ChangesModule, AccountsModule, PricingModule, EngineModule],

@@ -1,26 +1,10 @@
 import { fromMinor } from '../common/money/currencies.js';
+import type { StatementKind } from '../credits/dto/statements.dto.js';
 
 /**
  * A month's statement of one account (docs/statements.md), made from its ledger: pure functions that
  * turn the ledger's movements into the statement's lines and render them as CSV.
  */
-
-export const STATEMENT_KINDS = [
-  'purchase',
-  'grant',
-  'plan',
-  'promotion',
-  'transfer_in',
-  'transfer_out',
-  'usage',
-  'expiry',
-  'refund',
-  'chargeback',
-  'void',
-  'debt',
-  'correction',
-] as const;
-export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
 /** One movement the statement counts, as the repository reads it (`at` orders them). */
 export interface Movement {

@@ -1,6 +1,6 @@
 import PDFDocument from 'pdfkit';
 
-import type { StatementResponseDto } from './dto/statements.dto.js';
+import type { StatementResponseDto } from '../credits/dto/statements.dto.js';
 
 const MARGIN = 50;
 const COLUMNS = {

@@ -1,17 +1,15 @@
 import { Module } from '@nestjs/common';
 
-import { StatementAnswers } from './statement-route.js';
-import { StatementsController } from './statements.controller.js';
+import { StatementAnswers } from './statement-answers.js';
 import { StatementsRepository } from './statements.repository.js';
 import { StatementsService } from './statements.service.js';
 
 /**
- * Monthly statements of an account, in JSON, CSV and PDF (docs/statements.md): a user's routes under
- * the credits API (`/api/credits/statement`, StatementsController), and the answers the orgs folder's
- * route gives (an org's, OrgStatementController).
+ * Monthly statements of an account, in JSON, CSV and PDF (docs/statements.md): the answers a user's
+ * routes under the credits API give (`/api/credits/statement`, the credits tenants' StatementsController,
+ * handed them by the composition root) and the orgs folder's route (an org's, OrgStatementController).
  */
 @Module({
-  controllers: [StatementsController],
   providers: [StatementsRepository, StatementsService, StatementAnswers],
   exports: [StatementAnswers],
 })

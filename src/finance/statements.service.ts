@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
+import type { StatementResponseDto } from '../credits/dto/statements.dto.js';
 import { Transactions } from '../database/transactions.js';
-import type { StatementResponseDto } from './dto/statements.dto.js';
 import { monthBounds, monthOf, statementLines } from './statement-lines.js';
 import { StatementsRepository } from './statements.repository.js';
 

@@ -3,8 +3,9 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { Auth, NamedAccount } from '../auth/auth.decorator.js';
-import { StatementQueryDto } from '../finance/dto/statements.dto.js';
-import { StatementAnswers, StatementRoute } from '../finance/statement-route.js';
+import { StatementQueryDto } from '../credits/dto/statements.dto.js';
+import { StatementRoute } from '../credits/statements/statement-route.js';
+import { StatementAnswers } from '../finance/statement-answers.js';
 
 /**
  * An organisation's monthly statement (its readers, staff), as the finance module answers a user's

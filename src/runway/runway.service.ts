@@ -4,14 +4,18 @@ import type { ResolvedAccount } from '../auth/account-access.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import { toDate } from '../common/validation/dates.js';
+import { RUNWAY_DEFAULT_DAYS, type RunwayQueryDto, type RunwayResponseDto } from '../credits/dto/runway.dto.js';
+import type { RunwayProjection } from '../credits/runway/runway-projection.js';
 import { periodIndexAt, periodStart } from '../plans/periods.js';
-import { RUNWAY_DEFAULT_DAYS, type RunwayQueryDto, type RunwayResponseDto } from './dto/runway.dto.js';
 import { DAY_MS, HORIZON_DAYS, perDay, projectRunway, type RunwayGrant } from './runway.js';
 import { RunwayRepository, type SubscriptionRow } from './runway.repository.js';
 
-/** The day an account's credits run out (docs/credits.md "Runway"): read in one snapshot, then projected. */
+/**
+ * The day an account's credits run out (docs/credits.md "Runway"): read in one snapshot, then projected.
+ * The credits tenants' route (`GET /api/credits/runway`) is handed it as its RUNWAY_PROJECTION.
+ */
 @Injectable()
-export class RunwayService {
+export class RunwayService implements RunwayProjection {
   constructor(
     private readonly repo: RunwayRepository,
     @Inject(CLOCK) private readonly clock: Clock,

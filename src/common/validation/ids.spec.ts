@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 import { AutoRechargeAccountDto } from '../../credits/dto/auto-recharge.dto.js';
 import { ListBudgetsQueryDto } from '../../credits/dto/budgets.dto.js';
+import { RunwayQueryDto } from '../../credits/dto/runway.dto.js';
 import { ListPurchasesQueryDto } from '../../purchases/dto/purchases.dto.js';
-import { RunwayQueryDto } from '../../runway/dto/runway.dto.js';
 
 const PATTERN = 'orgId must be 3–50 of a-z 0-9 - _, starting with a letter or digit';
 

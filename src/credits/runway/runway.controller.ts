@@ -1,26 +1,26 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { orgRoleRefusal, type ResolvedAccount } from '../auth/account-access.js';
-import { Auth, NamedAccount } from '../auth/auth.decorator.js';
-import { isOrgReader } from '../auth/org-roles.js';
-import { DomainError } from '../common/errors/domain-error.js';
-import { ErrorResponseDto } from '../common/errors/error-response.dto.js';
-import { ApiNotFoundOf } from '../common/errors/not-found.decorator.js';
-import { RunwayQueryDto, RunwayResponseDto } from './dto/runway.dto.js';
-import { RunwayService } from './runway.service.js';
+import { orgRoleRefusal, type ResolvedAccount } from '../../auth/account-access.js';
+import { Auth, NamedAccount } from '../../auth/auth.decorator.js';
+import { isOrgReader } from '../../auth/org-roles.js';
+import { DomainError } from '../../common/errors/domain-error.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
+import { RunwayQueryDto, RunwayResponseDto } from '../dto/runway.dto.js';
+import { RUNWAY_PROJECTION, type RunwayProjection } from './runway-projection.js';
 
 const WHAT = 'read its money and usage';
 
 /**
- * The runway (`GET /api/credits/runway`, docs/credits.md "Runway"): a route of the credits API served
- * by the folder whose projection it answers. The access guard resolves the account the query names,
- * else the caller's own (`own: 'account'`), and hands it over.
+ * The runway (`GET /api/credits/runway`, docs/credits.md "Runway"): the runway module's projection
+ * (RUNWAY_PROJECTION, handed in by the composition root). The access guard resolves the account the
+ * query names, else the caller's own (`own: 'account'`), and hands it over.
  */
 @ApiTags('credits')
 @Controller('api/credits')
 export class RunwayController {
-  constructor(private readonly runway: RunwayService) {}
+  constructor(@Inject(RUNWAY_PROJECTION) private readonly runway: RunwayProjection) {}
 
   @Get('runway')
   @Auth('user', {

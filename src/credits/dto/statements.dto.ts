@@ -3,7 +3,6 @@ import { IsIn, IsString, Matches } from 'class-validator';
 
 import { ApiInteger } from '../../common/validation/integers.js';
 import { IsOptional } from '../../common/validation/optional.js';
-import { STATEMENT_KINDS, type StatementKind } from '../statement-lines.js';
 
 export const STATEMENT_FORMATS = ['json', 'csv', 'pdf'] as const;
 export type StatementFormat = (typeof STATEMENT_FORMATS)[number];
@@ -24,6 +23,24 @@ export class StatementQueryDto {
   @IsIn(STATEMENT_FORMATS)
   format?: StatementFormat;
 }
+
+/** The kinds of a statement's lines (docs/statements.md), as finance's `statementLines()` names them. */
+export const STATEMENT_KINDS = [
+  'purchase',
+  'grant',
+  'plan',
+  'promotion',
+  'transfer_in',
+  'transfer_out',
+  'usage',
+  'expiry',
+  'refund',
+  'chargeback',
+  'void',
+  'debt',
+  'correction',
+] as const;
+export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
 export class StatementLineDto {
   @ApiProperty({ format: 'date', example: '2026-11-03', description: 'The UTC day' })
