@@ -18,6 +18,7 @@ import {
   type ResolvedAccount,
   type WriteNeed,
 } from '../auth/account-access.js';
+import { isServicePrincipal } from '../auth/metering.js';
 import type { OrgRole } from '../auth/org-roles.js';
 import type { AuthUser, Role } from '../auth/roles.js';
 import { NotFoundError } from '../common/errors/domain-error.js';
@@ -138,13 +139,6 @@ export class AccountResolver implements AccountAccess {
     return resolved(owner, read.accountId, caller.userId, owner.kind === 'org' ? read.role : null, true);
   }
 
-  opened(
-    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-    manager: EntityManager,
-  ): Promise<{ accountId: string; createdAt: Date } | null> {
-    return this.accounts.opened(manager, owner.kind, owner.ownerId);
-  }
-
   async account(owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>, write?: 'write'): Promise<ResolvedAccount | null> {
     if (write) this.writable(owner);
     const read = await this.standing(owner, '');
@@ -160,7 +154,8 @@ export class AccountResolver implements AccountAccess {
     decidePortalWrite(caller, orgId);
     if (orgId === undefined) return this.own({ ...caller, orgId: undefined }, manager);
     const read = await this.standing({ kind: 'org', ownerId: orgId }, caller.userId, manager);
-    decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, need);
+    const needed = need.services && isServicePrincipal(caller) ? { member: false } : need;
+    decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, caller.userId, needed);
     return resolved({ kind: 'org', ownerId: orgId }, read.accountId!, caller.userId, read.role);
   }
 }

@@ -169,20 +169,17 @@ export class AccountsRepository {
     );
   }
 
-  /** The account of a user or an org with when it was opened (its owner's creation); null when there is none. */
-  async opened(
-    manager: EntityManager,
-    kind: 'user' | 'org',
-    ownerId: string,
-  ): Promise<{ accountId: string; createdAt: Date } | null> {
-    const rows: { account_id: string; created_at: Date }[] = await manager.query(
-      kind === 'user'
-        ? `SELECT a.account_id, u.created_at FROM accounts a JOIN user_accounts u ON u.user_id = a.user_id
-            WHERE a.user_id = $1`
-        : `SELECT a.account_id, o.created_at FROM accounts a JOIN orgs o ON o.org_id = a.org_id WHERE a.org_id = $1`,
-      [ownerId],
+  /** When the account was opened (its user's or org's creation); null when there is no such account. */
+  async opened(manager: EntityManager, accountId: string): Promise<Date | null> {
+    const rows: { created_at: Date }[] = await manager.query(
+      `SELECT COALESCE(u.created_at, o.created_at) AS created_at
+         FROM accounts a
+         LEFT JOIN user_accounts u ON u.user_id = a.user_id
+         LEFT JOIN orgs o ON o.org_id = a.org_id
+        WHERE a.account_id = $1`,
+      [accountId],
     );
-    return rows[0] ? { accountId: rows[0].account_id, createdAt: rows[0].created_at } : null;
+    return rows[0]?.created_at ?? null;
   }
 
   /**

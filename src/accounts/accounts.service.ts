@@ -217,4 +217,12 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   exists(manager: EntityManager, userId: string): Promise<boolean> {
     return this.users.exists(manager, userId);
   }
+
+  /**
+   * When the account `accountId` was opened (its user's or org's creation), read in `manager`, for a
+   * rule that depends on its age (a promotion for new accounts); null: no such account.
+   */
+  opened(manager: EntityManager, accountId: string): Promise<Date | null> {
+    return this.users.opened(manager, accountId);
+  }
 }

@@ -19,6 +19,12 @@ export class OrgRecordsRepository {
     return rows.length > 0;
   }
 
+  /** Locks the org's row: membership changes of one org serialise (the last owner stays); false: none. */
+  async lockOrg(m: EntityManager, orgId: string): Promise<boolean> {
+    const rows: unknown[] = await m.query(`SELECT 1 FROM orgs WHERE org_id = $1 FOR NO KEY UPDATE`, [orgId]);
+    return rows.length > 0;
+  }
+
   /** Sets the org's model list (null: every model); false when there is no such org. */
   async setModels(m: EntityManager, orgId: string, models: string[] | null): Promise<boolean> {
     const rows: unknown[] = await m.query(`UPDATE orgs SET models = $2 WHERE org_id = $1 RETURNING 1`, [orgId, models]);

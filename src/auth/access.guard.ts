@@ -15,6 +15,7 @@ import {
   type BodyResolution,
   NAMED_ERASED,
   OWN_ACCOUNT,
+  OWN_WRITE,
   PORTAL_SESSION,
   RESOLVED_ACCOUNT,
   type Settled,
@@ -187,6 +188,22 @@ export class AccessGuard implements CanActivate {
   }
 
   /**
+   * The caller's own account (null: none yet), for a route on an object found by its id (`alsoOwn`);
+   * where the route's rule writes, that rule applied to it as well, its refusal kept (OwnWrite).
+   */
+  private async alsoOwn(user: AuthUser, request: object, rule: AuthRule): Promise<void> {
+    const own = await this.ownOrNone(user);
+    const found = request as Record<symbol, unknown>;
+    found[OWN_ACCOUNT] = own;
+    const writing = rule.account?.write ? rule.account : null;
+    if (!writing) return;
+    const named = (o: ResolvedAccount) => (o.kind === 'org' ? { orgId: o.ownerId } : { userId: o.ownerId });
+    found[OWN_WRITE] = own
+      ? await settle(() => this.access.resolve(user, named(own), writing, rule.role))
+      : { value: null };
+  }
+
+  /**
    * The account the request names under the route's rule, else (`own`) the caller's own: resolved
    * here, once, for the handler (NamedAccount). Decided now, answered after validation
    * (AnswerAccess): bad input is a 400 whoever asks.
@@ -209,7 +226,7 @@ export class AccessGuard implements CanActivate {
           ? await this.access.own(rule.own === 'user' ? { ...user, orgId: undefined } : user)
           : null;
       (request as Record<symbol, unknown>)[RESOLVED_ACCOUNT] = resolved;
-      if (rule.alsoOwn && !resolved) (request as Record<symbol, unknown>)[OWN_ACCOUNT] = await this.ownOrNone(user);
+      if (rule.alsoOwn && !resolved) await this.alsoOwn(user, request, rule);
     } catch (refusal) {
       // The caller's own account not made yet, on a route that reads none as nothing (`ownOrNone`).
       if (!names && rule.ownOrNone && refusal instanceof NotFoundError) return true;

@@ -91,6 +91,8 @@ export interface WriteNeed {
   member: boolean;
   org?: 'reader' | 'manager';
   what?: string;
+  /** Service principals write for any existing org, member or not (a redemption). */
+  services?: true;
 }
 
 /**
@@ -152,15 +154,6 @@ export interface AccountAccess {
   mayReach(caller: AuthUser, named: { userId?: string; orgId?: string }, rule: AccountRule): Promise<boolean>;
   /** The caller's own account: a portal session's, an org key's org, else the user's. */
   own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount>;
-  /**
-   * The account `owner` names with when it was opened (its user's or org's creation), read in
-   * `manager`'s transaction, for a rule that depends on its age (a promotion for new accounts); null:
-   * none. The caller has applied the rule (`forWrite`).
-   */
-  opened(
-    owner: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-    manager: EntityManager,
-  ): Promise<{ accountId: string; createdAt: Date } | null>;
   /**
    * The account of an owner a caller the rule already let through names (a service principal's write);
    * null: none. `write`: an erased user's is 409 ACCOUNT_ERASED, as every write for one is.

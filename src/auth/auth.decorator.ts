@@ -62,7 +62,9 @@ export interface AuthRule {
   /**
    * Where the account the route names is none (it names none, or a user names themself before their
    * account exists), the caller's own as well, for a service that falls back on it (OwnAccount; null:
-   * none yet): an object found by its own id (a budget).
+   * none yet): an object found by its own id (a budget). On a route whose account rule writes, that
+   * rule applied to the caller's own account too, its refusal kept for the service to answer once the
+   * object is found (OwnWrite).
    */
   alsoOwn?: true;
   /**
@@ -113,6 +115,8 @@ export const ACCESS_REFUSAL = Symbol('ACCESS_REFUSAL');
 export const RESOLVED_ACCOUNT = Symbol('RESOLVED_ACCOUNT');
 /** Where the access guard leaves the caller's own account (AuthRule `alsoOwn`; null: none). */
 export const OWN_ACCOUNT = Symbol('OWN_ACCOUNT');
+/** Where the access guard leaves the caller's own account under a writing rule, or its refusal (AuthRule `alsoOwn`). */
+export const OWN_WRITE = Symbol('OWN_WRITE');
 /** Where the access guard leaves the account a body names, or its refusal (AuthRule `body`). */
 export const BODY_ACCOUNT = Symbol('BODY_ACCOUNT');
 /** Where the access guard leaves the account a body's write is for, or its refusal (AuthRule `bodyWrite`). */
@@ -269,6 +273,15 @@ const taken = <T>(found: Settled<T> | undefined, what: string): Taken<T> => ({
     return found.value;
   },
 });
+
+/**
+ * The caller's own account under the route's writing rule (AuthRule `alsoOwn`): `take()` answers it
+ * (null: none yet) or throws the rule's refusal (404 / 403, an erased user's 409), where the service
+ * decides, once the object it writes is found in that account.
+ */
+export const OwnWrite = createParamDecorator((_data: unknown, ctx: ExecutionContext): Taken<ResolvedAccount | null> =>
+  taken((ctx.switchToHttp().getRequest() as Record<symbol, Settled<ResolvedAccount | null>>)[OWN_WRITE], 'own write'),
+);
 
 /**
  * The account a write's body is for (AuthRule `bodyWrite`): the org it names, else the caller's own

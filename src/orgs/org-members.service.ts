@@ -5,7 +5,7 @@ import { AccountsService } from '../accounts/accounts.service.js';
 import { OrgRecordsService } from '../accounts/org-records.service.js';
 import type { OrgRole, SpendLimitPeriod } from '../accounts/org-roles.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { ACCOUNT_ACCESS, type AccountAccess, isStaff, type ResolvedAccount } from '../auth/account-access.js';
+import { isStaff, type ResolvedAccount } from '../auth/account-access.js';
 import { type AuthUser, roleSatisfies } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
 import { AccountErasedError, DomainError, NotFoundError } from '../common/errors/domain-error.js';
@@ -30,7 +30,6 @@ export class OrgMembersService {
     @Inject(StreamingSessionsService) private readonly streaming: StreamingSessionsService,
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
     @Inject(CreditAccountsService) private readonly caps: CreditAccountsService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
   ) {}
 
   /** The memberships with their limits (the credits module's caps) and what each spent at the app's clock. */
@@ -184,9 +183,8 @@ export class OrgMembersService {
     need: 'member' | 'manager',
     what: string,
   ): Promise<OrgStanding> {
-    if (!(await this.repo.lockOrg(m, orgId))) throw new NotFoundError('Org');
     // The access guard decided before the lock; under it, the same rule again (a demotion in between).
-    const account = await this.access.resolve(caller, { orgId }, { org: need, what }, 'supervisor', m);
+    const account = await this.records.lockForMembers(m, caller, orgId, { org: need, what });
     return { staff: isStaff(caller), role: account?.memberRole ?? null, accountId: account?.accountId ?? null };
   }
 

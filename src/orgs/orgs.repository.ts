@@ -72,12 +72,6 @@ export class OrgsRepository {
     return rows.length > 0;
   }
 
-  /** Locks the org's row: membership changes of one org serialise (the last owner stays). */
-  async lockOrg(m: EntityManager, orgId: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(`SELECT 1 FROM orgs WHERE org_id = $1 FOR NO KEY UPDATE`, [orgId]);
-    return rows.length > 0;
-  }
-
   /** Orgs oldest first, matching `search` in id or name (case-insensitive), after the cursor. */
   async listOrgs(query: {
     search?: string;

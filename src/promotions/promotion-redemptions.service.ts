@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { AccountsService } from '../accounts/accounts.service.js';
 import type { AccountKind } from '../accounts/entities/account.entity.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount, type WriteNeed } from '../auth/account-access.js';
+import type { AccountRule, ResolvedAccount, WriteNeed } from '../auth/account-access.js';
+import type { BodyNamed, Taken } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
 import { Changes } from '../changes/changes.js';
@@ -21,7 +23,26 @@ const HOUR_MS = 3_600_000;
 /** The refusals a guesser learns something from: they count against the hour's limit. */
 const REFUSALS = new Set([403, 404, 409]);
 /** Who may redeem for an org a body names: its owners and admins; a service principal any existing org. */
-const MANAGERS: WriteNeed = { member: true, org: 'manager', what: 'redeem codes for it' };
+export const REDEEMING_MANAGERS: WriteNeed = {
+  member: true,
+  org: 'manager',
+  what: 'redeem codes for it',
+  services: true,
+};
+/** The user a body names: the caller themself, or any user for a service principal (which alone may name another). */
+export const REDEEMING_USERS: AccountRule = { user: 'holder', services: true };
+
+/**
+ * The accounts a redemption may be for, as the access guard read them before the service decides:
+ * the org the body names (or a portal session's account) under REDEEMING_MANAGERS (`forOrg`; null
+ * when the body names no org and the caller holds no portal token); the user the body names under
+ * REDEEMING_USERS (`named`); the caller's own user account (`own`; null: none yet).
+ */
+export interface RedemptionReach {
+  forOrg: Taken<ResolvedAccount | null>;
+  named: BodyNamed;
+  own: ResolvedAccount | null;
+}
 
 /**
  * Redeeming a promotion code (docs/selling.md). The code's row is locked first, then (in the grant)
@@ -37,10 +58,10 @@ export class PromotionRedemptionsService {
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(Changes) private readonly changes: Changes,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(AccountsService) private readonly accounts: AccountsService,
   ) {}
 
-  async redeem(caller: AuthUser, body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
+  async redeem(caller: AuthUser, body: RedeemPromotionDto, accounts: RedemptionReach): Promise<RedemptionResponseDto> {
     const target = this.targetOf(caller, body);
     const now = new Date(this.changes.clock.now());
     const counters = this.countersOf(caller, target);
@@ -48,7 +69,7 @@ export class PromotionRedemptionsService {
     const full = counters.flatMap((c, i) => (seen[i] && seen[i].failures >= c.limit ? [seen[i].windowStart] : []));
     if (full.length > 0) throw this.tooMany(full, now);
     try {
-      return await this.changes.tx.run((manager) => this.redeemIn(manager, caller, target, body.code, now));
+      return await this.changes.tx.run((manager) => this.redeemIn(manager, caller, target, body, accounts, now));
     } catch (error) {
       if (!(error instanceof DomainError) || !REFUSALS.has(error.status)) throw error;
       const counted = await Promise.all(counters.map((c) => this.repo.addFailure(c.principal, now)));
@@ -102,24 +123,25 @@ export class PromotionRedemptionsService {
     manager: EntityManager,
     caller: AuthUser,
     target: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
-    code: string,
+    body: RedeemPromotionDto,
+    accounts: RedemptionReach,
     now: Date,
   ): Promise<RedemptionResponseDto> {
-    // The one access rule for a write naming an account (src/accounts/account-resolver.ts): a portal
+    // The one access rule for a write naming an account, as the access guard applied it: a portal
     // token for its session's account only; an org that does not exist, or of which the caller is no
-    // active member, 403 NOT_A_MEMBER; a member below its managers, 403. A service principal's
-    // redemption for a user it names is its own to make.
+    // active member, 403 NOT_A_MEMBER; a member below its managers, 403; the caller's own account
+    // otherwise. A service principal's redemption for a user it names is its own to make.
     const service = isServicePrincipal(caller);
     const orgId = target.kind === 'org' ? target.ownerId : null;
-    if (orgId !== null || !service)
-      await this.access.forWrite(caller, orgId ?? undefined, service ? { member: false } : MANAGERS, manager);
-    const promotion = await this.repo.lock(manager, code.toUpperCase());
+    let account = orgId !== null || !service ? (accounts.forOrg.take() ?? ownOrRefused(accounts.own)) : null;
+    const promotion = await this.repo.lock(manager, body.code.toUpperCase());
     if (!promotion || !redeemableAt(promotion, now)) {
       throw new DomainError('PROMOTION_NOT_FOUND', PROMOTION_NOT_FOUND_MESSAGE);
     }
-    const account = await this.access.opened(target, manager);
-    if (!account) throw new NotFoundError(orgId !== null ? 'Org' : 'User');
-    assertEligible(promotion, target.kind, account.createdAt, now);
+    account ??= ownOrRefused(body.userId !== undefined ? accounts.named.take() : accounts.own);
+    const openedAt = await this.accounts.opened(manager, account.accountId);
+    if (!openedAt) throw new NotFoundError(orgId !== null ? 'Org' : 'User');
+    assertEligible(promotion, target.kind, openedAt, now);
     const redeemed = await this.repo.redeemedBy(manager, promotion.code, account.accountId);
     if (redeemed >= promotion.perAccount) {
       throw new DomainError('PROMOTION_ALREADY_REDEEMED', 'This account has redeemed this code as often as it may');
@@ -161,6 +183,12 @@ export class PromotionRedemptionsService {
     });
     return answer;
   }
+}
+
+/** A user's account the guard read (null: none, 404 as the user's). */
+function ownOrRefused(account: ResolvedAccount | null): ResolvedAccount {
+  if (!account) throw new NotFoundError('User');
+  return account;
 }
 
 /** A refusal counter of `promotion_failures` and the refusals it allows in its hour. */

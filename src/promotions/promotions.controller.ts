@@ -13,8 +13,16 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 
-import { orgRoleRefusal } from '../auth/account-access.js';
-import { Auth, CurrentUser } from '../auth/auth.decorator.js';
+import { orgRoleRefusal, type ResolvedAccount } from '../auth/account-access.js';
+import {
+  Auth,
+  type BodyNamed,
+  CurrentUser,
+  NamedAccount,
+  NamedInBody,
+  type Taken,
+  WriteInBody,
+} from '../auth/auth.decorator.js';
 import type { AuthUser } from '../auth/roles.js';
 import { StaffRead } from '../auth/staff-read.decorator.js';
 import { commonErrorExamples, domainErrorExample } from '../common/errors/error-examples.js';
@@ -30,7 +38,7 @@ import {
   RedemptionResponseDto,
   UpdatePromotionDto,
 } from './dto/promotions.dto.js';
-import { PromotionRedemptionsService } from './promotion-redemptions.service.js';
+import { PromotionRedemptionsService, REDEEMING_MANAGERS, REDEEMING_USERS } from './promotion-redemptions.service.js';
 import { PROMOTION_NOT_FOUND_MESSAGE } from './promotion-views.js';
 import { PromotionsService } from './promotions.service.js';
 
@@ -166,7 +174,14 @@ export class PromotionsController {
     },
   })
   @IdempotentPost('redeem')
-  @Auth('user', { scope: 'usage:ingest', portal: 'any' })
+  @Auth('user', {
+    scope: 'usage:ingest',
+    portal: 'any',
+    own: 'user',
+    ownOrNone: true,
+    body: REDEEMING_USERS,
+    bodyWrite: REDEEMING_MANAGERS,
+  })
   @ApiOperation({
     operationId: 'redeemPromotion',
     summary: 'Redeem a promotion code: one promotional allocation',
@@ -201,7 +216,13 @@ export class PromotionsController {
       ),
     },
   })
-  redeem(@CurrentUser() user: AuthUser, @Body() body: RedeemPromotionDto): Promise<RedemptionResponseDto> {
-    return this.redemptions.redeem(user, body);
+  redeem(
+    @CurrentUser() user: AuthUser,
+    @Body() body: RedeemPromotionDto,
+    @WriteInBody() forOrg: Taken<ResolvedAccount | null>,
+    @NamedInBody() named: BodyNamed,
+    @NamedAccount() own: ResolvedAccount | null,
+  ): Promise<RedemptionResponseDto> {
+    return this.redemptions.redeem(user, body, { forOrg, named, own });
   }
 }

@@ -19,6 +19,8 @@ import {
   NamedErased,
   NamedInBody,
   OwnAccount,
+  OwnWrite,
+  type Taken,
 } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { domainErrorExample } from '../../common/errors/error-examples.js';
@@ -187,9 +189,10 @@ export class BudgetsController {
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
     @OwnAccount() own: ResolvedAccount | null,
+    @OwnWrite() ownWrite: Taken<ResolvedAccount | null>,
     @Body() body: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
-    return this.budgets.update(caller, { named, own }, params.budgetId, body);
+    return this.budgets.update(caller, { named, own, ownWrite }, params.budgetId, body);
   }
 
   @Delete(':budgetId')
@@ -217,7 +220,8 @@ export class BudgetsController {
     @Query() _query: BudgetAccountQueryDto,
     @NamedAccount() named: ResolvedAccount | null,
     @OwnAccount() own: ResolvedAccount | null,
+    @OwnWrite() ownWrite: Taken<ResolvedAccount | null>,
   ): Promise<void> {
-    await this.budgets.delete(caller, { named, own }, params.budgetId);
+    await this.budgets.delete(caller, { named, own, ownWrite }, params.budgetId);
   }
 }

@@ -1,15 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { ErasedAccounts } from '../../accounts/erased-accounts.js';
 import { AuditService } from '../../audit/audit.service.js';
-import {
-  ACCOUNT_ACCESS,
-  type AccountAccess,
-  type AccountRule,
-  ownAccount,
-  type ResolvedAccount,
-} from '../../auth/account-access.js';
-import type { BodyNamed } from '../../auth/auth.decorator.js';
+import { type AccountRule, ownAccount, type ResolvedAccount } from '../../auth/account-access.js';
+import type { BodyNamed, Taken } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { AccountErasedError, DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { decodeIdCursor, DEFAULT_LIMIT, type Page, toPage } from '../../common/http/pagination.js';
@@ -36,6 +31,11 @@ export const BUDGET_READERS: AccountRule = { user: 'holder', org: 'reader', what
 export interface BudgetReach {
   named: ResolvedAccount | null;
   own: ResolvedAccount | null;
+}
+
+/** A write's reach: with the caller's own account under BUDGET_SETTERS, as the guard applied it (OwnWrite). */
+export interface BudgetWriteReach extends BudgetReach {
+  ownWrite: Taken<ResolvedAccount | null>;
 }
 
 const instant = (value: string) => new Date(parseInstant(value)!.ms);
@@ -79,7 +79,7 @@ export class CreditBudgetsService {
     @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
     @Inject(Transactions) private readonly tx: Transactions,
     @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(ErasedAccounts) private readonly erased: ErasedAccounts,
   ) {}
 
   /**
@@ -165,11 +165,11 @@ export class CreditBudgetsService {
 
   async update(
     caller: AuthUser,
-    accounts: BudgetReach,
+    accounts: BudgetWriteReach,
     budgetId: string,
     dto: UpdateBudgetDto,
   ): Promise<BudgetResponseDto> {
-    const before = await this.reachable(caller, accounts, budgetId, 'write');
+    const before = await this.writable(caller, accounts, budgetId);
     return this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
       await this.accounts.changeBudget(m, before.id, {
@@ -189,8 +189,8 @@ export class CreditBudgetsService {
     });
   }
 
-  async delete(caller: AuthUser, accounts: BudgetReach, budgetId: string): Promise<void> {
-    const before = await this.reachable(caller, accounts, budgetId, 'write');
+  async delete(caller: AuthUser, accounts: BudgetWriteReach, budgetId: string): Promise<void> {
+    const before = await this.writable(caller, accounts, budgetId);
     await this.tx.run(async (m) => {
       await this.lock(m, before.account_id);
       await this.accounts.removeBudget(m, before);
@@ -204,7 +204,7 @@ export class CreditBudgetsService {
   }
 
   async get(caller: AuthUser, accounts: BudgetReach, budgetId: string): Promise<BudgetResponseDto> {
-    return toBudgetDto(await this.reachable(caller, accounts, budgetId, 'read'));
+    return toBudgetDto(await this.reachable(caller, accounts, budgetId));
   }
 
   /** An account's budgets by budgetId: the one named, else the caller's own, as the guard resolved it. */
@@ -221,15 +221,9 @@ export class CreditBudgetsService {
    * The budget `budgetId` of the account the request names (the guard resolved it under the route's
    * rule), else of the caller's own; staff naming none reach the one account that has that id (two
    * or more: 400, name the account). Another account's budget is 404 as a missing one: ids are per
-   * account, so nothing tells whether another account has one. A write naming an erased user's
-   * account: 409.
+   * account, so nothing tells whether another account has one.
    */
-  private async reachable(
-    caller: AuthUser,
-    { named, own }: BudgetReach,
-    budgetId: string,
-    mode: 'read' | 'write',
-  ): Promise<BudgetRow> {
+  private async reachable(caller: AuthUser, { named, own }: BudgetReach, budgetId: string): Promise<BudgetRow> {
     let row: BudgetRow | null;
     if (named) row = await this.tx.run((m) => this.accounts.budget(m, named.accountId, budgetId));
     else if (!isStaff(caller)) {
@@ -245,21 +239,20 @@ export class CreditBudgetsService {
       row = rows[0] ?? null;
     }
     if (!row) throw new NotFoundError('Budget');
-    if (mode === 'write') {
-      const owner = row.org_id !== null ? { orgId: row.org_id } : { userId: row.user_id! };
-      await this.writer(caller, owner);
-    }
     return row;
   }
 
   /**
-   * A budget found by its id, which the request does not name with its account: the account its row
-   * names, under BUDGET_SETTERS (404 / 403; an erased user's: 409, the rule's `write`).
+   * reachable(), for a write under BUDGET_SETTERS, once the budget is found: the account the request
+   * names passed it at the guard; the caller's own is refused here as the guard decided it (404 / 403;
+   * an erased user's: 409); staff, who reach every account, are refused an erased user's (409).
    */
-  private async writer(caller: AuthUser, named: { userId?: string; orgId?: string }): Promise<ResolvedAccount> {
-    const account = await this.access.resolve(caller, named, BUDGET_SETTERS, 'user');
-    if (!account) throw new NotFoundError(named.orgId !== undefined ? 'Org' : 'User');
-    return account;
+  private async writable(caller: AuthUser, reach: BudgetWriteReach, budgetId: string): Promise<BudgetRow> {
+    const row = await this.reachable(caller, reach, budgetId);
+    if (reach.named) return row;
+    if (!isStaff(caller)) reach.ownWrite.take();
+    else if (row.org_id === null) this.erased.assertNotErased(row.user_id);
+    return row;
   }
 
   private async lock(m: EntityManager, accountId: string): Promise<void> {
