@@ -14,6 +14,7 @@ import { AccessGuard } from './auth/access.guard.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthenticationGuard } from './auth/authentication.guard.js';
 import { PrincipalThrottlerGuard } from './auth/principal-throttler.guard.js';
+import { rowAccounts } from './auth/row-accounts.js';
 import { ClockModule } from './common/clock.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { BodyValidationPipe } from './common/validation/body-validation.pipe.js';
@@ -59,6 +60,7 @@ import { RunwayModule } from './runway/runway.module.js';
 import { RunwayService } from './runway/runway.service.js';
 import { StreamingSessionsModule } from './streaming-sessions/streaming-sessions.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
+import { UsageCorrectionsService } from './usage/corrections/usage-corrections.service.js';
 import { SimulationsService } from './usage/simulations/simulations.service.js';
 import { UsageModule } from './usage/usage.module.js';
 import { UserSubscriptionsModule } from './users/user-subscriptions.module.js';
@@ -136,6 +138,9 @@ export class AppModule {
         PortalModule,
       ],
       providers: [
+        // The account a row the path names belongs to, read by the row's owner for the access guard
+        // (AuthRule `row`): a usage record's by usage, a purchase's by purchases.
+        rowAccounts({ 'usage-record': UsageCorrectionsService, purchase: PurchasesService }),
         // Order matters: who is calling, then may they, then how often.
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         // The one access rule; a portal token's reach is an option of it (src/auth/account-access.ts).

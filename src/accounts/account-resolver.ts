@@ -13,7 +13,6 @@ import {
   portalAccount,
   portalKeysAccount,
   type PortalReach,
-  reachable,
   requireAccess,
   type ResolvedAccount,
   type WriteNeed,
@@ -32,8 +31,8 @@ import { ErasedAccounts } from './erased-accounts.js';
  * engine takes, `{accountId, kind, memberId}`, and the access rule (src/auth/account-access.ts) is
  * applied in the same call, on one statement's read (the account id and the caller's role in it).
  * The access guard calls it for every route naming an account in its path, query or body (the
- * route's `body` rule); a service asks it for an account named by a row (a purchase) or decided
- * again under a lock; nothing below it resolves again.
+ * route's `body` rule) or by a row the path names (its `row` rule: a usage record, a purchase); a
+ * service asks it again under a lock; nothing below it resolves again.
  */
 @Injectable()
 export class AccountResolver implements AccountAccess {
@@ -126,10 +125,6 @@ export class AccountResolver implements AccountAccess {
     const read = await this.standing({ kind: 'org', ownerId: orgId }, userId, manager);
     decideOrgWrite({ exists: read.accountId !== null, role: read.role }, orgId, userId, { member: true });
     return resolved({ kind: 'org', ownerId: orgId }, read.accountId!, userId, read.role);
-  }
-
-  mayReach(caller: AuthUser, named: { userId?: string; orgId?: string }, rule: AccountRule): Promise<boolean> {
-    return reachable(() => this.resolve(caller, named, rule));
   }
 
   async own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount> {

@@ -4,9 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import type { MeteringTrust } from '../config/app-config.js';
 import { AccessGuard } from './access.guard.js';
-import { ACCESS_REFUSAL, Auth, AUTH_RULE, BODY_ACCOUNT, Public, RESOLVED_ACCOUNT } from './auth.decorator.js';
+import {
+  ACCESS_REFUSAL,
+  Auth,
+  AUTH_RULE,
+  BODY_ACCOUNT,
+  Public,
+  RESOLVED_ACCOUNT,
+  ROW_REACH,
+} from './auth.decorator.js';
 import type { AuthUser } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
+import type { RowAccountReaders } from './row-accounts.js';
 
 class Routes {
   @Public() open() {}
@@ -25,6 +34,8 @@ class Routes {
   @Auth('supervisor', { body: { user: 'staff', org: 'staff' } }) staffInBody() {}
   @Auth('user', { scope: 'any', own: 'account' }) ownOrRefused() {}
   @Auth('user', { scope: 'any', own: 'account', ownOrNone: true }) ownOrNone() {}
+  @Auth('user', { scope: 'usage:ingest', row: { of: 'usage-record', rule: { user: 'staff', org: 'staff' } } })
+  onRecord() {}
   undecorated() {}
 }
 
@@ -59,9 +70,15 @@ const NO_ORGS = {
   own: () => Promise.reject(new Error('no own account here')),
 };
 
+/** No route here names a row (the row rule's own test hands its lookups). */
+const NO_ROWS: RowAccountReaders = {
+  'usage-record': { accountOfRow: () => Promise.reject(new Error('no row here')) },
+  purchase: { accountOfRow: () => Promise.reject(new Error('no row here')) },
+};
+
 const guards: Record<MeteringTrust, AccessGuard> = {
-  users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, NO_ORGS),
-  service: new AccessGuard(new CachedReflector(), { meteringTrust: 'service' }, NO_ORGS),
+  users: new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, NO_ORGS, NO_ROWS),
+  service: new AccessGuard(new CachedReflector(), { meteringTrust: 'service' }, NO_ORGS, NO_ROWS),
 };
 const allowed = (handler: keyof Routes, user?: AuthUser, trust: MeteringTrust = 'users') => {
   try {
@@ -151,7 +168,7 @@ describe('AccessGuard', () => {
         return { accountId: '3', kind: 'user' as const, ownerId: caller.userId, memberId: null, memberRole: null };
       },
     };
-    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access);
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access, NO_ROWS);
     const orgKey = { ...apiKey(['credits:read']), orgId: 'o1' };
     const resolvedFor = async (handler: keyof Routes, user: AuthUser, query: Record<string, string> = {}) => {
       const request: Record<symbol, unknown> & { query: Record<string, string> } = { query };
@@ -188,7 +205,7 @@ describe('AccessGuard', () => {
           : { accountId: '9', kind: 'user' as const, ownerId: named.userId!, memberId: null, memberRole: null };
       },
     };
-    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access);
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access, NO_ROWS);
     const found = async (handler: keyof Routes, user: AuthUser, body: unknown) => {
       const request: Record<symbol, unknown> & { body: unknown } = { body };
       expect(await guard.canActivate(contextFor(handler, user, request))).toBe(true);
@@ -232,7 +249,7 @@ describe('AccessGuard', () => {
       resolve: async () => null,
       own: () => Promise.reject(missing),
     };
-    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access);
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access, NO_ROWS);
     const left = async (handler: keyof Routes) => {
       const request: Record<symbol, unknown> = {};
       expect(await guard.canActivate(contextFor(handler, jwtUser('user'), request))).toBe(true);
@@ -240,6 +257,54 @@ describe('AccessGuard', () => {
     };
     expect(await left('ownOrRefused')).toEqual([undefined, missing]);
     expect(await left('ownOrNone')).toEqual([undefined, undefined]);
+  });
+
+  it('reads the account of the row the path names through its owner, and keeps the refusal of its rule', async () => {
+    const refusal = new NotFoundError('Org');
+    const asked: unknown[] = [];
+    const looked: string[] = [];
+    const access = {
+      ...NO_ORGS,
+      resolve: async (_caller: AuthUser, named: { userId?: string; orgId?: string }, rule: unknown, role?: string) => {
+        asked.push({ named, rule, role });
+        if (named.orgId === 'o2') throw refusal;
+        return { accountId: '9', kind: 'user' as const, ownerId: named.userId!, memberId: null, memberRole: null };
+      },
+    };
+    const rows: RowAccountReaders = {
+      ...NO_ROWS,
+      'usage-record': {
+        accountOfRow: async (id) => {
+          looked.push(id);
+          if (id.endsWith('1')) return { kind: 'user', ownerId: 'u2' };
+          if (id.endsWith('2')) return { kind: 'org', ownerId: 'o2' };
+          return null;
+        },
+      },
+    };
+    const guard = new AccessGuard(new CachedReflector(), { meteringTrust: 'users' }, access, rows);
+    const reached = async (id: unknown) => {
+      const request: Record<symbol, unknown> & { params: object } = { params: { id } };
+      expect(await guard.canActivate(contextFor('onRecord', jwtUser('supervisor'), request))).toBe(true);
+      return request[ROW_REACH];
+    };
+    const uuid = (last: string) => `0193a8f0-1b2c-7d3e-8f4a-5b6c7d8e9f0${last}`;
+
+    expect(await reached(uuid('1'))).toEqual({ value: true });
+    // A refusal is kept, not thrown: the service answers it once it has found the row.
+    expect(await reached(uuid('2'))).toEqual({ refusal });
+    // No such row, and an id that names none (no lookup): false, the service's own 404.
+    expect(await reached(uuid('3'))).toEqual({ value: false });
+    expect(await reached('not-a-uuid')).toEqual({ value: false });
+    expect(looked).toEqual([uuid('1'), uuid('2'), uuid('3')]);
+    expect(asked).toEqual([
+      { named: { userId: 'u2' }, rule: { user: 'staff', org: 'staff' }, role: 'user' },
+      { named: { orgId: 'o2' }, rule: { user: 'staff', org: 'staff' }, role: 'user' },
+    ]);
+    // A route without a row rule reads no row.
+    const request: Record<symbol, unknown> & { params: object } = { params: { id: uuid('1') } };
+    expect(await guard.canActivate(contextFor('creditsRead', jwtUser('user'), request))).toBe(true);
+    expect(request[ROW_REACH]).toBeUndefined();
   });
 
   it('Auth() records the rule the guard reads', () => {

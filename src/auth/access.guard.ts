@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
 
 import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
+import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from './account-access.js';
@@ -18,11 +19,13 @@ import {
   OWN_WRITE,
   PORTAL_SESSION,
   RESOLVED_ACCOUNT,
+  ROW_REACH,
   type Settled,
 } from './auth.decorator.js';
 import { assertMayMeter } from './metering.js';
-import { type AuthUser, roleSatisfies } from './roles.js';
+import { type AuthUser, type Role, roleSatisfies } from './roles.js';
 import { CachedReflector } from './route-metadata.js';
+import { ROW_ACCOUNTS, type RowAccountReaders } from './row-accounts.js';
 
 /** Routes without an explicit rule fall back to the strictest reading: any user, no API keys. */
 const DEFAULT_RULE: AuthRule = { role: 'user' };
@@ -38,6 +41,7 @@ export class AccessGuard implements CanActivate {
       AccountAccess,
       'resolve' | 'admitPortal' | 'own' | 'erased' | 'forWrite' | 'portalSession' | 'account' | 'memberOf'
     >,
+    @Inject(ROW_ACCOUNTS) private readonly rows: RowAccountReaders,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -45,8 +49,10 @@ export class AccessGuard implements CanActivate {
       this.reflector.getAllAndOverride<AuthRule | undefined>(AUTH_RULE, [context.getHandler(), context.getClass()]) ??
       DEFAULT_RULE;
     const decided = this.decide(context, rule);
-    if (!rule.session && !rule.bodyWrite && !rule.sides && !rule.bodyMember) return decided;
-    const request = context.switchToHttp().getRequest<Record<symbol, unknown> & { user: AuthUser; body?: unknown }>();
+    if (!rule.session && !rule.bodyWrite && !rule.sides && !rule.bodyMember && !rule.row) return decided;
+    const request = context
+      .switchToHttp()
+      .getRequest<Record<symbol, unknown> & { user: AuthUser; body?: unknown; params?: Record<string, unknown> }>();
     return Promise.resolve(decided).then(async (passed) => {
       if (rule.session) request[PORTAL_SESSION] = await settle(() => this.access.portalSession(request.user));
       if (rule.bodyWrite) {
@@ -62,6 +68,7 @@ export class AccessGuard implements CanActivate {
       const [userId, orgId] = [bodyText(request, 'userId'), bodyText(request, 'orgId')];
       if (rule.bodyMember && userId !== undefined && orgId !== undefined)
         request[BODY_MEMBER] = await settle(() => this.access.memberOf(orgId, userId));
+      if (rule.row) request[ROW_REACH] = await this.row(request.user, request.params?.id, rule.row, rule.role);
       return passed;
     });
   }
@@ -130,6 +137,26 @@ export class AccessGuard implements CanActivate {
       );
     }
     return found;
+  }
+
+  /**
+   * Whether the caller may reach the account of the row `id` names, read through the row owner's lookup
+   * (ROW_ACCOUNTS) and resolved under the row's rule as the account a request names is: false when there
+   * is no such row (an id that is no UUID names none), which the service answers as it does.
+   */
+  private async row(
+    user: AuthUser,
+    id: unknown,
+    row: NonNullable<AuthRule['row']>,
+    role: Role,
+  ): Promise<Settled<boolean>> {
+    const owner = typeof id === 'string' && isUuid(id) ? await this.rows[row.of].accountOfRow(id) : null;
+    if (!owner) return { value: false };
+    const named = owner.kind === 'org' ? { orgId: owner.ownerId } : { userId: owner.ownerId };
+    return settle(async () => {
+      await this.access.resolve(user, named, row.rule, role);
+      return true;
+    });
   }
 
   /** The caller and the users the path, query or body name (`userId`, a body's `ownerUserId`) who were erased. */

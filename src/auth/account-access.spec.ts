@@ -6,8 +6,8 @@ import {
   type AccountRule,
   decideOrgAccess,
   decideUserAccess,
-  mayReach,
   type OrgStanding,
+  reachable,
   requireAccess,
   requireOrgForWrite,
 } from './account-access.js';
@@ -108,7 +108,7 @@ describe('the access rule: an org’s account', () => {
   });
 });
 
-describe('requireAccess and mayReach', () => {
+describe('requireAccess and reachable', () => {
   const orgs = {
     orgStanding: async (orgId: string, userId: string): Promise<OrgStanding> => ({
       exists: orgId === 'acme',
@@ -135,9 +135,14 @@ describe('requireAccess and mayReach', () => {
   });
 
   it('answers yes or no for an object found by its own id', async () => {
-    expect(await mayReach(jwt('bill'), { orgId: 'acme' }, rule, orgs)).toBe(true);
-    expect(await mayReach(jwt('otto'), { orgId: 'acme' }, rule, orgs)).toBe(false);
-    expect(await mayReach(jwt('otto'), { userId: 'alice' }, rule, orgs)).toBe(false);
+    const mayReach = (caller: AuthUser, named: { userId?: string; orgId?: string }) =>
+      reachable(() => requireAccess(caller, named, rule, 'user', orgs));
+    expect(await mayReach(jwt('bill'), { orgId: 'acme' })).toBe(true);
+    expect(await mayReach(jwt('otto'), { orgId: 'acme' })).toBe(false);
+    expect(await mayReach(jwt('otto'), { userId: 'alice' })).toBe(false);
+    await expect(mayReach(jwt('bill'), { orgId: 'acme', userId: 'alice' })).rejects.toThrow(
+      'Give exactly one of userId and orgId',
+    );
   });
 });
 

@@ -11,7 +11,8 @@ import { type AuthUser, type Role, roleSatisfies } from './roles.js';
  * The one access rule: may this caller reach this account, and with which role (docs/trust-model.md,
  * "Who may reach an account (the one access rule)"). Every route that names an account in its path or query declares its
  * rule with `@Auth(role, { account })` and the access guard applies it before the handler runs;
- * a route naming the account in its body declares the rule as its `body`, which the guard applies too;
+ * a route naming the account in its body declares the rule as its `body`, and a route on a row the
+ * path names (a usage record, a purchase) as its `row`, which the guard applies too (src/auth/row-accounts.ts);
  * a service deciding again under a lock calls the same functions.
  *
  * 1. Who sees an account: staff (a supervisor's or admin's JWT) every existing one, a user their own,
@@ -150,8 +151,6 @@ export interface AccountAccess {
   erased(userId: string): boolean;
   /** An org's account with `userId` as an active member (what a portal session for them needs), else 403 NOT_A_MEMBER. */
   memberOf(orgId: string, userId: string, manager?: EntityManager): Promise<ResolvedAccount>;
-  /** `resolve` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
-  mayReach(caller: AuthUser, named: { userId?: string; orgId?: string }, rule: AccountRule): Promise<boolean>;
   /** The caller's own account: a portal session's, an org key's org, else the user's. */
   own(caller: AuthUser, manager?: EntityManager): Promise<ResolvedAccount>;
   /**
@@ -258,17 +257,10 @@ export async function requireAccess(
   }
 }
 
-/** `requireAccess` as a yes or no, for an object found by its own id (a purchase): no is its 404. */
-export async function mayReach(
-  caller: AuthUser,
-  named: { userId?: string; orgId?: string },
-  rule: AccountRule,
-  orgs: OrgStandingReader,
-): Promise<boolean> {
-  return reachable(() => requireAccess(caller, named, rule, 'user', orgs));
-}
-
-/** Whether `decide` lets the caller in: its 404 or 403 is no; bad input stays an error. */
+/**
+ * Whether `decide` lets the caller in: its 404 or 403 is no; bad input stays an error. For an object
+ * found by its own id (a purchase), whose account the access guard decided (AuthRule `row`): no is its 404.
+ */
 export async function reachable(decide: () => Promise<unknown>): Promise<boolean> {
   try {
     await decide();

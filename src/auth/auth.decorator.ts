@@ -18,6 +18,7 @@ import {
   type WriteNeed,
 } from './account-access.js';
 import type { AuthUser, Role, Scope } from './roles.js';
+import type { AccountRow } from './row-accounts.js';
 
 export const AUTH_RULE = 'accounting:auth-rule';
 export const BEARER_SCHEME = 'bearer';
@@ -104,6 +105,13 @@ export interface AuthRule {
    * NOT_A_MEMBER), each refusal kept for the service to answer where it decides.
    */
   sides?: readonly string[];
+  /**
+   * The route acts on a row the path's `id` names (a usage record, a purchase), which is the request's
+   * only name for its account: the access guard reads the row's account through its owner's lookup
+   * (ROW_ACCOUNTS) and applies `rule` to it, for the handler (RowReached), its refusal kept for the
+   * service to answer once it has found the row.
+   */
+  row?: { of: AccountRow; rule: AccountRule };
 }
 
 /** Which own account a route acts on when it names none (AuthRule `own`). */
@@ -127,6 +135,8 @@ export const BODY_MEMBER = Symbol('BODY_MEMBER');
 export const PORTAL_SESSION = Symbol('PORTAL_SESSION');
 /** Where the access guard leaves the accounts a body's sides name, or their refusals (AuthRule `sides`). */
 export const BODY_SIDES = Symbol('BODY_SIDES');
+/** Where the access guard leaves whether the caller may reach a row's account, or the refusal (AuthRule `row`). */
+export const ROW_REACH = Symbol('ROW_REACH');
 /** Where the access guard leaves the erased users among those the request names (NamedErased). */
 export const NAMED_ERASED = Symbol('NAMED_ERASED');
 
@@ -308,6 +318,16 @@ export const SidesInBody = createParamDecorator(
 /** The org the body names with its user as an active member (AuthRule `bodyMember`). */
 export const MemberInBody = createParamDecorator((_data: unknown, ctx: ExecutionContext): Taken<ResolvedAccount> =>
   taken((ctx.switchToHttp().getRequest() as Record<symbol, Settled<ResolvedAccount>>)[BODY_MEMBER], 'body member'),
+);
+
+/**
+ * Whether the caller may reach the account of the row the path's `id` names, as the access guard
+ * decided under the route's `row` rule: `take()` answers true, or false when the guard found no such row
+ * (the service's own 404), or throws the rule's refusal (404 / 403, an erased user's 409 on a write),
+ * where the service decides once it has found the row, as a resolution of its own did.
+ */
+export const RowReached = createParamDecorator((_data: unknown, ctx: ExecutionContext): Taken<boolean> =>
+  taken((ctx.switchToHttp().getRequest() as Record<symbol, Settled<boolean>>)[ROW_REACH], 'row'),
 );
 
 /** The caller's portal session with its account (AuthRule `session`; null: no portal token). */

@@ -18,6 +18,7 @@ import {
   NamedAccount,
   NamedErased,
   NamedInBody,
+  RowReached,
   type Taken,
   WriteInBody,
 } from '../auth/auth.decorator.js';
@@ -145,24 +146,24 @@ export class PurchasesController {
   }
 
   @Get(':id')
-  @Auth('user', { scope: 'credits:read', portal: 'any' })
+  @Auth('user', { scope: 'credits:read', portal: 'any', row: { of: 'purchase', rule: PURCHASE_READERS } })
   @ApiOperation({ operationId: 'getPurchase', summary: 'One purchase (own, an org reader’s, staff)' })
   @PurchaseById()
   @ApiOkResponse({ type: PurchaseResponseDto })
-  get(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<PurchaseResponseDto> {
-    return this.purchases.get(user, id);
+  get(@Param('id') id: string, @RowReached() reached: Taken<boolean>): Promise<PurchaseResponseDto> {
+    return this.purchases.get(id, reached);
   }
 
   @Get(':id/refundable')
-  @Auth('user', { scope: 'credits:read', portal: 'any' })
+  @Auth('user', { scope: 'credits:read', portal: 'any', row: { of: 'purchase', rule: PURCHASE_READERS } })
   @ApiOperation({
     operationId: 'getPurchaseRefundable',
     summary: 'What could be refunded now: the allocation’s remaining credits and their share of the amount',
   })
   @PurchaseById()
   @ApiOkResponse({ type: RefundableResponseDto })
-  refundable(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<RefundableResponseDto> {
-    return this.purchases.refundable(user, id);
+  refundable(@Param('id') id: string, @RowReached() reached: Taken<boolean>): Promise<RefundableResponseDto> {
+    return this.purchases.refundable(id, reached);
   }
 
   @ServicePurchaseChange(

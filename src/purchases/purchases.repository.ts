@@ -141,6 +141,15 @@ export class PurchasesRepository {
     return rows[0] ? this.find(manager, rows[0].id) : null;
   }
 
+  /** A purchase's owner columns (null: no such purchase): the access guard's read of the account it is for. */
+  async owners(manager: EntityManager, id: string): Promise<{ user_id: string | null; org_id: string | null } | null> {
+    const rows: { user_id: string | null; org_id: string | null }[] = await manager.query(
+      `SELECT user_id, org_id FROM purchases WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
   async find(manager: EntityManager, id: string): Promise<PurchaseRow | null> {
     const rows: PurchaseRow[] = await manager.query(`SELECT ${PURCHASE_COLUMNS} FROM purchases p WHERE p.id = $1`, [
       id,

@@ -1,18 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
+import { accountNamed } from '../accounts/account-ref.js';
 import { BillingCurrencies } from '../accounts/billing-currencies.service.js';
 import { currencyMismatch, priceFor } from '../accounts/billing-currency.js';
-import {
-  ACCOUNT_ACCESS,
-  type AccountAccess,
-  type AccountRule,
-  type ResolvedAccount,
-  seesAll,
-} from '../auth/account-access.js';
+import { type AccountRule, reachable, type ResolvedAccount, seesAll } from '../auth/account-access.js';
 import type { BodyNamed, Taken } from '../auth/auth.decorator.js';
 import { isServicePrincipal } from '../auth/metering.js';
 import type { AuthUser } from '../auth/roles.js';
+import type { RowAccountReader } from '../auth/row-accounts.js';
 import { Changes } from '../changes/changes.js';
 import { AccountErasedError, DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { decodeTimeCursor, type Page, toPage } from '../common/http/pagination.js';
@@ -77,14 +73,13 @@ export const PURCHASE_READERS: AccountRule = {
  * then (through the engine) the account: one purchase's changes happen one at a time.
  */
 @Injectable()
-export class PurchasesService {
+export class PurchasesService implements RowAccountReader {
   constructor(
     private readonly repo: PurchasesRepository,
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(CreditLotsService) private readonly lots: CreditLotsService,
     @Inject(Changes) private readonly changes: Changes,
     @Inject(PackagesService) private readonly packages: PackagesService,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
     @Inject(BillingCurrencies) private readonly billing: BillingCurrencies,
     @Inject(CreditAccountsService) private readonly accounts: CreditAccountsService,
   ) {}
@@ -280,16 +275,17 @@ export class PurchasesService {
     });
   }
 
-  async get(caller: AuthUser, id: string): Promise<PurchaseView> {
-    return toPurchaseView(await this.readable(caller, id));
+  /** `reached`: whether the caller may read the purchase's account (PURCHASE_READERS), as the access guard decided. */
+  async get(id: string, reached: Taken<boolean>): Promise<PurchaseView> {
+    return toPurchaseView(await this.readable(id, reached));
   }
 
   /**
    * `{credits, amount}`: the allocation's refundable credits and their money by the rule
    * (docs/finance.md): all of the lot's valueRemaining when they are all its credits left.
    */
-  async refundable(caller: AuthUser, id: string): Promise<{ credits: number; amount: string }> {
-    const row = await this.readable(caller, id);
+  async refundable(id: string, reached: Taken<boolean>): Promise<{ credits: number; amount: string }> {
+    const row = await this.readable(id, reached);
     const allocation = await this.changes.tx.run((manager) => this.lots.purchaseAllocation(manager, row.id));
     const credits = refundableCredits(row, allocation?.refundable ?? 0);
     if (allocation?.refundable_minor == null) {
@@ -319,16 +315,27 @@ export class PurchasesService {
     return toPage(rows, limit, toPurchaseView, (r) => ({ t: r.cursor_t, id: r.id }));
   }
 
-  /** The purchase, when the caller may see it (own, org reader, staff); else 404 as for none. */
-  async readable(caller: AuthUser, id: string): Promise<PurchaseRow> {
+  /**
+   * The purchase, when the caller may see it (own, org reader, staff: `reached`, the access guard's
+   * decision on its account, which a purchase it did not find refuses too); else 404 as for none.
+   */
+  async readable(id: string, reached: Taken<boolean>): Promise<PurchaseRow> {
     const row = isUuid(id) ? await this.changes.tx.run((manager) => this.repo.find(manager, id)) : null;
-    if (row && (await this.mayRead(caller, row))) return row;
+    if (row && (await this.mayRead(reached))) return row;
     throw new NotFoundError('Purchase');
   }
 
-  private mayRead(caller: AuthUser, row: PurchaseRow): Promise<boolean> {
-    const named = row.user_id !== null ? { userId: row.user_id } : { orgId: row.org_id! };
-    return this.access.mayReach(caller, named, PURCHASE_READERS);
+  /** The guard's refusal (404, 403) is a no, as is a purchase it did not find; bad input stays an error. */
+  private mayRead(reached: Taken<boolean>): Promise<boolean> {
+    return reachable(async () => {
+      if (!reached.take()) throw new NotFoundError('Purchase');
+    });
+  }
+
+  /** The account purchase `id` is for, as it names it (null: no such purchase): ROW_ACCOUNTS' `purchase`. */
+  async accountOfRow(id: string): Promise<Pick<ResolvedAccount, 'kind' | 'ownerId'> | null> {
+    const row = await this.repo.owners(this.changes.tx.statementManager, id);
+    return row && accountNamed(row.org_id, row.user_id!);
   }
 
   /** The purchase locked, or 404. */

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 
 import { SELF_GRANT_MESSAGES } from '../../auth/access.js';
-import { Auth, CurrentUser } from '../../auth/auth.decorator.js';
+import { Auth, CurrentUser, RowReached, type Taken } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
 import { commonErrorExamples, domainErrorExample } from '../../common/errors/error-examples.js';
 import { ErrorResponseDto, UnprocessableResponseDto } from '../../common/errors/error-response.dto.js';
@@ -21,7 +21,7 @@ import { ApiNotFoundOf } from '../../common/errors/not-found.decorator.js';
 import { IdempotentPost } from '../../idempotency/idempotent-post.decorator.js';
 import type { CreateOutcome } from '../../idempotency/replayed-create.interceptor.js';
 import { CorrectUsageDto, UsageCorrectionResponseDto } from '../dto/correction.dto.js';
-import { UsageCorrectionsService } from './usage-corrections.service.js';
+import { CORRECTORS, UsageCorrectionsService } from './usage-corrections.service.js';
 
 @ApiTags('usage')
 @Controller('api/usage')
@@ -29,7 +29,7 @@ export class UsageCorrectionsController {
   constructor(private readonly corrections: UsageCorrectionsService) {}
 
   @IdempotentPost('records/:id/corrections', { replays: true })
-  @Auth('user', { scope: 'usage:ingest' })
+  @Auth('user', { scope: 'usage:ingest', row: { of: 'usage-record', rule: CORRECTORS } })
   @ApiOperation({
     operationId: 'correctUsageRecord',
     summary: 'Correct what a usage record cost (supervisors, admins, service keys)',
@@ -121,7 +121,8 @@ export class UsageCorrectionsController {
     @CurrentUser() user: AuthUser,
     @Param('id') id: string,
     @Body() body: CorrectUsageDto,
+    @RowReached() reached: Taken<boolean>,
   ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
-    return this.corrections.correct(id, body, user);
+    return this.corrections.correct(id, body, user, reached);
   }
 }

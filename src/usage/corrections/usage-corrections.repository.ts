@@ -68,6 +68,15 @@ const CORRECTION_COLUMNS = `id, record_id, correction_id, body_hash, previous_cr
 /** usage_corrections, and the record state a correction decides on. */
 @Injectable()
 export class UsageCorrectionsRepository {
+  /** A record's owner columns (null: no such record): the access guard's read of the account it names. */
+  async owners(manager: EntityManager, id: string): Promise<{ user_id: string; org_id: string | null } | null> {
+    const rows: { user_id: string; org_id: string | null }[] = await manager.query(
+      `SELECT user_id, org_id FROM usage_records WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
   /**
    * The record locked (the lock a review's resolve takes first too, so a correction and a resolve of
    * one record happen one after the other), with its net and its correction `correctionId` if it has

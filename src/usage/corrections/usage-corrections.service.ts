@@ -4,8 +4,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 
 import { accountNamed } from '../../accounts/account-ref.js';
-import { ACCOUNT_ACCESS, type AccountAccess, type AccountRule } from '../../auth/account-access.js';
+import {
+  ACCOUNT_ACCESS,
+  type AccountAccess,
+  type AccountRule,
+  type ResolvedAccount,
+} from '../../auth/account-access.js';
+import type { Taken } from '../../auth/auth.decorator.js';
 import type { AuthUser } from '../../auth/roles.js';
+import type { RowAccountReader } from '../../auth/row-accounts.js';
 import { Changes } from '../../changes/changes.js';
 import { DomainError, NotFoundError } from '../../common/errors/domain-error.js';
 import { CORRECTIONS_PATH } from '../../common/http/deferred-routes.js';
@@ -31,9 +38,11 @@ import {
 
 /**
  * Who may correct a record: staff (supervisor and admin JWTs) and service principals (an admin token,
- * a key with usage:ingest) on every account; its user sees it and gets 403, anyone else 404.
+ * a key with usage:ingest) on every account; its user sees it and gets 403, anyone else 404. The access
+ * guard applies it to the record's account (the route's `row` rule), read by the record's id
+ * (`accountOfRow()`).
  */
-const CORRECTORS: AccountRule = {
+export const CORRECTORS: AccountRule = {
   user: 'staff',
   org: 'staff',
   services: true,
@@ -79,7 +88,7 @@ export function toCorrectionDto(row: CorrectionRow): UsageCorrectionResponseDto 
  * (CreditsService.correct()). The record itself never changes (its review state aside).
  */
 @Injectable()
-export class UsageCorrectionsService {
+export class UsageCorrectionsService implements RowAccountReader {
   private readonly turns: CorrectionTurns;
   /** CORRECTIONS_PER_RECORD: a record's corrections are listed with it, so they stay few. */
   private readonly perRecord: number;
@@ -89,7 +98,7 @@ export class UsageCorrectionsService {
     @Inject(CreditsService) private readonly credits: CreditsService,
     @Inject(PricingService) private readonly pricing: PricingService,
     @Inject(Changes) private readonly changes: Changes,
-    @Inject(ACCOUNT_ACCESS) private readonly access: AccountAccess,
+    @Inject(ACCOUNT_ACCESS) private readonly access: Pick<AccountAccess, 'forGrant'>,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(MetricsService) metrics: MetricsService,
   ) {
@@ -110,15 +119,22 @@ export class UsageCorrectionsService {
     return this.turns.aheadOf(app, CORRECTIONS_PATH);
   }
 
+  /** The account record `id` belongs to, as it names it (null: no such record): ROW_ACCOUNTS' `usage-record`. */
+  async accountOfRow(id: string): Promise<Pick<ResolvedAccount, 'kind' | 'ownerId'> | null> {
+    const owners = await this.repo.owners(this.changes.tx.statementManager, id);
+    return owners && accountNamed(owners.org_id, owners.user_id);
+  }
+
   /**
    * Corrects record `recordId` to what `body` says it should have cost, as `actor`; `replayed` when
-   * the correction id was used on the record before (the first answer, nothing moved). A job calls it
-   * with its own actor (a service principal's AuthUser).
+   * the correction id was used on the record before (the first answer, nothing moved). `reached`: whether
+   * `actor` may reach the record's account under CORRECTORS, as the access guard decided it (RowReached).
    */
   async correct(
     recordId: string,
     body: CorrectUsageDto,
     actor: AuthUser,
+    reached: Taken<boolean>,
   ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
     if (!isUuid(recordId)) throw new NotFoundError('Usage record');
     const counted =
@@ -129,28 +145,26 @@ export class UsageCorrectionsService {
         'Give what the record should have cost one way: credits, or token counts and/or units, or providerUsage',
       );
     const hash = bodyHash(body);
-    return this.turns.run(() => this.apply(recordId, body, hash, actor));
+    return this.turns.run(() => this.apply(recordId, body, hash, actor, reached));
   }
 
   /**
    * correct() in its turn: one transaction, every statement on its one connection. The record is
-   * locked and read here (who owns it decides who may correct it, its net whether the correction gives
-   * credits back), then corrected as a batch of one through correctMany(), the statement a re-rate's
-   * chunks go through (CreditsService.correct()).
+   * locked and read here (the guard's refusal of its account answered once it is found, its net
+   * deciding whether the correction gives credits back), then corrected as a batch of one through
+   * correctMany(), the statement a re-rate's chunks go through (CreditsService.correct()).
    */
   private apply(
     recordId: string,
     body: CorrectUsageDto,
     hash: string,
     actor: AuthUser,
+    reached: Taken<boolean>,
   ): Promise<CreateOutcome<UsageCorrectionResponseDto>> {
     return this.changes.tx.run(async (m) => {
       const record = await this.repo.lockRecord(m, recordId, body.correctionId);
-      if (!record) throw new NotFoundError('Usage record');
-      // Every statement on this transaction's connection: one asked of the pool while the record is
-      // locked waits behind the other corrections holding the pool, which wait for this lock.
-      const named = record.org_id !== null ? { orgId: record.org_id } : { userId: record.user_id };
-      await this.access.resolve(actor, named, CORRECTORS, 'supervisor', m);
+      // No record when the guard read it: none then, as for an id that names none.
+      if (!record || !reached.take()) throw new NotFoundError('Usage record');
       if (record.found) {
         if (record.found.body_hash !== hash)
           throw new DomainError('CORRECTION_ID_REUSED', 'This correctionId was already used with a different body', {
@@ -165,7 +179,9 @@ export class UsageCorrectionsService {
         );
       const credits = await this.target(record, body);
       // Credits given back to the caller's own account (or an org they belong to) are a grant to
-      // themself: the separation of duties grants, transfers and plan changes keep.
+      // themself: the separation of duties grants, transfers and plan changes keep. Every statement on
+      // this transaction's connection: one asked of the pool while the record is locked waits behind
+      // the other corrections holding the pool, which wait for this lock.
       if (credits < record.net)
         await this.access.forGrant(actor, accountNamed(record.org_id, record.user_id), 'correction', m);
       const [done] = await this.correctMany(
