@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { namedStatements } from './support/named-statements.js';
 import { caseAccounts, modelOf, type Setup, setups } from './support/take-cases.js';
 import { takeStrictDebit } from './support/take-model.js';
 
@@ -45,8 +46,7 @@ describe('one take: a batch = its events one at a time', () => {
   beforeAll(() => db.connect());
   afterAll(() => db.end());
 
-  const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
-    (await db.query<T>(sql, params)).rows;
+  const q = namedStatements(db);
   const { account, state } = caseAccounts(q);
 
   const single = async (

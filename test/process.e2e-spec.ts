@@ -278,7 +278,8 @@ describe('the built server', () => {
           // A crash leaves a stale postmaster.pid behind: the next start must cope.
           await writeFile(path.join(dataDir, 'postgres', 'postmaster.pid'), '999999\n');
         }
-        const server = startServer({ DATA_DIR: dataDir });
+        // Stopped without the drain (SHUTDOWN_GRACE_MS's 5 s of serving on, the test above's subject).
+        const server = startServer({ DATA_DIR: dataDir, SHUTDOWN_GRACE_MS: '0' });
         running.push(server.child);
         const port = await withTimeout(server.port, 90_000, `embedded start (round ${round})`);
         if (round === 1) expect(server.output()).toMatch(/JWT_ACCESS_SECRET is not set/);

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TableUpkeepJob } from '../src/health/table-upkeep.job.js';
 import { bearer, startTestApp, type TestApp, token } from './support/app.js';
@@ -12,9 +14,9 @@ const METRICS_TOKEN = 'upkeep-metrics-token-0123456789abcdef';
  * it by autovacuum's rule. A database of its own, so the statistics read are this spec's writes only;
  * jobs off, so every pass is one the spec runs; and the server's autovacuum off for its tables
  * (`autovacuum_enabled = off`, which the job's rule does not read), so no pass races the server's
- * daemon for a table the spec made due. Records go through HTTP; the statistics of the service's
- * sessions reach PostgreSQL's shared counters when a session goes idle, which the spec waits for
- * (PostgreSQL's doing, not the service's).
+ * daemon for a table the spec made due. Records go through HTTP; a session's statistics reach
+ * PostgreSQL's shared counters at most once a second, else only after 10 s idle, so the spec has
+ * every session that wrote publish them at once (`publishStats()`) before it reads them.
  */
 describe('table upkeep', () => {
   let own: OwnDatabase;
@@ -53,6 +55,21 @@ describe('table upkeep', () => {
         [table],
       )
     ).rows[0] as { inserted: number; sinceVacuum: number; vacuums: number; analyzes: number };
+  /**
+   * `pg_stat_force_next_flush()` in each of the pool's sessions: a session publishes its pending
+   * statistics before it answers that it is ready for the next query, so they are read once this
+   * returns. Every idle session is checked out at once (the pool hands out its idle ones first), so
+   * each is asked once; a session the app holds (none here: its jobs are off) did none of the writes.
+   */
+  async function publishStats(pool: Pool): Promise<void> {
+    const clients = await Promise.all(Array.from({ length: pool.idleCount }, () => pool.connect()));
+    try {
+      await Promise.all(clients.map((c) => c.query('SELECT pg_stat_force_next_flush()')));
+    } finally {
+      for (const c of clients) c.release();
+    }
+  }
+  const servicePool = (t: TestApp) => (t.app.get(DataSource).driver as unknown as { master: Pool }).master;
   const meter = bearer(token({ sub: 'upkeep-meter', role: 'admin' }));
 
   let batches = 0;
@@ -77,20 +94,16 @@ describe('table upkeep', () => {
       }));
       await t.http.post('/api/usage/records/batch').set(meter).send({ events }).expect(200);
     }
-    await vi.waitFor(async () => expect((await stats('usage_records')).inserted).toBe(before + 2_400), {
-      timeout: 15_000,
-      interval: 100,
-    });
+    await publishStats(servicePool(t));
+    expect((await stats('usage_records')).inserted).toBe(before + 2_400);
   }
 
   it('off leaves the tables to the server; always vacuums and analyzes what is past the thresholds', async () => {
     await churn();
     await own.db.query(`CREATE TABLE upkeep_probe (n int) WITH (autovacuum_enabled = off)`);
     await own.db.query(`INSERT INTO upkeep_probe SELECT generate_series(1, 100)`);
-    await vi.waitFor(async () => expect((await stats('upkeep_probe'))?.inserted).toBe(100), {
-      timeout: 15_000,
-      interval: 100,
-    });
+    await publishStats(own.db);
+    expect((await stats('upkeep_probe'))?.inserted).toBe(100);
     expect(await job('off').run()).toEqual({ vacuumed: [], analyzed: [] });
     expect(await stats('usage_records')).toMatchObject({ vacuums: 0, analyzes: 0 });
 

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { namedStatements } from './support/named-statements.js';
 import { type CaseAccount, caseAccounts, modelOf, setups } from './support/take-cases.js';
 import { type ModelEvent, type ModelOutcome, type ModelTake, take } from './support/take-model.js';
 
@@ -43,8 +44,7 @@ describe('the take = the model', () => {
   const db = new pg.Client({ connectionString: inject('databaseUrl') });
   beforeAll(() => db.connect());
   afterAll(() => db.end());
-  const q = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) =>
-    (await db.query<T>(sql, params)).rows;
+  const q = namedStatements(db);
   const { account, state } = caseAccounts(q);
 
   /** The one take over `asked` in one call: event i's row, in order (holds of sessions s-`first + i`). */
