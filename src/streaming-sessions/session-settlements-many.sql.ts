@@ -21,6 +21,10 @@ export const SETTLE_INPUT_COLUMNS = `session_id varchar, user_id varchar,
  * The items' sessions locked (FOR UPDATE) in (user, session) order, which every such statement
  * shares, so two of them never deadlock on their sessions; each priced as lockToSettle prices one.
  * $1 the fallback price, $2 a volume give-back's days after the period (the same for every item).
+ * Each item's session is a lookup of its own (`OFFSET 0` keeps it a subquery, the lock inside it),
+ * run over the items in that order: joined, the planner expected `input`'s 100 rows and hashed them
+ * against a scan of every session, which cost the streaming pair more than half its PostgreSQL
+ * instructions (docs/benchmarks.md "The pair counted in instructions").
  */
 export function lockManyToSettle(fallbackPrice: string | null, expiryDays: number): SqlPart {
   const kinds: SqlKinds = perKind((kind) => `i.price_${tokenColumn(kind)}`);
@@ -35,10 +39,11 @@ export function lockManyToSettle(fallbackPrice: string | null, expiryDays: numbe
         total: 'i.total',
         expiryDays: '$2::int',
       },
-      'input i JOIN streaming_sessions ss ON ss.session_id = i.session_id AND ss.user_id = i.user_id',
+      `(SELECT * FROM input ORDER BY input.user_id, input.session_id) i
+              CROSS JOIN LATERAL (SELECT * FROM streaming_sessions ss
+                                   WHERE ss.session_id = i.session_id AND ss.user_id = i.user_id OFFSET 0) ss`,
       'true',
       'i.ord, i.created_by, i.usage_record_id, ',
-      'ss.user_id, ss.session_id',
     ),
     params: [fallbackPrice, expiryDays],
   };
