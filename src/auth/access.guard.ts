@@ -5,6 +5,7 @@ import { isUuid } from '../common/validation/ids.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { ACCOUNT_ACCESS, type AccountAccess, type ResolvedAccount } from './account-access.js';
+import { accountView } from './account-views.js';
 import {
   ACCESS_REFUSAL,
   AUTH_RULE,
@@ -152,9 +153,8 @@ export class AccessGuard implements CanActivate {
   ): Promise<Settled<boolean>> {
     const owner = typeof id === 'string' && isUuid(id) ? await this.rows[row.of].accountOfRow(id) : null;
     if (!owner) return { value: false };
-    const named = owner.kind === 'org' ? { orgId: owner.ownerId } : { userId: owner.ownerId };
     return settle(async () => {
-      await this.access.resolve(user, named, row.rule, role);
+      await this.access.resolve(user, accountView(owner.kind, owner.ownerId), row.rule, role);
       return true;
     });
   }
@@ -224,9 +224,8 @@ export class AccessGuard implements CanActivate {
     found[OWN_ACCOUNT] = own;
     const writing = rule.account?.write ? rule.account : null;
     if (!writing) return;
-    const named = (o: ResolvedAccount) => (o.kind === 'org' ? { orgId: o.ownerId } : { userId: o.ownerId });
     found[OWN_WRITE] = own
-      ? await settle(() => this.access.resolve(user, named(own), writing, rule.role))
+      ? await settle(() => this.access.resolve(user, accountView(own.kind, own.ownerId), writing, rule.role))
       : { value: null };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
+import { accountView } from '../auth/account-views.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { DomainError } from '../common/errors/domain-error.js';
 import type { StatementResponseDto } from '../credits/dto/statements.dto.js';
@@ -35,7 +36,7 @@ export class StatementsService {
       const lines = statementLines(await this.repo.movements(manager, account.accountId, bounds.start, end));
       const usage = await this.repo.usage(manager, account.accountId, bounds.start, end);
       return {
-        ...(account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId }),
+        ...accountView(account.kind, account.ownerId),
         month: wanted,
         openingCredits,
         closingCredits: openingCredits + lines.reduce((sum, l) => sum + l.credits, 0),

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { type EntityManager, IsNull, LessThanOrEqual, Not, type Repository } from 'typeorm';
 
 import type { ResolvedAccount } from '../auth/account-access.js';
+import { accountView } from '../auth/account-views.js';
 import { insertNew } from '../database/insert-new.js';
 import type { SqlPart } from '../database/statement-parts.js';
 import { Plan } from './entities/plan.entity.js';
@@ -180,5 +181,4 @@ export class PlansRepository {
 }
 
 /** The owner columns a subscription names its account by as the API does: `user_id`, or `org_id` for an organisation's. */
-const ownerColumns = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>) =>
-  account.kind === 'org' ? { orgId: account.ownerId } : { userId: account.ownerId };
+const ownerColumns = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>) => accountView(account.kind, account.ownerId);
