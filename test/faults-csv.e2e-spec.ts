@@ -1,11 +1,10 @@
 import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { ExportConnections } from '../src/database/export-connections.js';
-import { bearer, startTestApp, type TestApp } from './support/app.js';
+import { bearer, servicePool, startTestApp, type TestApp } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 import { PgFaultProxy } from './support/pg-fault-proxy.js';
 
@@ -70,8 +69,7 @@ describe('the CSV export when the database connection is lost', () => {
 
   it('a client that leaves mid-export gives the connection back', async () => {
     const jwt = await userWithRecords(5000);
-    const pool = (t.app.get(DataSource).driver as unknown as { master: { totalCount: number; idleCount: number } })
-      .master;
+    const pool = servicePool(t);
     await new Promise<void>((resolve) => {
       const req = get(
         { host: '127.0.0.1', port, path: '/api/usage/records?format=csv', headers: bearer(jwt) },

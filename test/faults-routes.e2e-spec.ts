@@ -1,8 +1,7 @@
 import type { Response } from 'supertest';
-import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, uniqueId } from './support/app.js';
+import { bearer, servicePool, startTestApp, type TestApp, uniqueId } from './support/app.js';
 import { Fixtures, tokenFor } from './support/fixtures.js';
 import { expectInvariants } from './support/invariants.js';
 
@@ -243,7 +242,7 @@ describe('a connection whose backend was terminated', () => {
     // One connection: the request waiting for it gets exactly the one whose backend is terminated.
     const small = await startTestApp({ DB_POOL_SIZE: '1' });
     try {
-      const pool = (small.app.get(DataSource).driver as unknown as { master: { waitingCount: number } }).master;
+      const pool = servicePool(small);
       const u = await new Fixtures(small, { users }).newUser({ credits: 100 });
       let waiting!: Promise<Response>;
       const lost = await killWhileBlocked(

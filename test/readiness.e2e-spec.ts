@@ -1,10 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { bearer, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
+import { bearer, servicePool, startTestApp, type TestApp, token, uniqueId } from './support/app.js';
 
 /** A TCP proxy to the test database that the test can cut and restore, like a network outage. */
 class CuttableProxy {
@@ -55,8 +54,7 @@ describe('readiness follows the database', () => {
   });
 
   it('asks on a connection of its own: 200 while every connection of the request pool is in use', async () => {
-    type Pool = { connect(): Promise<{ release(): void }>; totalCount: number; idleCount: number };
-    const pool = (t.app.get(DataSource).driver as unknown as { master: Pool }).master;
+    const pool = servicePool(t);
     const held = await Promise.all([1, 2, 3].map(() => pool.connect()));
     try {
       expect(pool.totalCount - pool.idleCount).toBe(3); // DB_POOL_SIZE

@@ -1,9 +1,8 @@
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { TableUpkeepJob } from '../src/health/table-upkeep.job.js';
-import { bearer, startTestApp, type TestApp, token } from './support/app.js';
+import { bearer, servicePool, startTestApp, type TestApp, token } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
@@ -69,7 +68,6 @@ describe('table upkeep', () => {
       for (const c of clients) c.release();
     }
   }
-  const servicePool = (t: TestApp) => (t.app.get(DataSource).driver as unknown as { master: Pool }).master;
   const meter = bearer(token({ sub: 'upkeep-meter', role: 'admin' }));
 
   let batches = 0;

@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
 
 import { createApp, type CreateAppOptions } from '../../src/app.factory.js';
@@ -29,6 +30,10 @@ export interface TestApp {
   db: pg.Pool;
   close(): Promise<void>;
 }
+
+/** The app's request pool (TypeORM's primary pool, node-postgres'): its counts, its connections. */
+export const servicePool = (t: Pick<TestApp, 'app'>): pg.Pool =>
+  (t.app.get(DataSource).driver as unknown as { master: pg.Pool }).master;
 
 /** A real app on the run's fresh database (migrations already applied by the global setup). */
 export async function startTestApp(
