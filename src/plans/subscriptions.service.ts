@@ -77,8 +77,7 @@ export class SubscriptionsService {
   ): Promise<SubscriptionView> {
     this.checkStartsAt(dto);
     return this.tx.run(async (m) => {
-      // The account, read with the separation-of-duties decision, then locked.
-      const accountId = await this.lock(m, await this.access.forGrant(caller, account, 'subscription', m));
+      const accountId = await this.lockForChange(m, caller, account);
       if (accountId === null) throw new NotFoundError(account.kind === 'org' ? 'Org' : 'User');
       // Read once the lock is held: never before the instant the previous holder granted at.
       const now = new Date(this.clock.now());
@@ -258,7 +257,7 @@ export class SubscriptionsService {
   async removeFor(caller: AuthUser, account: Pick<ResolvedAccount, 'kind' | 'ownerId'>): Promise<SubscriptionView> {
     const now = new Date(this.clock.now());
     return this.tx.run(async (m) => {
-      const accountId = await this.lock(m, await this.access.forGrant(caller, account, 'subscription', m));
+      const accountId = await this.lockForChange(m, caller, account);
       const live = accountId === null ? null : await this.repo.lockLiveSubscription(m, accountId);
       const plan = live && (await this.repo.findPlan(m, live.planId));
       if (!live || !plan || accountId === null) throw new NotFoundError('Subscription');
@@ -311,8 +310,17 @@ export class SubscriptionsService {
     });
   }
 
-  /** Takes the lock of the account a subscription is of; its id, null when it has none. */
-  private async lock(m: EntityManager, accountId: string | null): Promise<string | null> {
+  /**
+   * The account a subscription change is of, read with the separation-of-duties decision (a
+   * supervisor changes neither their own plan nor an org's they are an active member of), then
+   * locked; its id, null when it has none.
+   */
+  private async lockForChange(
+    m: EntityManager,
+    caller: AuthUser,
+    account: Pick<ResolvedAccount, 'kind' | 'ownerId'>,
+  ): Promise<string | null> {
+    const accountId = await this.access.forGrant(caller, account, 'subscription', m);
     return accountId !== null && (await this.locks.lockAccount(m, accountId)) ? accountId : null;
   }
 }
