@@ -121,18 +121,20 @@ describe('heavy reads: the gate', () => {
 
   it('renew() ends the snapshot and takes a new one: a row committed meanwhile is seen after it', async () => {
     const heavy = gate({ concurrency: 1, timeoutSeconds: 60 });
-    await watcher.query('CREATE TABLE IF NOT EXISTS heavy_renew_probe (n int)');
+    // In a schema of its own: public's tables are the service's (test/scale-doc.int-spec.ts lists them).
+    await watcher.query('CREATE SCHEMA IF NOT EXISTS heavy_reads_test');
+    await watcher.query('CREATE TABLE IF NOT EXISTS heavy_reads_test.renew_probe (n int)');
     const seen = await heavy.run(async (db) => {
       const count = async () =>
-        (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM heavy_renew_probe'))[0].n;
+        (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM heavy_reads_test.renew_probe'))[0].n;
       const before = await count();
-      await watcher.query('INSERT INTO heavy_renew_probe VALUES (1)');
+      await watcher.query('INSERT INTO heavy_reads_test.renew_probe VALUES (1)');
       const same = await count();
       await db.renew();
       return { before, same, after: await count() };
     });
     expect(seen.same).toBe(seen.before);
     expect(seen.after).toBe(seen.before + 1);
-    await watcher.query('DROP TABLE heavy_renew_probe');
+    await watcher.query('DROP TABLE heavy_reads_test.renew_probe');
   });
 });

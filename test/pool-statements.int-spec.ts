@@ -13,7 +13,8 @@ describe('statements straight on the pool', () => {
   let dataSource: DataSource;
   let pooled: PoolStatementManager;
   let admin: pg.Pool;
-  const table = `pool_statements_${process.pid}`;
+  // In a schema of its own: public's tables are the service's (test/scale-doc.int-spec.ts lists them).
+  const table = `pool_statements_test.rows_${process.pid}`;
 
   beforeAll(async () => {
     // One connection: a statement that follows another gets the same one unless it was discarded.
@@ -21,6 +22,7 @@ describe('statements straight on the pool', () => {
     await dataSource.initialize();
     pooled = new PoolStatementManager(dataSource);
     admin = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS pool_statements_test`);
     await admin.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
   });
   afterAll(async () => {
