@@ -197,10 +197,11 @@ describe('The portal’s plan', () => {
         expect(await page.getByRole('button', { name: /change|subscribe|end/i }).count()).toBe(0);
         // The plans on offer to choose from, the account's own marked; the inactive one not offered.
         const choice = page.getByRole('combobox', { name: 'Plan', exact: true });
-        const offered = await choice.locator('option').allTextContents();
-        expect(offered).toEqual(
+        // The plans on offer load after the subscription's facts.
+        await poll(() => choice.locator('option').allTextContents()).toEqual(
           expect.arrayContaining(['Portal Free: 100 credits a month (your plan)', 'Portal Pro: 5,000 credits a month']),
         );
+        const offered = await choice.locator('option').allTextContents();
         expect(offered.some((o) => o.startsWith('Portal Old'))).toBe(false);
         await choice.selectOption(pro);
         await page.getByRole('button', { name: 'Preview' }).click();
