@@ -1,6 +1,7 @@
 // Shared helpers of the benchmark scripts: a fresh database, the BUILT service, seeding, tokens.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,22 @@ export const METRICS_TOKEN = 'bench-metrics-token-that-is-long-enough-0123';
 const LOCAL_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export const log = (...args) => process.stderr.write(`${args.join(' ')}\n`);
+
+// The service runs on this process's Node (process.execPath). `npm run bench…` puts the project's own
+// Node (its `node` dev dependency) first on the PATH; `node bench/….mjs` from a shell may start an
+// older one, whose figures are another runtime's: on Node 20 the service spent more than twice the CPU
+// a request that it spends on Node 24 (docs/benchmarks.md "How to reproduce").
+const [wantMajor, wantMinor] = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).engines?.node ?? '')
+  .match(/(\d+)\.(\d+)/)
+  ?.slice(1)
+  .map(Number) ?? [0, 0];
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
+  log(
+    `bench: Node ${process.versions.node} is older than the project's ${wantMajor}.${wantMinor}: the service's figures` +
+      " are another runtime's. Run it through npm (`npm run bench…`, or `npm exec -- node bench/….mjs`).",
+  );
+}
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
