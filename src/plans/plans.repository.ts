@@ -125,9 +125,10 @@ export class PlansRepository {
   ): Promise<Subscription> {
     const { identifiers } = await manager.insert(Subscription, {
       ...sub,
+      // The owner columns it names its account by as the API does: `user_id`, or `org_id` for an organisation's.
       userId: null,
       orgId: null,
-      ...ownerColumns(account),
+      ...accountView(account.kind, account.ownerId),
     });
     return manager.findOneByOrFail(Subscription, { id: identifiers[0].id as string });
   }
@@ -179,6 +180,3 @@ export class PlansRepository {
     });
   }
 }
-
-/** The owner columns a subscription names its account by as the API does: `user_id`, or `org_id` for an organisation's. */
-const ownerColumns = (account: Pick<ResolvedAccount, 'kind' | 'ownerId'>) => accountView(account.kind, account.ownerId);
