@@ -12,10 +12,13 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * /api/usage/record sends is run again in a transaction rolled back, with auto_explain (loaded in
  * that session only) printing the plan of every statement it runs, those inside the engine's
  * functions included. No statement may read a table of the hot path by a sequential scan: the record
- * would then cost in proportion to the table, and no single-row figure would show it.
+ * would then cost in proportion to the table, and no single-row figure would show it. The streaming
+ * initialize's statement likewise, on as many sessions, in the generic plan its prepared statement
+ * keeps after its first calls.
  */
 const USERS = 3000;
 const HOT_TABLES = ['accounts', 'user_accounts', 'credit_allocations', 'credit_ledger', 'usage_records'];
+const SESSION_TABLES = [...HOT_TABLES, 'streaming_sessions', 'credit_holds'];
 
 type Sent = { text: string; name?: string; values?: unknown[] };
 type Query = (this: pg.Client, config: unknown, ...rest: unknown[]) => unknown;
@@ -47,7 +50,7 @@ describe('the record statement plan', () => {
     await own.db.query('ANALYZE');
     (pg.Client.prototype as unknown as { query: Query }).query = function (this: pg.Client, config, ...rest) {
       const c = config as Sent | null;
-      if (typeof c?.name === 'string' && c.name.startsWith('usage_record_')) {
+      if (typeof c?.name === 'string' && /^(usage_record_|streaming_sessions_held_together)/.test(c.name)) {
         sent.push({ ...c, values: c.values ?? (rest[0] as unknown[]) });
       }
       return original.call(this, config, ...rest);
@@ -73,6 +76,55 @@ describe('the record statement plan', () => {
     const values = [...statement.values!];
     values[1] = JSON.stringify(events.map((e) => ({ ...e, id: randomUUID() })));
 
+    const plans = await replayed(statement.text, values);
+    // The take itself ran: the allocation read and written by its key, the line appended.
+    const all = plans.join('\n');
+    expect(all).toMatch(/Index Scan using credit_allocations_pkey on credit_allocations/);
+    expect(all).toMatch(/Insert on credit_ledger/);
+    expect(all).toMatch(/Insert on usage_records/);
+    expect(seqScans(plans).filter((table) => HOT_TABLES.includes(table))).toEqual([]);
+  });
+
+  it('initializes a streaming session by key lookups, in its generic plan too', async () => {
+    await own.db.query(
+      `INSERT INTO streaming_sessions (session_id, user_id, account_id, model_id, estimated_tokens, estimated_credits,
+                                       allocated_credits, expires_at)
+       SELECT 'plan-session-' || a.account_id, a.user_id, a.account_id, 'm', 10, 1, 1, now() + interval '1 hour'
+         FROM accounts a WHERE a.user_id LIKE 'plan-%'`,
+    );
+    await own.db.query('ANALYZE streaming_sessions');
+    await t.http
+      .post('/api/pricing')
+      .set(bearer(token({ sub: 'plan-admin', role: 'admin' })))
+      .send({ modelId: 'plan-model', pricePer1kTokens: '1' })
+      .expect(201);
+    await t.http
+      .post('/api/streaming-sessions/initialize')
+      .set(bearer(token({ sub: 'plan-8' })))
+      .send({ modelId: 'plan-model', estimatedTokens: 1000 })
+      .expect(201);
+    const statement = sent.find((s) => s.name!.startsWith('streaming_sessions_held_together'));
+    expect(statement).toBeDefined();
+    // The same hold for a session id of its own: the replay must not meet the first session.
+    const items = JSON.parse(String(statement!.values![3])) as { session_id: string }[];
+    expect(items).toHaveLength(1);
+    const values = [...statement!.values!];
+    values[3] = JSON.stringify(items.map((item) => ({ ...item, session_id: `plan-${randomUUID()}` })));
+
+    const plans = await replayed(statement!.text, values, { generic: true });
+    const all = plans.join('\n');
+    expect(all).toMatch(/Insert on credit_holds/);
+    expect(all).toMatch(/Insert on streaming_sessions/);
+    expect(seqScans(plans).filter((table) => SESSION_TABLES.includes(table))).toEqual([]);
+  });
+
+  /**
+   * `text` run again with `values` in a transaction rolled back, on a connection of its own with
+   * auto_explain printing every statement's plan (nested ones too); `generic`: as a prepared statement
+   * forced to its generic plan, the one PostgreSQL keeps once the custom plans cost no less. Every row
+   * answered must be ok.
+   */
+  async function replayed(text: string, values: unknown[], { generic = false } = {}): Promise<string[]> {
     const client = new pg.Client({ connectionString: own.url });
     const plans: string[] = [];
     client.on('notice', (notice) => {
@@ -85,25 +137,23 @@ describe('the record statement plan', () => {
         `SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;
          SET auto_explain.log_analyze = on; SET auto_explain.log_level = notice; SET client_min_messages = notice`,
       );
+      if (generic) await client.query('SET plan_cache_mode = force_generic_plan');
       await client.query('BEGIN');
-      const { rows } = await client.query(statement.text, values);
+      const { rows } = await client.query(generic ? { name: 'replayed', text, values } : { text, values });
       expect(rows.map((r: { out_status: string }) => r.out_status)).toEqual(['ok']);
       await client.query('ROLLBACK');
     } finally {
       await client.end();
     }
-
-    // The take itself ran: the allocation read and written by its key, the line appended.
-    const all = plans.join('\n');
-    expect(all).toMatch(/Index Scan using credit_allocations_pkey on credit_allocations/);
-    expect(all).toMatch(/Insert on credit_ledger/);
-    expect(all).toMatch(/Insert on usage_records/);
-    const scans = plans.flatMap((plan) =>
-      plan
-        .split('\n')
-        .filter((line) => /Seq Scan on (\w+)/.test(line) && !/never executed/.test(line))
-        .map((line) => /Seq Scan on (\w+)/.exec(line)![1]),
-    );
-    expect(scans.filter((table) => HOT_TABLES.includes(table))).toEqual([]);
-  });
+    return plans;
+  }
 });
+
+/** The tables a plan read by a sequential scan that ran. */
+const seqScans = (plans: string[]): string[] =>
+  plans.flatMap((plan) =>
+    plan
+      .split('\n')
+      .filter((line) => /Seq Scan on (\w+)/.test(line) && !/never executed/.test(line))
+      .map((line) => /Seq Scan on (\w+)/.exec(line)![1]),
+  );
