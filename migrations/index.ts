@@ -217,6 +217,7 @@ import { AccountPricesAccount1732007600000 } from './1732007600000-account-price
 import { AccountReads1732007800000 } from './1732007800000-account-reads.js';
 import { PayerTies1732008000000 } from './1732008000000-payer-ties.js';
 import { UnclaimedOneLookup1732008200000 } from './1732008200000-unclaimed-one-lookup.js';
+import { KeysClaimedTogether1732008201000 } from './1732008201000-keys-claimed-together.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -439,4 +440,5 @@ export const MIGRATIONS = [
   AccountReads1732007800000,
   PayerTies1732008000000,
   UnclaimedOneLookup1732008200000,
+  KeysClaimedTogether1732008201000,
 ];

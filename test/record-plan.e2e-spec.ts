@@ -105,7 +105,7 @@ describe('the record statement plan', () => {
       .expect(201);
     const statement = sent.find((s) => s.name!.startsWith('streaming_sessions_held_together'));
     expect(statement).toBeDefined();
-    // The same hold for a session id of its own: the replay must not meet the first session.
+    // The same hold for a session id of its own: the replay must not meet the session the route opened.
     const items = JSON.parse(String(statement!.values![3])) as { session_id: string }[];
     expect(items).toHaveLength(1);
     const values = [...statement!.values!];

@@ -115,3 +115,9 @@ export const KEYED_PARTS = {
                           CROSS JOIN LATERAL (SELECT ${isoMillis('r."timestamp"')} AS at) t
                           WHERE e.idem IS NOT NULL`),
 } satisfies Pick<BatchTakeStatement, 'events' | 'stored'>;
+
+/** KEYED_PARTS for records without event ids: none claimed, so none to give back. */
+export const KEYED_UNCLAIMED_PARTS = { ...KEYED_PARTS, release: undefined } satisfies Pick<
+  BatchTakeStatement,
+  'events' | 'stored' | 'release'
+>;

