@@ -19,7 +19,8 @@
 # record route's whole statement (queries/usage/record.sql, its parameters made in the statement)
 # carrying BATCH records: `record` (users'), `record-budget` (users' naming both budgets) and
 # `record-member` (members' charging their organisation), so what the records' INSERT and the
-# statement around the take cost is counted too.
+# statement around the take cost is counted too; `record-key`, users' records each with an
+# Idempotency-Key (queries/usage/record-key.sql: the keys claimed, the answers stored).
 # CALLGRIND_KEEP=<dir> keeps the callgrind files (`callgrind_annotate --inclusive=yes` shows where
 # the instructions go).
 set -euo pipefail
@@ -63,16 +64,21 @@ for file in "$@"; do "${PSQL[@]}" -d bench -f "$file" >/dev/null; done
 ORG0=$("${PSQL[@]}" -d bench -At -c "SELECT min(account_id) FROM accounts WHERE kind = 'org'") # bench-org-1's, then 2…5
 # The record route's statement as it is sent, its parameters left as @NAME@ (the events, their accounts
 # and their writers) and the rest as the route passes them for a JWT: no key, no rate default.
-RECORD_SQL=$(node -e "
+sql_of() { node -e "
   const fs = require('node:fs');
-  const text = fs.readFileSync('$ROOT/queries/usage/record.sql', 'utf8').split('\\n')
+  const text = fs.readFileSync('$ROOT/queries/usage/'+process.argv[1], 'utf8').split('\\n')
     .filter((line) => !line.trimStart().startsWith('--')).map((line) => line.replace(/\\s--\\s.*$/, '')).join(' ');
   const params = { '\$1::varchar': \"'bench'::varchar\", '\$2::jsonb': '(@EVENTS@)', '\$3::uuid': 'NULL::uuid',
     '\$4::int': 'NULL::int', '\$5::int[]': \"'{1000,10,0}'::int[]\", '\$6::bigint[]': '(@ACCOUNTS@)', '\$7::varchar[]': '(@WRITERS@)' };
   let sql = text;
   for (const [p, v] of Object.entries(params)) sql = sql.split(p).join(v);
-  if (/\\\$[0-9]/.test(sql)) throw new Error('record.sql has a parameter this script does not know');
-  console.log(sql.replace(/\\s+/g, ' ').trim());")
+  if (/\\\$[0-9]/.test(sql)) throw new Error(process.argv[1] + ' has a parameter this script does not know');
+  // pgbench reads every ':name' as a variable, in literals too: to_char()'s 'HH24:MI:SS' as 'HH24\":\"MI\":\"SS' (the same text out).
+  sql = sql.split('HH24:MI:SS').join('HH24\":\"MI\":\"SS');
+  console.log(sql.replace(/\\s+/g, ' ').trim());" "$1"; }
+RECORD_SQL=$(sql_of record.sql)
+# The statement of records with an Idempotency-Key each (kind `record-key`).
+KEY_SQL=$(sql_of record-key.sql)
 
 series="generate_series(0, $((BATCH - 1))) g"
 # A record statement of BATCH events from position $2: users' (account $2 + g, user bench-($2 + g - 1))
@@ -87,9 +93,23 @@ record() { # kind, position expression
   fi
   [ "$1" = record-budget ] &&
     fields=", 'scopes', '{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb, 'scope_project', 'bench-p', 'scope_run', 'bench-r'"
+  # record-key: each record with an Idempotency-Key of its own, as the interceptor hands it (a fresh key,
+  # its lock id, the request's fingerprint) and the answer's template as answerTemplate() makes it
+  # (no `:name` in a literal: pgbench would read it as a variable).
+  [ "$1" = record-key ] &&
+    fields=", 'idem', jsonb_build_object('principal', 'user:' || 'bench-' || $u, 'key', gen_random_uuid()::text,
+      'lock', (random() * 9e18)::bigint::text, 'fingerprint', md5(random()::text) || md5(random()::text),
+      'path', '/api/usage/record', 'status', 201, 'body', jsonb_build_object('id', gen_random_uuid(),
+      'userId', 'bench-' || $u, 'service', 'bench', 'operation', 'op', 'modelId', NULL, 'tokens', NULL,
+      'inputTokens', NULL, 'outputTokens', NULL, 'cacheReadTokens', NULL, 'cacheWriteTokens', NULL,
+      'reasoningTokens', NULL, 'pricingRuleId', NULL, 'priceSource', NULL, 'billingStatus', 'billed',
+      'reviewStatus', NULL, 'usageSource', 'reported', 'termination', NULL, 'apiKeyId', NULL, 'actorId', NULL,
+      'orgId', NULL, 'accountPriceId', NULL, 'serviceTier', NULL, 'units', NULL))"
   ev="SELECT jsonb_agg(jsonb_build_object('id', gen_random_uuid(), 'user_id', 'bench-' || $u, 'service', 'bench', 'operation', 'op', 'credits', 1$fields) ORDER BY g) FROM $series"
   wr="ARRAY(SELECT ('bench-' || $u)::varchar FROM $series ORDER BY g)"
-  local sql=${RECORD_SQL//@EVENTS@/$ev}; sql=${sql//@ACCOUNTS@/$ac}; echo "${sql//@WRITERS@/$wr};"
+  local sql=$RECORD_SQL
+  [ "$1" = record-key ] && sql=$KEY_SQL
+  sql=${sql//@EVENTS@/$ev}; sql=${sql//@ACCOUNTS@/$ac}; echo "${sql//@WRITERS@/$wr};"
 }
 take() { # kind, account id expression: the engine loop's statement, a take of BATCH events
   local scopes=''
