@@ -12,9 +12,9 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * /api/usage/record sends is run again in a transaction rolled back, with auto_explain (loaded in
  * that session only) printing the plan of every statement it runs, those inside the engine's
  * functions included. No statement may read a table of the hot path by a sequential scan: the record
- * would then cost in proportion to the table, and no single-row figure would show it. The streaming
- * initialize's statement likewise, on as many sessions, in the generic plan its prepared statement
- * keeps after its first calls.
+ * would then cost in proportion to the table, and no single-row figure would show it. Each is replayed
+ * in its first calls' plan and in the generic plan its prepared statement keeps after them; the keyed
+ * record, the streaming initialize and the finalize likewise, on as many keys, sessions and holds.
  */
 const USERS = 3000;
 const HOT_TABLES = ['accounts', 'user_accounts', 'credit_allocations', 'credit_ledger', 'usage_records'];
@@ -50,7 +50,10 @@ describe('the record statement plan', () => {
     await own.db.query('ANALYZE');
     (pg.Client.prototype as unknown as { query: Query }).query = function (this: pg.Client, config, ...rest) {
       const c = config as Sent | null;
-      if (typeof c?.name === 'string' && /^(usage_record_|streaming_sessions_held_together)/.test(c.name)) {
+      if (
+        typeof c?.name === 'string' &&
+        /^(usage_record_|streaming_sessions_held_together|streaming_session_settle)/.test(c.name)
+      ) {
         sent.push({ ...c, values: c.values ?? (rest[0] as unknown[]) });
       }
       return original.call(this, config, ...rest);
@@ -63,7 +66,11 @@ describe('the record statement plan', () => {
     await own?.drop();
   });
 
-  it('reads every hot table by an index, inside the engine too', async () => {
+  it.each([
+    ['its first calls', false],
+    ['its generic plan', true],
+  ])('reads every hot table by an index, inside the engine too, in %s', async (_, generic) => {
+    sent.length = 0;
     await t.http
       .post('/api/usage/record')
       .set(bearer(token({ sub: 'plan-7' })))
@@ -71,12 +78,12 @@ describe('the record statement plan', () => {
       .expect(201);
     expect(sent).toHaveLength(1);
     const [statement] = sent;
-    // The same events with a record id of their own: the replay must not meet the first record.
+    // The same events with a record id of their own: the replay must not meet the record the route wrote.
     const events = JSON.parse(String(statement.values![1])) as { id: string }[];
     const values = [...statement.values!];
     values[1] = JSON.stringify(events.map((e) => ({ ...e, id: randomUUID() })));
 
-    const plans = await replayed(statement.text, values);
+    const plans = await replayed(statement.text, values, { generic });
     // The take itself ran: the allocation read and written by its key, the line appended.
     const all = plans.join('\n');
     expect(all).toMatch(/Index Scan using credit_allocations_pkey on credit_allocations/);
@@ -92,17 +99,25 @@ describe('the record statement plan', () => {
        SELECT 'plan-session-' || a.account_id, a.user_id, a.account_id, 'm', 10, 1, 1, now() + interval '1 hour'
          FROM accounts a WHERE a.user_id LIKE 'plan-%'`,
     );
-    await own.db.query('ANALYZE streaming_sessions');
+    await own.db.query(
+      `INSERT INTO credit_holds (session_id, account_id, outstanding)
+       SELECT s.session_id, s.account_id, 1 FROM streaming_sessions s WHERE s.session_id LIKE 'plan-session-%'`,
+    );
+    await own.db.query('ANALYZE streaming_sessions, credit_holds');
     await t.http
       .post('/api/pricing')
       .set(bearer(token({ sub: 'plan-admin', role: 'admin' })))
       .send({ modelId: 'plan-model', pricePer1kTokens: '1' })
       .expect(201);
-    await t.http
-      .post('/api/streaming-sessions/initialize')
-      .set(bearer(token({ sub: 'plan-8' })))
-      .send({ modelId: 'plan-model', estimatedTokens: 1000 })
-      .expect(201);
+    sent.length = 0;
+    const open = () =>
+      t.http
+        .post('/api/streaming-sessions/initialize')
+        .set(bearer(token({ sub: 'plan-8' })))
+        .send({ modelId: 'plan-model', estimatedTokens: 1000 })
+        .expect(201);
+    const settled = (await open()).body.sessionId as string;
+    const held = (await open()).body.sessionId as string;
     const statement = sent.find((s) => s.name!.startsWith('streaming_sessions_held_together'));
     expect(statement).toBeDefined();
     // The same hold for a session id of its own: the replay must not meet the session the route opened.
@@ -116,6 +131,52 @@ describe('the record statement plan', () => {
     expect(all).toMatch(/Insert on credit_holds/);
     expect(all).toMatch(/Insert on streaming_sessions/);
     expect(seqScans(plans).filter((table) => SESSION_TABLES.includes(table))).toEqual([]);
+
+    // The finalize's statement, sent for one session and replayed for the other, still held.
+    await t.http
+      .post('/api/streaming-sessions/finalize')
+      .set(bearer(token({ sub: 'plan-8' })))
+      .send({ sessionId: settled, actualTokens: 500 })
+      .expect(200);
+    const settle = sent.find((s) => s.name!.startsWith('streaming_session_settle'));
+    expect(settle).toBeDefined();
+    const settling = JSON.parse(String(settle!.values![2])) as { session_id: string }[];
+    expect(settling.map((item) => item.session_id)).toEqual([settled]);
+    const settleValues = [...settle!.values!];
+    settleValues[2] = JSON.stringify(
+      settling.map((item) => ({ ...item, session_id: held, usage_record_id: randomUUID(), record_id: randomUUID() })),
+    );
+    const settlePlans = await replayed(settle!.text, settleValues, { generic: true });
+    expect(settlePlans.join('\n')).toMatch(/Update on credit_holds/);
+    expect(seqScans(settlePlans).filter((table) => SESSION_TABLES.includes(table))).toEqual([]);
+  });
+
+  it('records with an Idempotency-Key by key lookups, in its generic plan', async () => {
+    await own.db.query(
+      `INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, status_code, response_body)
+       SELECT 'user:plan-' || g, 'plan-key-' || g, repeat('0', 64), 'POST', '/api/usage/record', 201, '{}'
+         FROM generate_series(1, $1) g`,
+      [USERS],
+    );
+    await own.db.query('ANALYZE idempotency_keys');
+    sent.length = 0;
+    await t.http
+      .post('/api/usage/record')
+      .set(bearer(token({ sub: 'plan-9' })))
+      .set('Idempotency-Key', 'plan-key-a')
+      .send({ service: 'chat', operation: 'completion', credits: 1 })
+      .expect(201);
+    expect(sent).toHaveLength(1);
+    const [statement] = sent;
+    // A record of its own under a key of its own: the replay must not meet the route's record or key.
+    const events = JSON.parse(String(statement.values![1])) as { id: string; idem: Record<string, unknown> }[];
+    const values = [...statement.values!];
+    values[1] = JSON.stringify(
+      events.map((e) => ({ ...e, id: randomUUID(), idem: { ...e.idem, key: 'plan-key-b', lock: '42' } })),
+    );
+    const plans = await replayed(statement.text, values, { generic: true });
+    expect(plans.join('\n')).toMatch(/Insert on idempotency_keys/);
+    expect(seqScans(plans).filter((table) => [...HOT_TABLES, 'idempotency_keys'].includes(table))).toEqual([]);
   });
 
   /**
