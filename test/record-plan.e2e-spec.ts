@@ -13,8 +13,9 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * that session only) printing the plan of every statement it runs, those inside the engine's
  * functions included. No statement may read a table of the hot path by a sequential scan: the record
  * would then cost in proportion to the table, and no single-row figure would show it. Each is replayed
- * in its first calls' plan and in the generic plan its prepared statement keeps after them; the keyed
- * record, the streaming initialize and the finalize likewise, on as many keys, sessions and holds.
+ * in its first calls' plan and in the generic plan its prepared statement keeps after them; the
+ * records with an eventId or a key, the batch, the streaming initialize and the finalize likewise, on
+ * as many event ids, keys, sessions and holds.
  */
 const USERS = 3000;
 const HOT_TABLES = ['accounts', 'user_accounts', 'credit_allocations', 'credit_ledger', 'usage_records'];
@@ -52,7 +53,7 @@ describe('the record statement plan', () => {
       const c = config as Sent | null;
       if (
         typeof c?.name === 'string' &&
-        /^(usage_record_|streaming_sessions_held_together|streaming_session_settle)/.test(c.name)
+        /^(usage_record_|usage_batch_|streaming_sessions_held_together|streaming_session_settle)/.test(c.name)
       ) {
         sent.push({ ...c, values: c.values ?? (rest[0] as unknown[]) });
       }
@@ -149,6 +150,38 @@ describe('the record statement plan', () => {
     const settlePlans = await replayed(settle!.text, settleValues, { generic: true });
     expect(settlePlans.join('\n')).toMatch(/Update on credit_holds/);
     expect(seqScans(settlePlans).filter((table) => SESSION_TABLES.includes(table))).toEqual([]);
+  });
+
+  it('records with an eventId and in a batch by key lookups, in their generic plans', async () => {
+    await own.db.query(
+      `INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
+       SELECT 'plan-' || g, 'plan-event-' || g, gen_random_uuid() FROM generate_series(1, $1) g`,
+      [USERS],
+    );
+    await own.db.query('ANALYZE usage_event_ids');
+    const auth = bearer(token({ sub: 'plan-10' }));
+    const usage = { service: 'chat', operation: 'completion', credits: 1 };
+    sent.length = 0;
+    await t.http
+      .post('/api/usage/record')
+      .set(auth)
+      .send({ ...usage, eventId: 'plan-event-a' })
+      .expect(201);
+    await t.http
+      .post('/api/usage/records/batch')
+      .set(auth)
+      .send({ events: [{ ...usage, eventId: 'plan-event-b' }] })
+      .expect(200);
+    expect(sent).toHaveLength(2);
+    for (const [i, statement] of sent.entries()) {
+      // Events of their own, new ids and records: the replay must meet neither the route's event nor its record.
+      const events = JSON.parse(String(statement.values![1])) as { id: string; event_id: string }[];
+      const values = [...statement.values!];
+      values[1] = JSON.stringify(events.map((e) => ({ ...e, id: randomUUID(), event_id: `plan-event-${i}-z` })));
+      const plans = await replayed(statement.text, values, { generic: true });
+      expect(plans.join('\n')).toMatch(/Insert on usage_event_ids/);
+      expect(seqScans(plans).filter((table) => [...HOT_TABLES, 'usage_event_ids'].includes(table))).toEqual([]);
+    }
   });
 
   it('records with an Idempotency-Key by key lookups, in its generic plan', async () => {
