@@ -237,8 +237,9 @@ export class StreamingSessionsRepository {
    * of another module over its own parameters, the same for every item) is false.
    */
   insertAfterHolds(onlyIf?: SqlPart): InsertAfterHolds {
-    // A scalar subquery, one key lookup an item: as `EXISTS`, the statement's generic plan made it an
-    // anti join hashing a scan of every session at every call, growing with the table.
+    // A scalar subquery, one key lookup an item at every table size: as `EXISTS`, the statement's generic
+    // plan made it an anti join hashing a scan of every session at every call while the table was small
+    // enough for that to look cheaper than 100 index probes (tens of thousands of sessions).
     const taken = `(SELECT true FROM streaming_sessions s WHERE s.session_id = i.session_id AND s.user_id = i.user_id) IS NOT NULL`;
     return {
       name: onlyIf ? HOLDS_IF_STATEMENT : HOLDS_STATEMENT,
