@@ -80,9 +80,7 @@ describe('the record statement plan', () => {
     expect(sent).toHaveLength(1);
     const [statement] = sent;
     // The same events with a record id of their own: the replay must not meet the record the route wrote.
-    const events = JSON.parse(String(statement.values![1])) as { id: string }[];
-    const values = [...statement.values!];
-    values[1] = JSON.stringify(events.map((e) => ({ ...e, id: randomUUID() })));
+    const values = remade(statement, 1, (e) => ({ ...e, id: randomUUID() }));
 
     const plans = await replayed(statement.text, values, { generic });
     // The take itself ran: the allocation read and written by its key, the line appended.
@@ -90,7 +88,7 @@ describe('the record statement plan', () => {
     expect(all).toMatch(/Index Scan using credit_allocations_pkey on credit_allocations/);
     expect(all).toMatch(/Insert on credit_ledger/);
     expect(all).toMatch(/Insert on usage_records/);
-    expect(seqScans(plans).filter((table) => HOT_TABLES.includes(table))).toEqual([]);
+    expect(seqScans(plans, HOT_TABLES)).toEqual([]);
   });
 
   it('initializes a streaming session by key lookups, in its generic plan too', async () => {
@@ -122,16 +120,14 @@ describe('the record statement plan', () => {
     const statement = sent.find((s) => s.name!.startsWith('streaming_sessions_held_together'));
     expect(statement).toBeDefined();
     // The same hold for a session id of its own: the replay must not meet the session the route opened.
-    const items = JSON.parse(String(statement!.values![3])) as { session_id: string }[];
-    expect(items).toHaveLength(1);
-    const values = [...statement!.values!];
-    values[3] = JSON.stringify(items.map((item) => ({ ...item, session_id: `plan-${randomUUID()}` })));
+    expect(JSON.parse(String(statement!.values![3]))).toHaveLength(1);
+    const values = remade(statement!, 3, (item) => ({ ...item, session_id: `plan-${randomUUID()}` }));
 
     const plans = await replayed(statement!.text, values, { generic: true });
     const all = plans.join('\n');
     expect(all).toMatch(/Insert on credit_holds/);
     expect(all).toMatch(/Insert on streaming_sessions/);
-    expect(seqScans(plans).filter((table) => SESSION_TABLES.includes(table))).toEqual([]);
+    expect(seqScans(plans, SESSION_TABLES)).toEqual([]);
 
     // The finalize's statement, sent for one session and replayed for the other, still held.
     await t.http
@@ -143,13 +139,15 @@ describe('the record statement plan', () => {
     expect(settle).toBeDefined();
     const settling = JSON.parse(String(settle!.values![2])) as { session_id: string }[];
     expect(settling.map((item) => item.session_id)).toEqual([settled]);
-    const settleValues = [...settle!.values!];
-    settleValues[2] = JSON.stringify(
-      settling.map((item) => ({ ...item, session_id: held, usage_record_id: randomUUID(), record_id: randomUUID() })),
-    );
+    const settleValues = remade(settle!, 2, (item) => ({
+      ...item,
+      session_id: held,
+      usage_record_id: randomUUID(),
+      record_id: randomUUID(),
+    }));
     const settlePlans = await replayed(settle!.text, settleValues, { generic: true });
     expect(settlePlans.join('\n')).toMatch(/Update on credit_holds/);
-    expect(seqScans(settlePlans).filter((table) => SESSION_TABLES.includes(table))).toEqual([]);
+    expect(seqScans(settlePlans, SESSION_TABLES)).toEqual([]);
   });
 
   it('records with an eventId and in a batch by key lookups, in their generic plans', async () => {
@@ -175,12 +173,10 @@ describe('the record statement plan', () => {
     expect(sent).toHaveLength(2);
     for (const [i, statement] of sent.entries()) {
       // Events of their own, new ids and records: the replay must meet neither the route's event nor its record.
-      const events = JSON.parse(String(statement.values![1])) as { id: string; event_id: string }[];
-      const values = [...statement.values!];
-      values[1] = JSON.stringify(events.map((e) => ({ ...e, id: randomUUID(), event_id: `plan-event-${i}-z` })));
+      const values = remade(statement, 1, (e) => ({ ...e, id: randomUUID(), event_id: `plan-event-${i}-z` }));
       const plans = await replayed(statement.text, values, { generic: true });
       expect(plans.join('\n')).toMatch(/Insert on usage_event_ids/);
-      expect(seqScans(plans).filter((table) => [...HOT_TABLES, 'usage_event_ids'].includes(table))).toEqual([]);
+      expect(seqScans(plans, [...HOT_TABLES, 'usage_event_ids'])).toEqual([]);
     }
   });
 
@@ -202,14 +198,14 @@ describe('the record statement plan', () => {
     expect(sent).toHaveLength(1);
     const [statement] = sent;
     // A record of its own under a key of its own: the replay must not meet the route's record or key.
-    const events = JSON.parse(String(statement.values![1])) as { id: string; idem: Record<string, unknown> }[];
-    const values = [...statement.values!];
-    values[1] = JSON.stringify(
-      events.map((e) => ({ ...e, id: randomUUID(), idem: { ...e.idem, key: 'plan-key-b', lock: '42' } })),
-    );
+    const values = remade(statement, 1, (e) => ({
+      ...e,
+      id: randomUUID(),
+      idem: { ...(e.idem as object), key: 'plan-key-b', lock: '42' },
+    }));
     const plans = await replayed(statement.text, values, { generic: true });
     expect(plans.join('\n')).toMatch(/Insert on idempotency_keys/);
-    expect(seqScans(plans).filter((table) => [...HOT_TABLES, 'idempotency_keys'].includes(table))).toEqual([]);
+    expect(seqScans(plans, [...HOT_TABLES, 'idempotency_keys'])).toEqual([]);
   });
 
   /**
@@ -243,11 +239,23 @@ describe('the record statement plan', () => {
   }
 });
 
-/** The tables a plan read by a sequential scan that ran. */
-const seqScans = (plans: string[]): string[] =>
+/** Which of `tables` the plans read by a sequential scan that ran. */
+const seqScans = (plans: string[], tables: string[]): string[] =>
   plans.flatMap((plan) =>
     plan
       .split('\n')
       .filter((line) => /Seq Scan on (\w+)/.test(line) && !/never executed/.test(line))
-      .map((line) => /Seq Scan on (\w+)/.exec(line)![1]),
+      .map((line) => /Seq Scan on (\w+)/.exec(line)![1])
+      .filter((table) => tables.includes(table)),
   );
+
+/** A sent statement's values with its JSON array parameter at `index` remade item by item. */
+const remade = (
+  statement: Sent,
+  index: number,
+  remake: (item: Record<string, unknown>) => Record<string, unknown>,
+): unknown[] => {
+  const values = [...statement.values!];
+  values[index] = JSON.stringify((JSON.parse(String(values[index])) as Record<string, unknown>[]).map(remake));
+  return values;
+};
