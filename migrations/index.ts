@@ -218,6 +218,7 @@ import { AccountReads1732007800000 } from './1732007800000-account-reads.js';
 import { PayerTies1732008000000 } from './1732008000000-payer-ties.js';
 import { UnclaimedOneLookup1732008200000 } from './1732008200000-unclaimed-one-lookup.js';
 import { KeysClaimedTogether1732008201000 } from './1732008201000-keys-claimed-together.js';
+import { TakeChecksWithoutAQuery1732008202000 } from './1732008202000-take-checks-without-a-query.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -441,4 +442,5 @@ export const MIGRATIONS = [
   PayerTies1732008000000,
   UnclaimedOneLookup1732008200000,
   KeysClaimedTogether1732008201000,
+  TakeChecksWithoutAQuery1732008202000,
 ];

@@ -6,9 +6,11 @@ AS $function$
   -- the one writer, credit_ledger_write(), which moves the debts with the overdraft lines: one call
   -- for the usual take (one session, or none); lines of several sessions grouped by session, each
   -- group in the order it happened, the groups in the order of their first line. Answers the lines'
-  -- count: a value, so the take calls it as an expression, without a statement of its own.
+  -- count: a value, so the take calls it as an expression, without a statement of its own. One
+  -- session: nothing left once the first line's session is removed (array_remove() removes NULLs
+  -- for NULL), an expression with no query, which starts no executor.
   BEGIN
-    IF NOT EXISTS (SELECT 1 FROM unnest(p_lines.out_sessions) s WHERE s IS DISTINCT FROM p_lines.out_sessions[1]) THEN
+    IF cardinality(array_remove(p_lines.out_sessions, p_lines.out_sessions[1])) = 0 THEN
       PERFORM credit_ledger_write(p_lines.out_accounts, p_lines.out_allocations, p_lines.out_kinds, p_lines.out_amounts, p_lines.out_balances,
                                   p_lines.out_records, p_lines.out_sessions[1], p_api_key_id, p_created_by, p_lines.out_members,
                                   p_correction_ids => p_lines.out_corrections, p_created_bys => p_lines.out_bys);

@@ -40,12 +40,13 @@ AS $function$
     e_take := COALESCE(p_takes, array_fill('debit'::varchar, ARRAY[n]));
     e_mode := COALESCE(p_modes, array_fill('strict'::varchar, ARRAY[n]));
     e_session := COALESCE(p_sessions, array_fill(NULL::varchar, ARRAY[n]));
+    -- The events' input checked by an expression over the arrays, with no query in it, so PL/pgSQL
+    -- evaluates it without starting an executor (an EXISTS over unnest() started one every take).
     IF cardinality(p_amounts) IS DISTINCT FROM n OR cardinality(p_usage_records) IS DISTINCT FROM n
        OR cardinality(e_member) IS DISTINCT FROM n OR cardinality(e_take) IS DISTINCT FROM n
        OR cardinality(e_mode) IS DISTINCT FROM n OR cardinality(e_session) IS DISTINCT FROM n
-       OR EXISTS (SELECT 1 FROM unnest(p_amounts, e_take, e_mode) AS x(amount, tk, md)
-                   WHERE x.amount IS NULL OR x.amount < 0 OR x.tk IS NULL OR x.tk NOT IN ('debit', 'hold', 'correction')
-                      OR x.md IS NULL OR x.md NOT IN ('strict', 'up_to', 'collect')) THEN
+       OR array_position(p_amounts, NULL) IS NOT NULL OR 0 > ANY (p_amounts)
+       OR NOT e_take <@ '{debit,hold,correction}'::varchar[] OR NOT e_mode <@ '{strict,up_to,collect}'::varchar[] THEN
       RAISE EXCEPTION 'credits_take_events: every event needs a non-negative amount, a take (debit, hold or correction) and a mode (%)',
         'strict, up_to or collect';
     END IF;
