@@ -42,17 +42,13 @@ describe('the lock and the FIFO of one account', () => {
     try {
       await holder.query('BEGIN');
       await holder.query(`SELECT * FROM credits_lock_account_ids(ARRAY[$1::bigint])`, [id]);
-      await other.query('BEGIN');
-      await expect(
-        other.query(`SELECT 1 FROM accounts WHERE account_id = $1 FOR NO KEY UPDATE NOWAIT`, [id]),
-      ).rejects.toThrow(/could not obtain lock/);
-      await other.query('ROLLBACK');
+      // each NOWAIT in a transaction of its own (autocommit), as below
+      const probe = () => other.query(`SELECT 1 FROM accounts WHERE account_id = $1 FOR NO KEY UPDATE NOWAIT`, [id]);
+      await expect(probe()).rejects.toThrow(/could not obtain lock/);
       await holder.query('ROLLBACK');
-      await other.query('BEGIN');
-      const free = await other.query(`SELECT 1 FROM accounts WHERE account_id = $1 FOR NO KEY UPDATE NOWAIT`, [id]);
-      expect(free.rowCount).toBe(1);
+      expect((await probe()).rowCount).toBe(1);
     } finally {
-      await other.query('ROLLBACK');
+      await holder.query('ROLLBACK');
       holder.release();
       other.release();
     }
