@@ -15,6 +15,7 @@ import {
   type StartedCopy,
   withTimeout,
 } from './support/fresh-copy.js';
+import { freePort } from './support/redis-server.js';
 
 /**
  * `npm start` itself, as systemd, Docker and a person at a terminal use it. Before: the script ran
@@ -177,7 +178,10 @@ describe('npm start: signals reach the service; a start that cannot work says so
     it('the data directory in use by a running copy, started on another port as the advice said', async () => {
       const first = start({}, 'start:prod');
       await withTimeout(first.port, 120_000, 'first copy listening');
-      const second = start({ PORT: String(busyPort + 1) });
+      // A port free now: busyPort + 1 is even, and the kernel gives even ports to outgoing
+      // connections, so another spec's connection could hold it and the port check would answer first.
+      const port = await freePort();
+      const second = start({ PORT: String(port) });
       expect(await withTimeout(second.exit, 20_000, 'exit')).toBe(1);
       const lines = serviceLines(second.output());
       expect(lines).toHaveLength(1);
@@ -185,7 +189,7 @@ describe('npm start: signals reach the service; a start that cannot work says so
         new RegExp(
           `^The data directory \\./data is in use by another running copy of this service \\(its PostgreSQL, pid \\d+\\): ` +
             `stop that copy, or give this one a data directory of its own, for example ` +
-            `PORT=${busyPort + 1} DATA_DIR=\\./data-${busyPort + 1} npm start\\.$`,
+            `PORT=${port} DATA_DIR=\\./data-${port} npm start\\.$`,
         ),
       );
       expect(second.output()).not.toContain(BUILD_MARK);
