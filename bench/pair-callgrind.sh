@@ -11,7 +11,9 @@
 # count runs a single-user backend (`postgres --single`, fsync off) on a fresh copy of that copy under
 # callgrind: WARM pairs
 # (default 60), then PAIRS more (default 300), each on another user, each statement self-committing; the
-# count of the warm-up alone is subtracted and the rest divided by PAIRS. PAIR_PART=settle counts instead
+# count of the warm-up alone is subtracted and the rest divided by PAIRS. BATCH=<k> (default 1; WARM and
+# PAIRS multiples of it) sends k initializes in one statement and then their k finalizes in one, as the
+# service does with requests that arrive together (at 32 connections, about ten a statement). PAIR_PART=settle counts instead
 # the settle statement alone: after the warm-up, PAIRS settlements of sessions that do not exist (its
 # start-up and its plan's run, nothing settled). CALLGRIND_KEEP=<dir> keeps the callgrind files
 # (callgrind_annotate them for where the instructions go); PAIR_CALLGRIND_WORK=<dir> keeps the seeded
@@ -20,6 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
 WARM=${WARM:-60}
+BATCH=${BATCH:-1}
 PAIRS=${PAIRS:-300}
 WORK=${PAIR_CALLGRIND_WORK:-$(mktemp -d /tmp/pair-callgrind.XXXXXX)}
 PORT=${CALLGRIND_PORT:-5618}
@@ -39,23 +42,34 @@ prepare() { # the two statements, prepared as the service prepares them
   printf 'PREPARE i AS %s;\n\n' "$(statement initialize | tr '\n' ' ')"
   printf 'PREPARE s AS %s;\n\n' "$(statement settle | tr '\n' ' ')"
 }
-pair() { # pair number, user number (1 to 1,000): bench/pair.mjs's initialize and finalize
-  local sid ts te rid
-  sid=$(printf 'b0000000-0000-4000-8000-%012d' "$1")
-  rid=$(printf '01a21ebc-0000-7000-8000-%012d' "$1")
-  ts="'2026-11-27 20:39:50.691+00'"
-  te="'2026-11-27 21:39:50.691+00'"
-  # initialize.sql: the statement of initializations that arrive together, a batch of one (key, rate,
-  # thresholds, then each session's hold and row as jsonb)
-  printf "EXECUTE i(NULL, NULL, '{100}', '[{\"ord\": 1, \"account_id\": %d, \"amount\": 2, \"session_id\": \"%s\", \"created_by\": \"bench-meter\", \"member\": null, \"scopes\": null, \"user_id\": \"bench-%d\", \"model_id\": \"%s\", \"estimated_tokens\": 2000, \"estimated_credits\": 1, \"allocated_credits\": 2, \"started_at\": \"%s\", \"expires_at\": \"%s\", \"pricing_rule_id\": \"%s\", \"opened_by\": \"bench-meter\"}]');\n\n" \
-    $(($2 + 1)) "$sid" "$2" "$MODEL" "${ts//\'/}" "${te//\'/}" "$RULE"
-  # settle.sql: the statement of finalizes that arrive together, a batch of one (rate, thresholds, each
-  # finalize's row as jsonb, the fallback price, a volume give-back's days)
-  printf "EXECUTE s(NULL, '{100}', '[{\"ord\": 1, \"session_id\": \"%s\", \"user_id\": \"bench-%d\", \"price_input_tokens\": 1500, \"price_output_tokens\": 0, \"price_cache_read_tokens\": 0, \"price_cache_write_tokens\": 0, \"price_reasoning_tokens\": 0, \"caller_id\": \"bench-meter\", \"caller_key\": null, \"price_tier\": null, \"price_units\": null, \"total\": 1500, \"created_by\": \"bench-meter\", \"usage_record_id\": \"%s\", \"status\": \"completed\", \"settled_at\": \"%s\", \"actual_tokens\": 1500, \"request\": {\"kind\": \"finalize\", \"units\": null, \"format\": null, \"tokens\": 1500, \"success\": true, \"inputTokens\": null, \"serviceTier\": null, \"termination\": null, \"outputTokens\": null, \"cacheReadTokens\": null, \"reasoningTokens\": null, \"cacheWriteTokens\": null}, \"record_id\": \"%s\", \"record_service\": \"chat-streaming\", \"record_tokens\": 1500, \"record_metadata\": {\"tokens\": 1500, \"sessionId\": \"%s\"}, \"record_input_tokens\": null, \"record_output_tokens\": null, \"record_cache_read_tokens\": null, \"record_cache_write_tokens\": null, \"record_reasoning_tokens\": null, \"record_usage_source\": \"reported\", \"record_termination\": null, \"record_provider_usage\": null, \"record_service_tier\": null, \"record_units\": null}]', NULL, 30);\n\n" \
-    "$sid" "$2" "$rid" "${ts//\'/}" "$rid" "$sid"
+hold_item() { # position in the batch, pair number, user number (1 to 1,000): bench/pair.mjs's initialize
+  printf '{"ord": %d, "account_id": %d, "amount": 2, "session_id": "b0000000-0000-4000-8000-%012d", "created_by": "bench-meter", "member": null, "scopes": null, "user_id": "bench-%d", "model_id": "%s", "estimated_tokens": 2000, "estimated_credits": 1, "allocated_credits": 2, "started_at": "2026-11-27 20:39:50.691+00", "expires_at": "2026-11-27 21:39:50.691+00", "pricing_rule_id": "%s", "opened_by": "bench-meter"}' \
+    "$1" $(($3 + 1)) "$2" "$3" "$MODEL" "$RULE"
 }
-pairs() { # first pair number, count
-  for ((i = $1; i < $1 + $2; i++)); do pair "$i" $(((i * 7919) % 1000 + 1)); done
+settle_item() { # position in the batch, pair number, user number: bench/pair.mjs's finalize
+  local sid rid
+  sid=$(printf 'b0000000-0000-4000-8000-%012d' "$2")
+  rid=$(printf '01a21ebc-0000-7000-8000-%012d' "$2")
+  printf '{"ord": %d, "session_id": "%s", "user_id": "bench-%d", "price_input_tokens": 1500, "price_output_tokens": 0, "price_cache_read_tokens": 0, "price_cache_write_tokens": 0, "price_reasoning_tokens": 0, "caller_id": "bench-meter", "caller_key": null, "price_tier": null, "price_units": null, "total": 1500, "created_by": "bench-meter", "usage_record_id": "%s", "status": "completed", "settled_at": "2026-11-27 20:39:50.691+00", "actual_tokens": 1500, "request": {"kind": "finalize", "units": null, "format": null, "tokens": 1500, "success": true, "inputTokens": null, "serviceTier": null, "termination": null, "outputTokens": null, "cacheReadTokens": null, "reasoningTokens": null, "cacheWriteTokens": null}, "record_id": "%s", "record_service": "chat-streaming", "record_tokens": 1500, "record_metadata": {"tokens": 1500, "sessionId": "%s"}, "record_input_tokens": null, "record_output_tokens": null, "record_cache_read_tokens": null, "record_cache_write_tokens": null, "record_reasoning_tokens": null, "record_usage_source": "reported", "record_termination": null, "record_provider_usage": null, "record_service_tier": null, "record_units": null}' \
+    "$1" "$sid" "$3" "$rid" "$rid" "$sid"
+}
+# initialize.sql: the statement of initializations that arrive together (key, rate, thresholds, then
+# each session's hold and row as jsonb); settle.sql: the statement of finalizes that arrive together
+# (rate, thresholds, each finalize's row as jsonb, the fallback price, a volume give-back's days).
+initialize() { printf "EXECUTE i(NULL, NULL, '{100}', '[%s]');\n\n" "$1"; }
+settle() { printf "EXECUTE s(NULL, '{100}', '[%s]', NULL, 30);\n\n" "$1"; }
+pairs() { # first pair number, count: BATCH initializes in a statement, then their BATCH finalizes in one
+  local i j user holds settles
+  for ((i = $1; i < $1 + $2; i += BATCH)); do
+    holds='' settles=''
+    for ((j = 0; j < BATCH; j++)); do
+      user=$((((i + j) * 7919) % 1000 + 1))
+      holds="$holds${holds:+, }$(hold_item $((j + 1)) $((i + j)) "$user")"
+      settles="$settles${settles:+, }$(settle_item $((j + 1)) $((i + j)) "$user")"
+    done
+    initialize "$holds"
+    settle "$settles"
+  done
 }
 MODEL='anthropic.claude-3-haiku-20240307-v1:0'
 
@@ -95,8 +109,7 @@ fi
 
 unsettled() { # count: the settle statement for sessions that do not exist (its start-up, nothing settled)
   for ((k = 0; k < $1; k++)); do
-    pair $((9000000 + k)) $((k % 1000 + 1)) | sed -n 3p
-    echo
+    settle "$(settle_item 1 $((9000000 + k)) $((k % 1000 + 1)))"
   done
 }
 count() { # pairs after the warm-up: instructions of the whole single-user run

@@ -219,6 +219,7 @@ import { PayerTies1732008000000 } from './1732008000000-payer-ties.js';
 import { UnclaimedOneLookup1732008200000 } from './1732008200000-unclaimed-one-lookup.js';
 import { KeysClaimedTogether1732008201000 } from './1732008201000-keys-claimed-together.js';
 import { TakeChecksWithoutAQuery1732008202000 } from './1732008202000-take-checks-without-a-query.js';
+import { SettlementsTogether1732008203000 } from './1732008203000-settlements-together.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -443,4 +444,5 @@ export const MIGRATIONS = [
   UnclaimedOneLookup1732008200000,
   KeysClaimedTogether1732008201000,
   TakeChecksWithoutAQuery1732008202000,
+  SettlementsTogether1732008203000,
 ];

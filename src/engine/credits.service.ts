@@ -214,9 +214,10 @@ export class CreditsService {
   /**
    * Streaming settlements that arrive together in ONE statement (SettleManyStatement; docs/money.md
    * "Finalizes that arrive together"): the caller's `session` part locks and prices each item's
-   * session; every account of those to be settled is locked once, in account id order, and each is
-   * settled by credits_settle() in item order, exactly as settleSession() settles one alone; the
-   * caller's `writes` run for those settled. Each item answers as settleSession() would alone, its
+   * session; every account of those to be settled is locked once, in account id order; those whose
+   * hold covers the charge are settled together, the rest by credits_settle() in item order, each
+   * answering and writing what settleSession() does for it alone; the caller's `writes` run for
+   * those settled. Each item answers as settleSession() would alone, its
    * error (ALREADY_SETTLED) answered, not thrown.
    */
   async settleSessions<R>(manager: EntityManager, statement: SettleManyStatement): Promise<SettledSessionAnswer<R>[]> {

@@ -2,7 +2,8 @@ CREATE OR REPLACE FUNCTION public.credit_ledger_write(p_accounts bigint[], p_all
     p_balances bigint[], p_usage_records uuid[], p_session_id character varying, p_api_key_id uuid, p_created_by character varying,
     p_members character varying[] DEFAULT NULL::character varying[], p_values bigint[] DEFAULT NULL::bigint[],
     p_categories character varying[] DEFAULT NULL::character varying[], p_booked_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[],
-    p_correction_id uuid DEFAULT NULL::uuid, p_correction_ids uuid[] DEFAULT NULL::uuid[], p_created_bys character varying[] DEFAULT NULL::character varying[])
+    p_correction_id uuid DEFAULT NULL::uuid, p_correction_ids uuid[] DEFAULT NULL::uuid[], p_created_bys character varying[] DEFAULT NULL::character varying[],
+    p_session_ids character varying[] DEFAULT NULL::character varying[], p_api_key_ids uuid[] DEFAULT NULL::uuid[])
  RETURNS void
  LANGUAGE plpgsql
 AS $function$
@@ -10,8 +11,10 @@ AS $function$
   -- account p_accounts[i] on allocation p_allocations[i] (NULL: an overdraft), of kind p_kinds[i] and
   -- signed amount p_amounts[i], the account's available balance just after it p_balances[i], for the
   -- usage record p_usage_records[i]; the session and the API key it was made through are the
-  -- movement's, and who made it too (p_created_by) unless the line names its own (p_created_bys[i]:
-  -- a take of records that several writers sent together). An organisation's lines name the member who spent (p_members[i]) as their
+  -- movement's (p_session_id, p_api_key_id) unless the line names its own (p_session_ids[i],
+  -- p_api_key_ids[i]: the give-backs of settlements that arrive together), and who made it too
+  -- (p_created_by) unless the line names its own (p_created_bys[i]: a take of records that several
+  -- writers sent together). An organisation's lines name the member who spent (p_members[i]) as their
   -- member_id (the account says who paid); a user's lines name the user. Every line's amount is applied to its allocation's remaining_credits in the
   -- same call (a late release and its expire on one allocation net to nothing; a grant applies its
   -- +total to the allocation it inserted empty; credits put back clear expiry_done), then the lines are appended in array order. The
@@ -149,7 +152,8 @@ AS $function$
       INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
                                  api_key_id, created_by, value_minor, currency, category, booked_at, correction_id)
       SELECT u.account_id, COALESCE(u.user_id, p_members[1]), p_allocations[1], p_kinds[1], p_amounts[1], p_balances[1],
-             p_session_id, p_usage_records[1], p_api_key_id, COALESCE(p_created_bys[1], p_created_by), v_val, CASE WHEN v_had IS NOT NULL THEN v_currency END,
+             COALESCE(p_session_ids[1], p_session_id), p_usage_records[1], COALESCE(p_api_key_ids[1], p_api_key_id),
+             COALESCE(p_created_bys[1], p_created_by), v_val, CASE WHEN v_had IS NOT NULL THEN v_currency END,
              COALESCE(p_categories[1], credit_line_category(p_kinds[1], v_source, v_value)), p_booked_at[1],
              COALESCE(p_correction_ids[1], p_correction_id)
         FROM accounts u WHERE u.account_id = p_accounts[1];
@@ -174,8 +178,9 @@ AS $function$
     -- caller's (p_categories[i]) first. Movements inside the liability have none.
     INSERT INTO credit_ledger (account_id, member_id, allocation_id, kind, amount, balance_after, session_id, usage_record_id,
                                api_key_id, created_by, value_minor, currency, category, booked_at, correction_id)
-    SELECT l.account_id, COALESCE(u.user_id, p_members[l.ord]), l.allocation_id, l.kind, l.amount, l.balance_after, p_session_id, l.usage_record_id,
-           p_api_key_id, COALESCE(p_created_bys[l.ord], p_created_by), v_values[l.ord], v_currencies[l.ord],
+    SELECT l.account_id, COALESCE(u.user_id, p_members[l.ord]), l.allocation_id, l.kind, l.amount, l.balance_after,
+           COALESCE(p_session_ids[l.ord], p_session_id), l.usage_record_id,
+           COALESCE(p_api_key_ids[l.ord], p_api_key_id), COALESCE(p_created_bys[l.ord], p_created_by), v_values[l.ord], v_currencies[l.ord],
            COALESCE(p_categories[l.ord],
                     CASE WHEN l.kind = 'grant'
                          THEN (SELECT credit_line_category(l.kind, a.source, a.value_minor)
