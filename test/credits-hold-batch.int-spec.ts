@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { orgWithMemberLimits } from './support/engine-owners.js';
+
 /**
  * credits_hold() takes a batch of holds (a single hold is a batch of one): one take for all of them,
  * each decided after the ones before it, so a batch holds, refuses and writes exactly what the same
@@ -18,17 +20,10 @@ describe('credits_hold() over a batch', () => {
 
   beforeAll(async () => {
     await db.query(`INSERT INTO user_accounts (user_id) VALUES ($1), ($2), ($3), ($4)`, [alice, bob, m1, m2]);
-    await db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [org]);
-    for (const [m, limit] of [
+    await orgWithMemberLimits(db, org, [
       [m1, 10],
       [m2, 1],
-    ] as const)
-      await db.query(
-        `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
-         INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-         VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3::bigint, 'day')`,
-        [org, m, limit],
-      );
+    ]);
     for (const [owner, credits] of [
       [alice, 20],
       [bob, 100],

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { orgWithMemberLimits } from './support/engine-owners.js';
+
 /**
  * credits_settle_many() settles the settlements whose hold covers the charge together (one read of
  * their hold lines, one call of the ledger's writer, the counters and the holds in one statement
@@ -47,17 +49,10 @@ describe('credits_settle_many() over a batch', () => {
       m1,
       m2,
     ]);
-    await db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ($1, $1, 'admin')`, [org]);
-    for (const [m, limit] of [
+    await orgWithMemberLimits(db, org, [
       [m1, 100],
       [m2, 5],
-    ] as const)
-      await db.query(
-        `WITH m AS (INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member'))
-         INSERT INTO credit_caps (subject_kind, subject_id, account_id, credit_limit, period)
-         VALUES ('member', $2, (SELECT account_id FROM accounts WHERE org_id = $1), $3::bigint, 'day')`,
-        [org, m, limit],
-      );
+    ]);
     for (const owner of [alice, bob, carol, org])
       ids[owner] = (
         await one<{ id: string }>(
