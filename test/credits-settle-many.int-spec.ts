@@ -252,6 +252,37 @@ describe('credits_settle_many() over a batch', () => {
     ]);
   });
 
+  it('a hold a refund took credits from settles against what is left, as alone', async () => {
+    // the purchase refunded with debt allowed: its 3 free credits, then 2 of b1's hold of 7
+    const refunded: Before = (c) =>
+      c.query(`SELECT 1 FROM credits_take_back($1, 5, true, 0, 'admin', '{}')`, [lots.valued]);
+    const takenBack = async () => {
+      const c = await db.connect();
+      try {
+        await c.query('BEGIN');
+        await refunded(c);
+        return (await c.query(`SELECT outstanding, taken_back FROM credit_holds WHERE session_id = $1`, [s('b1')]))
+          .rows[0];
+      } finally {
+        await c.query('ROLLBACK');
+        c.release();
+      }
+    };
+    expect(await takenBack()).toEqual({ outstanding: 5, taken_back: 2 });
+    for (const charge of [2, 6]) {
+      const items = covered.map((i) => (i.session === s('b1') ? { ...i, charge } : i));
+      const { batch, alone, batchWrote, aloneWrote, oneByOne } = await both(items, refunded);
+      // within what is left: together; beyond it: credits_settle(), its use of the 2 taken a shortfall
+      expect(oneByOne).toBe(charge === 2 ? 0 : 1);
+      expect(batch[1]).toMatchObject(
+        charge === 2 ? { out_refund: '3', out_shortfall: '0' } : { out_refund: '0', out_shortfall: '1' },
+      );
+      // beyond: b1 writes no line (its overrun is a shortfall, nothing taken), so the lines match too
+      expect(batch).toEqual(alone);
+      expect(batchWrote).toEqual(aloneWrote);
+    }
+  });
+
   it('leaves an overrun, a session without a hold and a session named twice to credits_settle(), after the rest', async () => {
     const items: Settlement[] = [
       ...covered.filter((i) => i.session !== s('c1')),
