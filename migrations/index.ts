@@ -220,6 +220,7 @@ import { UnclaimedOneLookup1732008200000 } from './1732008200000-unclaimed-one-l
 import { KeysClaimedTogether1732008201000 } from './1732008201000-keys-claimed-together.js';
 import { TakeChecksWithoutAQuery1732008202000 } from './1732008202000-take-checks-without-a-query.js';
 import { SettlementsTogether1732008203000 } from './1732008203000-settlements-together.js';
+import { SettlementsLinesOnce1732008204000 } from './1732008204000-settlements-lines-once.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -445,4 +446,5 @@ export const MIGRATIONS = [
   KeysClaimedTogether1732008201000,
   TakeChecksWithoutAQuery1732008202000,
   SettlementsTogether1732008203000,
+  SettlementsLinesOnce1732008204000,
 ];

@@ -53,7 +53,7 @@ AS $function$
     -- A settlement alone: credits_settle() itself. Its chain of statements costs less than the
     -- statements over the batch's arrays for one settlement (a streaming pair in PostgreSQL: 10.41
     -- against 10.95 million instructions), about the same for two, and less from three on (ten
-    -- initializes and their ten finalizes a statement: 4.57 against 5.29 million a pair;
+    -- initializes and their ten finalizes a statement: 4.28 against 5.29 million a pair;
     -- bench/pair-callgrind.sh, docs/benchmarks.md "The pair counted in instructions").
     IF cardinality(p_account_ids) = 1 THEN
       RETURN QUERY
@@ -93,7 +93,9 @@ AS $function$
       -- What each session still holds per allocation, latest expiry first (ties: newest allocation),
       -- given back up to its refund; a dead or frozen allocation's credits leave again at once. Each
       -- line's balance after it: its account's available balance before this statement plus the live
-      -- credits given back by the lines before it (credits_give_back()'s, line by line).
+      -- credits given back by the lines before it (credits_give_back()'s, line by line). The lines
+      -- and the balances are each made once (MATERIALIZED): inlined, the plan joined the lines under
+      -- each account and made them, and read each account's balance, once a line.
       WITH back AS (
         SELECT t.ord, t.refund, t.key, p_account_ids[t.ord] AS account_id, p_session_ids[t.ord] AS session_id
           FROM unnest(v_ords, v_refunds, v_keys) AS t(ord, refund, key)
@@ -114,7 +116,7 @@ AS $function$
                  PARTITION BY h.ord ORDER BY h.expires_at DESC, h.allocated_at DESC, h.allocation_id DESC
                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::bigint AS give
           FROM held h),
-      lines AS (
+      lines AS MATERIALIZED (
         SELECT g.ord, g.key, g.account_id, g.allocation_id, w.sub, w.kind, w.amount::int AS amount, g.expires_at, g.allocated_at,
                -- the money held for the lot that the credits kept do not take (docs/finance.md) goes back with them
                CASE WHEN w.sub = 1 THEN g.held_value - credit_value_share(g.held_value, g.outstanding - g.give, g.outstanding) END AS value,
@@ -125,7 +127,7 @@ AS $function$
                                     (2, CASE WHEN NOT g.live AND g.voided THEN 'void' WHEN NOT g.live THEN 'expire'
                                              ELSE 'freeze' END::varchar, -g.give)) AS w(sub, kind, amount)
          WHERE g.give > 0 AND (w.sub = 1 OR NOT g.live OR g.frozen)),
-      balances AS (
+      balances AS MATERIALIZED (
         SELECT a.account_id, credit_available(a.account_id) AS available
           FROM (SELECT DISTINCT back.account_id FROM back) a)
       SELECT count(*), count(DISTINCT l.ord) FILTER (WHERE l.complete), array_agg(l.ord ORDER BY l.rank),
