@@ -221,6 +221,7 @@ import { KeysClaimedTogether1732008201000 } from './1732008201000-keys-claimed-t
 import { TakeChecksWithoutAQuery1732008202000 } from './1732008202000-take-checks-without-a-query.js';
 import { SettlementsTogether1732008203000 } from './1732008203000-settlements-together.js';
 import { SettlementsLinesOnce1732008204000 } from './1732008204000-settlements-lines-once.js';
+import { LoneSettlementLocksOnce1732008205000 } from './1732008205000-lone-settlement-locks-once.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -447,4 +448,5 @@ export const MIGRATIONS = [
   TakeChecksWithoutAQuery1732008202000,
   SettlementsTogether1732008203000,
   SettlementsLinesOnce1732008204000,
+  LoneSettlementLocksOnce1732008205000,
 ];

@@ -49,12 +49,11 @@ AS $function$
     v_complete integer;        -- those whose lines give back their whole refund
     r record;
   BEGIN
-    PERFORM 1 FROM credits_lock_account_ids(p_account_ids);
-    -- A settlement alone: credits_settle() itself. Its chain of statements costs less than the
-    -- statements over the batch's arrays for one settlement (a streaming pair in PostgreSQL: 10.41
-    -- against 10.95 million instructions), about the same for two, and less from three on (ten
-    -- initializes and their ten finalizes a statement: 4.28 against 5.29 million a pair;
-    -- bench/pair-callgrind.sh, docs/benchmarks.md "The pair counted in instructions").
+    -- A settlement alone: credits_settle() itself, which locks its account. Its chain of statements
+    -- costs less than the statements over the batch's arrays for one settlement (a streaming pair in
+    -- PostgreSQL: 10.30 against 10.95 million instructions), about the same for two, and less from
+    -- three on (ten initializes and their ten finalizes a statement: 4.28 against 5.29 million a
+    -- pair; bench/pair-callgrind.sh, docs/benchmarks.md "The pair counted in instructions").
     IF cardinality(p_account_ids) = 1 THEN
       RETURN QUERY
         SELECT 1, s.out_status, s.out_held, s.out_kept, s.out_refund, s.out_collected, s.out_debt, s.out_shortfall,
@@ -63,6 +62,7 @@ AS $function$
                               p_rate_default, p_thresholds, p_member_ids[1], p_volumes[1]) s;
       RETURN;
     END IF;
+    PERFORM 1 FROM credits_lock_account_ids(p_account_ids);
     -- The holds, read and locked in one statement (the LIMIT never cuts a row: the kept plan expects a
     -- row or so, a lookup by key, as the ledger writer's statements do).
     SELECT array_agg(s.ord ORDER BY s.ord) FILTER (WHERE s.together),
