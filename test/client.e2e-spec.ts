@@ -31,7 +31,6 @@ let baseUrl: string;
 
 beforeAll(async () => {
   t = await startTestApp();
-  await t.app.listen(0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 });
 afterAll(() => t?.close());

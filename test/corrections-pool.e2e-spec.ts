@@ -29,8 +29,6 @@ describe('corrections in parallel beside metering', () => {
     t = await startTestApp();
     f = new Fixtures(t, { users, prefix: 'cpool', granter: admin.jwt });
     await t.http.get('/api/users/me').set(admin.auth).expect(200);
-    // Listening for the burst client; supertest's requests use the same server.
-    await t.app.listen(0, '127.0.0.1');
     burst = new BurstClient(t);
   });
   afterAll(async () => {

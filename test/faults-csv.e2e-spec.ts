@@ -20,7 +20,6 @@ beforeAll(async () => {
   t = await startTestApp({ DATABASE_URL: proxy.url });
   f = new Fixtures(t, { prefix: 'csv' });
   const server = t.app.getHttpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
 afterAll(async () => {

@@ -145,7 +145,6 @@ describe('foundation', () => {
 
     it('keeps the request id on log lines when the body arrives in slow chunks', async () => {
       const server = t.app.getHttpServer();
-      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
       const requestId = `slow-${uniqueId()}`;
       const name = `slow-${uniqueId()}`;

@@ -76,7 +76,6 @@ describe('gateway money, as a property', () => {
     });
     // The second instance on the same database starts once the rule exists (its cache reads it).
     second = await startTestApp({ ...h.env, METERING_TRUST: 'service' });
-    await second.app.listen(0, '127.0.0.1');
     origins.push(h.origin, `http://127.0.0.1:${(second.app.getHttpServer().address() as AddressInfo).port}`);
     for (let i = 0; i < 3; i++) {
       const user = await h.f.newUser({ credits: 50_000_000 });

@@ -60,7 +60,6 @@ describe.skipIf(!chromiumAvailable)('The embeddable elements on another origin',
     ({ server: allowed, origin: allowedOrigin } = await pageServer());
     ({ server: other, origin: otherOrigin } = await pageServer());
     t = await startTestApp({ PORTAL_DIR: portalDir, PORTAL_ALLOWED_ORIGINS: allowedOrigin });
-    await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await t.http.get('/api/users/me').set(admin).expect(200);
     await t.http

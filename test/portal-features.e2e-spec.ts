@@ -52,7 +52,6 @@ describe.skipIf(!chromiumAvailable)('The portal’s Features tab', () => {
     portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     t = await startTestApp({ PORTAL_DIR: portalDir, DATABASE_URL: own.url });
-    await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await t.http.get('/api/users/me').set(admin).expect(200);
     await t.http.get('/api/users/me').set(as(userId)).expect(200);

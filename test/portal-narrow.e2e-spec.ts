@@ -45,7 +45,6 @@ describe.skipIf(!chromiumAvailable)('The portal at 375 px', () => {
   beforeAll(async () => {
     dir = await buildPortal();
     t = await startTestApp({ PORTAL_DIR: dir });
-    await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await t.http.get('/api/users/me').set(admin).expect(200);
     await t.http.get('/api/users/me').set(user).expect(200);

@@ -60,7 +60,6 @@ describe.skipIf(!chromiumAvailable)('The portal in a browser', () => {
     portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     t = await startTestApp({ PORTAL_DIR: portalDir });
-    await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     for (const id of [adminId, userId, memberId, readerId]) await t.http.get('/api/users/me').set(as(id)).expect(200);
     await t.http.get('/api/users/me').set(admin).expect(200);
@@ -382,7 +381,6 @@ describe.skipIf(!chromiumAvailable)('The portal’s Buy credits links (PORTAL_BU
   beforeAll(async () => {
     dir = await buildPortal();
     app = await startTestApp({ PORTAL_DIR: dir, PORTAL_BUY_URL: BUY });
-    await app.app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}`;
     await app.http.get('/api/users/me').set(as(buyer)).expect(200);
     await app.http.get('/api/users/me').set(admin).expect(200);

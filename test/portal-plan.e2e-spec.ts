@@ -70,7 +70,6 @@ describe('The portal’s plan', () => {
     portalDir = await buildPortal();
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     t = await startTestApp({ PORTAL_DIR: portalDir, DATABASE_URL: own.url });
-    await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     for (const sub of [adminId, userId, otherId]) {
       await t.http

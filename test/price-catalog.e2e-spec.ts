@@ -66,7 +66,6 @@ describe('price catalogue', () => {
       CAT_OPENAI_KEY: 'sk-proj-standin',
       CAT_ANTHROPIC_KEY: 'sk-ant-api03-standin',
     });
-    await t.app.listen(0, '127.0.0.1');
     origin = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     f = new Fixtures(t, { prefix: 'cat' });
   });

@@ -42,7 +42,6 @@ describe.skipIf(!chromiumAvailable)('W10: the portal never replaces its session 
   beforeAll(async () => {
     dir = await buildPortal();
     t = await startTestApp({ PORTAL_DIR: dir, PORTAL_BUY_URL: BUY });
-    await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await t.http.get('/api/users/me').set(admin).expect(200);
     for (const sub of [victim, sender])

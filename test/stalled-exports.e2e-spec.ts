@@ -19,7 +19,6 @@ const RECORDS = 8000;
 /** Serves the app on 127.0.0.1 and seeds one user with RECORDS records (no credits move). */
 async function serve(t: TestApp) {
   const server = t.app.getHttpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const owner = await new Fixtures(t, { prefix: 'stall' }).newUser({ track: false });
   await t.db.query(

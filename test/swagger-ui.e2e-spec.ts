@@ -24,7 +24,6 @@ const userId = uniqueId('swagger');
 describe.skipIf(!available)('Swagger UI in a browser', () => {
   beforeAll(async () => {
     t = await startTestApp();
-    await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     await t.http
       .post('/api/credits/allocate')

@@ -35,7 +35,10 @@ export interface TestApp {
 export const servicePool = (t: Pick<TestApp, 'app'>): pg.Pool =>
   (t.app.get(DataSource).driver as unknown as { master: pg.Pool }).master;
 
-/** A real app on the run's fresh database (migrations already applied by the global setup). */
+/**
+ * A real app on the run's fresh database (migrations already applied by the global setup), listening
+ * on 127.0.0.1 at a free port.
+ */
 export async function startTestApp(
   env: Record<string, string> = {},
   options: { modules?: CreateAppOptions['modules'] } = {},
@@ -90,7 +93,11 @@ export async function startTestApp(
     modules: options.modules,
     logDestination: logDestination as unknown as import('pino').DestinationStream,
   });
-  await app.init();
+  // Listening once, on 127.0.0.1 at a free port: supertest given a server that is not listening
+  // listens it for each request and closes it after (a bind(0) a request, whose search for a free
+  // port grows with the run's sockets in TIME_WAIT: a fifth of the fuzz spec's CPU). `t.http` and a
+  // browser or a raw socket reach the same port (`app.getHttpServer().address()`).
+  await app.listen(0, '127.0.0.1');
   const db = new pg.Pool({ connectionString: env.DATABASE_URL ?? inject('databaseUrl'), max: 4 });
   openAppLogs.add(logs);
   return {

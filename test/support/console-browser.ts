@@ -51,7 +51,6 @@ export class ServedConsole {
     try {
       mkdirSync(CONSOLE_SHOTS, { recursive: true });
       t = await startTestApp({ ...env, CONSOLE_DIR: dir });
-      await t.app.listen(0, '127.0.0.1');
       const baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
       const browser = await launchChromium();
       return new ServedConsole(t, baseUrl, browser, dir);

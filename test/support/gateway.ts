@@ -71,7 +71,6 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     GW_SPEC_ANTHROPIC_KEY: ANTHROPIC_KEY,
   };
   const t = await startTestApp({ ...gatewayEnv, METERING_TRUST: 'service', ...env });
-  await t.app.listen(0, '127.0.0.1');
   const origin = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
   const users: string[] = [];
   const f = new Fixtures(t, { users, prefix: 'gw' });

@@ -86,6 +86,13 @@ export function resolve(schema: Schema, components: Components): Schema {
   return current;
 }
 
+/**
+ * Made once: fast-check builds a `stringMatching` arbitrary by parsing the pattern and checking its
+ * default slices against it, a few ms each time, and the fuzz spec asks for one per string field of
+ * every operation (a tenth of its CPU). An arbitrary keeps no state: the values are the same.
+ */
+const SLUG = fc.stringMatching(/^[a-z0-9-]+$/);
+
 function stringFor(name: string, schema: Schema): fc.Arbitrary<string> {
   if (schema.enum) return fc.constantFrom(...(schema.enum as string[]));
   if (/userId$/i.test(name)) return fc.constantFrom(...FUZZ_USERS);
@@ -101,7 +108,7 @@ function stringFor(name: string, schema: Schema): fc.Arbitrary<string> {
   if (/price|cost/i.test(name)) return fc.integer({ min: 0, max: 999_999 }).map((n) => (n / 100).toFixed(2));
   const max = Math.min(schema.maxLength ?? 40, 40);
   const min = Math.min(schema.minLength ?? 1, max);
-  return fc.stringMatching(/^[a-z0-9-]+$/).filter((s) => s.length >= min && s.length <= max);
+  return SLUG.filter((s) => s.length >= min && s.length <= max);
 }
 
 /** Values the schema allows (as the fuzzer understands it). */

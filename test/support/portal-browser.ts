@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 
 import { CHROMIUM } from './chromium.js';
 import { buildFrontend } from './frontend-build.js';
@@ -56,18 +57,43 @@ export async function openPage(
 
 /**
  * A screenshot to look at, at `path` (the whole page unless `fullPage` is false): the picture is the
- * test's artefact, not its assertion. Chromium draws a tall page in one capture; with both cores busy
- * that once took over Playwright's 15 s, so a capture gets a minute and, after a timeout, one more try.
+ * test's artefact, not its assertion. Taken through the DevTools protocol as Playwright takes it (the
+ * page's content size, drawn beyond the viewport when it is taller), but with Chromium's PNG encoder
+ * told to favour speed (`optimizeForSpeed`): Playwright's own encodes at zlib's default effort, half
+ * of a full-page shot's CPU (a run takes a few hundred shots). The file is a quarter larger.
  */
 export async function saveShot(page: Page, path: string, options: { fullPage?: boolean } = {}): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await page.screenshot({ path, fullPage: options.fullPage ?? true, timeout: 60_000 });
-      return;
-    } catch (error) {
-      if (attempt === 2 || !(error instanceof Error && error.name === 'TimeoutError')) throw error;
-    }
+  const session = await devTools(page);
+  const fullPage = options.fullPage ?? true;
+  let clip: { x: number; y: number; width: number; height: number; scale: number } | undefined;
+  let beyond = false;
+  if (fullPage) {
+    const { cssContentSize, cssLayoutViewport } = await session.send('Page.getLayoutMetrics');
+    const width = Math.ceil(cssContentSize.width);
+    const height = Math.ceil(cssContentSize.height);
+    beyond = width > cssLayoutViewport.clientWidth || height > cssLayoutViewport.clientHeight;
+    if (beyond) clip = { x: 0, y: 0, width, height, scale: 1 };
   }
+  // Fonts drawn, as Playwright waits for them too.
+  await page.evaluate(() => document.fonts.ready.then(() => undefined));
+  const { data } = await session.send('Page.captureScreenshot', {
+    format: 'png',
+    optimizeForSpeed: true,
+    captureBeyondViewport: beyond,
+    ...(clip ? { clip } : {}),
+  });
+  await writeFile(path, Buffer.from(data, 'base64'));
+}
+
+const sessions = new WeakMap<Page, Promise<CDPSession>>();
+/** The page's own DevTools session, opened once. */
+function devTools(page: Page): Promise<CDPSession> {
+  let session = sessions.get(page);
+  if (!session) {
+    session = page.context().newCDPSession(page);
+    sessions.set(page, session);
+  }
+  return session;
 }
 
 /** Lets the page reach 127.0.0.1 (and blob:, data:) only; any other request is refused and noted. */
