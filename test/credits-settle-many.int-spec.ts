@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { orgWithMemberLimits } from './support/engine-owners.js';
+import { functionCalls } from './support/function-calls.js';
 
 /**
  * credits_settle_many() settles the settlements whose hold covers the charge together (one read of
@@ -145,13 +146,7 @@ describe('credits_settle_many() over a batch', () => {
       await c.query('BEGIN');
       await c.query(`SET LOCAL track_functions = 'all'`);
       await before(c);
-      const settleCalls = async () =>
-        (
-          await c.query(
-            `SELECT COALESCE(sum(calls), 0)::int AS n FROM pg_stat_xact_user_functions WHERE funcname = 'credits_settle'`,
-          )
-        ).rows[0].n as number;
-      const calls = await settleCalls();
+      const calls = await functionCalls(c, 'credits_settle');
       const batch = (
         await c.query(SETTLE_MANY, [
           items.map((i) => ids[i.owner]),
@@ -162,7 +157,7 @@ describe('credits_settle_many() over a batch', () => {
           items.some((i) => i.member) ? items.map((i) => i.member ?? null) : null,
         ])
       ).rows;
-      const oneByOne = (await settleCalls()) - calls;
+      const oneByOne = (await functionCalls(c, 'credits_settle')) - calls;
       const batchWrote = await written(c, items);
       await c.query('ROLLBACK');
       await c.query('BEGIN');

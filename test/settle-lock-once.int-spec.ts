@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestApp, type TestApp } from './support/app.js';
 import { Fixtures } from './support/fixtures.js';
+import { functionCalls } from './support/function-calls.js';
 
 /**
  * A settlement takes its account's lock once (docs/money.md "The account lock"):
@@ -41,15 +42,7 @@ describe('a settlement locks its account once', () => {
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL track_functions = 'all'`);
-      // the backend's calls not yet flushed to the statistics (earlier transactions' on this connection too)
-      const lockCalls = async () =>
-        (
-          await client.query(
-            `SELECT COALESCE(sum(calls), 0)::int AS n FROM pg_stat_xact_user_functions
-              WHERE funcname = 'credits_lock_account_ids'`,
-          )
-        ).rows[0].n as number;
-      const before = await lockCalls();
+      const before = await functionCalls(client, 'credits_lock_account_ids');
       // A session without a hold row settled at 0: no overrun, so no take (which locks for itself).
       const settled = await client.query(
         `SELECT s.out_status FROM accounts a,
@@ -58,7 +51,7 @@ describe('a settlement locks its account once', () => {
         [u.id, stepped ? JSON.stringify(volume) : null],
       );
       expect(settled.rows).toEqual([{ out_status: 'ok' }]);
-      expect((await lockCalls()) - before).toBe(1);
+      expect((await functionCalls(client, 'credits_lock_account_ids')) - before).toBe(1);
     } finally {
       await client.query('ROLLBACK');
       client.release();
