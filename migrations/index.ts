@@ -222,6 +222,8 @@ import { TakeChecksWithoutAQuery1732008202000 } from './1732008202000-take-check
 import { SettlementsTogether1732008203000 } from './1732008203000-settlements-together.js';
 import { SettlementsLinesOnce1732008204000 } from './1732008204000-settlements-lines-once.js';
 import { LoneSettlementLocksOnce1732008205000 } from './1732008205000-lone-settlement-locks-once.js';
+import { WriteChecks1732008206000 } from './1732008206000-write-checks.js';
+import { WriteChecksByTrigger1732008207000 } from './1732008207000-write-checks-by-trigger.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -449,4 +451,6 @@ export const MIGRATIONS = [
   SettlementsTogether1732008203000,
   SettlementsLinesOnce1732008204000,
   LoneSettlementLocksOnce1732008205000,
+  WriteChecks1732008206000,
+  WriteChecksByTrigger1732008207000,
 ];

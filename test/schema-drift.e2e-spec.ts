@@ -105,6 +105,16 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   // reads no check (migration 1732004430000).
   'trigger credit_budgets.credit_budgets_check':
     'CREATE TRIGGER credit_budgets_check BEFORE INSERT OR UPDATE OF scope_kind, period, credit_limit ON public.credit_budgets FOR EACH ROW EXECUTE FUNCTION credit_budgets_check()',
+  // The checks of the rows every record, hold and settlement writes: by triggers, not CHECKs, so a
+  // statement that writes them reads no check back (migration 1732008207000).
+  'trigger credit_ledger.credit_ledger_check':
+    'CREATE TRIGGER credit_ledger_check BEFORE INSERT OR UPDATE OF kind, amount, allocation_id, category, value_minor, currency ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_check()',
+  'trigger credit_allocations.credit_allocations_check':
+    'CREATE TRIGGER credit_allocations_check BEFORE INSERT OR UPDATE OF total_credits, remaining_credits, source, subscription_id, plan_id, period_start, purchase_id, value_minor, value_remaining_minor, currency ON public.credit_allocations FOR EACH ROW EXECUTE FUNCTION credit_allocations_check()',
+  'trigger usage_records.usage_records_check':
+    'CREATE TRIGGER usage_records_check BEFORE INSERT OR UPDATE OF provider_cost, billing_status, review_status, resolution, usage_source, termination, provider_usage ON public.usage_records FOR EACH ROW EXECUTE FUNCTION usage_records_check()',
+  'trigger streaming_sessions.streaming_sessions_check':
+    'CREATE TRIGGER streaming_sessions_check BEFORE INSERT OR UPDATE OF status, allocated_credits, estimated_credits, expires_at, started_at, settled_at, actual_credits, refund, shortfall, usage_record_id, record_extras ON public.streaming_sessions FOR EACH ROW EXECUTE FUNCTION streaming_sessions_check()',
   'trigger credit_ledger.credit_ledger_append_only':
     'CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION credit_ledger_append_only()',
   'trigger usage_records.usage_rollup_insert':

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 import { Account } from '../../accounts/entities/account.entity.js';
 import { TimestampColumn } from '../../database/timestamp-column.js';
@@ -7,27 +7,17 @@ import type { AllocationSource } from '../credit-views.js';
 /**
  * An expiring grant of credits; `remainingCredits` only ever moves together with a ledger entry.
  * The table has fillfactor 85 (migration 1732000006000, for HOT updates), which no entity option sets.
+ * Its checks (at least one credit, what is left within it, a known source with the plan or purchase
+ * it names, a promotional allocation without money and a valued one never with more left than it was
+ * worth) are the trigger credit_allocations_check (migration 1732008207000: CHECKs cost every take's
+ * update of what is left).
  */
 @Entity({ name: 'credit_allocations' })
-@Check('credit_allocations_total_check', `total_credits >= 1`)
-@Check('credit_allocations_remaining_check', `0 <= remaining_credits AND remaining_credits <= total_credits`)
 @Index('credit_allocations_account_expiry_idx', ['accountId', 'expiresAt'])
 @Index('credit_allocations_expiry_due_idx', ['expiresAt'], { where: 'NOT expiry_done' })
 @Index('credit_allocations_expiring_idx', ['expiresAt'], { where: 'NOT expiring_notified' })
-@Check(
-  'credit_allocations_source_check',
-  `source::text = ANY ('{manual,plan,rollover,transfer,purchase,promotion,signup,correction,volume}'::text[])`,
-)
-@Check(
-  'credit_allocations_plan_check',
-  `(source::text = ANY ('{manual,transfer,purchase,promotion,signup,correction,volume}'::text[]) AND subscription_id IS NULL
-       AND plan_id IS NULL AND period_start IS NULL)
-   OR (source::text = ANY ('{plan,rollover}'::text[]) AND subscription_id IS NOT NULL AND plan_id IS NOT NULL
-       AND period_start IS NOT NULL)`,
-)
 // A user's signup credits exist at most once, whatever the code does (migration 1732000047000).
 @Index('credit_allocations_signup_idx', ['accountId'], { unique: true, where: "source = 'signup'" })
-@Check('credit_allocations_purchase_check', `(source = 'purchase') = (purchase_id IS NOT NULL)`)
 // One allocation per purchase, whatever the code does (migration 1732000034000).
 @Unique('credit_allocations_purchase_id_key', ['purchaseId'])
 // A period's grant and its rollover exist at most once (migration 1732000008000).
@@ -35,12 +25,6 @@ import type { AllocationSource } from '../credit-views.js';
   unique: true,
   where: 'subscription_id IS NOT NULL',
 })
-// A promotional allocation has no money; a valued one never has more left than it was worth.
-@Check(
-  'credit_allocations_value_check',
-  `(value_minor IS NULL AND value_remaining_minor IS NULL AND currency IS NULL)
-        OR (value_minor >= 0 AND value_remaining_minor BETWEEN 0 AND value_minor AND currency ~ '^[a-z]{3}$')`,
-)
 // BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
 @Index('credit_allocations_created_xid_brin', { synchronize: false })
 export class CreditAllocation {

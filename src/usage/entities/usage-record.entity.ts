@@ -9,13 +9,14 @@ import { kindList, tokenColumn } from '../../pricing/token-kinds.js';
 
 /**
  * One metered event (migration 1732000002000). Statement triggers (migration 1732000002100, not
- * modelled by TypeORM) append every change to the daily rollups' pending deltas.
+ * modelled by TypeORM) append every change to the daily rollups' pending deltas. Its checks but the
+ * counts' (a provider cost of at least 0, known billing and review states, resolution, usage source
+ * and termination, the provider's usage exactly with that source) are the trigger usage_records_check
+ * (migration 1732008207000: CHECKs cost every statement that writes a record).
  */
 @Entity({ name: 'usage_records' })
 // Every count at least 0 (NULL passes): one check for all, read at each write (migration 1732004900000).
 @Check('usage_records_counts_check', `LEAST(credits, tokens, ${kindList(tokenColumn)}, shortfall) >= 0`)
-@Check('usage_records_provider_cost_check', `provider_cost >= 0`)
-@Check('usage_records_billing_status_check', `billing_status::text = ANY ('{billed,needs_review}'::text[])`)
 // Descending keys with INCLUDE columns TypeORM cannot describe; the migration keeps them,
 // test/schema-drift.e2e-spec.ts checks them.
 @Index('usage_records_user_time_idx', { synchronize: false })
@@ -26,14 +27,6 @@ import { kindList, tokenColumn } from '../../pricing/token-kinds.js';
 @Index('usage_records_audit_idx', ['timestamp', 'id'], { where: 'credits_named AND actor_id IS NOT NULL' })
 @Index('usage_records_occurred_idx', ['occurredAt', 'id'])
 @Index('usage_records_dimensions_idx', ['timestamp'], { where: 'service_tier IS NOT NULL OR units IS NOT NULL' })
-@Check('usage_records_review_status_check', `review_status::text = ANY ('{open,resolved}'::text[])`)
-@Check('usage_records_resolution_check', `resolution::text = ANY ('{write_off,collect}'::text[])`)
-@Check('usage_records_usage_source_check', `usage_source::text = ANY ('{provider,reported,estimated}'::text[])`)
-@Check(
-  'usage_records_termination_check',
-  `termination::text = ANY ('{completed,max_tokens,client_abort,upstream_error}'::text[])`,
-)
-@Check('usage_records_provider_usage_check', `(provider_usage IS NOT NULL) = (usage_source = 'provider')`)
 // BRIN on created_xid (migration 1732000600000), for the Parquet exports: @Index has no method.
 @Index('usage_records_created_xid_brin', { synchronize: false })
 // The payer ties (migration 1732008000000): a user's row is charged to that user's own account, an
