@@ -57,12 +57,20 @@ describe('the credit caps migration', () => {
     await migrate(before);
     await db.query(`INSERT INTO user_accounts (user_id) VALUES ('capped'), ('reached'), ('free'), ('keyholder')`);
     await db.query(`INSERT INTO orgs (org_id, name, created_by) VALUES ('acme', 'Acme', 'admin')`);
+    // The capped member reached its weekly limit this week (the week the takes below reach it in again,
+    // so the period they record is the one seeded, whatever day the test runs).
+    const week = (
+      await db.query<{ start: string }>(
+        `SELECT to_char(date_trunc('week', now() AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS start`,
+      )
+    ).rows[0].start;
     await db.query(
       `INSERT INTO org_members (org_id, user_id, role, spend_limit, spend_limit_period, limit_reached_period)
-       VALUES ('acme', 'capped', 'member', 10, 'week', '2026-11-23'),
+       VALUES ('acme', 'capped', 'member', 10, 'week', $1),
               ('acme', 'reached', 'member', NULL, NULL, '2026-11-01'),
               ('acme', 'free', 'member', NULL, NULL, NULL),
               ('acme', 'keyholder', 'member', NULL, NULL, NULL)`,
+      [week],
     );
     const { rows: keys } = await db.query<{ id: string; name: string }>(
       `INSERT INTO api_keys (user_id, name, key_hash, prefix, credit_limit, limit_period, org_id)
@@ -93,7 +101,7 @@ describe('the credit caps migration', () => {
         org_id: 'acme',
         credit_limit: 10,
         period: 'week',
-        reached: '2026-11-23',
+        reached: week,
         owner_id: null,
       },
       {
@@ -125,7 +133,7 @@ describe('the credit caps migration', () => {
          FROM org_members WHERE org_id = 'acme' ORDER BY user_id`,
     );
     expect(members).toEqual([
-      { user_id: 'capped', spend_limit: 10, spend_limit_period: 'week', reached: '2026-11-23' },
+      { user_id: 'capped', spend_limit: 10, spend_limit_period: 'week', reached: week },
       { user_id: 'free', spend_limit: null, spend_limit_period: null, reached: null },
       { user_id: 'keyholder', spend_limit: null, spend_limit_period: null, reached: null },
       { user_id: 'reached', spend_limit: null, spend_limit_period: null, reached: '2026-11-01' },
