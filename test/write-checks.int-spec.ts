@@ -10,8 +10,8 @@ import { createScratchDatabase, type ScratchDatabase } from '../src/database/ser
  * (docs/benchmarks.md "The checks every statement reads"). Each refuses what its CHECK refused, as it
  * did (SQLSTATE 23514, the constraint's name, the table), on an insert and on an update that sets one
  * of its columns (an unknown allocation source breaks the plan check, named before the source's own
- * check ever was, which is not kept); a row that breaks none passes; the checks made from the token kinds' list stay
- * CHECKs.
+ * check ever was, which is not kept); a row that breaks none passes; the checks made from the token
+ * kinds' list stay CHECKs.
  */
 describe('the checks of the rows every movement writes, by trigger', () => {
   let scratch: ScratchDatabase;
