@@ -224,6 +224,7 @@ import { SettlementsLinesOnce1732008204000 } from './1732008204000-settlements-l
 import { LoneSettlementLocksOnce1732008205000 } from './1732008205000-lone-settlement-locks-once.js';
 import { WriteChecks1732008206000 } from './1732008206000-write-checks.js';
 import { WriteChecksByTrigger1732008207000 } from './1732008207000-write-checks-by-trigger.js';
+import { OneCheckRefusal1732008208000 } from './1732008208000-one-check-refusal.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -453,4 +454,5 @@ export const MIGRATIONS = [
   LoneSettlementLocksOnce1732008205000,
   WriteChecks1732008206000,
   WriteChecksByTrigger1732008207000,
+  OneCheckRefusal1732008208000,
 ];

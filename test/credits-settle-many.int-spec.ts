@@ -293,6 +293,49 @@ describe('credits_settle_many() over a batch', () => {
     expect(batchWrote).toEqual(aloneWrote);
   });
 
+  it('a settlement alone is credits_settle() itself', async () => {
+    const items: Settlement[] = [{ owner: alice, session: s('a1'), charge: 3 }];
+    const { batch, alone, batchWrote, aloneWrote, oneByOne } = await both(items);
+    expect(oneByOne).toBe(1);
+    expect(batch.map((r) => [r.out_ord, r.out_status, r.out_refund])).toEqual([[1, 'ok', '9']]);
+    expect(batch).toEqual(alone);
+    expect(batchWrote).toEqual(aloneWrote);
+  });
+
+  it('a hold whose lines give back less than its refund fails the batch, as credits_give_back() fails alone', async () => {
+    // Three credits more outstanding than bob's hold lines hold: the give-back cannot find them all.
+    const before: Before = (c) =>
+      c.query(`UPDATE credit_holds SET outstanding = outstanding + 3 WHERE session_id = $1`, [s('b1')]);
+    const failure = async (sql: string, values: unknown[]) => {
+      const c = await db.connect();
+      try {
+        await c.query('BEGIN');
+        await before(c);
+        return await c.query(sql, values).then(
+          () => null,
+          (error: Error) => error.message,
+        );
+      } finally {
+        await c.query('ROLLBACK');
+        c.release();
+      }
+    };
+    // Its refund, 10 - 2 = 8, is one credit more than its lines hold (7).
+    const message = `credits_give_back: 1 credits more than session ${s('b1')} holds`;
+    const items = covered.slice(0, 3);
+    expect(
+      await failure(SETTLE_MANY, [
+        items.map((i) => ids[i.owner]),
+        items.map((i) => i.session),
+        items.map((i) => i.charge),
+        items.map((i) => i.owner),
+        items.map(() => null),
+        null,
+      ]),
+    ).toBe(message);
+    expect(await failure(SETTLE, [ids[bob], s('b1'), 2, bob, null])).toBe(message);
+  });
+
   it('a charge beyond what the hold covers is never settled together, whatever the rest of the batch', async () => {
     const items: Settlement[] = [
       { owner: alice, session: s('a1'), charge: 12 }, // exactly the hold: nothing back

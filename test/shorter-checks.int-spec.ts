@@ -68,7 +68,7 @@ describe('the shorter checks of the tables the streaming pair writes', () => {
           `SELECT pg_get_functiondef($1::regproc) AS definition`,
           [`${check.table}_check`],
         );
-        expect(rows[0].definition).toContain(`CONSTRAINT = '${check.name}'`);
+        expect(rows[0].definition).toContain(`check_refused('${check.table}', '${check.name}')`);
         expect(bare(rows[0].definition)).toContain(bare(check.after));
         expect(bare(rows[0].definition)).not.toContain(bare(check.before));
         continue;

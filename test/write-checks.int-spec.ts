@@ -142,7 +142,7 @@ describe('the checks of the rows every movement writes, by trigger', () => {
     // every check the triggers hold is named once above
     const { rows: named } = await db.query<{ name: string }>(
       `SELECT DISTINCT m[1] AS name
-         FROM pg_proc p, regexp_matches(pg_get_functiondef(p.oid), $$CONSTRAINT = '([a-z_]+)'$$, 'g') AS m
+         FROM pg_proc p, regexp_matches(pg_get_functiondef(p.oid), $$check_refused\\('[a-z_]+', '([a-z_]+)'\\)$$, 'g') AS m
         WHERE p.proname = ANY ('{credit_ledger_check,credit_allocations_check,usage_records_check,streaming_sessions_check}')
         ORDER BY 1`,
     );

@@ -7,20 +7,17 @@ AS $function$
   -- and not CHECK constraints: PostgreSQL reads every CHECK of a table back from its stored text at
   -- each statement that writes the table, and a budgeted record's take writes its budgets' counters
   -- (credit_budgets.spent, whose own CHECK stays) with one UPDATE that sets none of these columns
-  -- (docs/benchmarks.md "What budgets cost the record"). Each refuses as its CHECK did: SQLSTATE
-  -- 23514, naming the constraint.
+  -- (docs/benchmarks.md "What budgets cost the record"). Each refuses as its CHECK did
+  -- (check_refused(): SQLSTATE 23514, naming the constraint).
   BEGIN
     IF NOT NEW.scope_kind::text = ANY ('{project,tag,run,session}'::text[]) THEN
-      RAISE EXCEPTION 'new row for relation "credit_budgets" violates check constraint "credit_budgets_scope_kind_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_budgets_scope_kind_check', TABLE = 'credit_budgets';
+      PERFORM check_refused('credit_budgets', 'credit_budgets_scope_kind_check');
     END IF;
     IF NOT NEW.period::text = ANY ('{day,week,month,lifetime}'::text[]) THEN
-      RAISE EXCEPTION 'new row for relation "credit_budgets" violates check constraint "credit_budgets_period_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_budgets_period_check', TABLE = 'credit_budgets';
+      PERFORM check_refused('credit_budgets', 'credit_budgets_period_check');
     END IF;
     IF NOT NEW.credit_limit >= 0 THEN
-      RAISE EXCEPTION 'new row for relation "credit_budgets" violates check constraint "credit_budgets_credit_limit_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_budgets_credit_limit_check', TABLE = 'credit_budgets';
+      PERFORM check_refused('credit_budgets', 'credit_budgets_credit_limit_check');
     END IF;
     RETURN NEW;
   END $function$;

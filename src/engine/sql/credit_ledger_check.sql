@@ -7,31 +7,27 @@ AS $function$
   -- money with its currency. A trigger and not CHECK constraints: PostgreSQL reads every CHECK of a
   -- table back from its stored text and plans it at each statement that writes the table, a sixth of a
   -- lone record's work (docs/benchmarks.md "The checks every statement reads"). Each refuses as its
-  -- CHECK did: SQLSTATE 23514, naming the constraint, in the order PostgreSQL tries checks (by name).
+  -- CHECK did (check_refused(): SQLSTATE 23514, naming the constraint), in the order PostgreSQL tries
+  -- checks (by name).
   BEGIN
     IF NOT (NEW.kind::text = ANY ('{overdraft,debt}'::text[])) = (NEW.allocation_id IS NULL) THEN
-      RAISE EXCEPTION 'new row for relation "credit_ledger" violates check constraint "credit_ledger_allocation_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_ledger_allocation_check', TABLE = 'credit_ledger';
+      PERFORM check_refused('credit_ledger', 'credit_ledger_allocation_check');
     END IF;
     IF NOT NEW.category::text = ANY ('{purchased,sold,granted,recognized,expired,refunded,charged_back,voided,'
                                      'transferred_in,transferred_out,corrected}'::text[]) THEN
-      RAISE EXCEPTION 'new row for relation "credit_ledger" violates check constraint "credit_ledger_category_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_ledger_category_check', TABLE = 'credit_ledger';
+      PERFORM check_refused('credit_ledger', 'credit_ledger_category_check');
     END IF;
     IF NOT NEW.kind::text = ANY ('{grant,debit,hold,release,expire,void,rollover,repay,overdraft,transfer_out,transfer_in,'
                                  'refund,debt,freeze,unfreeze,correction,volume_adjustment}'::text[]) THEN
-      RAISE EXCEPTION 'new row for relation "credit_ledger" violates check constraint "credit_ledger_kind_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_ledger_kind_check', TABLE = 'credit_ledger';
+      PERFORM check_refused('credit_ledger', 'credit_ledger_kind_check');
     END IF;
     IF NOT (CASE WHEN NEW.kind::text = 'correction' THEN true
                  WHEN NEW.kind::text = ANY ('{grant,release,transfer_in,unfreeze,volume_adjustment}'::text[]) THEN NEW.amount >= 0
                  ELSE NEW.amount <= 0 END) THEN
-      RAISE EXCEPTION 'new row for relation "credit_ledger" violates check constraint "credit_ledger_sign_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_ledger_sign_check', TABLE = 'credit_ledger';
+      PERFORM check_refused('credit_ledger', 'credit_ledger_sign_check');
     END IF;
     IF NOT (NEW.value_minor IS NULL) = (NEW.currency IS NULL) THEN
-      RAISE EXCEPTION 'new row for relation "credit_ledger" violates check constraint "credit_ledger_value_check"'
-        USING ERRCODE = 'check_violation', CONSTRAINT = 'credit_ledger_value_check', TABLE = 'credit_ledger';
+      PERFORM check_refused('credit_ledger', 'credit_ledger_value_check');
     END IF;
     RETURN NEW;
   END $function$;

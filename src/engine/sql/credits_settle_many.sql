@@ -32,7 +32,6 @@ AS $function$
     v_day_back bigint[];       -- what goes back to its member's day (0: nothing), and that day
     v_days timestamptz[];
     v_rest integer[];          -- the positions settled one by one
-    v_lines integer;           -- the give-back's lines
     l_ords integer[];
     l_accounts bigint[];
     l_allocations uuid[];
@@ -47,47 +46,45 @@ AS $function$
     l_keys uuid[];
     v_backs integer;           -- the settlements that give credits back
     v_complete integer;        -- those whose lines give back their whole refund
+    v_short bigint;            -- what the first of the others holds less than its refund
     r record;
   BEGIN
-    -- A settlement alone: credits_settle() itself, which locks its account. Its chain of statements
-    -- costs less than the statements over the batch's arrays for one settlement (a streaming pair in
-    -- PostgreSQL: 10.30 against 10.95 million instructions), about the same for two, and less from
-    -- three on (ten initializes and their ten finalizes a statement: 4.28 against 5.29 million a
-    -- pair; bench/pair-callgrind.sh, docs/benchmarks.md "The pair counted in instructions").
+    -- A settlement alone is one of the rest: credits_settle() itself, which locks its account. Its
+    -- chain of statements costs less than the statements over the batch's arrays for one settlement
+    -- (a streaming pair in PostgreSQL: 10.30 against 10.95 million instructions), about the same for
+    -- two, and less from three on (ten initializes and their ten finalizes a statement: 4.28 against
+    -- 5.29 million a pair; bench/pair-callgrind.sh, docs/benchmarks.md "The pair counted in
+    -- instructions").
     IF cardinality(p_account_ids) = 1 THEN
-      RETURN QUERY
-        SELECT 1, s.out_status, s.out_held, s.out_kept, s.out_refund, s.out_collected, s.out_debt, s.out_shortfall,
-               s.out_released, s.out_expired, s.out_voided, s.out_charge, s.out_volume_step
-          FROM credits_settle(p_account_ids[1], p_session_ids[1], p_charges[1], p_created_by[1], p_usage_record_ids[1],
-                              p_rate_default, p_thresholds, p_member_ids[1], p_volumes[1]) s;
-      RETURN;
+      v_rest := '{1}';
+    ELSE
+      PERFORM 1 FROM credits_lock_account_ids(p_account_ids);
+      -- The holds, read and locked in one statement (the LIMIT never cuts a row: the kept plan expects a
+      -- row or so, a lookup by key, as the ledger writer's statements do).
+      SELECT array_agg(s.ord ORDER BY s.ord) FILTER (WHERE s.together),
+             array_agg(s.outstanding::bigint ORDER BY s.ord) FILTER (WHERE s.together),
+             array_agg(GREATEST(0, s.outstanding - s.charge)::bigint ORDER BY s.ord) FILTER (WHERE s.together),
+             array_agg(s.api_key_id ORDER BY s.ord) FILTER (WHERE s.together),
+             array_agg(s.key_period_start ORDER BY s.ord) FILTER (WHERE s.together),
+             -- a hold of 0 counted one credit against the member's limit while open (credits_hold())
+             array_agg(CASE WHEN p_member_ids[s.ord] IS NULL THEN 0
+                            WHEN s.outstanding = 0 AND s.taken_back = 0 THEN 1
+                            ELSE GREATEST(0, s.outstanding - s.charge) END::bigint ORDER BY s.ord) FILTER (WHERE s.together),
+             array_agg(date_trunc('day', s.created_at, 'UTC') ORDER BY s.ord) FILTER (WHERE s.together),
+             array_agg(s.ord ORDER BY s.ord) FILTER (WHERE NOT s.together),
+             count(*) FILTER (WHERE s.together AND s.outstanding > s.charge)
+        INTO v_ords, v_held, v_refunds, v_keys, v_key_starts, v_day_back, v_days, v_rest, v_backs
+        FROM (SELECT x.ord::int AS ord, x.charge, c.outstanding, c.api_key_id, c.key_period_start, c.taken_back, c.created_at,
+                     COALESCE(c.settled_at IS NULL AND c.budget_ids IS NULL AND x.charge >= 0 AND x.charge <= c.outstanding
+                              AND p_volumes[x.ord] IS NULL, false)
+                       AND row_number() OVER (PARTITION BY x.session_id, x.account_id ORDER BY x.ord) = 1 AS together
+                FROM (SELECT * FROM unnest(p_account_ids, p_session_ids, p_charges) WITH ORDINALITY AS x(account_id, session_id, charge, ord)
+                       LIMIT cardinality(p_account_ids)) x
+                LEFT JOIN LATERAL (SELECT c.outstanding, c.api_key_id, c.key_period_start, c.taken_back, c.created_at, c.settled_at,
+                                          c.budget_ids
+                                     FROM credit_holds c WHERE c.session_id = x.session_id AND c.account_id = x.account_id
+                                      FOR UPDATE) c ON true) s;
     END IF;
-    PERFORM 1 FROM credits_lock_account_ids(p_account_ids);
-    -- The holds, read and locked in one statement (the LIMIT never cuts a row: the kept plan expects a
-    -- row or so, a lookup by key, as the ledger writer's statements do).
-    SELECT array_agg(s.ord ORDER BY s.ord) FILTER (WHERE s.together),
-           array_agg(s.outstanding::bigint ORDER BY s.ord) FILTER (WHERE s.together),
-           array_agg(GREATEST(0, s.outstanding - s.charge)::bigint ORDER BY s.ord) FILTER (WHERE s.together),
-           array_agg(s.api_key_id ORDER BY s.ord) FILTER (WHERE s.together),
-           array_agg(s.key_period_start ORDER BY s.ord) FILTER (WHERE s.together),
-           -- a hold of 0 counted one credit against the member's limit while open (credits_hold())
-           array_agg(CASE WHEN p_member_ids[s.ord] IS NULL THEN 0
-                          WHEN s.outstanding = 0 AND s.taken_back = 0 THEN 1
-                          ELSE GREATEST(0, s.outstanding - s.charge) END::bigint ORDER BY s.ord) FILTER (WHERE s.together),
-           array_agg(date_trunc('day', s.created_at, 'UTC') ORDER BY s.ord) FILTER (WHERE s.together),
-           array_agg(s.ord ORDER BY s.ord) FILTER (WHERE NOT s.together),
-           count(*) FILTER (WHERE s.together AND s.outstanding > s.charge)
-      INTO v_ords, v_held, v_refunds, v_keys, v_key_starts, v_day_back, v_days, v_rest, v_backs
-      FROM (SELECT x.ord::int AS ord, x.charge, c.outstanding, c.api_key_id, c.key_period_start, c.taken_back, c.created_at,
-                   COALESCE(c.settled_at IS NULL AND c.budget_ids IS NULL AND x.charge >= 0 AND x.charge <= c.outstanding
-                            AND p_volumes[x.ord] IS NULL, false)
-                     AND row_number() OVER (PARTITION BY x.session_id, x.account_id ORDER BY x.ord) = 1 AS together
-              FROM (SELECT * FROM unnest(p_account_ids, p_session_ids, p_charges) WITH ORDINALITY AS x(account_id, session_id, charge, ord)
-                     LIMIT cardinality(p_account_ids)) x
-              LEFT JOIN LATERAL (SELECT c.outstanding, c.api_key_id, c.key_period_start, c.taken_back, c.created_at, c.settled_at,
-                                        c.budget_ids
-                                   FROM credit_holds c WHERE c.session_id = x.session_id AND c.account_id = x.account_id
-                                    FOR UPDATE) c ON true) s;
 
     IF v_backs > 0 THEN
       -- What each session still holds per allocation, latest expiry first (ties: newest allocation),
@@ -130,13 +127,13 @@ AS $function$
       balances AS MATERIALIZED (
         SELECT a.account_id, credit_available(a.account_id) AS available
           FROM (SELECT DISTINCT back.account_id FROM back) a)
-      SELECT count(*), count(DISTINCT l.ord) FILTER (WHERE l.complete), array_agg(l.ord ORDER BY l.rank),
+      SELECT count(DISTINCT l.ord) FILTER (WHERE l.complete), array_agg(l.ord ORDER BY l.rank),
              array_agg(l.account_id ORDER BY l.rank), array_agg(l.allocation_id ORDER BY l.rank), array_agg(l.kind ORDER BY l.rank),
              array_agg(l.amount ORDER BY l.rank), array_agg(l.balance ORDER BY l.rank), array_agg(l.value ORDER BY l.rank),
              array_agg(p_usage_record_ids[l.ord] ORDER BY l.rank), array_agg(p_member_ids[l.ord] ORDER BY l.rank),
              array_agg(p_created_by[l.ord] ORDER BY l.rank), array_agg(p_session_ids[l.ord] ORDER BY l.rank),
              array_agg(l.key ORDER BY l.rank)
-        INTO v_lines, v_complete, l_ords, l_accounts, l_allocations, l_kinds, l_amounts, l_balances, l_values,
+        INTO v_complete, l_ords, l_accounts, l_allocations, l_kinds, l_amounts, l_balances, l_values,
              l_records, l_members, l_writers, l_sessions, l_keys
         FROM (SELECT l.*, row_number() OVER o AS rank,
                      (b.available + sum(l.live_give) OVER (PARTITION BY l.account_id ORDER BY l.ord, l.expires_at DESC, l.allocated_at DESC,
@@ -144,15 +141,13 @@ AS $function$
                 FROM lines l JOIN balances b ON b.account_id = l.account_id
               WINDOW o AS (ORDER BY l.ord, l.expires_at DESC, l.allocated_at DESC, l.allocation_id DESC, l.sub)) l;
       IF v_complete < v_backs THEN
-        SELECT t.ord INTO k
-          FROM unnest(v_ords, v_refunds) AS t(ord, refund)
-         WHERE t.refund > 0 AND t.refund > COALESCE((SELECT sum(l.amount) FROM unnest(l_ords, l_kinds, l_amounts) AS l(ord, kind, amount)
-                                                      WHERE l.ord = t.ord AND l.kind = 'release'), 0)
+        SELECT t.ord, t.refund - t.released INTO k, v_short
+          FROM (SELECT t.ord, t.refund, COALESCE((SELECT sum(l.amount) FROM unnest(l_ords, l_kinds, l_amounts) AS l(ord, kind, amount)
+                                                   WHERE l.ord = t.ord AND l.kind = 'release'), 0) AS released
+                  FROM unnest(v_ords, v_refunds) AS t(ord, refund)) t
+         WHERE t.refund > t.released
          ORDER BY t.ord LIMIT 1;
-        RAISE EXCEPTION 'credits_give_back: % credits more than session % holds',
-          v_refunds[array_position(v_ords, k)] - COALESCE((SELECT sum(l.amount) FROM unnest(l_ords, l_kinds, l_amounts) AS l(ord, kind, amount)
-                                                           WHERE l.ord = k AND l.kind = 'release'), 0),
-          p_session_ids[k];
+        RAISE EXCEPTION 'credits_give_back: % credits more than session % holds', v_short, p_session_ids[k];
       END IF;
       PERFORM credit_ledger_write(l_accounts, l_allocations, l_kinds, l_amounts, l_balances, l_records, NULL, NULL, NULL,
                                   l_members, l_values, p_created_bys => l_writers, p_session_ids => l_sessions,
