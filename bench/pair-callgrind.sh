@@ -17,7 +17,9 @@
 # the settle statement alone: after the warm-up, PAIRS settlements of sessions that do not exist (its
 # start-up and its plan's run, nothing settled). CALLGRIND_KEEP=<dir> keeps the callgrind files
 # (callgrind_annotate them for where the instructions go); PAIR_CALLGRIND_WORK=<dir> keeps the seeded
-# cluster there for the next run.
+# cluster there for the next run. PAIR_ROUTE=gateway counts the gateway's pair instead: a lone hold
+# that checks its key (initialize-if-key.sql, one API key a user) and the settlement nobody waits for
+# (settle-unwaited.sql), one request at a time (BATCH=1), as bench/gateway.mjs's requests send them.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${PG_BIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
@@ -37,10 +39,21 @@ else
 fi
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres)
 
+ROUTE=${PAIR_ROUTE:-pair}
+if [ "$ROUTE" = gateway ]; then HOLD=initialize-if-key SETTLE=settle-unwaited; else HOLD=initialize SETTLE=settle; fi
+[ "$ROUTE" != gateway ] || [ "$BATCH" = 1 ] || { echo 'PAIR_ROUTE=gateway counts requests one at a time: BATCH=1' >&2; exit 1; }
 statement() { grep -v '^--' "$ROOT/queries/streaming-sessions/$1.sql"; }
 prepare() { # the two statements, prepared as the service prepares them
-  printf 'PREPARE i AS %s;\n\n' "$(statement initialize | tr '\n' ' ')"
-  printf 'PREPARE s AS %s;\n\n' "$(statement settle | tr '\n' ' ')"
+  printf 'PREPARE i AS %s;\n\n' "$(statement "$HOLD" | tr '\n' ' ')"
+  printf 'PREPARE s AS %s;\n\n' "$(statement "$SETTLE" | tr '\n' ' ')"
+}
+key_of() { printf 'c0000000-0000-4000-8000-%012d' "$1"; } # user number: the user's API key
+gateway_hold() { # pair number, user number: bench/gateway.mjs's hold of one request, through the user's key
+  local sid key
+  sid=$(printf 'gateway-b0000000-0000-4000-8000-%012d' "$1")
+  key=$(key_of "$2")
+  printf "EXECUTE i(%d, 2, '%s', 'bench-%d', '%s', NULL, '{100}', NULL, NULL, '%s', 'bench-%d', '%s', 124, 1, 2, '2026-11-27 20:39:50.691+00', '2026-11-27 21:39:50.691+00', '%s', 24, 100, 0, 0, 0, 'bench-%d', '%s', NULL, NULL, 'auto', NULL, '{\"service\": \"gateway\", \"metadata\": {\"gateway\": {\"route\": \"/v1/chat/completions\", \"reason\": \"expired\", \"status\": 0, \"upstream\": \"bench\"}}}', '%s', '{usage:ingest}', NULL);\n\n" \
+    $(($2 + 1)) "$sid" "$2" "$key" "$sid" "$2" "$MODEL" "$RULE" "$2" "$key" "$key"
 }
 hold_item() { # position in the batch, pair number, user number (1 to 1,000): bench/pair.mjs's initialize
   printf '{"ord": %d, "account_id": %d, "amount": 2, "session_id": "b0000000-0000-4000-8000-%012d", "created_by": "bench-meter", "member": null, "scopes": null, "user_id": "bench-%d", "model_id": "%s", "estimated_tokens": 2000, "estimated_credits": 1, "allocated_credits": 2, "started_at": "2026-11-27 20:39:50.691+00", "expires_at": "2026-11-27 21:39:50.691+00", "pricing_rule_id": "%s", "opened_by": "bench-meter"}' \
@@ -67,8 +80,13 @@ pairs() { # first pair number, count: BATCH initializes in a statement, then the
       holds="$holds${holds:+, }$(hold_item $((j + 1)) $((i + j)) "$user")"
       settles="$settles${settles:+, }$(settle_item $((j + 1)) $((i + j)) "$user")"
     done
-    initialize "$holds"
-    settle "$settles"
+    if [ "$ROUTE" = gateway ]; then
+      gateway_hold "$i" "$user"
+      settle "$(settle_item 1 "$i" "$user" | sed 's/"session_id": "/"session_id": "gateway-/; s/"caller_key": null/"caller_key": "'"$(key_of "$user")"'"/')"
+    else
+      initialize "$holds"
+      settle "$settles"
+    fi
   done
 }
 MODEL='anthropic.claude-3-haiku-20240307-v1:0'
@@ -89,6 +107,9 @@ if [ ! -d "$WORK/base" ]; then
     -o "-p $PORT -k $WORK -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
   "${PSQL[@]}" -d postgres -c 'CREATE DATABASE bench'
   pg_restore -h "$WORK" -p "$PORT" -U postgres -d bench "$WORK/seed.dump"
+  "${PSQL[@]}" -d bench -c "INSERT INTO api_keys (id, user_id, name, key_hash, prefix, permissions)
+    SELECT ('c0000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'bench-' || n, 'bench', sha256(n::text::bytea), 'bench', '{gateway}'
+      FROM generate_series(1, 1000) n"
   RULE=$("${PSQL[@]}" -d bench -Atc "SELECT id FROM pricing_rules WHERE model_id = '$MODEL' ORDER BY effective_from DESC LIMIT 1")
   echo "$RULE" > "$WORK/rule"
   { prepare; pairs 1000000 6000; } | sed '/^$/d' > "$WORK/warm.sql"
