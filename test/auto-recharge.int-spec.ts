@@ -168,12 +168,14 @@ describe('auto-recharge in the engine', () => {
   it('no attempt whose credits with this UTC month’s attempts that did not fail would pass the cap', async () => {
     const a = await account('user', 1000, { below: 900, recharge: 200, maxPerMonth: 500, interval: 0 });
     // Last month's succeeded attempt and this month's failed one do not count; this month's succeeded one does.
+    // This month's are a minute or two ago, but never before the month's start (in its first minutes).
     await q(
-      `INSERT INTO auto_recharge_attempts (account_id, credits, status, opened_at, closed_at) VALUES
-         ($1, 200, 'succeeded', date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 minute',
-          date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 minute'),
-         ($1, 200, 'failed', now() - interval '2 minutes', now() - interval '2 minutes'),
-         ($1, 200, 'succeeded', now() - interval '1 minute', now() - interval '1 minute')`,
+      `WITH m AS (SELECT date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS start)
+       INSERT INTO auto_recharge_attempts (account_id, credits, status, opened_at, closed_at)
+       SELECT $1, 200, x.status, x.at, x.at FROM m, LATERAL (VALUES
+         ('succeeded', m.start - interval '1 minute'),
+         ('failed', greatest(m.start, now() - interval '2 minutes')),
+         ('succeeded', greatest(m.start, now() - interval '1 minute'))) AS x (status, at)`,
       [a.accountId],
     );
     await take(a, 200); // 200 (succeeded) + 200 = 400 ≤ 500: opens

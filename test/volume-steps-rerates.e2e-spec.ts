@@ -142,17 +142,21 @@ describe('simulations and re-rates at volume steps', () => {
 
   it("a simulation's total starts from the month's records before its range", async () => {
     const u = await f.newUser({ credits: 10_000 });
-    const monthStart = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1, 0, 1));
-    await meter(u, flat, [1000], { occurredAt: monthStart.toISOString() });
-    await meter(u, flat, [1000]);
+    // Last month, all of it past on any day (this month's first minute may be in the range around now,
+    // or still to come): a record in its first minute, another two hours in, the range after the first.
+    const month = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() - 1, 1);
+    const at = (minutes: number) => new Date(month + minutes * 60_000).toISOString();
+    await meter(u, flat, [1000], { occurredAt: at(1) });
+    await meter(u, flat, [1000], { occurredAt: at(120) });
+    const range = { from: at(60), to: at(180) };
     // Only the second record is in the range, at positions 1,001–2,000 of the month: 50 %.
-    expect(await simulate(u, [rule(flat, 'graduated')])).toMatchObject({
+    expect(await simulate(u, [rule(flat, 'graduated')], range)).toMatchObject({
       records: 1,
       actualCredits: 1000,
       simulatedCredits: 500,
     });
     // Volume: the month's 2,000 tokens at 50 % are 1,000, the first 500 of them the first record's.
-    expect(await simulate(u, [rule(flat, 'volume')])).toMatchObject({ records: 1, simulatedCredits: 500 });
+    expect(await simulate(u, [rule(flat, 'volume')], range)).toMatchObject({ records: 1, simulatedCredits: 500 });
   });
 
   it('a re-rate moves a month from a flat rule onto graduated steps and back, record by record', async () => {
