@@ -50,7 +50,7 @@ prepare() { # the two statements, prepared as the service prepares them
 key_of() { printf 'c0000000-0000-4000-8000-%012d' "$1"; } # user number: the user's API key
 gateway_hold() { # pair number, user number: bench/gateway.mjs's hold of one request, through the user's key
   local sid key
-  sid=$(printf 'gateway-b0000000-0000-4000-8000-%012d' "$1")
+  sid=$(printf 'gateway-b0000000-0000-4000-8000-%012d' "$1") # settle_item's session id, prefixed
   key=$(key_of "$2")
   printf "EXECUTE i(%d, 2, '%s', 'bench-%d', '%s', NULL, '{100}', NULL, NULL, '%s', 'bench-%d', '%s', 124, 1, 2, '2026-11-27 20:39:50.691+00', '2026-11-27 21:39:50.691+00', '%s', 24, 100, 0, 0, 0, 'bench-%d', '%s', NULL, NULL, 'auto', NULL, '{\"service\": \"gateway\", \"metadata\": {\"gateway\": {\"route\": \"/v1/chat/completions\", \"reason\": \"expired\", \"status\": 0, \"upstream\": \"bench\"}}}', '%s', '{usage:ingest}', NULL);\n\n" \
     $(($2 + 1)) "$sid" "$2" "$key" "$sid" "$2" "$MODEL" "$RULE" "$2" "$key" "$key"
@@ -59,12 +59,12 @@ hold_item() { # position in the batch, pair number, user number (1 to 1,000): be
   printf '{"ord": %d, "account_id": %d, "amount": 2, "session_id": "b0000000-0000-4000-8000-%012d", "created_by": "bench-meter", "member": null, "scopes": null, "user_id": "bench-%d", "model_id": "%s", "estimated_tokens": 2000, "estimated_credits": 1, "allocated_credits": 2, "started_at": "2026-11-27 20:39:50.691+00", "expires_at": "2026-11-27 21:39:50.691+00", "pricing_rule_id": "%s", "opened_by": "bench-meter"}' \
     "$1" $(($3 + 1)) "$2" "$3" "$MODEL" "$RULE"
 }
-settle_item() { # position in the batch, pair number, user number: bench/pair.mjs's finalize
-  local sid rid
-  sid=$(printf 'b0000000-0000-4000-8000-%012d' "$2")
+settle_item() { # position in the batch, pair number, user number[, session id prefix, caller's key]: bench/pair.mjs's finalize
+  local sid rid key=${5:+\"$5\"}
+  sid=$(printf '%sb0000000-0000-4000-8000-%012d' "${4:-}" "$2")
   rid=$(printf '01a21ebc-0000-7000-8000-%012d' "$2")
-  printf '{"ord": %d, "session_id": "%s", "user_id": "bench-%d", "price_input_tokens": 1500, "price_output_tokens": 0, "price_cache_read_tokens": 0, "price_cache_write_tokens": 0, "price_reasoning_tokens": 0, "caller_id": "bench-meter", "caller_key": null, "price_tier": null, "price_units": null, "total": 1500, "created_by": "bench-meter", "usage_record_id": "%s", "status": "completed", "settled_at": "2026-11-27 20:39:50.691+00", "actual_tokens": 1500, "request": {"kind": "finalize", "units": null, "format": null, "tokens": 1500, "success": true, "inputTokens": null, "serviceTier": null, "termination": null, "outputTokens": null, "cacheReadTokens": null, "reasoningTokens": null, "cacheWriteTokens": null}, "record_id": "%s", "record_service": "chat-streaming", "record_tokens": 1500, "record_metadata": {"tokens": 1500, "sessionId": "%s"}, "record_input_tokens": null, "record_output_tokens": null, "record_cache_read_tokens": null, "record_cache_write_tokens": null, "record_reasoning_tokens": null, "record_usage_source": "reported", "record_termination": null, "record_provider_usage": null, "record_service_tier": null, "record_units": null}' \
-    "$1" "$sid" "$3" "$rid" "$rid" "$sid"
+  printf '{"ord": %d, "session_id": "%s", "user_id": "bench-%d", "price_input_tokens": 1500, "price_output_tokens": 0, "price_cache_read_tokens": 0, "price_cache_write_tokens": 0, "price_reasoning_tokens": 0, "caller_id": "bench-meter", "caller_key": %s, "price_tier": null, "price_units": null, "total": 1500, "created_by": "bench-meter", "usage_record_id": "%s", "status": "completed", "settled_at": "2026-11-27 20:39:50.691+00", "actual_tokens": 1500, "request": {"kind": "finalize", "units": null, "format": null, "tokens": 1500, "success": true, "inputTokens": null, "serviceTier": null, "termination": null, "outputTokens": null, "cacheReadTokens": null, "reasoningTokens": null, "cacheWriteTokens": null}, "record_id": "%s", "record_service": "chat-streaming", "record_tokens": 1500, "record_metadata": {"tokens": 1500, "sessionId": "%s"}, "record_input_tokens": null, "record_output_tokens": null, "record_cache_read_tokens": null, "record_cache_write_tokens": null, "record_reasoning_tokens": null, "record_usage_source": "reported", "record_termination": null, "record_provider_usage": null, "record_service_tier": null, "record_units": null}' \
+    "$1" "$sid" "$3" "${key:-null}" "$rid" "$rid" "$sid"
 }
 # initialize.sql: the statement of initializations that arrive together (key, rate, thresholds, then
 # each session's hold and row as jsonb); settle.sql: the statement of finalizes that arrive together
@@ -82,7 +82,7 @@ pairs() { # first pair number, count: BATCH initializes in a statement, then the
     done
     if [ "$ROUTE" = gateway ]; then
       gateway_hold "$i" "$user"
-      settle "$(settle_item 1 "$i" "$user" | sed 's/"session_id": "/"session_id": "gateway-/; s/"caller_key": null/"caller_key": "'"$(key_of "$user")"'"/')"
+      settle "$(settle_item 1 "$i" "$user" gateway- "$(key_of "$user")")"
     else
       initialize "$holds"
       settle "$settles"
