@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { HeavyReadsBusyError } from '../src/common/errors/domain-error.js';
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
 import { type OwnDatabase, ownDatabase } from './support/own-database.js';
@@ -17,6 +18,17 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const today = Date.parse(`${day(Date.now())}T00:00:00.000Z`);
 const [d2, d1] = [2, 1].map((n) => day(today - n * DAY));
 const WIDTHS = [1280, 375] as const;
+/** What the service answers a heavy read beyond HEAVY_READS_CONCURRENCY. */
+const BUSY = new HeavyReadsBusyError(5);
+
+/** Statements of this spec's database waiting for a lock on the ledger. */
+async function waitingOnTheLock(): Promise<number> {
+  const { rows } = await t.db.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%credit_ledger%'`,
+  );
+  return rows[0].n;
+}
 
 const pageOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
@@ -70,7 +82,8 @@ describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency'
   beforeAll(async () => {
     // Its own database: the converted figures are every currency's money, so no other spec's.
     own = await ownDatabase('console_finance_fx');
-    served = await ServedConsole.start({ DATABASE_URL: own.url, JOBS_ENABLED: 'false' });
+    // A lock waited for 3 s at most: the last case waits it out.
+    served = await ServedConsole.start({ DATABASE_URL: own.url, JOBS_ENABLED: 'false', DB_LOCK_TIMEOUT_MS: '3000' });
     ({ t } = served);
     await t.http.get('/api/users/me').set(admin()).expect(200);
     await lot('10.00', 'usd', 1000, 0);
@@ -208,4 +221,78 @@ describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency'
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
     expect(errors.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('waits out the service’s 429 for its heavy reads, then shows the figures', async () => {
+    const { page } = await served.open();
+    let refused = 0;
+    page.on('response', (res) => {
+      if (/\/api\/finance\/(rollforward|liability)/.test(res.url()) && res.status() === 429) refused += 1;
+    });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await served.signIn(page, token({ sub: adminId, role: 'admin' }));
+    await page.goto(`${served.baseUrl}/admin/finance`);
+    await poll(() => page.getByLabel('Liability now', { exact: true }).textContent()).toBe('10.00 USD');
+
+    // Both heavy-read slots taken by two reads of the ledger that wait behind a lock held here, so the
+    // roll-forward and liability the page asks for meanwhile are refused 429 HEAVY_READS_BUSY.
+    const locker = await t.db.connect();
+    const held: Promise<number>[] = [];
+    let locked = true;
+    const unlock = async () => {
+      if (!locked) return;
+      locked = false;
+      await locker.query('ROLLBACK');
+      locker.release();
+    };
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE credit_ledger IN ACCESS EXCLUSIVE MODE');
+      for (let i = 0; i < 2; i++)
+        held.push(
+          t.http
+            .get('/api/finance/liability')
+            .query({ currency: 'usd', limit: 1 })
+            .set(admin())
+            .then((res) => res.status),
+        );
+      await poll(() => waitingOnTheLock()).toBe(2);
+      const busy = await t.http.get('/api/finance/liability').query({ currency: 'usd', limit: 1 }).set(admin());
+      expect([busy.status, busy.body.code, busy.body.retryAfter, busy.body.message]).toEqual([
+        429,
+        'HEAVY_READS_BUSY',
+        5,
+        BUSY.message,
+      ]);
+
+      await page.getByLabel('Currency').fill('eur');
+      await page.getByLabel('Currency').press('Enter');
+      await poll(() => refused).toBeGreaterThanOrEqual(2);
+      // Refused, and waiting to ask again: no refusal on the page.
+      expect(await page.getByText(BUSY.message).count()).toBe(0);
+      await unlock();
+      expect(await Promise.all(held)).toEqual([200, 200]);
+    } finally {
+      await unlock();
+      await Promise.allSettled(held);
+    }
+    // Asked again when the service said (5 s later): the figures, and no refusal shown.
+    await poll(() => page.getByLabel('Liability now', { exact: true }).textContent()).toBe('25.00 EUR');
+    expect(await page.getByLabel('Closing liability', { exact: true }).textContent()).toBe('25.00 EUR');
+    expect(await page.getByText(BUSY.message).count()).toBe(0);
+    await shot(page, 'finance-after-busy');
+  }, 120_000);
+
+  it('a heavy read that waited out DB_LOCK_TIMEOUT_MS is a 503 to retry, not a 500', async () => {
+    const locker = await t.db.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE credit_ledger IN ACCESS EXCLUSIVE MODE');
+      const res = await t.http.get('/api/finance/liability').query({ currency: 'usd', limit: 1 }).set(admin());
+      expect([res.status, res.body.message]).toEqual([503, 'Busy, please retry']);
+      expect(JSON.stringify(res.body)).not.toMatch(/credit_ledger|lock timeout|\bat /);
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+  }, 60_000);
 });

@@ -9,6 +9,7 @@ import { createRoot } from 'react-dom/client';
 
 import { configureClient, getToken, subscribe } from './api/session';
 import { AuthGate } from './auth';
+import { retryRead, retryReadDelay } from './lib/retry';
 import { router } from './router';
 
 configureClient();
@@ -16,11 +17,8 @@ configureClient();
 const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
-      // A 4xx will not change by asking again (a 401 signs out once: api/session.ts).
-      retry: (count, error) => {
-        const status = (error as { statusCode?: number } | null)?.statusCode;
-        return status === undefined ? count < 2 : false;
-      },
+      retry: retryRead,
+      retryDelay: retryReadDelay,
       staleTime: 10_000,
       refetchOnWindowFocus: false,
     },

@@ -4,6 +4,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
+import { retryRead, retryReadDelay } from '../lib/retry';
 import { App } from './app';
 import { configureClient, takeTokenFromUrl } from './session';
 
@@ -15,8 +16,9 @@ configureClient();
 const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
-      // A 4xx does not change by asking again; a 401 ends the page (session.ts).
-      retry: (count, error) => (error as { statusCode?: number } | null)?.statusCode === undefined && count < 2,
+      // A 401 ends the page (session.ts).
+      retry: retryRead,
+      retryDelay: retryReadDelay,
       staleTime: 10_000,
       refetchOnWindowFocus: false,
     },

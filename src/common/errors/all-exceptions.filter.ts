@@ -9,6 +9,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
 
 import { RequestShapeError } from '../http/request-shape.js';
@@ -123,11 +124,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const message = own ?? bodyParserMessage(raw.type) ?? REASON[rawStatus] ?? 'Bad request';
       return { statusCode: rawStatus, message, error: REASON[rawStatus] ?? 'Error' };
     }
-    if (exception instanceof QueryFailedError) {
-      const code = (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
-      const mapped = code ? PG_STATUS[code] : undefined;
-      if (mapped) return { statusCode: mapped.status, message: mapped.message, error: REASON[mapped.status] };
-    }
+    // TypeORM's, or node-postgres's own from the connections it does not lend (heavy reads).
+    const code =
+      exception instanceof QueryFailedError
+        ? (exception as QueryFailedError & { driverError?: { code?: string } }).driverError?.code
+        : exception instanceof pg.DatabaseError
+          ? exception.code
+          : undefined;
+    const mapped = code ? PG_STATUS[code] : undefined;
+    if (mapped) return { statusCode: mapped.status, message: mapped.message, error: REASON[mapped.status] };
     const problem = connectionProblem(exception);
     if (problem) {
       // Outside a transaction a mutating statement commits by itself: when its connection broke, it
