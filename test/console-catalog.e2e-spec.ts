@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 const VERSION = (await import('../src/pricing/catalog/catalog-data.js')).installedCatalogVersion();
 
@@ -14,7 +13,6 @@ const VERSION = (await import('../src/pricing/catalog/catalog-data.js')).install
  * supervisor's page without the import. Screenshots land in test-results/console/ (catalog-*.png).
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -36,9 +34,9 @@ const providersShown = (page: Page) =>
 
 describe.skipIf(!chromiumAvailable)('Console: the price catalogue in a browser', () => {
   beforeAll(async () => {
-    own = await ownDatabase('console_catalog');
-    served = await ServedConsole.start(
-      { DATABASE_URL: own.url, JOBS_ENABLED: 'false', PRICE_CATALOG: 'true' },
+    served = await ServedConsole.onOwnDatabase(
+      'console_catalog',
+      { JOBS_ENABLED: 'false', PRICE_CATALOG: 'true' },
       'console-catalog-',
     );
     ({ t, baseUrl } = served);
@@ -47,7 +45,6 @@ describe.skipIf(!chromiumAvailable)('Console: the price catalogue in a browser',
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('lists the catalogue by provider and search; an admin imports a model, which a rule then prices', async () => {

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, CONSOLE_SHOTS, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { buildPortal, openPage, PORTAL_SHOTS, saveShot } from './support/portal-browser.js';
 
 /**
@@ -16,7 +15,6 @@ import { buildPortal, openPage, PORTAL_SHOTS, saveShot } from './support/portal-
  * test-results/console/ (corrections-*.png) and are copied to /tmp/console-corrections-*.png.
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -52,8 +50,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: corrections and re-rate
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     // A database of its own: the Pricing page lists every price rule of its database, and on the
     // shared one its loads and renders grew with the rules the spec files before this one had made.
-    own = await ownDatabase('console_corrections');
-    served = await ServedConsole.start({ DATABASE_URL: own.url, PORTAL_DIR: portalDir }, 'console-corr-');
+    served = await ServedConsole.onOwnDatabase('console_corrections', { PORTAL_DIR: portalDir }, 'console-corr-');
     ({ t, baseUrl } = served);
     const as = bearer(admin());
     await t.http.get('/api/users/me').set(as).expect(200);
@@ -77,7 +74,6 @@ describe.skipIf(!chromiumAvailable)('Console and portal: corrections and re-rate
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
     rmSync(portalDir, { recursive: true, force: true });
   });
 

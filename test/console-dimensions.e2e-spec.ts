@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { buildPortal, openPage, PORTAL_SHOTS, saveShot } from './support/portal-browser.js';
 
 /**
@@ -15,7 +14,6 @@ import { buildPortal, openPage, PORTAL_SHOTS, saveShot } from './support/portal-
  * Screenshots land in test-results/console/ (dimensions-*.png) and test-results/portal/.
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -31,8 +29,7 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
     mkdirSync(PORTAL_SHOTS, { recursive: true });
     // A database of its own: the Pricing page lists every price rule of its database, and on the
     // shared one its loads and renders grew with the rules the spec files before this one had made.
-    own = await ownDatabase('console_dimensions');
-    served = await ServedConsole.start({ DATABASE_URL: own.url, PORTAL_DIR: portalDir }, 'console-dims-');
+    served = await ServedConsole.onOwnDatabase('console_dimensions', { PORTAL_DIR: portalDir }, 'console-dims-');
     ({ t, baseUrl } = served);
     const as = bearer(admin());
     await t.http.get('/api/users/me').set(as).expect(200);
@@ -44,7 +41,6 @@ describe.skipIf(!chromiumAvailable)('Console and portal: service tiers and units
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
     rmSync(portalDir, { recursive: true, force: true });
   });
 

@@ -4,7 +4,6 @@ import { CreditExpiringNoticeJob } from '../src/credits/notices/credit-expiring-
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { passTime } from './support/clock.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * Without SMTP_URL (as a plain `npm start` runs) emails are made and kept, and the console's Emails
@@ -13,7 +12,6 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  */
 const DAY = 86_400_000;
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 const adminId = uniqueId('eadmin');
@@ -22,8 +20,7 @@ const userId = uniqueId('ereader');
 describe.skipIf(!chromiumAvailable)('the Emails screen without SMTP_URL', () => {
   beforeAll(async () => {
     // Its own database: the email worker runs, as in npm start, and makes every email due there.
-    own = await ownDatabase('console_emails');
-    served = await ServedConsole.start({ DATABASE_URL: own.url, EMAIL_WORKER_ENABLED: 'true' });
+    served = await ServedConsole.onOwnDatabase('console_emails', { EMAIL_WORKER_ENABLED: 'true' });
     ({ t } = served);
     const admin = bearer(token({ sub: adminId, role: 'admin' }));
     await t.http.get('/api/users/me').set(admin).expect(200);
@@ -37,7 +34,6 @@ describe.skipIf(!chromiumAvailable)('the Emails screen without SMTP_URL', () => 
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('lists the expiry email as kept and shows what it says', async () => {

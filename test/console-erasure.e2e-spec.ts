@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /** The console's Erase action on a user's page, in a real browser: reason, confirmation, the erasure. */
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -16,8 +14,7 @@ const email = `${userId}@example.com`;
 
 describe.skipIf(!chromiumAvailable)('the Erase action on a user’s page', () => {
   beforeAll(async () => {
-    own = await ownDatabase('console_erasure');
-    served = await ServedConsole.start({ DATABASE_URL: own.url, JOBS_ENABLED: 'false' });
+    served = await ServedConsole.onOwnDatabase('console_erasure', { JOBS_ENABLED: 'false' });
     ({ t, baseUrl } = served);
     const admin = bearer(token({ sub: adminId, role: 'admin' }));
     await t.http.get('/api/users/me').set(admin).expect(200);
@@ -33,7 +30,6 @@ describe.skipIf(!chromiumAvailable)('the Erase action on a user’s page', () =>
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('an admin erases with a reason and the user id typed again; the page then shows no email', async () => {
@@ -59,9 +55,10 @@ describe.skipIf(!chromiumAvailable)('the Erase action on a user’s page', () =>
     // The money stays.
     expect(await page.getByLabel('Available credits').textContent()).toBe('120');
     await shot(page, 'user-erased');
-    const { rows } = await own.db.query(`SELECT email, username, erased_at FROM user_accounts WHERE user_id = $1`, [
-      userId,
-    ]);
+    const { rows } = await served.t.db.query(
+      `SELECT email, username, erased_at FROM user_accounts WHERE user_id = $1`,
+      [userId],
+    );
     expect(rows[0]).toMatchObject({ email: null, username: null, erased_at: expect.any(Date) });
     const audit = await t.http
       .get('/api/audit?action=user.erase')

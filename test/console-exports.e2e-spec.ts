@@ -6,11 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { readExported } from './support/parquet.js';
 
 /** The console's Exports page in a real browser: an admin runs the Parquet export and reads the run. */
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let dir: string;
@@ -19,9 +17,8 @@ const supervisorId = uniqueId('xsuper');
 
 describe.skipIf(!chromiumAvailable)('the Exports screen', () => {
   beforeAll(async () => {
-    own = await ownDatabase('console_exports');
     dir = await mkdtemp(path.join(tmpdir(), 'accounting-console-exports-'));
-    served = await ServedConsole.start({ DATABASE_URL: own.url, EXPORT_DIR: dir, JOBS_ENABLED: 'false' });
+    served = await ServedConsole.onOwnDatabase('console_exports', { EXPORT_DIR: dir, JOBS_ENABLED: 'false' });
     ({ t } = served);
     const admin = bearer(token({ sub: adminId, role: 'admin' }));
     const userId = uniqueId('xuser');
@@ -39,7 +36,6 @@ describe.skipIf(!chromiumAvailable)('the Exports screen', () => {
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, keysSent, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The console's Features page in a real browser (as test/console.e2e-spec.ts): a feature created and
@@ -10,7 +9,6 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * period read from the account's list. Screenshots land in test-results/console/ (features-*.png).
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -32,8 +30,7 @@ describe.skipIf(!chromiumAvailable)('Console: features in a browser', () => {
   beforeAll(async () => {
     // A database of its own: the Features page lists every feature and every plan, and other spec
     // files create both on the shared database meanwhile.
-    own = await ownDatabase('console_features');
-    served = await ServedConsole.start({ DATABASE_URL: own.url }, 'console-features-');
+    served = await ServedConsole.onOwnDatabase('console_features', {}, 'console-features-');
     ({ t, baseUrl } = served);
     const as = bearer(admin());
     await t.http.get('/api/users/me').set(as).expect(200);
@@ -62,7 +59,6 @@ describe.skipIf(!chromiumAvailable)('Console: features in a browser', () => {
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('creates a feature, grants it on a plan, sets overrides and shows the use this period', async () => {

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeavyReadsBusyError } from '../src/common/errors/domain-error.js';
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The console's Finance page in the reporting currency (docs/finance.md "The reporting currency"), in
@@ -32,7 +31,6 @@ async function waitingOnTheLock(): Promise<number> {
 
 const pageOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 const adminId = uniqueId('fxadmin');
@@ -81,9 +79,11 @@ describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency'
 
   beforeAll(async () => {
     // Its own database: the converted figures are every currency's money, so no other spec's.
-    own = await ownDatabase('console_finance_fx');
     // A lock waited for 3 s at most: the last case waits it out.
-    served = await ServedConsole.start({ DATABASE_URL: own.url, JOBS_ENABLED: 'false', DB_LOCK_TIMEOUT_MS: '3000' });
+    served = await ServedConsole.onOwnDatabase('console_finance_fx', {
+      JOBS_ENABLED: 'false',
+      DB_LOCK_TIMEOUT_MS: '3000',
+    });
     ({ t } = served);
     await t.http.get('/api/users/me').set(admin()).expect(200);
     await lot('10.00', 'usd', 1000, 0);
@@ -92,7 +92,6 @@ describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency'
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('names the days without a rate, then shows the API’s converted figures and the rates', async () => {

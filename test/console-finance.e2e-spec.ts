@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 import { deliverStripe, paidSession, STRIPE_SECRET, stripeEvent } from './support/stripe.js';
 
 /**
@@ -17,7 +16,6 @@ import { deliverStripe, paidSession, STRIPE_SECRET, stripeEvent } from './suppor
 const HEADER =
   'automatic_payout_id,balance_transaction_id,created_utc,currency,gross,fee,net,reporting_category,payment_intent_id';
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let workDir: string;
@@ -27,8 +25,7 @@ describe.skipIf(!chromiumAvailable)('the Finance page', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'finance-'));
     // Its own database: the report's missing purchases are every Stripe purchase paid in its span.
-    own = await ownDatabase('console_finance');
-    served = await ServedConsole.start({ DATABASE_URL: own.url, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
+    served = await ServedConsole.onOwnDatabase('console_finance', { STRIPE_WEBHOOK_SECRET: STRIPE_SECRET });
     ({ t } = served);
     await t.http
       .get('/api/users/me')
@@ -37,7 +34,6 @@ describe.skipIf(!chromiumAvailable)('the Finance page', () => {
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 

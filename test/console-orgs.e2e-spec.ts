@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The console's Organisations screens in a real browser (as test/console.e2e-spec.ts: Debian's
@@ -10,7 +9,6 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * Screenshots land in test-results/console/ (orgs-*.png).
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -26,8 +24,7 @@ describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () =>
   beforeAll(async () => {
     // Its own database: the list pages orgs oldest first, and the orgs other files make in a shared one
     // would push this file's past the first page.
-    own = await ownDatabase('console_orgs');
-    served = await ServedConsole.start({ DATABASE_URL: own.url }, 'console-orgs-');
+    served = await ServedConsole.onOwnDatabase('console_orgs', {}, 'console-orgs-');
     ({ t, baseUrl } = served);
     for (const sub of [adminId, ownerId, memberId]) {
       await t.http
@@ -61,7 +58,6 @@ describe.skipIf(!chromiumAvailable)('Console: organisations in a browser', () =>
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('lists and searches orgs, grants to one, sets a member limit, transfers to a user', async () => {

@@ -2,14 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The console's plan control in a real browser (as test/console.e2e-spec.ts): a change's options,
  * its preview asked of the API before it is made, and a change scheduled for the period's end shown
  * on the user's Plan tab and on an org's, where a supervisor who is a member sees no control. Screenshots land in test-results/console/ (plan-change-*.png).
  */
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -23,8 +21,7 @@ const pro = uniqueId('pc-pro').toLowerCase();
 
 describe.skipIf(!chromiumAvailable)('Console: plan changes in a browser', () => {
   beforeAll(async () => {
-    own = await ownDatabase('console_plan_changes');
-    served = await ServedConsole.start({ DATABASE_URL: own.url }, 'console-plan-changes-');
+    served = await ServedConsole.onOwnDatabase('console_plan_changes', {}, 'console-plan-changes-');
     ({ t, baseUrl } = served);
     for (const sub of [adminId, userId, supervisorId]) {
       const role = sub === adminId ? 'admin' : sub === supervisorId ? 'supervisor' : 'user';
@@ -48,7 +45,6 @@ describe.skipIf(!chromiumAvailable)('Console: plan changes in a browser', () => 
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('previews a change, then schedules it for the period’s end and shows it', async () => {

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The console's pricing by account in a real browser (as test/console.e2e-spec.ts): an account's prices
@@ -10,7 +9,6 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * test-results/console/ (pricing-*.png).
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -24,8 +22,7 @@ describe.skipIf(!chromiumAvailable)('Console: pricing by account in a browser', 
   beforeAll(async () => {
     // A database of its own: the simulation runs over every record of its range, and other spec files
     // write records and change rules on the shared database meanwhile.
-    own = await ownDatabase('console_pricing');
-    served = await ServedConsole.start({ DATABASE_URL: own.url }, 'console-pricing-');
+    served = await ServedConsole.onOwnDatabase('console_pricing', {}, 'console-pricing-');
     ({ t, baseUrl } = served);
     const as = bearer(admin());
     await t.http.get('/api/users/me').set(as).expect(200);
@@ -71,7 +68,6 @@ describe.skipIf(!chromiumAvailable)('Console: pricing by account in a browser', 
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it("shows an account's prices and model lists, and runs a simulation from the Pricing screen", async () => {

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, poll, ServedConsole, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * Volume steps in the console (docs/pricing.md "Volume steps"): a price rule made with graduated
@@ -10,7 +9,6 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * history and carried into "Change prices". Screenshots land in test-results/console/ (volume-*.png).
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 const adminId = uniqueId('vadmin');
@@ -21,14 +19,12 @@ describe.skipIf(!chromiumAvailable)('Console: volume steps on a price rule', () 
   beforeAll(async () => {
     // A database of its own: the Pricing page lists every price rule of its database, and on the
     // shared one its loads and renders grew with the rules the spec files before this one had made.
-    own = await ownDatabase('console_volume');
-    served = await ServedConsole.start({ DATABASE_URL: own.url }, 'console-volume-');
+    served = await ServedConsole.onOwnDatabase('console_volume', {}, 'console-volume-');
     ({ t } = served);
     await t.http.get('/api/users/me').set(bearer(admin())).expect(200);
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   // Its screenshots may take up to two minutes on a loaded machine (saveShot's tries).

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { bearer, type TestApp, token, uniqueId } from './support/app.js';
 import { chromiumAvailable, keysSent, poll, ServedConsole, settled, shot } from './support/console-browser.js';
-import { type OwnDatabase, ownDatabase } from './support/own-database.js';
 
 /**
  * The admin console in a real browser (Debian's chromium, driven by playwright-core), served by the
@@ -12,7 +11,6 @@ import { type OwnDatabase, ownDatabase } from './support/own-database.js';
  * or a CSP violation fails the test. Screenshots of each screen land in test-results/console/.
  */
 
-let own: OwnDatabase;
 let served: ServedConsole;
 let t: TestApp;
 let baseUrl: string;
@@ -31,8 +29,7 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
     // A database of its own: the review queue, the Pricing page and the Plans page list every item,
     // rule and plan of their database, and on the shared one each load, render and shot of them grew
     // with what the spec files before this one had made.
-    own = await ownDatabase('console');
-    served = await ServedConsole.start({ DATABASE_URL: own.url });
+    served = await ServedConsole.onOwnDatabase('console', {});
     ({ t, baseUrl } = served);
     await t.http.get('/api/users/me').set(bearer(admin())).expect(200);
     await t.http.get('/api/users/me').set(bearer(supervisor())).expect(200);
@@ -85,7 +82,6 @@ describe.skipIf(!chromiumAvailable)('Admin console in a browser', () => {
   }, 120_000);
   afterAll(async () => {
     await served?.close();
-    await own?.drop();
   });
 
   it('serves /admin with a strict CSP, immutable hashed assets and the SPA fallback; the API is untouched', async () => {

@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { startTestApp, type TestApp } from './app.js';
 import { launchChromium } from './chromium.js';
 import { buildFrontend } from './frontend-build.js';
+import { type OwnDatabase, ownDatabase } from './own-database.js';
 import { CHROMIUM, chromiumAvailable, refuseOtherHosts, saveShot } from './portal-browser.js';
 
 export { chromiumAvailable };
@@ -44,6 +45,9 @@ export class ServedConsole {
     private readonly dir: string,
   ) {}
 
+  /** The database of its own that close() drops (onOwnDatabase). */
+  private own?: OwnDatabase;
+
   /** `env` is the test app's (CONSOLE_DIR set to the build); `prefix` names the build's temporary folder. */
   static async start(env: Record<string, string> = {}, prefix = 'console-'): Promise<ServedConsole> {
     const dir = await buildFrontend('console', prefix);
@@ -57,6 +61,23 @@ export class ServedConsole {
     } catch (error) {
       await t?.close();
       rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * start() on a migrated database of the spec file's own (ownDatabase(`name`): a spec whose figures
+   * are the whole database's, or whose workers or clock must not meet the other specs'), dropped by
+   * close().
+   */
+  static async onOwnDatabase(name: string, env: Record<string, string> = {}, prefix?: string): Promise<ServedConsole> {
+    const own = await ownDatabase(name);
+    try {
+      const served = await ServedConsole.start({ ...env, DATABASE_URL: own.url }, prefix);
+      served.own = own;
+      return served;
+    } catch (error) {
+      await own.drop();
       throw error;
     }
   }
@@ -78,6 +99,7 @@ export class ServedConsole {
     await this.browser.close();
     await this.t.close();
     rmSync(this.dir, { recursive: true, force: true });
+    await this.own?.drop();
   }
 }
 
