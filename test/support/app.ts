@@ -98,7 +98,11 @@ export async function startTestApp(
   // port grows with the run's sockets in TIME_WAIT: a fifth of the fuzz spec's CPU). `t.http` and a
   // browser or a raw socket reach the same port (`app.getHttpServer().address()`).
   await app.listen(0, '127.0.0.1');
-  const db = new pg.Pool({ connectionString: env.DATABASE_URL ?? inject('databaseUrl'), max: 4 });
+  // As the owner: the migration role's URL where the spec names one, as the run's database has it.
+  const db = new pg.Pool({
+    connectionString: env.DATABASE_MIGRATION_URL ?? env.DATABASE_URL ?? inject('databaseUrl'),
+    max: 4,
+  });
   openAppLogs.add(logs);
   return {
     app,

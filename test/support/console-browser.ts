@@ -68,12 +68,15 @@ export class ServedConsole {
   /**
    * start() on a migrated database of the spec file's own (ownDatabase(`name`): a spec whose figures
    * are the whole database's, or whose workers or clock must not meet the other specs'), dropped by
-   * close().
+   * close(). The app connects as the service's role, as on the run's database; `t.db` as the owner.
    */
   static async onOwnDatabase(name: string, env: Record<string, string> = {}, prefix?: string): Promise<ServedConsole> {
     const own = await ownDatabase(name);
     try {
-      const served = await ServedConsole.start({ ...env, DATABASE_URL: own.url }, prefix);
+      const served = await ServedConsole.start(
+        { ...env, DATABASE_URL: own.serviceUrl, DATABASE_MIGRATION_URL: own.url },
+        prefix,
+      );
       served.own = own;
       return served;
     } catch (error) {

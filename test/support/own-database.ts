@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 
 import { buildDatabaseConfig } from '../../src/config/app-config.js';
 import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
+import { serviceRoleGrants } from '../../src/database/service-role.js';
 import { noCommitFlush } from './commit-flush.js';
 
 /** One statement on the test server's admin connection; answers its rows. */
@@ -49,7 +50,13 @@ export async function migrate(url: string): Promise<void> {
 }
 
 export interface OwnDatabase {
+  /** As its owner (migrations, fixtures, direct SQL). */
   url: string;
+  /**
+   * As the run's service role, which owns nothing and holds the service's grants on this copy too
+   * (global-setup.ts): what an app serving it connects as, as in production.
+   */
+  serviceUrl: string;
   db: pg.Pool;
   drop(): Promise<void>;
 }
@@ -72,8 +79,12 @@ export async function ownDatabase(suffix: string): Promise<OwnDatabase> {
   const db = new pg.Pool({ connectionString: url.toString(), max: 4 });
   // DROP … WITH (FORCE) may reach a connection still closing: its error then is no test's failure.
   db.on('error', () => undefined);
+  const service = new URL(inject('serviceDatabaseUrl'));
+  for (const statement of serviceRoleGrants(decodeURIComponent(service.username))) await db.query(statement);
+  service.pathname = `/${name}`;
   return {
     url: url.toString(),
+    serviceUrl: service.toString(),
     db,
     drop: async () => {
       await db.end();
