@@ -1,11 +1,11 @@
 /**
  * When a read the console or the portal asked for is asked again (TanStack Query's `retry` and
  * `retryDelay`). A failure without an answer (the network, the service restarting) twice more. An
- * answer with a status does not change by asking again (a 401 signs out: api/session.ts), except a 429:
- * the service said when to come back (`retryAfter` in its body, as its Retry-After header: a heavy read
- * refused while HEAVY_READS_CONCURRENCY others run, an export refused while one runs, the rate limit),
- * so the read is asked again then, up to three times, and the page stays loading meanwhile instead of
- * showing the refusal.
+ * answer with a status does not change by asking again (a 401 signs out: api/session.ts), except a
+ * 429: the service said when to come back (`retryAfter` in its body, as its Retry-After header: a
+ * heavy read refused while HEAVY_READS_CONCURRENCY others run; a rate limit's, whose body names no
+ * time, waits the backoff), so the read is asked again then, up to three times, and the page stays
+ * loading meanwhile instead of showing the refusal.
  */
 const BUSY_TRIES = 3;
 const LONGEST_WAIT_MS = 30_000;
