@@ -29,6 +29,28 @@ async function waitingOnTheLock(): Promise<number> {
   return rows[0].n;
 }
 
+/**
+ * The ledger locked by a transaction of the spec's own, so every read of it waits (up to
+ * DB_LOCK_TIMEOUT_MS); the answer ends that transaction, once however often it is called.
+ */
+async function lockTheLedger(): Promise<() => Promise<void>> {
+  const locker = await t.db.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE credit_ledger IN ACCESS EXCLUSIVE MODE');
+  } catch (error) {
+    locker.release(true);
+    throw error;
+  }
+  let locked = true;
+  return async () => {
+    if (!locked) return;
+    locked = false;
+    await locker.query('ROLLBACK');
+    locker.release();
+  };
+}
+
 const pageOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 let served: ServedConsole;
@@ -234,18 +256,9 @@ describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency'
 
     // Both heavy-read slots taken by two reads of the ledger that wait behind a lock held here, so the
     // roll-forward and liability the page asks for meanwhile are refused 429 HEAVY_READS_BUSY.
-    const locker = await t.db.connect();
+    const unlock = await lockTheLedger();
     const held: Promise<number>[] = [];
-    let locked = true;
-    const unlock = async () => {
-      if (!locked) return;
-      locked = false;
-      await locker.query('ROLLBACK');
-      locker.release();
-    };
     try {
-      await locker.query('BEGIN');
-      await locker.query('LOCK TABLE credit_ledger IN ACCESS EXCLUSIVE MODE');
       for (let i = 0; i < 2; i++)
         held.push(
           t.http
@@ -282,16 +295,13 @@ describe.skipIf(!chromiumAvailable)('the Finance page in the reporting currency'
   }, 120_000);
 
   it('a heavy read that waited out DB_LOCK_TIMEOUT_MS is a 503 to retry, not a 500', async () => {
-    const locker = await t.db.connect();
+    const unlock = await lockTheLedger();
     try {
-      await locker.query('BEGIN');
-      await locker.query('LOCK TABLE credit_ledger IN ACCESS EXCLUSIVE MODE');
       const res = await t.http.get('/api/finance/liability').query({ currency: 'usd', limit: 1 }).set(admin());
       expect([res.status, res.body.message]).toEqual([503, 'Busy, please retry']);
       expect(JSON.stringify(res.body)).not.toMatch(/credit_ledger|lock timeout|\bat /);
     } finally {
-      await locker.query('ROLLBACK');
-      locker.release();
+      await unlock();
     }
   }, 60_000);
 });
