@@ -69,7 +69,9 @@ sql_of() { node -e "
   const text = fs.readFileSync('$ROOT/queries/usage/'+process.argv[1], 'utf8').split('\\n')
     .filter((line) => !line.trimStart().startsWith('--')).map((line) => line.replace(/\\s--\\s.*$/, '')).join(' ');
   const params = { '\$1::varchar': \"'bench'::varchar\", '\$2::jsonb': '(@EVENTS@)', '\$3::uuid': 'NULL::uuid',
-    '\$4::int': 'NULL::int', '\$5::int[]': \"'{1000,10,0}'::int[]\", '\$6::bigint[]': '(@ACCOUNTS@)', '\$7::varchar[]': '(@WRITERS@)' };
+    '\$4::int': 'NULL::int', '\$5::int[]': \"'{1000,10,0}'::int[]\", '\$6::bigint[]': '(@ACCOUNTS@)', '\$7::varchar[]': '(@WRITERS@)',
+    '\$8::int[]': '(@AMOUNTS@)', '\$9::uuid[]': '(@RECORDS@)', '\$10::varchar[]': '(@MEMBERS@)', '\$11::jsonb[]': 'NULL::jsonb[]',
+    '\$12::jsonb[]': '(@SCOPES@)' };
   let sql = text;
   for (const [p, v] of Object.entries(params)) sql = sql.split(p).join(v);
   if (/\\\$[0-9]/.test(sql)) throw new Error(process.argv[1] + ' has a parameter this script does not know');
@@ -105,11 +107,19 @@ record() { # kind, position expression
       'reasoningTokens', NULL, 'pricingRuleId', NULL, 'priceSource', NULL, 'billingStatus', 'billed',
       'reviewStatus', NULL, 'usageSource', 'reported', 'termination', NULL, 'apiKeyId', NULL, 'actorId', NULL,
       'orgId', NULL, 'accountPriceId', NULL, 'serviceTier', NULL, 'units', NULL))"
-  ev="SELECT jsonb_agg(jsonb_build_object('id', gen_random_uuid(), 'user_id', 'bench-' || $u, 'service', 'bench', 'operation', 'op', 'credits', 1$fields) ORDER BY g) FROM $series"
+  # Each record's id made of the take's transaction id and its place, so the take's own arrays (the
+  # statement of records that claim nothing passes them as they are) name the same ids as the events.
+  local id="(lpad(to_hex(txid_current()), 20, '0') || lpad(to_hex(g), 12, '0'))::uuid"
+  ev="SELECT jsonb_agg(jsonb_build_object('id', $id, 'user_id', 'bench-' || $u, 'service', 'bench', 'operation', 'op', 'credits', 1$fields) ORDER BY g) FROM $series"
   wr="ARRAY(SELECT ('bench-' || $u)::varchar FROM $series ORDER BY g)"
+  local mb="array_fill(NULL::varchar, ARRAY[$BATCH])" sc='NULL::jsonb[]'
+  [ "$1" = record-member ] && mb=$wr
+  [ "$1" = record-budget ] && sc="array_fill('{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb, ARRAY[$BATCH])"
   local sql=$RECORD_SQL
   [ "$1" = record-key ] && sql=$KEY_SQL
-  sql=${sql//@EVENTS@/$ev}; sql=${sql//@ACCOUNTS@/$ac}; echo "${sql//@WRITERS@/$wr};"
+  sql=${sql//@EVENTS@/$ev}; sql=${sql//@ACCOUNTS@/$ac}; sql=${sql//@AMOUNTS@/array_fill(1, ARRAY[$BATCH])}
+  sql=${sql//@RECORDS@/ARRAY(SELECT $id FROM $series ORDER BY g)}; sql=${sql//@MEMBERS@/$mb}; sql=${sql//@SCOPES@/$sc}
+  echo "${sql//@WRITERS@/$wr};"
 }
 take() { # kind, account id expression: the engine loop's statement, a take of BATCH events
   local scopes=''

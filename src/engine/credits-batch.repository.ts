@@ -33,6 +33,7 @@ export interface BatchTakeStatement {
    * record its ledger lines will point at), `amount`, `member` (an org's: the member who spent,
    * else null), `volume` (its rule's volume steps, jsonb; null: none, `amount` is its price) and
    * `scopes` (jsonb, the budget scopes it names; null: none); the account it charges is `accountIds[ord - 1]`.
+   * Not placed when the take's arrays are `given`.
    */
   charges: string;
   /**
@@ -57,8 +58,30 @@ export interface BatchTakeStatement {
    * row of `records` (whose RETURNING must give them), NULL for the other events.
    */
   answer?: string;
+  /**
+   * The take's own arrays, in event order, for a batch whose `events` part claims nothing (no event
+   * carries an id or a key), so every event it finds is new or of an unknown user: the take reads
+   * these as they are, and `charges` is not placed. Otherwise the take's arrays are aggregated from
+   * `charges`, one ordered aggregate an array, each sorting the events again (about 190,000
+   * PostgreSQL instructions a record alone, docs/benchmarks.md "The record alone, counted"). An
+   * unknown user's event goes to the take too, which refuses it: an account and an organisation's
+   * membership each need their user (foreign keys), and its outcome is `events`' (`unknown_user`).
+   */
+  given?: GivenCharges;
   /** The prepared statement's label (its name: the label and a hash of the text). */
   label: string;
+}
+
+/** The take's arrays given with the statement (BatchTakeStatement `given`), each in event order. */
+export interface GivenCharges {
+  /** The record each event's ledger lines point at. */
+  records: string[];
+  /** An organisation's event: the member who spent; else null. */
+  members: (string | null)[];
+  /** Each event's rule's volume steps (null: none); null when no event has any. */
+  volumes: (object | null)[] | null;
+  /** Each event's budget scopes (null: none); null when no event names any. */
+  scopes: (object | null)[] | null;
 }
 
 /** One row of a batch take statement, per event. */
@@ -104,6 +127,14 @@ const TAKES = `SELECT k.*, i.accounts[k.out_ord] AS out_account_id
           FROM charges c) i,
        LATERAL credits_take_events(NULL, $1::uuid, $2::int, $3::int[], i.accounts, i.amounts, i.records, i.members,
                                    p_volumes => i.volumes, p_scopes => i.scopes, p_created_bys => i.writers) k`;
+/**
+ * The take over the arrays given with the statement (BatchTakeStatement `given`): $6 the amounts, $7
+ * the records, $8 the members, $9 the volume steps and $10 the scopes, in event order, as `TAKES`
+ * aggregates them from `charges`.
+ */
+const TAKES_GIVEN = `SELECT k.*, ($4::bigint[])[k.out_ord] AS out_account_id
+  FROM credits_take_events(NULL, $1::uuid, $2::int, $3::int[], $4::bigint[], $6::int[], $7::uuid[], $8::varchar[],
+                           p_volumes => $9::jsonb[], p_scopes => $10::jsonb[], p_created_bys => $5::varchar[]) k`;
 const REFUSED = `SELECT t.out_usage_record_id AS usage_record_id FROM takes t WHERE t.out_status <> 'ok'`;
 /**
  * Every event's outcome: the take's for a new one, the caller's (duplicate, unknown_user) else; with
@@ -130,7 +161,7 @@ function outcomes(answer: string | undefined, released: boolean): string {
 }
 
 /** The caller's parts of a batch take statement, in the order they are placed, and its input's count. */
-const shapeOf = (s: BatchTakeStatement): (string | number | undefined)[] => [
+const shapeOf = (s: BatchTakeStatement): (string | number | boolean | undefined)[] => [
   s.input.sql,
   s.input.params.length,
   s.events,
@@ -139,6 +170,7 @@ const shapeOf = (s: BatchTakeStatement): (string | number | undefined)[] => [
   s.release,
   s.answer,
   s.stored,
+  s.given === undefined,
 ];
 
 /**
@@ -147,7 +179,7 @@ const shapeOf = (s: BatchTakeStatement): (string | number | undefined)[] => [
  * a record about 30 µs of Node CPU, and its few kilobytes were hashed again to find the prepared
  * name (docs/benchmarks.md "The record stage by stage").
  */
-const texts: { shape: (string | number | undefined)[]; sql: string }[] = [];
+const texts: { shape: (string | number | boolean | undefined)[]; sql: string }[] = [];
 
 /**
  * The statement: the caller's parts and the take as named CTEs in the order they run; its
@@ -165,12 +197,14 @@ function statementText(statement: BatchTakeStatement): string {
   });
   // Placeholders stand in for the parameters: only their number shapes the text.
   const input: NamedPart = { name: 'batch_input', ...statement.input, materialized: true };
-  const takes: NamedPart = { name: 'takes', sql: TAKES, params: [null, null, null, null, null], materialized: true };
+  const takes: NamedPart = statement.given
+    ? { name: 'takes', sql: TAKES_GIVEN, params: Array<null>(10).fill(null), materialized: true }
+    : { name: 'takes', sql: TAKES, params: [null, null, null, null, null], materialized: true };
   const { sql } = withParts(
     [
       input,
       part('events', statement.events, true),
-      part('charges', statement.charges),
+      ...(statement.given ? [] : [part('charges', statement.charges)]),
       takes,
       part('records', statement.records),
       ...(statement.stored ? [part('stored', statement.stored)] : []),
@@ -191,7 +225,7 @@ export class CreditsBatchRepository {
     take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>,
     statement: BatchTakeStatement,
   ): Promise<(BatchTakeRow & Record<string, unknown>)[]> {
-    const params = [
+    const params: unknown[] = [
       ...statement.input.params,
       take.apiKeyId ?? null,
       take.rateDefault,
@@ -199,6 +233,8 @@ export class CreditsBatchRepository {
       statement.accountIds,
       statement.createdBy,
     ];
+    const { given } = statement;
+    if (given) params.push(statement.amounts, given.records, given.members, given.volumes, given.scopes);
     // Named: PostgreSQL parses and plans each shape once per connection (a record's small batches too).
     return queryPrepared(manager, statement.label, { sql: statementText(statement), params });
   }

@@ -384,6 +384,6 @@ export type { CorrectedItem, CorrectStatement } from './corrections/credit-corre
 export type { HoldRequest, InsertAfterHold, InsertAfterHolds } from './credit-holds.repository.js';
 export type { InsertAfterTake } from './credits.repository.js';
 export type { BatchOutcome } from './credits-batch.js';
-export type { BatchTakeStatement } from './credits-batch.repository.js';
+export type { BatchTakeStatement, GivenCharges } from './credits-batch.repository.js';
 export { type Held, holdOf } from './credits-results.js';
 export type { SettleManyStatement } from './settlements/credit-settlements.repository.js';

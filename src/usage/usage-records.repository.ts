@@ -7,7 +7,7 @@ import { namesScopes } from '../common/validation/budget-scopes.js';
 import { queryReplica } from '../database/connections/replica-reads.js';
 import { ExportConnections } from '../database/export-connections.js';
 import { shiftParams, type SqlPart } from '../database/statement-parts.js';
-import type { BatchTakeStatement } from '../engine/credits.service.js';
+import type { BatchTakeStatement, GivenCharges } from '../engine/credits.service.js';
 import type { StatementKey } from '../idempotency/statement-key.js';
 import { TOKEN_KINDS, tokenColumn, tokenField } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
@@ -259,13 +259,16 @@ export class UsageRecordsRepository {
       }
       return event;
     });
+    const parts = partsOf(items);
     return {
       amounts: items.map(({ input }) => input.credits),
       accountIds: items.map(({ input }) => input.accountId ?? null),
       createdBy: typeof extras.createdBy === 'string' ? items.map(() => extras.createdBy as string) : extras.createdBy,
       input: { sql: `SELECT $1::varchar AS owner, $2::jsonb AS events`, params: [owner, JSON.stringify(events)] },
       ...BATCH_PARTS,
-      ...partsOf(items),
+      ...parts,
+      // Nothing claimed (UNCLAIMED_PARTS): the take's arrays from the events as sent, as `charges` reads them.
+      given: parts === UNCLAIMED_PARTS ? givenCharges(events) : undefined,
       records: extras.answer ? ANSWERED_RECORDS : BATCH_PARTS.records,
       label: extras.label,
       answer: extras.answer ? RECORD_ANSWER : undefined,
@@ -339,6 +342,22 @@ export class UsageRecordsRepository {
       },
     };
   }
+}
+
+/**
+ * The take's arrays of a batch that claims nothing (BatchTakeStatement `given`), from its events as
+ * sent, each as BATCH_PARTS.charges reads it: the record's id, an organisation's event's member (its
+ * `user_id`), its volume steps and its scopes.
+ */
+function givenCharges(events: Record<string, unknown>[]): GivenCharges {
+  const volumes = events.map((e) => (e.volume as object | undefined) ?? null);
+  const scopes = events.map((e) => (e.scopes as object | undefined) ?? null);
+  return {
+    records: events.map((e) => e.id as string),
+    members: events.map((e) => (e.org_id === undefined ? null : (e.user_id as string))),
+    volumes: volumes.some((v) => v !== null) ? volumes : null,
+    scopes: scopes.some((v) => v !== null) ? scopes : null,
+  };
 }
 
 /**
