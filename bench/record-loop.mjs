@@ -39,7 +39,9 @@ async function prepared(undoCount) {
 
 function record(db, i) {
   const event = { id: randomUUID(), user_id: user(i), service: 'bench', operation: 'chat', credits: 1 };
-  const values = [user(i), JSON.stringify([event]), user(i), null, RATE, '{1000,10,0}', [db.ids.get(user(i))]];
+  // as the route sends it for a user's JWT: the owner, the events, no key, the hourly limit, the thresholds, the
+  // accounts and the writers
+  const values = [user(i), JSON.stringify([event]), null, RATE, '{1000,10,0}', [db.ids.get(user(i))], [user(i)]];
   // a statement that gives the take its arrays ($8 to $12): the amounts, records, members, volumes, scopes
   if (db.text.includes('$8::int[]')) values.push([1], [event.id], [null], null, null);
   return { name: 'record', text: db.text, values };
