@@ -225,6 +225,7 @@ import { LoneSettlementLocksOnce1732008205000 } from './1732008205000-lone-settl
 import { WriteChecks1732008206000 } from './1732008206000-write-checks.js';
 import { WriteChecksByTrigger1732008207000 } from './1732008207000-write-checks-by-trigger.js';
 import { OneCheckRefusal1732008208000 } from './1732008208000-one-check-refusal.js';
+import { LoneTakeLockAndLots1732008209000 } from './1732008209000-lone-take-lock-and-lots.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -455,4 +456,5 @@ export const MIGRATIONS = [
   WriteChecks1732008206000,
   WriteChecksByTrigger1732008207000,
   OneCheckRefusal1732008208000,
+  LoneTakeLockAndLots1732008209000,
 ];

@@ -5,6 +5,7 @@ AS $function$
   -- The accounts' live allocations (unexpired, credits left), locked, in the order a take spends
   -- them: by account, then soonest-expiring first (ties: oldest allocation, then id).
   -- The ids read as credits_lock_account_ids() reads them: one shape for one account and for many.
+  -- A take of one account reads its lots in this order by a statement of its own (credit_take_lots()).
   BEGIN
     RETURN QUERY
       SELECT a.id, a.account_id, a.remaining_credits

@@ -11,12 +11,15 @@ AS $function$
   -- event names a member (a batch of users' records pays no lookup for it).
   -- A batch of one is locked and resolved by scalar lookups, no statement over its arrays: worth
   -- 12 to 34 % of a single take's time in the database (docs/benchmarks.md "The batch of one's forks").
+  -- Its account row is locked by key here, the lock credits_lock_account_ids() takes of one id, in
+  -- one statement: through that function it was two, a statement over its rows and the function's
+  -- own (docs/benchmarks.md "The record alone, counted").
   DECLARE
     v_acc bigint;
   BEGIN
     IF cardinality(p_account_ids) = 1 THEN
       out_u := ARRAY[1];
-      SELECT l.id INTO v_acc FROM credits_lock_account_ids(p_account_ids) l(id);
+      SELECT a.account_id INTO v_acc FROM accounts a WHERE a.account_id = p_account_ids[1] FOR NO KEY UPDATE OF a;
       out_acc := ARRAY[v_acc]; out_known := ARRAY[v_acc IS NOT NULL];
       out_org := ARRAY[CASE WHEN p_members[1] IS NOT NULL AND v_acc IS NOT NULL THEN account_org_id(v_acc) END];
       RETURN;

@@ -7,16 +7,23 @@ AS $function$
   -- (ties: oldest), grouped by account (credit_allocations_fifo()): out_id[j] with out_remaining[j];
   -- account p_account_ids[u]'s are out_first[u] .. out_last[u] (0, 0: none), out_available[u] their sum.
   -- One account's are read in one statement without the grouping (27 to 40 % of a single take's time
-  -- in the database, docs/benchmarks.md "The batch of one's forks").
+  -- in the database, docs/benchmarks.md "The batch of one's forks"), by its own index scan in the
+  -- FIFO's order, not through credit_allocations_fifo(), whose call was a second statement. Its
+  -- aggregates read the rows in the order the sorted, locked subquery gives them (no join above it
+  -- to reorder them, as PostgreSQL's documentation of aggregate input order allows), so they sort
+  -- nothing again.
   DECLARE
     v_u integer[];
     v_count integer;
     v_total bigint;
   BEGIN
     IF cardinality(p_account_ids) = 1 THEN
-      SELECT array_agg(f.out_id ORDER BY f.ord), array_agg(f.out_remaining ORDER BY f.ord), COALESCE(sum(f.out_remaining), 0)::bigint, count(*)::int
+      SELECT array_agg(f.id), array_agg(f.remaining_credits), COALESCE(sum(f.remaining_credits), 0)::bigint, count(*)::int
         INTO out_id, out_remaining, v_total, v_count
-        FROM credit_allocations_fifo(p_account_ids) WITH ORDINALITY AS f(out_id, out_account_id, out_remaining, ord);
+        FROM (SELECT a.id, a.remaining_credits FROM credit_allocations a
+               WHERE a.account_id = p_account_ids[1] AND credit_allocation_live(a.expires_at) AND a.remaining_credits > 0
+               ORDER BY a.expires_at, a.allocated_at, a.id
+                 FOR UPDATE OF a) f;
       out_id := COALESCE(out_id, '{}'); out_remaining := COALESCE(out_remaining, '{}');
       out_first := ARRAY[LEAST(v_count, 1)]; out_last := ARRAY[v_count]; out_available := ARRAY[v_total];
       RETURN;
