@@ -226,6 +226,7 @@ import { WriteChecks1732008206000 } from './1732008206000-write-checks.js';
 import { WriteChecksByTrigger1732008207000 } from './1732008207000-write-checks-by-trigger.js';
 import { OneCheckRefusal1732008208000 } from './1732008208000-one-check-refusal.js';
 import { LoneTakeLockAndLots1732008209000 } from './1732008209000-lone-take-lock-and-lots.js';
+import { SettleLockByKey1732008210000 } from './1732008210000-settle-lock-by-key.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -457,4 +458,5 @@ export const MIGRATIONS = [
   WriteChecksByTrigger1732008207000,
   OneCheckRefusal1732008208000,
   LoneTakeLockAndLots1732008209000,
+  SettleLockByKey1732008210000,
 ];

@@ -6,9 +6,11 @@ import { functionCalls } from './support/function-calls.js';
 
 /**
  * A settlement takes its account's lock once (docs/money.md "The account lock"):
- * credits_settle() locks before it prices a charge on a rule with volume steps, and
- * credits_settle_hold() runs under that lock without taking it again. Counted by the backend's
- * function statistics not yet flushed (pg_stat_xact_user_functions), the transaction rolled back.
+ * credits_settle() locks the account's row by key before it prices a charge on a rule with volume
+ * steps, and credits_settle_hold() runs under that lock without taking it again through
+ * credits_lock_account_ids(). The lock seen held from another connection; the function's calls
+ * counted by the backend's function statistics not yet flushed (pg_stat_xact_user_functions), the
+ * transaction rolled back.
  */
 describe('a settlement locks its account once', () => {
   let t: TestApp;
@@ -39,6 +41,7 @@ describe('a settlement locks its account once', () => {
       expiryDays: 30,
     };
     const client = await t.db.connect();
+    const other = await t.db.connect();
     try {
       await client.query('BEGIN');
       await client.query(`SET LOCAL track_functions = 'all'`);
@@ -51,10 +54,18 @@ describe('a settlement locks its account once', () => {
         [u.id, stepped ? JSON.stringify(volume) : null],
       );
       expect(settled.rows).toEqual([{ out_status: 'ok' }]);
-      expect((await functionCalls(client, 'credits_lock_account_ids')) - before).toBe(1);
+      expect((await functionCalls(client, 'credits_lock_account_ids')) - before).toBe(0);
+      // the account's row is held until the settlement's transaction ends (NOWAIT: autocommit, alone)
+      await expect(
+        other.query(
+          `SELECT 1 FROM accounts WHERE account_id = (SELECT account_id FROM accounts WHERE user_id = $1) FOR NO KEY UPDATE NOWAIT`,
+          [u.id],
+        ),
+      ).rejects.toThrow(/could not obtain lock/);
     } finally {
       await client.query('ROLLBACK');
       client.release();
+      other.release();
     }
   });
 });
