@@ -94,8 +94,9 @@ function stageRows(before, after) {
 }
 
 try {
-  // Each SQL function's own time, on the bench database only (as bench:stages): the account lock's
-  // is its wait for the lock, a hold waiting for the same account's settlement.
+  // Each SQL function's own time, on the bench database only (as bench:stages): a hold's first step's
+  // (credit_take_accounts(), which for one account locks its row by key and does little else) is its
+  // wait for the lock, a hold waiting for the same account's settlement.
   const owner = new pg.Client({ connectionString: database.url });
   await owner.connect();
   await owner.query(`ALTER DATABASE ${database.name} SET track_functions = 'all'`);
@@ -219,11 +220,11 @@ try {
   );
   console.log(`upstream connections opened for ${REQUESTS} gateway requests: ${opened}`);
   const lock = await db.query(
-    `SELECT calls::int, self_time FROM pg_stat_user_functions WHERE funcname = 'credits_lock_account_ids'`,
+    `SELECT calls::int, self_time FROM pg_stat_user_functions WHERE funcname = 'credit_take_accounts'`,
   );
   if (lock.rows[0])
     console.log(
-      `account lock (holds and settlements, the whole run): ${lock.rows[0].calls} calls, ${ms(lock.rows[0].self_time / lock.rows[0].calls)} ms mean wait`,
+      `account lock as the holds take it (credit_take_accounts(), the whole run): ${lock.rows[0].calls} calls, ${ms(lock.rows[0].self_time / lock.rows[0].calls)} ms mean wait`,
     );
   console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${loadAfter} after`);
   const { rows } = await db.query(`SELECT count(*)::int AS n FROM usage_records WHERE service = 'gateway'`);
