@@ -8,7 +8,9 @@ import { TestOnlyModule } from './support/test-only.controller.js';
 let t: TestApp;
 beforeAll(async () => {
   // As the tables' owner: the test-only marker route creates its own table (DDL the service role may not run).
-  t = await startTestApp({ DATABASE_URL: inject('databaseUrl') }, { modules: [TestOnlyModule] });
+  // No scheduled jobs: one firing while a case below waits for the pool to empty (pricing re-rates every
+  // 10 s, session expiry every 30 s) opened connections of its own, and the pool was never empty.
+  t = await startTestApp({ DATABASE_URL: inject('databaseUrl'), JOBS_ENABLED: 'false' }, { modules: [TestOnlyModule] });
 });
 afterAll(() => t?.close());
 
