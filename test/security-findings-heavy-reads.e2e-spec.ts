@@ -231,9 +231,11 @@ describe('security findings: heavy reads', () => {
       await own.db.query('ANALYZE usage_records');
     }, 120_000);
 
-    const simulation = (days: number) => ({
-      from: new Date(Date.now() - days * DAY).toISOString(),
-      to: new Date(Date.now()).toISOString(),
+    // One instant for both ends: two readings of the clock a millisecond apart made 400 days 400 days
+    // and a millisecond, refused as too long.
+    const simulation = (days: number, now = Date.now()) => ({
+      from: new Date(now - days * DAY).toISOString(),
+      to: new Date(now).toISOString(),
       rules: [{ modelId, pricePer1kTokens: '0.5' }],
       groupBy: 'day',
     });
