@@ -21,6 +21,14 @@ describe('the lock and the FIFO of one account', () => {
   });
   afterAll(() => t.close());
 
+  /** Four live lots: the last to expire, the soonest, the middle one and one the cases expire now. */
+  const fourLots = [
+    { credits: 5, expiryDays: 9 },
+    { credits: 7, expiryDays: 2 },
+    { credits: 3, expiryDays: 4 },
+    { credits: 4, expiryDays: 6 },
+  ];
+
   const accountOf = async (userId: string): Promise<string> =>
     (await t.db.query(`SELECT account_id FROM accounts WHERE user_id = $1`, [userId])).rows[0].account_id as string;
 
@@ -58,12 +66,7 @@ describe('the lock and the FIFO of one account', () => {
 
   it('reads one account’s live allocations with credits, soonest expiry first, and locks them', async () => {
     const u = await f.newUser({
-      credits: [
-        { credits: 5, expiryDays: 9 },
-        { credits: 7, expiryDays: 2 },
-        { credits: 3, expiryDays: 4 },
-        { credits: 4, expiryDays: 6 },
-      ],
+      credits: fourLots,
     });
     const [late, soon, middle, gone] = u.allocationIds;
     await expireAllocationNow(t.db, gone);
@@ -106,13 +109,7 @@ describe('the lock and the FIFO of one account', () => {
 
   it('a take of one account locks its row and reads its lots as the functions above do', async () => {
     const u = await f.newUser({
-      credits: [
-        { credits: 5, expiryDays: 9 },
-        { credits: 7, expiryDays: 2 },
-        { credits: 3, expiryDays: 4 },
-        { credits: 4, expiryDays: 6 },
-        { credits: 6, expiryDays: 6 },
-      ],
+      credits: [...fourLots, { credits: 6, expiryDays: 6 }],
     });
     const [, soon, , gone, spent] = u.allocationIds;
     await expireAllocationNow(t.db, gone);
