@@ -227,6 +227,7 @@ import { WriteChecksByTrigger1732008207000 } from './1732008207000-write-checks-
 import { OneCheckRefusal1732008208000 } from './1732008208000-one-check-refusal.js';
 import { LoneTakeLockAndLots1732008209000 } from './1732008209000-lone-take-lock-and-lots.js';
 import { SettleLockByKey1732008210000 } from './1732008210000-settle-lock-by-key.js';
+import { OneAccountLockByKey1732008211000 } from './1732008211000-one-account-lock-by-key.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -459,4 +460,5 @@ export const MIGRATIONS = [
   OneCheckRefusal1732008208000,
   LoneTakeLockAndLots1732008209000,
   SettleLockByKey1732008210000,
+  OneAccountLockByKey1732008211000,
 ];
