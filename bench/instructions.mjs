@@ -1,4 +1,4 @@
-// npm run bench:instructions -- <balance|check|record|recordKinds|recordProvider> [requests]: the built service's CPU
+// npm run bench:instructions -- <balance|check|record|recordOwn|recordKinds|recordProvider> [requests]: the built service's CPU
 // instructions per request, counted by valgrind's callgrind. On a shared VM the service's CPU time
 // per request moves by ±15 % from one 5 s window to the next, more than most single changes to the
 // request path; the instruction count of the same requests mostly repeats within 1–2 % (balance),
@@ -6,7 +6,10 @@
 // times in each of two checkouts. The service starts under valgrind with
 // instrumentation off (at near full speed), warms up, and only the measured requests are counted.
 // Needs valgrind (Debian: apt-get install valgrind). Record counts move more between runs than
-// balance and check (lock waits change what the event loop does); repeat them.
+// balance and check (lock waits change what the event loop does); repeat them. INSTRUCTIONS_VERSION=<ref>
+// counts another commit's build instead (bench/builds.mjs; its own bench/lib.mjs seeds its users), so
+// `recordOwn` (a user's own record by their JWT, METERING_TRUST=users, as bench:stages sends it) with
+// INSTRUCTIONS_CONNECTIONS=1 is what a record alone costs Node in each build.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +18,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 
-import { accessToken, freshDatabase, log, seedUsers, startServer, startService, userIds } from './lib.mjs';
+import { buildOf } from './builds.mjs';
+import { accessToken, freshDatabase, log, ROOT, startServer, startService, userIds } from './lib.mjs';
 import { BODIES, createBenchRule } from './provider-usage.mjs';
 
 const SCENARIOS = {
@@ -28,6 +32,13 @@ const SCENARIOS = {
     body: { service: 'bench', operation: 'op', credits: 1 },
     meters: true,
   },
+  // A user's own record, by their JWT (the service started with METERING_TRUST=users).
+  recordOwn: {
+    method: 'POST',
+    path: '/api/usage/record',
+    body: { service: 'bench', operation: 'op', credits: 1 },
+    own: true,
+  },
   // The same call priced from token kinds and from the provider's usage object: run each a few times
   // and compare (docs/provider-usage.md "Cost").
   recordKinds: { method: 'POST', path: '/api/usage/record', body: BODIES.kinds, meters: true, rule: true },
@@ -38,6 +49,7 @@ const scenario = SCENARIOS[name];
 if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(SCENARIOS).join(', ')}`);
 const REQUESTS = Number(count);
 const WARM_UP = 3 * REQUESTS;
+const root = process.env.INSTRUCTIONS_VERSION ? buildOf(process.env.INSTRUCTIONS_VERSION) : ROOT;
 
 const server = await startServer();
 const database = await freshDatabase(server.url, 'accounting_instructions');
@@ -46,7 +58,7 @@ const out = await mkdtemp(path.join(tmpdir(), 'accounting-callgrind-'));
 const service = await startService(
   database.url,
   // No job may run inside the counted window.
-  { JOBS_ENABLED: 'false' },
+  { JOBS_ENABLED: 'false', ...(scenario.own ? { METERING_TRUST: 'users' } : {}) },
   {
     under: [
       'valgrind',
@@ -56,10 +68,11 @@ const service = await startService(
       '--smc-check=all-non-file',
     ],
     readyWithinMs: Number(process.env.INSTRUCTIONS_READY_MS ?? 600_000),
+    root,
   },
 );
 try {
-  await seedUsers(db, 1000, 1_000_000_000);
+  await (await import(path.join(root, 'bench/lib.mjs'))).seedUsers(db, 1000, 1_000_000_000);
   // The same users in the same order on every run.
   const ids = userIds(1000);
   const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
