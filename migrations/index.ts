@@ -228,6 +228,7 @@ import { OneCheckRefusal1732008208000 } from './1732008208000-one-check-refusal.
 import { LoneTakeLockAndLots1732008209000 } from './1732008209000-lone-take-lock-and-lots.js';
 import { SettleLockByKey1732008210000 } from './1732008210000-settle-lock-by-key.js';
 import { OneAccountLockByKey1732008211000 } from './1732008211000-one-account-lock-by-key.js';
+import { OneAccountLockThroughTheSet1732008212000 } from './1732008212000-one-account-lock-through-the-set.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -461,4 +462,5 @@ export const MIGRATIONS = [
   LoneTakeLockAndLots1732008209000,
   SettleLockByKey1732008210000,
   OneAccountLockByKey1732008211000,
+  OneAccountLockThroughTheSet1732008212000,
 ];

@@ -6,11 +6,10 @@ import { Fixtures } from './support/fixtures.js';
 
 /**
  * The account lock and the FIFO read (credits_lock_account_ids(), credit_allocations_fifo(); docs/money.md
- * "The account lock", "FIFO") called for one account: they answer and lock what a call naming several
- * accounts does for that one. The lock of one account by key (credits_lock_account_id(), which one
- * account's grants, voids and checks take; a take of one account and a settlement write its statement
- * inline) answers and locks the same; a take of one account reads its lots by a statement of its own
- * (credit_take_lots()): the same rows, order and locks.
+ * "The account lock", "FIFO") called for one account, as a record alone, a hold and every settlement
+ * call them: they answer and lock what a call naming several accounts does for that one. A take of
+ * one account takes both by statements of its own (credit_take_accounts(), credit_take_lots()): the
+ * same rows, order and locks.
  */
 describe('the lock and the FIFO of one account', () => {
   let t: TestApp;
@@ -43,25 +42,16 @@ describe('the lock and the FIFO of one account', () => {
     expect(await one('{NULL}')).toEqual([]);
     // the shape for many, with the same id twice and an unknown one: the same single answer
     expect(await one(`{${id},${id},-1}`)).toEqual([{ id }]);
-    // the lock of one account by key: the id, or NULL
-    const byKey = async (x: string | null) =>
-      (await t.db.query(`SELECT credits_lock_account_id($1::bigint)::text AS id`, [x])).rows[0].id as string | null;
-    expect(await byKey(id)).toBe(id);
-    expect(await byKey('-1')).toBeNull();
-    expect(await byKey(null)).toBeNull();
   });
 
-  it.each([
-    ['the shape for many', `SELECT * FROM credits_lock_account_ids(ARRAY[$1::bigint])`],
-    ['the lock of one by key', `SELECT credits_lock_account_id($1::bigint)`],
-  ])('%s holds the account row until the transaction ends', async (_, lock) => {
+  it('holds the account row until the transaction ends', async () => {
     const u = await f.newUser();
     const id = await accountOf(u.id);
     const holder = await t.db.connect();
     const other = await t.db.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query(lock, [id]);
+      await holder.query(`SELECT * FROM credits_lock_account_ids(ARRAY[$1::bigint])`, [id]);
       // each NOWAIT in a transaction of its own (autocommit), as below
       const probe = () => other.query(`SELECT 1 FROM accounts WHERE account_id = $1 FOR NO KEY UPDATE NOWAIT`, [id]);
       await expect(probe()).rejects.toThrow(/could not obtain lock/);

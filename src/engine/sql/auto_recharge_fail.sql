@@ -11,14 +11,13 @@ AS $function$
     v_account bigint;
     v_status varchar;
     v_failures integer;
-    v_locked bigint;
   BEGIN
     SELECT a.account_id INTO v_account FROM auto_recharge_attempts a WHERE a.id = p_attempt_id;
     IF v_account IS NULL THEN
       RETURN QUERY SELECT 'not_found'::varchar, NULL::bigint, false;
       RETURN;
     END IF;
-    v_locked := credits_lock_account_id(v_account);
+    PERFORM credits_lock_account_ids(ARRAY[v_account]);
     SELECT a.status INTO v_status FROM auto_recharge_attempts a WHERE a.id = p_attempt_id FOR UPDATE;
     IF v_status <> 'open' THEN
       RETURN QUERY SELECT CASE WHEN v_status = 'failed' THEN 'already_failed' ELSE v_status END::varchar, v_account, false;

@@ -11,7 +11,7 @@ AS $function$
     v_account bigint;
     v_status varchar;
   BEGIN
-    v_account := credits_lock_account_id(p_account_id);
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
     SELECT a.status INTO v_status FROM auto_recharge_attempts a
      WHERE a.id = p_attempt_id AND a.account_id = v_account FOR UPDATE;
     IF v_status IS NULL THEN

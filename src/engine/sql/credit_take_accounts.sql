@@ -11,9 +11,9 @@ AS $function$
   -- event names a member (a batch of users' records pays no lookup for it).
   -- A batch of one is locked and resolved by scalar lookups, no statement over its arrays: worth
   -- 12 to 34 % of a single take's time in the database (docs/benchmarks.md "The batch of one's forks").
-  -- Its account row is locked by key, credits_lock_account_id()'s one statement written here: the
-  -- function's call cost a record alone 20,000 instructions more (0.65 %; docs/benchmarks.md "The
-  -- record alone, counted").
+  -- Its account row is locked by key here, the lock credits_lock_account_ids() takes of one id, in
+  -- one statement: through that function it was two, a statement over its rows and the function's
+  -- own (docs/benchmarks.md "The record alone, counted").
   DECLARE
     v_acc bigint;
   BEGIN

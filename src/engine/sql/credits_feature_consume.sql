@@ -20,9 +20,8 @@ AS $function$
     v_start timestamptz;
     v_used bigint;
     v_allowed boolean;
-    v_locked bigint;
   BEGIN
-    v_locked := credits_lock_account_id(p_account_id);
+    PERFORM credits_lock_account_ids(ARRAY[p_account_id]);
     IF p_event_id IS NOT NULL THEN
       RETURN QUERY
         SELECT e.allowed, e.used, e.cap_limit, e.period, e.period_start, true,

@@ -20,13 +20,12 @@ AS $function$
     v_live boolean;
     v_balance bigint;
     v_value bigint;
-    v_locked bigint;
   BEGIN
     SELECT * INTO a FROM credit_allocations c WHERE c.id = p_allocation_id;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'credits_freeze: no allocation %', p_allocation_id;
     END IF;
-    v_locked := credits_lock_account_id(a.account_id);
+    PERFORM 1 FROM credits_lock_account_ids(ARRAY[a.account_id]);
     SELECT * INTO a FROM credit_allocations c WHERE c.id = p_allocation_id FOR UPDATE;
     v_live := credit_allocation_live(a.expires_at) AND a.voided_at IS NULL;
     v_balance := credit_available(a.account_id);

@@ -8,8 +8,7 @@ AS $function$
   -- accounts never deadlock. Answers the ids that name an account (NULL and unknown ids: no row).
   -- Callers resolve an owner to its account id at the edge (src/accounts/); the engine works on
   -- account ids only. NO KEY UPDATE: rows that will reference an account (KEY SHARE) are not blocked.
-  -- One account's lock by key, a statement fewer: credits_lock_account_id() (a take of one account
-  -- and a settlement write its statement inline).
+  -- A take of one account takes this lock by key in credit_take_accounts(), a statement fewer.
   -- PL/pgSQL, so its plans are kept per connection (a LANGUAGE sql function is planned again at every
   -- call from another function).
   --

@@ -16,7 +16,7 @@ AS $function$
     v_balance bigint;
     v_account bigint;
   BEGIN
-    v_account := credits_lock_account_id(p_account_id);
+    SELECT l.id INTO v_account FROM credits_lock_account_ids(ARRAY[p_account_id]) l(id);
     IF v_account IS NULL THEN
       RETURN;
     END IF;

@@ -23,9 +23,9 @@ AS $function$
     -- The account locked once, for the whole settlement (credits_settle_hold() and the volume price
     -- run under it). On a rule with volume steps (p_volume, as credits_take_events() takes it) the
     -- charge is the stepped price of the settlement's tokens, decided under the lock against the
-    -- period total (credit_volume_price()), like a record's: p_charge is then ignored. The lock by key,
-    -- credits_lock_account_id()'s one statement written here, as a take of one account writes it
-    -- (credit_take_accounts(): the function's call costs 20,000 instructions).
+    -- period total (credit_volume_price()), like a record's: p_charge is then ignored. The lock of
+    -- credits_lock_account_ids() taken by key, as a take of one account takes it
+    -- (credit_take_accounts()): through that function it was two statements.
     PERFORM 1 FROM accounts a WHERE a.account_id = v_account FOR NO KEY UPDATE OF a;
     IF p_volume IS NOT NULL THEN
       vp := credit_volume_price(v_account, p_volume);

@@ -45,7 +45,6 @@ AS $function$
     v_amounts integer[] := '{}';
     v_balances bigint[] := '{}';
     v_categories varchar[] := '{}';
-    v_locked bigint;
   BEGIN
     IF p_credits IS NULL OR p_credits < 0 THEN
       RAISE EXCEPTION 'credits_take_back: credits must be a non-negative integer';
@@ -54,7 +53,7 @@ AS $function$
     IF NOT FOUND THEN
       RAISE EXCEPTION 'credits_take_back: no allocation %', p_allocation_id;
     END IF;
-    v_locked := credits_lock_account_id(a.account_id);
+    PERFORM 1 FROM credits_lock_account_ids(ARRAY[a.account_id]);
     SELECT * INTO a FROM credit_allocations c WHERE c.id = p_allocation_id FOR UPDATE;
     v_refundable := CASE WHEN credit_allocation_live(a.expires_at) THEN a.remaining_credits ELSE 0 END;
     IF NOT p_allow_debt AND p_credits > v_refundable THEN

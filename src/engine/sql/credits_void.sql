@@ -11,13 +11,12 @@ AS $function$
     a credit_allocations%ROWTYPE;
     v_balance bigint;
     v_after bigint;
-    v_locked bigint;
   BEGIN
     SELECT c.account_id INTO v_account FROM credit_allocations c WHERE c.id = p_allocation_id;
     IF NOT FOUND THEN
       RETURN;
     END IF;
-    v_locked := credits_lock_account_id(v_account);
+    PERFORM 1 FROM credits_lock_account_ids(ARRAY[v_account]);
     SELECT * INTO a FROM credit_allocations c WHERE c.id = p_allocation_id FOR UPDATE;
     IF a.voided_at IS NULL OR a.remaining_credits > 0 THEN
       IF a.remaining_credits > 0 THEN
