@@ -32,18 +32,13 @@ const SCENARIOS = {
     body: { service: 'bench', operation: 'op', credits: 1 },
     meters: true,
   },
-  // A user's own record, by their JWT (the service started with METERING_TRUST=users).
-  recordOwn: {
-    method: 'POST',
-    path: '/api/usage/record',
-    body: { service: 'bench', operation: 'op', credits: 1 },
-    own: true,
-  },
   // The same call priced from token kinds and from the provider's usage object: run each a few times
   // and compare (docs/provider-usage.md "Cost").
   recordKinds: { method: 'POST', path: '/api/usage/record', body: BODIES.kinds, meters: true, rule: true },
   recordProvider: { method: 'POST', path: '/api/usage/record', body: BODIES.provider, meters: true, rule: true },
 };
+// A user's own record, by their JWT (the service started with METERING_TRUST=users): the record's body.
+SCENARIOS.recordOwn = { ...SCENARIOS.record, meters: false, own: true };
 const [name = 'balance', count = '2000'] = process.argv.slice(2);
 const scenario = SCENARIOS[name];
 if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(SCENARIOS).join(', ')}`);
