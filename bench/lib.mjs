@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -241,6 +242,43 @@ export async function seedUsers(db, n, credits) {
  */
 export async function statisticsNow(db) {
   await db.query('ANALYZE');
+}
+
+/**
+ * `amount` records alone: users' own (their JWTs, the service started with METERING_TRUST=users, one
+ * credit each, as bench:stages sends them), the 1,000 seeded users in a fixed order, one after another
+ * on one kept-alive connection, each sent once the one before was answered; throws on any answer but
+ * 201. A plain client: autocannon's runs by `amount` end on whole seconds.
+ */
+export async function recordsAlone(base, amount) {
+  const ids = userIds(1000);
+  const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
+  const body = JSON.stringify({ service: 'bench', operation: 'op', credits: 1 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL(base);
+  let next = 0;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const headers = {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        authorization: tokens[(next++ * 7919) % ids.length],
+      };
+      const req = http.request(
+        { host: url.hostname, port: url.port, path: '/api/usage/record', method: 'POST', agent, headers },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`answered ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  try {
+    for (let i = 0; i < amount; i++) await one();
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** An access token as the authentication service issues them (the service's JWT format). */

@@ -1,18 +1,19 @@
 // npm run bench:record-alone -- [ref …] [--warm N] [--requests N] [--rounds N]: a user's record
 // alone, warm, in each build: one client sends records one after another over one kept-alive
-// connection (each a user's own, by their JWT, METERING_TRUST=users, as bench:stages sends them),
+// connection (recordsAlone(): each a user's own, by their JWT, as bench:stages sends them),
 // `--warm` records first (26,000: Node's CPU a record keeps falling while its JIT warms, for about
 // that many), then `--requests` measured (10,000): the wall time a record, the service's Node CPU
 // and its database backends' CPU a record (/proc, so the server runs on this machine). Each ref (`.`:
 // this checkout, the default; another commit: built by bench/builds.mjs) runs on a fresh database of
 // the local server with 1,000 users; `--rounds` (2) repeats the builds, in the other order each
 // round. A short window (bench:stages' one connection, 8 s) measures a build still warming.
-import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import pg from 'pg';
+
 import { buildOf } from './builds.mjs';
-import { accessToken, freshDatabase, log, ROOT, startServer, startService, userIds } from './lib.mjs';
+import { freshDatabase, log, recordsAlone, ROOT, startServer, startService } from './lib.mjs';
 import { processCpuSeconds, withCpu, withDatabaseCpu } from './measure.mjs';
 
 const { values, positionals } = parseArgs({
@@ -27,51 +28,17 @@ const WARM = Number(values.warm);
 const REQUESTS = Number(values.requests);
 const ROUNDS = Number(values.rounds);
 const refs = positionals.length > 0 ? positionals : ['.'];
-const ids = userIds(1000);
-const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
-const BODY = JSON.stringify({ service: 'bench', operation: 'op', credits: 1 });
-
-/** `amount` records one after another on one kept-alive connection; throws on any answer but 201. */
-async function records(base, amount) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const url = new URL(base);
-  let next = 0;
-  const one = () =>
-    new Promise((resolve, reject) => {
-      const headers = {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(BODY),
-        authorization: tokens[(next++ * 7919) % ids.length],
-      };
-      const req = http.request(
-        { host: url.hostname, port: url.port, path: '/api/usage/record', method: 'POST', agent, headers },
-        (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`answered ${res.statusCode}`))));
-        },
-      );
-      req.on('error', reject);
-      req.end(BODY);
-    });
-  try {
-    for (let i = 0; i < amount; i++) await one();
-  } finally {
-    agent.destroy();
-  }
-}
-
 async function measure(server, ref) {
   const root = ref === '.' ? ROOT : buildOf(ref);
   const database = await freshDatabase(server.url, 'accounting_record_alone');
   const service = await startService(database.url, { JOBS_ENABLED: 'false', METERING_TRUST: 'users' }, { root });
-  const { default: pg } = await import('pg');
   const db = new pg.Pool({ connectionString: database.url, max: 2 });
   try {
     await (await import(path.join(root, 'bench/lib.mjs'))).seedUsers(db, 1000, 1_000_000_000);
-    await records(service.base, WARM);
+    await recordsAlone(service.base, WARM);
     const started = process.hrtime.bigint();
     const { result, cpuMicros: dbMicros } = await withDatabaseCpu(db, () =>
-      withCpu(service, () => records(service.base, REQUESTS)),
+      withCpu(service, () => recordsAlone(service.base, REQUESTS)),
     );
     const wall = Number(process.hrtime.bigint() - started) / 1000;
     return { wall: wall / REQUESTS, node: result.cpuMicros / REQUESTS, database: dbMicros / REQUESTS };
