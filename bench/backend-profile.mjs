@@ -4,6 +4,8 @@
 // time, which is what a backend that runs as many instructions but touches more memory pays.
 import { spawn, spawnSync } from 'node:child_process';
 
+import { backendPids } from './measure.mjs';
+
 /** perf's sampling frequency (per second of CPU), a prime so it never beats with a timer. */
 export const PROFILE_HZ = 997;
 
@@ -17,12 +19,10 @@ export function perfAvailable() {
  * when it starts); returns its result once perf has written `file`.
  */
 export async function withBackendProfile(db, file, work) {
-  const { rows } = await db.query(
-    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-  );
+  const pids = await backendPids(db);
   const perf = spawn(
     'perf',
-    ['record', '-q', '-e', 'cpu-clock', '-F', String(PROFILE_HZ), '-o', file, '-p', rows.map((r) => r.pid).join(',')],
+    ['record', '-q', '-e', 'cpu-clock', '-F', String(PROFILE_HZ), '-o', file, '-p', pids.join(',')],
     { stdio: 'ignore' },
   );
   const exited = new Promise((resolve) => perf.once('exit', resolve));

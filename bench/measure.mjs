@@ -63,7 +63,7 @@ function processCpuMs(pids) {
 }
 
 /** The pids of the database's backends serving `db`'s database, other than `db`'s own connection. */
-async function backendPids(db) {
+export async function backendPids(db) {
   const { rows } = await db.query(
     'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
   );

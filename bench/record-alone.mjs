@@ -37,7 +37,10 @@ const ROUNDS = Number(values.rounds);
 const refs = positionals.length > 0 ? positionals : ['.'];
 if (values.profile && !perfAvailable()) throw new Error('--profile needs perf (Debian: apt-get install linux-perf)');
 const profileDir = values.profile ? await mkdtemp(path.join(tmpdir(), 'record-alone-')) : null;
-const walAt = async (db) => (await db.query('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn;
+const walNow = async (db) => (await db.query('SELECT pg_current_wal_lsn() AS lsn')).rows[0].lsn;
+/** The WAL bytes the server wrote since `lsn`. */
+const walSince = async (db, lsn) =>
+  (await db.query('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::float8 AS bytes', [lsn])).rows[0].bytes;
 async function measure(server, ref, round) {
   const root = ref === '.' ? ROOT : buildOf(ref);
   const database = await freshDatabase(server.url, 'accounting_record_alone');
@@ -48,21 +51,18 @@ async function measure(server, ref, round) {
     await recordsAlone(service.base, WARM);
     const profile = profileDir && path.join(profileDir, `${round}-${ref.replace(/\W/g, '_')}.data`);
     const window = () => withCpu(service, () => recordsAlone(service.base, REQUESTS));
-    const walBefore = await walAt(db);
+    const walBefore = await walNow(db);
     const started = process.hrtime.bigint();
     const { result, cpuMicros: dbMicros } = await withDatabaseCpu(db, () =>
       profile ? withBackendProfile(db, profile, window) : window(),
     );
     const wall = Number(process.hrtime.bigint() - started) / 1000;
-    const { rows: wal } = await db.query('SELECT pg_wal_lsn_diff($1, $2)::float8 AS bytes', [
-      await walAt(db),
-      walBefore,
-    ]);
+    const wal = await walSince(db, walBefore);
     return {
       wall: wall / REQUESTS,
       node: result.cpuMicros / REQUESTS,
       database: dbMicros / REQUESTS,
-      wal: wal[0].bytes / REQUESTS,
+      wal: wal / REQUESTS,
       samples: profile && samplesBySymbol(profile),
     };
   } finally {
@@ -109,7 +109,10 @@ if (profileDir) {
   const [, base] = builds[0];
   const byObject = (m) => {
     const objects = new Map();
-    for (const [key, us] of m) objects.set(key.split(' ')[0], (objects.get(key.split(' ')[0]) ?? 0) + us);
+    for (const [key, us] of m) {
+      const [object] = key.split(' ');
+      objects.set(object, (objects.get(object) ?? 0) + us);
+    }
     return objects;
   };
   const fmt = (us) => (us === undefined ? '0' : us.toFixed(1));

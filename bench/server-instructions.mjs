@@ -13,7 +13,7 @@
 // `pg_config --bindir`); runs as root (the server as the postgres user) or as a user who may run it.
 // About 5 minutes a ref.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,7 +58,7 @@ async function count(ref) {
   const url = `postgres://postgres@127.0.0.1:${port}/bench`;
   let server;
   try {
-    execFileSync('mkdir', ['-p', out]);
+    await mkdir(out);
     if (asRoot) execFileSync('chown', ['-R', 'postgres', dir]);
     run(path.join(BIN, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
     // Migrated and seeded at full speed.
