@@ -229,6 +229,7 @@ import { LoneTakeLockAndLots1732008209000 } from './1732008209000-lone-take-lock
 import { SettleLockByKey1732008210000 } from './1732008210000-settle-lock-by-key.js';
 import { OneAccountLockByKey1732008211000 } from './1732008211000-one-account-lock-by-key.js';
 import { OneAccountLockThroughTheSet1732008212000 } from './1732008212000-one-account-lock-through-the-set.js';
+import { LoneTakeOneLine1732008213000 } from './1732008213000-lone-take-one-line.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -463,4 +464,5 @@ export const MIGRATIONS = [
   SettleLockByKey1732008210000,
   OneAccountLockByKey1732008211000,
   OneAccountLockThroughTheSet1732008212000,
+  LoneTakeOneLine1732008213000,
 ];

@@ -465,6 +465,96 @@ describe('the take, step by step', () => {
     });
   });
 
+  it("credit_take_one: a lone event that is one line, taken on the steps' reads; any other declined, nothing moved", async () => {
+    await rolledBack(async () => {
+      const a = await userAccount('a');
+      const first = await lot(a, 5, 1);
+      const second = await lot(a, 4, 2);
+      const budgeted = await keyCap(100);
+      const unbudgeted = randomUUID();
+      await q(`INSERT INTO credit_accounts (account_id, low_balance_thresholds) VALUES ($1, '{3}')`, [a]);
+      /** credit_take_one() of one event of account $1 on the reads the take makes before it. */
+      const one = async (
+        event: {
+          amount: number;
+          take?: string;
+          mode?: string;
+          member?: string;
+          session?: string;
+          volume?: unknown;
+          scopes?: unknown;
+          key?: string;
+          rate?: number;
+        },
+        account = a,
+      ) =>
+        (
+          await q<{ taken: boolean }>(
+            `SELECT credit_take_one($2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, NULL, NULL, 'take-steps', $9::uuid, ac, st, ky, lt) AS taken
+               FROM credit_take_accounts(ARRAY[$1::bigint], ARRAY[$5::varchar]) ac,
+                    credit_take_settings(ARRAY[$1::bigint], $10::int, '{1}', 0) st, credit_take_key($9::uuid) ky,
+                    credit_take_lots(ARRAY[$1::bigint]) lt`,
+            [
+              account,
+              event.take ?? 'debit',
+              event.mode ?? 'strict',
+              event.amount,
+              event.member ?? null,
+              event.session ?? null,
+              event.volume === undefined ? null : JSON.stringify(event.volume),
+              event.scopes === undefined ? null : JSON.stringify(event.scopes),
+              event.key ?? null,
+              event.rate ?? null,
+            ],
+          )
+        )[0].taken;
+      const lines = () =>
+        q(
+          `SELECT allocation_id, kind, amount, balance_after::int AS balance, api_key_id, created_by FROM credit_ledger
+            WHERE account_id = $1 ORDER BY id`,
+          [a],
+        );
+      const lots = () =>
+        q(`SELECT remaining_credits AS r FROM credit_allocations WHERE account_id = $1 ORDER BY expires_at`, [a]);
+
+      // Declined, each for one reason, and nothing moved: the general steps take these.
+      const declined = [
+        { amount: 0 }, // no line to write
+        { amount: 6 }, // more than the first lot holds
+        { amount: 7 }, // 9 → 2: below the threshold of 3, an alert is due
+        { amount: 2, take: 'hold' },
+        { amount: 2, mode: 'up_to' },
+        { amount: 2, member: `take-steps-${tag}-a` },
+        { amount: 2, session: 's' },
+        { amount: 2, volume: [] },
+        { amount: 2, scopes: { project: 'p' } },
+        { amount: 2, key: budgeted },
+        { amount: 2, rate: 100 }, // an hourly window to count
+      ];
+      for (const event of declined) expect({ event, taken: await one(event) }).toEqual({ event, taken: false });
+      expect(await one({ amount: 2 }, '0')).toBe(false); // no such account
+      expect(await lines()).toEqual([]);
+      expect(await lots()).toEqual([{ r: 5 }, { r: 4 }]);
+
+      // Taken: the line credit_take_fifo() would make, on the first lot, written by the one writer
+      expect(await one({ amount: 3 })).toBe(true);
+      expect(await one({ amount: 1, key: unbudgeted })).toBe(true);
+      expect(await lines()).toEqual([
+        { allocation_id: first, kind: 'debit', amount: -3, balance: 6, api_key_id: null, created_by: 'take-steps' },
+        {
+          allocation_id: first,
+          kind: 'debit',
+          amount: -1,
+          balance: 5,
+          api_key_id: unbudgeted,
+          created_by: 'take-steps',
+        },
+      ]);
+      expect(await lots()).toEqual([{ r: 1 }, { r: 4 }]);
+      expect(second).not.toBe(first);
+    });
+  });
+
   it('credit_take_count: the members, the hourly windows, the budgets and the key counted once', async () => {
     await rolledBack(async () => {
       const m = `take-steps-${tag}-m`;

@@ -90,9 +90,8 @@ AS $function$
       v_od := GREATEST(LEAST(v_amount - (out_account_available[u] - v_bal), v_headroom), 0);
       u_owed[u] := u_owed[u] + v_od;
       v_spent := out_account_available[u] - v_bal + v_od;
-      -- a movement that lowered the balance may alert (credit_balance_alerts() decides): one ending below a threshold or at 0
-      out_alerts := out_alerts OR COALESCE(v_bal < out_account_available[u]
-                                           AND (v_bal < p_settings.out_top_threshold OR (out_account_available[u] > 0 AND v_bal <= 0)), false);
+      -- a movement that lowered the balance may alert (credit_alert_due(); credit_balance_alerts() decides)
+      out_alerts := out_alerts OR credit_alert_due(out_account_available[u], v_bal, p_settings.out_top_threshold);
       out_status[i] := 'ok'; out_collected[i] := v_spent - v_od; out_debt[i] := v_od; out_balance[i] := v_bal;
       out_account_available[u] := v_bal;
       IF p_volumes[i] IS NOT NULL THEN out_step[i] := vv.out_step; out_charges[i] := vv.out_charge; END IF;
