@@ -469,7 +469,7 @@ describe('the take, step by step', () => {
     await rolledBack(async () => {
       const a = await userAccount('a');
       const first = await lot(a, 5, 1);
-      const second = await lot(a, 4, 2);
+      await lot(a, 4, 2); // expires later: never reached while the first lot covers the event
       const budgeted = await keyCap(100);
       const unbudgeted = randomUUID();
       await q(`INSERT INTO credit_accounts (account_id, low_balance_thresholds) VALUES ($1, '{3}')`, [a]);
@@ -551,7 +551,6 @@ describe('the take, step by step', () => {
         },
       ]);
       expect(await lots()).toEqual([{ r: 1 }, { r: 4 }]);
-      expect(second).not.toBe(first);
     });
   });
 
