@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { connectionProblem } from '../src/common/errors/connection-errors.js';
 import { PoolStatementManager } from '../src/database/pool-statements.js';
+import { preparedName, queryPrepared } from '../src/database/statement-parts.js';
 
 /**
  * PoolStatementManager (the manager of self-contained statements on the hot routes) answers what
@@ -76,6 +77,32 @@ describe('statements straight on the pool', () => {
     expect(connectionProblem(viaPool)).toBeNull();
     // A refused statement is no reason to drop the connection.
     expect(await pid()).toBe(before);
+  });
+
+  it('a prepared statement (queryPrepared) is parsed once per connection and answers and fails as a text does', async () => {
+    const named = (sql: string, params: unknown[]) =>
+      queryPrepared<{ id: number; v: string }>(pooled, 'pool_statements_named', { sql, params });
+    const text = `SELECT id, v FROM ${table} WHERE id = $1`;
+    const first = await named(text, [1]);
+    const second = await named(text, [2]);
+    expect(first).toEqual(await pooled.query(text, [1]));
+    expect(second).toEqual(await pooled.query(text, [2]));
+    const prepared = await pooled.query<{ name: string; parameter_types: string }[]>(
+      `SELECT name, parameter_types::text FROM pg_prepared_statements WHERE name = $1`,
+      [preparedName('pool_statements_named', text)],
+    );
+    // One connection: both calls ran the statement prepared there, by its name.
+    expect(prepared).toEqual([{ name: preparedName('pool_statements_named', text), parameter_types: '{integer}' }]);
+
+    const duplicate = `INSERT INTO ${table} VALUES ($1, 'dup')`;
+    const error = await named(duplicate, [1]).then(
+      () => expect.unreachable('a duplicate key was accepted'),
+      (e: unknown) => e as QueryFailedError & { code: string },
+    );
+    expect(error).toBeInstanceOf(QueryFailedError);
+    expect(error.code).toBe('23505');
+    expect(error.parameters).toEqual([1]);
+    expect(connectionProblem(error)).toBeNull();
   });
 
   it('a connection that breaks during a statement is destroyed, not lent again', async () => {
