@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { describe, expect, it } from 'vitest';
 
 import { advisoryLockId, canonicalJson, requestFingerprint, storedBody } from './idempotency.fingerprint.js';
@@ -31,6 +33,18 @@ describe('idempotency fingerprint', () => {
     expect(id).not.toBe(advisoryLockId('user:b', 'k1'));
     const n = BigInt(id);
     expect(n >= -(2n ** 63n) && n < 2n ** 63n).toBe(true);
+  });
+
+  it('keeps the digests of keys stored before: SHA-256 of the same strings, as a Hash object makes them', () => {
+    // A key stored by an earlier build is found again only if its fingerprint and lock id are the same.
+    const body = { body: { service: 'chat', credits: 3, metadata: { b: 1, a: [2, null] } }, query: {} };
+    const sha = (text: string) => createHash('sha256').update(text).digest();
+    expect(requestFingerprint('post', '/api/usage/record', body)).toBe(
+      sha(`POST\n/api/usage/record\n${canonicalJson(body)}`).toString('hex'),
+    );
+    expect(advisoryLockId('user:u-1', 'retry-7')).toBe(
+      sha('idempotency\u0000user:u-1\u0000retry-7').readBigInt64BE(0).toString(),
+    );
   });
 
   it('replaces redacted fields by null and keeps the rest', () => {

@@ -82,11 +82,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const principal = `user:${user.userId}`;
     const path = req.originalUrl.split('?')[0];
     const fingerprint = requestFingerprint(req.method, path, { body: req.body ?? null, query: req.query ?? {} });
-    const redact =
-      this.reflector.getAllAndOverride<string[] | undefined>(IDEMPOTENCY_REDACT, [
-        context.getHandler(),
-        context.getClass(),
-      ]) ?? [];
 
     if (this.reflector.get<boolean | undefined>(KEY_IN_STATEMENT, context.getHandler())) {
       const statementKey: StatementKey = {
@@ -103,6 +98,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
         .pipe(catchError((error: unknown) => defer(() => this.afterFailure(statementKey, error, res))));
     }
 
+    const redact =
+      this.reflector.getAllAndOverride<string[] | undefined>(IDEMPOTENCY_REDACT, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? [];
     return defer(() =>
       this.tx.run(async (manager) => {
         const stored = await this.keyed.claim(manager, {
