@@ -5,10 +5,10 @@
 // metering by the users themselves (METERING_TRUST=users: each user's JWT records its own usage, one
 // credit a record). A plain load generator (autocannon, 32 connections) sends the record for 200 and
 // for 1,000 users, for the same 200 users with a fresh eventId and with a fresh Idempotency-Key each
-// and from one connection alone (one record after another), for the members of 5 organisations of 40 (each member's JWT naming its
-// organisation, on builds that have organisations) and the streaming pair (an admin's JWT naming the
-// user), the balance and the credits check by users' own JWTs, and, on builds that have features,
-// the entitlement check of a boolean feature and of a metered one consuming one use
+// and from one connection alone (one record after another), for the members of 5 organisations of 40
+// (each member's JWT naming its organisation, on builds that have organisations) and the streaming
+// pair (an admin's JWT naming the user), the balance and the credits check by users' own JWTs, and, on
+// builds that have features, the entitlement check of a boolean feature and of a metered one consuming one use
 // (bench/features.mjs; STAGES_SCENARIOS names a few); every scenario runs build after build, A B C in odd rounds and C B A in even ones, after a
 // first round that fills each database. Per window: the rate, the service's Node CPU per request (its process.cpuUsage()), the
 // CPU of the database backends serving it, and, from PostgreSQL's per-database function statistics
@@ -59,24 +59,14 @@ const EVENT = 'record, fresh eventId';
 const IDEMPOTENT = 'record, fresh Idempotency-Key';
 /** One client, one record after another: what a record alone waits for (its p50 printed beside the table). */
 const ALONE = 'record, one connection';
-const ALL = [
-  'record, 200 users',
-  'record, 1,000 users',
-  EVENT,
-  IDEMPOTENT,
-  ALONE,
-  ORG,
-  PAIR,
-  BALANCE,
-  CHECK,
-  FEATURE,
-  CONSUME,
-];
+/** The plain record, the one the keyed records and the record alone are set beside. */
+const PLAIN = 'record, 200 users';
+const ALL = [PLAIN, 'record, 1,000 users', EVENT, IDEMPOTENT, ALONE, ORG, PAIR, BALANCE, CHECK, FEATURE, CONSUME];
 /**
  * The scenarios sent for 200 users: the plain record's, and the records set beside it (a keyed record
  * ÷ the plain record), so a ratio compares records of one population, not 200 users' with 1,000's.
  */
-const AMONG_200 = new Set(['record, 200 users', EVENT, IDEMPOTENT, ALONE]);
+const AMONG_200 = new Set([PLAIN, EVENT, IDEMPOTENT, ALONE]);
 // STAGES_SCENARIOS='<a>;<b>': only these (the names above, separated by ';'); all by default.
 const SCENARIOS = process.env.STAGES_SCENARIOS
   ? process.env.STAGES_SCENARIOS.split(';').map((name) => {
