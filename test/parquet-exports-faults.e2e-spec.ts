@@ -233,6 +233,14 @@ describe('kill -9 of the exporting process', () => {
         ledgerLock.release(true);
         await db.end().catch(() => undefined);
       }
+      // A killed run's session that waited on the ledger lock notices its client is gone only once the
+      // lock is free and it answers: until then it holds the lease, and a run started now is refused.
+      await untilLong('the killed run has let its lease go', async () => {
+        const { rows } = await own.db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE $1`, [
+          `${RUN_CONNECTION}%`,
+        ]);
+        return rows.length === 0;
+      });
       await runToCompletion(t);
       await seed(t, 2);
       await runToCompletion(t);
