@@ -96,17 +96,17 @@ record() { # kind, position expression
   [ "$1" = record-budget ] &&
     fields=", 'scopes', '{\"project\":\"bench-p\",\"run\":\"bench-r\"}'::jsonb, 'scope_project', 'bench-p', 'scope_run', 'bench-r'"
   # record-key: each record with an Idempotency-Key of its own, as the interceptor hands it (a fresh key,
-  # its lock id, the request's fingerprint) and the answer's template as answerTemplate() makes it
+  # its lock id, the request's fingerprint) and beside it the answer's template as answerTemplate() makes it
   # (no `:name` in a literal: pgbench would read it as a variable).
   [ "$1" = record-key ] &&
     fields=", 'idem', jsonb_build_object('principal', 'user:' || 'bench-' || $u, 'key', gen_random_uuid()::text,
       'lock', (random() * 9e18)::bigint::text, 'fingerprint', md5(random()::text) || md5(random()::text),
-      'path', '/api/usage/record', 'status', 201, 'body', jsonb_build_object('id', gen_random_uuid(),
+      'path', '/api/usage/record', 'status', 201), 'answer', jsonb_build_object('id', gen_random_uuid(),
       'userId', 'bench-' || $u, 'service', 'bench', 'operation', 'op', 'modelId', NULL, 'tokens', NULL,
       'inputTokens', NULL, 'outputTokens', NULL, 'cacheReadTokens', NULL, 'cacheWriteTokens', NULL,
       'reasoningTokens', NULL, 'pricingRuleId', NULL, 'priceSource', NULL, 'billingStatus', 'billed',
       'reviewStatus', NULL, 'usageSource', 'reported', 'termination', NULL, 'apiKeyId', NULL, 'actorId', NULL,
-      'orgId', NULL, 'accountPriceId', NULL, 'serviceTier', NULL, 'units', NULL))"
+      'orgId', NULL, 'accountPriceId', NULL, 'serviceTier', NULL, 'units', NULL)"
   # Each record's id made of the take's transaction id and its place, so the take's own arrays (the
   # statement of records that claim nothing passes them as they are) name the same ids as the events.
   local id="(lpad(to_hex(txid_current()), 20, '0') || lpad(to_hex(g), 12, '0'))::uuid"

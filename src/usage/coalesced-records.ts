@@ -29,7 +29,9 @@ interface Pending {
   payer: Payer;
   eventId: string | null;
   input: CreateUsageRecordInput & { id: string };
-  idem?: StatementKey & { body: Record<string, unknown> };
+  idem?: StatementKey;
+  /** With a key: the answer's template its statement completes and stores (answerTemplate()). */
+  answer?: Record<string, unknown>;
 }
 
 /**
@@ -105,7 +107,7 @@ export class CoalescedRecords {
       return await this.claimed(
         payer,
         eventId,
-        { payer, eventId, input, idem: { ...key, body: answerTemplate(input) } },
+        { payer, eventId, input, idem: key, answer: answerTemplate(input) },
         key,
       );
     } finally {
@@ -178,7 +180,13 @@ export class CoalescedRecords {
       { apiKeyId: items[0].payer.apiKeyId },
       this.records.batchParts(
         null,
-        items.map((p) => ({ eventId: p.eventId, owner: p.payer.createdBy, input: p.input, idem: p.idem })),
+        items.map((p) => ({
+          eventId: p.eventId,
+          owner: p.payer.createdBy,
+          input: p.input,
+          idem: p.idem,
+          answer: p.answer,
+        })),
         { label: RECORD_STATEMENT, answer: true, createdBy: items.map((p) => p.payer.createdBy) },
       ),
     );

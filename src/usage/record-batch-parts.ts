@@ -99,18 +99,19 @@ export const ANSWERED_RECORDS = `${BATCH_PARTS.records}, "timestamp", metadata, 
  * "Idempotency (every POST)"): `events` finds each key's request running, answered or free, and claims the
  * event ids of the free ones (usage_keys_claim()); `stored` stores each created record's answer for its
  * key in the same statement, so the record and its key's answer commit together. The answer is the
- * one the route sends (insertedRecord()), its template sent as `idem.body` and completed from the
+ * one the route sends (insertedRecord()), its template sent as the event's `answer` and completed from the
  * record as written; `occurredAt` defaults to the record's time when the body names none.
  */
 export const KEYED_PARTS = {
   events: `SELECT c.* FROM batch_input i, LATERAL usage_keys_claim(i.owner, i.events) c`,
-  // Each created record's key with its answer: the template completed from the record as written.
+  // Each created record's key with its answer: the template completed from the record as written, in one
+  // concatenation (a second, for the default `occurredAt` first, built the answer twice: 7 µs a record).
   stored: storedAnswers(`SELECT e.idem,
-                                jsonb_build_object('occurredAt', t.at) || (e.idem -> 'body')
-                                  || jsonb_build_object('timestamp', t.at, 'credits', r.credits, 'metadata', r.metadata,
-                                                        'providerUsage', r.provider_usage, 'volumeStep', r.volume_step) AS answer
+                                e.answer || jsonb_build_object('timestamp', t.at, 'credits', r.credits, 'metadata', r.metadata,
+                                                               'providerUsage', r.provider_usage, 'volumeStep', r.volume_step,
+                                                               'occurredAt', COALESCE(e.answer -> 'occurredAt', to_jsonb(t.at))) AS answer
                            FROM batch_input i
-                          CROSS JOIN LATERAL jsonb_to_recordset(i.events) AS e(id uuid, idem jsonb)
+                          CROSS JOIN LATERAL jsonb_to_recordset(i.events) AS e(id uuid, idem jsonb, answer jsonb)
                            JOIN records r ON r.id = e.id
                           CROSS JOIN LATERAL (SELECT ${isoMillis('r."timestamp"')} AS at) t
                           WHERE e.idem IS NOT NULL`),

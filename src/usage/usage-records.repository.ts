@@ -225,8 +225,10 @@ export class UsageRecordsRepository {
       eventId: string | null;
       owner?: string;
       input: CreateUsageRecordInput & { id: string };
-      /** Its Idempotency-Key, with the answer's template (KEYED_PARTS). */
-      idem?: StatementKey & { body: Record<string, unknown> };
+      /** Its Idempotency-Key (KEYED_PARTS). */
+      idem?: StatementKey;
+      /** With a key: the answer's template (answerTemplate()), sent beside the key, not in it. */
+      answer?: Record<string, unknown>;
     }[],
     extras: { label: string; answer?: boolean; createdBy: string | string[] },
   ): BatchTakeStatement {
@@ -234,7 +236,7 @@ export class UsageRecordsRepository {
     // which keeps the payload PostgreSQL parses small. Built field by field from a list made once: a
     // batch builds a thousand of these, and an object literal of every column spread with the token
     // kinds' was a tenth of the batch's Node CPU, with its garbage.
-    const events = items.map(({ eventId, owner: eventOwner, input, idem }) => {
+    const events = items.map(({ eventId, owner: eventOwner, input, idem, answer }) => {
       const event: Record<string, unknown> = { id: input.id, user_id: billedUser(input.account) };
       const orgId = payingOrgOf(input.account);
       if (orgId !== null) event.org_id = orgId;
@@ -249,7 +251,12 @@ export class UsageRecordsRepository {
       // Omitted for the common `reported` (the INSERT defaults it), and credits_named when false.
       if (input.usageSource !== undefined && input.usageSource !== 'reported') event.usage_source = input.usageSource;
       if (input.creditsNamed) event.credits_named = true;
-      if (idem) event.idem = idem;
+      // The template beside the key: the claim reads each event's key several times, and the
+      // template only once, in the answer stored.
+      if (idem) {
+        event.idem = idem;
+        event.answer = answer;
+      }
       // The budget scopes: for the take (`scopes`) and the record's columns, those named only.
       if (namesScopes(input.scopes)) {
         const scopes = input.scopes;
