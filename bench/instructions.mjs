@@ -1,4 +1,4 @@
-// npm run bench:instructions -- <balance|check|record|recordOwn|recordKinds|recordProvider> [requests]: the built service's CPU
+// npm run bench:instructions -- <balance|check|record|recordOwn|recordOwnKey|recordKinds|recordProvider> [requests]: the built service's CPU
 // instructions per request, counted by valgrind's callgrind. On a shared VM the service's CPU time
 // per request moves by ±15 % from one 5 s window to the next, more than most single changes to the
 // request path; the instruction count of the same requests mostly repeats within 1–2 % (balance),
@@ -11,6 +11,7 @@
 // `recordOwn` (a user's own record by their JWT, METERING_TRUST=users, as bench:stages sends it) with
 // INSTRUCTIONS_CONNECTIONS=1 is what a record alone costs Node in each build.
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +40,8 @@ const SCENARIOS = {
 };
 // A user's own record, by their JWT (the service started with METERING_TRUST=users): the record's body.
 SCENARIOS.recordOwn = { ...SCENARIOS.record, meters: false, own: true };
+// The same with a fresh Idempotency-Key each (the key's fingerprint, its lock, its answer stored).
+SCENARIOS.recordOwnKey = { ...SCENARIOS.recordOwn, key: true };
 const [name = 'balance', count = '2000'] = process.argv.slice(2);
 const scenario = SCENARIOS[name];
 if (!scenario) throw new Error(`unknown scenario ${name}: one of ${Object.keys(SCENARIOS).join(', ')}`);
@@ -95,7 +98,9 @@ try {
           path: scenario.path,
           setupRequest: (req) => {
             const { authorization, body } = request();
-            return { ...req, headers: { 'content-type': 'application/json', authorization }, body };
+            const headers = { 'content-type': 'application/json', authorization };
+            if (scenario.key) headers['idempotency-key'] = randomUUID();
+            return { ...req, headers, body };
           },
         },
       ],
