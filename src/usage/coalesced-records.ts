@@ -11,7 +11,6 @@ import { CreditsService } from '../engine/credits.service.js';
 import { KeyedAnswers, keyInFlight, keyReused, type StatementKey } from '../idempotency/statement-key.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
-import { answerTemplate } from './usage-record-rows.js';
 import {
   type CreateUsageRecordInput,
   insertedRecord,
@@ -30,8 +29,6 @@ interface Pending {
   eventId: string | null;
   input: CreateUsageRecordInput & { id: string };
   idem?: StatementKey;
-  /** With a key: the answer's template its statement completes and stores (answerTemplate()). */
-  answer?: Record<string, unknown>;
 }
 
 /**
@@ -104,12 +101,7 @@ export class CoalescedRecords {
     if (this.keysOnTheirWay.has(key.lock)) throw keyInFlight();
     this.keysOnTheirWay.add(key.lock);
     try {
-      return await this.claimed(
-        payer,
-        eventId,
-        { payer, eventId, input, idem: key, answer: answerTemplate(input) },
-        key,
-      );
+      return await this.claimed(payer, eventId, { payer, eventId, input, idem: key }, key);
     } finally {
       this.keysOnTheirWay.delete(key.lock);
     }
@@ -180,13 +172,7 @@ export class CoalescedRecords {
       { apiKeyId: items[0].payer.apiKeyId },
       this.records.batchParts(
         null,
-        items.map((p) => ({
-          eventId: p.eventId,
-          owner: p.payer.createdBy,
-          input: p.input,
-          idem: p.idem,
-          answer: p.answer,
-        })),
+        items.map((p) => ({ eventId: p.eventId, owner: p.payer.createdBy, input: p.input, idem: p.idem })),
         { label: RECORD_STATEMENT, answer: true, createdBy: items.map((p) => p.payer.createdBy) },
       ),
     );

@@ -12,7 +12,7 @@ import type { StatementKey } from '../idempotency/statement-key.js';
 import { TOKEN_KINDS, tokenColumn, tokenField } from '../pricing/token-kinds.js';
 import type { UsageRecordResponseDto } from './dto/record-usage.dto.js';
 import type { UsageRecordViewDto } from './dto/record-view.dto.js';
-import { answered, type CreateUsageRecordInput, RECORD_ANSWER_COLUMNS } from './usage-record-rows.js';
+import { answered, answerTemplate, type CreateUsageRecordInput, RECORD_ANSWER_COLUMNS } from './usage-record-rows.js';
 
 export {
   answered,
@@ -225,10 +225,8 @@ export class UsageRecordsRepository {
       eventId: string | null;
       owner?: string;
       input: CreateUsageRecordInput & { id: string };
-      /** Its Idempotency-Key (KEYED_PARTS). */
+      /** Its Idempotency-Key (KEYED_PARTS): the event carries its answer's template beside it. */
       idem?: StatementKey;
-      /** With a key: the answer's template (answerTemplate()), sent beside the key, not in it. */
-      answer?: Record<string, unknown>;
     }[],
     extras: { label: string; answer?: boolean; createdBy: string | string[] },
   ): BatchTakeStatement {
@@ -236,7 +234,7 @@ export class UsageRecordsRepository {
     // which keeps the payload PostgreSQL parses small. Built field by field from a list made once: a
     // batch builds a thousand of these, and an object literal of every column spread with the token
     // kinds' was a tenth of the batch's Node CPU, with its garbage.
-    const events = items.map(({ eventId, owner: eventOwner, input, idem, answer }) => {
+    const events = items.map(({ eventId, owner: eventOwner, input, idem }) => {
       const event: Record<string, unknown> = { id: input.id, user_id: billedUser(input.account) };
       const orgId = payingOrgOf(input.account);
       if (orgId !== null) event.org_id = orgId;
@@ -255,7 +253,7 @@ export class UsageRecordsRepository {
       // template only once, in the answer stored.
       if (idem) {
         event.idem = idem;
-        event.answer = answer;
+        event.answer = answerTemplate(input);
       }
       // The budget scopes: for the take (`scopes`) and the record's columns, those named only.
       if (namesScopes(input.scopes)) {
