@@ -119,6 +119,30 @@ describe('table upkeep', () => {
     expect(await job('always').run()).toEqual({ vacuumed: [], analyzed: [] });
   });
 
+  it("reads a table's own thresholds where it sets them, as autovacuum does", async () => {
+    // Two tables never vacuumed nor analyzed, each due by the server's thresholds: 2,000 rows past the
+    // insert vacuum's (1,000) in one that sets no vacuum for inserts, so it is only analyzed; 100 rows
+    // past the analyze one (50) in one that sets its own (5,000), so it is not taken.
+    await own.db.query(
+      `CREATE TABLE upkeep_inserts (n int) WITH (autovacuum_enabled = off, autovacuum_vacuum_insert_threshold = -1)`,
+    );
+    await own.db.query(
+      `CREATE TABLE upkeep_own_analyze (n int) WITH (autovacuum_enabled = off, autovacuum_analyze_threshold = 5000)`,
+    );
+    await own.db.query(`INSERT INTO upkeep_inserts SELECT generate_series(1, 2000)`);
+    await own.db.query(`INSERT INTO upkeep_own_analyze SELECT generate_series(1, 100)`);
+    await publishStats(own.db);
+    expect((await stats('upkeep_inserts'))?.inserted).toBe(2_000);
+    expect((await stats('upkeep_own_analyze'))?.inserted).toBe(100);
+
+    const pass = await job('always').run();
+    expect(pass.vacuumed).not.toContain('public.upkeep_inserts');
+    expect(pass.analyzed).toContain('public.upkeep_inserts');
+    expect([...pass.vacuumed, ...pass.analyzed]).not.toContain('public.upkeep_own_analyze');
+    expect(await stats('upkeep_inserts')).toMatchObject({ vacuums: 0, analyzes: 1 });
+    expect(await stats('upkeep_own_analyze')).toMatchObject({ vacuums: 0, analyzes: 0 });
+  });
+
   it('auto acts exactly when the server runs without autovacuum', async () => {
     await churn();
     const { rows } = await apps.auto.db.query(`SELECT current_setting('autovacuum')::boolean AS on`);

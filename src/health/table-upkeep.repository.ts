@@ -10,25 +10,42 @@ export interface DueTable {
 
 /**
  * The tables of the service's schema that autovacuum's own rule would take now, with the server's
- * own thresholds: dead rows (or rows inserted since the last vacuum) above threshold + scale factor ×
- * rows, to vacuum; rows changed since the last analyze above theirs, to analyze. A table never
- * analyzed counts as empty, so its first rows are analyzed soon.
+ * thresholds or, where a table sets its own (storage parameters, as autovacuum reads them), the
+ * table's: dead rows (or rows inserted since the last vacuum, unless its
+ * `autovacuum_vacuum_insert_threshold` is -1) above threshold + scale factor × rows, to vacuum; rows
+ * changed since the last analyze above theirs, to analyze. A table never analyzed counts as empty, so
+ * its first rows are analyzed soon. `autovacuum_enabled` is the server's daemon's switch, not read:
+ * TABLE_UPKEEP is the upkeep's.
  */
 const DUE_TABLES_SQL = `
   SELECT name, to_vacuum AS vacuum FROM (
     SELECT format('%I.%I', s.schemaname, s.relname) AS name,
-           (s.n_dead_tup > a.vacuum_threshold + a.vacuum_scale * c.tuples
+           (s.n_dead_tup > a.vacuum_threshold + a.vacuum_scale * a.tuples
             OR (a.insert_threshold >= 0
-                AND s.n_ins_since_vacuum > a.insert_threshold + a.insert_scale * c.tuples)) AS to_vacuum,
-           s.n_mod_since_analyze > a.analyze_threshold + a.analyze_scale * c.tuples AS to_analyze
+                AND s.n_ins_since_vacuum > a.insert_threshold + a.insert_scale * a.tuples)) AS to_vacuum,
+           s.n_mod_since_analyze > a.analyze_threshold + a.analyze_scale * a.tuples AS to_analyze
       FROM pg_stat_user_tables s
-     CROSS JOIN LATERAL (SELECT greatest(reltuples, 0)::numeric AS tuples FROM pg_class WHERE oid = s.relid) c
-     CROSS JOIN (SELECT current_setting('autovacuum_vacuum_threshold')::numeric AS vacuum_threshold,
-                        current_setting('autovacuum_vacuum_scale_factor')::numeric AS vacuum_scale,
-                        current_setting('autovacuum_vacuum_insert_threshold')::numeric AS insert_threshold,
-                        current_setting('autovacuum_vacuum_insert_scale_factor')::numeric AS insert_scale,
-                        current_setting('autovacuum_analyze_threshold')::numeric AS analyze_threshold,
-                        current_setting('autovacuum_analyze_scale_factor')::numeric AS analyze_scale) a
+     CROSS JOIN LATERAL (
+       SELECT greatest(c.reltuples, 0)::numeric AS tuples,
+              coalesce(o.vacuum_threshold, current_setting('autovacuum_vacuum_threshold')::numeric) AS vacuum_threshold,
+              coalesce(o.vacuum_scale, current_setting('autovacuum_vacuum_scale_factor')::numeric) AS vacuum_scale,
+              coalesce(o.insert_threshold, current_setting('autovacuum_vacuum_insert_threshold')::numeric)
+                AS insert_threshold,
+              coalesce(o.insert_scale, current_setting('autovacuum_vacuum_insert_scale_factor')::numeric)
+                AS insert_scale,
+              coalesce(o.analyze_threshold, current_setting('autovacuum_analyze_threshold')::numeric)
+                AS analyze_threshold,
+              coalesce(o.analyze_scale, current_setting('autovacuum_analyze_scale_factor')::numeric) AS analyze_scale
+         FROM pg_class c
+        CROSS JOIN LATERAL (
+          SELECT max(v) FILTER (WHERE k = 'autovacuum_vacuum_threshold')::numeric AS vacuum_threshold,
+                 max(v) FILTER (WHERE k = 'autovacuum_vacuum_scale_factor')::numeric AS vacuum_scale,
+                 max(v) FILTER (WHERE k = 'autovacuum_vacuum_insert_threshold')::numeric AS insert_threshold,
+                 max(v) FILTER (WHERE k = 'autovacuum_vacuum_insert_scale_factor')::numeric AS insert_scale,
+                 max(v) FILTER (WHERE k = 'autovacuum_analyze_threshold')::numeric AS analyze_threshold,
+                 max(v) FILTER (WHERE k = 'autovacuum_analyze_scale_factor')::numeric AS analyze_scale
+            FROM pg_options_to_table(c.reloptions) AS t(k, v)) o
+        WHERE c.oid = s.relid) a
      WHERE s.schemaname = current_schema()) t
    WHERE to_vacuum OR to_analyze
    ORDER BY name`;
