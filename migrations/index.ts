@@ -230,6 +230,7 @@ import { SettleLockByKey1732008210000 } from './1732008210000-settle-lock-by-key
 import { OneAccountLockByKey1732008211000 } from './1732008211000-one-account-lock-by-key.js';
 import { OneAccountLockThroughTheSet1732008212000 } from './1732008212000-one-account-lock-through-the-set.js';
 import { LoneTakeOneLine1732008213000 } from './1732008213000-lone-take-one-line.js';
+import { KeyTablesUpkeep1732008214000 } from './1732008214000-key-tables-upkeep.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -465,4 +466,5 @@ export const MIGRATIONS = [
   OneAccountLockByKey1732008211000,
   OneAccountLockThroughTheSet1732008212000,
   LoneTakeOneLine1732008213000,
+  KeyTablesUpkeep1732008214000,
 ];

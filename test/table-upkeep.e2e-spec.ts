@@ -141,6 +141,37 @@ describe('table upkeep', () => {
     expect([...pass.vacuumed, ...pass.analyzed]).not.toContain('public.upkeep_own_analyze');
     expect(await stats('upkeep_inserts')).toMatchObject({ vacuums: 0, analyzes: 1 });
     expect(await stats('upkeep_own_analyze')).toMatchObject({ vacuums: 0, analyzes: 0 });
+
+    // The tables of keys, 2,000 rows each past the insert vacuum's threshold: the stored answers' table
+    // is analyzed, never vacuumed for them; the event ids' is vacuumed as before. Each is analyzed for
+    // created_at alone.
+    await own.db.query(
+      `INSERT INTO idempotency_keys (principal, key, fingerprint, method, path, status_code, response_body)
+       SELECT 'user:upkeep', 'upkeep-' || n, repeat('0', 64), 'POST', '/api/usage/record', 201, '{}'
+         FROM generate_series(1, 2000) n`,
+    );
+    await own.db.query(
+      `INSERT INTO usage_event_ids (owner, event_id, usage_record_id)
+       SELECT 'upkeep', 'upkeep-' || n, gen_random_uuid() FROM generate_series(1, 2000) n`,
+    );
+    await publishStats(own.db);
+    const keys = await stats('idempotency_keys');
+    const events = await stats('usage_event_ids');
+    expect(keys.sinceVacuum).toBeGreaterThanOrEqual(2_000);
+    const keysPass = await job('always').run();
+    expect(keysPass.vacuumed).not.toContain('public.idempotency_keys');
+    expect(keysPass.analyzed).toContain('public.idempotency_keys');
+    expect(keysPass.vacuumed).toContain('public.usage_event_ids');
+    expect(await stats('idempotency_keys')).toMatchObject({ vacuums: keys.vacuums, analyzes: keys.analyzes + 1 });
+    expect(await stats('usage_event_ids')).toMatchObject({ vacuums: events.vacuums + 1 });
+    const { rows } = await own.db.query(
+      `SELECT tablename, array_agg(attname::text ORDER BY attname) AS columns FROM pg_stats
+        WHERE tablename IN ('idempotency_keys', 'usage_event_ids') GROUP BY tablename ORDER BY tablename`,
+    );
+    expect(rows).toEqual([
+      { tablename: 'idempotency_keys', columns: ['created_at'] },
+      { tablename: 'usage_event_ids', columns: ['created_at'] },
+    ]);
   });
 
   it('auto acts exactly when the server runs without autovacuum', async () => {
