@@ -45,6 +45,22 @@ describe('idempotency fingerprint', () => {
     expect(advisoryLockId('user:u-1', 'retry-7')).toBe(
       sha('idempotency\u0000user:u-1\u0000retry-7').readBigInt64BE(0).toString(),
     );
+    // Read from the hex digest: the same signed value for every key, negative ones included.
+    const ids = Array.from({ length: 1000 }, (_, i) => [`user:u-${i % 7}`, `key-${i}`] as const);
+    for (const [principal, key] of ids) {
+      expect(advisoryLockId(principal, key)).toBe(
+        sha(`idempotency\u0000${principal}\u0000${key}`).readBigInt64BE(0).toString(),
+      );
+    }
+    expect(ids.some(([principal, key]) => advisoryLockId(principal, key).startsWith('-'))).toBe(true);
+  });
+
+  it('leaves undefined out of objects and writes it as null in arrays, as JSON.stringify does', () => {
+    const value = { b: [1, undefined, { d: undefined, c: 'x' }], a: undefined, e: {}, f: [] };
+    expect(canonicalJson(value)).toBe('{"b":[1,null,{"c":"x"}],"e":{},"f":[]}');
+    expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(JSON.stringify(value)));
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+    expect(canonicalJson(['s', true, null, 2.5])).toBe('["s",true,null,2.5]');
   });
 
   it('replaces redacted fields by null and keeps the rest', () => {
