@@ -57,6 +57,8 @@ const NOT_IN_ENTITIES: Record<string, string> = {
   // Storage parameters: no entity option sets them.
   'table credit_allocations': 'fillfactor=85',
   'table credit_budgets': 'fillfactor=50',
+  // Stored answers are found by key and deleted by age: no vacuum for inserts (migration 1732008214000).
+  'table idempotency_keys': 'autovacuum_vacuum_insert_threshold=-1',
   // Rollup deltas are an append-only queue without a primary key, and an entity needs one.
   'table usage_rollup_pending': '',
   'column usage_rollup_pending.day': '1 date NOT NULL',
