@@ -7,14 +7,13 @@
 // window: requests/s, p50 and p99, and the service's and database's CPU a request. After the rounds,
 // each build's money is checked: every session settled once (one record each, none left active),
 // every settlement within its hold (the hold a bound: nothing overran, no shortfall).
-import http from 'node:http';
 import { loadavg } from 'node:os';
 
 import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { buildOf, commitOf } from './builds.mjs';
-import { answer, MODEL, PROVIDER_KEY } from './gateway-answer.mjs';
+import { gatewayEnvironment, gatewayKeys, gatewayMoney, nonStreamedStandIn, REQUEST } from './gateway-answer.mjs';
 import { accessToken, freshDatabase, log, ROOT, seedUsers, startServer, startService } from './lib.mjs';
 import { withCpu, withDatabaseCpu } from './measure.mjs';
 
@@ -22,15 +21,7 @@ const refs = (process.env.GATEWAY_VERSIONS ?? 'main').split(',').filter((r) => r
 const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 32);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-const standIn = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(answer);
-  });
-});
-await new Promise((resolve) => standIn.listen(0, '127.0.0.1', resolve));
-const upstream = `http://127.0.0.1:${standIn.address().port}/v1`;
+const standIn = await nonStreamedStandIn();
 
 const versions = [
   ...refs.map((ref) => ({ name: ref, commit: commitOf(ref).slice(0, 7), root: buildOf(ref) })),
@@ -47,39 +38,14 @@ async function prepare(v) {
   v.database = await freshDatabase(server.url, 'accounting_gateway_together');
   v.service = await startService(
     v.database.url,
-    {
-      // As bench/gateway.mjs runs it: NODE_ENV=production refuses an upstream on a private address.
-      NODE_ENV: 'test',
-      GATEWAY_UPSTREAMS: JSON.stringify([
-        { name: 'bench', format: 'openai', baseUrl: upstream, apiKeyEnv: 'BENCH_PROVIDER_KEY', models: [MODEL] },
-      ]),
-      BENCH_PROVIDER_KEY: PROVIDER_KEY,
-      // The stand-in is on 127.0.0.1: a plain-http upstream on a private address.
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      SWAGGER_ENABLED: 'false',
-    },
+    { NODE_ENV: 'test', ...gatewayEnvironment(standIn.upstream), SWAGGER_ENABLED: 'false' },
     { root: v.root },
   );
   v.pool = new pg.Pool({ connectionString: v.database.url, max: 2 });
   await seedUsers(v.pool, 1, 1_000_000_000);
-  const post = (path, auth, body) =>
-    fetch(`${v.service.base}${path}`, {
-      method: 'POST',
-      headers: { authorization: auth, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  const rule = await post('/api/pricing', `Bearer ${accessToken('bench-admin', 'admin')}`, {
-    modelId: MODEL,
-    pricePer1kTokens: '1',
-    outputPricePer1kTokens: '2',
-  });
-  if (rule.status !== 201) throw new Error(`pricing rule: ${rule.status} ${await rule.text()}`);
-  const created = await post('/api/api-keys', `Bearer ${accessToken('bench-1')}`, {
-    name: 'bench gateway',
-    permissions: ['gateway'],
-  });
-  if (created.status !== 201) throw new Error(`api key: ${created.status} ${await created.text()}`);
-  v.key = (await created.json()).key;
+  [v.key] = await gatewayKeys(v.service.base, `Bearer ${accessToken('bench-admin', 'admin')}`, [
+    `Bearer ${accessToken('bench-1')}`,
+  ]);
   v.windows = [];
 }
 
@@ -91,7 +57,7 @@ function burst(v, seconds) {
     connections: CONNECTIONS,
     duration: seconds,
     headers: { authorization: `Bearer ${v.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 100 }),
+    body: REQUEST,
   });
 }
 
@@ -107,20 +73,6 @@ async function measure(v) {
     nodeCpu: cpu.result.cpuMicros / n,
     dbCpu: cpu.cpuMicros / n,
   });
-}
-
-/** Every gateway session settled once, within its hold. */
-async function money(v) {
-  const { rows } = await v.pool.query(
-    `SELECT count(*)::int AS sessions,
-            count(*) FILTER (WHERE ss.status = 'active')::int AS active,
-            count(*) FILTER (WHERE ss.actual_credits > ss.allocated_credits OR ss.shortfall > 0)::int AS beyond_hold,
-            (SELECT count(*)::int FROM usage_records ur WHERE ur.service = 'gateway') AS records,
-            count(*) FILTER (WHERE (SELECT count(*) FROM usage_records ur WHERE ur.id = ss.usage_record_id) <> 1
-                               AND ss.status <> 'active')::int AS unrecorded
-       FROM streaming_sessions ss`,
-  );
-  return rows[0];
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -154,7 +106,7 @@ try {
       `| ${v.name} (${v.commit}) | ${Math.round(m('rate'))} | ${median(ratios).toFixed(2)}× | ${m('p50')} | ${m('p99')} | ${Math.round(m('nodeCpu'))} µs | ${Math.round(m('dbCpu'))} µs | ${v.windows.reduce((a, w) => a + w.failed, 0)} |`,
     );
   }
-  for (const v of versions) console.log(`${v.name}: ${JSON.stringify(await money(v))}`);
+  for (const v of versions) console.log(`${v.name}: ${JSON.stringify(await gatewayMoney(v.pool))}`);
   console.log(`load average (1, 5, 15 min) at the end: ${load()}`);
 } finally {
   for (const v of versions) {

@@ -7,14 +7,17 @@
 // for 1,000 users, for the same 200 users with a fresh eventId and with a fresh Idempotency-Key each
 // and from one connection alone (one record after another), for the members of 5 organisations of 40
 // (each member's JWT naming its organisation, on builds that have organisations) and the streaming
-// pair (an admin's JWT naming the user), the balance and the credits check by users' own JWTs, and, on
-// builds that have features, the entitlement check of a boolean feature and of a metered one consuming one use
+// pair (an admin's JWT naming the user), on builds that have the gateway a non-streamed chat completion
+// through it to a stand-in on 127.0.0.1 by the 200 users' own keys and by one user's key (32 at once on
+// one account), the balance and the credits check by users' own JWTs, and, on builds that have features,
+// the entitlement check of a boolean feature and of a metered one consuming one use
 // (bench/features.mjs; STAGES_SCENARIOS names a few); every scenario runs build after build, A B C in odd rounds and C B A in even ones, after a
 // first round that fills each database. Per window: the rate, the service's Node CPU per request (its process.cpuUsage()), the
 // CPU of the database backends serving it, and, from PostgreSQL's per-database function statistics
 // (track_functions = 'all' set on the bench database only: the server's configuration is not
 // touched), each SQL function's own time per request and the rows written per request. pgbench TPC-B
-// at scale 10 with the same 32 clients is measured before and after, on the same server.
+// at scale 10 with the same 32 clients is measured before and after, on the same server. The Targets
+// line closes the run, with the gateway's money (every session settled once, within its hold).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +27,14 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 
 import { buildOf, commitOf } from './builds.mjs';
+import {
+  gatewayEnvironment,
+  gatewayKeys,
+  gatewayMoney,
+  nonStreamedStandIn,
+  REQUEST,
+  settledOnce,
+} from './gateway-answer.mjs';
 import {
   accessToken,
   freshDatabase,
@@ -61,12 +72,30 @@ const IDEMPOTENT = 'record, fresh Idempotency-Key';
 const ALONE = 'record, one connection';
 /** The plain record, the one the keyed records and the record alone are set beside. */
 const PLAIN = 'record, 200 users';
-const ALL = [PLAIN, 'record, 1,000 users', EVENT, IDEMPOTENT, ALONE, ORG, PAIR, BALANCE, CHECK, FEATURE, CONSUME];
+/** A non-streamed chat completion through the gateway, by one of the 200 users' own keys each, to a stand-in. */
+const GATEWAY = 'gateway, 200 users';
+/** The same through one key of one user, 32 at once: one account's requests together. */
+const GATEWAY_ONE = 'gateway, one account';
+const ALL = [
+  PLAIN,
+  'record, 1,000 users',
+  EVENT,
+  IDEMPOTENT,
+  ALONE,
+  ORG,
+  PAIR,
+  GATEWAY,
+  GATEWAY_ONE,
+  BALANCE,
+  CHECK,
+  FEATURE,
+  CONSUME,
+];
 /**
  * The scenarios sent for 200 users: the plain record's, and the records set beside it (a keyed record
  * ÷ the plain record), so a ratio compares records of one population, not 200 users' with 1,000's.
  */
-const AMONG_200 = new Set([PLAIN, EVENT, IDEMPOTENT, ALONE]);
+const AMONG_200 = new Set([PLAIN, EVENT, IDEMPOTENT, ALONE, GATEWAY]);
 // STAGES_SCENARIOS='<a>;<b>': only these (the names above, separated by ';'); all by default.
 const SCENARIOS = process.env.STAGES_SCENARIOS
   ? process.env.STAGES_SCENARIOS.split(';').map((name) => {
@@ -76,11 +105,20 @@ const SCENARIOS = process.env.STAGES_SCENARIOS
   : ALL;
 /** Scenarios a build has only where it has features (bench/features.mjs): the entitlement checks. */
 const FEATURES = new Set([FEATURE, CONSUME]);
+/** Scenarios a build has only where it has the gateway (src/gateway). */
+const GATEWAYS = new Set([GATEWAY, GATEWAY_ONE]);
 const TARGET_ORG = 0.9;
 const TARGET_FEATURE = 0.9;
-const TARGET = { older: 1.0, tpcb: 0.6 };
+/** This checkout's rate ÷ the first build's: 1.0 unless named here. */
+const TARGET_OLDER = { [PLAIN]: 2, [EVENT]: 2, [IDEMPOTENT]: 2, [PAIR]: 2 };
+/** The plain record's rate ÷ pgbench TPC-B's. */
+const TARGET_TPCB = 0.9;
 /** A keyed record's rate ÷ the plain record's (200 users each). */
 const TARGET_KEYED = { [EVENT]: 0.9, [IDEMPOTENT]: 0.8 };
+/** The gateway's requests a second ÷ the streaming pair's (a gateway request is a pair inside the service). */
+const TARGET_GATEWAY = 0.8;
+/** One account's gateway requests a second, 32 at once. */
+const TARGET_GATEWAY_ONE = 1000;
 
 const ids = userIds(USERS);
 const tokens = ids.map((id) => `Bearer ${accessToken(id)}`);
@@ -95,6 +133,8 @@ const versions = [
 ];
 
 const server = await startServer();
+const standIn = await nonStreamedStandIn();
+const gatewayRequest = JSON.parse(REQUEST);
 const scratch = await freshDatabase(server.url, 'accounting_stages_pgbench');
 const tpcb = [];
 const tpcbNow = () => {
@@ -109,7 +149,12 @@ try {
   for (let round = 0; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
       for (const v of round % 2 ? versions : [...versions].reverse()) {
-        if ((scenario === ORG && v.members.length === 0) || (FEATURES.has(scenario) && !v.features)) continue;
+        if (
+          (scenario === ORG && v.members.length === 0) ||
+          (FEATURES.has(scenario) && !v.features) ||
+          (GATEWAYS.has(scenario) && !v.gatewayKeys)
+        )
+          continue;
         log(`${scenario}, ${round === 0 ? 'filling' : `round ${round}`}: ${v.label} ...`);
         const window = await measure(v, scenario);
         // The first pass fills every database (and warms every plan): it is not counted.
@@ -120,6 +165,7 @@ try {
   tpcbNow();
   await new Promise((resolve) => setTimeout(resolve, 11_000));
   for (const v of versions) await settle(v);
+  for (const v of versions) if (v.gatewayKeys) v.gatewayMoney = await gatewayMoney(v.pool);
 } finally {
   for (const v of versions) {
     await v.pool?.end();
@@ -128,6 +174,7 @@ try {
   }
   await scratch.drop();
   await server.stop();
+  standIn.close();
 }
 print();
 
@@ -144,7 +191,13 @@ async function prepare(v) {
   await admin.end();
   v.service = await startService(
     v.database.url,
-    { NODE_ENV: 'test', METERING_TRUST: 'users', SWAGGER_ENABLED: 'false', LOG_FORMAT: 'json' },
+    {
+      NODE_ENV: 'test',
+      METERING_TRUST: 'users',
+      SWAGGER_ENABLED: 'false',
+      LOG_FORMAT: 'json',
+      ...gatewayEnvironment(standIn.upstream),
+    },
     { root: v.root },
   );
   v.pool = new pg.Pool({ connectionString: v.database.url, max: 2 });
@@ -164,6 +217,10 @@ async function prepare(v) {
     const own = await import(pathToFileURL(features).href);
     await own.seedFeatures(v.service, v.pool, meter);
     v.features = own.FEATURE_KEYS;
+  }
+  // A key with the gateway scope for each of the 200 users, where the build has the gateway.
+  if (existsSync(path.join(v.root, 'src/gateway'))) {
+    v.gatewayKeys = (await gatewayKeys(v.service.base, meter, tokens.slice(0, 200))).map((key) => `Bearer ${key}`);
   }
   v.results = {};
 }
@@ -230,6 +287,8 @@ async function measure(v, scenario) {
         [CHECK]: own('POST', '/api/credits/check', { credits: 1 }),
         [FEATURE]: own('POST', '/api/entitlements/check', { featureKey: v.features?.flag }),
         [CONSUME]: own('POST', '/api/entitlements/check', { featureKey: v.features?.metered, consume: 1 }),
+        [GATEWAY]: () => ({ route: '/v1/chat/completions', auth: pick(v.gatewayKeys, users), body: gatewayRequest }),
+        [GATEWAY_ONE]: () => ({ route: '/v1/chat/completions', auth: v.gatewayKeys[0], body: gatewayRequest }),
       }[scenario] ?? own('POST', '/api/usage/record', RECORD);
     const { result: r, cpuMicros } = await withCpu(v.service, () =>
       autocannon({
@@ -337,14 +396,19 @@ function print() {
       );
     }
   }
+  for (const v of versions.filter((x) => x.gatewayMoney)) {
+    console.log(`\nThe gateway's money, ${v.label}: ${JSON.stringify(v.gatewayMoney)}`);
+  }
   const current = versions.at(-1);
   const has = (...names) => names.every((name) => current.results[name]);
   const [user200, user1000] = ALL;
+  const p50 = (v) => mean(v.results[ALONE].map((w) => w.p50));
   const checks = [
-    ...SCENARIOS.filter((s) => s !== ORG && !FEATURES.has(s) && older.results[s]).map((s) => [
-      `${s} ≥ ${TARGET.older}× ${older.label}`,
-      rate(current, s) / rate(older, s) >= TARGET.older,
-    ]),
+    ...SCENARIOS.filter((s) => s !== ORG && !FEATURES.has(s) && !GATEWAYS.has(s) && older.results[s]).map((s) => {
+      const target = TARGET_OLDER[s] ?? 1.0;
+      return [`${s} ≥ ${target}× ${older.label}`, rate(current, s) / rate(older, s) >= target];
+    }),
+    ...(has(ALONE) && older.results[ALONE] ? [[`${ALONE}: p50 ≤ ${older.label}'s`, p50(current) <= p50(older)]] : []),
     ...(has(ORG, user200)
       ? [[`${ORG} ≥ ${TARGET_ORG}× a user's`, rate(current, ORG) / rate(current, user200) >= TARGET_ORG]]
       : []),
@@ -363,8 +427,17 @@ function print() {
       .filter(([s]) => has(s, user200))
       .map(([s, target]) => [`${s} ≥ ${target}× ${user200}`, rate(current, s) / rate(current, user200) >= target]),
     ...(tpcbMean && has(user200)
-      ? [[`record ≥ ${TARGET.tpcb}× TPC-B`, rate(current, user200) / tpcbMean >= TARGET.tpcb]]
+      ? [[`${user200} ≥ ${TARGET_TPCB}× TPC-B`, rate(current, user200) / tpcbMean >= TARGET_TPCB]]
       : []),
+    ...(has(GATEWAY, PAIR)
+      ? [[`${GATEWAY} ≥ ${TARGET_GATEWAY}× ${PAIR}`, rate(current, GATEWAY) / rate(current, PAIR) >= TARGET_GATEWAY]]
+      : []),
+    ...(has(GATEWAY_ONE)
+      ? [[`${GATEWAY_ONE} ≥ ${TARGET_GATEWAY_ONE}/s`, rate(current, GATEWAY_ONE) >= TARGET_GATEWAY_ONE]]
+      : []),
+    ...versions
+      .filter((v) => v.gatewayMoney)
+      .map((v) => [`${v.label}: every gateway session settled once, within its hold`, settledOnce(v.gatewayMoney)]),
     ['0 failed', versions.every((v) => SCENARIOS.every((s) => (v.results[s] ?? []).every((w) => w.failed === 0)))],
   ];
   console.log(`\nTargets: ${checks.map(([name, met]) => `${name}: ${met ? 'met' : 'NOT met'}`).join('; ')}`);
