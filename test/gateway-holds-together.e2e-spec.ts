@@ -13,6 +13,7 @@ import { until } from './support/until.js';
  * one key, share a hold statement (src/streaming-sessions/coalesced-holds.ts), each held, answered,
  * charged and settled exactly as the same request alone; a balance that covers only some of them
  * admits exactly those, refuses the rest with the 402 a request alone gets, and never goes below zero.
+ * Requests of many keys share statements too, each hold through its own key and checked on its own.
  */
 describe('gateway: one account’s requests together', () => {
   let h: GatewayHarness;
@@ -191,6 +192,109 @@ describe('gateway: one account’s requests together', () => {
     const settled = await sessions();
     expect(settled).toMatchObject({ sessions: affordable, beyond: 0 });
     expect(await h.f.available(user.id)).toBe(affordable * hold - settled.charged);
+  });
+
+  it('holds the requests of many keys together, each through its own key, refused or held as alone', async () => {
+    // A request alone: its answer, hold and charge are what every admitted request of the burst gets.
+    const probe = await keyOf(1_000_000);
+    const probeId = `gw-many-probe-${randomUUID()}`;
+    const probeRes = await send(probe.key, 'chat', probeId);
+    expect(probeRes.status).toBe(200);
+    const aloneText = await probeRes.text();
+    const aloneMoney = await moneyOf(probeId);
+    const hold = aloneMoney.allocated_credits as number;
+
+    const rich = await Promise.all(Array.from({ length: 16 }, () => keyOf(1_000_000)));
+    // A key whose own limit covers two holds, an account whose balance covers two, and a key revoked
+    // after the instance read it (it still remembers the key as read).
+    const limited = await h.f.newUser({ credits: 1_000_000 });
+    const limitedKey = await h.f.apiKey(limited, { permissions: ['gateway'], creditLimit: 2 * hold });
+    const poor = await keyOf(2 * hold);
+    const revoked = await keyOf(1_000_000);
+    expect((await send(revoked.key, 'chat')).status).toBe(200);
+    await until('the revoked key’s first request is settled', async () => {
+      const { rows } = await h.t.db.query(
+        `SELECT count(*)::int AS active FROM streaming_sessions WHERE opened_by_api_key_id = $1 AND status = 'active'`,
+        [revoked.keyId],
+      );
+      return rows[0].active === 0;
+    });
+    const revokedBefore = await h.f.available(revoked.user.id);
+    await h.t.db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [revoked.keyId]);
+
+    // Answers held back upstream, so no settlement gives credits back while the burst's holds are decided.
+    h.standIn.delayMs = 3000;
+    const upstream = h.standIn.requests.length;
+    const burst = [
+      ...rich.map((r) => ({ kind: 'rich', key: r.key, id: `gw-many-${randomUUID()}` })),
+      ...[1, 2, 3, 4].flatMap(() => [
+        { kind: 'limited', key: limitedKey.key, id: `gw-many-limited-${randomUUID()}` },
+        { kind: 'poor', key: poor.key, id: `gw-many-poor-${randomUUID()}` },
+        { kind: 'revoked', key: revoked.key, id: `gw-many-revoked-${randomUUID()}` },
+      ]),
+    ];
+    const answered: { kind: string; status: number }[] = [];
+    const { result: sending, sent } = await recordSent(async () => {
+      const all = burst.map(({ kind, key, id }) =>
+        send(key, 'chat', id).then(async (res) => {
+          const answer = { kind, id, status: res.status, text: await res.text() };
+          answered.push(answer);
+          return answer;
+        }),
+      );
+      // The refusals come back at once: 2 of the limited key's, 2 of the poor account's, 4 revoked.
+      await until('the refused requests are answered', async () => answered.length >= 8);
+      return all;
+    });
+    // Keys of many callers shared hold statements: fewer statements than keys, at least one of many.
+    const holds = holdStatements(sent);
+    expect(holds.together).toBeGreaterThan(0);
+    expect(holds.together + holds.alone).toBeLessThan(rich.length + 3);
+    // Requests refused now, alone, with every credit of the key's limit and of the poor account held.
+    const loneLimited = await send(limitedKey.key, 'chat');
+    const lonePoor = await send(poor.key, 'chat');
+    expect([loneLimited.status, lonePoor.status]).toEqual([402, 402]);
+    const [limitedText, poorText] = [await loneLimited.text(), await lonePoor.text()];
+    expect(JSON.parse(poorText)).toMatchObject({ error: { code: 'INSUFFICIENT_CREDITS' } });
+    expect(limitedText).not.toBe(poorText);
+
+    const answers = await Promise.all(sending);
+    const of = (kind: string) => answers.filter((a) => a.kind === kind);
+    expect(of('revoked').map((a) => [a.status, JSON.parse(a.text).error.code])).toEqual(
+      Array(4).fill([401, 'UNAUTHORIZED']),
+    );
+    for (const [kind, text] of [
+      ['limited', limitedText],
+      ['poor', poorText],
+    ]) {
+      expect(of(kind).filter((a) => a.status === 200)).toHaveLength(2);
+      expect(
+        of(kind)
+          .filter((a) => a.status !== 200)
+          .map((a) => [a.status, a.text]),
+      ).toEqual(Array(2).fill([402, text]));
+    }
+    expect(h.standIn.requests.length - upstream).toBe(rich.length + 4);
+    expect(await h.f.available(revoked.user.id)).toBe(revokedBefore);
+
+    // Every admitted request held and was charged as alone, through its own key, settled once.
+    const keyIds = new Map([
+      ...rich.map((r) => [r.key, r.keyId]),
+      [limitedKey.key, limitedKey.id],
+      [poor.key, poor.keyId],
+    ]);
+    for (const { kind, key, id } of burst) {
+      const answer = answers.find((a) => a.id === id)!;
+      if (answer.status !== 200) continue;
+      expect(answer.text).toBe(aloneText);
+      expect(await moneyOf(id)).toEqual(aloneMoney);
+      const { rows } = await h.t.db.query(
+        `SELECT ch.api_key_id FROM credit_holds ch JOIN usage_records r ON r.metadata->>'sessionId' = ch.session_id
+          WHERE r.metadata->'gateway'->>'requestId' = $1`,
+        [id],
+      );
+      expect(rows, kind).toEqual([{ api_key_id: keyIds.get(key) }]);
+    }
   });
 
   it('refuses every request of a burst whose key was revoked after it was read, holding nothing', async () => {

@@ -209,8 +209,8 @@ describe('composed statements and their snapshots (queries/*/*.sql)', () => {
           ),
       ),
     );
-    // The gateway's holds of one key that arrive together: the statement of many, with the key
-    // check read once for all of them (src/streaming-sessions/coalesced-holds.ts).
+    // The gateway's holds that arrive together, of one key or many: the statement of many, each hold
+    // checking its own key and going through it (src/streaming-sessions/coalesced-holds.ts).
     const stillValid = t.app.get(ApiKeysRepository).stillAuthenticates(gatewayKey.id, null);
     await composed(
       'queries/streaming-sessions/initialize-together-if-key.sql',

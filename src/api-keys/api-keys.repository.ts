@@ -8,7 +8,7 @@ import type { NamedKeys } from '../accounts/payer.service.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { ADMIN_ONLY_SCOPES, type AuthUser, knownScopes, type Scope } from '../auth/roles.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { queryPrepared, type SqlPart } from '../database/statement-parts.js';
+import { type Condition, queryPrepared } from '../database/statement-parts.js';
 import type { InvalidKeyReason } from './dto/api-key.dto.js';
 import { ApiKey } from './entities/api-key.entity.js';
 
@@ -219,14 +219,23 @@ export class ApiKeysRepository implements NamedKeys {
    * still a member, its creator still an admin for a service key. A statement that runs on a key
    * read earlier checks it so: a revocation or an expiry committed before that statement refuses it.
    */
-  stillAuthenticates(id: string, models: string[] | null): SqlPart {
-    return {
-      sql: `EXISTS (SELECT 1 FROM api_keys k JOIN user_accounts u ON u.user_id = k.user_id
-               WHERE k.id = $1::uuid AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+  stillAuthenticates(id: string, models: string[] | null): Condition {
+    const when = (key: string, scopes: string, keyModels: string) =>
+      `EXISTS (SELECT 1 FROM api_keys k JOIN user_accounts u ON u.user_id = k.user_id
+               WHERE k.id = ${key} AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
                  AND NOT ${NOT_MEMBER_SQL}
-                 AND NOT (k.permissions && $2::text[] AND u.role IS DISTINCT FROM 'admin')
-                 AND k.models IS NOT DISTINCT FROM $3::text[])`,
+                 AND NOT (k.permissions && ${scopes} AND u.role IS DISTINCT FROM 'admin')
+                 AND k.models IS NOT DISTINCT FROM ${keyModels})`;
+    return {
+      sql: when('$1::uuid', '$2::text[]', '$3::text[]'),
       params: [id, ADMIN_ONLY_SCOPES, models],
+      // Each item its own key and models list: keys of many callers checked in one statement.
+      each: {
+        sql: when('i.key_id', '$1::text[]', 'i.key_models'),
+        params: [ADMIN_ONLY_SCOPES],
+        columns: 'key_id uuid, key_models text[]',
+        fields: { key_id: id, key_models: models },
+      },
     };
   }
 

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/roles.js';
 import { BoundedMap } from '../common/bounded-map.js';
 import { CLOCK, type Clock } from '../common/clock.js';
-import type { SqlPart } from '../database/statement-parts.js';
+import type { Condition } from '../database/statement-parts.js';
 import { hashApiKey } from './api-key-secret.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
@@ -16,7 +16,7 @@ const MEMORY_LIMIT = 10_000;
 export interface RecentCaller {
   caller: AuthUser;
   /** True while the key still authenticates as read (ApiKeysRepository.stillAuthenticates). */
-  stillValid: SqlPart;
+  stillValid: Condition;
 }
 
 /**

@@ -16,6 +16,25 @@ export interface SqlPart {
   params: unknown[];
 }
 
+/**
+ * A condition a statement of many items checks for each item (CoalescedHolds): the same text for every
+ * item, over its own values (`fields`, read as the columns `columns` of the item's input row `i`) and
+ * parameters shared by all (`params`, `$1…`), so items whose values differ still share a statement.
+ */
+export interface ItemCondition {
+  sql: string;
+  params: unknown[];
+  /** Column definitions of `i` (`key_id uuid, key_models text[]`). */
+  columns: string;
+  /** The item's own values, by column. */
+  fields: Record<string, unknown>;
+}
+
+/** A condition over its own parameters, and the same condition for a statement of many items. */
+export interface Condition extends SqlPart {
+  each: ItemCondition;
+}
+
 /** A part that becomes a CTE: `name AS [MATERIALIZED] (sql)`. */
 export interface NamedPart extends SqlPart {
   name: string;

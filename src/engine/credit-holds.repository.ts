@@ -121,39 +121,58 @@ function holdParams(accountId: string | null, hold: HoldSpec): unknown[] {
 /** One hold of a statement of holds that arrive together: its account, and its own fields for the caller's INSERT. */
 export interface HoldTogether {
   accountId: string | null;
-  hold: Omit<HoldSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>;
+  hold: Omit<HoldSpec, 'rateDefault' | 'thresholds'>;
   fields: Record<string, unknown>;
 }
+
+/**
+ * The key a statement of holds goes through: one for all of them (null: none), or `'each'`, each
+ * hold its own (`hold.apiKeyId`).
+ */
+export type HoldsKey = { apiKeyId: string | null } | 'each';
 
 /** A hold's fields in the input of a statement of holds (the columns `holdAndInsertManyText` reads). */
 const HOLD_INPUT_COLUMNS = `ord int, account_id bigint, amount int, session_id varchar, created_by varchar, member varchar,
   scopes jsonb`;
 
-/** The statement of holds' own parameters: the key, the two defaults and the input ($1 to $4). */
-const HOLDS_PARAMS = 4;
+/**
+ * The holds' arrays for credits_hold(), from the rows `a` of one call, each in the rows' order, or in
+ * `order` (` ORDER BY a.ord`).
+ */
+const holdArrays = (order = '') =>
+  `array_agg(a.ord${order}) AS ords, array_agg(a.account_id${order}) AS accounts, array_agg(a.amount${order}) AS amounts,
+                                array_agg(a.session_id${order}) AS sessions, array_agg(a.created_by${order}) AS writers,
+                                CASE WHEN bool_or(a.member IS NOT NULL) THEN array_agg(a.member${order}) END AS members,
+                                CASE WHEN bool_or(a.scopes IS NOT NULL) THEN array_agg(a.scopes${order}) END AS scopes`;
 
 /**
  * The statement of holds that arrive together: the items whose `unless` holds are skipped, the rest
- * held by ONE credits_hold() call in their order ($1 the key, $2 and $3 the defaults, $4 the input,
- * then `unless`'s own), then the caller's INSERT for the holds that happened; one row per item,
- * `out_ord` its position.
+ * held by credits_hold(), then the caller's INSERT for the holds that happened; one row per item,
+ * `out_ord` its position. Through one key: ONE credits_hold() call in their order ($1 the key, $2
+ * and $3 the defaults, $4 the input, then `unless`'s own). Each through its own key (`'each'`): one
+ * call for the holds of each account and key, the calls in account id order, so the statement locks
+ * its accounts in the order every take does ($1 and $2 the defaults, $3 the input).
  */
-function holdAndInsertManyText(then: InsertAfterHolds): string {
-  // The holds' arrays from `asked` in input order (one sort, so every array is in that order), each
-  // hold's item by its position (`ords`); the answer rows in any order, each naming its item
-  // (`out_ord`). Each item's rows are found by nested loops over the CTEs (`OFFSET 0` keeps each
-  // lookup a subquery): a hash join's start-up cost a lone initialize more than the lookups.
-  return `WITH input AS MATERIALIZED (SELECT i.* FROM jsonb_to_recordset($4::jsonb) AS i(${HOLD_INPUT_COLUMNS}, ${then.columns})),
-               asked AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT (${shiftParams(then.unless, HOLDS_PARAMS)})),
+function holdAndInsertManyText(then: InsertAfterHolds, key: HoldsKey): string {
+  const each = key === 'each';
+  const [rate, thresholds, input] = each ? ['$1', '$2', '$3'] : ['$2', '$3', '$4'];
+  // The holds' arrays from `asked` in input order, each hold's item by its position (`ords`); the
+  // answer rows in any order, each naming its item (`out_ord`). Each item's rows are found by nested
+  // loops over the CTEs (`OFFSET 0` keeps each lookup a subquery): a hash join's start-up cost a lone
+  // initialize more than the lookups.
+  const calls = each
+    ? `SELECT a.api_key_id, ${holdArrays(' ORDER BY a.ord')}
+                           FROM asked a GROUP BY a.account_id, a.api_key_id ORDER BY a.account_id, a.api_key_id`
+    : `SELECT ${holdArrays()}
+                           FROM (SELECT * FROM asked ORDER BY asked.ord) a HAVING count(*) > 0`;
+  const columns = `${HOLD_INPUT_COLUMNS}${each ? ', api_key_id uuid' : ''}, ${then.columns}`;
+  return `WITH input AS MATERIALIZED (SELECT i.* FROM jsonb_to_recordset(${input}::jsonb) AS i(${columns})),
+               asked AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT (${shiftParams(then.unless, each ? 3 : 4)})),
                held AS MATERIALIZED (
                  SELECT x.ords[h.out_ord] AS ord, x.accounts[h.out_ord] AS account_id, h.out_status, h.out_available,
                         h.out_headroom, h.out_collected, h.out_debt, h.out_balance_after, h.out_parts, h.out_retry_after
-                   FROM (SELECT array_agg(a.ord) AS ords, array_agg(a.account_id) AS accounts, array_agg(a.amount) AS amounts,
-                                array_agg(a.session_id) AS sessions, array_agg(a.created_by) AS writers,
-                                CASE WHEN bool_or(a.member IS NOT NULL) THEN array_agg(a.member) END AS members,
-                                CASE WHEN bool_or(a.scopes IS NOT NULL) THEN array_agg(a.scopes) END AS scopes
-                           FROM (SELECT * FROM asked ORDER BY asked.ord) a HAVING count(*) > 0) x
-                  CROSS JOIN LATERAL credits_hold(x.accounts, x.amounts, x.sessions, x.writers, $1::uuid, $2::int, $3::int[],
+                   FROM (${calls}) x
+                  CROSS JOIN LATERAL credits_hold(x.accounts, x.amounts, x.sessions, x.writers, ${each ? 'x.api_key_id' : '$1::uuid'}, ${rate}::int, ${thresholds}::int[],
                                                   x.members, x.scopes) h),
                inserted AS (${then.insert}
                               FROM held CROSS JOIN LATERAL (SELECT * FROM input i WHERE i.ord = held.ord OFFSET 0) i
@@ -233,22 +252,24 @@ export class CreditHoldsRepository {
 
   /**
    * Holds and INSERTs of many items in ONE statement (see holdAndInsertManyText), as a named (prepared)
-   * statement of one text per `then.name`: each item answers as holdAndInsert would alone ('taken'
-   * when its `unless` held, or when one item alone met a unique key a concurrent statement took), in
-   * order. A statement of several that failed as a whole (a unique key taken, by a concurrent
-   * statement or by two items of its own) throws: nothing was written, and the caller sends its
-   * items again one at a time. Every hold goes through the key `take.apiKeyId`.
+   * statement of one text per `then.name` and key: each item answers as holdAndInsert would alone
+   * ('taken' when its `unless` held, or when one item alone met a unique key a concurrent statement
+   * took), in order. A statement of several that failed as a whole (a unique key taken, by a
+   * concurrent statement or by two items of its own) throws: nothing was written, and the caller sends
+   * its items again one at a time. Every hold goes through `take.key`: one key, or each its own.
    */
   async holdAndInsertMany<R>(
     manager: EntityManager,
-    take: Pick<TakeSpec, 'apiKeyId' | 'rateDefault' | 'thresholds'>,
+    take: Pick<TakeSpec, 'rateDefault' | 'thresholds'> & { key: HoldsKey },
     items: HoldTogether[],
     then: InsertAfterHolds,
   ): Promise<HeldRow<R>[]> {
-    let text = this.statements.get(then.name);
+    const each = take.key === 'each';
+    const textKey = `${each ? 'each:' : ''}${then.name}`;
+    let text = this.statements.get(textKey);
     if (!text) {
-      text = holdAndInsertManyText(then);
-      this.statements.set(then.name, text);
+      text = holdAndInsertManyText(then, take.key);
+      this.statements.set(textKey, text);
     }
     const input = items.map((item, k) => ({
       ...item.fields,
@@ -259,12 +280,14 @@ export class CreditHoldsRepository {
       created_by: item.hold.refs.createdBy,
       member: item.hold.member,
       scopes: namesScopes(item.hold.scopes) ? item.hold.scopes : null,
+      ...(each ? { api_key_id: item.hold.apiKeyId ?? null } : {}),
     }));
+    const own = [take.rateDefault, take.thresholds, JSON.stringify(input)];
     let rows: Record<string, unknown>[];
     try {
       rows = await queryPrepared<Record<string, unknown>>(manager, then.name, {
         sql: text,
-        params: [take.apiKeyId ?? null, take.rateDefault, take.thresholds, JSON.stringify(input), ...then.params],
+        params: [...(take.key === 'each' ? own : [take.key.apiKeyId, ...own]), ...then.params],
       });
     } catch (error) {
       // One item alone answers as holdAndInsert does: its key taken by a concurrent statement.

@@ -23,6 +23,7 @@ import { CreditCapsService } from './credit-caps.service.js';
 import {
   CreditHoldsRepository,
   type HoldRequest,
+  type HoldsKey,
   type InsertAfterHold,
   type InsertAfterHolds,
   type SettleStatement,
@@ -176,18 +177,19 @@ export class CreditsService {
 
   /**
    * Holds for streaming sessions that arrive together, each with its INSERT (`fields`: its own
-   * fields for `then`), in ONE statement (CreditHoldsRepository.holdAndInsertMany): one take through the
-   * key `apiKeyId`, each hold decided in its order and answered as holdAndInsert answers it alone. A
-   * statement that failed as a whole throws (nothing written): the caller sends the holds again alone.
+   * fields for `then`), in ONE statement (CreditHoldsRepository.holdAndInsertMany): through the key
+   * `key.apiKeyId` (one take), or `'each'` through its own (`refs.apiKeyId`; one take an account and
+   * key), each hold decided in its order and answered as holdAndInsert answers it alone. A statement
+   * that failed as a whole throws (nothing written): the caller sends the holds again alone.
    */
   async holdAndInsertMany<R>(
     manager: EntityManager,
-    apiKeyId: string | null,
+    key: HoldsKey,
     items: { hold: HoldRequest; fields: Record<string, unknown> }[],
     then: InsertAfterHolds,
   ): Promise<Held<R>[]> {
     const specs = items.map(({ hold, fields }) => ({ accountId: hold.accountId, hold: holdOf(hold), fields }));
-    const results = await this.holds.holdAndInsertMany<R>(manager, { apiKeyId, ...this.moves.controls() }, specs, then);
+    const results = await this.holds.holdAndInsertMany<R>(manager, { key, ...this.moves.controls() }, specs, then);
     return results.map((result, k) => heldAnswer(result, (row) => this.moves.taken(row, items[k].hold.amount, 'hold')));
   }
 
@@ -381,7 +383,7 @@ export class CreditsService {
 
 // The types of the door's statements, so that a caller imports the door alone.
 export type { CorrectedItem, CorrectStatement } from './corrections/credit-corrections.repository.js';
-export type { HoldRequest, InsertAfterHold, InsertAfterHolds } from './credit-holds.repository.js';
+export type { HoldRequest, HoldsKey, InsertAfterHold, InsertAfterHolds } from './credit-holds.repository.js';
 export type { InsertAfterTake } from './credits.repository.js';
 export type { BatchOutcome } from './credits-batch.js';
 export type { BatchTakeStatement, GivenCharges } from './credits-batch.repository.js';

@@ -15,7 +15,7 @@ import { type BudgetScopes, parseScopesHeader } from '../common/validation/budge
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { GatewayUpstream } from '../config/gateway-config.js';
-import type { SqlPart } from '../database/statement-parts.js';
+import type { Condition } from '../database/statement-parts.js';
 import { CatalogService } from '../pricing/catalog/catalog.service.js';
 import { AUTO_TIER } from '../pricing/dimensions.js';
 import { type PricingRuleView, PricingService } from '../pricing/pricing.service.js';
@@ -211,7 +211,7 @@ export class GatewayService implements OnModuleInit {
       const rule = await this.ruleOf(model, route);
       if (upstream === undefined || rule === undefined) throw modelNotFound(model, route, upstream, rule);
       const bounds = admissionBounds(body, route, rule, this.config.gateway);
-      const admit = (who: AuthUser, onlyIf: SqlPart) =>
+      const admit = (who: AuthUser, onlyIf: Condition) =>
         this.admit(who, route, upstream, rule, body, bounds, requestId, at, onlyIf, scopes);
       try {
         request = await admit(caller, stillValid);
@@ -267,7 +267,7 @@ export class GatewayService implements OnModuleInit {
     bounds: Bounds,
     requestId: string,
     since: number,
-    keyStillValid: SqlPart,
+    keyStillValid: Condition,
     scopes?: BudgetScopes,
   ): Promise<GatewayRequest> {
     const model = rule.modelId;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { Coalescer } from '../database/coalescer.js';
 import { statementRolledBack } from '../database/statement-errors.js';
-import type { SqlPart } from '../database/statement-parts.js';
+import type { Condition } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import type { HoldRequest } from '../engine/credits.service.js';
 import { CreditsService } from '../engine/credits.service.js';
@@ -21,7 +21,7 @@ interface Pending {
   hold: HoldRequest;
   session: NewSession;
   /** A condition of another module the statement checks (the gateway's key still as read); none: none. */
-  onlyIf?: SqlPart;
+  onlyIf?: Condition;
 }
 
 /**
@@ -32,23 +32,24 @@ const MAX_BATCH = 64;
 const MAX_IN_FLIGHT = 1;
 /**
  * The lane of a hold: the key it counts against (none: users' and members' own tokens), whoever's
- * session it is, and its condition, text and parameters: the holds of a lane meet the same one, so
- * their statement reads it once for all.
+ * session it is; with a condition (the gateway's key check), the condition's text and shared
+ * parameters, whatever the key: each hold meets it on its own values and goes through its own key, so
+ * the requests of many keys share a statement as one key's do.
  */
 const laneOf = ({ hold, onlyIf }: Pending): string =>
-  onlyIf ? JSON.stringify([hold.refs.apiKeyId, onlyIf.sql, onlyIf.params]) : (hold.refs.apiKeyId ?? '');
+  onlyIf ? JSON.stringify(['if', onlyIf.each.sql, onlyIf.each.params]) : (hold.refs.apiKeyId ?? '');
 
 /**
  * POST /api/streaming-sessions/initialize outside a request's transaction, and the gateway's
  * (docs/money.md "Initializations that arrive together"): the initializations through one key (none:
- * own tokens) with one condition (none, or the gateway's key check), whoever opens them, that arrive
- * together are held by ONE statement, each in its order of arrival, exactly as one alone: a session
- * id already used holds nothing, a condition that is false holds none of them, the rest are one
- * credits_hold() call (one take: every account locked once, in account id order), and the session
- * rows of the holds that happened are one INSERT. Each is answered its own row, refusal or taken id;
- * a statement the server refused as a whole (a unique key taken, by a concurrent statement or by two
- * of its own items) is sent again one initialization at a time (src/database/coalescer.ts), which
- * gives each the answer it gets alone.
+ * own tokens), or with the gateway's key check through any, whoever opens them, that arrive together
+ * are held by ONE statement, each in its order of arrival, exactly as one alone: a session id already
+ * used holds nothing, nor does a hold whose condition is false, the rest are one credits_hold() call
+ * (one take: every account locked once, in account id order), a call an account and key with the
+ * condition (the calls in account id order), and the session rows of the holds that happened are one
+ * INSERT. Each is answered its own row, refusal or taken id; a statement the server refused as a whole
+ * (a unique key taken, by a concurrent statement or by two of its own items) is sent again one
+ * initialization at a time (src/database/coalescer.ts), which gives each the answer it gets alone.
  */
 @Injectable()
 export class CoalescedHolds {
@@ -70,7 +71,7 @@ export class CoalescedHolds {
    * the statement (so nothing it does depends on the request's async context); else as the
    * statement of one, in that transaction.
    */
-  async hold(hold: HoldRequest, session: NewSession, onlyIf?: SqlPart): Promise<HeldSession> {
+  async hold(hold: HoldRequest, session: NewSession, onlyIf?: Condition): Promise<HeldSession> {
     if (this.tx.inTransaction)
       return this.credits.holdAndInsert(this.tx.statementManager, hold, this.sessions.insertAfterHold(session, onlyIf));
     holdOf(hold); // what a hold alone is refused before its statement, refused alone
@@ -96,11 +97,18 @@ export class CoalescedHolds {
         ),
       ];
     }
+    if (onlyIf)
+      return this.credits.holdAndInsertMany<SessionRow>(
+        this.tx.statementManager,
+        'each',
+        items.map((p) => ({ hold: p.hold, fields: { ...sessionFields(p.session), ...p.onlyIf!.each.fields } })),
+        this.sessions.insertAfterHolds(onlyIf.each),
+      );
     return this.credits.holdAndInsertMany<SessionRow>(
       this.tx.statementManager,
-      items[0].hold.refs.apiKeyId ?? null,
+      { apiKeyId: items[0].hold.refs.apiKeyId ?? null },
       items.map((p) => ({ hold: p.hold, fields: sessionFields(p.session) })),
-      this.sessions.insertAfterHolds(onlyIf),
+      this.sessions.insertAfterHolds(),
     );
   }
 }

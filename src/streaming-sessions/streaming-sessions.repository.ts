@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { billedUser, payingOrgOf } from '../accounts/account-ref.js';
 import type { ResolvedAccount } from '../auth/account-access.js';
 import { cursorTimestampSql } from '../common/http/pagination.js';
-import { shiftParams, type SqlPart } from '../database/statement-parts.js';
+import { type ItemCondition, shiftParams, type SqlPart } from '../database/statement-parts.js';
 import type { InsertAfterHold, InsertAfterHolds } from '../engine/credits.service.js';
 import type { Units } from '../pricing/dimensions.js';
 import type { TokenKinds } from '../pricing/pricing-math.js';
@@ -27,7 +27,10 @@ import type { SessionRecordExtras } from './settlement-plan.js';
  * one text, prepared once per connection.
  */
 export const HOLDS_STATEMENT = 'streaming_sessions_held_together';
-/** The same, with a condition of another module that every hold of the statement meets (`onlyIf`). */
+/**
+ * The same with a condition of another module that each hold meets on its own values (`onlyIf.each`),
+ * each through its own key.
+ */
 export const HOLDS_IF_STATEMENT = 'streaming_sessions_held_together_if';
 
 /** streaming_sessions rows as the module's SQL selects them, and their mapper. */
@@ -233,19 +236,19 @@ export class StreamingSessionsRepository {
   /**
    * The sessions' INSERT for CreditsService.holdAndInsertMany (initializations that arrive together, each
    * item's fields `sessionFields()`): each inserted only when its hold happened, with the account it
-   * held on; nothing is held for an id already used, nor for any of them when `onlyIf` (a condition
-   * of another module over its own parameters, the same for every item) is false.
+   * held on; nothing is held for an id already used, nor for an item whose `each` (a condition of
+   * another module over the item's own values, in its fields, and parameters shared by all) is false.
    */
-  insertAfterHolds(onlyIf?: SqlPart): InsertAfterHolds {
+  insertAfterHolds(each?: ItemCondition): InsertAfterHolds {
     // A scalar subquery, one key lookup an item at every table size: as `EXISTS`, the statement's generic
     // plan made it an anti join hashing a scan of every session at every call while the table was small
     // enough for that to look cheaper than 100 index probes (tens of thousands of sessions).
     const taken = `(SELECT true FROM streaming_sessions s WHERE s.session_id = i.session_id AND s.user_id = i.user_id) IS NOT NULL`;
     return {
-      name: onlyIf ? HOLDS_IF_STATEMENT : HOLDS_STATEMENT,
-      columns: SESSION_INPUT_COLUMNS,
-      unless: onlyIf ? `${taken} OR NOT (${onlyIf.sql})` : taken,
-      params: onlyIf?.params ?? [],
+      name: each ? HOLDS_IF_STATEMENT : HOLDS_STATEMENT,
+      columns: each ? `${SESSION_INPUT_COLUMNS}, ${each.columns}` : SESSION_INPUT_COLUMNS,
+      unless: each ? `${taken} OR NOT (${each.sql})` : taken,
+      params: each?.params ?? [],
       insert: `INSERT INTO streaming_sessions (${NEW_SESSION_COLUMNS}) SELECT ${SESSION_INPUT_VALUES}`,
       returning: SESSION_COLUMNS,
       match: `inserted.session_id = i.session_id AND inserted.user_id = i.user_id`,

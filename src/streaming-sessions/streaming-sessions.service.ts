@@ -13,7 +13,7 @@ import { DomainError, NotFoundError } from '../common/errors/domain-error.js';
 import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { SqlPart } from '../database/statement-parts.js';
+import type { Condition, SqlPart } from '../database/statement-parts.js';
 import { Transactions } from '../database/transactions.js';
 import { CreditsService } from '../engine/credits.service.js';
 import { NO_DIMENSIONS, unknownServiceTier, unpricedUnit } from '../pricing/dimensions.js';
@@ -110,7 +110,7 @@ export class StreamingSessionsService {
     ttlSeconds?: number,
     expiryExtras: RecordExtras | null = null,
     /** A condition the hold's statement checks (ApiKeysRepository.stillAuthenticates): false, nothing opens. */
-    onlyIf?: SqlPart,
+    onlyIf?: Condition,
   ): Promise<SessionResponseDto> {
     const payer = await this.payers.payer(caller, dto, dto.orgId);
     const tokens = meteredCounts(dto.estimatedTokens, dto, 'estimatedTokens');
@@ -150,10 +150,10 @@ export class StreamingSessionsService {
     // checks it first, and a concurrent duplicate's unique violation rolls the whole statement back.
     // The row's foreign key takes KEY SHARE on the account row, which the movements' NO KEY UPDATE
     // locks never block, so the order of the two cannot deadlock. Shared with the initializations
-    // that arrive with it through the same key and `onlyIf` (CoalescedHolds), else the request's
-    // transaction's. A zero estimate holds too: the hold row ties the session to the key it counts
-    // against, and a used-up key budget or window refuses it (docs/trust-model.md: spend controls
-    // count all a session spends).
+    // that arrive with it (CoalescedHolds: through the same key, or with `onlyIf` through any), else
+    // the request's transaction's. A zero estimate holds too: the hold row ties the session to the key
+    // it counts against, and a used-up key budget or window refuses it (docs/trust-model.md: spend
+    // controls count all a session spends).
     const held = await this.together.hold(
       {
         // An organisation's session holds on the org (the member's limit counts the hold) and settles there.
