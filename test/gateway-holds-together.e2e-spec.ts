@@ -278,8 +278,8 @@ describe('gateway: one account’s requests together', () => {
     expect(await h.f.available(revoked.user.id)).toBe(revokedBefore);
 
     // Every admitted request held and was charged as alone, through its own key, settled once.
-    const keyIds = new Map([
-      ...rich.map((r) => [r.key, r.keyId]),
+    const keyIds = new Map<string, string>([
+      ...rich.map((r): [string, string] => [r.key, r.keyId]),
       [limitedKey.key, limitedKey.id],
       [poor.key, poor.keyId],
     ]);
