@@ -1,6 +1,6 @@
 // The provider stand-in's model, key and non-streamed answer, shared by the gateway benches
 // (bench/gateway.mjs, bench/gateway-together.mjs, bench/stages.mjs): each measures the gateway against
-// the same upstream, and the last two set it up and check its money the same way.
+// the same upstream, set up the same way; the last two check its money the same way.
 import http from 'node:http';
 
 export const MODEL = 'bench-gateway-model';

@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 
 import pg from 'pg';
 
-import { answer, MODEL, PROVIDER_KEY, usage } from './gateway-answer.mjs';
+import { answer, gatewayEnvironment, gatewayKeys, MODEL, PROVIDER_KEY, usage } from './gateway-answer.mjs';
 import { accessToken, freshDatabase, log, METRICS_TOKEN, seedUsers, startServer, startService } from './lib.mjs';
 import { withCpu, withDatabaseCpu } from './measure.mjs';
 
@@ -101,31 +101,13 @@ try {
   await owner.connect();
   await owner.query(`ALTER DATABASE ${database.name} SET track_functions = 'all'`);
   await owner.end();
-  service = await startService(database.url, {
-    // As the other benches run it: NODE_ENV=production refuses an upstream on a private address.
-    NODE_ENV: 'test',
-    GATEWAY_UPSTREAMS: JSON.stringify([
-      { name: 'bench', format: 'openai', baseUrl: upstream, apiKeyEnv: 'BENCH_PROVIDER_KEY', models: [MODEL] },
-    ]),
-    BENCH_PROVIDER_KEY: PROVIDER_KEY,
-    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-  });
+  // As the other benches run it: NODE_ENV=production refuses an upstream on a private address.
+  service = await startService(database.url, { NODE_ENV: 'test', ...gatewayEnvironment(upstream) });
   db = new pg.Pool({ connectionString: database.url, max: 2 });
   await seedUsers(db, 1, 1_000_000_000);
-  const admin = `Bearer ${accessToken('bench-admin', 'admin')}`;
-  const rule = await fetch(`${service.base}/api/pricing`, {
-    method: 'POST',
-    headers: { authorization: admin, 'content-type': 'application/json' },
-    body: JSON.stringify({ modelId: MODEL, pricePer1kTokens: '1', outputPricePer1kTokens: '2' }),
-  });
-  if (rule.status !== 201) throw new Error(`pricing rule: ${rule.status} ${await rule.text()}`);
-  const created = await fetch(`${service.base}/api/api-keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${accessToken('bench-1')}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench gateway', permissions: ['gateway'] }),
-  });
-  if (created.status !== 201) throw new Error(`api key: ${created.status} ${await created.text()}`);
-  const { key } = await created.json();
+  const [key] = await gatewayKeys(service.base, `Bearer ${accessToken('bench-admin', 'admin')}`, [
+    `Bearer ${accessToken('bench-1')}`,
+  ]);
 
   const request = (base, headers, stream, content = 'Say hello') =>
     fetch(`${base}/chat/completions`, {
