@@ -44,10 +44,9 @@ const laneOf = ({ hold, onlyIf }: Pending): string =>
  * (docs/money.md "Initializations that arrive together"): the initializations through one key (none:
  * own tokens), or with the gateway's key check through any, whoever opens them, that arrive together
  * are held by ONE statement, each in its order of arrival, exactly as one alone: a session id already
- * used holds nothing, nor does a hold whose condition is false, the rest are one credits_hold() call
- * (one take: every account locked once, in account id order), a call an account and key with the
- * condition (the calls in account id order), and the session rows of the holds that happened are one
- * INSERT. Each is answered its own row, refusal or taken id; a statement the server refused as a whole
+ * used holds nothing, nor does a hold whose condition is false, the rest are held by the credits
+ * engine's door (CreditsService.holdAndInsertMany: through one key, or each through its own), and the
+ * session rows of the holds that happened are one INSERT. Each is answered its own row, refusal or taken id; a statement the server refused as a whole
  * (a unique key taken, by a concurrent statement or by two of its own items) is sent again one
  * initialization at a time (src/database/coalescer.ts), which gives each the answer it gets alone.
  */
