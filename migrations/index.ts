@@ -231,6 +231,7 @@ import { OneAccountLockByKey1732008211000 } from './1732008211000-one-account-lo
 import { OneAccountLockThroughTheSet1732008212000 } from './1732008212000-one-account-lock-through-the-set.js';
 import { LoneTakeOneLine1732008213000 } from './1732008213000-lone-take-one-line.js';
 import { KeyTablesUpkeep1732008214000 } from './1732008214000-key-tables-upkeep.js';
+import { TakeWriteOneCall1732008215000 } from './1732008215000-take-write-one-call.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -467,4 +468,5 @@ export const MIGRATIONS = [
   OneAccountLockThroughTheSet1732008212000,
   LoneTakeOneLine1732008213000,
   KeyTablesUpkeep1732008214000,
+  TakeWriteOneCall1732008215000,
 ];

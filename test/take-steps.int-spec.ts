@@ -429,8 +429,10 @@ describe('the take, step by step', () => {
     });
   });
 
-  it('credit_take_write: the lines by the one writer, grouped by session in the order they happened', async () => {
+  it('credit_take_write: the lines by one call of the one writer, grouped by session in the order they happened', async () => {
     await rolledBack(async () => {
+      // the transaction's own function calls counted (pg_stat_xact_user_functions)
+      await q(`SET LOCAL track_functions = 'all'`);
       const a = await userAccount('a');
       const first = await lot(a, 3, 1);
       const second = await lot(a, 5, 2);
@@ -462,6 +464,11 @@ describe('the take, step by step', () => {
       expect(lots).toEqual([{ r: 0 }, { r: 1 }]);
       const [{ debt }] = await q(`SELECT debt FROM credit_accounts WHERE account_id = $1`, [a]);
       expect(debt).toBe(1);
+      // two sessions' lines, one call: each allocation updated once, not once a session
+      const [{ calls }] = await q(
+        `SELECT calls::int FROM pg_stat_xact_user_functions WHERE funcname = 'credit_ledger_write'`,
+      );
+      expect(calls).toBe(1);
     });
   });
 
