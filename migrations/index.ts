@@ -232,6 +232,7 @@ import { OneAccountLockThroughTheSet1732008212000 } from './1732008212000-one-ac
 import { LoneTakeOneLine1732008213000 } from './1732008213000-lone-take-one-line.js';
 import { KeyTablesUpkeep1732008214000 } from './1732008214000-key-tables-upkeep.js';
 import { TakeWriteOneCall1732008215000 } from './1732008215000-take-write-one-call.js';
+import { LoneHoldOneLine1732008216000 } from './1732008216000-lone-hold-one-line.js';
 
 /** Every migration, in order. Listed explicitly so the app, the CLI and the tests run the same set. */
 export const MIGRATIONS = [
@@ -469,4 +470,5 @@ export const MIGRATIONS = [
   LoneTakeOneLine1732008213000,
   KeyTablesUpkeep1732008214000,
   TakeWriteOneCall1732008215000,
+  LoneHoldOneLine1732008216000,
 ];

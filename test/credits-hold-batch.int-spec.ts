@@ -133,6 +133,55 @@ describe('credits_hold() over a batch', () => {
     ]);
   });
 
+  it("a lone user's hold is taken as one line, answered and written as the general steps do", async () => {
+    const FULL = `SELECT out_status, out_available::int, out_headroom::int, out_collected::int, out_debt::int, out_balance_after::int,
+                         out_parts, out_retry_after
+                    FROM credits_hold($1::bigint[], $2::int[], $3::varchar[], $4::varchar[], NULL, NULL, '{}') ORDER BY out_ord`;
+    const session = `lone-${tag}`;
+    const lines = async (c: pg.PoolClient) =>
+      (
+        await c.query(
+          `SELECT allocation_id, kind, amount, balance_after::int, session_id, member_id, api_key_id, created_by FROM credit_ledger
+            WHERE session_id = $1 ORDER BY id`,
+          [session],
+        )
+      ).rows;
+    const c = await db.connect();
+    try {
+      // alone: credit_take_one() takes it, the decisions and the FIFO never called
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL track_functions = 'all'`);
+      const [alone] = (await c.query(FULL, [[ids[bob]], [5], [session], [bob]])).rows;
+      const aloneLines = await lines(c);
+      const { rows: calls } = await c.query(
+        `SELECT funcname FROM pg_stat_xact_user_functions WHERE funcname IN ('credit_take_one', 'credit_take_decide', 'credit_take_fifo')
+          ORDER BY funcname`,
+      );
+      expect(calls.map((r) => r.funcname)).toEqual(['credit_take_one']);
+      await c.query('ROLLBACK');
+      // the same hold first of a batch of two: the general steps
+      await c.query('BEGIN');
+      const [general] = (
+        await c.query(FULL, [
+          [ids[bob], ids[alice]],
+          [5, 1],
+          [session, `other-${tag}`],
+          [bob, alice],
+        ])
+      ).rows;
+      const generalLines = await lines(c);
+      await c.query('ROLLBACK');
+      expect(alone.out_status).toBe('ok');
+      expect(alone.out_headroom).toBe(0);
+      expect(alone.out_parts).toEqual([{ allocationId: aloneLines[0].allocation_id, amount: 5 }]);
+      expect(alone).toEqual(general);
+      expect(aloneLines).toEqual(generalLines);
+      expect(aloneLines).toHaveLength(1);
+    } finally {
+      c.release();
+    }
+  });
+
   it("two zero-estimate holds of one member: the second sees the first's credit", async () => {
     const holds: Hold[] = [
       { owner: org, amount: 0, session: `z1-${tag}`, by: m2, member: m2 },

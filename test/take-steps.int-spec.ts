@@ -529,7 +529,9 @@ describe('the take, step by step', () => {
         { amount: 0 }, // no line to write
         { amount: 6 }, // more than the first lot holds
         { amount: 7 }, // 9 → 2: below the threshold of 3, an alert is due
-        { amount: 2, take: 'hold' },
+        { amount: 2, take: 'hold' }, // a hold in no session
+        { amount: 2, take: 'hold', session: 'h', member: `take-steps-${tag}-a` },
+        { amount: 2, take: 'hold', session: 'h', key: budgeted },
         { amount: 2, mode: 'up_to' },
         { amount: 2, member: `take-steps-${tag}-a` },
         { amount: 2, session: 's' },
@@ -558,6 +560,16 @@ describe('the take, step by step', () => {
         },
       ]);
       expect(await lots()).toEqual([{ r: 1 }, { r: 4 }]);
+
+      // A hold in its session: the hold line the steps would make, naming the session, with no headroom
+      expect(await one({ amount: 1, take: 'hold', session: 'h1', key: unbudgeted })).toBe(true);
+      expect(
+        await q(
+          `SELECT kind, amount, balance_after::int AS balance, session_id FROM credit_ledger WHERE account_id = $1 AND kind = 'hold'`,
+          [a],
+        ),
+      ).toEqual([{ kind: 'hold', amount: -1, balance: 4, session_id: 'h1' }]);
+      expect(await lots()).toEqual([{ r: 0 }, { r: 4 }]);
     });
   });
 

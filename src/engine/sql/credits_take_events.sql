@@ -60,14 +60,19 @@ AS $function$
     -- the budgets the events' scopes name (docs/budgets.md), by the events' account ids (an unknown one has none)
     IF p_scopes IS NOT NULL THEN bg := credit_budget_caps(p_account_ids, p_scopes); END IF;
     lt := credit_take_lots(ac.out_acc);
-    -- A lone event that is one ledger line (most records) is taken by credit_take_one() on these
-    -- reads, without the decisions' and the FIFO's arrays; else, or if it declines, the steps below.
-    -- Asked only of a strict debit by no member: a hold or a member's record would pay its call.
-    IF n = 1 AND e_take[1] = 'debit' AND e_mode[1] = 'strict' AND e_member[1] IS NULL
+    -- A lone event that is one ledger line (most records, a lone hold) is taken by credit_take_one()
+    -- on these reads, without the decisions' and the FIFO's arrays; else, or if it declines, the
+    -- steps below. Asked only of a strict debit or hold by no member: a member's would pay its call.
+    -- A hold's answer, as the steps give it: no headroom, and the part it keeps of the lot.
+    IF n = 1 AND e_take[1] IN ('debit', 'hold') AND e_mode[1] = 'strict' AND e_member[1] IS NULL
        AND credit_take_one(e_take[1], e_mode[1], p_amounts[1], e_member[1], e_session[1], p_volumes[1], p_scopes[1], p_usage_records[1],
                            p_corrections[1], COALESCE(p_created_bys[1], p_created_by), p_api_key_id, ac, st, ky, lt) THEN
       RETURN QUERY SELECT 1, 'ok'::varchar, p_usage_records[1], p_amounts[1]::bigint, 0::bigint, lt.out_available[1] - p_amounts[1], NULL::int,
-                          lt.out_available[1], credit_headroom(st.out_overdraft[1], st.out_owed[1]), '[]'::jsonb, NULL::int;
+                          lt.out_available[1],
+                          CASE WHEN e_take[1] = 'hold' THEN 0 ELSE credit_headroom(st.out_overdraft[1], st.out_owed[1]) END::bigint,
+                          CASE WHEN e_take[1] = 'hold'
+                               THEN jsonb_build_array(jsonb_build_object('allocationId', lt.out_id[1], 'amount', p_amounts[1]))
+                               ELSE '[]'::jsonb END, NULL::int;
       RETURN;
     END IF;
     dc := credit_take_decide(ac.out_u, p_amounts, e_take, e_mode, e_member, p_volumes, ac, st, lt.out_available, mb, p_api_key_id, ky, bg,
