@@ -561,7 +561,7 @@ describe('the take, step by step', () => {
       ]);
       expect(await lots()).toEqual([{ r: 1 }, { r: 4 }]);
 
-      // A hold in its session: the hold line the steps would make, naming the session, with no headroom
+      // A hold in its session: the hold line the steps would make, naming the session
       expect(await one({ amount: 1, take: 'hold', session: 'h1', key: unbudgeted })).toBe(true);
       expect(
         await q(
