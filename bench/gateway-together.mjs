@@ -64,7 +64,7 @@ function burst(v, seconds) {
 async function measure(v) {
   // Every window from fresh statistics, as bench:stages takes them (docs/benchmarks.md "Statistics before every
   // window"): without them the first window ran on plans made while the tables were empty, the settlement
-  // reading every ledger line of the account's lot, at half the rate of the next.
+  // reading every ledger line of the account's lot, at about half the rate of the later windows.
   await statisticsNow(v.pool);
   const cpu = await withDatabaseCpu(v.pool, () => withCpu(v.service, () => burst(v, DURATION)));
   const result = cpu.result.result;
