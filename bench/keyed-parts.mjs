@@ -12,9 +12,12 @@
 // Per record: the backend's CPU, read from /proc (TEST_DATABASE_URL's server must run on this machine).
 // CPU time, not wall time: the machine's load moves it far less than a rate (docs/benchmarks.md
 // "History by commit").
-import { hash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import { chargedAccount } from '../dist/src/accounts/account-ref.js';
+import { advisoryLockId, requestFingerprint } from '../dist/src/idempotency/idempotency.fingerprint.js';
+import { answerTemplate } from '../dist/src/usage/usage-record-rows.js';
 import { backendCpu, seededScratch, withScratches } from './engine-scratch.mjs';
 
 const [calls = '400', rounds = '6'] = process.argv.slice(2);
@@ -44,31 +47,6 @@ const VARIANTS = {
 };
 const user = (i) => `bench-${((i * 7919) % USERS) + 1}`;
 
-/** An answer's template as the route sends it beside a record's key (answerTemplate()). */
-const template = (id, userId) => ({
-  id,
-  userId,
-  service: 'bench',
-  operation: 'op',
-  ...Object.fromEntries(
-    ['modelId', 'tokens', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'reasoningTokens'].map(
-      (field) => [field, null],
-    ),
-  ),
-  pricingRuleId: null,
-  priceSource: null,
-  billingStatus: 'billed',
-  reviewStatus: null,
-  usageSource: 'reported',
-  termination: null,
-  apiKeyId: null,
-  actorId: null,
-  orgId: null,
-  accountPriceId: null,
-  serviceTier: null,
-  units: null,
-});
-
 let next = 0;
 /** One statement of BATCH records as the route sends it for users' JWTs: no key, the hourly limit, the thresholds. */
 function statement(db, name) {
@@ -78,18 +56,19 @@ function statement(db, name) {
     const userId = user(next++);
     const event = { id: randomUUID(), user_id: userId, service: 'bench', operation: 'op', credits: 1 };
     if (keyed) {
+      // the key, its lock id, the request's fingerprint and the answer's template, as the route hands them
       const principal = `user:${userId}`;
       const key = randomUUID();
-      const lock = BigInt.asIntN(64, BigInt(`0x${hash('sha256', `${principal}\u0000${key}`, 'hex').slice(0, 16)}`));
+      const body = { service: 'bench', operation: 'op', credits: 1 };
       event.idem = {
         principal,
         key,
-        lock: lock.toString(),
-        fingerprint: hash('sha256', key, 'hex'),
+        lock: advisoryLockId(principal, key),
+        fingerprint: requestFingerprint('POST', '/api/usage/record', { body, query: {} }),
         path: '/api/usage/record',
         status: 201,
       };
-      event.answer = template(event.id, userId);
+      event.answer = answerTemplate({ ...body, id: event.id, account: chargedAccount(null, userId) });
     }
     events.push(event);
   }
